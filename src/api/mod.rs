@@ -1,0 +1,2 @@
+//! Wire types, defaulting, validation, manifests in and out.
+pub mod field;

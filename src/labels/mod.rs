@@ -1,0 +1,2 @@
+//! Label selectors and the label/name validation rules of apimachinery (`pkg/labels`, `util/validation`).
+pub mod validation;
