@@ -1,3 +1,30 @@
 //! kubesim's core: a Kubernetes workload control plane in deterministic virtual time.
+//!
+//! A [`cluster::Cluster`] holds an object [`store::Store`] (what the API server and etcd are to a
+//! real cluster) and a virtual [`sim::clock::Clock`]. Manifests go in through
+//! [`cluster::Cluster::apply_text`]: each document is decoded strictly into k8s-openapi wire
+//! types, defaulted and validated exactly as the API server would, then stored with a uid,
+//! resourceVersion, generation and creationTimestamp.
+//!
+//! ```
+//! use _native::cluster::{Cluster, ClusterOptions};
+//! use _native::api::Kind;
+//!
+//! let mut c = Cluster::new(ClusterOptions::default()).unwrap();
+//! let text = std::fs::read_to_string("examples/nginx-deployment.yaml").unwrap();
+//! let results = c.apply_text(&text, "nginx-deployment.yaml").unwrap();
+//! assert_eq!(results[0].as_ref().unwrap().to_string(), "deployment.apps/nginx-deployment created");
+//! let d = c.get(Kind::Deployment, "default", "nginx-deployment").unwrap();
+//! assert_eq!(d.meta.generation, 1);
+//! ```
 pub mod api;
+pub mod cluster;
+pub mod error;
 pub mod labels;
+pub mod sim;
+pub mod store;
+
+#[cfg(feature = "python")]
+mod py;
+
+pub use error::KubesimError;

@@ -1,2 +1,16 @@
 //! Wire types, defaulting, validation, manifests in and out.
+pub mod convert;
+pub mod defaults;
+pub mod error;
 pub mod field;
+pub mod kind;
+pub mod manifest;
+pub mod meta;
+pub mod object;
+pub mod strategy;
+pub mod validation;
+
+pub use error::ApiError;
+pub use kind::Kind;
+pub use meta::{Meta, Uid};
+pub use object::{Body, Object};

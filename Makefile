@@ -1,0 +1,52 @@
+# kubesim — the one entry point. `make demo` and `make test` do all set-up on a fresh machine
+# with only Rust and Python 3.11: they create .venv, build the extension and install extras.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export VIRTUAL_ENV := $(abspath $(VENV))
+
+.PHONY: demo test test-rust test-py lint format bench build-dev venv clean
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip "maturin>=1.7,<2"
+	touch $@
+
+venv: $(VENV)/.created
+
+# Build the extension in place (dev profile) with the test extras.
+build-dev: venv
+	$(VENV)/bin/maturin develop -q --extras test
+
+demo: build-dev
+	$(PY) -m kubesim demo
+
+test: build-dev test-rust test-py
+
+test-rust:
+	cargo test --quiet
+
+test-py:
+	$(PY) -m pytest -q
+
+lint: build-dev
+	cargo fmt --check
+	cargo clippy --quiet --all-targets -- -D warnings
+	cargo clippy --quiet --all-targets --features python -- -D warnings
+	$(VENV)/bin/ruff check python tests benchmarks
+	$(VENV)/bin/ruff format --check python tests benchmarks
+	$(PY) -m mypy.stubtest kubesim._native --allowlist .stubtest-allowlist
+
+format: venv
+	cargo fmt
+	$(VENV)/bin/ruff format python tests benchmarks
+	$(VENV)/bin/ruff check --fix python tests benchmarks
+
+# Benchmarks build in release mode into their own venv-installed wheel.
+bench: venv
+	$(VENV)/bin/maturin develop -q --release --extras test
+	$(PY) benchmarks/store.py
+
+clean:
+	rm -rf $(VENV) target

@@ -1,0 +1,317 @@
+"""The Python face of a simulated cluster."""
+
+from __future__ import annotations
+
+import builtins
+import datetime as _dt
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import _native
+from ._handles import (
+    HANDLES,
+    Deployment,
+    Event,
+    HorizontalPodAutoscaler,
+    Node,
+    Object,
+    Pod,
+    ReplicaSet,
+)
+from ._time import Duration, from_ms, start_ms, to_ms
+from .errors import InvalidArgumentError, KubesimError, ManifestError, NotFoundError, TimeoutError
+
+__all__ = ["ApplyResult", "Cluster", "WatchEvent"]
+
+Manifest = str | os.PathLike[str] | Mapping[str, Any] | Sequence[Mapping[str, Any]]
+Selector = str | Mapping[str, str] | None
+
+_MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """One line of ``kubectl apply`` output; ``str(result)`` is that line."""
+
+    kind: str
+    namespace: str
+    name: str
+    action: str  # "created" | "configured" | "unchanged"
+    warning: str | None
+    line: str
+
+    def __str__(self) -> str:
+        return self.line
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """A watch event: ``type`` is ADDED, MODIFIED or DELETED."""
+
+    type: str
+    resource_version: int
+    object: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return str(self.object.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.object.get("metadata", {}).get("name", ""))
+
+
+def _selector_string(selector: Selector) -> str:
+    if selector is None:
+        return ""
+    if isinstance(selector, str):
+        return selector
+    if isinstance(selector, Mapping):
+        return ",".join(f"{k}={v}" for k, v in selector.items())
+    raise TypeError(f"a selector is a string or a dict of labels, not {selector!r}")
+
+
+def _manifest_texts(source: Manifest) -> Iterator[tuple[str, str]]:
+    """(text, source name) pairs for anything `apply` accepts."""
+    if isinstance(source, Mapping):
+        yield json.dumps(source), "<dict>"
+        return
+    if isinstance(source, Sequence) and not isinstance(source, str | bytes):
+        for i, item in enumerate(source):
+            if not isinstance(item, Mapping):
+                raise TypeError(f"manifest list item {i} is not a dict: {item!r}")
+            yield json.dumps(item), f"<list item {i}>"
+        return
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source):
+        path = Path(source)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix in _MANIFEST_SUFFIXES)
+            for f in files:
+                yield f.read_text(encoding="utf-8"), str(f)
+            return
+        if path.is_file():
+            yield path.read_text(encoding="utf-8"), str(source)
+            return
+        if isinstance(source, os.PathLike) or str(source).endswith(_MANIFEST_SUFFIXES):
+            # upstream: kubectl's wording for a missing -f path
+            raise ManifestError(f'the path "{source}" does not exist', source=str(source))
+    if isinstance(source, str):
+        yield source, "<string>"
+        return
+    raise TypeError(f"cannot apply {type(source).__name__}: give a path, YAML/JSON text, a dict or a list")
+
+
+class Cluster:
+    """A simulated Kubernetes cluster in deterministic virtual time.
+
+    ``nodes`` is a count (``node-1`` … ``node-N``, 4 CPU / 16Gi / 110 pods each) or a list of
+    node specs (``{"name", "cpu", "memory", "pods", "labels", "taints"}``). ``seed`` fixes every
+    uid and generated name. ``start`` is when virtual time begins (default
+    2026-01-01T00:00:00Z). ``threads`` sizes the reconcile pool (default: ``KUBESIM_THREADS`` or
+    the core count); results never depend on it.
+    """
+
+    def __init__(
+        self,
+        nodes: int | Sequence[Mapping[str, Any]] = 3,
+        seed: int = 0,
+        start: _dt.datetime | str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        if isinstance(nodes, bool) or not isinstance(nodes, int | Sequence):
+            raise TypeError("nodes is a count or a list of node specs")
+        if isinstance(nodes, int):
+            if nodes < 0:
+                raise InvalidArgumentError(f"nodes must be >= 0, got {nodes}")
+            nodes_json, count = None, nodes
+        else:
+            nodes_json, count = json.dumps([dict(n) for n in nodes]), 0
+        if threads is None:
+            env = os.environ.get("KUBESIM_THREADS")
+            threads = int(env) if env else (os.cpu_count() or 1)
+        if threads < 1:
+            raise InvalidArgumentError(f"threads must be >= 1, got {threads}")
+        if not 0 <= seed < 2**64:
+            raise InvalidArgumentError(f"seed must be in [0, 2**64), got {seed}")
+        self.threads = threads
+        self.seed = seed
+        self._native = _native.Cluster(nodes_json, count, seed, start_ms(start))
+
+    # ----- time -----
+
+    @property
+    def now(self) -> _dt.datetime:
+        """Virtual time (timezone-aware UTC)."""
+        return from_ms(self._native.now_ms)
+
+    @property
+    def start(self) -> _dt.datetime:
+        return from_ms(self._native.start_ms)
+
+    @property
+    def elapsed(self) -> float:
+        """Virtual seconds since the simulation started."""
+        return (self._native.now_ms - self._native.start_ms) / 1000
+
+    def advance(self, duration: Duration) -> None:
+        """Move virtual time forward, running everything that falls due on the way."""
+        self._native.advance_ms(to_ms(duration))
+
+    def run_until(self, predicate: Callable[[], object], timeout: Duration | None = None) -> None:
+        """Advance virtual time until ``predicate()`` is true.
+
+        Raises :class:`kubesim.TimeoutError` when ``timeout`` passes first, or at once when no
+        timeout is given and nothing pending can change the outcome.
+        """
+        deadline = None if timeout is None else self._native.now_ms + to_ms(timeout)
+        while not predicate():
+            nxt = self._native.next_event_ms
+            if nxt is None or (deadline is not None and nxt > deadline):
+                if deadline is None:
+                    raise TimeoutError(
+                        "condition not met and nothing pending in the simulation can change it "
+                        f"(at {self.elapsed:g}s)"
+                    )
+                self._native.run_to_ms(deadline)
+                if predicate():
+                    return
+                raise TimeoutError(f"condition not met within {timeout} of virtual time")
+            self._native.run_to_ms(nxt)
+
+    # ----- writes -----
+
+    def apply(self, source: Manifest) -> list[ApplyResult]:
+        """``kubectl apply -f``: a path (file or directory), YAML/JSON text, a dict or a list.
+
+        Every valid object is applied. If any document fails, the first failure is raised after
+        the others were applied; it carries ``applied`` (the results) and ``errors`` (all
+        failures), and its message lists every failure.
+        """
+        results: list[ApplyResult] = []
+        errors: list[KubesimError] = []
+        for text, name in _manifest_texts(source):
+            for item in self._native.apply(text, name):
+                if isinstance(item, BaseException):
+                    errors.append(item)
+                else:
+                    results.append(ApplyResult(*item))
+        if errors:
+            first = errors[0]
+            if len(errors) > 1:
+                first = type(first)("\n".join(str(e) for e in errors), **_attrs(first))
+            first.applied = results  # type: ignore[attr-defined]
+            first.errors = errors  # type: ignore[attr-defined]
+            raise first
+        return results
+
+    def create(self, obj: Mapping[str, Any] | str) -> Object:
+        """``kubectl create``: the object must not exist yet."""
+        created = json.loads(self._native.create(_json(obj)))
+        return self._handle_for(created)
+
+    def replace(self, obj: Mapping[str, Any] | str) -> Object:
+        """``kubectl replace``: a ``metadata.resourceVersion`` in ``obj`` must be current, else
+        :class:`kubesim.ConflictError`."""
+        replaced = json.loads(self._native.replace(_json(obj)))
+        return self._handle_for(replaced)
+
+    def patch(self, kind: str, name: str, patch: Mapping[str, Any], namespace: str = "default") -> Object:
+        """JSON merge patch (RFC 7386) of spec and metadata."""
+        patched = json.loads(self._native.patch(kind, namespace, name, json.dumps(patch)))
+        return self._handle_for(patched)
+
+    def delete(self, kind: str, name: str, namespace: str = "default") -> None:
+        """Delete an object (``kubectl delete``)."""
+        self._native.delete(kind, namespace, name)
+
+    # ----- reads -----
+
+    def get(self, kind: str, name: str, namespace: str = "default") -> Object:
+        """A live handle to an existing object; :class:`kubesim.NotFoundError` if absent."""
+        obj = json.loads(self._native.get(kind, namespace, name))
+        return self._handle_for(obj)
+
+    def list(self, kind: str, selector: Selector = None, namespace: str | None = "default") -> builtins.list[Object]:
+        """Objects of ``kind`` matching ``selector``, sorted by namespace and name.
+        ``namespace=None`` lists all namespaces."""
+        kind_name, namespaced = _native.resolve_kind(kind)
+        names = self._native.list_names(kind, namespace if namespaced else None, _selector_string(selector))
+        cls = HANDLES[kind_name]
+        return [cls(self, ns, name) for ns, name in names]
+
+    def pods(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[Pod]:
+        return self.list("pods", selector, namespace)  # type: ignore[return-value]
+
+    def replicasets(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[ReplicaSet]:
+        return self.list("replicasets", selector, namespace)  # type: ignore[return-value]
+
+    def deployments(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[Deployment]:
+        return self.list("deployments", selector, namespace)  # type: ignore[return-value]
+
+    def hpas(
+        self, selector: Selector = None, namespace: str | None = "default"
+    ) -> builtins.list[HorizontalPodAutoscaler]:
+        return self.list("horizontalpodautoscalers", selector, namespace)  # type: ignore[return-value]
+
+    def nodes(self, selector: Selector = None) -> builtins.list[Node]:
+        return self.list("nodes", selector, None)  # type: ignore[return-value]
+
+    def events(self, namespace: str | None = "default") -> builtins.list[Event]:
+        return self.list("events", None, namespace)  # type: ignore[return-value]
+
+    def pod(self, name: str, namespace: str = "default") -> Pod:
+        return self.get("pod", name, namespace)  # type: ignore[return-value]
+
+    def replicaset(self, name: str, namespace: str = "default") -> ReplicaSet:
+        return self.get("replicaset", name, namespace)  # type: ignore[return-value]
+
+    def deployment(self, name: str, namespace: str = "default") -> Deployment:
+        return self.get("deployment", name, namespace)  # type: ignore[return-value]
+
+    def hpa(self, name: str, namespace: str = "default") -> HorizontalPodAutoscaler:
+        return self.get("hpa", name, namespace)  # type: ignore[return-value]
+
+    def node(self, name: str) -> Node:
+        return self.get("node", name, "")  # type: ignore[return-value]
+
+    @property
+    def resource_version(self) -> int:
+        """The newest resourceVersion the store has handed out."""
+        return self._native.resource_version
+
+    def watch(self, since: int = 0, kind: str | None = None) -> builtins.list[WatchEvent]:
+        """Watch events with resourceVersion greater than ``since`` (oldest first), optionally
+        of one kind. History older than the watch log raises :class:`kubesim.GoneError`."""
+        kind_name = _native.resolve_kind(kind)[0] if kind else None
+        events = [WatchEvent(t, rv, json.loads(o)) for t, rv, o in self._native.watch(since)]
+        return [e for e in events if kind_name is None or e.kind == kind_name]
+
+    def __repr__(self) -> str:
+        return f"Cluster(nodes={len(self.nodes())}, seed={self.seed}, now={self.now.isoformat()})"
+
+    # ----- helpers -----
+
+    def _exists(self, kind: str, namespace: str, name: str) -> bool:
+        try:
+            self._native.get(kind, namespace, name)
+        except NotFoundError:
+            return False
+        return True
+
+    def _handle_for(self, obj: Mapping[str, Any]) -> Object:
+        meta = obj["metadata"]
+        return HANDLES[obj["kind"]](self, meta.get("namespace", ""), meta["name"])
+
+
+def _json(obj: Mapping[str, Any] | str) -> str:
+    """YAML/JSON text of one object, for create/replace."""
+    return obj if isinstance(obj, str) else json.dumps(obj)
+
+
+def _attrs(e: KubesimError) -> dict[str, Any]:
+    return {k: v for k, v in vars(e).items() if k != "message"}
+

@@ -1,0 +1,353 @@
+"""Live handles: a handle names an object (kind, namespace, name) and reads the store on every
+property access, so it always shows the cluster as of ``cluster.now``."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._cluster import Cluster
+
+__all__ = [
+    "ContainerStatus",
+    "Deployment",
+    "Event",
+    "HorizontalPodAutoscaler",
+    "Namespace",
+    "Node",
+    "Object",
+    "Pod",
+    "ReplicaSet",
+]
+
+
+def _parse_time(value: str | None) -> _dt.datetime | None:
+    if not value:
+        return None
+    return _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class Object:
+    """A live view of one stored object."""
+
+    kind: str = ""
+
+    def __init__(self, cluster: Cluster, namespace: str, name: str) -> None:
+        self._cluster = cluster
+        self._namespace = namespace
+        self._name = name
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object as the API server returns it (Kubernetes' camelCase keys)."""
+        result: dict[str, Any] = json.loads(self._cluster._native.get(self.kind, self._namespace, self._name))
+        return result
+
+    def to_json(self, indent: int | None = 4) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
+
+    def to_yaml(self) -> str:
+        return self._cluster._native.get_yaml(self.kind, self._namespace, self._name)
+
+    @property
+    def exists(self) -> bool:
+        return self._cluster._exists(self.kind, self._namespace, self._name)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def namespace(self) -> str:
+        return self._namespace
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = self.to_dict().get("metadata", {})
+        return meta
+
+    @property
+    def uid(self) -> str:
+        return str(self.metadata["uid"])
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(self.metadata.get("labels", {}))
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return dict(self.metadata.get("annotations", {}))
+
+    @property
+    def resource_version(self) -> str:
+        return str(self.metadata["resourceVersion"])
+
+    @property
+    def generation(self) -> int | None:
+        gen = self.metadata.get("generation")
+        return None if gen is None else int(gen)
+
+    @property
+    def creation_timestamp(self) -> _dt.datetime | None:
+        return _parse_time(self.metadata.get("creationTimestamp"))
+
+    @property
+    def deletion_timestamp(self) -> _dt.datetime | None:
+        return _parse_time(self.metadata.get("deletionTimestamp"))
+
+    @property
+    def owner_references(self) -> list[dict[str, Any]]:
+        return list(self.metadata.get("ownerReferences", []))
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = self.to_dict().get("spec", {})
+        return spec
+
+    @property
+    def status(self) -> dict[str, Any]:
+        status: dict[str, Any] = self.to_dict().get("status", {})
+        return status
+
+    def __repr__(self) -> str:
+        if self._namespace:
+            return f"{type(self).__name__}({self._name!r}, namespace={self._namespace!r})"
+        return f"{type(self).__name__}({self._name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Object)
+            and other.kind == self.kind
+            and other._cluster is self._cluster
+            and (other._namespace, other._name) == (self._namespace, self._name)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self._namespace, self._name))
+
+
+def _int(d: dict[str, Any], key: str) -> int:
+    return int(d.get(key) or 0)
+
+
+class _Workload(Object):
+    @property
+    def replicas(self) -> int:
+        """``spec.replicas`` (desired)."""
+        return _int(self.spec, "replicas")
+
+    @property
+    def ready_replicas(self) -> int:
+        return _int(self.status, "readyReplicas")
+
+    @property
+    def available_replicas(self) -> int:
+        return _int(self.status, "availableReplicas")
+
+    @property
+    def observed_generation(self) -> int:
+        return _int(self.status, "observedGeneration")
+
+    @property
+    def conditions(self) -> list[dict[str, Any]]:
+        return list(self.status.get("conditions", []))
+
+    @property
+    def selector(self) -> str:
+        """The label selector in its canonical string form."""
+        from . import _native
+
+        sel = self.spec.get("selector") or {}
+        parts = [f"{k}={v}" for k, v in sel.get("matchLabels", {}).items()]
+        for expr in sel.get("matchExpressions", []):
+            op, key, values = expr["operator"], expr["key"], expr.get("values", [])
+            if op == "Exists":
+                parts.append(key)
+            elif op == "DoesNotExist":
+                parts.append(f"!{key}")
+            else:
+                parts.append(f"{key} {op.lower()} ({','.join(values)})")
+        return _native.parse_selector(",".join(parts))
+
+
+class Deployment(_Workload):
+    kind = "Deployment"
+
+    @property
+    def updated_replicas(self) -> int:
+        return _int(self.status, "updatedReplicas")
+
+    @property
+    def unavailable_replicas(self) -> int:
+        return _int(self.status, "unavailableReplicas")
+
+    @property
+    def status_replicas(self) -> int:
+        """``status.replicas``: pods of all the Deployment's ReplicaSets."""
+        return _int(self.status, "replicas")
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.spec.get("paused", False))
+
+    @property
+    def strategy(self) -> dict[str, Any]:
+        return dict(self.spec.get("strategy", {}))
+
+
+class ReplicaSet(_Workload):
+    kind = "ReplicaSet"
+
+    @property
+    def fully_labeled_replicas(self) -> int:
+        return _int(self.status, "fullyLabeledReplicas")
+
+    @property
+    def status_replicas(self) -> int:
+        return _int(self.status, "replicas")
+
+
+class ContainerStatus:
+    """One container of a pod: its spec name and image, and its status if the kubelet reported one."""
+
+    def __init__(self, spec: dict[str, Any], status: dict[str, Any] | None) -> None:
+        self.name: str = spec["name"]
+        self.image: str = spec.get("image", "")
+        status = status or {}
+        state: dict[str, Any] = status.get("state") or {"waiting": {}}
+        self.state: str = next(iter(state), "waiting")
+        self.reason: str | None = state.get(self.state, {}).get("reason")
+        self.ready: bool = bool(status.get("ready", False))
+        self.restart_count: int = int(status.get("restartCount", 0))
+
+    def __repr__(self) -> str:
+        reason = f", reason={self.reason!r}" if self.reason else ""
+        return f"ContainerStatus({self.name!r}, state={self.state!r}{reason})"
+
+
+class Pod(Object):
+    kind = "Pod"
+
+    @property
+    def phase(self) -> str:
+        return str(self.status.get("phase", "Pending"))
+
+    @property
+    def ready(self) -> bool:
+        return any(
+            c.get("type") == "Ready" and c.get("status") == "True" for c in self.status.get("conditions", [])
+        )
+
+    @property
+    def node(self) -> str | None:
+        node: str | None = self.spec.get("nodeName")
+        return node
+
+    @property
+    def ip(self) -> str | None:
+        ip: str | None = self.status.get("podIP")
+        return ip
+
+    @property
+    def qos_class(self) -> str | None:
+        qos: str | None = self.status.get("qosClass")
+        return qos
+
+    @property
+    def containers(self) -> list[ContainerStatus]:
+        obj = self.to_dict()
+        statuses = {s["name"]: s for s in obj.get("status", {}).get("containerStatuses", [])}
+        return [ContainerStatus(c, statuses.get(c["name"])) for c in obj["spec"]["containers"]]
+
+    @property
+    def restarts(self) -> int:
+        return sum(c.restart_count for c in self.containers)
+
+    @property
+    def conditions(self) -> list[dict[str, Any]]:
+        return list(self.status.get("conditions", []))
+
+
+class Node(Object):
+    kind = "Node"
+
+    @property
+    def ready(self) -> bool:
+        return any(
+            c.get("type") == "Ready" and c.get("status") == "True" for c in self.status.get("conditions", [])
+        )
+
+    @property
+    def capacity(self) -> dict[str, str]:
+        return dict(self.status.get("capacity", {}))
+
+    @property
+    def allocatable(self) -> dict[str, str]:
+        return dict(self.status.get("allocatable", {}))
+
+    @property
+    def taints(self) -> list[dict[str, Any]]:
+        return list(self.spec.get("taints", []))
+
+    @property
+    def unschedulable(self) -> bool:
+        return bool(self.spec.get("unschedulable", False))
+
+
+class HorizontalPodAutoscaler(Object):
+    kind = "HorizontalPodAutoscaler"
+
+    @property
+    def min_replicas(self) -> int:
+        return int(self.spec.get("minReplicas", 1))
+
+    @property
+    def max_replicas(self) -> int:
+        return int(self.spec["maxReplicas"])
+
+    @property
+    def current_replicas(self) -> int:
+        return _int(self.status, "currentReplicas")
+
+    @property
+    def desired_replicas(self) -> int:
+        return _int(self.status, "desiredReplicas")
+
+    @property
+    def target(self) -> dict[str, str]:
+        return dict(self.spec.get("scaleTargetRef", {}))
+
+    @property
+    def conditions(self) -> list[dict[str, Any]]:
+        return list(self.status.get("conditions", []))
+
+
+class Namespace(Object):
+    kind = "Namespace"
+
+    @property
+    def phase(self) -> str:
+        return str(self.status.get("phase", "Active"))
+
+
+class Event(Object):
+    kind = "Event"
+
+    @property
+    def reason(self) -> str | None:
+        return self.to_dict().get("reason")
+
+    @property
+    def message(self) -> str | None:
+        return self.to_dict().get("message")
+
+    @property
+    def type(self) -> str | None:
+        return self.to_dict().get("type")
+
+
+HANDLES: dict[str, type[Object]] = {
+    cls.kind: cls for cls in (Deployment, ReplicaSet, Pod, Node, HorizontalPodAutoscaler, Namespace, Event)
+}
+

@@ -1,0 +1,53 @@
+"""The Rust core (built by maturin). Use the ``kubesim`` package API instead of this module."""
+
+__version__: str
+DEFAULT_EPOCH_MS: int
+
+class Cluster:
+    """A simulated cluster: the object store plus the virtual clock."""
+
+    def __new__(
+        cls, nodes_json: str | None = None, node_count: int = 3, seed: int = 0, start_ms: int | None = None
+    ) -> Cluster: ...
+    def apply(self, text: str, source: str) -> list[tuple[str, str, str, str, str | None, str] | Exception]:
+        """Apply every document: ``(kind, namespace, name, action, warning, line)`` or the error for that document."""
+    def create(self, manifest: str) -> str:
+        """Create one object from YAML/JSON text; returns the stored object as JSON."""
+    def replace(self, manifest: str) -> str:
+        """Replace one object from YAML/JSON text; returns the stored object as JSON."""
+    def patch(self, kind: str, namespace: str, name: str, patch_json: str) -> str:
+        """JSON merge patch; returns the stored object as JSON."""
+    def delete(self, kind: str, namespace: str, name: str) -> str:
+        """Delete; returns the object as it was."""
+    def get(self, kind: str, namespace: str, name: str) -> str:
+        """One object as JSON."""
+    def get_yaml(self, kind: str, namespace: str, name: str) -> str:
+        """One object as YAML."""
+    def list_names(self, kind: str, namespace: str | None, selector: str = "") -> list[tuple[str, str]]:
+        """``(namespace, name)`` of matching objects in list order."""
+    def list(self, kind: str, namespace: str | None, selector: str = "") -> list[str]:
+        """Matching objects as JSON, in list order."""
+    def watch(self, since: int) -> list[tuple[str, int, str]]:
+        """Watch events after ``since``: ``(type, resourceVersion, object JSON)``."""
+    @property
+    def resource_version(self) -> int: ...
+    @property
+    def now_ms(self) -> int: ...
+    @property
+    def start_ms(self) -> int: ...
+    @property
+    def next_event_ms(self) -> int | None: ...
+    def advance_ms(self, ms: int) -> None: ...
+    def run_to_ms(self, t: int) -> None: ...
+
+def parse_duration(text: str) -> int:
+    """Milliseconds from a duration string (``"1m30s"``, ``"250ms"``, ``"90"``)."""
+
+def parse_selector(text: str) -> str:
+    """The canonical form of a label selector string."""
+
+def selector_matches(selector: str, labels: dict[str, str]) -> bool:
+    """Whether ``selector`` matches ``labels``."""
+
+def resolve_kind(name: str) -> tuple[str, bool]:
+    """``(Kind, namespaced)`` for a kind as kubectl spells it."""

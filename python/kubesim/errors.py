@@ -1,0 +1,86 @@
+"""kubesim's exception hierarchy. Every error the core raises is one of these classes."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+__all__ = [
+    "AlreadyExistsError",
+    "ConflictError",
+    "GoneError",
+    "InvalidArgumentError",
+    "InvalidObjectError",
+    "KubectlError",
+    "KubesimError",
+    "ManifestError",
+    "NotFoundError",
+    "SelectorError",
+    "SimulationError",
+    "TimeoutError",
+]
+
+
+class KubesimError(Exception):
+    """Base class. Attributes set by the core (``field``, ``kind``, ``name``, ``source``,
+    ``document``, ``line``, ``column``, ``causes``) are present when they apply, else ``None``."""
+
+    field: str | None = None
+    kind: str | None = None
+    name: str | None = None
+    source: str | None = None
+    document: int | None = None
+    line: int | None = None
+    column: int | None = None
+    causes: list[tuple[str, str]] | None = None
+
+    def __init__(self, message: str, **attrs: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        for key, value in attrs.items():
+            setattr(self, key, value)
+
+
+class NotFoundError(KubesimError, LookupError):
+    """The object does not exist (HTTP 404)."""
+
+
+class AlreadyExistsError(KubesimError):
+    """An object with that name already exists (HTTP 409)."""
+
+
+class ConflictError(KubesimError):
+    """An update carried a stale resourceVersion (HTTP 409)."""
+
+
+class GoneError(KubesimError):
+    """A watch asked for history older than the watch log keeps (HTTP 410)."""
+
+
+class InvalidObjectError(KubesimError, ValueError):
+    """The API server rejected the object; ``field`` names the first offending field path and
+    ``causes`` lists every ``(field, message)``."""
+
+
+class SelectorError(KubesimError, ValueError):
+    """A label selector did not parse."""
+
+
+class ManifestError(KubesimError, ValueError):
+    """A manifest could not be read: ``source``, ``document`` (from 1), ``line``, ``column``."""
+
+
+class InvalidArgumentError(KubesimError, ValueError):
+    """An argument names nothing kubesim knows, or is malformed (e.g. a duration)."""
+
+
+class KubectlError(KubesimError):
+    """A kubectl command exited non-zero."""
+
+
+class SimulationError(KubesimError):
+    """The simulation could not proceed."""
+
+
+class TimeoutError(KubesimError, builtins.TimeoutError):  # noqa: A001 - mirrors the builtin on purpose
+    """A wait ran out of virtual time, or nothing pending could change its outcome."""

@@ -1,0 +1,195 @@
+//! The kinds kubesim serves and how the API server names them (group, version, plural, short names).
+
+use std::fmt;
+
+/// A kind of object the simulated API server stores. The order is the canonical commit order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Namespace,
+    Node,
+    Deployment,
+    ReplicaSet,
+    Pod,
+    HorizontalPodAutoscaler,
+    Event,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [
+        Kind::Namespace,
+        Kind::Node,
+        Kind::Deployment,
+        Kind::ReplicaSet,
+        Kind::Pod,
+        Kind::HorizontalPodAutoscaler,
+        Kind::Event,
+    ];
+
+    /// `metadata.kind` as written in manifests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Namespace => "Namespace",
+            Kind::Node => "Node",
+            Kind::Deployment => "Deployment",
+            Kind::ReplicaSet => "ReplicaSet",
+            Kind::Pod => "Pod",
+            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
+            Kind::Event => "Event",
+        }
+    }
+
+    /// API group ("" for the core group).
+    pub fn group(self) -> &'static str {
+        match self {
+            Kind::Deployment | Kind::ReplicaSet => "apps",
+            Kind::HorizontalPodAutoscaler => "autoscaling",
+            _ => "",
+        }
+    }
+
+    /// The version objects are stored and served in.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Kind::Deployment | Kind::ReplicaSet => "apps/v1",
+            Kind::HorizontalPodAutoscaler => "autoscaling/v2",
+            _ => "v1",
+        }
+    }
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Namespace => "namespaces",
+            Kind::Node => "nodes",
+            Kind::Deployment => "deployments",
+            Kind::ReplicaSet => "replicasets",
+            Kind::Pod => "pods",
+            Kind::HorizontalPodAutoscaler => "horizontalpodautoscalers",
+            Kind::Event => "events",
+        }
+    }
+
+    pub fn singular(self) -> &'static str {
+        match self {
+            Kind::Namespace => "namespace",
+            Kind::Node => "node",
+            Kind::Deployment => "deployment",
+            Kind::ReplicaSet => "replicaset",
+            Kind::Pod => "pod",
+            Kind::HorizontalPodAutoscaler => "horizontalpodautoscaler",
+            Kind::Event => "event",
+        }
+    }
+
+    pub fn short_names(self) -> &'static [&'static str] {
+        match self {
+            Kind::Namespace => &["ns"],
+            Kind::Node => &["no"],
+            Kind::Deployment => &["deploy"],
+            Kind::ReplicaSet => &["rs"],
+            Kind::Pod => &["po"],
+            Kind::HorizontalPodAutoscaler => &["hpa"],
+            Kind::Event => &["ev"],
+        }
+    }
+
+    pub fn namespaced(self) -> bool {
+        !matches!(self, Kind::Namespace | Kind::Node)
+    }
+
+    /// `deployments.apps`, `pods` — how API errors name the resource.
+    pub fn resource(self) -> String {
+        if self.group().is_empty() {
+            self.plural().to_string()
+        } else {
+            format!("{}.{}", self.plural(), self.group())
+        }
+    }
+
+    /// `deployment.apps`, `pod` — how kubectl's name printer names the kind.
+    pub fn qualified_singular(self) -> String {
+        if self.group().is_empty() {
+            self.singular().to_string()
+        } else {
+            format!("{}.{}", self.singular(), self.group())
+        }
+    }
+
+    /// Resolve a kind as kubectl accepts it: singular, plural, short name or Kind, optionally
+    /// qualified (`deployments.apps`, `deployment.v1.apps`). Case-insensitive.
+    pub fn from_resource_name(name: &str) -> Option<Kind> {
+        let lower = name.to_ascii_lowercase();
+        let mut parts = lower.splitn(2, '.');
+        let base = parts.next().unwrap_or_default();
+        let qualifier = parts.next();
+        let kind = Kind::ALL.into_iter().find(|k| {
+            base == k.singular() || base == k.plural() || k.short_names().contains(&base)
+        })?;
+        match qualifier {
+            None => Some(kind),
+            Some(q) => {
+                // `apps`, `v1.apps`, or for the core group `v1`.
+                let group_ok = q == kind.group()
+                    || q.strip_prefix("v1.").is_some_and(|g| g == kind.group())
+                    || (kind.group() == "autoscaling" && (q == "v2.autoscaling" || q == "v1.autoscaling"))
+                    || (kind.group().is_empty() && q == "v1");
+                group_ok.then_some(kind)
+            }
+        }
+    }
+
+    /// Resolve `apiVersion` + `kind` from a manifest. autoscaling/v1 HPAs are accepted and converted.
+    pub fn from_type_meta(api_version: &str, kind: &str) -> Option<Kind> {
+        let k = Kind::ALL.into_iter().find(|k| k.name() == kind)?;
+        let ok = api_version == k.api_version()
+            || (k == Kind::HorizontalPodAutoscaler && api_version == "autoscaling/v1");
+        ok.then_some(k)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubectl_spellings_resolve() {
+        for (s, k) in [
+            ("deploy", Kind::Deployment),
+            ("deployments", Kind::Deployment),
+            ("Deployment", Kind::Deployment),
+            ("deployment.v1.apps", Kind::Deployment),
+            ("deployments.apps", Kind::Deployment),
+            ("rs", Kind::ReplicaSet),
+            ("po", Kind::Pod),
+            ("pods", Kind::Pod),
+            ("hpa", Kind::HorizontalPodAutoscaler),
+            ("no", Kind::Node),
+            ("ev", Kind::Event),
+        ] {
+            assert_eq!(Kind::from_resource_name(s), Some(k), "{s}");
+        }
+        assert_eq!(Kind::from_resource_name("deployment.v1.core"), None);
+        assert_eq!(Kind::from_resource_name("widgets"), None);
+    }
+
+    #[test]
+    fn type_meta_accepts_served_versions_only() {
+        assert_eq!(Kind::from_type_meta("apps/v1", "Deployment"), Some(Kind::Deployment));
+        assert_eq!(Kind::from_type_meta("v1", "Deployment"), None);
+        assert_eq!(Kind::from_type_meta("autoscaling/v1", "HorizontalPodAutoscaler"), Some(Kind::HorizontalPodAutoscaler));
+        assert_eq!(Kind::from_type_meta("v1", "Pod"), Some(Kind::Pod));
+        assert_eq!(Kind::from_type_meta("v1", "Widget"), None);
+    }
+
+    #[test]
+    fn resources_are_named_like_api_errors() {
+        assert_eq!(Kind::Deployment.resource(), "deployments.apps");
+        assert_eq!(Kind::Pod.resource(), "pods");
+        assert_eq!(Kind::Deployment.qualified_singular(), "deployment.apps");
+    }
+}

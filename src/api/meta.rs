@@ -1,0 +1,119 @@
+//! Compact object metadata. Every stored object carries one; label and annotation maps are
+//! `Arc`-shared so that the pods of a ReplicaSet point at their template's maps.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use k8s_openapi::jiff::Timestamp;
+
+use crate::sim::clock::Millis;
+
+pub type StringMap = BTreeMap<String, String>;
+
+/// A uid as the API server assigns it: a random (here seeded) version-4 UUID.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Uid(pub u128);
+
+impl Uid {
+    pub fn from_random(hi: u64, lo: u64) -> Uid {
+        let mut v = ((hi as u128) << 64) | lo as u128;
+        // RFC 4122 version 4, variant 10xx.
+        v &= !(0xF000u128 << 64);
+        v |= 0x4000u128 << 64;
+        v &= !(0xC000_0000_0000_0000u128);
+        v |= 0x8000_0000_0000_0000u128;
+        Uid(v)
+    }
+    pub fn parse(s: &str) -> Option<Uid> {
+        uuid::Uuid::parse_str(s).ok().map(|u| Uid(u.as_u128()))
+    }
+    pub fn is_nil(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::fmt::Display for Uid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", uuid::Uuid::from_u128(self.0).hyphenated())
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Meta {
+    pub name: Arc<str>,
+    pub generate_name: Option<Arc<str>>,
+    /// Empty for cluster-scoped kinds.
+    pub namespace: Arc<str>,
+    pub uid: Uid,
+    pub resource_version: u64,
+    /// 0 when the kind has no generation (pods, nodes, namespaces, events).
+    pub generation: i64,
+    /// Absolute Unix milliseconds (virtual clock); 0 before the object is stored.
+    pub creation_timestamp: Millis,
+    pub deletion_timestamp: Option<Millis>,
+    pub deletion_grace_period_seconds: Option<i64>,
+    pub labels: Arc<StringMap>,
+    pub annotations: Arc<StringMap>,
+    pub owner_references: Vec<OwnerReference>,
+    pub finalizers: Vec<String>,
+}
+
+pub fn to_time(ms: Millis) -> Time {
+    // Kubernetes timestamps carry whole seconds.
+    Time(Timestamp::from_second(ms.div_euclid(1000)).unwrap_or(Timestamp::UNIX_EPOCH))
+}
+
+pub fn from_time(t: &Time) -> Millis {
+    t.0.as_millisecond()
+}
+
+impl Meta {
+    /// Take the metadata of a decoded manifest. Server-owned fields (uid, resourceVersion,
+    /// generation, timestamps) are kept so that `replace` can check them; `create` resets them.
+    pub fn from_object_meta(m: ObjectMeta) -> Meta {
+        Meta {
+            name: m.name.unwrap_or_default().into(),
+            generate_name: m.generate_name.map(Into::into),
+            namespace: m.namespace.unwrap_or_default().into(),
+            uid: m.uid.as_deref().and_then(Uid::parse).unwrap_or_default(),
+            resource_version: m.resource_version.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0),
+            generation: m.generation.unwrap_or(0),
+            creation_timestamp: m.creation_timestamp.as_ref().map(from_time).unwrap_or(0),
+            deletion_timestamp: m.deletion_timestamp.as_ref().map(from_time),
+            deletion_grace_period_seconds: m.deletion_grace_period_seconds,
+            labels: Arc::new(m.labels.unwrap_or_default()),
+            annotations: Arc::new(m.annotations.unwrap_or_default()),
+            owner_references: m.owner_references.unwrap_or_default(),
+            finalizers: m.finalizers.unwrap_or_default(),
+        }
+    }
+
+    pub fn to_object_meta(&self) -> ObjectMeta {
+        fn non_empty<T: Clone>(v: &[T]) -> Option<Vec<T>> {
+            (!v.is_empty()).then(|| v.to_vec())
+        }
+        ObjectMeta {
+            name: (!self.name.is_empty()).then(|| self.name.to_string()),
+            generate_name: self.generate_name.as_deref().map(str::to_string),
+            namespace: (!self.namespace.is_empty()).then(|| self.namespace.to_string()),
+            uid: (!self.uid.is_nil()).then(|| self.uid.to_string()),
+            resource_version: (self.resource_version > 0).then(|| self.resource_version.to_string()),
+            generation: (self.generation > 0).then_some(self.generation),
+            creation_timestamp: (self.creation_timestamp != 0).then(|| to_time(self.creation_timestamp)),
+            deletion_timestamp: self.deletion_timestamp.map(to_time),
+            deletion_grace_period_seconds: self.deletion_grace_period_seconds,
+            labels: (!self.labels.is_empty()).then(|| (*self.labels).clone()),
+            annotations: (!self.annotations.is_empty()).then(|| (*self.annotations).clone()),
+            owner_references: non_empty(&self.owner_references),
+            finalizers: non_empty(&self.finalizers),
+            managed_fields: None,
+            self_link: None,
+        }
+    }
+
+    /// The owner reference with `controller: true`, if any.
+    pub fn controller_ref(&self) -> Option<&OwnerReference> {
+        self.owner_references.iter().find(|r| r.controller == Some(true))
+    }
+}

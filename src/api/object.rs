@@ -1,0 +1,355 @@
+//! Stored objects: compact metadata plus a per-kind body built from k8s-openapi wire types.
+//! Decoding a manifest runs the API server's pipeline: strict decode, defaulting, validation.
+
+use std::sync::Arc;
+
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::autoscaling::{v1 as autoscaling_v1, v2 as autoscaling};
+use k8s_openapi::api::core::v1 as core;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::error::ApiError;
+use super::kind::Kind;
+use super::meta::Meta;
+use super::{convert, defaults, validation};
+
+/// The per-kind part of an object. Pods hold their spec behind an `Arc` so that the pods of one
+/// ReplicaSet share one template.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    Namespace { spec: Option<core::NamespaceSpec>, status: Option<core::NamespaceStatus> },
+    Node { spec: core::NodeSpec, status: core::NodeStatus },
+    Deployment { spec: apps::DeploymentSpec, status: apps::DeploymentStatus },
+    ReplicaSet { spec: apps::ReplicaSetSpec, status: apps::ReplicaSetStatus },
+    Pod { spec: Arc<core::PodSpec>, status: core::PodStatus },
+    HorizontalPodAutoscaler {
+        spec: autoscaling::HorizontalPodAutoscalerSpec,
+        status: autoscaling::HorizontalPodAutoscalerStatus,
+    },
+    /// Events keep every field but metadata in the wire struct (its `metadata` stays default).
+    Event(Box<core::Event>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Object {
+    pub meta: Meta,
+    pub body: Body,
+}
+
+impl Object {
+    pub fn kind(&self) -> Kind {
+        match self.body {
+            Body::Namespace { .. } => Kind::Namespace,
+            Body::Node { .. } => Kind::Node,
+            Body::Deployment { .. } => Kind::Deployment,
+            Body::ReplicaSet { .. } => Kind::ReplicaSet,
+            Body::Pod { .. } => Kind::Pod,
+            Body::HorizontalPodAutoscaler { .. } => Kind::HorizontalPodAutoscaler,
+            Body::Event(_) => Kind::Event,
+        }
+    }
+
+    /// Does `other` have the same desired state? A change bumps `metadata.generation`.
+    pub fn same_spec(&self, other: &Object) -> bool {
+        match (&self.body, &other.body) {
+            (Body::Deployment { spec: a, .. }, Body::Deployment { spec: b, .. }) => a == b,
+            (Body::ReplicaSet { spec: a, .. }, Body::ReplicaSet { spec: b, .. }) => a == b,
+            (Body::HorizontalPodAutoscaler { spec: a, .. }, Body::HorizontalPodAutoscaler { spec: b, .. }) => a == b,
+            (Body::Pod { spec: a, .. }, Body::Pod { spec: b, .. }) => a == b,
+            (Body::Node { spec: a, .. }, Body::Node { spec: b, .. }) => a == b,
+            (Body::Namespace { spec: a, .. }, Body::Namespace { spec: b, .. }) => a == b,
+            (Body::Event(a), Body::Event(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// Whether the kind tracks `metadata.generation` (workload kinds do; pods, nodes, events do not).
+    pub fn has_generation(kind: Kind) -> bool {
+        matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler)
+    }
+
+    /// The full Kubernetes JSON, keys sorted as kubectl prints them.
+    pub fn to_json(&self) -> Value {
+        let metadata = self.meta.to_object_meta();
+        let v = match &self.body {
+            Body::Namespace { spec, status } => to_value(&core::Namespace {
+                metadata,
+                spec: spec.clone(),
+                status: status.clone(),
+            }),
+            Body::Node { spec, status } => to_value(&core::Node {
+                metadata,
+                spec: Some(spec.clone()),
+                status: Some(status.clone()),
+            }),
+            Body::Deployment { spec, status } => to_value(&apps::Deployment {
+                metadata,
+                spec: Some(spec.clone()),
+                status: Some(status.clone()),
+            }),
+            Body::ReplicaSet { spec, status } => to_value(&apps::ReplicaSet {
+                metadata,
+                spec: Some(spec.clone()),
+                status: Some(status.clone()),
+            }),
+            Body::Pod { spec, status } => to_value(&core::Pod {
+                metadata,
+                spec: Some((**spec).clone()),
+                status: Some(status.clone()),
+            }),
+            Body::HorizontalPodAutoscaler { spec, status } => {
+                to_value(&autoscaling::HorizontalPodAutoscaler {
+                    metadata,
+                    spec: Some(spec.clone()),
+                    status: Some(status.clone()),
+                })
+            }
+            Body::Event(e) => {
+                let mut e = (**e).clone();
+                e.metadata = metadata;
+                to_value(&e)
+            }
+        };
+        v
+    }
+
+    /// Decode one manifest document the way the API server does: resolve apiVersion/kind,
+    /// decode strictly (type errors and unknown fields name their field path), apply defaults,
+    /// validate. The result is ready to create or update.
+    pub fn decode(mut value: Value) -> Result<Object, ApiError> {
+        let (api_version, kind_name) = type_meta(&value)?;
+        let kind = Kind::from_type_meta(&api_version, &kind_name)
+            .ok_or_else(|| ApiError::UnknownKind { api_version: api_version.clone(), kind: kind_name })?;
+        normalize_quantities(&mut value);
+        let version = api_version.rsplit('/').next().unwrap_or_default().to_string();
+        let obj = match kind {
+            Kind::Namespace => {
+                let n: core::Namespace = decode_strict(&value, kind, &version)?;
+                check(kind, &n.metadata, validation::validate_namespace(&n))?;
+                Object {
+                    meta: Meta::from_object_meta(n.metadata),
+                    body: Body::Namespace { spec: n.spec, status: n.status },
+                }
+            }
+            Kind::Node => {
+                let mut n: core::Node = decode_strict(&value, kind, &version)?;
+                defaults::default_node(&mut n);
+                check(kind, &n.metadata, validation::validate_node(&n))?;
+                Object {
+                    meta: Meta::from_object_meta(n.metadata),
+                    body: Body::Node { spec: n.spec.unwrap_or_default(), status: n.status.unwrap_or_default() },
+                }
+            }
+            Kind::Deployment => {
+                let mut d: apps::Deployment = decode_strict(&value, kind, &version)?;
+                defaults::default_deployment(&mut d);
+                check(kind, &d.metadata, validation::validate_deployment(&d))?;
+                Object {
+                    meta: Meta::from_object_meta(d.metadata),
+                    body: Body::Deployment {
+                        spec: d.spec.unwrap_or_default(),
+                        status: d.status.unwrap_or_default(),
+                    },
+                }
+            }
+            Kind::ReplicaSet => {
+                let mut rs: apps::ReplicaSet = decode_strict(&value, kind, &version)?;
+                defaults::default_replica_set(&mut rs);
+                check(kind, &rs.metadata, validation::validate_replica_set(&rs))?;
+                Object {
+                    meta: Meta::from_object_meta(rs.metadata),
+                    body: Body::ReplicaSet {
+                        spec: rs.spec.unwrap_or_default(),
+                        status: rs.status.unwrap_or_default(),
+                    },
+                }
+            }
+            Kind::Pod => {
+                let mut p: core::Pod = decode_strict(&value, kind, &version)?;
+                defaults::default_pod(&mut p);
+                check(kind, &p.metadata, validation::validate_pod(&p))?;
+                let spec = p.spec.unwrap_or_default();
+                let status = p.status.unwrap_or_default();
+                Object { meta: Meta::from_object_meta(p.metadata), body: Body::Pod { spec: Arc::new(spec), status } }
+            }
+            Kind::HorizontalPodAutoscaler => {
+                let mut h: autoscaling::HorizontalPodAutoscaler = if version == "v1" {
+                    let v1: autoscaling_v1::HorizontalPodAutoscaler = decode_strict(&value, kind, &version)?;
+                    convert::hpa_v1_to_v2(v1)
+                } else {
+                    decode_strict(&value, kind, &version)?
+                };
+                defaults::default_hpa(&mut h);
+                check(kind, &h.metadata, validation::validate_hpa(&h))?;
+                Object {
+                    meta: Meta::from_object_meta(h.metadata),
+                    body: Body::HorizontalPodAutoscaler {
+                        spec: h.spec.unwrap_or_default(),
+                        status: h.status.unwrap_or_default(),
+                    },
+                }
+            }
+            Kind::Event => {
+                let mut e: core::Event = decode_strict(&value, kind, &version)?;
+                let metadata = std::mem::take(&mut e.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::Event(Box::new(e)) }
+            }
+        };
+        Ok(obj)
+    }
+}
+
+fn to_value<T: Serialize>(t: &T) -> Value {
+    // k8s-openapi types serialize infallibly to JSON (string keys, no non-finite floats).
+    serde_json::to_value(t).unwrap_or(Value::Null)
+}
+
+fn check(
+    kind: Kind,
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    errors: super::field::ErrorList,
+) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let name = meta.name.clone().or_else(|| meta.generate_name.clone()).unwrap_or_default();
+    Err(ApiError::Invalid { kind, name, errors })
+}
+
+fn type_meta(value: &Value) -> Result<(String, String), ApiError> {
+    let get = |k: &str| value.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    match (get("apiVersion"), get("kind")) {
+        (Some(a), Some(k)) => Ok((a, k)),
+        (a, k) => {
+            let mut missing = Vec::new();
+            if a.is_none() {
+                missing.push("apiVersion not set".to_string());
+            }
+            if k.is_none() {
+                missing.push("kind not set".to_string());
+            }
+            Err(ApiError::MissingTypeMeta { missing })
+        }
+    }
+}
+
+/// Quantities may be written as bare numbers (`cpu: 1`); the wire type wants strings.
+fn normalize_quantities(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if matches!(k.as_str(), "requests" | "limits" | "capacity" | "allocatable") {
+                    if let Value::Object(q) = v {
+                        for qv in q.values_mut() {
+                            if let Value::Number(n) = qv {
+                                *qv = Value::String(n.to_string());
+                            }
+                        }
+                    }
+                }
+                normalize_quantities(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalize_quantities),
+        _ => {}
+    }
+}
+
+/// Decode with field paths on type errors, then reject fields the schema does not have
+/// (the API server's strict field validation).
+fn decode_strict<T: DeserializeOwned + Serialize>(value: &Value, kind: Kind, version: &str) -> Result<T, ApiError> {
+    let decode_error = |field: String, message: String| ApiError::Decode {
+        kind,
+        version: version.to_string(),
+        field,
+        message,
+    };
+    let typed: T = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." { String::new() } else { field };
+        let inner = e.into_inner().to_string();
+        let message = if field.is_empty() { inner } else { format!("{field}: {inner}") };
+        decode_error(field, message)
+    })?;
+    let back = to_value(&typed);
+    if let Some(field) = first_unknown_field(value, &back, "") {
+        return Err(decode_error(field.clone(), format!("strict decoding error: unknown field \"{field}\"")));
+    }
+    Ok(typed)
+}
+
+/// The first path present (and non-null) in `input` but absent from `decoded`.
+fn first_unknown_field(input: &Value, decoded: &Value, path: &str) -> Option<String> {
+    match (input, decoded) {
+        (Value::Object(a), Value::Object(b)) => a.iter().find_map(|(k, v)| {
+            let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            match b.get(k) {
+                None if !v.is_null() => Some(p),
+                None => None,
+                Some(bv) => first_unknown_field(v, bv, &p),
+            }
+        }),
+        (Value::Array(a), Value::Array(b)) => a
+            .iter()
+            .zip(b.iter())
+            .enumerate()
+            .find_map(|(i, (x, y))| first_unknown_field(x, y, &format!("{path}[{i}]"))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_fields_are_rejected_with_their_path() {
+        let v = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i", "imagePullPolicyy": "Always"}]}});
+        let err = Object::decode(v).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.containers[0].imagePullPolicyy\""
+        );
+        assert_eq!(err.field().as_deref(), Some("spec.containers[0].imagePullPolicyy"));
+    }
+
+    #[test]
+    fn type_errors_name_the_field() {
+        let v = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+            "spec": {"replicas": "three"}});
+        let err = Object::decode(v).unwrap_err();
+        assert_eq!(err.field().as_deref(), Some("spec.replicas"));
+        assert!(err.to_string().starts_with("Deployment in version \"v1\" cannot be handled as a Deployment: spec.replicas: invalid type: string \"three\""), "{err}");
+    }
+
+    #[test]
+    fn labels_must_be_strings() {
+        let v = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"on": true}},
+            "spec": {"containers": [{"name": "c", "image": "i"}]}});
+        let err = Object::decode(v).unwrap_err();
+        assert_eq!(err.field().as_deref(), Some("metadata.labels.on"));
+    }
+
+    #[test]
+    fn unknown_kinds_and_missing_type_meta_are_reported() {
+        let err = Object::decode(json!({"apiVersion": "apps/v1", "kind": "Deploymnt"})).unwrap_err();
+        assert_eq!(err.to_string(), "no matches for kind \"Deploymnt\" in version \"apps/v1\"");
+        let err = Object::decode(json!({"apiVersion": "v2", "kind": "Pod"})).unwrap_err();
+        assert_eq!(err.to_string(), "no matches for kind \"Pod\" in version \"v2\"");
+        let err = Object::decode(json!({"metadata": {}})).unwrap_err();
+        assert_eq!(err.to_string(), "error validating data: [apiVersion not set, kind not set]");
+    }
+
+    #[test]
+    fn numeric_quantities_are_accepted() {
+        let v = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i", "resources": {"requests": {"cpu": 1}}}]}});
+        let obj = Object::decode(v).unwrap();
+        let j = obj.to_json();
+        assert_eq!(j["spec"]["containers"][0]["resources"]["requests"]["cpu"], json!("1"));
+    }
+}

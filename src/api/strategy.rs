@@ -1,0 +1,134 @@
+//! Per-kind rules the API server's registry applies on create and update
+//! (`PrepareForCreate`, `PrepareForUpdate`, `ValidateUpdate`): status is reset on create and
+//! is not writable through the main resource; selectors are immutable in apps/v1.
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+use super::field::{ErrorList, FieldError, Path};
+use super::object::{Body, Object};
+
+/// Reset what a client may not set on create.
+pub fn prepare_for_create(obj: &mut Object) {
+    match &mut obj.body {
+        Body::Deployment { status, .. } => *status = Default::default(),
+        Body::ReplicaSet { status, .. } => *status = Default::default(),
+        Body::HorizontalPodAutoscaler { status, .. } => *status = Default::default(),
+        Body::Pod { spec, status } => {
+            // upstream: podStrategy.PrepareForCreate — phase Pending and the computed QoS class.
+            *status = core::PodStatus {
+                phase: Some("Pending".into()),
+                qos_class: Some(qos_class(spec).into()),
+                ..Default::default()
+            };
+        }
+        Body::Namespace { status, .. } => {
+            *status = Some(core::NamespaceStatus { phase: Some("Active".into()), ..Default::default() })
+        }
+        Body::Node { .. } | Body::Event(_) => {}
+    }
+}
+
+/// A main-resource update keeps the stored status (status has its own subresource).
+pub fn prepare_for_update(new: &mut Object, old: &Object) {
+    match (&mut new.body, &old.body) {
+        (Body::Deployment { status, .. }, Body::Deployment { status: s, .. }) => *status = s.clone(),
+        (Body::ReplicaSet { status, .. }, Body::ReplicaSet { status: s, .. }) => *status = s.clone(),
+        (Body::HorizontalPodAutoscaler { status, .. }, Body::HorizontalPodAutoscaler { status: s, .. }) => {
+            *status = s.clone()
+        }
+        (Body::Pod { status, .. }, Body::Pod { status: s, .. }) => *status = s.clone(),
+        (Body::Namespace { status, .. }, Body::Namespace { status: s, .. }) => *status = s.clone(),
+        _ => {}
+    }
+}
+
+/// A status update keeps the stored spec.
+pub fn prepare_for_status_update(new: &mut Object, old: &Object) {
+    match (&mut new.body, &old.body) {
+        (Body::Deployment { spec, .. }, Body::Deployment { spec: s, .. }) => *spec = s.clone(),
+        (Body::ReplicaSet { spec, .. }, Body::ReplicaSet { spec: s, .. }) => *spec = s.clone(),
+        (Body::HorizontalPodAutoscaler { spec, .. }, Body::HorizontalPodAutoscaler { spec: s, .. }) => {
+            *spec = s.clone()
+        }
+        (Body::Pod { spec, .. }, Body::Pod { spec: s, .. }) => *spec = s.clone(),
+        (Body::Node { spec, .. }, Body::Node { spec: s, .. }) => *spec = s.clone(),
+        _ => {}
+    }
+}
+
+/// Update-only validation: fields that may not change once set.
+pub fn validate_update(new: &Object, old: &Object) -> ErrorList {
+    let mut errs = ErrorList::new();
+    let immutable = |path: Path, value: String| FieldError::invalid(path, super::field::Value::Raw(value), "field is immutable");
+    match (&new.body, &old.body) {
+        (Body::Deployment { spec: a, .. }, Body::Deployment { spec: b, .. }) if a.selector != b.selector => {
+            // upstream: apps/v1 ValidateDeploymentUpdate — selector is immutable.
+            errs.push(immutable(Path::root("spec").child("selector"), selector_go(&a.selector)));
+        }
+        (Body::ReplicaSet { spec: a, .. }, Body::ReplicaSet { spec: b, .. }) if a.selector != b.selector => {
+            errs.push(immutable(Path::root("spec").child("selector"), selector_go(&a.selector)));
+        }
+        (Body::Pod { spec: a, .. }, Body::Pod { spec: b, .. }) => {
+            // upstream: ValidatePodUpdate — only images, activeDeadlineSeconds and added
+            // tolerations may change; everything else in spec is fixed once the pod exists.
+            let mut a2 = (**a).clone();
+            for (c, old_c) in a2.containers.iter_mut().zip(b.containers.iter()) {
+                c.image = old_c.image.clone();
+            }
+            a2.active_deadline_seconds = b.active_deadline_seconds;
+            a2.tolerations = b.tolerations.clone();
+            a2.node_name = b.node_name.clone().or(a2.node_name.clone());
+            if a2 != **b {
+                errs.push(FieldError::forbidden(
+                    Path::root("spec"),
+                    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+                ));
+            }
+        }
+        _ => {}
+    }
+    errs
+}
+
+fn selector_go(s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// upstream: qos.GetPodQOS — BestEffort without any request or limit; Guaranteed when every
+/// container limits cpu and memory and requests equal limits; otherwise Burstable.
+pub fn qos_class(spec: &core::PodSpec) -> &'static str {
+    let containers = || spec.containers.iter().chain(spec.init_containers.iter().flatten());
+    let mut any = false;
+    let mut guaranteed = true;
+    for c in containers() {
+        let res = c.resources.as_ref();
+        let requests = res.and_then(|r| r.requests.as_ref());
+        let limits = res.and_then(|r| r.limits.as_ref());
+        let nonzero = |m: Option<&std::collections::BTreeMap<String, Quantity>>| {
+            m.is_some_and(|m| m.iter().any(|(k, q)| (k == "cpu" || k == "memory") && !is_zero(q)))
+        };
+        if nonzero(requests) || nonzero(limits) {
+            any = true;
+        }
+        for r in ["cpu", "memory"] {
+            let limit = limits.and_then(|l| l.get(r));
+            let request = requests.and_then(|q| q.get(r)).or(limit);
+            if limit.is_none() || limit != request {
+                guaranteed = false;
+            }
+        }
+    }
+    if !any {
+        "BestEffort"
+    } else if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
+}
+
+fn is_zero(q: &Quantity) -> bool {
+    // A quantity is zero when its number part has no non-zero digit (`0`, `0m`, `0.0Gi`).
+    !q.0.chars().take_while(|c| !c.is_ascii_alphabetic()).any(|c| ('1'..='9').contains(&c))
+}

@@ -1,0 +1,386 @@
+//! A simulated cluster: the store, the virtual clock and the operations a client performs
+//! (apply, create, replace, patch, delete, get, list, watch, advance).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::api::manifest::parse_documents;
+use crate::api::{Kind, Object};
+use crate::error::{KubesimError, Result};
+use crate::labels::Selector;
+use crate::sim::clock::{Clock, EventQueue, Millis, DEFAULT_EPOCH_MS};
+use crate::store::{Store, StoreError, WatchEvent};
+
+/// upstream: kubectl's client-side apply annotation.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// The namespaces a new cluster has.
+pub const INITIAL_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
+
+/// How a node is described when the cluster is built (`Cluster(nodes=[...])`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NodeTemplate {
+    pub name: String,
+    #[serde(default = "default_cpu")]
+    pub cpu: String,
+    #[serde(default = "default_memory")]
+    pub memory: String,
+    #[serde(default = "default_pods")]
+    pub pods: u32,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taints: Vec<k8s_openapi::api::core::v1::Taint>,
+}
+
+fn default_cpu() -> String {
+    "4".into()
+}
+fn default_memory() -> String {
+    "16Gi".into()
+}
+fn default_pods() -> u32 {
+    110
+}
+
+impl NodeTemplate {
+    pub fn numbered(i: usize) -> NodeTemplate {
+        NodeTemplate {
+            name: format!("node-{i}"),
+            cpu: default_cpu(),
+            memory: default_memory(),
+            pods: default_pods(),
+            labels: BTreeMap::new(),
+            taints: Vec::new(),
+        }
+    }
+
+    /// The Node object a kubelet would register for this template; `index` picks its
+    /// InternalIP and pod CIDR.
+    fn manifest(&self, index: usize) -> Value {
+        let mut labels: Map<String, Value> = Map::new();
+        labels.insert("kubernetes.io/arch".into(), "amd64".into());
+        labels.insert("kubernetes.io/hostname".into(), self.name.clone().into());
+        labels.insert("kubernetes.io/os".into(), "linux".into());
+        for (k, v) in &self.labels {
+            labels.insert(k.clone(), v.clone().into());
+        }
+        let resources = json!({"cpu": self.cpu, "memory": self.memory, "pods": self.pods.to_string()});
+        json!({
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": self.name, "labels": labels},
+            "spec": {
+                "podCIDR": format!("10.244.{index}.0/24"),
+                "podCIDRs": [format!("10.244.{index}.0/24")],
+                "taints": if self.taints.is_empty() { Value::Null } else { serde_json::to_value(&self.taints).unwrap_or(Value::Null) },
+            },
+            "status": {
+                "capacity": resources,
+                "allocatable": resources,
+                "addresses": [
+                    {"type": "InternalIP", "address": format!("10.0.0.{}", index + 1)},
+                    {"type": "Hostname", "address": self.name},
+                ],
+                "nodeInfo": {
+                    "architecture": "amd64", "bootID": "", "containerRuntimeVersion": "containerd://2.0.0",
+                    "kernelVersion": "6.1.0", "kubeProxyVersion": "", "kubeletVersion": "v1.33.0",
+                    "machineID": "", "operatingSystem": "linux", "osImage": "kubesim", "systemUUID": "",
+                },
+            },
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ClusterOptions {
+    pub seed: u64,
+    /// Unix milliseconds at which virtual time starts.
+    pub start: Millis,
+    pub nodes: Vec<NodeTemplate>,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions { seed: 0, start: DEFAULT_EPOCH_MS, nodes: (1..=3).map(NodeTemplate::numbered).collect() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApplyAction {
+    Created,
+    Configured,
+    Unchanged,
+}
+
+/// One line of `kubectl apply` output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApplyResult {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    pub action: ApplyAction,
+    /// What kubectl prints on stderr for this object, if anything.
+    pub warning: Option<String>,
+}
+
+impl fmt::Display for ApplyResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let action = match self.action {
+            ApplyAction::Created => "created",
+            ApplyAction::Configured => "configured",
+            ApplyAction::Unchanged => "unchanged",
+        };
+        write!(f, "{}/{} {action}", self.kind.qualified_singular(), self.name)
+    }
+}
+
+/// A timer in virtual time. Controllers add their own kinds in later layers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Timer {
+    /// A point in time someone asked to stop at (`advance`, `run_until`).
+    Wake,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    store: Store,
+    clock: Clock,
+    timers: EventQueue<Timer>,
+}
+
+impl Cluster {
+    pub fn new(options: ClusterOptions) -> Result<Cluster> {
+        let mut c = Cluster { store: Store::new(options.seed), clock: Clock::new(options.start), timers: EventQueue::default() };
+        for ns in INITIAL_NAMESPACES {
+            c.create_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, n) in options.nodes.iter().enumerate() {
+            if !seen.insert(n.name.clone()) {
+                return Err(KubesimError::InvalidArgument(format!("duplicate node name {:?}", n.name)));
+            }
+            // A kubelet registers its node with status; create keeps what the node reports.
+            let obj = Object::decode(n.manifest(i + 1))?;
+            c.store.create(obj, c.clock.now())?;
+        }
+        Ok(c)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// When the next timer fires, if any is pending.
+    pub fn next_event_time(&self) -> Option<Millis> {
+        self.timers.next_time()
+    }
+
+    /// Move virtual time forward by `ms`, firing every timer due on the way.
+    pub fn advance(&mut self, ms: Millis) {
+        let target = self.clock.now().saturating_add(ms.max(0));
+        self.run_to(target);
+    }
+
+    /// Fire timers in `(time, sequence)` order up to and including `target`, then rest there.
+    pub fn run_to(&mut self, target: Millis) {
+        while let Some((t, timer)) = self.timers.pop_due(target) {
+            self.clock.set(t);
+            match timer {
+                Timer::Wake => {}
+            }
+        }
+        self.clock.set(target);
+    }
+
+    pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Result<Arc<Object>> {
+        Ok(self.store.get(kind, namespace, name)?)
+    }
+
+    /// List `kind` in `namespace` (all namespaces for `None`) matching a selector string.
+    pub fn list(&self, kind: Kind, namespace: Option<&str>, selector: &str) -> Result<Vec<Arc<Object>>> {
+        let selector = Selector::parse(selector)?;
+        Ok(self.store.list(kind, namespace, &selector))
+    }
+
+    pub fn watch_since(&self, resource_version: u64) -> Result<Vec<WatchEvent>> {
+        Ok(self.store.watch_since(resource_version)?)
+    }
+
+    /// Create from a manifest object (like `kubectl create -f`).
+    pub fn create_value(&mut self, value: Value) -> Result<Arc<Object>> {
+        let obj = Object::decode(value)?;
+        Ok(self.store.create(obj, self.clock.now())?)
+    }
+
+    /// Replace an object (like `kubectl replace -f`); a resourceVersion in the manifest must be current.
+    pub fn replace_value(&mut self, value: Value) -> Result<Arc<Object>> {
+        let mut obj = Object::decode(value)?;
+        if obj.kind().namespaced() && obj.meta.namespace.is_empty() {
+            obj.meta.namespace = "default".into();
+        }
+        Ok(self.store.update(obj)?)
+    }
+
+    /// JSON merge patch (RFC 7386) of an object's spec and metadata.
+    pub fn patch(&mut self, kind: Kind, namespace: &str, name: &str, patch: &Value) -> Result<Arc<Object>> {
+        let live = self.store.get(kind, namespace, name)?;
+        let mut doc = live.to_json();
+        merge_patch(&mut doc, patch);
+        let obj = Object::decode(doc)?;
+        Ok(self.store.update(obj)?)
+    }
+
+    pub fn delete(&mut self, kind: Kind, namespace: &str, name: &str) -> Result<Arc<Object>> {
+        if kind == Kind::Namespace && INITIAL_NAMESPACES.contains(&name) && name != "kube-node-lease" {
+            // upstream: the NamespaceLifecycle admission plugin protects these.
+            return Err(KubesimError::InvalidArgument(format!("namespaces \"{name}\" is forbidden: this namespace may not be deleted")));
+        }
+        Ok(self.store.delete(kind, namespace, name, self.clock.now())?)
+    }
+
+    /// Apply every document of a manifest text. A syntax error rejects the whole text; otherwise
+    /// each document is applied on its own and reported, so good documents land even when a
+    /// bad one fails (as kubectl does).
+    pub fn apply_text(&mut self, text: &str, source: &str) -> Result<Vec<Result<ApplyResult>>> {
+        let docs = parse_documents(text, source)?;
+        Ok(docs
+            .into_iter()
+            .map(|d| {
+                self.apply_value(d.value).map_err(|e| KubesimError::InDocument {
+                    source_name: d.source.clone(),
+                    document: d.document,
+                    error: Box::new(e),
+                })
+            })
+            .collect())
+    }
+
+    /// `kubectl apply` of one object: create if absent, else a three-way merge of the last
+    /// applied configuration, the new manifest and the live object.
+    pub fn apply_value(&mut self, manifest: Value) -> Result<ApplyResult> {
+        let mut obj = Object::decode(manifest.clone())?;
+        let kind = obj.kind();
+        if obj.meta.name.is_empty() {
+            return Err(KubesimError::InvalidArgument("cannot use generate name with apply".into()));
+        }
+        let namespace = if kind.namespaced() {
+            if obj.meta.namespace.is_empty() { "default".to_string() } else { obj.meta.namespace.to_string() }
+        } else {
+            String::new()
+        };
+        let applied = last_applied_configuration(&manifest, kind.namespaced().then_some(namespace.as_str()));
+        let result = |action, warning| ApplyResult { kind, namespace: namespace.clone(), name: obj.meta.name.to_string(), action, warning };
+        match self.store.get(kind, &namespace, &obj.meta.name) {
+            Err(StoreError::NotFound { .. }) => {
+                Arc::make_mut(&mut obj.meta.annotations).insert(LAST_APPLIED.into(), applied);
+                obj.meta.resource_version = 0;
+                self.store.create(obj.clone(), self.clock.now())?;
+                Ok(result(ApplyAction::Created, None))
+            }
+            Err(e) => Err(e.into()),
+            Ok(live) => {
+                let previous: Option<Value> = live.meta.annotations.get(LAST_APPLIED).and_then(|s| serde_json::from_str(s).ok());
+                let warning = previous.is_none().then(|| format!(
+                    "Warning: resource {} is missing the {LAST_APPLIED} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.",
+                    kind.plural().to_string() + "/" + &obj.meta.name
+                ));
+                let mut desired = manifest.clone();
+                set_annotation(&mut desired, LAST_APPLIED, &applied);
+                let mut merged = live.to_json();
+                three_way_merge(&mut merged, previous.as_ref(), &desired);
+                let new = Object::decode(merged)?;
+                let stored = self.store.update(new)?;
+                let action = if Arc::ptr_eq(&stored, &live) { ApplyAction::Unchanged } else { ApplyAction::Configured };
+                Ok(result(action, warning))
+            }
+        }
+    }
+}
+
+/// kubectl's last-applied-configuration: the manifest as sent (namespace filled in, the
+/// annotation itself removed, `annotations: {}` kept), compact JSON with sorted keys and a
+/// trailing newline.
+pub fn last_applied_configuration(manifest: &Value, namespace: Option<&str>) -> String {
+    let mut m = manifest.clone();
+    if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
+        if let Some(ns) = namespace {
+            meta.entry("namespace").or_insert_with(|| ns.into());
+        }
+        let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+        if let Some(a) = annotations.as_object_mut() {
+            a.remove(LAST_APPLIED);
+        } else {
+            *annotations = json!({});
+        }
+    }
+    // serde_json's map is ordered by key, as Go's encoding of map[string]interface{} is.
+    format!("{}\n", m)
+}
+
+fn set_annotation(manifest: &mut Value, key: &str, value: &str) {
+    if let Some(meta) = manifest.get_mut("metadata").and_then(Value::as_object_mut) {
+        let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+        if !annotations.is_object() {
+            *annotations = json!({});
+        }
+        if let Some(a) = annotations.as_object_mut() {
+            a.insert(key.into(), value.into());
+        }
+    }
+}
+
+/// RFC 7386: objects merge key by key, `null` deletes, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+/// Client-side apply: fields of the new manifest are set on the live object; fields that the
+/// previous manifest had and the new one dropped are removed. Lists are replaced whole (the
+/// server's defaulting refills what it owns inside them).
+fn three_way_merge(live: &mut Value, previous: Option<&Value>, desired: &Value) {
+    let (Value::Object(l), Value::Object(d)) = (live, desired) else { return };
+    if let Some(Value::Object(p)) = previous {
+        for k in p.keys() {
+            if !d.contains_key(k) {
+                l.remove(k);
+            }
+        }
+    }
+    for (k, dv) in d {
+        let pv = previous.and_then(|p| p.get(k));
+        match (l.get_mut(k), dv) {
+            (Some(lv @ Value::Object(_)), Value::Object(_)) => three_way_merge(lv, pv, dv),
+            _ => {
+                l.insert(k.clone(), dv.clone());
+            }
+        }
+    }
+}

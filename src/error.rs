@@ -1,0 +1,36 @@
+//! The one error type the core returns; the Python binding maps each variant to a class.
+
+use crate::api::ApiError;
+use crate::labels::SelectorError;
+use crate::sim::clock::DurationError;
+use crate::store::StoreError;
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum KubesimError {
+    /// A manifest could not be read, decoded or validated.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The store refused a read or write (not found, exists, conflict, gone, invalid update).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A label selector string or LabelSelector did not parse.
+    #[error(transparent)]
+    Selector(#[from] SelectorError),
+    /// A duration string did not parse.
+    #[error(transparent)]
+    Duration(#[from] DurationError),
+    /// An argument names nothing kubesim knows (a resource type, a namespace scope, …).
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// A wait ran out of virtual time.
+    #[error("{0}")]
+    Timeout(String),
+    /// The simulation could not proceed (e.g. controllers that never settle).
+    #[error("{0}")]
+    Simulation(String),
+    /// A failure of one document of a multi-document manifest, with where it came from.
+    #[error("error when applying {source_name} (document {document}): {error}")]
+    InDocument { source_name: String, document: usize, error: Box<KubesimError> },
+}
+
+pub type Result<T, E = KubesimError> = std::result::Result<T, E>;

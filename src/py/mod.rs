@@ -1,0 +1,308 @@
+//! The Python binding: converts arguments, calls the core, maps results and errors. The only
+//! code in the crate that names pyo3.
+
+use parking_lot::Mutex;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use serde_json::Value;
+
+use crate::api::{ApiError, Kind};
+use crate::cluster::{ApplyAction, Cluster, ClusterOptions, NodeTemplate};
+use crate::error::KubesimError;
+use crate::labels::Selector;
+use crate::sim::clock::{parse_duration as core_parse_duration, DEFAULT_EPOCH_MS};
+use crate::store::StoreError;
+
+/// The Python class each core error becomes (classes live in `kubesim.errors`).
+fn error_class(e: &KubesimError) -> &'static str {
+    match e {
+        KubesimError::Api(a) => api_error_class(a),
+        KubesimError::Store(s) => match s {
+            StoreError::NotFound { .. } => "NotFoundError",
+            StoreError::AlreadyExists { .. } => "AlreadyExistsError",
+            StoreError::Conflict { .. } => "ConflictError",
+            StoreError::Gone { .. } => "GoneError",
+            StoreError::Invalid(a) => api_error_class(a),
+        },
+        KubesimError::Selector(_) => "SelectorError",
+        KubesimError::Duration(_) => "InvalidArgumentError",
+        KubesimError::InvalidArgument(_) => "InvalidArgumentError",
+        KubesimError::Timeout(_) => "TimeoutError",
+        KubesimError::Simulation(_) => "SimulationError",
+        KubesimError::InDocument { error, .. } => error_class(error),
+    }
+}
+
+fn api_error_class(a: &ApiError) -> &'static str {
+    match a {
+        ApiError::Invalid { .. } | ApiError::Decode { .. } => "InvalidObjectError",
+        ApiError::UnknownKind { .. } | ApiError::MissingTypeMeta { .. } | ApiError::Syntax { .. } => "ManifestError",
+    }
+}
+
+fn api_error_attrs(a: &ApiError, kw: &Bound<'_, PyDict>) -> PyResult<()> {
+    kw.set_item("field", a.field())?;
+    match a {
+        ApiError::Invalid { kind, name, errors } => {
+            kw.set_item("kind", kind.name())?;
+            kw.set_item("name", name)?;
+            let causes: Vec<(String, String)> = errors.iter().map(|e| (e.field().to_string(), e.error_body())).collect();
+            kw.set_item("causes", causes)?;
+        }
+        ApiError::Decode { kind, .. } => kw.set_item("kind", kind.name())?,
+        ApiError::Syntax { source_name, document, line, column, .. } => {
+            kw.set_item("source", source_name)?;
+            kw.set_item("document", document)?;
+            kw.set_item("line", line)?;
+            kw.set_item("column", column)?;
+        }
+        ApiError::UnknownKind { .. } | ApiError::MissingTypeMeta { .. } => {}
+    }
+    Ok(())
+}
+
+fn error_attrs(e: &KubesimError, kw: &Bound<'_, PyDict>) -> PyResult<()> {
+    match e {
+        KubesimError::Api(a) | KubesimError::Store(StoreError::Invalid(a)) => api_error_attrs(a, kw),
+        KubesimError::Store(
+            StoreError::NotFound { kind, name } | StoreError::AlreadyExists { kind, name } | StoreError::Conflict { kind, name },
+        ) => {
+            kw.set_item("kind", kind.name())?;
+            kw.set_item("name", name)
+        }
+        KubesimError::InDocument { source_name, document, error } => {
+            error_attrs(error, kw)?;
+            kw.set_item("source", source_name)?;
+            kw.set_item("document", document)
+        }
+        KubesimError::Store(StoreError::Gone { .. })
+        | KubesimError::Selector(_)
+        | KubesimError::Duration(_)
+        | KubesimError::InvalidArgument(_)
+        | KubesimError::Timeout(_)
+        | KubesimError::Simulation(_) => Ok(()),
+    }
+}
+
+/// Build the Python exception instance for a core error.
+fn error_instance<'py>(py: Python<'py>, e: &KubesimError) -> PyResult<Bound<'py, PyAny>> {
+    let cls = py.import("kubesim.errors")?.getattr(error_class(e))?;
+    let kw = PyDict::new(py);
+    error_attrs(e, &kw)?;
+    cls.call((e.to_string(),), Some(&kw))
+}
+
+fn to_pyerr(e: KubesimError) -> PyErr {
+    Python::attach(|py| match error_instance(py, &e) {
+        Ok(inst) => PyErr::from_value(inst),
+        Err(import_failure) => import_failure,
+    })
+}
+
+fn kind_of(name: &str) -> PyResult<Kind> {
+    Kind::from_resource_name(name).ok_or_else(|| {
+        to_pyerr(KubesimError::InvalidArgument(format!("the server doesn't have a resource type \"{name}\"")))
+    })
+}
+
+fn json_arg(text: &str) -> PyResult<Value> {
+    serde_json::from_str(text).map_err(|e| PyRuntimeError::new_err(format!("internal: bad JSON from kubesim: {e}")))
+}
+
+/// The one object of a create/replace manifest.
+fn single_document(text: &str) -> PyResult<Value> {
+    let mut docs = crate::api::manifest::parse_documents(text, "<manifest>").map_err(|e| to_pyerr(e.into()))?;
+    match docs.len() {
+        1 => Ok(docs.remove(0).value),
+        n => Err(to_pyerr(KubesimError::InvalidArgument(format!("expected exactly one object, found {n}")))),
+    }
+}
+
+#[pyclass(module = "kubesim._native", name = "Cluster", frozen)]
+pub struct PyCluster {
+    inner: Mutex<Cluster>,
+}
+
+#[pymethods]
+impl PyCluster {
+    #[new]
+    #[pyo3(signature = (nodes_json=None, node_count=3, seed=0, start_ms=None))]
+    fn new(nodes_json: Option<&str>, node_count: usize, seed: u64, start_ms: Option<i64>) -> PyResult<Self> {
+        let nodes = match nodes_json {
+            Some(text) => serde_json::from_str::<Vec<NodeTemplate>>(text)
+                .map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("invalid node spec: {e}"))))?,
+            None => (1..=node_count).map(NodeTemplate::numbered).collect(),
+        };
+        let options = ClusterOptions { seed, start: start_ms.unwrap_or(DEFAULT_EPOCH_MS), nodes };
+        let cluster = Cluster::new(options).map_err(to_pyerr)?;
+        Ok(PyCluster { inner: Mutex::new(cluster) })
+    }
+
+    /// Apply a manifest text: one entry per object, either
+    /// `(kind, namespace, name, action, warning)` or the exception for that document.
+    fn apply<'py>(&self, py: Python<'py>, text: &str, source: &str) -> PyResult<Bound<'py, PyList>> {
+        let results = py.detach(|| self.inner.lock().apply_text(text, source)).map_err(to_pyerr)?;
+        let out = PyList::empty(py);
+        for r in results {
+            match r {
+                Ok(a) => {
+                    let action = match a.action {
+                        ApplyAction::Created => "created",
+                        ApplyAction::Configured => "configured",
+                        ApplyAction::Unchanged => "unchanged",
+                    };
+                    let line = a.to_string();
+                    out.append(PyTuple::new(
+                        py,
+                        [
+                            a.kind.name().into_pyobject(py)?.into_any(),
+                            a.namespace.into_pyobject(py)?.into_any(),
+                            a.name.into_pyobject(py)?.into_any(),
+                            action.into_pyobject(py)?.into_any(),
+                            a.warning.into_pyobject(py)?.into_any(),
+                            line.into_pyobject(py)?.into_any(),
+                        ],
+                    )?)?;
+                }
+                Err(e) => out.append(error_instance(py, &e)?)?,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Create one object from YAML or JSON text.
+    fn create(&self, py: Python<'_>, manifest: &str) -> PyResult<String> {
+        let v = single_document(manifest)?;
+        let obj = py.detach(|| self.inner.lock().create_value(v)).map_err(to_pyerr)?;
+        Ok(obj.to_json().to_string())
+    }
+
+    /// Replace one object from YAML or JSON text.
+    fn replace(&self, py: Python<'_>, manifest: &str) -> PyResult<String> {
+        let v = single_document(manifest)?;
+        let obj = py.detach(|| self.inner.lock().replace_value(v)).map_err(to_pyerr)?;
+        Ok(obj.to_json().to_string())
+    }
+
+    fn patch(&self, py: Python<'_>, kind: &str, namespace: &str, name: &str, patch_json: &str) -> PyResult<String> {
+        let kind = kind_of(kind)?;
+        let p = json_arg(patch_json)?;
+        let obj = py.detach(|| self.inner.lock().patch(kind, namespace, name, &p)).map_err(to_pyerr)?;
+        Ok(obj.to_json().to_string())
+    }
+
+    fn delete(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
+        let kind = kind_of(kind)?;
+        let obj = self.inner.lock().delete(kind, namespace, name).map_err(to_pyerr)?;
+        Ok(obj.to_json().to_string())
+    }
+
+    fn get(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
+        let kind = kind_of(kind)?;
+        let obj = self.inner.lock().get(kind, namespace, name).map_err(to_pyerr)?;
+        Ok(obj.to_json().to_string())
+    }
+
+    /// YAML of one object, as `kubectl get -o yaml` shows it.
+    fn get_yaml(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
+        let kind = kind_of(kind)?;
+        let obj = self.inner.lock().get(kind, namespace, name).map_err(to_pyerr)?;
+        serde_yaml_ng::to_string(&obj.to_json()).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// `(namespace, name)` of every matching object, in list order.
+    #[pyo3(signature = (kind, namespace, selector=""))]
+    fn list_names(&self, kind: &str, namespace: Option<&str>, selector: &str) -> PyResult<Vec<(String, String)>> {
+        let kind = kind_of(kind)?;
+        let objs = self.inner.lock().list(kind, namespace, selector).map_err(to_pyerr)?;
+        Ok(objs.iter().map(|o| (o.meta.namespace.to_string(), o.meta.name.to_string())).collect())
+    }
+
+    #[pyo3(signature = (kind, namespace, selector=""))]
+    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> PyResult<Vec<String>> {
+        let kind = kind_of(kind)?;
+        let objs = self.inner.lock().list(kind, namespace, selector).map_err(to_pyerr)?;
+        Ok(objs.iter().map(|o| o.to_json().to_string()).collect())
+    }
+
+    /// Watch events after `since`: `(type, resourceVersion, object_json)`.
+    fn watch(&self, since: u64) -> PyResult<Vec<(String, u64, String)>> {
+        let events = self.inner.lock().watch_since(since).map_err(to_pyerr)?;
+        Ok(events
+            .into_iter()
+            .map(|e| (e.event_type.as_str().to_string(), e.resource_version, e.object.to_json().to_string()))
+            .collect())
+    }
+
+    #[getter]
+    fn resource_version(&self) -> u64 {
+        self.inner.lock().store().resource_version()
+    }
+
+    #[getter]
+    fn now_ms(&self) -> i64 {
+        self.inner.lock().now()
+    }
+
+    #[getter]
+    fn start_ms(&self) -> i64 {
+        self.inner.lock().clock().start()
+    }
+
+    #[getter]
+    fn next_event_ms(&self) -> Option<i64> {
+        self.inner.lock().next_event_time()
+    }
+
+    fn advance_ms(&self, py: Python<'_>, ms: i64) {
+        py.detach(|| self.inner.lock().advance(ms))
+    }
+
+    fn run_to_ms(&self, py: Python<'_>, t: i64) {
+        py.detach(|| self.inner.lock().run_to(t))
+    }
+
+    fn __repr__(&self) -> String {
+        let c = self.inner.lock();
+        format!("<kubesim._native.Cluster objects={} rv={}>", c.store().len(), c.store().resource_version())
+    }
+}
+
+/// Parse a duration (`"1m30s"`, `"250ms"`, `"90"`) into milliseconds.
+#[pyfunction]
+fn parse_duration(text: &str) -> PyResult<i64> {
+    core_parse_duration(text).map_err(|e| to_pyerr(e.into()))
+}
+
+/// Parse a label selector string and return its canonical form.
+#[pyfunction]
+fn parse_selector(text: &str) -> PyResult<String> {
+    Selector::parse(text).map(|s| s.to_string()).map_err(|e| to_pyerr(e.into()))
+}
+
+/// Does the selector match the labels?
+#[pyfunction]
+fn selector_matches(selector: &str, labels: std::collections::BTreeMap<String, String>) -> PyResult<bool> {
+    let s = Selector::parse(selector).map_err(|e| to_pyerr(e.into()))?;
+    Ok(s.matches(&labels))
+}
+
+/// Resolve a kind as kubectl spells it: `(Kind, namespaced)`.
+#[pyfunction]
+fn resolve_kind(name: &str) -> PyResult<(String, bool)> {
+    let k = kind_of(name)?;
+    Ok((k.name().to_string(), k.namespaced()))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyCluster>()?;
+    m.add_function(wrap_pyfunction!(parse_duration, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_selector, m)?)?;
+    m.add_function(wrap_pyfunction!(selector_matches, m)?)?;
+    m.add_function(wrap_pyfunction!(resolve_kind, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DEFAULT_EPOCH_MS", DEFAULT_EPOCH_MS)?;
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Virtual time: integer milliseconds, a fixed epoch, a `(time, sequence)` event queue, and
+//! duration parsing. Nothing here reads the wall clock.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Milliseconds. Absolute times are Unix milliseconds on the virtual clock.
+pub type Millis = i64;
+
+/// 2026-01-01T00:00:00Z, the default start of every simulation.
+pub const DEFAULT_EPOCH_MS: Millis = 1_767_225_600_000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clock {
+    start: Millis,
+    now: Millis,
+}
+
+impl Clock {
+    pub fn new(start: Millis) -> Clock {
+        Clock { start, now: start }
+    }
+    /// Absolute virtual time (Unix milliseconds).
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+    pub fn start(&self) -> Millis {
+        self.start
+    }
+    /// Milliseconds since the simulation started.
+    pub fn elapsed(&self) -> Millis {
+        self.now - self.start
+    }
+    /// Move to `t`; time never goes backwards.
+    pub fn set(&mut self, t: Millis) {
+        if t > self.now {
+            self.now = t;
+        }
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::new(DEFAULT_EPOCH_MS)
+    }
+}
+
+/// A timer queue ordered by `(time, insertion sequence)`: ties break by the order timers were
+/// set, never by hashing or thread timing.
+#[derive(Clone, Debug)]
+pub struct EventQueue<T> {
+    heap: BinaryHeap<Reverse<(Millis, u64, Entry<T>)>>,
+    seq: u64,
+}
+
+/// Wrapper so the payload never takes part in ordering.
+#[derive(Clone, Debug)]
+struct Entry<T>(T);
+impl<T> PartialEq for Entry<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl<T> Eq for Entry<T> {}
+impl<T> PartialOrd for Entry<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Entry<T> {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
+}
+
+impl<T> Default for EventQueue<T> {
+    fn default() -> Self {
+        EventQueue { heap: BinaryHeap::new(), seq: 0 }
+    }
+}
+
+impl<T> EventQueue<T> {
+    pub fn push(&mut self, at: Millis, item: T) {
+        self.seq += 1;
+        self.heap.push(Reverse((at, self.seq, Entry(item))));
+    }
+    /// When the earliest timer is due.
+    pub fn next_time(&self) -> Option<Millis> {
+        self.heap.peek().map(|Reverse((t, _, _))| *t)
+    }
+    /// Pop the earliest timer if it is due at or before `now`.
+    pub fn pop_due(&mut self, now: Millis) -> Option<(Millis, T)> {
+        if self.next_time()? <= now {
+            self.heap.pop().map(|Reverse((t, _, Entry(item)))| (t, item))
+        } else {
+            None
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid duration {input:?}: {reason}")]
+pub struct DurationError {
+    pub input: String,
+    pub reason: String,
+}
+
+/// Parse a Go-style duration (`"1m30s"`, `"250ms"`, `"1.5h"`, `"2h45m"`) or a bare number of
+/// seconds (`"90"`, `"0.5"`) into milliseconds. Fractions below a millisecond are truncated.
+pub fn parse_duration(input: &str) -> Result<Millis, DurationError> {
+    let err = |reason: &str| DurationError { input: input.to_string(), reason: reason.to_string() };
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(err("empty"));
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return seconds_to_millis(secs).ok_or_else(|| err("must be a finite, non-negative number"));
+    }
+    let (negative, mut rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if num_len == 0 {
+            return Err(err("expected a number"));
+        }
+        let number: f64 = rest[..num_len].parse().map_err(|_| err("bad number"))?;
+        rest = &rest[num_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let scale = match unit {
+            "ns" => 1e-6,
+            "us" | "µs" | "μs" => 1e-3,
+            "ms" => 1.0,
+            "s" => 1e3,
+            "m" => 60e3,
+            "h" => 3600e3,
+            "d" => 86_400e3,
+            "" => return Err(err("missing unit (use ms, s, m, h or d)")),
+            _ => return Err(err(&format!("unknown unit {unit:?} (use ms, s, m, h or d)"))),
+        };
+        total += number * scale;
+    }
+    if negative && total > 0.0 {
+        return Err(err("must not be negative"));
+    }
+    if !total.is_finite() || total > i64::MAX as f64 {
+        return Err(err("too large"));
+    }
+    Ok(total as Millis)
+}
+
+pub fn seconds_to_millis(secs: f64) -> Option<Millis> {
+    (secs.is_finite() && secs >= 0.0 && secs * 1e3 < i64::MAX as f64).then(|| (secs * 1e3) as Millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_go() {
+        for (s, ms) in [
+            ("1m30s", 90_000),
+            ("250ms", 250),
+            ("1.5h", 5_400_000),
+            ("2h45m", 9_900_000),
+            ("90", 90_000),
+            ("0.5", 500),
+            ("0", 0),
+            ("1d", 86_400_000),
+        ] {
+            assert_eq!(parse_duration(s), Ok(ms), "{s}");
+        }
+        for bad in ["", "abc", "5x", "-1s", "1m30", "s"] {
+            assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
+        }
+        assert_eq!(
+            parse_duration("5x").unwrap_err().to_string(),
+            "invalid duration \"5x\": unknown unit \"x\" (use ms, s, m, h or d)"
+        );
+    }
+
+    #[test]
+    fn queue_orders_by_time_then_insertion() {
+        let mut q = EventQueue::default();
+        q.push(20, "c");
+        q.push(10, "a");
+        q.push(10, "b");
+        q.push(5, "z");
+        assert_eq!(q.next_time(), Some(5));
+        assert_eq!(q.pop_due(4), None);
+        let mut got = vec![];
+        while let Some((_, x)) = q.pop_due(20) {
+            got.push(x);
+        }
+        assert_eq!(got, ["z", "a", "b", "c"]);
+    }
+
+    #[test]
+    fn clock_never_goes_backwards() {
+        let mut c = Clock::default();
+        c.set(DEFAULT_EPOCH_MS + 1000);
+        c.set(DEFAULT_EPOCH_MS);
+        assert_eq!(c.elapsed(), 1000);
+    }
+}

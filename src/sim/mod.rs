@@ -1,0 +1,3 @@
+//! Virtual time and (later) the discrete-event engine.
+pub mod clock;
+pub mod rng;

@@ -1,0 +1,407 @@
+//! The object store: what the API server and etcd are to a cluster. Objects are immutable
+//! `Arc`s; every write bumps one cluster-wide resourceVersion and appends to the watch log.
+//! A label index answers selector queries from the index rather than a scan whenever the
+//! selector has a requirement that needs a key to be present.
+
+mod error;
+mod index;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+pub use error::StoreError;
+pub use index::LabelIndex;
+
+use crate::api::meta::Uid;
+use crate::api::{strategy, Kind, Object};
+use crate::labels::Selector;
+use crate::sim::clock::Millis;
+use crate::sim::rng::{name_suffix, stable_hash};
+
+/// Where an object lives: kind, namespace ("" for cluster-scoped kinds), name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey {
+    pub kind: Kind,
+    pub namespace: Arc<str>,
+    pub name: Arc<str>,
+}
+
+impl ObjectKey {
+    pub fn new(kind: Kind, namespace: &str, name: &str) -> ObjectKey {
+        let namespace = if kind.namespaced() { namespace } else { "" };
+        ObjectKey { kind, namespace: namespace.into(), name: name.into() }
+    }
+    pub fn of(obj: &Object) -> ObjectKey {
+        ObjectKey { kind: obj.kind(), namespace: obj.meta.namespace.clone(), name: obj.meta.name.clone() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchEventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl WatchEventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WatchEventType::Added => "ADDED",
+            WatchEventType::Modified => "MODIFIED",
+            WatchEventType::Deleted => "DELETED",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct WatchEvent {
+    pub event_type: WatchEventType,
+    pub resource_version: u64,
+    pub object: Arc<Object>,
+}
+
+/// Default number of watch events kept (older ones answer `Gone`, as etcd compaction does).
+pub const DEFAULT_WATCH_CAPACITY: usize = 100_000;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    seed: u64,
+    objects: BTreeMap<ObjectKey, Arc<Object>>,
+    resource_version: u64,
+    labels: LabelIndex,
+    /// owner uid → dependents (ownerReferences), for garbage collection and adoption.
+    owners: BTreeMap<Uid, std::collections::BTreeSet<ObjectKey>>,
+    uids: HashMap<Uid, ObjectKey>,
+    /// How many times a key has been deleted, so a recreated object gets a new uid.
+    incarnations: HashMap<u64, u32>,
+    /// Per-(kind, namespace, generateName) attempt counters for generated names.
+    generated: HashMap<u64, u64>,
+    watch: VecDeque<WatchEvent>,
+    watch_capacity: usize,
+}
+
+impl Store {
+    pub fn new(seed: u64) -> Store {
+        Store {
+            seed,
+            objects: BTreeMap::new(),
+            resource_version: 0,
+            labels: LabelIndex::default(),
+            owners: BTreeMap::new(),
+            uids: HashMap::new(),
+            incarnations: HashMap::new(),
+            generated: HashMap::new(),
+            watch: VecDeque::new(),
+            watch_capacity: DEFAULT_WATCH_CAPACITY,
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The newest resourceVersion handed out.
+    pub fn resource_version(&self) -> u64 {
+        self.resource_version
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    pub fn set_watch_capacity(&mut self, capacity: usize) {
+        self.watch_capacity = capacity;
+        self.trim_watch();
+    }
+
+    pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Result<Arc<Object>, StoreError> {
+        self.objects
+            .get(&ObjectKey::new(kind, namespace, name))
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound { kind, name: name.to_string() })
+    }
+
+    pub fn get_by_key(&self, key: &ObjectKey) -> Option<&Arc<Object>> {
+        self.objects.get(key)
+    }
+
+    pub fn get_by_uid(&self, uid: Uid) -> Option<&Arc<Object>> {
+        self.uids.get(&uid).and_then(|k| self.objects.get(k))
+    }
+
+    /// Objects of `kind` (in `namespace`, or all namespaces for `None`) matching `selector`,
+    /// sorted by namespace then name, as the API server lists them.
+    pub fn list(&self, kind: Kind, namespace: Option<&str>, selector: &Selector) -> Vec<Arc<Object>> {
+        let ns_ok = |k: &ObjectKey| namespace.is_none_or(|ns| !kind.namespaced() || &*k.namespace == ns);
+        match self.labels.candidates(kind, selector) {
+            Some(keys) => keys
+                .into_iter()
+                .filter(|k| ns_ok(k))
+                .filter_map(|k| self.objects.get(&k))
+                .filter(|o| selector.matches(&o.meta.labels))
+                .cloned()
+                .collect(),
+            None => self
+                .scan(kind, namespace)
+                .filter(|o| selector.matches(&o.meta.labels))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// Every object of `kind` in key order, without consulting the index (used by `list` for
+    /// selectors with no positive requirement, and by tests as the reference answer).
+    pub fn scan<'a>(&'a self, kind: Kind, namespace: Option<&'a str>) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
+        let start = ObjectKey::new(kind, namespace.unwrap_or(""), "");
+        self.objects
+            .range(start..)
+            .take_while(move |(k, _)| k.kind == kind && namespace.is_none_or(|ns| !kind.namespaced() || &*k.namespace == ns))
+            .map(|(_, o)| o)
+    }
+
+    /// Objects whose ownerReferences name `owner`.
+    pub fn dependents(&self, owner: Uid) -> Vec<Arc<Object>> {
+        self.owners
+            .get(&owner)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.objects.get(k).cloned())
+            .collect()
+    }
+
+    /// Store a new object: defaults the namespace, generates a name from `generateName`,
+    /// assigns uid, resourceVersion, generation and creationTimestamp, resets status.
+    pub fn create(&mut self, mut obj: Object, now: Millis) -> Result<Arc<Object>, StoreError> {
+        let kind = obj.kind();
+        if kind.namespaced() && obj.meta.namespace.is_empty() {
+            obj.meta.namespace = "default".into();
+        }
+        if kind.namespaced() && self.get(Kind::Namespace, "", &obj.meta.namespace).is_err() {
+            return Err(StoreError::NotFound { kind: Kind::Namespace, name: obj.meta.namespace.to_string() });
+        }
+        if obj.meta.name.is_empty() {
+            obj.meta.name = self.generate_name(kind, &obj.meta.namespace, obj.meta.generate_name.as_deref().unwrap_or(""));
+        }
+        let key = ObjectKey::of(&obj);
+        if self.objects.contains_key(&key) {
+            return Err(StoreError::AlreadyExists { kind, name: key.name.to_string() });
+        }
+        strategy::prepare_for_create(&mut obj);
+        obj.meta.uid = self.uid_for(&key, now);
+        obj.meta.creation_timestamp = now;
+        obj.meta.deletion_timestamp = None;
+        obj.meta.deletion_grace_period_seconds = None;
+        obj.meta.generation = if Object::has_generation(kind) { 1 } else { 0 };
+        self.resource_version += 1;
+        obj.meta.resource_version = self.resource_version;
+        let obj = Arc::new(obj);
+        self.insert(key, obj.clone(), WatchEventType::Added);
+        Ok(obj)
+    }
+
+    /// Replace an object's spec and metadata (status is kept: it has its own subresource).
+    /// A non-zero resourceVersion in `obj` must be current. A write that changes nothing keeps
+    /// the stored object and its resourceVersion, as the API server does.
+    pub fn update(&mut self, obj: Object) -> Result<Arc<Object>, StoreError> {
+        self.write(obj, false)
+    }
+
+    /// Replace an object's status (spec and metadata other than resourceVersion are kept).
+    pub fn update_status(&mut self, obj: Object) -> Result<Arc<Object>, StoreError> {
+        self.write(obj, true)
+    }
+
+    fn write(&mut self, mut obj: Object, status: bool) -> Result<Arc<Object>, StoreError> {
+        let key = ObjectKey::of(&obj);
+        let kind = key.kind;
+        let old = self
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
+        if obj.meta.resource_version != 0 && obj.meta.resource_version != old.meta.resource_version {
+            return Err(StoreError::Conflict { kind, name: key.name.to_string() });
+        }
+        // Server-owned metadata is never taken from the client.
+        obj.meta.uid = old.meta.uid;
+        obj.meta.creation_timestamp = old.meta.creation_timestamp;
+        obj.meta.generate_name = old.meta.generate_name.clone();
+        obj.meta.generation = old.meta.generation;
+        if old.meta.deletion_timestamp.is_some() {
+            obj.meta.deletion_timestamp = old.meta.deletion_timestamp;
+            obj.meta.deletion_grace_period_seconds = old.meta.deletion_grace_period_seconds;
+        }
+        if status {
+            strategy::prepare_for_status_update(&mut obj, &old);
+            obj.meta.labels = old.meta.labels.clone();
+            obj.meta.annotations = old.meta.annotations.clone();
+            obj.meta.owner_references = old.meta.owner_references.clone();
+            obj.meta.finalizers = old.meta.finalizers.clone();
+        } else {
+            strategy::prepare_for_update(&mut obj, &old);
+            let errors = strategy::validate_update(&obj, &old);
+            if !errors.is_empty() {
+                return Err(crate::api::ApiError::Invalid { kind, name: key.name.to_string(), errors }.into());
+            }
+            if Object::has_generation(kind) && !obj.same_spec(&old) {
+                obj.meta.generation = old.meta.generation + 1;
+            }
+        }
+        obj.meta.resource_version = old.meta.resource_version;
+        if obj == *old {
+            return Ok(old);
+        }
+        if obj.meta.deletion_timestamp.is_some() && obj.meta.finalizers.is_empty() {
+            // The last finalizer is gone: the object goes away now.
+            return self.remove(&key).map(|_| old);
+        }
+        self.resource_version += 1;
+        obj.meta.resource_version = self.resource_version;
+        let obj = Arc::new(obj);
+        self.replace_indexed(&old, obj.clone());
+        Ok(obj)
+    }
+
+    /// Delete an object. With finalizers it only gets a deletionTimestamp (the finalizers'
+    /// owners remove it later); without, it is removed now.
+    pub fn delete(&mut self, kind: Kind, namespace: &str, name: &str, now: Millis) -> Result<Arc<Object>, StoreError> {
+        let key = ObjectKey::new(kind, namespace, name);
+        let old = self.objects.get(&key).cloned().ok_or_else(|| StoreError::NotFound { kind, name: name.to_string() })?;
+        if old.meta.finalizers.is_empty() {
+            return self.remove(&key);
+        }
+        if old.meta.deletion_timestamp.is_some() {
+            return Ok(old);
+        }
+        let mut obj = (*old).clone();
+        obj.meta.deletion_timestamp = Some(now);
+        obj.meta.deletion_grace_period_seconds = Some(0);
+        self.resource_version += 1;
+        obj.meta.resource_version = self.resource_version;
+        let obj = Arc::new(obj);
+        self.replace_indexed(&old, obj.clone());
+        Ok(obj)
+    }
+
+    fn remove(&mut self, key: &ObjectKey) -> Result<Arc<Object>, StoreError> {
+        let old = self
+            .objects
+            .remove(key)
+            .ok_or_else(|| StoreError::NotFound { kind: key.kind, name: key.name.to_string() })?;
+        self.labels.remove(key, &old.meta.labels);
+        for r in &old.meta.owner_references {
+            if let Some(uid) = Uid::parse(&r.uid) {
+                if let Some(set) = self.owners.get_mut(&uid) {
+                    set.remove(key);
+                    if set.is_empty() {
+                        self.owners.remove(&uid);
+                    }
+                }
+            }
+        }
+        self.uids.remove(&old.meta.uid);
+        *self.incarnations.entry(self.key_hash(key)).or_insert(0) += 1;
+        self.resource_version += 1;
+        // upstream: a DELETED watch event carries the object at its deletion resourceVersion.
+        let mut gone = (*old).clone();
+        gone.meta.resource_version = self.resource_version;
+        self.push_watch(WatchEventType::Deleted, Arc::new(gone));
+        Ok(old)
+    }
+
+    fn insert(&mut self, key: ObjectKey, obj: Arc<Object>, event: WatchEventType) {
+        self.labels.insert(&key, &obj.meta.labels);
+        self.index_owners(&key, &obj);
+        self.uids.insert(obj.meta.uid, key.clone());
+        self.objects.insert(key, obj.clone());
+        self.push_watch(event, obj);
+    }
+
+    fn replace_indexed(&mut self, old: &Arc<Object>, obj: Arc<Object>) {
+        let key = ObjectKey::of(&obj);
+        if old.meta.labels != obj.meta.labels {
+            self.labels.remove(&key, &old.meta.labels);
+            self.labels.insert(&key, &obj.meta.labels);
+        }
+        if old.meta.owner_references != obj.meta.owner_references {
+            for r in &old.meta.owner_references {
+                if let Some(set) = Uid::parse(&r.uid).and_then(|u| self.owners.get_mut(&u)) {
+                    set.remove(&key);
+                }
+            }
+            self.index_owners(&key, &obj);
+        }
+        self.objects.insert(key, obj.clone());
+        self.push_watch(WatchEventType::Modified, obj);
+    }
+
+    fn index_owners(&mut self, key: &ObjectKey, obj: &Object) {
+        for r in &obj.meta.owner_references {
+            if let Some(uid) = Uid::parse(&r.uid) {
+                self.owners.entry(uid).or_default().insert(key.clone());
+            }
+        }
+    }
+
+    fn push_watch(&mut self, event_type: WatchEventType, object: Arc<Object>) {
+        self.watch.push_back(WatchEvent { event_type, resource_version: self.resource_version, object });
+        self.trim_watch();
+    }
+
+    fn trim_watch(&mut self) {
+        while self.watch.len() > self.watch_capacity {
+            self.watch.pop_front();
+        }
+    }
+
+    /// Watch events with resourceVersion greater than `since`, oldest first. Asking for history
+    /// the log no longer holds is `Gone` (HTTP 410), as with a real API server.
+    pub fn watch_since(&self, since: u64) -> Result<Vec<WatchEvent>, StoreError> {
+        let oldest = self.watch.front().map(|e| e.resource_version).unwrap_or(self.resource_version + 1);
+        if since + 1 < oldest && since < self.resource_version {
+            return Err(StoreError::Gone { requested: since, oldest });
+        }
+        let start = self.watch.partition_point(|e| e.resource_version <= since);
+        Ok(self.watch.range(start..).cloned().collect())
+    }
+
+    fn key_hash(&self, key: &ObjectKey) -> u64 {
+        stable_hash(self.seed, &[key.kind.name().as_bytes(), key.namespace.as_bytes(), key.name.as_bytes()])
+    }
+
+    /// A uid that depends on the seed, the object's key, when it was created and how many
+    /// times that key was deleted before — never on unrelated objects.
+    fn uid_for(&self, key: &ObjectKey, now: Millis) -> Uid {
+        let incarnation = self.incarnations.get(&self.key_hash(key)).copied().unwrap_or(0);
+        let base = [key.kind.name().as_bytes(), key.namespace.as_bytes(), key.name.as_bytes()];
+        let extra = [now.to_le_bytes(), (incarnation as i64).to_le_bytes()];
+        let parts: Vec<&[u8]> = base.iter().copied().chain(extra.iter().map(|b| &b[..])).collect();
+        let hi = stable_hash(self.seed, &parts);
+        let lo = stable_hash(self.seed ^ 0x5555_5555_5555_5555, &parts);
+        let mut uid = Uid::from_random(hi, lo);
+        while self.uids.contains_key(&uid) {
+            uid = Uid::from_random(crate::sim::rng::splitmix64(hi ^ uid.0 as u64), lo);
+        }
+        uid
+    }
+
+    /// upstream: SimpleNameGenerator — prefix truncated to 58 characters plus 5 random ones;
+    /// a collision is retried.
+    fn generate_name(&mut self, kind: Kind, namespace: &str, prefix: &str) -> Arc<str> {
+        let base: String = prefix.chars().take(58).collect();
+        let counter_key = stable_hash(self.seed, &[kind.name().as_bytes(), namespace.as_bytes(), prefix.as_bytes()]);
+        loop {
+            let n = self.generated.entry(counter_key).or_insert(0);
+            *n += 1;
+            let draw = stable_hash(counter_key, &[&n.to_le_bytes()]);
+            let name = format!("{base}{}", name_suffix(draw, 5));
+            if !self.objects.contains_key(&ObjectKey::new(kind, namespace, &name)) {
+                return name.into();
+            }
+        }
+    }
+}
