@@ -156,7 +156,11 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn new(options: ClusterOptions) -> Result<Cluster> {
-        let mut c = Cluster { store: Store::new(options.seed), clock: Clock::new(options.start), timers: EventQueue::default() };
+        let mut c = Cluster {
+            store: Store::new(options.seed),
+            clock: Clock::new(options.start),
+            timers: EventQueue::default(),
+        };
         for ns in INITIAL_NAMESPACES {
             c.create_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
         }
@@ -245,7 +249,9 @@ impl Cluster {
     pub fn delete(&mut self, kind: Kind, namespace: &str, name: &str) -> Result<Arc<Object>> {
         if kind == Kind::Namespace && INITIAL_NAMESPACES.contains(&name) && name != "kube-node-lease" {
             // upstream: the NamespaceLifecycle admission plugin protects these.
-            return Err(KubesimError::InvalidArgument(format!("namespaces \"{name}\" is forbidden: this namespace may not be deleted")));
+            return Err(KubesimError::InvalidArgument(format!(
+                "namespaces \"{name}\" is forbidden: this namespace may not be deleted"
+            )));
         }
         Ok(self.store.delete(kind, namespace, name, self.clock.now())?)
     }
@@ -269,19 +275,35 @@ impl Cluster {
 
     /// `kubectl apply` of one object: create if absent, else a three-way merge of the last
     /// applied configuration, the new manifest and the live object.
-    pub fn apply_value(&mut self, manifest: Value) -> Result<ApplyResult> {
+    pub fn apply_value(&mut self, mut manifest: Value) -> Result<ApplyResult> {
         let mut obj = Object::decode(manifest.clone())?;
         let kind = obj.kind();
         if obj.meta.name.is_empty() {
             return Err(KubesimError::InvalidArgument("cannot use generate name with apply".into()));
         }
         let namespace = if kind.namespaced() {
-            if obj.meta.namespace.is_empty() { "default".to_string() } else { obj.meta.namespace.to_string() }
+            if obj.meta.namespace.is_empty() {
+                "default".to_string()
+            } else {
+                obj.meta.namespace.to_string()
+            }
         } else {
             String::new()
         };
-        let applied = last_applied_configuration(&manifest, kind.namespaced().then_some(namespace.as_str()));
-        let result = |action, warning| ApplyResult { kind, namespace: namespace.clone(), name: obj.meta.name.to_string(), action, warning };
+        if kind.namespaced() {
+            // kubectl sends (and records) the object with its namespace filled in.
+            if let Some(meta) = manifest.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.insert("namespace".into(), namespace.clone().into());
+            }
+        }
+        let applied = last_applied_configuration(&manifest);
+        let result = |action, warning| ApplyResult {
+            kind,
+            namespace: namespace.clone(),
+            name: obj.meta.name.to_string(),
+            action,
+            warning,
+        };
         match self.store.get(kind, &namespace, &obj.meta.name) {
             Err(StoreError::NotFound { .. }) => {
                 Arc::make_mut(&mut obj.meta.annotations).insert(LAST_APPLIED.into(), applied);
@@ -291,7 +313,8 @@ impl Cluster {
             }
             Err(e) => Err(e.into()),
             Ok(live) => {
-                let previous: Option<Value> = live.meta.annotations.get(LAST_APPLIED).and_then(|s| serde_json::from_str(s).ok());
+                let previous: Option<Value> =
+                    live.meta.annotations.get(LAST_APPLIED).and_then(|s| serde_json::from_str(s).ok());
                 let warning = previous.is_none().then(|| format!(
                     "Warning: resource {} is missing the {LAST_APPLIED} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.",
                     kind.plural().to_string() + "/" + &obj.meta.name
@@ -309,15 +332,11 @@ impl Cluster {
     }
 }
 
-/// kubectl's last-applied-configuration: the manifest as sent (namespace filled in, the
-/// annotation itself removed, `annotations: {}` kept), compact JSON with sorted keys and a
+/// kubectl's last-applied-configuration: the manifest as sent (the annotation itself removed, `annotations: {}` kept), compact JSON with sorted keys and a
 /// trailing newline.
-pub fn last_applied_configuration(manifest: &Value, namespace: Option<&str>) -> String {
+pub fn last_applied_configuration(manifest: &Value) -> String {
     let mut m = manifest.clone();
     if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
-        if let Some(ns) = namespace {
-            meta.entry("namespace").or_insert_with(|| ns.into());
-        }
         let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
         if let Some(a) = annotations.as_object_mut() {
             a.remove(LAST_APPLIED);
@@ -382,5 +401,35 @@ fn three_way_merge(live: &mut Value, previous: Option<&Value>, desired: &Value) 
                 l.insert(k.clone(), dv.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  containers:\n  - name: c\n    image: nginx\n";
+
+    fn actions(c: &mut Cluster, text: &str) -> Vec<String> {
+        c.apply_text(text, "t")
+            .unwrap()
+            .into_iter()
+            .map(|r| r.map(|a| a.to_string()).unwrap_or_else(|e| e.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn apply_creates_then_is_unchanged_then_configured() {
+        let mut c = Cluster::new(ClusterOptions::default()).unwrap();
+        assert_eq!(actions(&mut c, POD), ["pod/web created"]);
+        assert_eq!(actions(&mut c, POD), ["pod/web unchanged"]);
+        assert_eq!(actions(&mut c, &POD.replace("app: web", "app: api")), ["pod/web configured"]);
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let mut doc = json!({"a": {"b": 1, "c": 2}, "d": [1, 2]});
+        merge_patch(&mut doc, &json!({"a": {"b": null, "e": 3}, "d": [3]}));
+        assert_eq!(doc, json!({"a": {"c": 2, "e": 3}, "d": [3]}));
     }
 }

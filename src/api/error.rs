@@ -29,9 +29,9 @@ impl ApiError {
             ApiError::Invalid { errors, .. } => errors.first().map(|e| e.field().to_string()),
             ApiError::Decode { field, .. } => Some(field.clone()),
             ApiError::UnknownKind { .. } => Some("kind".into()),
-            ApiError::MissingTypeMeta { missing } => missing.first().map(|m| {
-                if m.starts_with("apiVersion") { "apiVersion".into() } else { "kind".into() }
-            }),
+            ApiError::MissingTypeMeta { missing } => {
+                missing.first().map(|m| if m.starts_with("apiVersion") { "apiVersion".into() } else { "kind".into() })
+            }
             ApiError::Syntax { .. } => None,
         }
     }

@@ -109,10 +109,7 @@ impl FieldError {
     pub fn not_supported(path: Path, value: impl Into<Value>, supported: &[&str]) -> Self {
         FieldError {
             path,
-            kind: ErrorKind::NotSupported(
-                value.into(),
-                supported.iter().map(|s| s.to_string()).collect(),
-            ),
+            kind: ErrorKind::NotSupported(value.into(), supported.iter().map(|s| s.to_string()).collect()),
             detail: String::new(),
         }
     }
@@ -133,10 +130,8 @@ impl FieldError {
             ErrorKind::Duplicate(v) => format!("Duplicate value: {v}"),
             ErrorKind::TooLong(v) => format!("Too long: {v}"),
             ErrorKind::NotSupported(v, supported) => {
-                let list: Vec<String> = supported
-                    .iter()
-                    .map(|s| serde_json::Value::String(s.clone()).to_string())
-                    .collect();
+                let list: Vec<String> =
+                    supported.iter().map(|s| serde_json::Value::String(s.clone()).to_string()).collect();
                 format!("Unsupported value: {v}: supported values: {}", list.join(", "))
             }
         };
@@ -172,10 +167,7 @@ mod tests {
             "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
         );
         let p = Path::root("metadata").child("name");
-        assert_eq!(
-            FieldError::invalid(p, "Web_1", "bad").to_string(),
-            "metadata.name: Invalid value: \"Web_1\": bad"
-        );
+        assert_eq!(FieldError::invalid(p, "Web_1", "bad").to_string(), "metadata.name: Invalid value: \"Web_1\": bad");
     }
 
     #[test]

@@ -121,9 +121,9 @@ impl Kind {
         let mut parts = lower.splitn(2, '.');
         let base = parts.next().unwrap_or_default();
         let qualifier = parts.next();
-        let kind = Kind::ALL.into_iter().find(|k| {
-            base == k.singular() || base == k.plural() || k.short_names().contains(&base)
-        })?;
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|k| base == k.singular() || base == k.plural() || k.short_names().contains(&base))?;
         match qualifier {
             None => Some(kind),
             Some(q) => {
@@ -140,8 +140,8 @@ impl Kind {
     /// Resolve `apiVersion` + `kind` from a manifest. autoscaling/v1 HPAs are accepted and converted.
     pub fn from_type_meta(api_version: &str, kind: &str) -> Option<Kind> {
         let k = Kind::ALL.into_iter().find(|k| k.name() == kind)?;
-        let ok = api_version == k.api_version()
-            || (k == Kind::HorizontalPodAutoscaler && api_version == "autoscaling/v1");
+        let ok =
+            api_version == k.api_version() || (k == Kind::HorizontalPodAutoscaler && api_version == "autoscaling/v1");
         ok.then_some(k)
     }
 }
@@ -181,7 +181,10 @@ mod tests {
     fn type_meta_accepts_served_versions_only() {
         assert_eq!(Kind::from_type_meta("apps/v1", "Deployment"), Some(Kind::Deployment));
         assert_eq!(Kind::from_type_meta("v1", "Deployment"), None);
-        assert_eq!(Kind::from_type_meta("autoscaling/v1", "HorizontalPodAutoscaler"), Some(Kind::HorizontalPodAutoscaler));
+        assert_eq!(
+            Kind::from_type_meta("autoscaling/v1", "HorizontalPodAutoscaler"),
+            Some(Kind::HorizontalPodAutoscaler)
+        );
         assert_eq!(Kind::from_type_meta("v1", "Pod"), Some(Kind::Pod));
         assert_eq!(Kind::from_type_meta("v1", "Widget"), None);
     }

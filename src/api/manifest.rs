@@ -22,11 +22,20 @@ pub fn parse_documents(text: &str, source: &str) -> Result<Vec<Document>, ApiErr
         let document = i + 1;
         let value = Value::deserialize(de).map_err(|e| {
             let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
-            ApiError::Syntax { source_name: source.to_string(), document, line, column, message: strip_location(&e.to_string()) }
+            ApiError::Syntax {
+                source_name: source.to_string(),
+                document,
+                line,
+                column,
+                message: strip_location(&e.to_string()),
+            }
         })?;
         match value {
             Value::Null => continue,
-            Value::Object(ref m) if m.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) && m.contains_key("items") => {
+            Value::Object(ref m)
+                if m.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
+                    && m.contains_key("items") =>
+            {
                 let items = m.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
                 docs.extend(items.into_iter().map(|value| Document { source: source.to_string(), document, value }));
             }
@@ -86,7 +95,8 @@ mod tests {
 
     #[test]
     fn lists_expand_to_their_items() {
-        let text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod}\n- {apiVersion: v1, kind: Node}\n";
+        let text =
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod}\n- {apiVersion: v1, kind: Node}\n";
         let docs = parse_documents(text, "l.yaml").unwrap();
         assert_eq!(docs.len(), 2);
     }

@@ -19,11 +19,26 @@ use super::{convert, defaults, validation};
 /// ReplicaSet share one template.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Body {
-    Namespace { spec: Option<core::NamespaceSpec>, status: Option<core::NamespaceStatus> },
-    Node { spec: core::NodeSpec, status: core::NodeStatus },
-    Deployment { spec: apps::DeploymentSpec, status: apps::DeploymentStatus },
-    ReplicaSet { spec: apps::ReplicaSetSpec, status: apps::ReplicaSetStatus },
-    Pod { spec: Arc<core::PodSpec>, status: core::PodStatus },
+    Namespace {
+        spec: Option<core::NamespaceSpec>,
+        status: Option<core::NamespaceStatus>,
+    },
+    Node {
+        spec: core::NodeSpec,
+        status: core::NodeStatus,
+    },
+    Deployment {
+        spec: apps::DeploymentSpec,
+        status: apps::DeploymentStatus,
+    },
+    ReplicaSet {
+        spec: apps::ReplicaSetSpec,
+        status: apps::ReplicaSetStatus,
+    },
+    Pod {
+        spec: Arc<core::PodSpec>,
+        status: core::PodStatus,
+    },
     HorizontalPodAutoscaler {
         spec: autoscaling::HorizontalPodAutoscalerSpec,
         status: autoscaling::HorizontalPodAutoscalerStatus,
@@ -74,38 +89,26 @@ impl Object {
     pub fn to_json(&self) -> Value {
         let metadata = self.meta.to_object_meta();
         let v = match &self.body {
-            Body::Namespace { spec, status } => to_value(&core::Namespace {
-                metadata,
-                spec: spec.clone(),
-                status: status.clone(),
-            }),
-            Body::Node { spec, status } => to_value(&core::Node {
-                metadata,
-                spec: Some(spec.clone()),
-                status: Some(status.clone()),
-            }),
-            Body::Deployment { spec, status } => to_value(&apps::Deployment {
-                metadata,
-                spec: Some(spec.clone()),
-                status: Some(status.clone()),
-            }),
-            Body::ReplicaSet { spec, status } => to_value(&apps::ReplicaSet {
-                metadata,
-                spec: Some(spec.clone()),
-                status: Some(status.clone()),
-            }),
-            Body::Pod { spec, status } => to_value(&core::Pod {
-                metadata,
-                spec: Some((**spec).clone()),
-                status: Some(status.clone()),
-            }),
-            Body::HorizontalPodAutoscaler { spec, status } => {
-                to_value(&autoscaling::HorizontalPodAutoscaler {
-                    metadata,
-                    spec: Some(spec.clone()),
-                    status: Some(status.clone()),
-                })
+            Body::Namespace { spec, status } => {
+                to_value(&core::Namespace { metadata, spec: spec.clone(), status: status.clone() })
             }
+            Body::Node { spec, status } => {
+                to_value(&core::Node { metadata, spec: Some(spec.clone()), status: Some(status.clone()) })
+            }
+            Body::Deployment { spec, status } => {
+                to_value(&apps::Deployment { metadata, spec: Some(spec.clone()), status: Some(status.clone()) })
+            }
+            Body::ReplicaSet { spec, status } => {
+                to_value(&apps::ReplicaSet { metadata, spec: Some(spec.clone()), status: Some(status.clone()) })
+            }
+            Body::Pod { spec, status } => {
+                to_value(&core::Pod { metadata, spec: Some((**spec).clone()), status: Some(status.clone()) })
+            }
+            Body::HorizontalPodAutoscaler { spec, status } => to_value(&autoscaling::HorizontalPodAutoscaler {
+                metadata,
+                spec: Some(spec.clone()),
+                status: Some(status.clone()),
+            }),
             Body::Event(e) => {
                 let mut e = (**e).clone();
                 e.metadata = metadata;
@@ -148,10 +151,7 @@ impl Object {
                 check(kind, &d.metadata, validation::validate_deployment(&d))?;
                 Object {
                     meta: Meta::from_object_meta(d.metadata),
-                    body: Body::Deployment {
-                        spec: d.spec.unwrap_or_default(),
-                        status: d.status.unwrap_or_default(),
-                    },
+                    body: Body::Deployment { spec: d.spec.unwrap_or_default(), status: d.status.unwrap_or_default() },
                 }
             }
             Kind::ReplicaSet => {
@@ -160,10 +160,7 @@ impl Object {
                 check(kind, &rs.metadata, validation::validate_replica_set(&rs))?;
                 Object {
                     meta: Meta::from_object_meta(rs.metadata),
-                    body: Body::ReplicaSet {
-                        spec: rs.spec.unwrap_or_default(),
-                        status: rs.status.unwrap_or_default(),
-                    },
+                    body: Body::ReplicaSet { spec: rs.spec.unwrap_or_default(), status: rs.status.unwrap_or_default() },
                 }
             }
             Kind::Pod => {
@@ -260,12 +257,8 @@ fn normalize_quantities(value: &mut Value) {
 /// Decode with field paths on type errors, then reject fields the schema does not have
 /// (the API server's strict field validation).
 fn decode_strict<T: DeserializeOwned + Serialize>(value: &Value, kind: Kind, version: &str) -> Result<T, ApiError> {
-    let decode_error = |field: String, message: String| ApiError::Decode {
-        kind,
-        version: version.to_string(),
-        field,
-        message,
-    };
+    let decode_error =
+        |field: String, message: String| ApiError::Decode { kind, version: version.to_string(), field, message };
     let typed: T = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." { String::new() } else { field };

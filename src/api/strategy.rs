@@ -60,7 +60,8 @@ pub fn prepare_for_status_update(new: &mut Object, old: &Object) {
 /// Update-only validation: fields that may not change once set.
 pub fn validate_update(new: &Object, old: &Object) -> ErrorList {
     let mut errs = ErrorList::new();
-    let immutable = |path: Path, value: String| FieldError::invalid(path, super::field::Value::Raw(value), "field is immutable");
+    let immutable =
+        |path: Path, value: String| FieldError::invalid(path, super::field::Value::Raw(value), "field is immutable");
     match (&new.body, &old.body) {
         (Body::Deployment { spec: a, .. }, Body::Deployment { spec: b, .. }) if a.selector != b.selector => {
             // upstream: apps/v1 ValidateDeploymentUpdate — selector is immutable.

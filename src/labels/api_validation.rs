@@ -35,11 +35,7 @@ pub fn validate_label_selector_with(
         errs.extend(validate_labels(labels, &path.child("matchLabels")));
     }
     for (i, expr) in ls.match_expressions.iter().flatten().enumerate() {
-        errs.extend(validate_label_selector_requirement(
-            expr,
-            opts,
-            &path.child("matchExpressions").index(i),
-        ));
+        errs.extend(validate_label_selector_requirement(expr, opts, &path.child("matchExpressions").index(i)));
     }
     errs
 }
@@ -54,30 +50,20 @@ pub fn validate_label_selector_requirement(
     let mut errs = ErrorList::new();
     let values = req.values.as_deref().unwrap_or_default();
     match req.operator.as_str() {
-        "In" | "NotIn" if values.is_empty() => errs.push(FieldError::required(
-            path.child("values"),
-            "must be specified when `operator` is 'In' or 'NotIn'",
-        )),
+        "In" | "NotIn" if values.is_empty() => errs
+            .push(FieldError::required(path.child("values"), "must be specified when `operator` is 'In' or 'NotIn'")),
         "Exists" | "DoesNotExist" if !values.is_empty() => errs.push(FieldError::forbidden(
             path.child("values"),
             "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
         )),
         "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
-        op => errs.push(FieldError::invalid(
-            path.child("operator"),
-            op,
-            "not a valid selector operator",
-        )),
+        op => errs.push(FieldError::invalid(path.child("operator"), op, "not a valid selector operator")),
     }
     errs.extend(validate_label_name(&req.key, &path.child("key")));
     if !opts.allow_invalid_label_value_in_selector {
         for (i, value) in values.iter().enumerate() {
             for msg in is_valid_label_value(value) {
-                errs.push(FieldError::invalid(
-                    path.child("values").index(i),
-                    value.as_str(),
-                    msg,
-                ));
+                errs.push(FieldError::invalid(path.child("values").index(i), value.as_str(), msg));
             }
         }
     }
@@ -86,10 +72,7 @@ pub fn validate_label_selector_requirement(
 
 /// upstream: `ValidateLabelName` — one error per problem with the qualified name.
 pub fn validate_label_name(name: &str, path: &Path) -> ErrorList {
-    is_qualified_name(name)
-        .into_iter()
-        .map(|msg| FieldError::invalid(path.clone(), name, msg))
-        .collect()
+    is_qualified_name(name).into_iter().map(|msg| FieldError::invalid(path.clone(), name, msg)).collect()
 }
 
 /// upstream: `ValidateLabels` (for `metadata.labels`, `matchLabels`, …). Every error carries the
@@ -120,9 +103,7 @@ pub fn validate_annotations(annotations: &BTreeMap<String, String>, path: &Path)
         // right after `Too long: `, so the limit text travels there and the detail stays empty.
         errs.push(FieldError {
             path: path.clone(),
-            kind: ErrorKind::TooLong(Value::Raw(format!(
-                "must have at most {TOTAL_ANNOTATION_SIZE_LIMIT_B} bytes"
-            ))),
+            kind: ErrorKind::TooLong(Value::Raw(format!("must have at most {TOTAL_ANNOTATION_SIZE_LIMIT_B} bytes"))),
             detail: String::new(),
         });
     }
@@ -152,28 +133,20 @@ mod tests {
 
     #[test]
     fn in_without_values_is_a_required_value_error() {
-        let ls = LabelSelector {
-            match_expressions: Some(vec![expr("tier", "In", None)]),
-            ..Default::default()
-        };
+        let ls = LabelSelector { match_expressions: Some(vec![expr("tier", "In", None)]), ..Default::default() };
         assert_eq!(
             messages(&validate_label_selector(&ls, &spec_selector())),
             vec!["spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'"]
         );
-        let ls = LabelSelector {
-            match_expressions: Some(vec![expr("tier", "NotIn", Some(&[]))]),
-            ..Default::default()
-        };
+        let ls =
+            LabelSelector { match_expressions: Some(vec![expr("tier", "NotIn", Some(&[]))]), ..Default::default() };
         assert_eq!(validate_label_selector(&ls, &spec_selector()).len(), 1);
     }
 
     #[test]
     fn exists_with_values_is_forbidden() {
         let ls = LabelSelector {
-            match_expressions: Some(vec![
-                expr("a", "Exists", None),
-                expr("tier", "DoesNotExist", Some(&["x"])),
-            ]),
+            match_expressions: Some(vec![expr("a", "Exists", None), expr("tier", "DoesNotExist", Some(&["x"]))]),
             ..Default::default()
         };
         assert_eq!(
@@ -184,10 +157,8 @@ mod tests {
 
     #[test]
     fn unknown_operator_is_an_invalid_value_and_the_key_is_still_checked() {
-        let ls = LabelSelector {
-            match_expressions: Some(vec![expr("-x", "Equals", Some(&["a"]))]),
-            ..Default::default()
-        };
+        let ls =
+            LabelSelector { match_expressions: Some(vec![expr("-x", "Equals", Some(&["a"]))]), ..Default::default() };
         assert_eq!(
             messages(&validate_label_selector(&ls, &spec_selector())),
             vec![
@@ -207,9 +178,7 @@ mod tests {
             messages(&validate_label_selector(&ls, &spec_selector())),
             vec!["spec.selector.matchExpressions[0].values[1]: Invalid value: \"a b\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"]
         );
-        let lenient = LabelSelectorValidationOptions {
-            allow_invalid_label_value_in_selector: true,
-        };
+        let lenient = LabelSelectorValidationOptions { allow_invalid_label_value_in_selector: true };
         assert!(validate_label_selector_with(&ls, lenient, &spec_selector()).is_empty());
     }
 
@@ -224,15 +193,16 @@ mod tests {
         };
         let errs = validate_label_selector(&ls, &spec_selector());
         assert_eq!(errs.len(), 2);
-        assert!(errs
-            .iter()
-            .all(|e| e.field() == "spec.selector.matchLabels"));
-        assert!(errs[0].to_string().starts_with(
-            "spec.selector.matchLabels: Invalid value: \"a/b/c\": a qualified name must"
-        ));
+        assert!(errs.iter().all(|e| e.field() == "spec.selector.matchLabels"));
+        assert!(errs[0]
+            .to_string()
+            .starts_with("spec.selector.matchLabels: Invalid value: \"a/b/c\": a qualified name must"));
         assert_eq!(
             errs[1].to_string(),
-            format!("spec.selector.matchLabels: Invalid value: \"{}\": must be no more than 63 characters", "x".repeat(64))
+            format!(
+                "spec.selector.matchLabels: Invalid value: \"{}\": must be no more than 63 characters",
+                "x".repeat(64)
+            )
         );
     }
 
@@ -261,33 +231,29 @@ mod tests {
         ]);
         let errs = messages(&validate_labels(&labels, &path));
         assert_eq!(errs.len(), 2);
-        assert!(errs[0].starts_with("metadata.labels: Invalid value: \"Example.com/x\": prefix part a lowercase RFC 1123 subdomain"));
-        assert!(errs[1].starts_with(
-            "metadata.labels: Invalid value: \"-bad\": a valid label must be an empty string"
+        assert!(errs[0].starts_with(
+            "metadata.labels: Invalid value: \"Example.com/x\": prefix part a lowercase RFC 1123 subdomain"
         ));
+        assert!(errs[1].starts_with("metadata.labels: Invalid value: \"-bad\": a valid label must be an empty string"));
     }
 
     #[test]
     fn annotation_keys_are_checked_in_lower_case_and_reported_as_written() {
         let path = Path::root("metadata").child("annotations");
-        let ok = BTreeMap::from([(
-            "Example.COM/Some-Key".to_string(),
-            "any value at all: {}".to_string(),
-        )]);
+        let ok = BTreeMap::from([("Example.COM/Some-Key".to_string(), "any value at all: {}".to_string())]);
         assert!(validate_annotations(&ok, &path).is_empty());
         let bad = BTreeMap::from([("Bad_Prefix.com/x".to_string(), String::new())]);
         let errs = messages(&validate_annotations(&bad, &path));
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("metadata.annotations: Invalid value: \"Bad_Prefix.com/x\": prefix part a lowercase RFC 1123 subdomain"));
+        assert!(errs[0].starts_with(
+            "metadata.annotations: Invalid value: \"Bad_Prefix.com/x\": prefix part a lowercase RFC 1123 subdomain"
+        ));
     }
 
     #[test]
     fn annotations_may_total_at_most_256_kib() {
         let path = Path::root("metadata").child("annotations");
-        let at_limit = BTreeMap::from([(
-            "k".to_string(),
-            "v".repeat(TOTAL_ANNOTATION_SIZE_LIMIT_B - 1),
-        )]);
+        let at_limit = BTreeMap::from([("k".to_string(), "v".repeat(TOTAL_ANNOTATION_SIZE_LIMIT_B - 1))]);
         assert!(validate_annotations(&at_limit, &path).is_empty());
         let over = BTreeMap::from([("k".to_string(), "v".repeat(TOTAL_ANNOTATION_SIZE_LIMIT_B))]);
         assert_eq!(

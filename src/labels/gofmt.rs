@@ -19,9 +19,7 @@ pub(crate) fn quote(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
             c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push_str(&format!("\\U{:08x}", c as u32)),
         }
@@ -75,19 +73,13 @@ mod tests {
         assert_eq!(quote("say \"hi\"\\"), r#""say \"hi\"\\""#);
         assert_eq!(quote("\t\n\u{1}\u{7f}"), r#""\t\n\x01\x7f""#);
         assert_eq!(quote("rā\u{a0}\u{ad}\u{85}"), r#""rā\u00a0\u00ad\u0085""#);
-        assert_eq!(
-            quote("\u{200b}\u{feff}\u{10ffff}"),
-            r#""\u200b\ufeff\U0010ffff""#
-        );
+        assert_eq!(quote("\u{200b}\u{feff}\u{10ffff}"), r#""\u200b\ufeff\U0010ffff""#);
         assert_eq!(quote("Māori 日本 🙂"), "\"Māori 日本 🙂\"");
     }
 
     #[test]
     fn string_slices_print_as_go_syntax() {
-        assert_eq!(
-            string_slice(&["b".into(), "a".into()]),
-            r#"[]string{"b", "a"}"#
-        );
+        assert_eq!(string_slice(&["b".into(), "a".into()]), r#"[]string{"b", "a"}"#);
         assert_eq!(string_slice(&[]), "[]string(nil)");
     }
 }

@@ -157,11 +157,7 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn lookahead(&self, ctx: Context) -> (Token, &'a str) {
-        let (tok, lit) = self
-            .items
-            .get(self.position)
-            .copied()
-            .unwrap_or((Token::EndOfString, ""));
+        let (tok, lit) = self.items.get(self.position).copied().unwrap_or((Token::EndOfString, ""));
         match tok {
             Token::In | Token::NotIn if ctx == Context::Values => (Token::Identifier, lit),
             _ => (tok, lit),
@@ -180,9 +176,7 @@ impl<'a> Parser<'a> {
             let (tok, lit) = self.lookahead(Context::Values);
             match tok {
                 Token::Identifier | Token::DoesNotExist => {
-                    let r = self
-                        .parse_requirement()
-                        .map_err(|e| format!("unable to parse requirement: {e}"))?;
+                    let r = self.parse_requirement().map_err(|e| format!("unable to parse requirement: {e}"))?;
                     requirements.push(r);
                     let (t, l) = self.consume(Context::Values);
                     match t {
@@ -190,20 +184,14 @@ impl<'a> Parser<'a> {
                         Token::Comma => {
                             let (t2, l2) = self.lookahead(Context::Values);
                             if t2 != Token::Identifier && t2 != Token::DoesNotExist {
-                                return Err(format!(
-                                    "found '{l2}', expected: identifier after ','"
-                                ));
+                                return Err(format!("found '{l2}', expected: identifier after ','"));
                             }
                         }
                         _ => return Err(format!("found '{l}', expected: ',' or 'end of string'")),
                     }
                 }
                 Token::EndOfString => return Ok(requirements),
-                _ => {
-                    return Err(format!(
-                        "found '{lit}', expected: !, identifier, or 'end of string'"
-                    ))
-                }
+                _ => return Err(format!("found '{lit}', expected: !, identifier, or 'end of string'")),
             }
         }
     }
@@ -254,11 +242,7 @@ impl<'a> Parser<'a> {
             Token::NotIn => Operator::NotIn,
             Token::NotEquals => Operator::NotEquals,
             // upstream lists selection.Operator spellings, hence `gt, lt` rather than `>`, `<`
-            _ => {
-                return Err(format!(
-                    "found '{lit}', expected: in, notin, =, ==, !=, gt, lt"
-                ))
-            }
+            _ => return Err(format!("found '{lit}', expected: in, notin, =, ==, !=, gt, lt")),
         })
     }
 
@@ -335,10 +319,7 @@ impl<'a> Parser<'a> {
 
 /// The requirements of a selector string in written order, or upstream's error text.
 pub(crate) fn parse(selector: &str) -> Result<Vec<Requirement>, String> {
-    let mut lexer = Lexer {
-        s: selector,
-        pos: 0,
-    };
+    let mut lexer = Lexer { s: selector, pos: 0 };
     let mut items = Vec::new();
     loop {
         let item = lexer.lex();
@@ -371,13 +352,7 @@ mod tests {
         use Token::*;
         assert_eq!(
             tokens("==a==b"),
-            vec![
-                (DoubleEquals, "=="),
-                (Identifier, "a"),
-                (DoubleEquals, "=="),
-                (Identifier, "b"),
-                (EndOfString, "")
-            ]
+            vec![(DoubleEquals, "=="), (Identifier, "a"), (DoubleEquals, "=="), (Identifier, "b"), (EndOfString, "")]
         );
         assert_eq!(
             tokens("!!x!=y"),
@@ -408,29 +383,16 @@ mod tests {
         use Token::*;
         assert_eq!(
             tokens(" notin\tin\r\n(in)"),
-            vec![
-                (NotIn, "notin"),
-                (In, "in"),
-                (OpenPar, "("),
-                (In, "in"),
-                (ClosedPar, ")"),
-                (EndOfString, "")
-            ]
+            vec![(NotIn, "notin"), (In, "in"), (OpenPar, "("), (In, "in"), (ClosedPar, ")"), (EndOfString, "")]
         );
     }
 
     #[test]
     fn nul_bytes_end_tokens_like_upstreams_lexer() {
         use Token::*;
-        assert_eq!(
-            tokens("x\0y"),
-            vec![(Identifier, "x"), (Identifier, "y"), (EndOfString, "")]
-        );
+        assert_eq!(tokens("x\0y"), vec![(Identifier, "x"), (Identifier, "y"), (EndOfString, "")]);
         assert_eq!(tokens("\0x"), vec![(EndOfString, "")]);
-        assert_eq!(
-            tokens("=\0="),
-            vec![(Equals, "="), (Equals, "="), (EndOfString, "")]
-        );
+        assert_eq!(tokens("=\0="), vec![(Equals, "="), (Equals, "="), (EndOfString, "")]);
     }
 
     #[test]

@@ -69,13 +69,7 @@ pub struct Requirement {
 /// `validateLabelKey`: the key as a `field.Invalid` error at `path`, or `None` when it is valid.
 pub(crate) fn key_error(path: &str, key: &str) -> Option<String> {
     let errs = is_qualified_name(key);
-    (!errs.is_empty()).then(|| {
-        format!(
-            "{path}: Invalid value: {}: {}",
-            gofmt::quote(key),
-            errs.join("; ")
-        )
-    })
+    (!errs.is_empty()).then(|| format!("{path}: Invalid value: {}: {}", gofmt::quote(key), errs.join("; ")))
 }
 
 /// `utilerrors.NewAggregate(...).Error()`: one message as is, several deduplicated in `[a, b]`.
@@ -98,17 +92,10 @@ impl Requirement {
     /// value; `in`/`notin` need at least one value, `=`/`==`/`!=` exactly one, `exists`/`!` none,
     /// `gt`/`lt` exactly one base-10 int64. All problems are reported together, in upstream's words.
     pub fn new(key: &str, operator: Operator, values: Vec<String>) -> Result<Self, SelectorError> {
-        Self::build(key, operator, values).map_err(|message| SelectorError {
-            message,
-            input: String::new(),
-        })
+        Self::build(key, operator, values).map_err(|message| SelectorError { message, input: String::new() })
     }
 
-    pub(crate) fn build(
-        key: &str,
-        operator: Operator,
-        values: Vec<String>,
-    ) -> Result<Self, String> {
+    pub(crate) fn build(key: &str, operator: Operator, values: Vec<String>) -> Result<Self, String> {
         let mut errs = Vec::new();
         errs.extend(key_error("key", key));
         let listed = || gofmt::string_slice(&values);
@@ -118,9 +105,10 @@ impl Requirement {
                 "values: Invalid value: {}: for 'in', 'notin' operators, values set can't be empty",
                 listed()
             )),
-            Operator::Equals | Operator::DoubleEquals | Operator::NotEquals if values.len() != 1 => errs.push(
-                format!("values: Invalid value: {}: exact-match compatibility requires one single value", listed()),
-            ),
+            Operator::Equals | Operator::DoubleEquals | Operator::NotEquals if values.len() != 1 => errs.push(format!(
+                "values: Invalid value: {}: exact-match compatibility requires one single value",
+                listed()
+            )),
             Operator::Exists | Operator::DoesNotExist if !values.is_empty() => errs.push(format!(
                 "values: Invalid value: {}: values set must be empty for exists and does not exist",
                 listed()
@@ -147,11 +135,7 @@ impl Requirement {
         for (i, v) in values.iter().enumerate() {
             let msgs = is_valid_label_value(v);
             if !msgs.is_empty() {
-                errs.push(format!(
-                    "values[{i}][{key}]: Invalid value: {}: {}",
-                    gofmt::quote(v),
-                    msgs.join("; ")
-                ));
+                errs.push(format!("values[{i}][{key}]: Invalid value: {}: {}", gofmt::quote(v), msgs.join("; ")));
             }
         }
         if let Some(message) = aggregate(errs) {
@@ -162,13 +146,7 @@ impl Requirement {
         let mut deduped = sorted.clone();
         deduped.dedup();
         let printed_values = (deduped.len() != sorted.len()).then_some(sorted);
-        Ok(Requirement {
-            key: key.to_string(),
-            operator,
-            values: deduped,
-            bound,
-            printed_values,
-        })
+        Ok(Requirement { key: key.to_string(), operator, values: deduped, bound, printed_values })
     }
 
     /// The label key this requirement looks at.
@@ -201,9 +179,7 @@ impl Requirement {
     }
 
     fn has_value(&self, value: &str) -> bool {
-        self.values
-            .binary_search_by(|v| v.as_str().cmp(value))
-            .is_ok()
+        self.values.binary_search_by(|v| v.as_str().cmp(value)).is_ok()
     }
 
     /// upstream: `Requirement.Matches`. A label with an empty value is present; `>`/`<` compare
@@ -211,16 +187,12 @@ impl Requirement {
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         let value = labels.get(&self.key);
         match self.operator {
-            Operator::Equals | Operator::DoubleEquals | Operator::In => {
-                value.is_some_and(|v| self.has_value(v))
-            }
+            Operator::Equals | Operator::DoubleEquals | Operator::In => value.is_some_and(|v| self.has_value(v)),
             Operator::NotEquals | Operator::NotIn => value.is_none_or(|v| !self.has_value(v)),
             Operator::Exists => value.is_some(),
             Operator::DoesNotExist => value.is_none(),
             Operator::GreaterThan | Operator::LessThan => {
-                let (Some(actual), Some(bound)) =
-                    (value.and_then(|v| v.parse::<i64>().ok()), self.bound)
-                else {
+                let (Some(actual), Some(bound)) = (value.and_then(|v| v.parse::<i64>().ok()), self.bound) else {
                     return false;
                 };
                 if self.operator == Operator::GreaterThan {
@@ -236,11 +208,7 @@ impl Requirement {
 impl fmt::Display for Requirement {
     /// `k`, `!k`, `k=v`, `k==v`, `k!=v`, `k>N`, `k<N`, `k in (a,b)`, `k notin (a,b)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let values = self
-            .printed_values
-            .as_ref()
-            .unwrap_or(&self.values)
-            .join(",");
+        let values = self.printed_values.as_ref().unwrap_or(&self.values).join(",");
         match self.operator {
             Operator::Exists => f.write_str(&self.key),
             Operator::DoesNotExist => write!(f, "!{}", self.key),
@@ -288,10 +256,7 @@ impl Selector {
     pub fn parse(s: &str) -> Result<Selector, SelectorError> {
         parser::parse(s)
             .map(Selector::from_requirements)
-            .map_err(|message| SelectorError {
-                message,
-                input: s.to_string(),
-            })
+            .map_err(|message| SelectorError { message, input: s.to_string() })
     }
 
     pub fn everything() -> Self {
@@ -349,10 +314,7 @@ impl Selector {
         let Some(ls) = ls else {
             return Ok(Selector::Nothing);
         };
-        let err = |message| SelectorError {
-            message,
-            input: String::new(),
-        };
+        let err = |message| SelectorError { message, input: String::new() };
         let match_labels = ls.match_labels.as_ref().map_or(0, BTreeMap::len);
         let expressions = ls.match_expressions.as_deref().unwrap_or_default();
         if match_labels + expressions.len() == 0 {
@@ -360,8 +322,7 @@ impl Selector {
         }
         let mut requirements = Vec::with_capacity(match_labels + expressions.len());
         for (k, v) in ls.match_labels.iter().flatten() {
-            requirements
-                .push(Requirement::build(k, Operator::Equals, vec![v.clone()]).map_err(err)?);
+            requirements.push(Requirement::build(k, Operator::Equals, vec![v.clone()]).map_err(err)?);
         }
         for expr in expressions {
             let op = match expr.operator.as_str() {
@@ -369,12 +330,7 @@ impl Selector {
                 "NotIn" => Operator::NotIn,
                 "Exists" => Operator::Exists,
                 "DoesNotExist" => Operator::DoesNotExist,
-                other => {
-                    return Err(err(format!(
-                        "{} is not a valid label selector operator",
-                        gofmt::quote(other)
-                    )))
-                }
+                other => return Err(err(format!("{} is not a valid label selector operator", gofmt::quote(other)))),
             };
             let values = expr.values.clone().unwrap_or_default();
             requirements.push(Requirement::build(&expr.key, op, values).map_err(err)?);

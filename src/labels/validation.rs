@@ -216,9 +216,8 @@ mod tests {
             is_qualified_name("-x"),
             vec!["name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"]
         );
-        assert!(is_qualified_name("a/b/c")[0].ends_with(
-            "with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ));
+        assert!(is_qualified_name("a/b/c")[0]
+            .ends_with("with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"));
         assert_eq!(
             is_qualified_name("Example.com/x"),
             vec!["prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"]

@@ -47,7 +47,8 @@ fn api_error_attrs(a: &ApiError, kw: &Bound<'_, PyDict>) -> PyResult<()> {
         ApiError::Invalid { kind, name, errors } => {
             kw.set_item("kind", kind.name())?;
             kw.set_item("name", name)?;
-            let causes: Vec<(String, String)> = errors.iter().map(|e| (e.field().to_string(), e.error_body())).collect();
+            let causes: Vec<(String, String)> =
+                errors.iter().map(|e| (e.field().to_string(), e.error_body())).collect();
             kw.set_item("causes", causes)?;
         }
         ApiError::Decode { kind, .. } => kw.set_item("kind", kind.name())?,
@@ -66,7 +67,9 @@ fn error_attrs(e: &KubesimError, kw: &Bound<'_, PyDict>) -> PyResult<()> {
     match e {
         KubesimError::Api(a) | KubesimError::Store(StoreError::Invalid(a)) => api_error_attrs(a, kw),
         KubesimError::Store(
-            StoreError::NotFound { kind, name } | StoreError::AlreadyExists { kind, name } | StoreError::Conflict { kind, name },
+            StoreError::NotFound { kind, name }
+            | StoreError::AlreadyExists { kind, name }
+            | StoreError::Conflict { kind, name },
         ) => {
             kw.set_item("kind", kind.name())?;
             kw.set_item("name", name)

@@ -145,11 +145,7 @@ impl Store {
                 .filter(|o| selector.matches(&o.meta.labels))
                 .cloned()
                 .collect(),
-            None => self
-                .scan(kind, namespace)
-                .filter(|o| selector.matches(&o.meta.labels))
-                .cloned()
-                .collect(),
+            None => self.scan(kind, namespace).filter(|o| selector.matches(&o.meta.labels)).cloned().collect(),
         }
     }
 
@@ -159,18 +155,15 @@ impl Store {
         let start = ObjectKey::new(kind, namespace.unwrap_or(""), "");
         self.objects
             .range(start..)
-            .take_while(move |(k, _)| k.kind == kind && namespace.is_none_or(|ns| !kind.namespaced() || &*k.namespace == ns))
+            .take_while(move |(k, _)| {
+                k.kind == kind && namespace.is_none_or(|ns| !kind.namespaced() || &*k.namespace == ns)
+            })
             .map(|(_, o)| o)
     }
 
     /// Objects whose ownerReferences name `owner`.
     pub fn dependents(&self, owner: Uid) -> Vec<Arc<Object>> {
-        self.owners
-            .get(&owner)
-            .into_iter()
-            .flatten()
-            .filter_map(|k| self.objects.get(k).cloned())
-            .collect()
+        self.owners.get(&owner).into_iter().flatten().filter_map(|k| self.objects.get(k).cloned()).collect()
     }
 
     /// Store a new object: defaults the namespace, generates a name from `generateName`,
@@ -184,7 +177,8 @@ impl Store {
             return Err(StoreError::NotFound { kind: Kind::Namespace, name: obj.meta.namespace.to_string() });
         }
         if obj.meta.name.is_empty() {
-            obj.meta.name = self.generate_name(kind, &obj.meta.namespace, obj.meta.generate_name.as_deref().unwrap_or(""));
+            obj.meta.name =
+                self.generate_name(kind, &obj.meta.namespace, obj.meta.generate_name.as_deref().unwrap_or(""));
         }
         let key = ObjectKey::of(&obj);
         if self.objects.contains_key(&key) {
@@ -218,11 +212,8 @@ impl Store {
     fn write(&mut self, mut obj: Object, status: bool) -> Result<Arc<Object>, StoreError> {
         let key = ObjectKey::of(&obj);
         let kind = key.kind;
-        let old = self
-            .objects
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
+        let old =
+            self.objects.get(&key).cloned().ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
         if obj.meta.resource_version != 0 && obj.meta.resource_version != old.meta.resource_version {
             return Err(StoreError::Conflict { kind, name: key.name.to_string() });
         }
@@ -270,7 +261,8 @@ impl Store {
     /// owners remove it later); without, it is removed now.
     pub fn delete(&mut self, kind: Kind, namespace: &str, name: &str, now: Millis) -> Result<Arc<Object>, StoreError> {
         let key = ObjectKey::new(kind, namespace, name);
-        let old = self.objects.get(&key).cloned().ok_or_else(|| StoreError::NotFound { kind, name: name.to_string() })?;
+        let old =
+            self.objects.get(&key).cloned().ok_or_else(|| StoreError::NotFound { kind, name: name.to_string() })?;
         if old.meta.finalizers.is_empty() {
             return self.remove(&key);
         }
@@ -405,3 +397,6 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

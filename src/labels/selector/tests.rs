@@ -9,10 +9,7 @@ const SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lowe
 const BAD_OPERATOR: &str = "expected: in, notin, =, ==, !=, gt, lt";
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 /// The label sets L1..L20 of the reference table (§1.10), index 0 = L1.
@@ -96,11 +93,7 @@ fn reference_table_valid_rows_match_exactly_the_listed_label_sets() {
         (26, &["env in (prod,qa),tier"], Only(&[17])),
         (27, &["env notin (prod)", "env!=prod"], AllExcept(&[17])),
         (28, &["tier notin (frontend,backend)"], AllExcept(&[17, 18])),
-        (
-            29,
-            &["example.com/team=a", "app.kubernetes.io/name in (web)"],
-            Only(&[20]),
-        ),
+        (29, &["example.com/team=a", "app.kubernetes.io/name in (web)"], Only(&[20])),
         (30, &["a in (x,y,notin, z,in)"], Only(&[])),
         (31, &["notin in (in)"], Only(&[4])),
         (32, &["x in (in)", "in=notin"], Only(&[])),
@@ -116,9 +109,7 @@ fn reference_table_valid_rows_match_exactly_the_listed_label_sets() {
     for (row, selectors, expect) in rows {
         for s in *selectors {
             let sel = parse(s);
-            let matched: Vec<usize> = (1..=sets.len())
-                .filter(|&i| sel.matches(&sets[i - 1]))
-                .collect();
+            let matched: Vec<usize> = (1..=sets.len()).filter(|&i| sel.matches(&sets[i - 1])).collect();
             let expected: Vec<usize> = match expect {
                 Only(ids) => ids.to_vec(),
                 AllExcept(ids) => (1..=sets.len()).filter(|i| !ids.contains(i)).collect(),
@@ -138,9 +129,7 @@ fn reference_table_invalid_rows_fail_with_upstreams_exact_text() {
     let not_integer = |v: &str| {
         format!("unable to parse requirement: values[0]: Invalid value: \"{v}\": for 'Gt', 'Lt' operators, the value must be an integer")
     };
-    let bad_key = |key: &str, msg: &str| {
-        format!("unable to parse requirement: <nil>: Invalid value: \"{key}\": {msg}")
-    };
+    let bad_key = |key: &str, msg: &str| format!("unable to parse requirement: <nil>: Invalid value: \"{key}\": {msg}");
     let rows: Vec<(u32, &str, String)> = vec![
         (40, "x=a||y=b", bad_value("x", "a||y")),
         (41, "x==a==b", junk("==")),
@@ -148,72 +137,28 @@ fn reference_table_invalid_rows_fail_with_upstreams_exact_text() {
         (43, "x<a", not_integer("a")),
         (43, "x>1.5", not_integer("1.5")),
         (44, "x>-1", bad_value("x", "-1")),
-        (
-            45,
-            "x,,y",
-            "found ',', expected: identifier after ','".into(),
-        ),
-        (
-            46,
-            ",x,y",
-            "found ',', expected: !, identifier, or 'end of string'".into(),
-        ),
+        (45, "x,,y", "found ',', expected: identifier after ','".into()),
+        (46, ",x,y", "found ',', expected: !, identifier, or 'end of string'".into()),
         (47, "x nott in (y)", bad_op("nott")),
-        (
-            48,
-            "a in (xyz),",
-            "found '', expected: identifier after ','".into(),
-        ),
+        (48, "a in (xyz),", "found '', expected: identifier after ','".into()),
         (48, "!x,", "found '', expected: identifier after ','".into()),
         (49, "a in (xyz)b notin ()", junk("b")),
-        (
-            50,
-            "a in (xyz abc)",
-            "unable to parse requirement: found 'abc', expected: ',' or ')'".into(),
-        ),
-        (
-            51,
-            "a notin(",
-            "unable to parse requirement: found '', expected: ',', ')' or identifier".into(),
-        ),
-        (
-            51,
-            "x in ((y))",
-            "unable to parse requirement: found '(', expected: ',', ')' or identifier".into(),
-        ),
+        (50, "a in (xyz abc)", "unable to parse requirement: found 'abc', expected: ',' or ')'".into()),
+        (51, "a notin(", "unable to parse requirement: found '', expected: ',', ')' or identifier".into()),
+        (51, "x in ((y))", "unable to parse requirement: found '(', expected: ',', ')' or identifier".into()),
         (52, "a (", bad_op("(")),
         (52, "x y", bad_op("y")),
         (52, "x!y", bad_op("!")),
-        (
-            53,
-            "(",
-            "found '(', expected: !, identifier, or 'end of string'".into(),
-        ),
-        (
-            54,
-            "x in y",
-            "unable to parse requirement: found 'y' expected: '('".into(),
-        ),
-        (
-            55,
-            "!!x",
-            "unable to parse requirement: found '!', expected: identifier".into(),
-        ),
+        (53, "(", "found '(', expected: !, identifier, or 'end of string'".into()),
+        (54, "x in y", "unable to parse requirement: found 'y' expected: '('".into()),
+        (55, "!!x", "unable to parse requirement: found '!', expected: identifier".into()),
         (56, "x=$y", bad_value("x", "$y")),
         (56, "x=-y", bad_value("x", "-y")),
         (57, "-x=y", bad_key("-x", NAME_PART_MSG)),
         (57, "/x=a", bad_key("/x", "prefix part must be non-empty")),
-        (
-            57,
-            "example.com/=a",
-            bad_key("example.com/", "name part must be non-empty"),
-        ),
+        (57, "example.com/=a", bad_key("example.com/", "name part must be non-empty")),
         (57, "a/b/c=d", bad_key("a/b/c", QUALIFIED_NAME_MSG)),
-        (
-            57,
-            "Example.com/x=a",
-            bad_key("Example.com/x", &format!("prefix part {SUBDOMAIN_MSG}")),
-        ),
+        (57, "Example.com/x=a", bad_key("Example.com/x", &format!("prefix part {SUBDOMAIN_MSG}"))),
         (58, "x=y=", junk("=")),
         (58, "x=a=b", junk("=")),
     ];
@@ -250,40 +195,20 @@ fn requirement_errors_are_aggregated_like_upstream() {
 fn set_values_are_validated_in_sorted_order() {
     assert_eq!(
         parse_err("x in (ok,~bad,ok)"),
-        format!(
-            "unable to parse requirement: values[1][x]: Invalid value: \"~bad\": {LABEL_VALUE_MSG}"
-        )
+        format!("unable to parse requirement: values[1][x]: Invalid value: \"~bad\": {LABEL_VALUE_MSG}")
     );
 }
 
 #[test]
 fn other_grammar_errors_keep_upstreams_wording() {
-    assert_eq!(
-        parse_err("x in (a,("),
-        "unable to parse requirement: found '(', expected: ',', or identifier"
-    );
-    assert_eq!(
-        parse_err("x in (a,"),
-        "unable to parse requirement: found '', expected: ',', or identifier"
-    );
-    assert_eq!(
-        parse_err("x= ="),
-        "unable to parse requirement: found '=', expected: identifier"
-    );
+    assert_eq!(parse_err("x in (a,("), "unable to parse requirement: found '(', expected: ',', or identifier");
+    assert_eq!(parse_err("x in (a,"), "unable to parse requirement: found '', expected: ',', or identifier");
+    assert_eq!(parse_err("x= ="), "unable to parse requirement: found '=', expected: identifier");
     assert_eq!(parse_err("x!"), bad_operator_msg("!"));
-    assert_eq!(
-        parse_err("!"),
-        "unable to parse requirement: found '', expected: identifier"
-    );
-    assert_eq!(
-        parse_err("!x y"),
-        "found 'y', expected: ',' or 'end of string'"
-    );
+    assert_eq!(parse_err("!"), "unable to parse requirement: found '', expected: identifier");
+    assert_eq!(parse_err("!x y"), "found 'y', expected: ',' or 'end of string'");
     assert_eq!(parse_err("x,"), "found '', expected: identifier after ','");
-    assert_eq!(
-        parse_err(")"),
-        "found ')', expected: !, identifier, or 'end of string'"
-    );
+    assert_eq!(parse_err(")"), "found ')', expected: !, identifier, or 'end of string'");
 }
 
 fn bad_operator_msg(tok: &str) -> String {
@@ -298,9 +223,7 @@ fn parse_errors_quote_keys_and_values_like_go() {
     );
     assert_eq!(
         parse_err("x=rā"),
-        format!(
-            "unable to parse requirement: values[0][x]: Invalid value: \"rā\": {LABEL_VALUE_MSG}"
-        )
+        format!("unable to parse requirement: values[0][x]: Invalid value: \"rā\": {LABEL_VALUE_MSG}")
     );
 }
 
@@ -308,10 +231,7 @@ fn parse_errors_quote_keys_and_values_like_go() {
 fn keywords_are_identifiers_where_a_key_or_value_is_expected() {
     assert_eq!(parse("notin in (in)").to_string(), "notin in (in)");
     assert_eq!(parse("in=notin").to_string(), "in=notin");
-    assert_eq!(
-        parse("a in (x,y,notin, z,in)").requirements()[0].values(),
-        ["in", "notin", "x", "y", "z"]
-    );
+    assert_eq!(parse("a in (x,y,notin, z,in)").requirements()[0].values(), ["in", "notin", "x", "y", "z"]);
     assert_eq!(parse("in,!notin").to_string(), "in,!notin");
 }
 
@@ -333,11 +253,7 @@ fn canonical_string_round_trips_from_upstream_tests() {
     ] {
         let sel = parse(input);
         assert_eq!(sel.to_string(), canonical, "{input:?}");
-        assert_eq!(
-            parse(canonical),
-            sel,
-            "{canonical:?} parses back to the same selector"
-        );
+        assert_eq!(parse(canonical), sel, "{canonical:?} parses back to the same selector");
     }
 }
 
@@ -353,10 +269,7 @@ fn canonical_string_sorts_values_and_spaces_set_operators() {
         ("y , ! x", "!x,y"),
         ("x>01", "x>01"),
         ("x=z,x=y", "x=z,x=y"),
-        (
-            "tier in (b,a),env notin (dev),!canary,app=web",
-            "app=web,!canary,env notin (dev),tier in (a,b)",
-        ),
+        ("tier in (b,a),env notin (dev),!canary,app=web", "app=web,!canary,env notin (dev),tier in (a,b)"),
     ] {
         assert_eq!(parse(input).to_string(), canonical, "{input:?}");
     }
@@ -376,16 +289,8 @@ type MatchCase = (&'static [(&'static str, &'static str)], &'static str, bool);
 #[test]
 fn matching_notes_from_upstream_tests() {
     let cases: &[MatchCase] = &[
-        (
-            &[("x", "foo"), ("y", "baz")],
-            "x in (foo), y notin (alpha)",
-            true,
-        ),
-        (
-            &[("x", "foo"), ("y", "baz")],
-            "x in (foo), y in (alpha)",
-            false,
-        ),
+        (&[("x", "foo"), ("y", "baz")], "x in (foo), y notin (alpha)", true),
+        (&[("x", "foo"), ("y", "baz")], "x in (foo), y in (alpha)", false),
         (&[("y", "")], "x notin (), y", true),
         (&[("y", "")], "!x, y", true),
         (&[("y", "")], "x notin (), !y", false),
@@ -399,11 +304,7 @@ fn matching_notes_from_upstream_tests() {
         (&[("x", "+5")], "x>1", true),
     ];
     for (set, s, expected) in cases {
-        assert_eq!(
-            parse(s).matches(&labels(set)),
-            *expected,
-            "{s:?} vs {set:?}"
-        );
+        assert_eq!(parse(s).matches(&labels(set)), *expected, "{s:?} vs {set:?}");
     }
 }
 
@@ -438,11 +339,7 @@ fn from_str_is_parse() {
 #[test]
 fn requires_key_marks_the_operators_that_need_the_label() {
     let sel = parse("a=1,b==1,c in (1),d,e>1,f<1,g!=1,h notin (1),!i");
-    let required: Vec<(&str, bool)> = sel
-        .requirements()
-        .iter()
-        .map(|r| (r.key(), r.requires_key()))
-        .collect();
+    let required: Vec<(&str, bool)> = sel.requirements().iter().map(|r| (r.key(), r.requires_key())).collect();
     assert_eq!(
         required,
         [
@@ -475,10 +372,7 @@ fn format_labels_sorts_whole_pairs_and_prints_none_when_empty() {
     assert_eq!(format_labels(&BTreeMap::new()), "<none>");
     assert_eq!(format_labels(&labels(&[("b", "2"), ("a", "1")])), "a=1,b=2");
     // upstream sorts the `k=v` strings: '.' sorts before '='
-    assert_eq!(
-        format_labels(&labels(&[("a", "1"), ("a.b", "2")])),
-        "a.b=2,a=1"
-    );
+    assert_eq!(format_labels(&labels(&[("a", "1"), ("a.b", "2")])), "a.b=2,a=1");
 }
 
 fn expr(key: &str, op: &str, values: Option<&[&str]>) -> LabelSelectorRequirement {
@@ -489,10 +383,7 @@ fn expr(key: &str, op: &str, values: Option<&[&str]>) -> LabelSelectorRequiremen
     }
 }
 
-fn label_selector(
-    match_labels: &[(&str, &str)],
-    exprs: Vec<LabelSelectorRequirement>,
-) -> LabelSelector {
+fn label_selector(match_labels: &[(&str, &str)], exprs: Vec<LabelSelectorRequirement>) -> LabelSelector {
     LabelSelector {
         match_labels: (!match_labels.is_empty()).then(|| labels(match_labels)),
         match_expressions: (!exprs.is_empty()).then_some(exprs),
@@ -517,28 +408,16 @@ fn convert_err(ls: &LabelSelector) -> String {
 fn label_selector_conversion_cases_from_upstream_helpers_test() {
     assert!(convert(None).is_nothing());
     assert!(convert(Some(&LabelSelector::default())).is_everything());
-    let empty_lists = LabelSelector {
-        match_labels: Some(BTreeMap::new()),
-        match_expressions: Some(vec![]),
-    };
+    let empty_lists = LabelSelector { match_labels: Some(BTreeMap::new()), match_expressions: Some(vec![]) };
     assert!(convert(Some(&empty_lists)).is_everything());
-    assert_eq!(
-        convert(Some(&label_selector(&[("foo", "bar")], vec![]))),
-        parse("foo=bar")
-    );
+    assert_eq!(convert(Some(&label_selector(&[("foo", "bar")], vec![]))), parse("foo=bar"));
     let in_expr = || expr("baz", "In", Some(&["qux", "norf"]));
-    assert_eq!(
-        convert(Some(&label_selector(&[], vec![in_expr()]))),
-        parse("baz in (norf,qux)")
-    );
+    assert_eq!(convert(Some(&label_selector(&[], vec![in_expr()]))), parse("baz in (norf,qux)"));
     let both = convert(Some(&label_selector(&[("foo", "bar")], vec![in_expr()])));
     assert_eq!(both, parse("baz in (norf,qux),foo=bar"));
     assert_eq!(both.to_string(), "baz in (norf,qux),foo=bar");
     assert_eq!(
-        convert_err(&label_selector(
-            &[],
-            vec![expr("baz", "Exists", Some(&["qux", "norf"]))]
-        )),
+        convert_err(&label_selector(&[], vec![expr("baz", "Exists", Some(&["qux", "norf"]))])),
         r#"values: Invalid value: []string{"qux", "norf"}: values set must be empty for exists and does not exist"#
     );
 }
@@ -546,17 +425,11 @@ fn label_selector_conversion_cases_from_upstream_helpers_test() {
 #[test]
 fn label_selector_conversion_errors_are_worded_as_upstream() {
     assert_eq!(
-        convert_err(&label_selector(
-            &[],
-            vec![expr("a", "Equals", Some(&["b"]))]
-        )),
+        convert_err(&label_selector(&[], vec![expr("a", "Equals", Some(&["b"]))])),
         r#""Equals" is not a valid label selector operator"#
     );
     assert_eq!(
-        convert_err(&label_selector(
-            &[],
-            vec![expr("a", "DoesNotExist", Some(&["b", "a"]))]
-        )),
+        convert_err(&label_selector(&[], vec![expr("a", "DoesNotExist", Some(&["b", "a"]))])),
         r#"values: Invalid value: []string{"b", "a"}: values set must be empty for exists and does not exist"#
     );
     assert_eq!(
@@ -579,17 +452,13 @@ fn label_selector_conversion_errors_are_worded_as_upstream() {
         convert_err(&label_selector(&[], vec![expr("-a", "In", None)])),
         format!("[key: Invalid value: \"-a\": {NAME_PART_MSG}, values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty]")
     );
-    let err =
-        Selector::from_label_selector(Some(&label_selector(&[], vec![expr("a", "In", None)])));
+    let err = Selector::from_label_selector(Some(&label_selector(&[], vec![expr("a", "In", None)])));
     assert!(matches!(err, Err(SelectorError { input, .. }) if input.is_empty()));
 }
 
 #[test]
 fn label_selector_values_keep_their_repeats_when_printed() {
-    let sel = convert(Some(&label_selector(
-        &[],
-        vec![expr("tier", "In", Some(&["b", "a", "a"]))],
-    )));
+    let sel = convert(Some(&label_selector(&[], vec![expr("tier", "In", Some(&["b", "a", "a"]))])));
     assert_eq!(sel.to_string(), "tier in (a,a,b)");
     assert_eq!(sel.requirements()[0].values(), ["a", "b"]);
     assert!(sel.matches(&labels(&[("tier", "a")])));
@@ -611,17 +480,8 @@ fn format_label_selector_prints_canonical_none_or_error() {
         "app=web,app.kubernetes.io/name,!canary,env notin (dev),tier in (a,b)"
     );
     assert_eq!(format_label_selector(None), "<none>");
-    assert_eq!(
-        format_label_selector(Some(&LabelSelector::default())),
-        "<none>"
-    );
-    assert_eq!(
-        format_label_selector(Some(&label_selector(
-            &[],
-            vec![expr("a", "Gt", Some(&["1"]))]
-        ))),
-        "<error>"
-    );
+    assert_eq!(format_label_selector(Some(&LabelSelector::default())), "<none>");
+    assert_eq!(format_label_selector(Some(&label_selector(&[], vec![expr("a", "Gt", Some(&["1"]))]))), "<error>");
 }
 
 #[test]
@@ -642,22 +502,14 @@ fn new_requirement_rejects_what_upstream_rejects() {
     assert!(err("x", Operator::LessThan, &["1a"]).contains("the value must be an integer"));
     assert_eq!(
         err(&"x".repeat(254), Operator::Exists, &[]),
-        format!(
-            "key: Invalid value: \"{}\": name part must be no more than 63 characters",
-            "x".repeat(254)
-        )
+        format!("key: Invalid value: \"{}\": name part must be no more than 63 characters", "x".repeat(254))
     );
     assert_eq!(
         err("x", Operator::In, &[&"a".repeat(254)]),
-        format!(
-            "values[0][x]: Invalid value: \"{}\": must be no more than 63 characters",
-            "a".repeat(254)
-        )
+        format!("values[0][x]: Invalid value: \"{}\": must be no more than 63 characters", "a".repeat(254))
     );
-    assert!(err("x", Operator::NotEquals, &["a b"])
-        .starts_with("values[0][x]: Invalid value: \"a b\": a valid label"));
-    assert!(err("x", Operator::Exists, &["a"])
-        .ends_with("values set must be empty for exists and does not exist"));
+    assert!(err("x", Operator::NotEquals, &["a b"]).starts_with("values[0][x]: Invalid value: \"a b\": a valid label"));
+    assert!(err("x", Operator::Exists, &["a"]).ends_with("values set must be empty for exists and does not exist"));
     let ok = Requirement::new("x", Operator::In, v(&["b", "", "a"]));
     assert!(matches!(&ok, Ok(r) if r.values() == ["", "a", "b"] && r.to_string() == "x in (,a,b)"));
 }
@@ -676,10 +528,7 @@ fn operators_spell_like_selection_operator() {
         Operator::LessThan,
     ];
     let spelled: Vec<String> = all.iter().map(ToString::to_string).collect();
-    assert_eq!(
-        spelled,
-        ["=", "==", "!=", "in", "notin", "exists", "!", "gt", "lt"]
-    );
+    assert_eq!(spelled, ["=", "==", "!=", "in", "notin", "exists", "!", "gt", "lt"]);
 }
 
 // ---- property tests ----
@@ -706,11 +555,7 @@ fn value_strategy() -> impl Strategy<Value = String> {
 fn requirement_strategy() -> impl Strategy<Value = Requirement> {
     let single = (
         key_strategy(),
-        prop::sample::select(vec![
-            Operator::Equals,
-            Operator::DoubleEquals,
-            Operator::NotEquals,
-        ]),
+        prop::sample::select(vec![Operator::Equals, Operator::DoubleEquals, Operator::NotEquals]),
         value_strategy(),
     )
         .prop_map(|(k, op, v)| (k, op, vec![v]));
@@ -720,10 +565,7 @@ fn requirement_strategy() -> impl Strategy<Value = Requirement> {
         prop::collection::btree_set(value_strategy(), 1..4),
     )
         .prop_map(|(k, op, vs)| (k, op, vs.into_iter().collect()));
-    let unary = (
-        key_strategy(),
-        prop::sample::select(vec![Operator::Exists, Operator::DoesNotExist]),
-    )
+    let unary = (key_strategy(), prop::sample::select(vec![Operator::Exists, Operator::DoesNotExist]))
         .prop_map(|(k, op)| (k, op, vec![]));
     let ordered = (
         key_strategy(),
@@ -732,9 +574,8 @@ fn requirement_strategy() -> impl Strategy<Value = Requirement> {
         0usize..3,
     )
         .prop_map(|(k, op, n, zeros)| (k, op, vec![format!("{}{n}", "0".repeat(zeros))]));
-    prop_oneof![single, set, unary, ordered].prop_filter_map("valid requirement", |(k, op, vs)| {
-        Requirement::new(&k, op, vs).ok()
-    })
+    prop_oneof![single, set, unary, ordered]
+        .prop_filter_map("valid requirement", |(k, op, vs)| Requirement::new(&k, op, vs).ok())
 }
 
 fn selector_strategy() -> impl Strategy<Value = Selector> {

@@ -1,0 +1,238 @@
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::*;
+use crate::api::Object;
+
+fn pod(name: &str, labels: &BTreeMap<String, String>) -> Object {
+    Object::decode(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "labels": labels},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+    }))
+    .unwrap()
+}
+
+fn store_with_default_namespace(seed: u64) -> Store {
+    let mut s = Store::new(seed);
+    let ns = Object::decode(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})).unwrap();
+    s.create(ns, 0).unwrap();
+    s
+}
+
+fn deployment(name: &str, replicas: i32) -> Object {
+    Object::decode(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}},
+                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+    }))
+    .unwrap()
+}
+
+const KEYS: [&str; 4] = ["app", "tier", "env", "x"];
+const VALUES: [&str; 4] = ["a", "b", "c", ""];
+
+fn labels_strategy() -> impl Strategy<Value = BTreeMap<String, String>> {
+    proptest::collection::btree_map(
+        proptest::sample::select(KEYS.to_vec()).prop_map(str::to_string),
+        proptest::sample::select(VALUES.to_vec()).prop_map(str::to_string),
+        0..4,
+    )
+}
+
+fn requirement_strategy() -> impl Strategy<Value = String> {
+    let key = proptest::sample::select(KEYS.to_vec());
+    let value = proptest::sample::select(VALUES.to_vec());
+    let values = proptest::collection::vec(proptest::sample::select(VALUES.to_vec()), 0..3);
+    (key, value, values, 0..7u8).prop_map(|(k, v, vs, op)| match op {
+        0 => format!("{k}={v}"),
+        1 => format!("{k}!={v}"),
+        2 => format!("{k} in ({})", vs.join(",")),
+        3 => format!("{k} notin ({})", vs.join(",")),
+        4 => k.to_string(),
+        5 => format!("!{k}"),
+        _ => format!("{k}=={v}"),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn index_answers_every_query_like_a_full_scan(
+        pods in proptest::collection::vec(labels_strategy(), 0..40),
+        selectors in proptest::collection::vec(proptest::collection::vec(requirement_strategy(), 0..3), 1..8),
+        deletions in proptest::collection::vec(any::<proptest::sample::Index>(), 0..10),
+    ) {
+        let mut store = store_with_default_namespace(1);
+        for (i, l) in pods.iter().enumerate() {
+            store.create(pod(&format!("p{i}"), l), 0).unwrap();
+        }
+        // Deleting and relabelling must keep the index exact too.
+        for (n, d) in deletions.iter().enumerate() {
+            if pods.is_empty() { break; }
+            let i = d.index(pods.len());
+            let name = format!("p{i}");
+            if n % 2 == 0 {
+                let _ = store.delete(Kind::Pod, "default", &name, 0);
+            } else if let Ok(live) = store.get(Kind::Pod, "default", &name) {
+                let mut o = (*live).clone();
+                Arc::make_mut(&mut o.meta.labels).insert("tier".into(), "b".into());
+                store.update(o).unwrap();
+            }
+        }
+        for reqs in &selectors {
+            let sel = Selector::parse(&reqs.join(",")).unwrap();
+            let via_index: Vec<String> = store.list(Kind::Pod, Some("default"), &sel).iter().map(|o| o.meta.name.to_string()).collect();
+            let via_scan: Vec<String> = store.scan(Kind::Pod, Some("default"))
+                .filter(|o| sel.matches(&o.meta.labels))
+                .map(|o| o.meta.name.to_string())
+                .collect();
+            prop_assert_eq!(via_index, via_scan, "selector {}", sel);
+        }
+    }
+}
+
+#[test]
+fn positive_requirements_are_answered_from_the_index() {
+    let mut store = store_with_default_namespace(0);
+    for i in 0..50 {
+        let app = if i == 7 { "rare" } else { "common" };
+        store.create(pod(&format!("p{i}"), &BTreeMap::from([("app".to_string(), app.to_string())])), 0).unwrap();
+    }
+    let sel = Selector::parse("app=rare").unwrap();
+    let candidates = store.labels.candidates(Kind::Pod, &sel).unwrap();
+    assert_eq!(candidates.len(), 1, "only the matching pod is a candidate");
+    // A selector with only negative requirements cannot use the index.
+    assert!(store.labels.candidates(Kind::Pod, &Selector::parse("app!=rare").unwrap()).is_none());
+}
+
+#[test]
+fn stale_resource_version_is_a_conflict() {
+    let mut store = store_with_default_namespace(0);
+    let created = store.create(deployment("web", 1), 0).unwrap();
+    let mut first = (*created).clone();
+    let mut second = (*created).clone();
+    if let crate::api::Body::Deployment { spec, .. } = &mut first.body {
+        spec.replicas = Some(2);
+    }
+    store.update(first).unwrap();
+    if let crate::api::Body::Deployment { spec, .. } = &mut second.body {
+        spec.replicas = Some(5);
+    }
+    let err = store.update(second).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified; please apply your changes to the latest version and try again"
+    );
+}
+
+#[test]
+fn generation_moves_with_spec_only_and_no_op_updates_keep_the_resource_version() {
+    let mut store = store_with_default_namespace(0);
+    let v1 = store.create(deployment("web", 1), 0).unwrap();
+    assert_eq!(v1.meta.generation, 1);
+    let mut labelled = (*v1).clone();
+    Arc::make_mut(&mut labelled.meta.labels).insert("team".into(), "a".into());
+    let v2 = store.update(labelled).unwrap();
+    assert_eq!(v2.meta.generation, 1, "a label change is not a spec change");
+    assert!(v2.meta.resource_version > v1.meta.resource_version);
+    let mut scaled = (*v2).clone();
+    if let crate::api::Body::Deployment { spec, .. } = &mut scaled.body {
+        spec.replicas = Some(4);
+    }
+    let v3 = store.update(scaled).unwrap();
+    assert_eq!(v3.meta.generation, 2);
+    let same = store.update((*v3).clone()).unwrap();
+    assert!(Arc::ptr_eq(&same, &v3), "an update that changes nothing is not a write");
+    assert_eq!(store.resource_version(), v3.meta.resource_version);
+}
+
+#[test]
+fn status_is_not_writable_through_the_main_resource() {
+    let mut store = store_with_default_namespace(0);
+    let v1 = store.create(deployment("web", 1), 0).unwrap();
+    let mut o = (*v1).clone();
+    if let crate::api::Body::Deployment { status, .. } = &mut o.body {
+        status.replicas = Some(9);
+    }
+    let after = store.update(o.clone()).unwrap();
+    assert!(Arc::ptr_eq(&after, &v1));
+    let after = store.update_status(o).unwrap();
+    match &after.body {
+        crate::api::Body::Deployment { status, .. } => assert_eq!(status.replicas, Some(9)),
+        _ => unreachable!(),
+    }
+    assert_eq!(after.meta.generation, 1);
+}
+
+#[test]
+fn uids_depend_on_seed_and_identity_only() {
+    let mut a = store_with_default_namespace(1);
+    let mut b = store_with_default_namespace(1);
+    let mut c = store_with_default_namespace(2);
+    b.create(deployment("unrelated", 1), 0).unwrap();
+    let ua = a.create(deployment("web", 1), 0).unwrap().meta.uid;
+    let ub = b.create(deployment("web", 1), 0).unwrap().meta.uid;
+    let uc = c.create(deployment("web", 1), 0).unwrap().meta.uid;
+    assert_eq!(ua, ub, "an unrelated object does not change another's uid");
+    assert_ne!(ua, uc, "another seed gives another uid");
+    a.delete(Kind::Deployment, "default", "web", 0).unwrap();
+    let again = a.create(deployment("web", 1), 0).unwrap().meta.uid;
+    assert_ne!(ua, again, "a recreated object is a new object");
+}
+
+#[test]
+fn generated_names_use_the_prefix_and_do_not_shift_with_unrelated_objects() {
+    let mut a = store_with_default_namespace(3);
+    let mut b = store_with_default_namespace(3);
+    let mut p = pod("", &BTreeMap::new());
+    p.meta.generate_name = Some("web-".into());
+    b.create(deployment("unrelated", 1), 0).unwrap();
+    let na = a.create(p.clone(), 0).unwrap().meta.name.clone();
+    let nb = b.create(p.clone(), 0).unwrap().meta.name.clone();
+    assert_eq!(na, nb);
+    assert!(na.starts_with("web-") && na.len() == 9, "{na}");
+    let second = a.create(p, 0).unwrap().meta.name.clone();
+    assert_ne!(na, second);
+}
+
+#[test]
+fn watch_log_replays_history_and_reports_compaction() {
+    let mut store = store_with_default_namespace(0);
+    let start = store.resource_version();
+    store.create(deployment("web", 1), 0).unwrap();
+    store.delete(Kind::Deployment, "default", "web", 0).unwrap();
+    let events = store.watch_since(start).unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(kinds, [WatchEventType::Added, WatchEventType::Deleted]);
+    assert!(events[0].resource_version < events[1].resource_version);
+    store.set_watch_capacity(1);
+    assert!(matches!(store.watch_since(0), Err(StoreError::Gone { .. })));
+    assert_eq!(store.watch_since(store.resource_version()).unwrap().len(), 0);
+}
+
+#[test]
+fn finalizers_hold_deletion_until_removed() {
+    let mut store = store_with_default_namespace(0);
+    let mut d = deployment("web", 1);
+    d.meta.finalizers = vec!["foregroundDeletion".into()];
+    store.create(d, 0).unwrap();
+    let marked = store.delete(Kind::Deployment, "default", "web", 5000).unwrap();
+    assert_eq!(marked.meta.deletion_timestamp, Some(5000));
+    let mut o = (*marked).clone();
+    o.meta.finalizers.clear();
+    store.update(o).unwrap();
+    assert!(store.get(Kind::Deployment, "default", "web").is_err());
+}
+
+#[test]
+fn namespaced_objects_need_their_namespace() {
+    let mut store = Store::new(0);
+    let err = store.create(deployment("web", 1), 0).unwrap_err();
+    assert_eq!(err.to_string(), "namespaces \"default\" not found");
+}
