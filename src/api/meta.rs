@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+
+use super::kind::Kind;
 use k8s_openapi::jiff::Timestamp;
 
 use crate::sim::clock::Millis;
@@ -55,7 +57,7 @@ pub struct Meta {
     pub deletion_grace_period_seconds: Option<i64>,
     pub labels: Arc<StringMap>,
     pub annotations: Arc<StringMap>,
-    pub owner_references: Vec<OwnerReference>,
+    pub owner_references: Vec<OwnerRef>,
     pub finalizers: Vec<String>,
 }
 
@@ -84,7 +86,7 @@ impl Meta {
             deletion_grace_period_seconds: m.deletion_grace_period_seconds,
             labels: Arc::new(m.labels.unwrap_or_default()),
             annotations: Arc::new(m.annotations.unwrap_or_default()),
-            owner_references: m.owner_references.unwrap_or_default(),
+            owner_references: m.owner_references.unwrap_or_default().into_iter().map(OwnerRef::from_wire).collect(),
             finalizers: m.finalizers.unwrap_or_default(),
         }
     }
@@ -105,7 +107,8 @@ impl Meta {
             deletion_grace_period_seconds: self.deletion_grace_period_seconds,
             labels: (!self.labels.is_empty()).then(|| (*self.labels).clone()),
             annotations: (!self.annotations.is_empty()).then(|| (*self.annotations).clone()),
-            owner_references: non_empty(&self.owner_references),
+            owner_references: (!self.owner_references.is_empty())
+                .then(|| self.owner_references.iter().map(OwnerRef::to_wire).collect()),
             finalizers: non_empty(&self.finalizers),
             managed_fields: None,
             self_link: None,
@@ -113,7 +116,59 @@ impl Meta {
     }
 
     /// The owner reference with `controller: true`, if any.
-    pub fn controller_ref(&self) -> Option<&OwnerReference> {
+    pub fn controller_ref(&self) -> Option<&OwnerRef> {
         self.owner_references.iter().find(|r| r.controller == Some(true))
+    }
+}
+
+/// An ownerReference, compact: strings are shared `Arc`s and the uid is parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnerRef {
+    pub api_version: Arc<str>,
+    pub kind: Arc<str>,
+    pub name: Arc<str>,
+    /// The uid as written; `Uid::default()` if it did not parse.
+    pub uid: Uid,
+    pub uid_text: Option<Arc<str>>,
+    pub controller: Option<bool>,
+    pub block_owner_deletion: Option<bool>,
+}
+
+impl OwnerRef {
+    /// The controller reference a controller sets on what it creates or adopts.
+    pub fn controller_of(kind: Kind, name: &Arc<str>, uid: Uid) -> OwnerRef {
+        OwnerRef {
+            api_version: kind.api_version().into(),
+            kind: kind.name().into(),
+            name: name.clone(),
+            uid,
+            uid_text: None,
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        }
+    }
+
+    pub fn from_wire(r: OwnerReference) -> OwnerRef {
+        let uid = Uid::parse(&r.uid);
+        OwnerRef {
+            api_version: r.api_version.into(),
+            kind: r.kind.into(),
+            name: r.name.into(),
+            uid: uid.unwrap_or_default(),
+            uid_text: if uid.is_some() { None } else { Some(r.uid.into()) },
+            controller: r.controller,
+            block_owner_deletion: r.block_owner_deletion,
+        }
+    }
+
+    pub fn to_wire(&self) -> OwnerReference {
+        OwnerReference {
+            api_version: self.api_version.to_string(),
+            kind: self.kind.to_string(),
+            name: self.name.to_string(),
+            uid: self.uid_text.as_deref().map(str::to_string).unwrap_or_else(|| self.uid.to_string()),
+            controller: self.controller,
+            block_owner_deletion: self.block_owner_deletion,
+        }
     }
 }

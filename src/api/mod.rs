@@ -7,10 +7,11 @@ pub mod kind;
 pub mod manifest;
 pub mod meta;
 pub mod object;
+pub mod pod;
 pub mod strategy;
 pub mod validation;
 
 pub use error::ApiError;
 pub use kind::Kind;
-pub use meta::{Meta, Uid};
+pub use meta::{Meta, OwnerRef, Uid};
 pub use object::{Body, Object};

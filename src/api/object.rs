@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::error::ApiError;
 use super::kind::Kind;
 use super::meta::Meta;
+use super::pod::PodRuntime;
 use super::{convert, defaults, validation};
 
 /// The per-kind part of an object. Pods hold their spec behind an `Arc` so that the pods of one
@@ -24,24 +25,25 @@ pub enum Body {
         status: Option<core::NamespaceStatus>,
     },
     Node {
-        spec: core::NodeSpec,
-        status: core::NodeStatus,
+        spec: Box<core::NodeSpec>,
+        status: Box<core::NodeStatus>,
     },
     Deployment {
-        spec: apps::DeploymentSpec,
-        status: apps::DeploymentStatus,
+        spec: Box<apps::DeploymentSpec>,
+        status: Box<apps::DeploymentStatus>,
     },
     ReplicaSet {
-        spec: apps::ReplicaSetSpec,
-        status: apps::ReplicaSetStatus,
+        spec: Box<apps::ReplicaSetSpec>,
+        status: Box<apps::ReplicaSetStatus>,
     },
+    /// The spec is shared with the pod's siblings; the status is the compact runtime record.
     Pod {
         spec: Arc<core::PodSpec>,
-        status: core::PodStatus,
+        status: PodRuntime,
     },
     HorizontalPodAutoscaler {
-        spec: autoscaling::HorizontalPodAutoscalerSpec,
-        status: autoscaling::HorizontalPodAutoscalerStatus,
+        spec: Box<autoscaling::HorizontalPodAutoscalerSpec>,
+        status: Box<autoscaling::HorizontalPodAutoscalerStatus>,
     },
     /// Events keep every field but metadata in the wire struct (its `metadata` stays default).
     Event(Box<core::Event>),
@@ -88,34 +90,38 @@ impl Object {
     /// The full Kubernetes JSON, keys sorted as kubectl prints them.
     pub fn to_json(&self) -> Value {
         let metadata = self.meta.to_object_meta();
-        let v = match &self.body {
+        match &self.body {
             Body::Namespace { spec, status } => {
                 to_value(&core::Namespace { metadata, spec: spec.clone(), status: status.clone() })
             }
             Body::Node { spec, status } => {
-                to_value(&core::Node { metadata, spec: Some(spec.clone()), status: Some(status.clone()) })
+                to_value(&core::Node { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
             }
             Body::Deployment { spec, status } => {
-                to_value(&apps::Deployment { metadata, spec: Some(spec.clone()), status: Some(status.clone()) })
+                to_value(&apps::Deployment { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
             }
             Body::ReplicaSet { spec, status } => {
-                to_value(&apps::ReplicaSet { metadata, spec: Some(spec.clone()), status: Some(status.clone()) })
+                to_value(&apps::ReplicaSet { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
             }
             Body::Pod { spec, status } => {
-                to_value(&core::Pod { metadata, spec: Some((**spec).clone()), status: Some(status.clone()) })
+                let mut spec = (**spec).clone();
+                if spec.node_name.is_none() {
+                    spec.node_name = status.node_name.as_deref().map(str::to_string);
+                }
+                let wire_status = status.to_status(&self.meta, &spec);
+                to_value(&core::Pod { metadata, spec: Some(spec), status: Some(wire_status) })
             }
             Body::HorizontalPodAutoscaler { spec, status } => to_value(&autoscaling::HorizontalPodAutoscaler {
                 metadata,
-                spec: Some(spec.clone()),
-                status: Some(status.clone()),
+                spec: Some((**spec).clone()),
+                status: Some((**status).clone()),
             }),
             Body::Event(e) => {
                 let mut e = (**e).clone();
                 e.metadata = metadata;
                 to_value(&e)
             }
-        };
-        v
+        }
     }
 
     /// Decode one manifest document the way the API server does: resolve apiVersion/kind,
@@ -142,7 +148,10 @@ impl Object {
                 check(kind, &n.metadata, validation::validate_node(&n))?;
                 Object {
                     meta: Meta::from_object_meta(n.metadata),
-                    body: Body::Node { spec: n.spec.unwrap_or_default(), status: n.status.unwrap_or_default() },
+                    body: Body::Node {
+                        spec: Box::new(n.spec.unwrap_or_default()),
+                        status: Box::new(n.status.unwrap_or_default()),
+                    },
                 }
             }
             Kind::Deployment => {
@@ -151,7 +160,10 @@ impl Object {
                 check(kind, &d.metadata, validation::validate_deployment(&d))?;
                 Object {
                     meta: Meta::from_object_meta(d.metadata),
-                    body: Body::Deployment { spec: d.spec.unwrap_or_default(), status: d.status.unwrap_or_default() },
+                    body: Body::Deployment {
+                        spec: Box::new(d.spec.unwrap_or_default()),
+                        status: Box::new(d.status.unwrap_or_default()),
+                    },
                 }
             }
             Kind::ReplicaSet => {
@@ -160,15 +172,19 @@ impl Object {
                 check(kind, &rs.metadata, validation::validate_replica_set(&rs))?;
                 Object {
                     meta: Meta::from_object_meta(rs.metadata),
-                    body: Body::ReplicaSet { spec: rs.spec.unwrap_or_default(), status: rs.status.unwrap_or_default() },
+                    body: Body::ReplicaSet {
+                        spec: Box::new(rs.spec.unwrap_or_default()),
+                        status: Box::new(rs.status.unwrap_or_default()),
+                    },
                 }
             }
             Kind::Pod => {
                 let mut p: core::Pod = decode_strict(&value, kind, &version)?;
                 defaults::default_pod(&mut p);
                 check(kind, &p.metadata, validation::validate_pod(&p))?;
+                // A client cannot write pod status through create/update; the kubelet owns it.
                 let spec = p.spec.unwrap_or_default();
-                let status = p.status.unwrap_or_default();
+                let status = PodRuntime::default();
                 Object { meta: Meta::from_object_meta(p.metadata), body: Body::Pod { spec: Arc::new(spec), status } }
             }
             Kind::HorizontalPodAutoscaler => {
@@ -183,8 +199,8 @@ impl Object {
                 Object {
                     meta: Meta::from_object_meta(h.metadata),
                     body: Body::HorizontalPodAutoscaler {
-                        spec: h.spec.unwrap_or_default(),
-                        status: h.status.unwrap_or_default(),
+                        spec: Box::new(h.spec.unwrap_or_default()),
+                        status: Box::new(h.status.unwrap_or_default()),
                     },
                 }
             }

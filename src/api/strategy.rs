@@ -7,18 +7,19 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::field::{ErrorList, FieldError, Path};
 use super::object::{Body, Object};
+use super::pod::{PodRuntime, QosClass};
 
 /// Reset what a client may not set on create.
 pub fn prepare_for_create(obj: &mut Object) {
     match &mut obj.body {
-        Body::Deployment { status, .. } => *status = Default::default(),
-        Body::ReplicaSet { status, .. } => *status = Default::default(),
-        Body::HorizontalPodAutoscaler { status, .. } => *status = Default::default(),
+        Body::Deployment { status, .. } => **status = Default::default(),
+        Body::ReplicaSet { status, .. } => **status = Default::default(),
+        Body::HorizontalPodAutoscaler { status, .. } => **status = Default::default(),
         Body::Pod { spec, status } => {
             // upstream: podStrategy.PrepareForCreate — phase Pending and the computed QoS class.
-            *status = core::PodStatus {
-                phase: Some("Pending".into()),
-                qos_class: Some(qos_class(spec).into()),
+            *status = PodRuntime {
+                qos_class: qos_class(spec),
+                containers: vec![Default::default(); spec.containers.len()],
                 ..Default::default()
             };
         }
@@ -98,7 +99,7 @@ fn selector_go(s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector
 
 /// upstream: qos.GetPodQOS — BestEffort without any request or limit; Guaranteed when every
 /// container limits cpu and memory and requests equal limits; otherwise Burstable.
-pub fn qos_class(spec: &core::PodSpec) -> &'static str {
+pub fn qos_class(spec: &core::PodSpec) -> QosClass {
     let containers = || spec.containers.iter().chain(spec.init_containers.iter().flatten());
     let mut any = false;
     let mut guaranteed = true;
@@ -121,11 +122,11 @@ pub fn qos_class(spec: &core::PodSpec) -> &'static str {
         }
     }
     if !any {
-        "BestEffort"
+        QosClass::BestEffort
     } else if guaranteed {
-        "Guaranteed"
+        QosClass::Guaranteed
     } else {
-        "Burstable"
+        QosClass::Burstable
     }
 }
 

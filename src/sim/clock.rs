@@ -214,3 +214,50 @@ mod tests {
         assert_eq!(c.elapsed(), 1000);
     }
 }
+
+/// Go's `time.Duration.String()` for whole milliseconds: `10s`, `5m0s`, `1h2m3s`, `1.5s`.
+pub fn format_go_duration(ms: Millis) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let neg = ms < 0;
+    let ms = ms.unsigned_abs();
+    let (h, rem) = (ms / 3_600_000, ms % 3_600_000);
+    let (m, rem) = (rem / 60_000, rem % 60_000);
+    let (s, frac) = (rem / 1000, rem % 1000);
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if ms < 1000 {
+        out.push_str(&format!("{ms}ms"));
+        return out;
+    }
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if h > 0 || m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if frac == 0 {
+        out.push_str(&format!("{s}s"));
+    } else {
+        let f = format!("{frac:03}");
+        out.push_str(&format!("{s}.{}s", f.trim_end_matches('0')));
+    }
+    out
+}
+
+#[cfg(test)]
+mod go_duration_tests {
+    use super::format_go_duration;
+
+    #[test]
+    fn formats_like_go() {
+        for (ms, s) in
+            [(10_000, "10s"), (300_000, "5m0s"), (3_723_000, "1h2m3s"), (1500, "1.5s"), (250, "250ms"), (0, "0s")]
+        {
+            assert_eq!(format_go_duration(ms), s);
+        }
+    }
+}

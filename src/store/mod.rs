@@ -286,12 +286,10 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound { kind: key.kind, name: key.name.to_string() })?;
         self.labels.remove(key, &old.meta.labels);
         for r in &old.meta.owner_references {
-            if let Some(uid) = Uid::parse(&r.uid) {
-                if let Some(set) = self.owners.get_mut(&uid) {
-                    set.remove(key);
-                    if set.is_empty() {
-                        self.owners.remove(&uid);
-                    }
+            if let Some(set) = self.owners.get_mut(&r.uid) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.owners.remove(&r.uid);
                 }
             }
         }
@@ -321,8 +319,11 @@ impl Store {
         }
         if old.meta.owner_references != obj.meta.owner_references {
             for r in &old.meta.owner_references {
-                if let Some(set) = Uid::parse(&r.uid).and_then(|u| self.owners.get_mut(&u)) {
+                if let Some(set) = self.owners.get_mut(&r.uid) {
                     set.remove(&key);
+                    if set.is_empty() {
+                        self.owners.remove(&r.uid);
+                    }
                 }
             }
             self.index_owners(&key, &obj);
@@ -333,8 +334,8 @@ impl Store {
 
     fn index_owners(&mut self, key: &ObjectKey, obj: &Object) {
         for r in &obj.meta.owner_references {
-            if let Some(uid) = Uid::parse(&r.uid) {
-                self.owners.entry(uid).or_default().insert(key.clone());
+            if !r.uid.is_nil() {
+                self.owners.entry(r.uid).or_default().insert(key.clone());
             }
         }
     }

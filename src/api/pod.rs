@@ -1,0 +1,360 @@
+//! A pod's runtime status, stored compactly (a few dozen bytes plus one small vector) and
+//! expanded into the wire `PodStatus` only when someone reads it. Messages that follow from
+//! the state (which containers are unready, back-off texts) are derived, not stored.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1 as core;
+
+use super::meta::{to_time, Meta, Uid};
+use crate::sim::clock::Millis;
+use crate::sim::rng::stable_hash;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Phase {
+    #[default]
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pending => "Pending",
+            Phase::Running => "Running",
+            Phase::Succeeded => "Succeeded",
+            Phase::Failed => "Failed",
+            Phase::Unknown => "Unknown",
+        }
+    }
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Phase::Succeeded | Phase::Failed)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QosClass {
+    #[default]
+    BestEffort,
+    Burstable,
+    Guaranteed,
+}
+
+impl QosClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QosClass::BestEffort => "BestEffort",
+            QosClass::Burstable => "Burstable",
+            QosClass::Guaranteed => "Guaranteed",
+        }
+    }
+}
+
+/// The pod conditions in the order the kubelet lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConditionType {
+    PodReadyToStartContainers = 0,
+    Initialized = 1,
+    Ready = 2,
+    ContainersReady = 3,
+    PodScheduled = 4,
+}
+
+impl ConditionType {
+    pub const ALL: [ConditionType; 5] = [
+        ConditionType::PodReadyToStartContainers,
+        ConditionType::Initialized,
+        ConditionType::Ready,
+        ConditionType::ContainersReady,
+        ConditionType::PodScheduled,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionType::PodReadyToStartContainers => "PodReadyToStartContainers",
+            ConditionType::Initialized => "Initialized",
+            ConditionType::Ready => "Ready",
+            ConditionType::ContainersReady => "ContainersReady",
+            ConditionType::PodScheduled => "PodScheduled",
+        }
+    }
+}
+
+/// One condition: status, reason and when the status last changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Condition {
+    pub status: bool,
+    pub reason: Option<&'static str>,
+    pub last_transition: Millis,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContainerState {
+    Waiting { reason: &'static str },
+    Running { started_at: Millis },
+    Terminated { exit_code: i32, reason: &'static str, started_at: Millis, finished_at: Millis },
+}
+
+impl Default for ContainerState {
+    fn default() -> Self {
+        ContainerState::Waiting { reason: "ContainerCreating" }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContainerRuntime {
+    pub state: ContainerState,
+    /// The previous termination, if the container has restarted.
+    pub last_state: Option<ContainerState>,
+    pub ready: bool,
+    pub started: bool,
+    pub restart_count: u32,
+    /// The current back-off delay (ms) for restarts or pulls, for the waiting message.
+    pub backoff: Millis,
+}
+
+/// Everything the kubelet and scheduler report about a pod.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PodRuntime {
+    pub phase: Phase,
+    pub qos_class: QosClass,
+    /// Where the scheduler bound the pod (overlays `spec.nodeName`, so the shared spec stays shared).
+    pub node_name: Option<Arc<str>>,
+    pub host_ip: Option<Ipv4Addr>,
+    pub pod_ip: Option<Ipv4Addr>,
+    pub start_time: Option<Millis>,
+    /// Indexed by `ConditionType as usize`.
+    pub conditions: [Option<Condition>; 5],
+    /// `status.reason` / `status.message` (e.g. Evicted, NodeLost; unschedulable message).
+    pub reason: Option<&'static str>,
+    pub message: Option<Arc<str>>,
+    pub containers: Vec<ContainerRuntime>,
+}
+
+impl PodRuntime {
+    pub fn condition(&self, t: ConditionType) -> Option<&Condition> {
+        self.conditions[t as usize].as_ref()
+    }
+
+    /// Set a condition; the transition time moves only when the status changes.
+    pub fn set_condition(&mut self, t: ConditionType, status: bool, reason: Option<&'static str>, now: Millis) {
+        let slot = &mut self.conditions[t as usize];
+        let last_transition = match slot {
+            Some(c) if c.status == status => c.last_transition,
+            _ => now,
+        };
+        *slot = Some(Condition { status, reason, last_transition });
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.condition(ConditionType::Ready).is_some_and(|c| c.status)
+    }
+
+    /// When the pod last became Ready, if it is.
+    pub fn ready_since(&self) -> Option<Millis> {
+        self.condition(ConditionType::Ready).filter(|c| c.status).map(|c| c.last_transition)
+    }
+
+    /// The wire `PodStatus` for this pod.
+    pub fn to_status(&self, meta: &Meta, spec: &core::PodSpec) -> core::PodStatus {
+        let conditions: Vec<core::PodCondition> = ConditionType::ALL
+            .iter()
+            .filter_map(|&t| self.condition(t).map(|c| (t, c)))
+            .map(|(t, c)| core::PodCondition {
+                type_: t.as_str().into(),
+                status: if c.status { "True" } else { "False" }.into(),
+                reason: c.reason.map(Into::into),
+                message: self.condition_message(t, c, spec),
+                last_transition_time: Some(to_time(c.last_transition)),
+                last_probe_time: None,
+                observed_generation: None,
+            })
+            .collect();
+        let container_statuses: Vec<core::ContainerStatus> = spec
+            .containers
+            .iter()
+            .zip(self.containers.iter())
+            .enumerate()
+            .map(|(i, (c, rt))| container_status(meta, i, c, rt))
+            .collect();
+        core::PodStatus {
+            phase: Some(self.phase.as_str().into()),
+            qos_class: Some(self.qos_class.as_str().into()),
+            conditions: (!conditions.is_empty()).then_some(conditions),
+            container_statuses: (!container_statuses.is_empty()).then_some(container_statuses),
+            host_ip: self.host_ip.map(|ip| ip.to_string()),
+            host_ips: self.host_ip.map(|ip| vec![core::HostIP { ip: ip.to_string() }]),
+            pod_ip: self.pod_ip.map(|ip| ip.to_string()),
+            pod_ips: self.pod_ip.map(|ip| vec![core::PodIP { ip: ip.to_string() }]),
+            start_time: self.start_time.map(to_time),
+            reason: self.reason.map(Into::into),
+            message: self.message.as_deref().map(Into::into),
+            ..Default::default()
+        }
+    }
+
+    fn condition_message(&self, t: ConditionType, c: &Condition, spec: &core::PodSpec) -> Option<String> {
+        if c.status {
+            return None;
+        }
+        match t {
+            ConditionType::ContainersReady | ConditionType::Ready if matches!(c.reason, Some("ContainersNotReady")) => {
+                // upstream: kubelet status generate.go — "containers with unready status: [a b]"
+                let unready: Vec<&str> = spec
+                    .containers
+                    .iter()
+                    .zip(self.containers.iter())
+                    .filter(|(_, rt)| !rt.ready)
+                    .map(|(c, _)| c.name.as_str())
+                    .collect();
+                Some(format!("containers with unready status: [{}]", unready.join(" ")))
+            }
+            ConditionType::PodScheduled => self.message.as_deref().map(Into::into),
+            _ => None,
+        }
+    }
+}
+
+/// A stable fake runtime id: `containerd://<64 hex>` from the pod uid, container and restart.
+fn container_id(uid: Uid, index: usize, restart: u32) -> String {
+    let parts: [&[u8]; 3] = [&uid.0.to_le_bytes(), &(index as u64).to_le_bytes(), &restart.to_le_bytes()];
+    let words: Vec<String> = (0..4u64).map(|k| format!("{:016x}", stable_hash(k, &parts))).collect();
+    format!("containerd://{}", words.concat())
+}
+
+/// `docker.io/library/nginx@sha256:…` — what a runtime reports for a pulled image reference.
+pub fn image_id(image: &str) -> String {
+    let (name, _) = split_image(image);
+    let repo = if name.contains('/') {
+        if name.split('/').next().is_some_and(|h| h.contains('.') || h.contains(':') || h == "localhost") {
+            name.to_string()
+        } else {
+            format!("docker.io/{name}")
+        }
+    } else {
+        format!("docker.io/library/{name}")
+    };
+    let digest: Vec<String> = (0..4u64).map(|k| format!("{:016x}", stable_hash(k, &[image.as_bytes()]))).collect();
+    format!("{repo}@sha256:{}", digest.concat())
+}
+
+/// Split `repo[:tag][@digest]` into the repository and the rest.
+pub fn split_image(image: &str) -> (&str, &str) {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last_slash = without_digest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match without_digest[last_slash..].find(':') {
+        Some(i) => (&image[..last_slash + i], &image[last_slash + i..]),
+        None => (without_digest, &image[without_digest.len()..]),
+    }
+}
+
+fn wire_state(
+    uid: Uid,
+    index: usize,
+    restart: u32,
+    s: &ContainerState,
+    backoff_msg: Option<String>,
+) -> core::ContainerState {
+    match s {
+        ContainerState::Waiting { reason } => core::ContainerState {
+            waiting: Some(core::ContainerStateWaiting { reason: Some((*reason).into()), message: backoff_msg }),
+            ..Default::default()
+        },
+        ContainerState::Running { started_at } => core::ContainerState {
+            running: Some(core::ContainerStateRunning { started_at: Some(to_time(*started_at)) }),
+            ..Default::default()
+        },
+        ContainerState::Terminated { exit_code, reason, started_at, finished_at } => core::ContainerState {
+            terminated: Some(core::ContainerStateTerminated {
+                exit_code: *exit_code,
+                reason: Some((*reason).into()),
+                started_at: Some(to_time(*started_at)),
+                finished_at: Some(to_time(*finished_at)),
+                container_id: Some(container_id(uid, index, restart)),
+                message: None,
+                signal: None,
+            }),
+            ..Default::default()
+        },
+    }
+}
+
+fn container_status(meta: &Meta, index: usize, c: &core::Container, rt: &ContainerRuntime) -> core::ContainerStatus {
+    let uid = meta.uid;
+    let image = c.image.clone().unwrap_or_default();
+    let ran = !matches!(rt.state, ContainerState::Waiting { .. }) || rt.last_state.is_some();
+    let backoff_msg = match rt.state {
+        ContainerState::Waiting { reason: "CrashLoopBackOff" } => Some(format!(
+            "back-off {} restarting failed container={} pod={}_{}({})",
+            crate::sim::clock::format_go_duration(rt.backoff),
+            c.name,
+            meta.name,
+            meta.namespace,
+            meta.uid
+        )),
+        ContainerState::Waiting { reason: "ImagePullBackOff" } => Some(format!("Back-off pulling image \"{image}\"")),
+        _ => None,
+    };
+    core::ContainerStatus {
+        name: c.name.clone(),
+        image_id: if ran { image_id(&image) } else { String::new() },
+        image,
+        container_id: ran.then(|| container_id(uid, index, rt.restart_count)),
+        ready: rt.ready,
+        started: Some(rt.started),
+        restart_count: rt.restart_count as i32,
+        state: Some(wire_state(uid, index, rt.restart_count, &rt.state, backoff_msg)),
+        last_state: Some(match &rt.last_state {
+            Some(s) => wire_state(uid, index, rt.restart_count.saturating_sub(1), s, None),
+            None => core::ContainerState::default(),
+        }),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn condition_transition_time_moves_only_on_status_change() {
+        let mut rt = PodRuntime::default();
+        rt.set_condition(ConditionType::Ready, false, Some("ContainersNotReady"), 1000);
+        rt.set_condition(ConditionType::Ready, false, Some("ContainersNotReady"), 2000);
+        assert_eq!(rt.condition(ConditionType::Ready).unwrap().last_transition, 1000);
+        rt.set_condition(ConditionType::Ready, true, None, 3000);
+        assert_eq!(rt.ready_since(), Some(3000));
+    }
+
+    #[test]
+    fn images_split_into_repository_and_tag() {
+        assert_eq!(split_image("nginx:1.7.9"), ("nginx", ":1.7.9"));
+        assert_eq!(split_image("nginx"), ("nginx", ""));
+        assert_eq!(split_image("localhost:5000/app"), ("localhost:5000/app", ""));
+        assert_eq!(split_image("localhost:5000/app:2"), ("localhost:5000/app", ":2"));
+        assert_eq!(split_image("nginx@sha256:abc"), ("nginx", "@sha256:abc"));
+        assert!(image_id("nginx:1.7.9").starts_with("docker.io/library/nginx@sha256:"));
+        assert!(image_id("quay.io/x/y:1").starts_with("quay.io/x/y@sha256:"));
+    }
+
+    #[test]
+    fn status_lists_conditions_in_kubelet_order_with_derived_messages() {
+        let spec = core::PodSpec {
+            containers: vec![core::Container { name: "web".into(), image: Some("nginx".into()), ..Default::default() }],
+            ..Default::default()
+        };
+        let mut rt = PodRuntime { containers: vec![ContainerRuntime::default()], ..Default::default() };
+        rt.set_condition(ConditionType::PodScheduled, true, None, 0);
+        rt.set_condition(ConditionType::Ready, false, Some("ContainersNotReady"), 0);
+        let s = rt.to_status(&Meta::default(), &spec);
+        let conds = s.conditions.unwrap();
+        assert_eq!(conds.iter().map(|c| c.type_.as_str()).collect::<Vec<_>>(), ["Ready", "PodScheduled"]);
+        assert_eq!(conds[0].message.as_deref(), Some("containers with unready status: [web]"));
+        let cs = &s.container_statuses.unwrap()[0];
+        assert_eq!(cs.state.as_ref().unwrap().waiting.as_ref().unwrap().reason.as_deref(), Some("ContainerCreating"));
+        assert_eq!(cs.image_id, "");
+    }
+}
