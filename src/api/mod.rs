@@ -8,7 +8,9 @@ pub mod manifest;
 pub mod meta;
 pub mod object;
 pub mod pod;
+pub mod quantity;
 pub mod strategy;
+pub mod template;
 pub mod validation;
 
 pub use error::ApiError;

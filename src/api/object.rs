@@ -14,6 +14,7 @@ use super::error::ApiError;
 use super::kind::Kind;
 use super::meta::Meta;
 use super::pod::PodRuntime;
+use super::template::PodTemplate;
 use super::{convert, defaults, validation};
 
 /// The per-kind part of an object. Pods hold their spec behind an `Arc` so that the pods of one
@@ -32,9 +33,11 @@ pub enum Body {
         spec: Box<apps::DeploymentSpec>,
         status: Box<apps::DeploymentStatus>,
     },
+    /// `spec.template` lives in `template` (shared with the pods), not in `spec`.
     ReplicaSet {
         spec: Box<apps::ReplicaSetSpec>,
         status: Box<apps::ReplicaSetStatus>,
+        template: PodTemplate,
     },
     /// The spec is shared with the pod's siblings; the status is the compact runtime record.
     Pod {
@@ -72,7 +75,9 @@ impl Object {
     pub fn same_spec(&self, other: &Object) -> bool {
         match (&self.body, &other.body) {
             (Body::Deployment { spec: a, .. }, Body::Deployment { spec: b, .. }) => a == b,
-            (Body::ReplicaSet { spec: a, .. }, Body::ReplicaSet { spec: b, .. }) => a == b,
+            (Body::ReplicaSet { spec: a, template: ta, .. }, Body::ReplicaSet { spec: b, template: tb, .. }) => {
+                a == b && ta == tb
+            }
             (Body::HorizontalPodAutoscaler { spec: a, .. }, Body::HorizontalPodAutoscaler { spec: b, .. }) => a == b,
             (Body::Pod { spec: a, .. }, Body::Pod { spec: b, .. }) => a == b,
             (Body::Node { spec: a, .. }, Body::Node { spec: b, .. }) => a == b,
@@ -100,8 +105,10 @@ impl Object {
             Body::Deployment { spec, status } => {
                 to_value(&apps::Deployment { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
             }
-            Body::ReplicaSet { spec, status } => {
-                to_value(&apps::ReplicaSet { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
+            Body::ReplicaSet { spec, status, template } => {
+                let mut spec = (**spec).clone();
+                spec.template = Some(template.to_wire());
+                to_value(&apps::ReplicaSet { metadata, spec: Some(spec), status: Some((**status).clone()) })
             }
             Body::Pod { spec, status } => {
                 let mut spec = (**spec).clone();
@@ -170,11 +177,14 @@ impl Object {
                 let mut rs: apps::ReplicaSet = decode_strict(&value, kind, &version)?;
                 defaults::default_replica_set(&mut rs);
                 check(kind, &rs.metadata, validation::validate_replica_set(&rs))?;
+                let mut spec = rs.spec.unwrap_or_default();
+                let template = PodTemplate::from_wire(spec.template.take());
                 Object {
                     meta: Meta::from_object_meta(rs.metadata),
                     body: Body::ReplicaSet {
-                        spec: Box::new(rs.spec.unwrap_or_default()),
+                        spec: Box::new(spec),
                         status: Box::new(rs.status.unwrap_or_default()),
+                        template,
                     },
                 }
             }

@@ -104,6 +104,28 @@ impl Default for ContainerState {
     }
 }
 
+/// Where the kubelet is with a container (its private bookkeeping; not part of the wire status).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Stage {
+    /// Nothing done yet.
+    #[default]
+    New,
+    /// Pulling the image until the given time.
+    Pulling { until: Millis, since: Millis },
+    /// The image pull failed; retry at the given time.
+    PullBackOff { until: Millis },
+    /// Image present; creating and starting the container until the given time.
+    Starting { until: Millis },
+    /// Running since `state`'s startedAt.
+    Running,
+    /// Exited; restart at the given time (back-off), if the policy restarts it.
+    BackOff { until: Millis },
+    /// Exited for good (restartPolicy, or the pod is terminating).
+    Done,
+    /// SIGTERM sent; the container exits at the given time.
+    Stopping { until: Millis },
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainerRuntime {
     pub state: ContainerState,
@@ -114,6 +136,13 @@ pub struct ContainerRuntime {
     pub restart_count: u32,
     /// The current back-off delay (ms) for restarts or pulls, for the waiting message.
     pub backoff: Millis,
+    /// When the restart back-off entry was last stepped (upstream: flowcontrol.Backoff lastUpdate).
+    pub backoff_updated: Millis,
+    /// Image pull back-off, kept separately (upstream: a second Backoff keyed by image).
+    pub pull_backoff: Millis,
+    /// Probe failures up to this time have been reported as events.
+    pub probes_reported: Millis,
+    pub stage: Stage,
 }
 
 /// Everything the kubelet and scheduler report about a pod.

@@ -1,0 +1,154 @@
+//! Controllers read an immutable view of the store and return the writes they intend; the
+//! engine commits them in canonical order (controller, then object key). Controllers never call
+//! each other.
+
+pub mod gc;
+pub mod nodelifecycle;
+pub mod replicaset;
+pub mod scheduler;
+
+use std::sync::Arc;
+
+use crate::api::{Kind, Object, Uid};
+use crate::kubelet::images::ImageRegistry;
+use crate::sim::clock::Millis;
+use crate::store::{ObjectKey, Store};
+
+/// Controllers in commit order. The kubelet is last: it acts on what the others decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ControllerId {
+    GarbageCollector = 0,
+    NodeLifecycle = 1,
+    ReplicaSet = 2,
+    Scheduler = 3,
+    Kubelet = 4,
+}
+
+impl ControllerId {
+    pub const ALL: [ControllerId; 5] = [
+        ControllerId::GarbageCollector,
+        ControllerId::NodeLifecycle,
+        ControllerId::ReplicaSet,
+        ControllerId::Scheduler,
+        ControllerId::Kubelet,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            ControllerId::GarbageCollector => "garbage-collector",
+            ControllerId::NodeLifecycle => "node-lifecycle-controller",
+            ControllerId::ReplicaSet => "replicaset-controller",
+            ControllerId::Scheduler => "default-scheduler",
+            ControllerId::Kubelet => "kubelet",
+        }
+    }
+}
+
+/// Deletion options (`metav1.DeleteOptions`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Propagation {
+    /// The kind's default (Background for workloads and pods).
+    #[default]
+    Default,
+    Background,
+    Foreground,
+    Orphan,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeleteOptions {
+    pub propagation: Propagation,
+    /// Overrides the pod's terminationGracePeriodSeconds; 0 with a bound pod is a force delete.
+    pub grace_period_seconds: Option<i64>,
+    /// Only delete if the object still has this uid.
+    pub uid: Option<Uid>,
+}
+
+/// An event a component records about an object (aggregated into Event objects at commit).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRecord {
+    pub kind: Kind,
+    pub namespace: Arc<str>,
+    pub name: Arc<str>,
+    pub uid: Uid,
+    /// `spec.containers{nginx}` for container events.
+    pub field_path: Option<String>,
+    pub warning: bool,
+    pub reason: &'static str,
+    pub message: String,
+    pub component: &'static str,
+    /// The node, for kubelet events.
+    pub host: Option<Arc<str>>,
+}
+
+impl EventRecord {
+    pub fn about(obj: &Object, component: &'static str, warning: bool, reason: &'static str, message: String) -> Self {
+        EventRecord {
+            kind: obj.kind(),
+            namespace: obj.meta.namespace.clone(),
+            name: obj.meta.name.clone(),
+            uid: obj.meta.uid,
+            field_path: None,
+            warning,
+            reason,
+            message,
+            component,
+            host: None,
+        }
+    }
+}
+
+/// A write a controller intends. Updates carry the resourceVersion they read; a stale one is a
+/// conflict and the controller's key is requeued.
+#[derive(Clone, Debug)]
+pub enum Write {
+    /// Create; `batch` orders slow-start batches (a failure skips later batches of the same
+    /// reconcile); `event` is recorded on success with `{}` replaced by the generated name.
+    Create { obj: Object, batch: u32, event: Option<EventRecord> },
+    Update(Object),
+    UpdateStatus(Object),
+    Delete { key: ObjectKey, options: DeleteOptions },
+    /// Remove an object that already has a deletionTimestamp (the kubelet's final grace-0 delete,
+    /// or the garbage collector dropping its finalizer).
+    Remove { key: ObjectKey, uid: Uid },
+    Event(EventRecord),
+    /// Kubelet-side state: an image is being pulled on a node until `done`.
+    ImagePull { node: Arc<str>, image: Arc<str>, done: Millis },
+}
+
+/// What one reconcile returns.
+#[derive(Clone, Debug, Default)]
+pub struct Reconciled {
+    pub writes: Vec<Write>,
+    /// Reconcile this key again at this time (timers: back-offs, probes, grace periods).
+    pub requeue_at: Option<Millis>,
+}
+
+impl Reconciled {
+    pub fn nothing() -> Self {
+        Reconciled::default()
+    }
+    pub fn requeue(mut self, at: Option<Millis>) -> Self {
+        self.requeue_at = match (self.requeue_at, at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self
+    }
+}
+
+/// Node-side state the kubelets share (not part of any API object).
+#[derive(Clone, Debug, Default)]
+pub struct NodeRuntime {
+    /// (node, image) → when the image is (or will be) present on that node.
+    pub images: std::collections::BTreeMap<(Arc<str>, Arc<str>), Millis>,
+    /// Nodes whose kubelet has stopped (`node.fail()`), and since when.
+    pub down: std::collections::BTreeMap<Arc<str>, Millis>,
+}
+
+/// What a reconcile may read.
+pub struct Ctx<'a> {
+    pub store: &'a Store,
+    pub now: Millis,
+    pub images: &'a ImageRegistry,
+    pub nodes: &'a NodeRuntime,
+}

@@ -1,0 +1,313 @@
+//! The ReplicaSet controller (`pkg/controller/replicaset`): claim pods, create or delete to
+//! match `spec.replicas`, report status.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::{Ctx, DeleteOptions, EventRecord, Reconciled, Write};
+use crate::api::meta::{to_time, Meta};
+use crate::api::pod::{ConditionType, Phase, PodRuntime};
+use crate::api::template::PodTemplate;
+use crate::api::{Body, Kind, Object, OwnerRef};
+use crate::labels::Selector;
+use crate::sim::clock::Millis;
+use crate::store::ObjectKey;
+
+/// upstream: burstReplicas — at most this many creates or deletes per sync.
+pub const BURST_REPLICAS: usize = 500;
+const COMPONENT: &str = "replicaset-controller";
+/// upstream: the pod-deletion-cost annotation (PodDeletionCost, on by default).
+pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
+
+pub fn pod_runtime(o: &Object) -> Option<&PodRuntime> {
+    match &o.body {
+        Body::Pod { status, .. } => Some(status),
+        _ => None,
+    }
+}
+
+/// upstream: FilterActivePods — not terminal and not being deleted.
+pub fn is_active(o: &Object) -> bool {
+    o.meta.deletion_timestamp.is_none() && pod_runtime(o).is_some_and(|s| !s.phase.is_terminal())
+}
+
+/// upstream: IsPodAvailable — ready for longer than minReadySeconds (strictly).
+pub fn is_available(rt: &PodRuntime, min_ready_seconds: i32, now: Millis) -> bool {
+    match rt.ready_since() {
+        None => false,
+        Some(_) if min_ready_seconds <= 0 => true,
+        Some(t) => t + min_ready_seconds as Millis * 1000 < now,
+    }
+}
+
+pub fn node_of(o: &Object) -> Option<&str> {
+    match &o.body {
+        Body::Pod { spec, status } => spec.node_name.as_deref().or(status.node_name.as_deref()),
+        _ => None,
+    }
+}
+
+pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
+    let Some(rs) = ctx.store.get_by_key(key) else { return Reconciled::nothing() };
+    let Body::ReplicaSet { spec, status, template } = &rs.body else { return Reconciled::nothing() };
+    let Ok(selector) = Selector::from_label_selector(spec.selector.as_ref()) else { return Reconciled::nothing() };
+    let deleting = rs.meta.deletion_timestamp.is_some();
+    let mut out = Reconciled::nothing();
+
+    // Claim (upstream: ControllerRefManager.ClaimPods): owned pods that still match, plus
+    // matching orphans (adopted); owned pods that stopped matching are released.
+    let mut claimed: Vec<Arc<Object>> = Vec::new();
+    for pod in ctx.store.dependents(rs.meta.uid) {
+        if pod.kind() != Kind::Pod || pod.meta.controller_ref().is_none_or(|r| r.uid != rs.meta.uid) {
+            continue;
+        }
+        if selector.matches(&pod.meta.labels) {
+            claimed.push(pod);
+        } else if !deleting {
+            let mut released = (*pod).clone();
+            released.meta.owner_references.retain(|r| r.uid != rs.meta.uid);
+            out.writes.push(Write::Update(released));
+        }
+    }
+    if !deleting {
+        let owner = OwnerRef::controller_of(Kind::ReplicaSet, &rs.meta.name, rs.meta.uid);
+        for pod in ctx.store.list(Kind::Pod, Some(&rs.meta.namespace), &selector) {
+            if pod.meta.controller_ref().is_some() || pod.meta.deletion_timestamp.is_some() {
+                continue;
+            }
+            let mut adopted = (*pod).clone();
+            adopted.meta.owner_references.push(owner.clone());
+            out.writes.push(Write::Update(adopted));
+            claimed.push(pod);
+        }
+    }
+    let active: Vec<&Arc<Object>> = claimed.iter().filter(|p| is_active(p)).collect();
+    let replicas = spec.replicas.unwrap_or(1).max(0) as usize;
+
+    if !deleting {
+        let diff = active.len() as i64 - replicas as i64;
+        if diff < 0 {
+            let n = ((-diff) as usize).min(BURST_REPLICAS);
+            let owner = OwnerRef::controller_of(Kind::ReplicaSet, &rs.meta.name, rs.meta.uid);
+            let prefix = pod_name_prefix(&rs.meta.name);
+            // upstream: slowStartBatch — batches of 1, 2, 4, …; a failed batch stops the rest.
+            let mut batch = 0u32;
+            let mut in_batch = 0usize;
+            for _ in 0..n {
+                let pod = pod_from_template(&rs.meta, template, &owner, &prefix);
+                out.writes.push(Write::Create { obj: pod, batch, event: Some(created_event(&rs)) });
+                in_batch += 1;
+                if in_batch == 1usize << batch {
+                    batch += 1;
+                    in_batch = 0;
+                }
+            }
+        } else if diff > 0 {
+            let n = (diff as usize).min(BURST_REPLICAS);
+            let related = related_pods(ctx, &rs);
+            for victim in pods_to_delete(&active, &related, n, ctx.now) {
+                out.writes.push(Write::Delete {
+                    key: ObjectKey::of(victim),
+                    options: DeleteOptions { uid: Some(victim.meta.uid), ..Default::default() },
+                });
+                out.writes.push(Write::Event(EventRecord::about(
+                    &rs,
+                    COMPONENT,
+                    false,
+                    "SuccessfulDelete",
+                    format!("Deleted pod: {}", victim.meta.name),
+                )));
+            }
+        }
+    }
+
+    // Status (upstream: calculateStatus).
+    let min_ready = spec.min_ready_seconds.unwrap_or(0);
+    let template_labels = &template.labels;
+    let mut ready = 0;
+    let mut available = 0;
+    let mut fully_labeled = 0;
+    for p in &active {
+        let rt = pod_runtime(p).expect("active pods are pods");
+        if template_labels.iter().all(|(k, v)| p.meta.labels.get(k) == Some(v)) {
+            fully_labeled += 1;
+        }
+        if rt.is_ready() {
+            ready += 1;
+            if is_available(rt, min_ready, ctx.now) {
+                available += 1;
+            } else if let Some(t) = rt.ready_since() {
+                // Availability arrives by the clock alone: look again when it is due.
+                out = out.requeue(Some(t + min_ready as Millis * 1000 + 1));
+            }
+        }
+    }
+    let mut new_status = (**status).clone();
+    new_status.replicas = active.len() as i32;
+    new_status.fully_labeled_replicas = Some(fully_labeled);
+    new_status.ready_replicas = Some(ready);
+    new_status.available_replicas = Some(available);
+    new_status.observed_generation = Some(rs.meta.generation);
+    if new_status != **status {
+        let mut updated = (*rs).clone();
+        if let Body::ReplicaSet { status, .. } = &mut updated.body {
+            **status = new_status;
+        }
+        out.writes.push(Write::UpdateStatus(updated));
+    }
+    out
+}
+
+/// The ReplicaFailure condition after a failed create or delete (upstream: 2.6).
+pub fn replica_failure(status: &mut apps::ReplicaSetStatus, error: Option<(&'static str, String)>, now: Millis) {
+    let conditions = status.conditions.get_or_insert_with(Vec::new);
+    match error {
+        Some((reason, message)) => {
+            if !conditions.iter().any(|c| c.type_ == "ReplicaFailure") {
+                conditions.push(apps::ReplicaSetCondition {
+                    type_: "ReplicaFailure".into(),
+                    status: "True".into(),
+                    reason: Some(reason.into()),
+                    message: Some(message),
+                    last_transition_time: Some(Time(to_time(now).0)),
+                });
+            }
+        }
+        None => conditions.retain(|c| c.type_ != "ReplicaFailure"),
+    }
+    if conditions.is_empty() {
+        status.conditions = None;
+    }
+}
+
+fn created_event(rs: &Object) -> EventRecord {
+    // The pod's name is known only once the API server has generated it; `{}` is filled in then.
+    EventRecord::about(rs, COMPONENT, false, "SuccessfulCreate", "Created pod: {}".into())
+}
+
+/// upstream: GetPodFromTemplate — generateName `<rs>-` (falls back to `<rs>` when that is not
+/// a valid prefix); the API server truncates it to 58 characters.
+fn pod_name_prefix(rs_name: &str) -> Arc<str> {
+    format!("{rs_name}-").into()
+}
+
+/// A pod from the template; labels, annotations and spec are shared, not copied.
+pub fn pod_from_template(owner_meta: &Meta, template: &PodTemplate, owner: &OwnerRef, prefix: &Arc<str>) -> Object {
+    let meta = Meta {
+        generate_name: Some(prefix.clone()),
+        namespace: owner_meta.namespace.clone(),
+        labels: template.labels.clone(),
+        annotations: template.annotations.clone(),
+        owner_references: vec![owner.clone()],
+        finalizers: template.other_meta.as_ref().and_then(|m| m.finalizers.clone()).unwrap_or_default(),
+        ..Default::default()
+    };
+    Object { meta, body: Body::Pod { spec: template.admitted.clone(), status: PodRuntime::default() } }
+}
+
+/// Pods of every ReplicaSet that shares this one's controller (upstream: getIndirectlyRelatedPods).
+fn related_pods(ctx: &Ctx, rs: &Object) -> Vec<Arc<Object>> {
+    let Some(controller) = rs.meta.controller_ref() else { return Vec::new() };
+    let mut pods: Vec<Arc<Object>> = Vec::new();
+    for sibling in ctx.store.dependents(controller.uid) {
+        if let Body::ReplicaSet { spec, .. } = &sibling.body {
+            if let Ok(sel) = Selector::from_label_selector(spec.selector.as_ref()) {
+                pods.extend(ctx.store.list(Kind::Pod, Some(&rs.meta.namespace), &sel));
+            }
+        }
+    }
+    pods.sort_by_key(|p| p.meta.uid);
+    pods.dedup_by_key(|p| p.meta.uid);
+    pods
+}
+
+/// upstream: getPodsToDelete with ActivePodsWithRanks — the `n` pods to remove first.
+pub fn pods_to_delete<'a>(
+    active: &[&'a Arc<Object>],
+    related: &[Arc<Object>],
+    n: usize,
+    now: Millis,
+) -> Vec<&'a Arc<Object>> {
+    if n >= active.len() {
+        return active.to_vec();
+    }
+    // Rank: active related pods on the same node (unscheduled pods share "").
+    let mut per_node: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for p in related.iter().filter(|p| is_active(p)) {
+        *per_node.entry(node_of(p).unwrap_or("")).or_default() += 1;
+    }
+    let mut ranked: Vec<(usize, &'a Arc<Object>)> =
+        active.iter().map(|p| (per_node.get(node_of(p).unwrap_or("")).copied().unwrap_or(0), *p)).collect();
+    ranked.sort_by(|a, b| delete_first(a, b, now));
+    ranked.into_iter().take(n).map(|(_, p)| p).collect()
+}
+
+/// upstream: ActivePodsWithRanks.Less — `Less` means "delete first".
+pub fn delete_first(a: &(usize, &Arc<Object>), b: &(usize, &Arc<Object>), now: Millis) -> Ordering {
+    let (rank_a, pa) = a;
+    let (rank_b, pb) = b;
+    let (ra, rb) = (pod_runtime(pa).expect("pod"), pod_runtime(pb).expect("pod"));
+    let phase_rank = |p: Phase| match p {
+        Phase::Pending => 0,
+        Phase::Unknown => 1,
+        Phase::Running => 2,
+        _ => 0,
+    };
+    let cost = |o: &Object| o.meta.annotations.get(POD_DELETION_COST).and_then(|v| v.parse::<i32>().ok()).unwrap_or(0);
+    let max_restarts = |rt: &PodRuntime| rt.containers.iter().map(|c| c.restart_count).max().unwrap_or(0);
+    // 1. unassigned first
+    node_of(pa)
+        .is_some()
+        .cmp(&node_of(pb).is_some())
+        // 2. Pending < Unknown < Running
+        .then(phase_rank(ra.phase).cmp(&phase_rank(rb.phase)))
+        // 3. not ready first
+        .then(ra.is_ready().cmp(&rb.is_ready()))
+        // 4. lower deletion cost first
+        .then(cost(pa).cmp(&cost(pb)))
+        // 5. higher rank (more co-located siblings) first
+        .then(rank_b.cmp(rank_a))
+        // 6. more recently ready first, in log2 buckets, uid breaking ties
+        .then_with(|| {
+            if ra.is_ready() && rb.is_ready() {
+                let ta = ra.condition(ConditionType::Ready).map(|c| c.last_transition).unwrap_or(0);
+                let tb = rb.condition(ConditionType::Ready).map(|c| c.last_transition).unwrap_or(0);
+                newer_first(ta, tb, now, pa, pb)
+            } else {
+                Ordering::Equal
+            }
+        })
+        // 7. more restarts first
+        .then(max_restarts(rb).cmp(&max_restarts(ra)))
+        // 8. newer first, in log2 buckets
+        .then_with(|| newer_first(pa.meta.creation_timestamp, pb.meta.creation_timestamp, now, pa, pb))
+        // Stable, total order for determinism.
+        .then_with(|| pa.meta.uid.to_string().cmp(&pb.meta.uid.to_string()))
+}
+
+/// upstream: LogarithmicScaleDown — compare floor(log2(now − t)) in nanoseconds, the smaller
+/// (more recent) first; equal buckets break ties by uid string.
+fn newer_first(ta: Millis, tb: Millis, now: Millis, pa: &Object, pb: &Object) -> Ordering {
+    if ta == tb {
+        return Ordering::Equal;
+    }
+    if ta == 0 || tb == 0 {
+        // Zero time sorts first.
+        return if ta == 0 { Ordering::Less } else { Ordering::Greater };
+    }
+    let bucket = |t: Millis| {
+        let d = (now - t).saturating_mul(1_000_000);
+        if d <= 0 {
+            -1
+        } else {
+            63 - d.leading_zeros() as i64
+        }
+    };
+    match bucket(ta).cmp(&bucket(tb)) {
+        Ordering::Equal => pa.meta.uid.to_string().cmp(&pb.meta.uid.to_string()),
+        other => other,
+    }
+}

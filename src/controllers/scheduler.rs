@@ -1,0 +1,306 @@
+//! The scheduler (`kube-scheduler`, default profile, simplified): filter nodes by
+//! unschedulable, taints, nodeSelector and resources; score by least-allocated and balanced
+//! allocation; bind. Pods are scheduled one at a time, so it runs serially.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1 as core;
+
+use super::replicaset::{is_active, node_of, pod_runtime};
+use super::{Ctx, EventRecord, Reconciled, Write};
+use crate::api::pod::ConditionType;
+use crate::api::quantity::parse_milli;
+use crate::api::{Body, Kind, Object};
+use crate::sim::rng::stable_hash;
+use crate::store::ObjectKey;
+
+const COMPONENT: &str = "default-scheduler";
+/// upstream: scheduler util — what a container without requests counts as when scoring.
+const DEFAULT_MILLI_CPU: i128 = 100;
+const DEFAULT_MEMORY_MILLI: i128 = 200 * 1024 * 1024 * 1000;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Resources {
+    pub cpu: i128,
+    pub memory: i128,
+}
+
+/// Requests of a pod (sum over containers), and the non-zero variant used for scoring.
+pub fn pod_requests(spec: &core::PodSpec) -> (Resources, Resources) {
+    let mut real = Resources::default();
+    let mut nonzero = Resources::default();
+    for c in &spec.containers {
+        let req = c.resources.as_ref().and_then(|r| r.requests.as_ref());
+        let get = |name: &str| req.and_then(|r| r.get(name)).and_then(|q| parse_milli(&q.0));
+        let cpu = get("cpu");
+        let mem = get("memory");
+        real.cpu += cpu.unwrap_or(0);
+        real.memory += mem.unwrap_or(0);
+        nonzero.cpu += cpu.filter(|v| *v > 0).unwrap_or(DEFAULT_MILLI_CPU);
+        nonzero.memory += mem.filter(|v| *v > 0).unwrap_or(DEFAULT_MEMORY_MILLI);
+    }
+    (real, nonzero)
+}
+
+struct NodeState {
+    name: Arc<str>,
+    labels: Arc<crate::api::meta::StringMap>,
+    taints: Vec<core::Taint>,
+    unschedulable: bool,
+    allocatable: Resources,
+    max_pods: i128,
+    requested: Resources,
+    nonzero: Resources,
+    pods: i128,
+}
+
+fn node_states(ctx: &Ctx) -> Vec<NodeState> {
+    let mut nodes: Vec<NodeState> = ctx
+        .store
+        .scan(Kind::Node, None)
+        .filter_map(|n| match &n.body {
+            Body::Node { spec, status } => {
+                let alloc = status.allocatable.as_ref();
+                let get = |name: &str| alloc.and_then(|a| a.get(name)).and_then(|q| parse_milli(&q.0)).unwrap_or(0);
+                Some(NodeState {
+                    name: n.meta.name.clone(),
+                    labels: n.meta.labels.clone(),
+                    taints: spec.taints.clone().unwrap_or_default(),
+                    unschedulable: spec.unschedulable.unwrap_or(false),
+                    allocatable: Resources { cpu: get("cpu"), memory: get("memory") },
+                    max_pods: get("pods") / 1000,
+                    requested: Resources::default(),
+                    nonzero: Resources::default(),
+                    pods: 0,
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    let index: BTreeMap<Arc<str>, usize> = nodes.iter().enumerate().map(|(i, n)| (n.name.clone(), i)).collect();
+    for pod in ctx.store.scan(Kind::Pod, None) {
+        // Terminating pods still hold their resources until they are gone.
+        if pod_runtime(pod).is_none_or(|rt| rt.phase.is_terminal()) {
+            continue;
+        }
+        let Some(i) = node_of(pod).and_then(|n| index.get(n)) else { continue };
+        if let Body::Pod { spec, .. } = &pod.body {
+            let (real, nonzero) = pod_requests(spec);
+            let n = &mut nodes[*i];
+            n.requested.cpu += real.cpu;
+            n.requested.memory += real.memory;
+            n.nonzero.cpu += nonzero.cpu;
+            n.nonzero.memory += nonzero.memory;
+            n.pods += 1;
+        }
+    }
+    nodes
+}
+
+/// upstream: v1helper.TolerationsTolerateTaint
+pub fn tolerates(tolerations: &[core::Toleration], taint: &core::Taint) -> bool {
+    tolerations.iter().any(|t| {
+        let effect_ok = t.effect.as_deref().is_none_or(|e| e.is_empty() || e == taint.effect);
+        let key_ok = t.key.as_deref().is_none_or(|k| k.is_empty()) && t.operator.as_deref() == Some("Exists")
+            || t.key.as_deref() == Some(taint.key.as_str());
+        let value_ok = match t.operator.as_deref() {
+            Some("Exists") => true,
+            _ => t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or(""),
+        };
+        effect_ok && key_ok && value_ok
+    })
+}
+
+/// Why a node cannot take a pod: the first failing filter, in the default profile's order.
+/// `Err` holds the reasons and whether preemption could help.
+fn filter(node: &NodeState, spec: &core::PodSpec, req: &Resources) -> Result<(), (Vec<String>, bool)> {
+    let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
+    if node.unschedulable {
+        let taint = core::Taint {
+            key: "node.kubernetes.io/unschedulable".into(),
+            effect: "NoSchedule".into(),
+            ..Default::default()
+        };
+        if !tolerates(tolerations, &taint) {
+            return Err((vec!["node(s) were unschedulable".into()], false));
+        }
+    }
+    if let Some(t) = node
+        .taints
+        .iter()
+        .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+        .find(|t| !tolerates(tolerations, t))
+    {
+        return Err((
+            vec![format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value.as_deref().unwrap_or(""))],
+            false,
+        ));
+    }
+    if let Some(sel) = &spec.node_selector {
+        if sel.iter().any(|(k, v)| node.labels.get(k) != Some(v)) {
+            return Err((vec!["node(s) didn't match Pod's node affinity/selector".into()], false));
+        }
+    }
+    let mut insufficient = Vec::new();
+    if node.pods + 1 > node.max_pods {
+        insufficient.push("Too many pods".to_string());
+    }
+    if req.cpu > 0 && node.requested.cpu + req.cpu > node.allocatable.cpu {
+        insufficient.push("Insufficient cpu".to_string());
+    }
+    if req.memory > 0 && node.requested.memory + req.memory > node.allocatable.memory {
+        insufficient.push("Insufficient memory".to_string());
+    }
+    if insufficient.is_empty() {
+        Ok(())
+    } else {
+        Err((insufficient, true))
+    }
+}
+
+/// upstream: NodeResourcesFit LeastAllocated + NodeResourcesBalancedAllocation, 0–100 each.
+fn score(node: &NodeState, nonzero: &Resources) -> i128 {
+    let frac = |used: i128, cap: i128| if cap <= 0 { 1.0 } else { (used as f64 / cap as f64).min(1.0) };
+    let cpu = frac(node.nonzero.cpu + nonzero.cpu, node.allocatable.cpu);
+    let mem = frac(node.nonzero.memory + nonzero.memory, node.allocatable.memory);
+    let least = ((1.0 - cpu) * 100.0 + (1.0 - mem) * 100.0) / 2.0;
+    let balanced = (1.0 - (cpu - mem).abs() / 2.0) * 100.0;
+    (least + balanced) as i128
+}
+
+/// Schedule the given pending pods in queue order (priority, then age).
+pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconciled)> {
+    let mut pods: Vec<Arc<Object>> = keys
+        .iter()
+        .filter_map(|k| ctx.store.get_by_key(k).cloned())
+        .filter(|p| is_active(p) && node_of(p).is_none())
+        .collect();
+    if pods.is_empty() {
+        return Vec::new();
+    }
+    pods.sort_by(|a, b| {
+        let prio = |o: &Object| match &o.body {
+            Body::Pod { spec, .. } => spec.priority.unwrap_or(0),
+            _ => 0,
+        };
+        prio(b).cmp(&prio(a)).then(a.meta.creation_timestamp.cmp(&b.meta.creation_timestamp)).then(ObjectKey::of(a).cmp(&ObjectKey::of(b)))
+    });
+    let mut nodes = node_states(ctx);
+    let mut out = Vec::with_capacity(pods.len());
+    for pod in pods {
+        let Body::Pod { spec, status } = &pod.body else { continue };
+        let (req, nonzero) = pod_requests(spec);
+        let mut best: Option<(i128, u64, usize)> = None;
+        let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+        let mut preemption: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for (i, node) in nodes.iter().enumerate() {
+            match filter(node, spec, &req) {
+                Ok(()) => {
+                    // Ties go to a node picked by the pod's uid, not by list order.
+                    let tie = stable_hash(pod.meta.uid.0 as u64, &[node.name.as_bytes()]);
+                    let cand = (score(node, &nonzero), tie, i);
+                    if best.is_none_or(|b| (cand.0, std::cmp::Reverse(cand.1)) > (b.0, std::cmp::Reverse(b.1))) {
+                        best = Some(cand);
+                    }
+                }
+                Err((why, resources)) => {
+                    for r in why {
+                        *reasons.entry(r).or_default() += 1;
+                    }
+                    let p = if resources {
+                        "No preemption victims found for incoming pod"
+                    } else {
+                        "Preemption is not helpful for scheduling"
+                    };
+                    *preemption.entry(p).or_default() += 1;
+                }
+            }
+        }
+        let mut updated = (*pod).clone();
+        let mut writes = Vec::new();
+        let Body::Pod { status: rt, .. } = &mut updated.body else { continue };
+        match best {
+            Some((_, _, i)) => {
+                let node = &mut nodes[i];
+                node.requested.cpu += req.cpu;
+                node.requested.memory += req.memory;
+                node.nonzero.cpu += nonzero.cpu;
+                node.nonzero.memory += nonzero.memory;
+                node.pods += 1;
+                rt.node_name = Some(node.name.clone());
+                rt.message = None;
+                rt.set_condition(ConditionType::PodScheduled, true, None, ctx.now);
+                writes.push(Write::UpdateStatus(updated));
+                writes.push(Write::Event(EventRecord::about(
+                    &pod,
+                    COMPONENT,
+                    false,
+                    "Scheduled",
+                    format!("Successfully assigned {}/{} to {}", pod.meta.namespace, pod.meta.name, node.name),
+                )));
+            }
+            None => {
+                let message = unschedulable_message(nodes.len(), &reasons, &preemption);
+                if status.message.as_deref() != Some(message.as_str())
+                    || status.condition(ConditionType::PodScheduled).is_none_or(|c| c.status)
+                {
+                    rt.message = Some(message.clone().into());
+                    rt.set_condition(ConditionType::PodScheduled, false, Some("Unschedulable"), ctx.now);
+                    writes.push(Write::UpdateStatus(updated));
+                }
+                writes.push(Write::Event(EventRecord::about(&pod, COMPONENT, true, "FailedScheduling", message)));
+            }
+        }
+        out.push((ObjectKey::of(&pod), Reconciled { writes, requeue_at: None }));
+    }
+    out
+}
+
+/// upstream: FitError.Error — `0/3 nodes are available: 3 Insufficient cpu. preemption: …`
+pub fn unschedulable_message(
+    total: usize,
+    reasons: &BTreeMap<String, usize>,
+    preemption: &BTreeMap<&'static str, usize>,
+) -> String {
+    if total == 0 {
+        return "no nodes available to schedule pods".into();
+    }
+    let join = |items: Vec<String>| items.join(", ");
+    let main = join(reasons.iter().map(|(r, n)| format!("{n} {r}")).collect());
+    let pre = join(preemption.iter().map(|(r, n)| format!("{n} {r}")).collect());
+    format!("0/{total} nodes are available: {main}. preemption: 0/{total} nodes are available: {pre}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_error_message_is_worded_like_upstream() {
+        let reasons = BTreeMap::from([("Insufficient cpu".to_string(), 3)]);
+        let pre = BTreeMap::from([("No preemption victims found for incoming pod", 3)]);
+        assert_eq!(
+            unschedulable_message(3, &reasons, &pre),
+            "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."
+        );
+    }
+
+    #[test]
+    fn tolerations_match_like_upstream() {
+        let taint = core::Taint { key: "gpu".into(), value: Some("true".into()), effect: "NoSchedule".into(), ..Default::default() };
+        let t = |key: Option<&str>, op: Option<&str>, value: Option<&str>, effect: Option<&str>| core::Toleration {
+            key: key.map(Into::into),
+            operator: op.map(Into::into),
+            value: value.map(Into::into),
+            effect: effect.map(Into::into),
+            toleration_seconds: None,
+        };
+        assert!(tolerates(&[t(Some("gpu"), Some("Equal"), Some("true"), None)], &taint));
+        assert!(tolerates(&[t(Some("gpu"), Some("Exists"), None, Some("NoSchedule"))], &taint));
+        assert!(tolerates(&[t(None, Some("Exists"), None, None)], &taint));
+        assert!(!tolerates(&[t(Some("gpu"), None, Some("false"), None)], &taint));
+        assert!(!tolerates(&[t(Some("gpu"), Some("Exists"), None, Some("NoExecute"))], &taint));
+        assert!(!tolerates(&[], &taint));
+    }
+}
