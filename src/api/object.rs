@@ -139,6 +139,14 @@ impl Object {
         let kind = Kind::from_type_meta(&api_version, &kind_name)
             .ok_or_else(|| ApiError::UnknownKind { api_version: api_version.clone(), kind: kind_name })?;
         normalize_quantities(&mut value);
+        if kind.namespaced() {
+            // The API server takes the namespace from the request; kubesim's default is `default`.
+            if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+                if meta.get("namespace").and_then(Value::as_str).is_none_or(str::is_empty) {
+                    meta.insert("namespace".into(), "default".into());
+                }
+            }
+        }
         let version = api_version.rsplit('/').next().unwrap_or_default().to_string();
         let obj = match kind {
             Kind::Namespace => {

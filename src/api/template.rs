@@ -47,7 +47,13 @@ impl PodTemplate {
         let spec = t.spec.unwrap_or_default();
         let mut pod = core::Pod { spec: Some(spec.clone()), ..Default::default() };
         defaults::default_pod(&mut pod);
-        PodTemplate { labels, annotations, other_meta, spec: Arc::new(spec), admitted: Arc::new(pod.spec.unwrap_or_default()) }
+        PodTemplate {
+            labels,
+            annotations,
+            other_meta,
+            spec: Arc::new(spec),
+            admitted: Arc::new(pod.spec.unwrap_or_default()),
+        }
     }
 
     pub fn to_wire(&self) -> core::PodTemplateSpec {

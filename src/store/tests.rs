@@ -190,8 +190,12 @@ fn uids_depend_on_seed_and_identity_only() {
 fn generated_names_use_the_prefix_and_do_not_shift_with_unrelated_objects() {
     let mut a = store_with_default_namespace(3);
     let mut b = store_with_default_namespace(3);
-    let mut p = pod("", &BTreeMap::new());
-    p.meta.generate_name = Some("web-".into());
+    let p = Object::decode(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"generateName": "web-"},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+    }))
+    .unwrap();
     b.create(deployment("unrelated", 1), 0).unwrap();
     let na = a.create(p.clone(), 0).unwrap().meta.name.clone();
     let nb = b.create(p.clone(), 0).unwrap().meta.name.clone();
