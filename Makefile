@@ -36,7 +36,8 @@ lint: build-dev
 	cargo clippy --quiet --all-targets --features python -- -D warnings
 	$(VENV)/bin/ruff check python tests benchmarks
 	$(VENV)/bin/ruff format --check python tests benchmarks
-	$(PY) -m mypy.stubtest kubesim._native --allowlist .stubtest-allowlist
+	$(PY) -m mypy python/kubesim
+	$(PY) -m mypy.stubtest kubesim._native
 
 format: venv
 	cargo fmt

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import kubesim
+import pytest
 
 POD = """\
 apiVersion: v1
@@ -40,9 +39,7 @@ def test_apply_creates_then_reports_unchanged_then_configured(cluster, examples)
 
 def test_apply_stores_last_applied_configuration_like_kubectl(cluster, examples):
     cluster.apply(examples / "nginx-deployment.yaml")
-    annotation = cluster.deployment("nginx-deployment").annotations[
-        "kubectl.kubernetes.io/last-applied-configuration"
-    ]
+    annotation = cluster.deployment("nginx-deployment").annotations["kubectl.kubernetes.io/last-applied-configuration"]
     assert annotation.endswith("}\n")
     assert "\n" not in annotation[:-1]
     applied = json.loads(annotation)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 import kubesim
+import pytest
 
 
 def test_time_starts_at_the_fixed_epoch_and_is_configurable(cluster):

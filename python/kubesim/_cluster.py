@@ -173,8 +173,7 @@ class Cluster:
             if nxt is None or (deadline is not None and nxt > deadline):
                 if deadline is None:
                     raise TimeoutError(
-                        "condition not met and nothing pending in the simulation can change it "
-                        f"(at {self.elapsed:g}s)"
+                        f"condition not met and nothing pending in the simulation can change it (at {self.elapsed:g}s)"
                     )
                 self._native.run_to_ms(deadline)
                 if predicate():
@@ -195,8 +194,10 @@ class Cluster:
         errors: list[KubesimError] = []
         for text, name in _manifest_texts(source):
             for item in self._native.apply(text, name):
-                if isinstance(item, BaseException):
+                if isinstance(item, KubesimError):
                     errors.append(item)
+                elif isinstance(item, BaseException):
+                    raise item
                 else:
                     results.append(ApplyResult(*item))
         if errors:
@@ -314,4 +315,3 @@ def _json(obj: Mapping[str, Any] | str) -> str:
 
 def _attrs(e: KubesimError) -> dict[str, Any]:
     return {k: v for k, v in vars(e).items() if k != "message"}
-

@@ -235,9 +235,7 @@ class Pod(Object):
 
     @property
     def ready(self) -> bool:
-        return any(
-            c.get("type") == "Ready" and c.get("status") == "True" for c in self.status.get("conditions", [])
-        )
+        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in self.status.get("conditions", []))
 
     @property
     def node(self) -> str | None:
@@ -274,9 +272,7 @@ class Node(Object):
 
     @property
     def ready(self) -> bool:
-        return any(
-            c.get("type") == "Ready" and c.get("status") == "True" for c in self.status.get("conditions", [])
-        )
+        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in self.status.get("conditions", []))
 
     @property
     def capacity(self) -> dict[str, str]:
@@ -350,4 +346,3 @@ class Event(Object):
 HANDLES: dict[str, type[Object]] = {
     cls.kind: cls for cls in (Deployment, ReplicaSet, Pod, Node, HorizontalPodAutoscaler, Namespace, Event)
 }
-

@@ -1,15 +1,29 @@
 """The Rust core (built by maturin). Use the ``kubesim`` package API instead of this module."""
 
+import builtins
+from typing import final
+
+__all__ = [
+    "Cluster",
+    "parse_duration",
+    "parse_selector",
+    "selector_matches",
+    "resolve_kind",
+    "__version__",
+    "DEFAULT_EPOCH_MS",
+]
+
 __version__: str
 DEFAULT_EPOCH_MS: int
 
+@final
 class Cluster:
     """A simulated cluster: the object store plus the virtual clock."""
 
     def __new__(
         cls, nodes_json: str | None = None, node_count: int = 3, seed: int = 0, start_ms: int | None = None
     ) -> Cluster: ...
-    def apply(self, text: str, source: str) -> list[tuple[str, str, str, str, str | None, str] | Exception]:
+    def apply(self, text: str, source: str) -> builtins.list[tuple[str, str, str, str, str | None, str] | Exception]:
         """Apply every document: ``(kind, namespace, name, action, warning, line)`` or the error for that document."""
     def create(self, manifest: str) -> str:
         """Create one object from YAML/JSON text; returns the stored object as JSON."""
@@ -23,11 +37,11 @@ class Cluster:
         """One object as JSON."""
     def get_yaml(self, kind: str, namespace: str, name: str) -> str:
         """One object as YAML."""
-    def list_names(self, kind: str, namespace: str | None, selector: str = "") -> list[tuple[str, str]]:
+    def list_names(self, kind: str, namespace: str | None, selector: str = "") -> builtins.list[tuple[str, str]]:
         """``(namespace, name)`` of matching objects in list order."""
-    def list(self, kind: str, namespace: str | None, selector: str = "") -> list[str]:
+    def list(self, kind: str, namespace: str | None, selector: str = "") -> builtins.list[str]:
         """Matching objects as JSON, in list order."""
-    def watch(self, since: int) -> list[tuple[str, int, str]]:
+    def watch(self, since: int) -> builtins.list[tuple[str, int, str]]:
         """Watch events after ``since``: ``(type, resourceVersion, object JSON)``."""
     @property
     def resource_version(self) -> int: ...

@@ -12,6 +12,7 @@ pub mod quantity;
 pub mod strategy;
 pub mod template;
 pub mod validation;
+pub mod yaml;
 
 pub use error::ApiError;
 pub use kind::Kind;

@@ -202,10 +202,13 @@ impl PodRuntime {
                 observed_generation: None,
             })
             .collect();
+        // Container statuses appear once a kubelet has taken the pod.
+        let reported = if self.start_time.is_some() { spec.containers.len() } else { 0 };
         let container_statuses: Vec<core::ContainerStatus> = spec
             .containers
             .iter()
             .zip(self.containers.iter())
+            .take(reported)
             .enumerate()
             .map(|(i, (c, rt))| container_status(meta, i, c, rt))
             .collect();
@@ -375,7 +378,8 @@ mod tests {
             containers: vec![core::Container { name: "web".into(), image: Some("nginx".into()), ..Default::default() }],
             ..Default::default()
         };
-        let mut rt = PodRuntime { containers: vec![ContainerRuntime::default()], ..Default::default() };
+        let mut rt =
+            PodRuntime { containers: vec![ContainerRuntime::default()], start_time: Some(0), ..Default::default() };
         rt.set_condition(ConditionType::PodScheduled, true, None, 0);
         rt.set_condition(ConditionType::Ready, false, Some("ContainersNotReady"), 0);
         let s = rt.to_status(&Meta::default(), &spec);

@@ -2180,6 +2180,11 @@ pub fn validate_node(n: &Node) -> ErrorList {
     errs
 }
 
+/// A Namespace: a DNS label name, cluster-scoped.
+pub fn validate_namespace(ns: &k8s_openapi::api::core::v1::Namespace) -> ErrorList {
+    validate_object_meta(&ns.metadata, false, NameRule::Label, &Path::root("metadata"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -3062,9 +3067,4 @@ mod tests {
         assert_eq!(q("500m").cmp(&q("0.6")), Ordering::Less);
         assert_eq!(q("1e30").cmp(&q("1n")), Ordering::Greater);
     }
-}
-
-/// A Namespace: a DNS label name, cluster-scoped.
-pub fn validate_namespace(ns: &k8s_openapi::api::core::v1::Namespace) -> ErrorList {
-    validate_object_meta(&ns.metadata, false, NameRule::Label, &Path::root("metadata"))
 }

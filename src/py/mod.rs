@@ -211,7 +211,7 @@ impl PyCluster {
     fn get_yaml(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
         let kind = kind_of(kind)?;
         let obj = self.inner.lock().get(kind, namespace, name).map_err(to_pyerr)?;
-        serde_yaml_ng::to_string(&obj.to_json()).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+        Ok(crate::api::yaml::to_yaml(&obj.to_json()))
     }
 
     /// `(namespace, name)` of every matching object, in list order.

@@ -160,7 +160,7 @@ pub fn parse_duration(input: &str) -> Result<Millis, DurationError> {
 }
 
 pub fn seconds_to_millis(secs: f64) -> Option<Millis> {
-    (secs.is_finite() && secs >= 0.0 && secs * 1e3 < i64::MAX as f64).then(|| (secs * 1e3) as Millis)
+    (secs.is_finite() && secs >= 0.0 && secs * 1e3 < i64::MAX as f64).then_some((secs * 1e3) as Millis)
 }
 
 #[cfg(test)]
