@@ -10,10 +10,12 @@ use serde_json::{json, Map, Value};
 
 use crate::api::manifest::parse_documents;
 use crate::api::{Kind, Object};
+use crate::controllers::ControllerId;
+use crate::engine::Engine;
 use crate::error::{KubesimError, Result};
 use crate::labels::Selector;
-use crate::sim::clock::{Clock, EventQueue, Millis, DEFAULT_EPOCH_MS};
-use crate::store::{Store, StoreError, WatchEvent};
+use crate::sim::clock::{Clock, Millis, DEFAULT_EPOCH_MS};
+use crate::store::{DeleteOptions, ObjectKey, Store, StoreError, WatchEvent};
 
 /// upstream: kubectl's client-side apply annotation.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -62,7 +64,12 @@ impl NodeTemplate {
 
     /// The Node object a kubelet would register for this template; `index` picks its
     /// InternalIP and pod CIDR.
-    fn manifest(&self, index: usize) -> Value {
+    fn manifest(&self, index: usize, now: Millis) -> Value {
+        let t = crate::api::meta::to_time(now);
+        let cond = |type_: &str, status: &str, reason: &str, message: &str| {
+            json!({"type": type_, "status": status, "reason": reason, "message": message,
+                   "lastHeartbeatTime": t, "lastTransitionTime": t})
+        };
         let mut labels: Map<String, Value> = Map::new();
         labels.insert("kubernetes.io/arch".into(), "amd64".into());
         labels.insert("kubernetes.io/hostname".into(), self.name.clone().into());
@@ -81,6 +88,12 @@ impl NodeTemplate {
                 "taints": if self.taints.is_empty() { Value::Null } else { serde_json::to_value(&self.taints).unwrap_or(Value::Null) },
             },
             "status": {
+                "conditions": [
+                    cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                    cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                    cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                    cond("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+                ],
                 "capacity": resources,
                 "allocatable": resources,
                 "addresses": [
@@ -103,11 +116,18 @@ pub struct ClusterOptions {
     /// Unix milliseconds at which virtual time starts.
     pub start: Millis,
     pub nodes: Vec<NodeTemplate>,
+    /// Reconcile threads; results do not depend on it.
+    pub threads: usize,
 }
 
 impl Default for ClusterOptions {
     fn default() -> Self {
-        ClusterOptions { seed: 0, start: DEFAULT_EPOCH_MS, nodes: (1..=3).map(NodeTemplate::numbered).collect() }
+        ClusterOptions {
+            seed: 0,
+            start: DEFAULT_EPOCH_MS,
+            nodes: (1..=3).map(NodeTemplate::numbered).collect(),
+            threads: 1,
+        }
     }
 }
 
@@ -140,18 +160,11 @@ impl fmt::Display for ApplyResult {
     }
 }
 
-/// A timer in virtual time. Controllers add their own kinds in later layers.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Timer {
-    /// A point in time someone asked to stop at (`advance`, `run_until`).
-    Wake,
-}
-
 #[derive(Clone, Debug)]
 pub struct Cluster {
     store: Store,
     clock: Clock,
-    timers: EventQueue<Timer>,
+    engine: Engine,
 }
 
 impl Cluster {
@@ -159,7 +172,7 @@ impl Cluster {
         let mut c = Cluster {
             store: Store::new(options.seed),
             clock: Clock::new(options.start),
-            timers: EventQueue::default(),
+            engine: Engine::new(options.threads)?,
         };
         for ns in INITIAL_NAMESPACES {
             c.create_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
@@ -170,9 +183,11 @@ impl Cluster {
                 return Err(KubesimError::InvalidArgument(format!("duplicate node name {:?}", n.name)));
             }
             // A kubelet registers its node with status; create keeps what the node reports.
-            let obj = Object::decode(n.manifest(i + 1))?;
-            c.store.create(obj, c.clock.now())?;
+            let obj = Object::decode(n.manifest(i + 1, c.clock.now()))?;
+            let created = c.store.create(obj, c.clock.now())?;
+            c.engine.observe(&c.store, None, None, Some(&created));
         }
+        c.settle()?;
         Ok(c)
     }
 
@@ -185,27 +200,76 @@ impl Cluster {
     pub fn now(&self) -> Millis {
         self.clock.now()
     }
+    pub fn threads(&self) -> usize {
+        self.engine.threads()
+    }
+    pub fn images_mut(&mut self) -> &mut crate::kubelet::images::ImageRegistry {
+        &mut self.engine.images
+    }
 
     /// When the next timer fires, if any is pending.
     pub fn next_event_time(&self) -> Option<Millis> {
-        self.timers.next_time()
+        self.engine.next_timer()
     }
 
-    /// Move virtual time forward by `ms`, firing every timer due on the way.
-    pub fn advance(&mut self, ms: Millis) {
+    /// Move virtual time forward by `ms`, running everything that falls due on the way.
+    pub fn advance(&mut self, ms: Millis) -> Result<()> {
         let target = self.clock.now().saturating_add(ms.max(0));
-        self.run_to(target);
+        self.run_to(target)
     }
 
-    /// Fire timers in `(time, sequence)` order up to and including `target`, then rest there.
-    pub fn run_to(&mut self, target: Millis) {
-        while let Some((t, timer)) = self.timers.pop_due(target) {
+    /// Fire timers in `(time, sequence)` order up to and including `target`, settling the
+    /// controllers at each instant, then rest at `target`.
+    pub fn run_to(&mut self, target: Millis) -> Result<()> {
+        while let Some(t) = self.engine.next_timer().filter(|t| *t <= target) {
             self.clock.set(t);
-            match timer {
-                Timer::Wake => {}
-            }
+            self.engine.fire_due(t);
+            self.settle()?;
         }
         self.clock.set(target);
+        Ok(())
+    }
+
+    /// Run the controllers to a fixpoint at the current instant.
+    pub fn settle(&mut self) -> Result<()> {
+        self.engine.settle(&mut self.store, self.clock.now())
+    }
+
+    /// Stop a node's kubelet: after the grace period the node goes NotReady, is tainted, and its
+    /// pods are evicted once their tolerations run out.
+    pub fn fail_node(&mut self, name: &str) -> Result<()> {
+        let node = self.store.get(Kind::Node, "", name)?;
+        self.engine.nodes.down.insert(node.meta.name.clone(), self.clock.now());
+        self.engine.mark(ControllerId::NodeLifecycle, ObjectKey::of(&node));
+        self.settle()
+    }
+
+    /// Restart a node's kubelet: the node is Ready again and its kubelet resumes its pods.
+    pub fn recover_node(&mut self, name: &str) -> Result<()> {
+        let node = self.store.get(Kind::Node, "", name)?;
+        self.engine.nodes.down.remove(&*node.meta.name);
+        self.engine.mark(ControllerId::NodeLifecycle, ObjectKey::of(&node));
+        let on_node: Vec<ObjectKey> = self
+            .store
+            .scan(Kind::Pod, None)
+            .filter(|p| crate::controllers::replicaset::node_of(p) == Some(name))
+            .map(|p| ObjectKey::of(p))
+            .collect();
+        for k in on_node {
+            self.engine.mark(ControllerId::Kubelet, k);
+        }
+        self.settle()
+    }
+
+    /// A user write: tell the controllers, then let them act at this instant.
+    fn user_wrote(&mut self, old: Option<&Arc<Object>>, new: Option<&Arc<Object>>) -> Result<()> {
+        if let (Some(o), Some(n)) = (old, new) {
+            if Arc::ptr_eq(o, n) {
+                return Ok(());
+            }
+        }
+        self.engine.observe(&self.store, None, old.map(|o| &**o), new.map(|n| &**n));
+        self.settle()
     }
 
     pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Result<Arc<Object>> {
@@ -225,7 +289,9 @@ impl Cluster {
     /// Create from a manifest object (like `kubectl create -f`).
     pub fn create_value(&mut self, value: Value) -> Result<Arc<Object>> {
         let obj = Object::decode(value)?;
-        Ok(self.store.create(obj, self.clock.now())?)
+        let created = self.store.create(obj, self.clock.now())?;
+        self.user_wrote(None, Some(&created))?;
+        Ok(self.store.get_by_key(&ObjectKey::of(&created)).cloned().unwrap_or(created))
     }
 
     /// Replace an object (like `kubectl replace -f`); a resourceVersion in the manifest must be current.
@@ -234,7 +300,15 @@ impl Cluster {
         if obj.kind().namespaced() && obj.meta.namespace.is_empty() {
             obj.meta.namespace = "default".into();
         }
-        Ok(self.store.update(obj)?)
+        self.update_and_settle(obj)
+    }
+
+    fn update_and_settle(&mut self, obj: Object) -> Result<Arc<Object>> {
+        let key = ObjectKey::of(&obj);
+        let old = self.store.get_by_key(&key).cloned();
+        let new = self.store.update(obj)?;
+        self.user_wrote(old.as_ref(), Some(&new))?;
+        Ok(new)
     }
 
     /// JSON merge patch (RFC 7386) of an object's spec and metadata.
@@ -243,17 +317,34 @@ impl Cluster {
         let mut doc = live.to_json();
         merge_patch(&mut doc, patch);
         let obj = Object::decode(doc)?;
-        Ok(self.store.update(obj)?)
+        self.update_and_settle(obj)
     }
 
+    /// Delete with default options (`kubectl delete`).
     pub fn delete(&mut self, kind: Kind, namespace: &str, name: &str) -> Result<Arc<Object>> {
+        self.delete_with(kind, namespace, name, DeleteOptions::default())
+    }
+
+    /// Delete with propagation and grace period (`kubectl delete --cascade=… --grace-period=…`).
+    pub fn delete_with(
+        &mut self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        options: DeleteOptions,
+    ) -> Result<Arc<Object>> {
         if kind == Kind::Namespace && INITIAL_NAMESPACES.contains(&name) && name != "kube-node-lease" {
             // upstream: the NamespaceLifecycle admission plugin protects these.
             return Err(KubesimError::InvalidArgument(format!(
                 "namespaces \"{name}\" is forbidden: this namespace may not be deleted"
             )));
         }
-        Ok(self.store.delete(kind, namespace, name, self.clock.now())?)
+        let key = ObjectKey::new(kind, namespace, name);
+        let old = self.store.get_by_key(&key).cloned();
+        let after = self.store.delete_with(&key, &options, self.clock.now())?;
+        let remaining = self.store.get_by_key(&key).cloned();
+        self.user_wrote(old.as_ref(), remaining.as_ref())?;
+        Ok(after)
     }
 
     /// Apply every document of a manifest text. A syntax error rejects the whole text; otherwise
@@ -308,7 +399,8 @@ impl Cluster {
             Err(StoreError::NotFound { .. }) => {
                 Arc::make_mut(&mut obj.meta.annotations).insert(LAST_APPLIED.into(), applied);
                 obj.meta.resource_version = 0;
-                self.store.create(obj.clone(), self.clock.now())?;
+                let created = self.store.create(obj.clone(), self.clock.now())?;
+                self.user_wrote(None, Some(&created))?;
                 Ok(result(ApplyAction::Created, None))
             }
             Err(e) => Err(e.into()),
@@ -324,7 +416,7 @@ impl Cluster {
                 let mut merged = live.to_json();
                 three_way_merge(&mut merged, previous.as_ref(), &desired);
                 let new = Object::decode(merged)?;
-                let stored = self.store.update(new)?;
+                let stored = self.update_and_settle(new)?;
                 let action = if Arc::ptr_eq(&stored, &live) { ApplyAction::Unchanged } else { ApplyAction::Configured };
                 Ok(result(action, warning))
             }

@@ -19,7 +19,10 @@
 //! ```
 pub mod api;
 pub mod cluster;
+pub mod controllers;
+pub mod engine;
 pub mod error;
+pub mod kubelet;
 pub mod labels;
 pub mod sim;
 pub mod store;

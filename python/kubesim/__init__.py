@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from ._cluster import ApplyResult, Cluster, WatchEvent
+from ._cluster import ApplyResult, Cluster, ImageRegistry, WatchEvent
 from ._handles import (
     ContainerStatus,
     Deployment,
@@ -46,6 +46,7 @@ __all__ = [
     "Event",
     "GoneError",
     "HorizontalPodAutoscaler",
+    "ImageRegistry",
     "InvalidArgumentError",
     "InvalidObjectError",
     "KubectlError",

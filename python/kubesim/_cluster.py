@@ -25,7 +25,7 @@ from ._handles import (
 from ._time import Duration, from_ms, start_ms, to_ms
 from .errors import InvalidArgumentError, KubesimError, ManifestError, NotFoundError, TimeoutError
 
-__all__ = ["ApplyResult", "Cluster", "WatchEvent"]
+__all__ = ["ApplyResult", "Cluster", "ImageRegistry", "WatchEvent"]
 
 Manifest = str | os.PathLike[str] | Mapping[str, Any] | Sequence[Mapping[str, Any]]
 Selector = str | Mapping[str, str] | None
@@ -63,6 +63,57 @@ class WatchEvent:
     @property
     def name(self) -> str:
         return str(self.object.get("metadata", {}).get("name", ""))
+
+
+class ImageRegistry:
+    """How images behave in this cluster (``c.images``). Unregistered images exist, pull in 2 s,
+    start in 1 s, are ready as soon as they run (or when their readiness probe passes), never
+    crash, and keep running after SIGTERM until the grace period ends."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._cluster = cluster
+
+    def register(
+        self,
+        ref: str,
+        *,
+        exists: bool = True,
+        pull: Duration = "2s",
+        start: Duration = "1s",
+        ready_after: Duration | None = None,
+        crash_after: Duration | None = None,
+        exit_code: int = 1,
+        completes_after: Duration | None = None,
+        liveness_fails_after: Duration | None = None,
+        stop: Duration | None = None,
+        size: int = 64 * 1024 * 1024,
+    ) -> None:
+        """Register an image reference or glob (``"nginx:*"``); the latest match wins.
+
+        ``exists=False`` makes pulls fail (ErrImagePull, then ImagePullBackOff). ``pull`` is the
+        pull time on a node without the image; ``start`` the time from image present to running.
+        ``ready_after``: a readiness probe passes from this long after start. ``crash_after``:
+        the container exits with ``exit_code`` (137 shows as OOMKilled) this long after start;
+        ``completes_after``: it exits 0. ``liveness_fails_after``: liveness probes fail from then
+        on. ``stop``: time to exit after SIGTERM (default: runs until the grace period ends).
+        """
+
+        def opt(d: Duration | None) -> int | None:
+            return None if d is None else to_ms(d)
+
+        self._cluster._native.register_image(
+            ref,
+            exists,
+            to_ms(pull),
+            to_ms(start),
+            opt(ready_after),
+            opt(crash_after),
+            exit_code,
+            opt(completes_after),
+            opt(liveness_fails_after),
+            opt(stop),
+            size,
+        )
 
 
 def _selector_string(selector: Selector) -> str:
@@ -137,9 +188,14 @@ class Cluster:
             raise InvalidArgumentError(f"threads must be >= 1, got {threads}")
         if not 0 <= seed < 2**64:
             raise InvalidArgumentError(f"seed must be in [0, 2**64), got {seed}")
-        self.threads = threads
         self.seed = seed
-        self._native = _native.Cluster(nodes_json, count, seed, start_ms(start))
+        self._native = _native.Cluster(nodes_json, count, seed, start_ms(start), threads)
+        self.images = ImageRegistry(self)
+
+    @property
+    def threads(self) -> int:
+        """Reconcile threads (results never depend on it)."""
+        return self._native.threads
 
     # ----- time -----
 
@@ -225,9 +281,19 @@ class Cluster:
         patched = json.loads(self._native.patch(kind, namespace, name, json.dumps(patch)))
         return self._handle_for(patched)
 
-    def delete(self, kind: str, name: str, namespace: str = "default") -> None:
-        """Delete an object (``kubectl delete``)."""
-        self._native.delete(kind, namespace, name)
+    def delete(
+        self,
+        kind: str,
+        name: str,
+        namespace: str = "default",
+        propagation: str | None = None,
+        grace_period: Duration | None = None,
+    ) -> None:
+        """Delete an object (``kubectl delete``). ``propagation`` is ``"Background"`` (the
+        default for workloads), ``"Foreground"`` or ``"Orphan"``; ``grace_period`` overrides a
+        pod's terminationGracePeriodSeconds (0 removes a bound pod at once, like ``--force``)."""
+        grace = None if grace_period is None else to_ms(grace_period) // 1000
+        self._native.delete(kind, namespace, name, propagation, grace)
 
     # ----- reads -----
 
@@ -261,8 +327,17 @@ class Cluster:
     def nodes(self, selector: Selector = None) -> builtins.list[Node]:
         return self.list("nodes", selector, None)  # type: ignore[return-value]
 
-    def events(self, namespace: str | None = "default") -> builtins.list[Event]:
-        return self.list("events", None, namespace)  # type: ignore[return-value]
+    def events(self, object: Object | None = None, namespace: str | None = "default") -> builtins.list[Event]:
+        """Events, oldest first (by last occurrence); with ``object``, only the events about it."""
+        if object is not None:
+            namespace = object.namespace or "default"
+        events: builtins.list[Event] = self.list("events", None, namespace)  # type: ignore[assignment]
+        dicts = [(e, e.to_dict()) for e in events]
+        if object is not None:
+            uid = object.uid
+            dicts = [(e, d) for e, d in dicts if d["involvedObject"].get("uid") == uid]
+        dicts.sort(key=lambda ed: (ed[1].get("lastTimestamp", ""), ed[1].get("firstTimestamp", ""), ed[0].name))
+        return [e for e, _ in dicts]
 
     def pod(self, name: str, namespace: str = "default") -> Pod:
         return self.get("pod", name, namespace)  # type: ignore[return-value]

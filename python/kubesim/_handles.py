@@ -290,6 +290,15 @@ class Node(Object):
     def unschedulable(self) -> bool:
         return bool(self.spec.get("unschedulable", False))
 
+    def fail(self) -> None:
+        """Stop this node's kubelet: after 40 s the node is NotReady and tainted unreachable; its
+        pods are evicted when their toleration (300 s by default) runs out."""
+        self._cluster._native.fail_node(self._name)
+
+    def recover(self) -> None:
+        """Restart this node's kubelet."""
+        self._cluster._native.recover_node(self._name)
+
 
 class HorizontalPodAutoscaler(Object):
     kind = "HorizontalPodAutoscaler"
@@ -341,6 +350,31 @@ class Event(Object):
     @property
     def type(self) -> str | None:
         return self.to_dict().get("type")
+
+    @property
+    def count(self) -> int:
+        return int(self.to_dict().get("count", 1))
+
+    @property
+    def first_timestamp(self) -> _dt.datetime | None:
+        return _parse_time(self.to_dict().get("firstTimestamp"))
+
+    @property
+    def last_timestamp(self) -> _dt.datetime | None:
+        return _parse_time(self.to_dict().get("lastTimestamp"))
+
+    @property
+    def involved_object(self) -> dict[str, str]:
+        return dict(self.to_dict().get("involvedObject", {}))
+
+    @property
+    def source(self) -> str:
+        """The reporting component (``kubelet``, ``default-scheduler``, …)."""
+        return str(self.to_dict().get("source", {}).get("component", ""))
+
+    def __repr__(self) -> str:
+        d = self.to_dict()
+        return f"Event({d.get('type')} {d.get('reason')}: {d.get('message')!r} x{d.get('count', 1)})"
 
 
 HANDLES: dict[str, type[Object]] = {

@@ -21,7 +21,12 @@ class Cluster:
     """A simulated cluster: the object store plus the virtual clock."""
 
     def __new__(
-        cls, nodes_json: str | None = None, node_count: int = 3, seed: int = 0, start_ms: int | None = None
+        cls,
+        nodes_json: str | None = None,
+        node_count: int = 3,
+        seed: int = 0,
+        start_ms: int | None = None,
+        threads: int = 1,
     ) -> Cluster: ...
     def apply(self, text: str, source: str) -> builtins.list[tuple[str, str, str, str, str | None, str] | Exception]:
         """Apply every document: ``(kind, namespace, name, action, warning, line)`` or the error for that document."""
@@ -31,8 +36,36 @@ class Cluster:
         """Replace one object from YAML/JSON text; returns the stored object as JSON."""
     def patch(self, kind: str, namespace: str, name: str, patch_json: str) -> str:
         """JSON merge patch; returns the stored object as JSON."""
-    def delete(self, kind: str, namespace: str, name: str) -> str:
-        """Delete; returns the object as it was."""
+    def delete(
+        self,
+        kind: str,
+        namespace: str,
+        name: str,
+        propagation: str | None = None,
+        grace_period_seconds: int | None = None,
+    ) -> str:
+        """Delete; returns the object as it was (or as it is now, while it terminates)."""
+    def register_image(
+        self,
+        pattern: str,
+        exists: bool,
+        pull_ms: int,
+        start_ms: int,
+        ready_after_ms: int | None,
+        crash_after_ms: int | None,
+        exit_code: int,
+        completes_after_ms: int | None,
+        liveness_fails_after_ms: int | None,
+        stop_ms: int | None,
+        size_bytes: int,
+    ) -> None:
+        """Register how an image (or a glob) behaves; durations in milliseconds."""
+    def fail_node(self, name: str) -> None:
+        """Stop a node's kubelet."""
+    def recover_node(self, name: str) -> None:
+        """Restart a node's kubelet."""
+    @property
+    def threads(self) -> int: ...
     def get(self, kind: str, namespace: str, name: str) -> str:
         """One object as JSON."""
     def get_yaml(self, kind: str, namespace: str, name: str) -> str:

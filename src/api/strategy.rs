@@ -2,6 +2,8 @@
 //! (`PrepareForCreate`, `PrepareForUpdate`, `ValidateUpdate`): status is reset on create and
 //! is not writable through the main resource; selectors are immutable in apps/v1.
 
+use std::sync::Arc;
+
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
@@ -38,7 +40,17 @@ pub fn prepare_for_update(new: &mut Object, old: &Object) {
         (Body::HorizontalPodAutoscaler { status, .. }, Body::HorizontalPodAutoscaler { status: s, .. }) => {
             *status = s.clone()
         }
-        (Body::Pod { status, .. }, Body::Pod { status: s, .. }) => *status = s.clone(),
+        (Body::Pod { status, spec }, Body::Pod { status: s, spec: old_spec }) => {
+            // spec.nodeName read back from a bound pod is the binding kubesim keeps in the
+            // status record; writing it back unchanged is not a spec change.
+            if old_spec.node_name.is_none()
+                && spec.node_name.is_some()
+                && spec.node_name.as_deref() == s.node_name.as_deref()
+            {
+                Arc::make_mut(spec).node_name = None;
+            }
+            *status = s.clone();
+        }
         (Body::Namespace { status, .. }, Body::Namespace { status: s, .. }) => *status = s.clone(),
         _ => {}
     }

@@ -43,25 +43,7 @@ impl ControllerId {
     }
 }
 
-/// Deletion options (`metav1.DeleteOptions`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Propagation {
-    /// The kind's default (Background for workloads and pods).
-    #[default]
-    Default,
-    Background,
-    Foreground,
-    Orphan,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DeleteOptions {
-    pub propagation: Propagation,
-    /// Overrides the pod's terminationGracePeriodSeconds; 0 with a bound pod is a force delete.
-    pub grace_period_seconds: Option<i64>,
-    /// Only delete if the object still has this uid.
-    pub uid: Option<Uid>,
-}
+pub use crate::store::{DeleteOptions, Propagation};
 
 /// An event a component records about an object (aggregated into Event objects at commit).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,16 +85,30 @@ impl EventRecord {
 pub enum Write {
     /// Create; `batch` orders slow-start batches (a failure skips later batches of the same
     /// reconcile); `event` is recorded on success with `{}` replaced by the generated name.
-    Create { obj: Object, batch: u32, event: Option<EventRecord> },
+    Create {
+        obj: Object,
+        batch: u32,
+        event: Option<EventRecord>,
+    },
     Update(Object),
     UpdateStatus(Object),
-    Delete { key: ObjectKey, options: DeleteOptions },
+    Delete {
+        key: ObjectKey,
+        options: DeleteOptions,
+    },
     /// Remove an object that already has a deletionTimestamp (the kubelet's final grace-0 delete,
     /// or the garbage collector dropping its finalizer).
-    Remove { key: ObjectKey, uid: Uid },
+    Remove {
+        key: ObjectKey,
+        uid: Uid,
+    },
     Event(EventRecord),
     /// Kubelet-side state: an image is being pulled on a node until `done`.
-    ImagePull { node: Arc<str>, image: Arc<str>, done: Millis },
+    ImagePull {
+        node: Arc<str>,
+        image: Arc<str>,
+        done: Millis,
+    },
 }
 
 /// What one reconcile returns.

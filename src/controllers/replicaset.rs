@@ -53,7 +53,7 @@ pub fn node_of(o: &Object) -> Option<&str> {
 pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let Some(rs) = ctx.store.get_by_key(key) else { return Reconciled::nothing() };
     let Body::ReplicaSet { spec, status, template } = &rs.body else { return Reconciled::nothing() };
-    let Ok(selector) = Selector::from_label_selector(spec.selector.as_ref()) else { return Reconciled::nothing() };
+    let Ok(selector) = Selector::from_label_selector(Some(&spec.selector)) else { return Reconciled::nothing() };
     let deleting = rs.meta.deletion_timestamp.is_some();
     let mut out = Reconciled::nothing();
 
@@ -152,7 +152,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     new_status.available_replicas = Some(available);
     new_status.observed_generation = Some(rs.meta.generation);
     if new_status != **status {
-        let mut updated = (*rs).clone();
+        let mut updated = (**rs).clone();
         if let Body::ReplicaSet { status, .. } = &mut updated.body {
             **status = new_status;
         }
@@ -214,7 +214,7 @@ fn related_pods(ctx: &Ctx, rs: &Object) -> Vec<Arc<Object>> {
     let mut pods: Vec<Arc<Object>> = Vec::new();
     for sibling in ctx.store.dependents(controller.uid) {
         if let Body::ReplicaSet { spec, .. } = &sibling.body {
-            if let Ok(sel) = Selector::from_label_selector(spec.selector.as_ref()) {
+            if let Ok(sel) = Selector::from_label_selector(Some(&spec.selector)) {
                 pods.extend(ctx.store.list(Kind::Pod, Some(&rs.meta.namespace), &sel));
             }
         }

@@ -184,7 +184,10 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
             Body::Pod { spec, .. } => spec.priority.unwrap_or(0),
             _ => 0,
         };
-        prio(b).cmp(&prio(a)).then(a.meta.creation_timestamp.cmp(&b.meta.creation_timestamp)).then(ObjectKey::of(a).cmp(&ObjectKey::of(b)))
+        prio(b)
+            .cmp(&prio(a))
+            .then(a.meta.creation_timestamp.cmp(&b.meta.creation_timestamp))
+            .then(ObjectKey::of(a).cmp(&ObjectKey::of(b)))
     });
     let mut nodes = node_states(ctx);
     let mut out = Vec::with_capacity(pods.len());
@@ -288,7 +291,12 @@ mod tests {
 
     #[test]
     fn tolerations_match_like_upstream() {
-        let taint = core::Taint { key: "gpu".into(), value: Some("true".into()), effect: "NoSchedule".into(), ..Default::default() };
+        let taint = core::Taint {
+            key: "gpu".into(),
+            value: Some("true".into()),
+            effect: "NoSchedule".into(),
+            ..Default::default()
+        };
         let t = |key: Option<&str>, op: Option<&str>, value: Option<&str>, effect: Option<&str>| core::Toleration {
             key: key.map(Into::into),
             operator: op.map(Into::into),

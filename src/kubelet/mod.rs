@@ -52,7 +52,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let Some(pod) = ctx.store.get_by_key(key) else { return Reconciled::nothing() };
     let Body::Pod { spec, status } = &pod.body else { return Reconciled::nothing() };
     let Some(node) = spec.node_name.as_deref().or(status.node_name.as_deref()) else { return Reconciled::nothing() };
-    if ctx.nodes.down.contains(node) {
+    if ctx.nodes.down.contains_key(node) {
         return Reconciled::nothing();
     }
     let Some(node_obj) = ctx.store.get(crate::api::Kind::Node, "", node).ok() else { return Reconciled::nothing() };
@@ -183,7 +183,12 @@ fn step_container(
                     );
                     crt.stage = Stage::Starting { until: now + profile.start };
                 } else {
-                    pc.event(Some(&c.name), true, "Failed", format!("Failed to pull image \"{image}\": {}", pull_error(image)));
+                    pc.event(
+                        Some(&c.name),
+                        true,
+                        "Failed",
+                        format!("Failed to pull image \"{image}\": {}", pull_error(image)),
+                    );
                     pc.event(Some(&c.name), true, "Failed", "Error: ErrImagePull".into());
                     crt.pull_backoff =
                         if crt.pull_backoff == 0 { BACKOFF_INITIAL } else { (crt.pull_backoff * 2).min(BACKOFF_MAX) };
@@ -226,7 +231,10 @@ fn step_container(
                                 Some(&c.name),
                                 true,
                                 "Unhealthy",
-                                format!("Liveness probe failed: {}", probe_failure(c, c.liveness_probe.as_ref(), pod_ip)),
+                                format!(
+                                    "Liveness probe failed: {}",
+                                    probe_failure(c, c.liveness_probe.as_ref(), pod_ip)
+                                ),
                             );
                         }
                         pc.event(
@@ -299,7 +307,10 @@ fn restart(pc: &mut PodCtx, c: &core::Container, crt: &mut ContainerRuntime, now
 }
 
 fn backoff_message(pod: &Object, c: &core::Container) -> String {
-    format!("Back-off restarting failed container {} in pod {}_{}({})", c.name, pod.meta.name, pod.meta.namespace, pod.meta.uid)
+    format!(
+        "Back-off restarting failed container {} in pod {}_{}({})",
+        c.name, pod.meta.name, pod.meta.namespace, pod.meta.uid
+    )
 }
 
 fn pull_error(image: &str) -> String {
@@ -335,9 +346,8 @@ fn begin_pull_or_start(pc: &mut PodCtx, c: &core::Container, crt: &mut Container
         return;
     }
     pc.event(Some(&c.name), false, "Pulling", format!("Pulling image \"{image}\""));
-    crt.state = ContainerState::Waiting {
-        reason: if crt.pull_backoff > 0 { "ImagePullBackOff" } else { "ContainerCreating" },
-    };
+    crt.state =
+        ContainerState::Waiting { reason: if crt.pull_backoff > 0 { "ImagePullBackOff" } else { "ContainerCreating" } };
     // Join a pull already under way on this node rather than pulling twice.
     let until = match cached.filter(|t| *t > now && profile.exists) {
         Some(t) => t,
@@ -354,7 +364,11 @@ fn probe_period(p: Option<&core::Probe>) -> Millis {
 }
 
 /// When (and how) the container exits on its own: crash, completion or a liveness kill.
-fn exit_plan(c: &core::Container, profile: &ImageProfile, started: Millis) -> Option<(Millis, i32, &'static str, bool)> {
+fn exit_plan(
+    c: &core::Container,
+    profile: &ImageProfile,
+    started: Millis,
+) -> Option<(Millis, i32, &'static str, bool)> {
     let mut best: Option<(Millis, i32, &'static str, bool)> = None;
     let mut consider = |e: (Millis, i32, &'static str, bool)| {
         if best.is_none_or(|b| e.0 < b.0) {

@@ -10,9 +10,10 @@ use serde_json::Value;
 use crate::api::{ApiError, Kind};
 use crate::cluster::{ApplyAction, Cluster, ClusterOptions, NodeTemplate};
 use crate::error::KubesimError;
+use crate::kubelet::images::ImageProfile;
 use crate::labels::Selector;
 use crate::sim::clock::{parse_duration as core_parse_duration, DEFAULT_EPOCH_MS};
-use crate::store::StoreError;
+use crate::store::{DeleteOptions, Propagation, StoreError};
 
 /// The Python class each core error becomes (classes live in `kubesim.errors`).
 fn error_class(e: &KubesimError) -> &'static str {
@@ -130,14 +131,20 @@ pub struct PyCluster {
 #[pymethods]
 impl PyCluster {
     #[new]
-    #[pyo3(signature = (nodes_json=None, node_count=3, seed=0, start_ms=None))]
-    fn new(nodes_json: Option<&str>, node_count: usize, seed: u64, start_ms: Option<i64>) -> PyResult<Self> {
+    #[pyo3(signature = (nodes_json=None, node_count=3, seed=0, start_ms=None, threads=1))]
+    fn new(
+        nodes_json: Option<&str>,
+        node_count: usize,
+        seed: u64,
+        start_ms: Option<i64>,
+        threads: usize,
+    ) -> PyResult<Self> {
         let nodes = match nodes_json {
             Some(text) => serde_json::from_str::<Vec<NodeTemplate>>(text)
                 .map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("invalid node spec: {e}"))))?,
             None => (1..=node_count).map(NodeTemplate::numbered).collect(),
         };
-        let options = ClusterOptions { seed, start: start_ms.unwrap_or(DEFAULT_EPOCH_MS), nodes };
+        let options = ClusterOptions { seed, start: start_ms.unwrap_or(DEFAULT_EPOCH_MS), nodes, threads };
         let cluster = Cluster::new(options).map_err(to_pyerr)?;
         Ok(PyCluster { inner: Mutex::new(cluster) })
     }
@@ -195,10 +202,80 @@ impl PyCluster {
         Ok(obj.to_json().to_string())
     }
 
-    fn delete(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
+    /// Delete; `propagation` is Background, Foreground or Orphan (None: the kind's default).
+    #[pyo3(signature = (kind, namespace, name, propagation=None, grace_period_seconds=None))]
+    fn delete(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        propagation: Option<&str>,
+        grace_period_seconds: Option<i64>,
+    ) -> PyResult<String> {
         let kind = kind_of(kind)?;
-        let obj = self.inner.lock().delete(kind, namespace, name).map_err(to_pyerr)?;
+        let propagation = match propagation.map(|p| p.to_ascii_lowercase()).as_deref() {
+            None => Propagation::Default,
+            Some("background") => Propagation::Background,
+            Some("foreground") => Propagation::Foreground,
+            Some("orphan") => Propagation::Orphan,
+            Some(other) => {
+                return Err(to_pyerr(KubesimError::InvalidArgument(format!(
+                    "invalid propagation policy {other:?}: use Background, Foreground or Orphan"
+                ))))
+            }
+        };
+        if grace_period_seconds.is_some_and(|g| g < 0) {
+            return Err(to_pyerr(KubesimError::InvalidArgument("grace period must be >= 0".into())));
+        }
+        let options = DeleteOptions { propagation, grace_period_seconds, uid: None };
+        let obj = py.detach(|| self.inner.lock().delete_with(kind, namespace, name, options)).map_err(to_pyerr)?;
         Ok(obj.to_json().to_string())
+    }
+
+    /// Register how an image (or a glob of images) behaves; durations in milliseconds.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (pattern, exists, pull_ms, start_ms, ready_after_ms, crash_after_ms, exit_code, completes_after_ms, liveness_fails_after_ms, stop_ms, size_bytes))]
+    fn register_image(
+        &self,
+        pattern: &str,
+        exists: bool,
+        pull_ms: i64,
+        start_ms: i64,
+        ready_after_ms: Option<i64>,
+        crash_after_ms: Option<i64>,
+        exit_code: i32,
+        completes_after_ms: Option<i64>,
+        liveness_fails_after_ms: Option<i64>,
+        stop_ms: Option<i64>,
+        size_bytes: u64,
+    ) {
+        let profile = ImageProfile {
+            exists,
+            pull: pull_ms,
+            start: start_ms,
+            ready_after: ready_after_ms,
+            crash_after: crash_after_ms,
+            exit_code,
+            completes_after: completes_after_ms,
+            liveness_fails_after: liveness_fails_after_ms,
+            stop: stop_ms,
+            size_bytes,
+        };
+        self.inner.lock().images_mut().register(pattern, profile);
+    }
+
+    fn fail_node(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        py.detach(|| self.inner.lock().fail_node(name)).map_err(to_pyerr)
+    }
+
+    fn recover_node(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        py.detach(|| self.inner.lock().recover_node(name)).map_err(to_pyerr)
+    }
+
+    #[getter]
+    fn threads(&self) -> usize {
+        self.inner.lock().threads()
     }
 
     fn get(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
@@ -258,12 +335,12 @@ impl PyCluster {
         self.inner.lock().next_event_time()
     }
 
-    fn advance_ms(&self, py: Python<'_>, ms: i64) {
-        py.detach(|| self.inner.lock().advance(ms))
+    fn advance_ms(&self, py: Python<'_>, ms: i64) -> PyResult<()> {
+        py.detach(|| self.inner.lock().advance(ms)).map_err(to_pyerr)
     }
 
-    fn run_to_ms(&self, py: Python<'_>, t: i64) {
-        py.detach(|| self.inner.lock().run_to(t))
+    fn run_to_ms(&self, py: Python<'_>, t: i64) -> PyResult<()> {
+        py.detach(|| self.inner.lock().run_to(t)).map_err(to_pyerr)
     }
 
     fn __repr__(&self) -> String {

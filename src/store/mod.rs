@@ -60,6 +60,31 @@ pub struct WatchEvent {
     pub object: Arc<Object>,
 }
 
+/// `propagationPolicy` of a delete.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Propagation {
+    /// The kind's default (Background for apps/v1 workloads and pods).
+    #[default]
+    Default,
+    Background,
+    Foreground,
+    Orphan,
+}
+
+/// `metav1.DeleteOptions`, as far as kubesim models them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeleteOptions {
+    pub propagation: Propagation,
+    /// Overrides the pod's terminationGracePeriodSeconds; 0 removes a bound pod at once (force).
+    pub grace_period_seconds: Option<i64>,
+    /// Precondition: only delete the object with this uid.
+    pub uid: Option<Uid>,
+}
+
+/// upstream: metav1.FinalizerDeleteDependents / FinalizerOrphanDependents.
+pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
+pub const ORPHAN_FINALIZER: &str = "orphan";
+
 /// Default number of watch events kept (older ones answer `Gone`, as etcd compaction does).
 pub const DEFAULT_WATCH_CAPACITY: usize = 100_000;
 
@@ -257,26 +282,77 @@ impl Store {
         Ok(obj)
     }
 
-    /// Delete an object. With finalizers it only gets a deletionTimestamp (the finalizers'
-    /// owners remove it later); without, it is removed now.
-    pub fn delete(&mut self, kind: Kind, namespace: &str, name: &str, now: Millis) -> Result<Arc<Object>, StoreError> {
-        let key = ObjectKey::new(kind, namespace, name);
-        let old =
-            self.objects.get(&key).cloned().ok_or_else(|| StoreError::NotFound { kind, name: name.to_string() })?;
-        if old.meta.finalizers.is_empty() {
-            return self.remove(&key);
-        }
-        if old.meta.deletion_timestamp.is_some() {
-            return Ok(old);
+    /// Delete an object with the API server's rules (`DeleteOptions`): a pod bound to a node
+    /// gets a deletionTimestamp `grace` seconds ahead and stays until its kubelet is done; an
+    /// unbound or finished pod, or a grace of 0, goes now. Foreground and Orphan propagation add
+    /// their finalizer; any finalizer keeps the object until it is removed.
+    pub fn delete_with(
+        &mut self,
+        key: &ObjectKey,
+        options: &DeleteOptions,
+        now: Millis,
+    ) -> Result<Arc<Object>, StoreError> {
+        let old = self
+            .objects
+            .get(key)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound { kind: key.kind, name: key.name.to_string() })?;
+        if options.uid.is_some_and(|u| u != old.meta.uid) {
+            return Err(StoreError::Conflict { kind: key.kind, name: key.name.to_string() });
         }
         let mut obj = (*old).clone();
-        obj.meta.deletion_timestamp = Some(now);
-        obj.meta.deletion_grace_period_seconds = Some(0);
+        match options.propagation {
+            Propagation::Foreground => add_finalizer(&mut obj, FOREGROUND_FINALIZER),
+            Propagation::Orphan => add_finalizer(&mut obj, ORPHAN_FINALIZER),
+            Propagation::Background | Propagation::Default => {}
+        }
+        let (deadline, grace) = match &obj.body {
+            crate::api::Body::Pod { spec, status } => {
+                let bound = spec.node_name.is_some() || status.node_name.is_some();
+                let grace = options
+                    .grace_period_seconds
+                    .or(obj.meta.deletion_grace_period_seconds)
+                    .or(spec.termination_grace_period_seconds)
+                    .unwrap_or(30)
+                    .max(0);
+                if !bound || status.phase.is_terminal() || grace == 0 {
+                    (None, 0)
+                } else {
+                    (Some(now + grace * 1000), grace)
+                }
+            }
+            _ => (Some(now), 0),
+        };
+        if obj.meta.finalizers.is_empty() && (deadline.is_none() || key.kind != Kind::Pod) {
+            return self.remove(key);
+        }
+        if let Some(existing) = old.meta.deletion_timestamp {
+            // Already terminating: a shorter grace period may still bring the deadline forward.
+            if deadline.is_none_or(|d| d >= existing) && obj.meta.finalizers == old.meta.finalizers {
+                return Ok(old);
+            }
+        }
+        obj.meta.deletion_timestamp = Some(deadline.unwrap_or(now));
+        obj.meta.deletion_grace_period_seconds = Some(grace);
         self.resource_version += 1;
         obj.meta.resource_version = self.resource_version;
         let obj = Arc::new(obj);
         self.replace_indexed(&old, obj.clone());
         Ok(obj)
+    }
+
+    /// Remove an object now (the kubelet's final grace-0 delete), if it still has this uid.
+    pub fn remove_now(&mut self, key: &ObjectKey, uid: Uid) -> Result<Arc<Object>, StoreError> {
+        match self.objects.get(key) {
+            Some(o) if o.meta.uid == uid => self.remove(key),
+            Some(_) => Err(StoreError::Conflict { kind: key.kind, name: key.name.to_string() }),
+            None => Err(StoreError::NotFound { kind: key.kind, name: key.name.to_string() }),
+        }
+    }
+
+    /// Delete with default options (`kubectl delete` without flags).
+    pub fn delete(&mut self, kind: Kind, namespace: &str, name: &str, now: Millis) -> Result<Arc<Object>, StoreError> {
+        self.delete_with(&ObjectKey::new(kind, namespace, name), &Default::default(), now)
     }
 
     fn remove(&mut self, key: &ObjectKey) -> Result<Arc<Object>, StoreError> {
@@ -401,3 +477,9 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+fn add_finalizer(obj: &mut Object, finalizer: &str) {
+    if !obj.meta.finalizers.iter().any(|f| f == finalizer) {
+        obj.meta.finalizers.push(finalizer.to_string());
+    }
+}

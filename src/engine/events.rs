@@ -1,0 +1,93 @@
+//! Events as the components' event recorders write them: one Event object per distinct
+//! (object, source, type, reason, message), with `count` and `lastTimestamp` bumped on repeats
+//! (upstream: EventCorrelator / EventLogger).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1 as core;
+
+use crate::api::meta::{to_time, Meta};
+use crate::api::{Body, Object};
+use crate::controllers::EventRecord;
+use crate::sim::clock::Millis;
+use crate::sim::rng::stable_hash;
+use crate::store::{ObjectKey, Store};
+
+#[derive(Clone, Debug, Default)]
+pub struct EventLog {
+    /// Aggregation key → the Event object that holds it.
+    index: HashMap<u64, ObjectKey>,
+    /// Last nanosecond stamp handed out, so names stay unique within a millisecond.
+    last_ns: i128,
+}
+
+impl EventLog {
+    pub fn record(&mut self, store: &mut Store, e: EventRecord, now: Millis) {
+        let field_path = e.field_path.as_deref().unwrap_or("");
+        let host = e.host.as_deref().unwrap_or("");
+        let agg = stable_hash(
+            0,
+            &[
+                e.kind.name().as_bytes(),
+                e.namespace.as_bytes(),
+                e.name.as_bytes(),
+                &e.uid.0.to_le_bytes(),
+                field_path.as_bytes(),
+                e.component.as_bytes(),
+                host.as_bytes(),
+                &[e.warning as u8],
+                e.reason.as_bytes(),
+                e.message.as_bytes(),
+            ],
+        );
+        if let Some(key) = self.index.get(&agg) {
+            if let Some(existing) = store.get_by_key(key).cloned() {
+                let mut updated = (*existing).clone();
+                if let Body::Event(ev) = &mut updated.body {
+                    ev.count = Some(ev.count.unwrap_or(1) + 1);
+                    ev.last_timestamp = Some(to_time(now));
+                }
+                if store.update(updated).is_ok() {
+                    return;
+                }
+            }
+        }
+        let ns_stamp = (now as i128 * 1_000_000).max(self.last_ns + 1);
+        self.last_ns = ns_stamp;
+        // Events about cluster-scoped objects (nodes) live in `default`, as upstream records them.
+        let namespace: Arc<str> = if e.namespace.is_empty() { "default".into() } else { e.namespace.clone() };
+        let name = format!("{}.{:x}", e.name, ns_stamp);
+        let event = core::Event {
+            involved_object: core::ObjectReference {
+                api_version: Some(e.kind.api_version().into()),
+                kind: Some(e.kind.name().into()),
+                name: Some(e.name.to_string()),
+                namespace: (!e.namespace.is_empty()).then(|| e.namespace.to_string()),
+                uid: Some(e.uid.to_string()),
+                field_path: e.field_path.clone(),
+                resource_version: None,
+            },
+            reason: Some(e.reason.into()),
+            message: Some(e.message),
+            source: Some(core::EventSource {
+                component: Some(e.component.into()),
+                host: e.host.as_deref().map(str::to_string),
+            }),
+            first_timestamp: Some(to_time(now)),
+            last_timestamp: Some(to_time(now)),
+            count: Some(1),
+            type_: Some(if e.warning { "Warning" } else { "Normal" }.into()),
+            reporting_component: Some(e.component.into()),
+            reporting_instance: Some(host.to_string()),
+            ..Default::default()
+        };
+        let obj = Object {
+            meta: Meta { name: name.into(), namespace, ..Default::default() },
+            body: Body::Event(Box::new(event)),
+        };
+        if let Ok(created) = store.create(obj, now) {
+            self.index.insert(agg, ObjectKey::of(&created));
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! The discrete-event engine. At each instant it runs the controllers to a fixpoint: take the
+//! dirty keys, reconcile them in parallel against one immutable view of the store, then commit
+//! their writes one by one in canonical order (controller, then key). A write whose
+//! precondition went stale is a conflict and its key is requeued. Timers bring keys back at a
+//! later virtual time. The result never depends on the thread count.
+
+mod events;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::api::pod::ConditionType;
+use crate::api::{Body, Kind, Object};
+use crate::controllers::replicaset::node_of;
+use crate::controllers::{gc, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled, Write};
+use crate::error::KubesimError;
+use crate::kubelet;
+use crate::kubelet::images::ImageRegistry;
+use crate::labels::Selector;
+use crate::sim::clock::{EventQueue, Millis};
+use crate::store::{ObjectKey, Store, StoreError};
+
+pub use events::EventLog;
+
+/// Rounds per instant before the engine gives up and names what keeps changing.
+pub const MAX_ROUNDS: usize = 1000;
+const N: usize = ControllerId::ALL.len();
+
+#[derive(Clone)]
+pub struct Engine {
+    pool: Arc<rayon::ThreadPool>,
+    threads: usize,
+    dirty: [BTreeSet<ObjectKey>; N],
+    timers: EventQueue<(ControllerId, ObjectKey)>,
+    /// Earliest pending timer per (controller, key), so requeues do not pile up.
+    scheduled: HashMap<(ControllerId, ObjectKey), Millis>,
+    pub images: ImageRegistry,
+    pub nodes: NodeRuntime,
+    /// Pods the scheduler could not place; retried when capacity or nodes change.
+    unschedulable: BTreeSet<ObjectKey>,
+    events: EventLog,
+    /// Pod IPs in use per node (the CNI's host-local IPAM).
+    ips: BTreeMap<Arc<str>, (u32, BTreeSet<u32>)>,
+    ip_of: HashMap<ObjectKey, (Arc<str>, u32)>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("threads", &self.threads).finish_non_exhaustive()
+    }
+}
+
+fn idx(c: ControllerId) -> usize {
+    c as usize
+}
+
+impl Engine {
+    pub fn new(threads: usize) -> Result<Engine, KubesimError> {
+        let threads = threads.max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("kubesim-{i}"))
+            .build()
+            .map_err(|e| KubesimError::Simulation(format!("cannot start {threads} threads: {e}")))?;
+        Ok(Engine {
+            pool: Arc::new(pool),
+            threads,
+            dirty: Default::default(),
+            timers: EventQueue::default(),
+            scheduled: HashMap::new(),
+            images: ImageRegistry::default(),
+            nodes: NodeRuntime::default(),
+            unschedulable: BTreeSet::new(),
+            events: EventLog::default(),
+            ips: BTreeMap::new(),
+            ip_of: HashMap::new(),
+        })
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    pub fn next_timer(&self) -> Option<Millis> {
+        self.timers.next_time()
+    }
+
+    pub fn mark(&mut self, c: ControllerId, key: ObjectKey) {
+        self.dirty[idx(c)].insert(key);
+    }
+
+    fn schedule(&mut self, c: ControllerId, key: ObjectKey, at: Millis, now: Millis) {
+        if at <= now {
+            self.mark(c, key);
+            return;
+        }
+        let slot = (c, key);
+        if self.scheduled.get(&slot).is_some_and(|t| *t <= at) {
+            return;
+        }
+        self.scheduled.insert(slot.clone(), at);
+        self.timers.push(at, slot);
+    }
+
+    /// Move every timer due at or before `now` into the dirty sets.
+    pub fn fire_due(&mut self, now: Millis) {
+        while let Some((t, (c, key))) = self.timers.pop_due(now) {
+            if self.scheduled.get(&(c, key.clone())) == Some(&t) {
+                self.scheduled.remove(&(c, key.clone()));
+            }
+            self.mark(c, key);
+        }
+    }
+
+    /// Tell the controllers about a change (an informer event).
+    pub fn observe(
+        &mut self,
+        store: &Store,
+        origin: Option<(ControllerId, &ObjectKey)>,
+        old: Option<&Object>,
+        new: Option<&Object>,
+    ) {
+        let Some(any) = new.or(old) else { return };
+        let key = ObjectKey::of(any);
+        // A controller's write of an object's status does not bring that object back to it.
+        let skip = |c: ControllerId| origin.is_some_and(|(oc, ok)| oc == c && *ok == key);
+        match key.kind {
+            Kind::Pod => self.observe_pod(store, &key, old, new, &skip),
+            Kind::ReplicaSet => {
+                if !skip(ControllerId::ReplicaSet) {
+                    self.mark(ControllerId::ReplicaSet, key.clone());
+                }
+            }
+            Kind::Node => {
+                self.mark(ControllerId::NodeLifecycle, key.clone());
+                let retry: Vec<ObjectKey> = self.unschedulable.iter().cloned().collect();
+                for k in retry {
+                    self.mark(ControllerId::Scheduler, k);
+                }
+            }
+            _ => {}
+        }
+        // Garbage collection: finalizers to process, dependents of vanished owners, dangling refs.
+        if let Some(n) = new {
+            let gc_finalizer = n.meta.deletion_timestamp.is_some() && !n.meta.finalizers.is_empty();
+            if gc_finalizer || (old.is_none() && !n.meta.owner_references.is_empty()) {
+                self.mark(ControllerId::GarbageCollector, key.clone());
+            }
+        } else if let Some(o) = old {
+            for d in store.dependents(o.meta.uid) {
+                self.mark(ControllerId::GarbageCollector, ObjectKey::of(&d));
+            }
+            for r in &o.meta.owner_references {
+                if let Some(owner) = store.get_by_uid(r.uid) {
+                    if owner.meta.deletion_timestamp.is_some() {
+                        self.mark(ControllerId::GarbageCollector, ObjectKey::of(owner));
+                    }
+                }
+            }
+        }
+    }
+
+    fn observe_pod(
+        &mut self,
+        store: &Store,
+        key: &ObjectKey,
+        old: Option<&Object>,
+        new: Option<&Object>,
+        skip: &dyn Fn(ControllerId) -> bool,
+    ) {
+        // The owning ReplicaSet(s), before and after; orphans go to every matching ReplicaSet.
+        for o in [old, new].into_iter().flatten() {
+            match o.meta.controller_ref() {
+                Some(r) if &*r.kind == "ReplicaSet" => {
+                    self.mark(ControllerId::ReplicaSet, ObjectKey::new(Kind::ReplicaSet, &o.meta.namespace, &r.name));
+                }
+                Some(_) => {}
+                None => {
+                    for rs in store.scan(Kind::ReplicaSet, Some(&o.meta.namespace)) {
+                        if let Body::ReplicaSet { spec, .. } = &rs.body {
+                            if Selector::from_label_selector(Some(&spec.selector))
+                                .is_ok_and(|s| s.matches(&o.meta.labels))
+                            {
+                                self.mark(ControllerId::ReplicaSet, ObjectKey::of(rs));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        match new {
+            Some(p) => {
+                let bound = node_of(p).is_some();
+                let deleting = p.meta.deletion_timestamp.is_some();
+                if !bound && !deleting && !skip(ControllerId::Scheduler) {
+                    self.mark(ControllerId::Scheduler, key.clone());
+                }
+                if bound {
+                    self.unschedulable.remove(key);
+                    if !skip(ControllerId::Kubelet) {
+                        self.mark(ControllerId::Kubelet, key.clone());
+                    }
+                }
+                let unscheduled = match &p.body {
+                    Body::Pod { status, .. } => {
+                        status.condition(ConditionType::PodScheduled).is_some_and(|c| !c.status)
+                    }
+                    _ => false,
+                };
+                if unscheduled && !bound {
+                    self.unschedulable.insert(key.clone());
+                }
+                // Capacity frees up when a pod starts terminating or finishes.
+                let freed = deleting && old.is_some_and(|o| o.meta.deletion_timestamp.is_none());
+                if freed {
+                    self.retry_unschedulable();
+                }
+            }
+            None => {
+                self.unschedulable.remove(key);
+                self.release_ip(key);
+                self.retry_unschedulable();
+            }
+        }
+    }
+
+    fn retry_unschedulable(&mut self) {
+        let retry: Vec<ObjectKey> = self.unschedulable.iter().cloned().collect();
+        for k in retry {
+            self.mark(ControllerId::Scheduler, k);
+        }
+    }
+
+    /// Run the controllers to a fixpoint at `now`.
+    pub fn settle(&mut self, store: &mut Store, now: Millis) -> Result<(), KubesimError> {
+        for _round in 0..MAX_ROUNDS {
+            if self.dirty.iter().all(BTreeSet::is_empty) {
+                return Ok(());
+            }
+            let jobs: Vec<(ControllerId, Vec<ObjectKey>)> = ControllerId::ALL
+                .iter()
+                .map(|&c| (c, std::mem::take(&mut self.dirty[idx(c)]).into_iter().collect()))
+                .collect();
+            let results = {
+                let ctx = Ctx { store, now, images: &self.images, nodes: &self.nodes };
+                self.pool.install(|| {
+                    jobs.par_iter()
+                        .map(|(c, keys)| match c {
+                            ControllerId::Scheduler => scheduler::reconcile_batch(&ctx, keys),
+                            _ => keys.par_iter().map(|k| (k.clone(), reconcile(*c, &ctx, k))).collect(),
+                        })
+                        .collect::<Vec<Vec<(ObjectKey, Reconciled)>>>()
+                })
+            };
+            for ((c, _), per_key) in jobs.iter().zip(results) {
+                for (key, rec) in per_key {
+                    self.commit(store, *c, &key, rec, now);
+                }
+            }
+        }
+        let stuck: Vec<String> = ControllerId::ALL
+            .iter()
+            .flat_map(|&c| {
+                self.dirty[idx(c)].iter().take(5).map(move |k| format!("{} {}/{}", c.name(), k.kind, k.name))
+            })
+            .take(10)
+            .collect();
+        Err(KubesimError::Simulation(format!(
+            "controllers did not settle after {MAX_ROUNDS} rounds at one instant; still changing: {}",
+            stuck.join(", ")
+        )))
+    }
+
+    fn commit(&mut self, store: &mut Store, c: ControllerId, key: &ObjectKey, rec: Reconciled, now: Millis) {
+        if let Some(t) = rec.requeue_at {
+            self.schedule(c, key.clone(), t, now);
+        }
+        let mut failed_batch: Option<u32> = None;
+        for w in rec.writes {
+            let origin = Some((c, key));
+            match w {
+                Write::Create { obj, batch, event } => {
+                    if failed_batch.is_some_and(|b| batch > b) {
+                        continue;
+                    }
+                    match store.create(obj, now) {
+                        Ok(created) => {
+                            self.observe(store, origin, None, Some(&created));
+                            if let Some(mut e) = event {
+                                e.message = e.message.replace("{}", &created.meta.name);
+                                self.events.record(store, e, now);
+                            }
+                        }
+                        Err(err) => {
+                            failed_batch = Some(batch);
+                            if let Some(owner) = store.get_by_key(key).cloned() {
+                                let e = crate::controllers::EventRecord::about(
+                                    &owner,
+                                    c.name(),
+                                    true,
+                                    "FailedCreate",
+                                    format!("Error creating: {err}"),
+                                );
+                                self.events.record(store, e, now);
+                            }
+                            self.mark(c, key.clone());
+                        }
+                    }
+                }
+                Write::Update(obj) => self.write_update(store, origin, obj, false),
+                Write::UpdateStatus(obj) => self.write_update(store, origin, obj, true),
+                Write::Delete { key: target, options } => {
+                    let old = store.get_by_key(&target).cloned();
+                    match store.delete_with(&target, &options, now) {
+                        Ok(after) => {
+                            let gone = store.get_by_key(&target).is_none();
+                            self.observe(store, origin, old.as_deref(), if gone { None } else { Some(&after) });
+                        }
+                        Err(StoreError::NotFound { .. }) => {}
+                        Err(_) => self.mark(c, key.clone()),
+                    }
+                }
+                Write::Remove { key: target, uid } => {
+                    if let Ok(old) = store.remove_now(&target, uid) {
+                        self.observe(store, origin, Some(&old), None);
+                    }
+                }
+                Write::Event(e) => self.events.record(store, e, now),
+                Write::ImagePull { node, image, done } => {
+                    self.nodes.images.entry((node, image)).or_insert(done);
+                }
+            }
+        }
+    }
+
+    fn write_update(
+        &mut self,
+        store: &mut Store,
+        origin: Option<(ControllerId, &ObjectKey)>,
+        mut obj: Object,
+        status: bool,
+    ) {
+        let key = ObjectKey::of(&obj);
+        let old = store.get_by_key(&key).cloned();
+        if status {
+            self.assign_ip(store, &key, &mut obj);
+        }
+        let result = if status { store.update_status(obj) } else { store.update(obj) };
+        match result {
+            Ok(new) => {
+                if let Some(old) = &old {
+                    if !Arc::ptr_eq(old, &new) {
+                        let gone = store.get_by_key(&key).is_none();
+                        self.observe(store, origin, Some(old), if gone { None } else { Some(&new) });
+                    }
+                }
+            }
+            Err(StoreError::NotFound { .. }) => {}
+            Err(_) => {
+                if let Some((c, k)) = origin {
+                    self.mark(c, k.clone());
+                }
+            }
+        }
+    }
+
+    /// The CNI: a pod whose sandbox is up gets the next free address of its node's pod CIDR.
+    fn assign_ip(&mut self, store: &Store, key: &ObjectKey, obj: &mut Object) {
+        let Some(node) = node_of(obj).map(Arc::<str>::from) else { return };
+        let Body::Pod { status, .. } = &mut obj.body else { return };
+        if status.pod_ip.is_some()
+            || status.condition(ConditionType::PodReadyToStartContainers).is_none_or(|c| !c.status)
+        {
+            return;
+        }
+        let base = store
+            .get(Kind::Node, "", &node)
+            .ok()
+            .and_then(|n| match &n.body {
+                Body::Node { spec, .. } => spec.pod_cidr.clone(),
+                _ => None,
+            })
+            .and_then(|cidr| cidr.split('/').next().and_then(|a| a.parse::<Ipv4Addr>().ok()))
+            .map(u32::from)
+            .unwrap_or(u32::from(Ipv4Addr::new(10, 244, 0, 0)));
+        let (next, used) = self.ips.entry(node.clone()).or_insert((1, BTreeSet::new()));
+        // Round-robin over .1–.254, skipping addresses in use.
+        for _ in 0..254 {
+            let host = *next;
+            *next = if *next >= 254 { 1 } else { *next + 1 };
+            if used.insert(host) {
+                status.pod_ip = Some(Ipv4Addr::from(base + host));
+                self.ip_of.insert(key.clone(), (node, host));
+                return;
+            }
+        }
+    }
+
+    fn release_ip(&mut self, key: &ObjectKey) {
+        if let Some((node, host)) = self.ip_of.remove(key) {
+            if let Some((_, used)) = self.ips.get_mut(&node) {
+                used.remove(&host);
+            }
+        }
+    }
+}
+
+fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
+    match c {
+        ControllerId::GarbageCollector => gc::reconcile(ctx, key),
+        ControllerId::NodeLifecycle => nodelifecycle::reconcile(ctx, key),
+        ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),
+        ControllerId::Scheduler => Reconciled::nothing(),
+        ControllerId::Kubelet => kubelet::reconcile(ctx, key),
+    }
+}
