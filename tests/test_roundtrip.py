@@ -102,9 +102,25 @@ def test_seed_pod_reads_back_as_the_api_server_returns_it(cluster, examples):
     cluster.apply(examples / "redis-pod.yaml")
     obj = cluster.pod("redis-master").to_dict()
     assert (obj["apiVersion"], obj["kind"]) == ("v1", "Pod")
+    # The scheduler binds the pod at once (an immediate read shows the cluster a moment later).
+    assert obj["spec"].pop("nodeName") in {"node-1", "node-2", "node-3"}
     assert obj["spec"] == REDIS_SPEC
     check_server_metadata(obj["metadata"], generation=False)
-    assert obj["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
+    assert obj["status"]["phase"] == "Pending"
+    assert obj["status"]["qosClass"] == "BestEffort"
+
+
+def test_unscheduled_pod_status_is_what_the_api_server_stores(examples):
+    import kubesim
+
+    c = kubesim.Cluster(nodes=0)
+    c.apply(examples / "redis-pod.yaml")
+    status = c.pod("redis-master").status
+    assert status["phase"] == "Pending" and status["qosClass"] == "BestEffort"
+    [cond] = status["conditions"]
+    assert (cond["type"], cond["status"], cond["reason"]) == ("PodScheduled", "False", "Unschedulable")
+    assert cond["message"] == "no nodes available to schedule pods"
+    assert "containerStatuses" not in status
 
 
 def test_to_yaml_and_to_json_carry_the_same_object(cluster, examples):

@@ -336,7 +336,8 @@ class Cluster:
         if object is not None:
             uid = object.uid
             dicts = [(e, d) for e, d in dicts if d["involvedObject"].get("uid") == uid]
-        dicts.sort(key=lambda ed: (ed[1].get("lastTimestamp", ""), ed[1].get("firstTimestamp", ""), ed[0].name))
+        # The resourceVersion orders events by when they last happened.
+        dicts.sort(key=lambda ed: int(ed[1]["metadata"]["resourceVersion"]))
         return [e for e, _ in dicts]
 
     def pod(self, name: str, namespace: str = "default") -> Pod:

@@ -311,3 +311,126 @@ fn newer_first(ta: Millis, tb: Millis, now: Millis, pa: &Object, pb: &Object) ->
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::PodRuntime;
+    use crate::api::Uid;
+
+    const NOW: Millis = 10_000_000;
+
+    struct P {
+        node: Option<&'static str>,
+        phase: Phase,
+        ready_since: Option<Millis>,
+        cost: Option<i32>,
+        restarts: u32,
+        created: Millis,
+        uid: u128,
+    }
+
+    impl Default for P {
+        fn default() -> Self {
+            P {
+                node: Some("n1"),
+                phase: Phase::Running,
+                ready_since: Some(0),
+                cost: None,
+                restarts: 0,
+                created: 1,
+                uid: 1,
+            }
+        }
+    }
+
+    fn pod(p: P) -> Arc<Object> {
+        let mut rt = PodRuntime { phase: p.phase, node_name: p.node.map(Into::into), ..Default::default() };
+        rt.containers = vec![crate::api::pod::ContainerRuntime { restart_count: p.restarts, ..Default::default() }];
+        if let Some(t) = p.ready_since {
+            rt.set_condition(ConditionType::Ready, true, None, t);
+        }
+        let mut meta = Meta {
+            name: format!("p{}", p.uid).into(),
+            uid: Uid(p.uid),
+            creation_timestamp: p.created,
+            ..Default::default()
+        };
+        if let Some(c) = p.cost {
+            Arc::make_mut(&mut meta.annotations).insert(POD_DELETION_COST.into(), c.to_string());
+        }
+        Arc::new(Object { meta, body: Body::Pod { spec: Default::default(), status: rt } })
+    }
+
+    /// Each row: two pods that differ in one ranking rule; the first must be deleted first.
+    #[test]
+    fn scale_down_ranking_follows_upstream_rules() {
+        let rows: Vec<(&str, P, P, usize, usize)> = vec![
+            ("unassigned before assigned", P { node: None, uid: 2, ..P::default() }, P::default(), 1, 1),
+            (
+                "pending before running",
+                P { phase: Phase::Pending, ready_since: None, uid: 2, ..P::default() },
+                P::default(),
+                1,
+                1,
+            ),
+            ("unknown before running", P { phase: Phase::Unknown, uid: 2, ..P::default() }, P::default(), 1, 1),
+            ("not ready before ready", P { ready_since: None, uid: 2, ..P::default() }, P::default(), 1, 1),
+            (
+                "lower deletion cost first",
+                P { cost: Some(-5), uid: 2, ..P::default() },
+                P { cost: Some(10), ..P::default() },
+                1,
+                1,
+            ),
+            ("more co-located siblings first", P { uid: 2, ..P::default() }, P::default(), 3, 1),
+            (
+                "recently ready first (other log2 bucket)",
+                P { ready_since: Some(NOW - 1_000), uid: 2, ..P::default() },
+                P { ready_since: Some(NOW - 100_000), ..P::default() },
+                1,
+                1,
+            ),
+            (
+                "same bucket: uid decides",
+                P { ready_since: Some(NOW - 1_000), uid: 1, ..P::default() },
+                P { ready_since: Some(NOW - 1_100), uid: 2, ..P::default() },
+                1,
+                1,
+            ),
+            ("more restarts first", P { restarts: 4, uid: 2, ..P::default() }, P { restarts: 1, ..P::default() }, 1, 1),
+            (
+                "newer first",
+                P { created: NOW - 10, uid: 2, ..P::default() },
+                P { created: NOW - 1_000_000, ..P::default() },
+                1,
+                1,
+            ),
+        ];
+        for (why, first, second, rank_first, rank_second) in rows {
+            let (a, b) = (pod(first), pod(second));
+            assert_eq!(delete_first(&(rank_first, &a), &(rank_second, &b), NOW), Ordering::Less, "{why}");
+            assert_eq!(delete_first(&(rank_second, &b), &(rank_first, &a), NOW), Ordering::Greater, "{why} (reversed)");
+        }
+    }
+
+    #[test]
+    fn victims_are_taken_in_rank_order() {
+        let running = pod(P { uid: 1, ..P::default() });
+        let pending = pod(P { uid: 2, node: None, phase: Phase::Pending, ready_since: None, ..P::default() });
+        let unready = pod(P { uid: 3, ready_since: None, ..P::default() });
+        let active = vec![&running, &pending, &unready];
+        let victims = pods_to_delete(&active, &[], 2, NOW);
+        assert_eq!(victims.iter().map(|p| p.meta.uid.0).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(pods_to_delete(&active, &[], 3, NOW).len(), 3);
+    }
+
+    #[test]
+    fn availability_needs_min_ready_seconds_strictly_passed() {
+        let mut rt = PodRuntime::default();
+        rt.set_condition(ConditionType::Ready, true, None, 1_000);
+        assert!(is_available(&rt, 0, 1_000));
+        assert!(!is_available(&rt, 5, 6_000), "exactly minReadySeconds is not enough");
+        assert!(is_available(&rt, 5, 6_001));
+    }
+}

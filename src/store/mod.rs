@@ -271,7 +271,7 @@ impl Store {
         if obj == *old {
             return Ok(old);
         }
-        if obj.meta.deletion_timestamp.is_some() && obj.meta.finalizers.is_empty() {
+        if obj.meta.deletion_timestamp.is_some() && obj.meta.finalizers.is_empty() && !old.meta.finalizers.is_empty() {
             // The last finalizer is gone: the object goes away now.
             return self.remove(&key).map(|_| old);
         }

@@ -1,0 +1,341 @@
+"""Workloads come alive: scheduling, the kubelet, the ReplicaSet controller, GC, events."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import kubesim
+
+
+def replicaset(name: str = "web", replicas: int = 3, image: str = "nginx:1.25", **pod_spec) -> dict:
+    spec = {"containers": [{"name": "c", "image": image}], **pod_spec}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": spec},
+        },
+    }
+
+
+def owned(cluster: kubesim.Cluster, rs: str = "web") -> list[kubesim.Pod]:
+    return [p for p in cluster.pods() if any(r["name"] == rs for r in p.owner_references)]
+
+
+def test_redis_pod_goes_pending_to_running_with_kubelet_events(cluster, examples):
+    cluster.apply(examples / "redis-pod.yaml")
+    pod = cluster.pod("redis-master")
+    assert pod.phase == "Pending"
+    assert pod.node is not None, "scheduled at once"
+    [c] = pod.containers
+    assert (c.state, c.reason) == ("waiting", "ContainerCreating")
+    cluster.run_until(lambda: pod.phase == "Running", timeout="1m")
+    # redis is pulled (2 s) then started (1 s): Running 3 virtual seconds after apply.
+    assert cluster.elapsed == 3
+    [c] = pod.containers
+    assert c.state == "running" and c.ready and pod.ready
+    assert [e.reason for e in cluster.events(pod)] == ["Scheduled", "Pulling", "Pulled", "Created", "Started"]
+    scheduled = cluster.events(pod)[0]
+    assert scheduled.message == f"Successfully assigned default/redis-master to {pod.node}"
+    assert scheduled.source == "default-scheduler"
+    assert pod.ip.startswith("10.244.")
+    conditions = {c["type"]: c["status"] for c in pod.conditions}
+    assert conditions == {
+        "PodReadyToStartContainers": "True",
+        "Initialized": "True",
+        "Ready": "True",
+        "ContainersReady": "True",
+        "PodScheduled": "True",
+    }
+
+
+def test_image_already_on_the_node_is_not_pulled_again():
+    c = kubesim.Cluster(nodes=1)
+    c.apply(replicaset(replicas=1))
+    c.advance("10s")
+    c.patch("replicaset", "web", {"spec": {"replicas": 2}})
+    newest = max(c.pods(), key=lambda p: p.creation_timestamp)
+    messages = [e.message for e in c.events(newest) if e.reason == "Pulled"]
+    assert messages == ['Container image "nginx:1.25" already present on machine']
+
+
+def test_replicaset_replaces_a_deleted_pod(cluster):
+    cluster.apply(replicaset())
+    cluster.advance("10s")
+    rs = cluster.replicaset("web")
+    assert (rs.status_replicas, rs.ready_replicas, rs.available_replicas) == (3, 3, 3)
+    victim = owned(cluster)[0]
+    cluster.delete("pod", victim.name)
+    # The terminating pod stops counting at once and a replacement is created.
+    assert victim.exists and victim.deletion_timestamp is not None
+    active = [p for p in owned(cluster) if p.deletion_timestamp is None]
+    assert len(active) == 3 and victim not in active
+    assert rs.status_replicas == 3
+    cluster.advance("31s")
+    assert not victim.exists, "gone once the 30 s grace period has passed"
+    assert rs.ready_replicas == 3
+    reasons = [e.reason for e in cluster.events(rs)]
+    assert reasons.count("SuccessfulCreate") == 4
+
+
+def test_replicaset_adopts_a_matching_orphan_and_creates_only_the_rest(cluster):
+    orphan = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "stray", "labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]},
+    }
+    cluster.apply(orphan)
+    cluster.apply(replicaset())
+    pods = owned(cluster)
+    assert len(pods) == 3
+    assert "stray" in {p.name for p in pods}
+    ref = cluster.pod("stray").owner_references[0]
+    assert (ref["kind"], ref["name"], ref["controller"], ref["blockOwnerDeletion"]) == ("ReplicaSet", "web", True, True)
+    assert [e.reason for e in cluster.events(cluster.replicaset("web"))] == ["SuccessfulCreate"] * 2
+
+
+def test_replicaset_releases_a_relabelled_pod_and_replaces_it(cluster):
+    cluster.apply(replicaset())
+    cluster.advance("10s")
+    moved = owned(cluster)[0]
+    cluster.patch("pod", moved.name, {"metadata": {"labels": {"app": "debug"}}})
+    assert moved.owner_references == []
+    assert len(owned(cluster)) == 3
+    assert moved not in owned(cluster)
+    assert moved.exists and moved.phase == "Running"
+
+
+def test_scale_down_removes_pending_pods_before_running_ones():
+    # One pod per node: the fourth replica cannot be scheduled and stays Pending.
+    c = kubesim.Cluster(nodes=[{"name": f"node-{i}", "pods": 1} for i in (1, 2, 3)])
+    c.apply(replicaset(replicas=4))
+    c.advance("10s")
+    pending = [p for p in c.pods() if p.node is None]
+    assert len(pending) == 1 and pending[0].phase == "Pending"
+    c.patch("replicaset", "web", {"spec": {"replicas": 3}})
+    assert not pending[0].exists, "an unscheduled pod is deleted at once"
+    assert all(p.phase == "Running" for p in c.pods())
+    [deleted] = [e for e in c.events(c.replicaset("web")) if e.reason == "SuccessfulDelete"]
+    assert deleted.message == f"Deleted pod: {pending[0].name}"
+
+
+def test_unschedulable_pod_stays_pending_with_failed_scheduling(cluster):
+    big = replicaset(replicas=1)
+    big["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "8"}}
+    cluster.apply(big)
+    cluster.advance("1m")
+    [pod] = cluster.pods()
+    assert pod.phase == "Pending" and pod.node is None
+    scheduled = next(c for c in pod.conditions if c["type"] == "PodScheduled")
+    assert (scheduled["status"], scheduled["reason"]) == ("False", "Unschedulable")
+    expected = (
+        "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
+        "3 No preemption victims found for incoming pod."
+    )
+    assert scheduled["message"] == expected
+    [event] = cluster.events(pod)
+    assert (event.type, event.reason, event.message) == ("Warning", "FailedScheduling", expected)
+
+
+def test_unschedulable_pod_is_placed_when_capacity_frees_up():
+    c = kubesim.Cluster(nodes=[{"name": "only", "cpu": "2"}])
+    hog = replicaset("hog", replicas=1)
+    hog["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "1500m"}}
+    want = replicaset("want", replicas=1)
+    want["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "1"}}
+    c.apply(hog)
+    c.apply(want)
+    [waiting] = c.pods(selector="app=want")
+    c.advance("10s")
+    assert waiting.node is None
+    c.delete("replicaset", "hog")
+    c.run_until(lambda: waiting.node == "only", timeout="2m")
+    # The hog's running pod holds its CPU until it has terminated (30 s grace period).
+    assert c.elapsed == 40
+
+
+def test_node_selector_and_taints_filter_nodes():
+    c = kubesim.Cluster(
+        nodes=[
+            {"name": "plain"},
+            {"name": "gpu", "labels": {"accel": "gpu"}, "taints": [{"key": "gpu", "value": "true", "effect": "NoSchedule"}]},
+        ]
+    )
+    c.apply(replicaset("picky", replicas=1, nodeSelector={"accel": "gpu"}))
+    [p] = c.pods()
+    assert p.node is None
+    msg = next(cond["message"] for cond in p.conditions if cond["type"] == "PodScheduled")
+    assert msg == (
+        "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, "
+        "1 node(s) had untolerated taint {gpu: true}. preemption: 0/2 nodes are available: "
+        "2 Preemption is not helpful for scheduling."
+    )
+    c.apply(
+        replicaset(
+            "picky",
+            replicas=1,
+            nodeSelector={"accel": "gpu"},
+            tolerations=[{"key": "gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
+        )
+    )
+    # A ReplicaSet does not touch existing pods when its template changes: replace the pod.
+    assert p.node is None
+    c.delete("pod", p.name)
+    [q] = c.pods()
+    assert q.node == "gpu"
+
+
+def restart_times(cluster: kubesim.Cluster, pod: kubesim.Pod, restarts: int) -> list[float]:
+    times = []
+    for n in range(1, restarts + 1):
+        cluster.run_until(lambda n=n: pod.restarts >= n, timeout="20m")
+        times.append(cluster.elapsed)
+    return times
+
+
+def test_crash_loop_restarts_on_the_upstream_back_off_schedule(cluster):
+    cluster.images.register("app:crash", crash_after="5s", exit_code=1)
+    cluster.apply(replicaset(image="app:crash", replicas=1))
+    [pod] = cluster.pods()
+    # Running at 3 s (pull 2 s + start 1 s); each run lasts 5 s; back-off 0, 10, 20, 40, 80, 160, 300 s.
+    expected, t, delay = [], 3.0, 0.0
+    for backoff in [0, 10, 20, 40, 80, 160, 300, 300]:
+        t += 5 + backoff
+        expected.append(t)
+    assert restart_times(cluster, pod, 8) == expected
+    assert pod.phase == "Running", "a crash-looping pod under restartPolicy Always stays Running"
+    cluster.advance("6s")  # crashed again, now waiting out 300 s
+    [c] = pod.containers
+    assert (c.state, c.reason, c.restart_count) == ("waiting", "CrashLoopBackOff", 8)
+    assert not pod.ready
+    status = pod.status["containerStatuses"][0]
+    assert status["lastState"]["terminated"]["exitCode"] == 1
+    assert status["lastState"]["terminated"]["reason"] == "Error"
+    assert status["state"]["waiting"]["message"].startswith("back-off 5m0s restarting failed container=c pod=")
+    backoffs = [e for e in cluster.events(pod) if e.reason == "BackOff"]
+    assert backoffs and backoffs[0].type == "Warning"
+    assert backoffs[0].message.startswith(f"Back-off restarting failed container c in pod {pod.name}_default(")
+
+
+def test_missing_image_shows_err_image_pull_then_back_off_and_stays_pending(cluster):
+    cluster.images.register("nginx:1.161", exists=False)
+    cluster.apply(replicaset(image="nginx:1.161", replicas=1))
+    [pod] = cluster.pods()
+    cluster.advance("2s")
+    [c] = pod.containers
+    assert (c.state, c.reason) == ("waiting", "ErrImagePull")
+    cluster.advance("1s")
+    [c] = pod.containers
+    assert (c.state, c.reason) == ("waiting", "ImagePullBackOff")
+    cluster.advance("5m")
+    assert pod.phase == "Pending" and not pod.ready
+    reasons = {(e.reason, e.message.split(":")[0]) for e in cluster.events(pod)}
+    assert ("Failed", "Error") in reasons
+    failed = [e for e in cluster.events(pod) if e.reason == "Failed" and e.message.startswith("Failed to pull")]
+    assert failed[0].message.startswith('Failed to pull image "nginx:1.161": rpc error: code = NotFound')
+    assert failed[0].count > 2, "retried with back-off"
+
+
+def test_readiness_probe_waits_for_the_app(cluster):
+    cluster.images.register("slow:1", ready_after="12s")
+    probe = {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 5, "initialDelaySeconds": 2}
+    rs = replicaset(image="slow:1", replicas=1)
+    rs["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = probe
+    cluster.apply(rs)
+    [pod] = cluster.pods()
+    cluster.run_until(lambda: pod.ready, timeout="1m")
+    # Started at 3 s; probes at 3+5k s from k=1 (initial delay 2 s); the app answers from 15 s on.
+    assert cluster.elapsed == 18
+    unhealthy = [e for e in cluster.events(pod) if e.reason == "Unhealthy"]
+    assert len(unhealthy) == 1 and unhealthy[0].count == 2
+    assert unhealthy[0].message.startswith('Readiness probe failed: Get "http://10.244.')
+
+
+def test_deleting_a_replicaset_deletes_its_pods_in_the_background(cluster):
+    cluster.apply(replicaset())
+    cluster.advance("10s")
+    pods = owned(cluster)
+    rs = cluster.replicaset("web")
+    cluster.delete("replicaset", "web")
+    assert not rs.exists, "Background: the owner is removed at once"
+    assert all(p.deletion_timestamp is not None for p in pods), "pods are terminating"
+    cluster.advance("31s")
+    assert cluster.pods() == []
+
+
+def test_orphan_deletion_leaves_the_pods_ownerless(cluster):
+    cluster.apply(replicaset())
+    cluster.advance("10s")
+    names = {p.name for p in owned(cluster)}
+    cluster.delete("replicaset", "web", propagation="Orphan")
+    cluster.advance("1m")
+    assert {p.name for p in cluster.pods()} == names
+    assert all(p.owner_references == [] and p.deletion_timestamp is None for p in cluster.pods())
+
+
+def test_foreground_deletion_waits_for_the_pods(cluster):
+    cluster.apply(replicaset())
+    cluster.advance("10s")
+    cluster.delete("replicaset", "web", propagation="Foreground")
+    rs = cluster.replicaset("web")
+    assert rs.deletion_timestamp is not None and "foregroundDeletion" in rs.metadata["finalizers"]
+    cluster.advance("29s")
+    assert rs.exists, "the owner stays while its pods terminate"
+    cluster.advance("2s")
+    assert not rs.exists and cluster.pods() == []
+
+
+def test_node_failure_evicts_pods_after_the_toleration_and_replaces_them():
+    c = kubesim.Cluster(nodes=3)
+    c.apply(replicaset(replicas=6))
+    c.advance("10s")
+    on_node2 = [p for p in c.pods() if p.node == "node-2"]
+    assert on_node2
+    c.node("node-2").fail()
+    c.advance("41s")
+    node = c.node("node-2")
+    assert not node.ready
+    assert {t["key"] for t in node.taints} == {"node.kubernetes.io/unreachable"}
+    assert all(not p.ready for p in on_node2)
+    c.advance("300s")
+    # Evicted: terminating forever (the kubelet is gone), replaced elsewhere.
+    assert all(p.deletion_timestamp is not None for p in on_node2)
+    active = [p for p in owned(c) if p.deletion_timestamp is None]
+    assert len(active) == 6 and all(p.node != "node-2" for p in active)
+    c.advance("1m")
+    assert all(p.ready for p in active)
+    c.node("node-2").recover()
+    c.advance("35s")
+    assert c.node("node-2").ready
+    assert not any(p.exists for p in on_node2), "the returning kubelet finishes the evicted pods"
+
+
+def dump(cluster: kubesim.Cluster) -> str:
+    return json.dumps([(e.type, e.resource_version, e.object) for e in cluster.watch(since=0)], sort_keys=True)
+
+
+def scenario(threads: int, seed: int = 7) -> str:
+    c = kubesim.Cluster(nodes=4, seed=seed, threads=threads)
+    c.images.register("app:crash", crash_after="20s")
+    c.apply(replicaset("web", replicas=12))
+    c.apply(replicaset("crash", replicas=3, image="app:crash"))
+    c.advance("30s")
+    c.patch("replicaset", "web", {"spec": {"replicas": 5}})
+    c.node("node-3").fail()
+    c.advance("7m")
+    c.delete("replicaset", "crash")
+    c.advance("1m")
+    return dump(c)
+
+
+def test_history_is_identical_for_repeated_runs_and_thread_counts():
+    one = scenario(threads=1)
+    assert one == scenario(threads=1)
+    assert one == scenario(threads=2)
+    assert one != scenario(threads=1, seed=8)
