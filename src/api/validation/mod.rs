@@ -1,0 +1,63 @@
+//! API-server validation on create, with upstream field paths and messages
+//! (`pkg/apis/{core,apps,autoscaling}/validation`, apimachinery `api/validation`).
+//!
+//! Validation runs on *defaulted* objects, as in the API server: call the matching
+//! `defaults::default_*` first, or fields the server always fills in (`imagePullPolicy`,
+//! `restartPolicy`, …) are reported as `Required value`.
+//!
+//! Values are printed as a v1.33 server prints them: strings quoted, numbers bare, and anything
+//! else with Go's `%#v` (`map[string]string{"app":"x"}`, `intstr.IntOrString{Type:0, …}`).
+//! v1.34+ servers print those as JSON instead; kubesim follows v1.33.
+//!
+//! Where Go iterates a map (labels, resources), kubesim reports in key order.
+
+mod apps;
+mod autoscaling;
+mod container;
+mod env;
+mod go_fmt;
+mod meta;
+mod node;
+mod pod;
+mod probe;
+mod quantity;
+mod resources;
+mod selector;
+#[cfg(test)]
+mod test_support;
+
+pub use apps::{validate_deployment, validate_replica_set};
+pub use autoscaling::validate_hpa;
+pub use meta::{validate_object_meta, NameRule};
+pub use node::{validate_namespace, validate_node};
+pub use pod::{validate_pod, validate_pod_spec};
+pub(crate) use quantity::ParsedQuantity;
+
+use super::field::{FieldError, Path};
+
+/// upstream: apimachineryvalidation.IsNegativeErrorMsg
+const IS_NEGATIVE: &str = "must be greater than or equal to 0";
+
+fn nonnegative(value: i64, path: Path) -> Option<FieldError> {
+    (value < 0).then(|| FieldError::invalid(path, value, IS_NEGATIVE))
+}
+
+fn unset(s: &Option<String>) -> bool {
+    s.as_deref().is_none_or(str::is_empty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaulted_examples_are_valid() {
+        assert_eq!(deployment_errors(nginx()), Vec::<String>::new());
+        assert_eq!(pod_errors(redis()), Vec::<String>::new());
+        assert_eq!(hpa_errors(hpa()), Vec::<String>::new());
+        let rs = json!({"metadata": {"name": "nginx-7c5ddbdf54", "namespace": "default"},
+                        "spec": nginx()["spec"].clone()});
+        assert_eq!(replica_set_errors(rs), Vec::<String>::new());
+    }
+}
