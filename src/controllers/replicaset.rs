@@ -98,7 +98,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             let mut in_batch = 0usize;
             for _ in 0..n {
                 let pod = pod_from_template(&rs.meta, template, &owner, &prefix);
-                out.writes.push(Write::Create { obj: pod, batch, event: Some(created_event(&rs)) });
+                out.writes.push(Write::Create { obj: pod, batch, event: Some(created_event(rs)) });
                 in_batch += 1;
                 if in_batch == 1usize << batch {
                     batch += 1;
@@ -107,14 +107,14 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             }
         } else if diff > 0 {
             let n = (diff as usize).min(BURST_REPLICAS);
-            let related = related_pods(ctx, &rs);
+            let related = related_pods(ctx, rs);
             for victim in pods_to_delete(&active, &related, n, ctx.now) {
                 out.writes.push(Write::Delete {
                     key: ObjectKey::of(victim),
                     options: DeleteOptions { uid: Some(victim.meta.uid), ..Default::default() },
                 });
                 out.writes.push(Write::Event(EventRecord::about(
-                    &rs,
+                    rs,
                     COMPONENT,
                     false,
                     "SuccessfulDelete",

@@ -129,10 +129,8 @@ impl Engine {
         let skip = |c: ControllerId| origin.is_some_and(|(oc, ok)| oc == c && *ok == key);
         match key.kind {
             Kind::Pod => self.observe_pod(store, &key, old, new, &skip),
-            Kind::ReplicaSet => {
-                if !skip(ControllerId::ReplicaSet) {
-                    self.mark(ControllerId::ReplicaSet, key.clone());
-                }
+            Kind::ReplicaSet if !skip(ControllerId::ReplicaSet) => {
+                self.mark(ControllerId::ReplicaSet, key.clone());
             }
             Kind::Node => {
                 self.mark(ControllerId::NodeLifecycle, key.clone());

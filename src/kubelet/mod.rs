@@ -76,12 +76,9 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         let mut all_done = true;
         for (c, crt) in spec.containers.iter().zip(rt.containers.iter_mut()) {
             let profile = ctx.images.profile(c.image.as_deref().unwrap_or(""));
-            match terminate_container(&mut pc, c, crt, &profile, deadline) {
-                Some(t) => {
-                    all_done = false;
-                    next = earliest(next, Some(t));
-                }
-                None => {}
+            if let Some(t) = terminate_container(&mut pc, c, crt, &profile, deadline) {
+                all_done = false;
+                next = earliest(next, Some(t));
             }
         }
         if all_done {

@@ -6,9 +6,9 @@ use k8s_openapi::api::autoscaling::v2::{
 };
 
 use super::meta::{validate_object_meta, NameRule};
-use super::quantity::ParsedQuantity;
 use super::resources::validate_container_resource_name;
 use crate::api::field::{ErrorList, FieldError, Path};
+use crate::api::quantity::ParsedQuantity;
 use crate::labels::validation::is_dns1123_label;
 
 /// upstream: path.IsValidPathSegmentName.

@@ -5,9 +5,9 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::go_fmt::regex_error;
 use super::meta::NameRule;
-use super::quantity::ParsedQuantity;
 use super::unset;
 use crate::api::field::{ErrorList, FieldError, Path};
+use crate::api::quantity::ParsedQuantity;
 use crate::labels::validation::{is_dns1123_subdomain, is_qualified_name};
 
 /// upstream: IsRelaxedEnvVarName (RelaxedEnvironmentVariableValidation, on by default).

@@ -20,18 +20,17 @@ mod meta;
 mod node;
 mod pod;
 mod probe;
-mod quantity;
 mod resources;
 mod selector;
 #[cfg(test)]
 mod test_support;
 
+pub(crate) use crate::api::quantity::ParsedQuantity;
 pub use apps::{validate_deployment, validate_replica_set};
 pub use autoscaling::validate_hpa;
 pub use meta::{validate_object_meta, NameRule};
 pub use node::{validate_namespace, validate_node};
 pub use pod::{validate_pod, validate_pod_spec};
-pub(crate) use quantity::ParsedQuantity;
 
 use super::field::{FieldError, Path};
 

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use super::quantity::ParsedQuantity;
 use super::IS_NEGATIVE;
 use crate::api::field::{ErrorList, FieldError, Path};
+use crate::api::quantity::ParsedQuantity;
 use crate::labels::validation::is_qualified_name;
 
 /// A resource name without a domain, or within `kubernetes.io` (upstream: IsNativeResource).
