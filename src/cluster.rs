@@ -203,6 +203,10 @@ impl Cluster {
     pub fn threads(&self) -> usize {
         self.engine.threads()
     }
+    /// Turn Event recording on or off (events cost memory in very large simulations).
+    pub fn set_record_events(&mut self, on: bool) {
+        self.engine.record_events = on;
+    }
     pub fn images_mut(&mut self) -> &mut crate::kubelet::images::ImageRegistry {
         &mut self.engine.images
     }
@@ -233,6 +237,28 @@ impl Cluster {
     /// Run the controllers to a fixpoint at the current instant.
     pub fn settle(&mut self) -> Result<()> {
         self.engine.settle(&mut self.store, self.clock.now())
+    }
+
+    /// Counts for a quick look (and for benchmarks): objects per kind, pods per phase, ready pods.
+    pub fn stats(&self) -> BTreeMap<String, u64> {
+        let mut out: BTreeMap<String, u64> = BTreeMap::new();
+        for kind in Kind::ALL {
+            let n = self.store.scan(kind, None).count() as u64;
+            out.insert(kind.plural().to_string(), n);
+        }
+        for pod in self.store.scan(Kind::Pod, None) {
+            if let crate::api::Body::Pod { status, .. } = &pod.body {
+                *out.entry(format!("pods_{}", status.phase.as_str().to_ascii_lowercase())).or_default() += 1;
+                if status.is_ready() {
+                    *out.entry("pods_ready".into()).or_default() += 1;
+                }
+                if pod.meta.deletion_timestamp.is_some() {
+                    *out.entry("pods_terminating".into()).or_default() += 1;
+                }
+            }
+        }
+        out.insert("resource_version".into(), self.store.resource_version());
+        out
     }
 
     /// Stop a node's kubelet: after the grace period the node goes NotReady, is tainted, and its

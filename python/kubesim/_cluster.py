@@ -355,6 +355,11 @@ class Cluster:
     def node(self, name: str) -> Node:
         return self.get("node", name, "")  # type: ignore[return-value]
 
+    def stats(self) -> dict[str, int]:
+        """Counts without reading objects: per kind (``pods``, ``replicasets`` …), pods per phase
+        (``pods_pending``, ``pods_running`` …), ``pods_ready``, ``pods_terminating``."""
+        return self._native.stats()
+
     @property
     def resource_version(self) -> int:
         """The newest resourceVersion the store has handed out."""

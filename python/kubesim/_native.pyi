@@ -64,6 +64,10 @@ class Cluster:
         """Stop a node's kubelet."""
     def recover_node(self, name: str) -> None:
         """Restart a node's kubelet."""
+    def set_events(self, on: bool) -> None:
+        """Turn Event recording on or off."""
+    def stats(self) -> dict[str, int]:
+        """Objects per kind, pods per phase (``pods_running`` …), ``pods_ready``, ``pods_terminating``."""
     @property
     def threads(self) -> int: ...
     def get(self, kind: str, namespace: str, name: str) -> str:

@@ -103,6 +103,8 @@ pub enum Write {
         uid: Uid,
     },
     Event(EventRecord),
+    /// Scheduler state: where the next node search starts.
+    SchedulerCursor(usize),
     /// Kubelet-side state: an image is being pulled on a node until `done`.
     ImagePull {
         node: Arc<str>,
@@ -139,6 +141,10 @@ pub struct NodeRuntime {
     pub images: std::collections::BTreeMap<(Arc<str>, Arc<str>), Millis>,
     /// Nodes whose kubelet has stopped (`node.fail()`), and since when.
     pub down: std::collections::BTreeMap<Arc<str>, Millis>,
+    /// Resources held by the pods bound to each node.
+    pub allocated: std::collections::BTreeMap<Arc<str>, scheduler::Allocation>,
+    /// Where the scheduler's next node search starts.
+    pub scheduler_start: usize,
 }
 
 /// What a reconcile may read.

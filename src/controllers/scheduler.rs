@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1 as core;
 
-use super::replicaset::{is_active, node_of, pod_runtime};
+use super::replicaset::{is_active, node_of};
 use super::{Ctx, EventRecord, Reconciled, Write};
 use crate::api::pod::ConditionType;
 use crate::api::quantity::parse_milli;
@@ -56,13 +56,15 @@ struct NodeState {
 }
 
 fn node_states(ctx: &Ctx) -> Vec<NodeState> {
-    let mut nodes: Vec<NodeState> = ctx
-        .store
+    ctx.store
         .scan(Kind::Node, None)
         .filter_map(|n| match &n.body {
             Body::Node { spec, status } => {
                 let alloc = status.allocatable.as_ref();
                 let get = |name: &str| alloc.and_then(|a| a.get(name)).and_then(|q| parse_milli(&q.0)).unwrap_or(0);
+                // What bound, unfinished pods hold (kept up to date by the engine as pods bind
+                // and finish; terminating pods hold their share until they are gone).
+                let held = ctx.nodes.allocated.get(&*n.meta.name).cloned().unwrap_or_default();
                 Some(NodeState {
                     name: n.meta.name.clone(),
                     labels: n.meta.labels.clone(),
@@ -70,32 +72,42 @@ fn node_states(ctx: &Ctx) -> Vec<NodeState> {
                     unschedulable: spec.unschedulable.unwrap_or(false),
                     allocatable: Resources { cpu: get("cpu"), memory: get("memory") },
                     max_pods: get("pods") / 1000,
-                    requested: Resources::default(),
-                    nonzero: Resources::default(),
-                    pods: 0,
+                    requested: held.requested,
+                    nonzero: held.nonzero,
+                    pods: held.pods,
                 })
             }
             _ => None,
         })
-        .collect();
-    let index: BTreeMap<Arc<str>, usize> = nodes.iter().enumerate().map(|(i, n)| (n.name.clone(), i)).collect();
-    for pod in ctx.store.scan(Kind::Pod, None) {
-        // Terminating pods still hold their resources until they are gone.
-        if pod_runtime(pod).is_none_or(|rt| rt.phase.is_terminal()) {
-            continue;
-        }
-        let Some(i) = node_of(pod).and_then(|n| index.get(n)) else { continue };
-        if let Body::Pod { spec, .. } = &pod.body {
-            let (real, nonzero) = pod_requests(spec);
-            let n = &mut nodes[*i];
-            n.requested.cpu += real.cpu;
-            n.requested.memory += real.memory;
-            n.nonzero.cpu += nonzero.cpu;
-            n.nonzero.memory += nonzero.memory;
-            n.pods += 1;
-        }
+        .collect()
+}
+
+/// What the pods bound to a node hold.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Allocation {
+    pub requested: Resources,
+    pub nonzero: Resources,
+    pub pods: i128,
+}
+
+impl Allocation {
+    pub fn add(&mut self, real: &Resources, nonzero: &Resources, sign: i128) {
+        self.requested.cpu += sign * real.cpu;
+        self.requested.memory += sign * real.memory;
+        self.nonzero.cpu += sign * nonzero.cpu;
+        self.nonzero.memory += sign * nonzero.memory;
+        self.pods += sign;
     }
-    nodes
+}
+
+/// upstream: numFeasibleNodesToFind — in large clusters stop after enough feasible nodes
+/// (adaptive percentage: 50% − nodes/125, at least 5%, at least 100 nodes).
+pub fn feasible_nodes_to_find(total: usize) -> usize {
+    if total < 100 {
+        return total;
+    }
+    let pct = (50 - total as i64 / 125).max(5) as usize;
+    (total * pct / 100).max(100)
 }
 
 /// upstream: v1helper.TolerationsTolerateTaint
@@ -190,6 +202,8 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
             .then(ObjectKey::of(a).cmp(&ObjectKey::of(b)))
     });
     let mut nodes = node_states(ctx);
+    let to_find = feasible_nodes_to_find(nodes.len());
+    let mut start = if nodes.is_empty() { 0 } else { ctx.nodes.scheduler_start % nodes.len() };
     let mut out = Vec::with_capacity(pods.len());
     for pod in pods {
         let Body::Pod { spec, status } = &pod.body else { continue };
@@ -197,9 +211,18 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
         let mut best: Option<(i128, u64, usize)> = None;
         let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
         let mut preemption: BTreeMap<&'static str, usize> = BTreeMap::new();
-        for (i, node) in nodes.iter().enumerate() {
+        let mut feasible = 0usize;
+        let mut visited = 0usize;
+        // upstream: each cycle resumes the node search where the previous one stopped.
+        for i in (start..nodes.len()).chain(0..start) {
+            if feasible >= to_find {
+                break;
+            }
+            visited += 1;
+            let node = &nodes[i];
             match filter(node, spec, &req) {
                 Ok(()) => {
+                    feasible += 1;
                     // Ties go to a node picked by the pod's uid, not by list order.
                     let tie = stable_hash(pod.meta.uid.0 as u64, &[node.name.as_bytes()]);
                     let cand = (score(node, &nonzero), tie, i);
@@ -219,6 +242,9 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
                     *preemption.entry(p).or_default() += 1;
                 }
             }
+        }
+        if !nodes.is_empty() {
+            start = (start + visited) % nodes.len();
         }
         let mut updated = (*pod).clone();
         let mut writes = Vec::new();
@@ -256,6 +282,9 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
             }
         }
         out.push((ObjectKey::of(&pod), Reconciled { writes, requeue_at: None }));
+    }
+    if let Some((_, last)) = out.last_mut() {
+        last.writes.push(Write::SchedulerCursor(start));
     }
     out
 }

@@ -45,6 +45,10 @@ pub struct Engine {
     /// Pod IPs in use per node (the CNI's host-local IPAM).
     ips: BTreeMap<Arc<str>, (u32, BTreeSet<u32>)>,
     ip_of: HashMap<ObjectKey, (Arc<str>, u32)>,
+    /// What each bound, unfinished pod holds on its node (mirrors `nodes.allocated`).
+    holds: HashMap<ObjectKey, (Arc<str>, scheduler::Resources, scheduler::Resources)>,
+    /// Record Event objects (on by default; off for very large experiments).
+    pub record_events: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -77,6 +81,8 @@ impl Engine {
             events: EventLog::default(),
             ips: BTreeMap::new(),
             ip_of: HashMap::new(),
+            holds: HashMap::new(),
+            record_events: true,
         })
     }
 
@@ -189,6 +195,7 @@ impl Engine {
                 }
             }
         }
+        self.account(key, new);
         match new {
             Some(p) => {
                 let bound = node_of(p).is_some();
@@ -222,6 +229,29 @@ impl Engine {
                 self.release_ip(key);
                 self.retry_unschedulable();
             }
+        }
+    }
+
+    /// Keep per-node allocations in step with the pod: bound and unfinished pods hold their
+    /// requests; finished or removed pods release them.
+    fn account(&mut self, key: &ObjectKey, pod: Option<&Object>) {
+        let holds = pod.and_then(|p| match &p.body {
+            Body::Pod { spec, status } if !status.phase.is_terminal() => {
+                node_of(p).map(|n| (Arc::<str>::from(n), spec))
+            }
+            _ => None,
+        });
+        let current = self.holds.get(key).map(|(n, _, _)| n.clone());
+        if current.as_deref() == holds.as_ref().map(|(n, _)| &**n) {
+            return;
+        }
+        if let Some((node, real, nonzero)) = self.holds.remove(key) {
+            self.nodes.allocated.entry(node).or_default().add(&real, &nonzero, -1);
+        }
+        if let Some((node, spec)) = holds {
+            let (real, nonzero) = scheduler::pod_requests(spec);
+            self.nodes.allocated.entry(node.clone()).or_default().add(&real, &nonzero, 1);
+            self.holds.insert(key.clone(), (node, real, nonzero));
         }
     }
 
@@ -287,14 +317,14 @@ impl Engine {
                     match store.create(obj, now) {
                         Ok(created) => {
                             self.observe(store, origin, None, Some(&created));
-                            if let Some(mut e) = event {
+                            if let Some(mut e) = event.filter(|_| self.record_events) {
                                 e.message = e.message.replace("{}", &created.meta.name);
                                 self.events.record(store, e, now);
                             }
                         }
                         Err(err) => {
                             failed_batch = Some(batch);
-                            if let Some(owner) = store.get_by_key(key).cloned() {
+                            if let Some(owner) = store.get_by_key(key).cloned().filter(|_| self.record_events) {
                                 let e = crate::controllers::EventRecord::about(
                                     &owner,
                                     c.name(),
@@ -326,7 +356,9 @@ impl Engine {
                         self.observe(store, origin, Some(&old), None);
                     }
                 }
-                Write::Event(e) => self.events.record(store, e, now),
+                Write::Event(e) if self.record_events => self.events.record(store, e, now),
+                Write::Event(_) => {}
+                Write::SchedulerCursor(n) => self.nodes.scheduler_start = n,
                 Write::ImagePull { node, image, done } => {
                     self.nodes.images.entry((node, image)).or_insert(done);
                 }

@@ -273,6 +273,16 @@ impl PyCluster {
         py.detach(|| self.inner.lock().recover_node(name)).map_err(to_pyerr)
     }
 
+    /// Turn Event recording on or off.
+    fn set_events(&self, on: bool) {
+        self.inner.lock().set_record_events(on);
+    }
+
+    /// Objects per kind, pods per phase, ready and terminating pods.
+    fn stats(&self) -> std::collections::BTreeMap<String, u64> {
+        self.inner.lock().stats()
+    }
+
     #[getter]
     fn threads(&self) -> usize {
         self.inner.lock().threads()

@@ -86,7 +86,7 @@ pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
 pub const ORPHAN_FINALIZER: &str = "orphan";
 
 /// Default number of watch events kept (older ones answer `Gone`, as etcd compaction does).
-pub const DEFAULT_WATCH_CAPACITY: usize = 100_000;
+pub const DEFAULT_WATCH_CAPACITY: usize = 1_000;
 
 #[derive(Clone, Debug)]
 pub struct Store {
