@@ -44,10 +44,13 @@ format: venv
 	$(VENV)/bin/ruff format python tests benchmarks
 	$(VENV)/bin/ruff check --fix python tests benchmarks
 
-# Benchmarks build in release mode into their own venv-installed wheel.
+# Benchmarks build in release mode (the next build-dev switches back to the dev build).
 bench: venv
 	$(VENV)/bin/maturin develop -q --release --extras test
-	$(PY) benchmarks/store.py
+	$(PY) benchmarks/scale.py --replicasets 1000 --replicas 10 --threads 1
+	$(PY) benchmarks/scale.py --replicasets 1000 --replicas 10 --threads 2
+	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 1 --no-events
+	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 2 --no-events
 
 clean:
 	rm -rf $(VENV) target

@@ -56,14 +56,13 @@ def run(n: int, replicas: int, threads: int, events: bool) -> dict:
     text = manifests(n, replicas)
     base_rss = rss_bytes()
     t0 = time.perf_counter()
-    c = kubesim.Cluster(nodes=nodes, seed=1, threads=threads)
-    if not events:
-        c._native.set_events(False)  # noqa: SLF001
+    c = kubesim.Cluster(nodes=nodes, seed=1, threads=threads, events=events)
     c.apply(text)
     t_apply = time.perf_counter()
     c.run_until(lambda: c.stats().get("pods_ready", 0) == pods, timeout="10m")
     t_ready = time.perf_counter()
     stats = c.stats()
+    kubesim._native.release_memory()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     rss = rss_bytes()
     return {

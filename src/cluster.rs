@@ -165,6 +165,9 @@ pub struct Cluster {
     store: Store,
     clock: Clock,
     engine: Engine,
+    /// While set, user writes are observed but the controllers wait (one multi-document apply
+    /// is one user action).
+    batching: bool,
 }
 
 impl Cluster {
@@ -173,6 +176,7 @@ impl Cluster {
             store: Store::new(options.seed),
             clock: Clock::new(options.start),
             engine: Engine::new(options.threads)?,
+            batching: false,
         };
         for ns in INITIAL_NAMESPACES {
             c.create_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
@@ -295,6 +299,9 @@ impl Cluster {
             }
         }
         self.engine.observe(&self.store, None, old.map(|o| &**o), new.map(|n| &**n));
+        if self.batching {
+            return Ok(());
+        }
         self.settle()
     }
 
@@ -378,7 +385,8 @@ impl Cluster {
     /// bad one fails (as kubectl does).
     pub fn apply_text(&mut self, text: &str, source: &str) -> Result<Vec<Result<ApplyResult>>> {
         let docs = parse_documents(text, source)?;
-        Ok(docs
+        self.batching = true;
+        let results = docs
             .into_iter()
             .map(|d| {
                 self.apply_value(d.value).map_err(|e| KubesimError::InDocument {
@@ -387,7 +395,10 @@ impl Cluster {
                     error: Box::new(e),
                 })
             })
-            .collect())
+            .collect();
+        self.batching = false;
+        self.settle()?;
+        Ok(results)
     }
 
     /// `kubectl apply` of one object: create if absent, else a three-way merge of the last

@@ -30,4 +30,10 @@ pub mod store;
 #[cfg(feature = "python")]
 mod py;
 
+/// The Python extension allocates with mimalloc (faster for kubesim's many small objects, and it
+/// returns memory instead of fragmenting); the core itself does not choose an allocator.
+#[cfg(feature = "python")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub use error::KubesimError;

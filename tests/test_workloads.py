@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import kubesim
 
 
@@ -164,7 +162,11 @@ def test_node_selector_and_taints_filter_nodes():
     c = kubesim.Cluster(
         nodes=[
             {"name": "plain"},
-            {"name": "gpu", "labels": {"accel": "gpu"}, "taints": [{"key": "gpu", "value": "true", "effect": "NoSchedule"}]},
+            {
+                "name": "gpu",
+                "labels": {"accel": "gpu"},
+                "taints": [{"key": "gpu", "value": "true", "effect": "NoSchedule"}],
+            },
         ]
     )
     c.apply(replicaset("picky", replicas=1, nodeSelector={"accel": "gpu"}))
@@ -204,7 +206,7 @@ def test_crash_loop_restarts_on_the_upstream_back_off_schedule(cluster):
     cluster.apply(replicaset(image="app:crash", replicas=1))
     [pod] = cluster.pods()
     # Running at 3 s (pull 2 s + start 1 s); each run lasts 5 s; back-off 0, 10, 20, 40, 80, 160, 300 s.
-    expected, t, delay = [], 3.0, 0.0
+    expected, t = [], 3.0
     for backoff in [0, 10, 20, 40, 80, 160, 300, 300]:
         t += 5 + backoff
         expected.append(t)
@@ -339,3 +341,41 @@ def test_history_is_identical_for_repeated_runs_and_thread_counts():
     assert one == scenario(threads=1)
     assert one == scenario(threads=2)
     assert one != scenario(threads=1, seed=8)
+
+
+def test_liveness_failure_kills_and_restarts_the_container(cluster):
+    cluster.images.register("leaky:1", liveness_fails_after="30s")
+    probe = {"tcpSocket": {"port": 80}, "periodSeconds": 10, "failureThreshold": 3}
+    rs = replicaset(image="leaky:1", replicas=1)
+    rs["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = probe
+    cluster.apply(rs)
+    [pod] = cluster.pods()
+    cluster.run_until(lambda: pod.restarts == 1, timeout="5m")
+    # Started at 3 s; probes fail from the tick at 3+30 s; the third failure (3+50 s) kills it.
+    assert cluster.elapsed == 53
+    reasons = [e.reason for e in cluster.events(pod)]
+    assert "Unhealthy" in reasons and "Killing" in reasons
+    killing = next(e for e in cluster.events(pod) if e.reason == "Killing")
+    assert killing.message == "Container c failed liveness probe, will be restarted"
+    assert pod.status["containerStatuses"][0]["lastState"]["terminated"]["exitCode"] == 137
+
+
+def test_oom_killed_and_completed_exits_are_reported(cluster):
+    cluster.images.register("hog:1", crash_after="4s", exit_code=137)
+    cluster.images.register("job:1", completes_after="4s")
+    cluster.apply(replicaset("hog", image="hog:1", replicas=1))
+    cluster.apply(replicaset("job", image="job:1", replicas=1))
+    cluster.advance("7s")
+    for name, reason, code in [("hog", "OOMKilled", 137), ("job", "Completed", 0)]:
+        [p] = cluster.pods(selector=f"app={name}")
+        last = p.status["containerStatuses"][0]["lastState"]["terminated"]
+        assert (last["reason"], last["exitCode"]) == (reason, code)
+        assert p.restarts == 1, "restartPolicy Always restarts even a clean exit"
+
+
+def test_many_replicas_are_created_in_bursts_of_at_most_500(cluster):
+    c = kubesim.Cluster(nodes=[{"name": f"n{i}", "pods": 500} for i in range(3)], events=False)
+    c.apply(replicaset(replicas=1200))
+    assert c.stats()["pods"] == 1200
+    c.advance("5s")
+    assert c.stats()["pods_ready"] == 1200

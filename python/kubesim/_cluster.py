@@ -163,7 +163,8 @@ class Cluster:
     node specs (``{"name", "cpu", "memory", "pods", "labels", "taints"}``). ``seed`` fixes every
     uid and generated name. ``start`` is when virtual time begins (default
     2026-01-01T00:00:00Z). ``threads`` sizes the reconcile pool (default: ``KUBESIM_THREADS`` or
-    the core count); results never depend on it.
+    the core count); results never depend on it. ``events=False`` stops recording Event objects,
+    which dominate memory in simulations of tens of thousands of pods.
     """
 
     def __init__(
@@ -172,6 +173,7 @@ class Cluster:
         seed: int = 0,
         start: _dt.datetime | str | None = None,
         threads: int | None = None,
+        events: bool = True,
     ) -> None:
         if isinstance(nodes, bool) or not isinstance(nodes, int | Sequence):
             raise TypeError("nodes is a count or a list of node specs")
@@ -190,6 +192,8 @@ class Cluster:
             raise InvalidArgumentError(f"seed must be in [0, 2**64), got {seed}")
         self.seed = seed
         self._native = _native.Cluster(nodes_json, count, seed, start_ms(start), threads)
+        if not events:
+            self._native.set_events(False)
         self.images = ImageRegistry(self)
 
     @property

@@ -6,6 +6,7 @@ from typing import final
 __all__ = [
     "Cluster",
     "parse_duration",
+    "release_memory",
     "parse_selector",
     "selector_matches",
     "resolve_kind",
@@ -90,6 +91,9 @@ class Cluster:
     def next_event_ms(self) -> int | None: ...
     def advance_ms(self, ms: int) -> None: ...
     def run_to_ms(self, t: int) -> None: ...
+
+def release_memory() -> None:
+    """Return freed memory to the operating system."""
 
 def parse_duration(text: str) -> int:
     """Milliseconds from a duration string (``"1m30s"``, ``"250ms"``, ``"90"``)."""

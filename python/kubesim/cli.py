@@ -20,15 +20,21 @@ def _example(name: str) -> Path:
     raise SystemExit(f"kubesim: example manifest {name} not found")
 
 
-def demo(out: Sequence[str] | None = None) -> str:
-    """Apply the seed manifests to a fresh cluster and show what the API server stored."""
+def demo() -> str:
+    """Apply the seed manifests to a fresh cluster, wait for the pod, and show what is stored."""
     c = Cluster(nodes=3, seed=0)
     lines: list[str] = []
     for name in ("nginx-deployment.yaml", "redis-pod.yaml"):
         lines.append(f"$ kubectl apply -f examples/{name}")
         lines.extend(str(r) for r in c.apply(_example(name)))
         lines.append("")
-    for handle in (c.deployment("nginx-deployment"), c.pod("redis-master")):
+    pod = c.pod("redis-master")
+    c.run_until(lambda: pod.ready, timeout="5m")
+    lines.append(f"# {c.elapsed:g} s of virtual time later, redis-master is {pod.phase} on {pod.node}")
+    for e in c.events(pod):
+        lines.append(f"#   {e.type:<8}{e.reason:<10}{e.message}")
+    lines.append("")
+    for handle in (c.deployment("nginx-deployment"), pod):
         kind = handle.kind.lower()
         lines.append(f"$ kubectl get {kind} {handle.name} -o yaml")
         lines.append(handle.to_yaml().rstrip("\n"))

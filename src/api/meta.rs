@@ -57,7 +57,8 @@ pub struct Meta {
     pub deletion_grace_period_seconds: Option<i64>,
     pub labels: Arc<StringMap>,
     pub annotations: Arc<StringMap>,
-    pub owner_references: Vec<OwnerRef>,
+    /// Shared: every pod of a ReplicaSet carries the same list.
+    pub owner_references: Arc<Vec<OwnerRef>>,
     pub finalizers: Vec<String>,
 }
 
@@ -86,7 +87,9 @@ impl Meta {
             deletion_grace_period_seconds: m.deletion_grace_period_seconds,
             labels: Arc::new(m.labels.unwrap_or_default()),
             annotations: Arc::new(m.annotations.unwrap_or_default()),
-            owner_references: m.owner_references.unwrap_or_default().into_iter().map(OwnerRef::from_wire).collect(),
+            owner_references: Arc::new(
+                m.owner_references.unwrap_or_default().into_iter().map(OwnerRef::from_wire).collect(),
+            ),
             finalizers: m.finalizers.unwrap_or_default(),
         }
     }

@@ -35,7 +35,7 @@ pub enum Body {
     },
     /// `spec.template` lives in `template` (shared with the pods), not in `spec`.
     ReplicaSet {
-        spec: Box<apps::ReplicaSetSpec>,
+        spec: ReplicaSetSpec,
         status: Box<apps::ReplicaSetStatus>,
         template: PodTemplate,
     },
@@ -50,6 +50,14 @@ pub enum Body {
     },
     /// Events keep every field but metadata in the wire struct (its `metadata` stays default).
     Event(Box<core::Event>),
+}
+
+/// A ReplicaSet's spec other than its template (which is a shared [`PodTemplate`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReplicaSetSpec {
+    pub replicas: Option<i32>,
+    pub min_ready_seconds: Option<i32>,
+    pub selector: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -106,8 +114,12 @@ impl Object {
                 to_value(&apps::Deployment { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
             }
             Body::ReplicaSet { spec, status, template } => {
-                let mut spec = (**spec).clone();
-                spec.template = Some(template.to_wire());
+                let spec = apps::ReplicaSetSpec {
+                    replicas: spec.replicas,
+                    min_ready_seconds: spec.min_ready_seconds,
+                    selector: spec.selector.clone(),
+                    template: Some(template.to_wire()),
+                };
                 to_value(&apps::ReplicaSet { metadata, spec: Some(spec), status: Some((**status).clone()) })
             }
             Body::Pod { spec, status } => {
@@ -185,12 +197,16 @@ impl Object {
                 let mut rs: apps::ReplicaSet = decode_strict(&value, kind, &version)?;
                 defaults::default_replica_set(&mut rs);
                 check(kind, &rs.metadata, validation::validate_replica_set(&rs))?;
-                let mut spec = rs.spec.unwrap_or_default();
-                let template = PodTemplate::from_wire(spec.template.take());
+                let spec = rs.spec.unwrap_or_default();
+                let template = PodTemplate::from_wire(spec.template);
                 Object {
                     meta: Meta::from_object_meta(rs.metadata),
                     body: Body::ReplicaSet {
-                        spec: Box::new(spec),
+                        spec: ReplicaSetSpec {
+                            replicas: spec.replicas,
+                            min_ready_seconds: spec.min_ready_seconds,
+                            selector: spec.selector,
+                        },
                         status: Box::new(rs.status.unwrap_or_default()),
                         template,
                     },

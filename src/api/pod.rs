@@ -83,12 +83,22 @@ impl ConditionType {
     }
 }
 
+/// The reasons pod conditions carry, stored as an index so a condition is 16 bytes.
+const CONDITION_REASONS: [&str; 6] =
+    ["", "ContainersNotReady", "Unschedulable", "NodeNotReady", "PodCompleted", "PodFailed"];
+
 /// One condition: status, reason and when the status last changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Condition {
-    pub status: bool,
-    pub reason: Option<&'static str>,
     pub last_transition: Millis,
+    pub status: bool,
+    reason: u8,
+}
+
+impl Condition {
+    pub fn reason(&self) -> Option<&'static str> {
+        (self.reason > 0).then(|| CONDITION_REASONS[self.reason as usize])
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,6 +185,11 @@ impl PodRuntime {
             Some(c) if c.status == status => c.last_transition,
             _ => now,
         };
+        let reason = reason.map_or(0, |r| {
+            let i = CONDITION_REASONS.iter().position(|k| *k == r);
+            debug_assert!(i.is_some(), "unknown pod condition reason {r}");
+            i.unwrap_or(0) as u8
+        });
         *slot = Some(Condition { status, reason, last_transition });
     }
 
@@ -195,7 +210,7 @@ impl PodRuntime {
             .map(|(t, c)| core::PodCondition {
                 type_: t.as_str().into(),
                 status: if c.status { "True" } else { "False" }.into(),
-                reason: c.reason.map(Into::into),
+                reason: c.reason().map(Into::into),
                 message: self.condition_message(t, c, spec),
                 last_transition_time: Some(to_time(c.last_transition)),
                 last_probe_time: None,
@@ -233,7 +248,7 @@ impl PodRuntime {
             return None;
         }
         match t {
-            ConditionType::ContainersReady | ConditionType::Ready if matches!(c.reason, Some("ContainersNotReady")) => {
+            ConditionType::ContainersReady | ConditionType::Ready if c.reason() == Some("ContainersNotReady") => {
                 // upstream: kubelet status generate.go — "containers with unready status: [a b]"
                 let unready: Vec<&str> = spec
                     .containers

@@ -1,13 +1,16 @@
-//! Pod templates stored once and shared: every pod a ReplicaSet creates points at the same
-//! label map, annotation map and (admitted) pod spec.
+//! Pod templates stored once and shared. Every pod a ReplicaSet creates points at the same
+//! label map, annotation map and admitted pod spec, and identical specs across workloads are
+//! interned, so ten thousand ReplicaSets of the same image hold one copy.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::defaults;
 use super::meta::StringMap;
+use crate::sim::rng::stable_hash;
 
 #[derive(Clone, Debug)]
 pub struct PodTemplate {
@@ -15,8 +18,9 @@ pub struct PodTemplate {
     pub annotations: Arc<StringMap>,
     /// Template metadata other than labels and annotations (rarely set; kept as written).
     pub other_meta: Option<Box<ObjectMeta>>,
-    /// The spec as the workload shows it (API defaults applied).
-    pub spec: Arc<core::PodSpec>,
+    /// The spec as the workload shows it (API defaults applied), as compact JSON: it is only
+    /// read back for output and compared for equality.
+    spec_json: Arc<str>,
     /// The spec its pods carry: pod defaults and admission (service account, default
     /// tolerations, priority) applied on top, as the API server does when a pod is created.
     pub admitted: Arc<core::PodSpec>,
@@ -27,13 +31,70 @@ impl PartialEq for PodTemplate {
         self.labels == other.labels
             && self.annotations == other.annotations
             && self.other_meta == other.other_meta
-            && self.spec == other.spec
+            && self.spec_json == other.spec_json
     }
 }
 
 impl Default for PodTemplate {
     fn default() -> Self {
         PodTemplate::from_wire(None)
+    }
+}
+
+/// Content-addressed sharing of immutable values. Entries are weak: a value nobody holds any
+/// more is dropped, and dead entries are swept as the table grows.
+struct Interner<T: ?Sized> {
+    table: HashMap<u64, Vec<Weak<T>>>,
+    sweep_at: usize,
+}
+
+impl<T: ?Sized + PartialEq> Interner<T> {
+    fn new() -> Self {
+        Interner { table: HashMap::new(), sweep_at: 1024 }
+    }
+    fn intern(&mut self, hash: u64, value: Arc<T>) -> Arc<T> {
+        let bucket = self.table.entry(hash).or_default();
+        if let Some(existing) = bucket.iter().filter_map(Weak::upgrade).find(|e| **e == *value) {
+            return existing;
+        }
+        bucket.push(Arc::downgrade(&value));
+        if self.table.len() >= self.sweep_at {
+            self.table.retain(|_, b| {
+                b.retain(|w| w.strong_count() > 0);
+                !b.is_empty()
+            });
+            self.sweep_at = (self.table.len() * 2).max(1024);
+        }
+        value
+    }
+}
+
+fn specs() -> &'static Mutex<Interner<core::PodSpec>> {
+    static SPECS: OnceLock<Mutex<Interner<core::PodSpec>>> = OnceLock::new();
+    SPECS.get_or_init(|| Mutex::new(Interner::new()))
+}
+
+fn texts() -> &'static Mutex<Interner<str>> {
+    static TEXTS: OnceLock<Mutex<Interner<str>>> = OnceLock::new();
+    TEXTS.get_or_init(|| Mutex::new(Interner::new()))
+}
+
+fn intern_text(s: String) -> Arc<str> {
+    let hash = stable_hash(0, &[s.as_bytes()]);
+    let value: Arc<str> = s.into();
+    match texts().lock() {
+        Ok(mut t) => t.intern(hash, value),
+        Err(_) => value,
+    }
+}
+
+/// One shared copy of a pod spec per distinct content. `json` is its serialization.
+fn intern_spec(spec: core::PodSpec, json: &str) -> Arc<core::PodSpec> {
+    let hash = stable_hash(1, &[json.as_bytes()]);
+    let value = Arc::new(spec);
+    match specs().lock() {
+        Ok(mut t) => t.intern(hash, value),
+        Err(_) => value,
     }
 }
 
@@ -45,21 +106,59 @@ impl PodTemplate {
         let annotations = Arc::new(meta.annotations.take().unwrap_or_default());
         let other_meta = (meta != ObjectMeta::default()).then(|| Box::new(meta));
         let spec = t.spec.unwrap_or_default();
-        let mut pod = core::Pod { spec: Some(spec.clone()), ..Default::default() };
+        // k8s-openapi types serialize infallibly to JSON.
+        let spec_json = serde_json::to_string(&spec).unwrap_or_default();
+        let mut pod = core::Pod { spec: Some(spec), ..Default::default() };
         defaults::default_pod(&mut pod);
+        let admitted = pod.spec.unwrap_or_default();
+        let admitted_json = serde_json::to_string(&admitted).unwrap_or_default();
         PodTemplate {
             labels,
             annotations,
             other_meta,
-            spec: Arc::new(spec),
-            admitted: Arc::new(pod.spec.unwrap_or_default()),
+            spec_json: intern_text(spec_json),
+            admitted: intern_spec(admitted, &admitted_json),
         }
+    }
+
+    /// The spec as the workload shows it.
+    pub fn spec(&self) -> core::PodSpec {
+        serde_json::from_str(&self.spec_json).unwrap_or_default()
     }
 
     pub fn to_wire(&self) -> core::PodTemplateSpec {
         let mut meta = self.other_meta.as_deref().cloned().unwrap_or_default();
         meta.labels = (!self.labels.is_empty()).then(|| (*self.labels).clone());
         meta.annotations = (!self.annotations.is_empty()).then(|| (*self.annotations).clone());
-        core::PodTemplateSpec { metadata: Some(meta), spec: Some((*self.spec).clone()) }
+        core::PodTemplateSpec { metadata: Some(meta), spec: Some(self.spec()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(image: &str) -> core::PodTemplateSpec {
+        core::PodTemplateSpec {
+            metadata: None,
+            spec: Some(core::PodSpec {
+                containers: vec![core::Container { name: "c".into(), image: Some(image.into()), ..Default::default() }],
+                ..Default::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn identical_templates_share_one_admitted_spec() {
+        let a = PodTemplate::from_wire(Some(template("nginx:1")));
+        let b = PodTemplate::from_wire(Some(template("nginx:1")));
+        let c = PodTemplate::from_wire(Some(template("nginx:2")));
+        assert!(Arc::ptr_eq(&a.admitted, &b.admitted));
+        assert!(!Arc::ptr_eq(&a.admitted, &c.admitted));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a.spec().containers[0].image.as_deref(), Some("nginx:1"));
+        assert_eq!(a.admitted.service_account_name.as_deref(), Some("default"));
+        assert!(a.spec().service_account_name.is_none(), "admission fields are not shown on the template");
     }
 }

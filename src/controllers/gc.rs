@@ -2,6 +2,8 @@
 //! gone are deleted; foreground deletion waits for blocking dependents; orphan deletion strips
 //! the owner reference from dependents.
 
+use std::sync::Arc;
+
 use super::{Ctx, DeleteOptions, Propagation, Reconciled, Write};
 use crate::api::{Kind, Object};
 use crate::store::ObjectKey;
@@ -16,7 +18,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         if obj.meta.finalizers.iter().any(|f| f == ORPHAN) {
             for d in &dependents {
                 let mut freed = (**d).clone();
-                freed.meta.owner_references.retain(|r| r.uid != obj.meta.uid);
+                Arc::make_mut(&mut freed.meta.owner_references).retain(|r| r.uid != obj.meta.uid);
                 out.writes.push(Write::Update(freed));
             }
             if dependents.is_empty() {
@@ -56,7 +58,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     if obj.meta.owner_references.is_empty() || obj.meta.deletion_timestamp.is_some() {
         return out;
     }
-    let present = |o: &crate::api::OwnerRef| ctx.store.get_by_uid(o.uid).is_some_and(|x| x.meta.name == o.name);
+    let present = |o: &crate::api::OwnerRef| ctx.store.owner(&obj.meta.namespace, o).is_some();
     let alive = obj.meta.owner_references.iter().filter(|r| present(r)).count();
     if alive == 0 {
         out.writes.push(Write::Delete {
@@ -69,7 +71,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         });
     } else if alive < obj.meta.owner_references.len() && obj.kind() != Kind::Event {
         let mut trimmed = (**obj).clone();
-        trimmed.meta.owner_references.retain(|r| present(r));
+        Arc::make_mut(&mut trimmed.meta.owner_references).retain(|r| present(r));
         out.writes.push(Write::Update(trimmed));
     }
     out

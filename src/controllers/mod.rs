@@ -141,6 +141,8 @@ pub struct NodeRuntime {
     pub images: std::collections::BTreeMap<(Arc<str>, Arc<str>), Millis>,
     /// Nodes whose kubelet has stopped (`node.fail()`), and since when.
     pub down: std::collections::BTreeMap<Arc<str>, Millis>,
+    /// Each node as the scheduler sees it (refreshed when the Node object changes).
+    pub info: std::collections::BTreeMap<Arc<str>, scheduler::NodeInfo>,
     /// Resources held by the pods bound to each node.
     pub allocated: std::collections::BTreeMap<Arc<str>, scheduler::Allocation>,
     /// Where the scheduler's next node search starts.

@@ -4,11 +4,8 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use k8s_openapi::api::apps::v1 as apps;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-
 use super::{Ctx, DeleteOptions, EventRecord, Reconciled, Write};
-use crate::api::meta::{to_time, Meta};
+use crate::api::meta::Meta;
 use crate::api::pod::{ConditionType, Phase, PodRuntime};
 use crate::api::template::PodTemplate;
 use crate::api::{Body, Kind, Object, OwnerRef};
@@ -68,7 +65,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             claimed.push(pod);
         } else if !deleting {
             let mut released = (*pod).clone();
-            released.meta.owner_references.retain(|r| r.uid != rs.meta.uid);
+            Arc::make_mut(&mut released.meta.owner_references).retain(|r| r.uid != rs.meta.uid);
             out.writes.push(Write::Update(released));
         }
     }
@@ -79,7 +76,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
                 continue;
             }
             let mut adopted = (*pod).clone();
-            adopted.meta.owner_references.push(owner.clone());
+            Arc::make_mut(&mut adopted.meta.owner_references).push(owner.clone());
             out.writes.push(Write::Update(adopted));
             claimed.push(pod);
         }
@@ -91,7 +88,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         let diff = active.len() as i64 - replicas as i64;
         if diff < 0 {
             let n = ((-diff) as usize).min(BURST_REPLICAS);
-            let owner = OwnerRef::controller_of(Kind::ReplicaSet, &rs.meta.name, rs.meta.uid);
+            // One owner-reference list shared by all the pods created here.
+            let owner = Arc::new(vec![OwnerRef::controller_of(Kind::ReplicaSet, &rs.meta.name, rs.meta.uid)]);
             let prefix = pod_name_prefix(&rs.meta.name);
             // upstream: slowStartBatch — batches of 1, 2, 4, …; a failed batch stops the rest.
             let mut batch = 0u32;
@@ -161,28 +159,6 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     out
 }
 
-/// The ReplicaFailure condition after a failed create or delete (upstream: 2.6).
-pub fn replica_failure(status: &mut apps::ReplicaSetStatus, error: Option<(&'static str, String)>, now: Millis) {
-    let conditions = status.conditions.get_or_insert_with(Vec::new);
-    match error {
-        Some((reason, message)) => {
-            if !conditions.iter().any(|c| c.type_ == "ReplicaFailure") {
-                conditions.push(apps::ReplicaSetCondition {
-                    type_: "ReplicaFailure".into(),
-                    status: "True".into(),
-                    reason: Some(reason.into()),
-                    message: Some(message),
-                    last_transition_time: Some(Time(to_time(now).0)),
-                });
-            }
-        }
-        None => conditions.retain(|c| c.type_ != "ReplicaFailure"),
-    }
-    if conditions.is_empty() {
-        status.conditions = None;
-    }
-}
-
 fn created_event(rs: &Object) -> EventRecord {
     // The pod's name is known only once the API server has generated it; `{}` is filled in then.
     EventRecord::about(rs, COMPONENT, false, "SuccessfulCreate", "Created pod: {}".into())
@@ -195,13 +171,18 @@ fn pod_name_prefix(rs_name: &str) -> Arc<str> {
 }
 
 /// A pod from the template; labels, annotations and spec are shared, not copied.
-pub fn pod_from_template(owner_meta: &Meta, template: &PodTemplate, owner: &OwnerRef, prefix: &Arc<str>) -> Object {
+pub fn pod_from_template(
+    owner_meta: &Meta,
+    template: &PodTemplate,
+    owner: &Arc<Vec<OwnerRef>>,
+    prefix: &Arc<str>,
+) -> Object {
     let meta = Meta {
         generate_name: Some(prefix.clone()),
         namespace: owner_meta.namespace.clone(),
         labels: template.labels.clone(),
         annotations: template.annotations.clone(),
-        owner_references: vec![owner.clone()],
+        owner_references: owner.clone(),
         finalizers: template.other_meta.as_ref().and_then(|m| m.finalizers.clone()).unwrap_or_default(),
         ..Default::default()
     };

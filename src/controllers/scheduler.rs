@@ -11,19 +11,21 @@ use super::replicaset::{is_active, node_of};
 use super::{Ctx, EventRecord, Reconciled, Write};
 use crate::api::pod::ConditionType;
 use crate::api::quantity::parse_milli;
-use crate::api::{Body, Kind, Object};
+use crate::api::{Body, Object};
 use crate::sim::rng::stable_hash;
 use crate::store::ObjectKey;
 
 const COMPONENT: &str = "default-scheduler";
 /// upstream: scheduler util — what a container without requests counts as when scoring.
-const DEFAULT_MILLI_CPU: i128 = 100;
-const DEFAULT_MEMORY_MILLI: i128 = 200 * 1024 * 1024 * 1000;
+const DEFAULT_MILLI_CPU: i64 = 100;
+const DEFAULT_MEMORY_MILLI: i64 = 200 * 1024 * 1024 * 1000;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Resources {
-    pub cpu: i128,
-    pub memory: i128,
+    /// Millicores.
+    pub cpu: i64,
+    /// Milli-bytes (Quantity.MilliValue of memory).
+    pub memory: i64,
 }
 
 /// Requests of a pod (sum over containers), and the non-zero variant used for scoring.
@@ -32,7 +34,7 @@ pub fn pod_requests(spec: &core::PodSpec) -> (Resources, Resources) {
     let mut nonzero = Resources::default();
     for c in &spec.containers {
         let req = c.resources.as_ref().and_then(|r| r.requests.as_ref());
-        let get = |name: &str| req.and_then(|r| r.get(name)).and_then(|q| parse_milli(&q.0));
+        let get = |name: &str| req.and_then(|r| r.get(name)).and_then(|q| parse_milli(&q.0)).map(clamp_i64);
         let cpu = get("cpu");
         let mem = get("memory");
         real.cpu += cpu.unwrap_or(0);
@@ -43,41 +45,53 @@ pub fn pod_requests(spec: &core::PodSpec) -> (Resources, Resources) {
     (real, nonzero)
 }
 
-struct NodeState {
-    name: Arc<str>,
-    labels: Arc<crate::api::meta::StringMap>,
-    taints: Vec<core::Taint>,
-    unschedulable: bool,
-    allocatable: Resources,
-    max_pods: i128,
+struct NodeState<'a> {
+    name: &'a Arc<str>,
+    info: &'a NodeInfo,
     requested: Resources,
     nonzero: Resources,
-    pods: i128,
+    pods: i64,
 }
 
-fn node_states(ctx: &Ctx) -> Vec<NodeState> {
-    ctx.store
-        .scan(Kind::Node, None)
-        .filter_map(|n| match &n.body {
-            Body::Node { spec, status } => {
-                let alloc = status.allocatable.as_ref();
-                let get = |name: &str| alloc.and_then(|a| a.get(name)).and_then(|q| parse_milli(&q.0)).unwrap_or(0);
-                // What bound, unfinished pods hold (kept up to date by the engine as pods bind
-                // and finish; terminating pods hold their share until they are gone).
-                let held = ctx.nodes.allocated.get(&*n.meta.name).cloned().unwrap_or_default();
-                Some(NodeState {
-                    name: n.meta.name.clone(),
-                    labels: n.meta.labels.clone(),
-                    taints: spec.taints.clone().unwrap_or_default(),
-                    unschedulable: spec.unschedulable.unwrap_or(false),
-                    allocatable: Resources { cpu: get("cpu"), memory: get("memory") },
-                    max_pods: get("pods") / 1000,
-                    requested: held.requested,
-                    nonzero: held.nonzero,
-                    pods: held.pods,
-                })
-            }
-            _ => None,
+fn clamp_i64(v: i128) -> i64 {
+    v.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+/// What the scheduler needs of a Node object, parsed once per change of the node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeInfo {
+    pub labels: Arc<crate::api::meta::StringMap>,
+    pub taints: Vec<core::Taint>,
+    pub unschedulable: bool,
+    pub allocatable: Resources,
+    pub max_pods: i64,
+}
+
+impl NodeInfo {
+    pub fn of(n: &Object) -> Option<NodeInfo> {
+        let Body::Node { spec, status } = &n.body else { return None };
+        let alloc = status.allocatable.as_ref();
+        let get =
+            |name: &str| alloc.and_then(|a| a.get(name)).and_then(|q| parse_milli(&q.0)).map(clamp_i64).unwrap_or(0);
+        Some(NodeInfo {
+            labels: n.meta.labels.clone(),
+            taints: spec.taints.clone().unwrap_or_default(),
+            unschedulable: spec.unschedulable.unwrap_or(false),
+            allocatable: Resources { cpu: get("cpu"), memory: get("memory") },
+            max_pods: get("pods") / 1000,
+        })
+    }
+}
+
+fn node_states<'a>(ctx: &'a Ctx) -> Vec<NodeState<'a>> {
+    ctx.nodes
+        .info
+        .iter()
+        .map(|(name, info)| {
+            // What bound, unfinished pods hold (kept up to date by the engine as pods bind and
+            // finish; terminating pods hold their share until they are gone).
+            let held = ctx.nodes.allocated.get(name).cloned().unwrap_or_default();
+            NodeState { name, info, requested: held.requested, nonzero: held.nonzero, pods: held.pods }
         })
         .collect()
 }
@@ -87,11 +101,11 @@ fn node_states(ctx: &Ctx) -> Vec<NodeState> {
 pub struct Allocation {
     pub requested: Resources,
     pub nonzero: Resources,
-    pub pods: i128,
+    pub pods: i64,
 }
 
 impl Allocation {
-    pub fn add(&mut self, real: &Resources, nonzero: &Resources, sign: i128) {
+    pub fn add(&mut self, real: &Resources, nonzero: &Resources, sign: i64) {
         self.requested.cpu += sign * real.cpu;
         self.requested.memory += sign * real.memory;
         self.nonzero.cpu += sign * nonzero.cpu;
@@ -128,7 +142,7 @@ pub fn tolerates(tolerations: &[core::Toleration], taint: &core::Taint) -> bool 
 /// `Err` holds the reasons and whether preemption could help.
 fn filter(node: &NodeState, spec: &core::PodSpec, req: &Resources) -> Result<(), (Vec<String>, bool)> {
     let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
-    if node.unschedulable {
+    if node.info.unschedulable {
         let taint = core::Taint {
             key: "node.kubernetes.io/unschedulable".into(),
             effect: "NoSchedule".into(),
@@ -139,6 +153,7 @@ fn filter(node: &NodeState, spec: &core::PodSpec, req: &Resources) -> Result<(),
         }
     }
     if let Some(t) = node
+        .info
         .taints
         .iter()
         .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
@@ -150,18 +165,18 @@ fn filter(node: &NodeState, spec: &core::PodSpec, req: &Resources) -> Result<(),
         ));
     }
     if let Some(sel) = &spec.node_selector {
-        if sel.iter().any(|(k, v)| node.labels.get(k) != Some(v)) {
+        if sel.iter().any(|(k, v)| node.info.labels.get(k) != Some(v)) {
             return Err((vec!["node(s) didn't match Pod's node affinity/selector".into()], false));
         }
     }
     let mut insufficient = Vec::new();
-    if node.pods + 1 > node.max_pods {
+    if node.pods + 1 > node.info.max_pods {
         insufficient.push("Too many pods".to_string());
     }
-    if req.cpu > 0 && node.requested.cpu + req.cpu > node.allocatable.cpu {
+    if req.cpu > 0 && node.requested.cpu + req.cpu > node.info.allocatable.cpu {
         insufficient.push("Insufficient cpu".to_string());
     }
-    if req.memory > 0 && node.requested.memory + req.memory > node.allocatable.memory {
+    if req.memory > 0 && node.requested.memory + req.memory > node.info.allocatable.memory {
         insufficient.push("Insufficient memory".to_string());
     }
     if insufficient.is_empty() {
@@ -172,13 +187,13 @@ fn filter(node: &NodeState, spec: &core::PodSpec, req: &Resources) -> Result<(),
 }
 
 /// upstream: NodeResourcesFit LeastAllocated + NodeResourcesBalancedAllocation, 0–100 each.
-fn score(node: &NodeState, nonzero: &Resources) -> i128 {
-    let frac = |used: i128, cap: i128| if cap <= 0 { 1.0 } else { (used as f64 / cap as f64).min(1.0) };
-    let cpu = frac(node.nonzero.cpu + nonzero.cpu, node.allocatable.cpu);
-    let mem = frac(node.nonzero.memory + nonzero.memory, node.allocatable.memory);
+fn score(node: &NodeState, nonzero: &Resources) -> i64 {
+    let frac = |used: i64, cap: i64| if cap <= 0 { 1.0 } else { (used as f64 / cap as f64).min(1.0) };
+    let cpu = frac(node.nonzero.cpu + nonzero.cpu, node.info.allocatable.cpu);
+    let mem = frac(node.nonzero.memory + nonzero.memory, node.info.allocatable.memory);
     let least = ((1.0 - cpu) * 100.0 + (1.0 - mem) * 100.0) / 2.0;
     let balanced = (1.0 - (cpu - mem).abs() / 2.0) * 100.0;
-    (least + balanced) as i128
+    (least + balanced) as i64
 }
 
 /// Schedule the given pending pods in queue order (priority, then age).
@@ -208,7 +223,7 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
     for pod in pods {
         let Body::Pod { spec, status } = &pod.body else { continue };
         let (req, nonzero) = pod_requests(spec);
-        let mut best: Option<(i128, u64, usize)> = None;
+        let mut best: Option<(i64, u64, usize)> = None;
         let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
         let mut preemption: BTreeMap<&'static str, usize> = BTreeMap::new();
         let mut feasible = 0usize;
@@ -257,7 +272,7 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
                 node.nonzero.cpu += nonzero.cpu;
                 node.nonzero.memory += nonzero.memory;
                 node.pods += 1;
-                rt.node_name = Some(node.name.clone());
+                rt.node_name = Some((*node.name).clone());
                 rt.message = None;
                 rt.set_condition(ConditionType::PodScheduled, true, None, ctx.now);
                 writes.push(Write::UpdateStatus(updated));

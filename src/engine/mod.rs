@@ -6,7 +6,7 @@
 
 mod events;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -27,6 +27,8 @@ pub use events::EventLog;
 
 /// Rounds per instant before the engine gives up and names what keeps changing.
 pub const MAX_ROUNDS: usize = 1000;
+/// Rounds with fewer dirty keys than this run on the calling thread.
+const PARALLEL_THRESHOLD: usize = 64;
 const N: usize = ControllerId::ALL.len();
 
 #[derive(Clone)]
@@ -35,18 +37,16 @@ pub struct Engine {
     threads: usize,
     dirty: [BTreeSet<ObjectKey>; N],
     timers: EventQueue<(ControllerId, ObjectKey)>,
-    /// Earliest pending timer per (controller, key), so requeues do not pile up.
-    scheduled: HashMap<(ControllerId, ObjectKey), Millis>,
+    /// Earliest pending timer per (controller, key), so requeues do not pile up. (A B-tree, so
+    /// its memory shrinks as timers fire.)
+    scheduled: BTreeMap<(ControllerId, ObjectKey), Millis>,
     pub images: ImageRegistry,
     pub nodes: NodeRuntime,
     /// Pods the scheduler could not place; retried when capacity or nodes change.
     unschedulable: BTreeSet<ObjectKey>,
     events: EventLog,
-    /// Pod IPs in use per node (the CNI's host-local IPAM).
+    /// Pod IPs in use per node (the CNI's host-local IPAM): next host number, addresses in use.
     ips: BTreeMap<Arc<str>, (u32, BTreeSet<u32>)>,
-    ip_of: HashMap<ObjectKey, (Arc<str>, u32)>,
-    /// What each bound, unfinished pod holds on its node (mirrors `nodes.allocated`).
-    holds: HashMap<ObjectKey, (Arc<str>, scheduler::Resources, scheduler::Resources)>,
     /// Record Event objects (on by default; off for very large experiments).
     pub record_events: bool,
 }
@@ -74,14 +74,12 @@ impl Engine {
             threads,
             dirty: Default::default(),
             timers: EventQueue::default(),
-            scheduled: HashMap::new(),
+            scheduled: BTreeMap::new(),
             images: ImageRegistry::default(),
             nodes: NodeRuntime::default(),
             unschedulable: BTreeSet::new(),
             events: EventLog::default(),
             ips: BTreeMap::new(),
-            ip_of: HashMap::new(),
-            holds: HashMap::new(),
             record_events: true,
         })
     }
@@ -139,6 +137,10 @@ impl Engine {
                 self.mark(ControllerId::ReplicaSet, key.clone());
             }
             Kind::Node => {
+                match new.and_then(scheduler::NodeInfo::of) {
+                    Some(info) => self.nodes.info.insert(key.name.clone(), info),
+                    None => self.nodes.info.remove(&key.name),
+                };
                 self.mark(ControllerId::NodeLifecycle, key.clone());
                 let retry: Vec<ObjectKey> = self.unschedulable.iter().cloned().collect();
                 for k in retry {
@@ -157,8 +159,8 @@ impl Engine {
             for d in store.dependents(o.meta.uid) {
                 self.mark(ControllerId::GarbageCollector, ObjectKey::of(&d));
             }
-            for r in &o.meta.owner_references {
-                if let Some(owner) = store.get_by_uid(r.uid) {
+            for r in o.meta.owner_references.iter() {
+                if let Some(owner) = store.owner(&o.meta.namespace, r) {
                     if owner.meta.deletion_timestamp.is_some() {
                         self.mark(ControllerId::GarbageCollector, ObjectKey::of(owner));
                     }
@@ -195,7 +197,7 @@ impl Engine {
                 }
             }
         }
-        self.account(key, new);
+        self.account(old, new);
         match new {
             Some(p) => {
                 let bound = node_of(p).is_some();
@@ -226,32 +228,35 @@ impl Engine {
             }
             None => {
                 self.unschedulable.remove(key);
-                self.release_ip(key);
+                if let Some(o) = old {
+                    self.release_ip(o);
+                }
                 self.retry_unschedulable();
             }
         }
     }
 
     /// Keep per-node allocations in step with the pod: bound and unfinished pods hold their
-    /// requests; finished or removed pods release them.
-    fn account(&mut self, key: &ObjectKey, pod: Option<&Object>) {
-        let holds = pod.and_then(|p| match &p.body {
-            Body::Pod { spec, status } if !status.phase.is_terminal() => {
-                node_of(p).map(|n| (Arc::<str>::from(n), spec))
+    /// requests; finished or removed pods release them (and their IP).
+    fn account(&mut self, old: Option<&Object>, new: Option<&Object>) {
+        fn holding(p: Option<&Object>) -> Option<(&str, &k8s_openapi::api::core::v1::PodSpec)> {
+            let p = p?;
+            match &p.body {
+                Body::Pod { spec, status } if !status.phase.is_terminal() => node_of(p).map(|n| (n, &**spec)),
+                _ => None,
             }
-            _ => None,
-        });
-        let current = self.holds.get(key).map(|(n, _, _)| n.clone());
-        if current.as_deref() == holds.as_ref().map(|(n, _)| &**n) {
+        }
+        let (before, after) = (holding(old), holding(new));
+        if before.map(|b| b.0) == after.map(|a| a.0) {
             return;
         }
-        if let Some((node, real, nonzero)) = self.holds.remove(key) {
-            self.nodes.allocated.entry(node).or_default().add(&real, &nonzero, -1);
-        }
-        if let Some((node, spec)) = holds {
+        if let Some((node, spec)) = before {
             let (real, nonzero) = scheduler::pod_requests(spec);
-            self.nodes.allocated.entry(node.clone()).or_default().add(&real, &nonzero, 1);
-            self.holds.insert(key.clone(), (node, real, nonzero));
+            self.nodes.allocated.entry(node.into()).or_default().add(&real, &nonzero, -1);
+        }
+        if let Some((node, spec)) = after {
+            let (real, nonzero) = scheduler::pod_requests(spec);
+            self.nodes.allocated.entry(node.into()).or_default().add(&real, &nonzero, 1);
         }
     }
 
@@ -274,14 +279,22 @@ impl Engine {
                 .collect();
             let results = {
                 let ctx = Ctx { store, now, images: &self.images, nodes: &self.nodes };
-                self.pool.install(|| {
-                    jobs.par_iter()
+                let run = |(c, keys): &(ControllerId, Vec<ObjectKey>)| match c {
+                    ControllerId::Scheduler => scheduler::reconcile_batch(&ctx, keys),
+                    _ => keys.par_iter().map(|k| (k.clone(), reconcile(*c, &ctx, k))).collect(),
+                };
+                // Small rounds are not worth waking the pool; the results are the same either way.
+                let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
+                if work < PARALLEL_THRESHOLD || self.threads == 1 {
+                    jobs.iter()
                         .map(|(c, keys)| match c {
                             ControllerId::Scheduler => scheduler::reconcile_batch(&ctx, keys),
-                            _ => keys.par_iter().map(|k| (k.clone(), reconcile(*c, &ctx, k))).collect(),
+                            _ => keys.iter().map(|k| (k.clone(), reconcile(*c, &ctx, k))).collect(),
                         })
-                        .collect::<Vec<Vec<(ObjectKey, Reconciled)>>>()
-                })
+                        .collect::<Vec<_>>()
+                } else {
+                    self.pool.install(|| jobs.par_iter().map(run).collect::<Vec<Vec<(ObjectKey, Reconciled)>>>())
+                }
             };
             for ((c, _), per_key) in jobs.iter().zip(results) {
                 for (key, rec) in per_key {
@@ -376,7 +389,7 @@ impl Engine {
         let key = ObjectKey::of(&obj);
         let old = store.get_by_key(&key).cloned();
         if status {
-            self.assign_ip(store, &key, &mut obj);
+            self.assign_ip(store, &mut obj);
         }
         let result = if status { store.update_status(obj) } else { store.update(obj) };
         match result {
@@ -398,7 +411,7 @@ impl Engine {
     }
 
     /// The CNI: a pod whose sandbox is up gets the next free address of its node's pod CIDR.
-    fn assign_ip(&mut self, store: &Store, key: &ObjectKey, obj: &mut Object) {
+    fn assign_ip(&mut self, store: &Store, obj: &mut Object) {
         let Some(node) = node_of(obj).map(Arc::<str>::from) else { return };
         let Body::Pod { status, .. } = &mut obj.body else { return };
         if status.pod_ip.is_some()
@@ -416,24 +429,22 @@ impl Engine {
             .and_then(|cidr| cidr.split('/').next().and_then(|a| a.parse::<Ipv4Addr>().ok()))
             .map(u32::from)
             .unwrap_or(u32::from(Ipv4Addr::new(10, 244, 0, 0)));
-        let (next, used) = self.ips.entry(node.clone()).or_insert((1, BTreeSet::new()));
+        let (next, used) = self.ips.entry(node).or_insert((1, BTreeSet::new()));
         // Round-robin over .1–.254, skipping addresses in use.
         for _ in 0..254 {
             let host = *next;
             *next = if *next >= 254 { 1 } else { *next + 1 };
-            if used.insert(host) {
+            if used.insert(base + host) {
                 status.pod_ip = Some(Ipv4Addr::from(base + host));
-                self.ip_of.insert(key.clone(), (node, host));
                 return;
             }
         }
     }
 
-    fn release_ip(&mut self, key: &ObjectKey) {
-        if let Some((node, host)) = self.ip_of.remove(key) {
-            if let Some((_, used)) = self.ips.get_mut(&node) {
-                used.remove(&host);
-            }
+    fn release_ip(&mut self, pod: &Object) {
+        let (Some(node), Body::Pod { status, .. }) = (node_of(pod), &pod.body) else { return };
+        if let (Some(ip), Some((_, used))) = (status.pod_ip, self.ips.get_mut(node)) {
+            used.remove(&u32::from(ip));
         }
     }
 }

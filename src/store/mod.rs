@@ -96,7 +96,6 @@ pub struct Store {
     labels: LabelIndex,
     /// owner uid → dependents (ownerReferences), for garbage collection and adoption.
     owners: BTreeMap<Uid, std::collections::BTreeSet<ObjectKey>>,
-    uids: HashMap<Uid, ObjectKey>,
     /// How many times a key has been deleted, so a recreated object gets a new uid.
     incarnations: HashMap<u64, u32>,
     /// Per-(kind, namespace, generateName) attempt counters for generated names.
@@ -113,7 +112,6 @@ impl Store {
             resource_version: 0,
             labels: LabelIndex::default(),
             owners: BTreeMap::new(),
-            uids: HashMap::new(),
             incarnations: HashMap::new(),
             generated: HashMap::new(),
             watch: VecDeque::new(),
@@ -154,8 +152,11 @@ impl Store {
         self.objects.get(key)
     }
 
-    pub fn get_by_uid(&self, uid: Uid) -> Option<&Arc<Object>> {
-        self.uids.get(&uid).and_then(|k| self.objects.get(k))
+    /// The object an owner reference points at, if it still exists with that uid. Owners live
+    /// in the dependent's namespace, or are cluster-scoped.
+    pub fn owner(&self, namespace: &str, r: &crate::api::OwnerRef) -> Option<&Arc<Object>> {
+        let kind = Kind::ALL.into_iter().find(|k| k.name() == &*r.kind)?;
+        self.objects.get(&ObjectKey::new(kind, namespace, &r.name)).filter(|o| o.meta.uid == r.uid)
     }
 
     /// Objects of `kind` (in `namespace`, or all namespaces for `None`) matching `selector`,
@@ -361,7 +362,7 @@ impl Store {
             .remove(key)
             .ok_or_else(|| StoreError::NotFound { kind: key.kind, name: key.name.to_string() })?;
         self.labels.remove(key, &old.meta.labels);
-        for r in &old.meta.owner_references {
+        for r in old.meta.owner_references.iter() {
             if let Some(set) = self.owners.get_mut(&r.uid) {
                 set.remove(key);
                 if set.is_empty() {
@@ -369,7 +370,6 @@ impl Store {
                 }
             }
         }
-        self.uids.remove(&old.meta.uid);
         *self.incarnations.entry(self.key_hash(key)).or_insert(0) += 1;
         self.resource_version += 1;
         // upstream: a DELETED watch event carries the object at its deletion resourceVersion.
@@ -382,7 +382,6 @@ impl Store {
     fn insert(&mut self, key: ObjectKey, obj: Arc<Object>, event: WatchEventType) {
         self.labels.insert(&key, &obj.meta.labels);
         self.index_owners(&key, &obj);
-        self.uids.insert(obj.meta.uid, key.clone());
         self.objects.insert(key, obj.clone());
         self.push_watch(event, obj);
     }
@@ -394,7 +393,7 @@ impl Store {
             self.labels.insert(&key, &obj.meta.labels);
         }
         if old.meta.owner_references != obj.meta.owner_references {
-            for r in &old.meta.owner_references {
+            for r in old.meta.owner_references.iter() {
                 if let Some(set) = self.owners.get_mut(&r.uid) {
                     set.remove(&key);
                     if set.is_empty() {
@@ -409,7 +408,7 @@ impl Store {
     }
 
     fn index_owners(&mut self, key: &ObjectKey, obj: &Object) {
-        for r in &obj.meta.owner_references {
+        for r in obj.meta.owner_references.iter() {
             if !r.uid.is_nil() {
                 self.owners.entry(r.uid).or_default().insert(key.clone());
             }
@@ -451,11 +450,8 @@ impl Store {
         let parts: Vec<&[u8]> = base.iter().copied().chain(extra.iter().map(|b| &b[..])).collect();
         let hi = stable_hash(self.seed, &parts);
         let lo = stable_hash(self.seed ^ 0x5555_5555_5555_5555, &parts);
-        let mut uid = Uid::from_random(hi, lo);
-        while self.uids.contains_key(&uid) {
-            uid = Uid::from_random(crate::sim::rng::splitmix64(hi ^ uid.0 as u64), lo);
-        }
-        uid
+        // 122 random bits: a collision is not a practical concern.
+        Uid::from_random(hi, lo)
     }
 
     /// upstream: SimpleNameGenerator — prefix truncated to 58 characters plus 5 random ones;
