@@ -29,9 +29,11 @@ pub enum Body {
         spec: Box<core::NodeSpec>,
         status: Box<core::NodeStatus>,
     },
+    /// `spec.template` lives in `template`; `spec.template` in the box is left empty.
     Deployment {
         spec: Box<apps::DeploymentSpec>,
         status: Box<apps::DeploymentStatus>,
+        template: PodTemplate,
     },
     /// `spec.template` lives in `template` (shared with the pods), not in `spec`.
     ReplicaSet {
@@ -82,7 +84,9 @@ impl Object {
     /// Does `other` have the same desired state? A change bumps `metadata.generation`.
     pub fn same_spec(&self, other: &Object) -> bool {
         match (&self.body, &other.body) {
-            (Body::Deployment { spec: a, .. }, Body::Deployment { spec: b, .. }) => a == b,
+            (Body::Deployment { spec: a, template: ta, .. }, Body::Deployment { spec: b, template: tb, .. }) => {
+                a == b && ta == tb
+            }
             (Body::ReplicaSet { spec: a, template: ta, .. }, Body::ReplicaSet { spec: b, template: tb, .. }) => {
                 a == b && ta == tb
             }
@@ -110,8 +114,10 @@ impl Object {
             Body::Node { spec, status } => {
                 to_value(&core::Node { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
             }
-            Body::Deployment { spec, status } => {
-                to_value(&apps::Deployment { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
+            Body::Deployment { spec, status, template } => {
+                let mut spec = (**spec).clone();
+                spec.template = template.to_wire();
+                to_value(&apps::Deployment { metadata, spec: Some(spec), status: Some((**status).clone()) })
             }
             Body::ReplicaSet { spec, status, template } => {
                 let spec = apps::ReplicaSetSpec {
@@ -185,11 +191,14 @@ impl Object {
                 let mut d: apps::Deployment = decode_strict(&value, kind, &version)?;
                 defaults::default_deployment(&mut d);
                 check(kind, &d.metadata, validation::validate_deployment(&d))?;
+                let mut spec = d.spec.unwrap_or_default();
+                let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
                 Object {
                     meta: Meta::from_object_meta(d.metadata),
                     body: Body::Deployment {
-                        spec: Box::new(d.spec.unwrap_or_default()),
+                        spec: Box::new(spec),
                         status: Box::new(d.status.unwrap_or_default()),
+                        template,
                     },
                 }
             }

@@ -126,6 +126,36 @@ impl PodTemplate {
         serde_json::from_str(&self.spec_json).unwrap_or_default()
     }
 
+    /// The same template with one more label (the Deployment's `pod-template-hash`); everything
+    /// else stays shared.
+    pub fn with_label(&self, key: &str, value: &str) -> PodTemplate {
+        let mut t = self.clone();
+        Arc::make_mut(&mut t.labels).insert(key.to_string(), value.to_string());
+        t
+    }
+
+    /// upstream: EqualIgnoreHash — equal after removing `pod-template-hash` from both.
+    pub fn equal_ignoring(&self, other: &PodTemplate, label: &str) -> bool {
+        let strip = |m: &StringMap| {
+            m.iter().filter(|(k, _)| *k != label).map(|(k, v)| (k.clone(), v.clone())).collect::<StringMap>()
+        };
+        self.spec_json == other.spec_json
+            && self.annotations == other.annotations
+            && self.other_meta == other.other_meta
+            && strip(&self.labels) == strip(&other.labels)
+    }
+
+    /// A stable text of the whole template (labels, annotations, spec), for hashing.
+    pub fn canonical(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            serde_json::to_string(&*self.labels).unwrap_or_default(),
+            serde_json::to_string(&*self.annotations).unwrap_or_default(),
+            self.other_meta.as_ref().map(|m| serde_json::to_string(m).unwrap_or_default()).unwrap_or_default(),
+            self.spec_json
+        )
+    }
+
     pub fn to_wire(&self) -> core::PodTemplateSpec {
         let mut meta = self.other_meta.as_deref().cloned().unwrap_or_default();
         meta.labels = (!self.labels.is_empty()).then(|| (*self.labels).clone());

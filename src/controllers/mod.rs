@@ -2,6 +2,7 @@
 //! engine commits them in canonical order (controller, then object key). Controllers never call
 //! each other.
 
+pub mod deployment;
 pub mod gc;
 pub mod nodelifecycle;
 pub mod replicaset;
@@ -19,15 +20,17 @@ use crate::store::{ObjectKey, Store};
 pub enum ControllerId {
     GarbageCollector = 0,
     NodeLifecycle = 1,
-    ReplicaSet = 2,
-    Scheduler = 3,
-    Kubelet = 4,
+    Deployment = 2,
+    ReplicaSet = 3,
+    Scheduler = 4,
+    Kubelet = 5,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 5] = [
+    pub const ALL: [ControllerId; 6] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
+        ControllerId::Deployment,
         ControllerId::ReplicaSet,
         ControllerId::Scheduler,
         ControllerId::Kubelet,
@@ -36,6 +39,7 @@ impl ControllerId {
         match self {
             ControllerId::GarbageCollector => "garbage-collector",
             ControllerId::NodeLifecycle => "node-lifecycle-controller",
+            ControllerId::Deployment => "deployment-controller",
             ControllerId::ReplicaSet => "replicaset-controller",
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",

@@ -15,7 +15,9 @@ use rayon::prelude::*;
 use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
-use crate::controllers::{gc, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled, Write};
+use crate::controllers::{
+    deployment, gc, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
+};
 use crate::error::KubesimError;
 use crate::kubelet;
 use crate::kubelet::images::ImageRegistry;
@@ -133,9 +135,13 @@ impl Engine {
         let skip = |c: ControllerId| origin.is_some_and(|(oc, ok)| oc == c && *ok == key);
         match key.kind {
             Kind::Pod => self.observe_pod(store, &key, old, new, &skip),
-            Kind::ReplicaSet if !skip(ControllerId::ReplicaSet) => {
-                self.mark(ControllerId::ReplicaSet, key.clone());
+            Kind::ReplicaSet => {
+                if !skip(ControllerId::ReplicaSet) {
+                    self.mark(ControllerId::ReplicaSet, key.clone());
+                }
+                self.mark_deployments_of(store, old, new);
             }
+            Kind::Deployment if !skip(ControllerId::Deployment) => self.mark(ControllerId::Deployment, key.clone()),
             Kind::Node => {
                 match new.and_then(scheduler::NodeInfo::of) {
                     Some(info) => self.nodes.info.insert(key.name.clone(), info),
@@ -230,6 +236,11 @@ impl Engine {
                 self.unschedulable.remove(key);
                 if let Some(o) = old {
                     self.release_ip(o);
+                    if let Some(r) = o.meta.controller_ref() {
+                        if let Some(rs) = store.owner(&o.meta.namespace, r).cloned() {
+                            self.mark_deployments_of(store, None, Some(&rs));
+                        }
+                    }
                 }
                 self.retry_unschedulable();
             }
@@ -257,6 +268,30 @@ impl Engine {
         if let Some((node, spec)) = after {
             let (real, nonzero) = scheduler::pod_requests(spec);
             self.nodes.allocated.entry(node.into()).or_default().add(&real, &nonzero, 1);
+        }
+    }
+
+    /// The Deployment(s) a ReplicaSet change concerns: its controller, or for an orphan every
+    /// Deployment whose selector matches it.
+    fn mark_deployments_of(&mut self, store: &Store, old: Option<&Object>, new: Option<&Object>) {
+        for o in [old, new].into_iter().flatten() {
+            match o.meta.controller_ref() {
+                Some(r) if &*r.kind == "Deployment" => {
+                    self.mark(ControllerId::Deployment, ObjectKey::new(Kind::Deployment, &o.meta.namespace, &r.name));
+                }
+                Some(_) => {}
+                None => {
+                    for d in store.scan(Kind::Deployment, Some(&o.meta.namespace)) {
+                        if let Body::Deployment { spec, .. } = &d.body {
+                            if Selector::from_label_selector(Some(&spec.selector))
+                                .is_ok_and(|s| !s.is_everything() && s.matches(&o.meta.labels))
+                            {
+                                self.mark(ControllerId::Deployment, ObjectKey::of(d));
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -320,6 +355,9 @@ impl Engine {
             self.schedule(c, key.clone(), t, now);
         }
         let mut failed_batch: Option<u32> = None;
+        // Later writes of one reconcile to an object it already wrote build on that write (a
+        // controller updating a Deployment's annotations, then its status).
+        let mut rewritten: Vec<(ObjectKey, u64, u64)> = Vec::new();
         for w in rec.writes {
             let origin = Some((c, key));
             match w {
@@ -351,8 +389,8 @@ impl Engine {
                         }
                     }
                 }
-                Write::Update(obj) => self.write_update(store, origin, obj, false),
-                Write::UpdateStatus(obj) => self.write_update(store, origin, obj, true),
+                Write::Update(obj) => self.write_update(store, origin, obj, false, &mut rewritten),
+                Write::UpdateStatus(obj) => self.write_update(store, origin, obj, true, &mut rewritten),
                 Write::Delete { key: target, options } => {
                     let old = store.get_by_key(&target).cloned();
                     match store.delete_with(&target, &options, now) {
@@ -385,8 +423,14 @@ impl Engine {
         origin: Option<(ControllerId, &ObjectKey)>,
         mut obj: Object,
         status: bool,
+        rewritten: &mut Vec<(ObjectKey, u64, u64)>,
     ) {
         let key = ObjectKey::of(&obj);
+        for (k, before, after) in rewritten.iter() {
+            if *k == key && obj.meta.resource_version == *before {
+                obj.meta.resource_version = *after;
+            }
+        }
         let old = store.get_by_key(&key).cloned();
         if status {
             self.assign_ip(store, &mut obj);
@@ -395,6 +439,7 @@ impl Engine {
         match result {
             Ok(new) => {
                 if let Some(old) = &old {
+                    rewritten.push((key.clone(), old.meta.resource_version, new.meta.resource_version));
                     if !Arc::ptr_eq(old, &new) {
                         let gone = store.get_by_key(&key).is_none();
                         self.observe(store, origin, Some(old), if gone { None } else { Some(&new) });
@@ -453,6 +498,7 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     match c {
         ControllerId::GarbageCollector => gc::reconcile(ctx, key),
         ControllerId::NodeLifecycle => nodelifecycle::reconcile(ctx, key),
+        ControllerId::Deployment => deployment::reconcile(ctx, key),
         ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
