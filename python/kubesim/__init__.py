@@ -21,6 +21,7 @@ from ._handles import (
     ReplicaSet,
 )
 from ._native import __version__
+from ._rollout import Revision
 from .errors import (
     AlreadyExistsError,
     ConflictError,
@@ -31,6 +32,7 @@ from .errors import (
     KubesimError,
     ManifestError,
     NotFoundError,
+    RolloutTimeoutError,
     SelectorError,
     SimulationError,
     TimeoutError,
@@ -58,6 +60,8 @@ __all__ = [
     "Object",
     "Pod",
     "ReplicaSet",
+    "Revision",
+    "RolloutTimeoutError",
     "SelectorError",
     "SimulationError",
     "TimeoutError",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._cluster import Cluster
+    from ._rollout import Rollout
 
 __all__ = [
     "ContainerStatus",
@@ -194,6 +195,51 @@ class Deployment(_Workload):
     @property
     def strategy(self) -> dict[str, Any]:
         return dict(self.spec.get("strategy", {}))
+
+    @property
+    def revision(self) -> int:
+        """The ``deployment.kubernetes.io/revision`` annotation (0 before the first rollout)."""
+        return int(self.annotations.get("deployment.kubernetes.io/revision", "0") or 0)
+
+    @property
+    def rollout(self) -> Rollout:
+        """`kubectl rollout status|history|undo|pause|resume|restart` for this Deployment."""
+        from ._rollout import Rollout
+
+        return Rollout(self)
+
+    def set_image(self, record: bool = False, **images: str) -> str:
+        """`kubectl set image`: ``d.set_image(nginx="nginx:1.9.1", record=True)``. Returns kubectl's
+        line, or "" when nothing changed (and then no new revision is made)."""
+        from ._rollout import set_image
+
+        return set_image(self, images, record)
+
+    def scale(self, replicas: int) -> str:
+        """`kubectl scale --replicas=N`."""
+        if replicas < 0:
+            from .errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                "The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0"
+            )
+        self._cluster.patch("deployment", self.name, {"spec": {"replicas": replicas}}, self.namespace)
+        return f"deployment.apps/{self.name} scaled"
+
+    def replicasets(self) -> list[ReplicaSet]:
+        """The ReplicaSets this Deployment controls, oldest first."""
+        from ._rollout import owned_replicasets
+
+        return sorted(owned_replicasets(self), key=lambda r: (r.creation_timestamp, r.name))
+
+    def pods(self) -> list[Pod]:
+        """The pods of this Deployment's ReplicaSets."""
+        uids = {rs.uid for rs in self.replicasets()}
+        return [
+            p
+            for p in self._cluster.pods(namespace=self.namespace)
+            if any(r.get("uid") in uids and r.get("controller") for r in p.owner_references)
+        ]
 
 
 class ReplicaSet(_Workload):

@@ -15,6 +15,7 @@ __all__ = [
     "KubesimError",
     "ManifestError",
     "NotFoundError",
+    "RolloutTimeoutError",
     "SelectorError",
     "SimulationError",
     "TimeoutError",
@@ -84,3 +85,10 @@ class SimulationError(KubesimError):
 
 class TimeoutError(KubesimError, builtins.TimeoutError):  # noqa: A001 - mirrors the builtin on purpose
     """A wait ran out of virtual time, or nothing pending could change its outcome."""
+
+
+class RolloutTimeoutError(TimeoutError):
+    """`rollout status` gave up: the progress deadline was exceeded, its timeout passed, or nothing
+    pending could change the outcome. ``messages`` holds what it printed before."""
+
+    messages: list[str] | None = None

@@ -1,0 +1,219 @@
+"""What `kubectl rollout …`, `set image` and `scale` do to a Deployment, client side as kubectl
+does it, on top of the simulated API server."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._time import Duration, to_ms
+from .errors import InvalidArgumentError, RolloutTimeoutError
+
+if TYPE_CHECKING:
+    from ._handles import Deployment, ReplicaSet
+
+HASH_LABEL = "pod-template-hash"
+REVISION = "deployment.kubernetes.io/revision"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+# upstream: the annotations `kubectl rollout undo` keeps from the Deployment.
+SKIP_ANNOTATIONS = (
+    "kubectl.kubernetes.io/last-applied-configuration",
+    REVISION,
+    "deployment.kubernetes.io/revision-history",
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "deprecated.deployment.rollback.to",
+)
+
+__all__ = ["Revision", "Rollout"]
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One line of `kubectl rollout history`: the revision, its change-cause and pod template."""
+
+    revision: int
+    change_cause: str | None
+    template: dict[str, Any]
+    replicaset: str
+
+
+def status_message(d: dict[str, Any]) -> tuple[str, bool, bool]:
+    """upstream: DeploymentStatusViewer — (message, done, failed)."""
+    name = d["metadata"]["name"]
+    spec, status = d.get("spec", {}), d.get("status", {})
+    if d["metadata"].get("generation", 0) > status.get("observedGeneration", 0):
+        return "Waiting for deployment spec update to be observed...", False, False
+    for c in status.get("conditions", []):
+        if c["type"] == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded":
+            return f'deployment "{name}" exceeded its progress deadline', False, True
+    want = spec.get("replicas", 1)
+    updated = status.get("updatedReplicas", 0)
+    replicas = status.get("replicas", 0)
+    available = status.get("availableReplicas", 0)
+    prefix = f'Waiting for deployment "{name}" rollout to finish: '
+    if updated < want:
+        return f"{prefix}{updated} out of {want} new replicas have been updated...", False, False
+    if replicas > updated:
+        return f"{prefix}{replicas - updated} old replicas are pending termination...", False, False
+    if available < updated:
+        return f"{prefix}{available} of {updated} updated replicas are available...", False, False
+    return f'deployment "{name}" successfully rolled out', True, False
+
+
+def _without_hash(template: dict[str, Any]) -> dict[str, Any]:
+    t = copy.deepcopy(template)
+    labels = t.get("metadata", {}).get("labels", {})
+    labels.pop(HASH_LABEL, None)
+    return t
+
+
+class Rollout:
+    """`kubectl rollout` for one Deployment (``d.rollout``)."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self._d = deployment
+
+    def status(self, timeout: Duration | None = None, revision: int | None = None) -> list[str]:
+        """Advance virtual time until the rollout finishes; return the messages kubectl prints
+        (one per change of the Deployment). Raises :class:`kubesim.RolloutTimeoutError` with
+        kubectl's message when the progress deadline is exceeded, the timeout passes, or nothing
+        pending can change the outcome."""
+        c = self._d._cluster
+        native = c._native
+        deadline = None if timeout is None else native.now_ms + to_ms(timeout)
+        messages: list[str] = []
+        last_rv = None
+        while True:
+            d = self._d.to_dict()
+            if revision is not None:
+                current = int(d["metadata"].get("annotations", {}).get(REVISION, "0"))
+                if current != revision:
+                    raise InvalidArgumentError(
+                        f"desired revision ({revision}) is different from the running revision ({current})"
+                    )
+            message, done, failed = status_message(d)
+            if d["metadata"]["resourceVersion"] != last_rv:
+                messages.append(message)
+                last_rv = d["metadata"]["resourceVersion"]
+            if failed:
+                raise RolloutTimeoutError(message, messages=messages)
+            if done:
+                return messages
+            nxt = native.next_event_ms
+            if nxt is None or (deadline is not None and nxt > deadline):
+                if deadline is not None:
+                    native.run_to_ms(deadline)
+                    message, done, failed = status_message(self._d.to_dict())
+                    if done:
+                        messages.append(message)
+                        return messages
+                    raise RolloutTimeoutError("timed out waiting for the condition", messages=messages)
+                raise RolloutTimeoutError(
+                    f"{message} (nothing pending in the simulation can change this)", messages=messages
+                )
+            native.run_to_ms(nxt)
+
+    def history(self) -> list[Revision]:
+        """`kubectl rollout history`: revisions of the Deployment's ReplicaSets, oldest first."""
+        by_revision: dict[int, Revision] = {}
+        for rs in self._d.replicasets():
+            obj = rs.to_dict()
+            annotations = obj["metadata"].get("annotations", {})
+            rev = int(annotations.get(REVISION, "0") or 0)
+            by_revision[rev] = Revision(
+                rev, annotations.get(CHANGE_CAUSE), _without_hash(obj["spec"]["template"]), rs.name
+            )
+        return [by_revision[r] for r in sorted(by_revision)]
+
+    def undo(self, to_revision: int | None = None) -> str:
+        """`kubectl rollout undo [--to-revision=N]`, client side as kubectl does it: the old
+        ReplicaSet's template and annotations are written back to the Deployment."""
+        d = self._d.to_dict()
+        name = d["metadata"]["name"]
+        if d["spec"].get("paused"):
+            raise InvalidArgumentError(
+                "you cannot rollback a paused deployment; resume it first with "
+                "'kubectl rollout resume' and try again"
+            )
+        history = {r.revision: r for r in self._d.rollout.history()}
+        if to_revision:
+            if to_revision < 0 or to_revision not in history:
+                raise InvalidArgumentError(f"unable to find specified revision {to_revision} in history")
+            target = history[to_revision]
+        else:
+            revisions = sorted(history)
+            if len(revisions) < 2:
+                raise InvalidArgumentError(f'no rollout history found for deployment "{name}"')
+            target = history[revisions[-2]]
+        if _without_hash(d["spec"]["template"]) == target.template:
+            return f"deployment.apps/{name} skipped rollback (current template already matches revision {target.revision})"
+        rs_annotations = self._d._cluster.replicaset(target.replicaset, self._d.namespace).annotations
+        annotations = {k: v for k, v in d["metadata"].get("annotations", {}).items() if k in SKIP_ANNOTATIONS}
+        annotations.update({k: v for k, v in rs_annotations.items() if k not in SKIP_ANNOTATIONS})
+        d["spec"]["template"] = target.template
+        d["metadata"]["annotations"] = annotations
+        self._d._cluster.replace(d)
+        return f"deployment.apps/{name} rolled back"
+
+    def pause(self) -> str:
+        if self._d.paused:
+            raise InvalidArgumentError(f'deployments.apps "{self._d.name}" is already paused')
+        self._d._cluster.patch("deployment", self._d.name, {"spec": {"paused": True}}, self._d.namespace)
+        return f"deployment.apps/{self._d.name} paused"
+
+    def resume(self) -> str:
+        if not self._d.paused:
+            raise InvalidArgumentError(f'deployments.apps "{self._d.name}" is not paused')
+        self._d._cluster.patch("deployment", self._d.name, {"spec": {"paused": None}}, self._d.namespace)
+        return f"deployment.apps/{self._d.name} resumed"
+
+    def restart(self) -> str:
+        if self._d.paused:
+            raise InvalidArgumentError(
+                f'deployments.apps "{self._d.name}" can\'t restart paused deployment (run rollout resume first)'
+            )
+        now = self._d._cluster.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}
+        self._d._cluster.patch("deployment", self._d.name, patch, self._d.namespace)
+        return f"deployment.apps/{self._d.name} restarted"
+
+
+def set_image(d: Deployment, images: dict[str, str], record: bool = False) -> str:
+    """`kubectl set image deployment/NAME c=image …`: prints nothing when nothing changes."""
+    obj = d.to_dict()
+    spec = obj["spec"]["template"]["spec"]
+    lists = [spec.get("initContainers", []), spec["containers"]]
+    names = {c["name"] for lst in lists for c in lst}
+    for container in images:
+        if container != "*" and container not in names:
+            raise InvalidArgumentError(f'unable to find container named "{container}"')
+    changed = False
+    for lst in lists:
+        for c in lst:
+            image = images.get(c["name"], images.get("*"))
+            if image is not None and c.get("image") != image:
+                c["image"] = image
+                changed = True
+    if not changed:
+        return ""
+    patch: dict[str, Any] = {"spec": {"template": {"spec": {"containers": spec["containers"]}}}}
+    if spec.get("initContainers"):
+        patch["spec"]["template"]["spec"]["initContainers"] = spec["initContainers"]
+    if record:
+        args = " ".join(f"{k}={v}" for k, v in images.items())
+        cause = f"kubectl set image deployment/{d.name} {args} --record=true"
+        patch["metadata"] = {"annotations": {CHANGE_CAUSE: cause}}
+    d._cluster.patch("deployment", d.name, patch, d.namespace)
+    return f"deployment.apps/{d.name} image updated"
+
+
+def owned_replicasets(d: Deployment) -> list[ReplicaSet]:
+    uid = d.uid
+    return [
+        rs
+        for rs in d._cluster.replicasets(namespace=d.namespace)
+        if any(r.get("uid") == uid and r.get("controller") for r in rs.owner_references)
+    ]
