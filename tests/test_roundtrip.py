@@ -95,7 +95,12 @@ def test_seed_deployment_reads_back_as_the_api_server_returns_it(cluster, exampl
     meta = obj["metadata"]
     check_server_metadata(meta, generation=True)
     assert meta["labels"] == {"app": "nginx"}
-    assert set(meta["annotations"]) == {"kubectl.kubernetes.io/last-applied-configuration"}
+    # The deployment controller has already recorded the first revision.
+    assert set(meta["annotations"]) == {
+        "kubectl.kubernetes.io/last-applied-configuration",
+        "deployment.kubernetes.io/revision",
+    }
+    assert meta["annotations"]["deployment.kubernetes.io/revision"] == "1"
 
 
 def test_seed_pod_reads_back_as_the_api_server_returns_it(cluster, examples):

@@ -135,8 +135,7 @@ class Rollout:
         name = d["metadata"]["name"]
         if d["spec"].get("paused"):
             raise InvalidArgumentError(
-                "you cannot rollback a paused deployment; resume it first with "
-                "'kubectl rollout resume' and try again"
+                "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again"
             )
         history = {r.revision: r for r in self._d.rollout.history()}
         if to_revision:
@@ -149,7 +148,9 @@ class Rollout:
                 raise InvalidArgumentError(f'no rollout history found for deployment "{name}"')
             target = history[revisions[-2]]
         if _without_hash(d["spec"]["template"]) == target.template:
-            return f"deployment.apps/{name} skipped rollback (current template already matches revision {target.revision})"
+            return (
+                f"deployment.apps/{name} skipped rollback (current template already matches revision {target.revision})"
+            )
         rs_annotations = self._d._cluster.replicaset(target.replicaset, self._d.namespace).annotations
         annotations = {k: v for k, v in d["metadata"].get("annotations", {}).items() if k in SKIP_ANNOTATIONS}
         annotations.update({k: v for k, v in rs_annotations.items() if k not in SKIP_ANNOTATIONS})

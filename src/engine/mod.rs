@@ -131,8 +131,11 @@ impl Engine {
     ) {
         let Some(any) = new.or(old) else { return };
         let key = ObjectKey::of(any);
-        // A controller's write of an object's status does not bring that object back to it.
-        let skip = |c: ControllerId| origin.is_some_and(|(oc, ok)| oc == c && *ok == key);
+        // A controller's write of an object does not bring that object back to it — except the
+        // Deployment controller, which (like upstream's informer) takes a second look after
+        // writing status: history cleanup waits for the status that says "complete".
+        let skip =
+            |c: ControllerId| c != ControllerId::Deployment && origin.is_some_and(|(oc, ok)| oc == c && *ok == key);
         match key.kind {
             Kind::Pod => self.observe_pod(store, &key, old, new, &skip),
             Kind::ReplicaSet => {

@@ -1,0 +1,226 @@
+"""Deployments: the seed walkthrough, rolling-update arithmetic, Recreate, scaling, history."""
+
+from __future__ import annotations
+
+import kubesim
+import pytest
+
+
+def deployment(name: str = "web", replicas: int = 10, image: str = "nginx:1.25", **spec) -> dict:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": image}]},
+            },
+            **spec,
+        },
+    }
+
+
+def sizes(d: kubesim.Deployment) -> list[int]:
+    return [rs.replicas for rs in d.replicasets()]
+
+
+def test_seed_walkthrough(cluster, examples):
+    cluster.apply(examples / "nginx-deployment.yaml")
+    d = cluster.deployment("nginx-deployment")
+    assert d.rollout.status()[-1] == 'deployment "nginx-deployment" successfully rolled out'
+    assert (d.available_replicas, d.revision) == (3, 1)
+    [first] = d.replicasets()
+    assert first.name.startswith("nginx-deployment-")
+    assert set(first.name.rsplit("-", 1)[1]) <= set("456789bcdf")
+    assert first.labels["pod-template-hash"] == first.name.rsplit("-", 1)[1]
+
+    assert d.set_image(nginx="nginx:1.9.1", record=True) == "deployment.apps/nginx-deployment image updated"
+    d.rollout.status()
+    first_rs, second = d.replicasets()
+    assert (first_rs.replicas, second.replicas, d.revision) == (0, 3, 2)
+    history = d.rollout.history()
+    assert [(h.revision, h.change_cause) for h in history] == [
+        (1, None),
+        (2, "kubectl set image deployment/nginx-deployment nginx=nginx:1.9.1 --record=true"),
+    ]
+    assert d.set_image(nginx="nginx:1.9.1") == "", "no change, no new revision"
+    assert d.revision == 2
+
+    assert d.rollout.undo() == "deployment.apps/nginx-deployment rolled back"
+    d.rollout.status()
+    assert [rs.name for rs in d.replicasets()] == [first.name, second.name], "no new ReplicaSet"
+    reused = cluster.replicaset(first.name)
+    assert reused.annotations["deployment.kubernetes.io/revision"] == "3"
+    assert reused.annotations["deployment.kubernetes.io/revision-history"] == "1"
+    assert [h.revision for h in d.rollout.history()] == [2, 3]
+    assert d.rollout.undo(to_revision=3).endswith("skipped rollback (current template already matches revision 3)")
+
+    d.scale(10)
+    cluster.advance("10s")
+    assert (d.replicas, d.available_replicas, sizes(d)) == (10, 10, [10, 0])
+
+
+def watch_bounds(c: kubesim.Cluster, d: kubesim.Deployment, until: float) -> tuple[int, int]:
+    """Largest total of ReplicaSet pods and smallest availability seen, second by second."""
+    most, least = 0, 10**9
+    while c.elapsed < until:
+        most = max(most, sum(rs.status_replicas for rs in d.replicasets()))
+        least = min(least, d.available_replicas)
+        c.advance("1s")
+    return most, least
+
+
+def test_rolling_update_first_step_and_bounds(cluster):
+    cluster.images.register("app:*", ready_after=None)
+    cluster.apply(deployment(image="app:1"))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    d.set_image(c="app:2")
+    old, new = d.replicasets()
+    # 10 replicas at 25%/25%: surge 3 (round up), unavailable 2 (round down). The first sync
+    # creates the new RS at 3 and scales the old to 8; the next grows the new to 13 − 8 = 5.
+    scaled = [e.message for e in cluster.events(d)][1:]
+    assert scaled[:3] == [
+        f"Scaled up replica set {new.name} from 0 to 3",
+        f"Scaled down replica set {old.name} from 10 to 8",
+        f"Scaled up replica set {new.name} from 3 to 5",
+    ]
+    most, least = watch_bounds(cluster, d, cluster.elapsed + 60)
+    assert most <= 13 and least >= 8
+    assert sizes(d) == [0, 10]
+
+
+@pytest.mark.parametrize(
+    ("surge", "unavailable", "first_step"),
+    [
+        ("25%", "25%", ["up new 0→3", "down old 10→8"]),
+        ("39%", "39%", ["up new 0→4", "down old 10→7"]),
+        (0, 1, ["down old 10→9"]),  # the new RS starts at 0 (no event), then grows as old shrinks
+        (5, 0, ["up new 0→5"]),
+        ("100%", 0, ["up new 0→10"]),
+    ],
+)
+def test_first_step_follows_resolve_fenceposts(cluster, surge, unavailable, first_step):
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}}
+    cluster.apply(deployment(strategy=strategy))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    d.set_image(c="nginx:1.26")
+    old, new = d.replicasets()
+    names = {new.name: "new", old.name: "old"}
+    steps = []
+    for e in cluster.events(d)[1:]:
+        _, direction, _, _, rs, _, a, _, b = e.message.split(" ")
+        steps.append(f"{direction} {names[rs]} {a}→{b}")
+    assert steps[: len(first_step)] == first_step
+
+
+def test_proportional_scaling_mid_rollout(cluster):
+    cluster.images.register("never:ready", ready_after="1h")
+    probe = {"exec": {"command": ["true"]}, "periodSeconds": 10}
+    manifest = deployment(
+        replicas=5, strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 2}}
+    )
+    cluster.apply(manifest)
+    d = cluster.deployment("web")
+    d.rollout.status()
+    stuck = deployment(replicas=5, image="never:ready", strategy=manifest["spec"]["strategy"])
+    stuck["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = probe
+    cluster.apply(stuck)
+    cluster.advance("30s")
+    assert sizes(d) == [3, 2]
+    d.scale(10)
+    # upstream: 5 → 10 with ReplicaSets of 3 and 2 gives 6 and 4 (annotated max-replicas 5).
+    assert sizes(d) == [6, 4]
+
+
+def test_recreate_never_runs_old_and_new_pods_together(cluster):
+    cluster.images.register("app:*", stop="5s")
+    cluster.apply(deployment(replicas=4, image="app:1", strategy={"type": "Recreate"}))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    d.set_image(c="app:2")
+    while cluster.elapsed < 60:
+        running = {p.spec["containers"][0]["image"] for p in cluster.pods() if p.phase == "Running"}
+        assert len(running) <= 1, running
+        cluster.advance("500ms")
+    assert d.available_replicas == 4 and sizes(d) == [0, 4]
+
+
+def test_revision_history_limit_keeps_that_many_old_replicasets(cluster):
+    cluster.apply(deployment(replicas=1, revisionHistoryLimit=2))
+    d = cluster.deployment("web")
+    for i in range(5):
+        d.set_image(c=f"nginx:1.{i}")
+        d.rollout.status()
+    assert len(d.replicasets()) == 3, "the new one and two old ones"
+    assert [h.revision for h in d.rollout.history()] == [4, 5, 6]
+
+
+def test_missing_image_exceeds_the_progress_deadline_and_undo_recovers(cluster):
+    cluster.images.register("nginx:1.161", exists=False)
+    cluster.apply(deployment(replicas=3, progressDeadlineSeconds=60))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    started = cluster.elapsed
+    d.set_image(c="nginx:1.161")
+    with pytest.raises(kubesim.RolloutTimeoutError) as info:
+        d.rollout.status()
+    assert str(info.value) == 'deployment "web" exceeded its progress deadline'
+    progressing = next(c for c in d.conditions if c["type"] == "Progressing")
+    assert (progressing["status"], progressing["reason"]) == ("False", "ProgressDeadlineExceeded")
+    assert progressing["message"] == f'ReplicaSet "{d.replicasets()[-1].name}" has timed out progressing.'
+    # No progress after the new pods were created: the controller looks again 60 s + 1 s later.
+    assert cluster.elapsed - started == 61
+    d.rollout.undo()
+    assert d.rollout.status()[-1] == 'deployment "web" successfully rolled out'
+
+
+def test_pause_resume_and_restart(cluster):
+    cluster.apply(deployment(replicas=2))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    assert d.rollout.pause() == "deployment.apps/web paused"
+    with pytest.raises(kubesim.InvalidArgumentError, match='deployments.apps "web" is already paused'):
+        d.rollout.pause()
+    d.set_image(c="nginx:1.26")
+    cluster.advance("10s")
+    assert len(d.replicasets()) == 1, "paused: no new ReplicaSet"
+    progressing = next(c for c in d.conditions if c["type"] == "Progressing")
+    assert (progressing["status"], progressing["reason"]) == ("Unknown", "DeploymentPaused")
+    with pytest.raises(kubesim.InvalidArgumentError, match="cannot rollback a paused deployment"):
+        d.rollout.undo()
+    assert d.rollout.resume() == "deployment.apps/web resumed"
+    d.rollout.status()
+    assert len(d.replicasets()) == 2 and d.revision == 2
+    cluster.advance("5s")
+    expected = cluster.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert d.rollout.restart() == "deployment.apps/web restarted"
+    d.rollout.status()
+    newest = d.replicasets()[-1]
+    restarted = newest.to_dict()["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+    assert restarted == expected, "RFC 3339 from the virtual clock"
+    assert d.revision == 3
+
+
+def test_set_image_on_an_unknown_container_is_an_error(cluster, examples):
+    cluster.apply(examples / "nginx-deployment.yaml")
+    with pytest.raises(kubesim.InvalidArgumentError, match='unable to find container named "foo"'):
+        cluster.deployment("nginx-deployment").set_image(foo="x")
+
+
+def test_status_counts_follow_upstream(cluster):
+    cluster.apply(deployment(replicas=4))
+    d = cluster.deployment("web")
+    st = d.status
+    # Right after creation: pods exist but none is available; unavailable counts spec replicas.
+    assert (st.get("replicas"), st.get("updatedReplicas"), st.get("unavailableReplicas")) == (4, 4, 4)
+    available = next(c for c in d.conditions if c["type"] == "Available")
+    assert (available["status"], available["reason"]) == ("False", "MinimumReplicasUnavailable")
+    d.rollout.status()
+    available = next(c for c in d.conditions if c["type"] == "Available")
+    assert (available["status"], available["reason"]) == ("True", "MinimumReplicasAvailable")
+    assert d.status.get("unavailableReplicas") is None
