@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import kubesim
 import pytest
+
+import kubesim
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-import kubesim
 import pytest
+
+import kubesim
 
 POD = """\
 apiVersion: v1

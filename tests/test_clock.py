@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import kubesim
 import pytest
+
+import kubesim
 
 
 def test_time_starts_at_the_fixed_epoch_and_is_configurable(cluster):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import kubesim
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kubesim
 
 
 def deployment(name: str = "web", replicas: int = 10, image: str = "nginx:1.25", **spec) -> dict:
@@ -224,3 +227,63 @@ def test_status_counts_follow_upstream(cluster):
     available = next(c for c in d.conditions if c["type"] == "Available")
     assert (available["status"], available["reason"]) == ("True", "MinimumReplicasAvailable")
     assert d.status.get("unavailableReplicas") is None
+
+
+def fenceposts(replicas: int, surge: str | int, unavailable: str | int) -> tuple[int, int]:
+    """upstream: ResolveFenceposts (surge rounds up, unavailable down, both 0 ⇒ 1)."""
+
+    def scaled(v: str | int, up: bool) -> int:
+        if isinstance(v, int):
+            return v
+        p = int(v.rstrip("%"))
+        return -(-p * replicas // 100) if up else p * replicas // 100
+
+    s, u = scaled(surge, True), scaled(unavailable, False)
+    return (0, 1) if s == 0 and u == 0 else (s, min(u, replicas))
+
+
+percent_or_int = st.one_of(st.sampled_from(["0%", "10%", "25%", "50%", "100%"]), st.integers(0, 3))
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    replicas=st.integers(1, 12),
+    surge=percent_or_int,
+    unavailable=percent_or_int,
+    ready_after=st.integers(0, 25),
+    scale_to=st.one_of(st.none(), st.integers(0, 15)),
+    seed=st.integers(0, 3),
+)
+def test_random_rollouts_keep_their_bounds_and_complete(replicas, surge, unavailable, ready_after, scale_to, seed):
+    c = kubesim.Cluster(nodes=4, seed=seed, events=False)
+    c.images.register("app:*", ready_after=f"{ready_after}s")
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}}
+    manifest = deployment(replicas=replicas, image="app:1", strategy=strategy)
+    manifest["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {
+        "exec": {"command": ["ready"]},
+        "periodSeconds": 2,
+    }
+    try:
+        c.apply(manifest)
+    except kubesim.InvalidObjectError:
+        return  # both 0: rejected by validation, as the API server does
+    d = c.deployment("web")
+    d.rollout.status(timeout="10m")
+    d.set_image(c="app:2")
+    want = replicas
+    for step in range(120):
+        if scale_to is not None and step == 5:
+            d.scale(scale_to)
+            want = scale_to
+        s, u = fenceposts(want, surge, unavailable)
+        counted = sum(rs.status_replicas for rs in d.replicasets())
+        assert counted <= want + s or step <= 5, (step, counted, want, s)
+        if scale_to is None and step > 0:
+            assert d.available_replicas >= want - u, (step, d.available_replicas, want, u)
+        c.advance("1s")
+    d.rollout.status(timeout="10m")
+    assert d.available_replicas == want and d.updated_replicas == want
+    history = d.rollout.history()
+    assert [h.revision for h in history] == [1, 2]
+    assert history[-1].template["spec"]["containers"][0]["image"] == "app:2"
+    assert sizes(d) == [0, want]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import kubesim
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import kubesim
 
 
 def pod(name: str, labels: dict[str, str] | None = None, namespace: str | None = None) -> dict:

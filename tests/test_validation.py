@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-import kubesim
 import pytest
+
+import kubesim
 
 DEPLOYMENT = {
     "apiVersion": "apps/v1",
