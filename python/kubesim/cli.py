@@ -21,25 +21,60 @@ def _example(name: str) -> Path:
 
 
 def demo() -> str:
-    """Apply the seed manifests to a fresh cluster, wait for the pod, and show what is stored."""
+    """The seed walkthrough: apply, roll out, set image, history, undo, scale — in virtual time.
+    Lines under `$ kubectl …` are what kubectl prints; `>>>` lines show the Python handles."""
     c = Cluster(nodes=3, seed=0)
-    lines: list[str] = []
-    for name in ("nginx-deployment.yaml", "redis-pod.yaml"):
-        lines.append(f"$ kubectl apply -f examples/{name}")
-        lines.extend(str(r) for r in c.apply(_example(name)))
-        lines.append("")
+    out: list[str] = []
+
+    def say(command: str, *lines: str) -> None:
+        out.append(command if command.startswith(">>>") else f"$ {command}")
+        out.extend(lines)
+        out.append("")
+
+    say(
+        "kubectl apply -f examples/nginx-deployment.yaml",
+        *(str(r) for r in c.apply(_example("nginx-deployment.yaml"))),
+    )
+    d = c.deployment("nginx-deployment")
+    say("kubectl rollout status deployment.v1.apps/nginx-deployment", *d.rollout.status())
+    say(
+        ">>> d.replicasets()",
+        *(f"{rs.name}  desired={rs.replicas} ready={rs.ready_replicas}" for rs in d.replicasets()),
+    )
+    say(
+        ">>> d.pods()",
+        *(f"{p.name}  {p.phase}  {','.join(f'{k}={v}' for k, v in sorted(p.labels.items()))}" for p in d.pods()),
+    )
+    say(
+        "kubectl set image deployment/nginx-deployment nginx=nginx:1.9.1 --record",
+        d.set_image(nginx="nginx:1.9.1", record=True),
+    )
+    say("kubectl rollout status deployment.v1.apps/nginx-deployment", *d.rollout.status())
+    say(
+        ">>> d.rollout.history()",
+        *(f"{h.revision}  {h.change_cause or '<none>'}" for h in d.rollout.history()),
+    )
+    say("kubectl rollout undo deployment.v1.apps/nginx-deployment", d.rollout.undo())
+    d.rollout.status()
+    say("kubectl scale deployment.v1.apps/nginx-deployment --replicas=10", d.scale(10))
+    c.run_until(lambda: d.available_replicas == 10, timeout="5m")
+    say(
+        ">>> d",
+        f"{d.name}  ready={d.ready_replicas}/{d.replicas} up-to-date={d.updated_replicas} available={d.available_replicas}",
+    )
+    say(
+        "kubectl apply -f examples/redis-pod.yaml",
+        *(str(r) for r in c.apply(_example("redis-pod.yaml"))),
+    )
     pod = c.pod("redis-master")
     c.run_until(lambda: pod.ready, timeout="5m")
-    lines.append(f"# {c.elapsed:g} s of virtual time later, redis-master is {pod.phase} on {pod.node}")
-    for e in c.events(pod):
-        lines.append(f"#   {e.type:<8}{e.reason:<10}{e.message}")
-    lines.append("")
-    for handle in (c.deployment("nginx-deployment"), pod):
-        kind = handle.kind.lower()
-        lines.append(f"$ kubectl get {kind} {handle.name} -o yaml")
-        lines.append(handle.to_yaml().rstrip("\n"))
-        lines.append("")
-    return "\n".join(lines)
+    say(
+        ">>> c.events(pod)",
+        *(f"{e.type:<8}{e.reason:<10}{e.message}" for e in c.events(pod)),
+    )
+    say("kubectl get pod redis-master -o yaml", pod.to_yaml().rstrip("\n"))
+    out.append(f"# {c.elapsed:g} s of virtual time")
+    return "\n".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
