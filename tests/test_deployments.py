@@ -287,3 +287,78 @@ def test_random_rollouts_keep_their_bounds_and_complete(replicas, surge, unavail
     assert [h.revision for h in history] == [1, 2]
     assert history[-1].template["spec"]["containers"][0]["image"] == "app:2"
     assert sizes(d) == [0, want]
+
+
+def test_scaling_while_paused_is_proportional_and_leftover_goes_to_the_largest(cluster):
+    cluster.images.register("never:ready", ready_after="1h")
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 3}}
+    cluster.apply(deployment(replicas=7, strategy=strategy))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    stuck = deployment(replicas=7, image="never:ready", strategy=strategy)
+    stuck["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {"exec": {"command": ["x"]}}
+    cluster.apply(stuck)
+    cluster.advance("20s")
+    assert sizes(d) == [4, 3]
+    d.rollout.pause()
+    d.scale(10)
+    # 4*10/7 = 5.71 → 6 (+2), 3*10/7 = 4.29 → 4 (+1): 3 added, as asked; no new ReplicaSet.
+    assert sizes(d) == [6, 4]
+    d.scale(5)
+    # 6*5/10 = 3 (-3), 4*5/10 = 2 (-2).
+    assert sizes(d) == [3, 2]
+    d.scale(6)
+    # 3*6/5 = 3.6 → 4 (+1), 2*6/5 = 2.4 → 2 (+0); leftover 0.
+    assert sizes(d) == [4, 2]
+
+
+def test_a_taken_replicaset_name_bumps_the_collision_count(cluster):
+    probe = kubesim.Cluster(nodes=1)
+    probe.apply(deployment(replicas=1))
+    [rs] = probe.deployment("web").replicasets()
+    squatter = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": rs.name},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": {"other": "x"}},
+            "template": {
+                "metadata": {"labels": {"other": "x"}},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+            },
+        },
+    }
+    cluster.apply(squatter)
+    cluster.apply(deployment(replicas=1))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    assert d.status["collisionCount"] == 1
+    [mine] = d.replicasets()
+    assert mine.name != rs.name and mine.name.startswith("web-")
+
+
+def test_rollout_status_says_when_nothing_can_change_the_outcome(cluster):
+    cluster.images.register("never:ready", ready_after="100h")
+    manifest = deployment(replicas=1, image="never:ready", progressDeadlineSeconds=2147483647)
+    manifest["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {
+        "exec": {"command": ["x"]},
+        "periodSeconds": 1,
+    }
+    cluster.apply(manifest)
+    with pytest.raises(kubesim.RolloutTimeoutError) as info:
+        cluster.deployment("web").rollout.status(timeout="2m")
+    assert str(info.value) == "timed out waiting for the condition"
+    assert info.value.messages[0].startswith('Waiting for deployment "web" rollout to finish')
+    assert cluster.elapsed == 120
+
+
+def test_min_ready_seconds_delays_availability(cluster):
+    cluster.apply(deployment(replicas=2, minReadySeconds=10))
+    d = cluster.deployment("web")
+    cluster.run_until(lambda: d.ready_replicas == 2, timeout="1m")
+    ready_at = cluster.elapsed
+    assert d.available_replicas == 0
+    cluster.run_until(lambda: d.available_replicas == 2, timeout="1m")
+    # upstream: the ReplicaSet looks again minReadySeconds + 1 s after a pod turns Ready.
+    assert cluster.elapsed - ready_at == 11

@@ -60,7 +60,8 @@ def demo() -> str:
     c.run_until(lambda: d.available_replicas == 10, timeout="5m")
     say(
         ">>> d",
-        f"{d.name}  ready={d.ready_replicas}/{d.replicas} up-to-date={d.updated_replicas} available={d.available_replicas}",
+        f"{d.name}  ready={d.ready_replicas}/{d.replicas} up-to-date={d.updated_replicas} "
+        f"available={d.available_replicas}",
     )
     say(
         "kubectl apply -f examples/redis-pod.yaml",

@@ -138,8 +138,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             if is_available(rt, min_ready, ctx.now) {
                 available += 1;
             } else if let Some(t) = rt.ready_since() {
-                // Availability arrives by the clock alone: look again when it is due.
-                out = out.requeue(Some(t + min_ready as Millis * 1000 + 1));
+                // upstream: a pod turning Ready requeues its RS after minReadySeconds + 1 s.
+                out = out.requeue(Some(t + min_ready as Millis * 1000 + 1000));
             }
         }
     }
