@@ -362,3 +362,56 @@ def test_min_ready_seconds_delays_availability(cluster):
     cluster.run_until(lambda: d.available_replicas == 2, timeout="1m")
     # upstream: the ReplicaSet looks again minReadySeconds + 1 s after a pod turns Ready.
     assert cluster.elapsed - ready_at == 11
+
+
+def test_a_resumed_stuck_rollout_still_times_out(cluster):
+    cluster.images.register("nginx:broken", exists=False)
+    cluster.apply(deployment(replicas=2, progressDeadlineSeconds=60))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    d.rollout.pause()
+    d.set_image(c="nginx:broken")
+    d.rollout.resume()
+    with pytest.raises(kubesim.RolloutTimeoutError, match="exceeded its progress deadline"):
+        d.rollout.status(timeout="10m")
+
+
+def test_scaling_down_mid_rollout_never_scales_an_old_replicaset_up(cluster):
+    cluster.images.register("slow:*", ready_after="20s")
+    manifest = deployment(replicas=10, image="slow:1")
+    manifest["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {"exec": {"command": ["x"]}}
+    cluster.apply(manifest)
+    d = cluster.deployment("web")
+    d.rollout.status()
+    d.set_image(c="slow:2")
+    cluster.advance("5s")
+    d.scale(2)
+    d.rollout.status(timeout="10m")
+    old_name = d.replicasets()[0].name
+    ups = [e.message for e in cluster.events(d) if e.message.startswith(f"Scaled up replica set {old_name}")]
+    assert ups == [f"Scaled up replica set {old_name} from 0 to 10"]
+
+
+def test_an_adopted_orphan_replicaset_stays_adopted(cluster):
+    cluster.apply(deployment(replicas=2))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    [rs] = d.replicasets()
+    cluster.delete("deployment", "web", propagation="Orphan")
+    cluster.advance("1s")
+    assert cluster.replicaset(rs.name).owner_references == []
+    cluster.apply(deployment(replicas=2))
+    d = cluster.deployment("web")
+    cluster.advance("5s")
+    assert [r.name for r in d.replicasets()] == [rs.name], "adopted and reused as the new ReplicaSet"
+    assert cluster.replicaset(rs.name).owner_references[0]["uid"] == d.uid
+
+
+def test_recreate_reports_progress_without_a_new_replicaset(cluster):
+    cluster.apply(deployment(replicas=2, strategy={"type": "Recreate"}))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    d.set_image(c="nginx:1.26")
+    cluster.advance("1s")
+    messages = [c.get("message", "") for c in d.conditions]
+    assert not any('ReplicaSet ""' in m for m in messages), messages

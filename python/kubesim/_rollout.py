@@ -83,12 +83,14 @@ class Rollout:
         pending can change the outcome."""
         c = self._d._cluster
         native = c._native
+        if revision is not None and revision < 0:
+            raise InvalidArgumentError(f"revision must be a positive integer: {revision}")
         deadline = None if timeout is None else native.now_ms + to_ms(timeout)
         messages: list[str] = []
         last_rv = None
         while True:
             d = self._d.to_dict()
-            if revision is not None:
+            if revision:
                 current = int(d["metadata"].get("annotations", {}).get(REVISION, "0"))
                 if current != revision:
                     raise InvalidArgumentError(
@@ -122,7 +124,10 @@ class Rollout:
         for rs in self._d.replicasets():
             obj = rs.to_dict()
             annotations = obj["metadata"].get("annotations", {})
-            rev = int(annotations.get(REVISION, "0") or 0)
+            try:
+                rev = int(annotations.get(REVISION, "0") or 0)
+            except ValueError:
+                continue  # kubectl skips ReplicaSets whose revision does not parse
             by_revision[rev] = Revision(
                 rev, annotations.get(CHANGE_CAUSE), _without_hash(obj["spec"]["template"]), rs.name
             )
