@@ -22,6 +22,7 @@ pub mod cluster;
 pub mod controllers;
 pub mod engine;
 pub mod error;
+pub mod kubectl;
 pub mod kubelet;
 pub mod labels;
 pub mod sim;

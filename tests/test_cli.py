@@ -17,12 +17,14 @@ def test_demo_walks_the_seed_and_is_deterministic():
         "deployment.apps/nginx-deployment created",
         'deployment "nginx-deployment" successfully rolled out',
         "deployment.apps/nginx-deployment image updated",
+        "REVISION  CHANGE-CAUSE",
         "deployment.apps/nginx-deployment rolled back",
         "deployment.apps/nginx-deployment scaled",
+        "nginx-deployment   10/10   10           10          ",
         "pod/redis-master created",
-        "kind: Pod",
     ]:
         assert line in text, line
+    assert "error" not in text.lower()
 
 
 def test_python_m_kubesim_demo_runs():

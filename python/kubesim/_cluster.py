@@ -359,6 +359,19 @@ class Cluster:
     def node(self, name: str) -> Node:
         return self.get("node", name, "")  # type: ignore[return-value]
 
+    def kubectl(self, command: str, check: bool = True) -> Any:
+        """Run a kubectl command line (with or without the leading ``kubectl``) and return what
+        kubectl prints on stdout. A non-zero exit raises :class:`kubesim.KubectlError` (message =
+        stderr); with ``check=False`` the result object (``stdout``, ``stderr``, ``exit_code``)
+        is returned instead."""
+        from ._kubectl import raise_for, run
+
+        result = run(self, command)
+        if not check:
+            return result
+        raise_for(result)
+        return result.stdout
+
     def stats(self) -> dict[str, int]:
         """Counts without reading objects: per kind (``pods``, ``replicasets`` …), pods per phase
         (``pods_pending``, ``pods_running`` …), ``pods_ready``, ``pods_terminating``."""

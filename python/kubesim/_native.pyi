@@ -65,6 +65,18 @@ class Cluster:
         """Stop a node's kubelet."""
     def recover_node(self, name: str) -> None:
         """Restart a node's kubelet."""
+    def get_table(
+        self,
+        kind: str,
+        namespace: str | None,
+        names: builtins.list[str],
+        selector: str,
+        wide: bool,
+        show_labels: bool,
+        label_columns: builtins.list[str],
+        qualify_names: bool = False,
+    ) -> str:
+        """A `kubectl get` table ('' when nothing matched)."""
     def set_events(self, on: bool) -> None:
         """Turn Event recording on or off."""
     def stats(self) -> dict[str, int]:

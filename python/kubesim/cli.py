@@ -20,60 +20,40 @@ def _example(name: str) -> Path:
     raise SystemExit(f"kubesim: example manifest {name} not found")
 
 
+SEED = [
+    "kubectl apply -f examples/nginx-deployment.yaml",
+    "kubectl get deployments",
+    "kubectl rollout status deployment.v1.apps/nginx-deployment",
+    "kubectl get rs",
+    "kubectl get pods --show-labels",
+    "kubectl set image deployment/nginx-deployment nginx=nginx:1.9.1 --record",
+    "kubectl rollout status deployment.v1.apps/nginx-deployment",
+    "kubectl rollout history deployment.v1.apps/nginx-deployment",
+    "kubectl rollout undo deployment.v1.apps/nginx-deployment",
+    "kubectl rollout status deployment.v1.apps/nginx-deployment",
+    "kubectl scale deployment.v1.apps/nginx-deployment --replicas=10",
+    "kubectl get deployments",
+    "kubectl apply -f examples/redis-pod.yaml",
+    "kubectl get pods -o wide",
+]
+
+
 def demo() -> str:
-    """The seed walkthrough: apply, roll out, set image, history, undo, scale — in virtual time.
-    Lines under `$ kubectl …` are what kubectl prints; `>>>` lines show the Python handles."""
+    """The seed walkthrough as kubectl commands, each with what kubectl prints, in virtual time
+    (a user reading the output between commands is modelled as 30 s)."""
     c = Cluster(nodes=3, seed=0)
     out: list[str] = []
-
-    def say(command: str, *lines: str) -> None:
-        out.append(command if command.startswith(">>>") else f"$ {command}")
-        out.extend(lines)
+    for command in SEED:
+        if " -f examples/" in command:
+            command_run = command.replace("examples/", f"{_example(command.rsplit('/', 1)[1]).parent}/")
+        else:
+            command_run = command
+        result = c.kubectl(command_run, check=False)
+        out.append(f"$ {command}")
+        text = result.stderr + result.stdout  # kubectl warns before it prints
+        out.append(text.rstrip("\n"))
         out.append("")
-
-    say(
-        "kubectl apply -f examples/nginx-deployment.yaml",
-        *(str(r) for r in c.apply(_example("nginx-deployment.yaml"))),
-    )
-    d = c.deployment("nginx-deployment")
-    say("kubectl rollout status deployment.v1.apps/nginx-deployment", *d.rollout.status())
-    say(
-        ">>> d.replicasets()",
-        *(f"{rs.name}  desired={rs.replicas} ready={rs.ready_replicas}" for rs in d.replicasets()),
-    )
-    say(
-        ">>> d.pods()",
-        *(f"{p.name}  {p.phase}  {','.join(f'{k}={v}' for k, v in sorted(p.labels.items()))}" for p in d.pods()),
-    )
-    say(
-        "kubectl set image deployment/nginx-deployment nginx=nginx:1.9.1 --record",
-        d.set_image(nginx="nginx:1.9.1", record=True),
-    )
-    say("kubectl rollout status deployment.v1.apps/nginx-deployment", *d.rollout.status())
-    say(
-        ">>> d.rollout.history()",
-        *(f"{h.revision}  {h.change_cause or '<none>'}" for h in d.rollout.history()),
-    )
-    say("kubectl rollout undo deployment.v1.apps/nginx-deployment", d.rollout.undo())
-    d.rollout.status()
-    say("kubectl scale deployment.v1.apps/nginx-deployment --replicas=10", d.scale(10))
-    c.run_until(lambda: d.available_replicas == 10, timeout="5m")
-    say(
-        ">>> d",
-        f"{d.name}  ready={d.ready_replicas}/{d.replicas} up-to-date={d.updated_replicas} "
-        f"available={d.available_replicas}",
-    )
-    say(
-        "kubectl apply -f examples/redis-pod.yaml",
-        *(str(r) for r in c.apply(_example("redis-pod.yaml"))),
-    )
-    pod = c.pod("redis-master")
-    c.run_until(lambda: pod.ready, timeout="5m")
-    say(
-        ">>> c.events(pod)",
-        *(f"{e.type:<8}{e.reason:<10}{e.message}" for e in c.events(pod)),
-    )
-    say("kubectl get pod redis-master -o yaml", pod.to_yaml().rstrip("\n"))
+        c.advance("30s")
     out.append(f"# {c.elapsed:g} s of virtual time")
     return "\n".join(out)
 

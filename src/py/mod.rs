@@ -273,6 +273,42 @@ impl PyCluster {
         py.detach(|| self.inner.lock().recover_node(name)).map_err(to_pyerr)
     }
 
+    /// A `kubectl get` table: the named objects, or all matching `selector` in `namespace` (all
+    /// namespaces for None). Empty string when nothing matched.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (kind, namespace, names, selector, wide, show_labels, label_columns, qualify_names=false))]
+    fn get_table(
+        &self,
+        kind: &str,
+        namespace: Option<&str>,
+        names: Vec<String>,
+        selector: &str,
+        wide: bool,
+        show_labels: bool,
+        label_columns: Vec<String>,
+        qualify_names: bool,
+    ) -> PyResult<String> {
+        let kind = kind_of(kind)?;
+        let c = self.inner.lock();
+        let objects = if names.is_empty() {
+            c.list(kind, namespace, selector).map_err(to_pyerr)?
+        } else {
+            let ns = namespace.unwrap_or("default");
+            names.iter().map(|n| c.get(kind, ns, n)).collect::<Result<Vec<_>, _>>().map_err(to_pyerr)?
+        };
+        if objects.is_empty() {
+            return Ok(String::new());
+        }
+        let opts = crate::kubectl::table::TableOptions {
+            wide,
+            show_labels,
+            label_columns,
+            all_namespaces: namespace.is_none() && kind.namespaced(),
+            qualify_names,
+        };
+        Ok(crate::kubectl::table::render(kind, &objects, c.now(), &opts))
+    }
+
     /// Turn Event recording on or off.
     fn set_events(&self, on: bool) {
         self.inner.lock().set_record_events(on);

@@ -1,0 +1,251 @@
+//! `kubectl get` tables per kind (server-side printers, kubectl.md §3.3–3.4).
+
+use std::sync::Arc;
+
+use super::{human_duration, tabwrite};
+use crate::api::pod::{ContainerState, PodRuntime};
+use crate::api::{Body, Kind, Object};
+use crate::labels::{format_label_selector, format_labels};
+use crate::sim::clock::Millis;
+
+#[derive(Clone, Debug, Default)]
+pub struct TableOptions {
+    pub wide: bool,
+    pub show_labels: bool,
+    /// `-L key`: one column per key.
+    pub label_columns: Vec<String>,
+    /// `-A`: a NAMESPACE column first.
+    pub all_namespaces: bool,
+    /// Several kinds in one listing: names print as `deployment.apps/web`.
+    pub qualify_names: bool,
+}
+
+fn age(o: &Object, now: Millis) -> String {
+    human_duration(now - o.meta.creation_timestamp)
+}
+
+fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
+    let (base, extra): (&[&str], &[&str]) = match kind {
+        Kind::Pod => {
+            (&["NAME", "READY", "STATUS", "RESTARTS", "AGE"], &["IP", "NODE", "NOMINATED NODE", "READINESS GATES"])
+        }
+        Kind::ReplicaSet => (&["NAME", "DESIRED", "CURRENT", "READY", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"]),
+        Kind::Deployment => {
+            (&["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"])
+        }
+        Kind::Node => (
+            &["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
+            &["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"],
+        ),
+        Kind::Namespace => (&["NAME", "STATUS", "AGE"], &[]),
+        Kind::HorizontalPodAutoscaler => {
+            (&["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"], &[])
+        }
+        Kind::Event => (&["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], &[]),
+    };
+    let mut h = base.to_vec();
+    if wide {
+        h.extend_from_slice(extra);
+    }
+    h
+}
+
+/// upstream: printPod — STATUS, READY and RESTARTS from the pod's status.
+pub fn pod_status(o: &Object, rt: &PodRuntime, now: Millis) -> (String, String, String) {
+    let total = rt.containers.len();
+    let mut reason = rt.reason.map(str::to_string).unwrap_or_else(|| rt.phase.as_str().to_string());
+    let mut ready = 0;
+    let mut restarts: u32 = 0;
+    let mut last_finished: Option<Millis> = None;
+    // Walk from the last container to the first: the lowest-index waiting/terminated one wins.
+    for c in rt.containers.iter().rev() {
+        restarts += c.restart_count;
+        if let Some(ContainerState::Terminated { finished_at, .. }) = &c.last_state {
+            last_finished = Some(last_finished.map_or(*finished_at, |t: Millis| t.max(*finished_at)));
+        }
+        match &c.state {
+            ContainerState::Waiting { reason: r } if rt.start_time.is_some() => reason = (*r).to_string(),
+            ContainerState::Terminated { reason: r, .. } => reason = (*r).to_string(),
+            ContainerState::Running { .. } if c.ready => ready += 1,
+            _ => {}
+        }
+    }
+    if reason == "Completed" && rt.is_ready() {
+        reason = "Running".into();
+    }
+    if o.meta.deletion_timestamp.is_some() && !rt.phase.is_terminal() {
+        reason = "Terminating".into();
+    }
+    let restarts = match last_finished {
+        Some(t) if restarts > 0 => format!("{restarts} ({} ago)", human_duration(now - t)),
+        _ => restarts.to_string(),
+    };
+    (format!("{ready}/{total}"), reason, restarts)
+}
+
+fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
+    let name = o.meta.name.to_string();
+    match &o.body {
+        Body::Pod { spec, status } => {
+            let (ready, st, restarts) = pod_status(o, status, now);
+            let mut r = vec![name, ready, st, restarts, age(o, now)];
+            if wide {
+                r.push(status.pod_ip.map(|i| i.to_string()).unwrap_or_else(|| "<none>".into()));
+                let node = spec.node_name.clone().or(status.node_name.as_deref().map(str::to_string));
+                r.push(node.unwrap_or_else(|| "<none>".into()));
+                r.push("<none>".into());
+                r.push("<none>".into());
+            }
+            r
+        }
+        Body::ReplicaSet { spec, status, template } => {
+            let mut r = vec![
+                name,
+                spec.replicas.unwrap_or(1).to_string(),
+                status.replicas.to_string(),
+                status.ready_replicas.unwrap_or(0).to_string(),
+                age(o, now),
+            ];
+            if wide {
+                let spec_t = template.spec();
+                r.push(spec_t.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","));
+                r.push(
+                    spec_t.containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(","),
+                );
+                r.push(format_label_selector(Some(&spec.selector)));
+            }
+            r
+        }
+        Body::Deployment { spec, status, template } => {
+            let mut r = vec![
+                name,
+                format!("{}/{}", status.ready_replicas.unwrap_or(0), spec.replicas.unwrap_or(1)),
+                status.updated_replicas.unwrap_or(0).to_string(),
+                status.available_replicas.unwrap_or(0).to_string(),
+                age(o, now),
+            ];
+            if wide {
+                let spec_t = template.spec();
+                r.push(spec_t.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","));
+                r.push(
+                    spec_t.containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(","),
+                );
+                // upstream: the Deployment printer uses the selector string directly.
+                let sel = crate::labels::Selector::from_label_selector(Some(&spec.selector));
+                r.push(sel.map(|s| s.to_string()).unwrap_or_else(|_| "<invalid>".into()));
+            }
+            r
+        }
+        Body::Node { spec, status } => {
+            let ready = status.conditions.iter().flatten().find(|c| c.type_ == "Ready");
+            let mut st = match ready.map(|c| c.status.as_str()) {
+                Some("True") => "Ready".to_string(),
+                Some(_) => "NotReady".to_string(),
+                None => "Unknown".to_string(),
+            };
+            if spec.unschedulable == Some(true) {
+                st.push_str(",SchedulingDisabled");
+            }
+            let roles: Vec<&str> = o
+                .meta
+                .labels
+                .keys()
+                .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
+                .filter(|r| !r.is_empty())
+                .collect();
+            let info = status.node_info.as_ref();
+            let mut r = vec![
+                name,
+                st,
+                if roles.is_empty() { "<none>".into() } else { roles.join(",") },
+                age(o, now),
+                info.map(|i| i.kubelet_version.clone()).unwrap_or_default(),
+            ];
+            if wide {
+                let addr = |t: &str| {
+                    status
+                        .addresses
+                        .iter()
+                        .flatten()
+                        .find(|a| a.type_ == t)
+                        .map(|a| a.address.clone())
+                        .unwrap_or_else(|| "<none>".into())
+                };
+                r.push(addr("InternalIP"));
+                r.push(addr("ExternalIP"));
+                r.push(info.map(|i| i.os_image.clone()).unwrap_or_default());
+                r.push(info.map(|i| i.kernel_version.clone()).unwrap_or_default());
+                r.push(info.map(|i| i.container_runtime_version.clone()).unwrap_or_default());
+            }
+            r
+        }
+        Body::Namespace { status, .. } => {
+            let phase = status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Active".into());
+            vec![name, phase, age(o, now)]
+        }
+        Body::HorizontalPodAutoscaler { spec, status } => vec![
+            name,
+            format!("{}/{}", spec.scale_target_ref.kind, spec.scale_target_ref.name),
+            "<unknown>".into(),
+            spec.min_replicas.map(|m| m.to_string()).unwrap_or_else(|| "<unset>".into()),
+            spec.max_replicas.to_string(),
+            status.current_replicas.unwrap_or(0).to_string(),
+            age(o, now),
+        ],
+        Body::Event(e) => {
+            let last = e.last_timestamp.as_ref().or(e.first_timestamp.as_ref()).map(crate::api::meta::from_time);
+            let object = format!(
+                "{}/{}",
+                e.involved_object.kind.clone().unwrap_or_default().to_ascii_lowercase(),
+                e.involved_object.name.clone().unwrap_or_default()
+            );
+            vec![
+                last.map(|t| human_duration(now - t)).unwrap_or_else(|| "<unknown>".into()),
+                e.type_.clone().unwrap_or_default(),
+                e.reason.clone().unwrap_or_default(),
+                object,
+                e.message.clone().unwrap_or_default().trim().to_string(),
+            ]
+        }
+    }
+}
+
+/// The whole `kubectl get` table for objects of one kind (already filtered and ordered).
+pub fn render(kind: Kind, objects: &[Arc<Object>], now: Millis, opts: &TableOptions) -> String {
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(objects.len() + 1);
+    let mut head: Vec<String> = header(kind, opts.wide).into_iter().map(str::to_string).collect();
+    if opts.all_namespaces && kind.namespaced() {
+        head.insert(0, "NAMESPACE".into());
+    }
+    for key in &opts.label_columns {
+        head.push(key.rsplit('/').next().unwrap_or(key).to_ascii_uppercase());
+    }
+    if opts.show_labels {
+        head.push("LABELS".into());
+    }
+    rows.push(head);
+    for o in objects {
+        let mut r = row(o, now, opts.wide);
+        if opts.qualify_names && kind != Kind::Event {
+            r[0] = format!("{}/{}", kind.qualified_singular(), r[0]);
+        }
+        if opts.all_namespaces && kind.namespaced() {
+            r.insert(0, o.meta.namespace.to_string());
+        }
+        for key in &opts.label_columns {
+            r.push(o.meta.labels.get(key).cloned().unwrap_or_default());
+        }
+        if opts.show_labels {
+            r.push(format_labels(&o.meta.labels));
+        }
+        // upstream: string cells are cut at the first line break, with "..." appended.
+        for cell in r.iter_mut() {
+            if let Some(i) = cell.find(['\n', '\r', '\x0c']) {
+                cell.truncate(i);
+                cell.push_str("...");
+            }
+        }
+        rows.push(r);
+    }
+    tabwrite(&rows)
+}
