@@ -81,7 +81,7 @@ def _targets(positional: list[str]) -> list[tuple[str, str | None]]:
     if not positional:
         raise _Fail("error: You must specify the type of resource to get.")
     if "/" in positional[0]:
-        out = []
+        out: list[tuple[str, str | None]] = []
         for p in positional:
             kind, _, name = p.partition("/")
             out.append((_resolve(kind)[0], name))
