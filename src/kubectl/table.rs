@@ -83,6 +83,14 @@ pub fn pod_status(o: &Object, rt: &PodRuntime, now: Millis) -> (String, String, 
     (format!("{ready}/{total}"), reason, restarts)
 }
 
+/// The CONTAINERS and IMAGES cells of a workload's wide row: names and images joined by commas.
+fn containers_and_images(template: &crate::api::template::PodTemplate) -> [String; 2] {
+    let spec = template.spec();
+    let names: Vec<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
+    let images: Vec<&str> = spec.containers.iter().map(|c| c.image.as_deref().unwrap_or("")).collect();
+    [names.join(","), images.join(",")]
+}
+
 fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
     let name = o.meta.name.to_string();
     match &o.body {
@@ -107,11 +115,7 @@ fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
                 age(o, now),
             ];
             if wide {
-                let spec_t = template.spec();
-                r.push(spec_t.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","));
-                r.push(
-                    spec_t.containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(","),
-                );
+                r.extend(containers_and_images(template));
                 r.push(format_label_selector(Some(&spec.selector)));
             }
             r
@@ -125,11 +129,7 @@ fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
                 age(o, now),
             ];
             if wide {
-                let spec_t = template.spec();
-                r.push(spec_t.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","));
-                r.push(
-                    spec_t.containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(","),
-                );
+                r.extend(containers_and_images(template));
                 // upstream: the Deployment printer uses the selector string directly.
                 let sel = crate::labels::Selector::from_label_selector(Some(&spec.selector));
                 r.push(sel.map(|s| s.to_string()).unwrap_or_else(|_| "<invalid>".into()));
