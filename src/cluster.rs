@@ -178,6 +178,7 @@ impl Cluster {
             engine: Engine::new(options.threads)?,
             batching: false,
         };
+        c.engine.load.start = options.start;
         for ns in INITIAL_NAMESPACES {
             c.create_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
         }
@@ -207,6 +208,34 @@ impl Cluster {
     pub fn threads(&self) -> usize {
         self.engine.threads()
     }
+    /// Set a Deployment's demand (spread over its Ready pods). `None` leaves a resource as it is.
+    pub fn set_load(
+        &mut self,
+        namespace: &str,
+        deployment: &str,
+        cpu: Option<crate::metrics::Demand>,
+        memory: Option<crate::metrics::Demand>,
+    ) -> Result<()> {
+        let d = self.store.get(Kind::Deployment, namespace, deployment)?;
+        let now = self.clock.now();
+        let load = self.engine.load.deployments.entry(ObjectKey::of(&d)).or_default();
+        load.since = now;
+        if cpu.is_some() {
+            load.cpu = cpu;
+        }
+        if memory.is_some() {
+            load.memory = memory;
+        }
+        Ok(())
+    }
+
+    /// Fix one pod's usage (milli-units), overriding its share of the Deployment's demand.
+    pub fn set_usage(&mut self, namespace: &str, pod: &str, usage: crate::metrics::Usage) -> Result<()> {
+        let p = self.store.get(Kind::Pod, namespace, pod)?;
+        self.engine.load.pods.insert(ObjectKey::of(&p), usage);
+        Ok(())
+    }
+
     /// Turn Event recording on or off (events cost memory in very large simulations).
     pub fn set_record_events(&mut self, on: bool) {
         self.engine.record_events = on;

@@ -25,6 +25,7 @@ pub mod error;
 pub mod kubectl;
 pub mod kubelet;
 pub mod labels;
+pub mod metrics;
 pub mod sim;
 pub mod store;
 

@@ -128,6 +128,30 @@ class Object:
         return hash((self.kind, self._namespace, self._name))
 
 
+Quantity = str | int | float
+Load = Quantity | list[tuple[Any, Quantity]] | None
+
+
+def _milli(q: Quantity) -> int:
+    from . import _native
+
+    if isinstance(q, bool):
+        raise TypeError("a quantity is a string or a number")
+    if isinstance(q, int | float):
+        return round(q * 1000)
+    return _native.parse_quantity(q)
+
+
+def _demand(load: Load) -> list[tuple[int, int]] | None:
+    from ._time import to_ms
+
+    if load is None:
+        return None
+    if isinstance(load, list):
+        return [(to_ms(t), _milli(v)) for t, v in load]
+    return [(0, _milli(load))]
+
+
 def _int(d: dict[str, Any], key: str) -> int:
     return int(d.get(key) or 0)
 
@@ -214,6 +238,40 @@ class Deployment(_Workload):
         from ._rollout import set_image
 
         return set_image(self, images, record)
+
+    def autoscale(
+        self, min: int | None = None, max: int = 0, cpu_percent: int | None = None
+    ) -> HorizontalPodAutoscaler:
+        """`kubectl autoscale` (1.32): an autoscaling/v1 HPA named after this Deployment."""
+        from .errors import InvalidArgumentError
+
+        if max < 1:
+            raise InvalidArgumentError(f"--max=MAXPODS is required and must be at least 1, max: {max}")
+        if min is not None and max < min:
+            raise InvalidArgumentError(
+                f"--max=MAXPODS must be larger or equal to --min=MINPODS, max: {max}, min: {min}"
+            )
+        spec: dict[str, Any] = {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": self.name},
+            "maxReplicas": max,
+        }
+        if min is not None and min > 0:
+            spec["minReplicas"] = min
+        if cpu_percent is not None and cpu_percent >= 0:
+            spec["targetCPUUtilizationPercentage"] = cpu_percent
+        manifest = {
+            "apiVersion": "autoscaling/v1",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": self.name, "namespace": self.namespace},
+            "spec": spec,
+        }
+        return self._cluster.create(manifest)  # type: ignore[return-value]
+
+    def set_load(self, cpu: Load = None, memory: Load = None) -> None:
+        """The total demand on this Deployment, spread over its Ready pods the way a Service
+        spreads traffic: a quantity (``"1500m"``, ``"2"``, ``2.5`` cores; memory ``"512Mi"``) or a
+        schedule ``[(time, value), …]`` (time as a duration from now; piecewise constant)."""
+        self._cluster._native.set_load(self.namespace, self.name, _demand(cpu), _demand(memory))
 
     def scale(self, replicas: int) -> str:
         """`kubectl scale --replicas=N`."""
@@ -303,6 +361,12 @@ class Pod(Object):
         obj = self.to_dict()
         statuses = {s["name"]: s for s in obj.get("status", {}).get("containerStatuses", [])}
         return [ContainerStatus(c, statuses.get(c["name"])) for c in obj["spec"]["containers"]]
+
+    def set_usage(self, cpu: str | float | None = None, memory: str | float | None = None) -> None:
+        """Fix this pod's reported usage (overrides its share of the Deployment's load)."""
+        self._cluster._native.set_usage(
+            self.namespace, self.name, None if cpu is None else _milli(cpu), None if memory is None else _milli(memory)
+        )
 
     @property
     def restarts(self) -> int:

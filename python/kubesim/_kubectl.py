@@ -247,6 +247,12 @@ def run(c: Cluster, command: str) -> KubectlResult:
                 stderr += "Flag --record has been deprecated, --record will be removed in the future\n"
             line = d.set_image(record=record, **images)
             out = f"{line}\n" if line else ""
+        elif verb == "autoscale":
+            positional, flags = _flags(rest, {"--min", "--max", "--cpu-percent", "-n", "--namespace", "--name"}, set())
+            d = _deployment(c, positional, _one(flags, "-n", "--namespace") or "default")
+            mx, mn, cpu = _one(flags, "--max"), _one(flags, "--min"), _one(flags, "--cpu-percent")
+            d.autoscale(min=int(mn) if mn else None, max=int(mx) if mx else 0, cpu_percent=int(cpu) if cpu else None)
+            out = f"horizontalpodautoscaler.autoscaling/{d.name} autoscaled\n"
         elif verb == "scale":
             positional, flags = _flags(rest, {"--replicas", "-n", "--namespace", "--current-replicas"}, set())
             replicas = _one(flags, "--replicas")

@@ -7,6 +7,7 @@ __all__ = [
     "Cluster",
     "parse_duration",
     "release_memory",
+    "parse_quantity",
     "parse_selector",
     "selector_matches",
     "resolve_kind",
@@ -77,6 +78,16 @@ class Cluster:
         qualify_names: bool = False,
     ) -> str:
         """A `kubectl get` table ('' when nothing matched)."""
+    def set_load(
+        self,
+        namespace: str,
+        name: str,
+        cpu: builtins.list[tuple[int, int]] | None = None,
+        memory: builtins.list[tuple[int, int]] | None = None,
+    ) -> None:
+        """Set a Deployment's demand: [(ms since now, milli-units), …]; one point at 0 is a constant."""
+    def set_usage(self, namespace: str, name: str, cpu: int | None = None, memory: int | None = None) -> None:
+        """Fix a pod's usage (milli-units)."""
     def set_events(self, on: bool) -> None:
         """Turn Event recording on or off."""
     def stats(self) -> dict[str, int]:
@@ -109,6 +120,9 @@ def release_memory() -> None:
 
 def parse_duration(text: str) -> int:
     """Milliseconds from a duration string (``"1m30s"``, ``"250ms"``, ``"90"``)."""
+
+def parse_quantity(text: str) -> int:
+    """A quantity in milli-units."""
 
 def parse_selector(text: str) -> str:
     """The canonical form of a label selector string."""

@@ -4,6 +4,7 @@
 
 pub mod deployment;
 pub mod gc;
+pub mod hpa;
 pub mod nodelifecycle;
 pub mod replicaset;
 pub mod scheduler;
@@ -20,16 +21,18 @@ use crate::store::{ObjectKey, Store};
 pub enum ControllerId {
     GarbageCollector = 0,
     NodeLifecycle = 1,
-    Deployment = 2,
-    ReplicaSet = 3,
-    Scheduler = 4,
-    Kubelet = 5,
+    HorizontalPodAutoscaler = 2,
+    Deployment = 3,
+    ReplicaSet = 4,
+    Scheduler = 5,
+    Kubelet = 6,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 6] = [
+    pub const ALL: [ControllerId; 7] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
+        ControllerId::HorizontalPodAutoscaler,
         ControllerId::Deployment,
         ControllerId::ReplicaSet,
         ControllerId::Scheduler,
@@ -39,6 +42,7 @@ impl ControllerId {
         match self {
             ControllerId::GarbageCollector => "garbage-collector",
             ControllerId::NodeLifecycle => "node-lifecycle-controller",
+            ControllerId::HorizontalPodAutoscaler => "horizontal-pod-autoscaler",
             ControllerId::Deployment => "deployment-controller",
             ControllerId::ReplicaSet => "replicaset-controller",
             ControllerId::Scheduler => "default-scheduler",
@@ -107,6 +111,8 @@ pub enum Write {
         uid: Uid,
     },
     Event(EventRecord),
+    /// HPA controller memory (recommendations and scale events) for one HPA.
+    HpaMemory(ObjectKey, hpa::HpaMemory),
     /// Scheduler state: where the next node search starts.
     SchedulerCursor(usize),
     /// Kubelet-side state: an image is being pulled on a node until `done`.
@@ -159,4 +165,6 @@ pub struct Ctx<'a> {
     pub now: Millis,
     pub images: &'a ImageRegistry,
     pub nodes: &'a NodeRuntime,
+    pub load: &'a crate::metrics::LoadModel,
+    pub hpa: &'a std::collections::BTreeMap<ObjectKey, hpa::HpaMemory>,
 }

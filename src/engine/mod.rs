@@ -16,7 +16,7 @@ use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
-    deployment, gc, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
+    deployment, gc, hpa, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
 };
 use crate::error::KubesimError;
 use crate::kubelet;
@@ -51,6 +51,10 @@ pub struct Engine {
     ips: BTreeMap<Arc<str>, (u32, BTreeSet<u32>)>,
     /// Record Event objects (on by default; off for very large experiments).
     pub record_events: bool,
+    /// Load model and metrics (what metrics-server would report).
+    pub load: crate::metrics::LoadModel,
+    /// HPA controller memory per HPA.
+    hpa_memory: BTreeMap<ObjectKey, hpa::HpaMemory>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -83,6 +87,8 @@ impl Engine {
             events: EventLog::default(),
             ips: BTreeMap::new(),
             record_events: true,
+            load: crate::metrics::LoadModel::default(),
+            hpa_memory: BTreeMap::new(),
         })
     }
 
@@ -145,6 +151,14 @@ impl Engine {
                 self.mark_deployments_of(store, old, new);
             }
             Kind::Deployment if !skip(ControllerId::Deployment) => self.mark(ControllerId::Deployment, key.clone()),
+            Kind::HorizontalPodAutoscaler => {
+                if new.is_none() {
+                    self.hpa_memory.remove(&key);
+                } else if !skip(ControllerId::HorizontalPodAutoscaler) {
+                    // Besides changes, the HPA syncs on its own 15 s period.
+                    self.mark(ControllerId::HorizontalPodAutoscaler, key.clone());
+                }
+            }
             Kind::Node => {
                 match new.and_then(scheduler::NodeInfo::of) {
                     Some(info) => self.nodes.info.insert(key.name.clone(), info),
@@ -316,7 +330,14 @@ impl Engine {
                 .map(|&c| (c, std::mem::take(&mut self.dirty[idx(c)]).into_iter().collect()))
                 .collect();
             let results = {
-                let ctx = Ctx { store, now, images: &self.images, nodes: &self.nodes };
+                let ctx = Ctx {
+                    store,
+                    now,
+                    images: &self.images,
+                    nodes: &self.nodes,
+                    load: &self.load,
+                    hpa: &self.hpa_memory,
+                };
                 let run = |(c, keys): &(ControllerId, Vec<ObjectKey>)| match c {
                     ControllerId::Scheduler => scheduler::reconcile_batch(&ctx, keys),
                     _ => keys.par_iter().map(|k| (k.clone(), reconcile(*c, &ctx, k))).collect(),
@@ -413,6 +434,9 @@ impl Engine {
                 Write::Event(e) if self.record_events => self.events.record(store, e, now),
                 Write::Event(_) => {}
                 Write::SchedulerCursor(n) => self.nodes.scheduler_start = n,
+                Write::HpaMemory(k, m) => {
+                    self.hpa_memory.insert(k, m);
+                }
                 Write::ImagePull { node, image, done } => {
                     self.nodes.images.entry((node, image)).or_insert(done);
                 }
@@ -501,6 +525,7 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     match c {
         ControllerId::GarbageCollector => gc::reconcile(ctx, key),
         ControllerId::NodeLifecycle => nodelifecycle::reconcile(ctx, key),
+        ControllerId::HorizontalPodAutoscaler => hpa::reconcile(ctx, key),
         ControllerId::Deployment => deployment::reconcile(ctx, key),
         ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),

@@ -91,6 +91,47 @@ fn containers_and_images(template: &crate::api::template::PodTemplate) -> [Strin
     [names.join(","), images.join(",")]
 }
 
+/// upstream: formatHPAMetrics — `cpu: 45%/80%`, `cpu: <unknown>/80%`, `memory: 120Mi/200Mi`.
+fn hpa_targets(
+    spec: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerSpec,
+    status: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerStatus,
+) -> String {
+    let metrics = spec.metrics.as_deref().unwrap_or(&[]);
+    if metrics.is_empty() {
+        return "<none>".into();
+    }
+    let cells: Vec<String> = metrics
+        .iter()
+        .map(|m| match &m.resource {
+            Some(r) => {
+                let current = status
+                    .current_metrics
+                    .iter()
+                    .flatten()
+                    .filter_map(|c| c.resource.as_ref())
+                    .find(|c| c.name == r.name)
+                    .map(|c| &c.current);
+                if r.target.type_ == "Utilization" {
+                    let cur = current.and_then(|c| c.average_utilization).map(|u| format!("{u}%"));
+                    let target =
+                        r.target.average_utilization.map(|u| format!("{u}%")).unwrap_or_else(|| "<auto>".into());
+                    format!("{}: {}/{target}", r.name, cur.unwrap_or_else(|| "<unknown>".into()))
+                } else {
+                    let cur = current.and_then(|c| c.average_value.as_ref()).map(|q| q.0.clone());
+                    let target = r.target.average_value.as_ref().map(|q| q.0.clone()).unwrap_or_default();
+                    format!("{}: {}/{target}", r.name, cur.unwrap_or_else(|| "<unknown>".into()))
+                }
+            }
+            None => "<unknown>/<unknown>".into(),
+        })
+        .collect();
+    if cells.len() > 2 {
+        format!("{} + {} more...", cells[..2].join(", "), cells.len() - 2)
+    } else {
+        cells.join(", ")
+    }
+}
+
 fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
     let name = o.meta.name.to_string();
     match &o.body {
@@ -186,7 +227,7 @@ fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
         Body::HorizontalPodAutoscaler { spec, status } => vec![
             name,
             format!("{}/{}", spec.scale_target_ref.kind, spec.scale_target_ref.name),
-            "<unknown>".into(),
+            hpa_targets(spec, status),
             spec.min_replicas.map(|m| m.to_string()).unwrap_or_else(|| "<unset>".into()),
             spec.max_replicas.to_string(),
             status.current_replicas.unwrap_or(0).to_string(),

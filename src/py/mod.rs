@@ -309,6 +309,31 @@ impl PyCluster {
         Ok(crate::kubectl::table::render(kind, &objects, c.now(), &opts))
     }
 
+    /// Set a Deployment's demand: each of `cpu`, `memory` is None, a constant (milli-units) or
+    /// a schedule `[(ms since now, milli-units), …]`.
+    #[pyo3(signature = (namespace, name, cpu=None, memory=None))]
+    fn set_load(
+        &self,
+        namespace: &str,
+        name: &str,
+        cpu: Option<Vec<(i64, i64)>>,
+        memory: Option<Vec<(i64, i64)>>,
+    ) -> PyResult<()> {
+        let demand = |v: Option<Vec<(i64, i64)>>| {
+            v.map(|points| match points.as_slice() {
+                [(0, value)] => crate::metrics::Demand::Constant(*value),
+                _ => crate::metrics::Demand::Schedule(points),
+            })
+        };
+        self.inner.lock().set_load(namespace, name, demand(cpu), demand(memory)).map_err(to_pyerr)
+    }
+
+    /// Fix a pod's usage (milli-units).
+    #[pyo3(signature = (namespace, name, cpu=None, memory=None))]
+    fn set_usage(&self, namespace: &str, name: &str, cpu: Option<i64>, memory: Option<i64>) -> PyResult<()> {
+        self.inner.lock().set_usage(namespace, name, crate::metrics::Usage { cpu, memory }).map_err(to_pyerr)
+    }
+
     /// Turn Event recording on or off.
     fn set_events(&self, on: bool) {
         self.inner.lock().set_record_events(on);
@@ -409,6 +434,14 @@ fn parse_duration(text: &str) -> PyResult<i64> {
     core_parse_duration(text).map_err(|e| to_pyerr(e.into()))
 }
 
+/// A quantity (`"1500m"`, `"2"`, `"128Mi"`) in milli-units.
+#[pyfunction]
+fn parse_quantity(text: &str) -> PyResult<i64> {
+    crate::api::quantity::parse_milli(text)
+        .and_then(|v| i64::try_from(v).ok())
+        .ok_or_else(|| to_pyerr(KubesimError::InvalidArgument(format!("invalid quantity {text:?}"))))
+}
+
 /// Parse a label selector string and return its canonical form.
 #[pyfunction]
 fn parse_selector(text: &str) -> PyResult<String> {
@@ -434,6 +467,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyCluster>()?;
     m.add_function(wrap_pyfunction!(parse_duration, m)?)?;
     m.add_function(wrap_pyfunction!(release_memory, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_quantity, m)?)?;
     m.add_function(wrap_pyfunction!(parse_selector, m)?)?;
     m.add_function(wrap_pyfunction!(selector_matches, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_kind, m)?)?;

@@ -1,0 +1,130 @@
+"""HorizontalPodAutoscaler on the load model (controllers.md §3)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def deployment(replicas: int = 3, cpu_request: str | None = "500m", name: str = "web") -> dict:
+    container: dict = {"name": "c", "image": "nginx:1.25"}
+    if cpu_request:
+        container["resources"] = {"requests": {"cpu": cpu_request}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container]}},
+        },
+    }
+
+
+def test_seed_autoscale_without_requests_shows_unknown_targets(cluster, examples):
+    cluster.kubectl(f"apply -f {examples / 'nginx-deployment.yaml'}")
+    cluster.advance("1m")
+    out = cluster.kubectl("autoscale deployment.v1.apps/nginx-deployment --min=10 --max=15 --cpu-percent=80")
+    assert out == "horizontalpodautoscaler.autoscaling/nginx-deployment autoscaled\n"
+    cluster.advance("1m")
+    line = cluster.kubectl("get hpa").splitlines()[1]
+    assert line.split()[:7] == [
+        "nginx-deployment",
+        "Deployment/nginx-deployment",
+        "cpu:",
+        "<unknown>/80%",
+        "10",
+        "15",
+        "10",
+    ]
+    h = cluster.hpa("nginx-deployment")
+    active = next(c for c in h.conditions if c["type"] == "ScalingActive")
+    assert (active["status"], active["reason"]) == ("False", "FailedGetResourceMetric")
+    assert "missing request for cpu in container nginx" in active["message"]
+    assert cluster.deployment("nginx-deployment").replicas == 10, "raised to minReplicas"
+    [rescale] = [e for e in cluster.events(h) if e.reason == "SuccessfulRescale"]
+    assert rescale.message == "New size: 10; reason: Current number of replicas below Spec.MinReplicas"
+
+
+@pytest.mark.parametrize(
+    ("usages", "target", "expected"),
+    [
+        # upstream replica calculator: utilization is a truncated whole percent of the requests.
+        (["300m", "300m", "300m"], 50, 4),  # 60% / 50% = 1.2 → ceil(1.2 × 3) = 4
+        (["250m", "260m", "240m"], 50, 3),  # exactly 50%: within tolerance
+        (["270m", "270m", "270m"], 50, 3),  # 54% → ratio 1.08 ≤ 1.1: no change
+        (["100m", "100m", "100m"], 50, 3),  # 20% → ceil(0.4 × 3) = 2, but scale-down waits 5 minutes
+    ],
+)
+def test_replica_calculator_through_the_simulation(cluster, usages, target, expected):
+    cluster.apply(deployment(replicas=3))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    cluster.advance("5m")  # past the CPU initialization period
+    for pod, usage in zip(d.pods(), usages, strict=True):
+        pod.set_usage(cpu=usage)
+    d.autoscale(min=1, max=10, cpu_percent=target)
+    cluster.advance("16s")
+    assert d.replicas == expected
+
+
+def test_load_ramp_scales_up_in_steps_and_down_after_stabilization(cluster):
+    cluster.apply(deployment(replicas=2, cpu_request="500m"))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    d.autoscale(min=2, max=10, cpu_percent=50)
+    d.set_load(cpu=[(0, "500m"), ("2m", "4"), ("12m", "500m")])
+    history = []
+    for _ in range(60):  # 30 minutes in 30 s steps
+        cluster.advance("30s")
+        history.append((cluster.elapsed, d.replicas))
+    replicas = [r for _, r in history]
+    assert max(replicas) == 10 and min(replicas) == 2
+    assert all(2 <= r <= 10 for r in replicas)
+    # Legacy scale-up limit: at most max(2 × current, 4) per sync, so the climb takes steps.
+    ups = [b for a, b in zip(replicas, replicas[1:], strict=False) if b > a]
+    assert len(ups) >= 2
+    # The load drops at 12 min (+ start); replicas stay up for the 5-minute stabilization window.
+    drop = 12 * 60 + history[0][0] - 30
+    held = [(t, r) for t, r in history if drop < t < drop + 5 * 60]
+    assert held and all(r == 10 for _, r in held), held
+    assert next(r for t, r in history if t >= drop + 5 * 60 + 15) == 2
+    assert history[-1][1] == 2
+    rescales = [e.message for e in cluster.events(cluster.hpa("web")) if e.reason == "SuccessfulRescale"]
+    assert any(m.endswith("reason: cpu resource utilization (percentage of request) above target") for m in rescales)
+    assert any(m.endswith("reason: All metrics below target") for m in rescales)
+
+
+def test_behavior_policies_limit_the_scale_up_rate(cluster):
+    cluster.apply(deployment(replicas=2))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    cluster.apply(
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "web"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                "minReplicas": 2,
+                "maxReplicas": 10,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}},
+                    }
+                ],
+                "behavior": {"scaleUp": {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}},
+            },
+        }
+    )
+    d.set_load(cpu="10")
+    seen = []
+    for _ in range(8):
+        cluster.advance("30s")
+        seen.append(d.replicas)
+    # One pod per minute at most.
+    assert all(b - a <= 1 for a, b in zip([2, *seen], seen, strict=False)), seen
+    assert seen[-1] >= 5
+    limited = next(c for c in cluster.hpa("web").conditions if c["type"] == "ScalingLimited")
+    assert limited["reason"] in {"ScaleUpLimit", "TooManyReplicas"}
