@@ -51,6 +51,7 @@ bench: venv
 	$(PY) benchmarks/scale.py --replicasets 1000 --replicas 10 --threads 2
 	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 1 --no-events
 	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 2 --no-events
+	$(PY) benchmarks/hpa.py
 
 clean:
 	rm -rf $(VENV) target
