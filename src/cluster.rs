@@ -236,6 +236,22 @@ impl Cluster {
         Ok(())
     }
 
+    /// `kubectl describe pod`: the pod and the events about it.
+    pub fn describe_pod(&self, namespace: &str, name: &str) -> Result<String> {
+        let pod = self.store.get(Kind::Pod, namespace, name)?;
+        let uid = pod.meta.uid.to_string();
+        let events: Vec<Arc<Object>> = self
+            .store
+            .scan(Kind::Event, Some(namespace))
+            .filter(|e| match &e.body {
+                crate::api::Body::Event(ev) => ev.involved_object.uid.as_deref() == Some(uid.as_str()),
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        Ok(crate::kubectl::describe::describe_pod(&pod, &events, self.clock.now()))
+    }
+
     /// Turn Event recording on or off (events cost memory in very large simulations).
     pub fn set_record_events(&mut self, on: bool) {
         self.engine.record_events = on;

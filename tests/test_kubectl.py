@@ -104,3 +104,26 @@ def test_pod_status_column_shows_waiting_reasons_and_restarts(cluster):
         "NAME                     READY   STATUS             RESTARTS     AGE\n"
         f"{pod.name}   0/1     CrashLoopBackOff   1 (1s ago)   14s\n"
     )
+
+
+def test_describe_pod_layout(cluster, examples):
+    cluster.kubectl(f"apply -f {examples / 'redis-pod.yaml'}")
+    cluster.advance("11m")
+    pod = cluster.pod("redis-master")
+    out = cluster.kubectl("describe pod redis-master")
+    lines = out.splitlines()
+    assert lines[:5] == [
+        "Name:             redis-master",
+        "Namespace:        default",
+        "Priority:         0",
+        "Service Account:  default",
+        f"Node:             {pod.node}/{pod.status['hostIP']}",
+    ]
+    assert "Annotations:      <none>" in lines, "last-applied-configuration is not shown"
+    assert f"  IP:  {pod.ip}" in lines
+    assert "    State:          Running" in lines
+    assert "      MASTER:  true" in lines
+    assert "  PodReadyToStartContainers   True " in lines, "condition rows keep their trailing space"
+    assert "Tolerations:                  node.kubernetes.io/not-ready:NoExecute op=Exists for 300s" in lines
+    assert lines[-7] == "  Type    Reason     Age   From               Message"
+    assert lines[-1] == "  Normal  Started    10m   kubelet            Started container master"

@@ -1,5 +1,5 @@
 """`c.kubectl("…")`: kubectl's command line, run against the simulated cluster, printing what
-kubectl prints. This session covers get, apply, delete, rollout, set image and scale."""
+kubectl prints. It covers get, describe pod, apply, delete, rollout, set image, scale and autoscale."""
 
 from __future__ import annotations
 
@@ -235,6 +235,15 @@ def run(c: Cluster, command: str) -> KubectlResult:
                 resource, _, short = _name(kind, name).partition("/")
                 lines.append(f'{resource} "{short}" deleted\n')
             out = "".join(lines)
+        elif verb == "describe":
+            positional, flags = _flags(rest, {"-n", "--namespace"}, set())
+            ns = _one(flags, "-n", "--namespace") or "default"
+            parts = []
+            for kind, name in _targets(positional):
+                if kind != "Pod" or name is None:
+                    raise _Fail(f"error: describe is only built for pods so far in kubesim, not {kind}")
+                parts.append(c._native.describe_pod(ns, name))
+            out = "\n\n".join(parts)
         elif verb == "rollout":
             out = _rollout(c, rest)
         elif verb == "set" and rest[:1] == ["image"]:

@@ -35,6 +35,9 @@ SEED = [
     "kubectl get deployments",
     "kubectl apply -f examples/redis-pod.yaml",
     "kubectl get pods -o wide",
+    "kubectl autoscale deployment.v1.apps/nginx-deployment --min=10 --max=15 --cpu-percent=80",
+    "kubectl get hpa",
+    "kubectl describe pod redis-master",
 ]
 
 

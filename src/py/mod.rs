@@ -334,6 +334,11 @@ impl PyCluster {
         self.inner.lock().set_usage(namespace, name, crate::metrics::Usage { cpu, memory }).map_err(to_pyerr)
     }
 
+    /// `kubectl describe pod NAME`.
+    fn describe_pod(&self, namespace: &str, name: &str) -> PyResult<String> {
+        self.inner.lock().describe_pod(namespace, name).map_err(to_pyerr)
+    }
+
     /// Turn Event recording on or off.
     fn set_events(&self, on: bool) {
         self.inner.lock().set_record_events(on);
