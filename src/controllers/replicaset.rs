@@ -129,7 +129,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let mut available = 0;
     let mut fully_labeled = 0;
     for p in &active {
-        let rt = pod_runtime(p).expect("active pods are pods");
+        let Some(rt) = pod_runtime(p) else { continue };
         if template_labels.iter().all(|(k, v)| p.meta.labels.get(k) == Some(v)) {
             fully_labeled += 1;
         }
@@ -230,7 +230,7 @@ pub fn pods_to_delete<'a>(
 pub fn delete_first(a: &(usize, &Arc<Object>), b: &(usize, &Arc<Object>), now: Millis) -> Ordering {
     let (rank_a, pa) = a;
     let (rank_b, pb) = b;
-    let (ra, rb) = (pod_runtime(pa).expect("pod"), pod_runtime(pb).expect("pod"));
+    let (Some(ra), Some(rb)) = (pod_runtime(pa), pod_runtime(pb)) else { return pa.meta.uid.cmp(&pb.meta.uid) };
     let phase_rank = |p: Phase| match p {
         Phase::Pending => 0,
         Phase::Unknown => 1,

@@ -454,20 +454,16 @@ fn probe_failure(c: &core::Container, p: Option<&core::Probe>, ip: Option<std::n
             .map(|cp| cp.container_port.to_string())
             .unwrap_or_else(|| name.clone()),
     };
-    match p {
-        Some(p) if p.http_get.is_some() => {
-            let h = p.http_get.as_ref().expect("checked");
-            let scheme = h.scheme.as_deref().unwrap_or("HTTP").to_ascii_lowercase();
-            let path = h.path.as_deref().unwrap_or("/");
-            let port = port(&h.port);
-            format!("Get \"{scheme}://{ip}:{port}{path}\": dial tcp {ip}:{port}: connect: connection refused")
-        }
-        Some(p) if p.tcp_socket.is_some() => {
-            let port = port(&p.tcp_socket.as_ref().expect("checked").port);
-            format!("dial tcp {ip}:{port}: connect: connection refused")
-        }
-        _ => String::new(),
+    if let Some(h) = p.and_then(|p| p.http_get.as_ref()) {
+        let scheme = h.scheme.as_deref().unwrap_or("HTTP").to_ascii_lowercase();
+        let path = h.path.as_deref().unwrap_or("/");
+        let port = port(&h.port);
+        return format!("Get \"{scheme}://{ip}:{port}{path}\": dial tcp {ip}:{port}: connect: connection refused");
     }
+    if let Some(t) = p.and_then(|p| p.tcp_socket.as_ref()) {
+        return format!("dial tcp {ip}:{}: connect: connection refused", port(&t.port));
+    }
+    String::new()
 }
 
 /// Deletion: SIGTERM now, exit when the image says or SIGKILL at the deadline. Returns when
