@@ -279,7 +279,11 @@ impl Cluster {
             self.engine.fire_due(t);
             self.settle()?;
         }
-        self.clock.set(target);
+        if target > self.clock.now() {
+            self.clock.set(target);
+            // Nothing is due, but time-based cleanup (event expiry) still happens.
+            self.settle()?;
+        }
         Ok(())
     }
 

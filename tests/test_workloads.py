@@ -379,3 +379,12 @@ def test_many_replicas_are_created_in_bursts_of_at_most_500(cluster):
     assert c.stats()["pods"] == 1200
     c.advance("5s")
     assert c.stats()["pods_ready"] == 1200
+
+
+def test_events_expire_an_hour_after_they_last_happened(cluster, examples):
+    cluster.apply(examples / "redis-pod.yaml")
+    pod = cluster.pod("redis-master")
+    cluster.advance("30m")
+    assert len(cluster.events(pod)) == 5
+    cluster.advance("31m")
+    assert cluster.events(pod) == [], "kube-apiserver's default --event-ttl is 1h"

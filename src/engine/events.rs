@@ -14,15 +14,49 @@ use crate::sim::clock::Millis;
 use crate::sim::rng::stable_hash;
 use crate::store::{ObjectKey, Store};
 
+/// upstream: kube-apiserver --event-ttl — an Event is removed an hour after it last happened.
+pub const EVENT_TTL: Millis = 3_600_000;
+
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     /// Aggregation key → the Event object that holds it.
     index: HashMap<u64, ObjectKey>,
     /// Last nanosecond stamp handed out, so names stay unique within a millisecond.
     last_ns: i128,
+    /// Events by creation, with their aggregation keys, for expiry.
+    created: std::collections::VecDeque<(Millis, ObjectKey, u64)>,
 }
 
 impl EventLog {
+    /// Remove events whose last occurrence is more than the TTL ago. Returns what was removed.
+    pub fn expire(&mut self, store: &mut Store, now: Millis) -> Vec<Arc<Object>> {
+        let mut removed = Vec::new();
+        while let Some((created, key, agg)) = self.created.front().cloned() {
+            if created + EVENT_TTL > now {
+                break;
+            }
+            self.created.pop_front();
+            let Some(obj) = store.get_by_key(&key).cloned() else {
+                self.index.remove(&agg);
+                continue;
+            };
+            let last = match &obj.body {
+                Body::Event(e) => e.last_timestamp.as_ref().map(crate::api::meta::from_time).unwrap_or(created),
+                _ => created,
+            };
+            if last + EVENT_TTL > now {
+                // Repeated since: look again when its own TTL runs out.
+                self.created.push_back((last, key, agg));
+                continue;
+            }
+            self.index.remove(&agg);
+            if let Ok(gone) = store.remove_now(&key, obj.meta.uid) {
+                removed.push(gone);
+            }
+        }
+        removed
+    }
+
     pub fn record(&mut self, store: &mut Store, e: EventRecord, now: Millis) {
         let field_path = e.field_path.as_deref().unwrap_or("");
         let host = e.host.as_deref().unwrap_or("");
@@ -87,7 +121,9 @@ impl EventLog {
             body: Body::Event(Box::new(event)),
         };
         if let Ok(created) = store.create(obj, now) {
-            self.index.insert(agg, ObjectKey::of(&created));
+            let key = ObjectKey::of(&created);
+            self.created.push_back((now, key.clone(), agg));
+            self.index.insert(agg, key);
         }
     }
 }

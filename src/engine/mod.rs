@@ -321,6 +321,7 @@ impl Engine {
 
     /// Run the controllers to a fixpoint at `now`.
     pub fn settle(&mut self, store: &mut Store, now: Millis) -> Result<(), KubesimError> {
+        self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
             if self.dirty.iter().all(BTreeSet::is_empty) {
                 return Ok(());
