@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import kubesim
+
 
 def deployment(replicas: int = 3, cpu_request: str | None = "500m", name: str = "web") -> dict:
     container: dict = {"name": "c", "image": "nginx:1.25"}
@@ -128,3 +130,87 @@ def test_behavior_policies_limit_the_scale_up_rate(cluster):
     assert seen[-1] >= 5
     limited = next(c for c in cluster.hpa("web").conditions if c["type"] == "ScalingLimited")
     assert limited["reason"] in {"ScaleUpLimit", "TooManyReplicas"}
+
+
+def _pod(name: str, ready: bool) -> dict:
+    container = {
+        "name": "c",
+        "image": "app:ready" if ready else "app:never-ready",
+        "resources": {"requests": {"cpu": "1"}},
+        "readinessProbe": {"exec": {"command": ["check"]}, "periodSeconds": 5},
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "calc"}},
+        "spec": {"containers": [container]},
+    }
+
+
+# Cases from upstream replica_calculator_test.go (requests of 1 CPU per pod), run through the
+# simulation: pods adopted by a ReplicaSet that the HPA targets, usages set per pod.
+CALCULATOR_CASES = [
+    # name, current, readiness, usages (m), target %, expected replicas
+    ("ScaleUp", 3, [True, True, True], [300, 500, 700], 30, 5),
+    ("ScaleDown", 5, [True] * 5, [100, 300, 500, 250, 250], 50, 3),
+    ("ScaleUpUnreadyLessScale", 3, [False, True, True], [300, 500, 700], 30, 4),
+    ("ScaleUpUnreadyNoScale", 3, [True, False, False], [400, 500, 700], 30, 3),
+    ("ScaleDownIgnoresUnreadyPods", 5, [True, True, True, False, False], [100, 300, 500, 250, 250], 50, 2),
+    ("Tolerance", 3, [True, True, True], [1010, 1030, 1020], 100, 3),
+]
+
+
+@pytest.mark.parametrize(
+    ("current", "readiness", "usages", "target", "expected"),
+    [c[1:] for c in CALCULATOR_CASES],
+    ids=[c[0] for c in CALCULATOR_CASES],
+)
+def test_upstream_replica_calculator_cases(current, readiness, usages, target, expected):
+    c = kubesim.Cluster(nodes=3, seed=1)
+    c.images.register("app:never-ready", ready_after="100h")
+    for i, ready in enumerate(readiness):
+        c.apply(_pod(f"p{i}", ready))
+    c.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {"name": "calc"},
+            "spec": {
+                "replicas": current,
+                "selector": {"matchLabels": {"app": "calc"}},
+                "template": {"metadata": {"labels": {"app": "calc"}}, "spec": _pod("x", True)["spec"]},
+            },
+        }
+    )
+    c.advance("6m")  # running and past the CPU initialization period
+    assert [p.name for p in c.pods()] == [f"p{i}" for i in range(current)], "all adopted, none created"
+    for i, usage in enumerate(usages):
+        c.pod(f"p{i}").set_usage(cpu=f"{usage}m")
+    c.apply(
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "calc"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "calc"},
+                "minReplicas": 1,
+                "maxReplicas": 20,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}},
+                    }
+                ],
+                # No stabilization or rate limits: the calculator's answer is applied as is.
+                "behavior": {
+                    "scaleDown": {
+                        "stabilizationWindowSeconds": 0,
+                        "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
+                    },
+                    "scaleUp": {"policies": [{"type": "Percent", "value": 900, "periodSeconds": 15}]},
+                },
+            },
+        }
+    )
+    c.advance("1s")
+    assert c.replicaset("calc").replicas == expected
