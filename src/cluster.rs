@@ -244,7 +244,7 @@ impl Cluster {
             .store
             .scan(Kind::Event, Some(namespace))
             .filter(|e| match &e.body {
-                crate::api::Body::Event(ev) => ev.involved_object.uid.as_deref() == Some(uid.as_str()),
+                crate::api::Body::Event(ev) => ev.uid.as_deref() == Some(uid.as_str()),
                 _ => false,
             })
             .cloned()

@@ -2,6 +2,7 @@
 pub mod convert;
 pub mod defaults;
 pub mod error;
+pub mod event;
 pub mod field;
 pub mod kind;
 pub mod manifest;

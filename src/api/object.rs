@@ -51,7 +51,7 @@ pub enum Body {
         status: Box<autoscaling::HorizontalPodAutoscalerStatus>,
     },
     /// Events keep every field but metadata in the wire struct (its `metadata` stays default).
-    Event(Box<core::Event>),
+    Event(Box<super::event::EventBody>),
 }
 
 /// A ReplicaSet's spec other than its template (which is a shared [`PodTemplate`]).
@@ -142,7 +142,7 @@ impl Object {
                 status: Some((**status).clone()),
             }),
             Body::Event(e) => {
-                let mut e = (**e).clone();
+                let mut e = e.to_wire();
                 e.metadata = metadata;
                 to_value(&e)
             }
@@ -250,7 +250,10 @@ impl Object {
             Kind::Event => {
                 let mut e: core::Event = decode_strict(&value, kind, &version)?;
                 let metadata = std::mem::take(&mut e.metadata);
-                Object { meta: Meta::from_object_meta(metadata), body: Body::Event(Box::new(e)) }
+                Object {
+                    meta: Meta::from_object_meta(metadata),
+                    body: Body::Event(Box::new(super::event::EventBody::from_wire(e))),
+                }
             }
         };
         Ok(obj)

@@ -5,9 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1 as core;
-
-use crate::api::meta::{to_time, Meta};
+use crate::api::event::EventBody;
+use crate::api::meta::Meta;
 use crate::api::{Body, Object};
 use crate::controllers::EventRecord;
 use crate::sim::clock::Millis;
@@ -41,7 +40,7 @@ impl EventLog {
                 continue;
             };
             let last = match &obj.body {
-                Body::Event(e) => e.last_timestamp.as_ref().map(crate::api::meta::from_time).unwrap_or(created),
+                Body::Event(e) => e.last.unwrap_or(created),
                 _ => created,
             };
             if last + EVENT_TTL > now {
@@ -80,7 +79,7 @@ impl EventLog {
                 let mut updated = (*existing).clone();
                 if let Body::Event(ev) = &mut updated.body {
                     ev.count = Some(ev.count.unwrap_or(1) + 1);
-                    ev.last_timestamp = Some(to_time(now));
+                    ev.last = Some(now);
                 }
                 if store.update(updated).is_ok() {
                     return;
@@ -92,29 +91,26 @@ impl EventLog {
         // Events about cluster-scoped objects (nodes) live in `default`, as upstream records them.
         let namespace: Arc<str> = if e.namespace.is_empty() { "default".into() } else { e.namespace.clone() };
         let name = format!("{}.{:x}", e.name, ns_stamp);
-        let event = core::Event {
-            involved_object: core::ObjectReference {
-                api_version: Some(e.kind.api_version().into()),
-                kind: Some(e.kind.name().into()),
-                name: Some(e.name.to_string()),
-                namespace: (!e.namespace.is_empty()).then(|| e.namespace.to_string()),
-                uid: Some(e.uid.to_string()),
-                field_path: e.field_path.clone(),
-                resource_version: None,
-            },
-            reason: Some(e.reason.into()),
-            message: Some(e.message),
-            source: Some(core::EventSource {
-                component: Some(e.component.into()),
-                host: e.host.as_deref().map(str::to_string),
-            }),
-            first_timestamp: Some(to_time(now)),
-            last_timestamp: Some(to_time(now)),
+        use crate::api::event::intern;
+        let event = EventBody {
+            kind: Some(intern(e.kind.name())),
+            api_version: Some(intern(e.kind.api_version())),
+            name: Some(e.name.clone()),
+            namespace: (!e.namespace.is_empty()).then(|| e.namespace.clone()),
+            uid: Some(e.uid.to_string().into()),
+            field_path: e.field_path.as_deref().map(intern),
+            involved_resource_version: None,
+            reason: Some(intern(e.reason)),
+            message: Some(intern(&e.message)),
+            type_: Some(intern(if e.warning { "Warning" } else { "Normal" })),
+            component: Some(intern(e.component)),
+            host: e.host.clone(),
+            reporting_component: Some(intern(e.component)),
+            reporting_instance: Some(intern(host)),
+            first: Some(now),
+            last: Some(now),
             count: Some(1),
-            type_: Some(if e.warning { "Warning" } else { "Normal" }.into()),
-            reporting_component: Some(e.component.into()),
-            reporting_instance: Some(host.to_string()),
-            ..Default::default()
+            rest: None,
         };
         let obj = Object {
             meta: Meta { name: name.into(), namespace, ..Default::default() },

@@ -271,13 +271,14 @@ pub fn events_table(events: &[Arc<Object>], now: Millis) -> String {
     if events.is_empty() {
         return "Events:\t<none>\n".into();
     }
-    let mut rows: Vec<&core::Event> = events
+    let wire: Vec<core::Event> = events
         .iter()
         .filter_map(|e| match &e.body {
-            Body::Event(ev) => Some(&**ev),
+            Body::Event(ev) => Some(ev.to_wire()),
             _ => None,
         })
         .collect();
+    let mut rows: Vec<&core::Event> = wire.iter().collect();
     rows.sort_by_key(|e| e.last_timestamp.as_ref().map(from_time));
     let mut o = String::from("Events:\n  Type\tReason\tAge\tFrom\tMessage\n  ----\t------\t----\t----\t-------\n");
     for e in rows {

@@ -234,6 +234,7 @@ fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
             age(o, now),
         ],
         Body::Event(e) => {
+            let e = e.to_wire();
             let last = e.last_timestamp.as_ref().or(e.first_timestamp.as_ref()).map(crate::api::meta::from_time);
             let object = format!(
                 "{}/{}",
