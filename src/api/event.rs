@@ -12,14 +12,18 @@ type Text = Option<Arc<str>>;
 
 /// Repeated texts (reasons, components, node names, common messages) are shared.
 pub fn intern(s: &str) -> Arc<str> {
-    static TABLE: OnceLock<Mutex<std::collections::HashMap<Box<str>, std::sync::Weak<str>>>> = OnceLock::new();
-    let table = TABLE.get_or_init(Default::default);
-    let Ok(mut t) = table.lock() else { return s.into() };
+    type Table = (std::collections::HashMap<Box<str>, std::sync::Weak<str>>, usize);
+    static TABLE: OnceLock<Mutex<Table>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| Mutex::new((Default::default(), 4096)));
+    let Ok(mut guard) = table.lock() else { return s.into() };
+    let (t, sweep_at) = &mut *guard;
     if let Some(existing) = t.get(s).and_then(std::sync::Weak::upgrade) {
         return existing;
     }
-    if t.len() > 4096 {
+    // Dead entries are swept when the table has doubled since the last sweep (amortized O(1)).
+    if t.len() >= *sweep_at {
         t.retain(|_, w| w.strong_count() > 0);
+        *sweep_at = (t.len() * 2).max(4096);
     }
     let value: Arc<str> = s.into();
     t.insert(s.into(), Arc::downgrade(&value));

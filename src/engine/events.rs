@@ -101,7 +101,7 @@ impl EventLog {
             field_path: e.field_path.as_deref().map(intern),
             involved_resource_version: None,
             reason: Some(intern(e.reason)),
-            message: Some(intern(&e.message)),
+            message: Some(e.message.as_str().into()),
             type_: Some(intern(if e.warning { "Warning" } else { "Normal" })),
             component: Some(intern(e.component)),
             host: e.host.clone(),
