@@ -593,27 +593,37 @@ fn normalize_with_behavior(
         let downs: i32 = mem.down_events.iter().filter(|(_, t)| *t > now - period).map(|(c, _)| *c).sum();
         current - ups + downs
     };
-    let (result, reason) = if stabilized > current {
-        let rules = up;
+    // upstream: calculateScaleUpLimitWithScalingRules / calculateScaleDownLimitWithBehaviors —
+    // each policy proposes a bound from the replicas at the start of its period; `Max` takes the
+    // biggest change, `Min` the smallest, `Disabled` none.
+    let limit_for = |rules: Option<&hpa::HPAScalingRules>, up: bool| -> i32 {
         let policies = rules.and_then(|r| r.policies.clone()).unwrap_or_default();
-        let select = rules.and_then(|r| r.select_policy.clone()).unwrap_or_else(|| "Max".into());
         let proposals: Vec<i32> = policies
             .iter()
             .map(|p| {
                 let start = period_start(p.period_seconds as Millis * 1000);
-                if p.type_ == "Pods" {
-                    start + p.value
-                } else {
-                    (start as f64 * (1.0 + p.value as f64 / 100.0)).ceil() as i32
+                let v = p.value;
+                match (p.type_ == "Pods", up) {
+                    (true, true) => start + v,
+                    (true, false) => start - v,
+                    (false, true) => (start as f64 * (1.0 + v as f64 / 100.0)).ceil() as i32,
+                    (false, false) => (start as f64 * (1.0 - v as f64 / 100.0)) as i32,
                 }
             })
             .collect();
-        let limit = match select.as_str() {
+        let (biggest, smallest) = if up {
+            (proposals.iter().copied().max(), proposals.iter().copied().min())
+        } else {
+            (proposals.iter().copied().min(), proposals.iter().copied().max())
+        };
+        match rules.and_then(|r| r.select_policy.as_deref()).unwrap_or("Max") {
             "Disabled" => current,
-            "Min" => proposals.iter().copied().min().unwrap_or(current),
-            _ => proposals.iter().copied().max().unwrap_or(current),
+            "Min" => smallest.unwrap_or(current),
+            _ => biggest.unwrap_or(current),
         }
-        .max(current);
+    };
+    let (result, reason) = if stabilized > current {
+        let limit = limit_for(up, true).max(current);
         let (upper, why) = if limit < max { (limit, "ScaleUpLimit") } else { (max, "TooManyReplicas") };
         if stabilized > upper {
             (upper, why)
@@ -621,26 +631,7 @@ fn normalize_with_behavior(
             (stabilized, "DesiredWithinRange")
         }
     } else if stabilized < current {
-        let rules = down;
-        let policies = rules.and_then(|r| r.policies.clone()).unwrap_or_default();
-        let select = rules.and_then(|r| r.select_policy.clone()).unwrap_or_else(|| "Max".into());
-        let proposals: Vec<i32> = policies
-            .iter()
-            .map(|p| {
-                let start = period_start(p.period_seconds as Millis * 1000);
-                if p.type_ == "Pods" {
-                    start - p.value
-                } else {
-                    (start as f64 * (1.0 - p.value as f64 / 100.0)) as i32
-                }
-            })
-            .collect();
-        let limit = match select.as_str() {
-            "Disabled" => current,
-            "Min" => proposals.iter().copied().max().unwrap_or(current),
-            _ => proposals.iter().copied().min().unwrap_or(current),
-        }
-        .min(current);
+        let limit = limit_for(down, false).min(current);
         let (lower, why) = if limit > min { (limit, "ScaleDownLimit") } else { (min, "TooFewReplicas") };
         if stabilized < lower {
             (lower, why)
