@@ -23,6 +23,23 @@ def deployment(replicas: int = 3, cpu_request: str | None = "500m", name: str = 
     }
 
 
+def hpa_v2(name: str, kind: str, min_replicas: int, max_replicas: int, cpu_percent: int, behavior: dict) -> dict:
+    """An autoscaling/v2 HPA on CPU utilization with the given behavior."""
+    target = {"type": "Utilization", "averageUtilization": cpu_percent}
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": name},
+            "minReplicas": min_replicas,
+            "maxReplicas": max_replicas,
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": target}}],
+            "behavior": behavior,
+        },
+    }
+
+
 def test_seed_autoscale_without_requests_shows_unknown_targets(cluster, examples):
     cluster.kubectl(f"apply -f {examples / 'nginx-deployment.yaml'}")
     cluster.advance("1m")
@@ -101,25 +118,8 @@ def test_behavior_policies_limit_the_scale_up_rate(cluster):
     cluster.apply(deployment(replicas=2))
     d = cluster.deployment("web")
     d.rollout.status()
-    cluster.apply(
-        {
-            "apiVersion": "autoscaling/v2",
-            "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": "web"},
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
-                "minReplicas": 2,
-                "maxReplicas": 10,
-                "metrics": [
-                    {
-                        "type": "Resource",
-                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}},
-                    }
-                ],
-                "behavior": {"scaleUp": {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}},
-            },
-        }
-    )
+    behavior = {"scaleUp": {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}}
+    cluster.apply(hpa_v2("web", "Deployment", 2, 10, 50, behavior))
     d.set_load(cpu="10")
     seen = []
     for _ in range(8):
@@ -186,31 +186,14 @@ def test_upstream_replica_calculator_cases(current, readiness, usages, target, e
     assert [p.name for p in c.pods()] == [f"p{i}" for i in range(current)], "all adopted, none created"
     for i, usage in enumerate(usages):
         c.pod(f"p{i}").set_usage(cpu=f"{usage}m")
-    c.apply(
-        {
-            "apiVersion": "autoscaling/v2",
-            "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": "calc"},
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "calc"},
-                "minReplicas": 1,
-                "maxReplicas": 20,
-                "metrics": [
-                    {
-                        "type": "Resource",
-                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}},
-                    }
-                ],
-                # No stabilization or rate limits: the calculator's answer is applied as is.
-                "behavior": {
-                    "scaleDown": {
-                        "stabilizationWindowSeconds": 0,
-                        "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
-                    },
-                    "scaleUp": {"policies": [{"type": "Percent", "value": 900, "periodSeconds": 15}]},
-                },
-            },
-        }
-    )
+    # No stabilization or rate limits: the calculator's answer is applied as is.
+    behavior = {
+        "scaleDown": {
+            "stabilizationWindowSeconds": 0,
+            "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
+        },
+        "scaleUp": {"policies": [{"type": "Percent", "value": 900, "periodSeconds": 15}]},
+    }
+    c.apply(hpa_v2("calc", "ReplicaSet", 1, 20, target, behavior))
     c.advance("1s")
     assert c.replicaset("calc").replicas == expected
