@@ -52,6 +52,21 @@ def test_redis_pod_goes_pending_to_running_with_kubelet_events(cluster, examples
     }
 
 
+def test_nginx_exits_promptly_on_sigterm_unlike_an_unknown_image(cluster):
+    # Built-in profile: nginx stops within 100 ms of SIGTERM; other images use the whole grace period.
+    cluster.apply(replicaset("fast", replicas=1, image="nginx:1.25"))
+    cluster.apply(replicaset("slow", replicas=1, image="app:1"))
+    cluster.advance("10s")
+    [fast] = cluster.pods(selector="app=fast")
+    [slow] = cluster.pods(selector="app=slow")
+    cluster.delete("pod", fast.name)
+    cluster.delete("pod", slow.name)
+    cluster.advance("1s")
+    assert not fast.exists and slow.exists
+    cluster.advance("29s")
+    assert not slow.exists
+
+
 def test_image_already_on_the_node_is_not_pulled_again():
     c = kubesim.Cluster(nodes=1)
     c.apply(replicaset(replicas=1))
@@ -143,7 +158,7 @@ def test_unschedulable_pod_stays_pending_with_failed_scheduling(cluster):
 
 def test_unschedulable_pod_is_placed_when_capacity_frees_up():
     c = kubesim.Cluster(nodes=[{"name": "only", "cpu": "2"}])
-    hog = replicaset("hog", replicas=1)
+    hog = replicaset("hog", replicas=1, image="app:ignores-sigterm")
     hog["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "1500m"}}
     want = replicaset("want", replicas=1)
     want["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "1"}}
@@ -282,7 +297,7 @@ def test_orphan_deletion_leaves_the_pods_ownerless(cluster):
 
 
 def test_foreground_deletion_waits_for_the_pods(cluster):
-    cluster.apply(replicaset())
+    cluster.apply(replicaset(image="app:ignores-sigterm"))
     cluster.advance("10s")
     cluster.delete("replicaset", "web", propagation="Foreground")
     rs = cluster.replicaset("web")

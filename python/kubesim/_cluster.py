@@ -6,6 +6,7 @@ import builtins
 import datetime as _dt
 import json
 import os
+import pickle
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from ._handles import (
     ReplicaSet,
 )
 from ._time import Duration, from_ms, start_ms, to_ms
-from .errors import InvalidArgumentError, KubesimError, ManifestError, NotFoundError, TimeoutError
+from .errors import InvalidArgumentError, KubesimError, ManifestError, NotFoundError, SimulationError, TimeoutError
 
 __all__ = ["ApplyResult", "Cluster", "ImageRegistry", "WatchEvent"]
 
@@ -156,6 +157,51 @@ def _manifest_texts(source: Manifest) -> Iterator[tuple[str, str]]:
     raise TypeError(f"cannot apply {type(source).__name__}: give a path, YAML/JSON text, a dict or a list")
 
 
+# Native calls that only read: everything else changes the simulation and is journaled.
+_READS = frozenset(
+    {
+        "get",
+        "get_yaml",
+        "list",
+        "list_names",
+        "get_table",
+        "watch",
+        "stats",
+        "describe",
+        "describe_pod",
+        "describe_template",
+        "top_table",
+    }
+)
+_SAVE_FORMAT = 1
+
+
+class _Journaled:
+    """The native cluster, with every state-changing call recorded (name, args, kwargs).
+
+    A saved cluster is its constructor arguments plus this journal: the simulation is
+    deterministic, so replaying the journal rebuilds exactly the same store, clock, pending
+    timers, generated names and random state, and the loaded cluster continues with the history
+    the original would have had."""
+
+    def __init__(self, native: _native.Cluster, ctor: tuple[Any, ...], journal: builtins.list[Any]) -> None:
+        self._native = native
+        self._ctor = ctor
+        self._journal = journal
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._native, name)
+        if name in _READS or not callable(attr):
+            return attr
+        journal = self._journal
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            journal.append((name, args, kwargs))
+            return attr(*args, **kwargs)
+
+        return call
+
+
 class Cluster:
     """A simulated Kubernetes cluster in deterministic virtual time.
 
@@ -191,7 +237,8 @@ class Cluster:
         if not 0 <= seed < 2**64:
             raise InvalidArgumentError(f"seed must be in [0, 2**64), got {seed}")
         self.seed = seed
-        self._native = _native.Cluster(nodes_json, count, seed, start_ms(start), threads)
+        ctor = (nodes_json, count, seed, start_ms(start))
+        self._native: Any = _replay(ctor, [], threads)
         if not events:
             self._native.set_events(False)
         self.images = ImageRegistry(self)
@@ -253,21 +300,26 @@ class Cluster:
         results: list[ApplyResult] = []
         errors: list[KubesimError] = []
         for text, name in _manifest_texts(source):
-            for item in self._native.apply(text, name):
-                if isinstance(item, KubesimError):
-                    errors.append(item)
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    results.append(ApplyResult(*item))
-        if errors:
-            first = errors[0]
-            if len(errors) > 1:
-                first = type(first)("\n".join(str(e) for e in errors), **_attrs(first))
-            first.applied = results  # type: ignore[attr-defined]
-            first.errors = errors  # type: ignore[attr-defined]
-            raise first
+            self._apply_one(text, name, results, errors)
+        _raise_apply_errors(results, errors)
         return results
+
+    def _apply_text(self, text: str, source: str) -> list[ApplyResult]:
+        """`apply` of one manifest text; ``source`` names it in errors."""
+        results: list[ApplyResult] = []
+        errors: list[KubesimError] = []
+        self._apply_one(text, source, results, errors)
+        _raise_apply_errors(results, errors)
+        return results
+
+    def _apply_one(self, text: str, source: str, results: list[ApplyResult], errors: list[KubesimError]) -> None:
+        for item in self._native.apply(text, source):
+            if isinstance(item, KubesimError):
+                errors.append(item)
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                results.append(ApplyResult(*item))
 
     def create(self, obj: Mapping[str, Any] | str) -> Object:
         """``kubectl create``: the object must not exist yet."""
@@ -359,14 +411,15 @@ class Cluster:
     def node(self, name: str) -> Node:
         return self.get("node", name, "")  # type: ignore[return-value]
 
-    def kubectl(self, command: str, check: bool = True) -> Any:
-        """Run a kubectl command line (with or without the leading ``kubectl``) and return what
-        kubectl prints on stdout. A non-zero exit raises :class:`kubesim.KubectlError` (message =
-        stderr); with ``check=False`` the result object (``stdout``, ``stderr``, ``exit_code``)
-        is returned instead."""
+    def kubectl(self, command: str | Sequence[str], check: bool = True, input: str | None = None) -> Any:
+        """Run a kubectl command line (with or without the leading ``kubectl``; a string is split
+        like a POSIX shell does, or give the arguments as a list) and return what kubectl prints
+        on stdout. ``input`` is standard input (for ``-f -``). A non-zero exit raises
+        :class:`kubesim.KubectlError` (message = stderr); with ``check=False`` the result object
+        (``stdout``, ``stderr``, ``exit_code``) is returned instead."""
         from ._kubectl import raise_for, run
 
-        result = run(self, command)
+        result = run(self, command if isinstance(command, str) else builtins.list(command), input)
         if not check:
             return result
         raise_for(result)
@@ -389,6 +442,54 @@ class Cluster:
         events = [WatchEvent(t, rv, json.loads(o)) for t, rv, o in self._native.watch(since)]
         return [e for e in events if kind_name is None or e.kind == kind_name]
 
+    # ----- saving -----
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the whole simulation to ``path``; :meth:`load` continues it exactly."""
+        data = self._pickle()
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(f"{path}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], threads: int | None = None) -> Cluster:
+        """A cluster saved by :meth:`save`, at the same virtual time, continuing exactly as the
+        saved one would have."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError as e:
+            raise InvalidArgumentError(f"cannot load a cluster from {path}: {e.strerror}") from None
+        try:
+            loaded = pickle.loads(data)  # noqa: S301 - the user's own saved cluster
+        except Exception as e:
+            raise InvalidArgumentError(f"{path} is not a saved kubesim cluster ({type(e).__name__}: {e})") from None
+        if not isinstance(loaded, Cluster):
+            raise InvalidArgumentError(f"{path} is not a saved kubesim cluster (it holds a {type(loaded).__name__})")
+        if threads is not None:
+            loaded._set_threads(threads)
+        return loaded
+
+    def _pickle(self) -> bytes:
+        try:
+            return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            raise InvalidArgumentError(
+                f"cannot save this cluster: {e} (a load or metric given as a lambda or local function cannot be "
+                "saved; use a module-level function)"
+            ) from None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        j = self._native
+        state = {k: v for k, v in self.__dict__.items() if k != "_native"}
+        snapshot = (_SAVE_FORMAT, _native.__version__, j._ctor, builtins.list(j._journal), j.now_ms, j.resource_version)
+        return (_restore, (snapshot, self.threads), state)
+
+    def _set_threads(self, threads: int) -> None:
+        """Rebuild with another pool size (results never depend on it)."""
+        j = self._native
+        self._native = _replay(j._ctor, j._journal, threads)
+
     def __repr__(self) -> str:
         return f"Cluster(nodes={len(self.nodes())}, seed={self.seed}, now={self.now.isoformat()})"
 
@@ -406,9 +507,48 @@ class Cluster:
         return HANDLES[obj["kind"]](self, meta.get("namespace", ""), meta["name"])
 
 
+def _replay(ctor: tuple[Any, ...], journal: builtins.list[Any], threads: int) -> _Journaled:
+    nodes_json, count, seed, start = ctor
+    j = _Journaled(_native.Cluster(nodes_json, count, seed, start, threads), ctor, [])
+    for name, args, kwargs in journal:
+        try:
+            getattr(j, name)(*args, **kwargs)
+        except Exception:  # noqa: BLE001, S112 - the original call failed the same way
+            continue
+    return j
+
+
+def _restore(snapshot: tuple[Any, ...], threads: int) -> Cluster:
+    fmt, version, ctor, journal, now_ms, rv = snapshot
+    if fmt != _SAVE_FORMAT or version != _native.__version__:
+        raise InvalidArgumentError(
+            f"this cluster was saved by kubesim {version} (format {fmt}); this is kubesim {_native.__version__}, "
+            "which cannot continue it exactly"
+        )
+    c = Cluster.__new__(Cluster)
+    c._native = _replay(ctor, journal, threads)
+    if (c._native.now_ms, c._native.resource_version) != (now_ms, rv):
+        raise SimulationError(
+            f"replaying the saved cluster diverged: at {c._native.now_ms} ms with resourceVersion "
+            f"{c._native.resource_version}, saved at {now_ms} ms with {rv}"
+        )
+    return c
+
+
 def _json(obj: Mapping[str, Any] | str) -> str:
     """YAML/JSON text of one object, for create/replace."""
     return obj if isinstance(obj, str) else json.dumps(obj)
+
+
+def _raise_apply_errors(results: list[ApplyResult], errors: list[KubesimError]) -> None:
+    """The first failure, carrying ``applied`` and ``errors``; its message lists every failure."""
+    if errors:
+        first = errors[0]
+        if len(errors) > 1:
+            first = type(first)("\n".join(str(e) for e in errors), **_attrs(first))
+        first.applied = results  # type: ignore[attr-defined]
+        first.errors = errors  # type: ignore[attr-defined]
+        raise first
 
 
 def _attrs(e: KubesimError) -> dict[str, Any]:

@@ -1,24 +1,53 @@
 """`c.kubectl("…")`: kubectl's command line, run against the simulated cluster, printing what
-kubectl prints. It covers get, describe pod, apply, delete, rollout, set image, scale and autoscale."""
+kubectl 1.32 prints (stdout, stderr and exit code). Formats and messages follow
+`reference/kubectl.md`; waiting commands advance virtual time instead of sleeping."""
 
 from __future__ import annotations
 
+import functools
 import json
 import shlex
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from . import _native
-from .errors import KubectlError, KubesimError, NotFoundError
+from . import _jsonpath, _native
+from .errors import (
+    AlreadyExistsError,
+    InvalidObjectError,
+    KubectlError,
+    KubesimError,
+    NotFoundError,
+    RolloutTimeoutError,
+    TimeoutError,
+)
 
 if TYPE_CHECKING:
     from ._cluster import Cluster
+    from ._handles import Deployment, Object
 
-__all__ = ["KubectlResult", "run"]
+__all__ = ["CLIENT_VERSION", "KubectlResult", "run"]
+
+CLIENT_VERSION = "v1.32.4"
+KUSTOMIZE_VERSION = "v5.5.0"
+SERVER_VERSION = "v1.33.0"
+
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+# The tutorial's manifest URLs, answered from the bundled copies so the walkthrough runs offline.
+BUNDLED_URLS = {
+    "https://k8s.io/examples/controllers/nginx-deployment.yaml": EXAMPLES / "nginx-deployment.yaml",
+    "https://kubernetes.io/examples/controllers/nginx-deployment.yaml": EXAMPLES / "nginx-deployment.yaml",
+}
 
 
 @dataclass(frozen=True)
 class KubectlResult:
+    """What a kubectl command printed, and its exit code."""
+
     stdout: str
     stderr: str
     exit_code: int
@@ -28,263 +57,1007 @@ class KubectlResult:
 
 
 class _Fail(Exception):
+    """kubectl exits non-zero: ``stderr`` is printed as is (callers add the newline)."""
+
     def __init__(self, stderr: str, stdout: str = "") -> None:
         super().__init__(stderr)
         self.stderr = stderr
         self.stdout = stdout
 
 
-def _flags(args: list[str], with_value: set[str], boolean: set[str]) -> tuple[list[str], dict[str, list[str]]]:
-    """Split positional arguments from flags (`-o wide`, `-owide`, `--output=wide`, `--record`)."""
-    positional: list[str] = []
-    flags: dict[str, list[str]] = {}
+class _Out:
+    """stdout and stderr as the command writes them; ``failed`` makes the exit code 1."""
+
+    def __init__(self) -> None:
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self.failed = False
+
+    def out(self, text: str) -> None:
+        self.stdout.append(text)
+
+    def err(self, text: str) -> None:
+        self.stderr.append(text if text.endswith("\n") else text + "\n")
+
+    def error(self, e: BaseException) -> None:
+        self.failed = True
+        self.err(_error_text(e))
+
+
+# ----- flags (cobra/pflag conventions) -----
+
+_SHORT = {
+    "-n": "--namespace",
+    "-o": "--output",
+    "-l": "--selector",
+    "-L": "--label-columns",
+    "-A": "--all-namespaces",
+    "-f": "--filename",
+    "-R": "--recursive",
+    "-w": "--watch",
+}
+_GLOBAL_VALUES = {"--namespace"}
+
+
+@dataclass
+class _Args:
+    command: str
+    positional: list[str]
+    flags: dict[str, list[str]]
+    after_dashdash: list[str] = field(default_factory=list)
+    shorts: dict[str, str] = field(default_factory=dict)
+
+    def value(self, name: str, default: str | None = None) -> str | None:
+        values = self.flags.get(name)
+        return values[-1] if values else default
+
+    def values(self, name: str) -> list[str]:
+        return self.flags.get(name, [])
+
+    def bool(self, name: str) -> bool:
+        v = self.value(name)
+        return v is not None and v.lower() in ("true", "1", "t")
+
+    def int(self, name: str, default: int) -> int:
+        v = self.value(name)
+        if v is None:
+            return default
+        try:
+            return int(v)
+        except ValueError:
+            raise _usage(
+                self.command,
+                f'invalid argument "{v}" for "{self._label(name)}" flag: strconv.ParseInt: '
+                f'parsing "{v}": invalid syntax',
+            ) from None
+
+    def _label(self, name: str) -> str:
+        short = next((s for s, long in self.shorts.items() if long == name), None)
+        return f"{short}, {name}" if short else name
+
+    @property
+    def namespace(self) -> str:
+        return self.value("--namespace") or "default"
+
+
+def _usage(command: str, message: str) -> _Fail:
+    return _Fail(f"Error: {message}\nSee 'kubectl {command} --help' for usage.")
+
+
+def _parse(
+    command: str, args: list[str], values: set[str], bools: set[str], extra_shorts: dict[str, str] | None = None
+) -> _Args:
+    """Positional arguments and flags: `-o wide`, `-owide`, `-o=wide`, `--output wide`,
+    `--output=wide`, `--record`, `--record=false`; `--` ends the flags."""
+    values = values | _GLOBAL_VALUES
+    shorts = {s: long for s, long in {**_SHORT, **(extra_shorts or {})}.items() if long in values | bools}
+    parsed = _Args(command, [], {}, shorts=shorts)
     i = 0
     while i < len(args):
         a = args[i]
-        if a.startswith("-") and a != "-":
-            name, eq, value = a.partition("=")
-            if not eq and len(name) > 2 and not name.startswith("--") and name[:2] in with_value:
-                name, value, eq = name[:2], name[2:], "="
-            if name in boolean:
-                flags.setdefault(name, []).append(value if eq else "true")
-            elif name in with_value:
-                if not eq:
-                    i += 1
-                    if i >= len(args):
-                        raise _Fail(f"error: flag needs an argument: {name}")
-                    value = args[i]
-                flags.setdefault(name, []).append(value)
-            else:
-                raise _Fail(f"error: unknown flag: {name}")
-        else:
-            positional.append(a)
         i += 1
-    return positional, flags
+        if a == "--":
+            parsed.after_dashdash = args[i:]
+            break
+        if not a.startswith("-") or a == "-":
+            parsed.positional.append(a)
+            continue
+        if a.startswith("--"):
+            name, eq, value = a.partition("=")
+        else:
+            name, rest = a[:2], a[2:]
+            eq, value = ("=", rest[1:]) if rest.startswith("=") else ("=" if rest else "", rest)
+            if name not in shorts:
+                raise _usage(command, f"unknown shorthand flag: '{a[1]}' in {a}")
+            name = shorts[name]
+        if name in bools:
+            parsed.flags.setdefault(name, []).append(value if eq else "true")
+        elif name in values:
+            if not eq:
+                if i >= len(args):
+                    raise _usage(command, f"flag needs an argument: {a if a.startswith('--') else repr(a[1])}")
+                value = args[i]
+                i += 1
+            parsed.flags.setdefault(name, []).append(value)
+        else:
+            raise _usage(command, f"unknown flag: {name}")
+    return parsed
 
 
-def _one(flags: dict[str, list[str]], *names: str) -> str | None:
-    for n in names:
-        if n in flags:
-            return flags[n][-1]
-    return None
+# ----- resource types and names -----
 
 
-def _resolve(kind: str) -> tuple[str, bool]:
+@dataclass(frozen=True)
+class _Kind:
+    kind: str
+    namespaced: bool
+    plural: str
+    short_names: tuple[str, ...]
+    api_version: str
+    singular: str  # `deployment.apps`, `pod`: kubectl's name printer
+    resource: str  # `deployments.apps`, `pods`: API error messages
+
+
+def _kind(name: str) -> _Kind:
     try:
-        return _native.resolve_kind(kind)
+        k, namespaced, plural, shorts, api_version, singular, resource = _native.kind_info(name)
     except KubesimError:
-        raise _Fail(f'error: the server doesn\'t have a resource type "{kind}"') from None
+        raise _Fail(f'error: the server doesn\'t have a resource type "{name}"') from None
+    return _Kind(k, namespaced, plural, tuple(shorts), api_version, singular, resource)
 
 
-def _targets(positional: list[str]) -> list[tuple[str, str | None]]:
-    """`TYPE NAME…`, `TYPE/NAME…` or `TYPE[,TYPE]` → [(kind, name or None)]."""
+# upstream: the "all" category, in kubectl's printing order.
+_ALL = ("pods", "deployments", "replicasets", "horizontalpodautoscalers")
+
+
+def _targets(positional: list[str], command: str = "get") -> list[tuple[_Kind, str | None]]:
+    """`TYPE NAME…`, `TYPE/NAME…` or `TYPE[,TYPE…]` → [(kind, name or None)]."""
     if not positional:
-        raise _Fail("error: You must specify the type of resource to get.")
+        raise _Fail(
+            f'You must specify the type of resource to {command}. Use "kubectl api-resources" for a complete list '
+            "of supported resources.\n\nerror: Required resource not specified.\n"
+            'Use "kubectl explain <resource>" for a detailed description of that resource (e.g. kubectl explain '
+            f"pods).\nSee 'kubectl {command} -h' for help and examples"
+        )
     if "/" in positional[0]:
-        out: list[tuple[str, str | None]] = []
+        out: list[tuple[_Kind, str | None]] = []
         for p in positional:
-            kind, _, name = p.partition("/")
-            out.append((_resolve(kind)[0], name))
+            kind, slash, name = p.partition("/")
+            if not slash or not name:
+                raise _Fail(
+                    "error: there is no need to specify a resource type as a separate argument when "
+                    "passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' "
+                    "instead of 'kubectl get resource resource/<resource_name>'"
+                )
+            out.append((_kind(kind), name))
         return out
-    kinds = [_resolve(k)[0] for k in positional[0].split(",")]
+    kinds = [_kind(k) for t in positional[0].split(",") for k in (_ALL if t == "all" else (t,))]
     names = positional[1:]
+    if any("/" in n for n in names):
+        raise _Fail(
+            "error: there is no need to specify a resource type as a separate argument when passing "
+            "arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of "
+            "'kubectl get resource resource/<resource_name>'"
+        )
     if names:
-        return [(kinds[0], n) for n in names]
+        return [(k, n) for k in kinds for n in names]
     return [(k, None) for k in kinds]
 
 
-def _name(kind: str, name: str) -> str:
-    qualified = {
-        "Deployment": "deployment.apps",
-        "ReplicaSet": "replicaset.apps",
-        "HorizontalPodAutoscaler": "horizontalpodautoscaler.autoscaling",
-    }
-    return f"{qualified.get(kind, kind.lower())}/{name}"
+def _ns(kind: _Kind, namespace: str) -> str:
+    return namespace if kind.namespaced else ""
 
 
-def _get(c: Cluster, args: list[str]) -> str:
-    positional, flags = _flags(
-        args,
-        {"-o", "--output", "-l", "--selector", "-L", "--label-columns", "-n", "--namespace"},
-        {"--show-labels", "-A", "--all-namespaces"},
-    )
-    targets = _targets(positional)
-    output = _one(flags, "-o", "--output") or ""
-    selector = _one(flags, "-l", "--selector") or ""
-    all_ns = "-A" in flags or "--all-namespaces" in flags
-    namespace = None if all_ns else (_one(flags, "-n", "--namespace") or "default")
-    label_columns = [k for v in flags.get("-L", []) + flags.get("--label-columns", []) for k in v.split(",")]
-    kinds = list(dict.fromkeys(k for k, _ in targets))
-    named = {k: [n for kk, n in targets if kk == k and n] for k in kinds}
-    if output in ("yaml", "json", "name"):
-        objs = []
-        for k in kinds:
-            if named[k]:
-                objs += [c.get(k, n, namespace or "default") for n in named[k]]
+def _error_text(e: BaseException) -> str:
+    """How kubectl's CheckErr prints an error."""
+    if isinstance(e, _Fail):
+        return e.stderr
+    if isinstance(e, NotFoundError):
+        return f"Error from server (NotFound): {e}"
+    if isinstance(e, AlreadyExistsError):
+        return f"Error from server (AlreadyExists): {e}"
+    if isinstance(e, InvalidObjectError):
+        return str(e)
+    return f"error: {e}"
+
+
+# ----- reading manifests for -f -----
+
+
+def _read_sources(c: Cluster, args: _Args, stdin: str | None) -> Iterator[tuple[str, str]]:
+    """(text, source name) for every `-f` argument: files, directories (`-R` recurses), URLs
+    and `-` (standard input)."""
+    sources = args.values("--filename")
+    if not sources:
+        raise _Fail("error: must specify one of -f and -k")
+    recursive = args.bool("--recursive")
+    for src in sources:
+        if src == "-":
+            yield (stdin if stdin is not None else sys.stdin.read()), "STDIN"
+        elif src.startswith(("http://", "https://")):
+            yield _fetch(src), src
+        else:
+            path = Path(src)
+            if path.is_dir():
+                files = path.rglob("*") if recursive else path.iterdir()
+                for f in sorted(p for p in files if p.is_file() and p.suffix in (".yaml", ".yml", ".json")):
+                    yield f.read_text(encoding="utf-8"), str(f)
+            elif path.is_file():
+                yield path.read_text(encoding="utf-8"), src
             else:
-                objs += c.list(k, selector or None, namespace)
-        if output == "name":
-            return "".join(f"{_name(o.kind, o.name)}\n" for o in objs)
-        if output == "json":
-            dicts = [o.to_dict() for o in objs]
-            doc = (
-                dicts[0]
-                if len(dicts) == 1 and any(named.values())
-                else {"apiVersion": "v1", "items": dicts, "kind": "List", "metadata": {"resourceVersion": ""}}
+                raise _Fail(f'error: the path "{src}" does not exist')
+
+
+def _fetch(url: str) -> str:
+    bundled = BUNDLED_URLS.get(url)
+    if bundled is not None:
+        return bundled.read_text(encoding="utf-8")
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - kubectl fetches http(s) too
+            return str(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as e:
+        raise _Fail(
+            f'error: unable to read URL "{url}", server reported {e.code} {e.reason}, status code={e.code}'
+        ) from None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise _Fail(f'error: Get "{url}": {reason}') from None
+
+
+def _documents(c: Cluster, args: _Args, stdin: str | None) -> Iterator[tuple[dict[str, Any], str]]:
+    for text, source in _read_sources(c, args, stdin):
+        for doc in _native.parse_manifest(text, source):
+            yield json.loads(doc), source
+
+
+# ----- printing objects -----
+
+
+def _output_format(args: _Args) -> tuple[str, str]:
+    """(`yaml` | `json` | `name` | `wide` | `jsonpath` | `custom-columns` | "", argument)."""
+    output = args.value("--output") or ""
+    fmt, _, arg = output.partition("=")
+    if fmt in ("jsonpath", "custom-columns", "jsonpath-as-json") and not arg:
+        raise _Fail(f"error: {fmt} template format specified but no {fmt} template given")
+    if fmt not in ("", "wide", "yaml", "json", "name", "jsonpath", "custom-columns"):
+        raise _Fail(
+            f'error: unable to match a printer suitable for the output format "{output}", allowed formats are: '
+            "custom-columns,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,"
+            "template,templatefile,wide,yaml"
+        )
+    return fmt, arg
+
+
+def _print_objects(dicts: list[dict[str, Any]], fmt: str, arg: str, single: bool) -> str:
+    """`-o yaml|json|name|jsonpath=…|custom-columns=…` for objects given as dicts."""
+    if fmt == "name":
+        return "".join(f"{_kind(d['kind']).singular}/{d['metadata']['name']}\n" for d in dicts)
+    root: Any = (
+        dicts[0]
+        if single and len(dicts) == 1
+        else {"apiVersion": "v1", "items": dicts, "kind": "List", "metadata": {"resourceVersion": ""}}
+    )
+    if fmt == "json":
+        return json.dumps(root, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
+    if fmt == "yaml":
+        return _native.to_yaml(json.dumps(root))
+    if fmt == "jsonpath":
+        try:
+            return _jsonpath.execute(arg, root)
+        except _jsonpath.JSONPathError as e:
+            raise _Fail(f"error: error parsing jsonpath {arg}, {e}") from None
+    if fmt == "custom-columns":
+        columns = [spec.partition(":") for spec in arg.split(",")]
+        if any(not sep for _, sep, _ in columns):
+            raise _Fail(f'error: custom-columns format must be of the form NAME:PATH, got "{arg}"')
+        rows = [[name for name, _, _ in columns]]
+        for d in dicts:
+            row = []
+            for _, _, path in columns:
+                try:
+                    vals = _jsonpath.evaluate(path, d)
+                except _jsonpath.JSONPathError as e:
+                    raise _Fail(f"error: {e}") from None
+                row.append(",".join(_jsonpath._text(v) for v in vals) if vals else "<none>")
+            rows.append(row)
+        return _native.tabwrite(rows)
+    raise AssertionError(fmt)
+
+
+def _sort_key(path: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    def key(d: dict[str, Any]) -> tuple[int, Any]:
+        try:
+            vals = _jsonpath.evaluate(path, d)
+        except _jsonpath.JSONPathError as e:
+            raise _Fail(f"error: {e}") from None
+        if not vals:
+            return (0, "")
+        v = vals[0]
+        if isinstance(v, bool):
+            return (1, int(v))
+        if isinstance(v, int | float):
+            return (1, v)
+        return (2, str(v))
+
+    return key
+
+
+# ----- commands -----
+
+
+def _get(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
+    fmt, arg = _output_format(args)
+    selector = args.value("--selector") or ""
+    all_ns = args.bool("--all-namespaces")
+    namespace = args.namespace
+    # (kind, namespace, name or None for "every match")
+    items: list[tuple[_Kind, str, str | None]] = []
+    if args.values("--filename"):
+        if args.positional:
+            raise _Fail(
+                "error: when paths, URLs, or stdin is provided as input, you may not specify a resource by "
+                "argument as well"
             )
-            return json.dumps(doc, indent=4, sort_keys=True) + "\n"
-        if len(objs) == 1 and any(named.values()):
-            return objs[0].to_yaml()
-        items = "".join("- " + "\n  ".join(o.to_yaml().rstrip("\n").split("\n")) + "\n" for o in objs)
-        return f'apiVersion: v1\nitems:\n{items}kind: List\nmetadata:\n  resourceVersion: ""\n'
-    if output not in ("", "wide"):
-        raise _Fail(f'error: unable to match a printer suitable for the output format "{output}"')
+        for d, _ in _documents(c, args, stdin):
+            k = _kind(d["kind"])
+            items.append((k, d.get("metadata", {}).get("namespace") or _ns(k, namespace), d["metadata"]["name"]))
+    else:
+        items = [(k, _ns(k, namespace), n) for k, n in _targets(args.positional)]
+    if selector and any(n for _, _, n in items):
+        raise _Fail("error: selectors and the all flag cannot be used when passing resource/name arguments")
+    kinds: list[_Kind] = list(dict.fromkeys(k for k, _, _ in items))
+    single = len(items) == 1 and items[0][2] is not None
+
+    # Objects per kind, in list order (or the order they were named).
+    found: dict[_Kind, list[Object]] = {k: [] for k in kinds}
+    for k, ns, n in items:
+        if n is None:
+            found[k] += c.list(k.kind, selector or None, None if all_ns or not k.namespaced else ns)
+            continue
+        try:
+            found[k].append(c.get(k.kind, n, ns))
+        except NotFoundError as e:
+            o.error(e)
+    sort_by = args.value("--sort-by")
+    dicts: dict[_Kind, list[dict[str, Any]]] = {}
+    if sort_by or fmt not in ("", "wide"):
+        for k in kinds:
+            dicts[k] = [obj.to_dict() for obj in found[k]]
+            if sort_by:
+                dicts[k].sort(key=_sort_key(sort_by))
+
+    if not any(found.values()):
+        if not o.failed:
+            if fmt in ("json", "yaml"):
+                o.out(_print_objects([], fmt, arg, False))
+                return
+            scoped = all(k.namespaced for k in kinds) and not all_ns
+            o.err(f"No resources found in {namespace} namespace." if scoped else "No resources found")
+        return
+    if fmt not in ("", "wide"):
+        o.out(_print_objects([d for k in kinds for d in dicts[k]], fmt, arg, single))
+        return
     blocks = []
     for k in kinds:
-        table = c._native.get_table(
-            k, namespace, named[k], selector, output == "wide", "--show-labels" in flags, label_columns, len(kinds) > 1
+        if not found[k]:
+            continue
+        keys = (
+            [(d["metadata"].get("namespace", ""), d["metadata"]["name"]) for d in dicts[k]]
+            if sort_by
+            else [(obj.namespace, obj.name) for obj in found[k]]
         )
-        if table:
-            blocks.append(table)
-    if not blocks:
-        where = f" in {namespace} namespace" if namespace else ""
-        raise _NoResources(f"No resources found{where}.")
-    return "\n".join(blocks)
+        blocks.append(
+            c._native.get_table(
+                k.kind,
+                None if all_ns else namespace,
+                [],
+                "",
+                fmt == "wide",
+                args.bool("--show-labels"),
+                [key for v in args.values("--label-columns") for key in v.split(",")],
+                len(kinds) > 1,
+                keys=keys,
+                no_headers=args.bool("--no-headers"),
+            )
+        )
+    o.out("\n".join(blocks))
 
 
-class _NoResources(Exception):
-    """kubectl prints this on stderr and exits 0."""
+def _describe(c: Cluster, args: _Args, o: _Out) -> None:
+    parts = []
+    for kind, name in _targets(args.positional, "describe"):
+        if kind.kind != "Pod" or name is None:
+            raise _Fail(f"error: describe is only built for pods so far in kubesim, not {kind.kind}")
+        parts.append(c._native.describe_pod(args.namespace, name))
+    o.out("\n\n".join(parts))
 
 
-def _deployment(c: Cluster, positional: list[str], namespace: str):
-    targets = _targets(positional)
+def _apply(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
+    fmt, arg = _output_format(args)
+    for text, source in _read_sources(c, args, stdin):
+        try:
+            results = c._apply_text(text, source)
+        except KubesimError as e:
+            for r in getattr(e, "applied", []):
+                if r.warning:
+                    o.err(r.warning)
+                o.out(f"{r.line}\n")
+            for err in getattr(e, "errors", [e]):
+                o.error(err)
+            continue
+        for r in results:
+            if r.warning:
+                o.err(r.warning)
+            o.out(f"{_kind(r.kind).singular}/{r.name}\n" if fmt == "name" else f"{r.line}\n")
+
+
+def _create(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
+    if args.positional[:1] == ["deployment"] or args.positional[:1] == ["deploy"]:
+        _create_deployment(c, args, o)
+        return
+    if args.positional[:1] in (["namespace"], ["ns"]):
+        if len(args.positional) != 2:
+            raise _Fail("error: exactly one NAME is required, got " + str(len(args.positional) - 1))
+        _created(c, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": args.positional[1]}}, args, o)
+        return
+    if args.positional:
+        raise _Fail(f'error: unknown command "{args.positional[0]}" for "kubectl create"')
+    for doc, source in _documents(c, args, stdin):
+        try:
+            obj = c.create(doc)
+        except AlreadyExistsError as e:
+            o.failed = True
+            o.err(f'Error from server (AlreadyExists): error when creating "{source}": {e}')
+            continue
+        except KubesimError as e:
+            o.error(e)
+            continue
+        o.out(f"{_kind(obj.kind).singular}/{obj.name} created\n")
+
+
+def _created(c: Cluster, manifest: dict[str, Any], args: _Args, o: _Out, prefix: str = "") -> None:
+    dry_run = args.value("--dry-run", "none")
+    if dry_run not in ("none", "client", "server"):
+        raise _Fail(f'error: Invalid dry-run value ({dry_run}). Must be "none", "server", or "client".')
+    fmt, arg = _output_format(args)
+    singular = _kind(manifest["kind"]).singular
+    name = manifest["metadata"]["name"]
+    if dry_run == "client":
+        if fmt in ("yaml", "json", "jsonpath"):
+            root = manifest
+            if fmt == "json":
+                o.out(json.dumps(root, indent=4, ensure_ascii=False) + "\n")
+            elif fmt == "yaml":
+                o.out(_native.to_yaml(json.dumps(root)))
+            else:
+                o.out(_jsonpath.execute(arg, root))
+            return
+        o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} created (dry run)\n")
+        return
+    try:
+        c.create({k: v for k, v in manifest.items() if k != "status"})
+    except KubesimError as e:
+        raise _Fail(prefix + str(e) if prefix else _error_text(e)) from None
+    o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} created\n")
+
+
+def _container_name(image: str, suffix: Callable[[], str]) -> str:
+    """upstream: kubectl create deployment names a container after its image's last path
+    segment, without tag or digest; `_` and `.` become `-` plus a random suffix."""
+    base = image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+    if "_" in base or "." in base:
+        return base.replace("_", "-").replace(".", "-") + "-" + suffix()
+    return base
+
+
+def _create_deployment(c: Cluster, args: _Args, o: _Out) -> None:
+    if len(args.positional) != 2:
+        raise _Fail(
+            f"error: exactly one NAME is required, got {len(args.positional) - 1}\n"
+            "See 'kubectl create deployment -h' for help and examples"
+        )
+    name = args.positional[1]
+    images = args.values("--image")
+    if not images:
+        raise _Fail('error: required flag(s) "image" not set')
+    replicas = args.int("--replicas", 1)
+    port = args.int("--port", -1)
+    counter = iter(range(1, 1 << 30))
+
+    def suffix() -> str:
+        # A deterministic stand-in for kubectl's random suffix (same alphabet, five characters).
+        n, out = next(counter) * 7919 + len(name), ""
+        alphabet = "bcdfghjklmnpqrstvwxz2456789"
+        for _ in range(5):
+            n, r = divmod(n * 31 + 17, len(alphabet))
+            out += alphabet[r]
+        return out
+
+    containers: list[dict[str, Any]] = []
+    for i, image in enumerate(images):
+        container: dict[str, Any] = {"name": _container_name(image, suffix), "image": image}
+        if i == 0 and port >= 0:
+            container["ports"] = [{"containerPort": port}]
+        if i == 0 and args.after_dashdash:
+            container["command"] = args.after_dashdash
+        container["resources"] = {}
+        containers.append(container)
+    labels = {"app": name}
+    # upstream: the typed object's field order, as kubectl prints it with -o json.
+    manifest: dict[str, Any] = {
+        "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "metadata": {"name": name, "creationTimestamp": None, "labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": dict(labels)},
+            "template": {
+                "metadata": {"creationTimestamp": None, "labels": dict(labels)},
+                "spec": {"containers": containers},
+            },
+            "strategy": {},
+        },
+        "status": {},
+    }
+    if args.namespace != "default" or args.value("--namespace"):
+        manifest["metadata"] = {
+            "name": name,
+            "namespace": args.namespace,
+            **{k: v for k, v in manifest["metadata"].items() if k != "name"},
+        }
+    _created(c, manifest, args, o, prefix="error: failed to create deployment: ")
+
+
+def _delete(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
+    fmt, _ = _output_format(args)
+    selector = args.value("--selector") or ""
+    namespace = args.namespace
+    cascade = (args.value("--cascade") or "background").lower()
+    if cascade in ("true", "false"):
+        o.err(
+            f"warning: --cascade={cascade} is deprecated (boolean value) and can be replaced with "
+            f"--cascade={'background' if cascade == 'true' else 'orphan'}."
+        )
+        cascade = "background" if cascade == "true" else "orphan"
+    if cascade not in ("background", "foreground", "orphan"):
+        raise _Fail(f'error: invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan".')
+    grace = args.int("--grace-period", -1)
+    force = args.bool("--force")
+    if args.bool("--now"):
+        if grace != -1:
+            raise _Fail("error: --now and --grace-period cannot be specified together")
+        grace = 1
+    # upstream: --grace-period=0 means 1 unless forced; --force alone means 0.
+    if grace == 0 and not force:
+        grace = 1
+    if force and grace < 0:
+        grace = 0
+    if force and grace == 0:
+        o.err(
+            "Warning: Immediate deletion does not wait for confirmation that the running resource has been "
+            "terminated. The resource may continue to run on the cluster indefinitely."
+        )
+    targets: list[tuple[_Kind, str, str]] = []
+    if args.values("--filename"):
+        for d, _ in _documents(c, args, stdin):
+            k = _kind(d["kind"])
+            targets.append((k, d.get("metadata", {}).get("namespace") or _ns(k, namespace), d["metadata"]["name"]))
+    else:
+        for k, n in _targets(args.positional, "delete"):
+            if n is not None:
+                if selector:
+                    raise _Fail("error: selectors and the all flag cannot be used when passing resource/name arguments")
+                targets.append((k, _ns(k, namespace), n))
+            elif selector or args.bool("--all"):
+                targets += [
+                    (k, obj.namespace, obj.name) for obj in c.list(k.kind, selector or None, _ns(k, namespace) or None)
+                ]
+            else:
+                raise _Fail("error: resource(s) were provided, but no name was specified")
+        if not targets:
+            o.err("No resources found")
+            return
+    waiting = []
+    for k, ns, name in targets:
+        try:
+            c.delete(k.kind, name, ns, propagation=cascade.capitalize(), grace_period=None if grace < 0 else grace)
+        except NotFoundError as e:
+            if not args.bool("--ignore-not-found"):
+                o.error(e)
+            continue
+        if fmt == "name":
+            o.out(f"{k.singular}/{name}\n")
+        else:
+            o.out(f'{k.singular} "{name}" {"force deleted" if force and grace == 0 else "deleted"}\n')
+        waiting.append((k, ns, name))
+    if (args.value("--wait") or "true") == "true":
+        # upstream: delete waits until the objects are gone (graceful termination, finalizers).
+        def gone() -> bool:
+            return not any(c._exists(k.kind, ns, n) for k, ns, n in waiting)
+
+        try:
+            c.run_until(
+                gone, timeout=args.value("--timeout") if args.value("--timeout") not in (None, "0s", "0") else None
+            )
+        except TimeoutError:
+            pass
+
+
+def _label(c: Cluster, args: _Args, o: _Out, stdin: str | None, field_name: str) -> None:
+    """`kubectl label|annotate TYPE NAME k=v k2- [--overwrite]`, or on files with `--local`."""
+    verb = "labeled" if field_name == "labels" else "annotated"
+    fmt, arg = _output_format(args)
+    changes: dict[str, str | None] = {}
+    rest = []
+    for p in args.positional:
+        if p.endswith("-") and "=" not in p:
+            changes[p[:-1]] = None
+        elif "=" in p:
+            key, _, v = p.partition("=")
+            changes[key] = v
+        else:
+            rest.append(p)
+    if not changes:
+        raise _Fail(f"error: at least one {'label' if field_name == 'labels' else 'annotation'} update is required")
+    overwrite = args.bool("--overwrite")
+    local = args.bool("--local")
+    objects: list[tuple[dict[str, Any], _Kind]] = []
+    if args.values("--filename"):
+        if rest:
+            raise _Fail(
+                "error: when paths, URLs, or stdin is provided as input, you may not specify a resource "
+                "by argument as well"
+            )
+        for d, _ in _documents(c, args, stdin):
+            objects.append(
+                (
+                    d
+                    if local
+                    else c.get(
+                        d["kind"], d["metadata"]["name"], d.get("metadata", {}).get("namespace") or args.namespace
+                    ).to_dict(),
+                    _kind(d["kind"]),
+                )
+            )
+    elif local:
+        raise _Fail("error: --local requires -f (the objects to change are read from files)")
+    else:
+        selector = args.value("--selector")
+        for k, n in _targets(rest, field_name[:-1]):
+            if n is not None:
+                objects.append((c.get(k.kind, n, _ns(k, args.namespace)).to_dict(), k))
+            elif selector is not None or args.bool("--all"):
+                objects += [
+                    (obj.to_dict(), k) for obj in c.list(k.kind, selector or None, _ns(k, args.namespace) or None)
+                ]
+            else:
+                raise _Fail("error: resource(s) were provided, but no name was specified")
+    for d, k in objects:
+        current = d.get("metadata", {}).get(field_name) or {}
+        if not overwrite:
+            for key, value in changes.items():
+                if value is not None and key in current and current[key] != value:
+                    raise _Fail(f"error: '{key}' already has a value ({current[key]}), and --overwrite is false")
+        updated = dict(current)
+        for key, value in changes.items():
+            if value is None:
+                updated.pop(key, None)
+            else:
+                updated[key] = value
+        name = d["metadata"]["name"]
+        if local:
+            d.setdefault("metadata", {})[field_name] = updated
+            if fmt:
+                o.out(_print_objects([d], fmt, arg, True))
+            else:
+                o.out(f"{k.singular}/{name} {verb}\n")
+            continue
+        patch = {"metadata": {field_name: {key: updated.get(key) for key in changes}}}
+        changed = updated != current
+        if changed:
+            try:
+                obj = c.patch(k.kind, name, patch, d["metadata"].get("namespace", ""))
+            except KubesimError as e:
+                o.error(e)
+                continue
+            d = obj.to_dict()
+        if fmt:
+            o.out(_print_objects([d], fmt, arg, True))
+        elif field_name == "labels":
+            # upstream: label reports "not labeled" when nothing changed, "unlabeled" when only removing.
+            msg = (
+                "not labeled"
+                if not changed
+                else ("unlabeled" if all(v is None for v in changes.values()) else "labeled")
+            )
+            o.out(f"{k.singular}/{name} {msg}\n")
+        else:
+            o.out(f"{k.singular}/{name} {verb}\n")
+
+
+def _deployment(c: Cluster, positional: list[str], namespace: str, command: str = "rollout") -> Deployment:
+    targets = _targets(positional, command)
     kind, name = targets[0]
-    if kind != "Deployment":
-        raise _Fail(f"error: no status viewer has been implemented for {kind}.apps")
+    if kind.kind != "Deployment":
+        raise _Fail(
+            f"error: no status viewer has been implemented for {kind.kind}"
+            + (f".{kind.api_version.split('/')[0]}" if "/" in kind.api_version else "")
+        )
     if name is None:
         raise _Fail("error: required resource not specified")
     return c.deployment(name, namespace)
 
 
-def _rollout(c: Cluster, args: list[str]) -> str:
+def _rollout(c: Cluster, args: list[str], o: _Out) -> None:
     if not args:
         raise _Fail("error: Required resource not specified.")
     sub, rest = args[0], args[1:]
-    positional, flags = _flags(
-        rest, {"--timeout", "--revision", "--to-revision", "-n", "--namespace"}, {"--watch", "-w"}
+    if sub not in ("status", "history", "undo", "pause", "resume", "restart"):
+        raise _Fail(f'error: unknown command "{sub}" for "kubectl rollout"')
+    a = _parse(
+        f"rollout {sub}",
+        rest,
+        {"--timeout", "--revision", "--to-revision", "--output", "--selector"},
+        {"--watch"} if sub == "status" else set(),
     )
-    d = _deployment(c, positional, _one(flags, "-n", "--namespace") or "default")
+    d = _deployment(c, a.positional, a.namespace)
     name = f"deployment.apps/{d.name}"
     if sub == "status":
-        from .errors import RolloutTimeoutError
-
-        revision = _one(flags, "--revision")
-        if _one(flags, "--watch", "-w") == "false":
+        revision = a.int("--revision", 0)
+        if revision < 0:
+            raise _Fail(f"error: revision must be a positive integer: {revision}")
+        if a.value("--watch") == "false":
             from ._rollout import status_message
 
-            return status_message(d.to_dict())[0] + "\n"
+            message, _, failed = status_message(d.to_dict())
+            if failed:
+                raise _Fail(f"error: {message}")
+            o.out(message + "\n")
+            return
         try:
-            msgs = d.rollout.status(timeout=_one(flags, "--timeout"), revision=int(revision) if revision else None)
+            msgs = d.rollout.status(timeout=a.value("--timeout"), revision=revision or None)
         except RolloutTimeoutError as e:
             raise _Fail(f"error: {e}", stdout="".join(f"{m}\n" for m in (e.messages or []))) from None
-        return "".join(f"{m}\n" for m in msgs)
-    if sub == "history":
+        o.out("".join(f"{m}\n" for m in msgs))
+    elif sub == "history":
         history = d.rollout.history()
+        revision = a.int("--revision", 0)
+        fmt, arg = _output_format(a)
+        if revision:
+            match = [h for h in history if h.revision == revision]
+            if not match:
+                raise _Fail("error: unable to find the specified revision")
+            if fmt:
+                o.out(_print_objects([c.replicaset(match[0].replicaset, d.namespace).to_dict()], fmt, arg, True))
+                return
+            o.out(
+                f"{name} with revision #{revision}\n{c._native.describe_template(d.namespace, match[0].replicaset)}\n"
+            )
+            return
+        if fmt:
+            o.out(_print_objects([c.replicaset(h.replicaset, d.namespace).to_dict() for h in history], fmt, arg, False))
+            return
         if not history:
-            return f"{name} \nNo rollout history found.\n"
+            o.out(f"{name} \nNo rollout history found.\n")
+            return
         width = max(len("REVISION"), *(len(str(h.revision)) for h in history)) + 2
         rows = [f"{'REVISION'.ljust(width)}CHANGE-CAUSE"] + [
             f"{str(h.revision).ljust(width)}{h.change_cause or '<none>'}" for h in history
         ]
-        return f"{name} \n" + "\n".join(rows) + "\n\n"
-    if sub == "undo":
-        to = _one(flags, "--to-revision")
-        return d.rollout.undo(int(to) if to else None) + "\n"
-    if sub in ("pause", "resume", "restart"):
-        return getattr(d.rollout, sub)() + "\n"
-    raise _Fail(f'error: unknown command "{sub}" for "kubectl rollout"')
+        o.out(f"{name} \n" + "\n".join(rows) + "\n\n")
+    elif sub == "undo":
+        o.out(d.rollout.undo(a.int("--to-revision", 0) or None) + "\n")
+    else:
+        o.out(getattr(d.rollout, sub)() + "\n")
 
 
-def run(c: Cluster, command: str) -> KubectlResult:
+def _set_image(c: Cluster, rest: list[str], o: _Out) -> None:
+    a = _parse("set image", rest, {"--selector", "--output"}, {"--record", "--all", "--local"})
+    targets = [p for p in a.positional if "=" not in p]
+    images = dict(p.split("=", 1) for p in a.positional if "=" in p)
+    if not images:
+        raise _Fail("error: at least one image update is required")
+    d = _deployment(c, targets, a.namespace, "set image")
+    record = a.bool("--record")
+    if "--record" in a.flags:
+        o.err("Flag --record has been deprecated, --record will be removed in the future")
+    # upstream: --record stores the command line with the flags re-rendered as --name=value.
+    cause = " ".join(["kubectl", "set", "image", *a.positional, "--record=true"]) if record else None
+    from ._rollout import set_image
+
+    line = set_image(d, images, record=record, cause=cause)
+    if line:
+        o.out(f"{line}\n")
+
+
+def _scale(c: Cluster, rest: list[str], o: _Out) -> None:
+    a = _parse("scale", rest, {"--replicas", "--current-replicas", "--resource-version", "--timeout"}, set())
+    replicas = a.int("--replicas", -1)
+    if replicas < 0:
+        raise _Fail("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0")
+    d = _deployment(c, a.positional, a.namespace, "scale")
+    current = a.int("--current-replicas", -1)
+    if current >= 0 and current != d.replicas:
+        raise _Fail(f"error: Expected replicas to be {current}, was {d.replicas}")
+    o.out(d.scale(replicas) + "\n")
+
+
+def _autoscale(c: Cluster, rest: list[str], o: _Out) -> None:
+    a = _parse("autoscale", rest, {"--min", "--max", "--cpu-percent", "--name", "--output"}, set())
+    d = _deployment(c, a.positional, a.namespace, "autoscale")
+    mn, mx, cpu = a.int("--min", -1), a.int("--max", -1), a.int("--cpu-percent", -1)
+    d.autoscale(min=mn if mn > 0 else None, max=max(mx, 0), cpu_percent=cpu if cpu >= 0 else None)
+    o.out(f"horizontalpodautoscaler.autoscaling/{d.name} autoscaled\n")
+
+
+def _wait(c: Cluster, rest: list[str], o: _Out) -> None:
+    a = _parse("wait", rest, {"--for", "--timeout", "--selector"}, {"--all"})
+    condition = a.value("--for")
+    if not condition:
+        raise _Fail("error: --for must be specified")
+    timeout = a.value("--timeout") or "30s"
+    objects: list[tuple[_Kind, str]] = []
+    for k, n in _targets(a.positional, "wait"):
+        if n is not None:
+            c.get(k.kind, n, _ns(k, a.namespace))
+            objects.append((k, n))
+        else:
+            objects += [
+                (k, obj.name) for obj in c.list(k.kind, a.value("--selector") or None, _ns(k, a.namespace) or None)
+            ]
+    if not objects:
+        raise _Fail("error: no matching resources found")
+
+    def met(k: _Kind, n: str) -> bool:
+        ns = _ns(k, a.namespace)
+        if condition == "delete":
+            return not c._exists(k.kind, ns, n)
+        try:
+            d = c.get(k.kind, n, ns).to_dict()
+        except NotFoundError:
+            return False
+        if condition.startswith("condition="):
+            cond, _, want = condition[len("condition=") :].partition("=")
+            want = want or "True"
+            return any(
+                x.get("type", "").lower() == cond.lower() and x.get("status", "").lower() == want.lower()
+                for x in d.get("status", {}).get("conditions", [])
+            )
+        if condition.startswith("jsonpath="):
+            expr, _, want = condition[len("jsonpath=") :].partition("=")
+            vals = _jsonpath.evaluate(expr, d)
+            return bool(vals) and (not want or _jsonpath._text(vals[0]) == want)
+        raise _Fail(f"error: unrecognized condition: {condition!r}")
+
+    for k, n in objects:
+        try:
+            c.run_until(functools.partial(met, k, n), timeout=timeout)
+        except TimeoutError:
+            raise _Fail(f"error: timed out waiting for the condition on {k.plural}/{n}") from None
+        o.out(f"{k.singular}/{n} condition met\n")
+
+
+def _version(rest: list[str], o: _Out) -> None:
+    a = _parse("version", rest, {"--output"}, {"--client"})
+    fmt = a.value("--output")
+    info = {"clientVersion": CLIENT_VERSION, "kustomizeVersion": KUSTOMIZE_VERSION, "serverVersion": SERVER_VERSION}
+    if fmt in ("json", "yaml"):
+        doc: dict[str, Any] = {
+            "clientVersion": {"gitVersion": CLIENT_VERSION, "major": "1", "minor": "32"},
+            "kustomizeVersion": KUSTOMIZE_VERSION,
+        }
+        if not a.bool("--client"):
+            doc["serverVersion"] = {"gitVersion": SERVER_VERSION, "major": "1", "minor": "33"}
+        o.out(json.dumps(doc, indent=2) + "\n" if fmt == "json" else _native.to_yaml(json.dumps(doc)))
+        return
+    o.out(f"Client Version: {info['clientVersion']}\nKustomize Version: {info['kustomizeVersion']}\n")
+    if not a.bool("--client"):
+        o.out(f"Server Version: {info['serverVersion']}\n")
+
+
+def _api_resources(rest: list[str], o: _Out) -> None:
+    a = _parse("api-resources", rest, {"--output", "--namespaced", "--api-group"}, {"--no-headers"})
+    kinds = [_kind(k) for k in _native.served_kinds()]
+    # upstream: core group first, then by group; by name within a group.
+    kinds.sort(key=lambda k: ("/" in k.api_version, k.api_version.split("/")[0], k.plural))
+    if a.value("--namespaced") is not None:
+        kinds = [k for k in kinds if k.namespaced == a.bool("--namespaced")]
+    if a.value("--api-group") is not None:
+        group = a.value("--api-group")
+        kinds = [k for k in kinds if (k.api_version.split("/")[0] if "/" in k.api_version else "") == group]
+    if a.value("--output") == "name":
+        o.out("".join(f"{k.resource}\n" for k in kinds))
+        return
+    rows = [] if a.bool("--no-headers") else [["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]]
+    rows += [[k.plural, ",".join(k.short_names), k.api_version, str(k.namespaced).lower(), k.kind] for k in kinds]
+    o.out(_native.tabwrite(rows))
+
+
+_GET_VALUES = {"--output", "--selector", "--label-columns", "--sort-by", "--filename"}
+_GET_BOOLS = {"--show-labels", "--all-namespaces", "--no-headers", "--recursive"}
+
+
+def run(c: Cluster, command: str | list[str], stdin: str | None = None) -> KubectlResult:
+    """Run one kubectl command line against ``c``."""
     try:
-        args = shlex.split(command)
+        args = shlex.split(command) if isinstance(command, str) else list(command)
     except ValueError as e:
         return KubectlResult("", f"error: {e}\n", 1)
     if args and args[0] == "kubectl":
         args = args[1:]
+    o = _Out()
     if not args:
         return KubectlResult("", "error: no command given\n", 1)
     verb, rest = args[0], args[1:]
-    stderr = ""
     try:
         if verb == "get":
-            out = _get(c, rest)
-        elif verb == "apply" or verb == "create":
-            positional, flags = _flags(rest, {"-f", "--filename"}, {"-R", "--recursive"})
-            out = "".join(f"{r}\n" for src in flags.get("-f", []) + flags.get("--filename", []) for r in c.apply(src))
-        elif verb == "delete":
-            positional, flags = _flags(rest, {"-n", "--namespace", "--cascade", "--grace-period"}, {"--force"})
-            ns = _one(flags, "-n", "--namespace") or "default"
-            lines = []
-            for kind, name in _targets(positional):
-                if name is None:
-                    raise _Fail("error: resource(s) were provided, but no name was specified")
-                cascade = (_one(flags, "--cascade") or "background").capitalize()
-                grace = _one(flags, "--grace-period")
-                c.delete(kind, name, ns, propagation=cascade, grace_period=int(grace) if grace else None)
-                resource, _, short = _name(kind, name).partition("/")
-                lines.append(f'{resource} "{short}" deleted\n')
-            out = "".join(lines)
+            _get(c, _parse("get", rest, _GET_VALUES, _GET_BOOLS), o, stdin)
         elif verb == "describe":
-            positional, flags = _flags(rest, {"-n", "--namespace"}, set())
-            ns = _one(flags, "-n", "--namespace") or "default"
-            parts = []
-            for kind, name in _targets(positional):
-                if kind != "Pod" or name is None:
-                    raise _Fail(f"error: describe is only built for pods so far in kubesim, not {kind}")
-                parts.append(c._native.describe_pod(ns, name))
-            out = "\n\n".join(parts)
+            _describe(c, _parse("describe", rest, {"--selector"}, {"--all-namespaces"}), o)
+        elif verb == "apply":
+            _apply(c, _parse("apply", rest, {"--filename", "--output"}, {"--recursive"}), o, stdin)
+        elif verb == "create":
+            _create(
+                c,
+                _parse(
+                    "create",
+                    rest,
+                    {"--filename", "--image", "--replicas", "--port", "--dry-run", "--output"},
+                    {"--recursive", "--save-config"},
+                    {"-r": "--replicas"},
+                ),
+                o,
+                stdin,
+            )
+        elif verb == "delete":
+            _delete(
+                c,
+                _parse(
+                    "delete",
+                    rest,
+                    {"--filename", "--selector", "--cascade", "--grace-period", "--output", "--wait", "--timeout"},
+                    {"--force", "--now", "--all", "--ignore-not-found", "--recursive"},
+                ),
+                o,
+                stdin,
+            )
+        elif verb in ("label", "annotate"):
+            _label(
+                c,
+                _parse(
+                    verb,
+                    rest,
+                    {"--filename", "--selector", "--output"},
+                    {"--overwrite", "--local", "--all", "--recursive"},
+                ),
+                o,
+                stdin,
+                "labels" if verb == "label" else "annotations",
+            )
         elif verb == "rollout":
-            out = _rollout(c, rest)
-        elif verb == "set" and rest[:1] == ["image"]:
-            positional, flags = _flags(rest[1:], {"-n", "--namespace"}, {"--record"})
-            targets = [p for p in positional if "=" not in p]
-            images = dict(p.split("=", 1) for p in positional if "=" in p)
-            d = _deployment(c, targets, _one(flags, "-n", "--namespace") or "default")
-            record = "--record" in flags
-            if record:
-                stderr += "Flag --record has been deprecated, --record will be removed in the future\n"
-            line = d.set_image(record=record, **images)
-            out = f"{line}\n" if line else ""
-        elif verb == "autoscale":
-            positional, flags = _flags(rest, {"--min", "--max", "--cpu-percent", "-n", "--namespace", "--name"}, set())
-            d = _deployment(c, positional, _one(flags, "-n", "--namespace") or "default")
-            mx, mn, cpu = _one(flags, "--max"), _one(flags, "--min"), _one(flags, "--cpu-percent")
-            d.autoscale(min=int(mn) if mn else None, max=int(mx) if mx else 0, cpu_percent=int(cpu) if cpu else None)
-            out = f"horizontalpodautoscaler.autoscaling/{d.name} autoscaled\n"
+            _rollout(c, rest, o)
+        elif verb == "set":
+            if rest[:1] != ["image"]:
+                raise _Fail(f'error: unknown command "{(rest or [""])[0]}" for "kubectl set"')
+            _set_image(c, rest[1:], o)
         elif verb == "scale":
-            positional, flags = _flags(rest, {"--replicas", "-n", "--namespace", "--current-replicas"}, set())
-            replicas = _one(flags, "--replicas")
-            if replicas is None or int(replicas) < 0:
-                raise _Fail(
-                    "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0"
-                )
-            d = _deployment(c, positional, _one(flags, "-n", "--namespace") or "default")
-            current = _one(flags, "--current-replicas")
-            if current is not None and int(current) != d.replicas:
-                raise _Fail(f"error: Expected replicas to be {current}, was {d.replicas}")
-            out = d.scale(int(replicas)) + "\n"
+            _scale(c, rest, o)
+        elif verb == "autoscale":
+            _autoscale(c, rest, o)
+        elif verb == "wait":
+            _wait(c, rest, o)
+        elif verb == "version":
+            _version(rest, o)
+        elif verb == "api-resources":
+            _api_resources(rest, o)
         else:
-            raise _Fail(f'error: unknown command "{verb}" for "kubectl"')
-    except _NoResources as e:
-        return KubectlResult("", f"{e}\n", 0)
+            raise _Fail(f'Error: unknown command "{verb}" for "kubectl"')
     except _Fail as e:
-        return KubectlResult(e.stdout, stderr + e.stderr + "\n", 1)
-    except NotFoundError as e:
-        return KubectlResult("", f"{stderr}Error from server (NotFound): {e}\n", 1)
+        o.out(e.stdout)
+        o.error(e)
     except KubesimError as e:
-        return KubectlResult("", f"{stderr}error: {e}\n", 1)
-    return KubectlResult(out, stderr, 0)
+        o.error(e)
+    return KubectlResult("".join(o.stdout), "".join(o.stderr), 1 if o.failed else 0)
 
 
 def raise_for(result: KubectlResult) -> None:

@@ -11,6 +11,11 @@ __all__ = [
     "parse_selector",
     "selector_matches",
     "resolve_kind",
+    "kind_info",
+    "served_kinds",
+    "parse_manifest",
+    "tabwrite",
+    "to_yaml",
     "__version__",
     "DEFAULT_EPOCH_MS",
 ]
@@ -76,8 +81,10 @@ class Cluster:
         show_labels: bool,
         label_columns: builtins.list[str],
         qualify_names: bool = False,
+        keys: builtins.list[tuple[str, str]] | None = None,
+        no_headers: bool = False,
     ) -> str:
-        """A `kubectl get` table ('' when nothing matched)."""
+        """A `kubectl get` table ('' when nothing matched); ``keys`` fixes objects and order."""
     def set_load(
         self,
         namespace: str,
@@ -134,3 +141,18 @@ def selector_matches(selector: str, labels: dict[str, str]) -> bool:
 
 def resolve_kind(name: str) -> tuple[str, bool]:
     """``(Kind, namespaced)`` for a kind as kubectl spells it."""
+
+def kind_info(name: str) -> tuple[str, bool, str, list[str], str, str, str]:
+    """``(Kind, namespaced, plural, short names, apiVersion, qualified singular, API resource)``."""
+
+def served_kinds() -> list[str]:
+    """Every kind the simulated API server serves."""
+
+def tabwrite(rows: list[list[str]]) -> str:
+    """Rows aligned like kubectl's tab writer."""
+
+def to_yaml(json: str) -> str:
+    """Any JSON value as kubectl prints YAML."""
+
+def parse_manifest(text: str, source: str) -> list[str]:
+    """The documents of a manifest text, each as JSON text."""

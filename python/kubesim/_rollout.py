@@ -187,7 +187,7 @@ class Rollout:
         return f"deployment.apps/{self._d.name} restarted"
 
 
-def set_image(d: Deployment, images: dict[str, str], record: bool = False) -> str:
+def set_image(d: Deployment, images: dict[str, str], record: bool = False, cause: str | None = None) -> str:
     """`kubectl set image deployment/NAME c=image …`: prints nothing when nothing changes."""
     obj = d.to_dict()
     spec = obj["spec"]["template"]["spec"]
@@ -209,8 +209,9 @@ def set_image(d: Deployment, images: dict[str, str], record: bool = False) -> st
     if spec.get("initContainers"):
         patch["spec"]["template"]["spec"]["initContainers"] = spec["initContainers"]
     if record:
-        args = " ".join(f"{k}={v}" for k, v in images.items())
-        cause = f"kubectl set image deployment/{d.name} {args} --record=true"
+        if cause is None:
+            args = " ".join(f"{k}={v}" for k, v in images.items())
+            cause = f"kubectl set image deployment/{d.name} {args} --record=true"
         patch["metadata"] = {"annotations": {CHANGE_CAUSE: cause}}
     d._cluster.patch("deployment", d.name, patch, d.namespace)
     return f"deployment.apps/{d.name} image updated"

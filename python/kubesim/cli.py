@@ -1,27 +1,29 @@
-"""The ``kubesim`` command (also ``python -m kubesim``)."""
+"""The ``kubesim`` command (also ``python -m kubesim``).
+
+``kubesim demo`` narrates the seed walkthrough. ``kubesim kubectl …`` runs one kubectl command
+against a cluster saved on disk (created on first use), so a tutorial can be followed line by
+line in a shell; ``kubesim advance 30s`` moves its virtual time."""
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ._cluster import Cluster
+from ._time import to_ms
+from .errors import KubesimError
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
-
-
-def _example(name: str) -> Path:
-    """A seed manifest: from the package, or from a source checkout's examples/."""
-    for base in (EXAMPLES, Path.cwd() / "examples"):
-        if (base / name).is_file():
-            return base / name
-    raise SystemExit(f"kubesim: example manifest {name} not found")
-
+DEFAULT_STATE = Path(".kubesim") / "cluster"
+_STATE_FORMAT = "kubesim-state/1"
 
 SEED = [
-    "kubectl apply -f examples/nginx-deployment.yaml",
+    "kubectl apply -f https://k8s.io/examples/controllers/nginx-deployment.yaml",
     "kubectl get deployments",
     "kubectl rollout status deployment.v1.apps/nginx-deployment",
     "kubectl get rs",
@@ -40,32 +42,120 @@ SEED = [
     "kubectl describe pod redis-master",
 ]
 
+# A user reads the output and types the next command: one virtual second.
+THINK_TIME = "1s"
+
+
+def _local_example(command: str) -> str:
+    """`-f examples/X` names the bundled copy, so the demo runs from any directory."""
+    return command.replace(" -f examples/", f" -f {EXAMPLES}/")
+
 
 def demo() -> str:
-    """The seed walkthrough as kubectl commands, each with what kubectl prints, in virtual time
-    (a user reading the output between commands is modelled as 30 s)."""
+    """The seed walkthrough as kubectl commands, each with what kubectl prints, in virtual time."""
     c = Cluster(nodes=3, seed=0)
     out: list[str] = []
     for command in SEED:
-        if " -f examples/" in command:
-            command_run = command.replace("examples/", f"{_example(command.rsplit('/', 1)[1]).parent}/")
-        else:
-            command_run = command
-        result = c.kubectl(command_run, check=False)
-        out.append(f"$ {command}")
-        text = result.stderr + result.stdout  # kubectl warns before it prints
-        out.append(text.rstrip("\n"))
-        out.append("")
-        c.advance("30s")
-    out.append(f"# {c.elapsed:g} s of virtual time")
-    return "\n".join(out)
+        result = c.kubectl(_local_example(command), check=False)
+        # As a terminal shows it: the command, then stderr and stdout exactly (kubectl warns
+        # before it prints), then a blank line.
+        out.append(f"$ {command}\n{result.stderr}{result.stdout}\n")
+        c.advance(THINK_TIME)
+    out.append(f"# {c.elapsed:g} s of virtual time\n")
+    return "".join(out)
+
+
+# ----- a cluster saved between shell commands -----
+
+
+def _load_state(path: Path) -> tuple[Cluster, float | None]:
+    if not path.exists():
+        return Cluster(nodes=3, seed=0), None
+    try:
+        state: Any = pickle.loads(path.read_bytes())  # noqa: S301 - the user's own state file
+    except Exception as e:
+        raise SystemExit(f"kubesim: {path} is not a kubesim state file ({type(e).__name__}: {e})") from None
+    if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT:
+        raise SystemExit(f"kubesim: {path} is not a kubesim state file")
+    return state["cluster"], state["wall"]
+
+
+def _save_state(path: Path, c: Cluster) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(pickle.dumps({"format": _STATE_FORMAT, "cluster": c, "wall": time.time()}))
+    tmp.replace(path)
+
+
+def _open(state: Path, clock: str) -> Cluster:
+    c, wall = _load_state(state)
+    if clock == "wall" and wall is not None:
+        # Virtual time follows the wall clock between invocations.
+        elapsed_ms = int((time.time() - wall) * 1000)
+        if elapsed_ms > 0:
+            c.advance(f"{elapsed_ms}ms")
+    return c
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubesim", description="A Kubernetes workload simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="apply the seed manifests and show what is stored")
+    sub.add_parser("demo", help="run the seed walkthrough as kubectl commands, in virtual time")
+    state_help = f"the saved cluster (default {DEFAULT_STATE}; created on first use)"
+    clock_help = "wall: virtual time advances by the wall time between commands; manual: only by `kubesim advance`"
+    k = sub.add_parser("kubectl", help="run one kubectl command against a saved cluster", add_help=False)
+    k.add_argument("--state", type=Path, default=DEFAULT_STATE, help=state_help)
+    k.add_argument("--clock", choices=("wall", "manual"), default="wall", help=clock_help)
+    k.add_argument("args", nargs=argparse.REMAINDER)
+    a = sub.add_parser("advance", help="move a saved cluster's virtual time forward")
+    a.add_argument("duration", help="how far: 30s, 5m, 1h30m")
+    a.add_argument("--state", type=Path, default=DEFAULT_STATE, help=state_help)
+    a.add_argument("--clock", choices=("wall", "manual"), default="wall", help=clock_help)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["kubectl"]:
+        argv = _options_first(argv)
     args = parser.parse_args(argv)
     if args.command == "demo":
-        sys.stdout.write(demo() + "\n")
-    return 0
+        sys.stdout.write(demo())
+        return 0
+    if args.command == "advance":
+        try:
+            ms = to_ms(args.duration)
+        except (KubesimError, ValueError, TypeError) as e:
+            print(f"kubesim: {e}", file=sys.stderr)
+            return 2
+        c = _open(args.state, args.clock)
+        c.advance(f"{ms}ms")
+        _save_state(args.state, c)
+        print(f"virtual time: {c.now.strftime('%Y-%m-%dT%H:%M:%SZ')} ({c.elapsed:g} s since the cluster started)")
+        return 0
+    command = args.args[1:] if args.args[:1] == ["--"] else args.args
+    c = _open(args.state, args.clock)
+    result = c.kubectl(command, check=False)
+    _save_state(args.state, c)
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    return int(result.exit_code)
+
+
+def _options_first(argv: list[str]) -> list[str]:
+    """`kubesim kubectl get pods --state X --clock=manual`: kubesim's own options may come anywhere."""
+    own: list[str] = []
+    rest: list[str] = []
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--state", "--clock") and i + 1 < len(argv):
+            own += [a, argv[i + 1]]
+            i += 2
+            continue
+        if a.startswith(("--state=", "--clock=")):
+            own.append(a)
+        else:
+            rest.append(a)
+        i += 1
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    if rest[:1] == ["kubectl"]:
+        rest = rest[1:]
+    return ["kubectl", *own, "--", *rest] if rest else ["kubectl", *own]

@@ -81,7 +81,7 @@ impl Engine {
             dirty: Default::default(),
             timers: EventQueue::default(),
             scheduled: BTreeMap::new(),
-            images: ImageRegistry::default(),
+            images: ImageRegistry::with_builtins(),
             nodes: NodeRuntime::default(),
             unschedulable: BTreeSet::new(),
             events: EventLog::default(),

@@ -18,6 +18,8 @@ pub struct TableOptions {
     pub all_namespaces: bool,
     /// Several kinds in one listing: names print as `deployment.apps/web`.
     pub qualify_names: bool,
+    /// `--no-headers`.
+    pub no_headers: bool,
 }
 
 fn age(o: &Object, now: Millis) -> String {
@@ -265,7 +267,9 @@ pub fn render(kind: Kind, objects: &[Arc<Object>], now: Millis, opts: &TableOpti
     if opts.show_labels {
         head.push("LABELS".into());
     }
-    rows.push(head);
+    if !opts.no_headers {
+        rows.push(head);
+    }
     for o in objects {
         let mut r = row(o, now, opts.wide);
         if opts.qualify_names && kind != Kind::Event {

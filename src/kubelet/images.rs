@@ -52,6 +52,20 @@ pub struct ImageRegistry {
 }
 
 impl ImageRegistry {
+    /// The registry a new cluster starts with: the tutorial's nginx and redis exit within 100 ms
+    /// of SIGTERM, as the real servers do (nginx's fast shutdown, redis's SIGTERM handler); any
+    /// other image keeps the defaults. User registrations override these.
+    pub fn with_builtins() -> ImageRegistry {
+        let mut r = ImageRegistry::default();
+        let prompt = ImageProfile { stop: Some(100), ..ImageProfile::default() };
+        for image in ["nginx", "redis"] {
+            for pattern in [image.to_string(), format!("{image}:*"), format!("{image}@*")] {
+                r.register(&pattern, prompt.clone());
+            }
+        }
+        r
+    }
+
     pub fn register(&mut self, pattern: &str, profile: ImageProfile) {
         self.entries.retain(|(p, _)| p != pattern);
         self.entries.push((pattern.to_string(), profile));

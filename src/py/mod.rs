@@ -2,7 +2,7 @@
 //! code in the crate that names pyo3.
 
 use parking_lot::Mutex;
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use serde_json::Value;
@@ -274,9 +274,10 @@ impl PyCluster {
     }
 
     /// A `kubectl get` table: the named objects, or all matching `selector` in `namespace` (all
-    /// namespaces for None). Empty string when nothing matched.
+    /// namespaces for None), or exactly `keys` (`(namespace, name)`, in that order). Empty string
+    /// when nothing matched.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (kind, namespace, names, selector, wide, show_labels, label_columns, qualify_names=false))]
+    #[pyo3(signature = (kind, namespace, names, selector, wide, show_labels, label_columns, qualify_names=false, keys=None, no_headers=false))]
     fn get_table(
         &self,
         kind: &str,
@@ -287,10 +288,14 @@ impl PyCluster {
         show_labels: bool,
         label_columns: Vec<String>,
         qualify_names: bool,
+        keys: Option<Vec<(String, String)>>,
+        no_headers: bool,
     ) -> PyResult<String> {
         let kind = kind_of(kind)?;
         let c = self.inner.lock();
-        let objects = if names.is_empty() {
+        let objects = if let Some(keys) = keys {
+            keys.iter().map(|(ns, n)| c.get(kind, ns, n)).collect::<Result<Vec<_>, _>>().map_err(to_pyerr)?
+        } else if names.is_empty() {
             c.list(kind, namespace, selector).map_err(to_pyerr)?
         } else {
             let ns = namespace.unwrap_or("default");
@@ -305,6 +310,7 @@ impl PyCluster {
             label_columns,
             all_namespaces: namespace.is_none() && kind.namespaced(),
             qualify_names,
+            no_headers,
         };
         Ok(crate::kubectl::table::render(kind, &objects, c.now(), &opts))
     }
@@ -467,6 +473,52 @@ fn resolve_kind(name: &str) -> PyResult<(String, bool)> {
     Ok((k.name().to_string(), k.namespaced()))
 }
 
+/// `(Kind, namespaced, plural, short names, apiVersion, qualified singular, API resource)` for a
+/// kind as kubectl spells it.
+type KindInfo = (String, bool, String, Vec<String>, String, String, String);
+
+#[pyfunction]
+fn kind_info(name: &str) -> PyResult<KindInfo> {
+    let k = kind_of(name)?;
+    Ok((
+        k.name().to_string(),
+        k.namespaced(),
+        k.plural().to_string(),
+        k.short_names().iter().map(|s| s.to_string()).collect(),
+        k.api_version().to_string(),
+        k.qualified_singular(),
+        k.resource(),
+    ))
+}
+
+/// The documents of a manifest text (YAML or JSON, multi-document, `kind: List` expanded), each
+/// as JSON text; syntax errors name the source, document, line and column.
+#[pyfunction]
+fn parse_manifest(text: &str, source: &str) -> PyResult<Vec<String>> {
+    let docs = crate::api::manifest::parse_documents(text, source).map_err(|e| to_pyerr(e.into()))?;
+    Ok(docs.into_iter().map(|d| d.value.to_string()).collect())
+}
+
+/// Every kind the simulated API server serves.
+#[pyfunction]
+fn served_kinds() -> Vec<&'static str> {
+    crate::api::Kind::ALL.iter().map(|k| k.name()).collect()
+}
+
+/// Rows aligned like kubectl's tab writer (padding 3, no trailing spaces).
+#[pyfunction]
+fn tabwrite(rows: Vec<Vec<String>>) -> String {
+    crate::kubectl::tabwrite(&rows)
+}
+
+/// Any JSON value as kubectl prints YAML (`-o yaml`).
+#[pyfunction]
+fn to_yaml(json: &str) -> PyResult<String> {
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("not JSON: {e}")))?;
+    Ok(crate::api::yaml::to_yaml(&value))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyCluster>()?;
@@ -476,6 +528,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_selector, m)?)?;
     m.add_function(wrap_pyfunction!(selector_matches, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_kind, m)?)?;
+    m.add_function(wrap_pyfunction!(kind_info, m)?)?;
+    m.add_function(wrap_pyfunction!(served_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_manifest, m)?)?;
+    m.add_function(wrap_pyfunction!(tabwrite, m)?)?;
+    m.add_function(wrap_pyfunction!(to_yaml, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_EPOCH_MS", DEFAULT_EPOCH_MS)?;
     Ok(())

@@ -1,0 +1,54 @@
+"""Record what the real kubectl prints for commands that run offline, for
+tests/test_kubectl_cli.py to compare kubesim against. Run from the repository root with a
+kubectl 1.32 client on PATH:  python tests/golden/capture_kubectl.py"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+E = "examples"
+
+# Commands whose output needs no API server (client-side dry runs, --local edits of files, and
+# cobra's usage errors).
+CASES = [
+    "create deployment web --image=nginx:1.14.2 --replicas=3 --port=80 --dry-run=client -o yaml",
+    "create deployment web --image=nginx:1.14.2 --dry-run=client -o json",
+    "create deployment my-app --image=my.registry:5000/team/app:1.0 --image=redis --dry-run=client -o yaml",
+    "create deployment web --image=busybox --dry-run=client -o yaml -- sleep 3600",
+    "create deployment web --image=nginx --dry-run=client",
+    "create deployment web --image=nginx --dry-run=client -o name",
+    "create deployment web --image=nginx -r 2 -n dev --dry-run=client -o yaml",
+    "create deployment web --image=nginx --image=redis:7 --dry-run=client "
+    "-o jsonpath={.spec.template.spec.containers[*].name}",
+    "create deployment web --image=nginx --dry-run=client -o "
+    """'jsonpath={range .spec.template.spec.containers[*]}{.name}{"\\t"}{.image}{"\\n"}{end}'""",
+    "create deployment web extra --image=nginx",
+    f"label -f {E}/redis-pod.yaml --local tier=cache -o yaml",
+    f"label -f {E}/nginx-deployment.yaml --local app=web --overwrite -o json",
+    f"label -f {E}/redis-pod.yaml --local app=x -o yaml",
+    f"label -f {E}/redis-pod.yaml --local app- -o yaml",
+    f"label -f {E}/redis-pod.yaml --local tier=cache",
+    f"label -f {E}/redis-pod.yaml --local tier=cache -o jsonpath={{.metadata.labels}}",
+    f"annotate -f {E}/redis-pod.yaml --local note=hello -o yaml",
+    f"annotate -f {E}/redis-pod.yaml --local a=b -o name",
+    "get pods --foo",
+    "get pods -x",
+    "frob",
+    "get",
+]
+
+
+def main() -> None:
+    recorded = {}
+    for command in CASES:
+        r = subprocess.run(["kubectl", *shlex.split(command)], capture_output=True, text=True, check=False)
+        recorded[command] = {"stdout": r.stdout, "stderr": r.stderr, "exit_code": r.returncode}
+    (HERE / "kubectl_offline.json").write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

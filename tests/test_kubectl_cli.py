@@ -1,0 +1,393 @@
+"""kubectl commands beyond get/rollout, side-by-side checks with the real kubectl, the `kubesim`
+command (demo golden output, the shell tutorial on a saved cluster) and saved clusters."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import kubesim
+from kubesim import cli
+from kubesim._kubectl import CLIENT_VERSION
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+RECORDED = json.loads((GOLDEN / "kubectl_offline.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def c() -> kubesim.Cluster:
+    return kubesim.Cluster(nodes=3, seed=0)
+
+
+def run(c: kubesim.Cluster, command: str, stdin: str | None = None) -> tuple[str, str, int]:
+    r = c.kubectl(command, check=False, input=stdin)
+    return r.stdout, r.stderr, r.exit_code
+
+
+# ----- the real kubectl, side by side -----
+
+
+@pytest.mark.parametrize("command", sorted(RECORDED))
+def test_output_is_identical_to_the_real_kubectl(command, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    want = RECORDED[command]
+    assert run(kubesim.Cluster(), command) == (want["stdout"], want["stderr"], want["exit_code"])
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="no kubectl client on this machine")
+@pytest.mark.parametrize("command", sorted(RECORDED))
+def test_recorded_outputs_are_what_the_installed_kubectl_prints(command):
+    import shlex
+
+    r = subprocess.run(["kubectl", *shlex.split(command)], capture_output=True, text=True, cwd=ROOT, check=False)
+    want = RECORDED[command]
+    assert (r.stdout, r.stderr, r.returncode) == (want["stdout"], want["stderr"], want["exit_code"])
+
+
+# ----- `kubesim demo` -----
+
+
+def test_demo_output_is_the_reviewed_golden_transcript():
+    # Reviewed line by line against kubectl.md: headers and spacing, AGE from the virtual clock,
+    # rollout messages, the history table (`deployment.apps/NAME ` with its trailing space,
+    # `<none>`, the closing blank line), describe pod sections and the Events table.
+    # Regenerate after an intended change with: kubesim demo > tests/golden/demo.txt
+    assert cli.demo() == (GOLDEN / "demo.txt").read_text(encoding="utf-8")
+
+
+def test_python_m_kubesim_demo_prints_the_same_transcript(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "kubesim", "demo"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+    assert out == (GOLDEN / "demo.txt").read_text(encoding="utf-8")
+
+
+# ----- the shell tutorial: one saved cluster, one command per process -----
+
+
+def _shell(tmp_path: Path, capsys, *argv: str) -> tuple[str, str, int]:
+    code = cli.main([*argv[:1], "--state", str(tmp_path / "state"), "--clock=manual", *argv[1:]])
+    out = capsys.readouterr()
+    return out.out, out.err, code
+
+
+def test_the_seed_commands_in_a_shell_print_what_the_demo_prints(tmp_path, capsys, monkeypatch):
+    # Every command loads the saved cluster, runs, and saves it again; `kubesim advance` stands
+    # for the user's think time. The transcript must equal the single-process demo's.
+    monkeypatch.chdir(cli.EXAMPLES.parent)
+    transcript = []
+    for command in cli.SEED:
+        out, err, code = _shell(tmp_path, capsys, "kubectl", *command.split()[1:])
+        assert code == 0, err
+        transcript.append(f"$ {command}\n{err}{out}\n")
+        out, _, code = _shell(tmp_path, capsys, "advance", cli.THINK_TIME)
+        assert code == 0 and out.startswith("virtual time: ")
+    assert "".join(transcript) == cli.demo().rsplit("# ", 1)[0]
+
+
+def test_shell_errors_exit_like_kubectl(tmp_path, capsys):
+    out, err, code = _shell(tmp_path, capsys, "kubectl", "get", "deploy", "nope")
+    assert (out, err, code) == ("", 'Error from server (NotFound): deployments.apps "nope" not found\n', 1)
+    _, err, code = _shell(tmp_path, capsys, "advance", "soon")
+    assert code == 2 and "soon" in err
+
+
+def test_wall_clock_mode_advances_by_the_time_between_commands(tmp_path, capsys):
+    state = tmp_path / "state"
+    cli.main(["kubectl", "--state", str(state), "create", "deployment", "web", "--image=nginx"])
+    capsys.readouterr()
+    saved = pickle.loads(state.read_bytes())
+    saved["wall"] -= 90  # as if the user came back 90 s later
+    state.write_bytes(pickle.dumps(saved))
+    cli.main(["kubectl", "--state", str(state), "get", "deploy", "web"])
+    row = capsys.readouterr().out.splitlines()[1].split()
+    assert row[:4] == ["web", "1/1", "1", "1"]
+    assert row[4] in ("90s", "91s")  # the wall time between the two commands, floored
+
+
+def test_console_script_runs_against_a_state_file(tmp_path):
+    exe = Path(sys.executable).with_name("kubesim")
+    state = tmp_path / "s"
+    r = subprocess.run(
+        [str(exe), "kubectl", "create", "deployment", "web", "--image=nginx", "--state", str(state)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (r.stdout, r.returncode) == ("deployment.apps/web created\n", 0)
+    assert kubesim.Cluster.load is not None and state.exists()
+
+
+def test_state_file_that_is_not_a_cluster_is_refused(tmp_path, capsys):
+    (tmp_path / "state").write_text("hello")
+    with pytest.raises(SystemExit, match="not a kubesim state file"):
+        _shell(tmp_path, capsys, "kubectl", "get", "pods")
+
+
+# ----- saved clusters -----
+
+
+def _in_flight() -> kubesim.Cluster:
+    c = kubesim.Cluster(nodes=3, seed=7)
+    c.apply(ROOT / "examples" / "nginx-deployment.yaml")
+    c.deployment("nginx-deployment").rollout.status()
+    c.images.register("nginx:1.9.1", pull="5s")
+    c.kubectl("set image deployment/nginx-deployment nginx=nginx:1.9.1")
+    c.advance("4s")  # the rollout is half way
+    return c
+
+
+def _continue(c: kubesim.Cluster) -> tuple[list[tuple[str, int, str]], str]:
+    c.deployment("nginx-deployment").rollout.status()
+    c.kubectl("scale deployment nginx-deployment --replicas=5")
+    c.advance("2m")
+    watch = [(e.type, e.resource_version, json.dumps(e.object, sort_keys=True)) for e in c.watch(since=0)]
+    return watch, c.kubectl("get pods -o wide")
+
+
+def test_save_load_continue_gives_the_history_of_never_saving(tmp_path):
+    original = _in_flight()
+    assert original.deployment("nginx-deployment").updated_replicas < 3, "the rollout must be in flight"
+    original.save(tmp_path / "c.kubesim")
+    loaded = kubesim.Cluster.load(tmp_path / "c.kubesim")
+    assert loaded.now == original.now and loaded.resource_version == original.resource_version
+    expected = _continue(original)
+    assert _continue(loaded) == expected
+    assert _continue(_in_flight()) == expected, "and both equal a run that never saved"
+
+
+def test_pickle_and_deepcopy_continue_identically():
+    original = _in_flight()
+    clones = [pickle.loads(pickle.dumps(original)), copy.deepcopy(original)]
+    expected = _continue(original)
+    for clone in clones:
+        assert _continue(clone) == expected
+
+
+def test_a_loaded_cluster_keeps_image_profiles_and_the_thread_count_does_not_matter(tmp_path):
+    c = kubesim.Cluster(seed=1, threads=2)
+    c.images.register("app:*", crash_after="5s")
+    c.save(tmp_path / "c")
+    loaded = kubesim.Cluster.load(tmp_path / "c", threads=1)
+    loaded.kubectl("create deployment app --image=app:1")
+    c.kubectl("create deployment app --image=app:1")
+    for x in (c, loaded):
+        x.advance("1m")
+    assert loaded.kubectl("get pods") == c.kubectl("get pods")
+    assert "CrashLoopBackOff" in c.kubectl("get pods") or "Error" in c.kubectl("get pods")
+
+
+def test_loading_garbage_or_a_missing_file_is_a_clear_error(tmp_path):
+    (tmp_path / "bad").write_bytes(b"not a pickle")
+    with pytest.raises(kubesim.InvalidArgumentError, match="is not a saved kubesim cluster"):
+        kubesim.Cluster.load(tmp_path / "bad")
+    (tmp_path / "other").write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(kubesim.InvalidArgumentError, match="it holds a dict"):
+        kubesim.Cluster.load(tmp_path / "other")
+    with pytest.raises(kubesim.InvalidArgumentError, match="cannot load a cluster from"):
+        kubesim.Cluster.load(tmp_path / "missing")
+
+
+def test_a_cluster_saved_by_another_version_is_refused(monkeypatch):
+    c = kubesim.Cluster()
+    data = pickle.dumps(c)
+    monkeypatch.setattr(kubesim._native, "__version__", "0.0.0-other")
+    with pytest.raises(kubesim.InvalidArgumentError, match="cannot continue it exactly"):
+        pickle.loads(data)
+
+
+# ----- commands -----
+
+
+def test_apply_from_the_tutorial_url_uses_the_bundled_copy(c):
+    out, _, code = run(c, "apply -f https://k8s.io/examples/controllers/nginx-deployment.yaml")
+    assert (out, code) == ("deployment.apps/nginx-deployment created\n", 0)
+    assert c.deployment("nginx-deployment").spec["template"]["spec"]["containers"][0]["image"] == "nginx:1.7.9"
+
+
+def test_apply_reads_stdin_directories_and_recurses_with_r(c, tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n")
+    (tmp_path / "sub" / "b.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n")
+    (tmp_path / "notes.txt").write_text("not a manifest")
+    assert run(c, f"apply -f {tmp_path}")[0] == "namespace/a created\n"
+    assert run(c, f"apply -R -f {tmp_path}")[0] == "namespace/a unchanged\nnamespace/b created\n"
+    doc = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: c\n"
+    assert run(c, "apply -f -", stdin=doc) == ("namespace/c created\n", "", 0)
+    assert run(c, "apply -f nowhere.yaml") == ("", 'error: the path "nowhere.yaml" does not exist\n', 1)
+
+
+def test_create_from_file_refuses_existing_objects_like_the_api_server(c):
+    path = ROOT / "examples" / "redis-pod.yaml"
+    assert run(c, f"create -f {path}") == ("pod/redis-master created\n", "", 0)
+    assert run(c, f"create -f {path}") == (
+        "",
+        f'Error from server (AlreadyExists): error when creating "{path}": pods "redis-master" already exists\n',
+        1,
+    )
+
+
+def test_create_deployment_stores_what_the_dry_run_prints_plus_server_defaults(c):
+    assert run(c, "create deployment web --image=nginx:1.25 --replicas=2 --port=8080") == (
+        "deployment.apps/web created\n",
+        "",
+        0,
+    )
+    d = c.deployment("web")
+    assert d.replicas == 2 and d.labels == {"app": "web"} and d.strategy["type"] == "RollingUpdate"
+    [container] = d.spec["template"]["spec"]["containers"]
+    assert container["ports"] == [{"containerPort": 8080, "protocol": "TCP"}]
+    assert container["name"] == "nginx" and container["imagePullPolicy"] == "IfNotPresent"
+    assert run(c, "create deployment web --image=nginx") == (
+        "",
+        'error: failed to create deployment: deployments.apps "web" already exists\n',
+        1,
+    )
+
+
+def test_label_and_annotate_follow_kubectl_rules(c):
+    c.kubectl("create deployment web --image=nginx")
+    assert run(c, "label deploy web tier=fe") == ("deployment.apps/web labeled\n", "", 0)
+    assert run(c, "label deploy web tier=be") == (
+        "",
+        "error: 'tier' already has a value (fe), and --overwrite is false\n",
+        1,
+    )
+    assert c.deployment("web").labels["tier"] == "fe", "a refused label changes nothing"
+    assert run(c, "label deploy web tier=be --overwrite")[0] == "deployment.apps/web labeled\n"
+    assert run(c, "label deploy web tier=be")[0] == "deployment.apps/web not labeled\n"
+    assert run(c, "label deploy/web tier-")[0] == "deployment.apps/web unlabeled\n"
+    assert "tier" not in c.deployment("web").labels
+    assert run(c, "annotate deployment web note=hi")[0] == "deployment.apps/web annotated\n"
+    assert c.deployment("web").annotations["note"] == "hi"
+    out, err, code = run(c, "label deploy web Bad_Key!=x")
+    assert code == 1 and "Invalid value" in err and "Bad_Key!" in err
+
+
+def test_label_with_a_selector_labels_every_match(c):
+    c.kubectl("create deployment web --image=nginx --replicas=3")
+    out, _, code = run(c, "label pods -l app=web team=core")
+    assert code == 0 and out.count("labeled\n") == 3
+    assert len(c.pods(selector="team=core")) == 3
+
+
+def test_delete_forms_messages_and_waiting(c):
+    c.kubectl("create deployment web --image=app:1 --replicas=2")
+    c.advance("10s")
+    pods = c.pods()
+    out, err, code = run(c, f"delete pod {pods[0].name}")
+    assert (out, err, code) == (f'pod "{pods[0].name}" deleted\n', "", 0)
+    assert c.elapsed == 40, "delete waits for the 30 s grace period, in virtual time"
+    out, err, code = run(c, f"delete pod {pods[1].name} --grace-period=0 --force")
+    assert out == f'pod "{pods[1].name}" force deleted\n' and err.startswith("Warning: Immediate deletion")
+    assert c.elapsed == 40 and not pods[1].exists
+    out, _, _ = run(c, "delete pods -l app=web --wait=false")
+    assert out.count('" deleted\n') == 2 and c.elapsed == 40
+    assert run(c, "delete deploy nope") == ("", 'Error from server (NotFound): deployments.apps "nope" not found\n', 1)
+    assert run(c, "delete deploy nope --ignore-not-found") == ("", "", 0)
+    assert run(c, "delete pods")[1] == "error: resource(s) were provided, but no name was specified\n"
+    assert run(c, "delete deploy web --cascade=orphan -o name")[0] == "deployment.apps/web\n"
+    assert c.replicasets(), "orphaned ReplicaSets stay"
+
+
+def test_wait_advances_virtual_time_until_the_condition_holds(c):
+    c.kubectl("create deployment web --image=nginx")
+    assert run(c, "wait --for=condition=Available deployment/web --timeout=1m") == (
+        "deployment.apps/web condition met\n",
+        "",
+        0,
+    )
+    assert 0 < c.elapsed <= 5
+    c.images.register("broken:*", exists=False)
+    c.kubectl("create deployment bad --image=broken:1")
+    assert run(c, "wait --for=condition=Available deploy/bad --timeout=30s") == (
+        "",
+        "error: timed out waiting for the condition on deployments/bad\n",
+        1,
+    )
+    assert run(c, "wait --for=jsonpath={.status.readyReplicas}=1 deployment/web")[2] == 0
+    pod = c.pods(selector="app=web")[0].name
+    assert run(c, f"wait --for=delete pod/{pod} --timeout=1s")[2] == 1
+
+
+def test_get_jsonpath_sort_by_custom_columns_and_no_headers(c):
+    c.kubectl("create deployment b --image=nginx --replicas=2")
+    c.advance("5s")
+    c.kubectl("create deployment a --image=redis:7")
+    c.advance("5s")
+    names = run(c, "get deploy -o jsonpath={.items[*].metadata.name}")[0]
+    assert names == "a b"
+    assert run(c, "get deploy b -o jsonpath={.spec.replicas}")[0] == "2"
+    newest_first = run(c, "get deploy --sort-by=.metadata.creationTimestamp -o name")[0]
+    assert newest_first == "deployment.apps/b\ndeployment.apps/a\n"
+    by_replicas = run(c, "get deploy --sort-by={.spec.replicas} --no-headers")[0].splitlines()
+    assert [line.split()[0] for line in by_replicas] == ["a", "b"]
+    table = run(c, "get deploy -o custom-columns=NAME:.metadata.name,IMAGE:.spec.template.spec.containers[0].image")
+    assert table[0] == "NAME   IMAGE\na      redis:7\nb      nginx\n"
+    assert run(c, "get deploy -o foo")[1].startswith(
+        'error: unable to match a printer suitable for the output format "foo"'
+    )
+
+
+def test_get_filters_by_files_and_names_several_kinds(c, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    c.kubectl("apply -f examples/")
+    out = run(c, "get -f examples/ -o name")[0]
+    assert out == "deployment.apps/nginx-deployment\npod/redis-master\n"
+    out = run(c, "get deploy/nginx-deployment pod/redis-master")[0]
+    assert out.startswith("NAME ") and "\n\nNAME " in out and "pod/redis-master" in out
+    assert run(c, "get pods redis-master -l app=x")[1] == (
+        "error: selectors and the all flag cannot be used when passing resource/name arguments\n"
+    )
+
+
+def test_empty_results_are_reported_on_stderr_with_exit_0(c):
+    assert run(c, "get hpa") == ("", "No resources found in default namespace.\n", 0)
+    assert run(c, "get pods -A") == ("", "No resources found\n", 0)
+    assert run(c, "get pods -n dev") == ("", "No resources found in dev namespace.\n", 0)
+
+
+def test_version_and_api_resources(c):
+    out = run(c, "version")[0]
+    assert out == f"Client Version: {CLIENT_VERSION}\nKustomize Version: v5.5.0\nServer Version: v1.33.0\n"
+    assert "Server" not in run(c, "version --client")[0]
+    table = run(c, "api-resources")[0].splitlines()
+    assert table[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
+    assert table[1].split() == ["events", "ev", "v1", "true", "Event"]
+    assert table[-1].split() == ["horizontalpodautoscalers", "hpa", "autoscaling/v2", "true", "HorizontalPodAutoscaler"]
+    assert run(c, "api-resources --namespaced=false -o name")[0] == "namespaces\nnodes\n"
+
+
+def test_unknown_commands_types_and_flags_are_kubectl_errors(c):
+    assert run(c, "get widgets") == ("", 'error: the server doesn\'t have a resource type "widgets"\n', 1)
+    assert run(c, "rollout sideways deploy/x") == ("", 'error: unknown command "sideways" for "kubectl rollout"\n', 1)
+    assert run(c, "scale deploy web --replicas=x")[1].startswith('Error: invalid argument "x" for "--replicas" flag')
+    assert run(c, "get pods -o")[1] == "Error: flag needs an argument: 'o'\nSee 'kubectl get --help' for usage.\n"
+    with pytest.raises(kubesim.KubectlError) as e:
+        c.kubectl("get pods --watch")
+    assert e.value.exit_code == 1 and e.value.stderr.startswith("Error: unknown flag: --watch")
+
+
+def test_set_image_record_keeps_the_command_as_typed(c):
+    c.kubectl("create deployment web --image=nginx:1.25")
+    c.kubectl("set image deploy web nginx=nginx:1.26 --record")
+    assert c.deployment("web").annotations["kubernetes.io/change-cause"] == (
+        "kubectl set image deploy web nginx=nginx:1.26 --record=true"
+    )
+    assert run(c, "set image deploy web foo=bar") == ("", 'error: unable to find container named "foo"\n', 1)
+    assert run(c, "set image deploy web nginx=nginx:1.26") == ("", "", 0), "no change prints nothing"
+
+
+def test_examples_are_bundled_with_the_package():
+    assert (ROOT / "examples").resolve() == cli.EXAMPLES
+    assert sorted(p.name for p in cli.EXAMPLES.iterdir()) == ["nginx-deployment.yaml", "redis-pod.yaml"]
+    assert os.access(cli.EXAMPLES / "nginx-deployment.yaml", os.R_OK)
