@@ -391,3 +391,26 @@ def test_examples_are_bundled_with_the_package():
     assert (ROOT / "examples").resolve() == cli.EXAMPLES
     assert sorted(p.name for p in cli.EXAMPLES.iterdir()) == ["nginx-deployment.yaml", "redis-pod.yaml"]
     assert os.access(cli.EXAMPLES / "nginx-deployment.yaml", os.R_OK)
+
+
+def test_scale_and_autoscale_take_replicasets_too(c):
+    c.kubectl("create deployment web --image=nginx")
+    [rs] = c.replicasets()
+    c.kubectl("delete deploy web --cascade=orphan")
+    assert run(c, f"scale rs/{rs.name} --replicas=3") == (f"replicaset.apps/{rs.name} scaled\n", "", 0)
+    assert c.replicaset(rs.name).replicas == 3
+    assert run(c, f"scale rs {rs.name} --replicas=1 --current-replicas=2")[1] == (
+        "error: Expected replicas to be 2, was 3\n"
+    )
+    assert run(c, f"autoscale rs {rs.name} --max=4 --name=small")[0] == (
+        "horizontalpodautoscaler.autoscaling/small autoscaled\n"
+    )
+    hpa = c.hpa("small")
+    assert hpa.spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs.name}
+    assert (
+        run(c, "autoscale deploy/web --max=0")[1] == 'Error from server (NotFound): deployments.apps "web" not found\n'
+    )
+    c.kubectl("create deployment web --image=nginx")
+    assert run(c, "autoscale deploy/web --max=0")[1] == (
+        "error: --max=MAXPODS is required and must be at least 1, max: 0\n"
+    )

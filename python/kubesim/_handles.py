@@ -195,6 +195,46 @@ class _Workload(Object):
                 parts.append(f"{key} {op.lower()} ({','.join(values)})")
         return _native.parse_selector(",".join(parts))
 
+    def scale(self, replicas: int) -> str:
+        """`kubectl scale --replicas=N`."""
+        if replicas < 0:
+            from .errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                "The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0"
+            )
+        self._cluster.patch(self.kind, self.name, {"spec": {"replicas": replicas}}, self.namespace)
+        return f"{self.kind.lower()}.apps/{self.name} scaled"
+
+    def autoscale(
+        self, min: int | None = None, max: int = 0, cpu_percent: int | None = None, name: str | None = None
+    ) -> HorizontalPodAutoscaler:
+        """`kubectl autoscale` (1.32): an autoscaling/v1 HPA, named after this workload unless
+        ``name`` is given."""
+        from .errors import InvalidArgumentError
+
+        if max < 1:
+            raise InvalidArgumentError(f"--max=MAXPODS is required and must be at least 1, max: {max}")
+        if min is not None and max < min:
+            raise InvalidArgumentError(
+                f"--max=MAXPODS must be larger or equal to --min=MINPODS, max: {max}, min: {min}"
+            )
+        spec: dict[str, Any] = {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": self.kind, "name": self.name},
+            "maxReplicas": max,
+        }
+        if min is not None and min > 0:
+            spec["minReplicas"] = min
+        if cpu_percent is not None and cpu_percent >= 0:
+            spec["targetCPUUtilizationPercentage"] = cpu_percent
+        manifest = {
+            "apiVersion": "autoscaling/v1",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": name or self.name, "namespace": self.namespace},
+            "spec": spec,
+        }
+        return self._cluster.create(manifest)  # type: ignore[return-value]
+
 
 class Deployment(_Workload):
     kind = "Deployment"
@@ -239,50 +279,11 @@ class Deployment(_Workload):
 
         return set_image(self, images, record)
 
-    def autoscale(
-        self, min: int | None = None, max: int = 0, cpu_percent: int | None = None
-    ) -> HorizontalPodAutoscaler:
-        """`kubectl autoscale` (1.32): an autoscaling/v1 HPA named after this Deployment."""
-        from .errors import InvalidArgumentError
-
-        if max < 1:
-            raise InvalidArgumentError(f"--max=MAXPODS is required and must be at least 1, max: {max}")
-        if min is not None and max < min:
-            raise InvalidArgumentError(
-                f"--max=MAXPODS must be larger or equal to --min=MINPODS, max: {max}, min: {min}"
-            )
-        spec: dict[str, Any] = {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": self.name},
-            "maxReplicas": max,
-        }
-        if min is not None and min > 0:
-            spec["minReplicas"] = min
-        if cpu_percent is not None and cpu_percent >= 0:
-            spec["targetCPUUtilizationPercentage"] = cpu_percent
-        manifest = {
-            "apiVersion": "autoscaling/v1",
-            "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": self.name, "namespace": self.namespace},
-            "spec": spec,
-        }
-        return self._cluster.create(manifest)  # type: ignore[return-value]
-
     def set_load(self, cpu: Load = None, memory: Load = None) -> None:
         """The total demand on this Deployment, spread over its Ready pods the way a Service
         spreads traffic: a quantity (``"1500m"``, ``"2"``, ``2.5`` cores; memory ``"512Mi"``) or a
         schedule ``[(time, value), …]`` (time as a duration from now; piecewise constant)."""
         self._cluster._native.set_load(self.namespace, self.name, _demand(cpu), _demand(memory))
-
-    def scale(self, replicas: int) -> str:
-        """`kubectl scale --replicas=N`."""
-        if replicas < 0:
-            from .errors import InvalidArgumentError
-
-            raise InvalidArgumentError(
-                "The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0"
-            )
-        self._cluster.patch("deployment", self.name, {"spec": {"replicas": replicas}}, self.namespace)
-        return f"deployment.apps/{self.name} scaled"
 
     def replicasets(self) -> list[ReplicaSet]:
         """The ReplicaSets this Deployment controls, oldest first."""

@@ -870,24 +870,42 @@ def _set_image(c: Cluster, rest: list[str], o: _Out) -> None:
         o.out(f"{line}\n")
 
 
+def _workload(c: Cluster, positional: list[str], namespace: str, command: str) -> Any:
+    """The Deployment or ReplicaSet a scale/autoscale command names."""
+    targets = _targets(positional, command)
+    if not targets:
+        raise _Fail(f"error: no objects passed to {command}")
+    kind, name = targets[0]
+    if name is None:
+        raise _Fail("error: resource(s) were provided, but no name was specified")
+    if kind.kind not in ("Deployment", "ReplicaSet"):
+        c.get(kind.kind, name, _ns(kind, namespace))  # NotFound first, as the server answers
+        if command == "autoscale":
+            raise _Fail(f'error: cannot autoscale a {kind.kind}: {kind.resource} "{name}" is not scalable')
+        raise _Fail("Error from server (NotFound): the server could not find the requested resource")
+    return c.get(kind.kind, name, namespace)
+
+
 def _scale(c: Cluster, rest: list[str], o: _Out) -> None:
     a = _parse("scale", rest, {"--replicas", "--current-replicas", "--resource-version", "--timeout"}, set())
     replicas = a.int("--replicas", -1)
     if replicas < 0:
         raise _Fail("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0")
-    d = _deployment(c, a.positional, a.namespace, "scale")
+    w = _workload(c, a.positional, a.namespace, "scale")
     current = a.int("--current-replicas", -1)
-    if current >= 0 and current != d.replicas:
-        raise _Fail(f"error: Expected replicas to be {current}, was {d.replicas}")
-    o.out(d.scale(replicas) + "\n")
+    if current >= 0 and current != w.replicas:
+        raise _Fail(f"error: Expected replicas to be {current}, was {w.replicas}")
+    o.out(w.scale(replicas) + "\n")
 
 
 def _autoscale(c: Cluster, rest: list[str], o: _Out) -> None:
     a = _parse("autoscale", rest, {"--min", "--max", "--cpu-percent", "--name", "--output"}, set())
-    d = _deployment(c, a.positional, a.namespace, "autoscale")
+    w = _workload(c, a.positional, a.namespace, "autoscale")
     mn, mx, cpu = a.int("--min", -1), a.int("--max", -1), a.int("--cpu-percent", -1)
-    d.autoscale(min=mn if mn > 0 else None, max=max(mx, 0), cpu_percent=cpu if cpu >= 0 else None)
-    o.out(f"horizontalpodautoscaler.autoscaling/{d.name} autoscaled\n")
+    hpa = w.autoscale(
+        min=mn if mn > 0 else None, max=max(mx, 0), cpu_percent=cpu if cpu >= 0 else None, name=a.value("--name")
+    )
+    o.out(f"horizontalpodautoscaler.autoscaling/{hpa.name} autoscaled\n")
 
 
 def _wait(c: Cluster, rest: list[str], o: _Out) -> None:
