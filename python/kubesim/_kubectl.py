@@ -236,14 +236,46 @@ def run(c: Cluster, command: str) -> KubectlResult:
                 lines.append(f'{resource} "{short}" deleted\n')
             out = "".join(lines)
         elif verb == "describe":
-            positional, flags = _flags(rest, {"-n", "--namespace"}, set())
+            positional, flags = _flags(rest, {"-n", "--namespace", "-l", "--selector"}, {"-A", "--all-namespaces"})
+            if not positional:
+                raise _Fail(
+                    "error: You must specify the type of resource to describe. "
+                    'Use "kubectl api-resources" for a complete list of supported resources.'
+                )
             ns = _one(flags, "-n", "--namespace") or "default"
-            parts = []
-            for kind, name in _targets(positional):
-                if kind != "Pod" or name is None:
-                    raise _Fail(f"error: describe is only built for pods so far in kubesim, not {kind}")
-                parts.append(c._native.describe_pod(ns, name))
+            selector = _one(flags, "-l", "--selector") or ""
+            all_ns = "-A" in flags or "--all-namespaces" in flags
+            wanted = _targets(positional)
+            if selector and any(name for _, name in wanted):
+                raise _Fail("error: name cannot be provided when a selector is specified")
+            if all_ns and any(name for _, name in wanted):
+                raise _Fail("error: a resource cannot be retrieved by name across all namespaces")
+            parts: list[str] = []
+            errors: list[str] = []
+            for kind, name in wanted:
+                if name is None:
+                    found = c._native.list_names(kind, None if all_ns else ns, selector)
+                    parts += [c._native.describe(kind, o_ns, o_name) for o_ns, o_name in found]
+                    continue
+                try:
+                    parts.append(c._native.describe(kind, ns, name))
+                except NotFoundError as e:
+                    if len(positional) != 2 or "/" in positional[0]:
+                        errors.append(f"Error from server (NotFound): {e}")
+                        continue
+                    # upstream DescribeMatchingResources: `describe TYPE NAME` with no object NAME
+                    # describes every object whose name starts with NAME, each followed by "\n".
+                    names = [n for _, n in c._native.list_names(kind, ns, "") if n.startswith(name)]
+                    if not names:
+                        raise
+                    parts = [c._native.describe(kind, ns, n) + "\n" for n in names]
+                    return KubectlResult("".join(parts), stderr, 0)
+            if not parts and not errors:
+                raise _NoResources("No resources found" if all_ns else f"No resources found in {ns} namespace.")
+            # upstream prints "\n\n" before every description but the first.
             out = "\n\n".join(parts)
+            if errors:
+                raise _Fail("\n".join(errors), stdout=out)
         elif verb == "rollout":
             out = _rollout(c, rest)
         elif verb == "set" and rest[:1] == ["image"]:
