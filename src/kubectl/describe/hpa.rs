@@ -36,10 +36,9 @@ fn current<'a>(
         _ => None,
     };
     match (list.get(i), &wanted) {
-        (Some(s), Some(w)) if resource_name(s).as_ref() != Some(w) => {
-            list.iter().find(|s| s.type_ == m.type_ && resource_name(s).as_ref() == Some(w))
-        }
-        (s, _) => s,
+        (Some(s), Some(w)) if resource_name(s).as_ref() == Some(w) => Some(s),
+        (_, Some(w)) => list.iter().find(|s| s.type_ == m.type_ && resource_name(s).as_ref() == Some(w)),
+        (s, None) => s,
     }
 }
 
@@ -197,4 +196,66 @@ pub(super) fn describe_hpa(h: &Object, events: &[Arc<Object>], now: Millis) -> S
     }
     o.push_str(&events_table(events, now));
     tabwrite_padded(&o, 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lines(metrics: serde_json::Value, statuses: serde_json::Value) -> String {
+        let metrics: Vec<hpa::MetricSpec> = serde_json::from_value(metrics).expect("metrics");
+        let status: hpa::HorizontalPodAutoscalerStatus =
+            serde_json::from_value(json!({"desiredReplicas": 1, "currentMetrics": statuses})).expect("status");
+        let mut o = String::new();
+        for (i, m) in metrics.iter().enumerate() {
+            metric_line(&mut o, m, current(&status, i, m));
+        }
+        o
+    }
+
+    #[test]
+    fn metric_lines_follow_the_target_type() {
+        let utilization = |name: &str, target: serde_json::Value| json!({"type": "Resource", "resource": {"name": name, "target": target}});
+        let out = lines(
+            json!([
+                utilization("cpu", json!({"type": "Utilization"})),
+                utilization("memory", json!({"type": "AverageValue", "averageValue": "200Mi"})),
+                {"type": "Pods", "pods": {"metric": {"name": "qps"}, "target": {"type": "AverageValue", "averageValue": "10"}}},
+                {"type": "External", "external": {"metric": {"name": "queue"}, "target": {"type": "Value", "value": "30"}}},
+                {"type": "Object", "object": {"metric": {"name": "hits"}, "describedObject": {"kind": "Service", "name": "web"},
+                                              "target": {"type": "Value", "value": "5"}}},
+            ]),
+            json!([
+                {"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 45, "averageValue": "45m"}}},
+                {"type": "Resource", "resource": {"name": "memory", "current": {"averageValue": "120Mi"}}},
+            ]),
+        );
+        assert_eq!(
+            out,
+            "  resource cpu on pods  (as a percentage of request):\t45% (45m) / <auto>\n\
+             \x20 resource memory on pods:\t120Mi / 200Mi\n\
+             \x20 \"qps\" on pods:\t<unknown> / 10\n\
+             \x20 \"queue\" (target value):\t<unknown> / 30\n\
+             \x20 \"hits\" on Service/web (target value):\t<unknown> / 5\n"
+        );
+    }
+
+    #[test]
+    fn a_missing_status_is_not_taken_from_another_metric() {
+        // kubesim drops the status of a metric it could not compute (here cpu), so the memory
+        // status sits at position 0.
+        let out = lines(
+            json!([
+                {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}},
+                {"type": "Resource", "resource": {"name": "memory", "target": {"type": "Utilization", "averageUtilization": 70}}},
+            ]),
+            json!([{"type": "Resource", "resource": {"name": "memory", "current": {"averageUtilization": 50, "averageValue": "64Mi"}}}]),
+        );
+        assert_eq!(
+            out,
+            "  resource cpu on pods  (as a percentage of request):\t<unknown> / 80%\n\
+             \x20 resource memory on pods  (as a percentage of request):\t50% (64Mi) / 70%\n"
+        );
+    }
 }
