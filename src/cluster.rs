@@ -236,20 +236,19 @@ impl Cluster {
         Ok(())
     }
 
-    /// `kubectl describe pod`: the pod and the events about it.
-    pub fn describe_pod(&self, namespace: &str, name: &str) -> Result<String> {
-        let pod = self.store.get(Kind::Pod, namespace, name)?;
-        let uid = pod.meta.uid.to_string();
-        let events: Vec<Arc<Object>> = self
-            .store
-            .scan(Kind::Event, Some(namespace))
-            .filter(|e| match &e.body {
-                crate::api::Body::Event(ev) => ev.uid.as_deref() == Some(uid.as_str()),
-                _ => false,
-            })
-            .cloned()
-            .collect();
-        Ok(crate::kubectl::describe::describe_pod(&pod, &events, self.clock.now()))
+    /// `kubectl describe KIND NAME` (pods, ReplicaSets, Deployments, HPAs, nodes, namespaces).
+    pub fn describe(&self, kind: Kind, namespace: &str, name: &str) -> Result<String> {
+        let ctx = crate::kubectl::describe::Context {
+            store: &self.store,
+            now: self.clock.now(),
+            stopped_kubelets: &self.engine.nodes.down,
+        };
+        crate::kubectl::describe::describe(&ctx, kind, namespace, name)
+    }
+
+    /// `kubectl rollout history --revision`: a ReplicaSet's pod template, TABs unaligned.
+    pub fn describe_template(&self, namespace: &str, replica_set: &str) -> Result<String> {
+        crate::kubectl::describe::replica_set_template(&self.store, namespace, replica_set)
     }
 
     /// Turn Event recording on or off (events cost memory in very large simulations).

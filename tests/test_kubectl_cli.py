@@ -414,3 +414,33 @@ def test_scale_and_autoscale_take_replicasets_too(c):
     assert run(c, "autoscale deploy/web --max=0")[1] == (
         "error: --max=MAXPODS is required and must be at least 1, max: 0\n"
     )
+
+
+def test_rollout_history_revision_prints_the_template_with_raw_tabs(c):
+    c.kubectl("create deployment web --image=nginx:1.25 --port=80")
+    c.kubectl("set image deploy/web nginx=nginx:1.26")
+    rs = next(r for r in c.replicasets() if r.annotations["deployment.kubernetes.io/revision"] == "2")
+    out = c.kubectl("rollout history deploy/web --revision=2")
+    assert out == (
+        "deployment.apps/web with revision #2\n"
+        "Pod Template:\n"
+        "  Labels:\tapp=web\n"
+        f"\tpod-template-hash={rs.labels['pod-template-hash']}\n"
+        "  Containers:\n"
+        "   nginx:\n"
+        "    Image:\tnginx:1.26\n"
+        "    Port:\t80/TCP\n"
+        "    Host Port:\t0/TCP\n"
+        "    Environment:\t<none>\n"
+        "    Mounts:\t<none>\n"
+        "  Volumes:\t<none>\n"
+        "  Node-Selectors:\t<none>\n"
+        "  Tolerations:\t<none>\n"
+        "\n"
+    )
+    assert run(c, "rollout history deploy/web --revision=7") == (
+        "",
+        "error: unable to find the specified revision\n",
+        1,
+    )
+    assert run(c, "rollout history deploy/web --revision=2 -o name")[0] == f"replicaset.apps/{rs.name}\n"

@@ -464,11 +464,42 @@ def _get(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
 
 
 def _describe(c: Cluster, args: _Args, o: _Out) -> None:
-    parts = []
-    for kind, name in _targets(args.positional, "describe"):
-        if kind.kind != "Pod" or name is None:
-            raise _Fail(f"error: describe is only built for pods so far in kubesim, not {kind.kind}")
-        parts.append(c._native.describe_pod(args.namespace, name))
+    if not args.positional:
+        raise _Fail(
+            "error: You must specify the type of resource to describe. "
+            'Use "kubectl api-resources" for a complete list of supported resources.'
+        )
+    ns = args.namespace
+    selector = args.value("--selector") or ""
+    all_ns = args.bool("--all-namespaces")
+    wanted = _targets(args.positional, "describe")
+    if selector and any(name for _, name in wanted):
+        raise _Fail("error: name cannot be provided when a selector is specified")
+    if all_ns and any(name for _, name in wanted):
+        raise _Fail("error: a resource cannot be retrieved by name across all namespaces")
+    parts: list[str] = []
+    for kind, name in wanted:
+        if name is None:
+            found = c._native.list_names(kind.kind, None if all_ns else _ns(kind, ns), selector)
+            parts += [c._native.describe(kind.kind, o_ns, o_name) for o_ns, o_name in found]
+            continue
+        try:
+            parts.append(c._native.describe(kind.kind, _ns(kind, ns), name))
+        except NotFoundError as e:
+            if len(args.positional) != 2 or "/" in args.positional[0]:
+                o.error(e)
+                continue
+            # upstream DescribeMatchingResources: `describe TYPE NAME` with no object NAME
+            # describes every object whose name starts with NAME, each followed by "\n".
+            names = [n for _, n in c._native.list_names(kind.kind, _ns(kind, ns), "") if n.startswith(name)]
+            if not names:
+                raise
+            o.out("".join(c._native.describe(kind.kind, _ns(kind, ns), n) + "\n" for n in names))
+            return
+    if not parts and not o.failed:
+        o.err("No resources found" if all_ns else f"No resources found in {ns} namespace.")
+        return
+    # upstream prints "\n\n" before every description but the first.
     o.out("\n\n".join(parts))
 
 

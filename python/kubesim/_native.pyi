@@ -95,8 +95,10 @@ class Cluster:
         """Set a Deployment's demand: [(ms since now, milli-units), …]; one point at 0 is a constant."""
     def set_usage(self, namespace: str, name: str, cpu: int | None = None, memory: int | None = None) -> None:
         """Fix a pod's usage (milli-units)."""
-    def describe_pod(self, namespace: str, name: str) -> str:
-        """`kubectl describe pod NAME`."""
+    def describe(self, kind: str, namespace: str, name: str) -> str:
+        """`kubectl describe KIND NAME` (Pod, ReplicaSet, Deployment, HorizontalPodAutoscaler, Node, Namespace)."""
+    def describe_template(self, namespace: str, name: str) -> str:
+        """A ReplicaSet's pod template as `rollout history --revision` prints it."""
     def set_events(self, on: bool) -> None:
         """Turn Event recording on or off."""
     def stats(self) -> dict[str, int]:

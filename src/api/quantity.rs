@@ -319,6 +319,32 @@ impl ParsedQuantity {
     }
 }
 
+impl ParsedQuantity {
+    /// upstream: the zero `Quantity{}` (prints `0`).
+    pub(crate) fn zero() -> Self {
+        ParsedQuantity { mantissa: 0, exp10: 0, format: QuantityFormat::DecimalSI, cached: None }
+    }
+
+    /// upstream: Quantity.Add — exact; the sum keeps the receiver's format, or takes the
+    /// addend's when the receiver is zero. `None` on overflow.
+    pub(crate) fn add(&self, other: &Self) -> Option<Self> {
+        let scale = self.exp10.min(other.exp10);
+        let lift = |q: &Self| pow10((q.exp10 - scale) as u32).and_then(|p| q.mantissa.checked_mul(p));
+        let mantissa = lift(self)?.checked_add(lift(other)?)?;
+        let format = if self.mantissa == 0 { other.format } else { self.format };
+        Some(ParsedQuantity { mantissa, exp10: scale, format, cached: None })
+    }
+
+    /// upstream: Quantity.Value — whole units, rounded up; `None` on overflow.
+    pub(crate) fn value(&self) -> Option<i128> {
+        if self.exp10 >= 0 {
+            self.mantissa.checked_mul(pow10(self.exp10 as u32)?)
+        } else {
+            Some(div_round_up(self.mantissa, (-self.exp10) as u32))
+        }
+    }
+}
+
 /// A quantity in thousandths of its unit (millicores for CPU, millibytes for memory), rounded
 /// up as `Quantity.MilliValue()` does. `None` if the text is not a quantity.
 pub fn parse_milli(text: &str) -> Option<i128> {

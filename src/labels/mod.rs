@@ -1,6 +1,6 @@
 //! Label selectors and the label/name validation rules of apimachinery (`pkg/labels`, `util/validation`).
 pub mod api_validation;
-mod gofmt;
+pub(crate) mod gofmt;
 mod parser;
 pub mod selector;
 pub mod validation;

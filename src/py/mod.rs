@@ -340,9 +340,15 @@ impl PyCluster {
         self.inner.lock().set_usage(namespace, name, crate::metrics::Usage { cpu, memory }).map_err(to_pyerr)
     }
 
-    /// `kubectl describe pod NAME`.
-    fn describe_pod(&self, namespace: &str, name: &str) -> PyResult<String> {
-        self.inner.lock().describe_pod(namespace, name).map_err(to_pyerr)
+    /// `kubectl describe KIND NAME`.
+    fn describe(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
+        let kind = kind_of(kind)?;
+        self.inner.lock().describe(kind, namespace, name).map_err(to_pyerr)
+    }
+
+    /// A ReplicaSet's pod template as `rollout history --revision` prints it.
+    fn describe_template(&self, namespace: &str, name: &str) -> PyResult<String> {
+        self.inner.lock().describe_template(namespace, name).map_err(to_pyerr)
     }
 
     /// Turn Event recording on or off.
