@@ -39,6 +39,8 @@ class Recorder:
         self.pods = pods
         self.active = True
         self.rows: list[Row] = []
+        # Where each sample's rows start (samples that changed nothing have none).
+        self.sample_starts: list[int] = []
         self.events: list[EventRow] = []
         self._last: dict[Key, dict[str, Any]] = {}
         self._deleted: set[Key] = set()
@@ -88,6 +90,7 @@ class Recorder:
         self._rv = rv
         t = (now - self.origin_ms) / 1000
         rows = self.rows
+        start = len(rows)
         seen: set[Key] = set()
         for kind, ns, name, fields in objects:
             key = (kind, ns, name)
@@ -109,6 +112,8 @@ class Recorder:
             if self._last.pop(key, None) is not None:
                 self._deleted.add(key)
                 rows.append((t, *key, "deleted", True))
+        if len(rows) > start:
+            self.sample_starts.append(start)
         for ns, name, kind, obj, type_, reason, message, source, first, last_ms, count in events:
             if self._event_counts.get((ns, name)) == count:
                 continue
@@ -134,10 +139,15 @@ class Recorder:
         return Timeline(
             self.rows[:],
             sorted(self.events, key=lambda e: e[0]),
+            starts=self.sample_starts[:],
             start=(self.first_ms - self.origin_ms) / 1000,
             end=(self._cursor_ms - self.origin_ms) / 1000,
             every=self.every_ms / 1000,
         )
+
+
+def _time_starts(rows: list[Row]) -> list[int]:
+    return [i for i, r in enumerate(rows) if i == 0 or rows[i - 1][0] != r[0]]
 
 
 def _row_dict(r: Row) -> dict[str, Any]:
@@ -160,9 +170,18 @@ class Timeline(Sequence[dict[str, Any]]):
     ``deleted`` field becomes True.
     """
 
-    def __init__(self, rows: list[Row], events: list[EventRow], start: float, end: float, every: float) -> None:
+    def __init__(
+        self,
+        rows: list[Row],
+        events: list[EventRow],
+        start: float,
+        end: float,
+        every: float,
+        starts: list[int] | None = None,
+    ) -> None:
         self._rows = rows
         self._events = events
+        self._starts = starts
         self.start = start
         self.end = end
         self.every = every
@@ -181,6 +200,14 @@ class Timeline(Sequence[dict[str, Any]]):
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return (_row_dict(r) for r in self._rows)
+
+    def samples(self) -> Iterator[tuple[float, list[dict[str, Any]]]]:
+        """``(time, rows)`` per sample that changed something, oldest first. Two samples can
+        share a time: before and after a write made at that instant."""
+        starts = self._starts if self._starts is not None else _time_starts(self._rows)
+        for a, b in zip(starts, [*starts[1:], len(self._rows)], strict=True):
+            if b > a:
+                yield self._rows[a][0], [_row_dict(r) for r in self._rows[a:b]]
 
     def filter(
         self, kind: str | None = None, name: str | None = None, field: str | None = None, namespace: str | None = None

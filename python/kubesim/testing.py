@@ -69,11 +69,9 @@ def assert_eventually(
     started = c.elapsed
     try:
         c.run_until(predicate, timeout=within, progress=False)
-    except TimeoutError as e:
+    except TimeoutError:
         what = message or getattr(predicate, "__name__", "condition")
-        raise AssertionError(
-            f"{what} did not hold within {within} of virtual time ({e}; at t={c.elapsed:g}s)"
-        ) from None
+        raise AssertionError(f"{what} did not hold within {within} of virtual time (at t={c.elapsed:g}s)") from None
     return c.elapsed - started
 
 
@@ -86,61 +84,56 @@ def assert_rollout_within_bounds(c: Cluster, name: str, namespace: str = "defaul
     - Recreate: pods of two ReplicaSets never exist at the same time.
 
     Needs a recording (``c.record()``, on in the ``cluster`` fixture). Returns the number of
-    samples checked; fails with the first violation's time and counts."""
+    samples checked (those in which the Deployment or its ReplicaSets changed); fails with the
+    first violation's time and counts."""
     tl = c.timeline()
-    fields = ("desired", "current", "available", "max_surge", "max_unavailable", "strategy")
-    points: dict[float, dict[str, Any]] = {}
-    for f in fields:
-        for t, v in tl.series("Deployment", name, f, namespace):
-            points.setdefault(t, {})[f] = v
-    if not points:
+    if tl.value("Deployment", name, "desired", namespace=namespace) is None and not tl.series(
+        "Deployment", name, "desired", namespace
+    ):
         raise AssertionError(f'no recorded Deployment "{name}" in namespace "{namespace}" (was c.record() on?)')
-    if tl.value("Deployment", name, "strategy", namespace=namespace) == "Recreate":
-        return _check_recreate(c, name, namespace)
+    recreate = tl.value("Deployment", name, "strategy", namespace=namespace) == "Recreate"
+    owned = {
+        rs
+        for rs in tl.names("ReplicaSet", namespace)
+        if tl.value("ReplicaSet", rs, "owner", namespace=namespace) == name
+    }
     state: dict[str, Any] = {}
-    stable_since_desired: int | None = None
+    pods: dict[str, int] = {}
+    stable_at: int | None = None  # the desired count the Deployment was last fully available at
     checked = 0
-    for t in sorted(points):
-        state.update(points[t])
-        if state.get("current") is None:
-            continue  # deleted
+    for t, rows in tl.samples():
+        touched = False
+        for r in rows:
+            if r["namespace"] != namespace:
+                continue
+            if r["kind"] == "Deployment" and r["name"] == name:
+                state[r["field"]] = r["value"]
+                touched = True
+            elif r["kind"] == "ReplicaSet" and r["name"] in owned and r["field"] in ("current", "deleted"):
+                pods[r["name"]] = 0 if r["field"] == "deleted" else r["value"]
+                touched = True
+        if not touched or "desired" not in state or state.get("deleted"):
+            continue
+        checked += 1
+        if recreate:
+            running = sorted(rs for rs, n in pods.items() if n > 0)
+            if len(running) > 1:
+                raise AssertionError(f"deployment/{name} (Recreate) at t={t:g}s: pods of {running} at once")
+            continue
         desired, current, available = state["desired"], state["current"], state["available"]
         surge, unavailable = state.get("max_surge", 0), state.get("max_unavailable", 0)
-        checked += 1
         if current > desired + surge:
             raise AssertionError(
                 f"deployment/{name} at t={t:g}s: {current} pods > desired {desired} + maxSurge {surge}"
             )
-        if stable_since_desired is not None and stable_since_desired != desired:
-            stable_since_desired = None  # scaled: the availability bound holds again once settled
-        if stable_since_desired is None and available >= desired:
-            stable_since_desired = desired
-        if stable_since_desired is not None and available < desired - unavailable:
+        if stable_at != desired:
+            stable_at = desired if available >= desired else None  # scaled: wait until settled
+        if stable_at is not None and available < desired - unavailable:
             raise AssertionError(
                 f"deployment/{name} at t={t:g}s: {available} available < desired {desired} - maxUnavailable "
                 f"{unavailable}"
             )
     return checked
-
-
-def _check_recreate(c: Cluster, name: str, namespace: str) -> int:
-    tl = c.timeline()
-    owned = [
-        rs
-        for rs in tl.names("ReplicaSet", namespace)
-        if tl.value("ReplicaSet", rs, "owner", namespace=namespace) == name
-    ]
-    counts: dict[float, dict[str, int]] = {}
-    for rs in owned:
-        for t, v in tl.series("ReplicaSet", rs, "current", namespace):
-            counts.setdefault(t, {})[rs] = v or 0
-    now: dict[str, int] = {}
-    for t in sorted(counts):
-        now.update(counts[t])
-        running = sorted(rs for rs, n in now.items() if n > 0)
-        if len(running) > 1:
-            raise AssertionError(f"deployment/{name} (Recreate) at t={t:g}s: pods of {running} at once")
-    return len(counts)
 
 
 def trace(c: Cluster, kinds: tuple[str, ...] = ("Deployment", "ReplicaSet", "HorizontalPodAutoscaler")) -> str:
@@ -150,19 +143,12 @@ def trace(c: Cluster, kinds: tuple[str, ...] = ("Deployment", "ReplicaSet", "Hor
 
     wanted = {_native.resolve_kind(k)[0] for k in kinds}
     lines: list[str] = []
-    current: tuple[float, str, str] | None = None
-    parts: list[str] = []
-    for r in c.timeline():
-        if r["kind"] not in wanted:
-            continue
-        key = (r["time"], r["kind"], r["name"])
-        if key != current:
-            if current is not None:
-                lines.append(f"t={current[0]:g}s {current[1]}/{current[2]} " + " ".join(parts))
-            current, parts = key, []
-        parts.append(f"{r['field']}={r['value']}")
-    if current is not None:
-        lines.append(f"t={current[0]:g}s {current[1]}/{current[2]} " + " ".join(parts))
+    for t, rows in c.timeline().samples():
+        objects: dict[tuple[str, str], list[str]] = {}
+        for r in rows:
+            if r["kind"] in wanted:
+                objects.setdefault((r["kind"], r["name"]), []).append(f"{r['field']}={r['value']}")
+        lines += [f"t={t:g}s {kind}/{name} " + " ".join(parts) for (kind, name), parts in objects.items()]
     return "\n".join(lines) + "\n"
 
 
