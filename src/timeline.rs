@@ -6,7 +6,7 @@
 //! by resourceVersion), so a sample costs O(objects changed), never O(history). When the watch
 //! log no longer reaches back that far, the sample is a full one and says so.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::api::{Body, Kind, Object};
@@ -73,17 +73,17 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
     match changed {
         Some(events) => {
             // The store holds the latest state; the watch log only says which keys to read.
-            let mut touched: BTreeMap<ObjectKey, ()> = BTreeMap::new();
+            let mut touched: BTreeSet<ObjectKey> = BTreeSet::new();
             for e in events {
                 let kind = e.object.kind();
                 if wanted(kind) {
                     if kind == Kind::Event && e.event_type == WatchEventType::Deleted {
                         continue; // an expired Event is not an occurrence
                     }
-                    touched.insert(ObjectKey::of(&e.object), ());
+                    touched.insert(ObjectKey::of(&e.object));
                 }
             }
-            for key in touched.into_keys() {
+            for key in touched {
                 match store.get_by_key(&key) {
                     Some(obj) if key.kind == Kind::Event => out.events.extend(event_sample(obj)),
                     Some(obj) => out.objects.extend(object_sample(obj)),
@@ -95,9 +95,9 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
         None => {
             out.full = true;
             for kind in SAMPLED.into_iter().filter(|k| wanted(*k)) {
-                out.objects.extend(store.scan(kind, None).filter_map(|o| object_sample(o)));
+                out.objects.extend(store.scan(kind, None).filter_map(object_sample));
             }
-            out.events.extend(store.scan(Kind::Event, None).filter_map(|o| event_sample(o)));
+            out.events.extend(store.scan(Kind::Event, None).filter_map(event_sample));
         }
     }
     out.objects.extend(store.scan(Kind::Node, None).filter_map(|n| node_sample(n, nodes)));
