@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: demo test test-rust test-py lint format bench build-dev venv clean
+.PHONY: demo test test-rust test-py lint format bench build-dev venv clean figures
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -34,15 +34,15 @@ lint: build-dev
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --features python -- -D warnings
-	$(VENV)/bin/ruff check python tests benchmarks
-	$(VENV)/bin/ruff format --check python tests benchmarks
+	$(VENV)/bin/ruff check python tests benchmarks scripts
+	$(VENV)/bin/ruff format --check python tests benchmarks scripts
 	$(PY) -m mypy python/kubesim
 	$(PY) -m mypy.stubtest kubesim._native
 
 format: venv
 	cargo fmt
-	$(VENV)/bin/ruff format python tests benchmarks
-	$(VENV)/bin/ruff check --fix python tests benchmarks
+	$(VENV)/bin/ruff format python tests benchmarks scripts
+	$(VENV)/bin/ruff check --fix python tests benchmarks scripts
 
 # Benchmarks build in release mode (the next build-dev switches back to the dev build).
 bench: venv
@@ -52,6 +52,10 @@ bench: venv
 	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 1 --no-events
 	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 2 --no-events
 	$(PY) benchmarks/hpa.py
+
+# The README's figures: notebooks 01–03 executed headless, their plots saved to docs/img/.
+figures: build-dev
+	$(PY) scripts/render_figures.py
 
 clean:
 	rm -rf $(VENV) target

@@ -13,6 +13,7 @@ import kubesim
 
 
 def main() -> int:
+    progress = "--progress" in sys.argv[1:]  # a progress bar in virtual time (on stderr)
     t0 = time.perf_counter()
     c = kubesim.Cluster(nodes=4, seed=1)
     c.apply(
@@ -39,7 +40,7 @@ def main() -> int:
     ramp = [(f"{m}m", f"{2 + 0.8 * m:.1f}") for m in range(11)] + [("30m", "2")]
     d.set_load(cpu=ramp)
     t1 = time.perf_counter()
-    c.advance("1h")
+    c.advance("1h", progress=progress)
     t2 = time.perf_counter()
     print(
         json.dumps(

@@ -50,7 +50,7 @@ spec:
     return "---\n".join(docs)
 
 
-def run(n: int, replicas: int, threads: int, events: bool) -> dict:
+def run(n: int, replicas: int, threads: int, events: bool, progress: bool = False) -> dict:
     pods = n * replicas
     nodes = max(3, math.ceil(pods / 100))  # 110 pods fit a node; leave headroom
     text = manifests(n, replicas)
@@ -59,7 +59,7 @@ def run(n: int, replicas: int, threads: int, events: bool) -> dict:
     c = kubesim.Cluster(nodes=nodes, seed=1, threads=threads, events=events)
     c.apply(text)
     t_apply = time.perf_counter()
-    c.run_until(lambda: c.stats().get("pods_ready", 0) == pods, timeout="10m")
+    c.run_until(lambda: c.stats().get("pods_ready", 0) == pods, timeout="10m", progress=progress)
     t_ready = time.perf_counter()
     stats = c.stats()
     kubesim._native.release_memory()
@@ -89,8 +89,9 @@ def main() -> int:
     p.add_argument("--replicas", type=int, default=10)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-events", action="store_true", help="do not record Event objects")
+    p.add_argument("--progress", action="store_true", help="a progress bar in virtual time (on stderr)")
     a = p.parse_args()
-    print(json.dumps(run(a.replicasets, a.replicas, a.threads, not a.no_events)))
+    print(json.dumps(run(a.replicasets, a.replicas, a.threads, not a.no_events, a.progress)))
     return 0
 
 

@@ -449,6 +449,12 @@ impl Cluster {
         Ok(results)
     }
 
+    /// What the timeline recorder needs: the recorded objects written after resourceVersion
+    /// `since` (all of them when `since` is 0), every node's allocation, and new events.
+    pub fn timeline_sample(&self, since: u64, pods: bool) -> crate::timeline::Sample {
+        crate::timeline::sample(&self.store, &self.engine.nodes, since, pods)
+    }
+
     /// `kubectl apply` of one object: create if absent, else a three-way merge of the last
     /// applied configuration, the new manifest and the live object.
     pub fn apply_value(&mut self, mut manifest: Value) -> Result<ApplyResult> {

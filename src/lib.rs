@@ -28,6 +28,7 @@ pub mod labels;
 pub mod metrics;
 pub mod sim;
 pub mod store;
+pub mod timeline;
 
 #[cfg(feature = "python")]
 mod py;

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._cluster import ApplyResult, Cluster, ImageRegistry, WatchEvent
 from ._handles import (
     ContainerStatus,
@@ -21,7 +23,10 @@ from ._handles import (
     ReplicaSet,
 )
 from ._native import __version__
+from ._objectlist import ObjectList
 from ._rollout import Revision
+from ._sweep import Rows, sweep
+from ._timeline import Timeline
 from .errors import (
     AlreadyExistsError,
     ConflictError,
@@ -58,13 +63,38 @@ __all__ = [
     "Node",
     "NotFoundError",
     "Object",
+    "ObjectList",
     "Pod",
     "ReplicaSet",
     "Revision",
     "RolloutTimeoutError",
+    "Rows",
     "SelectorError",
     "SimulationError",
+    "Timeline",
     "TimeoutError",
     "WatchEvent",
     "__version__",
+    "load_ipython_extension",
+    "sweep",
 ]
+
+if TYPE_CHECKING:
+    from . import plot as plot
+    from . import testing as testing
+
+
+def __getattr__(name: str) -> Any:
+    # `kubesim.plot` and `kubesim.testing` need optional packages: imported on first use.
+    if name in ("plot", "testing"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'kubesim' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext kubesim``: the ``%kubectl`` / ``%%kubectl`` magics."""
+    from ._magic import load_ipython_extension as load
+
+    load(ipython)

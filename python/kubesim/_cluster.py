@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import datetime as _dt
 import json
 import os
 import pickle
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _native
 from ._handles import (
@@ -23,8 +25,14 @@ from ._handles import (
     Pod,
     ReplicaSet,
 )
+from ._objectlist import ObjectList
+from ._progress import VirtualTimeBar
+from ._progress import enabled as _progress_enabled
 from ._time import Duration, from_ms, start_ms, to_ms
 from .errors import InvalidArgumentError, KubesimError, ManifestError, NotFoundError, SimulationError, TimeoutError
+
+if TYPE_CHECKING:
+    from ._timeline import Recorder, Timeline
 
 __all__ = ["ApplyResult", "Cluster", "ImageRegistry", "WatchEvent"]
 
@@ -171,6 +179,7 @@ _READS = frozenset(
         "describe_pod",
         "describe_template",
         "top_table",
+        "timeline_sample",
     }
 )
 _SAVE_FORMAT = 1
@@ -212,6 +221,17 @@ class Cluster:
     the core count); results never depend on it. ``events=False`` stops recording Event objects,
     which dominate memory in simulations of tens of thousands of pods.
     """
+
+    # The timeline recorder (``record()``) and the progress bar of the wait in progress.
+    _recorder: Recorder | None = None
+    _bar: VirtualTimeBar | None = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Cluster:
+        self = super().__new__(cls)
+        # The `%kubectl` magic talks to the cluster created last.
+        global _last_created
+        _last_created = weakref.ref(self)
+        return self
 
     def __init__(
         self,
@@ -264,29 +284,117 @@ class Cluster:
         """Virtual seconds since the simulation started."""
         return (self._native.now_ms - self._native.start_ms) / 1000
 
-    def advance(self, duration: Duration) -> None:
-        """Move virtual time forward, running everything that falls due on the way."""
-        self._native.advance_ms(to_ms(duration))
+    def advance(self, duration: Duration, progress: bool | None = None) -> None:
+        """Move virtual time forward, running everything that falls due on the way.
+        ``progress=True`` shows a progress bar in virtual time (default: on in notebooks)."""
+        target = self._native.now_ms + to_ms(duration)
+        with self._waiting("advance", target, progress):
+            self._run_to(target)
 
-    def run_until(self, predicate: Callable[[], object], timeout: Duration | None = None) -> None:
+    def run_until(
+        self, predicate: Callable[[], object], timeout: Duration | None = None, progress: bool | None = None
+    ) -> None:
         """Advance virtual time until ``predicate()`` is true.
 
         Raises :class:`kubesim.TimeoutError` when ``timeout`` passes first, or at once when no
-        timeout is given and nothing pending can change the outcome.
+        timeout is given and nothing pending can change the outcome. ``progress=True`` shows a
+        progress bar in virtual time (default: on in notebooks).
         """
         deadline = None if timeout is None else self._native.now_ms + to_ms(timeout)
-        while not predicate():
-            nxt = self._native.next_event_ms
-            if nxt is None or (deadline is not None and nxt > deadline):
-                if deadline is None:
-                    raise TimeoutError(
-                        f"condition not met and nothing pending in the simulation can change it (at {self.elapsed:g}s)"
-                    )
-                self._native.run_to_ms(deadline)
-                if predicate():
-                    return
-                raise TimeoutError(f"condition not met within {timeout} of virtual time")
-            self._native.run_to_ms(nxt)
+        with self._waiting("run_until", deadline, progress):
+            while not predicate():
+                nxt = self._native.next_event_ms
+                if nxt is None or (deadline is not None and nxt > deadline):
+                    if deadline is None:
+                        raise TimeoutError(
+                            "condition not met and nothing pending in the simulation can change it "
+                            f"(at {self.elapsed:g}s)"
+                        )
+                    self._run_to(deadline)
+                    if predicate():
+                        return
+                    raise TimeoutError(f"condition not met within {timeout} of virtual time")
+                self._run_to(nxt)
+
+    @contextlib.contextmanager
+    def _waiting(self, desc: str, end_ms: int | None, progress: bool | None) -> Iterator[None]:
+        """Around every wait: a progress bar if asked for, and timeline samples when the wait
+        starts and returns (so the timeline shows what the caller saw at both ends)."""
+        if self._recorder is not None and self._recorder.active:
+            self._recorder.sample()  # writes made at this instant, before time moves
+        outer = self._bar is not None
+        if not outer and _progress_enabled(progress):
+            self._bar = VirtualTimeBar(desc, self._native.now_ms, end_ms)
+        try:
+            yield
+        finally:
+            if not outer and self._bar is not None:
+                self._bar.close()
+                self._bar = None
+            if self._recorder is not None and self._recorder.active:
+                self._recorder.sample()
+
+    def _run_to(self, target_ms: int) -> None:
+        """Every wait moves time through here: the recorder samples on its grid, the bar moves."""
+        bar, rec = self._bar, self._recorder
+        stops = bar.chunks(self._native.now_ms, target_ms) if bar is not None else (target_ms,)
+        for t in stops:
+            if rec is not None and rec.active:
+                rec.run_to(t)
+            else:
+                self._native.run_to_ms(t)
+            if bar is not None:
+                bar.update(self._native.now_ms)
+
+    # ----- timeline -----
+
+    def record(self, every: Duration | bool | None = "1s", pods: bool = True) -> None:
+        """Record a timeline from now on: every ``every`` of virtual time (and whenever a wait
+        returns), the counts and conditions of Deployments, ReplicaSets and HPAs, HPA
+        utilizations, pod states (``pods=False`` leaves them out), node allocation, and events.
+        ``record(False)`` stops recording (what was recorded stays); calling it again changes
+        the resolution. A sample costs O(objects changed since the previous one)."""
+        from ._timeline import Recorder
+
+        if every is False or every is None:
+            if self._recorder is not None:
+                self._recorder.sample()
+                self._recorder.active = False
+            return
+        every_ms = to_ms("1s" if every is True else every)
+        rec = self._recorder
+        if rec is None:
+            self._recorder = Recorder(self, every_ms, pods)
+            return
+        if every_ms <= 0:
+            raise InvalidArgumentError("every must be a positive duration")
+        rec.sample()
+        rec.every_ms, rec.pods, rec.active = every_ms, pods, True
+
+    @property
+    def recording(self) -> bool:
+        """Whether a timeline is being recorded (see :meth:`record`)."""
+        return self._recorder is not None and self._recorder.active
+
+    def timeline(self) -> Timeline:
+        """What :meth:`record` recorded, up to now: rows as dicts (``time``, ``kind``,
+        ``namespace``, ``name``, ``field``, ``value``), ``.to_pandas()`` for a DataFrame."""
+        if self._recorder is None:
+            raise InvalidArgumentError(
+                "nothing recorded: call c.record() (e.g. c.record(every='1s')) before advancing time"
+            )
+        return self._recorder.timeline()
+
+    def events_frame(self) -> Any:
+        """Events as a pandas DataFrame (``time``, ``namespace``, ``kind``, ``name``, ``type``,
+        ``reason``, ``message``, ``source``, ``count``, ``first_time``; times in virtual seconds
+        since the start): every occurrence recorded since :meth:`record`, or, when nothing was
+        recorded, the events the cluster holds now."""
+        if self._recorder is not None:
+            return self._recorder.timeline().events_frame()
+        from ._timeline import Recorder
+
+        return Recorder(self, 1000, pods=False).timeline().events_frame()
 
     # ----- writes -----
 
@@ -364,7 +472,7 @@ class Cluster:
         kind_name, namespaced = _native.resolve_kind(kind)
         names = self._native.list_names(kind, namespace if namespaced else None, _selector_string(selector))
         cls = HANDLES[kind_name]
-        return [cls(self, ns, name) for ns, name in names]
+        return ObjectList(cls(self, ns, name) for ns, name in names)
 
     def pods(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[Pod]:
         return self.list("pods", selector, namespace)  # type: ignore[return-value]
@@ -493,6 +601,11 @@ class Cluster:
     def __repr__(self) -> str:
         return f"Cluster(nodes={len(self.nodes())}, seed={self.seed}, now={self.now.isoformat()})"
 
+    def _repr_html_(self) -> str:
+        from ._display import cluster_html
+
+        return cluster_html(self)
+
     # ----- helpers -----
 
     def _exists(self, kind: str, namespace: str, name: str) -> bool:
@@ -533,6 +646,14 @@ def _restore(snapshot: tuple[Any, ...], threads: int) -> Cluster:
             f"{c._native.resource_version}, saved at {now_ms} ms with {rv}"
         )
     return c
+
+
+_last_created: weakref.ref[Cluster] | None = None
+
+
+def last_created() -> Cluster | None:
+    """The Cluster created most recently in this process, if it is still alive."""
+    return None if _last_created is None else _last_created()
 
 
 def _json(obj: Mapping[str, Any] | str) -> str:

@@ -116,6 +116,15 @@ class Object:
             return f"{type(self).__name__}({self._name!r}, namespace={self._namespace!r})"
         return f"{type(self).__name__}({self._name!r})"
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the object's `kubectl get` row."""
+        from ._display import objects_html
+
+        try:
+            return objects_html([self])
+        except Exception:  # a display hook must not raise (the object may be gone)
+            return f"<pre>{self!r}</pre>"
+
     def __eq__(self, other: object) -> bool:
         return (
             isinstance(other, Object)
@@ -264,6 +273,15 @@ class Deployment(_Workload):
     def revision(self) -> int:
         """The ``deployment.kubernetes.io/revision`` annotation (0 before the first rollout)."""
         return int(self.annotations.get("deployment.kubernetes.io/revision", "0") or 0)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: status, strategy, conditions and the ReplicaSets table."""
+        from ._display import deployment_html
+
+        try:
+            return deployment_html(self)
+        except Exception:  # a display hook must not raise (the object may be gone)
+            return f"<pre>{self!r}</pre>"
 
     @property
     def rollout(self) -> Rollout:

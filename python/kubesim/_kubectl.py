@@ -55,6 +55,15 @@ class KubectlResult:
     def __str__(self) -> str:
         return self.stdout
 
+    def _repr_html_(self) -> str:
+        """In a notebook: stdout as a terminal shows it, stderr in red, a non-zero exit code."""
+        import html
+
+        out = f"<pre>{html.escape(self.stdout)}</pre>" if self.stdout else ""
+        err = f'<pre style="color:#b00">{html.escape(self.stderr)}</pre>' if self.stderr else ""
+        code = f"<p><small>exit code {self.exit_code}</small></p>" if self.exit_code else ""
+        return out + err + code or "<pre></pre>"
+
 
 class _Fail(Exception):
     """kubectl exits non-zero: ``stderr`` is printed as is (callers add the newline)."""

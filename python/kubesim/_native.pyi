@@ -125,6 +125,17 @@ class Cluster:
     def next_event_ms(self) -> int | None: ...
     def advance_ms(self, ms: int) -> None: ...
     def run_to_ms(self, t: int) -> None: ...
+    def timeline_sample(
+        self, since: int, pods: bool = True
+    ) -> tuple[
+        int,
+        bool,
+        builtins.list[tuple[str, str, str, builtins.list[tuple[str, int | str | bool]]]],
+        builtins.list[tuple[str, str, str]],
+        builtins.list[tuple[str, str, str, str, str, str, str, str, int, int, int]],
+    ]:
+        """What the timeline recorder needs after resourceVersion ``since`` (0: everything):
+        ``(resource_version, full, objects, deleted, events)``."""
 
 def release_memory() -> None:
     """Return freed memory to the operating system."""

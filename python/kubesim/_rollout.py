@@ -76,16 +76,24 @@ class Rollout:
     def __init__(self, deployment: Deployment) -> None:
         self._d = deployment
 
-    def status(self, timeout: Duration | None = None, revision: int | None = None) -> list[str]:
+    def status(
+        self, timeout: Duration | None = None, revision: int | None = None, progress: bool | None = None
+    ) -> list[str]:
         """Advance virtual time until the rollout finishes; return the messages kubectl prints
         (one per change of the Deployment). Raises :class:`kubesim.RolloutTimeoutError` with
         kubectl's message when the progress deadline is exceeded, the timeout passes, or nothing
-        pending can change the outcome."""
+        pending can change the outcome. ``progress=True`` shows a progress bar in virtual time
+        (default: on in notebooks)."""
         c = self._d._cluster
-        native = c._native
         if revision is not None and revision < 0:
             raise InvalidArgumentError(f"revision must be a positive integer: {revision}")
-        deadline = None if timeout is None else native.now_ms + to_ms(timeout)
+        deadline = None if timeout is None else c._native.now_ms + to_ms(timeout)
+        with c._waiting(f"rollout status {self._d.name}", deadline, progress):
+            return self._wait(deadline, revision)
+
+    def _wait(self, deadline: int | None, revision: int | None) -> list[str]:
+        c = self._d._cluster
+        native = c._native
         messages: list[str] = []
         last_rv = None
         while True:
@@ -107,7 +115,7 @@ class Rollout:
             nxt = native.next_event_ms
             if nxt is None or (deadline is not None and nxt > deadline):
                 if deadline is not None:
-                    native.run_to_ms(deadline)
+                    c._run_to(deadline)
                     message, done, failed = status_message(self._d.to_dict())
                     if done:
                         messages.append(message)
@@ -116,7 +124,7 @@ class Rollout:
                 raise RolloutTimeoutError(
                     f"{message} (nothing pending in the simulation can change this)", messages=messages
                 )
-            native.run_to_ms(nxt)
+            c._run_to(nxt)
 
     def history(self) -> list[Revision]:
         """`kubectl rollout history`: revisions of the Deployment's ReplicaSets, oldest first."""

@@ -431,6 +431,49 @@ impl PyCluster {
         py.detach(|| self.inner.lock().run_to(t)).map_err(to_pyerr)
     }
 
+    /// A timeline sample after resourceVersion `since` (0: everything):
+    /// `(resource_version, full, objects, deleted, events)`; objects are
+    /// `(kind, namespace, name, [(field, value), …])`, deleted `(kind, namespace, name)`, events
+    /// `(namespace, name, kind, object, type, reason, message, source, first_ms, last_ms, count)`.
+    #[pyo3(signature = (since, pods=true))]
+    fn timeline_sample<'py>(&self, py: Python<'py>, since: u64, pods: bool) -> PyResult<Bound<'py, PyTuple>> {
+        use crate::timeline::FieldValue;
+        let s = self.inner.lock().timeline_sample(since, pods);
+        let objects = PyList::empty(py);
+        for o in &s.objects {
+            let fields = PyList::empty(py);
+            for (name, value) in &o.fields {
+                let v = match value {
+                    FieldValue::Int(i) => i.into_pyobject(py)?.into_any(),
+                    FieldValue::Str(t) => t.into_pyobject(py)?.into_any(),
+                    FieldValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+                };
+                fields.append((name, v))?;
+            }
+            objects.append((o.kind.name(), &*o.namespace, &*o.name, fields))?;
+        }
+        let deleted: Vec<(&str, &str, &str)> =
+            s.deleted.iter().map(|k| (k.kind.name(), &*k.namespace, &*k.name)).collect();
+        let events = PyList::empty(py);
+        for e in &s.events {
+            let row = (
+                &*e.namespace,
+                &*e.name,
+                &*e.kind,
+                &*e.object,
+                &*e.type_,
+                &*e.reason,
+                &*e.message,
+                &*e.source,
+                e.first,
+                e.last,
+                e.count,
+            );
+            events.append(row)?;
+        }
+        (s.resource_version, s.full, objects, deleted, events).into_pyobject(py)
+    }
+
     fn __repr__(&self) -> String {
         let c = self.inner.lock();
         format!("<kubesim._native.Cluster objects={} rv={}>", c.store().len(), c.store().resource_version())

@@ -1,0 +1,208 @@
+"""kubesim.testing: the pytest plugin's fixture, the assertion helpers and the strategies."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kubesim
+from kubesim import _native
+from kubesim.testing import (
+    assert_eventually,
+    assert_rollout_within_bounds,
+    deployments,
+    label_selectors,
+    labels,
+    manifests,
+    trace,
+)
+
+pytest_plugins = ["pytester"]
+
+EXPERIMENT = """
+import pytest
+from kubesim.testing import assert_eventually, assert_rollout_within_bounds
+
+MANIFEST = {
+    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+    "spec": {"replicas": 6, "strategy": {"rollingUpdate": {"maxSurge": 2, "maxUnavailable": 1}},
+             "selector": {"matchLabels": {"app": "web"}},
+             "template": {"metadata": {"labels": {"app": "web"}},
+                          "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]}}},
+}
+
+@pytest.mark.kubesim(nodes=2, seed=7)
+def test_rollout_experiment(cluster):
+    assert len(cluster.nodes()) == 2 and cluster.seed == 7 and cluster.recording
+    cluster.apply(MANIFEST)
+    d = cluster.deployment("web")
+    took = assert_eventually(cluster, lambda: d.available_replicas == 6, within="1m")
+    assert took == 3.0
+    d.set_image(web="nginx:1.26")
+    assert_eventually(cluster, lambda: d.updated_replicas == d.available_replicas == 6 == d.status_replicas)
+    assert assert_rollout_within_bounds(cluster, "web") >= 3
+
+def test_default_cluster(cluster):
+    assert len(cluster.nodes()) == 3 and cluster.recording
+
+@pytest.mark.kubesim(every=None)
+def test_no_recording(cluster):
+    assert not cluster.recording
+
+def test_never(cluster):
+    cluster.apply(MANIFEST)
+    assert_eventually(cluster, lambda: cluster.deployment("web").replicas == 7, within="30s", message="seven")
+"""
+
+
+def test_the_plugin_gives_any_project_a_cluster_fixture(pytester):
+    pytester.makepyfile(test_experiment=EXPERIMENT)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers", "-W", "error")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*AssertionError: seven did not hold within 30s of virtual time*"])
+
+
+def rolling(name: str = "web", replicas: int = 6, surge: int | str = 1, unavailable: int | str = 1) -> dict:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "strategy": {"rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}},
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]},
+            },
+        },
+    }
+
+
+@pytest.fixture
+def cluster(cluster):
+    """The repository's fixture, recording (as the plugin's fixture does)."""
+    cluster.record()
+    return cluster
+
+
+def test_bounds_hold_through_a_rollout_and_a_scale(cluster):
+    cluster.apply(rolling())
+    d = cluster.deployment("web")
+    d.rollout.status()
+    d.set_image(web="nginx:1.26")
+    d.rollout.status()
+    d.scale(12)  # availability may drop below desired − maxUnavailable while new pods start
+    d.set_image(web="nginx:1.27")
+    d.rollout.status()
+    assert assert_rollout_within_bounds(cluster, "web") >= 10
+
+
+def test_a_node_dying_mid_rollout_breaks_the_availability_bound(cluster):
+    cluster.images.register("nginx:*")  # old pods take their whole grace period to go
+    cluster.apply(rolling(replicas=6, surge=1, unavailable=1))
+    d = cluster.deployment("web")
+    d.rollout.status()
+    d.set_image(web="nginx:1.26")
+    cluster.node("node-1").fail()
+    cluster.advance("2m")
+    with pytest.raises(AssertionError, match=r"available < desired 6 - maxUnavailable 1"):
+        assert_rollout_within_bounds(cluster, "web")
+
+
+def test_recreate_never_runs_two_replicasets(cluster):
+    manifest = rolling()
+    manifest["spec"]["strategy"] = {"type": "Recreate"}
+    cluster.apply(manifest)
+    d = cluster.deployment("web")
+    d.rollout.status()
+    d.set_image(web="nginx:1.26")
+    d.rollout.status()
+    assert assert_rollout_within_bounds(cluster, "web") > 3
+    # The same history under RollingUpdate would overlap: the check is not vacuous.
+    other = kubesim.Cluster(seed=0)
+    other.record()
+    other.apply(rolling())
+    other.deployment("web").rollout.status()
+    other.deployment("web").set_image(web="nginx:1.26")
+    other.deployment("web").rollout.status()
+    tl = other.timeline()
+    rs = tl.names("replicaset")
+    overlap = [
+        t
+        for t, _ in tl.series("replicaset", rs[1], "current")
+        if (tl.value("replicaset", rs[0], "current", at=t) or 0) > 0
+    ]
+    assert overlap
+
+
+def test_assert_eventually_reports_the_virtual_time(cluster):
+    cluster.apply(rolling())
+    d = cluster.deployment("web")
+    assert assert_eventually(cluster, lambda: d.available_replicas == 6) == 3.0
+    with pytest.raises(AssertionError, match=r"<lambda> did not hold within 10s of virtual time \(at t=13s\)"):
+        assert_eventually(cluster, lambda: d.replicas == 7, within="10s")
+
+
+def test_trace_is_one_line_per_change(cluster):
+    cluster.apply(rolling(replicas=2))
+    cluster.advance("5s")
+    lines = trace(cluster).splitlines()
+    assert lines[0].startswith("t=0s Deployment/web desired=2 current=2 ready=0 available=0 updated=2")
+    assert re.fullmatch(r"t=3s ReplicaSet/web-\w+ ready=2 available=2", lines[-1])
+
+
+def reference_matches(selector: str, labels: dict[str, str]) -> bool:
+    """The selector grammar, evaluated the simplest way."""
+    for term in filter(None, re.split(r",(?![^(]*\))", selector)):
+        m = re.fullmatch(r"(\S+?) (in|notin) \((.*)\)", term)
+        if m:
+            key, op, values = m.group(1), m.group(2), set(m.group(3).split(","))
+            if (op == "in") != (key in labels and labels[key] in values):
+                return False
+        elif "!=" in term:
+            key, value = term.split("!=")
+            if labels.get(key) == value:
+                return False
+        elif "=" in term:
+            key, value = re.split("==?", term)
+            if labels.get(key) != value:
+                return False
+        elif term.startswith("!"):
+            if term[1:] in labels:
+                return False
+        elif term not in labels:
+            return False
+    return True
+
+
+@given(selector=label_selectors(keys=st.sampled_from(["app", "tier", "example.com/team"])), pod_labels=labels())
+def test_selector_strategy_matches_a_reference_evaluator(selector, pod_labels):
+    assert _native.parse_selector(selector) is not None
+    assert _native.selector_matches(selector, pod_labels) == reference_matches(selector, pod_labels)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(manifest=manifests())
+def test_generated_manifests_are_valid(manifest):
+    c = kubesim.Cluster(nodes=2, seed=0)
+    (result,) = c.apply(manifest)
+    assert result.action == "created"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(manifest=deployments(max_replicas=8))
+def test_any_generated_rollout_completes_within_its_bounds(manifest):
+    """An experiment as a property: any strategy, any size, the guarantees hold."""
+    c = kubesim.Cluster(nodes=3, seed=0)
+    c.record()
+    c.apply(manifest)
+    d = c.deployment("web")
+    d.rollout.status(timeout="10m")
+    d.set_image(main="nginx:1.27")
+    d.rollout.status(timeout="10m")
+    assert_rollout_within_bounds(c, "web")
+    assert d.updated_replicas == d.replicas
