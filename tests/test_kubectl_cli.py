@@ -444,3 +444,34 @@ def test_rollout_history_revision_prints_the_template_with_raw_tabs(c):
         1,
     )
     assert run(c, "rollout history deploy/web --revision=2 -o name")[0] == f"replicaset.apps/{rs.name}\n"
+
+
+def test_rollout_undo_dry_run_prints_the_old_template_and_changes_nothing(c):
+    c.kubectl("create deployment web --image=nginx:1.25")
+    c.kubectl("set image deploy/web nginx=nginx:1.26")
+    c.advance("1m")
+    rv = c.deployment("web").resource_version
+    out = c.kubectl("rollout undo deploy/web --dry-run=client")
+    assert out.startswith("deployment.apps/web \nPod Template:\n  Labels:\tapp=web\n\tpod-template-hash=")
+    assert "    Image:\tnginx:1.25\n" in out and out.endswith("  Tolerations:\t<none>\n")
+    assert c.deployment("web").resource_version == rv
+    c.kubectl("rollout pause deploy/web")
+    assert (
+        run(c, "rollout undo deploy/web --to-revision=5")[1]
+        == "error: unable to find specified revision 5 in history\n"
+    )
+    assert run(c, "rollout undo deploy/web")[1].startswith("error: you cannot rollback a paused deployment")
+    assert run(c, "rollout undo deploy/web --dry-run=client")[2] == 0, "a dry run comes before the paused check"
+
+
+def test_a_recording_cluster_keeps_its_timeline_across_pickling():
+    c = kubesim.Cluster(seed=2)
+    c.record(every="1s")
+    c.kubectl("create deployment web --image=nginx --replicas=3")
+    c.advance("10s")
+    clone = pickle.loads(pickle.dumps(c))
+    for x in (c, clone):
+        x.kubectl("scale deploy web --replicas=5")
+        x.advance("10s")
+    assert list(clone.timeline()) == list(c.timeline())
+    assert any(r["field"] == "ready" and r["value"] == 5 for r in c.timeline())

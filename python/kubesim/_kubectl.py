@@ -837,7 +837,7 @@ def _rollout(c: Cluster, args: list[str], o: _Out) -> None:
     a = _parse(
         f"rollout {sub}",
         rest,
-        {"--timeout", "--revision", "--to-revision", "--output", "--selector"},
+        {"--timeout", "--revision", "--to-revision", "--output", "--selector", "--dry-run"},
         {"--watch"} if sub == "status" else set(),
     )
     d = _deployment(c, a.positional, a.namespace)
@@ -886,7 +886,14 @@ def _rollout(c: Cluster, args: list[str], o: _Out) -> None:
         ]
         o.out(f"{name} \n" + "\n".join(rows) + "\n\n")
     elif sub == "undo":
-        o.out(d.rollout.undo(a.int("--to-revision", 0) or None) + "\n")
+        dry_run = a.value("--dry-run", "none")
+        if dry_run not in ("none", "client", "server"):
+            raise _Fail(f'error: Invalid dry-run value ({dry_run}). Must be "none", "server", or "client".')
+        to = a.int("--to-revision", 0)
+        if to < 0:
+            raise _Fail(f"error: unable to find specified revision {to} in history")
+        out = d.rollout.undo(to or None, dry_run=dry_run == "client")
+        o.out(out if out.endswith("\n") else out + "\n")
     else:
         o.out(getattr(d.rollout, sub)() + "\n")
 

@@ -141,15 +141,13 @@ class Rollout:
             )
         return [by_revision[r] for r in sorted(by_revision)]
 
-    def undo(self, to_revision: int | None = None) -> str:
+    def undo(self, to_revision: int | None = None, dry_run: bool = False) -> str:
         """`kubectl rollout undo [--to-revision=N]`, client side as kubectl does it: the old
-        ReplicaSet's template and annotations are written back to the Deployment."""
+        ReplicaSet's template and annotations are written back to the Deployment. With
+        ``dry_run`` (``--dry-run=client``) nothing changes and the old pod template is returned,
+        as kubectl prints it."""
         d = self._d.to_dict()
         name = d["metadata"]["name"]
-        if d["spec"].get("paused"):
-            raise InvalidArgumentError(
-                "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again"
-            )
         history = {r.revision: r for r in self._d.rollout.history()}
         if to_revision:
             if to_revision < 0 or to_revision not in history:
@@ -160,6 +158,15 @@ class Rollout:
             if len(revisions) < 2:
                 raise InvalidArgumentError(f'no rollout history found for deployment "{name}"')
             target = history[revisions[-2]]
+        # upstream: the revision is looked up first, then a client dry run prints its template,
+        # then a paused Deployment is refused.
+        if dry_run:
+            native = self._d._cluster._native
+            return f"deployment.apps/{name} \n" + native.describe_template(self._d.namespace, target.replicaset)
+        if d["spec"].get("paused"):
+            raise InvalidArgumentError(
+                "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again"
+            )
         if _without_hash(d["spec"]["template"]) == target.template:
             return (
                 f"deployment.apps/{name} skipped rollback (current template already matches revision {target.revision})"
