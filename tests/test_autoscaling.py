@@ -23,21 +23,53 @@ def deployment(replicas: int = 3, cpu_request: str | None = "500m", name: str = 
     }
 
 
-def hpa_v2(name: str, kind: str, min_replicas: int, max_replicas: int, cpu_percent: int, behavior: dict) -> dict:
-    """An autoscaling/v2 HPA on CPU utilization with the given behavior."""
-    target = {"type": "Utilization", "averageUtilization": cpu_percent}
+def cpu_utilization(percent: int) -> dict:
     return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": name},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": name},
-            "minReplicas": min_replicas,
-            "maxReplicas": max_replicas,
-            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": target}}],
-            "behavior": behavior,
-        },
+        "type": "Resource",
+        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": percent}},
     }
+
+
+def resource_average(name: str, value: str) -> dict:
+    return {"type": "Resource", "resource": {"name": name, "target": {"type": "AverageValue", "averageValue": value}}}
+
+
+def pods_metric(name: str, average: str) -> dict:
+    return {
+        "type": "Pods",
+        "pods": {"metric": {"name": name}, "target": {"type": "AverageValue", "averageValue": average}},
+    }
+
+
+def external_metric(name: str, *, value: str | None = None, average: str | None = None, labels=None) -> dict:
+    metric: dict = {"name": name}
+    if labels is not None:
+        metric["selector"] = {"matchLabels": labels}
+    target = (
+        {"type": "Value", "value": value} if value is not None else {"type": "AverageValue", "averageValue": average}
+    )
+    return {"type": "External", "external": {"metric": metric, "target": target}}
+
+
+def hpa_v2(
+    name: str,
+    kind: str,
+    min_replicas: int,
+    max_replicas: int,
+    cpu_percent: int | None = None,
+    behavior: dict | None = None,
+    metrics: list[dict] | None = None,
+) -> dict:
+    """An autoscaling/v2 HPA: on CPU utilization, or on the given metrics; `behavior` if given."""
+    spec: dict = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": name},
+        "minReplicas": min_replicas,
+        "maxReplicas": max_replicas,
+        "metrics": metrics if metrics is not None else [cpu_utilization(cpu_percent or 80)],
+    }
+    if behavior is not None:
+        spec["behavior"] = behavior
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name}, "spec": spec}
 
 
 def test_seed_autoscale_without_requests_shows_unknown_targets(cluster, examples):
@@ -132,68 +164,206 @@ def test_behavior_policies_limit_the_scale_up_rate(cluster):
     assert limited["reason"] in {"ScaleUpLimit", "TooManyReplicas"}
 
 
-def _pod(name: str, ready: bool) -> dict:
+# --- The replica calculator, through the simulation ---------------------------------------
+#
+# Cases from upstream replica_calculator_test.go. Each pod is (state, value): "ready" and
+# "unready" (running, never Ready) report `value`; "missing" pods started after the last scrape,
+# so the metrics API has no sample of them; "pending" pods never started; "deleting" pods are
+# being deleted (the ReplicaSet scaled them away). Pods past the first `current` live ones belong
+# to a second ReplicaSet, as during a rolling update with surge. Upstream's pods have two
+# containers; here one container carries both, so raw averages are halved, ratios unchanged.
+
+IMAGES = {
+    "ready": "app:ready",
+    "unready": "app:never-ready",
+    "missing": "app:late",
+    "pending": "app:stuck",
+    "deleting": "app:never-ready",
+}
+
+NO_LIMITS = {
+    "scaleDown": {
+        "stabilizationWindowSeconds": 0,
+        "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
+    },
+    "scaleUp": {"policies": [{"type": "Percent", "value": 900, "periodSeconds": 15}]},
+}
+
+
+def _pod(name: str, state: str, request: str = "1", surge: bool = False) -> dict:
     container = {
         "name": "c",
-        "image": "app:ready" if ready else "app:never-ready",
-        "resources": {"requests": {"cpu": "1"}},
+        "image": IMAGES[state],
+        "resources": {"requests": {"cpu": request, "memory": "100Mi"}},
         "readinessProbe": {"exec": {"command": ["check"]}, "periodSeconds": 5},
     }
+    labels = {"app": "calc", **({"surge": "yes"} if surge else {})}
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app": "calc"}},
+        "metadata": {"name": name, "labels": labels},
         "spec": {"containers": [container]},
     }
 
 
-# Cases from upstream replica_calculator_test.go (requests of 1 CPU per pod), run through the
-# simulation: pods adopted by a ReplicaSet that the HPA targets, usages set per pod.
-CALCULATOR_CASES = [
-    # name, current, readiness, usages (m), target %, expected replicas
-    ("ScaleUp", 3, [True, True, True], [300, 500, 700], 30, 5),
-    ("ScaleDown", 5, [True] * 5, [100, 300, 500, 250, 250], 50, 3),
-    ("ScaleUpUnreadyLessScale", 3, [False, True, True], [300, 500, 700], 30, 4),
-    ("ScaleUpUnreadyNoScale", 3, [True, False, False], [400, 500, 700], 30, 3),
-    ("ScaleDownIgnoresUnreadyPods", 5, [True, True, True, False, False], [100, 300, 500, 250, 250], 50, 2),
-    ("Tolerance", 3, [True, True, True], [1010, 1030, 1020], 100, 3),
+def _replicaset(name: str, replicas: int, labels: dict) -> dict:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": _pod("x", "ready")["spec"]},
+        },
+    }
+
+
+def calculator_cluster(current: int, pods: list[tuple[str, object]], requests: list[str] | None = None):
+    """Pods p0… in the given states under ReplicaSet `calc` (spec.replicas = `current`), at 362 s:
+    past the CPU initialization period, one second after the `missing` pods started and two
+    after the last scrape."""
+    states = [state for state, _ in pods]
+    assert not ("unready" in states and "deleting" in states), "the ReplicaSet must delete exactly the deleting pods"
+    c = kubesim.Cluster(nodes=3, seed=1)
+    c.images.register("app:never-ready", ready_after="100h")
+    c.images.register("app:late", pull="6m", start="1s")
+    c.images.register("app:stuck", pull="100h")
+    live = 0
+    surge = []
+    for i, state in enumerate(states):
+        is_surge = state != "deleting" and live >= current
+        live += state != "deleting"
+        surge.append(is_surge)
+        c.apply(_pod(f"p{i}", state, (requests or ["1"] * len(pods))[i], is_surge))
+    if any(surge):
+        c.apply(_replicaset("calc-surge", sum(surge), {"app": "calc", "surge": "yes"}))
+    c.apply(_replicaset("calc", current + states.count("deleting"), {"app": "calc"}))
+    c.advance("6m2s")
+    assert [p.name for p in c.pods()] == [f"p{i}" for i in range(len(pods))], "all adopted, none created"
+    if "deleting" in states:
+        c.patch("replicaset", "calc", {"spec": {"replicas": current}})
+        assert all(
+            (p.deletion_timestamp is not None) == (s == "deleting") for p, s in zip(c.pods(), states, strict=True)
+        )
+    return c
+
+
+def run_calculator(c, metrics: list[dict]) -> int:
+    c.apply(hpa_v2("calc", "ReplicaSet", 1, 40, behavior=NO_LIMITS, metrics=metrics))
+    c.advance("1s")
+    return c.replicaset("calc").replicas
+
+
+R, U, M, P, D = "ready", "unready", "missing", "pending", "deleting"
+
+CPU_CASES = [
+    # name, current, pods (state, usage in m), target %, expected, per-pod requests
+    ("ScaleUp", 3, [(R, 300), (R, 500), (R, 700)], 30, 5, None),
+    ("ScaleDown", 5, [(R, 100), (R, 300), (R, 500), (R, 250), (R, 250)], 50, 3, None),
+    ("ScaleUpUnreadyLessScale", 3, [(U, 300), (R, 500), (R, 700)], 30, 4, None),
+    ("ScaleUpUnreadyNoScale", 3, [(R, 400), (U, 500), (U, 700)], 30, 3, None),
+    ("ScaleDownIgnoresUnreadyPods", 5, [(R, 100), (R, 300), (R, 500), (U, 250), (U, 250)], 50, 2, None),
+    ("Tolerance", 3, [(R, 1010), (R, 1030), (R, 1020)], 100, 3, None),
+    # missing metrics: 100 % of the request (or the target above 100 %) on a scale-down, 0 on a scale-up
+    ("MissingMetrics", 4, [(R, 400), (R, 95), (M, None), (M, None)], 100, 3, None),
+    ("MissingMetricsNoChangeEq", 2, [(R, 1000), (M, None)], 100, 2, None),
+    ("MissingMetricsNoChangeGt", 2, [(R, 1900), (M, None)], 100, 2, None),
+    ("MissingMetricsNoChangeLt", 2, [(R, 600), (M, None)], 100, 2, None),
+    ("MissingMetricsUnreadyChange", 3, [(U, 100), (R, 450), (M, None)], 50, 3, None),
+    ("MissingMetricsUnreadyScaleUp", 3, [(U, 100), (R, 2000), (M, None)], 50, 4, None),
+    ("MissingMetricsUnreadyScaleDown", 4, [(U, 100), (R, 100), (R, 100), (M, None)], 50, 3, None),
+    (
+        "MissingMetricsScaleDownTargetOver100",
+        4,
+        [(U, 200), (R, 100), (R, 100), (M, None)],
+        300,
+        2,
+        ["1", "1", "2", "2"],
+    ),
+    ("DuringRollingUpdateWithMaxSurge", 2, [(R, 100), (R, 100), (M, None)], 50, 2, None),
+    # pods being deleted and pending pods
+    ("ScaleUpIgnoresDeletingPods", 2, [(R, 500), (R, 700), (D, 0), (D, 0)], 30, 4, None),
+    (
+        "ScaleDownIgnoresDeletingPods",
+        5,
+        [(R, 100), (R, 300), (R, 500), (R, 250), (R, 250), (D, 0), (D, 0)],
+        50,
+        3,
+        None,
+    ),
+    ("ScaleDownExcludesUnscheduledPods", 5, [(R, 100), (P, None), (P, None), (P, None), (P, None)], 50, 1, None),
 ]
 
 
 @pytest.mark.parametrize(
-    ("current", "readiness", "usages", "target", "expected"),
-    [c[1:] for c in CALCULATOR_CASES],
-    ids=[c[0] for c in CALCULATOR_CASES],
+    ("current", "pods", "target", "expected", "requests"),
+    [c[1:] for c in CPU_CASES],
+    ids=[c[0] for c in CPU_CASES],
 )
-def test_upstream_replica_calculator_cases(current, readiness, usages, target, expected):
-    c = kubesim.Cluster(nodes=3, seed=1)
-    c.images.register("app:never-ready", ready_after="100h")
-    for i, ready in enumerate(readiness):
-        c.apply(_pod(f"p{i}", ready))
-    c.apply(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "ReplicaSet",
-            "metadata": {"name": "calc"},
-            "spec": {
-                "replicas": current,
-                "selector": {"matchLabels": {"app": "calc"}},
-                "template": {"metadata": {"labels": {"app": "calc"}}, "spec": _pod("x", True)["spec"]},
-            },
-        }
-    )
-    c.advance("6m")  # running and past the CPU initialization period
-    assert [p.name for p in c.pods()] == [f"p{i}" for i in range(current)], "all adopted, none created"
-    for i, usage in enumerate(usages):
-        c.pod(f"p{i}").set_usage(cpu=f"{usage}m")
-    # No stabilization or rate limits: the calculator's answer is applied as is.
-    behavior = {
-        "scaleDown": {
-            "stabilizationWindowSeconds": 0,
-            "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
-        },
-        "scaleUp": {"policies": [{"type": "Percent", "value": 900, "periodSeconds": 15}]},
-    }
-    c.apply(hpa_v2("calc", "ReplicaSet", 1, 20, target, behavior))
-    c.advance("1s")
-    assert c.replicaset("calc").replicas == expected
+def test_upstream_replica_calculator_cases(current, pods, target, expected, requests):
+    c = calculator_cluster(current, pods, requests)
+    for i, (_, usage) in enumerate(pods):
+        if usage is not None:
+            c.pod(f"p{i}").set_usage(cpu=f"{usage}m")
+    assert run_calculator(c, [cpu_utilization(target)]) == expected
+
+
+PODS_METRIC_CASES = [
+    # name, current, pods (state, value in m), target (m), expected replicas, expected average
+    ("ScaleUpCM", 3, [(R, 20000), (R, 10000), (R, 30000)], 15000, 4, "20"),
+    # Not CPU: pods that are running but not Ready still count.
+    ("ScaleUpCMUnreadyHotCpuNoLessScale", 3, [(R, 50000), (R, 10000), (U, 30000)], 15000, 6, "30"),
+    ("ScaleUpCMUnreadyHotCpuScaleWouldScaleDown", 3, [(U, 50000), (R, 15000), (U, 30000)], 15000, 7, "31666m"),
+    ("ScaleDownCM", 5, [(R, 12000)] * 5, 20000, 3, "12"),
+    ("ToleranceCM", 3, [(R, 20000), (R, 21000), (R, 21000)], 20000, 3, "20666m"),
+    ("MissingMetricsNoChangeEqCM", 5, [(R, 20000), (R, 19000), (R, 21000), (M, None), (M, None)], 20000, 5, "20"),
+    ("DuringRollingUpdateWithMaxSurgeCM", 2, [(R, 10000), (R, 10000), (M, None)], 17000, 2, "10"),
+    ("ScaleUpIgnoresDeletingPodsCM", 2, [(R, 20000), (R, 40000), (D, 0), (D, 0)], 10000, 6, "30"),
+]
+
+
+@pytest.mark.parametrize(
+    ("current", "pods", "target", "expected", "average"),
+    [c[1:] for c in PODS_METRIC_CASES],
+    ids=[c[0] for c in PODS_METRIC_CASES],
+)
+def test_upstream_pods_metric_cases(current, pods, target, expected, average):
+    c = calculator_cluster(current, pods)
+    for i, (_, value) in enumerate(pods):
+        if value is not None:
+            c.pod(f"p{i}").set_metric("qps", f"{value}m")
+    assert run_calculator(c, [pods_metric("qps", f"{target}m")]) == expected
+    [status] = c.hpa("calc").status["currentMetrics"]
+    assert status == {"type": "Pods", "pods": {"metric": {"name": "qps"}, "current": {"averageValue": average}}}
+
+
+EXTERNAL_CASES = [
+    # name, current, pods, total (m), target kind, target (m), expected replicas, current value
+    # Value targets: the ratio times the Ready pods (unready ones do not count).
+    ("ScaleUpCMExternalIgnoresUnreadyPods", 3, [U, R, U], 8600, "value", 4400, 2, {"value": "8600m"}),
+    ("ScaleDownCMExternal", 5, [R] * 5, 8600, "value", 14334, 3, {"value": "8600m"}),
+    ("ToleranceCMExternal", 3, [R] * 3, 8600, "value", 8888, 3, {"value": "8600m"}),
+    # AverageValue targets: ceil(total / target) against the target's status.replicas.
+    ("ScaleUpPerPodCMExternal", 3, [R] * 3, 8600, "average", 2150, 4, {"averageValue": "2867m"}),
+    ("ScaleDownPerPodCMExternal", 5, [R] * 5, 8600, "average", 2867, 3, {"averageValue": "1720m"}),
+    ("TolerancePerPodCMExternal", 3, [R] * 3, 8600, "average", 2900, 3, {"averageValue": "2867m"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("current", "states", "total", "kind", "target", "expected", "current_value"),
+    [c[1:] for c in EXTERNAL_CASES],
+    ids=[c[0] for c in EXTERNAL_CASES],
+)
+def test_upstream_external_metric_cases(current, states, total, kind, target, expected, current_value):
+    c = calculator_cluster(current, [(s, None) for s in states])
+    # Two series match the selector and are summed; a third does not.
+    c.set_external_metric("qps", f"{total - 600}m", labels={"label": "value", "shard": "a"})
+    c.set_external_metric("qps", "600m", labels={"label": "value", "shard": "b"})
+    c.set_external_metric("qps", "1000", labels={"label": "other"})
+    target_kw = {"value": f"{target}m"} if kind == "value" else {"average": f"{target}m"}
+    assert run_calculator(c, [external_metric("qps", labels={"label": "value"}, **target_kw)]) == expected
+    [status] = c.hpa("calc").status["currentMetrics"]
+    assert status["external"]["current"] == current_value
+    assert status["external"]["metric"] == {"name": "qps", "selector": {"matchLabels": {"label": "value"}}}
