@@ -338,19 +338,30 @@ impl Cluster {
     /// controllers at each instant, then rest at `target`.
     pub fn run_to(&mut self, target: Millis) -> Result<()> {
         while let Some(t) = self.engine.next_timer().filter(|t| *t <= target) {
-            // Computed loads and metrics are sampled at every scrape on the way, serially.
-            self.engine.load.sample_until(t)?;
+            self.sample_until(t)?;
             self.clock.set(t);
             self.engine.fire_due(t);
             self.settle()?;
         }
         if target > self.clock.now() {
-            self.engine.load.sample_until(target)?;
+            self.sample_until(target)?;
             self.clock.set(target);
             // Nothing is due, but time-based cleanup (event expiry) still happens.
             self.settle()?;
         }
         Ok(())
+    }
+
+    /// Sample computed loads and metrics at every scrape up to `t`, serially. If one fails,
+    /// time stops at that scrape (nothing due then has run) and the error names the series.
+    fn sample_until(&mut self, t: Millis) -> Result<()> {
+        self.engine.load.sample_until(t).map_err(|e| {
+            let at = self.clock.start() + e.elapsed_ms;
+            if at > self.clock.now() {
+                self.clock.set(at);
+            }
+            e.into()
+        })
     }
 
     /// Run the controllers to a fixpoint at the current instant.
