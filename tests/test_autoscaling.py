@@ -461,6 +461,12 @@ def test_pods_metric_per_pod_and_overrides(cluster):
     p0.set_metric("queue_length", None)
     cluster.advance("15s")
     assert d.replicas == 3, "7/5 → ceil(2.8)"
+    with pytest.raises(kubesim.InvalidArgumentError, match="give per_pod or total, not both"):
+        d.set_metric("queue_length", per_pod=1, total=2)
+    d.set_metric("queue_length")  # neither: removed
+    cluster.advance("15s")
+    active = next(c for c in h.conditions if c["type"] == "ScalingActive")
+    assert (active["reason"], d.replicas) == ("FailedGetPodsMetric", 3)
 
 
 def test_pods_metric_total_skips_overridden_pods(cluster):
