@@ -14,6 +14,7 @@ use crate::controllers::ControllerId;
 use crate::engine::Engine;
 use crate::error::{KubesimError, Result};
 use crate::labels::Selector;
+use crate::metrics::{Demand, Usage};
 use crate::sim::clock::{Clock, Millis, DEFAULT_EPOCH_MS};
 use crate::store::{DeleteOptions, ObjectKey, Store, StoreError, WatchEvent};
 
@@ -208,29 +209,23 @@ impl Cluster {
     pub fn threads(&self) -> usize {
         self.engine.threads()
     }
-    /// Set a Deployment's demand (spread over its Ready pods). `None` leaves a resource as it is.
+    /// Set a Deployment's demand (spread over its Ready pods) and the idle usage of each of its
+    /// running pods. `None` leaves a value as it is.
     pub fn set_load(
         &mut self,
         namespace: &str,
         deployment: &str,
-        cpu: Option<crate::metrics::Demand>,
-        memory: Option<crate::metrics::Demand>,
+        cpu: Option<Demand>,
+        memory: Option<Demand>,
+        idle: Usage,
     ) -> Result<()> {
         let d = self.store.get(Kind::Deployment, namespace, deployment)?;
-        let now = self.clock.now();
-        let load = self.engine.load.deployments.entry(ObjectKey::of(&d)).or_default();
-        load.since = now;
-        if cpu.is_some() {
-            load.cpu = cpu;
-        }
-        if memory.is_some() {
-            load.memory = memory;
-        }
+        self.engine.load.set_load(ObjectKey::of(&d), cpu, memory, idle, self.clock.now())?;
         Ok(())
     }
 
     /// Fix one pod's usage (milli-units), overriding its share of the Deployment's demand.
-    pub fn set_usage(&mut self, namespace: &str, pod: &str, usage: crate::metrics::Usage) -> Result<()> {
+    pub fn set_usage(&mut self, namespace: &str, pod: &str, usage: Usage) -> Result<()> {
         let p = self.store.get(Kind::Pod, namespace, pod)?;
         self.engine.load.pods.insert(ObjectKey::of(&p), usage);
         Ok(())
@@ -249,6 +244,74 @@ impl Cluster {
     /// `kubectl rollout history --revision`: a ReplicaSet's pod template, TABs unaligned.
     pub fn describe_template(&self, namespace: &str, replica_set: &str) -> Result<String> {
         crate::kubectl::describe::replica_set_template(&self.store, namespace, replica_set)
+    }
+
+    /// Set (or with `None` remove) a Deployment's Pods metric: `(value, per_pod)` — every
+    /// running pod reports the value, or (`per_pod` false) its Ready pods share it.
+    pub fn set_pods_metric(
+        &mut self,
+        namespace: &str,
+        deployment: &str,
+        name: &str,
+        value: Option<(Demand, bool)>,
+    ) -> Result<()> {
+        check_metric_name(name)?;
+        let d = self.store.get(Kind::Deployment, namespace, deployment)?;
+        self.engine.load.set_pods_metric(ObjectKey::of(&d), name, value, self.clock.now())?;
+        Ok(())
+    }
+
+    /// Fix (or with `None` clear) one pod's value of a Pods metric (milli-units).
+    pub fn set_pod_metric(&mut self, namespace: &str, pod: &str, name: &str, value: Option<i64>) -> Result<()> {
+        check_metric_name(name)?;
+        let p = self.store.get(Kind::Pod, namespace, pod)?;
+        let key = ObjectKey::of(&p);
+        let metrics = self.engine.load.pod_metrics.entry(key.clone()).or_default();
+        match value {
+            Some(v) => {
+                metrics.insert(name.to_string(), v);
+            }
+            None => {
+                metrics.remove(name);
+                if metrics.is_empty() {
+                    self.engine.load.pod_metrics.remove(&key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Set (or with `None` remove) one series of an External metric, identified by its labels.
+    pub fn set_external_metric(
+        &mut self,
+        name: &str,
+        labels: BTreeMap<String, String>,
+        value: Option<Demand>,
+    ) -> Result<()> {
+        check_metric_name(name)?;
+        for (k, v) in &labels {
+            let errs =
+                [crate::labels::validation::is_qualified_name(k), crate::labels::validation::is_valid_label_value(v)]
+                    .concat();
+            if let Some(e) = errs.first() {
+                return Err(KubesimError::InvalidArgument(format!(
+                    "invalid label {k}={v:?} of external metric {name}: {e}"
+                )));
+            }
+        }
+        self.engine.load.set_external(name, labels, value, self.clock.now())?;
+        Ok(())
+    }
+
+    /// `kubectl top pods|nodes` as kubectl prints it; `""` when no pod matched (kubectl then
+    /// says "No resources found"). `namespace` `None` is `-A`.
+    pub fn top(
+        &self,
+        kind: Kind,
+        namespace: Option<&str>,
+        request: &crate::kubectl::top::TopRequest,
+    ) -> Result<String> {
+        crate::kubectl::top::render(&self.store, &self.engine.load, self.clock.now(), kind, namespace, request)
     }
 
     /// Turn Event recording on or off (events cost memory in very large simulations).
@@ -274,16 +337,30 @@ impl Cluster {
     /// controllers at each instant, then rest at `target`.
     pub fn run_to(&mut self, target: Millis) -> Result<()> {
         while let Some(t) = self.engine.next_timer().filter(|t| *t <= target) {
+            self.sample_until(t)?;
             self.clock.set(t);
             self.engine.fire_due(t);
             self.settle()?;
         }
         if target > self.clock.now() {
+            self.sample_until(target)?;
             self.clock.set(target);
             // Nothing is due, but time-based cleanup (event expiry) still happens.
             self.settle()?;
         }
         Ok(())
+    }
+
+    /// Sample computed loads and metrics at every scrape up to `t`, serially. If one fails,
+    /// time stops at that scrape (nothing due then has run) and the error names the series.
+    fn sample_until(&mut self, t: Millis) -> Result<()> {
+        self.engine.load.sample_until(t).map_err(|e| {
+            let at = self.clock.start() + e.elapsed_ms;
+            if at > self.clock.now() {
+                self.clock.set(at);
+            }
+            e.into()
+        })
     }
 
     /// Run the controllers to a fixpoint at the current instant.
@@ -513,6 +590,14 @@ impl Cluster {
             }
         }
     }
+}
+
+/// A metric name must be non-empty (the metrics APIs address metrics by name).
+fn check_metric_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(KubesimError::InvalidArgument("a metric name must not be empty".into()));
+    }
+    Ok(())
 }
 
 /// kubectl's last-applied-configuration: the manifest as sent (the annotation itself removed, `annotations: {}` kept), compact JSON with sorted keys and a

@@ -2,6 +2,7 @@
 
 use crate::api::ApiError;
 use crate::labels::SelectorError;
+use crate::metrics::SeriesError;
 use crate::sim::clock::DurationError;
 use crate::store::StoreError;
 
@@ -28,6 +29,16 @@ pub enum KubesimError {
     /// The simulation could not proceed (e.g. controllers that never settle).
     #[error("{0}")]
     Simulation(String),
+    /// A load or metric series the user computes (a callable) failed when it was sampled.
+    #[error(transparent)]
+    Series(#[from] SeriesError),
+    /// Something outside the object store does not exist (e.g. the metrics of a pod), worded
+    /// as the API server words it: `podmetrics.metrics.k8s.io "default/web" not found`.
+    #[error("{resource} \"{name}\" not found")]
+    NotFound { resource: String, name: String },
+    /// The metrics API has no samples yet (`kubectl top` right after pods started).
+    #[error("{0}")]
+    MetricsUnavailable(String),
     /// A failure of one document of a multi-document manifest, with where it came from.
     #[error("error when applying {source_name} (document {document}): {error}")]
     InDocument { source_name: String, document: usize, error: Box<KubesimError> },

@@ -337,13 +337,18 @@ def test_describe_hpa_without_requests_shows_unknown_current(cluster):
     cluster.kubectl("autoscale deployment bare --max=5")
     cluster.advance("1m")
     active = next(c for c in cluster.hpa("bare").conditions if c["type"] == "ScalingActive")
+    # upstream: the condition and the FailedGetResourceMetric event carry the utilization error;
+    # FailedComputeMetricsReplicas wraps it once more as "failed to get cpu resource metric value".
     error = active["message"].removeprefix("the HPA was unable to compute the replica count: ")
-    assert error.startswith("failed to get cpu resource metric value: failed to get cpu utilization: missing request")
+    assert error.startswith("failed to get cpu utilization: missing request")
     # For the first 30 s the pods have no metrics yet.
     no_metrics = (
-        "failed to get cpu resource metric value: unable to get metrics for resource cpu:"
+        "failed to get cpu utilization: unable to get metrics for resource cpu:"
         " no metrics returned from resource metrics API"
     )
+    # 15 s later the pods exist but have not been scraped since they started.
+    unready = "failed to get cpu utilization: did not receive metrics for targeted pods (pods might be unready)"
+    wrap = "failed to get cpu resource metric value: "
     assert cluster.kubectl("describe horizontalpodautoscaler bare") == (
         "Name:                                                  bare\n"
         "Namespace:                                             default\n"
@@ -364,14 +369,17 @@ def test_describe_hpa_without_requests_shows_unknown_current(cluster):
         f"  ScalingActive  False   FailedGetResourceMetric  {active['message']}\n"
         # Repeated events: `<last> (xN over <first>)`, sorted by when they last happened.
         "Events:\n"
-        "  Type     Reason                        Age                From                       Message\n"
-        "  ----     ------                        ----               ----                       -------\n"
-        f"  Warning  FailedGetResourceMetric       45s (x2 over 60s)  horizontal-pod-autoscaler  {no_metrics}\n"
-        "  Warning  FailedComputeMetricsReplicas  45s (x2 over 60s)  horizontal-pod-autoscaler"
-        f"  invalid metrics (1 invalid out of 1), first error is: {no_metrics}\n"
-        f"  Warning  FailedGetResourceMetric       0s (x3 over 30s)   horizontal-pod-autoscaler  {error}\n"
-        "  Warning  FailedComputeMetricsReplicas  0s (x3 over 30s)   horizontal-pod-autoscaler"
-        f"  invalid metrics (1 invalid out of 1), first error is: {error}\n"
+        "  Type     Reason                        Age               From                       Message\n"
+        "  ----     ------                        ----              ----                       -------\n"
+        f"  Warning  FailedGetResourceMetric       60s               horizontal-pod-autoscaler  {no_metrics}\n"
+        "  Warning  FailedComputeMetricsReplicas  60s               horizontal-pod-autoscaler"
+        f"  invalid metrics (1 invalid out of 1), first error is: {wrap}{no_metrics}\n"
+        f"  Warning  FailedGetResourceMetric       45s               horizontal-pod-autoscaler  {unready}\n"
+        "  Warning  FailedComputeMetricsReplicas  45s               horizontal-pod-autoscaler"
+        f"  invalid metrics (1 invalid out of 1), first error is: {wrap}{unready}\n"
+        f"  Warning  FailedGetResourceMetric       0s (x3 over 30s)  horizontal-pod-autoscaler  {error}\n"
+        "  Warning  FailedComputeMetricsReplicas  0s (x3 over 30s)  horizontal-pod-autoscaler"
+        f"  invalid metrics (1 invalid out of 1), first error is: {wrap}{error}\n"
     )
 
 

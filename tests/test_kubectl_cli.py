@@ -475,3 +475,42 @@ def test_a_recording_cluster_keeps_its_timeline_across_pickling():
         x.advance("10s")
     assert list(clone.timeline()) == list(c.timeline())
     assert any(r["field"] == "ready" and r["value"] == 5 for r in c.timeline())
+
+
+def test_top_is_wired_to_the_metrics_pipeline(c):
+    c.kubectl("create deployment web --image=nginx --replicas=2")
+    c.deployment("web").set_load(cpu="600m", memory="256Mi")
+    assert run(c, "top pods") == ("", "error: metrics not available yet\n", 1), "no scrape has happened yet"
+    c.advance("1m")
+    out = run(c, "top pods -l app=web --sort-by=cpu")[0].splitlines()
+    assert out[0].split() == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
+    assert [line.split()[1:] for line in out[1:]] == [["300m", "128Mi"], ["300m", "128Mi"]]
+    nodes = run(c, "top nodes --no-headers")[0].splitlines()
+    assert len(nodes) == 3 and sum(int(line.split()[1].rstrip("m")) for line in nodes) == 600
+    assert run(c, "top pods -l app=none") == ("", "No resources found in default namespace.\n", 0)
+    assert run(c, "top deployments")[1] == 'error: unknown command "deployments" for "kubectl top"\n'
+
+
+def _ramp(t: float) -> float:
+    return 0.5 + t / 600
+
+
+def test_saving_a_callable_load_needs_a_picklable_function(tmp_path):
+    c = kubesim.Cluster(seed=4)
+    c.kubectl("create deployment web --image=nginx --replicas=2")
+    c.deployment("web").set_load(cpu=lambda t: 1.0)
+    with pytest.raises(kubesim.InvalidArgumentError, match="cannot save this cluster: .*module-level function"):
+        c.save(tmp_path / "c")
+    assert not (tmp_path / "c").exists(), "a failed save writes nothing"
+    c.deployment("web").set_load(cpu=_ramp)
+    with pytest.raises(kubesim.InvalidArgumentError):
+        c.save(tmp_path / "c")  # the lambda is still in the history that a load replays
+    d = kubesim.Cluster(seed=4)
+    d.kubectl("create deployment web --image=nginx --replicas=2")
+    d.deployment("web").set_load(cpu=_ramp)
+    d.advance("1m")
+    d.save(tmp_path / "d")
+    loaded = kubesim.Cluster.load(tmp_path / "d")
+    for x in (d, loaded):
+        x.advance("2m")
+    assert loaded.kubectl("top pods") == d.kubectl("top pods")

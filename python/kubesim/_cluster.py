@@ -20,10 +20,12 @@ from ._handles import (
     Deployment,
     Event,
     HorizontalPodAutoscaler,
+    Load,
     Node,
     Object,
     Pod,
     ReplicaSet,
+    _demand,
 )
 from ._objectlist import ObjectList
 from ._progress import VirtualTimeBar
@@ -532,6 +534,29 @@ class Cluster:
             return result
         raise_for(result)
         return result.stdout
+
+    def set_external_metric(self, name: str, value: Load, labels: Mapping[str, str] | None = None) -> None:
+        """One series of an External metric (what the external metrics API reports for
+        ``type: External`` HPA metrics), visible from every namespace: ``value`` is a quantity,
+        a schedule or a callable ``f(t)`` as for ``Deployment.set_load``; ``None`` removes the
+        series. ``labels`` identify the series; an HPA's ``metric.selector`` picks series by
+        them and sums their values."""
+        self._native.set_external_metric(name, dict(labels or {}), _demand(value))
+
+    def top(
+        self,
+        kind: str = "pods",
+        namespace: str | None = "default",
+        selector: Selector = None,
+        sort_by: str | None = None,
+        name: str | None = None,
+        no_headers: bool = False,
+    ) -> str:
+        """What ``kubectl top pods`` / ``kubectl top nodes`` prints: usage at the last metrics
+        scrape. ``namespace=None`` lists pods of all namespaces; ``sort_by`` is ``"cpu"`` or
+        ``"memory"``. Returns ``""`` when no pod matches; raises
+        :class:`kubesim.MetricsUnavailableError` while pods have no samples yet."""
+        return self._native.top_table(kind, namespace, _selector_string(selector), sort_by, name, no_headers)
 
     def stats(self) -> dict[str, int]:
         """Counts without reading objects: per kind (``pods``, ``replicasets`` …), pods per phase

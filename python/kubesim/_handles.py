@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -138,24 +140,38 @@ class Object:
 
 
 Quantity = str | int | float
-Load = Quantity | list[tuple[Any, Quantity]] | None
+Load = Quantity | list[tuple[Any, Quantity]] | Callable[[float], Quantity] | None
 
 
 def _milli(q: Quantity) -> int:
     from . import _native
 
-    if isinstance(q, bool):
-        raise TypeError("a quantity is a string or a number")
+    if isinstance(q, bool) or not isinstance(q, str | int | float):
+        raise TypeError(f"a quantity is a string or a number, not {q!r}")
     if isinstance(q, int | float):
         return round(q * 1000)
     return _native.parse_quantity(q)
 
 
-def _demand(load: Load) -> list[tuple[int, int]] | None:
+@dataclass(frozen=True)
+class _Sampled:
+    """A user's load function, returning milli-units (picklable when the function is, so a
+    cluster with a module-level load function can be saved)."""
+
+    fn: Callable[[float], Quantity]
+
+    def __call__(self, t: float) -> int:
+        return _milli(self.fn(t))
+
+
+def _demand(load: Load) -> list[tuple[int, int]] | Callable[[float], int] | None:
+    """A demand for the core: a schedule in (ms, milli-units), or a callable returning milli-units."""
     from ._time import to_ms
 
     if load is None:
         return None
+    if callable(load):
+        return _Sampled(load)
     if isinstance(load, list):
         return [(to_ms(t), _milli(v)) for t, v in load]
     return [(0, _milli(load))]
@@ -297,11 +313,42 @@ class Deployment(_Workload):
 
         return set_image(self, images, record)
 
-    def set_load(self, cpu: Load = None, memory: Load = None) -> None:
+    def set_load(self, cpu: Load = None, memory: Load = None, idle: Mapping[str, Quantity] | None = None) -> None:
         """The total demand on this Deployment, spread over its Ready pods the way a Service
-        spreads traffic: a quantity (``"1500m"``, ``"2"``, ``2.5`` cores; memory ``"512Mi"``) or a
-        schedule ``[(time, value), …]`` (time as a duration from now; piecewise constant)."""
-        self._cluster._native.set_load(self.namespace, self.name, _demand(cpu), _demand(memory))
+        spreads traffic: a quantity (``"1500m"``, ``"2"``, ``2.5`` cores; memory ``"512Mi"``), a
+        schedule ``[(time, value), …]`` (time as a duration from now; piecewise constant), or a
+        callable ``f(t)`` of the elapsed virtual seconds since the simulation start returning a
+        quantity. A callable is called once per metrics scrape (every 15 s of virtual time, in
+        time order, never concurrently); it must not use the cluster. ``idle`` is what each
+        running pod uses on top of its share, e.g. ``{"cpu": "10m", "memory": "64Mi"}``
+        (default 0). ``None`` leaves a value as it was."""
+        idle = dict(idle or {})
+        unknown = set(idle) - {"cpu", "memory"}
+        if unknown:
+            from .errors import InvalidArgumentError
+
+            raise InvalidArgumentError(f"idle takes cpu and memory, not {', '.join(sorted(unknown))}")
+        idle_cpu, idle_memory = idle.get("cpu"), idle.get("memory")
+        self._cluster._native.set_load(
+            self.namespace,
+            self.name,
+            _demand(cpu),
+            _demand(memory),
+            None if idle_cpu is None else _milli(idle_cpu),
+            None if idle_memory is None else _milli(idle_memory),
+        )
+
+    def set_metric(self, name: str, per_pod: Load = None, *, total: Load = None) -> None:
+        """A Pods metric (what the custom metrics API reports for ``type: Pods`` HPA metrics) for
+        this Deployment's pods: ``per_pod`` is what every running pod reports; ``total`` is
+        shared by its Ready pods, like ``set_load``. Either is a quantity, a schedule or a
+        callable ``f(t)`` (as for ``set_load``). With neither, the metric is removed."""
+        if per_pod is not None and total is not None:
+            from .errors import InvalidArgumentError
+
+            raise InvalidArgumentError("give per_pod or total, not both")
+        value = per_pod if per_pod is not None else total
+        self._cluster._native.set_pods_metric(self.namespace, self.name, name, _demand(value), per_pod is not None)
 
     def replicasets(self) -> list[ReplicaSet]:
         """The ReplicaSets this Deployment controls, oldest first."""
@@ -386,6 +433,11 @@ class Pod(Object):
         self._cluster._native.set_usage(
             self.namespace, self.name, None if cpu is None else _milli(cpu), None if memory is None else _milli(memory)
         )
+
+    def set_metric(self, name: str, value: Quantity | None) -> None:
+        """Fix this pod's value of the Pods metric ``name`` (overrides its Deployment's);
+        ``None`` clears it."""
+        self._cluster._native.set_pod_metric(self.namespace, self.name, name, None if value is None else _milli(value))
 
     @property
     def restarts(self) -> int:

@@ -1002,6 +1002,31 @@ def _wait(c: Cluster, rest: list[str], o: _Out) -> None:
         o.out(f"{k.singular}/{n} condition met\n")
 
 
+def _top(c: Cluster, rest: list[str], o: _Out) -> None:
+    if not rest or rest[0].startswith("-"):
+        raise _Fail("error: you must specify a resource type to top: pod or node")
+    what, rest = rest[0], rest[1:]
+    kind = {"pod": "pods", "pods": "pods", "po": "pods", "node": "nodes", "nodes": "nodes", "no": "nodes"}.get(what)
+    if kind is None:
+        raise _Fail(f'error: unknown command "{what}" for "kubectl top"')
+    a = _parse(f"top {what}", rest, {"--selector", "--sort-by"}, {"--all-namespaces", "--no-headers"})
+    if len(a.positional) > 1:
+        raise _Fail(f"error: unexpected arguments: {a.positional[1:]}")
+    all_ns = kind == "pods" and a.bool("--all-namespaces")
+    table = c._native.top_table(
+        kind,
+        None if all_ns else a.namespace,
+        a.value("--selector") or "",
+        a.value("--sort-by"),
+        a.positional[0] if a.positional else None,
+        a.bool("--no-headers"),
+    )
+    if not table:
+        o.err("No resources found" if all_ns else f"No resources found in {a.namespace} namespace.")
+        return
+    o.out(table)
+
+
 def _version(rest: list[str], o: _Out) -> None:
     a = _parse("version", rest, {"--output"}, {"--client"})
     fmt = a.value("--output")
@@ -1111,6 +1136,8 @@ def run(c: Cluster, command: str | list[str], stdin: str | None = None) -> Kubec
             _autoscale(c, rest, o)
         elif verb == "wait":
             _wait(c, rest, o)
+        elif verb == "top":
+            _top(c, rest, o)
         elif verb == "version":
             _version(rest, o)
         elif verb == "api-resources":

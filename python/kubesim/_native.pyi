@@ -1,6 +1,7 @@
 """The Rust core (built by maturin). Use the ``kubesim`` package API instead of this module."""
 
 import builtins
+from collections.abc import Callable
 from typing import final
 
 __all__ = [
@@ -89,16 +90,49 @@ class Cluster:
         self,
         namespace: str,
         name: str,
-        cpu: builtins.list[tuple[int, int]] | None = None,
-        memory: builtins.list[tuple[int, int]] | None = None,
+        cpu: builtins.list[tuple[int, int]] | Callable[[float], int] | None = None,
+        memory: builtins.list[tuple[int, int]] | Callable[[float], int] | None = None,
+        idle_cpu: int | None = None,
+        idle_memory: int | None = None,
     ) -> None:
-        """Set a Deployment's demand: [(ms since now, milli-units), …]; one point at 0 is a constant."""
+        """Set a Deployment's demand: [(ms since now, milli-units), …] (one point at 0 is a
+        constant) or a callable of the elapsed virtual seconds returning milli-units, sampled at
+        each scrape; ``idle_*`` is each running pod's baseline (milli-units)."""
     def set_usage(self, namespace: str, name: str, cpu: int | None = None, memory: int | None = None) -> None:
         """Fix a pod's usage (milli-units)."""
     def describe(self, kind: str, namespace: str, name: str) -> str:
         """`kubectl describe KIND NAME` (Pod, ReplicaSet, Deployment, HorizontalPodAutoscaler, Node, Namespace)."""
     def describe_template(self, namespace: str, name: str) -> str:
         """A ReplicaSet's pod template as `rollout history --revision` prints it."""
+    def set_pods_metric(
+        self,
+        namespace: str,
+        name: str,
+        metric: str,
+        value: builtins.list[tuple[int, int]] | Callable[[float], int] | None,
+        per_pod: bool,
+    ) -> None:
+        """Set (None: remove) a Deployment's Pods metric; ``per_pod``: every running pod reports
+        the value, else its Ready pods share it."""
+    def set_pod_metric(self, namespace: str, name: str, metric: str, value: int | None) -> None:
+        """Fix (None: clear) one pod's value of a Pods metric (milli-units)."""
+    def set_external_metric(
+        self,
+        metric: str,
+        labels: dict[str, str],
+        value: builtins.list[tuple[int, int]] | Callable[[float], int] | None,
+    ) -> None:
+        """Set (None: remove) the External metric series with these labels."""
+    def top_table(
+        self,
+        kind: str,
+        namespace: str | None,
+        selector: str = "",
+        sort_by: str | None = None,
+        name: str | None = None,
+        no_headers: bool = False,
+    ) -> str:
+        """`kubectl top pods|nodes` output ('' when no pod matched; None namespace: all)."""
     def set_events(self, on: bool) -> None:
         """Turn Event recording on or off."""
     def stats(self) -> dict[str, int]:

@@ -14,6 +14,7 @@ __all__ = [
     "KubectlError",
     "KubesimError",
     "ManifestError",
+    "MetricsUnavailableError",
     "NotFoundError",
     "RolloutTimeoutError",
     "SelectorError",
@@ -77,6 +78,11 @@ class InvalidArgumentError(KubesimError, ValueError):
 
 class KubectlError(KubesimError):
     """A kubectl command exited non-zero."""
+
+
+class MetricsUnavailableError(KubesimError, LookupError):
+    """The metrics API has no samples yet (e.g. `top` right after pods started): kubectl's
+    ``metrics not available yet`` or ``Metrics not available for pod …``."""
 
 
 class SimulationError(KubesimError):

@@ -351,9 +351,29 @@ pub fn parse_milli(text: &str) -> Option<i128> {
     ParsedQuantity::parse(text).ok()?.milli_value()
 }
 
+/// upstream: `resource.NewMilliQuantity(v, resource.DecimalSI).String()` — `250m`, `2`, `5k`,
+/// `125829120` (how the HPA reports current values).
+pub fn milli_quantity(milli: i64) -> String {
+    ParsedQuantity { mantissa: milli as i128, exp10: -3, format: QuantityFormat::DecimalSI, cached: None }.canonical()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn milli_quantities_print_as_the_hpa_status_does() {
+        for (milli, want) in [
+            (250, "250m"),
+            (2000, "2"),
+            (0, "0"),
+            (5_000_000, "5k"),
+            (125_829_120_000, "125829120"),
+            (1_500_000, "1500"),
+        ] {
+            assert_eq!(milli_quantity(milli), want, "{milli}");
+        }
+    }
 
     #[test]
     fn quantities_print_in_canonical_form() {

@@ -3,6 +3,7 @@
 
 pub mod describe;
 pub mod table;
+pub mod top;
 
 use crate::sim::clock::Millis;
 

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
 use super::{human_duration, tabwrite};
 use crate::api::pod::{ContainerState, PodRuntime};
 use crate::api::{Body, Kind, Object};
@@ -93,7 +95,8 @@ fn containers_and_images(template: &crate::api::template::PodTemplate) -> [Strin
     [names.join(","), images.join(",")]
 }
 
-/// upstream: formatHPAMetrics — `cpu: 45%/80%`, `cpu: <unknown>/80%`, `memory: 120Mi/200Mi`.
+/// upstream: formatHPAMetrics — `cpu: 45%/80%`, `cpu: <unknown>/80%`, `memory: 120Mi/200Mi`;
+/// Pods `50/40`; External `7/5` or `30/5 (avg)`.
 fn hpa_targets(
     spec: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerSpec,
     status: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerStatus,
@@ -102,29 +105,49 @@ fn hpa_targets(
     if metrics.is_empty() {
         return "<none>".into();
     }
+    // upstream: the status entry at the same position as the spec entry.
+    let statuses = status.current_metrics.as_deref().unwrap_or(&[]);
+    let quantity = |q: Option<&Quantity>| q.map(|q| q.0.clone());
     let cells: Vec<String> = metrics
         .iter()
-        .map(|m| match &m.resource {
-            Some(r) => {
-                let current = status
-                    .current_metrics
-                    .iter()
-                    .flatten()
-                    .filter_map(|c| c.resource.as_ref())
-                    .find(|c| c.name == r.name)
-                    .map(|c| &c.current);
-                if r.target.type_ == "Utilization" {
-                    let cur = current.and_then(|c| c.average_utilization).map(|u| format!("{u}%"));
-                    let target =
-                        r.target.average_utilization.map(|u| format!("{u}%")).unwrap_or_else(|| "<auto>".into());
-                    format!("{}: {}/{target}", r.name, cur.unwrap_or_else(|| "<unknown>".into()))
-                } else {
-                    let cur = current.and_then(|c| c.average_value.as_ref()).map(|q| q.0.clone());
-                    let target = r.target.average_value.as_ref().map(|q| q.0.clone()).unwrap_or_default();
-                    format!("{}: {}/{target}", r.name, cur.unwrap_or_else(|| "<unknown>".into()))
+        .enumerate()
+        .map(|(i, m)| {
+            let st = statuses.get(i);
+            match (m.type_.as_str(), &m.resource, &m.pods, &m.external) {
+                ("Resource", Some(r), _, _) => {
+                    let current = st.and_then(|c| c.resource.as_ref()).map(|c| &c.current);
+                    if r.target.type_ == "Utilization" {
+                        let cur = current.and_then(|c| c.average_utilization).map(|u| format!("{u}%"));
+                        let target =
+                            r.target.average_utilization.map(|u| format!("{u}%")).unwrap_or_else(|| "<auto>".into());
+                        format!("{}: {}/{target}", r.name, cur.unwrap_or_else(|| "<unknown>".into()))
+                    } else {
+                        let cur = current.and_then(|c| quantity(c.average_value.as_ref()));
+                        let target = quantity(r.target.average_value.as_ref()).unwrap_or_default();
+                        format!("{}: {}/{target}", r.name, cur.unwrap_or_else(|| "<unknown>".into()))
+                    }
                 }
+                ("Pods", _, Some(p), _) => {
+                    let cur = st.and_then(|c| c.pods.as_ref()).and_then(|c| quantity(c.current.average_value.as_ref()));
+                    let target = quantity(p.target.average_value.as_ref()).unwrap_or_default();
+                    format!("{}/{target}", cur.unwrap_or_else(|| "<unknown>".into()))
+                }
+                ("External", _, _, Some(x)) => {
+                    let current = st.and_then(|c| c.external.as_ref()).map(|c| &c.current);
+                    match quantity(x.target.average_value.as_ref()) {
+                        Some(target) => {
+                            let cur = current.and_then(|c| quantity(c.average_value.as_ref()));
+                            format!("{}/{target} (avg)", cur.unwrap_or_else(|| "<unknown>".into()))
+                        }
+                        None => {
+                            let cur = current.and_then(|c| quantity(c.value.as_ref()));
+                            let target = quantity(x.target.value.as_ref()).unwrap_or_default();
+                            format!("{}/{target}", cur.unwrap_or_else(|| "<unknown>".into()))
+                        }
+                    }
+                }
+                _ => "<unknown>/<unknown>".into(),
             }
-            None => "<unknown>/<unknown>".into(),
         })
         .collect();
     if cells.len() > 2 {

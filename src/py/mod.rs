@@ -1,7 +1,11 @@
 //! The Python binding: converts arguments, calls the core, maps results and errors. The only
 //! code in the crate that names pyo3.
 
-use parking_lot::Mutex;
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -12,6 +16,7 @@ use crate::cluster::{ApplyAction, Cluster, ClusterOptions, NodeTemplate};
 use crate::error::KubesimError;
 use crate::kubelet::images::ImageProfile;
 use crate::labels::Selector;
+use crate::metrics::{Cause, Demand, Series, SeriesFailure, Usage};
 use crate::sim::clock::{parse_duration as core_parse_duration, DEFAULT_EPOCH_MS};
 use crate::store::{DeleteOptions, Propagation, StoreError};
 
@@ -31,6 +36,9 @@ fn error_class(e: &KubesimError) -> &'static str {
         KubesimError::InvalidArgument(_) => "InvalidArgumentError",
         KubesimError::Timeout(_) => "TimeoutError",
         KubesimError::Simulation(_) => "SimulationError",
+        KubesimError::Series(_) => "SimulationError",
+        KubesimError::NotFound { .. } => "NotFoundError",
+        KubesimError::MetricsUnavailable(_) => "MetricsUnavailableError",
         KubesimError::InDocument { error, .. } => error_class(error),
     }
 }
@@ -80,7 +88,13 @@ fn error_attrs(e: &KubesimError, kw: &Bound<'_, PyDict>) -> PyResult<()> {
             kw.set_item("source", source_name)?;
             kw.set_item("document", document)
         }
+        KubesimError::NotFound { resource, name } => {
+            kw.set_item("kind", resource)?;
+            kw.set_item("name", name)
+        }
         KubesimError::Store(StoreError::Gone { .. })
+        | KubesimError::Series(_)
+        | KubesimError::MetricsUnavailable(_)
         | KubesimError::Selector(_)
         | KubesimError::Duration(_)
         | KubesimError::InvalidArgument(_)
@@ -99,9 +113,58 @@ fn error_instance<'py>(py: Python<'py>, e: &KubesimError) -> PyResult<Bound<'py,
 
 fn to_pyerr(e: KubesimError) -> PyErr {
     Python::attach(|py| match error_instance(py, &e) {
-        Ok(inst) => PyErr::from_value(inst),
+        Ok(inst) => {
+            let err = PyErr::from_value(inst);
+            // A callable's own exception becomes the __cause__ of the error that names it.
+            if let KubesimError::Series(crate::metrics::SeriesError { cause: Some(Cause(c)), .. }) = &e {
+                if let Some(original) = c.downcast_ref::<PyErr>() {
+                    err.set_cause(py, Some(original.clone_ref(py)));
+                }
+            }
+            err
+        }
         Err(import_failure) => import_failure,
     })
+}
+
+thread_local! {
+    /// Set while a user callable runs on this thread (the cluster is locked then).
+    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A Python callable as a series: called with the elapsed virtual seconds, returns milli-units.
+struct PySeries {
+    callable: Py<PyAny>,
+}
+
+impl Series for PySeries {
+    fn sample(&self, elapsed_ms: i64) -> Result<i64, SeriesFailure> {
+        Python::attach(|py| {
+            let outer = IN_CALLBACK.with(|f| f.replace(true));
+            let result = self.callable.call1(py, (elapsed_ms as f64 / 1000.0,)).and_then(|v| v.extract::<i64>(py));
+            IN_CALLBACK.with(|f| f.set(outer));
+            result.map_err(|e| {
+                let kind = e.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
+                let text = e.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+                let message = if text.is_empty() { kind } else { format!("{kind}: {text}") };
+                SeriesFailure { message, cause: Some(Cause(Arc::new(e))) }
+            })
+        })
+    }
+}
+
+/// A demand from Python: None, a callable (already returning milli-units), or
+/// `[(ms since now, milli-units), …]` (one point at 0 is a constant).
+fn demand_arg(v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Demand>> {
+    let Some(v) = v.filter(|v| !v.is_none()) else { return Ok(None) };
+    if v.is_callable() {
+        return Ok(Some(Demand::function(Arc::new(PySeries { callable: v.clone().unbind() }))));
+    }
+    let points: Vec<(i64, i64)> = v.extract()?;
+    Ok(Some(match points.as_slice() {
+        [(0, value)] => Demand::Constant(*value),
+        _ => Demand::Schedule(points),
+    }))
 }
 
 fn kind_of(name: &str) -> PyResult<Kind> {
@@ -128,6 +191,25 @@ pub struct PyCluster {
     inner: Mutex<Cluster>,
 }
 
+impl PyCluster {
+    /// The cluster, unless a callable of this cluster's is running on this thread (the cluster
+    /// is then locked by the call that advances it, and waiting would deadlock).
+    fn cluster(&self) -> PyResult<MutexGuard<'_, Cluster>> {
+        if IN_CALLBACK.with(Cell::get) {
+            return Err(to_pyerr(KubesimError::Simulation(
+                "a load or metric callable cannot use the cluster: it runs while the cluster advances; compute the value from its argument t (virtual seconds since the start)".into(),
+            )));
+        }
+        loop {
+            if let Some(guard) = self.inner.try_lock() {
+                return Ok(guard);
+            }
+            // Wait without the GIL: the thread that holds the cluster may need it for a callable.
+            Python::attach(|py| py.detach(|| drop(self.inner.lock())));
+        }
+    }
+}
+
 #[pymethods]
 impl PyCluster {
     #[new]
@@ -152,7 +234,9 @@ impl PyCluster {
     /// Apply a manifest text: one entry per object, either
     /// `(kind, namespace, name, action, warning)` or the exception for that document.
     fn apply<'py>(&self, py: Python<'py>, text: &str, source: &str) -> PyResult<Bound<'py, PyList>> {
-        let results = py.detach(|| self.inner.lock().apply_text(text, source)).map_err(to_pyerr)?;
+        let mut guard = self.cluster()?;
+        let c: &mut Cluster = &mut guard;
+        let results = py.detach(|| c.apply_text(text, source)).map_err(to_pyerr)?;
         let out = PyList::empty(py);
         for r in results {
             match r {
@@ -184,21 +268,27 @@ impl PyCluster {
     /// Create one object from YAML or JSON text.
     fn create(&self, py: Python<'_>, manifest: &str) -> PyResult<String> {
         let v = single_document(manifest)?;
-        let obj = py.detach(|| self.inner.lock().create_value(v)).map_err(to_pyerr)?;
+        let mut guard = self.cluster()?;
+        let c: &mut Cluster = &mut guard;
+        let obj = py.detach(|| c.create_value(v)).map_err(to_pyerr)?;
         Ok(obj.to_json().to_string())
     }
 
     /// Replace one object from YAML or JSON text.
     fn replace(&self, py: Python<'_>, manifest: &str) -> PyResult<String> {
         let v = single_document(manifest)?;
-        let obj = py.detach(|| self.inner.lock().replace_value(v)).map_err(to_pyerr)?;
+        let mut guard = self.cluster()?;
+        let c: &mut Cluster = &mut guard;
+        let obj = py.detach(|| c.replace_value(v)).map_err(to_pyerr)?;
         Ok(obj.to_json().to_string())
     }
 
     fn patch(&self, py: Python<'_>, kind: &str, namespace: &str, name: &str, patch_json: &str) -> PyResult<String> {
         let kind = kind_of(kind)?;
         let p = json_arg(patch_json)?;
-        let obj = py.detach(|| self.inner.lock().patch(kind, namespace, name, &p)).map_err(to_pyerr)?;
+        let mut guard = self.cluster()?;
+        let c: &mut Cluster = &mut guard;
+        let obj = py.detach(|| c.patch(kind, namespace, name, &p)).map_err(to_pyerr)?;
         Ok(obj.to_json().to_string())
     }
 
@@ -229,7 +319,9 @@ impl PyCluster {
             return Err(to_pyerr(KubesimError::InvalidArgument("grace period must be >= 0".into())));
         }
         let options = DeleteOptions { propagation, grace_period_seconds, uid: None };
-        let obj = py.detach(|| self.inner.lock().delete_with(kind, namespace, name, options)).map_err(to_pyerr)?;
+        let mut guard = self.cluster()?;
+        let c: &mut Cluster = &mut guard;
+        let obj = py.detach(|| c.delete_with(kind, namespace, name, options)).map_err(to_pyerr)?;
         Ok(obj.to_json().to_string())
     }
 
@@ -249,7 +341,7 @@ impl PyCluster {
         liveness_fails_after_ms: Option<i64>,
         stop_ms: Option<i64>,
         size_bytes: u64,
-    ) {
+    ) -> PyResult<()> {
         let profile = ImageProfile {
             exists,
             pull: pull_ms,
@@ -262,15 +354,20 @@ impl PyCluster {
             stop: stop_ms,
             size_bytes,
         };
-        self.inner.lock().images_mut().register(pattern, profile);
+        self.cluster()?.images_mut().register(pattern, profile);
+        Ok(())
     }
 
     fn fail_node(&self, py: Python<'_>, name: &str) -> PyResult<()> {
-        py.detach(|| self.inner.lock().fail_node(name)).map_err(to_pyerr)
+        let mut guard = self.cluster()?;
+        let c: &mut Cluster = &mut guard;
+        py.detach(|| c.fail_node(name)).map_err(to_pyerr)
     }
 
     fn recover_node(&self, py: Python<'_>, name: &str) -> PyResult<()> {
-        py.detach(|| self.inner.lock().recover_node(name)).map_err(to_pyerr)
+        let mut guard = self.cluster()?;
+        let c: &mut Cluster = &mut guard;
+        py.detach(|| c.recover_node(name)).map_err(to_pyerr)
     }
 
     /// A `kubectl get` table: the named objects, or all matching `selector` in `namespace` (all
@@ -292,7 +389,7 @@ impl PyCluster {
         no_headers: bool,
     ) -> PyResult<String> {
         let kind = kind_of(kind)?;
-        let c = self.inner.lock();
+        let c = self.cluster()?;
         let objects = if let Some(keys) = keys {
             keys.iter().map(|(ns, n)| c.get(kind, ns, n)).collect::<Result<Vec<_>, _>>().map_err(to_pyerr)?
         } else if names.is_empty() {
@@ -315,67 +412,117 @@ impl PyCluster {
         Ok(crate::kubectl::table::render(kind, &objects, c.now(), &opts))
     }
 
-    /// Set a Deployment's demand: each of `cpu`, `memory` is None, a constant (milli-units) or
-    /// a schedule `[(ms since now, milli-units), …]`.
-    #[pyo3(signature = (namespace, name, cpu=None, memory=None))]
+    /// Set a Deployment's demand: each of `cpu`, `memory` is None, a schedule
+    /// `[(ms since now, milli-units), …]` (one point at 0 is a constant) or a callable of the
+    /// elapsed virtual seconds returning milli-units; `idle_*` is each running pod's baseline.
+    #[pyo3(signature = (namespace, name, cpu=None, memory=None, idle_cpu=None, idle_memory=None))]
     fn set_load(
         &self,
         namespace: &str,
         name: &str,
-        cpu: Option<Vec<(i64, i64)>>,
-        memory: Option<Vec<(i64, i64)>>,
+        cpu: Option<&Bound<'_, PyAny>>,
+        memory: Option<&Bound<'_, PyAny>>,
+        idle_cpu: Option<i64>,
+        idle_memory: Option<i64>,
     ) -> PyResult<()> {
-        let demand = |v: Option<Vec<(i64, i64)>>| {
-            v.map(|points| match points.as_slice() {
-                [(0, value)] => crate::metrics::Demand::Constant(*value),
-                _ => crate::metrics::Demand::Schedule(points),
-            })
-        };
-        self.inner.lock().set_load(namespace, name, demand(cpu), demand(memory)).map_err(to_pyerr)
+        let (cpu, memory) = (demand_arg(cpu)?, demand_arg(memory)?);
+        let idle = Usage { cpu: idle_cpu, memory: idle_memory };
+        self.cluster()?.set_load(namespace, name, cpu, memory, idle).map_err(to_pyerr)
     }
 
     /// Fix a pod's usage (milli-units).
     #[pyo3(signature = (namespace, name, cpu=None, memory=None))]
     fn set_usage(&self, namespace: &str, name: &str, cpu: Option<i64>, memory: Option<i64>) -> PyResult<()> {
-        self.inner.lock().set_usage(namespace, name, crate::metrics::Usage { cpu, memory }).map_err(to_pyerr)
+        self.cluster()?.set_usage(namespace, name, Usage { cpu, memory }).map_err(to_pyerr)
+    }
+
+    /// Set a Deployment's Pods metric `metric` (a demand as for `set_load`; None removes it):
+    /// every running pod reports it (`per_pod`), or its Ready pods share it.
+    #[pyo3(signature = (namespace, name, metric, value, per_pod))]
+    fn set_pods_metric(
+        &self,
+        namespace: &str,
+        name: &str,
+        metric: &str,
+        value: Option<&Bound<'_, PyAny>>,
+        per_pod: bool,
+    ) -> PyResult<()> {
+        let value = demand_arg(value)?.map(|d| (d, per_pod));
+        self.cluster()?.set_pods_metric(namespace, name, metric, value).map_err(to_pyerr)
+    }
+
+    /// Fix one pod's value of a Pods metric (milli-units); None clears it.
+    fn set_pod_metric(&self, namespace: &str, name: &str, metric: &str, value: Option<i64>) -> PyResult<()> {
+        self.cluster()?.set_pod_metric(namespace, name, metric, value).map_err(to_pyerr)
+    }
+
+    /// Set one series (identified by its labels) of an External metric; None removes it.
+    fn set_external_metric(
+        &self,
+        metric: &str,
+        labels: BTreeMap<String, String>,
+        value: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let value = demand_arg(value)?;
+        self.cluster()?.set_external_metric(metric, labels, value).map_err(to_pyerr)
+    }
+
+    /// `kubectl top pods|nodes` as kubectl prints it: `kind` is `pods` or `nodes` (any spelling
+    /// kubectl accepts), `namespace` None means all namespaces (pods), `selector` a label
+    /// selector, `sort_by` `cpu` or `memory`, `name` one object. `""` when no pod matched
+    /// (kubectl then prints "No resources found…" on stderr).
+    #[pyo3(signature = (kind, namespace, selector="", sort_by=None, name=None, no_headers=false))]
+    fn top_table(
+        &self,
+        kind: &str,
+        namespace: Option<&str>,
+        selector: &str,
+        sort_by: Option<&str>,
+        name: Option<&str>,
+        no_headers: bool,
+    ) -> PyResult<String> {
+        let kind = kind_of(kind)?;
+        let request = crate::kubectl::top::TopRequest { name, selector, sort_by, no_headers };
+        self.cluster()?.top(kind, namespace, &request).map_err(to_pyerr)
     }
 
     /// `kubectl describe KIND NAME`.
     fn describe(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
         let kind = kind_of(kind)?;
-        self.inner.lock().describe(kind, namespace, name).map_err(to_pyerr)
+        self.cluster()?.describe(kind, namespace, name).map_err(to_pyerr)
     }
 
     /// A ReplicaSet's pod template as `rollout history --revision` prints it.
     fn describe_template(&self, namespace: &str, name: &str) -> PyResult<String> {
-        self.inner.lock().describe_template(namespace, name).map_err(to_pyerr)
+        self.cluster()?.describe_template(namespace, name).map_err(to_pyerr)
     }
 
     /// Turn Event recording on or off.
-    fn set_events(&self, on: bool) {
-        self.inner.lock().set_record_events(on);
+    fn set_events(&self, on: bool) -> PyResult<()> {
+        self.cluster()?.set_record_events(on);
+        Ok(())
     }
 
     /// Objects per kind, pods per phase, ready and terminating pods.
-    fn stats(&self) -> std::collections::BTreeMap<String, u64> {
-        self.inner.lock().stats()
+    fn stats(&self) -> PyResult<BTreeMap<String, u64>> {
+        Ok(self.cluster()?.stats())
     }
 
     #[getter]
-    fn threads(&self) -> usize {
-        self.inner.lock().threads()
+    fn threads(&self) -> PyResult<usize> {
+        Ok(self.cluster()?.threads())
     }
 
     fn get(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
         let kind = kind_of(kind)?;
-        let obj = self.inner.lock().get(kind, namespace, name).map_err(to_pyerr)?;
+        let obj = self.cluster()?.get(kind, namespace, name).map_err(to_pyerr)?;
         Ok(obj.to_json().to_string())
     }
 
     /// YAML of one object, as `kubectl get -o yaml` shows it.
     fn get_yaml(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
         let kind = kind_of(kind)?;
-        let obj = self.inner.lock().get(kind, namespace, name).map_err(to_pyerr)?;
+        let obj = self.cluster()?.get(kind, namespace, name).map_err(to_pyerr)?;
         Ok(crate::api::yaml::to_yaml(&obj.to_json()))
     }
 
@@ -383,20 +530,20 @@ impl PyCluster {
     #[pyo3(signature = (kind, namespace, selector=""))]
     fn list_names(&self, kind: &str, namespace: Option<&str>, selector: &str) -> PyResult<Vec<(String, String)>> {
         let kind = kind_of(kind)?;
-        let objs = self.inner.lock().list(kind, namespace, selector).map_err(to_pyerr)?;
+        let objs = self.cluster()?.list(kind, namespace, selector).map_err(to_pyerr)?;
         Ok(objs.iter().map(|o| (o.meta.namespace.to_string(), o.meta.name.to_string())).collect())
     }
 
     #[pyo3(signature = (kind, namespace, selector=""))]
     fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> PyResult<Vec<String>> {
         let kind = kind_of(kind)?;
-        let objs = self.inner.lock().list(kind, namespace, selector).map_err(to_pyerr)?;
+        let objs = self.cluster()?.list(kind, namespace, selector).map_err(to_pyerr)?;
         Ok(objs.iter().map(|o| o.to_json().to_string()).collect())
     }
 
     /// Watch events after `since`: `(type, resourceVersion, object_json)`.
     fn watch(&self, since: u64) -> PyResult<Vec<(String, u64, String)>> {
-        let events = self.inner.lock().watch_since(since).map_err(to_pyerr)?;
+        let events = self.cluster()?.watch_since(since).map_err(to_pyerr)?;
         Ok(events
             .into_iter()
             .map(|e| (e.event_type.as_str().to_string(), e.resource_version, e.object.to_json().to_string()))
@@ -404,31 +551,35 @@ impl PyCluster {
     }
 
     #[getter]
-    fn resource_version(&self) -> u64 {
-        self.inner.lock().store().resource_version()
+    fn resource_version(&self) -> PyResult<u64> {
+        Ok(self.cluster()?.store().resource_version())
     }
 
     #[getter]
-    fn now_ms(&self) -> i64 {
-        self.inner.lock().now()
+    fn now_ms(&self) -> PyResult<i64> {
+        Ok(self.cluster()?.now())
     }
 
     #[getter]
-    fn start_ms(&self) -> i64 {
-        self.inner.lock().clock().start()
+    fn start_ms(&self) -> PyResult<i64> {
+        Ok(self.cluster()?.clock().start())
     }
 
     #[getter]
-    fn next_event_ms(&self) -> Option<i64> {
-        self.inner.lock().next_event_time()
+    fn next_event_ms(&self) -> PyResult<Option<i64>> {
+        Ok(self.cluster()?.next_event_time())
     }
 
     fn advance_ms(&self, py: Python<'_>, ms: i64) -> PyResult<()> {
-        py.detach(|| self.inner.lock().advance(ms)).map_err(to_pyerr)
+        let mut guard = self.cluster()?;
+        let c: &mut Cluster = &mut guard;
+        py.detach(|| c.advance(ms)).map_err(to_pyerr)
     }
 
     fn run_to_ms(&self, py: Python<'_>, t: i64) -> PyResult<()> {
-        py.detach(|| self.inner.lock().run_to(t)).map_err(to_pyerr)
+        let mut guard = self.cluster()?;
+        let c: &mut Cluster = &mut guard;
+        py.detach(|| c.run_to(t)).map_err(to_pyerr)
     }
 
     /// A timeline sample after resourceVersion `since` (0: everything):
@@ -438,7 +589,7 @@ impl PyCluster {
     #[pyo3(signature = (since, pods=true))]
     fn timeline_sample<'py>(&self, py: Python<'py>, since: u64, pods: bool) -> PyResult<Bound<'py, PyTuple>> {
         use crate::timeline::FieldValue;
-        let s = self.inner.lock().timeline_sample(since, pods);
+        let s = self.cluster()?.timeline_sample(since, pods);
         let objects = PyList::empty(py);
         for o in &s.objects {
             let fields = PyList::empty(py);
@@ -475,8 +626,12 @@ impl PyCluster {
     }
 
     fn __repr__(&self) -> String {
-        let c = self.inner.lock();
-        format!("<kubesim._native.Cluster objects={} rv={}>", c.store().len(), c.store().resource_version())
+        match self.inner.try_lock() {
+            Some(c) => {
+                format!("<kubesim._native.Cluster objects={} rv={}>", c.store().len(), c.store().resource_version())
+            }
+            None => "<kubesim._native.Cluster (busy)>".into(),
+        }
     }
 }
 
