@@ -514,3 +514,25 @@ def test_saving_a_callable_load_needs_a_picklable_function(tmp_path):
     for x in (d, loaded):
         x.advance("2m")
     assert loaded.kubectl("top pods") == d.kubectl("top pods")
+
+
+def test_apply_fetches_manifests_over_http(c, tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: fetched\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        assert run(c, f"apply -f {base}/ns.yaml") == ("namespace/fetched created\n", "", 0)
+        assert run(c, f"apply -f {base}/missing.yaml") == (
+            "",
+            f'error: unable to read URL "{base}/missing.yaml", server reported 404 File not found, status code=404\n',
+            1,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()

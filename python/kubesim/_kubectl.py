@@ -772,6 +772,7 @@ def _label(c: Cluster, args: _Args, o: _Out, stdin: str | None, field_name: str)
                 ]
             else:
                 raise _Fail("error: resource(s) were provided, but no name was specified")
+    printed = False
     for d, k in objects:
         current = d.get("metadata", {}).get(field_name) or {}
         if not overwrite:
@@ -788,7 +789,9 @@ def _label(c: Cluster, args: _Args, o: _Out, stdin: str | None, field_name: str)
         if local:
             d.setdefault("metadata", {})[field_name] = updated
             if fmt:
-                o.out(_print_objects([d], fmt, arg, True))
+                # upstream: each object printed on its own; YAML documents separated by `---`.
+                o.out(("---\n" if fmt == "yaml" and printed else "") + _print_objects([d], fmt, arg, True))
+                printed = True
             else:
                 o.out(f"{k.singular}/{name} {verb}\n")
             continue

@@ -35,6 +35,9 @@ CASES = [
     f"label -f {E}/redis-pod.yaml --local tier=cache -o jsonpath={{.metadata.labels}}",
     f"annotate -f {E}/redis-pod.yaml --local note=hello -o yaml",
     f"annotate -f {E}/redis-pod.yaml --local a=b -o name",
+    # A directory, and a selector, which kubectl 1.32 does not apply to --local objects.
+    f"label -f {E}/ --local -l app=redis tier=x -o name",
+    f"annotate -f {E}/ --local -l 'app in (nginx)' a=b -o yaml",
     "get pods --foo",
     "get pods -x",
     "frob",
