@@ -345,8 +345,8 @@ def test_get_filters_by_files_and_names_several_kinds(c, monkeypatch):
     assert out == "deployment.apps/nginx-deployment\npod/redis-master\n"
     out = run(c, "get deploy/nginx-deployment pod/redis-master")[0]
     assert out.startswith("NAME ") and "\n\nNAME " in out and "pod/redis-master" in out
-    assert run(c, "get pods redis-master -l app=x")[1] == (
-        "error: selectors and the all flag cannot be used when passing resource/name arguments\n"
+    assert (
+        run(c, "get pods redis-master -l app=x")[1] == "error: name cannot be provided when a selector is specified\n"
     )
 
 
@@ -371,7 +371,12 @@ def test_unknown_commands_types_and_flags_are_kubectl_errors(c):
     assert run(c, "get widgets") == ("", 'error: the server doesn\'t have a resource type "widgets"\n', 1)
     assert run(c, "rollout sideways deploy/x") == ("", 'error: unknown command "sideways" for "kubectl rollout"\n', 1)
     assert run(c, "scale deploy web --replicas=x")[1].startswith('Error: invalid argument "x" for "--replicas" flag')
-    assert run(c, "get pods -o")[1] == "Error: flag needs an argument: 'o'\nSee 'kubectl get --help' for usage.\n"
+    assert run(c, "get pods -o")[1] == "Error: flag needs an argument: 'o' in -o\nSee 'kubectl get --help' for usage.\n"
+    assert run(c, "get pods --output")[1].startswith("Error: flag needs an argument: --output\n")
+    assert run(c, "get pods --show-labels=yes")[1].startswith(
+        'Error: invalid argument "yes" for "--show-labels" flag: strconv.ParseBool: parsing "yes": invalid syntax'
+    )
+    assert run(c, "scale deploy web --replicas=３")[1].startswith('Error: invalid argument "３" for "--replicas" flag')
     with pytest.raises(kubesim.KubectlError) as e:
         c.kubectl("get pods --watch")
     assert e.value.exit_code == 1 and e.value.stderr.startswith("Error: unknown flag: --watch")
@@ -536,3 +541,46 @@ def test_apply_fetches_manifests_over_http(c, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+class _Noisy:
+    """A load with state: each call draws the next value from its own random sequence."""
+
+    def __init__(self) -> None:
+        import random
+
+        self.rng = random.Random(7)
+
+    def __call__(self, t: float) -> float:
+        return self.rng.uniform(0.2, 2.0)
+
+
+def test_a_stateful_load_function_replays_what_it_returned(tmp_path):
+    c = kubesim.Cluster(seed=5)
+    c.kubectl("create deployment web --image=nginx --replicas=2")
+    c.kubectl("autoscale deploy web --min=1 --max=6 --cpu-percent=50")
+    d = c.deployment("web")
+    c.patch(
+        "deployment",
+        "web",
+        {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [{"name": "nginx", "image": "nginx", "resources": {"requests": {"cpu": "200m"}}}]
+                    }
+                }
+            }
+        },
+    )
+    d.set_load(cpu=_Noisy())
+    c.advance("5m")
+    c.save(tmp_path / "c")
+    loaded = kubesim.Cluster.load(tmp_path / "c", threads=1)
+    assert loaded.resource_version == c.resource_version
+    for x in (c, loaded):
+        x.advance("5m")
+    assert loaded.kubectl("top pods") == c.kubectl("top pods")
+    assert [(e.type, e.resource_version) for e in loaded.watch(since=0)] == [
+        (e.type, e.resource_version) for e in c.watch(since=0)
+    ]

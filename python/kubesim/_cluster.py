@@ -593,14 +593,18 @@ class Cluster:
             data = Path(path).read_bytes()
         except OSError as e:
             raise InvalidArgumentError(f"cannot load a cluster from {path}: {e.strerror}") from None
+        global _load_threads
+        _load_threads = threads
         try:
             loaded = pickle.loads(data)  # noqa: S301 - the user's own saved cluster
+        except KubesimError:
+            raise
         except Exception as e:
             raise InvalidArgumentError(f"{path} is not a saved kubesim cluster ({type(e).__name__}: {e})") from None
+        finally:
+            _load_threads = None
         if not isinstance(loaded, Cluster):
             raise InvalidArgumentError(f"{path} is not a saved kubesim cluster (it holds a {type(loaded).__name__})")
-        if threads is not None:
-            loaded._set_threads(threads)
         return loaded
 
     def _pickle(self) -> bytes:
@@ -617,11 +621,6 @@ class Cluster:
         state = {k: v for k, v in self.__dict__.items() if k != "_native"}
         snapshot = (_SAVE_FORMAT, _native.__version__, j._ctor, builtins.list(j._journal), j.now_ms, j.resource_version)
         return (_restore, (snapshot, self.threads), state)
-
-    def _set_threads(self, threads: int) -> None:
-        """Rebuild with another pool size (results never depend on it)."""
-        j = self._native
-        self._native = _replay(j._ctor, j._journal, threads)
 
     def __repr__(self) -> str:
         return f"Cluster(nodes={len(self.nodes())}, seed={self.seed}, now={self.now.isoformat()})"
@@ -656,8 +655,13 @@ def _replay(ctor: tuple[Any, ...], journal: builtins.list[Any], threads: int) ->
     return j
 
 
+# `Cluster.load(path, threads=N)`: the pool size for the clusters being unpickled.
+_load_threads: int | None = None
+
+
 def _restore(snapshot: tuple[Any, ...], threads: int) -> Cluster:
     fmt, version, ctor, journal, now_ms, rv = snapshot
+    threads = _load_threads or threads
     if fmt != _SAVE_FORMAT or version != _native.__version__:
         raise InvalidArgumentError(
             f"this cluster was saved by kubesim {version} (format {fmt}); this is kubesim {_native.__version__}, "

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["JSONPathError", "evaluate", "execute", "parse"]
+__all__ = ["JSONPathError", "evaluate", "execute", "go_text", "parse", "render"]
 
 
 class JSONPathError(ValueError):
@@ -102,7 +102,12 @@ def _unquote(s: str) -> str:
         raise JSONPathError(f"invalid string literal {s}") from e
 
 
-_FIELD = re.compile(r"[A-Za-z0-9_\-/$@]+")
+# A field name; `\.` escapes a dot inside it (`{.metadata.annotations.kubernetes\.io/x}`).
+_FIELD = re.compile(r"(?:\\.|[A-Za-z0-9_\-/$@])+")
+
+
+def _field(m: re.Match[str]) -> tuple[str, str]:
+    return ("field", m.group().replace("\\.", "."))
 
 
 def _steps(expr: str) -> tuple[Any, ...]:
@@ -124,7 +129,7 @@ def _steps(expr: str) -> tuple[Any, ...]:
                 m = _FIELD.match(expr, i)
                 if not m:
                     raise JSONPathError(f"unrecognized character in {expr!r}")
-                steps.append(("field", m.group()))
+                steps.append(_field(m))
                 i = m.end()
         elif ch == ".":
             i += 1
@@ -137,7 +142,7 @@ def _steps(expr: str) -> tuple[Any, ...]:
                 if i >= len(expr):
                     continue  # a lone "." is the current object
                 raise JSONPathError(f"unrecognized character in {expr!r}")
-            steps.append(("field", m.group()))
+            steps.append(_field(m))
             i = m.end()
         elif ch == "[":
             j = _closing(expr, i)
@@ -149,7 +154,7 @@ def _steps(expr: str) -> tuple[Any, ...]:
             m = _FIELD.match(expr, i)
             if not m:
                 raise JSONPathError(f"unrecognized character in {expr!r}")
-            steps.append(("field", m.group()))
+            steps.append(_field(m))
             i = m.end()
     return tuple(steps)
 
@@ -321,9 +326,25 @@ def _run(nodes: tuple[Any, ...], current: Any, root: Any, out: list[str]) -> Non
 
 def execute(template: str, data: Any) -> str:
     """Render a kubectl JSONPath template against ``data``."""
+    return render(parse(template), data)
+
+
+def render(tree: tuple[Any, ...], data: Any) -> str:
+    """Render a parsed template (errors here are execution errors, not parse errors)."""
     out: list[str] = []
-    _run(parse(template), data, data, out)
+    _run(tree, data, data, out)
     return "".join(out)
+
+
+def go_text(v: Any) -> str:
+    """A value as Go's `%v` prints it (custom-columns cells): `map[k:v]`, `[a b]`."""
+    if isinstance(v, dict):
+        return "map[" + " ".join(f"{k}:{go_text(v[k])}" for k in sorted(v)) + "]"
+    if isinstance(v, list):
+        return "[" + " ".join(go_text(x) for x in v) + "]"
+    if v is None:
+        return "<nil>"
+    return _text(v)
 
 
 def evaluate(expr: str, data: Any) -> list[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shlex
 import sys
 import urllib.error
@@ -132,6 +133,8 @@ class _Args:
         if v is None:
             return default
         try:
+            if not re.fullmatch(r"[+-]?[0-9]+", v):  # upstream: Go's ParseInt, ASCII digits only
+                raise ValueError(v)
             return int(v)
         except ValueError:
             raise _usage(
@@ -153,14 +156,28 @@ def _usage(command: str, message: str) -> _Fail:
     return _Fail(f"Error: {message}\nSee 'kubectl {command} --help' for usage.")
 
 
+_GO_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True}
+_GO_BOOLS |= {"0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+
+
 def _parse(
     command: str, args: list[str], values: set[str], bools: set[str], extra_shorts: dict[str, str] | None = None
 ) -> _Args:
-    """Positional arguments and flags: `-o wide`, `-owide`, `-o=wide`, `--output wide`,
-    `--output=wide`, `--record`, `--record=false`; `--` ends the flags."""
+    """Positional arguments and flags as pflag parses them: `-o wide`, `-owide`, `-o=wide`,
+    `--output wide`, `--output=wide`, `--record`, `--record=false`, chained shorthands (`-Ao
+    name`); `--` ends the flags (what follows is positional)."""
     values = values | _GLOBAL_VALUES
     shorts = {s: long for s, long in {**_SHORT, **(extra_shorts or {})}.items() if long in values | bools}
     parsed = _Args(command, [], {}, shorts=shorts)
+
+    def put_bool(name: str, value: str, label: str) -> None:
+        if value not in _GO_BOOLS:
+            raise _usage(
+                command,
+                f'invalid argument "{value}" for "{label}" flag: strconv.ParseBool: parsing "{value}": invalid syntax',
+            )
+        parsed.flags.setdefault(name, []).append("true" if _GO_BOOLS[value] else "false")
+
     i = 0
     while i < len(args):
         a = args[i]
@@ -173,23 +190,44 @@ def _parse(
             continue
         if a.startswith("--"):
             name, eq, value = a.partition("=")
-        else:
-            name, rest = a[:2], a[2:]
-            eq, value = ("=", rest[1:]) if rest.startswith("=") else ("=" if rest else "", rest)
-            if name not in shorts:
-                raise _usage(command, f"unknown shorthand flag: '{a[1]}' in {a}")
-            name = shorts[name]
-        if name in bools:
-            parsed.flags.setdefault(name, []).append(value if eq else "true")
-        elif name in values:
-            if not eq:
-                if i >= len(args):
-                    raise _usage(command, f"flag needs an argument: {a if a.startswith('--') else repr(a[1])}")
+            if name in bools:
+                put_bool(name, value if eq else "true", parsed._label(name))
+            elif name in values:
+                if not eq:
+                    if i >= len(args):
+                        raise _usage(command, f"flag needs an argument: {name}")
+                    value = args[i]
+                    i += 1
+                parsed.flags.setdefault(name, []).append(value)
+            else:
+                raise _usage(command, f"unknown flag: {name}")
+            continue
+        # Shorthands: booleans may chain (`-Ao`); a value shorthand takes the rest of the argument.
+        j = 1
+        while j < len(a):
+            short = "-" + a[j]
+            if short not in shorts:
+                raise _usage(command, f"unknown shorthand flag: '{a[j]}' in {a}")
+            name = shorts[short]
+            rest = a[j + 1 :]
+            if name in bools:
+                if rest.startswith("="):
+                    put_bool(name, rest[1:], parsed._label(name))
+                    break
+                put_bool(name, "true", parsed._label(name))
+                j += 1
+                continue
+            if rest:
+                value = rest[1:] if rest.startswith("=") else rest
+            elif i < len(args):
                 value = args[i]
                 i += 1
+            else:
+                raise _usage(command, f"flag needs an argument: '{a[j]}' in {a}")
             parsed.flags.setdefault(name, []).append(value)
-        else:
-            raise _usage(command, f"unknown flag: {name}")
+            break
+    if command != "create" and parsed.after_dashdash:
+        parsed.positional += parsed.after_dashdash
     return parsed
 
 
@@ -290,11 +328,18 @@ def _read_sources(c: Cluster, args: _Args, stdin: str | None) -> Iterator[tuple[
             if path.is_dir():
                 files = path.rglob("*") if recursive else path.iterdir()
                 for f in sorted(p for p in files if p.is_file() and p.suffix in (".yaml", ".yml", ".json")):
-                    yield f.read_text(encoding="utf-8"), str(f)
+                    yield _decode(f.read_bytes(), str(f)), str(f)
             elif path.is_file():
-                yield path.read_text(encoding="utf-8"), src
+                yield _decode(path.read_bytes(), src), src
             else:
                 raise _Fail(f'error: the path "{src}" does not exist')
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _Fail(f"error: error parsing {source}: not UTF-8 text (byte {e.start})") from None
 
 
 def _fetch(url: str) -> str:
@@ -303,38 +348,80 @@ def _fetch(url: str) -> str:
         return bundled.read_text(encoding="utf-8")
     try:
         with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - kubectl fetches http(s) too
-            return str(response.read().decode("utf-8"))
+            return _decode(response.read(), url)
     except urllib.error.HTTPError as e:
         raise _Fail(
             f'error: unable to read URL "{url}", server reported {e.code} {e.reason}, status code={e.code}'
         ) from None
-    except (urllib.error.URLError, OSError) as e:
+    except (urllib.error.URLError, OSError, ValueError) as e:
         reason = getattr(e, "reason", e)
         raise _Fail(f'error: Get "{url}": {reason}') from None
 
 
 def _documents(c: Cluster, args: _Args, stdin: str | None) -> Iterator[tuple[dict[str, Any], str]]:
+    """The objects of the `-f` sources, each checked to name a served kind and an object."""
     for text, source in _read_sources(c, args, stdin):
         for doc in _native.parse_manifest(text, source):
-            yield json.loads(doc), source
+            d = json.loads(doc)
+            if not isinstance(d, dict) or not isinstance(d.get("kind"), str) or not d.get("kind"):
+                raise _Fail(f"error: unable to decode \"{source}\": Object 'Kind' is missing in '{doc}'")
+            meta = d.get("metadata")
+            if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
+                raise _Fail(
+                    f'error: error when retrieving current configuration of "{source}": resource name may not be empty'
+                )
+            if not isinstance(meta.get("namespace", ""), str):
+                raise _Fail(f'error: unable to decode "{source}": metadata.namespace must be a string')
+            try:
+                _native.kind_info(d["kind"])
+            except KubesimError:
+                raise _Fail(
+                    f'error: resource mapping not found for name: "{meta["name"]}" namespace: "" from "{source}": '
+                    f'no matches for kind "{d["kind"]}" in version "{d.get("apiVersion", "")}"'
+                ) from None
+            yield d, source
 
 
 # ----- printing objects -----
 
 
-def _output_format(args: _Args) -> tuple[str, str]:
+_GET_FORMATS = ("wide", "yaml", "json", "name", "jsonpath", "custom-columns")
+# Commands that print objects they changed (label, annotate, create, rollout history …).
+_OBJECT_FORMATS = ("yaml", "json", "name", "jsonpath")
+
+
+def _output_format(args: _Args, allowed: tuple[str, ...] = _GET_FORMATS) -> tuple[str, str]:
     """(`yaml` | `json` | `name` | `wide` | `jsonpath` | `custom-columns` | "", argument)."""
     output = args.value("--output") or ""
     fmt, _, arg = output.partition("=")
+    fmt = fmt.lower() if fmt.lower() in ("json", "yaml") else fmt
     if fmt in ("jsonpath", "custom-columns", "jsonpath-as-json") and not arg:
         raise _Fail(f"error: {fmt} template format specified but no {fmt} template given")
-    if fmt not in ("", "wide", "yaml", "json", "name", "jsonpath", "custom-columns"):
+    if fmt and fmt not in allowed:
+        names = {
+            "jsonpath": "jsonpath,jsonpath-as-json,jsonpath-file",
+            "custom-columns": "custom-columns,custom-columns-file",
+        }
+        shown = sorted(
+            {n for f in allowed for n in names.get(f, f).split(",")}
+            | {"go-template", "go-template-file", "template", "templatefile"}
+        )
         raise _Fail(
             f'error: unable to match a printer suitable for the output format "{output}", allowed formats are: '
-            "custom-columns,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,"
-            "template,templatefile,wide,yaml"
+            + ",".join(shown)
         )
     return fmt, arg
+
+
+def _render_jsonpath(template: str, data: Any) -> str:
+    try:
+        tree = _jsonpath.parse(template)
+    except _jsonpath.JSONPathError as e:
+        raise _Fail(f"error: error parsing jsonpath {template}, {e}") from None
+    try:
+        return _jsonpath.render(tree, data)
+    except _jsonpath.JSONPathError as e:
+        raise _Fail(f'error: error executing jsonpath "{template}": Error executing template: {e}.') from None
 
 
 def _print_objects(dicts: list[dict[str, Any]], fmt: str, arg: str, single: bool) -> str:
@@ -351,14 +438,12 @@ def _print_objects(dicts: list[dict[str, Any]], fmt: str, arg: str, single: bool
     if fmt == "yaml":
         return _native.to_yaml(json.dumps(root))
     if fmt == "jsonpath":
-        try:
-            return _jsonpath.execute(arg, root)
-        except _jsonpath.JSONPathError as e:
-            raise _Fail(f"error: error parsing jsonpath {arg}, {e}") from None
+        return _render_jsonpath(arg, root)
     if fmt == "custom-columns":
         columns = [spec.partition(":") for spec in arg.split(",")]
-        if any(not sep for _, sep, _ in columns):
-            raise _Fail(f'error: custom-columns format must be of the form NAME:PATH, got "{arg}"')
+        for spec, sep, _ in columns:
+            if not sep:
+                raise _Fail(f"error: unexpected custom-columns spec: {spec}, expected <header>:<json-path-expr>")
         rows = [[name for name, _, _ in columns]]
         for d in dicts:
             row = []
@@ -367,10 +452,10 @@ def _print_objects(dicts: list[dict[str, Any]], fmt: str, arg: str, single: bool
                     vals = _jsonpath.evaluate(path, d)
                 except _jsonpath.JSONPathError as e:
                     raise _Fail(f"error: {e}") from None
-                row.append(",".join(_jsonpath._text(v) for v in vals) if vals else "<none>")
+                row.append(",".join(_jsonpath.go_text(v) for v in vals) if vals else "<none>")
             rows.append(row)
         return _native.tabwrite(rows)
-    raise AssertionError(fmt)
+    raise _Fail(f'error: unable to match a printer suitable for the output format "{fmt}"')
 
 
 def _sort_key(path: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
@@ -412,8 +497,13 @@ def _get(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
             items.append((k, d.get("metadata", {}).get("namespace") or _ns(k, namespace), d["metadata"]["name"]))
     else:
         items = [(k, _ns(k, namespace), n) for k, n in _targets(args.positional)]
+    items = list(dict.fromkeys(items))  # upstream: `get deploy,deploy` lists once
     if selector and any(n for _, _, n in items):
-        raise _Fail("error: selectors and the all flag cannot be used when passing resource/name arguments")
+        raise _Fail("error: name cannot be provided when a selector is specified")
+    if all_ns and any(n for _, _, n in items) and not args.values("--filename"):
+        raise _Fail("error: a resource cannot be retrieved by name across all namespaces")
+    if fmt == "name" and args.bool("--show-labels"):
+        raise _Fail("error: --show-labels option cannot be used with name printer")
     kinds: list[_Kind] = list(dict.fromkeys(k for k, _, _ in items))
     single = len(items) == 1 and items[0][2] is not None
 
@@ -435,9 +525,14 @@ def _get(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
             if sort_by:
                 dicts[k].sort(key=_sort_key(sort_by))
 
+    if sort_by and any(dicts.values()):
+        path = sort_by if sort_by.startswith("{") else "{" + sort_by + "}"
+        if not any(_jsonpath.evaluate(sort_by, d) for ds in dicts.values() for d in ds):
+            raise _Fail(f'error: couldn\'t find any field with path "{path}" in the list of objects')
     if not any(found.values()):
         if not o.failed:
-            if fmt in ("json", "yaml"):
+            if fmt in ("json", "yaml", "jsonpath", "name", "custom-columns"):
+                # upstream: these printers print an empty list (or nothing), not "No resources found".
                 o.out(_print_objects([], fmt, arg, False))
                 return
             scoped = all(k.namespaced for k in kinds) and not all_ns
@@ -512,8 +607,17 @@ def _describe(c: Cluster, args: _Args, o: _Out) -> None:
     o.out("\n\n".join(parts))
 
 
+def _applied(c: Cluster, r: Any, fmt: str, arg: str) -> str:
+    """One applied object as `-o` asks: its line, its name, or the object itself."""
+    if not fmt:
+        return f"{r.line}\n"
+    if fmt == "name":
+        return f"{_kind(r.kind).singular}/{r.name}\n"
+    return _print_objects([c.get(r.kind, r.name, r.namespace).to_dict()], fmt, arg, True)
+
+
 def _apply(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
-    fmt, arg = _output_format(args)
+    fmt, arg = _output_format(args, _OBJECT_FORMATS)
     for text, source in _read_sources(c, args, stdin):
         try:
             results = c._apply_text(text, source)
@@ -521,14 +625,14 @@ def _apply(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
             for r in getattr(e, "applied", []):
                 if r.warning:
                     o.err(r.warning)
-                o.out(f"{r.line}\n")
+                o.out(_applied(c, r, fmt, arg))
             for err in getattr(e, "errors", [e]):
                 o.error(err)
             continue
         for r in results:
             if r.warning:
                 o.err(r.warning)
-            o.out(f"{_kind(r.kind).singular}/{r.name}\n" if fmt == "name" else f"{r.line}\n")
+            o.out(_applied(c, r, fmt, arg))
 
 
 def _create(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
@@ -559,26 +663,28 @@ def _created(c: Cluster, manifest: dict[str, Any], args: _Args, o: _Out, prefix:
     dry_run = args.value("--dry-run", "none")
     if dry_run not in ("none", "client", "server"):
         raise _Fail(f'error: Invalid dry-run value ({dry_run}). Must be "none", "server", or "client".')
-    fmt, arg = _output_format(args)
+    fmt, arg = _output_format(args, _OBJECT_FORMATS)
     singular = _kind(manifest["kind"]).singular
     name = manifest["metadata"]["name"]
     if dry_run == "client":
-        if fmt in ("yaml", "json", "jsonpath"):
-            root = manifest
-            if fmt == "json":
-                o.out(json.dumps(root, indent=4, ensure_ascii=False) + "\n")
-            elif fmt == "yaml":
-                o.out(_native.to_yaml(json.dumps(root)))
-            else:
-                o.out(_jsonpath.execute(arg, root))
-            return
-        o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} created (dry run)\n")
+        # upstream: a client dry run prints the typed object kubectl built, in its field order.
+        if fmt == "json":
+            o.out(json.dumps(manifest, indent=4, ensure_ascii=False) + "\n")
+        elif fmt == "yaml":
+            o.out(_native.to_yaml(json.dumps(manifest)))
+        elif fmt == "jsonpath":
+            o.out(_render_jsonpath(arg, manifest))
+        else:
+            o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} created (dry run)\n")
         return
     try:
-        c.create({k: v for k, v in manifest.items() if k != "status"})
+        obj = c.create({k: v for k, v in manifest.items() if k != "status"})
     except KubesimError as e:
         raise _Fail(prefix + str(e) if prefix else _error_text(e)) from None
-    o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} created\n")
+    if fmt in ("yaml", "json", "jsonpath"):
+        o.out(_print_objects([obj.to_dict()], fmt, arg, True))
+    else:
+        o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} created\n")
 
 
 def _container_name(image: str, suffix: Callable[[], str]) -> str:
@@ -649,7 +755,7 @@ def _create_deployment(c: Cluster, args: _Args, o: _Out) -> None:
 
 
 def _delete(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
-    fmt, _ = _output_format(args)
+    fmt, _ = _output_format(args, ("name",))
     selector = args.value("--selector") or ""
     namespace = args.namespace
     cascade = (args.value("--cascade") or "background").lower()
@@ -726,7 +832,7 @@ def _delete(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
 def _label(c: Cluster, args: _Args, o: _Out, stdin: str | None, field_name: str) -> None:
     """`kubectl label|annotate TYPE NAME k=v k2- [--overwrite]`, or on files with `--local`."""
     verb = "labeled" if field_name == "labels" else "annotated"
-    fmt, arg = _output_format(args)
+    fmt, arg = _output_format(args, _OBJECT_FORMATS)
     changes: dict[str, str | None] = {}
     rest = []
     for p in args.positional:
@@ -865,7 +971,7 @@ def _rollout(c: Cluster, args: list[str], o: _Out) -> None:
     elif sub == "history":
         history = d.rollout.history()
         revision = a.int("--revision", 0)
-        fmt, arg = _output_format(a)
+        fmt, arg = _output_format(a, _OBJECT_FORMATS)
         if revision:
             match = [h for h in history if h.revision == revision]
             if not match:
@@ -976,6 +1082,13 @@ def _wait(c: Cluster, rest: list[str], o: _Out) -> None:
     if not objects:
         raise _Fail("error: no matching resources found")
 
+    if condition.startswith("jsonpath="):
+        expr = condition[len("jsonpath=") :].partition("=")[0]
+        try:
+            _jsonpath.parse(expr if expr.startswith("{") else "{" + expr + "}")
+        except _jsonpath.JSONPathError as e:
+            raise _Fail(f"error: error parsing jsonpath {expr}, {e}") from None
+
     def met(k: _Kind, n: str) -> bool:
         ns = _ns(k, a.namespace)
         if condition == "delete":
@@ -993,7 +1106,10 @@ def _wait(c: Cluster, rest: list[str], o: _Out) -> None:
             )
         if condition.startswith("jsonpath="):
             expr, _, want = condition[len("jsonpath=") :].partition("=")
-            vals = _jsonpath.evaluate(expr, d)
+            try:
+                vals = _jsonpath.evaluate(expr, d)
+            except _jsonpath.JSONPathError:
+                return False  # upstream: a path that does not resolve yet keeps waiting
             return bool(vals) and (not want or _jsonpath._text(vals[0]) == want)
         raise _Fail(f"error: unrecognized condition: {condition!r}")
 
