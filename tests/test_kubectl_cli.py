@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kubesim
 from kubesim import cli
@@ -584,3 +586,112 @@ def test_a_stateful_load_function_replays_what_it_returned(tmp_path):
     assert [(e.type, e.resource_version) for e in loaded.watch(since=0)] == [
         (e.type, e.resource_version) for e in c.watch(since=0)
     ]
+
+
+def test_review_edge_cases_behave_like_kubectl(c):
+    c.kubectl("create deployment web --image=nginx --replicas=2")
+    c.kubectl("create deployment api --image=nginx")
+    assert run(c, "label deploy web a=b a-")[1] == "error: can not both modify and remove a label in the same command\n"
+    out, err, code = run(c, "label deploy web 'a=bad value'")
+    assert code == 1 and err.startswith('error: invalid label value: "a=bad value": a valid label must be')
+    assert "a" not in c.deployment("web").labels
+    assert (
+        run(c, "label deploy web -l app=web x=y")[1] == "error: name cannot be provided when a selector is specified\n"
+    )
+    assert run(c, "rollout pause deploy/web --dry-run=client") == ("deployment.apps/web paused (dry run)\n", "", 0)
+    assert not c.deployment("web").paused
+    assert (
+        run(c, "rollout pause deploy/web deploy/api")[0] == "deployment.apps/web paused\ndeployment.apps/api paused\n"
+    )
+    assert c.deployment("api").paused
+    assert run(c, "scale deploy web --replicas=3 -o name") == ("deployment.apps/web\n", "", 0)
+    assert run(c, "scale deploy web --replicas=5 --dry-run=client")[0] == "deployment.apps/web scaled (dry run)\n"
+    assert c.deployment("web").replicas == 3
+    assert run(c, "version -o name")[1] == "error: --output must be 'yaml' or 'json'\n"
+    assert run(c, "api-resources extra")[1] == "error: unexpected arguments: [extra]\n"
+    assert run(c, "get deploy -Ao name")[0] == "deployment.apps/api\ndeployment.apps/web\n"
+    assert run(c, "get pods -- web")[1] == 'Error from server (NotFound): pods "web" not found\n'
+    assert run(c, "label deploy web -o wide x=y")[1].startswith(
+        'error: unable to match a printer suitable for the output format "wide", allowed formats are:'
+    )
+    assert run(c, "get deploy -o custom-columns=LABELS:.metadata.labels")[0].splitlines()[1] == "map[app:api]"
+    assert (
+        run(c, "get deploy web -o jsonpath='{.metadata.annotations.deployment\\.kubernetes\\.io/revision}'")[0] == "1"
+    )
+
+
+TOKENS = [
+    "get",
+    "describe",
+    "delete",
+    "label",
+    "annotate",
+    "rollout",
+    "status",
+    "undo",
+    "pause",
+    "scale",
+    "set",
+    "image",
+    "wait",
+    "top",
+    "pods",
+    "deploy",
+    "deploy/web",
+    "web",
+    "nope",
+    "-o",
+    "name",
+    "yaml",
+    "wide",
+    "jsonpath={.x",
+    "jsonpath={.items[*].metadata.name}",
+    "-l",
+    "app=web",
+    "-n",
+    "-A",
+    "--",
+    "--replicas=2",
+    "--replicas=x",
+    "a=b",
+    "a-",
+    "nginx=nginx:2",
+    "--for=condition=Available",
+    "--timeout=1s",
+    "-f",
+    "-",
+    "--dry-run=client",
+    "--overwrite",
+    "--sort-by=.metadata.name",
+    "-Ao",
+    "--show-labels",
+    "''",
+    "é",
+    "=",
+    "-",
+    "--record",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=7))
+def test_any_command_line_gives_a_result_not_an_exception(words):
+    c = kubesim.Cluster(nodes=1, seed=0)
+    c.kubectl("create deployment web --image=nginx")
+    r = c.kubectl(" ".join(words), check=False, input="")
+    assert r.exit_code in (0, 1) and isinstance(r.stdout, str) and isinstance(r.stderr, str)
+    assert r.exit_code == 0 or r.stderr, "a failure says why"
+
+
+def test_kubesim_kubectl_help_and_sticky_manual_clock(tmp_path, capsys):
+    assert cli.main(["kubectl", "--help"]) == 0
+    assert "kubesim kubectl runs one kubectl command" in capsys.readouterr().out
+    state = tmp_path / "s"
+    cli.main(["kubectl", "--state", str(state), "--clock=manual", "version", "--client"])
+    capsys.readouterr()
+    saved = pickle.loads(state.read_bytes())
+    assert saved["clock"] == "manual"
+    saved["wall"] -= 3600
+    state.write_bytes(pickle.dumps(saved))
+    cli.main(["kubectl", "--state", str(state), "get", "ns", "default"])  # no --clock: stays manual
+    assert capsys.readouterr().out.splitlines()[1].split()[-1] == "0s"

@@ -792,7 +792,7 @@ def _delete(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
         for k, n in _targets(args.positional, "delete"):
             if n is not None:
                 if selector:
-                    raise _Fail("error: selectors and the all flag cannot be used when passing resource/name arguments")
+                    raise _Fail("error: name cannot be provided when a selector is specified")
                 targets.append((k, _ns(k, namespace), n))
             elif selector or args.bool("--all"):
                 targets += [
@@ -831,15 +831,25 @@ def _delete(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
 
 def _label(c: Cluster, args: _Args, o: _Out, stdin: str | None, field_name: str) -> None:
     """`kubectl label|annotate TYPE NAME k=v k2- [--overwrite]`, or on files with `--local`."""
-    verb = "labeled" if field_name == "labels" else "annotated"
     fmt, arg = _output_format(args, _OBJECT_FORMATS)
+    what = "a label" if field_name == "labels" else "an annotation"
+    both = f"error: can not both modify and remove {what} in the same command"
     changes: dict[str, str | None] = {}
     rest = []
     for p in args.positional:
         if p.endswith("-") and "=" not in p:
+            if changes.get(p[:-1]) is not None:
+                raise _Fail(both)
             changes[p[:-1]] = None
         elif "=" in p:
             key, _, v = p.partition("=")
+            if key in changes and changes[key] is None:
+                raise _Fail(both)
+            if field_name == "labels":
+                # upstream: kubectl label checks values before sending anything.
+                errors = _native.label_value_errors(v)
+                if errors:
+                    raise _Fail(f'error: invalid label value: "{p}": {";".join(errors)}')
             changes[key] = v
         else:
             rest.append(p)
@@ -870,6 +880,8 @@ def _label(c: Cluster, args: _Args, o: _Out, stdin: str | None, field_name: str)
     else:
         selector = args.value("--selector")
         for k, n in _targets(rest, field_name[:-1]):
+            if n is not None and (selector is not None or args.bool("--all")):
+                raise _Fail("error: name cannot be provided when a selector is specified")
             if n is not None:
                 objects.append((c.get(k.kind, n, _ns(k, args.namespace)).to_dict(), k))
             elif selector is not None or args.bool("--all"):
@@ -892,6 +904,7 @@ def _label(c: Cluster, args: _Args, o: _Out, stdin: str | None, field_name: str)
             else:
                 updated[key] = value
         name = d["metadata"]["name"]
+        changed = updated != current
         if local:
             d.setdefault("metadata", {})[field_name] = updated
             if fmt:
@@ -899,10 +912,9 @@ def _label(c: Cluster, args: _Args, o: _Out, stdin: str | None, field_name: str)
                 o.out(("---\n" if fmt == "yaml" and printed else "") + _print_objects([d], fmt, arg, True))
                 printed = True
             else:
-                o.out(f"{k.singular}/{name} {verb}\n")
+                o.out(f"{k.singular}/{name} {_changed_word(field_name, changes, changed)}\n")
             continue
         patch = {"metadata": {field_name: {key: updated.get(key) for key in changes}}}
-        changed = updated != current
         if changed:
             try:
                 obj = c.patch(k.kind, name, patch, d["metadata"].get("namespace", ""))
@@ -912,29 +924,43 @@ def _label(c: Cluster, args: _Args, o: _Out, stdin: str | None, field_name: str)
             d = obj.to_dict()
         if fmt:
             o.out(_print_objects([d], fmt, arg, True))
-        elif field_name == "labels":
-            # upstream: label reports "not labeled" when nothing changed, "unlabeled" when only removing.
-            msg = (
-                "not labeled"
-                if not changed
-                else ("unlabeled" if all(v is None for v in changes.values()) else "labeled")
-            )
-            o.out(f"{k.singular}/{name} {msg}\n")
         else:
-            o.out(f"{k.singular}/{name} {verb}\n")
+            o.out(f"{k.singular}/{name} {_changed_word(field_name, changes, changed)}\n")
 
 
-def _deployment(c: Cluster, positional: list[str], namespace: str, command: str = "rollout") -> Deployment:
-    targets = _targets(positional, command)
-    kind, name = targets[0]
-    if kind.kind != "Deployment":
-        raise _Fail(
-            f"error: no status viewer has been implemented for {kind.kind}"
-            + (f".{kind.api_version.split('/')[0]}" if "/" in kind.api_version else "")
-        )
-    if name is None:
-        raise _Fail("error: required resource not specified")
-    return c.deployment(name, namespace)
+def _changed_word(field_name: str, changes: dict[str, str | None], changed: bool) -> str:
+    """upstream: label says "not labeled" when nothing changed and "unlabeled" when it only
+    removed; annotate always says "annotated"."""
+    if field_name != "labels":
+        return "annotated"
+    if not changed:
+        return "not labeled"
+    return "unlabeled" if all(v is None for v in changes.values()) else "labeled"
+
+
+def _deployments(c: Cluster, positional: list[str], namespace: str, command: str) -> list[Deployment]:
+    """The Deployments a rollout or set image command names (kubectl visits each in turn)."""
+    out = []
+    for kind, name in _targets(positional, command):
+        if name is None:
+            raise _Fail("error: required resource not specified")
+        if kind.kind != "Deployment":
+            c.get(kind.kind, name, _ns(kind, namespace))  # NotFound first, as the server answers
+            group = kind.api_version.split("/")[0] if "/" in kind.api_version else ""
+            raise _Fail(
+                f"error: no status viewer has been implemented for {kind.kind}{'.' + group if group else ''}"
+                if command.startswith("rollout")
+                else f"error: kubesim models {command} for Deployments only, not {kind.kind}"
+            )
+        out.append(c.deployment(name, namespace))
+    return out
+
+
+def _dry_run(a: _Args) -> bool:
+    dry_run = a.value("--dry-run", "none")
+    if dry_run not in ("none", "client", "server"):
+        raise _Fail(f'error: Invalid dry-run value ({dry_run}). Must be "none", "server", or "client".')
+    return dry_run != "none"
 
 
 def _rollout(c: Cluster, args: list[str], o: _Out) -> None:
@@ -949,7 +975,11 @@ def _rollout(c: Cluster, args: list[str], o: _Out) -> None:
         {"--timeout", "--revision", "--to-revision", "--output", "--selector", "--dry-run"},
         {"--watch"} if sub == "status" else set(),
     )
-    d = _deployment(c, a.positional, a.namespace)
+    for d in _deployments(c, a.positional, a.namespace, f"rollout {sub}"):
+        _rollout_one(c, sub, a, d, o)
+
+
+def _rollout_one(c: Cluster, sub: str, a: _Args, d: Deployment, o: _Out) -> None:
     name = f"deployment.apps/{d.name}"
     if sub == "status":
         revision = a.int("--revision", 0)
@@ -979,9 +1009,8 @@ def _rollout(c: Cluster, args: list[str], o: _Out) -> None:
             if fmt:
                 o.out(_print_objects([c.replicaset(match[0].replicaset, d.namespace).to_dict()], fmt, arg, True))
                 return
-            o.out(
-                f"{name} with revision #{revision}\n{c._native.describe_template(d.namespace, match[0].replicaset)}\n"
-            )
+            template = c._native.describe_template(d.namespace, match[0].replicaset)
+            o.out(f"{name} with revision #{revision}\n{template}\n")
             return
         if fmt:
             o.out(_print_objects([c.replicaset(h.replicaset, d.namespace).to_dict() for h in history], fmt, arg, False))
@@ -995,25 +1024,27 @@ def _rollout(c: Cluster, args: list[str], o: _Out) -> None:
         ]
         o.out(f"{name} \n" + "\n".join(rows) + "\n\n")
     elif sub == "undo":
-        dry_run = a.value("--dry-run", "none")
-        if dry_run not in ("none", "client", "server"):
-            raise _Fail(f'error: Invalid dry-run value ({dry_run}). Must be "none", "server", or "client".')
+        dry_run = _dry_run(a)
         to = a.int("--to-revision", 0)
         if to < 0:
             raise _Fail(f"error: unable to find specified revision {to} in history")
-        out = d.rollout.undo(to or None, dry_run=dry_run == "client")
+        out = d.rollout.undo(to or None, dry_run=dry_run)
         o.out(out if out.endswith("\n") else out + "\n")
     else:
-        o.out(getattr(d.rollout, sub)() + "\n")
+        fmt, _ = _output_format(a, ("name",))
+        line = getattr(d.rollout, sub)(dry_run=_dry_run(a))
+        o.out(f"{name}\n" if fmt == "name" else line + "\n")
 
 
 def _set_image(c: Cluster, rest: list[str], o: _Out) -> None:
-    a = _parse("set image", rest, {"--selector", "--output"}, {"--record", "--all", "--local"})
+    a = _parse("set image", rest, {"--selector", "--output", "--dry-run"}, {"--record", "--all", "--local"})
+    if a.bool("--local"):
+        raise _Fail("error: kubesim does not model set image --local (editing files without a cluster)")
+    fmt, _ = _output_format(a, ("name",))
     targets = [p for p in a.positional if "=" not in p]
     images = dict(p.split("=", 1) for p in a.positional if "=" in p)
     if not images:
         raise _Fail("error: at least one image update is required")
-    d = _deployment(c, targets, a.namespace, "set image")
     record = a.bool("--record")
     if "--record" in a.flags:
         o.err("Flag --record has been deprecated, --record will be removed in the future")
@@ -1021,47 +1052,60 @@ def _set_image(c: Cluster, rest: list[str], o: _Out) -> None:
     cause = " ".join(["kubectl", "set", "image", *a.positional, "--record=true"]) if record else None
     from ._rollout import set_image
 
-    line = set_image(d, images, record=record, cause=cause)
-    if line:
-        o.out(f"{line}\n")
+    for d in _deployments(c, targets, a.namespace, "set image"):
+        line = set_image(d, images, record=record, cause=cause, dry_run=_dry_run(a))
+        if line:
+            o.out(f"deployment.apps/{d.name}\n" if fmt == "name" else f"{line}\n")
 
 
-def _workload(c: Cluster, positional: list[str], namespace: str, command: str) -> Any:
-    """The Deployment or ReplicaSet a scale/autoscale command names."""
+def _workloads(c: Cluster, positional: list[str], namespace: str, command: str) -> list[Any]:
+    """The Deployments and ReplicaSets a scale/autoscale command names."""
     targets = _targets(positional, command)
-    if not targets:
-        raise _Fail(f"error: no objects passed to {command}")
-    kind, name = targets[0]
-    if name is None:
-        raise _Fail("error: resource(s) were provided, but no name was specified")
-    if kind.kind not in ("Deployment", "ReplicaSet"):
-        c.get(kind.kind, name, _ns(kind, namespace))  # NotFound first, as the server answers
-        if command == "autoscale":
-            raise _Fail(f'error: cannot autoscale a {kind.kind}: {kind.resource} "{name}" is not scalable')
-        raise _Fail("Error from server (NotFound): the server could not find the requested resource")
-    return c.get(kind.kind, name, namespace)
+    out = []
+    for kind, name in targets:
+        if name is None:
+            raise _Fail("error: resource(s) were provided, but no name was specified")
+        if kind.kind not in ("Deployment", "ReplicaSet"):
+            c.get(kind.kind, name, _ns(kind, namespace))  # NotFound first, as the server answers
+            if command == "autoscale":
+                raise _Fail(f'error: cannot autoscale a {kind.kind}: {kind.resource} "{name}" is not scalable')
+            raise _Fail("Error from server (NotFound): the server could not find the requested resource")
+        out.append(c.get(kind.kind, name, namespace))
+    return out
 
 
 def _scale(c: Cluster, rest: list[str], o: _Out) -> None:
-    a = _parse("scale", rest, {"--replicas", "--current-replicas", "--resource-version", "--timeout"}, set())
+    a = _parse(
+        "scale",
+        rest,
+        {"--replicas", "--current-replicas", "--resource-version", "--timeout", "--output", "--dry-run"},
+        set(),
+    )
+    fmt, _ = _output_format(a, ("name",))
     replicas = a.int("--replicas", -1)
     if replicas < 0:
         raise _Fail("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0")
-    w = _workload(c, a.positional, a.namespace, "scale")
     current = a.int("--current-replicas", -1)
-    if current >= 0 and current != w.replicas:
-        raise _Fail(f"error: Expected replicas to be {current}, was {w.replicas}")
-    o.out(w.scale(replicas) + "\n")
+    for w in _workloads(c, a.positional, a.namespace, "scale"):
+        if current >= 0 and current != w.replicas:
+            raise _Fail(f"error: Expected replicas to be {current}, was {w.replicas}")
+        if _dry_run(a):
+            line = f"{w.kind.lower()}.apps/{w.name} scaled (dry run)"
+        else:
+            line = w.scale(replicas)
+        o.out(f"{w.kind.lower()}.apps/{w.name}\n" if fmt == "name" else line + "\n")
 
 
 def _autoscale(c: Cluster, rest: list[str], o: _Out) -> None:
     a = _parse("autoscale", rest, {"--min", "--max", "--cpu-percent", "--name", "--output"}, set())
-    w = _workload(c, a.positional, a.namespace, "autoscale")
+    fmt, _ = _output_format(a, ("name",))
     mn, mx, cpu = a.int("--min", -1), a.int("--max", -1), a.int("--cpu-percent", -1)
-    hpa = w.autoscale(
-        min=mn if mn > 0 else None, max=max(mx, 0), cpu_percent=cpu if cpu >= 0 else None, name=a.value("--name")
-    )
-    o.out(f"horizontalpodautoscaler.autoscaling/{hpa.name} autoscaled\n")
+    for w in _workloads(c, a.positional, a.namespace, "autoscale"):
+        hpa = w.autoscale(
+            min=mn if mn > 0 else None, max=max(mx, 0), cpu_percent=cpu if cpu >= 0 else None, name=a.value("--name")
+        )
+        name = f"horizontalpodautoscaler.autoscaling/{hpa.name}"
+        o.out(f"{name}\n" if fmt == "name" else f"{name} autoscaled\n")
 
 
 def _wait(c: Cluster, rest: list[str], o: _Out) -> None:
@@ -1149,6 +1193,10 @@ def _top(c: Cluster, rest: list[str], o: _Out) -> None:
 def _version(rest: list[str], o: _Out) -> None:
     a = _parse("version", rest, {"--output"}, {"--client"})
     fmt = a.value("--output")
+    if fmt not in (None, "json", "yaml"):
+        raise _Fail("error: --output must be 'yaml' or 'json'")
+    if a.positional:
+        raise _Fail(f"error: unexpected arguments: [{' '.join(a.positional)}]")
     info = {"clientVersion": CLIENT_VERSION, "kustomizeVersion": KUSTOMIZE_VERSION, "serverVersion": SERVER_VERSION}
     if fmt in ("json", "yaml"):
         doc: dict[str, Any] = {
@@ -1165,7 +1213,11 @@ def _version(rest: list[str], o: _Out) -> None:
 
 
 def _api_resources(rest: list[str], o: _Out) -> None:
-    a = _parse("api-resources", rest, {"--output", "--namespaced", "--api-group"}, {"--no-headers"})
+    a = _parse("api-resources", rest, {"--output", "--api-group"}, {"--no-headers", "--namespaced"})
+    if a.positional:
+        raise _Fail(f"error: unexpected arguments: [{' '.join(a.positional)}]")
+    if a.value("--output") not in (None, "", "wide", "name"):
+        raise _Fail(f"error: --output {a.value('--output')} is not available")
     kinds = [_kind(k) for k in _native.served_kinds()]
     # upstream: core group first, then by group; by name within a group.
     kinds.sort(key=lambda k: ("/" in k.api_version, k.api_version.split("/")[0], k.plural))
@@ -1224,8 +1276,8 @@ def run(c: Cluster, command: str | list[str], stdin: str | None = None) -> Kubec
                 _parse(
                     "delete",
                     rest,
-                    {"--filename", "--selector", "--cascade", "--grace-period", "--output", "--wait", "--timeout"},
-                    {"--force", "--now", "--all", "--ignore-not-found", "--recursive"},
+                    {"--filename", "--selector", "--cascade", "--grace-period", "--output", "--timeout"},
+                    {"--force", "--now", "--all", "--ignore-not-found", "--recursive", "--wait"},
                 ),
                 o,
                 stdin,

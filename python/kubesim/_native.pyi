@@ -15,6 +15,7 @@ __all__ = [
     "kind_info",
     "served_kinds",
     "parse_manifest",
+    "label_value_errors",
     "tabwrite",
     "to_yaml",
     "__version__",
@@ -203,3 +204,6 @@ def to_yaml(json: str) -> str:
 
 def parse_manifest(text: str, source: str) -> list[str]:
     """The documents of a manifest text, each as JSON text."""
+
+def label_value_errors(value: str) -> list[str]:
+    """Why a label value is invalid (empty when valid)."""

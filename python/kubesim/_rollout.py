@@ -179,30 +179,39 @@ class Rollout:
         self._d._cluster.replace(d)
         return f"deployment.apps/{name} rolled back"
 
-    def pause(self) -> str:
+    def pause(self, dry_run: bool = False) -> str:
+        """`kubectl rollout pause` (``dry_run``: check and report, change nothing)."""
         if self._d.paused:
             raise InvalidArgumentError(f'deployments.apps "{self._d.name}" is already paused')
-        self._d._cluster.patch("deployment", self._d.name, {"spec": {"paused": True}}, self._d.namespace)
-        return f"deployment.apps/{self._d.name} paused"
+        return self._patch({"spec": {"paused": True}}, "paused", dry_run)
 
-    def resume(self) -> str:
+    def resume(self, dry_run: bool = False) -> str:
+        """`kubectl rollout resume`."""
         if not self._d.paused:
             raise InvalidArgumentError(f'deployments.apps "{self._d.name}" is not paused')
-        self._d._cluster.patch("deployment", self._d.name, {"spec": {"paused": None}}, self._d.namespace)
-        return f"deployment.apps/{self._d.name} resumed"
+        return self._patch({"spec": {"paused": None}}, "resumed", dry_run)
 
-    def restart(self) -> str:
+    def restart(self, dry_run: bool = False) -> str:
+        """`kubectl rollout restart`: stamps the pod template with the restart time."""
         if self._d.paused:
             raise InvalidArgumentError(
                 f'deployments.apps "{self._d.name}" can\'t restart paused deployment (run rollout resume first)'
             )
         now = self._d._cluster.now.strftime("%Y-%m-%dT%H:%M:%SZ")
-        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}
+        return self._patch(
+            {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}, "restarted", dry_run
+        )
+
+    def _patch(self, patch: dict[str, Any], verb: str, dry_run: bool) -> str:
+        if dry_run:
+            return f"deployment.apps/{self._d.name} {verb} (dry run)"
         self._d._cluster.patch("deployment", self._d.name, patch, self._d.namespace)
-        return f"deployment.apps/{self._d.name} restarted"
+        return f"deployment.apps/{self._d.name} {verb}"
 
 
-def set_image(d: Deployment, images: dict[str, str], record: bool = False, cause: str | None = None) -> str:
+def set_image(
+    d: Deployment, images: dict[str, str], record: bool = False, cause: str | None = None, dry_run: bool = False
+) -> str:
     """`kubectl set image deployment/NAME c=image …`: prints nothing when nothing changes."""
     obj = d.to_dict()
     spec = obj["spec"]["template"]["spec"]
@@ -228,6 +237,8 @@ def set_image(d: Deployment, images: dict[str, str], record: bool = False, cause
             args = " ".join(f"{k}={v}" for k, v in images.items())
             cause = f"kubectl set image deployment/{d.name} {args} --record=true"
         patch["metadata"] = {"annotations": {CHANGE_CAUSE: cause}}
+    if dry_run:
+        return f"deployment.apps/{d.name} image updated (dry run)"
     d._cluster.patch("deployment", d.name, patch, d.namespace)
     return f"deployment.apps/{d.name} image updated"
 

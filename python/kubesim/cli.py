@@ -42,6 +42,18 @@ SEED = [
     "kubectl describe pod redis-master",
 ]
 
+KUBECTL_HELP = """kubesim kubectl runs one kubectl command against a saved, simulated cluster.
+
+Usage: kubesim kubectl [--state PATH] [--clock wall|manual] COMMAND [ARGS...]
+
+Commands: get, describe, apply, create, delete, label, annotate, rollout (status, history, undo,
+pause, resume, restart), set image, scale, autoscale, top, wait, version, api-resources.
+
+--state PATH   the saved cluster (default .kubesim/cluster; a 3-node cluster is made on first use)
+--clock wall   virtual time also advances by the wall time between commands (the default)
+--clock manual virtual time advances only by `kubesim advance DURATION`; the mode is remembered
+"""
+
 # A user reads the output and types the next command: one virtual second.
 THINK_TIME = "1s"
 
@@ -68,33 +80,37 @@ def demo() -> str:
 # ----- a cluster saved between shell commands -----
 
 
-def _load_state(path: Path) -> tuple[Cluster, float | None]:
+def _load_state(path: Path) -> tuple[Cluster, float | None, str | None]:
+    """The saved cluster, when it was saved (wall clock) and its clock mode."""
     if not path.exists():
-        return Cluster(nodes=3, seed=0), None
+        return Cluster(nodes=3, seed=0), None, None
     try:
         state: Any = pickle.loads(path.read_bytes())  # noqa: S301 - the user's own state file
     except Exception as e:
         raise SystemExit(f"kubesim: {path} is not a kubesim state file ({type(e).__name__}: {e})") from None
     if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT:
         raise SystemExit(f"kubesim: {path} is not a kubesim state file")
-    return state["cluster"], state["wall"]
+    return state["cluster"], state["wall"], state.get("clock")
 
 
-def _save_state(path: Path, c: Cluster) -> None:
+def _save_state(path: Path, c: Cluster, clock: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(pickle.dumps({"format": _STATE_FORMAT, "cluster": c, "wall": time.time()}))
+    tmp.write_bytes(pickle.dumps({"format": _STATE_FORMAT, "cluster": c, "wall": time.time(), "clock": clock}))
     tmp.replace(path)
 
 
-def _open(state: Path, clock: str) -> Cluster:
-    c, wall = _load_state(state)
+def _open(state: Path, clock: str | None) -> tuple[Cluster, str]:
+    """The saved cluster, moved on by the wall time since its last command in wall mode. The mode
+    sticks: a state used with --clock=manual stays manual until --clock=wall is given."""
+    c, wall, saved_clock = _load_state(state)
+    clock = clock or saved_clock or "wall"
     if clock == "wall" and wall is not None:
         # Virtual time follows the wall clock between invocations.
         elapsed_ms = int((time.time() - wall) * 1000)
         if elapsed_ms > 0:
             c.advance(f"{elapsed_ms}ms")
-    return c
+    return c, clock
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,12 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     clock_help = "wall: virtual time advances by the wall time between commands; manual: only by `kubesim advance`"
     k = sub.add_parser("kubectl", help="run one kubectl command against a saved cluster", add_help=False)
     k.add_argument("--state", type=Path, default=DEFAULT_STATE, help=state_help)
-    k.add_argument("--clock", choices=("wall", "manual"), default="wall", help=clock_help)
+    k.add_argument("--clock", choices=("wall", "manual"), default=None, help=clock_help)
     k.add_argument("args", nargs=argparse.REMAINDER)
     a = sub.add_parser("advance", help="move a saved cluster's virtual time forward")
     a.add_argument("duration", help="how far: 30s, 5m, 1h30m")
     a.add_argument("--state", type=Path, default=DEFAULT_STATE, help=state_help)
-    a.add_argument("--clock", choices=("wall", "manual"), default="wall", help=clock_help)
+    a.add_argument("--clock", choices=("wall", "manual"), default=None, help=clock_help)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["kubectl"]:
         argv = _options_first(argv)
@@ -124,15 +140,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (KubesimError, ValueError, TypeError) as e:
             print(f"kubesim: {e}", file=sys.stderr)
             return 2
-        c = _open(args.state, args.clock)
+        c, clock = _open(args.state, args.clock)
         c.advance(f"{ms}ms")
-        _save_state(args.state, c)
+        _save_state(args.state, c, clock)
         print(f"virtual time: {c.now.strftime('%Y-%m-%dT%H:%M:%SZ')} ({c.elapsed:g} s since the cluster started)")
         return 0
     command = args.args[1:] if args.args[:1] == ["--"] else args.args
-    c = _open(args.state, args.clock)
+    if not command or command[0] in ("-h", "--help", "help"):
+        sys.stdout.write(KUBECTL_HELP)
+        return 0
+    c, clock = _open(args.state, args.clock)
     result = c.kubectl(command, check=False)
-    _save_state(args.state, c)
+    _save_state(args.state, c, clock)
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     return int(result.exit_code)
@@ -145,6 +164,9 @@ def _options_first(argv: list[str]) -> list[str]:
     i = 1
     while i < len(argv):
         a = argv[i]
+        if a == "--":  # everything after belongs to kubectl
+            rest += argv[i:]
+            break
         if a in ("--state", "--clock") and i + 1 < len(argv):
             own += [a, argv[i + 1]]
             i += 2

@@ -703,6 +703,12 @@ fn parse_manifest(text: &str, source: &str) -> PyResult<Vec<String>> {
     Ok(docs.into_iter().map(|d| d.value.to_string()).collect())
 }
 
+/// Why a label value is invalid (empty when it is valid), in upstream's words.
+#[pyfunction]
+fn label_value_errors(value: &str) -> Vec<String> {
+    crate::labels::validation::is_valid_label_value(value)
+}
+
 /// Every kind the simulated API server serves.
 #[pyfunction]
 fn served_kinds() -> Vec<&'static str> {
@@ -735,6 +741,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kind_info, m)?)?;
     m.add_function(wrap_pyfunction!(served_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(parse_manifest, m)?)?;
+    m.add_function(wrap_pyfunction!(label_value_errors, m)?)?;
     m.add_function(wrap_pyfunction!(tabwrite, m)?)?;
     m.add_function(wrap_pyfunction!(to_yaml, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
