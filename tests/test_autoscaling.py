@@ -5,22 +5,12 @@ from __future__ import annotations
 import pytest
 
 import kubesim
+from kubesim.testing import workload
 
 
 def deployment(replicas: int = 3, cpu_request: str | None = "500m", name: str = "web") -> dict:
-    container: dict = {"name": "c", "image": "nginx:1.25"}
-    if cpu_request:
-        container["resources"] = {"requests": {"cpu": cpu_request}}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container]}},
-        },
-    }
+    requests = {"requests": {"cpu": cpu_request}} if cpu_request else None
+    return workload("Deployment", name, replicas, container="c", resources=requests)
 
 
 def cpu_utilization(percent: int) -> dict:

@@ -7,23 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kubesim
+from kubesim.testing import workload
 
 
 def deployment(name: str = "web", replicas: int = 10, image: str = "nginx:1.25", **spec) -> dict:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "c", "image": image}]},
-            },
-            **spec,
-        },
-    }
+    return workload("Deployment", name, replicas, image, container="c", **spec)
 
 
 def sizes(d: kubesim.Deployment) -> list[int]:

@@ -18,6 +18,7 @@ from kubesim.testing import (
     labels,
     manifests,
     trace,
+    workload,
 )
 
 pytest_plugins = ["pytester"]
@@ -66,20 +67,8 @@ def test_the_plugin_gives_any_project_a_cluster_fixture(pytester):
 
 
 def rolling(name: str = "web", replicas: int = 6, surge: int | str = 1, unavailable: int | str = 1) -> dict:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "strategy": {"rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}},
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]},
-            },
-        },
-    }
+    strategy = {"rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}}
+    return workload("Deployment", name, replicas, container="web", strategy=strategy)
 
 
 @pytest.fixture

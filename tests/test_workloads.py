@@ -5,20 +5,11 @@ from __future__ import annotations
 import json
 
 import kubesim
+from kubesim.testing import workload
 
 
 def replicaset(name: str = "web", replicas: int = 3, image: str = "nginx:1.25", **pod_spec) -> dict:
-    spec = {"containers": [{"name": "c", "image": image}], **pod_spec}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": {"app": name}}, "spec": spec},
-        },
-    }
+    return workload("ReplicaSet", name, replicas, image, container="c", pod_spec=pod_spec)
 
 
 def owned(cluster: kubesim.Cluster, rs: str = "web") -> list[kubesim.Pod]:

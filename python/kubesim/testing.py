@@ -37,6 +37,7 @@ __all__ = [
     "labels",
     "manifests",
     "trace",
+    "workload",
 ]
 
 
@@ -155,6 +156,39 @@ def trace(c: Cluster, kinds: tuple[str, ...] = ("Deployment", "ReplicaSet", "Hor
 # ----- hypothesis strategies -----
 
 
+def workload(
+    kind: str = "Deployment",
+    name: str = "web",
+    replicas: int = 3,
+    image: str = "nginx:1.25",
+    container: str = "main",
+    labels: dict[str, str] | None = None,
+    resources: dict[str, Any] | None = None,
+    pod_spec: dict[str, Any] | None = None,
+    **spec: Any,
+) -> dict[str, Any]:
+    """A Deployment or ReplicaSet manifest selecting ``app: name``, with one container; extra
+    keyword arguments go into ``spec`` (``strategy=…``, ``minReadySeconds=…``), ``pod_spec`` into
+    the pod template's spec and ``labels`` onto the pods."""
+    c: dict[str, Any] = {"name": container, "image": image}
+    if resources:
+        c["resources"] = resources
+    return {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {**(labels or {}), "app": name}},
+                "spec": {"containers": [c], **(pod_spec or {})},
+            },
+            **spec,
+        },
+    }
+
+
 def _st() -> Any:
     from ._optional import require
 
@@ -222,22 +256,7 @@ def deployments(
     )
 
     def build(replicas: int, strat: dict[str, Any], min_ready: int, image: str, extra: dict[str, str]) -> dict:
-        pod_labels = {**extra, "app": name}
-        return {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": name},
-            "spec": {
-                "replicas": replicas,
-                "strategy": strat,
-                "minReadySeconds": min_ready,
-                "selector": {"matchLabels": {"app": name}},
-                "template": {
-                    "metadata": {"labels": pod_labels},
-                    "spec": {"containers": [{"name": "main", "image": image}]},
-                },
-            },
-        }
+        return workload("Deployment", name, replicas, image, labels=extra, strategy=strat, minReadySeconds=min_ready)
 
     return st.builds(
         build,
