@@ -139,8 +139,9 @@ pub enum Stage {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainerRuntime {
     pub state: ContainerState,
-    /// The previous termination, if the container has restarted.
-    pub last_state: Option<ContainerState>,
+    /// The previous termination, if the container has restarted (boxed: most containers never
+    /// restart, and the record is kept for every container).
+    pub last_state: Option<Box<ContainerState>>,
     pub ready: bool,
     pub started: bool,
     pub restart_count: u32,

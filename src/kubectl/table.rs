@@ -64,7 +64,7 @@ pub fn pod_status(o: &Object, rt: &PodRuntime, now: Millis) -> (String, String, 
     // Walk from the last container to the first: the lowest-index waiting/terminated one wins.
     for c in rt.containers.iter().rev() {
         restarts += c.restart_count;
-        if let Some(ContainerState::Terminated { finished_at, .. }) = &c.last_state {
+        if let Some(ContainerState::Terminated { finished_at, .. }) = c.last_state.as_deref() {
             last_finished = Some(last_finished.map_or(*finished_at, |t: Millis| t.max(*finished_at)));
         }
         match &c.state {

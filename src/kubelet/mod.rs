@@ -256,7 +256,7 @@ fn step_container(
                     // upstream: doBackOff — in back-off if the entry is live and younger than its delay.
                     let live_entry = crt.backoff > 0 && at - crt.backoff_updated <= BACKOFF_RESET;
                     if live_entry && now - at < crt.backoff {
-                        crt.last_state = Some(crt.state.clone());
+                        crt.last_state = Some(Box::new(crt.state.clone()));
                         crt.state = ContainerState::Waiting { reason: "CrashLoopBackOff" };
                         crt.stage = Stage::BackOff { until: at + crt.backoff };
                         pc.event(Some(&c.name), true, "BackOff", backoff_message(pc.pod, c));
@@ -290,7 +290,7 @@ fn step_backoff(crt: &mut ContainerRuntime, live_entry: bool, now: Millis) {
 fn restart(pc: &mut PodCtx, c: &core::Container, crt: &mut ContainerRuntime, now: Millis) {
     let previous = match &crt.state {
         ContainerState::Waiting { .. } => crt.last_state.clone(),
-        other => Some(other.clone()),
+        other => Some(Box::new(other.clone())),
     };
     crt.last_state = previous;
     crt.restart_count += 1;
