@@ -394,3 +394,18 @@ def test_events_expire_an_hour_after_they_last_happened(cluster, examples):
     assert len(cluster.events(pod)) == 5
     cluster.advance("31m")
     assert cluster.events(pod) == [], "kube-apiserver's default --event-ttl is 1h"
+
+
+def test_a_failed_node_is_reported_once_and_its_status_is_not_reverted(cluster):
+    # upstream: the node's status changes only through the status subresource, so the taint
+    # update that follows cannot put the old Ready condition back (and the event is not repeated).
+    rv = cluster.resource_version
+    cluster.node("node-2").fail()
+    cluster.advance("1m")
+    ready = [
+        next(x["status"] for x in e.object["status"]["conditions"] if x["type"] == "Ready")
+        for e in cluster.watch(since=rv, kind="node")
+    ]
+    assert ready and all(s == "Unknown" for s in ready), ready
+    [event] = [e for e in cluster.events(cluster.node("node-2"), namespace="default") if e.reason == "NodeNotReady"]
+    assert event.to_dict()["count"] == 1

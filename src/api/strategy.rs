@@ -52,6 +52,9 @@ pub fn prepare_for_update(new: &mut Object, old: &Object) {
             *status = s.clone();
         }
         (Body::Namespace { status, .. }, Body::Namespace { status: s, .. }) => *status = s.clone(),
+        // upstream: nodeStrategy.PrepareForUpdate — the node's status is the kubelet's, set
+        // through the status subresource only.
+        (Body::Node { status, .. }, Body::Node { status: s, .. }) => *status = s.clone(),
         _ => {}
     }
 }
