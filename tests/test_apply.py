@@ -146,3 +146,11 @@ def test_unknown_fields_and_wrong_types_name_the_field(cluster):
         cluster.apply(POD.replace("labels: {app: web}", "labels: {app: true}"))
     assert info.value.field == "metadata.labels.app"
     assert cluster.pods() == []
+
+
+def test_namespaces_get_the_metadata_name_label():
+    # upstream: SetDefaults_Namespace adds the immutable kubernetes.io/metadata.name label.
+    c = kubesim.Cluster()
+    c.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev", "labels": {"team": "a"}}})
+    assert c.get("namespace", "dev", "").labels == {"kubernetes.io/metadata.name": "dev", "team": "a"}
+    assert c.get("namespace", "default", "").labels == {"kubernetes.io/metadata.name": "default"}

@@ -539,11 +539,10 @@ def test_describe_without_a_name_selectors_prefixes_and_not_found(seeded):
     assert r.stdout == seeded.kubectl(f"describe pod {pods[0]}")
     assert (r.stderr, r.exit_code) == ('Error from server (NotFound): pods "nope" not found\n', 1)
     assert seeded.kubectl("describe nodes").count("\n\n\nName:") == 2
-    # A real API server labels every namespace `kubernetes.io/metadata.name=<name>`; kubesim's
-    # namespaces carry only the labels they were created with.
+    # Like a real API server, kubesim labels every namespace `kubernetes.io/metadata.name=<name>`.
     assert seeded.kubectl("describe namespace default") == (
         "Name:         default\n"
-        "Labels:       <none>\n"
+        "Labels:       kubernetes.io/metadata.name=default\n"
         "Annotations:  <none>\n"
         "Status:       Active\n"
         "\n"

@@ -168,7 +168,8 @@ impl Object {
         let version = api_version.rsplit('/').next().unwrap_or_default().to_string();
         let obj = match kind {
             Kind::Namespace => {
-                let n: core::Namespace = decode_strict(&value, kind, &version)?;
+                let mut n: core::Namespace = decode_strict(&value, kind, &version)?;
+                defaults::default_namespace(&mut n);
                 check(kind, &n.metadata, validation::validate_namespace(&n))?;
                 Object {
                     meta: Meta::from_object_meta(n.metadata),
