@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["JSONPathError", "evaluate", "execute", "go_text", "parse", "render"]
+__all__ = ["JSONPathError", "evaluate", "execute", "go_syntax", "go_text", "parse", "render"]
 
 
 class JSONPathError(ValueError):
@@ -206,16 +206,20 @@ def _bracket(inner: str, expr: str) -> Any:
     if ":" in inner:
         parts = [p.strip() for p in inner.split(":")]
         if len(parts) > 3:
-            raise JSONPathError(f"invalid array index {inner!r} in {expr!r}")
-        nums = [int(p) if p else None for p in parts] + [None] * (3 - len(parts))
+            raise JSONPathError(f"invalid array index {inner}")
+        nums = [_index(p) if p else None for p in parts] + [None] * (3 - len(parts))
         return ("slice", *nums)
     items = [p.strip() for p in inner.split(",")]
     if all(p[:1] == "'" for p in items) or (len(items) == 1 and items[0][:1] == '"'):
         return ("keys", [p[1:-1] for p in items])
+    return ("index", [_index(p) for p in items])
+
+
+def _index(p: str) -> int:
     try:
-        return ("index", [int(p) for p in items])
+        return int(p)
     except ValueError:
-        raise JSONPathError(f"invalid array index {inner!r} in {expr!r}") from None
+        raise JSONPathError(f"invalid array index {p}") from None
 
 
 # ----- evaluation -----
@@ -227,6 +231,10 @@ def _walk(values: list[Any], steps: tuple[Any, ...], root: Any = None) -> list[A
         op = step[0]
         if op == "root":
             values = [root if root is not None else values[0]] if values else []
+            continue
+        if op in ("keys", "index") and len(step[1]) > 1:
+            # upstream: a union evaluates each member over all the values in turn.
+            values = [x for member in step[1] for x in _walk(values, ((op, [member]),), root)]
             continue
         for v in values:
             if op == "field":
@@ -248,7 +256,7 @@ def _walk(values: list[Any], steps: tuple[Any, ...], root: Any = None) -> list[A
                             raise JSONPathError(f"array index out of bounds: index {i}, length {len(v)}")
             elif op == "slice":
                 if isinstance(v, list):
-                    nxt += v[slice(step[1], step[2], step[3])]
+                    nxt += _slice(v, step[1], step[2], step[3])
             elif op == "recurse":
                 nxt += _descendants(v)
             elif op == "filter":
@@ -256,6 +264,25 @@ def _walk(values: list[Any], steps: tuple[Any, ...], root: Any = None) -> list[A
                     nxt += [item for item in v if _test(item, step[1], step[2], step[3])]
         values = nxt
     return values
+
+
+def _slice(v: list[Any], start: int | None, end: int | None, step: int | None) -> list[Any]:
+    """upstream: evalArray — negative bounds count from the end; out-of-range bounds and a
+    non-positive step are errors, not clipped."""
+    n = len(v)
+    if step is not None and step <= 0:
+        raise JSONPathError("step must be > 0")
+    a = 0 if start is None else (start + n if start < 0 else start)
+    b = n if end is None else (end + n if end < 0 else end)
+    if a == b:
+        return []
+    if a >= n or a < 0:
+        raise JSONPathError(f"array index out of bounds: index {a}, length {n}")
+    if b > n or b < 0:
+        raise JSONPathError(f"array index out of bounds: index {b - 1}, length {n}")
+    if a > b:
+        raise JSONPathError(f"starting index {a} is greater than ending index {b}")
+    return v[a : b : step or 1]
 
 
 def _descendants(v: Any) -> list[Any]:
@@ -334,6 +361,22 @@ def render(tree: tuple[Any, ...], data: Any) -> str:
     out: list[str] = []
     _run(tree, data, data, out)
     return "".join(out)
+
+
+def go_syntax(v: Any) -> str:
+    """A value as Go's `%#v` prints decoded JSON (kubectl's jsonpath error dump)."""
+    if isinstance(v, dict):
+        items = ", ".join(f"{json.dumps(k, ensure_ascii=False)}:{go_syntax(v[k])}" for k in sorted(v))
+        return "map[string]interface {}{" + items + "}"
+    if isinstance(v, list):
+        return "[]interface {}{" + ", ".join(go_syntax(x) for x in v) + "}"
+    if v is None:
+        return "interface {}(nil)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
 
 
 def go_text(v: Any) -> str:

@@ -421,7 +421,11 @@ def _render_jsonpath(template: str, data: Any) -> str:
     try:
         return _jsonpath.render(tree, data)
     except _jsonpath.JSONPathError as e:
-        raise _Fail(f'error: error executing jsonpath "{template}": Error executing template: {e}.') from None
+        raise _Fail(
+            f'error: error executing jsonpath "{template}": Error executing template: {e}. Printing more information'
+            f" for debugging the template:\n\ttemplate was:\n\t\t{template}\n\tobject given to jsonpath engine"
+            f" was:\n\t\t{_jsonpath.go_syntax(data)}\n\n\n"
+        ) from None
 
 
 def _print_objects(dicts: list[dict[str, Any]], fmt: str, arg: str, single: bool) -> str:
