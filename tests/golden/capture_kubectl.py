@@ -31,7 +31,8 @@ CASES = [
     "create deployment web --image=a --image=b:2 --image=c:3 --dry-run=client "
     "-o \"jsonpath={.spec.template.spec.containers[*]['name','image']}\"",
     "create deployment web --image=a --dry-run=client -o jsonpath={.spec.template.spec.containers[*][name,x]}",
-    "create deployment web --image=a --image=b:2 --dry-run=client -o jsonpath={.spec.template.spec.containers[-1:].name}",
+    "create deployment web --image=a --image=b:2 --dry-run=client "
+    "-o jsonpath={.spec.template.spec.containers[-1:].name}",
     "create deployment web --image=a --dry-run=client -o jsonpath={.spec.template.spec.containers[1:5].name}",
     f"label -f {E}/redis-pod.yaml --local tier=cache -o yaml",
     f"label -f {E}/nginx-deployment.yaml --local app=web --overwrite -o json",
