@@ -381,7 +381,7 @@ impl Cluster {
                 if status.is_ready() {
                     *out.entry("pods_ready".into()).or_default() += 1;
                 }
-                if pod.meta.deletion_timestamp.is_some() {
+                if pod.meta.deletion_timestamp().is_some() {
                     *out.entry("pods_terminating".into()).or_default() += 1;
                 }
             }

@@ -44,7 +44,6 @@ impl std::fmt::Display for Uid {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Meta {
     pub name: Arc<str>,
-    pub generate_name: Option<Arc<str>>,
     /// Empty for cluster-scoped kinds.
     pub namespace: Arc<str>,
     pub uid: Uid,
@@ -53,13 +52,42 @@ pub struct Meta {
     pub generation: i64,
     /// Absolute Unix milliseconds (virtual clock); 0 before the object is stored.
     pub creation_timestamp: Millis,
-    pub deletion_timestamp: Option<Millis>,
-    pub deletion_grace_period_seconds: Option<i64>,
     pub labels: Arc<StringMap>,
     pub annotations: Arc<StringMap>,
     /// Shared: every pod of a ReplicaSet carries the same list.
     pub owner_references: Arc<Vec<OwnerRef>>,
-    pub finalizers: Vec<String>,
+    /// What most objects never have (generateName, deletion, finalizers), out of line; read and
+    /// write it through the accessors below.
+    pub extra: Extra,
+}
+
+/// The rarely set metadata fields, boxed so that an object without them is 64 bytes smaller.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct MetaExtra {
+    generate_name: Option<Arc<str>>,
+    deletion_timestamp: Option<Millis>,
+    deletion_grace_period_seconds: Option<i64>,
+    finalizers: Vec<String>,
+}
+
+/// `None` and a box of defaults are the same metadata.
+#[derive(Clone, Debug, Default)]
+pub struct Extra(Option<Box<MetaExtra>>);
+
+impl PartialEq for Extra {
+    fn eq(&self, other: &Self) -> bool {
+        let default = MetaExtra::default();
+        self.0.as_deref().unwrap_or(&default) == other.0.as_deref().unwrap_or(&default)
+    }
+}
+
+impl Extra {
+    fn get(&self) -> Option<&MetaExtra> {
+        self.0.as_deref()
+    }
+    fn get_mut(&mut self) -> &mut MetaExtra {
+        self.0.get_or_insert_with(Default::default)
+    }
 }
 
 pub fn to_time(ms: Millis) -> Time {
@@ -75,23 +103,58 @@ impl Meta {
     /// Take the metadata of a decoded manifest. Server-owned fields (uid, resourceVersion,
     /// generation, timestamps) are kept so that `replace` can check them; `create` resets them.
     pub fn from_object_meta(m: ObjectMeta) -> Meta {
-        Meta {
+        let mut meta = Meta {
             name: m.name.unwrap_or_default().into(),
-            generate_name: m.generate_name.map(Into::into),
             namespace: m.namespace.unwrap_or_default().into(),
             uid: m.uid.as_deref().and_then(Uid::parse).unwrap_or_default(),
             resource_version: m.resource_version.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0),
             generation: m.generation.unwrap_or(0),
             creation_timestamp: m.creation_timestamp.as_ref().map(from_time).unwrap_or(0),
-            deletion_timestamp: m.deletion_timestamp.as_ref().map(from_time),
-            deletion_grace_period_seconds: m.deletion_grace_period_seconds,
             labels: Arc::new(m.labels.unwrap_or_default()),
             annotations: Arc::new(m.annotations.unwrap_or_default()),
             owner_references: Arc::new(
                 m.owner_references.unwrap_or_default().into_iter().map(OwnerRef::from_wire).collect(),
             ),
-            finalizers: m.finalizers.unwrap_or_default(),
+            extra: Extra::default(),
+        };
+        meta.set_generate_name(m.generate_name.map(Into::into));
+        meta.set_deletion_timestamp(m.deletion_timestamp.as_ref().map(from_time));
+        meta.set_deletion_grace_period_seconds(m.deletion_grace_period_seconds);
+        if let Some(f) = m.finalizers.filter(|f| !f.is_empty()) {
+            *meta.finalizers_mut() = f;
         }
+        meta
+    }
+
+    pub fn generate_name(&self) -> Option<&Arc<str>> {
+        self.extra.get().and_then(|e| e.generate_name.as_ref())
+    }
+    pub fn set_generate_name(&mut self, v: Option<Arc<str>>) {
+        if v.is_some() || self.extra.get().is_some() {
+            self.extra.get_mut().generate_name = v;
+        }
+    }
+    pub fn deletion_timestamp(&self) -> Option<Millis> {
+        self.extra.get().and_then(|e| e.deletion_timestamp)
+    }
+    pub fn set_deletion_timestamp(&mut self, v: Option<Millis>) {
+        if v.is_some() || self.extra.get().is_some() {
+            self.extra.get_mut().deletion_timestamp = v;
+        }
+    }
+    pub fn deletion_grace_period_seconds(&self) -> Option<i64> {
+        self.extra.get().and_then(|e| e.deletion_grace_period_seconds)
+    }
+    pub fn set_deletion_grace_period_seconds(&mut self, v: Option<i64>) {
+        if v.is_some() || self.extra.get().is_some() {
+            self.extra.get_mut().deletion_grace_period_seconds = v;
+        }
+    }
+    pub fn finalizers(&self) -> &[String] {
+        self.extra.get().map_or(&[], |e| e.finalizers.as_slice())
+    }
+    pub fn finalizers_mut(&mut self) -> &mut Vec<String> {
+        &mut self.extra.get_mut().finalizers
     }
 
     pub fn to_object_meta(&self) -> ObjectMeta {
@@ -100,19 +163,19 @@ impl Meta {
         }
         ObjectMeta {
             name: (!self.name.is_empty()).then(|| self.name.to_string()),
-            generate_name: self.generate_name.as_deref().map(str::to_string),
+            generate_name: self.generate_name().map(|g| g.to_string()),
             namespace: (!self.namespace.is_empty()).then(|| self.namespace.to_string()),
             uid: (!self.uid.is_nil()).then(|| self.uid.to_string()),
             resource_version: (self.resource_version > 0).then(|| self.resource_version.to_string()),
             generation: (self.generation > 0).then_some(self.generation),
             creation_timestamp: (self.creation_timestamp != 0).then(|| to_time(self.creation_timestamp)),
-            deletion_timestamp: self.deletion_timestamp.map(to_time),
-            deletion_grace_period_seconds: self.deletion_grace_period_seconds,
+            deletion_timestamp: self.deletion_timestamp().map(to_time),
+            deletion_grace_period_seconds: self.deletion_grace_period_seconds(),
             labels: (!self.labels.is_empty()).then(|| (*self.labels).clone()),
             annotations: (!self.annotations.is_empty()).then(|| (*self.annotations).clone()),
             owner_references: (!self.owner_references.is_empty())
                 .then(|| self.owner_references.iter().map(OwnerRef::to_wire).collect()),
-            finalizers: non_empty(&self.finalizers),
+            finalizers: non_empty(self.finalizers()),
             managed_fields: None,
             self_link: None,
         }

@@ -13,9 +13,9 @@ use crate::store::{FOREGROUND_FINALIZER as FOREGROUND, ORPHAN_FINALIZER as ORPHA
 pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let Some(obj) = ctx.store.get_by_key(key) else { return Reconciled::nothing() };
     let mut out = Reconciled::nothing();
-    if obj.meta.deletion_timestamp.is_some() {
+    if obj.meta.deletion_timestamp().is_some() {
         let dependents = ctx.store.dependents(obj.meta.uid);
-        if obj.meta.finalizers.iter().any(|f| f == ORPHAN) {
+        if obj.meta.finalizers().iter().any(|f| f == ORPHAN) {
             for d in &dependents {
                 let mut freed = (**d).clone();
                 Arc::make_mut(&mut freed.meta.owner_references).retain(|r| r.uid != obj.meta.uid);
@@ -26,7 +26,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             }
             return out;
         }
-        if obj.meta.finalizers.iter().any(|f| f == FOREGROUND) {
+        if obj.meta.finalizers().iter().any(|f| f == FOREGROUND) {
             let mut blocking = false;
             for d in &dependents {
                 let blocks = d
@@ -35,7 +35,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
                     .iter()
                     .any(|r| r.uid == obj.meta.uid && r.block_owner_deletion == Some(true));
                 blocking |= blocks;
-                if d.meta.deletion_timestamp.is_none() {
+                if d.meta.deletion_timestamp().is_none() {
                     // upstream: dependents that have dependents of their own go foreground too.
                     let propagation = if ctx.store.dependents(d.meta.uid).is_empty() {
                         Propagation::Background
@@ -55,7 +55,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         }
     }
     // A dependent: delete it once every owner is gone; drop references to owners that are gone.
-    if obj.meta.owner_references.is_empty() || obj.meta.deletion_timestamp.is_some() {
+    if obj.meta.owner_references.is_empty() || obj.meta.deletion_timestamp().is_some() {
         return out;
     }
     let present = |o: &crate::api::OwnerRef| ctx.store.owner(&obj.meta.namespace, o).is_some();
@@ -79,6 +79,6 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
 
 fn without_finalizer(obj: &Object, finalizer: &str) -> Write {
     let mut o = obj.clone();
-    o.meta.finalizers.retain(|f| f != finalizer);
+    o.meta.finalizers_mut().retain(|f| f != finalizer);
     Write::Update(o)
 }

@@ -112,7 +112,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             }
             out.writes.push(Write::UpdateStatus(marked));
         }
-        if pod.meta.deletion_timestamp.is_some() {
+        if pod.meta.deletion_timestamp().is_some() {
             continue;
         }
         let toleration = pspec.tolerations.iter().flatten().find(|t| {

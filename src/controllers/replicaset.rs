@@ -28,7 +28,7 @@ pub fn pod_runtime(o: &Object) -> Option<&PodRuntime> {
 
 /// upstream: FilterActivePods — not terminal and not being deleted.
 pub fn is_active(o: &Object) -> bool {
-    o.meta.deletion_timestamp.is_none() && pod_runtime(o).is_some_and(|s| !s.phase.is_terminal())
+    o.meta.deletion_timestamp().is_none() && pod_runtime(o).is_some_and(|s| !s.phase.is_terminal())
 }
 
 /// upstream: IsPodAvailable — ready for longer than minReadySeconds (strictly).
@@ -51,7 +51,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let Some(rs) = ctx.store.get_by_key(key) else { return Reconciled::nothing() };
     let Body::ReplicaSet { spec, status, template } = &rs.body else { return Reconciled::nothing() };
     let Ok(selector) = Selector::from_label_selector(Some(&spec.selector)) else { return Reconciled::nothing() };
-    let deleting = rs.meta.deletion_timestamp.is_some();
+    let deleting = rs.meta.deletion_timestamp().is_some();
     let mut out = Reconciled::nothing();
 
     // Claim (upstream: ControllerRefManager.ClaimPods): owned pods that still match, plus
@@ -72,7 +72,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     if !deleting {
         let owner = OwnerRef::controller_of(Kind::ReplicaSet, &rs.meta.name, rs.meta.uid);
         for pod in ctx.store.list(Kind::Pod, Some(&rs.meta.namespace), &selector) {
-            if pod.meta.controller_ref().is_some() || pod.meta.deletion_timestamp.is_some() {
+            if pod.meta.controller_ref().is_some() || pod.meta.deletion_timestamp().is_some() {
                 continue;
             }
             let mut adopted = (*pod).clone();
@@ -177,15 +177,17 @@ pub fn pod_from_template(
     owner: &Arc<Vec<OwnerRef>>,
     prefix: &Arc<str>,
 ) -> Object {
-    let meta = Meta {
-        generate_name: Some(prefix.clone()),
+    let mut meta = Meta {
         namespace: owner_meta.namespace.clone(),
         labels: template.labels.clone(),
         annotations: template.annotations.clone(),
         owner_references: owner.clone(),
-        finalizers: template.other_meta.as_ref().and_then(|m| m.finalizers.clone()).unwrap_or_default(),
         ..Default::default()
     };
+    meta.set_generate_name(Some(prefix.clone()));
+    if let Some(f) = template.other_meta.as_ref().and_then(|m| m.finalizers.clone()).filter(|f| !f.is_empty()) {
+        *meta.finalizers_mut() = f;
+    }
     Object { meta, body: Body::Pod { spec: template.admitted.clone(), status: PodRuntime::default() } }
 }
 

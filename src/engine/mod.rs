@@ -174,7 +174,7 @@ impl Engine {
         }
         // Garbage collection: finalizers to process, dependents of vanished owners, dangling refs.
         if let Some(n) = new {
-            let gc_finalizer = n.meta.deletion_timestamp.is_some() && !n.meta.finalizers.is_empty();
+            let gc_finalizer = n.meta.deletion_timestamp().is_some() && !n.meta.finalizers().is_empty();
             if gc_finalizer || (old.is_none() && !n.meta.owner_references.is_empty()) {
                 self.mark(ControllerId::GarbageCollector, key.clone());
             }
@@ -184,7 +184,7 @@ impl Engine {
             }
             for r in o.meta.owner_references.iter() {
                 if let Some(owner) = store.owner(&o.meta.namespace, r) {
-                    if owner.meta.deletion_timestamp.is_some() {
+                    if owner.meta.deletion_timestamp().is_some() {
                         self.mark(ControllerId::GarbageCollector, ObjectKey::of(owner));
                     }
                 }
@@ -224,7 +224,7 @@ impl Engine {
         match new {
             Some(p) => {
                 let bound = node_of(p).is_some();
-                let deleting = p.meta.deletion_timestamp.is_some();
+                let deleting = p.meta.deletion_timestamp().is_some();
                 if !bound && !deleting && !skip(ControllerId::Scheduler) {
                     self.mark(ControllerId::Scheduler, key.clone());
                 }
@@ -244,7 +244,7 @@ impl Engine {
                     self.unschedulable.insert(key.clone());
                 }
                 // Capacity frees up when a pod starts terminating or finishes.
-                let freed = deleting && old.is_some_and(|o| o.meta.deletion_timestamp.is_none());
+                let freed = deleting && old.is_some_and(|o| o.meta.deletion_timestamp().is_none());
                 if freed {
                     self.retry_unschedulable();
                 }

@@ -77,7 +77,7 @@ pub fn pod_status(o: &Object, rt: &PodRuntime, now: Millis) -> (String, String, 
     if reason == "Completed" && rt.is_ready() {
         reason = "Running".into();
     }
-    if o.meta.deletion_timestamp.is_some() && !rt.phase.is_terminal() {
+    if o.meta.deletion_timestamp().is_some() && !rt.phase.is_terminal() {
         reason = "Terminating".into();
     }
     let restarts = match last_finished {

@@ -72,7 +72,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     }
     let mut next: Option<Millis> = None;
     let mut writes = Vec::new();
-    if let Some(deadline) = pod.meta.deletion_timestamp {
+    if let Some(deadline) = pod.meta.deletion_timestamp() {
         let mut all_done = true;
         for (c, crt) in spec.containers.iter().zip(rt.containers.iter_mut()) {
             let profile = ctx.images.profile(c.image.as_deref().unwrap_or(""));

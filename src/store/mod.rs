@@ -204,7 +204,7 @@ impl Store {
         }
         if obj.meta.name.is_empty() {
             obj.meta.name =
-                self.generate_name(kind, &obj.meta.namespace, obj.meta.generate_name.as_deref().unwrap_or(""));
+                self.generate_name(kind, &obj.meta.namespace, obj.meta.generate_name().map_or("", |g| &**g));
         }
         let key = ObjectKey::of(&obj);
         if self.objects.contains_key(&key) {
@@ -213,8 +213,8 @@ impl Store {
         strategy::prepare_for_create(&mut obj);
         obj.meta.uid = self.uid_for(&key, now);
         obj.meta.creation_timestamp = now;
-        obj.meta.deletion_timestamp = None;
-        obj.meta.deletion_grace_period_seconds = None;
+        obj.meta.set_deletion_timestamp(None);
+        obj.meta.set_deletion_grace_period_seconds(None);
         obj.meta.generation = if Object::has_generation(kind) { 1 } else { 0 };
         self.resource_version += 1;
         obj.meta.resource_version = self.resource_version;
@@ -246,18 +246,18 @@ impl Store {
         // Server-owned metadata is never taken from the client.
         obj.meta.uid = old.meta.uid;
         obj.meta.creation_timestamp = old.meta.creation_timestamp;
-        obj.meta.generate_name = old.meta.generate_name.clone();
+        obj.meta.set_generate_name(old.meta.generate_name().cloned());
         obj.meta.generation = old.meta.generation;
-        if old.meta.deletion_timestamp.is_some() {
-            obj.meta.deletion_timestamp = old.meta.deletion_timestamp;
-            obj.meta.deletion_grace_period_seconds = old.meta.deletion_grace_period_seconds;
+        if old.meta.deletion_timestamp().is_some() {
+            obj.meta.set_deletion_timestamp(old.meta.deletion_timestamp());
+            obj.meta.set_deletion_grace_period_seconds(old.meta.deletion_grace_period_seconds());
         }
         if status {
             strategy::prepare_for_status_update(&mut obj, &old);
             obj.meta.labels = old.meta.labels.clone();
             obj.meta.annotations = old.meta.annotations.clone();
             obj.meta.owner_references = old.meta.owner_references.clone();
-            obj.meta.finalizers = old.meta.finalizers.clone();
+            *obj.meta.finalizers_mut() = old.meta.finalizers().to_vec();
         } else {
             strategy::prepare_for_update(&mut obj, &old);
             let errors = strategy::validate_update(&obj, &old);
@@ -272,7 +272,10 @@ impl Store {
         if obj == *old {
             return Ok(old);
         }
-        if obj.meta.deletion_timestamp.is_some() && obj.meta.finalizers.is_empty() && !old.meta.finalizers.is_empty() {
+        if obj.meta.deletion_timestamp().is_some()
+            && obj.meta.finalizers().is_empty()
+            && !old.meta.finalizers().is_empty()
+        {
             // The last finalizer is gone: the object goes away now.
             return self.remove(&key).map(|_| old);
         }
@@ -312,7 +315,7 @@ impl Store {
                 let bound = spec.node_name.is_some() || status.node_name.is_some();
                 let grace = options
                     .grace_period_seconds
-                    .or(obj.meta.deletion_grace_period_seconds)
+                    .or(obj.meta.deletion_grace_period_seconds())
                     .or(spec.termination_grace_period_seconds)
                     .unwrap_or(30)
                     .max(0);
@@ -324,17 +327,17 @@ impl Store {
             }
             _ => (Some(now), 0),
         };
-        if obj.meta.finalizers.is_empty() && (deadline.is_none() || key.kind != Kind::Pod) {
+        if obj.meta.finalizers().is_empty() && (deadline.is_none() || key.kind != Kind::Pod) {
             return self.remove(key);
         }
-        if let Some(existing) = old.meta.deletion_timestamp {
+        if let Some(existing) = old.meta.deletion_timestamp() {
             // Already terminating: a shorter grace period may still bring the deadline forward.
-            if deadline.is_none_or(|d| d >= existing) && obj.meta.finalizers == old.meta.finalizers {
+            if deadline.is_none_or(|d| d >= existing) && obj.meta.finalizers() == old.meta.finalizers() {
                 return Ok(old);
             }
         }
-        obj.meta.deletion_timestamp = Some(deadline.unwrap_or(now));
-        obj.meta.deletion_grace_period_seconds = Some(grace);
+        obj.meta.set_deletion_timestamp(Some(deadline.unwrap_or(now)));
+        obj.meta.set_deletion_grace_period_seconds(Some(grace));
         self.resource_version += 1;
         obj.meta.resource_version = self.resource_version;
         let obj = Arc::new(obj);
@@ -475,7 +478,7 @@ impl Store {
 mod tests;
 
 fn add_finalizer(obj: &mut Object, finalizer: &str) {
-    if !obj.meta.finalizers.iter().any(|f| f == finalizer) {
-        obj.meta.finalizers.push(finalizer.to_string());
+    if !obj.meta.finalizers().iter().any(|f| f == finalizer) {
+        obj.meta.finalizers_mut().push(finalizer.to_string());
     }
 }

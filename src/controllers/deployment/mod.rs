@@ -259,7 +259,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         );
         return s.out;
     }
-    let deleting = d.meta.deletion_timestamp.is_some();
+    let deleting = d.meta.deletion_timestamp().is_some();
     // Claim ReplicaSets (upstream: ClaimReplicaSets).
     let mut rss: Vec<Rs> = Vec::new();
     for rs in ctx.store.dependents(d.meta.uid) {
@@ -276,7 +276,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     }
     if !deleting {
         for rs in ctx.store.list(Kind::ReplicaSet, Some(&d.meta.namespace), &selector) {
-            if rs.meta.controller_ref().is_some() || rs.meta.deletion_timestamp.is_some() {
+            if rs.meta.controller_ref().is_some() || rs.meta.deletion_timestamp().is_some() {
                 continue;
             }
             let mut adopted = (*rs).clone();

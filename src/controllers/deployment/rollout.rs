@@ -257,7 +257,7 @@ pub(super) fn cleanup(s: &mut Sync, rss: &[Rs], new_idx: Option<usize>) {
     let mut old: Vec<&Rs> = rss
         .iter()
         .enumerate()
-        .filter(|(i, r)| Some(*i) != new_idx && r.obj.meta.deletion_timestamp.is_none() && !r.created_here)
+        .filter(|(i, r)| Some(*i) != new_idx && r.obj.meta.deletion_timestamp().is_none() && !r.created_here)
         .map(|(_, r)| r)
         .collect();
     let diff = old.len() as i64 - limit as i64;

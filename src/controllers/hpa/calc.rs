@@ -51,7 +51,7 @@ pub(super) struct Calc<'a> {
 impl Calc<'_> {
     fn group(&self, pod: &Object, sample: Option<i64>, cpu: bool) -> Group {
         let Body::Pod { status, .. } = &pod.body else { return Group::Ignored };
-        if pod.meta.deletion_timestamp.is_some() || status.phase == Phase::Failed {
+        if pod.meta.deletion_timestamp().is_some() || status.phase == Phase::Failed {
             return Group::Ignored;
         }
         if status.phase == Phase::Pending {

@@ -39,12 +39,12 @@ pub fn describe_pod(pod: &Object, events: &[Arc<Object>], now: Millis) -> String
     }
     labels_multiline(&mut o, "Labels", &pod.meta.labels);
     annotations_multiline(&mut o, "Annotations", &pod.meta.annotations);
-    match pod.meta.deletion_timestamp {
+    match pod.meta.deletion_timestamp() {
         Some(t) if !rt.phase.is_terminal() => {
             o.push_str(&format!("Status:\tTerminating (lasts {})\n", human_duration(now - t.min(now))));
             o.push_str(&format!(
                 "Termination Grace Period:\t{}s\n",
-                pod.meta.deletion_grace_period_seconds.unwrap_or(30)
+                pod.meta.deletion_grace_period_seconds().unwrap_or(30)
             ));
         }
         _ => o.push_str(&format!("Status:\t{}\n", rt.phase.as_str())),
