@@ -44,6 +44,8 @@ impl std::fmt::Display for Uid {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Meta {
     pub name: Arc<str>,
+    /// Set on every pod a ReplicaSet creates (shared with its siblings), so kept inline.
+    pub generate_name: Option<Arc<str>>,
     /// Empty for cluster-scoped kinds.
     pub namespace: Arc<str>,
     pub uid: Uid,
@@ -56,15 +58,14 @@ pub struct Meta {
     pub annotations: Arc<StringMap>,
     /// Shared: every pod of a ReplicaSet carries the same list.
     pub owner_references: Arc<Vec<OwnerRef>>,
-    /// What most objects never have (generateName, deletion, finalizers), out of line; read and
-    /// write it through the accessors below.
+    /// What most objects never have (deletion, finalizers), out of line; read and write it
+    /// through the accessors below.
     pub extra: Extra,
 }
 
-/// The rarely set metadata fields, boxed so that an object without them is 64 bytes smaller.
+/// The rarely set metadata fields, boxed so that an object without them is 48 bytes smaller.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct MetaExtra {
-    generate_name: Option<Arc<str>>,
     deletion_timestamp: Option<Millis>,
     deletion_grace_period_seconds: Option<i64>,
     finalizers: Vec<String>,
@@ -115,24 +116,20 @@ impl Meta {
             owner_references: Arc::new(
                 m.owner_references.unwrap_or_default().into_iter().map(OwnerRef::from_wire).collect(),
             ),
+            generate_name: m.generate_name.map(Into::into),
             extra: Extra::default(),
         };
-        meta.set_generate_name(m.generate_name.map(Into::into));
         meta.set_deletion_timestamp(m.deletion_timestamp.as_ref().map(from_time));
         meta.set_deletion_grace_period_seconds(m.deletion_grace_period_seconds);
-        if let Some(f) = m.finalizers.filter(|f| !f.is_empty()) {
-            *meta.finalizers_mut() = f;
-        }
+        meta.set_finalizers(m.finalizers.unwrap_or_default());
         meta
     }
 
     pub fn generate_name(&self) -> Option<&Arc<str>> {
-        self.extra.get().and_then(|e| e.generate_name.as_ref())
+        self.generate_name.as_ref()
     }
     pub fn set_generate_name(&mut self, v: Option<Arc<str>>) {
-        if v.is_some() || self.extra.get().is_some() {
-            self.extra.get_mut().generate_name = v;
-        }
+        self.generate_name = v;
     }
     pub fn deletion_timestamp(&self) -> Option<Millis> {
         self.extra.get().and_then(|e| e.deletion_timestamp)
@@ -155,6 +152,11 @@ impl Meta {
     }
     pub fn finalizers_mut(&mut self) -> &mut Vec<String> {
         &mut self.extra.get_mut().finalizers
+    }
+    pub fn set_finalizers(&mut self, v: Vec<String>) {
+        if !v.is_empty() || self.extra.get().is_some() {
+            self.extra.get_mut().finalizers = v;
+        }
     }
 
     pub fn to_object_meta(&self) -> ObjectMeta {

@@ -168,13 +168,41 @@ pub struct PodRuntime {
     pub start_time: Option<Millis>,
     /// Indexed by `ConditionType as usize`.
     pub conditions: [Option<Condition>; 5],
-    /// `status.reason` / `status.message` (e.g. Evicted, NodeLost; unschedulable message).
-    pub reason: Option<&'static str>,
-    pub message: Option<Arc<str>>,
+    /// `status.reason` / `status.message` (e.g. Evicted, NodeLost; unschedulable message):
+    /// rarely set, so boxed; `None` whenever both are unset.
+    pub note: Option<Box<StatusNote>>,
     pub containers: Vec<ContainerRuntime>,
 }
 
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatusNote {
+    reason: Option<&'static str>,
+    message: Option<Arc<str>>,
+}
+
 impl PodRuntime {
+    /// `status.reason`.
+    pub fn reason(&self) -> Option<&'static str> {
+        self.note.as_ref().and_then(|n| n.reason)
+    }
+    /// `status.message`.
+    pub fn message(&self) -> Option<&Arc<str>> {
+        self.note.as_ref().and_then(|n| n.message.as_ref())
+    }
+    pub fn set_reason(&mut self, reason: Option<&'static str>) {
+        self.note.get_or_insert_with(Default::default).reason = reason;
+        self.tidy_note();
+    }
+    pub fn set_message(&mut self, message: Option<Arc<str>>) {
+        self.note.get_or_insert_with(Default::default).message = message;
+        self.tidy_note();
+    }
+    fn tidy_note(&mut self) {
+        if self.note.as_deref().is_some_and(|n| n.reason.is_none() && n.message.is_none()) {
+            self.note = None;
+        }
+    }
+
     pub fn condition(&self, t: ConditionType) -> Option<&Condition> {
         self.conditions[t as usize].as_ref()
     }
@@ -238,8 +266,8 @@ impl PodRuntime {
             pod_ip: self.pod_ip.map(|ip| ip.to_string()),
             pod_ips: self.pod_ip.map(|ip| vec![core::PodIP { ip: ip.to_string() }]),
             start_time: self.start_time.map(to_time),
-            reason: self.reason.map(Into::into),
-            message: self.message.as_deref().map(Into::into),
+            reason: self.reason().map(Into::into),
+            message: self.message().map(|m| m.to_string()),
             ..Default::default()
         }
     }
@@ -260,7 +288,7 @@ impl PodRuntime {
                     .collect();
                 Some(format!("containers with unready status: [{}]", unready.join(" ")))
             }
-            ConditionType::PodScheduled => self.message.as_deref().map(Into::into),
+            ConditionType::PodScheduled => self.message().map(|m| m.to_string()),
             _ => None,
         }
     }

@@ -185,9 +185,7 @@ pub fn pod_from_template(
         ..Default::default()
     };
     meta.set_generate_name(Some(prefix.clone()));
-    if let Some(f) = template.other_meta.as_ref().and_then(|m| m.finalizers.clone()).filter(|f| !f.is_empty()) {
-        *meta.finalizers_mut() = f;
-    }
+    meta.set_finalizers(template.other_meta.as_ref().and_then(|m| m.finalizers.clone()).unwrap_or_default());
     Object { meta, body: Body::Pod { spec: template.admitted.clone(), status: PodRuntime::default() } }
 }
 

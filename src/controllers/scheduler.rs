@@ -273,7 +273,7 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
                 node.nonzero.memory += nonzero.memory;
                 node.pods += 1;
                 rt.node_name = Some((*node.name).clone());
-                rt.message = None;
+                rt.set_message(None);
                 rt.set_condition(ConditionType::PodScheduled, true, None, ctx.now);
                 writes.push(Write::UpdateStatus(updated));
                 writes.push(Write::Event(EventRecord::about(
@@ -286,10 +286,10 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
             }
             None => {
                 let message = unschedulable_message(nodes.len(), &reasons, &preemption);
-                if status.message.as_deref() != Some(message.as_str())
+                if status.message().map(|m| &**m) != Some(message.as_str())
                     || status.condition(ConditionType::PodScheduled).is_none_or(|c| c.status)
                 {
-                    rt.message = Some(message.clone().into());
+                    rt.set_message(Some(message.clone().into()));
                     rt.set_condition(ConditionType::PodScheduled, false, Some("Unschedulable"), ctx.now);
                     writes.push(Write::UpdateStatus(updated));
                 }

@@ -57,7 +57,7 @@ fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
 /// upstream: printPod — STATUS, READY and RESTARTS from the pod's status.
 pub fn pod_status(o: &Object, rt: &PodRuntime, now: Millis) -> (String, String, String) {
     let total = rt.containers.len();
-    let mut reason = rt.reason.map(str::to_string).unwrap_or_else(|| rt.phase.as_str().to_string());
+    let mut reason = rt.reason().map(str::to_string).unwrap_or_else(|| rt.phase.as_str().to_string());
     let mut ready = 0;
     let mut restarts: u32 = 0;
     let mut last_finished: Option<Millis> = None;

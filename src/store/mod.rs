@@ -257,7 +257,7 @@ impl Store {
             obj.meta.labels = old.meta.labels.clone();
             obj.meta.annotations = old.meta.annotations.clone();
             obj.meta.owner_references = old.meta.owner_references.clone();
-            *obj.meta.finalizers_mut() = old.meta.finalizers().to_vec();
+            obj.meta.set_finalizers(old.meta.finalizers().to_vec());
         } else {
             strategy::prepare_for_update(&mut obj, &old);
             let errors = strategy::validate_update(&obj, &old);

@@ -224,7 +224,7 @@ fn watch_log_replays_history_and_reports_compaction() {
 fn finalizers_hold_deletion_until_removed() {
     let mut store = store_with_default_namespace(0);
     let mut d = deployment("web", 1);
-    *d.meta.finalizers_mut() = vec!["foregroundDeletion".into()];
+    d.meta.set_finalizers(vec!["foregroundDeletion".into()]);
     store.create(d, 0).unwrap();
     let marked = store.delete(Kind::Deployment, "default", "web", 5000).unwrap();
     assert_eq!(marked.meta.deletion_timestamp(), Some(5000));
