@@ -126,7 +126,8 @@ def test_console_script_runs_against_a_state_file(tmp_path):
         check=False,
     )
     assert (r.stdout, r.returncode) == ("deployment.apps/web created\n", 0)
-    assert kubesim.Cluster.load is not None and state.exists()
+    saved = pickle.loads(state.read_bytes())["cluster"]
+    assert saved.deployment("web").replicas == 1, "the state file holds the cluster the command changed"
 
 
 def test_state_file_that_is_not_a_cluster_is_refused(tmp_path, capsys):

@@ -9,6 +9,7 @@ import pytest
 
 import kubesim
 from kubesim._optional import require
+from kubesim.testing import workload
 
 
 def scaled_seed(c: kubesim.Cluster, examples) -> kubesim.Deployment:
@@ -238,22 +239,8 @@ def test_progress_bar_counts_virtual_seconds(cluster, monkeypatch, capsys):
 def test_sweep_runs_every_combination(capsys):
     def rollout_time(max_surge: int | str, max_unavailable: int | str) -> dict:
         c = kubesim.Cluster(nodes=3, seed=0)
-        c.apply(
-            {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "metadata": {"name": "web"},
-                "spec": {
-                    "replicas": 4,
-                    "strategy": {"rollingUpdate": {"maxSurge": max_surge, "maxUnavailable": max_unavailable}},
-                    "selector": {"matchLabels": {"app": "web"}},
-                    "template": {
-                        "metadata": {"labels": {"app": "web"}},
-                        "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]},
-                    },
-                },
-            }
-        )
+        strategy = {"rollingUpdate": {"maxSurge": max_surge, "maxUnavailable": max_unavailable}}
+        c.apply(workload("Deployment", "web", 4, container="web", strategy=strategy))
         d = c.deployment("web")
         d.rollout.status()
         start = c.elapsed

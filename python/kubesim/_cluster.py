@@ -178,7 +178,6 @@ _READS = frozenset(
         "watch",
         "stats",
         "describe",
-        "describe_pod",
         "describe_template",
         "top_table",
         "timeline_sample",

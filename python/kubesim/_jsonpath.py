@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["JSONPathError", "evaluate", "execute", "go_syntax", "go_text", "parse", "render"]
+__all__ = ["JSONPathError", "evaluate", "go_syntax", "go_text", "parse", "render"]
 
 
 class JSONPathError(ValueError):
@@ -349,11 +349,6 @@ def _run(nodes: tuple[Any, ...], current: Any, root: Any, out: list[str]) -> Non
         else:
             for item in _walk([current], node.steps, root):
                 _run(node.body, item, item, out)  # upstream: inside a range, `$` is the item
-
-
-def execute(template: str, data: Any) -> str:
-    """Render a kubectl JSONPath template against ``data``."""
-    return render(parse(template), data)
 
 
 def render(tree: tuple[Any, ...], data: Any) -> str:
