@@ -203,7 +203,7 @@ def test_describe_deployment_mid_rollout_and_settled(cluster, examples):
         f"NewReplicaSet:   {new} (3/3 replicas created)\n"
         "Events:\n"
         + events.format(a="12m", b="2m6s", c="2m3s", d="2m")
-        + f"  Normal  ScalingReplicaSet  119s  deployment-controller  Scaled down replica set {old} from 1 to 0\n"
+        + f"  Normal  ScalingReplicaSet  117s  deployment-controller  Scaled down replica set {old} from 1 to 0\n"
     )
 
 

@@ -19,7 +19,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             for d in &dependents {
                 let mut freed = (**d).clone();
                 Arc::make_mut(&mut freed.meta.owner_references).retain(|r| r.uid != obj.meta.uid);
-                out.writes.push(Write::Update(freed));
+                out.writes.push(Write::Update(Box::new(freed)));
             }
             if dependents.is_empty() {
                 out.writes.push(without_finalizer(obj, ORPHAN));
@@ -72,7 +72,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     } else if alive < obj.meta.owner_references.len() && obj.kind() != Kind::Event {
         let mut trimmed = (**obj).clone();
         Arc::make_mut(&mut trimmed.meta.owner_references).retain(|r| present(r));
-        out.writes.push(Write::Update(trimmed));
+        out.writes.push(Write::Update(Box::new(trimmed)));
     }
     out
 }
@@ -80,5 +80,5 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
 fn without_finalizer(obj: &Object, finalizer: &str) -> Write {
     let mut o = obj.clone();
     o.meta.finalizers_mut().retain(|f| f != finalizer);
-    Write::Update(o)
+    Write::Update(Box::new(o))
 }

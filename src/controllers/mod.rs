@@ -94,12 +94,14 @@ pub enum Write {
     /// Create; `batch` orders slow-start batches (a failure skips later batches of the same
     /// reconcile); `event` is recorded on success with `{}` replaced by the generated name.
     Create {
-        obj: Object,
+        obj: Box<Object>,
         batch: u32,
-        event: Option<EventRecord>,
+        event: Option<Box<EventRecord>>,
     },
-    Update(Object),
-    UpdateStatus(Object),
+    // Objects and events are boxed: a write list is a few pointers wide, not a few objects wide
+    // (a reconcile of every pod in a large cluster holds one list per pod until the commit).
+    Update(Box<Object>),
+    UpdateStatus(Box<Object>),
     Delete {
         key: ObjectKey,
         options: DeleteOptions,
@@ -110,9 +112,9 @@ pub enum Write {
         key: ObjectKey,
         uid: Uid,
     },
-    Event(EventRecord),
+    Event(Box<EventRecord>),
     /// HPA controller memory (recommendations and scale events) for one HPA.
-    HpaMemory(ObjectKey, hpa::HpaMemory),
+    HpaMemory(ObjectKey, Box<hpa::HpaMemory>),
     /// Scheduler state: where the next node search starts.
     SchedulerCursor(usize),
     /// Kubelet-side state: an image is being pulled on a node until `done`.

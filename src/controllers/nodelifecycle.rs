@@ -75,15 +75,15 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         }
         let reason = if unreachable { "NodeNotReady" } else { "NodeReady" };
         let message = format!("Node {} status is now: {}", node.meta.name, reason);
-        out.writes.push(Write::Event(EventRecord::about(node, "node-controller", false, reason, message)));
-        out.writes.push(Write::UpdateStatus(updated));
+        out.writes.push(Write::Event(Box::new(EventRecord::about(node, "node-controller", false, reason, message))));
+        out.writes.push(Write::UpdateStatus(Box::new(updated)));
     }
     if new_spec != **spec {
         let mut updated = (**node).clone();
         if let Body::Node { spec, .. } = &mut updated.body {
             **spec = new_spec.clone();
         }
-        out.writes.push(Write::Update(updated));
+        out.writes.push(Write::Update(Box::new(updated)));
     }
     if !unreachable {
         return out;
@@ -110,7 +110,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
                     c.ready = false;
                 }
             }
-            out.writes.push(Write::UpdateStatus(marked));
+            out.writes.push(Write::UpdateStatus(Box::new(marked)));
         }
         if pod.meta.deletion_timestamp().is_some() {
             continue;
@@ -125,13 +125,13 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         };
         match evict_at {
             Some(t) if t <= now => {
-                out.writes.push(Write::Event(EventRecord::about(
+                out.writes.push(Write::Event(Box::new(EventRecord::about(
                     pod,
                     "taint-eviction-controller",
                     false,
                     "TaintManagerEviction",
                     format!("Marking for deletion Pod {}/{}", pod.meta.namespace, pod.meta.name),
-                )));
+                ))));
                 out.writes.push(Write::Delete {
                     key: ObjectKey::of(pod),
                     options: DeleteOptions { uid: Some(pod.meta.uid), ..Default::default() },

@@ -66,7 +66,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         } else if !deleting {
             let mut released = (*pod).clone();
             Arc::make_mut(&mut released.meta.owner_references).retain(|r| r.uid != rs.meta.uid);
-            out.writes.push(Write::Update(released));
+            out.writes.push(Write::Update(Box::new(released)));
         }
     }
     if !deleting {
@@ -77,7 +77,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             }
             let mut adopted = (*pod).clone();
             Arc::make_mut(&mut adopted.meta.owner_references).push(owner.clone());
-            out.writes.push(Write::Update(adopted));
+            out.writes.push(Write::Update(Box::new(adopted)));
             claimed.push(pod);
         }
     }
@@ -96,7 +96,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             let mut in_batch = 0usize;
             for _ in 0..n {
                 let pod = pod_from_template(&rs.meta, template, &owner, &prefix);
-                out.writes.push(Write::Create { obj: pod, batch, event: Some(created_event(rs)) });
+                out.writes.push(Write::Create { obj: Box::new(pod), batch, event: Some(Box::new(created_event(rs))) });
                 in_batch += 1;
                 if in_batch == 1usize << batch {
                     batch += 1;
@@ -111,13 +111,13 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
                     key: ObjectKey::of(victim),
                     options: DeleteOptions { uid: Some(victim.meta.uid), ..Default::default() },
                 });
-                out.writes.push(Write::Event(EventRecord::about(
+                out.writes.push(Write::Event(Box::new(EventRecord::about(
                     rs,
                     COMPONENT,
                     false,
                     "SuccessfulDelete",
                     format!("Deleted pod: {}", victim.meta.name),
-                )));
+                ))));
             }
         }
     }
@@ -154,7 +154,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         if let Body::ReplicaSet { status, .. } = &mut updated.body {
             **status = new_status;
         }
-        out.writes.push(Write::UpdateStatus(updated));
+        out.writes.push(Write::UpdateStatus(Box::new(updated)));
     }
     out
 }

@@ -12,7 +12,7 @@ use super::{Ctx, EventRecord, Reconciled, Write};
 use crate::api::pod::ConditionType;
 use crate::api::quantity::parse_milli;
 use crate::api::{Body, Object};
-use crate::sim::rng::stable_hash;
+use crate::sim::rng::{splitmix64, stable_hash};
 use crate::store::ObjectKey;
 
 const COMPONENT: &str = "default-scheduler";
@@ -48,6 +48,8 @@ pub fn pod_requests(spec: &core::PodSpec) -> (Resources, Resources) {
 struct NodeState<'a> {
     name: &'a Arc<str>,
     info: &'a NodeInfo,
+    /// The node's half of the tie-break draw (hashed once per batch, not once per pod).
+    draw: u64,
     requested: Resources,
     nonzero: Resources,
     pods: i64,
@@ -91,7 +93,14 @@ fn node_states<'a>(ctx: &'a Ctx) -> Vec<NodeState<'a>> {
             // What bound, unfinished pods hold (kept up to date by the engine as pods bind and
             // finish; terminating pods hold their share until they are gone).
             let held = ctx.nodes.allocated.get(name).cloned().unwrap_or_default();
-            NodeState { name, info, requested: held.requested, nonzero: held.nonzero, pods: held.pods }
+            NodeState {
+                name,
+                info,
+                draw: stable_hash(0, &[name.as_bytes()]),
+                requested: held.requested,
+                nonzero: held.nonzero,
+                pods: held.pods,
+            }
         })
         .collect()
 }
@@ -186,14 +195,17 @@ fn filter(node: &NodeState, spec: &core::PodSpec, req: &Resources) -> Result<(),
     }
 }
 
-/// upstream: NodeResourcesFit LeastAllocated + NodeResourcesBalancedAllocation, 0–100 each.
+/// upstream: NodeResourcesFit LeastAllocated (integer arithmetic, weights 1:1) +
+/// NodeResourcesBalancedAllocation (float, `(1 − std) × 100`), 0–100 each.
 fn score(node: &NodeState, nonzero: &Resources) -> i64 {
+    let alloc = &node.info.allocatable;
+    let (cpu, mem) = (node.nonzero.cpu + nonzero.cpu, node.nonzero.memory + nonzero.memory);
+    // upstream: leastRequestedScore — (capacity − requested) × 100 / capacity; 0 when over.
+    let least = |used: i64, cap: i64| if cap <= 0 || used > cap { 0 } else { (cap - used) * 100 / cap };
+    let least = (least(cpu, alloc.cpu) + least(mem, alloc.memory)) / 2;
     let frac = |used: i64, cap: i64| if cap <= 0 { 1.0 } else { (used as f64 / cap as f64).min(1.0) };
-    let cpu = frac(node.nonzero.cpu + nonzero.cpu, node.info.allocatable.cpu);
-    let mem = frac(node.nonzero.memory + nonzero.memory, node.info.allocatable.memory);
-    let least = ((1.0 - cpu) * 100.0 + (1.0 - mem) * 100.0) / 2.0;
-    let balanced = (1.0 - (cpu - mem).abs() / 2.0) * 100.0;
-    (least + balanced) as i64
+    let balanced = (1.0 - (frac(cpu, alloc.cpu) - frac(mem, alloc.memory)).abs() / 2.0) * 100.0;
+    least + balanced as i64
 }
 
 /// Schedule the given pending pods in queue order (priority, then age).
@@ -223,41 +235,7 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
     for pod in pods {
         let Body::Pod { spec, status } = &pod.body else { continue };
         let (req, nonzero) = pod_requests(spec);
-        let mut best: Option<(i64, u64, usize)> = None;
-        let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-        let mut preemption: BTreeMap<&'static str, usize> = BTreeMap::new();
-        let mut feasible = 0usize;
-        let mut visited = 0usize;
-        // upstream: each cycle resumes the node search where the previous one stopped.
-        for i in (start..nodes.len()).chain(0..start) {
-            if feasible >= to_find {
-                break;
-            }
-            visited += 1;
-            let node = &nodes[i];
-            match filter(node, spec, &req) {
-                Ok(()) => {
-                    feasible += 1;
-                    // Ties go to a node picked by the pod's uid, not by list order.
-                    let tie = stable_hash(pod.meta.uid.0 as u64, &[node.name.as_bytes()]);
-                    let cand = (score(node, &nonzero), tie, i);
-                    if best.is_none_or(|b| (cand.0, std::cmp::Reverse(cand.1)) > (b.0, std::cmp::Reverse(b.1))) {
-                        best = Some(cand);
-                    }
-                }
-                Err((why, resources)) => {
-                    for r in why {
-                        *reasons.entry(r).or_default() += 1;
-                    }
-                    let p = if resources {
-                        "No preemption victims found for incoming pod"
-                    } else {
-                        "Preemption is not helpful for scheduling"
-                    };
-                    *preemption.entry(p).or_default() += 1;
-                }
-            }
-        }
+        let (best, reasons, preemption, visited) = search(&nodes, start, to_find, &pod, spec, &req, &nonzero);
         if !nodes.is_empty() {
             start = (start + visited) % nodes.len();
         }
@@ -275,14 +253,14 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
                 rt.node_name = Some((*node.name).clone());
                 rt.set_message(None);
                 rt.set_condition(ConditionType::PodScheduled, true, None, ctx.now);
-                writes.push(Write::UpdateStatus(updated));
-                writes.push(Write::Event(EventRecord::about(
+                writes.push(Write::UpdateStatus(Box::new(updated)));
+                writes.push(Write::Event(Box::new(EventRecord::about(
                     &pod,
                     COMPONENT,
                     false,
                     "Scheduled",
                     format!("Successfully assigned {}/{} to {}", pod.meta.namespace, pod.meta.name, node.name),
-                )));
+                ))));
             }
             None => {
                 let message = unschedulable_message(nodes.len(), &reasons, &preemption);
@@ -291,9 +269,15 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
                 {
                     rt.set_message(Some(message.clone().into()));
                     rt.set_condition(ConditionType::PodScheduled, false, Some("Unschedulable"), ctx.now);
-                    writes.push(Write::UpdateStatus(updated));
+                    writes.push(Write::UpdateStatus(Box::new(updated)));
                 }
-                writes.push(Write::Event(EventRecord::about(&pod, COMPONENT, true, "FailedScheduling", message)));
+                writes.push(Write::Event(Box::new(EventRecord::about(
+                    &pod,
+                    COMPONENT,
+                    true,
+                    "FailedScheduling",
+                    message,
+                ))));
             }
         }
         out.push((ObjectKey::of(&pod), Reconciled { writes, requeue_at: None }));
@@ -302,6 +286,111 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
         last.writes.push(Write::SchedulerCursor(start));
     }
     out
+}
+
+/// A feasible node's rank: score, then a tie-break drawn from the pod's uid and the node's name
+/// (so ties do not go by list order), then its position.
+type Candidate = (i64, u64, usize);
+
+/// What one stretch of the node list says about a pod.
+#[derive(Default)]
+struct Window {
+    feasible: usize,
+    best: Option<Candidate>,
+    reasons: BTreeMap<String, usize>,
+    preemption: BTreeMap<&'static str, usize>,
+}
+
+impl Window {
+    /// Fold in a later stretch: the earlier candidate wins a full tie, as in one sequential pass.
+    fn merge(mut self, later: Window) -> Window {
+        self.feasible += later.feasible;
+        if let Some(c) = later.best {
+            if self.best.is_none_or(|b| better(c, b)) {
+                self.best = Some(c);
+            }
+        }
+        for (r, n) in later.reasons {
+            *self.reasons.entry(r).or_default() += n;
+        }
+        for (r, n) in later.preemption {
+            *self.preemption.entry(r).or_default() += n;
+        }
+        self
+    }
+}
+
+fn better(c: Candidate, b: Candidate) -> bool {
+    (c.0, std::cmp::Reverse(c.1)) > (b.0, std::cmp::Reverse(b.1))
+}
+
+/// Filter and score the nodes at `positions` (indexes into `nodes`), in order.
+fn evaluate(
+    nodes: &[NodeState],
+    positions: std::ops::Range<usize>,
+    pod: &Object,
+    spec: &core::PodSpec,
+    req: &Resources,
+    nonzero: &Resources,
+) -> Window {
+    let mut w = Window::default();
+    let n = nodes.len();
+    let pod_draw = splitmix64(pod.meta.uid.0 as u64 ^ (pod.meta.uid.0 >> 64) as u64);
+    // The positions run round the end of the list at most once.
+    let (a, b) = (positions.start % n, positions.end - positions.start);
+    let (first, second) = if a + b <= n { (a..a + b, 0..0) } else { (a..n, 0..a + b - n) };
+    for i in first.chain(second) {
+        let node = &nodes[i];
+        match filter(node, spec, req) {
+            Ok(()) => {
+                w.feasible += 1;
+                let score = score(node, nonzero);
+                // The tie-break hash only matters when the score can win.
+                if w.best.is_none_or(|b| score >= b.0) {
+                    let cand = (score, splitmix64(node.draw ^ pod_draw), i);
+                    if w.best.is_none_or(|b| better(cand, b)) {
+                        w.best = Some(cand);
+                    }
+                }
+            }
+            Err((why, resources)) => {
+                for r in why {
+                    *w.reasons.entry(r).or_default() += 1;
+                }
+                let p = if resources {
+                    "No preemption victims found for incoming pod"
+                } else {
+                    "Preemption is not helpful for scheduling"
+                };
+                *w.preemption.entry(p).or_default() += 1;
+            }
+        }
+    }
+    w
+}
+
+/// upstream: findNodesThatPassFilters — visit nodes from `start` round the list until `to_find`
+/// feasible ones are found, then take the best scored. Each stretch is only as long as the
+/// feasible nodes still wanted, so no node past the last one needed is looked at.
+fn search(
+    nodes: &[NodeState],
+    start: usize,
+    to_find: usize,
+    pod: &Object,
+    spec: &core::PodSpec,
+    req: &Resources,
+    nonzero: &Resources,
+) -> (Option<Candidate>, BTreeMap<String, usize>, BTreeMap<&'static str, usize>, usize) {
+    let mut total = Window::default();
+    let mut visited = 0;
+    while total.feasible < to_find && visited < nodes.len() {
+        let want = (to_find - total.feasible).min(nodes.len() - visited);
+        let from = start + visited;
+        let w = evaluate(nodes, from..from + want, pod, spec, req, nonzero);
+        visited += want;
+        total = total.merge(w);
+    }
+    (total.best, total.reasons, total.preemption, visited)
 }
 
 /// upstream: FitError.Error — `0/3 nodes are available: 3 Insufficient cpu. preemption: …`
@@ -331,6 +420,43 @@ mod tests {
             unschedulable_message(3, &reasons, &pre),
             "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."
         );
+    }
+
+    #[test]
+    fn scores_follow_upstream_least_allocated_and_balanced_allocation() {
+        const MI: i64 = 1024 * 1024 * 1000; // milli-bytes
+        let info = NodeInfo {
+            labels: Default::default(),
+            taints: Vec::new(),
+            unschedulable: false,
+            allocatable: Resources { cpu: 4000, memory: 16 * 1024 * MI },
+            max_pods: 110,
+        };
+        let name: Arc<str> = "node-1".into();
+        // (already requested cpu m, memory Mi; the pod's non-zero request cpu m, memory Mi; score)
+        let cases = [
+            // least: (3900·100/4000 = 97 + 16184·100/16384 = 98) / 2 = 97; balanced: 99.36 → 99.
+            // (Float arithmetic for the first part would give 98.1 + 99.4 = 197.)
+            (0, 0, 100, 200, 196),
+            // least: (1900·100/4000 = 47 + 7992·100/16384 = 48) / 2 = 47; balanced:
+            // |0.525 − 0.5122| / 2 → 99.36 → 99.
+            (2000, 8192, 100, 200, 146),
+            // cpu over capacity: that half of least-allocated is 0 and its fraction caps at 1:
+            // least (0 + 100) / 2 = 50; balanced (1 − |1 − 0| / 2) · 100 = 50.
+            (4000, 0, 500, 0, 100),
+        ];
+        for (cpu, mem, pod_cpu, pod_mem, want) in cases {
+            let node = NodeState {
+                name: &name,
+                info: &info,
+                draw: 0,
+                requested: Resources::default(),
+                nonzero: Resources { cpu, memory: mem * MI },
+                pods: 0,
+            };
+            let got = score(&node, &Resources { cpu: pod_cpu, memory: pod_mem * MI });
+            assert_eq!(got, want, "requested {cpu}m/{mem}Mi, pod {pod_cpu}m/{pod_mem}Mi");
+        }
     }
 
     #[test]

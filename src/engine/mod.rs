@@ -330,6 +330,9 @@ impl Engine {
                 .iter()
                 .map(|&c| (c, std::mem::take(&mut self.dirty[idx(c)]).into_iter().collect()))
                 .collect();
+            // Small rounds are not worth waking the pool; the results are the same either way.
+            let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
+            let parallel = self.threads > 1 && work >= PARALLEL_THRESHOLD;
             let results = {
                 let ctx = Ctx {
                     store,
@@ -343,9 +346,7 @@ impl Engine {
                     ControllerId::Scheduler => scheduler::reconcile_batch(&ctx, keys),
                     _ => keys.par_iter().map(|k| (k.clone(), reconcile(*c, &ctx, k))).collect(),
                 };
-                // Small rounds are not worth waking the pool; the results are the same either way.
-                let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
-                if work < PARALLEL_THRESHOLD || self.threads == 1 {
+                if !parallel {
                     jobs.iter()
                         .map(|(c, keys)| match c {
                             ControllerId::Scheduler => scheduler::reconcile_batch(&ctx, keys),
@@ -390,12 +391,12 @@ impl Engine {
                     if failed_batch.is_some_and(|b| batch > b) {
                         continue;
                     }
-                    match store.create(obj, now) {
+                    match store.create(*obj, now) {
                         Ok(created) => {
                             self.observe(store, origin, None, Some(&created));
                             if let Some(mut e) = event.filter(|_| self.record_events) {
                                 e.message = e.message.replace("{}", &created.meta.name);
-                                self.events.record(store, e, now);
+                                self.events.record(store, *e, now);
                             }
                         }
                         Err(err) => {
@@ -414,8 +415,8 @@ impl Engine {
                         }
                     }
                 }
-                Write::Update(obj) => self.write_update(store, origin, obj, false, &mut rewritten),
-                Write::UpdateStatus(obj) => self.write_update(store, origin, obj, true, &mut rewritten),
+                Write::Update(obj) => self.write_update(store, origin, *obj, false, &mut rewritten),
+                Write::UpdateStatus(obj) => self.write_update(store, origin, *obj, true, &mut rewritten),
                 Write::Delete { key: target, options } => {
                     let old = store.get_by_key(&target).cloned();
                     match store.delete_with(&target, &options, now) {
@@ -432,11 +433,11 @@ impl Engine {
                         self.observe(store, origin, Some(&old), None);
                     }
                 }
-                Write::Event(e) if self.record_events => self.events.record(store, e, now),
+                Write::Event(e) if self.record_events => self.events.record(store, *e, now),
                 Write::Event(_) => {}
                 Write::SchedulerCursor(n) => self.nodes.scheduler_start = n,
                 Write::HpaMemory(k, m) => {
-                    self.hpa_memory.insert(k, m);
+                    self.hpa_memory.insert(k, *m);
                 }
                 Write::ImagePull { node, image, done } => {
                     self.nodes.images.entry((node, image)).or_insert(done);

@@ -37,7 +37,7 @@ impl PodCtx<'_> {
         let mut e = EventRecord::about(self.pod, COMPONENT, warning, reason, message);
         e.field_path = container.map(|c| format!("spec.containers{{{c}}}"));
         e.host = Some(self.node.clone());
-        self.events.push(Write::Event(e));
+        self.events.push(Write::Event(Box::new(e)));
     }
 }
 
@@ -104,7 +104,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         if let Body::Pod { status, .. } = &mut updated.body {
             *status = rt;
         }
-        writes.push(Write::UpdateStatus(updated));
+        writes.push(Write::UpdateStatus(Box::new(updated)));
     }
     writes.append(&mut pc.events);
     Reconciled { writes, requeue_at: next }

@@ -182,7 +182,7 @@ pub(super) struct Sync<'a> {
 
 impl Sync<'_> {
     fn event(&mut self, reason: &'static str, message: String, warning: bool) {
-        self.out.writes.push(Write::Event(EventRecord::about(self.d, COMPONENT, warning, reason, message)));
+        self.out.writes.push(Write::Event(Box::new(EventRecord::about(self.d, COMPONENT, warning, reason, message))));
     }
 
     /// upstream: scaleReplicaSet — size and the desired/max annotations in one update.
@@ -231,7 +231,7 @@ impl Sync<'_> {
                         spec.min_ready_seconds = self.spec.min_ready_seconds;
                     }
                 }
-                self.out.writes.push(Write::Update(o));
+                self.out.writes.push(Write::Update(Box::new(o)));
             }
         }
     }
@@ -271,7 +271,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         } else if !deleting {
             let mut released = (*rs).clone();
             Arc::make_mut(&mut released.meta.owner_references).retain(|r| r.uid != d.meta.uid);
-            s.out.writes.push(Write::Update(released));
+            s.out.writes.push(Write::Update(Box::new(released)));
         }
     }
     if !deleting {
@@ -285,7 +285,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
                 &d.meta.name,
                 d.meta.uid,
             ));
-            s.out.writes.push(Write::Update(adopted.clone()));
+            s.out.writes.push(Write::Update(Box::new(adopted.clone())));
             // Later writes in this sync build on the adopted object, not the orphan.
             rss.push(Rs::of(Arc::new(adopted)));
         }
@@ -336,14 +336,14 @@ fn finish(mut s: Sync, rss: &[Rs]) -> Reconciled {
     if s.d_annotations != s.d.meta.annotations {
         let mut o = s.d.clone();
         o.meta.annotations = s.d_annotations.clone();
-        s.out.writes.push(Write::Update(o));
+        s.out.writes.push(Write::Update(Box::new(o)));
     }
     if s.new_status != *s.status {
         let mut o = s.d.clone();
         if let Body::Deployment { status, .. } = &mut o.body {
             **status = s.new_status.clone();
         }
-        s.out.writes.push(Write::UpdateStatus(o));
+        s.out.writes.push(Write::UpdateStatus(Box::new(o)));
     }
     // upstream: requeueStuckDeployment — look again when the progress deadline would pass.
     if let Some(deadline) = progress_deadline(s.spec) {

@@ -121,7 +121,7 @@ pub(super) fn ensure_new_rs(
             format!("Scaled up replica set {name} from 0 to {size}"),
         )
     });
-    s.out.writes.push(Write::Create { obj, batch: 0, event });
+    s.out.writes.push(Write::Create { obj: Box::new(obj), batch: 0, event: event.map(Box::new) });
     Arc::make_mut(&mut s.d_annotations).insert(REVISION.into(), new_revision.to_string());
     if progress_deadline(s.spec).is_some() {
         let msg = format!("Created new replica set \"{name}\"");

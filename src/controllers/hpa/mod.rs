@@ -71,7 +71,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let mut out = Reconciled::nothing().requeue(Some(now + SYNC_PERIOD));
     let mut st = (**status).clone();
     let event = |warning: bool, reason: &'static str, message: String| {
-        Write::Event(EventRecord::about(h, COMPONENT, warning, reason, message))
+        Write::Event(Box::new(EventRecord::about(h, COMPONENT, warning, reason, message)))
     };
     let target_kind = Kind::from_type_meta(
         spec.scale_target_ref.api_version.as_deref().unwrap_or("apps/v1"),
@@ -206,7 +206,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             Body::ReplicaSet { spec, .. } => spec.replicas = Some(desired),
             _ => {}
         }
-        out.writes.push(Write::Update(t));
+        out.writes.push(Write::Update(Box::new(t)));
         out.writes.push(event(false, "SuccessfulRescale", format!("New size: {desired}; reason: {rescale_reason}")));
         set_condition(
             &mut st,
@@ -229,7 +229,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     st.desired_replicas = desired;
     st.current_metrics = (!metrics_status.is_empty()).then_some(metrics_status);
     if ctx.hpa.get(key) != Some(&memory) {
-        out.writes.push(Write::HpaMemory(key.clone(), memory));
+        out.writes.push(Write::HpaMemory(key.clone(), Box::new(memory)));
     }
     finish(out, h, status, st)
 }
@@ -351,7 +351,7 @@ fn finish(
         if let Body::HorizontalPodAutoscaler { status, .. } = &mut o.body {
             **status = st;
         }
-        out.writes.push(Write::UpdateStatus(o));
+        out.writes.push(Write::UpdateStatus(Box::new(o)));
     }
     out
 }
