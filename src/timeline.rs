@@ -85,9 +85,9 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
             }
             for key in touched {
                 match store.get_by_key(&key) {
-                    Some(obj) if key.kind == Kind::Event => out.events.extend(event_sample(obj)),
+                    Some(obj) if key.kind() == Kind::Event => out.events.extend(event_sample(obj)),
                     Some(obj) => out.objects.extend(object_sample(obj)),
-                    None if key.kind == Kind::Event => {}
+                    None if key.kind() == Kind::Event => {}
                     None => out.deleted.push(key),
                 }
             }
@@ -298,7 +298,7 @@ mod tests {
         let rv = c.timeline_sample(0, false).resource_version;
         c.delete(Kind::Deployment, "default", "web").unwrap();
         let s = c.timeline_sample(rv, false);
-        assert!(s.deleted.iter().any(|k| k.kind == Kind::Deployment && &*k.name == "web"));
+        assert!(s.deleted.iter().any(|k| k.kind() == Kind::Deployment && &*k.name == "web"));
         assert!(s.objects.iter().all(|o| o.kind != Kind::Pod), "pods are left out when not asked for");
     }
 }

@@ -142,7 +142,7 @@ impl Engine {
         // writing status: history cleanup waits for the status that says "complete".
         let skip =
             |c: ControllerId| c != ControllerId::Deployment && origin.is_some_and(|(oc, ok)| oc == c && *ok == key);
-        match key.kind {
+        match key.kind() {
             Kind::Pod => self.observe_pod(store, &key, old, new, &skip),
             Kind::ReplicaSet => {
                 if !skip(ControllerId::ReplicaSet) {
@@ -366,7 +366,7 @@ impl Engine {
         let stuck: Vec<String> = ControllerId::ALL
             .iter()
             .flat_map(|&c| {
-                self.dirty[idx(c)].iter().take(5).map(move |k| format!("{} {}/{}", c.name(), k.kind, k.name))
+                self.dirty[idx(c)].iter().take(5).map(move |k| format!("{} {}/{}", c.name(), k.kind(), k.name))
             })
             .take(10)
             .collect();

@@ -604,7 +604,7 @@ impl PyCluster {
             objects.append((o.kind.name(), &*o.namespace, &*o.name, fields))?;
         }
         let deleted: Vec<(&str, &str, &str)> =
-            s.deleted.iter().map(|k| (k.kind.name(), &*k.namespace, &*k.name)).collect();
+            s.deleted.iter().map(|k| (k.kind().name(), &*k.namespace, &*k.name)).collect();
         let events = PyList::empty(py);
         for e in &s.events {
             let row = (

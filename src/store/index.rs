@@ -15,13 +15,13 @@ pub struct LabelIndex {
 impl LabelIndex {
     pub fn insert(&mut self, key: &ObjectKey, labels: &StringMap) {
         for (k, v) in labels {
-            self.by_key.entry((key.kind, k.clone())).or_default().entry(v.clone()).or_default().insert(key.clone());
+            self.by_key.entry((key.kind(), k.clone())).or_default().entry(v.clone()).or_default().insert(key.clone());
         }
     }
 
     pub fn remove(&mut self, key: &ObjectKey, labels: &StringMap) {
         for (k, v) in labels {
-            let ik = (key.kind, k.clone());
+            let ik = (key.kind(), k.clone());
             if let Some(values) = self.by_key.get_mut(&ik) {
                 if let Some(set) = values.get_mut(v) {
                     set.remove(key);

@@ -18,21 +18,89 @@ use crate::labels::Selector;
 use crate::sim::clock::Millis;
 use crate::sim::rng::{name_suffix, stable_hash};
 
-/// Where an object lives: kind, namespace ("" for cluster-scoped kinds), name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Where an object lives: kind, namespace ("" for cluster-scoped kinds), name. Ordered by kind,
+/// namespace, then name. The kind and the first seven bytes of the name are packed into one
+/// inline word, so most comparisons (in the store's B-trees and the engine's queues) never read
+/// the name's heap allocation, and the key stays five words wide.
+#[derive(Clone, Debug)]
 pub struct ObjectKey {
-    pub kind: Kind,
     pub namespace: Arc<str>,
     pub name: Arc<str>,
+    /// Kind in the top byte, then the name's first seven bytes (zero-padded), big-endian: the
+    /// low 56 bits order like the name.
+    packed: u64,
+}
+
+const NAME_BITS: u64 = (1 << 56) - 1;
+
+fn pack(kind: Kind, name: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes[0] = kind as u8;
+    let n = name.len().min(7);
+    bytes[1..1 + n].copy_from_slice(&name.as_bytes()[..n]);
+    u64::from_be_bytes(bytes)
 }
 
 impl ObjectKey {
     pub fn new(kind: Kind, namespace: &str, name: &str) -> ObjectKey {
         let namespace = if kind.namespaced() { namespace } else { "" };
-        ObjectKey { kind, namespace: namespace.into(), name: name.into() }
+        ObjectKey { namespace: namespace.into(), packed: pack(kind, name), name: name.into() }
     }
     pub fn of(obj: &Object) -> ObjectKey {
-        ObjectKey { kind: obj.kind(), namespace: obj.meta.namespace.clone(), name: obj.meta.name.clone() }
+        ObjectKey {
+            namespace: obj.meta.namespace.clone(),
+            packed: pack(obj.kind(), &obj.meta.name),
+            name: obj.meta.name.clone(),
+        }
+    }
+    pub fn kind(&self) -> Kind {
+        Kind::ALL[(self.packed >> 56) as usize]
+    }
+}
+
+impl PartialEq for ObjectKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.packed == other.packed
+            && self.name == other.name
+            && (Arc::ptr_eq(&self.namespace, &other.namespace) || self.namespace == other.namespace)
+    }
+}
+
+impl Eq for ObjectKey {}
+
+impl Ord for ObjectKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.packed >> 56)
+            .cmp(&(other.packed >> 56))
+            .then_with(|| {
+                if Arc::ptr_eq(&self.namespace, &other.namespace) {
+                    std::cmp::Ordering::Equal
+                } else {
+                    self.namespace.cmp(&other.namespace)
+                }
+            })
+            .then_with(|| (self.packed & NAME_BITS).cmp(&(other.packed & NAME_BITS)))
+            .then_with(|| {
+                if Arc::ptr_eq(&self.name, &other.name) {
+                    std::cmp::Ordering::Equal
+                } else {
+                    self.name.cmp(&other.name)
+                }
+            })
+    }
+}
+
+impl PartialOrd for ObjectKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::hash::Hash for ObjectKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.packed.hash(state);
+        self.namespace.hash(state);
+        self.name.hash(state);
     }
 }
 
@@ -182,7 +250,7 @@ impl Store {
         self.objects
             .range(start..)
             .take_while(move |(k, _)| {
-                k.kind == kind && namespace.is_none_or(|ns| !kind.namespaced() || &*k.namespace == ns)
+                k.kind() == kind && namespace.is_none_or(|ns| !kind.namespaced() || &*k.namespace == ns)
             })
             .map(|(_, o)| o)
     }
@@ -237,7 +305,7 @@ impl Store {
 
     fn write(&mut self, mut obj: Object, status: bool) -> Result<Arc<Object>, StoreError> {
         let key = ObjectKey::of(&obj);
-        let kind = key.kind;
+        let kind = key.kind();
         let old =
             self.objects.get(&key).cloned().ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
         if obj.meta.resource_version != 0 && obj.meta.resource_version != old.meta.resource_version {
@@ -300,9 +368,9 @@ impl Store {
             .objects
             .get(key)
             .cloned()
-            .ok_or_else(|| StoreError::NotFound { kind: key.kind, name: key.name.to_string() })?;
+            .ok_or_else(|| StoreError::NotFound { kind: key.kind(), name: key.name.to_string() })?;
         if options.uid.is_some_and(|u| u != old.meta.uid) {
-            return Err(StoreError::Conflict { kind: key.kind, name: key.name.to_string() });
+            return Err(StoreError::Conflict { kind: key.kind(), name: key.name.to_string() });
         }
         let mut obj = (*old).clone();
         match options.propagation {
@@ -327,7 +395,7 @@ impl Store {
             }
             _ => (Some(now), 0),
         };
-        if obj.meta.finalizers().is_empty() && (deadline.is_none() || key.kind != Kind::Pod) {
+        if obj.meta.finalizers().is_empty() && (deadline.is_none() || key.kind() != Kind::Pod) {
             return self.remove(key);
         }
         if let Some(existing) = old.meta.deletion_timestamp() {
@@ -349,8 +417,8 @@ impl Store {
     pub fn remove_now(&mut self, key: &ObjectKey, uid: Uid) -> Result<Arc<Object>, StoreError> {
         match self.objects.get(key) {
             Some(o) if o.meta.uid == uid => self.remove(key),
-            Some(_) => Err(StoreError::Conflict { kind: key.kind, name: key.name.to_string() }),
-            None => Err(StoreError::NotFound { kind: key.kind, name: key.name.to_string() }),
+            Some(_) => Err(StoreError::Conflict { kind: key.kind(), name: key.name.to_string() }),
+            None => Err(StoreError::NotFound { kind: key.kind(), name: key.name.to_string() }),
         }
     }
 
@@ -363,7 +431,7 @@ impl Store {
         let old = self
             .objects
             .remove(key)
-            .ok_or_else(|| StoreError::NotFound { kind: key.kind, name: key.name.to_string() })?;
+            .ok_or_else(|| StoreError::NotFound { kind: key.kind(), name: key.name.to_string() })?;
         self.labels.remove(key, &old.meta.labels);
         for r in old.meta.owner_references.iter() {
             if let Some(set) = self.owners.get_mut(&r.uid) {
@@ -441,14 +509,14 @@ impl Store {
     }
 
     fn key_hash(&self, key: &ObjectKey) -> u64 {
-        stable_hash(self.seed, &[key.kind.name().as_bytes(), key.namespace.as_bytes(), key.name.as_bytes()])
+        stable_hash(self.seed, &[key.kind().name().as_bytes(), key.namespace.as_bytes(), key.name.as_bytes()])
     }
 
     /// A uid that depends on the seed, the object's key, when it was created and how many
     /// times that key was deleted before — never on unrelated objects.
     fn uid_for(&self, key: &ObjectKey, now: Millis) -> Uid {
         let incarnation = self.incarnations.get(&self.key_hash(key)).copied().unwrap_or(0);
-        let base = [key.kind.name().as_bytes(), key.namespace.as_bytes(), key.name.as_bytes()];
+        let base = [key.kind().name().as_bytes(), key.namespace.as_bytes(), key.name.as_bytes()];
         let extra = [now.to_le_bytes(), (incarnation as i64).to_le_bytes()];
         let parts: Vec<&[u8]> = base.iter().copied().chain(extra.iter().map(|b| &b[..])).collect();
         let hi = stable_hash(self.seed, &parts);

@@ -240,3 +240,25 @@ fn namespaced_objects_need_their_namespace() {
     let err = store.create(deployment("web", 1), 0).unwrap_err();
     assert_eq!(err.to_string(), "namespaces \"default\" not found");
 }
+
+proptest! {
+    /// The packed key orders and compares exactly like (kind, namespace, name), whatever the
+    /// names share (a seven-byte prefix, a prefix of each other, nothing).
+    #[test]
+    fn object_keys_order_like_kind_namespace_name(
+        a in (0usize..7, "[ab]{0,2}", "app-12[0-9]{0,3}(-[a-z]{0,3})?"),
+        b in (0usize..7, "[ab]{0,2}", "app-12[0-9]{0,3}(-[a-z]{0,3})?"),
+    ) {
+        let key = |(k, ns, name): &(usize, String, String)| ObjectKey::new(Kind::ALL[*k], ns, name);
+        let tuple = |(k, ns, name): &(usize, String, String)| {
+            let kind = Kind::ALL[*k];
+            (kind, if kind.namespaced() { ns.clone() } else { String::new() }, name.clone())
+        };
+        let (ka, kb) = (key(&a), key(&b));
+        prop_assert_eq!(ka.cmp(&kb), tuple(&a).cmp(&tuple(&b)));
+        prop_assert_eq!(ka == kb, tuple(&a) == tuple(&b));
+        prop_assert_eq!(ka.kind(), Kind::ALL[a.0]);
+        // A key made from a stored object equals one made from the same strings.
+        prop_assert_eq!(ka.clone(), ObjectKey::new(ka.kind(), &ka.namespace, &ka.name));
+    }
+}
