@@ -409,3 +409,24 @@ def test_a_failed_node_is_reported_once_and_its_status_is_not_reverted(cluster):
     assert ready and all(s == "Unknown" for s in ready), ready
     [event] = [e for e in cluster.events(cluster.node("node-2"), namespace="default") if e.reason == "NodeNotReady"]
     assert event.to_dict()["count"] == 1
+
+
+def test_a_dependent_whose_owner_does_not_exist_is_collected_and_one_whose_owner_does_stays(cluster):
+    cluster.apply(replicaset(replicas=0))
+    uid = cluster.replicaset("web").uid
+
+    def bare(name: str, owner_uid: str) -> dict:
+        ref = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web", "uid": owner_uid}
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "ownerReferences": [ref]},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]},
+        }
+
+    # upstream: the garbage collector deletes a dependent once none of its owners exist (a
+    # ReplicaSet named "web" exists, but not with this uid).
+    cluster.apply(bare("ghost-owned", "0d1f6e9a-0000-4000-8000-000000000000"))
+    cluster.apply(bare("really-owned", uid))
+    cluster.advance("1m")
+    assert [p.name for p in cluster.pods()] == ["really-owned"]

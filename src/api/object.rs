@@ -69,6 +69,16 @@ pub struct Object {
 }
 
 impl Object {
+    /// `==`, without comparing a pod's shared spec field by field when both share one.
+    pub fn same(&self, other: &Object) -> bool {
+        match (&self.body, &other.body) {
+            (Body::Pod { spec: a, status: s }, Body::Pod { spec: b, status: t }) => {
+                self.meta == other.meta && s == t && (Arc::ptr_eq(a, b) || a == b)
+            }
+            _ => self == other,
+        }
+    }
+
     pub fn kind(&self) -> Kind {
         match self.body {
             Body::Namespace { .. } => Kind::Namespace,

@@ -175,7 +175,14 @@ impl Engine {
         // Garbage collection: finalizers to process, dependents of vanished owners, dangling refs.
         if let Some(n) = new {
             let gc_finalizer = n.meta.deletion_timestamp().is_some() && !n.meta.finalizers().is_empty();
-            if gc_finalizer || (old.is_none() && !n.meta.owner_references.is_empty()) {
+            // A new dependent is checked for a missing owner, unless the owner's own controller
+            // just created it (a ReplicaSet making its pods): that owner is known to exist.
+            let by_owner = |n: &Object| {
+                origin.and_then(|(_, ok)| store.get_by_key(ok)).is_some_and(|owner| {
+                    n.meta.owner_references.iter().all(|r| r.uid == owner.meta.uid && *r.name == *owner.meta.name)
+                })
+            };
+            if gc_finalizer || (old.is_none() && !n.meta.owner_references.is_empty() && !by_owner(n)) {
                 self.mark(ControllerId::GarbageCollector, key.clone());
             }
         } else if let Some(o) = old {
@@ -204,7 +211,10 @@ impl Engine {
         for o in [old, new].into_iter().flatten() {
             match o.meta.controller_ref() {
                 Some(r) if &*r.kind == "ReplicaSet" => {
-                    self.mark(ControllerId::ReplicaSet, ObjectKey::new(Kind::ReplicaSet, &o.meta.namespace, &r.name));
+                    self.mark(
+                        ControllerId::ReplicaSet,
+                        ObjectKey::shared(Kind::ReplicaSet, &o.meta.namespace, &r.name),
+                    );
                 }
                 Some(_) => {}
                 None => {
@@ -294,7 +304,10 @@ impl Engine {
         for o in [old, new].into_iter().flatten() {
             match o.meta.controller_ref() {
                 Some(r) if &*r.kind == "Deployment" => {
-                    self.mark(ControllerId::Deployment, ObjectKey::new(Kind::Deployment, &o.meta.namespace, &r.name));
+                    self.mark(
+                        ControllerId::Deployment,
+                        ObjectKey::shared(Kind::Deployment, &o.meta.namespace, &r.name),
+                    );
                 }
                 Some(_) => {}
                 None => {

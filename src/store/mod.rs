@@ -46,6 +46,11 @@ impl ObjectKey {
         let namespace = if kind.namespaced() { namespace } else { "" };
         ObjectKey { namespace: namespace.into(), packed: pack(kind, name), name: name.into() }
     }
+    /// A key sharing the given strings (no allocation), for a namespaced kind.
+    pub fn shared(kind: Kind, namespace: &Arc<str>, name: &Arc<str>) -> ObjectKey {
+        let namespace = if kind.namespaced() { namespace.clone() } else { "".into() };
+        ObjectKey { namespace, packed: pack(kind, name), name: name.clone() }
+    }
     pub fn of(obj: &Object) -> ObjectKey {
         ObjectKey {
             namespace: obj.meta.namespace.clone(),
@@ -337,7 +342,7 @@ impl Store {
             }
         }
         obj.meta.resource_version = old.meta.resource_version;
-        if obj == *old {
+        if obj.same(&old) {
             return Ok(old);
         }
         if obj.meta.deletion_timestamp().is_some()
