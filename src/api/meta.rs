@@ -11,7 +11,19 @@ use k8s_openapi::jiff::Timestamp;
 
 use crate::sim::clock::Millis;
 
-pub type StringMap = BTreeMap<String, String>;
+/// Labels and annotations: a sorted vector, not a B-tree (a one-entry `BTreeMap<String, String>`
+/// allocates a 544-byte node; most objects carry one to three entries).
+pub type StringMap = litemap::LiteMap<String, String>;
+
+/// A wire map (`metadata.labels`, …) as a [`StringMap`]; absent is empty.
+pub fn string_map(m: Option<BTreeMap<String, String>>) -> StringMap {
+    m.unwrap_or_default().into_iter().collect()
+}
+
+/// A [`StringMap`] as a wire map; empty is absent.
+pub fn wire_map(m: &StringMap) -> Option<BTreeMap<String, String>> {
+    (!m.is_empty()).then(|| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
 
 /// A uid as the API server assigns it: a random (here seeded) version-4 UUID.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -111,8 +123,8 @@ impl Meta {
             resource_version: m.resource_version.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0),
             generation: m.generation.unwrap_or(0),
             creation_timestamp: m.creation_timestamp.as_ref().map(from_time).unwrap_or(0),
-            labels: Arc::new(m.labels.unwrap_or_default()),
-            annotations: Arc::new(m.annotations.unwrap_or_default()),
+            labels: Arc::new(string_map(m.labels)),
+            annotations: Arc::new(string_map(m.annotations)),
             owner_references: Arc::new(
                 m.owner_references.unwrap_or_default().into_iter().map(OwnerRef::from_wire).collect(),
             ),
@@ -173,8 +185,8 @@ impl Meta {
             creation_timestamp: (self.creation_timestamp != 0).then(|| to_time(self.creation_timestamp)),
             deletion_timestamp: self.deletion_timestamp().map(to_time),
             deletion_grace_period_seconds: self.deletion_grace_period_seconds(),
-            labels: (!self.labels.is_empty()).then(|| (*self.labels).clone()),
-            annotations: (!self.annotations.is_empty()).then(|| (*self.annotations).clone()),
+            labels: wire_map(&self.labels),
+            annotations: wire_map(&self.annotations),
             owner_references: (!self.owner_references.is_empty())
                 .then(|| self.owner_references.iter().map(OwnerRef::to_wire).collect()),
             finalizers: non_empty(self.finalizers()),

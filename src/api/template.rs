@@ -102,8 +102,8 @@ impl PodTemplate {
     pub fn from_wire(t: Option<core::PodTemplateSpec>) -> PodTemplate {
         let t = t.unwrap_or_default();
         let mut meta = t.metadata.unwrap_or_default();
-        let labels = Arc::new(meta.labels.take().unwrap_or_default());
-        let annotations = Arc::new(meta.annotations.take().unwrap_or_default());
+        let labels = Arc::new(super::meta::string_map(meta.labels.take()));
+        let annotations = Arc::new(super::meta::string_map(meta.annotations.take()));
         let other_meta = (meta != ObjectMeta::default()).then(|| Box::new(meta));
         let spec = t.spec.unwrap_or_default();
         // k8s-openapi types serialize infallibly to JSON.
@@ -149,8 +149,8 @@ impl PodTemplate {
     pub fn canonical(&self) -> String {
         format!(
             "{}|{}|{}|{}",
-            serde_json::to_string(&*self.labels).unwrap_or_default(),
-            serde_json::to_string(&*self.annotations).unwrap_or_default(),
+            serde_json::to_string(&super::meta::wire_map(&self.labels).unwrap_or_default()).unwrap_or_default(),
+            serde_json::to_string(&super::meta::wire_map(&self.annotations).unwrap_or_default()).unwrap_or_default(),
             self.other_meta.as_ref().map(|m| serde_json::to_string(m).unwrap_or_default()).unwrap_or_default(),
             self.spec_json
         )
@@ -158,8 +158,8 @@ impl PodTemplate {
 
     pub fn to_wire(&self) -> core::PodTemplateSpec {
         let mut meta = self.other_meta.as_deref().cloned().unwrap_or_default();
-        meta.labels = (!self.labels.is_empty()).then(|| (*self.labels).clone());
-        meta.annotations = (!self.annotations.is_empty()).then(|| (*self.annotations).clone());
+        meta.labels = super::meta::wire_map(&self.labels);
+        meta.annotations = super::meta::wire_map(&self.annotations);
         core::PodTemplateSpec { metadata: Some(meta), spec: Some(self.spec()) }
     }
 }

@@ -305,7 +305,7 @@ pub fn render(kind: Kind, objects: &[Arc<Object>], now: Millis, opts: &TableOpti
             r.push(o.meta.labels.get(key).cloned().unwrap_or_default());
         }
         if opts.show_labels {
-            r.push(format_labels(&o.meta.labels));
+            r.push(format_labels(o.meta.labels.iter()));
         }
         // upstream: string cells are cut at the first line break, with "..." appended.
         for cell in r.iter_mut() {

@@ -9,4 +9,4 @@ pub use api_validation::{
     validate_annotations, validate_label_name, validate_label_selector, validate_label_selector_requirement,
     validate_label_selector_with, validate_labels, LabelSelectorValidationOptions, TOTAL_ANNOTATION_SIZE_LIMIT_B,
 };
-pub use selector::{format_label_selector, format_labels, Operator, Requirement, Selector, SelectorError};
+pub use selector::{format_label_selector, format_labels, LabelSource, Operator, Requirement, Selector, SelectorError};

@@ -184,8 +184,8 @@ impl Requirement {
 
     /// upstream: `Requirement.Matches`. A label with an empty value is present; `>`/`<` compare
     /// the label's value as an int64 and fail when it is not one.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        let value = labels.get(&self.key);
+    pub fn matches<L: LabelSource + ?Sized>(&self, labels: &L) -> bool {
+        let value = labels.label(&self.key);
         match self.operator {
             Operator::Equals | Operator::DoubleEquals | Operator::In => value.is_some_and(|v| self.has_value(v)),
             Operator::NotEquals | Operator::NotIn => value.is_none_or(|v| !self.has_value(v)),
@@ -339,11 +339,35 @@ impl Selector {
     }
 
     /// Whether every requirement holds for `labels`; [`Selector::Nothing`] matches nothing.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches<L: LabelSource + ?Sized>(&self, labels: &L) -> bool {
         match self {
             Selector::Nothing => false,
             Selector::Requirements(r) => r.iter().all(|req| req.matches(labels)),
         }
+    }
+}
+
+/// What a selector reads of a label set: the value under a key. The store keeps labels as
+/// compact sorted vectors ([`crate::api::meta::StringMap`]); wire types use `BTreeMap`s.
+pub trait LabelSource {
+    fn label(&self, key: &str) -> Option<&str>;
+}
+
+impl LabelSource for BTreeMap<String, String> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+impl LabelSource for litemap::LiteMap<String, String> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+impl<T: LabelSource + ?Sized> LabelSource for std::sync::Arc<T> {
+    fn label(&self, key: &str) -> Option<&str> {
+        (**self).label(key)
     }
 }
 
@@ -370,11 +394,11 @@ impl FromStr for Selector {
 }
 
 /// upstream: `labels.FormatLabels` — `k=v` pairs sorted as whole strings, `<none>` when empty.
-pub fn format_labels(labels: &BTreeMap<String, String>) -> String {
-    if labels.is_empty() {
+pub fn format_labels<'a>(labels: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
+    let mut pairs: Vec<String> = labels.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if pairs.is_empty() {
         return "<none>".to_string();
     }
-    let mut pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     pairs.sort();
     pairs.join(",")
 }

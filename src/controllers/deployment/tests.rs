@@ -97,9 +97,9 @@ fn revision_history_drops_oldest_entries_past_2000_characters() {
     let mut a = StringMap::new();
     append_history(&mut a, 1);
     append_history(&mut a, 2);
-    assert_eq!(a[REVISION_HISTORY], "1,2");
+    assert_eq!(a[&REVISION_HISTORY.to_string()], "1,2");
     a.insert(REVISION_HISTORY.into(), vec!["9"; 1000].join(","));
     append_history(&mut a, 12);
-    let h = &a[REVISION_HISTORY];
+    let h = &a[&REVISION_HISTORY.to_string()];
     assert!(h.len() <= 2000 && h.ends_with(",12"), "{}", h.len());
 }

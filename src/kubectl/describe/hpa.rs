@@ -161,7 +161,7 @@ fn direction(o: &mut String, label: &str, rules: Option<&hpa::HPAScalingRules>) 
 pub(super) fn describe_hpa(h: &Object, events: &[Arc<Object>], now: Millis) -> String {
     let Body::HorizontalPodAutoscaler { spec, status } = &h.body else { return String::new() };
     let mut o = format!("Name:\t{}\nNamespace:\t{}\n", h.meta.name, h.meta.namespace);
-    labels_multiline(&mut o, "Labels", &h.meta.labels);
+    labels_multiline(&mut o, "Labels", h.meta.labels.iter());
     annotations_multiline(&mut o, "Annotations", &h.meta.annotations);
     o.push_str(&format!("CreationTimestamp:\t{}\n", rfc1123z(h.meta.creation_timestamp)));
     o.push_str(&format!("Reference:\t{}/{}\n", spec.scale_target_ref.kind, spec.scale_target_ref.name));

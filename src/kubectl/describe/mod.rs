@@ -136,12 +136,13 @@ fn age_since(t: Option<Millis>, now: Millis) -> String {
 }
 
 /// upstream: printLabelsMultiline — `Title:<TAB>k=v`, further pairs on `<TAB>k=v` lines.
-fn labels_multiline(o: &mut String, title: &str, m: &BTreeMap<String, String>) {
-    if m.is_empty() {
+fn labels_multiline<'a>(o: &mut String, title: &str, m: impl IntoIterator<Item = (&'a String, &'a String)>) {
+    let pairs: Vec<_> = m.into_iter().collect();
+    if pairs.is_empty() {
         o.push_str(&format!("{title}:\t<none>\n"));
         return;
     }
-    for (i, (k, v)) in m.iter().enumerate() {
+    for (i, (k, v)) in pairs.into_iter().enumerate() {
         let head = if i == 0 { format!("{title}:") } else { String::new() };
         o.push_str(&format!("{head}\t{k}={v}\n"));
     }
@@ -152,7 +153,7 @@ const MAX_ANNOTATION_LEN: usize = 140;
 
 /// upstream: printAnnotationsMultiline — sorted `k: v`, never the last-applied configuration; a
 /// value that is long or has several lines goes below its key, each line cut at 138 bytes.
-fn annotations_multiline(o: &mut String, title: &str, m: &BTreeMap<String, String>) {
+fn annotations_multiline(o: &mut String, title: &str, m: &crate::api::meta::StringMap) {
     let keys: Vec<&String> = m.keys().filter(|k| *k != crate::cluster::LAST_APPLIED).collect();
     if keys.is_empty() {
         o.push_str(&format!("{title}:\t<none>\n"));
@@ -283,7 +284,7 @@ pub fn events_table(events: &[Arc<Object>], now: Millis) -> String {
 fn describe_namespace(ns: &Object) -> String {
     let Body::Namespace { status, .. } = &ns.body else { return String::new() };
     let mut o = format!("Name:\t{}\n", ns.meta.name);
-    labels_multiline(&mut o, "Labels", &ns.meta.labels);
+    labels_multiline(&mut o, "Labels", ns.meta.labels.iter());
     annotations_multiline(&mut o, "Annotations", &ns.meta.annotations);
     let phase = status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
     o.push_str(&format!("Status:\t{phase}\n"));
@@ -322,7 +323,7 @@ mod tests {
 
     #[test]
     fn long_and_multiline_annotations_go_below_their_key() {
-        let mut m = BTreeMap::new();
+        let mut m = crate::api::meta::StringMap::new();
         m.insert("a".to_string(), "short".to_string());
         m.insert("b".to_string(), "x".repeat(150));
         m.insert("c".to_string(), "one\ntwo\n".to_string());

@@ -176,7 +176,7 @@ fn node_resources(ctx: &Context, node: &Object, allocatable: &Resources, o: &mut
 }
 
 /// upstream: findNodeRoles — `node-role.kubernetes.io/<role>` labels and `kubernetes.io/role`.
-fn roles(labels: &BTreeMap<String, String>) -> String {
+fn roles(labels: &crate::api::meta::StringMap) -> String {
     let mut roles: Vec<&str> = labels
         .iter()
         .filter_map(|(k, v)| match k.strip_prefix("node-role.kubernetes.io/") {
@@ -215,7 +215,7 @@ fn taints(o: &mut String, taints: &[core::Taint]) {
 pub(super) fn describe_node(ctx: &Context, node: &Object, events: &[Arc<Object>]) -> String {
     let Body::Node { spec, status } = &node.body else { return String::new() };
     let mut o = format!("Name:\t{}\nRoles:\t{}\n", node.meta.name, roles(&node.meta.labels));
-    labels_multiline(&mut o, "Labels", &node.meta.labels);
+    labels_multiline(&mut o, "Labels", node.meta.labels.iter());
     annotations_multiline(&mut o, "Annotations", &node.meta.annotations);
     o.push_str(&format!("CreationTimestamp:\t{}\n", rfc1123z(node.meta.creation_timestamp)));
     taints(&mut o, spec.taints.as_deref().unwrap_or(&[]));
@@ -348,7 +348,7 @@ mod tests {
 
     #[test]
     fn roles_come_from_role_labels() {
-        let labels: BTreeMap<String, String> = [
+        let labels: crate::api::meta::StringMap = [
             ("node-role.kubernetes.io/control-plane", ""),
             ("kubernetes.io/role", "worker"),
             ("node-role.kubernetes.io/", "x"),
@@ -358,6 +358,6 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         assert_eq!(roles(&labels), "control-plane,worker");
-        assert_eq!(roles(&BTreeMap::new()), "<none>");
+        assert_eq!(roles(&Default::default()), "<none>");
     }
 }

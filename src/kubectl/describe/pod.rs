@@ -37,7 +37,7 @@ pub fn describe_pod(pod: &Object, events: &[Arc<Object>], now: Millis) -> String
     if let Some(t) = rt.start_time {
         o.push_str(&format!("Start Time:\t{}\n", rfc1123z(t)));
     }
-    labels_multiline(&mut o, "Labels", &pod.meta.labels);
+    labels_multiline(&mut o, "Labels", pod.meta.labels.iter());
     annotations_multiline(&mut o, "Annotations", &pod.meta.annotations);
     match pod.meta.deletion_timestamp() {
         Some(t) if !rt.phase.is_terminal() => {
@@ -83,7 +83,7 @@ pub fn describe_pod(pod: &Object, events: &[Arc<Object>], now: Millis) -> String
     }
     volumes(&mut o, spec.volumes.as_deref().unwrap_or(&[]), "");
     o.push_str(&format!("QoS Class:\t{}\n", rt.qos_class.as_str()));
-    labels_multiline(&mut o, "Node-Selectors", spec.node_selector.as_ref().unwrap_or(&Default::default()));
+    labels_multiline(&mut o, "Node-Selectors", spec.node_selector.iter().flatten());
     tolerations_multiline(&mut o, "Tolerations", spec.tolerations.as_deref().unwrap_or(&[]));
     topology_spread_constraints(&mut o, spec.topology_spread_constraints.as_deref().unwrap_or(&[]), "");
     o.push_str(&events_table(events, now));

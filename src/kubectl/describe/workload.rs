@@ -21,7 +21,7 @@ use crate::labels::{format_label_selector, Selector};
 pub(super) fn pod_template(o: &mut String, t: &PodTemplate) {
     let spec = t.spec();
     o.push_str("Pod Template:\n");
-    labels_multiline(o, "  Labels", &t.labels);
+    labels_multiline(o, "  Labels", t.labels.iter());
     if !t.annotations.is_empty() {
         annotations_multiline(o, "  Annotations", &t.annotations);
     }
@@ -37,7 +37,7 @@ pub(super) fn pod_template(o: &mut String, t: &PodTemplate) {
     if let Some(p) = spec.priority_class_name.as_ref().filter(|p| !p.is_empty()) {
         o.push_str(&format!("  Priority Class Name:\t{p}\n"));
     }
-    labels_multiline(o, "  Node-Selectors", spec.node_selector.as_ref().unwrap_or(&Default::default()));
+    labels_multiline(o, "  Node-Selectors", spec.node_selector.iter().flatten());
     tolerations_multiline(o, "  Tolerations", spec.tolerations.as_deref().unwrap_or(&[]));
 }
 
@@ -56,7 +56,7 @@ pub(super) fn describe_replica_set(ctx: &Context, rs: &Object, events: &[Arc<Obj
     let Body::ReplicaSet { spec, status, template } = &rs.body else { return String::new() };
     let mut o = format!("Name:\t{}\nNamespace:\t{}\n", rs.meta.name, rs.meta.namespace);
     o.push_str(&format!("Selector:\t{}\n", format_label_selector(Some(&spec.selector))));
-    labels_multiline(&mut o, "Labels", &rs.meta.labels);
+    labels_multiline(&mut o, "Labels", rs.meta.labels.iter());
     annotations_multiline(&mut o, "Annotations", &rs.meta.annotations);
     if let Some(r) = rs.meta.controller_ref() {
         o.push_str(&format!("Controlled By:\t{}/{}\n", r.kind, r.name));
@@ -100,7 +100,7 @@ pub(super) fn describe_deployment(ctx: &Context, d: &Object, events: &[Arc<Objec
     let selector = Selector::from_label_selector(Some(&spec.selector)).unwrap_or_else(|_| Selector::nothing());
     let mut o = format!("Name:\t{}\nNamespace:\t{}\n", d.meta.name, d.meta.namespace);
     o.push_str(&format!("CreationTimestamp:\t{}\n", rfc1123z(d.meta.creation_timestamp)));
-    labels_multiline(&mut o, "Labels", &d.meta.labels);
+    labels_multiline(&mut o, "Labels", d.meta.labels.iter());
     annotations_multiline(&mut o, "Annotations", &d.meta.annotations);
     o.push_str(&format!("Selector:\t{selector}\n"));
     o.push_str(&format!(
