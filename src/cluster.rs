@@ -613,7 +613,10 @@ pub fn last_applied_configuration(manifest: &Value) -> String {
         }
     }
     // serde_json's map is ordered by key, as Go's encoding of map[string]interface{} is.
-    format!("{}\n", m)
+    let mut text = format!("{}\n", m);
+    // Kept for the object's lifetime: no spare capacity.
+    text.shrink_to_fit();
+    text
 }
 
 fn set_annotation(manifest: &mut Value, key: &str, value: &str) {

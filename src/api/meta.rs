@@ -17,7 +17,13 @@ pub type StringMap = litemap::LiteMap<String, String>;
 
 /// A wire map (`metadata.labels`, …) as a [`StringMap`]; absent is empty.
 pub fn string_map(m: Option<BTreeMap<String, String>>) -> StringMap {
-    m.unwrap_or_default().into_iter().collect()
+    let m = m.unwrap_or_default();
+    // Sized exactly: a map usually lives as long as its object. (Sorted input appends.)
+    let mut out = StringMap::with_capacity(m.len());
+    for (k, v) in m {
+        out.insert(k, v);
+    }
+    out
 }
 
 /// A [`StringMap`] as a wire map; empty is absent.

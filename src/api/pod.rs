@@ -165,13 +165,34 @@ pub struct PodRuntime {
     pub node_name: Option<Arc<str>>,
     pub host_ip: Option<Ipv4Addr>,
     pub pod_ip: Option<Ipv4Addr>,
-    pub start_time: Option<Millis>,
-    /// Indexed by `ConditionType as usize`.
-    pub conditions: [Option<Condition>; 5],
+    /// `status.startTime` (read and set through the accessors).
+    pub(crate) start: StartTime,
+    pub(crate) conditions: Conditions,
     /// `status.reason` / `status.message` (e.g. Evicted, NodeLost; unschedulable message):
     /// rarely set, so boxed; `None` whenever both are unset.
     pub note: Option<Box<StatusNote>>,
-    pub containers: Vec<ContainerRuntime>,
+    /// One record per container (a boxed slice: the count is fixed by the spec).
+    pub containers: Box<[ContainerRuntime]>,
+}
+
+/// `status.startTime` without an `Option`'s extra word: `Millis::MIN` is unset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StartTime(Millis);
+
+impl Default for StartTime {
+    fn default() -> Self {
+        StartTime(Millis::MIN)
+    }
+}
+
+/// The five pod conditions, packed (48 bytes, not 80): transition times, reasons, and which
+/// are present and true as bit sets, indexed by `ConditionType as usize`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Conditions {
+    times: [Millis; 5],
+    reasons: [u8; 5],
+    present: u8,
+    status: u8,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -181,6 +202,13 @@ pub struct StatusNote {
 }
 
 impl PodRuntime {
+    /// `status.startTime`: when the kubelet first saw the pod.
+    pub fn start_time(&self) -> Option<Millis> {
+        (self.start.0 != Millis::MIN).then_some(self.start.0)
+    }
+    pub fn set_start_time(&mut self, t: Option<Millis>) {
+        self.start = StartTime(t.unwrap_or(Millis::MIN));
+    }
     /// `status.reason`.
     pub fn reason(&self) -> Option<&'static str> {
         self.note.as_ref().and_then(|n| n.reason)
@@ -203,14 +231,18 @@ impl PodRuntime {
         }
     }
 
-    pub fn condition(&self, t: ConditionType) -> Option<&Condition> {
-        self.conditions[t as usize].as_ref()
+    pub fn condition(&self, t: ConditionType) -> Option<Condition> {
+        let (c, bit) = (&self.conditions, 1u8 << t as usize);
+        (c.present & bit != 0).then(|| Condition {
+            last_transition: c.times[t as usize],
+            status: c.status & bit != 0,
+            reason: c.reasons[t as usize],
+        })
     }
 
     /// Set a condition; the transition time moves only when the status changes.
     pub fn set_condition(&mut self, t: ConditionType, status: bool, reason: Option<&'static str>, now: Millis) {
-        let slot = &mut self.conditions[t as usize];
-        let last_transition = match slot {
+        let last_transition = match self.condition(t) {
             Some(c) if c.status == status => c.last_transition,
             _ => now,
         };
@@ -219,7 +251,11 @@ impl PodRuntime {
             debug_assert!(i.is_some(), "unknown pod condition reason {r}");
             i.unwrap_or(0) as u8
         });
-        *slot = Some(Condition { status, reason, last_transition });
+        let (c, i) = (&mut self.conditions, t as usize);
+        c.times[i] = last_transition;
+        c.reasons[i] = reason;
+        c.present |= 1 << i;
+        c.status = if status { c.status | 1 << i } else { c.status & !(1 << i) };
     }
 
     pub fn is_ready(&self) -> bool {
@@ -240,14 +276,14 @@ impl PodRuntime {
                 type_: t.as_str().into(),
                 status: if c.status { "True" } else { "False" }.into(),
                 reason: c.reason().map(Into::into),
-                message: self.condition_message(t, c, spec),
+                message: self.condition_message(t, &c, spec),
                 last_transition_time: Some(to_time(c.last_transition)),
                 last_probe_time: None,
                 observed_generation: None,
             })
             .collect();
         // Container statuses appear once a kubelet has taken the pod.
-        let reported = if self.start_time.is_some() { spec.containers.len() } else { 0 };
+        let reported = if self.start_time().is_some() { spec.containers.len() } else { 0 };
         let container_statuses: Vec<core::ContainerStatus> = spec
             .containers
             .iter()
@@ -265,7 +301,7 @@ impl PodRuntime {
             host_ips: self.host_ip.map(|ip| vec![core::HostIP { ip: ip.to_string() }]),
             pod_ip: self.pod_ip.map(|ip| ip.to_string()),
             pod_ips: self.pod_ip.map(|ip| vec![core::PodIP { ip: ip.to_string() }]),
-            start_time: self.start_time.map(to_time),
+            start_time: self.start_time().map(to_time),
             reason: self.reason().map(Into::into),
             message: self.message().map(|m| m.to_string()),
             ..Default::default()
@@ -406,6 +442,29 @@ mod tests {
     }
 
     #[test]
+    fn packed_conditions_keep_each_slot_apart() {
+        use ConditionType::*;
+        let mut rt = PodRuntime::default();
+        assert!(ConditionType::ALL.iter().all(|&t| rt.condition(t).is_none()));
+        rt.set_condition(PodScheduled, true, None, 10);
+        rt.set_condition(Ready, false, Some("ContainersNotReady"), 20);
+        rt.set_condition(PodReadyToStartContainers, false, None, 30);
+        rt.set_condition(PodReadyToStartContainers, true, None, 40);
+        let got: Vec<_> = ConditionType::ALL
+            .iter()
+            .map(|&t| rt.condition(t).map(|c| (c.status, c.reason(), c.last_transition)))
+            .collect();
+        assert_eq!(
+            got,
+            [Some((true, None, 40)), None, Some((false, Some("ContainersNotReady"), 20)), None, Some((true, None, 10)),]
+        );
+        // A true condition set false clears only its own bit.
+        rt.set_condition(PodScheduled, false, Some("Unschedulable"), 50);
+        assert_eq!(rt.condition(PodScheduled).map(|c| (c.status, c.reason())), Some((false, Some("Unschedulable"))));
+        assert!(rt.condition(PodReadyToStartContainers).unwrap().status);
+    }
+
+    #[test]
     fn images_split_into_repository_and_tag() {
         assert_eq!(split_image("nginx:1.7.9"), ("nginx", ":1.7.9"));
         assert_eq!(split_image("nginx"), ("nginx", ""));
@@ -422,8 +481,11 @@ mod tests {
             containers: vec![core::Container { name: "web".into(), image: Some("nginx".into()), ..Default::default() }],
             ..Default::default()
         };
-        let mut rt =
-            PodRuntime { containers: vec![ContainerRuntime::default()], start_time: Some(0), ..Default::default() };
+        let mut rt = PodRuntime {
+            containers: vec![ContainerRuntime::default()].into(),
+            start: StartTime(0),
+            ..Default::default()
+        };
         rt.set_condition(ConditionType::PodScheduled, true, None, 0);
         rt.set_condition(ConditionType::Ready, false, Some("ContainersNotReady"), 0);
         let s = rt.to_status(&Meta::default(), &spec);

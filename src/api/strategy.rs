@@ -21,7 +21,7 @@ pub fn prepare_for_create(obj: &mut Object) {
             // upstream: podStrategy.PrepareForCreate — phase Pending and the computed QoS class.
             *status = PodRuntime {
                 qos_class: qos_class(spec),
-                containers: vec![Default::default(); spec.containers.len()],
+                containers: vec![Default::default(); spec.containers.len()].into(),
                 ..Default::default()
             };
         }

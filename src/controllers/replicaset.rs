@@ -327,7 +327,8 @@ mod tests {
 
     fn pod(p: P) -> Arc<Object> {
         let mut rt = PodRuntime { phase: p.phase, node_name: p.node.map(Into::into), ..Default::default() };
-        rt.containers = vec![crate::api::pod::ContainerRuntime { restart_count: p.restarts, ..Default::default() }];
+        rt.containers =
+            vec![crate::api::pod::ContainerRuntime { restart_count: p.restarts, ..Default::default() }].into();
         if let Some(t) = p.ready_since {
             rt.set_condition(ConditionType::Ready, true, None, t);
         }

@@ -68,7 +68,7 @@ pub fn pod_status(o: &Object, rt: &PodRuntime, now: Millis) -> (String, String, 
             last_finished = Some(last_finished.map_or(*finished_at, |t: Millis| t.max(*finished_at)));
         }
         match &c.state {
-            ContainerState::Waiting { reason: r } if rt.start_time.is_some() => reason = (*r).to_string(),
+            ContainerState::Waiting { reason: r } if rt.start_time().is_some() => reason = (*r).to_string(),
             ContainerState::Terminated { reason: r, .. } => reason = (*r).to_string(),
             ContainerState::Running { .. } if c.ready => ready += 1,
             _ => {}

@@ -60,12 +60,14 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let mut rt = status.clone();
     let now = ctx.now;
     if rt.containers.len() != spec.containers.len() {
-        rt.containers.resize(spec.containers.len(), ContainerRuntime::default());
+        let mut containers = std::mem::take(&mut rt.containers).into_vec();
+        containers.resize(spec.containers.len(), ContainerRuntime::default());
+        rt.containers = containers.into();
     }
-    if rt.start_time.is_none() {
+    if rt.start_time().is_none() {
         // The pod is admitted: sandbox and network come up at once (the CNI assigns the IP when
         // this status is committed).
-        rt.start_time = Some(now);
+        rt.set_start_time(Some(now));
         rt.host_ip = host_ip(&node_obj);
         rt.set_condition(ConditionType::PodReadyToStartContainers, true, None, now);
         rt.set_condition(ConditionType::Initialized, true, None, now);

@@ -61,7 +61,7 @@ impl Calc<'_> {
             return Group::Missing;
         }
         if cpu {
-            let unready = match (status.condition(ConditionType::Ready), status.start_time) {
+            let unready = match (status.condition(ConditionType::Ready), status.start_time()) {
                 (None, _) | (_, None) => true,
                 (Some(c), Some(start)) => {
                     if self.now < start + CPU_INITIALIZATION_PERIOD {

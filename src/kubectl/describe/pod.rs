@@ -34,7 +34,7 @@ pub fn describe_pod(pod: &Object, events: &[Arc<Object>], now: Millis) -> String
         Some(n) => o.push_str(&format!("Node:\t{n}/{}\n", status.host_ip.as_deref().unwrap_or(""))),
         None => o.push_str("Node:\t<none>\n"),
     }
-    if let Some(t) = rt.start_time {
+    if let Some(t) = rt.start_time() {
         o.push_str(&format!("Start Time:\t{}\n", rfc1123z(t)));
     }
     labels_multiline(&mut o, "Labels", pod.meta.labels.iter());
