@@ -21,7 +21,8 @@ use crate::sim::rng::{name_suffix, stable_hash};
 /// Where an object lives: kind, namespace ("" for cluster-scoped kinds), name. Ordered by kind,
 /// namespace, then name. The kind and the first seven bytes of the name are packed into one
 /// inline word, so most comparisons (in the store's B-trees and the engine's queues) never read
-/// the name's heap allocation, and the key stays five words wide.
+/// the name's heap allocation, and the key stays five words wide. The string fields are public
+/// to read; build keys with [`ObjectKey::new`], [`ObjectKey::shared`] or [`ObjectKey::of`].
 #[derive(Clone, Debug)]
 pub struct ObjectKey {
     pub namespace: Arc<str>,
