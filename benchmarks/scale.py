@@ -62,7 +62,7 @@ def run(n: int, replicas: int, threads: int, events: bool, progress: bool = Fals
     c.run_until(lambda: c.stats().get("pods_ready", 0) == pods, timeout="10m", progress=progress)
     t_ready = time.perf_counter()
     stats = c.stats()
-    kubesim._native.release_memory()
+    c._native.release_memory()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     rss = rss_bytes()
     return {

@@ -209,6 +209,10 @@ impl Cluster {
     pub fn threads(&self) -> usize {
         self.engine.threads()
     }
+    /// Run `f` once on every worker thread of the reconcile pool.
+    pub fn on_workers(&self, f: &(dyn Fn() + Sync)) {
+        self.engine.on_workers(f);
+    }
     /// Set a Deployment's demand (spread over its Ready pods) and the idle usage of each of its
     /// running pods. `None` leaves a value as it is.
     pub fn set_load(

@@ -177,6 +177,7 @@ _READS = frozenset(
         "get_table",
         "watch",
         "stats",
+        "release_memory",
         "describe",
         "describe_template",
         "top_table",

@@ -138,6 +138,8 @@ class Cluster:
         """Turn Event recording on or off."""
     def stats(self) -> dict[str, int]:
         """Objects per kind, pods per phase (``pods_running`` …), ``pods_ready``, ``pods_terminating``."""
+    def release_memory(self) -> None:
+        """`release_memory()`, also on each of this cluster's worker threads."""
     @property
     def threads(self) -> int: ...
     def get(self, kind: str, namespace: str, name: str) -> str:

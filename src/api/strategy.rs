@@ -84,7 +84,7 @@ pub fn validate_update(new: &Object, old: &Object) -> ErrorList {
             errs.push(immutable(Path::root("spec").child("selector"), selector_go(&a.selector)));
         }
         (Body::ReplicaSet { spec: a, .. }, Body::ReplicaSet { spec: b, .. }) if a.selector != b.selector => {
-            errs.push(immutable(Path::root("spec").child("selector"), selector_go(&a.selector)));
+            errs.push(immutable(Path::root("spec").child("selector"), selector_go(&a.selector.to_wire())));
         }
         (Body::Pod { spec: a, .. }, Body::Pod { spec: b, .. }) => {
             // upstream: ValidatePodUpdate — only images, activeDeadlineSeconds and added

@@ -9,7 +9,6 @@ use crate::api::meta::Meta;
 use crate::api::pod::{ConditionType, Phase, PodRuntime};
 use crate::api::template::PodTemplate;
 use crate::api::{Body, Kind, Object, OwnerRef};
-use crate::labels::Selector;
 use crate::sim::clock::Millis;
 use crate::store::ObjectKey;
 
@@ -50,7 +49,7 @@ pub fn node_of(o: &Object) -> Option<&str> {
 pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let Some(rs) = ctx.store.get_by_key(key) else { return Reconciled::nothing() };
     let Body::ReplicaSet { spec, status, template } = &rs.body else { return Reconciled::nothing() };
-    let Ok(selector) = Selector::from_label_selector(Some(&spec.selector)) else { return Reconciled::nothing() };
+    let Ok(selector) = spec.selector.selector() else { return Reconciled::nothing() };
     let deleting = rs.meta.deletion_timestamp().is_some();
     let mut out = Reconciled::nothing();
 
@@ -166,8 +165,8 @@ fn created_event(rs: &Object) -> EventRecord {
 
 /// upstream: GetPodFromTemplate — generateName `<rs>-` (falls back to `<rs>` when that is not
 /// a valid prefix); the API server truncates it to 58 characters.
-fn pod_name_prefix(rs_name: &str) -> Arc<str> {
-    format!("{rs_name}-").into()
+fn pod_name_prefix(rs_name: &str) -> Arc<String> {
+    Arc::new(format!("{rs_name}-"))
 }
 
 /// A pod from the template; labels, annotations and spec are shared, not copied.
@@ -175,16 +174,16 @@ pub fn pod_from_template(
     owner_meta: &Meta,
     template: &PodTemplate,
     owner: &Arc<Vec<OwnerRef>>,
-    prefix: &Arc<str>,
+    prefix: &Arc<String>,
 ) -> Object {
     let mut meta = Meta {
         namespace: owner_meta.namespace.clone(),
+        generate_name: Some(prefix.clone()),
         labels: template.labels.clone(),
         annotations: template.annotations.clone(),
         owner_references: owner.clone(),
         ..Default::default()
     };
-    meta.set_generate_name(Some(prefix.clone()));
     meta.set_finalizers(template.other_meta.as_ref().and_then(|m| m.finalizers.clone()).unwrap_or_default());
     Object { meta, body: Body::Pod { spec: template.admitted.clone(), status: PodRuntime::default() } }
 }
@@ -195,7 +194,7 @@ fn related_pods(ctx: &Ctx, rs: &Object) -> Vec<Arc<Object>> {
     let mut pods: Vec<Arc<Object>> = Vec::new();
     for sibling in ctx.store.dependents(controller.uid) {
         if let Body::ReplicaSet { spec, .. } = &sibling.body {
-            if let Ok(sel) = Selector::from_label_selector(Some(&spec.selector)) {
+            if let Ok(sel) = spec.selector.selector() {
                 pods.extend(ctx.store.list(Kind::Pod, Some(&rs.meta.namespace), &sel));
             }
         }

@@ -37,7 +37,10 @@ const N: usize = ControllerId::ALL.len();
 pub struct Engine {
     pool: Arc<rayon::ThreadPool>,
     threads: usize,
-    dirty: [BTreeSet<ObjectKey>; N],
+    /// Keys marked since the round began, per controller, in marking order and possibly
+    /// repeated (sorted and deduplicated when the round takes them): a vector, not a B-tree,
+    /// so a round's marks do not scatter short-lived tree nodes among the store's.
+    dirty: [Vec<ObjectKey>; N],
     timers: EventQueue<(ControllerId, ObjectKey)>,
     /// Earliest pending timer per (controller, key), so requeues do not pile up. (A B-tree, so
     /// its memory shrinks as timers fire.)
@@ -96,12 +99,25 @@ impl Engine {
         self.threads
     }
 
+    /// Run `f` once on every worker thread of the pool (e.g. to trim per-thread allocator caches).
+    pub fn on_workers(&self, f: &(dyn Fn() + Sync)) {
+        self.pool.broadcast(|_| f());
+    }
+
     pub fn next_timer(&self) -> Option<Millis> {
         self.timers.next_time()
     }
 
+    /// A controller's dirty keys, each once, in key order (the canonical reconcile order).
+    fn take_dirty(&mut self, c: ControllerId) -> Vec<ObjectKey> {
+        let mut keys = std::mem::take(&mut self.dirty[idx(c)]);
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
     pub fn mark(&mut self, c: ControllerId, key: ObjectKey) {
-        self.dirty[idx(c)].insert(key);
+        self.dirty[idx(c)].push(key);
     }
 
     fn schedule(&mut self, c: ControllerId, key: ObjectKey, at: Millis, now: Millis) {
@@ -220,9 +236,7 @@ impl Engine {
                 None => {
                     for rs in store.scan(Kind::ReplicaSet, Some(&o.meta.namespace)) {
                         if let Body::ReplicaSet { spec, .. } = &rs.body {
-                            if Selector::from_label_selector(Some(&spec.selector))
-                                .is_ok_and(|s| s.matches(&o.meta.labels))
-                            {
+                            if spec.selector.selector().is_ok_and(|s| s.matches(&o.meta.labels)) {
                                 self.mark(ControllerId::ReplicaSet, ObjectKey::of(rs));
                             }
                         }
@@ -336,13 +350,11 @@ impl Engine {
     pub fn settle(&mut self, store: &mut Store, now: Millis) -> Result<(), KubesimError> {
         self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
-            if self.dirty.iter().all(BTreeSet::is_empty) {
+            if self.dirty.iter().all(Vec::is_empty) {
                 return Ok(());
             }
-            let jobs: Vec<(ControllerId, Vec<ObjectKey>)> = ControllerId::ALL
-                .iter()
-                .map(|&c| (c, std::mem::take(&mut self.dirty[idx(c)]).into_iter().collect()))
-                .collect();
+            let jobs: Vec<(ControllerId, Vec<ObjectKey>)> =
+                ControllerId::ALL.iter().map(|&c| (c, self.take_dirty(c))).collect();
             // Small rounds are not worth waking the pool; the results are the same either way.
             let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
             let parallel = self.threads > 1 && work >= PARALLEL_THRESHOLD;
@@ -379,7 +391,7 @@ impl Engine {
         let stuck: Vec<String> = ControllerId::ALL
             .iter()
             .flat_map(|&c| {
-                self.dirty[idx(c)].iter().take(5).map(move |k| format!("{} {}/{}", c.name(), k.kind(), k.name))
+                self.take_dirty(c).into_iter().take(5).map(move |k| format!("{} {}/{}", c.name(), k.kind(), k.name))
             })
             .take(10)
             .collect();

@@ -182,7 +182,7 @@ fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
             ];
             if wide {
                 r.extend(containers_and_images(template));
-                r.push(format_label_selector(Some(&spec.selector)));
+                r.push(format_label_selector(Some(&spec.selector.to_wire())));
             }
             r
         }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
 use super::gofmt;
 use super::parser;
@@ -314,15 +314,22 @@ impl Selector {
         let Some(ls) = ls else {
             return Ok(Selector::Nothing);
         };
+        Selector::from_parts(ls.match_labels.iter().flatten(), ls.match_expressions.as_deref().unwrap_or_default())
+    }
+
+    /// [`Selector::from_label_selector`] of a selector given as its `matchLabels` entries and
+    /// `matchExpressions` (for selectors stored in a compact form).
+    pub fn from_parts<'a>(
+        match_labels: impl IntoIterator<Item = (&'a String, &'a String)>,
+        expressions: &[LabelSelectorRequirement],
+    ) -> Result<Selector, SelectorError> {
         let err = |message| SelectorError { message, input: String::new() };
-        let match_labels = ls.match_labels.as_ref().map_or(0, BTreeMap::len);
-        let expressions = ls.match_expressions.as_deref().unwrap_or_default();
-        if match_labels + expressions.len() == 0 {
-            return Ok(Selector::everything());
-        }
-        let mut requirements = Vec::with_capacity(match_labels + expressions.len());
-        for (k, v) in ls.match_labels.iter().flatten() {
+        let mut requirements = Vec::new();
+        for (k, v) in match_labels {
             requirements.push(Requirement::build(k, Operator::Equals, vec![v.clone()]).map_err(err)?);
+        }
+        if requirements.is_empty() && expressions.is_empty() {
+            return Ok(Selector::everything());
         }
         for expr in expressions {
             let op = match expr.operator.as_str() {

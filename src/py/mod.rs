@@ -633,6 +633,16 @@ impl PyCluster {
             None => "<kubesim._native.Cluster (busy)>".into(),
         }
     }
+
+    /// [`release_memory`], and the same on each of this cluster's worker threads (memory they
+    /// allocated and others freed is returned only from the thread that allocated it).
+    fn release_memory(&self, py: Python<'_>) -> PyResult<()> {
+        let guard = self.cluster()?;
+        // SAFETY: as in `release_memory`.
+        py.detach(|| guard.on_workers(&|| unsafe { libmimalloc_sys::mi_collect(true) }));
+        release_memory(py);
+        Ok(())
+    }
 }
 
 /// Return freed memory to the operating system (mimalloc's `mi_collect`); the resident size

@@ -1,21 +1,96 @@
-//! Label index: (kind, label key) → label value → object keys.
+//! The store's secondary indexes: object keys grouped by label value and by owner uid.
+//!
+//! A group keeps one set of keys per namespace, with the namespace in the map key, so a set
+//! entry is a 24-byte [`NameKey`] instead of a 40-byte [`ObjectKey`]: a ReplicaSet's ten pods fit
+//! a 256-byte B-tree leaf rather than a 512-byte one, in each of the two indexes.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, LazyLock};
 
 use super::ObjectKey;
 use crate::api::meta::StringMap;
 use crate::api::Kind;
 use crate::labels::{Operator, Selector};
 
+/// An object key without its namespace; ordered like the key within one namespace.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct NameKey {
+    packed: u64,
+    name: Arc<str>,
+}
+
+impl NameKey {
+    fn of(key: &ObjectKey) -> NameKey {
+        NameKey { packed: key.packed, name: key.name.clone() }
+    }
+    fn with_namespace(&self, namespace: &Arc<str>) -> ObjectKey {
+        ObjectKey { namespace: namespace.clone(), name: self.name.clone(), packed: self.packed }
+    }
+}
+
+/// The least namespace, to start a range over one group's namespaces.
+static NO_NAMESPACE: LazyLock<Arc<str>> = LazyLock::new(|| "".into());
+
+/// Object keys in groups `G` (a label value, an owner uid), each group split by namespace.
+#[derive(Clone, Debug)]
+pub struct KeySets<G> {
+    sets: BTreeMap<(G, Arc<str>), BTreeSet<NameKey>>,
+}
+
+impl<G> Default for KeySets<G> {
+    fn default() -> Self {
+        KeySets { sets: BTreeMap::new() }
+    }
+}
+
+impl<G: Ord + Clone> KeySets<G> {
+    pub fn insert(&mut self, group: G, key: &ObjectKey) {
+        self.sets.entry((group, key.namespace.clone())).or_default().insert(NameKey::of(key));
+    }
+
+    pub fn remove(&mut self, group: G, key: &ObjectKey) {
+        let slot = (group, key.namespace.clone());
+        if let Some(set) = self.sets.get_mut(&slot) {
+            set.remove(&NameKey::of(key));
+            if set.is_empty() {
+                self.sets.remove(&slot);
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sets.is_empty()
+    }
+
+    /// One group's sets, by namespace.
+    fn group<'a>(&'a self, group: &'a G) -> impl Iterator<Item = (&'a Arc<str>, &'a BTreeSet<NameKey>)> + 'a {
+        self.sets
+            .range((group.clone(), NO_NAMESPACE.clone())..)
+            .take_while(move |((g, _), _)| g == group)
+            .map(|((_, ns), set)| (ns, set))
+    }
+
+    /// One group's keys, in key order (for one kind).
+    pub fn keys<'a>(&'a self, group: &'a G) -> impl Iterator<Item = ObjectKey> + 'a {
+        self.group(group).flat_map(|(ns, set)| set.iter().map(move |k| k.with_namespace(ns)))
+    }
+
+    /// Every group's sets.
+    fn all(&self) -> impl Iterator<Item = (&Arc<str>, &BTreeSet<NameKey>)> {
+        self.sets.iter().map(|((_, ns), set)| (ns, set))
+    }
+}
+
+/// Label index: (kind, label key) → label value → object keys.
 #[derive(Clone, Debug, Default)]
 pub struct LabelIndex {
-    by_key: BTreeMap<(Kind, String), BTreeMap<String, BTreeSet<ObjectKey>>>,
+    by_key: BTreeMap<(Kind, String), KeySets<String>>,
 }
 
 impl LabelIndex {
     pub fn insert(&mut self, key: &ObjectKey, labels: &StringMap) {
         for (k, v) in labels {
-            self.by_key.entry((key.kind(), k.clone())).or_default().entry(v.clone()).or_default().insert(key.clone());
+            self.by_key.entry((key.kind(), k.clone())).or_default().insert(v.clone(), key);
         }
     }
 
@@ -23,12 +98,7 @@ impl LabelIndex {
         for (k, v) in labels {
             let ik = (key.kind(), k.clone());
             if let Some(values) = self.by_key.get_mut(&ik) {
-                if let Some(set) = values.get_mut(v) {
-                    set.remove(key);
-                    if set.is_empty() {
-                        values.remove(v);
-                    }
-                }
+                values.remove(v.clone(), key);
                 if values.is_empty() {
                     self.by_key.remove(&ik);
                 }
@@ -43,28 +113,32 @@ impl LabelIndex {
         if selector.is_nothing() {
             return Some(Vec::new());
         }
-        let mut best: Option<(usize, Vec<&BTreeSet<ObjectKey>>)> = None;
+        type Sets<'a> = Vec<(&'a Arc<str>, &'a BTreeSet<NameKey>)>;
+        let mut best: Option<(usize, Sets)> = None;
         for r in selector.requirements().iter().filter(|r| r.requires_key()) {
             let values = self.by_key.get(&(kind, r.key().to_string()));
-            let sets: Vec<&BTreeSet<ObjectKey>> = match (values, r.operator()) {
+            let sets: Sets = match (values, r.operator()) {
                 (None, _) => Vec::new(),
                 (Some(values), Operator::Equals | Operator::DoubleEquals | Operator::In) => {
-                    r.values().iter().filter_map(|v| values.get(v)).collect()
+                    r.values().iter().flat_map(|v| values.group(v)).collect()
                 }
-                (Some(values), _) => values.values().collect(),
+                (Some(values), _) => values.all().collect(),
             };
-            let size = sets.iter().map(|s| s.len()).sum();
+            let size = sets.iter().map(|(_, s)| s.len()).sum();
             if best.as_ref().is_none_or(|(b, _)| size < *b) {
                 best = Some((size, sets));
             }
         }
-        let (_, sets) = best?;
-        let mut keys: Vec<ObjectKey> = match sets.as_slice() {
-            [one] => return Some(one.iter().cloned().collect()),
-            _ => sets.into_iter().flatten().cloned().collect(),
-        };
-        keys.sort();
-        keys.dedup();
+        let (size, sets) = best?;
+        let mut keys: Vec<ObjectKey> = Vec::with_capacity(size);
+        for (ns, set) in &sets {
+            keys.extend(set.iter().map(|k| k.with_namespace(ns)));
+        }
+        // One value's sets come in namespace order already; several values' must be merged.
+        if sets.windows(2).any(|w| w[0].0 >= w[1].0) {
+            keys.sort();
+            keys.dedup();
+        }
         Some(keys)
     }
 }

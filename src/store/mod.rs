@@ -6,10 +6,11 @@
 mod error;
 mod index;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 pub use error::StoreError;
+use index::KeySets;
 pub use index::LabelIndex;
 
 use crate::api::meta::Uid;
@@ -76,23 +77,120 @@ impl Eq for ObjectKey {}
 
 impl Ord for ObjectKey {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.packed >> 56)
-            .cmp(&(other.packed >> 56))
-            .then_with(|| {
-                if Arc::ptr_eq(&self.namespace, &other.namespace) {
-                    std::cmp::Ordering::Equal
-                } else {
-                    self.namespace.cmp(&other.namespace)
-                }
-            })
-            .then_with(|| (self.packed & NAME_BITS).cmp(&(other.packed & NAME_BITS)))
-            .then_with(|| {
-                if Arc::ptr_eq(&self.name, &other.name) {
-                    std::cmp::Ordering::Equal
-                } else {
-                    self.name.cmp(&other.name)
-                }
-            })
+        compare(self, other)
+    }
+}
+
+/// What ordering and finding an object needs of its key: implemented by [`ObjectKey`] and by
+/// the store's [`Slot`]s, so that the set of slots is searched with a key.
+trait KeyView {
+    fn packed(&self) -> u64;
+    fn namespace(&self) -> &Arc<str>;
+    fn name(&self) -> &Arc<str>;
+}
+
+impl KeyView for ObjectKey {
+    fn packed(&self) -> u64 {
+        self.packed
+    }
+    fn namespace(&self) -> &Arc<str> {
+        &self.namespace
+    }
+    fn name(&self) -> &Arc<str> {
+        &self.name
+    }
+}
+
+/// Kind, namespace, then name; the name's first seven bytes come from the inline word, and
+/// shared strings compare by pointer first.
+fn compare<A: KeyView + ?Sized, B: KeyView + ?Sized>(a: &A, b: &B) -> std::cmp::Ordering {
+    let (pa, pb) = (a.packed(), b.packed());
+    (pa >> 56)
+        .cmp(&(pb >> 56))
+        .then_with(|| {
+            let (x, y) = (a.namespace(), b.namespace());
+            if Arc::ptr_eq(x, y) {
+                std::cmp::Ordering::Equal
+            } else {
+                x.cmp(y)
+            }
+        })
+        .then_with(|| (pa & NAME_BITS).cmp(&(pb & NAME_BITS)))
+        .then_with(|| {
+            let (x, y) = (a.name(), b.name());
+            if Arc::ptr_eq(x, y) {
+                std::cmp::Ordering::Equal
+            } else {
+                x.cmp(y)
+            }
+        })
+}
+
+impl PartialEq for dyn KeyView + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        compare(self, other).is_eq()
+    }
+}
+impl Eq for dyn KeyView + '_ {}
+impl PartialOrd for dyn KeyView + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for dyn KeyView + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        compare(self, other)
+    }
+}
+
+/// One entry of the store's object set: the object with its key's inline word and namespace;
+/// the name is the object's own. 32 bytes, where a map from [`ObjectKey`] to the object spends
+/// 48 per entry (a third of a pod's share of the tree).
+#[derive(Clone, Debug)]
+struct Slot {
+    packed: u64,
+    namespace: Arc<str>,
+    obj: Arc<Object>,
+}
+
+impl Slot {
+    fn new(key: ObjectKey, obj: Arc<Object>) -> Slot {
+        debug_assert!(Arc::ptr_eq(&key.name, &obj.meta.name) || key.name == obj.meta.name);
+        Slot { packed: key.packed, namespace: key.namespace, obj }
+    }
+}
+
+impl KeyView for Slot {
+    fn packed(&self) -> u64 {
+        self.packed
+    }
+    fn namespace(&self) -> &Arc<str> {
+        &self.namespace
+    }
+    fn name(&self) -> &Arc<str> {
+        &self.obj.meta.name
+    }
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, other: &Self) -> bool {
+        compare(self, other).is_eq()
+    }
+}
+impl Eq for Slot {}
+impl PartialOrd for Slot {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Slot {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        compare(self, other)
+    }
+}
+impl<'a> std::borrow::Borrow<dyn KeyView + 'a> for Slot {
+    fn borrow(&self) -> &(dyn KeyView + 'a) {
+        self
     }
 }
 
@@ -165,11 +263,11 @@ pub const DEFAULT_WATCH_CAPACITY: usize = 1_000;
 #[derive(Clone, Debug)]
 pub struct Store {
     seed: u64,
-    objects: BTreeMap<ObjectKey, Arc<Object>>,
+    objects: BTreeSet<Slot>,
     resource_version: u64,
     labels: LabelIndex,
     /// owner uid → dependents (ownerReferences), for garbage collection and adoption.
-    owners: BTreeMap<Uid, std::collections::BTreeSet<ObjectKey>>,
+    owners: KeySets<Uid>,
     /// How many times a key has been deleted, so a recreated object gets a new uid.
     incarnations: HashMap<u64, u32>,
     /// Per-(kind, namespace, generateName) attempt counters for generated names.
@@ -182,10 +280,10 @@ impl Store {
     pub fn new(seed: u64) -> Store {
         Store {
             seed,
-            objects: BTreeMap::new(),
+            objects: BTreeSet::new(),
             resource_version: 0,
             labels: LabelIndex::default(),
-            owners: BTreeMap::new(),
+            owners: KeySets::default(),
             incarnations: HashMap::new(),
             generated: HashMap::new(),
             watch: VecDeque::new(),
@@ -216,21 +314,20 @@ impl Store {
     }
 
     pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Result<Arc<Object>, StoreError> {
-        self.objects
-            .get(&ObjectKey::new(kind, namespace, name))
+        self.get_by_key(&ObjectKey::new(kind, namespace, name))
             .cloned()
             .ok_or_else(|| StoreError::NotFound { kind, name: name.to_string() })
     }
 
     pub fn get_by_key(&self, key: &ObjectKey) -> Option<&Arc<Object>> {
-        self.objects.get(key)
+        self.objects.get(key as &dyn KeyView).map(|s| &s.obj)
     }
 
     /// The object an owner reference points at, if it still exists with that uid. Owners live
     /// in the dependent's namespace, or are cluster-scoped.
     pub fn owner(&self, namespace: &str, r: &crate::api::OwnerRef) -> Option<&Arc<Object>> {
         let kind = Kind::ALL.into_iter().find(|k| k.name() == &*r.kind)?;
-        self.objects.get(&ObjectKey::new(kind, namespace, &r.name)).filter(|o| o.meta.uid == r.uid)
+        self.get_by_key(&ObjectKey::new(kind, namespace, &r.name)).filter(|o| o.meta.uid == r.uid)
     }
 
     /// Objects of `kind` (in `namespace`, or all namespaces for `None`) matching `selector`,
@@ -241,7 +338,7 @@ impl Store {
             Some(keys) => keys
                 .into_iter()
                 .filter(|k| ns_ok(k))
-                .filter_map(|k| self.objects.get(&k))
+                .filter_map(|k| self.get_by_key(&k))
                 .filter(|o| selector.matches(&o.meta.labels))
                 .cloned()
                 .collect(),
@@ -254,16 +351,17 @@ impl Store {
     pub fn scan<'a>(&'a self, kind: Kind, namespace: Option<&'a str>) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
         let start = ObjectKey::new(kind, namespace.unwrap_or(""), "");
         self.objects
-            .range(start..)
-            .take_while(move |(k, _)| {
-                k.kind() == kind && namespace.is_none_or(|ns| !kind.namespaced() || &*k.namespace == ns)
+            .range::<dyn KeyView, _>((std::ops::Bound::Included(&start as &dyn KeyView), std::ops::Bound::Unbounded))
+            .take_while(move |s| {
+                Kind::ALL[(s.packed >> 56) as usize] == kind
+                    && namespace.is_none_or(|ns| !kind.namespaced() || &*s.namespace == ns)
             })
-            .map(|(_, o)| o)
+            .map(|s| &s.obj)
     }
 
     /// Objects whose ownerReferences name `owner`.
     pub fn dependents(&self, owner: Uid) -> Vec<Arc<Object>> {
-        self.owners.get(&owner).into_iter().flatten().filter_map(|k| self.objects.get(k).cloned()).collect()
+        self.owners.keys(&owner).filter_map(|k| self.get_by_key(&k).cloned()).collect()
     }
 
     /// Store a new object: defaults the namespace, generates a name from `generateName`,
@@ -277,11 +375,10 @@ impl Store {
             return Err(StoreError::NotFound { kind: Kind::Namespace, name: obj.meta.namespace.to_string() });
         }
         if obj.meta.name.is_empty() {
-            obj.meta.name =
-                self.generate_name(kind, &obj.meta.namespace, obj.meta.generate_name().map_or("", |g| &**g));
+            obj.meta.name = self.generate_name(kind, &obj.meta.namespace, obj.meta.generate_name().unwrap_or(""));
         }
         let key = ObjectKey::of(&obj);
-        if self.objects.contains_key(&key) {
+        if self.objects.contains(&key as &dyn KeyView) {
             return Err(StoreError::AlreadyExists { kind, name: key.name.to_string() });
         }
         strategy::prepare_for_create(&mut obj);
@@ -313,14 +410,14 @@ impl Store {
         let key = ObjectKey::of(&obj);
         let kind = key.kind();
         let old =
-            self.objects.get(&key).cloned().ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
+            self.get_by_key(&key).cloned().ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
         if obj.meta.resource_version != 0 && obj.meta.resource_version != old.meta.resource_version {
             return Err(StoreError::Conflict { kind, name: key.name.to_string() });
         }
         // Server-owned metadata is never taken from the client.
         obj.meta.uid = old.meta.uid;
         obj.meta.creation_timestamp = old.meta.creation_timestamp;
-        obj.meta.set_generate_name(old.meta.generate_name().cloned());
+        obj.meta.generate_name = old.meta.generate_name.clone();
         obj.meta.generation = old.meta.generation;
         if old.meta.deletion_timestamp().is_some() {
             obj.meta.set_deletion_timestamp(old.meta.deletion_timestamp());
@@ -371,8 +468,7 @@ impl Store {
         now: Millis,
     ) -> Result<Arc<Object>, StoreError> {
         let old = self
-            .objects
-            .get(key)
+            .get_by_key(key)
             .cloned()
             .ok_or_else(|| StoreError::NotFound { kind: key.kind(), name: key.name.to_string() })?;
         if options.uid.is_some_and(|u| u != old.meta.uid) {
@@ -421,7 +517,7 @@ impl Store {
 
     /// Remove an object now (the kubelet's final grace-0 delete), if it still has this uid.
     pub fn remove_now(&mut self, key: &ObjectKey, uid: Uid) -> Result<Arc<Object>, StoreError> {
-        match self.objects.get(key) {
+        match self.get_by_key(key) {
             Some(o) if o.meta.uid == uid => self.remove(key),
             Some(_) => Err(StoreError::Conflict { kind: key.kind(), name: key.name.to_string() }),
             None => Err(StoreError::NotFound { kind: key.kind(), name: key.name.to_string() }),
@@ -436,16 +532,12 @@ impl Store {
     fn remove(&mut self, key: &ObjectKey) -> Result<Arc<Object>, StoreError> {
         let old = self
             .objects
-            .remove(key)
+            .take(key as &dyn KeyView)
+            .map(|s| s.obj)
             .ok_or_else(|| StoreError::NotFound { kind: key.kind(), name: key.name.to_string() })?;
         self.labels.remove(key, &old.meta.labels);
         for r in old.meta.owner_references.iter() {
-            if let Some(set) = self.owners.get_mut(&r.uid) {
-                set.remove(key);
-                if set.is_empty() {
-                    self.owners.remove(&r.uid);
-                }
-            }
+            self.owners.remove(r.uid, key);
         }
         *self.incarnations.entry(self.key_hash(key)).or_insert(0) += 1;
         self.resource_version += 1;
@@ -459,7 +551,7 @@ impl Store {
     fn insert(&mut self, key: ObjectKey, obj: Arc<Object>, event: WatchEventType) {
         self.labels.insert(&key, &obj.meta.labels);
         self.index_owners(&key, &obj);
-        self.objects.insert(key, obj.clone());
+        self.objects.insert(Slot::new(key, obj.clone()));
         self.push_watch(event, obj);
     }
 
@@ -471,23 +563,18 @@ impl Store {
         }
         if old.meta.owner_references != obj.meta.owner_references {
             for r in old.meta.owner_references.iter() {
-                if let Some(set) = self.owners.get_mut(&r.uid) {
-                    set.remove(&key);
-                    if set.is_empty() {
-                        self.owners.remove(&r.uid);
-                    }
-                }
+                self.owners.remove(r.uid, &key);
             }
             self.index_owners(&key, &obj);
         }
-        self.objects.insert(key, obj.clone());
+        self.objects.replace(Slot::new(key, obj.clone()));
         self.push_watch(WatchEventType::Modified, obj);
     }
 
     fn index_owners(&mut self, key: &ObjectKey, obj: &Object) {
         for r in obj.meta.owner_references.iter() {
             if !r.uid.is_nil() {
-                self.owners.entry(r.uid).or_default().insert(key.clone());
+                self.owners.insert(r.uid, key);
             }
         }
     }
@@ -541,7 +628,7 @@ impl Store {
             *n += 1;
             let draw = stable_hash(counter_key, &[&n.to_le_bytes()]);
             let name = format!("{base}{}", name_suffix(draw, 5));
-            if !self.objects.contains_key(&ObjectKey::new(kind, namespace, &name)) {
+            if !self.objects.contains(&ObjectKey::new(kind, namespace, &name) as &dyn KeyView) {
                 return name.into();
             }
         }

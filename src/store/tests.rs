@@ -15,6 +15,24 @@ fn pod(name: &str, labels: &BTreeMap<String, String>) -> Object {
     .unwrap()
 }
 
+/// Namespaces for the index properties: "default" sorts between the others.
+const NAMESPACES: [&str; 3] = ["default", "a-team", "zoo"];
+
+fn pod_in(namespace: &str, name: &str, labels: &BTreeMap<String, String>) -> Object {
+    let mut o = pod(name, labels);
+    o.meta.namespace = namespace.into();
+    o
+}
+
+fn store_with_namespaces(seed: u64) -> Store {
+    let mut s = store_with_default_namespace(seed);
+    for name in &NAMESPACES[1..] {
+        let ns = Object::decode(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})).unwrap();
+        s.create(ns, 0).unwrap();
+    }
+    s
+}
+
 fn store_with_default_namespace(seed: u64) -> Store {
     let mut s = Store::new(seed);
     let ns = Object::decode(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})).unwrap();
@@ -64,35 +82,38 @@ proptest! {
 
     #[test]
     fn index_answers_every_query_like_a_full_scan(
-        pods in proptest::collection::vec(labels_strategy(), 0..40),
+        pods in proptest::collection::vec((labels_strategy(), 0..NAMESPACES.len()), 0..40),
         selectors in proptest::collection::vec(proptest::collection::vec(requirement_strategy(), 0..3), 1..8),
         deletions in proptest::collection::vec(any::<proptest::sample::Index>(), 0..10),
     ) {
-        let mut store = store_with_default_namespace(1);
-        for (i, l) in pods.iter().enumerate() {
-            store.create(pod(&format!("p{i}"), l), 0).unwrap();
+        let mut store = store_with_namespaces(1);
+        for (i, (l, ns)) in pods.iter().enumerate() {
+            store.create(pod_in(NAMESPACES[*ns], &format!("p{i}"), l), 0).unwrap();
         }
         // Deleting and relabelling must keep the index exact too.
         for (n, d) in deletions.iter().enumerate() {
             if pods.is_empty() { break; }
             let i = d.index(pods.len());
-            let name = format!("p{i}");
+            let (name, ns) = (format!("p{i}"), NAMESPACES[pods[i].1]);
             if n % 2 == 0 {
-                let _ = store.delete(Kind::Pod, "default", &name, 0);
-            } else if let Ok(live) = store.get(Kind::Pod, "default", &name) {
+                let _ = store.delete(Kind::Pod, ns, &name, 0);
+            } else if let Ok(live) = store.get(Kind::Pod, ns, &name) {
                 let mut o = (*live).clone();
                 Arc::make_mut(&mut o.meta.labels).insert("tier".into(), "b".into());
                 store.update(o).unwrap();
             }
         }
+        let names = |objs: Vec<&Arc<Object>>| -> Vec<String> {
+            objs.iter().map(|o| format!("{}/{}", o.meta.namespace, o.meta.name)).collect()
+        };
         for reqs in &selectors {
             let sel = Selector::parse(&reqs.join(",")).unwrap();
-            let via_index: Vec<String> = store.list(Kind::Pod, Some("default"), &sel).iter().map(|o| o.meta.name.to_string()).collect();
-            let via_scan: Vec<String> = store.scan(Kind::Pod, Some("default"))
-                .filter(|o| sel.matches(&o.meta.labels))
-                .map(|o| o.meta.name.to_string())
-                .collect();
-            prop_assert_eq!(via_index, via_scan, "selector {}", sel);
+            for ns in NAMESPACES.iter().map(Some).chain([None]) {
+                let listed = store.list(Kind::Pod, ns.copied(), &sel);
+                let via_index = names(listed.iter().collect());
+                let via_scan = names(store.scan(Kind::Pod, ns.copied()).filter(|o| sel.matches(&o.meta.labels)).collect());
+                prop_assert_eq!(via_index, via_scan, "selector {} in {:?}", sel, ns);
+            }
         }
     }
 }
@@ -261,4 +282,32 @@ proptest! {
         // A key made from a stored object equals one made from the same strings.
         prop_assert_eq!(ka.clone(), ObjectKey::new(ka.kind(), &ka.namespace, &ka.name));
     }
+}
+
+#[test]
+fn dependents_of_one_owner_are_found_in_every_namespace_in_key_order() {
+    let mut store = store_with_namespaces(0);
+    let node = Object::decode(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}})).unwrap();
+    let node = store.create(node, 0).unwrap();
+    let other = Uid(7);
+    let owned = |ns: &str, name: &str, owner: Uid| {
+        let mut o = pod_in(ns, name, &BTreeMap::new());
+        o.meta.owner_references =
+            Arc::new(vec![crate::api::OwnerRef::controller_of(Kind::Node, &node.meta.name, owner)]);
+        o
+    };
+    for (ns, name) in [("zoo", "b"), ("default", "c"), ("a-team", "a"), ("zoo", "a")] {
+        store.create(owned(ns, name, node.meta.uid), 0).unwrap();
+    }
+    store.create(owned("default", "x", other), 0).unwrap();
+    let names = |s: &Store| -> Vec<String> {
+        s.dependents(node.meta.uid).iter().map(|o| format!("{}/{}", o.meta.namespace, o.meta.name)).collect()
+    };
+    assert_eq!(names(&store), ["a-team/a", "default/c", "zoo/a", "zoo/b"]);
+    store.delete(Kind::Pod, "zoo", "a", 0).unwrap();
+    let mut released = (*store.get(Kind::Pod, "default", "c").unwrap()).clone();
+    released.meta.owner_references = Arc::new(Vec::new());
+    store.update(released).unwrap();
+    assert_eq!(names(&store), ["a-team/a", "zoo/b"]);
+    assert_eq!(store.dependents(other).len(), 1);
 }

@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Ctx, EventRecord, Reconciled, Write};
 use crate::api::meta::{from_time, to_time, Meta, StringMap};
-use crate::api::object::ReplicaSetSpec;
+use crate::api::object::{ReplicaSetSpec, StoredSelector};
 use crate::api::template::PodTemplate;
 use crate::api::{Body, Kind, Object, OwnerRef};
 use crate::labels::Selector;

@@ -95,7 +95,11 @@ pub(super) fn ensure_new_rs(
                 ..Default::default()
             },
             body: Body::ReplicaSet {
-                spec: ReplicaSetSpec { replicas: Some(0), min_ready_seconds: s.spec.min_ready_seconds, selector },
+                spec: ReplicaSetSpec {
+                    replicas: Some(0),
+                    min_ready_seconds: s.spec.min_ready_seconds,
+                    selector: StoredSelector::from_wire(selector),
+                },
                 status: Default::default(),
                 template,
             },

@@ -55,7 +55,7 @@ fn controlled<'a>(ctx: &'a Context, kind: Kind, owner: &'a Object, selector: &'a
 pub(super) fn describe_replica_set(ctx: &Context, rs: &Object, events: &[Arc<Object>]) -> String {
     let Body::ReplicaSet { spec, status, template } = &rs.body else { return String::new() };
     let mut o = format!("Name:\t{}\nNamespace:\t{}\n", rs.meta.name, rs.meta.namespace);
-    o.push_str(&format!("Selector:\t{}\n", format_label_selector(Some(&spec.selector))));
+    o.push_str(&format!("Selector:\t{}\n", format_label_selector(Some(&spec.selector.to_wire()))));
     labels_multiline(&mut o, "Labels", rs.meta.labels.iter());
     annotations_multiline(&mut o, "Annotations", &rs.meta.annotations);
     if let Some(r) = rs.meta.controller_ref() {
@@ -63,7 +63,7 @@ pub(super) fn describe_replica_set(ctx: &Context, rs: &Object, events: &[Arc<Obj
     }
     o.push_str(&format!("Replicas:\t{} current / {} desired\n", status.replicas, spec.replicas.unwrap_or(1)));
     // upstream: getPodStatusForController — the pods it controls, counted by phase.
-    let selector = Selector::from_label_selector(Some(&spec.selector)).unwrap_or_else(|_| Selector::nothing());
+    let selector = spec.selector.selector().unwrap_or_else(|_| Selector::nothing());
     let (mut running, mut waiting, mut succeeded, mut failed) = (0, 0, 0, 0);
     for p in controlled(ctx, Kind::Pod, rs, &selector) {
         if let Body::Pod { status, .. } = &p.body {
