@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::kind::Kind;
-use super::meta::{string_map, Meta, StringMap};
+use super::meta::{string_map, wire_map, Meta, StringMap};
 use super::pod::PodRuntime;
 use super::template::PodTemplate;
 use super::{convert, defaults, validation};
@@ -82,7 +82,7 @@ impl StoredSelector {
     }
     pub fn to_wire(&self) -> LabelSelector {
         LabelSelector {
-            match_labels: self.match_labels.as_ref().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            match_labels: self.match_labels.as_ref().map(|m| wire_map(m).unwrap_or_default()),
             match_expressions: self.match_expressions.clone(),
         }
     }

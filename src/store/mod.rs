@@ -43,6 +43,10 @@ fn pack(kind: Kind, name: &str) -> u64 {
     u64::from_be_bytes(bytes)
 }
 
+fn packed_kind(packed: u64) -> Kind {
+    Kind::ALL[(packed >> 56) as usize]
+}
+
 impl ObjectKey {
     pub fn new(kind: Kind, namespace: &str, name: &str) -> ObjectKey {
         let namespace = if kind.namespaced() { namespace } else { "" };
@@ -61,7 +65,7 @@ impl ObjectKey {
         }
     }
     pub fn kind(&self) -> Kind {
-        Kind::ALL[(self.packed >> 56) as usize]
+        packed_kind(self.packed)
     }
 }
 
@@ -104,44 +108,38 @@ impl KeyView for ObjectKey {
 /// Kind, namespace, then name; the name's first seven bytes come from the inline word, and
 /// shared strings compare by pointer first.
 fn compare<A: KeyView + ?Sized, B: KeyView + ?Sized>(a: &A, b: &B) -> std::cmp::Ordering {
+    let shared = |x: &Arc<str>, y: &Arc<str>| if Arc::ptr_eq(x, y) { std::cmp::Ordering::Equal } else { x.cmp(y) };
     let (pa, pb) = (a.packed(), b.packed());
     (pa >> 56)
         .cmp(&(pb >> 56))
-        .then_with(|| {
-            let (x, y) = (a.namespace(), b.namespace());
-            if Arc::ptr_eq(x, y) {
-                std::cmp::Ordering::Equal
-            } else {
-                x.cmp(y)
-            }
-        })
+        .then_with(|| shared(a.namespace(), b.namespace()))
         .then_with(|| (pa & NAME_BITS).cmp(&(pb & NAME_BITS)))
-        .then_with(|| {
-            let (x, y) = (a.name(), b.name());
-            if Arc::ptr_eq(x, y) {
-                std::cmp::Ordering::Equal
-            } else {
-                x.cmp(y)
-            }
-        })
+        .then_with(|| shared(a.name(), b.name()))
 }
 
-impl PartialEq for dyn KeyView + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        compare(self, other).is_eq()
-    }
+/// Equality and order exactly as [`compare`] says.
+macro_rules! ordered_by_compare {
+    ($($t:ty),*) => {$(
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                compare(self, other).is_eq()
+            }
+        }
+        impl Eq for $t {}
+        impl PartialOrd for $t {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for $t {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                compare(self, other)
+            }
+        }
+    )*};
 }
-impl Eq for dyn KeyView + '_ {}
-impl PartialOrd for dyn KeyView + '_ {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for dyn KeyView + '_ {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        compare(self, other)
-    }
-}
+
+ordered_by_compare!(dyn KeyView + '_, Slot);
 
 /// One entry of the store's object set: the object with its key's inline word and namespace;
 /// the name is the object's own. 32 bytes, where a map from [`ObjectKey`] to the object spends
@@ -172,22 +170,6 @@ impl KeyView for Slot {
     }
 }
 
-impl PartialEq for Slot {
-    fn eq(&self, other: &Self) -> bool {
-        compare(self, other).is_eq()
-    }
-}
-impl Eq for Slot {}
-impl PartialOrd for Slot {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Slot {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        compare(self, other)
-    }
-}
 impl<'a> std::borrow::Borrow<dyn KeyView + 'a> for Slot {
     fn borrow(&self) -> &(dyn KeyView + 'a) {
         self
@@ -353,8 +335,7 @@ impl Store {
         self.objects
             .range::<dyn KeyView, _>((std::ops::Bound::Included(&start as &dyn KeyView), std::ops::Bound::Unbounded))
             .take_while(move |s| {
-                Kind::ALL[(s.packed >> 56) as usize] == kind
-                    && namespace.is_none_or(|ns| !kind.namespaced() || &*s.namespace == ns)
+                packed_kind(s.packed) == kind && namespace.is_none_or(|ns| !kind.namespaced() || &*s.namespace == ns)
             })
             .map(|s| &s.obj)
     }
