@@ -169,4 +169,7 @@ pub struct Ctx<'a> {
     pub nodes: &'a NodeRuntime,
     pub load: &'a crate::metrics::LoadModel,
     pub hpa: &'a std::collections::BTreeMap<ObjectKey, hpa::HpaMemory>,
+    /// The round runs on the engine's pool: a controller may split its own work with rayon
+    /// (with the same result as doing it in order).
+    pub parallel: bool,
 }

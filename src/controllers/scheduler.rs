@@ -1,11 +1,13 @@
 //! The scheduler (`kube-scheduler`, default profile, simplified): filter nodes by
 //! unschedulable, taints, nodeSelector and resources; score by least-allocated and balanced
-//! allocation; bind. Pods are scheduled one at a time, so it runs serially.
+//! allocation; bind. Pods are placed one at a time, each seeing the bindings before it; in parallel rounds
+//! the node evaluation is done ahead, speculatively, and confirmed in order (see [`place`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1 as core;
+use rayon::prelude::*;
 
 use super::replicaset::{is_active, node_of};
 use super::{Ctx, EventRecord, Reconciled, Write};
@@ -210,15 +212,16 @@ fn score(node: &NodeState, nonzero: &Resources) -> i64 {
 
 /// Schedule the given pending pods in queue order (priority, then age).
 pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconciled)> {
-    let mut pods: Vec<Arc<Object>> = keys
-        .iter()
-        .filter_map(|k| ctx.store.get_by_key(k).cloned())
-        .filter(|p| is_active(p) && node_of(p).is_none())
-        .collect();
+    let pending = |k: &ObjectKey| ctx.store.get_by_key(k).filter(|p| is_active(p) && node_of(p).is_none()).cloned();
+    let mut pods: Vec<Arc<Object>> = if ctx.parallel {
+        keys.par_iter().filter_map(pending).collect()
+    } else {
+        keys.iter().filter_map(pending).collect()
+    };
     if pods.is_empty() {
         return Vec::new();
     }
-    pods.sort_by(|a, b| {
+    let queue_order = |a: &Arc<Object>, b: &Arc<Object>| {
         let prio = |o: &Object| match &o.body {
             Body::Pod { spec, .. } => spec.priority.unwrap_or(0),
             _ => 0,
@@ -227,43 +230,39 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
             .cmp(&prio(a))
             .then(a.meta.creation_timestamp.cmp(&b.meta.creation_timestamp))
             .then(ObjectKey::of(a).cmp(&ObjectKey::of(b)))
-    });
+    };
+    if ctx.parallel {
+        pods.par_sort_by(queue_order);
+    } else {
+        pods.sort_by(queue_order);
+    }
     let mut nodes = node_states(ctx);
-    let to_find = feasible_nodes_to_find(nodes.len());
-    let mut start = if nodes.is_empty() { 0 } else { ctx.nodes.scheduler_start % nodes.len() };
-    let mut out = Vec::with_capacity(pods.len());
-    for pod in pods {
-        let Body::Pod { spec, status } = &pod.body else { continue };
-        let (req, nonzero) = pod_requests(spec);
-        let (best, reasons, preemption, visited) = search(&nodes, start, to_find, &pod, spec, &req, &nonzero);
-        if !nodes.is_empty() {
-            start = (start + visited) % nodes.len();
-        }
-        let mut updated = (*pod).clone();
+    let start = if nodes.is_empty() { 0 } else { ctx.nodes.scheduler_start % nodes.len() };
+    let (placements, start) = place(&mut nodes, start, &pods, ctx.parallel);
+    let write = |(pod, placement): (&Arc<Object>, Placement)| {
+        let mut updated = (**pod).clone();
         let mut writes = Vec::new();
-        let Body::Pod { status: rt, .. } = &mut updated.body else { continue };
-        match best {
-            Some((_, _, i)) => {
-                let node = &mut nodes[i];
-                node.requested.cpu += req.cpu;
-                node.requested.memory += req.memory;
-                node.nonzero.cpu += nonzero.cpu;
-                node.nonzero.memory += nonzero.memory;
-                node.pods += 1;
+        let Body::Pod { status: rt, .. } = &mut updated.body else {
+            return (ObjectKey::of(pod), Reconciled::nothing());
+        };
+        match placement {
+            Placement::Bound(i) => {
+                let node = &nodes[i];
                 rt.node_name = Some((*node.name).clone());
                 rt.set_message(None);
                 rt.set_condition(ConditionType::PodScheduled, true, None, ctx.now);
                 writes.push(Write::UpdateStatus(Box::new(updated)));
                 writes.push(Write::Event(Box::new(EventRecord::about(
-                    &pod,
+                    pod,
                     COMPONENT,
                     false,
                     "Scheduled",
                     format!("Successfully assigned {}/{} to {}", pod.meta.namespace, pod.meta.name, node.name),
                 ))));
             }
-            None => {
+            Placement::Unschedulable(reasons, preemption) => {
                 let message = unschedulable_message(nodes.len(), &reasons, &preemption);
+                let Body::Pod { status, .. } = &pod.body else { unreachable!("matched above") };
                 if status.message().map(|m| &**m) != Some(message.as_str())
                     || status.condition(ConditionType::PodScheduled).is_none_or(|c| c.status)
                 {
@@ -272,7 +271,7 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
                     writes.push(Write::UpdateStatus(Box::new(updated)));
                 }
                 writes.push(Write::Event(Box::new(EventRecord::about(
-                    &pod,
+                    pod,
                     COMPONENT,
                     true,
                     "FailedScheduling",
@@ -280,12 +279,281 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
                 ))));
             }
         }
-        out.push((ObjectKey::of(&pod), Reconciled { writes, requeue_at: None }));
-    }
+        (ObjectKey::of(pod), Reconciled { writes, requeue_at: None })
+    };
+    let mut out: Vec<(ObjectKey, Reconciled)> = if ctx.parallel {
+        pods.par_iter().zip(placements).map(write).collect()
+    } else {
+        pods.iter().zip(placements).map(write).collect()
+    };
     if let Some((_, last)) = out.last_mut() {
         last.writes.push(Write::SchedulerCursor(start));
     }
     out
+}
+
+/// Where the scheduler put a pod, or why it could not.
+#[derive(Debug, PartialEq)]
+enum Placement {
+    /// Index of the chosen node.
+    Bound(usize),
+    Unschedulable(BTreeMap<String, usize>, BTreeMap<&'static str, usize>),
+}
+
+/// Place `pods` one after another (each sees the nodes as the ones before it left them),
+/// visiting nodes from the cursor `start`; returns the placements and the cursor after them.
+/// The node states are updated with every binding.
+///
+/// In parallel, pods go in chunks of pods that the filters treat alike (same requests,
+/// tolerations and node selector). Which nodes pass the filters is worked out once per chunk,
+/// and from it the nodes each pod's search would visit if the pods before it changed nothing.
+/// Every pod of the chunk has that window scored at once against the nodes as they were when
+/// the chunk began; then, one by one, the guess is checked against what the earlier pods of
+/// the chunk changed (only the nodes they took need a fresh look). A pod whose guess cannot be
+/// confirmed is searched afresh, so the result is exactly the sequential one.
+fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parallel: bool) -> (Vec<Placement>, usize) {
+    let to_find = feasible_nodes_to_find(nodes.len());
+    let n = nodes.len();
+    let advance = |start: usize, visited: usize| if n == 0 { 0 } else { (start + visited) % n };
+    let mut out = Vec::with_capacity(pods.len());
+    let bind = |nodes: &mut [NodeState], out: &mut Vec<Placement>, i: usize, req: &Resources, nonzero: &Resources| {
+        let node = &mut nodes[i];
+        node.requested.cpu += req.cpu;
+        node.requested.memory += req.memory;
+        node.nonzero.cpu += nonzero.cpu;
+        node.nonzero.memory += nonzero.memory;
+        node.pods += 1;
+        out.push(Placement::Bound(i));
+    };
+    // One pod searched sequentially against the current nodes; returns the nodes it visited.
+    let sequential = |nodes: &mut [NodeState], out: &mut Vec<Placement>, start: usize, pod: &Object| {
+        let Body::Pod { spec, .. } = &pod.body else { return 0 };
+        let (req, nonzero) = pod_requests(spec);
+        let (best, reasons, preemption, visited) = search(nodes, start, to_find, pod, spec, &req, &nonzero);
+        match best {
+            Some((_, _, i)) => bind(nodes, out, i, &req, &nonzero),
+            None => out.push(Placement::Unschedulable(reasons, preemption)),
+        }
+        visited
+    };
+    if !parallel || n == 0 {
+        for pod in pods {
+            let visited = sequential(nodes, &mut out, start, pod);
+            start = advance(start, visited);
+        }
+        return (out, start);
+    }
+    let mut touched = vec![false; n];
+    let mut done = 0;
+    while done < pods.len() {
+        let chunk = alike(&pods[done..pods.len().min(done + SPECULATION_CHUNK)]);
+        let Some(feasible) = chunk.first().filter(|_| chunk.len() >= SPECULATION_MIN).and_then(|p| {
+            let Body::Pod { spec, .. } = &p.body else { return None };
+            let (req, _) = pod_requests(spec);
+            let feasible: Vec<bool> = nodes.par_iter().map(|node| filter(node, spec, &req).is_ok()).collect();
+            feasible.contains(&true).then_some(feasible)
+        }) else {
+            // Too few to be worth guessing, or nothing fits them: one at a time.
+            for pod in chunk {
+                let visited = sequential(nodes, &mut out, start, pod);
+                start = advance(start, visited);
+            }
+            done += chunk.len();
+            continue;
+        };
+        // The stretch each pod would visit: from where the one before stopped, up to its
+        // `to_find`-th feasible node (or once round the list).
+        let mut windows = Vec::with_capacity(chunk.len());
+        let mut s = start;
+        for _ in chunk {
+            let mut found = 0;
+            let visited = round_from(n, s, n)
+                .take_while(|&i| {
+                    let more = found < to_find;
+                    found += usize::from(feasible[i]);
+                    more
+                })
+                .count();
+            windows.push((s, visited));
+            s = advance(s, visited);
+        }
+        let guesses: Vec<Option<Guess>> = {
+            let nodes = &*nodes;
+            let feasible = &feasible;
+            chunk.par_iter().zip(&windows).map(|(pod, &(s, visited))| guess(nodes, feasible, s, visited, pod)).collect()
+        };
+        let mut taken: Vec<usize> = Vec::new();
+        for ((pod, g), &(_, guessed)) in chunk.iter().zip(guesses).zip(&windows) {
+            done += 1;
+            let confirmed = g.and_then(|g| confirm(nodes, &g, start, guessed, &taken, &touched, pod).map(|i| (i, g)));
+            let visited = match confirmed {
+                Some((i, g)) => {
+                    bind(nodes, &mut out, i, &g.req, &g.nonzero);
+                    guessed
+                }
+                None => sequential(nodes, &mut out, start, pod),
+            };
+            start = advance(start, visited);
+            if let Some(&Placement::Bound(i)) = out.last() {
+                if !touched[i] {
+                    touched[i] = true;
+                    taken.push(i);
+                }
+            }
+            if visited != guessed {
+                // The later guesses assumed windows that no longer line up.
+                break;
+            }
+        }
+        for i in taken {
+            touched[i] = false;
+        }
+    }
+    (out, start)
+}
+
+/// Node indexes `start`, `start + 1`, … round the end of a list of `n`, `count` of them (at
+/// most `n`).
+fn round_from(n: usize, start: usize, count: usize) -> impl Iterator<Item = usize> {
+    let first = start..n.min(start + count);
+    let second = 0..(start + count).saturating_sub(n);
+    first.chain(second)
+}
+
+/// The leading pods that the filters and scores treat alike: same requests (as filtered and as
+/// scored), tolerations and node selector.
+fn alike(pods: &[Arc<Object>]) -> &[Arc<Object>] {
+    let key = |p: &Arc<Object>| match &p.body {
+        Body::Pod { spec, .. } => Some(spec.clone()),
+        _ => None,
+    };
+    let Some(first) = pods.first().and_then(key) else { return &pods[..pods.len().min(1)] };
+    let same = |spec: &Arc<core::PodSpec>| {
+        Arc::ptr_eq(spec, &first)
+            || (spec.tolerations == first.tolerations
+                && spec.node_selector == first.node_selector
+                && pod_requests(spec) == pod_requests(&first))
+    };
+    let len = pods.iter().take_while(|p| key(p).is_some_and(|s| same(&s))).count();
+    &pods[..len]
+}
+
+/// Pods per speculative chunk: long enough to keep the pool busy, short enough that few nodes
+/// change under a chunk's guesses.
+const SPECULATION_CHUNK: usize = 32;
+/// Fewer pods alike than this are placed one at a time.
+const SPECULATION_MIN: usize = 8;
+/// Candidates a guess keeps, best first.
+const GUESS_DEPTH: usize = 8;
+
+/// A candidate node: (score, tie-break draw, position in the pod's visit, node index).
+type Ranked = (i64, u64, usize, usize);
+
+/// A pod's window scored ahead of time: its best feasible candidates.
+struct Guess {
+    req: Resources,
+    nonzero: Resources,
+    pod_draw: u64,
+    top: Top,
+}
+
+/// The best `GUESS_DEPTH` candidates offered, best first (inline: guesses are made by the
+/// thousand).
+#[derive(Default)]
+struct Top {
+    items: [Ranked; GUESS_DEPTH],
+    len: usize,
+}
+
+impl Top {
+    fn full(&self) -> bool {
+        self.len == GUESS_DEPTH
+    }
+    fn worst(&self) -> &Ranked {
+        &self.items[self.len - 1]
+    }
+    fn best_first(&self) -> &[Ranked] {
+        &self.items[..self.len]
+    }
+    fn offer(&mut self, cand: Ranked) {
+        if self.full() && !outranks(&cand, self.worst()) {
+            return;
+        }
+        let at = self.best_first().iter().position(|c| outranks(&cand, c)).unwrap_or(self.len);
+        let end = self.len.min(GUESS_DEPTH - 1);
+        self.items.copy_within(at..end, at + 1);
+        self.items[at] = cand;
+        self.len = (self.len + 1).min(GUESS_DEPTH);
+    }
+}
+
+/// Rank of a candidate: higher score, then lower draw, then earlier in the visit — the order
+/// a sequential pass keeps (the earlier of two full ties wins).
+fn outranks(a: &Ranked, b: &Ranked) -> bool {
+    (a.0, std::cmp::Reverse(a.1), std::cmp::Reverse(a.2)) > (b.0, std::cmp::Reverse(b.1), std::cmp::Reverse(b.2))
+}
+
+/// Score the feasible nodes among the `visited` from `start` for `pod`.
+fn guess(nodes: &[NodeState], feasible: &[bool], start: usize, visited: usize, pod: &Object) -> Option<Guess> {
+    let Body::Pod { spec, .. } = &pod.body else { return None };
+    let (req, nonzero) = pod_requests(spec);
+    let pod_draw = pod_draw(pod);
+    let mut top = Top::default();
+    for (pos, i) in round_from(nodes.len(), start, visited).enumerate() {
+        if !feasible[i] {
+            continue;
+        }
+        let node = &nodes[i];
+        let score = score(node, &nonzero);
+        if top.full() && top.worst().0 > score {
+            continue;
+        }
+        top.offer((score, splitmix64(node.draw ^ pod_draw), pos, i));
+    }
+    Some(Guess { req, nonzero, pod_draw, top })
+}
+
+/// The node a sequential search from `start` would choose now, if the guess (made before the
+/// nodes in `taken` changed) settles it; `None` when only a fresh search can tell. Nodes only
+/// fill up, so the visit can only end later than guessed: when one of the taken nodes in it no
+/// longer fits the pod.
+fn confirm(
+    nodes: &[NodeState],
+    g: &Guess,
+    start: usize,
+    visited: usize,
+    taken: &[usize],
+    touched: &[bool],
+    pod: &Object,
+) -> Option<usize> {
+    let Body::Pod { spec, .. } = &pod.body else { return None };
+    let n = nodes.len();
+    let mut best: Option<Ranked> = None;
+    for &i in taken {
+        let pos = if i >= start { i - start } else { i + n - start };
+        if pos >= visited {
+            continue;
+        }
+        let node = &nodes[i];
+        filter(node, spec, &g.req).ok()?;
+        let cand = (score(node, &g.nonzero), splitmix64(node.draw ^ g.pod_draw), pos, i);
+        if best.is_none_or(|b| outranks(&cand, &b)) {
+            best = Some(cand);
+        }
+    }
+    // Nodes nobody took since the guess are as it saw them: its first such candidate is the
+    // best of them. If every kept candidate was taken, a deeper one may win: search afresh.
+    match g.top.best_first().iter().find(|c| !touched[c.3]) {
+        Some(c) if best.is_none_or(|b| outranks(c, &b)) => best = Some(*c),
+        Some(_) => {}
+        None if g.top.full() => return None,
+        None => {}
+    }
+    best.map(|b| b.3)
+}
+
+fn pod_draw(pod: &Object) -> u64 {
+    splitmix64(pod.meta.uid.0 as u64 ^ (pod.meta.uid.0 >> 64) as u64)
 }
 
 /// A feasible node's rank: score, then a tie-break drawn from the pod's uid and the node's name
@@ -335,11 +603,9 @@ fn evaluate(
 ) -> Window {
     let mut w = Window::default();
     let n = nodes.len();
-    let pod_draw = splitmix64(pod.meta.uid.0 as u64 ^ (pod.meta.uid.0 >> 64) as u64);
+    let pod_draw = pod_draw(pod);
     // The positions run round the end of the list at most once.
-    let (a, b) = (positions.start % n, positions.end - positions.start);
-    let (first, second) = if a + b <= n { (a..a + b, 0..0) } else { (a..n, 0..a + b - n) };
-    for i in first.chain(second) {
+    for i in round_from(n, positions.start % n, positions.end - positions.start) {
         let node = &nodes[i];
         match filter(node, spec, req) {
             Ok(()) => {
@@ -411,6 +677,87 @@ pub fn unschedulable_message(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::meta::{Meta, Uid};
+    use proptest::prelude::*;
+
+    /// A pod requesting `cpu` millicores (none when 0), tolerating nothing.
+    fn pod_requesting(cpu: i64, uid: u128) -> Arc<Object> {
+        let mut spec = core::PodSpec::default();
+        let mut container = core::Container { name: "c".into(), ..Default::default() };
+        if cpu > 0 {
+            let q = k8s_openapi::apimachinery::pkg::api::resource::Quantity(format!("{cpu}m"));
+            container.resources = Some(core::ResourceRequirements {
+                requests: Some([("cpu".to_string(), q)].into()),
+                ..Default::default()
+            });
+        }
+        spec.containers.push(container);
+        let meta = Meta { name: format!("p{uid}").into(), uid: Uid(uid), ..Default::default() };
+        Arc::new(Object { meta, body: Body::Pod { spec: Arc::new(spec), status: Default::default() } })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Speculative chunks (with guesses that fail: full nodes, taints, scarce cpu) place
+        /// every pod where one-at-a-time placement does, and leave the same cursor and nodes.
+        #[test]
+        fn speculative_placement_matches_one_pod_at_a_time(
+            node_specs in prop::collection::vec((2i64..9, 0i64..60, 0i64..20, 0u8..100), 1..240),
+            runs in prop::collection::vec((prop_oneof![Just(0i64), 50i64..400], 1usize..200, any::<u64>()), 0..8),
+            (room, taints) in prop_oneof![Just((60, 0)), Just((6, 0)), Just((60, 2))],
+            start in 0usize..1000,
+        ) {
+            // `room`: pods a node takes beyond what it holds (below ~2, nodes fill up and
+            // guesses fail); `taints`: percent of nodes with a taint no pod tolerates.
+            let node_specs: Vec<(i64, i64, i64, bool)> =
+                node_specs.iter().map(|&(cpus, r, held, t)| (cpus, held + r % room, held, t < taints)).collect();
+            let names: Vec<Arc<str>> = (0..node_specs.len()).map(|i| format!("node-{i}").into()).collect();
+            let infos: Vec<NodeInfo> = node_specs
+                .iter()
+                .map(|&(cpus, max_pods, _, tainted)| NodeInfo {
+                    labels: Default::default(),
+                    taints: if tainted {
+                        vec![core::Taint { key: "k".into(), effect: "NoSchedule".into(), ..Default::default() }]
+                    } else {
+                        Vec::new()
+                    },
+                    unschedulable: false,
+                    allocatable: Resources { cpu: cpus * 1000, memory: 1 << 50 },
+                    max_pods,
+                })
+                .collect();
+            let states = || -> Vec<NodeState> {
+                names
+                    .iter()
+                    .zip(&infos)
+                    .zip(&node_specs)
+                    .map(|((name, info), &(_, _, held, _))| NodeState {
+                        name,
+                        info,
+                        draw: stable_hash(0, &[name.as_bytes()]),
+                        requested: Resources { cpu: held * 50, memory: 0 },
+                        nonzero: Resources { cpu: held * 100, memory: held * DEFAULT_MEMORY_MILLI },
+                        pods: held.min(info.max_pods),
+                    })
+                    .collect()
+            };
+            // Runs of pods alike (as a ReplicaSet makes them), each with its own uid.
+            let pods: Vec<Arc<Object>> = runs
+                .iter()
+                .flat_map(|&(cpu, len, hi)| (0..len).map(move |i| (cpu, (hi as u128) << 64 | i as u128)))
+                .map(|(cpu, uid)| pod_requesting(cpu, uid))
+                .collect();
+            let start = start % names.len();
+            let (mut one, mut chunked) = (states(), states());
+            let (want, want_cursor) = place(&mut one, start, &pods, false);
+            let (got, got_cursor) = place(&mut chunked, start, &pods, true);
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(got_cursor, want_cursor);
+            let left = |v: &[NodeState]| v.iter().map(|n| (n.requested.clone(), n.nonzero.clone(), n.pods)).collect::<Vec<_>>();
+            prop_assert_eq!(left(&chunked), left(&one));
+        }
+    }
 
     #[test]
     fn fit_error_message_is_worded_like_upstream() {

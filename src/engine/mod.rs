@@ -366,6 +366,7 @@ impl Engine {
                     nodes: &self.nodes,
                     load: &self.load,
                     hpa: &self.hpa_memory,
+                    parallel,
                 };
                 let run = |(c, keys): &(ControllerId, Vec<ObjectKey>)| match c {
                     ControllerId::Scheduler => scheduler::reconcile_batch(&ctx, keys),
