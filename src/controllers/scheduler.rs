@@ -69,6 +69,8 @@ pub struct NodeInfo {
     pub unschedulable: bool,
     pub allocatable: Resources,
     pub max_pods: i64,
+    /// The network address of `spec.podCIDR` (where the CNI takes the node's pod IPs from).
+    pub pod_cidr: Option<std::net::Ipv4Addr>,
 }
 
 impl NodeInfo {
@@ -83,6 +85,7 @@ impl NodeInfo {
             unschedulable: spec.unschedulable.unwrap_or(false),
             allocatable: Resources { cpu: get("cpu"), memory: get("memory") },
             max_pods: get("pods") / 1000,
+            pod_cidr: spec.pod_cidr.as_deref().and_then(|c| c.split('/').next()).and_then(|a| a.parse().ok()),
         })
     }
 }
@@ -725,6 +728,7 @@ mod tests {
                     unschedulable: false,
                     allocatable: Resources { cpu: cpus * 1000, memory: 1 << 50 },
                     max_pods,
+                    pod_cidr: None,
                 })
                 .collect();
             let states = || -> Vec<NodeState> {
@@ -778,6 +782,7 @@ mod tests {
             unschedulable: false,
             allocatable: Resources { cpu: 4000, memory: 16 * 1024 * MI },
             max_pods: 110,
+            pod_cidr: None,
         };
         let name: Arc<str> = "node-1".into();
         // (already requested cpu m, memory Mi; the pod's non-zero request cpu m, memory Mi; score)

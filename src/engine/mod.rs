@@ -58,6 +58,12 @@ pub struct Engine {
     pub load: crate::metrics::LoadModel,
     /// HPA controller memory per HPA.
     hpa_memory: BTreeMap<ObjectKey, hpa::HpaMemory>,
+    /// What one reconcile's updates changed (key, resourceVersion before, after), so its later
+    /// writes to the same object build on them (a buffer kept between commits).
+    rewritten: Vec<(ObjectKey, u64, u64)>,
+    /// Object versions the round's commits replaced, freed on the pool (not by the committing
+    /// thread) once the round is committed.
+    replaced: Vec<Arc<Object>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -92,6 +98,8 @@ impl Engine {
             record_events: true,
             load: crate::metrics::LoadModel::default(),
             hpa_memory: BTreeMap::new(),
+            rewritten: Vec::new(),
+            replaced: Vec::new(),
         })
     }
 
@@ -388,6 +396,10 @@ impl Engine {
                     self.commit(store, *c, &key, rec, now);
                 }
             }
+            let replaced = std::mem::take(&mut self.replaced);
+            if !replaced.is_empty() {
+                self.pool.spawn(move || drop(replaced));
+            }
         }
         let stuck: Vec<String> = ControllerId::ALL
             .iter()
@@ -409,7 +421,8 @@ impl Engine {
         let mut failed_batch: Option<u32> = None;
         // Later writes of one reconcile to an object it already wrote build on that write (a
         // controller updating a Deployment's annotations, then its status).
-        let mut rewritten: Vec<(ObjectKey, u64, u64)> = Vec::new();
+        let mut rewritten = std::mem::take(&mut self.rewritten);
+        rewritten.clear();
         for w in rec.writes {
             let origin = Some((c, key));
             match w {
@@ -470,6 +483,7 @@ impl Engine {
                 }
             }
         }
+        self.rewritten = rewritten;
     }
 
     fn write_update(
@@ -486,19 +500,16 @@ impl Engine {
                 obj.meta.resource_version = *after;
             }
         }
-        let old = store.get_by_key(&key).cloned();
         if status {
-            self.assign_ip(store, &mut obj);
+            self.assign_ip(&mut obj);
         }
-        let result = if status { store.update_status(obj) } else { store.update(obj) };
-        match result {
-            Ok(new) => {
-                if let Some(old) = &old {
-                    rewritten.push((key.clone(), old.meta.resource_version, new.meta.resource_version));
-                    if !Arc::ptr_eq(old, &new) {
-                        let gone = store.get_by_key(&key).is_none();
-                        self.observe(store, origin, Some(old), if gone { None } else { Some(&new) });
-                    }
+        match store.write(obj, status) {
+            Ok((old, new)) => {
+                rewritten.push((key, old.meta.resource_version, new.meta.resource_version));
+                // A new object is the stored one (an update that removes returns the old).
+                if !Arc::ptr_eq(&old, &new) {
+                    self.observe(store, origin, Some(&old), Some(&new));
+                    self.replaced.push(old);
                 }
             }
             Err(StoreError::NotFound { .. }) => {}
@@ -511,24 +522,17 @@ impl Engine {
     }
 
     /// The CNI: a pod whose sandbox is up gets the next free address of its node's pod CIDR.
-    fn assign_ip(&mut self, store: &Store, obj: &mut Object) {
-        let Some(node) = node_of(obj).map(Arc::<str>::from) else { return };
-        let Body::Pod { status, .. } = &mut obj.body else { return };
+    fn assign_ip(&mut self, obj: &mut Object) {
+        let Body::Pod { status, .. } = &obj.body else { return };
         if status.pod_ip.is_some()
             || status.condition(ConditionType::PodReadyToStartContainers).is_none_or(|c| !c.status)
         {
             return;
         }
-        let base = store
-            .get(Kind::Node, "", &node)
-            .ok()
-            .and_then(|n| match &n.body {
-                Body::Node { spec, .. } => spec.pod_cidr.clone(),
-                _ => None,
-            })
-            .and_then(|cidr| cidr.split('/').next().and_then(|a| a.parse::<Ipv4Addr>().ok()))
-            .map(u32::from)
-            .unwrap_or(u32::from(Ipv4Addr::new(10, 244, 0, 0)));
+        let Some(node) = node_of(obj).map(Arc::<str>::from) else { return };
+        let base = self.nodes.info.get(&node).and_then(|n| n.pod_cidr).unwrap_or(Ipv4Addr::new(10, 244, 0, 0));
+        let base = u32::from(base);
+        let Body::Pod { status, .. } = &mut obj.body else { return };
         let (next, used) = self.ips.entry(node).or_insert((1, BTreeSet::new()));
         // Round-robin over .1–.254, skipping addresses in use.
         for _ in 0..254 {

@@ -379,15 +379,18 @@ impl Store {
     /// A non-zero resourceVersion in `obj` must be current. A write that changes nothing keeps
     /// the stored object and its resourceVersion, as the API server does.
     pub fn update(&mut self, obj: Object) -> Result<Arc<Object>, StoreError> {
-        self.write(obj, false)
+        self.write(obj, false).map(|(_, new)| new)
     }
 
     /// Replace an object's status (spec and metadata other than resourceVersion are kept).
     pub fn update_status(&mut self, obj: Object) -> Result<Arc<Object>, StoreError> {
-        self.write(obj, true)
+        self.write(obj, true).map(|(_, new)| new)
     }
 
-    fn write(&mut self, mut obj: Object, status: bool) -> Result<Arc<Object>, StoreError> {
+    /// An update (`status`: a status update), returning the object it replaced and the one
+    /// stored: the same `Arc` twice when nothing changed (or the object went away because its
+    /// last finalizer did).
+    pub fn write(&mut self, mut obj: Object, status: bool) -> Result<(Arc<Object>, Arc<Object>), StoreError> {
         let key = ObjectKey::of(&obj);
         let kind = key.kind();
         let old =
@@ -422,20 +425,20 @@ impl Store {
         }
         obj.meta.resource_version = old.meta.resource_version;
         if obj.same(&old) {
-            return Ok(old);
+            return Ok((old.clone(), old));
         }
         if obj.meta.deletion_timestamp().is_some()
             && obj.meta.finalizers().is_empty()
             && !old.meta.finalizers().is_empty()
         {
             // The last finalizer is gone: the object goes away now.
-            return self.remove(&key).map(|_| old);
+            return self.remove(&key).map(|_| (old.clone(), old));
         }
         self.resource_version += 1;
         obj.meta.resource_version = self.resource_version;
         let obj = Arc::new(obj);
         self.replace_indexed(&old, obj.clone());
-        Ok(obj)
+        Ok((old, obj))
     }
 
     /// Delete an object with the API server's rules (`DeleteOptions`): a pod bound to a node
