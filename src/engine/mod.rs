@@ -61,9 +61,6 @@ pub struct Engine {
     /// What one reconcile's updates changed (key, resourceVersion before, after), so its later
     /// writes to the same object build on them (a buffer kept between commits).
     rewritten: Vec<(ObjectKey, u64, u64)>,
-    /// Object versions the round's commits replaced, freed on the pool (not by the committing
-    /// thread) once the round is committed.
-    replaced: Vec<Arc<Object>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,7 +96,6 @@ impl Engine {
             load: crate::metrics::LoadModel::default(),
             hpa_memory: BTreeMap::new(),
             rewritten: Vec::new(),
-            replaced: Vec::new(),
         })
     }
 
@@ -396,10 +392,6 @@ impl Engine {
                     self.commit(store, *c, &key, rec, now);
                 }
             }
-            let replaced = std::mem::take(&mut self.replaced);
-            if !replaced.is_empty() {
-                self.pool.spawn(move || drop(replaced));
-            }
         }
         let stuck: Vec<String> = ControllerId::ALL
             .iter()
@@ -509,7 +501,6 @@ impl Engine {
                 // A new object is the stored one (an update that removes returns the old).
                 if !Arc::ptr_eq(&old, &new) {
                     self.observe(store, origin, Some(&old), Some(&new));
-                    self.replaced.push(old);
                 }
             }
             Err(StoreError::NotFound { .. }) => {}
