@@ -243,6 +243,7 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
     let start = if nodes.is_empty() { 0 } else { ctx.nodes.scheduler_start % nodes.len() };
     let (placements, start) = place(&mut nodes, start, &pods, ctx.parallel);
     let write = |(pod, placement): (&Arc<Object>, Placement)| {
+        let Body::Pod { status, .. } = &pod.body else { return (ObjectKey::of(pod), Reconciled::nothing()) };
         let mut updated = (**pod).clone();
         let mut writes = Vec::new();
         let Body::Pod { status: rt, .. } = &mut updated.body else {
@@ -265,7 +266,6 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
             }
             Placement::Unschedulable(reasons, preemption) => {
                 let message = unschedulable_message(nodes.len(), &reasons, &preemption);
-                let Body::Pod { status, .. } = &pod.body else { unreachable!("matched above") };
                 if status.message().map(|m| &**m) != Some(message.as_str())
                     || status.condition(ConditionType::PodScheduled).is_none_or(|c| c.status)
                 {
