@@ -430,3 +430,15 @@ def test_a_dependent_whose_owner_does_not_exist_is_collected_and_one_whose_owner
     cluster.apply(bare("really-owned", uid))
     cluster.advance("1m")
     assert [p.name for p in cluster.pods()] == ["really-owned"]
+
+
+def test_foreground_deletion_of_a_deployment_cascades_through_its_replicaset(cluster, examples):
+    # The ReplicaSet goes when the garbage collector takes its last finalizer away; its owner,
+    # waiting in the foreground for it, must then go too.
+    cluster.apply(examples / "nginx-deployment.yaml")
+    cluster.advance("30s")
+    cluster.delete("deployment", "nginx-deployment", propagation="Foreground")
+    cluster.advance("2m")
+    assert cluster.pods() == []
+    assert cluster.replicasets() == []
+    assert cluster.deployments() == []

@@ -330,7 +330,10 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
     };
     // One pod searched sequentially against the current nodes; returns the nodes it visited.
     let sequential = |nodes: &mut [NodeState], out: &mut Vec<Placement>, start: usize, pod: &Object| {
-        let Body::Pod { spec, .. } = &pod.body else { return 0 };
+        let Body::Pod { spec, .. } = &pod.body else {
+            out.push(Placement::Unschedulable(BTreeMap::new(), BTreeMap::new()));
+            return 0;
+        };
         let (req, nonzero) = pod_requests(spec);
         let (best, reasons, preemption, visited) = search(nodes, start, to_find, pod, spec, &req, &nonzero);
         match best {

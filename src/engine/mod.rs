@@ -497,11 +497,13 @@ impl Engine {
         }
         match store.write(obj, status) {
             Ok((old, new)) => {
-                rewritten.push((key, old.meta.resource_version, new.meta.resource_version));
-                // A new object is the stored one (an update that removes returns the old).
                 if !Arc::ptr_eq(&old, &new) {
                     self.observe(store, origin, Some(&old), Some(&new));
+                } else if store.get_by_key(&key).is_none() {
+                    // The update took the last finalizer away and the object went with it.
+                    self.observe(store, origin, Some(&old), None);
                 }
+                rewritten.push((key, old.meta.resource_version, new.meta.resource_version));
             }
             Err(StoreError::NotFound { .. }) => {}
             Err(_) => {
