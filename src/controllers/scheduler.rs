@@ -434,11 +434,12 @@ fn alike(pods: &[Arc<Object>]) -> &[Arc<Object>] {
         _ => None,
     };
     let Some(first) = pods.first().and_then(key) else { return &pods[..pods.len().min(1)] };
+    let first_requests = pod_requests(&first);
     let same = |spec: &Arc<core::PodSpec>| {
         Arc::ptr_eq(spec, &first)
             || (spec.tolerations == first.tolerations
                 && spec.node_selector == first.node_selector
-                && pod_requests(spec) == pod_requests(&first))
+                && pod_requests(spec) == first_requests)
     };
     let len = pods.iter().take_while(|p| key(p).is_some_and(|s| same(&s))).count();
     &pods[..len]
