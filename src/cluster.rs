@@ -467,9 +467,10 @@ impl Cluster {
 
     fn update_and_settle(&mut self, obj: Object) -> Result<Arc<Object>> {
         let key = ObjectKey::of(&obj);
-        let old = self.store.get_by_key(&key).cloned();
-        let new = self.store.update(obj)?;
-        self.user_wrote(old.as_ref(), Some(&new))?;
+        let (old, new) = self.store.write(obj, false)?;
+        // An update that took a terminating object's last finalizer away removed it.
+        let remaining = self.store.get_by_key(&key).cloned();
+        self.user_wrote(Some(&old), remaining.as_ref())?;
         Ok(new)
     }
 

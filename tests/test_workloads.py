@@ -442,3 +442,19 @@ def test_foreground_deletion_of_a_deployment_cascades_through_its_replicaset(clu
     assert cluster.pods() == []
     assert cluster.replicasets() == []
     assert cluster.deployments() == []
+
+
+def test_a_user_taking_the_last_finalizer_off_a_deleted_owner_removes_it_and_its_dependents(cluster, examples):
+    cluster.apply(examples / "nginx-deployment.yaml")
+    cluster.patch("deployment", "nginx-deployment", {"metadata": {"finalizers": ["example.com/keep"]}})
+    cluster.advance("30s")
+    cluster.delete("deployment", "nginx-deployment")
+    cluster.advance("1m")
+    # upstream: a finalizer holds the owner (and, in the background, its dependents) in place.
+    assert cluster.deployment("nginx-deployment").deletion_timestamp is not None
+    assert len(cluster.replicasets()) == 1
+    cluster.patch("deployment", "nginx-deployment", {"metadata": {"finalizers": None}})
+    assert cluster.deployments() == []
+    cluster.advance("1m")
+    assert cluster.replicasets() == []
+    assert cluster.pods() == []
