@@ -515,15 +515,14 @@ impl Cluster {
     /// bad one fails (as kubectl does).
     pub fn apply_text(&mut self, text: &str, source: &str) -> Result<Vec<Result<ApplyResult>>> {
         let docs = parse_documents(text, source)?;
+        // Decoding depends on a document alone: all of them at once, on the pool.
+        let inputs = self.engine.map(docs, |d| (ApplyInput::of(d.value), d.source, d.document));
         self.batching = true;
-        let results = docs
+        let results = inputs
             .into_iter()
-            .map(|d| {
-                self.apply_value(d.value).map_err(|e| KubesimError::InDocument {
-                    source_name: d.source.clone(),
-                    document: d.document,
-                    error: Box::new(e),
-                })
+            .map(|(input, source, document)| (input.and_then(|i| self.apply_input(i)), source, document))
+            .map(|(result, source, document)| {
+                result.map_err(|e| KubesimError::InDocument { source_name: source, document, error: Box::new(e) })
             })
             .collect();
         self.batching = false;
@@ -539,28 +538,13 @@ impl Cluster {
 
     /// `kubectl apply` of one object: create if absent, else a three-way merge of the last
     /// applied configuration, the new manifest and the live object.
-    pub fn apply_value(&mut self, mut manifest: Value) -> Result<ApplyResult> {
-        let mut obj = Object::decode(manifest.clone())?;
+    pub fn apply_value(&mut self, manifest: Value) -> Result<ApplyResult> {
+        self.apply_input(ApplyInput::of(manifest)?)
+    }
+
+    fn apply_input(&mut self, input: ApplyInput) -> Result<ApplyResult> {
+        let ApplyInput { manifest, mut obj, namespace, applied } = input;
         let kind = obj.kind();
-        if obj.meta.name.is_empty() {
-            return Err(KubesimError::InvalidArgument("cannot use generate name with apply".into()));
-        }
-        let namespace = if kind.namespaced() {
-            if obj.meta.namespace.is_empty() {
-                "default".to_string()
-            } else {
-                obj.meta.namespace.to_string()
-            }
-        } else {
-            String::new()
-        };
-        if kind.namespaced() {
-            // kubectl sends (and records) the object with its namespace filled in.
-            if let Some(meta) = manifest.get_mut("metadata").and_then(Value::as_object_mut) {
-                meta.insert("namespace".into(), namespace.clone().into());
-            }
-        }
-        let applied = last_applied_configuration(&manifest);
         let result = |action, warning| ApplyResult {
             kind,
             namespace: namespace.clone(),
@@ -594,6 +578,38 @@ impl Cluster {
                 Ok(result(action, warning))
             }
         }
+    }
+}
+
+/// What `kubectl apply` works out from a manifest alone, before it looks at the cluster.
+struct ApplyInput {
+    /// The manifest with its namespace filled in, as kubectl sends (and records) it.
+    manifest: Value,
+    obj: Object,
+    namespace: String,
+    /// The last-applied-configuration annotation's value.
+    applied: String,
+}
+
+impl ApplyInput {
+    fn of(mut manifest: Value) -> Result<ApplyInput> {
+        let obj = Object::decode(manifest.clone())?;
+        let kind = obj.kind();
+        if obj.meta.name.is_empty() {
+            return Err(KubesimError::InvalidArgument("cannot use generate name with apply".into()));
+        }
+        let namespace = match kind.namespaced() {
+            true if obj.meta.namespace.is_empty() => "default".to_string(),
+            true => obj.meta.namespace.to_string(),
+            false => String::new(),
+        };
+        if kind.namespaced() {
+            if let Some(meta) = manifest.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.insert("namespace".into(), namespace.clone().into());
+            }
+        }
+        let applied = last_applied_configuration(&manifest);
+        Ok(ApplyInput { manifest, obj, namespace, applied })
     }
 }
 

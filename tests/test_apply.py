@@ -90,6 +90,21 @@ def test_multi_document_apply_lands_good_documents_and_reports_the_bad(cluster):
     assert {p.name for p in cluster.pods()} == {"web", "two"}
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_many_documents_decoded_together_report_each_bad_one_in_order(threads):
+    # Enough documents to be decoded on the pool: results and errors keep document order.
+    docs = [POD.replace("name: web", f"name: web-{i}") for i in range(120)]
+    docs[70] = docs[70].replace("name: web-70", "name: Bad_Name")
+    docs[90] = docs[90].replace("image: nginx:1.25", "image: [oops]")
+    cluster = kubesim.Cluster(threads=threads)
+    with pytest.raises(kubesim.InvalidObjectError) as info:
+        cluster.apply("---\n".join(docs))
+    err = info.value
+    assert (err.document, err.field) == (71, "metadata.name")
+    assert [str(r) for r in err.applied] == [f"pod/web-{i} created" for i in range(120) if i not in (70, 90)]
+    assert len(cluster.pods()) == 118
+
+
 def test_yaml_syntax_error_names_source_document_and_position(cluster, tmp_path):
     f = tmp_path / "broken.yaml"
     f.write_text(POD + "---\napiVersion: v1\nkind: [Pod\n")

@@ -137,6 +137,18 @@ impl Reconciled {
     pub fn nothing() -> Self {
         Reconciled::default()
     }
+    /// These writes, without their events unless `events` (the cluster records none).
+    pub fn with_events(mut self, events: bool) -> Self {
+        if !events {
+            self.writes.retain(|w| !matches!(w, Write::Event(_)));
+            for w in &mut self.writes {
+                if let Write::Create { event, .. } = w {
+                    *event = None;
+                }
+            }
+        }
+        self
+    }
     pub fn requeue(mut self, at: Option<Millis>) -> Self {
         self.requeue_at = match (self.requeue_at, at) {
             (Some(a), Some(b)) => Some(a.min(b)),

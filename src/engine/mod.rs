@@ -6,6 +6,7 @@
 
 mod events;
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub const MAX_ROUNDS: usize = 1000;
 /// Rounds with fewer dirty keys than this run on the calling thread.
 const PARALLEL_THRESHOLD: usize = 64;
 const N: usize = ControllerId::ALL.len();
+/// Key buffer capacity kept per controller between instants.
+const SPARE_KEYS: usize = 1024;
 
 #[derive(Clone)]
 pub struct Engine {
@@ -41,6 +44,8 @@ pub struct Engine {
     /// repeated (sorted and deduplicated when the round takes them): a vector, not a B-tree,
     /// so a round's marks do not scatter short-lived tree nodes among the store's.
     dirty: [Vec<ObjectKey>; N],
+    /// Last round's key buffers, emptied, to take the next round's marks without regrowing.
+    spare: [Vec<ObjectKey>; N],
     timers: EventQueue<(ControllerId, ObjectKey)>,
     /// Earliest pending timer per (controller, key), so requeues do not pile up. (A B-tree, so
     /// its memory shrinks as timers fire.)
@@ -85,6 +90,7 @@ impl Engine {
             pool: Arc::new(pool),
             threads,
             dirty: Default::default(),
+            spare: Default::default(),
             timers: EventQueue::default(),
             scheduled: BTreeMap::new(),
             images: ImageRegistry::with_builtins(),
@@ -108,16 +114,62 @@ impl Engine {
         self.pool.broadcast(|_| f());
     }
 
+    /// `f` over `items`, in order: on the pool, or on the calling thread for one thread or a
+    /// few items (the answers are the same either way).
+    pub fn map<T: Send, R: Send>(&self, items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
+        if self.threads == 1 || items.len() < PARALLEL_THRESHOLD {
+            items.into_iter().map(f).collect()
+        } else {
+            self.pool.install(|| items.into_par_iter().map(f).collect())
+        }
+    }
+
     pub fn next_timer(&self) -> Option<Millis> {
         self.timers.next_time()
     }
 
     /// A controller's dirty keys, each once, in key order (the canonical reconcile order).
     fn take_dirty(&mut self, c: ControllerId) -> Vec<ObjectKey> {
-        let mut keys = std::mem::take(&mut self.dirty[idx(c)]);
+        let mut keys = self.take_marked(c);
         keys.sort_unstable();
         keys.dedup();
         keys
+    }
+
+    /// A controller's marks as they came; marking goes on into last round's buffer.
+    fn take_marked(&mut self, c: ControllerId) -> Vec<ObjectKey> {
+        std::mem::replace(&mut self.dirty[idx(c)], std::mem::take(&mut self.spare[idx(c)]))
+    }
+
+    /// Every controller's dirty keys for a round, each once, in key order; sorted on the pool
+    /// when there are many.
+    fn take_round(&mut self) -> Vec<(ControllerId, Vec<ObjectKey>)> {
+        let mut jobs: Vec<(ControllerId, Vec<ObjectKey>)> =
+            ControllerId::ALL.iter().map(|&c| (c, self.take_marked(c))).collect();
+        let canonical = |(_, keys): &mut (ControllerId, Vec<ObjectKey>)| {
+            keys.par_sort_unstable();
+            keys.dedup();
+        };
+        if self.threads > 1 && jobs.iter().map(|(_, k)| k.len()).sum::<usize>() >= PARALLEL_THRESHOLD {
+            self.pool.install(|| jobs.par_iter_mut().for_each(canonical));
+        } else {
+            jobs.iter_mut().for_each(|(_, keys)| {
+                keys.sort_unstable();
+                keys.dedup();
+            });
+        }
+        jobs
+    }
+
+    /// Give a round's key buffers back for marking, emptied (and trimmed to twice their use,
+    /// so a burst's capacity is not kept for good).
+    fn recycle(&mut self, jobs: Vec<(ControllerId, Vec<ObjectKey>)>) {
+        for (c, mut keys) in jobs {
+            let used = keys.len();
+            keys.clear();
+            keys.shrink_to(used * 2);
+            self.spare[idx(c)] = keys;
+        }
     }
 
     pub fn mark(&mut self, c: ControllerId, key: ObjectKey) {
@@ -139,10 +191,11 @@ impl Engine {
 
     /// Move every timer due at or before `now` into the dirty sets.
     pub fn fire_due(&mut self, now: Millis) {
-        while let Some((t, (c, key))) = self.timers.pop_due(now) {
-            if self.scheduled.get(&(c, key.clone())) == Some(&t) {
-                self.scheduled.remove(&(c, key.clone()));
-            }
+        while let Some((t, slot)) = self.timers.pop_due(now) {
+            let (c, key) = match self.scheduled.entry(slot) {
+                Entry::Occupied(e) if *e.get() == t => e.remove_entry().0,
+                e => e.key().clone(),
+            };
             self.mark(c, key);
         }
     }
@@ -355,10 +408,13 @@ impl Engine {
         self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
             if self.dirty.iter().all(Vec::is_empty) {
+                // Settled: what a burst of marks grew the buffers to is not kept past it.
+                for keys in self.dirty.iter_mut().chain(self.spare.iter_mut()) {
+                    keys.shrink_to(SPARE_KEYS);
+                }
                 return Ok(());
             }
-            let jobs: Vec<(ControllerId, Vec<ObjectKey>)> =
-                ControllerId::ALL.iter().map(|&c| (c, self.take_dirty(c))).collect();
+            let jobs = self.take_round();
             // Small rounds are not worth waking the pool; the results are the same either way.
             let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
             let parallel = self.threads > 1 && work >= PARALLEL_THRESHOLD;
@@ -372,9 +428,14 @@ impl Engine {
                     hpa: &self.hpa_memory,
                     parallel,
                 };
+                // Events not recorded are dropped as they are made (on the pool), not in the commit.
+                let events = self.record_events;
                 let run = |(c, keys): &(ControllerId, Vec<ObjectKey>)| match c {
-                    ControllerId::Scheduler => scheduler::reconcile_batch(&ctx, keys),
-                    _ => keys.par_iter().map(|k| (k.clone(), reconcile(*c, &ctx, k))).collect(),
+                    ControllerId::Scheduler => scheduler::reconcile_batch(&ctx, keys)
+                        .into_iter()
+                        .map(|(k, r)| (k, r.with_events(events)))
+                        .collect(),
+                    _ => keys.par_iter().map(|k| (k.clone(), reconcile(*c, &ctx, k).with_events(events))).collect(),
                 };
                 if !parallel {
                     jobs.iter()
@@ -392,6 +453,7 @@ impl Engine {
                     self.commit(store, *c, &key, rec, now);
                 }
             }
+            self.recycle(jobs);
         }
         let stuck: Vec<String> = ControllerId::ALL
             .iter()

@@ -352,8 +352,12 @@ impl Store {
         if kind.namespaced() && obj.meta.namespace.is_empty() {
             obj.meta.namespace = "default".into();
         }
-        if kind.namespaced() && self.get(Kind::Namespace, "", &obj.meta.namespace).is_err() {
-            return Err(StoreError::NotFound { kind: Kind::Namespace, name: obj.meta.namespace.to_string() });
+        if kind.namespaced() {
+            let Some(ns) = self.get_by_key(&ObjectKey::new(Kind::Namespace, "", &obj.meta.namespace)) else {
+                return Err(StoreError::NotFound { kind: Kind::Namespace, name: obj.meta.namespace.to_string() });
+            };
+            // Objects share their namespace's name: keys in one namespace compare by pointer.
+            obj.meta.namespace = ns.meta.name.clone();
         }
         if obj.meta.name.is_empty() {
             obj.meta.name = self.generate_name(kind, &obj.meta.namespace, obj.meta.generate_name().unwrap_or(""));
@@ -400,6 +404,7 @@ impl Store {
         }
         // Server-owned metadata is never taken from the client.
         obj.meta.uid = old.meta.uid;
+        obj.meta.namespace = old.meta.namespace.clone();
         obj.meta.creation_timestamp = old.meta.creation_timestamp;
         obj.meta.generate_name = old.meta.generate_name.clone();
         obj.meta.generation = old.meta.generation;
