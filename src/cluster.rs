@@ -379,15 +379,21 @@ impl Cluster {
             let n = self.store.scan(kind, None).count() as u64;
             out.insert(kind.plural().to_string(), n);
         }
+        let mut phases: BTreeMap<&str, u64> = BTreeMap::new();
+        let (mut ready, mut terminating) = (0, 0);
         for pod in self.store.scan(Kind::Pod, None) {
             if let crate::api::Body::Pod { status, .. } = &pod.body {
-                *out.entry(format!("pods_{}", status.phase.as_str().to_ascii_lowercase())).or_default() += 1;
-                if status.is_ready() {
-                    *out.entry("pods_ready".into()).or_default() += 1;
-                }
-                if pod.meta.deletion_timestamp().is_some() {
-                    *out.entry("pods_terminating".into()).or_default() += 1;
-                }
+                *phases.entry(status.phase.as_str()).or_default() += 1;
+                ready += u64::from(status.is_ready());
+                terminating += u64::from(pod.meta.deletion_timestamp().is_some());
+            }
+        }
+        for (phase, n) in phases {
+            out.insert(format!("pods_{}", phase.to_ascii_lowercase()), n);
+        }
+        for (name, n) in [("pods_ready", ready), ("pods_terminating", terminating)] {
+            if n > 0 {
+                out.insert(name.into(), n);
             }
         }
         out.insert("resource_version".into(), self.store.resource_version());
@@ -699,6 +705,8 @@ fn three_way_merge(live: &mut Value, previous: Option<&Value>, desired: &Value) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kubelet::images::ImageProfile;
+    use crate::store::Propagation;
 
     const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  containers:\n  - name: c\n    image: nginx\n";
 
@@ -716,6 +724,51 @@ mod tests {
         assert_eq!(actions(&mut c, POD), ["pod/web created"]);
         assert_eq!(actions(&mut c, POD), ["pod/web unchanged"]);
         assert_eq!(actions(&mut c, &POD.replace("app: web", "app: api")), ["pod/web configured"]);
+    }
+
+    /// Every watch event of a busy run (rollouts, a crash loop, a failed node, each deletion
+    /// propagation) with every round on the pool when `threads` > 1.
+    fn busy_history(threads: usize) -> Vec<String> {
+        let nodes = (1..=4).map(NodeTemplate::numbered).collect();
+        let mut c = Cluster::new(ClusterOptions { seed: 5, threads, nodes, ..Default::default() }).unwrap();
+        c.engine.parallel_threshold = 1;
+        c.store.set_watch_capacity(usize::MAX);
+        let crash = ImageProfile { crash_after: Some(20_000), ..Default::default() };
+        c.images_mut().register("app:crash", crash);
+        let deployment = |name: &str, image: &str, replicas: u32| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: \"{image}\"}}]}}\n"
+            )
+        };
+        let text: Vec<String> = (0..3).map(|i| deployment(&format!("web-{i}"), "nginx:1.25", 8)).collect();
+        assert!(actions(&mut c, &text.join("---\n")).iter().all(|a| a.ends_with("created")));
+        actions(&mut c, &deployment("crash", "app:crash", 4));
+        c.advance(30_000).unwrap();
+        for i in 0..2 {
+            actions(&mut c, &deployment(&format!("web-{i}"), "nginx:1.27", 8));
+        }
+        c.advance(20_000).unwrap();
+        c.fail_node("node-2").unwrap();
+        c.advance(360_000).unwrap();
+        let foreground = DeleteOptions { propagation: Propagation::Foreground, ..Default::default() };
+        c.delete_with(Kind::Deployment, "default", "web-0", foreground).unwrap();
+        let orphan = DeleteOptions { propagation: Propagation::Orphan, ..Default::default() };
+        c.delete_with(Kind::Deployment, "default", "web-1", orphan).unwrap();
+        c.delete(Kind::Deployment, "default", "crash").unwrap();
+        c.advance(60_000).unwrap();
+        let log = c.watch_since(0).unwrap();
+        log.iter().map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json())).collect()
+    }
+
+    #[test]
+    fn a_busy_history_is_the_same_with_every_round_on_the_pool() {
+        let one = busy_history(1);
+        assert!(one.len() > 500, "a busy run: {} watch events", one.len());
+        let two = busy_history(2);
+        assert_eq!(one.len(), two.len());
+        for (a, b) in one.iter().zip(&two) {
+            assert_eq!(a, b);
+        }
     }
 
     #[test]

@@ -349,6 +349,44 @@ def test_history_is_identical_for_repeated_runs_and_thread_counts():
     assert one != scenario(threads=1, seed=8)
 
 
+def busy_scenario(threads: int) -> list[str]:
+    """Enough pods that rounds run on the pool (rollouts, a crash loop, a failed node, every
+    deletion propagation), with the whole state taken after each step."""
+    c = kubesim.Cluster(nodes=6, seed=3, threads=threads)
+    c.images.register("app:crash", crash_after="20s")
+    for i in range(6):
+        c.apply(workload("Deployment", f"web-{i}", 25, "nginx:1.25", container="c"))
+    c.apply(replicaset("crash", replicas=30, image="app:crash"))
+    states = []
+
+    def state() -> None:
+        kinds = ["pod", "replicaset", "deployment", "event"]
+        states.append(json.dumps([o.to_dict() for k in kinds for o in c.list(k, namespace=None)], sort_keys=True))
+
+    c.advance("30s")
+    state()
+    for i in range(3):
+        c.deployment(f"web-{i}").set_image(c="nginx:1.27")
+    c.advance("20s")
+    state()
+    c.replicaset("crash").scale(10)
+    c.node("node-2").fail()
+    c.advance("6m")
+    state()
+    c.delete("deployment", "web-0", propagation="Foreground")
+    c.delete("deployment", "web-1", propagation="Orphan")
+    c.delete("deployment", "web-2")
+    c.advance("1m")
+    state()
+    return states
+
+
+def test_a_busy_history_is_identical_whatever_the_thread_count():
+    one = busy_scenario(threads=1)
+    assert len(json.loads(one[0])) > 200
+    assert one == busy_scenario(threads=2)
+
+
 def test_liveness_failure_kills_and_restarts_the_container(cluster):
     cluster.images.register("leaky:1", liveness_fails_after="30s")
     probe = {"tcpSocket": {"port": 80}, "periodSeconds": 10, "failureThreshold": 3}

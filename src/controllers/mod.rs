@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::api::{Kind, Object, Uid};
 use crate::kubelet::images::ImageRegistry;
 use crate::sim::clock::Millis;
-use crate::store::{ObjectKey, Store};
+use crate::store::{ObjectKey, Prepared, Store};
 
 /// Controllers in commit order. The kubelet is last: it acts on what the others decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -102,6 +102,8 @@ pub enum Write {
     // (a reconcile of every pod in a large cluster holds one list per pod until the commit).
     Update(Box<Object>),
     UpdateStatus(Box<Object>),
+    /// An update the engine has already worked out against the round's view of the store.
+    Prepared(Prepared),
     Delete {
         key: ObjectKey,
         options: DeleteOptions,
@@ -137,16 +139,24 @@ impl Reconciled {
     pub fn nothing() -> Self {
         Reconciled::default()
     }
-    /// These writes, without their events unless `events` (the cluster records none).
-    pub fn with_events(mut self, events: bool) -> Self {
-        if !events {
-            self.writes.retain(|w| !matches!(w, Write::Event(_)));
-            for w in &mut self.writes {
-                if let Write::Create { event, .. } = w {
-                    *event = None;
+    /// These writes made ready to commit, where they were made (on the pool): events dropped
+    /// unless `events` (the cluster records none), and updates worked out against `prepare`'s
+    /// store, except status updates `later` says the commit must see whole.
+    pub fn ready(mut self, events: bool, prepare: Option<&Store>, later: impl Fn(&Object) -> bool) -> Self {
+        self.writes = std::mem::take(&mut self.writes)
+            .into_iter()
+            .filter_map(|w| match (w, prepare) {
+                (Write::Event(_), _) if !events => None,
+                (Write::Create { obj, batch, event }, _) => {
+                    Some(Write::Create { obj, batch, event: event.filter(|_| events) })
                 }
-            }
-        }
+                (Write::Update(obj), Some(store)) => Some(Write::Prepared(store.prepare(*obj, false))),
+                (Write::UpdateStatus(obj), Some(store)) if !later(&obj) => {
+                    Some(Write::Prepared(store.prepare(*obj, true)))
+                }
+                (w, _) => Some(w),
+            })
+            .collect();
         self
     }
     pub fn requeue(mut self, at: Option<Millis>) -> Self {

@@ -6,8 +6,7 @@
 
 mod events;
 
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{btree_map, BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -24,13 +23,14 @@ use crate::kubelet;
 use crate::kubelet::images::ImageRegistry;
 use crate::labels::Selector;
 use crate::sim::clock::{EventQueue, Millis};
-use crate::store::{ObjectKey, Store, StoreError};
+use crate::store::{ObjectKey, Store, StoreError, Written};
 
 pub use events::EventLog;
 
 /// Rounds per instant before the engine gives up and names what keeps changing.
 pub const MAX_ROUNDS: usize = 1000;
-/// Rounds with fewer dirty keys than this run on the calling thread.
+/// Rounds with fewer dirty keys than this run on the calling thread (see
+/// [`Engine::parallel_threshold`]).
 const PARALLEL_THRESHOLD: usize = 64;
 const N: usize = ControllerId::ALL.len();
 /// Key buffer capacity kept per controller between instants.
@@ -40,6 +40,9 @@ const SPARE_KEYS: usize = 1024;
 pub struct Engine {
     pool: Arc<rayon::ThreadPool>,
     threads: usize,
+    /// Rounds with at least this many dirty keys go to the pool (when it has more than one
+    /// thread); tests lower it so that every round does.
+    pub parallel_threshold: usize,
     /// Keys marked since the round began, per controller, in marking order and possibly
     /// repeated (sorted and deduplicated when the round takes them): a vector, not a B-tree,
     /// so a round's marks do not scatter short-lived tree nodes among the store's.
@@ -89,6 +92,7 @@ impl Engine {
         Ok(Engine {
             pool: Arc::new(pool),
             threads,
+            parallel_threshold: PARALLEL_THRESHOLD,
             dirty: Default::default(),
             spare: Default::default(),
             timers: EventQueue::default(),
@@ -117,7 +121,7 @@ impl Engine {
     /// `f` over `items`, in order: on the pool, or on the calling thread for one thread or a
     /// few items (the answers are the same either way).
     pub fn map<T: Send, R: Send>(&self, items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
-        if self.threads == 1 || items.len() < PARALLEL_THRESHOLD {
+        if self.threads == 1 || items.len() < self.parallel_threshold {
             items.into_iter().map(f).collect()
         } else {
             self.pool.install(|| items.into_par_iter().map(f).collect())
@@ -150,7 +154,7 @@ impl Engine {
             keys.par_sort_unstable();
             keys.dedup();
         };
-        if self.threads > 1 && jobs.iter().map(|(_, k)| k.len()).sum::<usize>() >= PARALLEL_THRESHOLD {
+        if self.threads > 1 && jobs.iter().map(|(_, k)| k.len()).sum::<usize>() >= self.parallel_threshold {
             self.pool.install(|| jobs.par_iter_mut().for_each(canonical));
         } else {
             jobs.iter_mut().for_each(|(_, keys)| {
@@ -181,19 +185,25 @@ impl Engine {
             self.mark(c, key);
             return;
         }
-        let slot = (c, key);
-        if self.scheduled.get(&slot).is_some_and(|t| *t <= at) {
-            return;
+        match self.scheduled.entry((c, key)) {
+            btree_map::Entry::Occupied(e) if *e.get() <= at => {}
+            btree_map::Entry::Occupied(mut e) => {
+                e.insert(at);
+                self.timers.push(at, e.key().clone());
+            }
+            btree_map::Entry::Vacant(e) => {
+                let slot = e.key().clone();
+                e.insert(at);
+                self.timers.push(at, slot);
+            }
         }
-        self.scheduled.insert(slot.clone(), at);
-        self.timers.push(at, slot);
     }
 
     /// Move every timer due at or before `now` into the dirty sets.
     pub fn fire_due(&mut self, now: Millis) {
         while let Some((t, slot)) = self.timers.pop_due(now) {
             let (c, key) = match self.scheduled.entry(slot) {
-                Entry::Occupied(e) if *e.get() == t => e.remove_entry().0,
+                btree_map::Entry::Occupied(e) if *e.get() == t => e.remove_entry().0,
                 e => e.key().clone(),
             };
             self.mark(c, key);
@@ -412,12 +422,14 @@ impl Engine {
                 for keys in self.dirty.iter_mut().chain(self.spare.iter_mut()) {
                     keys.shrink_to(SPARE_KEYS);
                 }
+                store.end_round();
                 return Ok(());
             }
             let jobs = self.take_round();
             // Small rounds are not worth waking the pool; the results are the same either way.
             let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
-            let parallel = self.threads > 1 && work >= PARALLEL_THRESHOLD;
+            let parallel = self.threads > 1 && work >= self.parallel_threshold;
+            store.begin_round();
             let results = {
                 let ctx = Ctx {
                     store,
@@ -428,20 +440,26 @@ impl Engine {
                     hpa: &self.hpa_memory,
                     parallel,
                 };
-                // Events not recorded are dropped as they are made (on the pool), not in the commit.
+                // What can be done before the commit is done where the writes are made: events
+                // not recorded dropped; in parallel rounds, updates worked out (the CNI's address
+                // assignment waits for the commit). One thread works each update out as it
+                // commits it: the same answer, without a round's new versions allocated before
+                // its old ones are freed.
                 let events = self.record_events;
+                let ready = |r: Reconciled| r.ready(events, parallel.then_some(ctx.store), wants_ip);
                 let run = |(c, keys): &(ControllerId, Vec<ObjectKey>)| match c {
-                    ControllerId::Scheduler => scheduler::reconcile_batch(&ctx, keys)
-                        .into_iter()
-                        .map(|(k, r)| (k, r.with_events(events)))
-                        .collect(),
-                    _ => keys.par_iter().map(|k| (k.clone(), reconcile(*c, &ctx, k).with_events(events))).collect(),
+                    ControllerId::Scheduler => {
+                        scheduler::reconcile_batch(&ctx, keys).into_iter().map(|(k, r)| (k, ready(r))).collect()
+                    }
+                    _ => keys.par_iter().map(|k| (k.clone(), ready(reconcile(*c, &ctx, k)))).collect(),
                 };
                 if !parallel {
                     jobs.iter()
                         .map(|(c, keys)| match c {
-                            ControllerId::Scheduler => scheduler::reconcile_batch(&ctx, keys),
-                            _ => keys.iter().map(|k| (k.clone(), reconcile(*c, &ctx, k))).collect(),
+                            ControllerId::Scheduler => {
+                                scheduler::reconcile_batch(&ctx, keys).into_iter().map(|(k, r)| (k, ready(r))).collect()
+                            }
+                            _ => keys.iter().map(|k| (k.clone(), ready(reconcile(*c, &ctx, k)))).collect(),
                         })
                         .collect::<Vec<_>>()
                 } else {
@@ -455,6 +473,7 @@ impl Engine {
             }
             self.recycle(jobs);
         }
+        store.end_round();
         let stuck: Vec<String> = ControllerId::ALL
             .iter()
             .flat_map(|&c| {
@@ -510,6 +529,10 @@ impl Engine {
                 }
                 Write::Update(obj) => self.write_update(store, origin, *obj, false, &mut rewritten),
                 Write::UpdateStatus(obj) => self.write_update(store, origin, *obj, true, &mut rewritten),
+                Write::Prepared(p) => match store.commit_prepared(p) {
+                    Ok(written) => self.wrote(store, origin, Ok(written), &mut rewritten),
+                    Err((obj, status)) => self.write_update(store, origin, *obj, status, &mut rewritten),
+                },
                 Write::Delete { key: target, options } => {
                     let old = store.get_by_key(&target).cloned();
                     match store.delete_with(&target, &options, now) {
@@ -557,8 +580,21 @@ impl Engine {
         if status {
             self.assign_ip(&mut obj);
         }
-        match store.write(obj, status) {
+        let written = store.write(obj, status);
+        self.wrote(store, origin, written, rewritten);
+    }
+
+    /// Tell the controllers what an update did (or requeue its writer on a conflict).
+    fn wrote(
+        &mut self,
+        store: &Store,
+        origin: Option<(ControllerId, &ObjectKey)>,
+        written: Result<Written, StoreError>,
+        rewritten: &mut Vec<(ObjectKey, u64, u64)>,
+    ) {
+        match written {
             Ok((old, new)) => {
+                let key = ObjectKey::of(&old);
                 if !Arc::ptr_eq(&old, &new) {
                     self.observe(store, origin, Some(&old), Some(&new));
                 } else if store.get_by_key(&key).is_none() {
@@ -578,10 +614,7 @@ impl Engine {
 
     /// The CNI: a pod whose sandbox is up gets the next free address of its node's pod CIDR.
     fn assign_ip(&mut self, obj: &mut Object) {
-        let Body::Pod { status, .. } = &obj.body else { return };
-        if status.pod_ip.is_some()
-            || status.condition(ConditionType::PodReadyToStartContainers).is_none_or(|c| !c.status)
-        {
+        if !wants_ip(obj) {
             return;
         }
         let Some(node) = node_of(obj).map(Arc::<str>::from) else { return };
@@ -606,6 +639,12 @@ impl Engine {
             used.remove(&u32::from(ip));
         }
     }
+}
+
+/// Whether the CNI has an address to give this pod: its sandbox is up and it has none yet.
+fn wants_ip(obj: &Object) -> bool {
+    let Body::Pod { status, .. } = &obj.body else { return false };
+    status.pod_ip.is_none() && status.condition(ConditionType::PodReadyToStartContainers).is_some_and(|c| c.status)
 }
 
 fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {

@@ -6,7 +6,7 @@
 mod error;
 mod index;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 pub use error::StoreError;
@@ -256,6 +256,23 @@ pub struct Store {
     generated: HashMap<u64, u64>,
     watch: VecDeque<WatchEvent>,
     watch_capacity: usize,
+    /// Objects written since [`Store::begin_round`], while a round is on.
+    round: Option<HashSet<ObjectKey>>,
+}
+
+/// What an update did: the version it replaced, and the one stored (the same `Arc` when it
+/// changed nothing).
+pub type Written = (Arc<Object>, Arc<Object>);
+
+/// An update worked out by [`Store::prepare`], waiting for [`Store::commit_prepared`].
+#[derive(Clone, Debug)]
+pub enum Prepared {
+    /// `new` replaces `old` (the same `Arc` when the update changes nothing), if `old` is still
+    /// the stored version; `client_version` is the resourceVersion the client sent.
+    Ready { old: Arc<Object>, new: Arc<Object>, client_version: u64, status: bool },
+    /// To be written in full, in order (not found, a conflict, invalid, or its last finalizer
+    /// going: answers that belong to the commit).
+    Later { obj: Box<Object>, status: bool },
 }
 
 impl Store {
@@ -270,6 +287,7 @@ impl Store {
             generated: HashMap::new(),
             watch: VecDeque::new(),
             watch_capacity: DEFAULT_WATCH_CAPACITY,
+            round: None,
         }
     }
 
@@ -394,41 +412,10 @@ impl Store {
     /// An update (`status`: a status update), returning the object it replaced and the one
     /// stored: the same `Arc` twice when nothing changed (or the object went away because its
     /// last finalizer did).
-    pub fn write(&mut self, mut obj: Object, status: bool) -> Result<(Arc<Object>, Arc<Object>), StoreError> {
+    pub fn write(&mut self, mut obj: Object, status: bool) -> Result<Written, StoreError> {
         let key = ObjectKey::of(&obj);
-        let kind = key.kind();
-        let old =
-            self.get_by_key(&key).cloned().ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
-        if obj.meta.resource_version != 0 && obj.meta.resource_version != old.meta.resource_version {
-            return Err(StoreError::Conflict { kind, name: key.name.to_string() });
-        }
-        // Server-owned metadata is never taken from the client.
-        obj.meta.uid = old.meta.uid;
-        obj.meta.namespace = old.meta.namespace.clone();
-        obj.meta.creation_timestamp = old.meta.creation_timestamp;
-        obj.meta.generate_name = old.meta.generate_name.clone();
-        obj.meta.generation = old.meta.generation;
-        if old.meta.deletion_timestamp().is_some() {
-            obj.meta.set_deletion_timestamp(old.meta.deletion_timestamp());
-            obj.meta.set_deletion_grace_period_seconds(old.meta.deletion_grace_period_seconds());
-        }
-        if status {
-            strategy::prepare_for_status_update(&mut obj, &old);
-            obj.meta.labels = old.meta.labels.clone();
-            obj.meta.annotations = old.meta.annotations.clone();
-            obj.meta.owner_references = old.meta.owner_references.clone();
-            obj.meta.set_finalizers(old.meta.finalizers().to_vec());
-        } else {
-            strategy::prepare_for_update(&mut obj, &old);
-            let errors = strategy::validate_update(&obj, &old);
-            if !errors.is_empty() {
-                return Err(crate::api::ApiError::Invalid { kind, name: key.name.to_string(), errors }.into());
-            }
-            if Object::has_generation(kind) && !obj.same_spec(&old) {
-                obj.meta.generation = old.meta.generation + 1;
-            }
-        }
-        obj.meta.resource_version = old.meta.resource_version;
+        let old = self.current(&key, &obj)?.clone();
+        Self::merge(&mut obj, &old, status)?;
         if obj.same(&old) {
             return Ok((old.clone(), old));
         }
@@ -444,6 +431,113 @@ impl Store {
         let obj = Arc::new(obj);
         self.replace_indexed(&old, obj.clone());
         Ok((old, obj))
+    }
+
+    /// Work an update out against the store as it is now, without changing it (so on many
+    /// threads at once): see [`Store::commit_prepared`].
+    pub fn prepare(&self, mut obj: Object, status: bool) -> Prepared {
+        let key = ObjectKey::of(&obj);
+        let client_version = obj.meta.resource_version;
+        let Ok(old) = self.current(&key, &obj) else { return Prepared::Later { obj: Box::new(obj), status } };
+        let later = |mut obj: Object| {
+            obj.meta.resource_version = client_version;
+            Prepared::Later { obj: Box::new(obj), status }
+        };
+        if Self::merge(&mut obj, old, status).is_err() {
+            return later(obj);
+        }
+        if obj.same(old) {
+            return Prepared::Ready { old: old.clone(), new: old.clone(), client_version, status };
+        }
+        if obj.meta.deletion_timestamp().is_some() && obj.meta.finalizers().is_empty() {
+            return later(obj);
+        }
+        Prepared::Ready { old: old.clone(), new: Arc::new(obj), client_version, status }
+    }
+
+    /// Store a prepared update if its object has not been written since the round began (see
+    /// [`Store::begin_round`]); otherwise hand it back, as the client sent it, to be written
+    /// with [`Store::write`] (merging an update again gives what merging it once would have).
+    pub fn commit_prepared(&mut self, prepared: Prepared) -> Result<Written, (Box<Object>, bool)> {
+        let (old, mut new, client_version, status) = match prepared {
+            Prepared::Later { obj, status } => return Err((obj, status)),
+            Prepared::Ready { old, new, client_version, status } => (old, new, client_version, status),
+        };
+        let key = ObjectKey::of(&old);
+        let fresh = self.round.as_ref().is_some_and(|written| !written.contains(&key));
+        debug_assert!(!fresh || self.get_by_key(&key).is_some_and(|o| Arc::ptr_eq(o, &old)));
+        if fresh && Arc::ptr_eq(&old, &new) {
+            return Ok((old.clone(), old));
+        }
+        match Arc::get_mut(&mut new).filter(|_| fresh) {
+            Some(obj) => {
+                self.resource_version += 1;
+                obj.meta.resource_version = self.resource_version;
+                self.replace_indexed(&old, new.clone());
+                Ok((old, new))
+            }
+            None => {
+                let mut obj = Box::new(Arc::unwrap_or_clone(new));
+                obj.meta.resource_version = client_version;
+                Err((obj, status))
+            }
+        }
+    }
+
+    /// Start noting which objects are written, so that updates prepared against the store as
+    /// it is now can be committed without looking again (until the next round, or
+    /// [`Store::end_round`]).
+    pub fn begin_round(&mut self) {
+        self.round.get_or_insert_default().clear();
+    }
+
+    pub fn end_round(&mut self) {
+        self.round = None;
+    }
+
+    /// The stored version an update of `obj` would replace: it must exist, and a non-zero
+    /// resourceVersion in `obj` must be its own.
+    fn current(&self, key: &ObjectKey, obj: &Object) -> Result<&Arc<Object>, StoreError> {
+        let kind = key.kind();
+        let old = self.get_by_key(key).ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
+        if obj.meta.resource_version != 0 && obj.meta.resource_version != old.meta.resource_version {
+            return Err(StoreError::Conflict { kind, name: key.name.to_string() });
+        }
+        Ok(old)
+    }
+
+    /// An update's new version as the API server makes it from the client's object and the
+    /// stored one (`status`: through the status subresource); resourceVersion still the old one.
+    fn merge(obj: &mut Object, old: &Object, status: bool) -> Result<(), StoreError> {
+        let kind = old.kind();
+        // Server-owned metadata is never taken from the client.
+        obj.meta.uid = old.meta.uid;
+        obj.meta.namespace = old.meta.namespace.clone();
+        obj.meta.creation_timestamp = old.meta.creation_timestamp;
+        obj.meta.generate_name = old.meta.generate_name.clone();
+        obj.meta.generation = old.meta.generation;
+        if old.meta.deletion_timestamp().is_some() {
+            obj.meta.set_deletion_timestamp(old.meta.deletion_timestamp());
+            obj.meta.set_deletion_grace_period_seconds(old.meta.deletion_grace_period_seconds());
+        }
+        if status {
+            strategy::prepare_for_status_update(obj, old);
+            obj.meta.labels = old.meta.labels.clone();
+            obj.meta.annotations = old.meta.annotations.clone();
+            obj.meta.owner_references = old.meta.owner_references.clone();
+            obj.meta.set_finalizers(old.meta.finalizers().to_vec());
+        } else {
+            strategy::prepare_for_update(obj, old);
+            let errors = strategy::validate_update(obj, old);
+            if !errors.is_empty() {
+                return Err(crate::api::ApiError::Invalid { kind, name: old.meta.name.to_string(), errors }.into());
+            }
+            if Object::has_generation(kind) && !obj.same_spec(old) {
+                obj.meta.generation = old.meta.generation + 1;
+            }
+        }
+        obj.meta.resource_version = old.meta.resource_version;
+        Ok(())
     }
 
     /// Delete an object with the API server's rules (`DeleteOptions`): a pod bound to a node
@@ -528,6 +622,7 @@ impl Store {
         for r in old.meta.owner_references.iter() {
             self.owners.remove(r.uid, key);
         }
+        self.note(key);
         *self.incarnations.entry(self.key_hash(key)).or_insert(0) += 1;
         self.resource_version += 1;
         // upstream: a DELETED watch event carries the object at its deletion resourceVersion.
@@ -537,7 +632,14 @@ impl Store {
         Ok(old)
     }
 
+    fn note(&mut self, key: &ObjectKey) {
+        if let Some(written) = &mut self.round {
+            written.insert(key.clone());
+        }
+    }
+
     fn insert(&mut self, key: ObjectKey, obj: Arc<Object>, event: WatchEventType) {
+        self.note(&key);
         self.labels.insert(&key, &obj.meta.labels);
         self.index_owners(&key, &obj);
         self.objects.insert(Slot::new(key, obj.clone()));
@@ -546,6 +648,7 @@ impl Store {
 
     fn replace_indexed(&mut self, old: &Arc<Object>, obj: Arc<Object>) {
         let key = ObjectKey::of(&obj);
+        self.note(&key);
         if old.meta.labels != obj.meta.labels {
             self.labels.remove(&key, &old.meta.labels);
             self.labels.insert(&key, &obj.meta.labels);

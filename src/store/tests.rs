@@ -311,3 +311,96 @@ fn dependents_of_one_owner_are_found_in_every_namespace_in_key_order() {
     assert_eq!(names(&store), ["a-team/a", "zoo/b"]);
     assert_eq!(store.dependents(other).len(), 1);
 }
+
+/// One update of a round, made (as controllers make them) from the round's view of the store.
+#[derive(Clone, Debug)]
+enum Change {
+    Replicas(i32),
+    Label(&'static str),
+    ObservedGeneration(i64),
+    /// Take the finalizer away (the object is terminating: it goes).
+    Unfinalize,
+    Nothing,
+}
+
+fn change_strategy() -> impl Strategy<Value = (usize, Change, bool, bool)> {
+    let change = prop_oneof![
+        (0..3i32).prop_map(Change::Replicas),
+        proptest::sample::select(vec!["a", "b"]).prop_map(Change::Label),
+        (0..3i64).prop_map(Change::ObservedGeneration),
+        Just(Change::Unfinalize),
+        Just(Change::Nothing),
+    ];
+    // (object, change, send the resourceVersion read, a deletion of the object before it)
+    (0..3usize, change, any::<bool>(), proptest::bool::weighted(0.1))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// Updates worked out against a round's view and committed in order store exactly what
+    /// writing each one in order does: same answers, same objects, same watch log.
+    #[test]
+    fn prepared_updates_commit_as_writes_in_order_would(changes in proptest::collection::vec(change_strategy(), 1..12)) {
+        let mut base = store_with_default_namespace(7);
+        for i in 0..3 {
+            let mut d = deployment(&format!("d{i}"), 1);
+            d.meta.finalizers_mut().push("example.com/hold".into());
+            base.create(d, 0).unwrap();
+        }
+        base.delete(Kind::Deployment, "default", "d2", 5).unwrap();
+        let view = base.clone();
+        let make = |(i, change, versioned, _): &(usize, Change, bool, bool)| {
+            let mut o = (*view.get(Kind::Deployment, "default", &format!("d{i}")).unwrap()).clone();
+            let status = matches!(change, Change::ObservedGeneration(_));
+            match (change, &mut o.body) {
+                (Change::Replicas(n), crate::api::Body::Deployment { spec, .. }) => spec.replicas = Some(*n),
+                (Change::Label(v), _) => {
+                    Arc::make_mut(&mut o.meta.labels).insert("tier".into(), v.to_string());
+                }
+                (Change::ObservedGeneration(g), crate::api::Body::Deployment { status, .. }) => {
+                    status.observed_generation = Some(*g)
+                }
+                (Change::Unfinalize, _) => o.meta.set_finalizers(Vec::new()),
+                _ => {}
+            }
+            if !versioned {
+                o.meta.resource_version = 0;
+            }
+            (o, status)
+        };
+        let answer = |r: Result<Written, StoreError>| r.map(|(old, new)| (old.meta.resource_version, new.meta.resource_version)).map_err(|e| e.to_string());
+        let deleting = |s: &mut Store, (i, _, _, delete): &(usize, Change, bool, bool)| {
+            if *delete {
+                let _ = s.delete(Kind::Deployment, "default", &format!("d{i}"), 9);
+            }
+        };
+
+        let mut one_by_one = base.clone();
+        let mut expected = Vec::new();
+        for c in &changes {
+            deleting(&mut one_by_one, c);
+            let (o, status) = make(c);
+            expected.push(answer(one_by_one.write(o, status)));
+        }
+
+        let mut prepared = base.clone();
+        prepared.begin_round();
+        let ready: Vec<Prepared> = changes.iter().map(|c| { let (o, status) = make(c); view.prepare(o, status) }).collect();
+        let mut got = Vec::new();
+        for (c, p) in changes.iter().zip(ready) {
+            deleting(&mut prepared, c);
+            got.push(answer(match prepared.commit_prepared(p) {
+                Ok(w) => Ok(w),
+                Err((o, status)) => prepared.write(*o, status),
+            }));
+        }
+        prepared.end_round();
+
+        prop_assert_eq!(got, expected);
+        prop_assert_eq!(prepared.resource_version(), one_by_one.resource_version());
+        let dump = |s: &Store| s.scan(Kind::Deployment, None).map(|o| o.to_json()).collect::<Vec<_>>();
+        prop_assert_eq!(dump(&prepared), dump(&one_by_one));
+        let log = |s: &Store| s.watch_since(0).unwrap().into_iter().map(|e| (e.event_type, e.resource_version, e.object.to_json())).collect::<Vec<_>>();
+        prop_assert_eq!(log(&prepared), log(&one_by_one));
+    }
+}
