@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::api::manifest::parse_documents;
+use crate::api::manifest::{parse_documents, Document};
 use crate::api::{Kind, Object};
 use crate::controllers::ControllerId;
 use crate::engine::Engine;
@@ -520,17 +520,23 @@ impl Cluster {
     /// each document is applied on its own and reported, so good documents land even when a
     /// bad one fails (as kubectl does).
     pub fn apply_text(&mut self, text: &str, source: &str) -> Result<Vec<Result<ApplyResult>>> {
-        let docs = parse_documents(text, source)?;
-        // Decoding depends on a document alone: all of them at once, on the pool.
-        let inputs = self.engine.map(docs, |d| (ApplyInput::of(d.value), d.source, d.document));
+        let mut docs = parse_documents(text, source)?;
         self.batching = true;
-        let results = inputs
-            .into_iter()
-            .map(|(input, source, document)| (input.and_then(|i| self.apply_input(i)), source, document))
-            .map(|(result, source, document)| {
-                result.map_err(|e| KubesimError::InDocument { source_name: source, document, error: Box::new(e) })
-            })
-            .collect();
+        let mut results = Vec::with_capacity(docs.len());
+        // Decoding depends on a document alone: a chunk of documents at a time on the pool (not
+        // all at once, so a large text is not held decoded twice over), applied in order.
+        docs.reverse();
+        while !docs.is_empty() {
+            let chunk: Vec<Document> = (0..APPLY_CHUNK).map_while(|_| docs.pop()).collect();
+            let inputs = self.engine.map(chunk, |d| (ApplyInput::of(d.value), d.source, d.document));
+            for (input, source_name, document) in inputs {
+                results.push(input.and_then(|i| self.apply_input(i)).map_err(|e| KubesimError::InDocument {
+                    source_name,
+                    document,
+                    error: Box::new(e),
+                }));
+            }
+        }
         self.batching = false;
         self.settle()?;
         Ok(results)
@@ -580,12 +586,18 @@ impl Cluster {
                 three_way_merge(&mut merged, previous.as_ref(), &desired);
                 let new = Object::decode(merged)?;
                 let stored = self.update_and_settle(new)?;
-                let action = if Arc::ptr_eq(&stored, &live) { ApplyAction::Unchanged } else { ApplyAction::Configured };
+                // Unchanged only if the object is still there (not gone with its last finalizer).
+                let kept = self.store.get_by_key(&ObjectKey::of(&live)).is_some_and(|o| Arc::ptr_eq(o, &live));
+                let action =
+                    if Arc::ptr_eq(&stored, &live) && kept { ApplyAction::Unchanged } else { ApplyAction::Configured };
                 Ok(result(action, warning))
             }
         }
     }
 }
+
+/// Documents decoded together by `apply_text`.
+const APPLY_CHUNK: usize = 512;
 
 /// What `kubectl apply` works out from a manifest alone, before it looks at the cluster.
 struct ApplyInput {
@@ -728,7 +740,7 @@ mod tests {
 
     /// Every watch event of a busy run (rollouts, a crash loop, a failed node, each deletion
     /// propagation) with every round on the pool when `threads` > 1.
-    fn busy_history(threads: usize) -> Vec<String> {
+    fn busy_history(threads: usize) -> (Vec<String>, [u64; 2]) {
         let nodes = (1..=4).map(NodeTemplate::numbered).collect();
         let mut c = Cluster::new(ClusterOptions { seed: 5, threads, nodes, ..Default::default() }).unwrap();
         c.engine.parallel_threshold = 1;
@@ -757,14 +769,17 @@ mod tests {
         c.delete(Kind::Deployment, "default", "crash").unwrap();
         c.advance(60_000).unwrap();
         let log = c.watch_since(0).unwrap();
-        log.iter().map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json())).collect()
+        let history = log.iter().map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json()));
+        (history.collect(), c.engine.prepared)
     }
 
     #[test]
     fn a_busy_history_is_the_same_with_every_round_on_the_pool() {
-        let one = busy_history(1);
+        let (one, none) = busy_history(1);
         assert!(one.len() > 500, "a busy run: {} watch events", one.len());
-        let two = busy_history(2);
+        assert_eq!(none, [0, 0], "one thread works each update out as it commits it");
+        let (two, [stored, rewritten]) = busy_history(2);
+        assert!(stored > 100 && rewritten > 0, "updates prepared: {stored} stored, {rewritten} written in full");
         assert_eq!(one.len(), two.len());
         for (a, b) in one.iter().zip(&two) {
             assert_eq!(a, b);

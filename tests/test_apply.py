@@ -92,17 +92,19 @@ def test_multi_document_apply_lands_good_documents_and_reports_the_bad(cluster):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_many_documents_decoded_together_report_each_bad_one_in_order(threads):
-    # Enough documents to be decoded on the pool: results and errors keep document order.
-    docs = [POD.replace("name: web", f"name: web-{i}") for i in range(120)]
-    docs[70] = docs[70].replace("name: web-70", "name: Bad_Name")
-    docs[90] = docs[90].replace("image: nginx:1.25", "image: [oops]")
+    # Enough documents to be decoded on the pool, in more than one chunk: results and errors
+    # keep document order.
+    docs = [f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-{i}\n" for i in range(1100)]
+    bad = {70: "Bad_Name", 530: "also_bad", 1030: "-nope"}
+    for i, name in bad.items():
+        docs[i] = docs[i].replace(f"team-{i}", name)
     cluster = kubesim.Cluster(threads=threads)
     with pytest.raises(kubesim.InvalidObjectError) as info:
         cluster.apply("---\n".join(docs))
     err = info.value
     assert (err.document, err.field) == (71, "metadata.name")
-    assert [str(r) for r in err.applied] == [f"pod/web-{i} created" for i in range(120) if i not in (70, 90)]
-    assert len(cluster.pods()) == 118
+    assert [e.document for e in err.errors] == [i + 1 for i in bad]
+    assert [str(r) for r in err.applied] == [f"namespace/team-{i} created" for i in range(1100) if i not in bad]
 
 
 def test_yaml_syntax_error_names_source_document_and_position(cluster, tmp_path):
@@ -169,3 +171,17 @@ def test_namespaces_get_the_metadata_name_label():
     c.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev", "labels": {"team": "a"}}})
     assert c.get("namespace", "dev", "").labels == {"kubernetes.io/metadata.name": "dev", "team": "a"}
     assert c.get("namespace", "default", "").labels == {"kubernetes.io/metadata.name": "default"}
+
+
+def test_an_apply_that_takes_the_last_finalizer_off_a_deleted_object_configures_it_away(cluster, examples):
+    manifest = (examples / "nginx-deployment.yaml").read_text()
+    name = "  name: nginx-deployment\n"
+    held = manifest.replace(name, name + "  finalizers: [example.com/keep]\n", 1)
+    assert held != manifest
+    cluster.apply(held)
+    cluster.delete("deployment", "nginx-deployment")
+    cluster.advance("1m")
+    assert cluster.deployment("nginx-deployment").deletion_timestamp is not None
+    [result] = cluster.apply(manifest)
+    assert result.action == "configured"
+    assert cluster.deployments() == []

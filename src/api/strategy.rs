@@ -33,6 +33,9 @@ pub fn prepare_for_create(obj: &mut Object) {
 }
 
 /// A main-resource update keeps the stored status (status has its own subresource).
+/// What these preparations overwrite they take from the stored version alone, so preparing
+/// twice is preparing against the second version (`Store::commit_prepared` relies on it) —
+/// except a pod's spec.nodeName read back, which `Store::prepare` keeps back.
 pub fn prepare_for_update(new: &mut Object, old: &Object) {
     match (&mut new.body, &old.body) {
         (Body::Deployment { status, .. }, Body::Deployment { status: s, .. }) => *status = s.clone(),

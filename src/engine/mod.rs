@@ -41,8 +41,12 @@ pub struct Engine {
     pool: Arc<rayon::ThreadPool>,
     threads: usize,
     /// Rounds with at least this many dirty keys go to the pool (when it has more than one
-    /// thread); tests lower it so that every round does.
+    /// thread), and so do sorting them and `map`s of this many items; tests lower it so that
+    /// every round does.
     pub parallel_threshold: usize,
+    /// Updates worked out on the pool: stored as prepared, and written in full after all
+    /// (their object written earlier in the round).
+    pub prepared: [u64; 2],
     /// Keys marked since the round began, per controller, in marking order and possibly
     /// repeated (sorted and deduplicated when the round takes them): a vector, not a B-tree,
     /// so a round's marks do not scatter short-lived tree nodes among the store's.
@@ -93,6 +97,7 @@ impl Engine {
             pool: Arc::new(pool),
             threads,
             parallel_threshold: PARALLEL_THRESHOLD,
+            prepared: [0; 2],
             dirty: Default::default(),
             spare: Default::default(),
             timers: EventQueue::default(),
@@ -422,14 +427,12 @@ impl Engine {
                 for keys in self.dirty.iter_mut().chain(self.spare.iter_mut()) {
                     keys.shrink_to(SPARE_KEYS);
                 }
-                store.end_round();
                 return Ok(());
             }
             let jobs = self.take_round();
             // Small rounds are not worth waking the pool; the results are the same either way.
             let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
             let parallel = self.threads > 1 && work >= self.parallel_threshold;
-            store.begin_round();
             let results = {
                 let ctx = Ctx {
                     store,
@@ -449,7 +452,7 @@ impl Engine {
                 let ready = |r: Reconciled| r.ready(events, parallel.then_some(ctx.store), wants_ip);
                 let run = |(c, keys): &(ControllerId, Vec<ObjectKey>)| match c {
                     ControllerId::Scheduler => {
-                        scheduler::reconcile_batch(&ctx, keys).into_iter().map(|(k, r)| (k, ready(r))).collect()
+                        scheduler::reconcile_batch(&ctx, keys).into_par_iter().map(|(k, r)| (k, ready(r))).collect()
                     }
                     _ => keys.par_iter().map(|k| (k.clone(), ready(reconcile(*c, &ctx, k)))).collect(),
                 };
@@ -473,7 +476,6 @@ impl Engine {
             }
             self.recycle(jobs);
         }
-        store.end_round();
         let stuck: Vec<String> = ControllerId::ALL
             .iter()
             .flat_map(|&c| {
@@ -530,8 +532,14 @@ impl Engine {
                 Write::Update(obj) => self.write_update(store, origin, *obj, false, &mut rewritten),
                 Write::UpdateStatus(obj) => self.write_update(store, origin, *obj, true, &mut rewritten),
                 Write::Prepared(p) => match store.commit_prepared(p) {
-                    Ok(written) => self.wrote(store, origin, Ok(written), &mut rewritten),
-                    Err((obj, status)) => self.write_update(store, origin, *obj, status, &mut rewritten),
+                    Ok(written) => {
+                        self.prepared[0] += 1;
+                        self.wrote(store, origin, Ok(written), &mut rewritten)
+                    }
+                    Err((obj, status)) => {
+                        self.prepared[1] += 1;
+                        self.write_update(store, origin, *obj, status, &mut rewritten)
+                    }
                 },
                 Write::Delete { key: target, options } => {
                     let old = store.get_by_key(&target).cloned();

@@ -6,7 +6,7 @@
 mod error;
 mod index;
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 pub use error::StoreError;
@@ -14,7 +14,7 @@ use index::KeySets;
 pub use index::LabelIndex;
 
 use crate::api::meta::Uid;
-use crate::api::{strategy, Kind, Object};
+use crate::api::{strategy, Body, Kind, Object};
 use crate::labels::Selector;
 use crate::sim::clock::Millis;
 use crate::sim::rng::{name_suffix, stable_hash};
@@ -256,8 +256,6 @@ pub struct Store {
     generated: HashMap<u64, u64>,
     watch: VecDeque<WatchEvent>,
     watch_capacity: usize,
-    /// Objects written since [`Store::begin_round`], while a round is on.
-    round: Option<HashSet<ObjectKey>>,
 }
 
 /// What an update did: the version it replaced, and the one stored (the same `Arc` when it
@@ -271,7 +269,7 @@ pub enum Prepared {
     /// the stored version; `client_version` is the resourceVersion the client sent.
     Ready { old: Arc<Object>, new: Arc<Object>, client_version: u64, status: bool },
     /// To be written in full, in order (not found, a conflict, invalid, or its last finalizer
-    /// going: answers that belong to the commit).
+    /// going: outcomes the commit must decide against the store as it is then).
     Later { obj: Box<Object>, status: bool },
 }
 
@@ -287,7 +285,6 @@ impl Store {
             generated: HashMap::new(),
             watch: VecDeque::new(),
             watch_capacity: DEFAULT_WATCH_CAPACITY,
-            round: None,
         }
     }
 
@@ -438,7 +435,12 @@ impl Store {
     pub fn prepare(&self, mut obj: Object, status: bool) -> Prepared {
         let key = ObjectKey::of(&obj);
         let client_version = obj.meta.resource_version;
-        let Ok(old) = self.current(&key, &obj) else { return Prepared::Later { obj: Box::new(obj), status } };
+        // A pod's binding read back into spec.nodeName is dropped or kept depending on the
+        // stored binding (see `strategy::prepare_for_update`): merged twice, it could be
+        // dropped against one binding and kept against another. Such updates wait.
+        let read_back = matches!(&obj.body, Body::Pod { spec, .. } if !status && spec.node_name.is_some());
+        let current = self.current(&key, &obj).ok().filter(|_| !read_back);
+        let Some(old) = current else { return Prepared::Later { obj: Box::new(obj), status } };
         let later = |mut obj: Object| {
             obj.meta.resource_version = client_version;
             Prepared::Later { obj: Box::new(obj), status }
@@ -449,23 +451,28 @@ impl Store {
         if obj.same(old) {
             return Prepared::Ready { old: old.clone(), new: old.clone(), client_version, status };
         }
-        if obj.meta.deletion_timestamp().is_some() && obj.meta.finalizers().is_empty() {
+        if obj.meta.deletion_timestamp().is_some()
+            && obj.meta.finalizers().is_empty()
+            && !old.meta.finalizers().is_empty()
+        {
             return later(obj);
         }
         Prepared::Ready { old: old.clone(), new: Arc::new(obj), client_version, status }
     }
 
-    /// Store a prepared update if its object has not been written since the round began (see
-    /// [`Store::begin_round`]); otherwise hand it back, as the client sent it, to be written
-    /// with [`Store::write`] (merging an update again gives what merging it once would have).
+    /// Store a prepared update if the version it was worked out against is still the stored
+    /// one (every write stores a new `Arc`, and `prepared` keeps the old one alive, so pointer
+    /// equality says nothing wrote the object since). Otherwise hand the update back to be
+    /// written in full with [`Store::write`]: the merged object with the client's
+    /// resourceVersion, which merges again into what the client's own object would have (what
+    /// the update strategies overwrite they take from the stored version alone; `prepare` keeps
+    /// back the one update that is not so).
     pub fn commit_prepared(&mut self, prepared: Prepared) -> Result<Written, (Box<Object>, bool)> {
         let (old, mut new, client_version, status) = match prepared {
             Prepared::Later { obj, status } => return Err((obj, status)),
             Prepared::Ready { old, new, client_version, status } => (old, new, client_version, status),
         };
-        let key = ObjectKey::of(&old);
-        let fresh = self.round.as_ref().is_some_and(|written| !written.contains(&key));
-        debug_assert!(!fresh || self.get_by_key(&key).is_some_and(|o| Arc::ptr_eq(o, &old)));
+        let fresh = self.get_by_key(&ObjectKey::of(&old)).is_some_and(|stored| Arc::ptr_eq(stored, &old));
         if fresh && Arc::ptr_eq(&old, &new) {
             return Ok((old.clone(), old));
         }
@@ -482,17 +489,6 @@ impl Store {
                 Err((obj, status))
             }
         }
-    }
-
-    /// Start noting which objects are written, so that updates prepared against the store as
-    /// it is now can be committed without looking again (until the next round, or
-    /// [`Store::end_round`]).
-    pub fn begin_round(&mut self) {
-        self.round.get_or_insert_default().clear();
-    }
-
-    pub fn end_round(&mut self) {
-        self.round = None;
     }
 
     /// The stored version an update of `obj` would replace: it must exist, and a non-zero
@@ -622,7 +618,6 @@ impl Store {
         for r in old.meta.owner_references.iter() {
             self.owners.remove(r.uid, key);
         }
-        self.note(key);
         *self.incarnations.entry(self.key_hash(key)).or_insert(0) += 1;
         self.resource_version += 1;
         // upstream: a DELETED watch event carries the object at its deletion resourceVersion.
@@ -632,14 +627,7 @@ impl Store {
         Ok(old)
     }
 
-    fn note(&mut self, key: &ObjectKey) {
-        if let Some(written) = &mut self.round {
-            written.insert(key.clone());
-        }
-    }
-
     fn insert(&mut self, key: ObjectKey, obj: Arc<Object>, event: WatchEventType) {
-        self.note(&key);
         self.labels.insert(&key, &obj.meta.labels);
         self.index_owners(&key, &obj);
         self.objects.insert(Slot::new(key, obj.clone()));
@@ -648,7 +636,6 @@ impl Store {
 
     fn replace_indexed(&mut self, old: &Arc<Object>, obj: Arc<Object>) {
         let key = ObjectKey::of(&obj);
-        self.note(&key);
         if old.meta.labels != obj.meta.labels {
             self.labels.remove(&key, &old.meta.labels);
             self.labels.insert(&key, &obj.meta.labels);

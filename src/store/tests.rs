@@ -321,6 +321,10 @@ enum Change {
     /// Take the finalizer away (the object is terminating: it goes).
     Unfinalize,
     Nothing,
+    /// A pod's binding (through status), and a spec update that writes the binding read back
+    /// into spec.nodeName.
+    Bind(&'static str),
+    Image(&'static str),
 }
 
 fn change_strategy() -> impl Strategy<Value = (usize, Change, bool, bool)> {
@@ -330,9 +334,19 @@ fn change_strategy() -> impl Strategy<Value = (usize, Change, bool, bool)> {
         (0..3i64).prop_map(Change::ObservedGeneration),
         Just(Change::Unfinalize),
         Just(Change::Nothing),
+        proptest::sample::select(vec!["n1", "n2"]).prop_map(Change::Bind),
+        proptest::sample::select(vec!["nginx:1", "nginx:2"]).prop_map(Change::Image),
     ];
-    // (object, change, send the resourceVersion read, a deletion of the object before it)
-    (0..3usize, change, any::<bool>(), proptest::bool::weighted(0.1))
+    // (object: three Deployments then a pod, change, send the resourceVersion read, a deletion
+    // of the object before it)
+    (0..4usize, change, any::<bool>(), proptest::bool::weighted(0.1))
+}
+
+fn target(i: usize) -> (Kind, String) {
+    match i {
+        3 => (Kind::Pod, "p".to_string()),
+        _ => (Kind::Deployment, format!("d{i}")),
+    }
 }
 
 proptest! {
@@ -348,11 +362,25 @@ proptest! {
             base.create(d, 0).unwrap();
         }
         base.delete(Kind::Deployment, "default", "d2", 5).unwrap();
+        let mut p = (*base.create(pod("p", &BTreeMap::new()), 0).unwrap()).clone();
+        if let crate::api::Body::Pod { status, .. } = &mut p.body {
+            status.node_name = Some("n1".into());
+        }
+        base.update_status(p).unwrap();
         let view = base.clone();
         let make = |(i, change, versioned, _): &(usize, Change, bool, bool)| {
-            let mut o = (*view.get(Kind::Deployment, "default", &format!("d{i}")).unwrap()).clone();
-            let status = matches!(change, Change::ObservedGeneration(_));
+            let (kind, name) = target(*i);
+            let mut o = (*view.get(kind, "default", &name).unwrap()).clone();
+            let status = matches!(change, Change::ObservedGeneration(_) | Change::Bind(_));
             match (change, &mut o.body) {
+                (Change::Bind(node), crate::api::Body::Pod { status, .. }) => {
+                    status.node_name = Some((*node).into())
+                }
+                (Change::Image(image), crate::api::Body::Pod { spec, status }) => {
+                    let spec = Arc::make_mut(spec);
+                    spec.containers[0].image = Some(image.to_string());
+                    spec.node_name = status.node_name.as_deref().map(str::to_string);
+                }
                 (Change::Replicas(n), crate::api::Body::Deployment { spec, .. }) => spec.replicas = Some(*n),
                 (Change::Label(v), _) => {
                     Arc::make_mut(&mut o.meta.labels).insert("tier".into(), v.to_string());
@@ -371,7 +399,8 @@ proptest! {
         let answer = |r: Result<Written, StoreError>| r.map(|(old, new)| (old.meta.resource_version, new.meta.resource_version)).map_err(|e| e.to_string());
         let deleting = |s: &mut Store, (i, _, _, delete): &(usize, Change, bool, bool)| {
             if *delete {
-                let _ = s.delete(Kind::Deployment, "default", &format!("d{i}"), 9);
+                let (kind, name) = target(*i);
+                let _ = s.delete(kind, "default", &name, 9);
             }
         };
 
@@ -384,7 +413,6 @@ proptest! {
         }
 
         let mut prepared = base.clone();
-        prepared.begin_round();
         let ready: Vec<Prepared> = changes.iter().map(|c| { let (o, status) = make(c); view.prepare(o, status) }).collect();
         let mut got = Vec::new();
         for (c, p) in changes.iter().zip(ready) {
@@ -394,11 +422,10 @@ proptest! {
                 Err((o, status)) => prepared.write(*o, status),
             }));
         }
-        prepared.end_round();
 
         prop_assert_eq!(got, expected);
         prop_assert_eq!(prepared.resource_version(), one_by_one.resource_version());
-        let dump = |s: &Store| s.scan(Kind::Deployment, None).map(|o| o.to_json()).collect::<Vec<_>>();
+        let dump = |s: &Store| s.scan(Kind::Deployment, None).chain(s.scan(Kind::Pod, None)).map(|o| o.to_json()).collect::<Vec<_>>();
         prop_assert_eq!(dump(&prepared), dump(&one_by_one));
         let log = |s: &Store| s.watch_since(0).unwrap().into_iter().map(|e| (e.event_type, e.resource_version, e.object.to_json())).collect::<Vec<_>>();
         prop_assert_eq!(log(&prepared), log(&one_by_one));
