@@ -140,8 +140,7 @@ impl Engine {
     /// A controller's dirty keys, each once, in key order (the canonical reconcile order).
     fn take_dirty(&mut self, c: ControllerId) -> Vec<ObjectKey> {
         let mut keys = self.take_marked(c);
-        keys.sort_unstable();
-        keys.dedup();
+        canonical(&mut keys, false);
         keys
     }
 
@@ -155,17 +154,13 @@ impl Engine {
     fn take_round(&mut self) -> Vec<(ControllerId, Vec<ObjectKey>)> {
         let mut jobs: Vec<(ControllerId, Vec<ObjectKey>)> =
             ControllerId::ALL.iter().map(|&c| (c, self.take_marked(c))).collect();
-        let canonical = |(_, keys): &mut (ControllerId, Vec<ObjectKey>)| {
-            keys.par_sort_unstable();
-            keys.dedup();
-        };
-        if self.threads > 1 && jobs.iter().map(|(_, k)| k.len()).sum::<usize>() >= self.parallel_threshold {
-            self.pool.install(|| jobs.par_iter_mut().for_each(canonical));
+        let marks: usize = jobs.iter().map(|(_, k)| k.len()).sum();
+        let parallel = self.threads > 1 && marks >= self.parallel_threshold;
+        let sort = |(_, keys): &mut (ControllerId, Vec<ObjectKey>)| canonical(keys, parallel);
+        if parallel {
+            self.pool.install(|| jobs.par_iter_mut().for_each(sort));
         } else {
-            jobs.iter_mut().for_each(|(_, keys)| {
-                keys.sort_unstable();
-                keys.dedup();
-            });
+            jobs.iter_mut().for_each(sort);
         }
         jobs
     }
@@ -647,6 +642,16 @@ impl Engine {
             used.remove(&u32::from(ip));
         }
     }
+}
+
+/// Keys in the canonical reconcile order, each once (sorted on the pool when `parallel`).
+fn canonical(keys: &mut Vec<ObjectKey>, parallel: bool) {
+    if parallel {
+        keys.par_sort_unstable();
+    } else {
+        keys.sort_unstable();
+    }
+    keys.dedup();
 }
 
 /// Whether the CNI has an address to give this pod: its sandbox is up and it has none yet.
