@@ -416,11 +416,8 @@ impl Store {
         if obj.same(&old) {
             return Ok((old.clone(), old));
         }
-        if obj.meta.deletion_timestamp().is_some()
-            && obj.meta.finalizers().is_empty()
-            && !old.meta.finalizers().is_empty()
-        {
-            // The last finalizer is gone: the object goes away now.
+        if takes_last_finalizer(&obj, &old) {
+            // The object goes away now.
             return self.remove(&key).map(|_| (old.clone(), old));
         }
         self.resource_version += 1;
@@ -451,10 +448,7 @@ impl Store {
         if obj.same(old) {
             return Prepared::Ready { old: old.clone(), new: old.clone(), client_version, status };
         }
-        if obj.meta.deletion_timestamp().is_some()
-            && obj.meta.finalizers().is_empty()
-            && !old.meta.finalizers().is_empty()
-        {
+        if takes_last_finalizer(&obj, old) {
             return later(obj);
         }
         Prepared::Ready { old: old.clone(), new: Arc::new(obj), client_version, status }
@@ -716,6 +710,11 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether an update of a terminating object takes its last finalizer away.
+fn takes_last_finalizer(obj: &Object, old: &Object) -> bool {
+    obj.meta.deletion_timestamp().is_some() && obj.meta.finalizers().is_empty() && !old.meta.finalizers().is_empty()
+}
 
 fn add_finalizer(obj: &mut Object, finalizer: &str) {
     if !obj.meta.finalizers().iter().any(|f| f == finalizer) {
