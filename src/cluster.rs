@@ -520,14 +520,17 @@ impl Cluster {
     /// each document is applied on its own and reported, so good documents land even when a
     /// bad one fails (as kubectl does).
     pub fn apply_text(&mut self, text: &str, source: &str) -> Result<Vec<Result<ApplyResult>>> {
-        let mut docs = parse_documents(text, source)?;
+        let docs = parse_documents(text, source)?;
         self.batching = true;
         let mut results = Vec::with_capacity(docs.len());
         // Decoding depends on a document alone: a chunk of documents at a time on the pool (not
         // all at once, so a large text is not held decoded twice over), applied in order.
-        docs.reverse();
-        while !docs.is_empty() {
-            let chunk: Vec<Document> = (0..APPLY_CHUNK).map_while(|_| docs.pop()).collect();
+        let mut docs = docs.into_iter();
+        loop {
+            let chunk: Vec<Document> = docs.by_ref().take(APPLY_CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
             let inputs = self.engine.map(chunk, |d| (ApplyInput::of(d.value), d.source, d.document));
             for (input, source_name, document) in inputs {
                 results.push(input.and_then(|i| self.apply_input(i)).map_err(|e| KubesimError::InDocument {
