@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::api::manifest::{parse_documents, Document};
+use crate::api::manifest::{parse_documents_with, Document};
 use crate::api::{Kind, Object};
 use crate::controllers::ControllerId;
 use crate::engine::Engine;
@@ -520,7 +520,8 @@ impl Cluster {
     /// each document is applied on its own and reported, so good documents land even when a
     /// bad one fails (as kubectl does).
     pub fn apply_text(&mut self, text: &str, source: &str) -> Result<Vec<Result<ApplyResult>>> {
-        let docs = parse_documents(text, source)?;
+        // Pieces of a long text are parsed on the pool.
+        let docs = parse_documents_with(text, source, |pieces, parse| self.engine.map(pieces, parse))?;
         self.batching = true;
         let mut results = Vec::with_capacity(docs.len());
         // Decoding depends on a document alone: a chunk of documents at a time on the pool (not

@@ -107,6 +107,28 @@ def test_many_documents_decoded_together_report_each_bad_one_in_order(threads):
     assert [str(r) for r in err.applied] == [f"namespace/team-{i} created" for i in range(1100) if i not in bad]
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_long_manifest_parsed_in_pieces_numbers_documents_and_errors_as_one_stream(threads):
+    # Over a megabyte: parsed a piece at a time on the pool (with 2 threads). Empty documents
+    # and comments between markers still count as the whole text counts them.
+    doc = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-{i}\n  annotations:\n    pad: '{pad}'\n"
+    docs = [doc.format(i=i, pad="x" * 300) for i in range(4000)]
+    docs[1000] = "# nothing here\n"
+    docs[3990] = docs[3990].replace("team-3990", "Bad_Name")
+    text = "# a long manifest\n---\n" + "---\n".join(docs)
+    with pytest.raises(kubesim.InvalidObjectError) as info:
+        kubesim.Cluster(threads=threads).apply(text)
+    assert (info.value.document, info.value.field) == (3991, "metadata.name")
+    assert len(info.value.applied) == 3998
+    broken = text.replace("name: team-3500\n", "name: [team-3500\n")
+    with pytest.raises(kubesim.ManifestError) as info:
+        kubesim.Cluster(threads=threads).apply(broken)
+    assert info.value.document == 3501
+    # The open list runs on into the next line; its colon is where the parser gives up.
+    name_line = text.count("\n", 0, text.index("name: team-3500\n")) + 1
+    assert (info.value.line, info.value.column) == (name_line + 1, len("  annotations:"))
+
+
 def test_yaml_syntax_error_names_source_document_and_position(cluster, tmp_path):
     f = tmp_path / "broken.yaml"
     f.write_text(POD + "---\napiVersion: v1\nkind: [Pod\n")

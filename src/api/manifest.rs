@@ -17,9 +17,91 @@ pub struct Document {
 /// Split `text` into objects. A syntax error anywhere rejects the whole text (as kubectl does
 /// before it sends anything), naming the document and position.
 pub fn parse_documents(text: &str, source: &str) -> Result<Vec<Document>, ApiError> {
+    parse_piece(text, source).map(|(docs, _)| docs)
+}
+
+/// [`parse_documents`], with the text's pieces (see [`pieces`]) parsed by `map` — on a thread
+/// pool, say — and put together in order: the same documents with the same numbers. Any error
+/// is the whole text's, found by parsing it in one stream, so it reads exactly as
+/// [`parse_documents`] puts it.
+pub fn parse_documents_with<M>(text: &str, source: &str, map: M) -> Result<Vec<Document>, ApiError>
+where
+    M: FnOnce(Vec<&str>, &PieceParser) -> Vec<Result<(Vec<Document>, usize), ApiError>>,
+{
+    parse_pieces(text, source, PIECE_BYTES, map)
+}
+
+fn parse_pieces<M>(text: &str, source: &str, min_bytes: usize, map: M) -> Result<Vec<Document>, ApiError>
+where
+    M: FnOnce(Vec<&str>, &PieceParser) -> Vec<Result<(Vec<Document>, usize), ApiError>>,
+{
+    let pieces = pieces(text, min_bytes);
+    if pieces.len() < 2 {
+        return parse_documents(text, source);
+    }
+    let first = pieces[0];
+    let parse = |piece: &str| parse_piece(piece, source);
     let mut docs = Vec::new();
+    let mut before = 0;
+    for (i, parsed) in map(pieces, &parse).into_iter().enumerate() {
+        let Ok((piece_docs, mut count)) = parsed else { return parse_documents(text, source) };
+        if i == 0 && piece_docs.is_empty() && only_comments(first) {
+            // Alone, blank lines and comments read as one empty document; before a marker, none.
+            count = 0;
+        }
+        docs.extend(piece_docs.into_iter().map(|d| Document { document: d.document + before, ..d }));
+        before += count;
+    }
+    Ok(docs)
+}
+
+/// Whether a text has nothing but blank lines and comments.
+fn only_comments(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}').lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+}
+
+/// What parses one piece: its objects, and how many YAML documents it held (empty ones too).
+pub type PieceParser<'a> = dyn Fn(&str) -> Result<(Vec<Document>, usize), ApiError> + Sync + 'a;
+
+/// Pieces worth a thread's while: about this many bytes each.
+const PIECE_BYTES: usize = 16 * 1024;
+
+/// `text` cut, at document start markers, into consecutive pieces of at least `min_bytes`
+/// (the last may be shorter) that a YAML parser reads as it would read them in one stream:
+/// upstream YAML 1.2 makes a line that starts with `---` and a blank a document marker
+/// wherever it stands (inside a quoted scalar it is an error either way). Text with directives
+/// (`%YAML`, `%TAG`: they reach into the next document) stays in one piece.
+fn pieces(text: &str, min_bytes: usize) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    if bytes.first() == Some(&b'%') || text.contains("\n%") {
+        out.push(text);
+        return out;
+    }
+    let mut start = 0;
+    let mut from = min_bytes;
+    while let Some(newline) = bytes.get(from..).and_then(|rest| rest.iter().position(|&b| b == b'\n')) {
+        let marker = from + newline + 1;
+        let line = &bytes[marker..];
+        if line.starts_with(b"---") && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            out.push(&text[start..marker]);
+            start = marker;
+            from = marker + min_bytes;
+        } else {
+            from = marker;
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// A piece's objects, numbered from 1 within it, and how many documents it held.
+fn parse_piece(text: &str, source: &str) -> Result<(Vec<Document>, usize), ApiError> {
+    let mut docs = Vec::new();
+    let mut count = 0;
     for (i, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let document = i + 1;
+        count = document;
         let value = Value::deserialize(de).map_err(|e| {
             let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
             ApiError::Syntax {
@@ -51,7 +133,7 @@ pub fn parse_documents(text: &str, source: &str) -> Result<Vec<Document>, ApiErr
             }
         }
     }
-    Ok(docs)
+    Ok((docs, count))
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -122,6 +204,53 @@ mod tests {
         assert_eq!(docs[0].value["a"], "y");
         assert_eq!(docs[0].value["b"], "on");
         assert_eq!(docs[0].value["c"], true);
+    }
+
+    #[test]
+    fn texts_parsed_in_pieces_read_as_in_one_stream() {
+        let texts = [
+            "a: 1\n---\nb: 2\n",
+            "---\napiVersion: v1\nkind: Pod\n---\n---\napiVersion: v1\nkind: Node\n...\n",
+            "# c\n---\na: 1\n---\n# only a comment\n---\nb: 2\n",
+            "a: 1\n...\nb: 2\n---\nc: 3\n...\n# end\n",
+            "a: |\n  x\n---\nb: |\n  y\n---\n",
+            "--- |\nfoo\n---\nbar\n",
+            "a: \"x\n---\ny\"\n",
+            "a: 'x\n--- y'\n---\nb: 2\n",
+            "a: [1,\n---\n2]\n",
+            "kind: List\napiVersion: v1\nitems:\n- {kind: Pod}\n- {kind: Node}\n---\nkind: Pod\n",
+            "a: 1\n---   \nb: 2\n--- # note\nc: 3\n--- {d: 4}\n---\te: 5\n",
+            "a: 1\n----\nb: 2\n",
+            "a: 1\n---x\n",
+            "a: 1\r\n---\r\nb: 2\r\n",
+            "%YAML 1.2\n---\na: 1\n---\nb: 2\n",
+            "a: 1\n---\nkind: [Pod\n---\nc: 3\n",
+            "a: 1\n---\njust text\n---\n- 1\n",
+            "a: 1\n---\n",
+            "\u{feff}a: 1\n---\nb: 2\n",
+            "a: &x 1\n---\nb: *x\n",
+            "a: 1\n---\n  b: 2\n   c: 3\n",
+            "---\n---\n---\n",
+            "",
+            "\n---\na: 1\n",
+            "...\n---\na: 1\n",
+            "~\n---\na: 1\n",
+            "# c\n\n  # d\n---\na: 1\n",
+        ];
+        for text in texts {
+            let whole = parse_documents(text, "t").map_err(|e| e.to_string());
+            for min_bytes in [1, 5, 12] {
+                let pieces = pieces(text, min_bytes);
+                assert_eq!(pieces.concat(), text, "pieces of {text:?} put together");
+                let serial = |pieces: Vec<&str>, parse: &PieceParser| pieces.into_iter().map(parse).collect();
+                let got = parse_pieces(text, "t", min_bytes, serial).map_err(|e| e.to_string());
+                assert_eq!(got, whole, "{text:?} in pieces {pieces:?}");
+            }
+        }
+        // The split is real: a marked text comes apart at its markers (and not at `----`).
+        assert_eq!(pieces("a: 1\n---\nb: 2\n---\nc: 3\n", 1), ["a: 1\n", "---\nb: 2\n", "---\nc: 3\n"]);
+        assert_eq!(pieces("a: 1\n----\nb: 2\n", 1).len(), 1);
+        assert_eq!(pieces("a: 1\n---\nb: 2\n---\nc: 3\n", 12), ["a: 1\n---\nb: 2\n", "---\nc: 3\n"]);
     }
 
     #[test]
