@@ -6,6 +6,7 @@
 mod error;
 mod index;
 
+use std::cell::UnsafeCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -143,18 +144,50 @@ ordered_by_compare!(dyn KeyView + '_, Slot);
 
 /// One entry of the store's object set: the object with its key's inline word and namespace;
 /// the name is the object's own. 32 bytes, where a map from [`ObjectKey`] to the object spends
-/// 48 per entry (a third of a pod's share of the tree).
-#[derive(Clone, Debug)]
+/// 48 per entry (a third of a pod's share of the tree). An update puts its new version in the
+/// slot found for it (one search of the set, not a second to replace the slot).
 struct Slot {
     packed: u64,
     namespace: Arc<str>,
-    obj: Arc<Object>,
+    obj: UnsafeCell<Arc<Object>>,
 }
+
+// SAFETY: the object is replaced only by `Slot::put`, whose callers hold the store by `&mut`
+// (so no other thread, nor any reference handed out, can see the slot meanwhile); otherwise it
+// is read as the `Arc<Object>` it is, which is `Sync`.
+unsafe impl Sync for Slot {}
 
 impl Slot {
     fn new(key: ObjectKey, obj: Arc<Object>) -> Slot {
         debug_assert!(Arc::ptr_eq(&key.name, &obj.meta.name) || key.name == obj.meta.name);
-        Slot { packed: key.packed, namespace: key.namespace, obj }
+        Slot { packed: key.packed, namespace: key.namespace, obj: UnsafeCell::new(obj) }
+    }
+
+    fn obj(&self) -> &Arc<Object> {
+        // SAFETY: see `unsafe impl Sync for Slot`: no `put` while this borrow of the store lives.
+        unsafe { &*self.obj.get() }
+    }
+
+    /// Store `obj`, a new version of the slot's object (same kind, namespace and name, so the
+    /// set's order holds), and hand back the one it replaces.
+    ///
+    /// # Safety
+    /// The caller holds the store by `&mut` and no reference into this slot's object is alive.
+    unsafe fn put(&self, obj: Arc<Object>) -> Arc<Object> {
+        debug_assert!(obj.meta.name == self.obj().meta.name && obj.meta.namespace == self.obj().meta.namespace);
+        std::mem::replace(&mut *self.obj.get(), obj)
+    }
+}
+
+impl Clone for Slot {
+    fn clone(&self) -> Slot {
+        Slot { packed: self.packed, namespace: self.namespace.clone(), obj: UnsafeCell::new(self.obj().clone()) }
+    }
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slot").field("packed", &self.packed).field("obj", self.obj()).finish_non_exhaustive()
     }
 }
 
@@ -166,7 +199,7 @@ impl KeyView for Slot {
         &self.namespace
     }
     fn name(&self) -> &Arc<str> {
-        &self.obj.meta.name
+        &self.obj().meta.name
     }
 }
 
@@ -317,7 +350,7 @@ impl Store {
     }
 
     pub fn get_by_key(&self, key: &ObjectKey) -> Option<&Arc<Object>> {
-        self.objects.get(key as &dyn KeyView).map(|s| &s.obj)
+        self.objects.get(key as &dyn KeyView).map(Slot::obj)
     }
 
     /// The object an owner reference points at, if it still exists with that uid. Owners live
@@ -352,7 +385,7 @@ impl Store {
             .take_while(move |s| {
                 packed_kind(s.packed) == kind && namespace.is_none_or(|ns| !kind.namespaced() || &*s.namespace == ns)
             })
-            .map(|s| &s.obj)
+            .map(Slot::obj)
     }
 
     /// Objects whose ownerReferences name `owner`.
@@ -411,7 +444,8 @@ impl Store {
     /// last finalizer did).
     pub fn write(&mut self, mut obj: Object, status: bool) -> Result<Written, StoreError> {
         let key = ObjectKey::of(&obj);
-        let old = self.current(&key, &obj)?.clone();
+        let slot = Self::current_slot(&self.objects, &key, &obj)?;
+        let old = slot.obj().clone();
         Self::merge(&mut obj, &old, status)?;
         if obj.same(&old) {
             return Ok((old.clone(), old));
@@ -420,10 +454,12 @@ impl Store {
             // The object goes away now.
             return self.remove(&key).map(|_| (old.clone(), old));
         }
-        self.resource_version += 1;
-        obj.meta.resource_version = self.resource_version;
+        obj.meta.resource_version = self.resource_version + 1;
         let obj = Arc::new(obj);
-        self.replace_indexed(&old, obj.clone());
+        // SAFETY: `&mut self`; `old` is an owned handle, not a borrow of the slot.
+        drop(unsafe { slot.put(obj.clone()) });
+        self.resource_version += 1;
+        self.reindex(&key, &old, obj.clone());
         Ok((old, obj))
     }
 
@@ -466,18 +502,21 @@ impl Store {
             Prepared::Later { obj, status } => return Err((obj, status)),
             Prepared::Ready { old, new, client_version, status } => (old, new, client_version, status),
         };
-        let fresh = self.get_by_key(&ObjectKey::of(&old)).is_some_and(|stored| Arc::ptr_eq(stored, &old));
-        if fresh && Arc::ptr_eq(&old, &new) {
+        let key = ObjectKey::of(&old);
+        let slot = self.objects.get(&key as &dyn KeyView).filter(|s| Arc::ptr_eq(s.obj(), &old));
+        if slot.is_some() && Arc::ptr_eq(&old, &new) {
             return Ok((old.clone(), old));
         }
-        match Arc::get_mut(&mut new).filter(|_| fresh) {
-            Some(obj) => {
+        match (slot, Arc::get_mut(&mut new)) {
+            (Some(slot), Some(obj)) => {
+                obj.meta.resource_version = self.resource_version + 1;
+                // SAFETY: `&mut self`; `old` is an owned handle, not a borrow of the slot.
+                drop(unsafe { slot.put(new.clone()) });
                 self.resource_version += 1;
-                obj.meta.resource_version = self.resource_version;
-                self.replace_indexed(&old, new.clone());
+                self.reindex(&key, &old, new.clone());
                 Ok((old, new))
             }
-            None => {
+            _ => {
                 let mut obj = Box::new(Arc::unwrap_or_clone(new));
                 obj.meta.resource_version = client_version;
                 Err((obj, status))
@@ -488,12 +527,20 @@ impl Store {
     /// The stored version an update of `obj` would replace: it must exist, and a non-zero
     /// resourceVersion in `obj` must be its own.
     fn current(&self, key: &ObjectKey, obj: &Object) -> Result<&Arc<Object>, StoreError> {
+        Self::current_slot(&self.objects, key, obj).map(Slot::obj)
+    }
+
+    /// [`Store::current`]'s slot, borrowing the object set alone.
+    #[allow(clippy::mutable_key_type)] // `Slot::put` changes the object, never its key
+    fn current_slot<'a>(objects: &'a BTreeSet<Slot>, key: &ObjectKey, obj: &Object) -> Result<&'a Slot, StoreError> {
         let kind = key.kind();
-        let old = self.get_by_key(key).ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
-        if obj.meta.resource_version != 0 && obj.meta.resource_version != old.meta.resource_version {
+        let slot = objects
+            .get(key as &dyn KeyView)
+            .ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
+        if obj.meta.resource_version != 0 && obj.meta.resource_version != slot.obj().meta.resource_version {
             return Err(StoreError::Conflict { kind, name: key.name.to_string() });
         }
-        Ok(old)
+        Ok(slot)
     }
 
     /// An update's new version as the API server makes it from the client's object and the
@@ -606,7 +653,7 @@ impl Store {
         let old = self
             .objects
             .take(key as &dyn KeyView)
-            .map(|s| s.obj)
+            .map(|s| s.obj.into_inner())
             .ok_or_else(|| StoreError::NotFound { kind: key.kind(), name: key.name.to_string() })?;
         self.labels.remove(key, &old.meta.labels);
         for r in old.meta.owner_references.iter() {
@@ -630,17 +677,25 @@ impl Store {
 
     fn replace_indexed(&mut self, old: &Arc<Object>, obj: Arc<Object>) {
         let key = ObjectKey::of(&obj);
+        if let Some(slot) = self.objects.get(&key as &dyn KeyView) {
+            // SAFETY: `&mut self`; `old` is an owned handle, not a borrow of the slot.
+            drop(unsafe { slot.put(obj.clone()) });
+        }
+        self.reindex(&key, old, obj);
+    }
+
+    /// The indexes and the watch log after `obj` replaced `old` in its slot.
+    fn reindex(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>) {
         if old.meta.labels != obj.meta.labels {
-            self.labels.remove(&key, &old.meta.labels);
-            self.labels.insert(&key, &obj.meta.labels);
+            self.labels.remove(key, &old.meta.labels);
+            self.labels.insert(key, &obj.meta.labels);
         }
         if old.meta.owner_references != obj.meta.owner_references {
             for r in old.meta.owner_references.iter() {
-                self.owners.remove(r.uid, &key);
+                self.owners.remove(r.uid, key);
             }
-            self.index_owners(&key, &obj);
+            self.index_owners(key, &obj);
         }
-        self.objects.replace(Slot::new(key, obj.clone()));
         self.push_watch(WatchEventType::Modified, obj);
     }
 
