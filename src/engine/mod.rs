@@ -35,6 +35,8 @@ const PARALLEL_THRESHOLD: usize = 64;
 const N: usize = ControllerId::ALL.len();
 /// Key buffer capacity kept per controller between instants.
 const SPARE_KEYS: usize = 1024;
+/// Replaced versions handed to the pool to free at a time.
+const FREE_BATCH: usize = 4096;
 
 #[derive(Clone)]
 pub struct Engine {
@@ -73,6 +75,9 @@ pub struct Engine {
     /// What one reconcile's updates changed (key, resourceVersion before, after), so its later
     /// writes to the same object build on them (a buffer kept between commits).
     rewritten: Vec<(ObjectKey, u64, u64)>,
+    /// Versions replaced in this commit, freed on the pool a batch at a time while the commit
+    /// goes on (with more than one thread; the commit is the serial part of a round).
+    replaced: Vec<Arc<Object>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -111,6 +116,7 @@ impl Engine {
             load: crate::metrics::LoadModel::default(),
             hpa_memory: BTreeMap::new(),
             rewritten: Vec::new(),
+            replaced: Vec::new(),
         })
     }
 
@@ -201,12 +207,14 @@ impl Engine {
 
     /// Move every timer due at or before `now` into the dirty sets.
     pub fn fire_due(&mut self, now: Millis) {
-        while let Some((t, slot)) = self.timers.pop_due(now) {
-            let (c, key) = match self.scheduled.entry(slot) {
-                btree_map::Entry::Occupied(e) if *e.get() == t => e.remove_entry().0,
-                e => e.key().clone(),
-            };
-            self.mark(c, key);
+        while let Some((t, slots)) = self.timers.pop_due(now) {
+            for slot in slots {
+                let (c, key) = match self.scheduled.entry(slot) {
+                    btree_map::Entry::Occupied(e) if *e.get() == t => e.remove_entry().0,
+                    e => e.key().clone(),
+                };
+                self.mark(c, key);
+            }
         }
     }
 
@@ -418,6 +426,8 @@ impl Engine {
         self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
             if self.dirty.iter().all(Vec::is_empty) {
+                self.free_replaced();
+                self.replaced.shrink_to_fit();
                 // Settled: what a burst of marks grew the buffers to is not kept past it.
                 for keys in self.dirty.iter_mut().chain(self.spare.iter_mut()) {
                     keys.shrink_to(SPARE_KEYS);
@@ -605,6 +615,7 @@ impl Engine {
                     self.observe(store, origin, Some(&old), None);
                 }
                 rewritten.push((key, old.meta.resource_version, new.meta.resource_version));
+                self.free(old);
             }
             Err(StoreError::NotFound { .. }) => {}
             Err(_) => {
@@ -612,6 +623,25 @@ impl Engine {
                     self.mark(c, k.clone());
                 }
             }
+        }
+    }
+
+    /// Let go of a replaced version: at once with one thread, else on the pool with a batch of
+    /// others (a spare worker frees them while this thread commits).
+    fn free(&mut self, old: Arc<Object>) {
+        if self.threads == 1 {
+            return;
+        }
+        self.replaced.push(old);
+        if self.replaced.len() >= FREE_BATCH {
+            self.free_replaced();
+        }
+    }
+
+    fn free_replaced(&mut self) {
+        if !self.replaced.is_empty() {
+            let batch = std::mem::replace(&mut self.replaced, Vec::with_capacity(FREE_BATCH));
+            self.pool.spawn(move || drop(batch));
         }
     }
 

@@ -1,8 +1,7 @@
 //! Virtual time: integer milliseconds, a fixed epoch, a `(time, sequence)` event queue, and
 //! duration parsing. Nothing here reads the wall clock.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::BTreeMap;
 
 /// Milliseconds. Absolute times are Unix milliseconds on the virtual clock.
 pub type Millis = i64;
@@ -46,66 +45,44 @@ impl Default for Clock {
 }
 
 /// A timer queue ordered by `(time, insertion sequence)`: ties break by the order timers were
-/// set, never by hashing or thread timing.
+/// set, never by hashing or thread timing. Timers are kept in one bucket per instant, in the
+/// order they were set: a simulation sets them by the thousand for the same few instants, and
+/// taking a whole instant's bucket costs nothing per timer (a heap pays a sift for each).
 #[derive(Clone, Debug)]
 pub struct EventQueue<T> {
-    heap: BinaryHeap<Reverse<(Millis, u64, Entry<T>)>>,
-    seq: u64,
-}
-
-/// Wrapper so the payload never takes part in ordering.
-#[derive(Clone, Debug)]
-struct Entry<T>(T);
-impl<T> PartialEq for Entry<T> {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl<T> Eq for Entry<T> {}
-impl<T> PartialOrd for Entry<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<T> Ord for Entry<T> {
-    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
-        std::cmp::Ordering::Equal
-    }
+    buckets: BTreeMap<Millis, Vec<T>>,
+    len: usize,
 }
 
 impl<T> Default for EventQueue<T> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), seq: 0 }
+        EventQueue { buckets: BTreeMap::new(), len: 0 }
     }
 }
 
 impl<T> EventQueue<T> {
     pub fn push(&mut self, at: Millis, item: T) {
-        self.seq += 1;
-        self.heap.push(Reverse((at, self.seq, Entry(item))));
+        // A lone timer's bucket holds just it (instants with one timer are common too).
+        self.buckets.entry(at).or_insert_with(|| Vec::with_capacity(1)).push(item);
+        self.len += 1;
     }
     /// When the earliest timer is due.
     pub fn next_time(&self) -> Option<Millis> {
-        self.heap.peek().map(|Reverse((t, _, _))| *t)
+        self.buckets.first_key_value().map(|(t, _)| *t)
     }
-    /// Pop the earliest timer if it is due at or before `now`.
-    pub fn pop_due(&mut self, now: Millis) -> Option<(Millis, T)> {
-        if self.next_time()? > now {
-            return None;
-        }
-        let popped = self.heap.pop().map(|Reverse((t, _, Entry(item)))| (t, item));
-        // A burst (every new pod's timers at once) must not pin its peak capacity for the rest of
-        // the run: give memory back once the heap is a quarter full (amortized O(1) per pop).
-        if self.heap.capacity() > 1024 && self.heap.len() < self.heap.capacity() / 4 {
-            self.heap.shrink_to(self.heap.len() * 2);
-        }
-        popped
+    /// Take every timer of the earliest instant, in the order they were set, if it is at or
+    /// before `now`.
+    pub fn pop_due(&mut self, now: Millis) -> Option<(Millis, Vec<T>)> {
+        let entry = self.buckets.first_entry().filter(|e| *e.key() <= now)?;
+        let (t, items) = entry.remove_entry();
+        self.len -= items.len();
+        Some((t, items))
     }
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
 }
 
@@ -196,21 +173,6 @@ mod tests {
     }
 
     #[test]
-    fn a_drained_burst_gives_its_capacity_back() {
-        let mut q = EventQueue::default();
-        for i in 0..100_000 {
-            q.push(i, i);
-        }
-        let peak = q.heap.capacity();
-        let mut order = Vec::new();
-        while let Some((_, item)) = q.pop_due(i64::MAX) {
-            order.push(item);
-        }
-        assert_eq!(order, (0..100_000).collect::<Vec<_>>(), "shrinking keeps the order");
-        assert!(q.heap.capacity() <= 2048, "capacity {} after draining (peak {peak})", q.heap.capacity());
-    }
-
-    #[test]
     fn queue_orders_by_time_then_insertion() {
         let mut q = EventQueue::default();
         q.push(20, "c");
@@ -219,11 +181,13 @@ mod tests {
         q.push(5, "z");
         assert_eq!(q.next_time(), Some(5));
         assert_eq!(q.pop_due(4), None);
+        assert_eq!(q.len(), 4);
         let mut got = vec![];
-        while let Some((_, x)) = q.pop_due(20) {
-            got.push(x);
+        while let Some((t, xs)) = q.pop_due(20) {
+            got.extend(xs.into_iter().map(|x| (t, x)));
         }
-        assert_eq!(got, ["z", "a", "b", "c"]);
+        assert_eq!(got, [(5, "z"), (10, "a"), (10, "b"), (20, "c")]);
+        assert!(q.is_empty() && q.next_time().is_none());
     }
 
     #[test]
