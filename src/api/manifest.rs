@@ -39,25 +39,19 @@ where
     if pieces.len() < 2 {
         return parse_documents(text, source);
     }
-    let first = pieces[0];
     let parse = |piece: &str| parse_piece(piece, source);
     let mut docs = Vec::new();
     let mut before = 0;
     for (i, parsed) in map(pieces, &parse).into_iter().enumerate() {
-        let Ok((piece_docs, mut count)) = parsed else { return parse_documents(text, source) };
-        if i == 0 && piece_docs.is_empty() && only_comments(first) {
-            // Alone, blank lines and comments read as one empty document; before a marker, none.
-            count = 0;
-        }
+        // A first piece without objects may be comments, which alone read as one empty document
+        // but before a marker as none: the whole text is read in one stream instead.
+        let Some((piece_docs, count)) = parsed.ok().filter(|(d, _)| i > 0 || !d.is_empty()) else {
+            return parse_documents(text, source);
+        };
         docs.extend(piece_docs.into_iter().map(|d| Document { document: d.document + before, ..d }));
         before += count;
     }
     Ok(docs)
-}
-
-/// Whether a text has nothing but blank lines and comments.
-fn only_comments(text: &str) -> bool {
-    text.trim_start_matches('\u{feff}').lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
 }
 
 /// What parses one piece: its objects, and how many YAML documents it held (empty ones too).
@@ -236,6 +230,8 @@ mod tests {
             "...\n---\na: 1\n",
             "~\n---\na: 1\n",
             "# c\n\n  # d\n---\na: 1\n",
+            "# c\r~\n---\na: 1\n",
+            "# c\n\u{feff}\n---\na: 1\n",
         ];
         for text in texts {
             let whole = parse_documents(text, "t").map_err(|e| e.to_string());
