@@ -450,6 +450,8 @@ impl Store {
         if obj.same(&old) {
             return Ok((old.clone(), old));
         }
+        // The stored key (merge shares the stored namespace with the new version).
+        let key = ObjectKey::of(&old);
         if takes_last_finalizer(&obj, &old) {
             // The object goes away now.
             return self.remove(&key).map(|_| (old.clone(), old));
@@ -677,7 +679,9 @@ impl Store {
 
     fn replace_indexed(&mut self, old: &Arc<Object>, obj: Arc<Object>) {
         let key = ObjectKey::of(&obj);
-        if let Some(slot) = self.objects.get(&key as &dyn KeyView) {
+        let slot = self.objects.get(&key as &dyn KeyView);
+        debug_assert!(slot.is_some(), "only a stored object is replaced");
+        if let Some(slot) = slot {
             // SAFETY: `&mut self`; `old` is an owned handle, not a borrow of the slot.
             drop(unsafe { slot.put(obj.clone()) });
         }
