@@ -772,6 +772,7 @@ mod tests {
         c.delete_with(Kind::Deployment, "default", "web-1", orphan).unwrap();
         c.delete(Kind::Deployment, "default", "crash").unwrap();
         c.advance(60_000).unwrap();
+        assert_eq!(c.engine.replaced_held(), 0, "settled: every replaced version freed");
         let log = c.watch_since(0).unwrap();
         let history = log.iter().map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json()));
         (history.collect(), c.engine.prepared)

@@ -8,6 +8,7 @@ mod events;
 
 use std::collections::{btree_map, BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -78,6 +79,9 @@ pub struct Engine {
     /// Versions replaced in this commit, freed on the pool a batch at a time while the commit
     /// goes on (with more than one thread; the commit is the serial part of a round).
     replaced: Vec<Arc<Object>>,
+    /// Batches of `replaced` the pool has not finished freeing (waited for when settled, so
+    /// memory is back before anyone measures or trims it).
+    freeing: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -117,6 +121,7 @@ impl Engine {
             hpa_memory: BTreeMap::new(),
             rewritten: Vec::new(),
             replaced: Vec::new(),
+            freeing: Default::default(),
         })
     }
 
@@ -426,8 +431,7 @@ impl Engine {
         self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
             if self.dirty.iter().all(Vec::is_empty) {
-                self.free_replaced();
-                self.replaced.shrink_to_fit();
+                self.freed();
                 // Settled: what a burst of marks grew the buffers to is not kept past it.
                 for keys in self.dirty.iter_mut().chain(self.spare.iter_mut()) {
                     keys.shrink_to(SPARE_KEYS);
@@ -481,6 +485,7 @@ impl Engine {
             }
             self.recycle(jobs);
         }
+        self.freed();
         let stuck: Vec<String> = ControllerId::ALL
             .iter()
             .flat_map(|&c| {
@@ -641,7 +646,25 @@ impl Engine {
     fn free_replaced(&mut self) {
         if !self.replaced.is_empty() {
             let batch = std::mem::replace(&mut self.replaced, Vec::with_capacity(FREE_BATCH));
-            self.pool.spawn(move || drop(batch));
+            let freeing = self.freeing.clone();
+            freeing.fetch_add(1, Ordering::AcqRel);
+            self.pool.spawn(move || {
+                drop(batch);
+                freeing.fetch_sub(1, Ordering::AcqRel);
+            });
+        }
+    }
+
+    /// Replaced versions still held or being freed (none once settled).
+    pub fn replaced_held(&self) -> usize {
+        self.replaced.len() + self.freeing.load(Ordering::Acquire)
+    }
+
+    /// Free the replaced versions still held, here, and wait for the batches on the pool.
+    fn freed(&mut self) {
+        self.replaced = Vec::new();
+        while self.freeing.load(Ordering::Acquire) > 0 {
+            std::thread::yield_now();
         }
     }
 
