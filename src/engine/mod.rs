@@ -196,18 +196,13 @@ impl Engine {
             self.mark(c, key);
             return;
         }
-        match self.scheduled.entry((c, key)) {
-            btree_map::Entry::Occupied(e) if *e.get() <= at => {}
-            btree_map::Entry::Occupied(mut e) => {
-                e.insert(at);
-                self.timers.push(at, e.key().clone());
-            }
-            btree_map::Entry::Vacant(e) => {
-                let slot = e.key().clone();
-                e.insert(at);
-                self.timers.push(at, slot);
-            }
+        let entry = self.scheduled.entry((c, key));
+        if matches!(&entry, btree_map::Entry::Occupied(e) if *e.get() <= at) {
+            return;
         }
+        let slot = entry.key().clone();
+        *entry.or_insert(at) = at;
+        self.timers.push(at, slot);
     }
 
     /// Move every timer due at or before `now` into the dirty sets.
