@@ -744,7 +744,7 @@ mod tests {
 
     /// Every watch event of a busy run (rollouts, a crash loop, a failed node, each deletion
     /// propagation) with every round on the pool when `threads` > 1.
-    fn busy_history(threads: usize) -> (Vec<String>, [u64; 2]) {
+    fn busy_history(threads: usize) -> (Vec<String>, [u64; 3]) {
         let nodes = (1..=4).map(NodeTemplate::numbered).collect();
         let mut c = Cluster::new(ClusterOptions { seed: 5, threads, nodes, ..Default::default() }).unwrap();
         c.engine.parallel_threshold = 1;
@@ -782,9 +782,10 @@ mod tests {
     fn a_busy_history_is_the_same_with_every_round_on_the_pool() {
         let (one, none) = busy_history(1);
         assert!(one.len() > 500, "a busy run: {} watch events", one.len());
-        assert_eq!(none, [0, 0], "one thread works each update out as it commits it");
-        let (two, [stored, rewritten]) = busy_history(2);
+        assert_eq!(none, [0, 0, 0], "one thread works each write out as it commits it");
+        let (two, [stored, rewritten, created]) = busy_history(2);
         assert!(stored > 100 && rewritten > 0, "updates prepared: {stored} stored, {rewritten} written in full");
+        assert!(created > 20, "creates prepared: {created}");
         assert_eq!(one.len(), two.len());
         for (a, b) in one.iter().zip(&two) {
             assert_eq!(a, b);

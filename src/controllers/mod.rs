@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::api::{Kind, Object, Uid};
 use crate::kubelet::images::ImageRegistry;
 use crate::sim::clock::Millis;
-use crate::store::{ObjectKey, Prepared, Store};
+use crate::store::{ObjectKey, Prepared, PreparedCreate, Store};
 
 /// Controllers in commit order. The kubelet is last: it acts on what the others decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,6 +98,12 @@ pub enum Write {
         batch: u32,
         event: Option<Box<EventRecord>>,
     },
+    /// A create the engine has already worked out against the round's view of the store.
+    PreparedCreate {
+        create: Box<PreparedCreate>,
+        batch: u32,
+        event: Option<Box<EventRecord>>,
+    },
     // Objects and events are boxed: a write list is a few pointers wide, not a few objects wide
     // (a reconcile of every pod in a large cluster holds one list per pod until the commit).
     Update(Box<Object>),
@@ -141,19 +147,25 @@ impl Reconciled {
     }
     /// These writes made ready to commit, where they were made (on the pool): events dropped
     /// unless `events` (the cluster records none), and updates worked out against `prepare`'s
-    /// store, except status updates `later` says the commit must see whole.
-    pub fn ready(mut self, events: bool, prepare: Option<&Store>, later: impl Fn(&Object) -> bool) -> Self {
+    /// store, and so are creates (at `now`).
+    pub fn ready(mut self, events: bool, prepare: Option<&Store>, now: Millis) -> Self {
+        let mut counters = Vec::new();
         self.writes = std::mem::take(&mut self.writes)
             .into_iter()
             .filter_map(|w| match (w, prepare) {
                 (Write::Event(_), _) if !events => None,
-                (Write::Create { obj, batch, event }, _) => {
+                (Write::Create { obj, batch, event }, Some(store)) => {
+                    let event = event.filter(|_| events);
+                    Some(match store.prepare_create(obj, now, &mut counters) {
+                        Ok(p) => Write::PreparedCreate { create: Box::new(p), batch, event },
+                        Err(obj) => Write::Create { obj, batch, event },
+                    })
+                }
+                (Write::Create { obj, batch, event }, None) => {
                     Some(Write::Create { obj, batch, event: event.filter(|_| events) })
                 }
                 (Write::Update(obj), Some(store)) => Some(Write::Prepared(store.prepare(*obj, false))),
-                (Write::UpdateStatus(obj), Some(store)) if !later(&obj) => {
-                    Some(Write::Prepared(store.prepare(*obj, true)))
-                }
+                (Write::UpdateStatus(obj), Some(store)) => Some(Write::Prepared(store.prepare(*obj, true))),
                 (w, _) => Some(w),
             })
             .collect();

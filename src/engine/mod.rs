@@ -47,9 +47,9 @@ pub struct Engine {
     /// thread), and so do sorting them and `map`s of this many items; tests lower it so that
     /// every round does.
     pub parallel_threshold: usize,
-    /// Updates worked out on the pool: stored as prepared, and written in full after all
-    /// (their object written earlier in the round).
-    pub prepared: [u64; 2],
+    /// Writes worked out on the pool: updates stored as prepared, updates written in full
+    /// after all (their object written earlier in the round), and creates.
+    pub prepared: [u64; 3],
     /// Keys marked since the round began, per controller, in marking order and possibly
     /// repeated (sorted and deduplicated when the round takes them): a vector, not a B-tree,
     /// so a round's marks do not scatter short-lived tree nodes among the store's.
@@ -106,7 +106,7 @@ impl Engine {
             pool: Arc::new(pool),
             threads,
             parallel_threshold: PARALLEL_THRESHOLD,
-            prepared: [0; 2],
+            prepared: [0; 3],
             dirty: Default::default(),
             spare: Default::default(),
             timers: EventQueue::default(),
@@ -188,7 +188,12 @@ impl Engine {
     }
 
     pub fn mark(&mut self, c: ControllerId, key: ObjectKey) {
-        self.dirty[idx(c)].push(key);
+        let keys = &mut self.dirty[idx(c)];
+        // Writes are committed in key order, so marks of one key often come in a row (a
+        // ReplicaSet's pods marking it): kept once, the buffer stays short.
+        if keys.last() != Some(&key) {
+            keys.push(key);
+        }
     }
 
     fn schedule(&mut self, c: ControllerId, key: ObjectKey, at: Millis, now: Millis) {
@@ -299,7 +304,7 @@ impl Engine {
         skip: &dyn Fn(ControllerId) -> bool,
     ) {
         // The owning ReplicaSet(s), before and after; orphans go to every matching ReplicaSet.
-        for o in [old, new].into_iter().flatten() {
+        for o in concerned(old, new).into_iter().flatten() {
             match o.meta.controller_ref() {
                 Some(r) if &*r.kind == "ReplicaSet" => {
                     self.mark(
@@ -390,7 +395,7 @@ impl Engine {
     /// The Deployment(s) a ReplicaSet change concerns: its controller, or for an orphan every
     /// Deployment whose selector matches it.
     fn mark_deployments_of(&mut self, store: &Store, old: Option<&Object>, new: Option<&Object>) {
-        for o in [old, new].into_iter().flatten() {
+        for o in concerned(old, new).into_iter().flatten() {
             match o.meta.controller_ref() {
                 Some(r) if &*r.kind == "Deployment" => {
                     self.mark(
@@ -449,11 +454,11 @@ impl Engine {
                 };
                 // What can be done before the commit is done where the writes are made: events
                 // not recorded dropped; in parallel rounds, updates worked out (the CNI's address
-                // assignment waits for the commit). One thread works each update out as it
-                // commits it: the same answer, without a round's new versions allocated before
-                // its old ones are freed.
+                // is added in the commit). One thread works each update out as it commits it:
+                // the same answer, without a round's new versions allocated before its old ones
+                // are freed.
                 let events = self.record_events;
-                let ready = |r: Reconciled| r.ready(events, parallel.then_some(ctx.store), wants_ip);
+                let ready = |r: Reconciled| r.ready(events, parallel.then_some(ctx.store), now);
                 let run = |(c, keys): &(ControllerId, Vec<ObjectKey>)| match c {
                     ControllerId::Scheduler => {
                         scheduler::reconcile_batch(&ctx, keys).into_par_iter().map(|(k, r)| (k, ready(r))).collect()
@@ -506,46 +511,39 @@ impl Engine {
         for w in rec.writes {
             let origin = Some((c, key));
             match w {
-                Write::Create { obj, batch, event } => {
-                    if failed_batch.is_some_and(|b| batch > b) {
-                        continue;
+                Write::Create { obj, batch, event } if failed_batch.is_none_or(|b| batch <= b) => {
+                    let made = store.create(*obj, now);
+                    if !self.created(store, (c, key), made, event, now) {
+                        failed_batch = Some(batch);
                     }
-                    match store.create(*obj, now) {
-                        Ok(created) => {
-                            self.observe(store, origin, None, Some(&created));
-                            if let Some(mut e) = event.filter(|_| self.record_events) {
-                                e.message = e.message.replace("{}", &created.meta.name);
-                                self.events.record(store, *e, now);
-                            }
+                }
+                Write::PreparedCreate { create, batch, event } if failed_batch.is_none_or(|b| batch <= b) => {
+                    self.prepared[2] += 1;
+                    let made = store.commit_create(*create);
+                    if !self.created(store, (c, key), made, event, now) {
+                        failed_batch = Some(batch);
+                    }
+                }
+                // A later slow-start batch than one that failed is not tried.
+                Write::Create { .. } | Write::PreparedCreate { .. } => {}
+                Write::Update(obj) => self.write_update(store, origin, *obj, false, &mut rewritten),
+                Write::UpdateStatus(obj) => self.write_update(store, origin, *obj, true, &mut rewritten),
+                Write::Prepared(mut p) => {
+                    // The CNI's address, in commit order, as `write_update` gives it.
+                    if let Some(obj) = p.status_version_mut(wants_ip) {
+                        self.assign_ip(obj);
+                    }
+                    match store.commit_prepared(p) {
+                        Ok(written) => {
+                            self.prepared[0] += 1;
+                            self.wrote(store, origin, Ok(written), &mut rewritten)
                         }
-                        Err(err) => {
-                            failed_batch = Some(batch);
-                            if let Some(owner) = store.get_by_key(key).cloned().filter(|_| self.record_events) {
-                                let e = crate::controllers::EventRecord::about(
-                                    &owner,
-                                    c.name(),
-                                    true,
-                                    "FailedCreate",
-                                    format!("Error creating: {err}"),
-                                );
-                                self.events.record(store, e, now);
-                            }
-                            self.mark(c, key.clone());
+                        Err((obj, status)) => {
+                            self.prepared[1] += 1;
+                            self.write_update(store, origin, *obj, status, &mut rewritten)
                         }
                     }
                 }
-                Write::Update(obj) => self.write_update(store, origin, *obj, false, &mut rewritten),
-                Write::UpdateStatus(obj) => self.write_update(store, origin, *obj, true, &mut rewritten),
-                Write::Prepared(p) => match store.commit_prepared(p) {
-                    Ok(written) => {
-                        self.prepared[0] += 1;
-                        self.wrote(store, origin, Ok(written), &mut rewritten)
-                    }
-                    Err((obj, status)) => {
-                        self.prepared[1] += 1;
-                        self.write_update(store, origin, *obj, status, &mut rewritten)
-                    }
-                },
                 Write::Delete { key: target, options } => {
                     let old = store.get_by_key(&target).cloned();
                     match store.delete_with(&target, &options, now) {
@@ -574,6 +572,42 @@ impl Engine {
             }
         }
         self.rewritten = rewritten;
+    }
+
+    /// Tell the controllers about a create, or record its failure and requeue its writer
+    /// (false).
+    fn created(
+        &mut self,
+        store: &mut Store,
+        (c, key): (ControllerId, &ObjectKey),
+        made: Result<Arc<Object>, StoreError>,
+        event: Option<Box<crate::controllers::EventRecord>>,
+        now: Millis,
+    ) -> bool {
+        match made {
+            Ok(created) => {
+                self.observe(store, Some((c, key)), None, Some(&created));
+                if let Some(mut e) = event.filter(|_| self.record_events) {
+                    e.message = e.message.replace("{}", &created.meta.name);
+                    self.events.record(store, *e, now);
+                }
+                true
+            }
+            Err(err) => {
+                if let Some(owner) = store.get_by_key(key).cloned().filter(|_| self.record_events) {
+                    let e = crate::controllers::EventRecord::about(
+                        &owner,
+                        c.name(),
+                        true,
+                        "FailedCreate",
+                        format!("Error creating: {err}"),
+                    );
+                    self.events.record(store, e, now);
+                }
+                self.mark(c, key.clone());
+                false
+            }
+        }
     }
 
     fn write_update(
@@ -689,6 +723,20 @@ impl Engine {
         if let (Some(ip), Some((_, used))) = (status.pod_ip, self.ips.get_mut(node)) {
             used.remove(&u32::from(ip));
         }
+    }
+}
+
+/// The versions of a changed object whose owner (or, for an orphan, whose labels) say which
+/// controllers it concerns: both, unless the new one says the same as the old.
+fn concerned<'a>(old: Option<&'a Object>, new: Option<&'a Object>) -> [Option<&'a Object>; 2] {
+    match (old, new) {
+        (Some(o), Some(n))
+            if o.meta.controller_ref() == n.meta.controller_ref()
+                && (o.meta.controller_ref().is_some() || o.meta.labels == n.meta.labels) =>
+        {
+            [None, new]
+        }
+        _ => [old, new],
     }
 }
 

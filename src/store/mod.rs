@@ -285,6 +285,8 @@ pub struct Store {
     owners: KeySets<Uid>,
     /// How many times a key has been deleted, so a recreated object gets a new uid.
     incarnations: HashMap<u64, u32>,
+    /// Namespaces removed so far (a prepared create checks its namespace is still there).
+    namespaces_removed: u64,
     /// Per-(kind, namespace, generateName) attempt counters for generated names.
     generated: HashMap<u64, u64>,
     watch: VecDeque<WatchEvent>,
@@ -294,6 +296,26 @@ pub struct Store {
 /// What an update did: the version it replaced, and the one stored (the same `Arc` when it
 /// changed nothing).
 pub type Written = (Arc<Object>, Arc<Object>);
+
+/// A create worked out by [`Store::prepare_create`]: the object as [`Store::create`] would
+/// store it (but for its resourceVersion), waiting for [`Store::commit_create`].
+#[derive(Clone, Debug)]
+pub struct PreparedCreate {
+    obj: Arc<Object>,
+    key: ObjectKey,
+    took: Took,
+}
+
+/// What a prepared create took from the store, for the commit to check.
+#[derive(Clone, Copy, Debug)]
+struct Took {
+    /// Namespaces removed before (the object's namespace was there).
+    namespaces_removed: u64,
+    /// The key's hash and how many times it had been deleted (the uid depends on it).
+    incarnation: (u64, u32),
+    /// A generated name's counter: its key, and its value before and after.
+    counter: Option<(u64, Option<u64>, u64)>,
+}
 
 /// An update worked out by [`Store::prepare`], waiting for [`Store::commit_prepared`].
 #[derive(Clone, Debug)]
@@ -306,6 +328,28 @@ pub enum Prepared {
     Later { obj: Box<Object>, status: bool },
 }
 
+impl Prepared {
+    /// The version a prepared status update will store, if `wants` it amended in commit order
+    /// (the CNI's pod address). A prepared update that changed nothing has no version of its
+    /// own: it becomes one to write in full (which sees the amendment) and this gives `None`.
+    pub fn status_version_mut(&mut self, wants: impl Fn(&Object) -> bool) -> Option<&mut Object> {
+        let Prepared::Ready { new, client_version, status: true, .. } = self else { return None };
+        if !wants(new) {
+            return None;
+        }
+        if Arc::get_mut(new).is_none() {
+            let mut obj = Box::new((**new).clone());
+            obj.meta.resource_version = *client_version;
+            *self = Prepared::Later { obj, status: true };
+            return None;
+        }
+        match self {
+            Prepared::Ready { new, .. } => Arc::get_mut(new),
+            Prepared::Later { .. } => None,
+        }
+    }
+}
+
 impl Store {
     pub fn new(seed: u64) -> Store {
         Store {
@@ -315,6 +359,7 @@ impl Store {
             labels: LabelIndex::default(),
             owners: KeySets::default(),
             incarnations: HashMap::new(),
+            namespaces_removed: 0,
             generated: HashMap::new(),
             watch: VecDeque::new(),
             watch_capacity: DEFAULT_WATCH_CAPACITY,
@@ -396,6 +441,79 @@ impl Store {
     /// Store a new object: defaults the namespace, generates a name from `generateName`,
     /// assigns uid, resourceVersion, generation and creationTimestamp, resets status.
     pub fn create(&mut self, mut obj: Object, now: Millis) -> Result<Arc<Object>, StoreError> {
+        let (key, took) = self.shape_new(&mut obj, now, |counter| self.generated.get(&counter).copied())?;
+        if let Some((counter, _, after)) = took.counter {
+            self.generated.insert(counter, after);
+        }
+        self.resource_version += 1;
+        obj.meta.resource_version = self.resource_version;
+        let obj = Arc::new(obj);
+        self.insert(key, obj.clone(), WatchEventType::Added);
+        Ok(obj)
+    }
+
+    /// Work a create out against the store as it is now, without changing it (so on many
+    /// threads at once): see [`Store::commit_create`]. `counters` holds the name counters this
+    /// client's earlier prepared creates advanced. An object `create` would refuse is handed
+    /// back as it came (but for its namespace defaulted), for `create` to refuse.
+    pub fn prepare_create(
+        &self,
+        mut obj: Box<Object>,
+        now: Millis,
+        counters: &mut Vec<(u64, u64)>,
+    ) -> Result<PreparedCreate, Box<Object>> {
+        let advanced = |counter| counters.iter().rev().find(|(c, _)| *c == counter).map(|(_, n)| *n);
+        match self
+            .shape_new(&mut obj, now, |counter| advanced(counter).or_else(|| self.generated.get(&counter).copied()))
+        {
+            Ok((key, took)) => {
+                if let Some((counter, _, after)) = took.counter {
+                    counters.push((counter, after));
+                }
+                Ok(PreparedCreate { obj: Arc::new(*obj), key, took })
+            }
+            Err(_) => Err(obj),
+        }
+    }
+
+    /// Store a prepared create if what it took from the store is unchanged: its namespace
+    /// (none removed since), its key's deletion count (the uid), its name counter (a counter
+    /// that moved on made its next name, which is taken or was deleted, so the two checks
+    /// after it catch that too), and its name still free. Otherwise the object is created
+    /// afresh, as `create` would have from the start; either way the answer is `create`'s.
+    pub fn commit_create(&mut self, prepared: PreparedCreate) -> Result<Arc<Object>, StoreError> {
+        let PreparedCreate { mut obj, key, took } = prepared;
+        let current = took.namespaces_removed == self.namespaces_removed
+            && self.incarnations.get(&took.incarnation.0).copied().unwrap_or(0) == took.incarnation.1
+            && took.counter.is_none_or(|(c, before, _)| self.generated.get(&c).copied() == before);
+        if let Some(o) = Arc::get_mut(&mut obj).filter(|_| current) {
+            o.meta.resource_version = self.resource_version + 1;
+            if self.objects.insert(Slot::new(key.clone(), obj.clone())) {
+                self.resource_version += 1;
+                if let Some((counter, _, after)) = took.counter {
+                    self.generated.insert(counter, after);
+                }
+                self.index_new(&key, obj.clone(), WatchEventType::Added);
+                return Ok(obj);
+            }
+        }
+        let mut obj = Arc::unwrap_or_clone(obj);
+        if took.counter.is_some() {
+            obj.meta.name = "".into();
+        }
+        let now = obj.meta.creation_timestamp;
+        self.create(obj, now)
+    }
+
+    /// What `create` makes of `obj` before it stores it, reading the store alone (`counter`
+    /// tells how far a generated name's counter has gone): the key, and what was taken from
+    /// the store. Nothing of `obj` but its namespace changes when it is refused.
+    fn shape_new(
+        &self,
+        obj: &mut Object,
+        now: Millis,
+        counter: impl Fn(u64) -> Option<u64>,
+    ) -> Result<(ObjectKey, Took), StoreError> {
         let kind = obj.kind();
         if kind.namespaced() && obj.meta.namespace.is_empty() {
             obj.meta.namespace = "default".into();
@@ -407,24 +525,29 @@ impl Store {
             // Objects share their namespace's name: keys in one namespace compare by pointer.
             obj.meta.namespace = ns.meta.name.clone();
         }
+        let mut generated = None;
         if obj.meta.name.is_empty() {
-            obj.meta.name = self.generate_name(kind, &obj.meta.namespace, obj.meta.generate_name().unwrap_or(""));
+            let prefix = obj.meta.generate_name().unwrap_or("");
+            let (name, taken) = self.generate_name(kind, &obj.meta.namespace, prefix, counter);
+            obj.meta.name = name;
+            generated = Some(taken);
         }
-        let key = ObjectKey::of(&obj);
-        if self.objects.contains(&key as &dyn KeyView) {
+        let key = ObjectKey::of(obj);
+        // (A generated name is free already.)
+        if generated.is_none() && self.objects.contains(&key as &dyn KeyView) {
             return Err(StoreError::AlreadyExists { kind, name: key.name.to_string() });
         }
-        strategy::prepare_for_create(&mut obj);
-        obj.meta.uid = self.uid_for(&key, now);
+        strategy::prepare_for_create(obj);
+        let hash = self.key_hash(&key);
+        let incarnation = self.incarnations.get(&hash).copied().unwrap_or(0);
+        obj.meta.uid = self.uid_for(&key, now, incarnation);
         obj.meta.creation_timestamp = now;
         obj.meta.set_deletion_timestamp(None);
         obj.meta.set_deletion_grace_period_seconds(None);
         obj.meta.generation = if Object::has_generation(kind) { 1 } else { 0 };
-        self.resource_version += 1;
-        obj.meta.resource_version = self.resource_version;
-        let obj = Arc::new(obj);
-        self.insert(key, obj.clone(), WatchEventType::Added);
-        Ok(obj)
+        let took =
+            Took { namespaces_removed: self.namespaces_removed, incarnation: (hash, incarnation), counter: generated };
+        Ok((key, took))
     }
 
     /// Replace an object's spec and metadata (status is kept: it has its own subresource).
@@ -662,6 +785,9 @@ impl Store {
             self.owners.remove(r.uid, key);
         }
         *self.incarnations.entry(self.key_hash(key)).or_insert(0) += 1;
+        if key.kind() == Kind::Namespace {
+            self.namespaces_removed += 1;
+        }
         self.resource_version += 1;
         // upstream: a DELETED watch event carries the object at its deletion resourceVersion.
         let mut gone = (*old).clone();
@@ -671,9 +797,14 @@ impl Store {
     }
 
     fn insert(&mut self, key: ObjectKey, obj: Arc<Object>, event: WatchEventType) {
-        self.labels.insert(&key, &obj.meta.labels);
-        self.index_owners(&key, &obj);
-        self.objects.insert(Slot::new(key, obj.clone()));
+        self.objects.insert(Slot::new(key.clone(), obj.clone()));
+        self.index_new(&key, obj, event);
+    }
+
+    /// The indexes and the watch log after `obj` was stored under `key`.
+    fn index_new(&mut self, key: &ObjectKey, obj: Arc<Object>, event: WatchEventType) {
+        self.labels.insert(key, &obj.meta.labels);
+        self.index_owners(key, &obj);
         self.push_watch(event, obj);
     }
 
@@ -738,9 +869,8 @@ impl Store {
     }
 
     /// A uid that depends on the seed, the object's key, when it was created and how many
-    /// times that key was deleted before — never on unrelated objects.
-    fn uid_for(&self, key: &ObjectKey, now: Millis) -> Uid {
-        let incarnation = self.incarnations.get(&self.key_hash(key)).copied().unwrap_or(0);
+    /// times that key was deleted before (`incarnation`) — never on unrelated objects.
+    fn uid_for(&self, key: &ObjectKey, now: Millis, incarnation: u32) -> Uid {
         let base = [key.kind().name().as_bytes(), key.namespace.as_bytes(), key.name.as_bytes()];
         let extra = [now.to_le_bytes(), (incarnation as i64).to_le_bytes()];
         let parts: Vec<&[u8]> = base.iter().copied().chain(extra.iter().map(|b| &b[..])).collect();
@@ -751,17 +881,25 @@ impl Store {
     }
 
     /// upstream: SimpleNameGenerator — prefix truncated to 58 characters plus 5 random ones;
-    /// a collision is retried.
-    fn generate_name(&mut self, kind: Kind, namespace: &str, prefix: &str) -> Arc<str> {
+    /// a collision is retried. The draws follow a counter per (kind, namespace, prefix), which
+    /// `counter` says how far has gone: the name, with the counter's key, value before and after.
+    fn generate_name(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        prefix: &str,
+        counter: impl Fn(u64) -> Option<u64>,
+    ) -> (Arc<str>, (u64, Option<u64>, u64)) {
         let base: String = prefix.chars().take(58).collect();
         let counter_key = stable_hash(self.seed, &[kind.name().as_bytes(), namespace.as_bytes(), prefix.as_bytes()]);
+        let before = counter(counter_key);
+        let mut n = before.unwrap_or(0);
         loop {
-            let n = self.generated.entry(counter_key).or_insert(0);
-            *n += 1;
+            n += 1;
             let draw = stable_hash(counter_key, &[&n.to_le_bytes()]);
             let name = format!("{base}{}", name_suffix(draw, 5));
             if !self.objects.contains(&ObjectKey::new(kind, namespace, &name) as &dyn KeyView) {
-                return name.into();
+                return (name.into(), (counter_key, before, n));
             }
         }
     }

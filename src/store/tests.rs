@@ -431,3 +431,165 @@ proptest! {
         prop_assert_eq!(log(&prepared), log(&one_by_one));
     }
 }
+
+/// A prepared status update's new version can be amended before the commit (the CNI's pod
+/// address); one that changed nothing as prepared is handed over to be written in full, so
+/// that the amendment is not lost.
+#[test]
+fn a_prepared_status_update_is_amended_before_it_is_stored() {
+    let mut s = store_with_default_namespace(3);
+    let stored = s.create(pod("p", &BTreeMap::new()), 0).unwrap();
+    let node = |o: &Object| match &o.body {
+        crate::api::Body::Pod { status, .. } => status.node_name.clone(),
+        _ => None,
+    };
+    let set_node = |o: &mut Object, n: &str| {
+        if let crate::api::Body::Pod { status, .. } = &mut o.body {
+            status.node_name = Some(n.into());
+        }
+    };
+
+    // Nothing changed as prepared: no version to amend; written in full, it sees the amendment.
+    let mut same = s.prepare((*stored).clone(), true);
+    assert!(same.status_version_mut(|_| false).is_none());
+    assert!(matches!(same, Prepared::Ready { .. }), "not wanted: left as prepared");
+    assert!(same.status_version_mut(|_| true).is_none());
+    let Err((mut obj, true)) = s.commit_prepared(same) else { panic!("to be written in full") };
+    assert_eq!(obj.meta.resource_version, stored.meta.resource_version, "the client's version");
+    set_node(&mut obj, "n1");
+    let (_, new) = s.write(*obj, true).unwrap();
+    assert_eq!(node(&new).as_deref(), Some("n1"));
+
+    // A real change: amended in place, and stored as amended.
+    let mut changed = (*new).clone();
+    set_node(&mut changed, "n2");
+    let mut p = s.prepare(changed, true);
+    set_node(p.status_version_mut(|o| node(o).as_deref() == Some("n2")).unwrap(), "n3");
+    assert!(s.prepare((*new).clone(), false).status_version_mut(|_| true).is_none(), "status updates only");
+    let (_, stored) = s.commit_prepared(p).unwrap();
+    assert_eq!(node(&stored).as_deref(), Some("n3"));
+    assert_eq!(stored.meta.resource_version, new.meta.resource_version + 1);
+}
+
+/// Something the commit does before a prepared create's turn.
+#[derive(Clone, Debug)]
+enum Meanwhile {
+    Nothing,
+    /// Create a pod of this name (a given name already taken).
+    Create(&'static str),
+    /// Delete the pod of this name (a recreated key gets a new uid).
+    Delete(&'static str),
+    /// Create a pod with this generateName (its name counter moves on).
+    Generate(&'static str),
+    /// Delete the pods with this generateName (their names are free again; the counter is not
+    /// set back).
+    DeleteGenerated(&'static str),
+    /// Delete a namespace.
+    DeleteNamespace(&'static str),
+}
+
+fn create_strategy() -> impl Strategy<Value = (usize, &'static str, &'static str, Meanwhile)> {
+    let meanwhile = prop_oneof![
+        4 => Just(Meanwhile::Nothing),
+        1 => proptest::sample::select(vec!["x", "y"]).prop_map(Meanwhile::Create),
+        1 => proptest::sample::select(vec!["x", "y"]).prop_map(Meanwhile::Delete),
+        1 => proptest::sample::select(vec!["a-", "b-"]).prop_map(Meanwhile::Generate),
+        1 => proptest::sample::select(vec!["a-", "b-"]).prop_map(Meanwhile::DeleteGenerated),
+        1 => proptest::sample::select(vec!["a-team", "zoo"]).prop_map(Meanwhile::DeleteNamespace),
+    ];
+    // (the client preparing it, a name: given, or a generateName ending in '-', a namespace,
+    // what the commit does before it)
+    (
+        0..3usize,
+        proptest::sample::select(vec!["x", "y", "a-", "b-"]),
+        proptest::sample::select(vec!["default", "a-team", "zoo", "nowhere"]),
+        meanwhile,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// Creates worked out against a round's view (several per client, as a ReplicaSet makes
+    /// its pods) and committed in order store exactly what creating each one in order does,
+    /// whatever the commit did in between: same names, uids, errors, objects and watch log.
+    #[test]
+    fn prepared_creates_commit_as_creates_in_order_would(
+        creates in proptest::collection::vec(create_strategy(), 1..14),
+    ) {
+        let mut base = store_with_namespaces(11);
+        base.create(pod("y", &BTreeMap::new()), 0).unwrap();
+        let view = base.clone();
+        let make = |(_, name, namespace, _): &(usize, &str, &str, Meanwhile)| {
+            let mut o = pod_in(namespace, "placeholder", &BTreeMap::new());
+            o.meta.name = (*name).into();
+            if name.ends_with('-') {
+                o.meta.name = "".into();
+                o.meta.generate_name = Some(Arc::new(name.to_string()));
+            }
+            o
+        };
+        let meanwhile = |s: &mut Store, m: &Meanwhile| {
+            let _ = match m {
+                Meanwhile::Nothing => Ok(()),
+                Meanwhile::Create(name) => s.create(pod(name, &BTreeMap::new()), 20).map(drop),
+                Meanwhile::Delete(name) => s.delete(Kind::Pod, "default", name, 20).map(drop),
+                Meanwhile::Generate(prefix) => {
+                    let mut o = pod("placeholder", &BTreeMap::new());
+                    o.meta.name = "".into();
+                    o.meta.generate_name = Some(Arc::new(prefix.to_string()));
+                    s.create(o, 20).map(drop)
+                }
+                Meanwhile::DeleteGenerated(prefix) => {
+                    let names: Vec<_> = s
+                        .scan(Kind::Pod, None)
+                        .filter(|o| o.meta.generate_name() == Some(prefix))
+                        .map(|o| ObjectKey::of(o))
+                        .collect();
+                    names.iter().try_for_each(|k| s.delete_with(k, &Default::default(), 20).map(drop))
+                }
+                Meanwhile::DeleteNamespace(name) => s.delete(Kind::Namespace, "", name, 20).map(drop),
+            };
+        };
+        let answer = |r: Result<Arc<Object>, StoreError>| {
+            r.map(|o| (o.meta.name.to_string(), o.meta.uid, o.meta.resource_version)).map_err(|e| e.to_string())
+        };
+
+        let mut one_by_one = base.clone();
+        let mut expected = Vec::new();
+        for c in &creates {
+            meanwhile(&mut one_by_one, &c.3);
+            expected.push(answer(one_by_one.create(make(c), 30)));
+        }
+
+        let mut counters = vec![Vec::new(); 3];
+        let ready: Vec<_> =
+            creates.iter().map(|c| view.prepare_create(Box::new(make(c)), 30, &mut counters[c.0])).collect();
+        let mut prepared = base.clone();
+        let mut got = Vec::new();
+        for (c, p) in creates.iter().zip(ready) {
+            meanwhile(&mut prepared, &c.3);
+            got.push(answer(match p {
+                Ok(p) => prepared.commit_create(p),
+                Err(obj) => prepared.create(*obj, 30),
+            }));
+        }
+
+        prop_assert_eq!(got, expected);
+        prop_assert_eq!(prepared.resource_version(), one_by_one.resource_version());
+        let dump = |s: &Store| {
+            s.scan(Kind::Namespace, None).chain(s.scan(Kind::Pod, None)).map(|o| o.to_json()).collect::<Vec<_>>()
+        };
+        prop_assert_eq!(dump(&prepared), dump(&one_by_one));
+        let log = |s: &Store| {
+            s.watch_since(0).unwrap().into_iter().map(|e| (e.event_type, e.resource_version, e.object.to_json())).collect::<Vec<_>>()
+        };
+        prop_assert_eq!(log(&prepared), log(&one_by_one));
+        // The name counters and deletion counts moved alike: later creates agree too.
+        for s in [&mut prepared, &mut one_by_one] {
+            meanwhile(s, &Meanwhile::Generate("a-"));
+            meanwhile(s, &Meanwhile::Delete("x"));
+            meanwhile(s, &Meanwhile::Create("x"));
+        }
+        prop_assert_eq!(dump(&prepared), dump(&one_by_one));
+    }
+}
