@@ -702,11 +702,14 @@ impl Engine {
         if !wants_ip(obj) {
             return;
         }
-        let Some(node) = node_of(obj).map(Arc::<str>::from) else { return };
-        let base = self.nodes.info.get(&node).and_then(|n| n.pod_cidr).unwrap_or(Ipv4Addr::new(10, 244, 0, 0));
+        let Some(node) = node_of(obj) else { return };
+        let base = self.nodes.info.get(node).and_then(|n| n.pod_cidr).unwrap_or(Ipv4Addr::new(10, 244, 0, 0));
         let base = u32::from(base);
+        if !self.ips.contains_key(node) {
+            self.ips.insert(node.into(), (1, BTreeSet::new()));
+        }
+        let Some((next, used)) = self.ips.get_mut(node) else { return };
         let Body::Pod { status, .. } = &mut obj.body else { return };
-        let (next, used) = self.ips.entry(node).or_insert((1, BTreeSet::new()));
         // Round-robin over .1–.254, skipping addresses in use.
         for _ in 0..254 {
             let host = *next;
