@@ -48,7 +48,8 @@ pub struct Engine {
     /// every round does.
     pub parallel_threshold: usize,
     /// Writes worked out on the pool: updates stored as prepared, updates written in full
-    /// after all (their object written earlier in the round), and creates.
+    /// after all (their object written earlier in the round, or an outcome only the commit
+    /// can decide), and creates.
     pub prepared: [u64; 3],
     /// Keys marked since the round began, per controller, in marking order and possibly
     /// repeated (sorted and deduplicated when the round takes them): a vector, not a B-tree,
@@ -453,8 +454,8 @@ impl Engine {
                     parallel,
                 };
                 // What can be done before the commit is done where the writes are made: events
-                // not recorded dropped; in parallel rounds, updates worked out (the CNI's address
-                // is added in the commit). One thread works each update out as it commits it:
+                // not recorded dropped; in parallel rounds, creates and updates worked out (the
+                // CNI's address is added in the commit). One thread works each update out as it commits it:
                 // the same answer, without a round's new versions allocated before its old ones
                 // are freed.
                 let events = self.record_events;
@@ -766,7 +767,8 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
-/// Prefetch what committing `w` reads first: the version it stores.
+/// Prefetch what committing `w` reads first: the version an update stores, a create's
+/// preparation.
 fn prefetch_write(w: &Write) {
     match w {
         Write::Prepared(Prepared::Ready { new, .. }) => {

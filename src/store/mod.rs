@@ -462,13 +462,16 @@ impl Store {
         now: Millis,
         counters: &mut Vec<(u64, u64)>,
     ) -> Result<PreparedCreate, Box<Object>> {
-        let advanced = |counter| counters.iter().rev().find(|(c, _)| *c == counter).map(|(_, n)| *n);
+        let advanced = |counter| counters.iter().find(|(c, _)| *c == counter).map(|(_, n)| *n);
         match self
             .shape_new(&mut obj, now, |counter| advanced(counter).or_else(|| self.generated.get(&counter).copied()))
         {
             Ok((key, took)) => {
                 if let Some((counter, _, after)) = took.counter {
-                    counters.push((counter, after));
+                    match counters.iter_mut().find(|(c, _)| *c == counter) {
+                        Some(entry) => entry.1 = after,
+                        None => counters.push((counter, after)),
+                    }
                 }
                 Ok(PreparedCreate { obj: Arc::new(*obj), key, took })
             }
@@ -477,15 +480,17 @@ impl Store {
     }
 
     /// Store a prepared create if what it took from the store is unchanged: its namespace
-    /// (none removed since), its key's deletion count (the uid), its name counter (a counter
-    /// that moved on made its next name, which is taken or was deleted, so the two checks
-    /// after it catch that too), and its name still free. Otherwise the object is created
+    /// (none removed since), its key's deletion count (the uid), its name counter, and its name
+    /// still free. A generated name must be the counter's next draw: names it skipped as taken
+    /// may have been freed since, and `create` would take them. Otherwise the object is created
     /// afresh, as `create` would have from the start; either way the answer is `create`'s.
     pub fn commit_create(&mut self, prepared: PreparedCreate) -> Result<Arc<Object>, StoreError> {
         let PreparedCreate { mut obj, key, took } = prepared;
         let current = took.namespaces_removed == self.namespaces_removed
             && self.incarnations.get(&took.incarnation.0).copied().unwrap_or(0) == took.incarnation.1
-            && took.counter.is_none_or(|(c, before, _)| self.generated.get(&c).copied() == before);
+            && took.counter.is_none_or(|(c, before, after)| {
+                after == before.unwrap_or(0) + 1 && self.generated.get(&c).copied() == before
+            });
         if let Some(o) = Arc::get_mut(&mut obj).filter(|_| current) {
             o.meta.resource_version = self.resource_version + 1;
             if self.objects.insert(Slot::new(key.clone(), obj.clone())) {

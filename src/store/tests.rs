@@ -438,6 +438,29 @@ proptest! {
     }
 }
 
+/// With nothing in between, a prepared create is stored as it was worked out (not made
+/// afresh), names drawn one after another from one client's counter.
+#[test]
+fn prepared_creates_are_stored_as_prepared() {
+    let mut s = store_with_default_namespace(4);
+    let view = s.clone();
+    let mut counters = Vec::new();
+    let mut unnamed = pod("placeholder", &BTreeMap::new());
+    unnamed.meta.name = "".into();
+    unnamed.meta.generate_name = Some(Arc::new("web-".to_string()));
+    let objects = [unnamed.clone(), pod("given", &BTreeMap::new()), unnamed];
+    let mut serial = s.clone();
+    for o in objects {
+        let expected = serial.create(o.clone(), 30).unwrap();
+        let p = view.prepare_create(Box::new(o), 30, &mut counters).unwrap();
+        let made = Arc::as_ptr(&p.obj);
+        let stored = s.commit_create(p).unwrap();
+        assert_eq!(Arc::as_ptr(&stored), made, "stored as prepared");
+        assert_eq!(stored.to_json(), expected.to_json());
+    }
+    assert_eq!(counters.len(), 1, "one entry per counter");
+}
+
 /// A prepared status update's new version can be amended before the commit (the CNI's pod
 /// address); one that changed nothing as prepared is handed over to be written in full, so
 /// that the amendment is not lost.
@@ -492,6 +515,9 @@ enum Meanwhile {
     DeleteGenerated(&'static str),
     /// Delete a namespace.
     DeleteNamespace(&'static str),
+    /// Delete the pod named as the first name `a-` draws in "default" (created up front, so
+    /// a create prepared before this skips the name, and one committed after may take it).
+    DeleteBlocker,
 }
 
 fn create_strategy() -> impl Strategy<Value = (usize, &'static str, &'static str, Meanwhile)> {
@@ -502,6 +528,7 @@ fn create_strategy() -> impl Strategy<Value = (usize, &'static str, &'static str
         1 => proptest::sample::select(vec!["a-", "b-"]).prop_map(Meanwhile::Generate),
         1 => proptest::sample::select(vec!["a-", "b-"]).prop_map(Meanwhile::DeleteGenerated),
         1 => proptest::sample::select(vec!["a-team", "zoo"]).prop_map(Meanwhile::DeleteNamespace),
+        1 => Just(Meanwhile::DeleteBlocker),
     ];
     // (the client preparing it, a name: given, or a generateName ending in '-', a namespace,
     // what the commit does before it)
@@ -524,6 +551,14 @@ proptest! {
     ) {
         let mut base = store_with_namespaces(11);
         base.create(pod("y", &BTreeMap::new()), 0).unwrap();
+        let generated = |prefix: &str| {
+            let mut o = pod("placeholder", &BTreeMap::new());
+            o.meta.name = "".into();
+            o.meta.generate_name = Some(Arc::new(prefix.to_string()));
+            o
+        };
+        let blocker = base.clone().create(generated("a-"), 0).unwrap().meta.name.clone();
+        base.create(pod(&blocker, &BTreeMap::new()), 0).unwrap();
         let view = base.clone();
         let make = |(_, name, namespace, _): &(usize, &str, &str, Meanwhile)| {
             let mut o = pod_in(namespace, "placeholder", &BTreeMap::new());
@@ -539,12 +574,8 @@ proptest! {
                 Meanwhile::Nothing => Ok(()),
                 Meanwhile::Create(name) => s.create(pod(name, &BTreeMap::new()), 20).map(drop),
                 Meanwhile::Delete(name) => s.delete(Kind::Pod, "default", name, 20).map(drop),
-                Meanwhile::Generate(prefix) => {
-                    let mut o = pod("placeholder", &BTreeMap::new());
-                    o.meta.name = "".into();
-                    o.meta.generate_name = Some(Arc::new(prefix.to_string()));
-                    s.create(o, 20).map(drop)
-                }
+                Meanwhile::Generate(prefix) => s.create(generated(prefix), 20).map(drop),
+                Meanwhile::DeleteBlocker => s.delete(Kind::Pod, "default", &blocker, 20).map(drop),
                 Meanwhile::DeleteGenerated(prefix) => {
                     let names: Vec<_> = s
                         .scan(Kind::Pod, None)
