@@ -455,9 +455,9 @@ impl Engine {
                 };
                 // What can be done before the commit is done where the writes are made: events
                 // not recorded dropped; in parallel rounds, creates and updates worked out (the
-                // CNI's address is added in the commit). One thread works each update out as it commits it:
-                // the same answer, without a round's new versions allocated before its old ones
-                // are freed.
+                // CNI's address is added in the commit). One thread works each write out as it
+                // commits it: the same answer, without a round's new versions allocated before
+                // its old ones are freed.
                 let events = self.record_events;
                 let ready = |r: Reconciled| r.ready(events, parallel.then_some(ctx.store), now);
                 let run = |(c, keys): &(ControllerId, Vec<ObjectKey>)| match c {
