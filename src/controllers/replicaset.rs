@@ -1,12 +1,12 @@
 //! The ReplicaSet controller (`pkg/controller/replicaset`): claim pods, create or delete to
 //! match `spec.replicas`, report status.
 
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::sync::Arc;
 
 use super::{Ctx, DeleteOptions, EventRecord, Reconciled, Write};
 use crate::api::meta::Meta;
-use crate::api::pod::{ConditionType, Phase, PodRuntime};
+use crate::api::pod::{Phase, PodRuntime};
 use crate::api::template::PodTemplate;
 use crate::api::{Body, Kind, Object, OwnerRef};
 use crate::sim::clock::Millis;
@@ -219,87 +219,101 @@ pub fn pods_to_delete<'a>(
     for p in related.iter().filter(|p| is_active(p)) {
         *per_node.entry(node_of(p).unwrap_or("")).or_default() += 1;
     }
-    let mut ranked: Vec<(usize, &'a Arc<Object>)> =
-        active.iter().map(|p| (per_node.get(node_of(p).unwrap_or("")).copied().unwrap_or(0), *p)).collect();
-    ranked.sort_by(|a, b| delete_first(a, b, now));
-    ranked.into_iter().take(n).map(|(_, p)| p).collect()
+    let mut ranked: Vec<RankedPod<'a>> = active
+        .iter()
+        .map(|p| RankedPod::new(p, per_node.get(node_of(p).unwrap_or("")).copied().unwrap_or(0), now))
+        .collect();
+    deletion_order(&mut ranked);
+    ranked.into_iter().take(n).map(|r| r.pod).collect()
 }
 
-/// upstream: ActivePodsWithRanks.Less — `Less` means "delete first".
-pub fn delete_first(a: &(usize, &Arc<Object>), b: &(usize, &Arc<Object>), now: Millis) -> Ordering {
-    let (rank_a, pa) = a;
-    let (rank_b, pb) = b;
-    let (Some(ra), Some(rb)) = (pod_runtime(pa), pod_runtime(pb)) else { return pa.meta.uid.cmp(&pb.meta.uid) };
-    let phase_rank = |p: Phase| match p {
-        Phase::Pending => 0,
-        Phase::Unknown => 1,
-        Phase::Running => 2,
-        _ => 0,
-    };
-    let cost = |o: &Object| o.meta.annotations.get(POD_DELETION_COST).and_then(|v| v.parse::<i32>().ok()).unwrap_or(0);
-    let max_restarts = |rt: &PodRuntime| rt.containers.iter().map(|c| c.restart_count).max().unwrap_or(0);
-    // 1. unassigned first
-    node_of(pa)
-        .is_some()
-        .cmp(&node_of(pb).is_some())
-        // 2. Pending < Unknown < Running
-        .then(phase_rank(ra.phase).cmp(&phase_rank(rb.phase)))
-        // 3. not ready first
-        .then(ra.is_ready().cmp(&rb.is_ready()))
-        // 4. lower deletion cost first
-        .then(cost(pa).cmp(&cost(pb)))
-        // 5. higher rank (more co-located siblings) first
-        .then(rank_b.cmp(rank_a))
-        // 6. more recently ready first, in log2 buckets, uid breaking ties
-        .then_with(|| {
-            if ra.is_ready() && rb.is_ready() {
-                let ta = ra.condition(ConditionType::Ready).map(|c| c.last_transition).unwrap_or(0);
-                let tb = rb.condition(ConditionType::Ready).map(|c| c.last_transition).unwrap_or(0);
-                newer_first(ta, tb, now, pa, pb)
-            } else {
-                Ordering::Equal
-            }
-        })
-        // 7. more restarts first
-        .then(max_restarts(rb).cmp(&max_restarts(ra)))
-        // 8. newer first, in log2 buckets
-        .then_with(|| newer_first(pa.meta.creation_timestamp, pb.meta.creation_timestamp, now, pa, pb))
-        // Stable, total order for determinism.
-        .then_with(|| pa.meta.uid.to_string().cmp(&pb.meta.uid.to_string()))
+/// What upstream's `ActivePodsWithRanks.Less` reads of one pod, worked out once per sort.
+/// Times are whole seconds: the API carries timestamps at second precision, so that is what
+/// the controller compares.
+#[derive(Clone)]
+pub struct RankedPod<'a> {
+    pub pod: &'a Arc<Object>,
+    /// Rules 1–5, then the log2 bucket of the Ready time (rule 6): smaller goes first.
+    class: (bool, u8, bool, i32, Reverse<usize>, i64),
+    /// When the pod became Ready (rule 6 compares these before bucketing them).
+    ready_s: Option<i64>,
+    /// Rules 7 and 8, then the uid.
+    rest: (Reverse<u32>, i64, u128),
 }
 
-/// upstream: LogarithmicScaleDown — compare floor(log2(now − t)) in nanoseconds, the smaller
-/// (more recent) first; equal buckets break ties by uid string.
-fn newer_first(ta: Millis, tb: Millis, now: Millis, pa: &Object, pb: &Object) -> Ordering {
-    if ta == tb {
-        return Ordering::Equal;
-    }
-    if ta == 0 || tb == 0 {
-        // Zero time sorts first.
-        return if ta == 0 { Ordering::Less } else { Ordering::Greater };
-    }
-    let bucket = |t: Millis| {
-        let d = (now - t).saturating_mul(1_000_000);
-        if d <= 0 {
-            -1
-        } else {
-            63 - d.leading_zeros() as i64
+impl<'a> RankedPod<'a> {
+    pub fn new(pod: &'a Arc<Object>, rank: usize, now: Millis) -> Self {
+        let rt = pod_runtime(pod);
+        // upstream: podPhaseToOrdinal — Pending 0, Unknown 1, Running 2; anything else 0.
+        let phase = match rt.map(|r| r.phase) {
+            Some(Phase::Unknown) => 1,
+            Some(Phase::Running) => 2,
+            _ => 0,
+        };
+        let ready_s = rt.and_then(|r| r.ready_since()).map(|t| t.div_euclid(1000));
+        // upstream: GetDeletionCostFromPodAnnotations — missing or invalid counts as 0.
+        let cost = pod.meta.annotations.get(POD_DELETION_COST).and_then(|v| v.parse::<i32>().ok()).unwrap_or(0);
+        let restarts = rt.and_then(|r| r.containers.iter().map(|c| c.restart_count).max()).unwrap_or(0);
+        let created_s = pod.meta.creation_timestamp.div_euclid(1000);
+        RankedPod {
+            pod,
+            class: (
+                node_of(pod).is_some(),
+                phase,
+                ready_s.is_some(),
+                cost,
+                Reverse(rank),
+                ready_s.map_or(0, |t| log2_bucket(t, now)),
+            ),
+            ready_s,
+            rest: (Reverse(restarts), log2_bucket(created_s, now), pod.meta.uid.0),
         }
-    };
-    match bucket(ta).cmp(&bucket(tb)) {
-        Ordering::Equal => pa.meta.uid.to_string().cmp(&pb.meta.uid.to_string()),
-        other => other,
+    }
+}
+
+/// Put pods in upstream's scale-down order (`ActivePodsWithRanks.Less`: "delete first").
+///
+/// Upstream's `Less` is not a strict weak order: two Ready pods whose Ready times differ inside
+/// one log2 bucket are ordered by uid, but pods with equal Ready times go on to restart counts
+/// and creation times, so three pods can form a cycle. Go's sort tolerates that; Rust's may
+/// panic. The order built here is total and deterministic, and whenever upstream's relation
+/// is consistent on the pods at hand it is one of the orders upstream's sort could produce:
+/// within one class of rules 1–6 the pods are laid out by uid (how pods with different Ready
+/// times compare), and each run of consecutive pods with the same Ready time is then sorted by
+/// rules 7 and 8 (how pods with equal Ready times compare).
+pub fn deletion_order(pods: &mut [RankedPod<'_>]) {
+    pods.sort_unstable_by(|a, b| a.class.cmp(&b.class).then(a.rest.2.cmp(&b.rest.2)));
+    for class in pods.chunk_by_mut(|a, b| a.class == b.class) {
+        for run in class.chunk_by_mut(|a, b| a.ready_s == b.ready_s) {
+            run.sort_unstable_by_key(|r| r.rest);
+        }
+    }
+}
+
+/// upstream: LogarithmicScaleDown — floor(log2(now − t)) with the duration in nanoseconds (−1
+/// when it is not positive); the zero time sorts before every bucket (upstream: afterOrZero).
+fn log2_bucket(t_s: i64, now: Millis) -> i64 {
+    if t_s == 0 {
+        return i64::MIN;
+    }
+    let d = now.saturating_sub(t_s.saturating_mul(1000)).saturating_mul(1_000_000);
+    if d <= 0 {
+        -1
+    } else {
+        63 - i64::from(d.leading_zeros())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::pod::PodRuntime;
+    use crate::api::pod::{ConditionType, PodRuntime};
     use crate::api::Uid;
+    use proptest::prelude::*;
 
     const NOW: Millis = 10_000_000;
 
+    #[derive(Debug, Clone)]
     struct P {
         node: Option<&'static str>,
         phase: Phase,
@@ -343,6 +357,75 @@ mod tests {
         Arc::new(Object { meta, body: Body::Pod { spec: Default::default(), status: rt } })
     }
 
+    /// upstream's `ActivePodsWithRanks.Less`, rule for rule, as the reference the order is
+    /// checked against (times at second precision, as the controller reads them).
+    fn upstream_less(a: &(usize, Arc<Object>), b: &(usize, Arc<Object>), now: Millis) -> bool {
+        let ((rank_a, pa), (rank_b, pb)) = (a, b);
+        let (ra, rb) = (pod_runtime(pa).unwrap(), pod_runtime(pb).unwrap());
+        let (na, nb) = (node_of(pa).unwrap_or(""), node_of(pb).unwrap_or(""));
+        if na != nb && (na.is_empty() || nb.is_empty()) {
+            return na.is_empty();
+        }
+        let ord = |p: Phase| match p {
+            Phase::Unknown => 1,
+            Phase::Running => 2,
+            _ => 0,
+        };
+        if ord(ra.phase) != ord(rb.phase) {
+            return ord(ra.phase) < ord(rb.phase);
+        }
+        if ra.is_ready() != rb.is_ready() {
+            return !ra.is_ready();
+        }
+        let cost =
+            |o: &Object| o.meta.annotations.get(POD_DELETION_COST).and_then(|v| v.parse::<i32>().ok()).unwrap_or(0);
+        if cost(pa) != cost(pb) {
+            return cost(pa) < cost(pb);
+        }
+        if rank_a != rank_b {
+            return rank_a > rank_b;
+        }
+        // afterOrZero / logarithmicRankDiff on whole seconds, uid string as the tie-break.
+        let by_time = |ta: i64, tb: i64| -> Option<bool> {
+            if ta == tb {
+                return None;
+            }
+            if ta == 0 || tb == 0 {
+                return Some(ta == 0);
+            }
+            let r = |t: i64| {
+                let d = (now - t * 1000) * 1_000_000;
+                if d > 0 {
+                    (d as f64).log2() as i64
+                } else {
+                    -1
+                }
+            };
+            if r(ta) == r(tb) {
+                Some(pa.meta.uid.to_string() < pb.meta.uid.to_string())
+            } else {
+                Some(r(ta) < r(tb))
+            }
+        };
+        if ra.is_ready() && rb.is_ready() {
+            let (ta, tb) = (ra.ready_since().unwrap() / 1000, rb.ready_since().unwrap() / 1000);
+            if let Some(less) = by_time(ta, tb) {
+                return less;
+            }
+        }
+        let restarts = |rt: &PodRuntime| rt.containers.iter().map(|c| c.restart_count).max().unwrap_or(0);
+        if restarts(ra) != restarts(rb) {
+            return restarts(ra) > restarts(rb);
+        }
+        by_time(pa.meta.creation_timestamp / 1000, pb.meta.creation_timestamp / 1000).unwrap_or(false)
+    }
+
+    fn order(pods: &[(usize, Arc<Object>)], now: Millis) -> Vec<u128> {
+        let mut ranked: Vec<RankedPod> = pods.iter().map(|(r, p)| RankedPod::new(p, *r, now)).collect();
+        deletion_order(&mut ranked);
+        ranked.iter().map(|r| r.pod.meta.uid.0).collect()
+    }
+
     /// Each row: two pods that differ in one ranking rule; the first must be deleted first.
     #[test]
     fn scale_down_ranking_follows_upstream_rules() {
@@ -373,25 +456,146 @@ mod tests {
                 1,
             ),
             (
-                "same bucket: uid decides",
-                P { ready_since: Some(NOW - 1_000), uid: 1, ..P::default() },
-                P { ready_since: Some(NOW - 1_100), uid: 2, ..P::default() },
+                "same bucket, other second: uid decides before restarts",
+                P { ready_since: Some(NOW - 70_000), uid: 1, ..P::default() },
+                P { ready_since: Some(NOW - 72_000), restarts: 5, uid: 2, ..P::default() },
+                1,
+                1,
+            ),
+            (
+                "same Ready second: restarts decide before uid",
+                P { ready_since: Some(NOW - 1_000), restarts: 5, uid: 2, ..P::default() },
+                P { ready_since: Some(NOW - 1_400), uid: 1, ..P::default() },
                 1,
                 1,
             ),
             ("more restarts first", P { restarts: 4, uid: 2, ..P::default() }, P { restarts: 1, ..P::default() }, 1, 1),
             (
                 "newer first",
-                P { created: NOW - 10, uid: 2, ..P::default() },
+                P { created: NOW - 10_000, uid: 2, ..P::default() },
                 P { created: NOW - 1_000_000, ..P::default() },
+                1,
+                1,
+            ),
+            (
+                "same creation bucket: uid decides",
+                P { created: NOW - 100_000, uid: 1, ..P::default() },
+                P { created: NOW - 90_000, uid: 2, ..P::default() },
                 1,
                 1,
             ),
         ];
         for (why, first, second, rank_first, rank_second) in rows {
-            let (a, b) = (pod(first), pod(second));
-            assert_eq!(delete_first(&(rank_first, &a), &(rank_second, &b), NOW), Ordering::Less, "{why}");
-            assert_eq!(delete_first(&(rank_second, &b), &(rank_first, &a), NOW), Ordering::Greater, "{why} (reversed)");
+            let (a, b) = ((rank_first, pod(first)), (rank_second, pod(second)));
+            let expected = vec![a.1.meta.uid.0, b.1.meta.uid.0];
+            assert!(upstream_less(&a, &b, NOW) && !upstream_less(&b, &a, NOW), "{why}: the reference disagrees");
+            assert_eq!(order(&[a.clone(), b.clone()], NOW), expected, "{why}");
+            assert_eq!(order(&[b, a], NOW), expected, "{why} (reversed)");
+        }
+    }
+
+    /// Three Ready pods in one log2 bucket: A and B, A and C differ in their Ready second (uid
+    /// decides), B and C share it (restarts decide). Upstream's relation is a cycle here; the
+    /// order is still one, whatever order the pods come in.
+    #[test]
+    fn upstream_ranking_can_cycle_and_the_order_stays_total() {
+        let a = (1, pod(P { ready_since: Some(NOW - 70_000), uid: 2, ..P::default() }));
+        let b = (1, pod(P { ready_since: Some(NOW - 72_000), uid: 1, ..P::default() }));
+        let c = (1, pod(P { ready_since: Some(NOW - 72_000), restarts: 3, uid: 3, ..P::default() }));
+        assert!(upstream_less(&c, &b, NOW) && upstream_less(&b, &a, NOW) && upstream_less(&a, &c, NOW));
+        let expected = order(&[a.clone(), b.clone(), c.clone()], NOW);
+        for perm in [[&a, &c, &b], [&b, &a, &c], [&b, &c, &a], [&c, &a, &b], [&c, &b, &a]] {
+            assert_eq!(order(&perm.map(|p| p.clone()), NOW), expected);
+        }
+    }
+
+    /// upstream's relation is consistent on the pods at hand (a strict weak order).
+    fn is_strict_weak_order(pods: &[(usize, Arc<Object>)], now: Millis) -> bool {
+        let n = pods.len();
+        let less = |i: usize, j: usize| upstream_less(&pods[i], &pods[j], now);
+        let incomparable = |i: usize, j: usize| !less(i, j) && !less(j, i);
+        for i in 0..n {
+            if less(i, i) {
+                return false;
+            }
+            for j in 0..n {
+                for k in 0..n {
+                    if less(i, j) && less(j, k) && !less(i, k) {
+                        return false;
+                    }
+                    if incomparable(i, j) && incomparable(j, k) && !incomparable(i, k) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    fn arb_pod() -> impl Strategy<Value = (usize, P)> {
+        (
+            0usize..2,
+            prop_oneof![1 => Just(None), 4 => Just(Some("n1"))],
+            prop_oneof![1 => Just(Phase::Pending), 6 => Just(Phase::Running), 1 => Just(Phase::Unknown)],
+            prop::option::weighted(0.8, 0i64..6),
+            prop::option::weighted(0.2, -1i32..2),
+            0u32..3,
+            0i64..6,
+        )
+            .prop_map(|(rank, node, phase, ready, cost, restarts, created)| {
+                // Ready and creation seconds spread over a few log2 buckets before NOW.
+                let ago = |k: i64| NOW - [1_000, 70_000, 71_000, 72_000, 140_000, 141_000][k as usize];
+                let p =
+                    P { node, phase, ready_since: ready.map(ago), cost, restarts, created: ago(created) - 500, uid: 0 };
+                (rank, p)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Whenever upstream's relation is consistent on a set of pods, the order is one upstream's
+        /// sort could produce: no pod is placed before one upstream deletes first. Whatever the
+        /// input order, the result is the same.
+        #[test]
+        fn deletion_order_extends_upstream_wherever_it_is_consistent(
+            specs in prop::collection::vec(arb_pod(), 2..7),
+            seed in any::<u64>(),
+        ) {
+            let pods: Vec<(usize, Arc<Object>)> = specs
+                .into_iter()
+                .enumerate()
+                .map(|(i, (rank, p))| (rank, pod(P { uid: (i as u128 + 1) * 7919 % 101, ..p })))
+                .collect();
+            let got = order(&pods, NOW);
+            let mut shuffled = pods.clone();
+            let len = shuffled.len();
+            shuffled.rotate_left(seed as usize % len);
+            if seed % 2 == 0 {
+                shuffled.reverse();
+            }
+            prop_assert_eq!(&order(&shuffled, NOW), &got);
+            if is_strict_weak_order(&pods, NOW) {
+                let at = |uid: u128| pods.iter().find(|(_, p)| p.meta.uid.0 == uid).unwrap();
+                for i in 0..got.len() {
+                    for j in i + 1..got.len() {
+                        prop_assert!(
+                            !upstream_less(at(got[j]), at(got[i]), NOW),
+                            "pod {} placed before {}, which upstream deletes first", got[i], got[j]
+                        );
+                    }
+                }
+            }
+        }
+
+        /// Large sets full of ties (where the old comparator could make the sort panic).
+        #[test]
+        fn victims_of_a_large_replicaset_never_panic(specs in prop::collection::vec(arb_pod(), 200..400)) {
+            let pods: Vec<Arc<Object>> =
+                specs.into_iter().enumerate().map(|(i, (_, p))| pod(P { uid: i as u128 + 1, ..p })).collect();
+            let active: Vec<&Arc<Object>> = pods.iter().collect();
+            let victims = pods_to_delete(&active, &pods, 100, NOW);
+            prop_assert_eq!(victims.len(), 100);
         }
     }
 
