@@ -178,6 +178,9 @@ pub(super) struct Sync<'a> {
     /// The Deployment's annotations as this sync leaves them.
     d_annotations: Arc<StringMap>,
     new_status: apps::DeploymentStatus,
+    /// The sync went through syncRolloutStatus (a rollout path), which alone requeues a
+    /// Deployment that may get stuck; a paused one or a scaling event never does.
+    rollout_status: bool,
 }
 
 impl Sync<'_> {
@@ -249,6 +252,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         out: Reconciled::nothing(),
         d_annotations: d.meta.annotations.clone(),
         new_status: (**status).clone(),
+        rollout_status: false,
     };
     let Ok(selector) = Selector::from_label_selector(Some(&spec.selector)) else { return s.out };
     if selector.is_everything() {
@@ -345,8 +349,9 @@ fn finish(mut s: Sync, rss: &[Rs]) -> Reconciled {
         }
         s.out.writes.push(Write::UpdateStatus(Box::new(o)));
     }
-    // upstream: requeueStuckDeployment — look again when the progress deadline would pass.
-    if let Some(deadline) = progress_deadline(s.spec) {
+    // upstream: requeueStuckDeployment (called from syncRolloutStatus only) — look again when
+    // the progress deadline would pass. A paused Deployment is never checked against it.
+    if let Some(deadline) = progress_deadline(s.spec).filter(|_| s.rollout_status) {
         if let Some(c) = progressing(&s.new_status) {
             let settled = matches!(c.reason.as_deref(), Some("NewReplicaSetAvailable" | "ProgressDeadlineExceeded"));
             if !settled && !deployment_complete(s.d, s.spec, &s.new_status) {

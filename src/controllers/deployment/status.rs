@@ -125,6 +125,7 @@ pub(super) fn sync_status(s: &mut Sync, rss: &[Rs], new_idx: Option<usize>, roll
     if !rollout {
         return;
     }
+    s.rollout_status = true;
     if progress_deadline(s.spec).is_none() {
         if let Some(c) = st.conditions.as_mut() {
             c.retain(|c| c.type_ != "Progressing");
