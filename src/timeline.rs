@@ -23,6 +23,13 @@ pub enum FieldValue {
     Bool(bool),
 }
 
+impl FieldValue {
+    /// A sum that may exceed int64 (resources of pods with huge requests), capped to it.
+    fn saturating(v: i128) -> FieldValue {
+        FieldValue::Int(v.clamp(i64::MIN.into(), i64::MAX.into()) as i64)
+    }
+}
+
 /// The recorded fields of one object as it is now.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ObjectSample {
@@ -220,10 +227,10 @@ fn node_sample(n: &Arc<Object>, nodes: &NodeRuntime) -> Option<ObjectSample> {
     let info = nodes.info.get(&n.meta.name);
     let fields = vec![
         ("ready".to_string(), FieldValue::Bool(ready)),
-        ("cpu_allocatable_milli".to_string(), FieldValue::Int(info.map_or(0, |i| i.allocatable.cpu))),
-        ("memory_allocatable".to_string(), FieldValue::Int(info.map_or(0, |i| i.allocatable.memory / 1000))),
-        ("cpu_requested_milli".to_string(), FieldValue::Int(held.requested.cpu)),
-        ("memory_requested".to_string(), FieldValue::Int(held.requested.memory / 1000)),
+        ("cpu_allocatable_milli".to_string(), FieldValue::saturating(info.map_or(0, |i| i.allocatable.cpu))),
+        ("memory_allocatable".to_string(), FieldValue::saturating(info.map_or(0, |i| i.allocatable.memory / 1000))),
+        ("cpu_requested_milli".to_string(), FieldValue::saturating(held.requested.cpu)),
+        ("memory_requested".to_string(), FieldValue::saturating(held.requested.memory / 1000)),
         ("pods".to_string(), FieldValue::Int(held.pods)),
     ];
     Some(ObjectSample { kind: Kind::Node, namespace: "".into(), name: n.meta.name.clone(), fields })

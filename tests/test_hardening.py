@@ -40,3 +40,34 @@ def test_a_paused_deployment_with_a_pending_template_change_lets_time_pass():
     d.rollout.resume()
     assert d.rollout.status()[-1] == 'deployment "web" successfully rolled out'
     assert d.updated_replicas == 3
+
+
+def test_huge_requests_fit_no_node_and_are_stored_as_the_api_server_stores_them():
+    # An unconvertible request once counted as 0 and a saturated one overflowed the fit check.
+    c = kubesim.Cluster(nodes=[{"name": "node-1", "cpu": "4", "memory": "16Gi"}], seed=0)
+    cases = [
+        ("cpu", "1e18", "1e18", "Insufficient cpu"),
+        ("cpu", "9223372036854775807", "9223372036854775807", "Insufficient cpu"),
+        ("memory", "1e999", "1e999", "Insufficient memory"),
+        # upstream: binary quantities are capped at MaxInt64 when parsed
+        ("memory", "8Ei", "9223372036854775807", "Insufficient memory"),
+    ]
+    # Something already holds cpu and memory on the node, so a saturated request would overflow.
+    c.apply(workload("Deployment", "small", 2, "nginx:1.25", resources={"requests": {"cpu": "1", "memory": "1Gi"}}))
+    for i, (resource, value, _, _) in enumerate(cases):
+        c.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": f"p{i}"},
+                "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {resource: value}}}]},
+            }
+        )
+    c.advance("1m")
+    for i, (resource, _, stored, reason) in enumerate(cases):
+        pod = c.pod(f"p{i}")
+        assert (pod.phase, pod.node) == ("Pending", None), pod.name
+        assert pod.to_dict()["spec"]["containers"][0]["resources"]["requests"][resource] == stored
+        [message] = {e.to_dict()["message"] for e in c.events(pod) if e.reason == "FailedScheduling"}
+        assert message.startswith(f"0/1 nodes are available: 1 {reason}."), message
+    assert c.deployment("small").available_replicas == 2, "the huge requests hold nothing on the node"

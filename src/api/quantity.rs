@@ -351,6 +351,13 @@ pub fn parse_milli(text: &str) -> Option<i128> {
     ParsedQuantity::parse(text).ok()?.milli_value()
 }
 
+/// Like [`parse_milli`], but a value too large for i128 saturates (keeping its sign) instead of
+/// being `None`: `None` only when the text is not a quantity.
+pub fn parse_milli_saturating(text: &str) -> Option<i128> {
+    let q = ParsedQuantity::parse(text).ok()?;
+    Some(q.milli_value().unwrap_or(if q.is_negative() { i128::MIN } else { i128::MAX }))
+}
+
 /// upstream: `resource.NewMilliQuantity(v, resource.DecimalSI).String()` — `250m`, `2`, `5k`,
 /// `125829120` (how the HPA reports current values).
 pub fn milli_quantity(milli: i64) -> String {
@@ -440,5 +447,16 @@ mod parse_milli_tests {
         for bad in ["", "abc", "1x", "1.2.3", "m", "--1"] {
             assert_eq!(parse_milli(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn quantities_too_large_for_milli_units_saturate_instead_of_vanishing() {
+        assert_eq!(parse_milli("1e999"), None, "MilliValue overflows");
+        assert_eq!(parse_milli_saturating("1e999"), Some(i128::MAX));
+        assert_eq!(parse_milli_saturating("-1e999"), Some(i128::MIN));
+        // upstream: binary quantities are capped at MaxInt64 units when parsed.
+        assert_eq!(parse_milli_saturating("8Ei"), Some(i64::MAX as i128 * 1000));
+        assert_eq!(parse_milli_saturating("250m"), Some(250));
+        assert_eq!(parse_milli_saturating("1x"), None, "not a quantity");
     }
 }

@@ -12,22 +12,22 @@ use rayon::prelude::*;
 use super::replicaset::{is_active, node_of};
 use super::{Ctx, EventRecord, Reconciled, Write};
 use crate::api::pod::ConditionType;
-use crate::api::quantity::parse_milli;
+use crate::api::quantity::parse_milli_saturating;
 use crate::api::{Body, Object};
 use crate::sim::rng::{splitmix64, stable_hash};
 use crate::store::ObjectKey;
 
 const COMPONENT: &str = "default-scheduler";
 /// upstream: scheduler util — what a container without requests counts as when scoring.
-const DEFAULT_MILLI_CPU: i64 = 100;
-const DEFAULT_MEMORY_MILLI: i64 = 200 * 1024 * 1024 * 1000;
+const DEFAULT_MILLI_CPU: i128 = 100;
+const DEFAULT_MEMORY_MILLI: i128 = 200 * 1024 * 1024 * 1000;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Resources {
     /// Millicores.
-    pub cpu: i64,
+    pub cpu: i128,
     /// Milli-bytes (Quantity.MilliValue of memory).
-    pub memory: i64,
+    pub memory: i128,
 }
 
 /// Requests of a pod (sum over containers), and the non-zero variant used for scoring.
@@ -36,7 +36,7 @@ pub fn pod_requests(spec: &core::PodSpec) -> (Resources, Resources) {
     let mut nonzero = Resources::default();
     for c in &spec.containers {
         let req = c.resources.as_ref().and_then(|r| r.requests.as_ref());
-        let get = |name: &str| req.and_then(|r| r.get(name)).and_then(|q| parse_milli(&q.0)).map(clamp_i64);
+        let get = |name: &str| req.and_then(|r| r.get(name)).and_then(|q| request_milli(&q.0));
         let cpu = get("cpu");
         let mem = get("memory");
         real.cpu += cpu.unwrap_or(0);
@@ -57,8 +57,11 @@ struct NodeState<'a> {
     pods: i64,
 }
 
-fn clamp_i64(v: i128) -> i64 {
-    v.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+/// A request or allocatable in milli-units, kept within int64 as the scheduler's arithmetic is
+/// (a value too large for it, e.g. `1e999` or `8Ei` of memory, counts as the largest int64, so
+/// it fits nowhere rather than wrapping). Sums are i128: they cannot overflow.
+fn request_milli(text: &str) -> Option<i128> {
+    parse_milli_saturating(text).map(|v| v.clamp(i64::MIN as i128, i64::MAX as i128))
 }
 
 /// What the scheduler needs of a Node object, parsed once per change of the node.
@@ -77,14 +80,13 @@ impl NodeInfo {
     pub fn of(n: &Object) -> Option<NodeInfo> {
         let Body::Node { spec, status } = &n.body else { return None };
         let alloc = status.allocatable.as_ref();
-        let get =
-            |name: &str| alloc.and_then(|a| a.get(name)).and_then(|q| parse_milli(&q.0)).map(clamp_i64).unwrap_or(0);
+        let get = |name: &str| alloc.and_then(|a| a.get(name)).and_then(|q| request_milli(&q.0)).unwrap_or(0);
         Some(NodeInfo {
             labels: n.meta.labels.clone(),
             taints: spec.taints.clone().unwrap_or_default(),
             unschedulable: spec.unschedulable.unwrap_or(false),
             allocatable: Resources { cpu: get("cpu"), memory: get("memory") },
-            max_pods: get("pods") / 1000,
+            max_pods: (get("pods") / 1000) as i64,
             pod_cidr: spec.pod_cidr.as_deref().and_then(|c| c.split('/').next()).and_then(|a| a.parse().ok()),
         })
     }
@@ -120,10 +122,11 @@ pub struct Allocation {
 
 impl Allocation {
     pub fn add(&mut self, real: &Resources, nonzero: &Resources, sign: i64) {
-        self.requested.cpu += sign * real.cpu;
-        self.requested.memory += sign * real.memory;
-        self.nonzero.cpu += sign * nonzero.cpu;
-        self.nonzero.memory += sign * nonzero.memory;
+        let s = i128::from(sign);
+        self.requested.cpu += s * real.cpu;
+        self.requested.memory += s * real.memory;
+        self.nonzero.cpu += s * nonzero.cpu;
+        self.nonzero.memory += s * nonzero.memory;
         self.pods += sign;
     }
 }
@@ -206,9 +209,9 @@ fn score(node: &NodeState, nonzero: &Resources) -> i64 {
     let alloc = &node.info.allocatable;
     let (cpu, mem) = (node.nonzero.cpu + nonzero.cpu, node.nonzero.memory + nonzero.memory);
     // upstream: leastRequestedScore — (capacity − requested) × 100 / capacity; 0 when over.
-    let least = |used: i64, cap: i64| if cap <= 0 || used > cap { 0 } else { (cap - used) * 100 / cap };
-    let least = (least(cpu, alloc.cpu) + least(mem, alloc.memory)) / 2;
-    let frac = |used: i64, cap: i64| if cap <= 0 { 1.0 } else { (used as f64 / cap as f64).min(1.0) };
+    let least = |used: i128, cap: i128| if cap <= 0 || used > cap { 0 } else { (cap - used) * 100 / cap };
+    let least = ((least(cpu, alloc.cpu) + least(mem, alloc.memory)) / 2) as i64;
+    let frac = |used: i128, cap: i128| if cap <= 0 { 1.0 } else { (used as f64 / cap as f64).min(1.0) };
     let balanced = (1.0 - (frac(cpu, alloc.cpu) - frac(mem, alloc.memory)).abs() / 2.0) * 100.0;
     least + balanced as i64
 }
@@ -730,7 +733,7 @@ mod tests {
                         Vec::new()
                     },
                     unschedulable: false,
-                    allocatable: Resources { cpu: cpus * 1000, memory: 1 << 50 },
+                    allocatable: Resources { cpu: i128::from(cpus) * 1000, memory: 1 << 50 },
                     max_pods,
                     pod_cidr: None,
                 })
@@ -744,8 +747,11 @@ mod tests {
                         name,
                         info,
                         draw: stable_hash(0, &[name.as_bytes()]),
-                        requested: Resources { cpu: held * 50, memory: 0 },
-                        nonzero: Resources { cpu: held * 100, memory: held * DEFAULT_MEMORY_MILLI },
+                        requested: Resources { cpu: i128::from(held) * 50, memory: 0 },
+                        nonzero: Resources {
+                            cpu: i128::from(held) * 100,
+                            memory: i128::from(held) * DEFAULT_MEMORY_MILLI,
+                        },
                         pods: held.min(info.max_pods),
                     })
                     .collect()
@@ -779,7 +785,7 @@ mod tests {
 
     #[test]
     fn scores_follow_upstream_least_allocated_and_balanced_allocation() {
-        const MI: i64 = 1024 * 1024 * 1000; // milli-bytes
+        const MI: i128 = 1024 * 1024 * 1000; // milli-bytes
         let info = NodeInfo {
             labels: Default::default(),
             taints: Vec::new(),

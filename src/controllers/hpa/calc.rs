@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::{CPU_INITIALIZATION_PERIOD, INITIAL_READINESS_DELAY, TOLERANCE};
 use crate::api::pod::{ConditionType, Phase};
-use crate::api::quantity::parse_milli;
+use crate::api::quantity::parse_milli_saturating;
 use crate::api::{Body, Object};
 use crate::labels::Selector;
 use crate::metrics::read::{Reader, Resource};
@@ -299,7 +299,7 @@ fn requests(pod: &Object, resource: &str) -> Result<i64, String> {
     let mut sum = 0i64;
     for c in &spec.containers {
         let q = c.resources.as_ref().and_then(|r| r.requests.as_ref()).and_then(|r| r.get(resource));
-        match q.and_then(|q| parse_milli(&q.0)) {
+        match q.and_then(|q| parse_milli_saturating(&q.0)) {
             Some(v) => sum = sum.saturating_add(v.clamp(0, i64::MAX as i128) as i64),
             None => {
                 return Err(format!("missing request for {resource} in container {} of Pod {}", c.name, pod.meta.name))
@@ -311,7 +311,7 @@ fn requests(pod: &Object, resource: &str) -> Result<i64, String> {
 
 /// A target quantity in milli-units.
 pub(super) fn target_milli(q: Option<&k8s_openapi::apimachinery::pkg::api::resource::Quantity>) -> Option<i64> {
-    q.and_then(|q| parse_milli(&q.0)).map(|v| v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+    q.and_then(|q| parse_milli_saturating(&q.0)).map(|v| v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
 }
 
 /// Go's `%+v` of a `*metav1.LabelSelector` (its generated String method), as upstream puts it
