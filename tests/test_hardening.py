@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import kubesim
 from kubesim.testing import workload
 
@@ -71,3 +73,33 @@ def test_huge_requests_fit_no_node_and_are_stored_as_the_api_server_stores_them(
         [message] = {e.to_dict()["message"] for e in c.events(pod) if e.reason == "FailedScheduling"}
         assert message.startswith(f"0/1 nodes are available: 1 {reason}."), message
     assert c.deployment("small").available_replicas == 2, "the huge requests hold nothing on the node"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "literal"),
+    [
+        ("replicas", ".inf", ".inf"),
+        ("replicas", "-.inf", "-.inf"),
+        ("minReadySeconds", ".nan", ".nan"),
+        ("revisionHistoryLimit", ".NaN", ".nan"),
+    ],
+)
+def test_yaml_floats_json_cannot_hold_are_rejected_at_their_field(field, value, literal):
+    # serde_json turns them into null, which silently dropped the field (replicas: .inf gave 1).
+    c = kubesim.Cluster(seed=0)
+    rv = c.resource_version
+    text = f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web}}
+spec:
+  {field}: {value}
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec: {{containers: [{{name: c, image: nginx}}]}}
+"""
+    with pytest.raises(kubesim.InvalidObjectError) as e:
+        c.apply(text)
+    assert e.value.field == f"spec.{field}"
+    assert f"spec.{field}: invalid value: {literal}, expected a finite number" in str(e.value)
+    assert c.resource_version == rv and c.deployments() == []

@@ -1,10 +1,11 @@
 //! Manifests in: YAML (single or multi-document) or JSON text into one JSON value per object,
 //! with syntax errors located by source, document and line/column. `kind: List` is expanded.
 
-use serde::Deserialize;
+use serde::Deserializer as _;
 use serde_json::Value;
 
 use super::error::ApiError;
+use super::yaml_value::JsonValue;
 
 /// One object read from a manifest; `document` counts from 1 within its source.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,7 +97,7 @@ fn parse_piece(text: &str, source: &str) -> Result<(Vec<Document>, usize), ApiEr
     for (i, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let document = i + 1;
         count = document;
-        let value = Value::deserialize(de).map_err(|e| {
+        let value = de.deserialize_any(JsonValue).map_err(|e| {
             let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
             ApiError::Syntax {
                 source_name: source.to_string(),

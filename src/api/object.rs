@@ -362,6 +362,13 @@ fn normalize_quantities(value: &mut Value) {
 fn decode_strict<T: DeserializeOwned + Serialize>(value: &Value, kind: Kind, version: &str) -> Result<T, ApiError> {
     let decode_error =
         |field: String, message: String| ApiError::Decode { kind, version: version.to_string(), field, message };
+    // A YAML float JSON cannot hold (`.inf`, `.nan`) is rejected wherever it stands.
+    if let Some((field, literal)) = super::yaml_value::first_non_finite(value) {
+        return Err(decode_error(
+            field.clone(),
+            format!("{field}: invalid value: {literal}, expected a finite number"),
+        ));
+    }
     let typed: T = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." { String::new() } else { field };

@@ -1,0 +1,187 @@
+//! YAML documents into JSON values. JSON cannot hold a float that is not finite (`.inf`,
+//! `-.inf`, `.nan`): serde_json's own `Value` turns one into `null`, which silently drops the
+//! field. Here it becomes a marker object instead, which decoding rejects at its field path
+//! (see [`first_non_finite`]) whatever type the field has.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+/// The key of the marker object standing for a float JSON cannot hold.
+const NON_FINITE_KEY: &str = "\u{0}non-finite";
+
+/// Deserializes any self-describing input (a YAML document) into a JSON [`Value`].
+pub struct JsonValue;
+
+impl<'de> DeserializeSeed<'de> for JsonValue {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(JsonValue)
+    }
+}
+
+impl<'de> Visitor<'de> for JsonValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E: Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_i128<E: Error>(self, v: i128) -> Result<Value, E> {
+        Ok(match (i64::try_from(v), u64::try_from(v)) {
+            (Ok(i), _) => Value::Number(i.into()),
+            (_, Ok(u)) => Value::Number(u.into()),
+            _ => self.visit_f64::<E>(v as f64)?,
+        })
+    }
+
+    fn visit_u128<E: Error>(self, v: u128) -> Result<Value, E> {
+        match u64::try_from(v) {
+            Ok(u) => Ok(Value::Number(u.into())),
+            Err(_) => self.visit_f64(v as f64),
+        }
+    }
+
+    fn visit_f64<E: Error>(self, v: f64) -> Result<Value, E> {
+        Ok(match Number::from_f64(v) {
+            Some(n) => Value::Number(n),
+            None => {
+                let literal = if v.is_nan() {
+                    ".nan"
+                } else if v > 0.0 {
+                    ".inf"
+                } else {
+                    "-.inf"
+                };
+                Value::Object(Map::from_iter([(NON_FINITE_KEY.to_string(), Value::String(literal.into()))]))
+            }
+        })
+    }
+
+    fn visit_str<E: Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E: Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E: Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        JsonValue.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = seq.next_element_seed(JsonValue)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(JsonValue)?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// The path and YAML spelling of the first float in `value` that JSON cannot hold.
+pub fn first_non_finite(value: &Value) -> Option<(String, &str)> {
+    fn walk<'v>(value: &'v Value, path: &mut String) -> Option<&'v str> {
+        match value {
+            Value::Object(map) => {
+                if let (1, Some(Value::String(literal))) = (map.len(), map.get(NON_FINITE_KEY)) {
+                    return Some(literal);
+                }
+                for (k, v) in map {
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                    if let Some(found) = walk(v, path) {
+                        return Some(found);
+                    }
+                    path.truncate(len);
+                }
+                None
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    if let Some(found) = walk(v, path) {
+                        return Some(found);
+                    }
+                    path.truncate(len);
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+    let mut path = String::new();
+    walk(value, &mut path).map(|literal| (path, literal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Value {
+        JsonValue.deserialize(serde_yaml_ng::Deserializer::from_str(text)).unwrap()
+    }
+
+    #[test]
+    fn values_read_as_serde_json_reads_them() {
+        let text = "a: 1\nb: -2\nc: 2.5\nd: [x, true, null, ~]\ne: {f: '3'}\ng: 18446744073709551615\nh: 1e3\ni: 0x1F\nj: \"\"\n";
+        let ours = parse(text);
+        let theirs: Value = serde_yaml_ng::from_str(text).unwrap();
+        assert_eq!(ours, theirs);
+        // Integers beyond 64 bits read as floats (as Go's YAML reader takes them), so decoding
+        // names the field rather than failing the whole text.
+        assert_eq!(parse("k: 99999999999999999999999")["k"].as_f64(), Some(1e23));
+        assert_eq!(parse("k: -99999999999999999999")["k"].as_f64(), Some(-1e20));
+    }
+
+    #[test]
+    fn floats_json_cannot_hold_are_found_at_their_path() {
+        for (text, path, literal) in [
+            ("spec:\n  replicas: .inf\n", "spec.replicas", ".inf"),
+            ("spec:\n  minReadySeconds: -.Inf\n", "spec.minReadySeconds", "-.inf"),
+            (
+                "spec:\n  containers:\n  - ports: [{containerPort: .nan}]\n",
+                "spec.containers[0].ports[0].containerPort",
+                ".nan",
+            ),
+        ] {
+            assert_eq!(first_non_finite(&parse(text)), Some((path.to_string(), literal)), "{text}");
+        }
+        assert_eq!(first_non_finite(&parse("a: {b: [1, 2.5, inf]}\n")), None, "`inf` is a string in YAML 1.2");
+    }
+}
