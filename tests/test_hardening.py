@@ -103,3 +103,50 @@ spec:
     assert e.value.field == f"spec.{field}"
     assert f"spec.{field}: invalid value: {literal}, expected a finite number" in str(e.value)
     assert c.resource_version == rv and c.deployments() == []
+
+
+def test_an_internal_error_is_a_simulation_error_and_breaks_the_cluster_for_good(capfd):
+    c = kubesim.Cluster(seed=0, threads=2)
+    c.apply(workload("Deployment", "web", 3, "nginx:1.25"))
+    c.advance("10s")
+    with pytest.raises(kubesim.SimulationError) as e:
+        c._native._debug_panic("advance")
+    message = str(e.value)
+    assert isinstance(e.value, Exception), "except Exception catches it (PanicException does not)"
+    assert message.startswith("internal error in advance at virtual time 2026-01-01T00:00:10Z (10.000 s after")
+    assert "injected by _debug_panic" in message and "can no longer be used" in message
+    # Half-way through a change is no state to go on from: every later call raises the same.
+    for later in (c.pods, lambda: c.advance("1s"), lambda: c.save("/nonexistent")):
+        with pytest.raises(kubesim.SimulationError) as again:
+            later()
+        assert message in str(again.value)
+    r = c.kubectl("get pods", check=False)  # as a server error: kubectl prints it and exits 1
+    assert (r.exit_code, r.stderr) == (1, f"error: {message}\n")
+    assert "broken" in repr(c._native._native)
+    assert "panicked" not in capfd.readouterr().err, "no Rust panic report unless KUBESIM_BACKTRACE is set"
+    other = kubesim.Cluster(seed=0)
+    other.apply(workload("Deployment", "web", 3, "nginx:1.25"))
+    assert len(other.pods()) == 3, "other clusters are not affected"
+
+
+def test_kubesim_backtrace_prints_the_panic_with_a_backtrace(capfd, monkeypatch):
+    monkeypatch.setenv("KUBESIM_BACKTRACE", "1")
+    c = kubesim.Cluster(seed=0)
+    with pytest.raises(kubesim.SimulationError):
+        c._native._debug_panic("apply")
+    err = capfd.readouterr().err
+    assert "kubesim: internal error: panicked at" in err and "injected by _debug_panic" in err
+    assert "_debug_panic" in err.split("injected", 1)[1], "a backtrace follows"
+
+
+def test_the_cli_reports_an_internal_error_on_one_line_with_exit_code_1(tmp_path, capfd, monkeypatch):
+    from kubesim import cli
+
+    def broken_kubectl(self, command, check=True, input=None):
+        self._native._debug_panic("kubectl")
+
+    monkeypatch.setattr(kubesim.Cluster, "kubectl", broken_kubectl)
+    code = cli.main(["kubectl", "--state", str(tmp_path / "state"), "get", "pods"])
+    out, err = capfd.readouterr()
+    assert code == 1 and out == ""
+    assert err.startswith("kubesim: internal error in kubectl at virtual time ") and err.count("\n") == 1, err

@@ -140,6 +140,8 @@ class Cluster:
         """Objects per kind, pods per phase (``pods_running`` …), ``pods_ready``, ``pods_terminating``."""
     def release_memory(self) -> None:
         """`release_memory()`, also on each of this cluster's worker threads."""
+    def _debug_panic(self, op: str) -> None:
+        """For kubesim's own tests: an internal error (a panic on a worker thread) during ``op``."""
     @property
     def threads(self) -> int: ...
     def get(self, kind: str, namespace: str, name: str) -> str:

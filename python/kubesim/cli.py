@@ -114,6 +114,15 @@ def _open(state: Path, clock: str | None) -> tuple[Cluster, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; a kubesim error ends it with exit code 1 and its message on one line."""
+    try:
+        return _main(argv)
+    except KubesimError as e:
+        print(f"kubesim: {e}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="kubesim", description="A Kubernetes workload simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run the seed walkthrough as kubectl commands, in virtual time")

@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
@@ -189,12 +190,18 @@ fn single_document(text: &str) -> PyResult<Value> {
 #[pyclass(module = "kubesim._native", name = "Cluster", frozen)]
 pub struct PyCluster {
     inner: Mutex<Cluster>,
+    /// Set when a call ended in an internal error (a panic in the core): what every later call
+    /// raises at once, since the cluster may have been left half-way through a change.
+    broken: Mutex<Option<String>>,
 }
 
 impl PyCluster {
     /// The cluster, unless a callable of this cluster's is running on this thread (the cluster
     /// is then locked by the call that advances it, and waiting would deadlock).
     fn cluster(&self) -> PyResult<MutexGuard<'_, Cluster>> {
+        if let Some(message) = self.broken.lock().clone() {
+            return Err(to_pyerr(KubesimError::Simulation(message)));
+        }
         if IN_CALLBACK.with(Cell::get) {
             return Err(to_pyerr(KubesimError::Simulation(
                 "a load or metric callable cannot use the cluster: it runs while the cluster advances; compute the value from its argument t (virtual seconds since the start)".into(),
@@ -208,6 +215,75 @@ impl PyCluster {
             Python::attach(|py| py.detach(|| drop(self.inner.lock())));
         }
     }
+}
+
+impl PyCluster {
+    /// `f` on the cluster without the GIL (advancing, applying, writing): see [`Self::with`].
+    fn run<T: Send>(
+        &self,
+        py: Python<'_>,
+        op: &str,
+        f: impl FnOnce(&mut Cluster) -> Result<T, KubesimError> + Send,
+    ) -> PyResult<T> {
+        let mut guard = self.cluster()?;
+        let c: &mut Cluster = &mut guard;
+        let result = py.detach(|| catch_unwind(AssertUnwindSafe(|| f(c))));
+        self.contain(op, c, result)
+    }
+
+    /// `f` on the cluster, holding the GIL (short calls). Errors become kubesim's exceptions; a
+    /// panic becomes `SimulationError` and marks the cluster broken (see [`Self::contain`]).
+    fn with<T>(&self, op: &str, f: impl FnOnce(&mut Cluster) -> Result<T, KubesimError>) -> PyResult<T> {
+        let mut guard = self.cluster()?;
+        let c: &mut Cluster = &mut guard;
+        let result = catch_unwind(AssertUnwindSafe(|| f(c)));
+        self.contain(op, c, result)
+    }
+
+    /// A panic never reaches Python as `PanicException` (which `except Exception` misses): it
+    /// becomes a `SimulationError` naming the operation and the virtual time, and since the
+    /// cluster may be half-way through a change, every later call raises the same error.
+    fn contain<T>(&self, op: &str, c: &Cluster, result: std::thread::Result<Result<T, KubesimError>>) -> PyResult<T> {
+        match result {
+            Ok(r) => r.map_err(to_pyerr),
+            Err(payload) => {
+                let message = internal_error_message(op, c.now(), c.clock().start(), payload.as_ref());
+                *self.broken.lock() = Some(message.clone());
+                Err(to_pyerr(KubesimError::Simulation(message)))
+            }
+        }
+    }
+}
+
+/// Where the last panic happened (the hook records it; the payload does not carry it).
+static LAST_PANIC_LOCATION: Mutex<Option<String>> = Mutex::new(None);
+
+/// Panics are reported through `SimulationError`, not on stderr; `KUBESIM_BACKTRACE=1` prints
+/// them with a backtrace as well (for a bug report).
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        *LAST_PANIC_LOCATION.lock() = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+        if std::env::var_os("KUBESIM_BACKTRACE").is_some_and(|v| v != "0" && !v.is_empty()) {
+            eprintln!("kubesim: internal error: {info}\n{}", std::backtrace::Backtrace::force_capture());
+        }
+    }));
+}
+
+fn internal_error_message(op: &str, now: i64, start: i64, payload: &(dyn std::any::Any + Send)) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    let at = LAST_PANIC_LOCATION.lock().take().map(|l| format!(" at {l}")).unwrap_or_default();
+    let time = crate::api::meta::to_time(now).0;
+    format!(
+        "internal error in {op} at virtual time {time} ({:.3} s after the start): {what}{at}. This is a bug in kubesim \
+         {}; the cluster may be half-way through a change and can no longer be used (every call raises this error). \
+         Set KUBESIM_BACKTRACE=1 to print a backtrace.",
+        (now - start) as f64 / 1000.0,
+        env!("CARGO_PKG_VERSION"),
+    )
 }
 
 #[pymethods]
@@ -228,15 +304,13 @@ impl PyCluster {
         };
         let options = ClusterOptions { seed, start: start_ms.unwrap_or(DEFAULT_EPOCH_MS), nodes, threads };
         let cluster = Cluster::new(options).map_err(to_pyerr)?;
-        Ok(PyCluster { inner: Mutex::new(cluster) })
+        Ok(PyCluster { inner: Mutex::new(cluster), broken: Mutex::new(None) })
     }
 
     /// Apply a manifest text: one entry per object, either
     /// `(kind, namespace, name, action, warning)` or the exception for that document.
     fn apply<'py>(&self, py: Python<'py>, text: &str, source: &str) -> PyResult<Bound<'py, PyList>> {
-        let mut guard = self.cluster()?;
-        let c: &mut Cluster = &mut guard;
-        let results = py.detach(|| c.apply_text(text, source)).map_err(to_pyerr)?;
+        let results = self.run(py, "apply", |c| c.apply_text(text, source))?;
         let out = PyList::empty(py);
         for r in results {
             match r {
@@ -268,28 +342,19 @@ impl PyCluster {
     /// Create one object from YAML or JSON text.
     fn create(&self, py: Python<'_>, manifest: &str) -> PyResult<String> {
         let v = single_document(manifest)?;
-        let mut guard = self.cluster()?;
-        let c: &mut Cluster = &mut guard;
-        let obj = py.detach(|| c.create_value(v)).map_err(to_pyerr)?;
-        Ok(obj.to_json().to_string())
+        self.run(py, "create", |c| c.create_value(v).map(|o| o.to_json().to_string()))
     }
 
     /// Replace one object from YAML or JSON text.
     fn replace(&self, py: Python<'_>, manifest: &str) -> PyResult<String> {
         let v = single_document(manifest)?;
-        let mut guard = self.cluster()?;
-        let c: &mut Cluster = &mut guard;
-        let obj = py.detach(|| c.replace_value(v)).map_err(to_pyerr)?;
-        Ok(obj.to_json().to_string())
+        self.run(py, "replace", |c| c.replace_value(v).map(|o| o.to_json().to_string()))
     }
 
     fn patch(&self, py: Python<'_>, kind: &str, namespace: &str, name: &str, patch_json: &str) -> PyResult<String> {
         let kind = kind_of(kind)?;
         let p = json_arg(patch_json)?;
-        let mut guard = self.cluster()?;
-        let c: &mut Cluster = &mut guard;
-        let obj = py.detach(|| c.patch(kind, namespace, name, &p)).map_err(to_pyerr)?;
-        Ok(obj.to_json().to_string())
+        self.run(py, "patch", |c| c.patch(kind, namespace, name, &p).map(|o| o.to_json().to_string()))
     }
 
     /// Delete; `propagation` is Background, Foreground or Orphan (None: the kind's default).
@@ -319,10 +384,7 @@ impl PyCluster {
             return Err(to_pyerr(KubesimError::InvalidArgument("grace period must be >= 0".into())));
         }
         let options = DeleteOptions { propagation, grace_period_seconds, uid: None };
-        let mut guard = self.cluster()?;
-        let c: &mut Cluster = &mut guard;
-        let obj = py.detach(|| c.delete_with(kind, namespace, name, options)).map_err(to_pyerr)?;
-        Ok(obj.to_json().to_string())
+        self.run(py, "delete", |c| c.delete_with(kind, namespace, name, options).map(|o| o.to_json().to_string()))
     }
 
     /// Register how an image (or a glob of images) behaves; durations in milliseconds.
@@ -354,20 +416,18 @@ impl PyCluster {
             stop: stop_ms,
             size_bytes,
         };
-        self.cluster()?.images_mut().register(pattern, profile);
-        Ok(())
+        self.with("register_image", |c| {
+            c.images_mut().register(pattern, profile);
+            Ok(())
+        })
     }
 
     fn fail_node(&self, py: Python<'_>, name: &str) -> PyResult<()> {
-        let mut guard = self.cluster()?;
-        let c: &mut Cluster = &mut guard;
-        py.detach(|| c.fail_node(name)).map_err(to_pyerr)
+        self.run(py, "fail_node", |c| c.fail_node(name))
     }
 
     fn recover_node(&self, py: Python<'_>, name: &str) -> PyResult<()> {
-        let mut guard = self.cluster()?;
-        let c: &mut Cluster = &mut guard;
-        py.detach(|| c.recover_node(name)).map_err(to_pyerr)
+        self.run(py, "recover_node", |c| c.recover_node(name))
     }
 
     /// A `kubectl get` table: the named objects, or all matching `selector` in `namespace` (all
@@ -389,27 +449,28 @@ impl PyCluster {
         no_headers: bool,
     ) -> PyResult<String> {
         let kind = kind_of(kind)?;
-        let c = self.cluster()?;
-        let objects = if let Some(keys) = keys {
-            keys.iter().map(|(ns, n)| c.get(kind, ns, n)).collect::<Result<Vec<_>, _>>().map_err(to_pyerr)?
-        } else if names.is_empty() {
-            c.list(kind, namespace, selector).map_err(to_pyerr)?
-        } else {
-            let ns = namespace.unwrap_or("default");
-            names.iter().map(|n| c.get(kind, ns, n)).collect::<Result<Vec<_>, _>>().map_err(to_pyerr)?
-        };
-        if objects.is_empty() {
-            return Ok(String::new());
-        }
-        let opts = crate::kubectl::table::TableOptions {
-            wide,
-            show_labels,
-            label_columns,
-            all_namespaces: namespace.is_none() && kind.namespaced(),
-            qualify_names,
-            no_headers,
-        };
-        Ok(crate::kubectl::table::render(kind, &objects, c.now(), &opts))
+        self.with("get", |c| {
+            let objects = if let Some(keys) = keys {
+                keys.iter().map(|(ns, n)| c.get(kind, ns, n)).collect::<Result<Vec<_>, _>>()?
+            } else if names.is_empty() {
+                c.list(kind, namespace, selector)?
+            } else {
+                let ns = namespace.unwrap_or("default");
+                names.iter().map(|n| c.get(kind, ns, n)).collect::<Result<Vec<_>, _>>()?
+            };
+            if objects.is_empty() {
+                return Ok(String::new());
+            }
+            let opts = crate::kubectl::table::TableOptions {
+                wide,
+                show_labels,
+                label_columns,
+                all_namespaces: namespace.is_none() && kind.namespaced(),
+                qualify_names,
+                no_headers,
+            };
+            Ok(crate::kubectl::table::render(kind, &objects, c.now(), &opts))
+        })
     }
 
     /// Set a Deployment's demand: each of `cpu`, `memory` is None, a schedule
@@ -427,13 +488,13 @@ impl PyCluster {
     ) -> PyResult<()> {
         let (cpu, memory) = (demand_arg(cpu)?, demand_arg(memory)?);
         let idle = Usage { cpu: idle_cpu, memory: idle_memory };
-        self.cluster()?.set_load(namespace, name, cpu, memory, idle).map_err(to_pyerr)
+        self.with("set_load", |c| c.set_load(namespace, name, cpu, memory, idle))
     }
 
     /// Fix a pod's usage (milli-units).
     #[pyo3(signature = (namespace, name, cpu=None, memory=None))]
     fn set_usage(&self, namespace: &str, name: &str, cpu: Option<i64>, memory: Option<i64>) -> PyResult<()> {
-        self.cluster()?.set_usage(namespace, name, Usage { cpu, memory }).map_err(to_pyerr)
+        self.with("set_usage", |c| c.set_usage(namespace, name, Usage { cpu, memory }))
     }
 
     /// Set a Deployment's Pods metric `metric` (a demand as for `set_load`; None removes it):
@@ -448,12 +509,12 @@ impl PyCluster {
         per_pod: bool,
     ) -> PyResult<()> {
         let value = demand_arg(value)?.map(|d| (d, per_pod));
-        self.cluster()?.set_pods_metric(namespace, name, metric, value).map_err(to_pyerr)
+        self.with("set_metric", |c| c.set_pods_metric(namespace, name, metric, value))
     }
 
     /// Fix one pod's value of a Pods metric (milli-units); None clears it.
     fn set_pod_metric(&self, namespace: &str, name: &str, metric: &str, value: Option<i64>) -> PyResult<()> {
-        self.cluster()?.set_pod_metric(namespace, name, metric, value).map_err(to_pyerr)
+        self.with("set_metric", |c| c.set_pod_metric(namespace, name, metric, value))
     }
 
     /// Set one series (identified by its labels) of an External metric; None removes it.
@@ -464,7 +525,7 @@ impl PyCluster {
         value: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let value = demand_arg(value)?;
-        self.cluster()?.set_external_metric(metric, labels, value).map_err(to_pyerr)
+        self.with("set_external_metric", |c| c.set_external_metric(metric, labels, value))
     }
 
     /// `kubectl top pods|nodes` as kubectl prints it: `kind` is `pods` or `nodes` (any spelling
@@ -483,103 +544,101 @@ impl PyCluster {
     ) -> PyResult<String> {
         let kind = kind_of(kind)?;
         let request = crate::kubectl::top::TopRequest { name, selector, sort_by, no_headers };
-        self.cluster()?.top(kind, namespace, &request).map_err(to_pyerr)
+        self.with("top", |c| c.top(kind, namespace, &request))
     }
 
     /// `kubectl describe KIND NAME`.
     fn describe(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
         let kind = kind_of(kind)?;
-        self.cluster()?.describe(kind, namespace, name).map_err(to_pyerr)
+        self.with("describe", |c| c.describe(kind, namespace, name))
     }
 
     /// A ReplicaSet's pod template as `rollout history --revision` prints it.
     fn describe_template(&self, namespace: &str, name: &str) -> PyResult<String> {
-        self.cluster()?.describe_template(namespace, name).map_err(to_pyerr)
+        self.with("rollout history", |c| c.describe_template(namespace, name))
     }
 
     /// Turn Event recording on or off.
     fn set_events(&self, on: bool) -> PyResult<()> {
-        self.cluster()?.set_record_events(on);
-        Ok(())
+        self.with("set_events", |c| {
+            c.set_record_events(on);
+            Ok(())
+        })
     }
 
     /// Objects per kind, pods per phase, ready and terminating pods.
     fn stats(&self) -> PyResult<BTreeMap<String, u64>> {
-        Ok(self.cluster()?.stats())
+        self.with("stats", |c| Ok(c.stats()))
     }
 
     #[getter]
     fn threads(&self) -> PyResult<usize> {
-        Ok(self.cluster()?.threads())
+        self.with("threads", |c| Ok(c.threads()))
     }
 
     fn get(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
         let kind = kind_of(kind)?;
-        let obj = self.cluster()?.get(kind, namespace, name).map_err(to_pyerr)?;
-        Ok(obj.to_json().to_string())
+        self.with("get", |c| c.get(kind, namespace, name).map(|o| o.to_json().to_string()))
     }
 
     /// YAML of one object, as `kubectl get -o yaml` shows it.
     fn get_yaml(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
         let kind = kind_of(kind)?;
-        let obj = self.cluster()?.get(kind, namespace, name).map_err(to_pyerr)?;
-        Ok(crate::api::yaml::to_yaml(&obj.to_json()))
+        self.with("get", |c| c.get(kind, namespace, name).map(|o| crate::api::yaml::to_yaml(&o.to_json())))
     }
 
     /// `(namespace, name)` of every matching object, in list order.
     #[pyo3(signature = (kind, namespace, selector=""))]
     fn list_names(&self, kind: &str, namespace: Option<&str>, selector: &str) -> PyResult<Vec<(String, String)>> {
         let kind = kind_of(kind)?;
-        let objs = self.cluster()?.list(kind, namespace, selector).map_err(to_pyerr)?;
-        Ok(objs.iter().map(|o| (o.meta.namespace.to_string(), o.meta.name.to_string())).collect())
+        self.with("list", |c| {
+            let objs = c.list(kind, namespace, selector)?;
+            Ok(objs.iter().map(|o| (o.meta.namespace.to_string(), o.meta.name.to_string())).collect())
+        })
     }
 
     #[pyo3(signature = (kind, namespace, selector=""))]
     fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> PyResult<Vec<String>> {
         let kind = kind_of(kind)?;
-        let objs = self.cluster()?.list(kind, namespace, selector).map_err(to_pyerr)?;
-        Ok(objs.iter().map(|o| o.to_json().to_string()).collect())
+        self.with("list", |c| Ok(c.list(kind, namespace, selector)?.iter().map(|o| o.to_json().to_string()).collect()))
     }
 
     /// Watch events after `since`: `(type, resourceVersion, object_json)`.
     fn watch(&self, since: u64) -> PyResult<Vec<(String, u64, String)>> {
-        let events = self.cluster()?.watch_since(since).map_err(to_pyerr)?;
-        Ok(events
-            .into_iter()
-            .map(|e| (e.event_type.as_str().to_string(), e.resource_version, e.object.to_json().to_string()))
-            .collect())
+        self.with("watch", |c| {
+            Ok(c.watch_since(since)?
+                .into_iter()
+                .map(|e| (e.event_type.as_str().to_string(), e.resource_version, e.object.to_json().to_string()))
+                .collect())
+        })
     }
 
     #[getter]
     fn resource_version(&self) -> PyResult<u64> {
-        Ok(self.cluster()?.store().resource_version())
+        self.with("resource_version", |c| Ok(c.store().resource_version()))
     }
 
     #[getter]
     fn now_ms(&self) -> PyResult<i64> {
-        Ok(self.cluster()?.now())
+        self.with("now", |c| Ok(c.now()))
     }
 
     #[getter]
     fn start_ms(&self) -> PyResult<i64> {
-        Ok(self.cluster()?.clock().start())
+        self.with("start", |c| Ok(c.clock().start()))
     }
 
     #[getter]
     fn next_event_ms(&self) -> PyResult<Option<i64>> {
-        Ok(self.cluster()?.next_event_time())
+        self.with("advance", |c| Ok(c.next_event_time()))
     }
 
     fn advance_ms(&self, py: Python<'_>, ms: i64) -> PyResult<()> {
-        let mut guard = self.cluster()?;
-        let c: &mut Cluster = &mut guard;
-        py.detach(|| c.advance(ms)).map_err(to_pyerr)
+        self.run(py, "advance", |c| c.advance(ms))
     }
 
     fn run_to_ms(&self, py: Python<'_>, t: i64) -> PyResult<()> {
-        let mut guard = self.cluster()?;
-        let c: &mut Cluster = &mut guard;
-        py.detach(|| c.run_to(t)).map_err(to_pyerr)
+        self.run(py, "advance", |c| c.run_to(t))
     }
 
     /// A timeline sample after resourceVersion `since` (0: everything):
@@ -589,7 +648,7 @@ impl PyCluster {
     #[pyo3(signature = (since, pods=true))]
     fn timeline_sample<'py>(&self, py: Python<'py>, since: u64, pods: bool) -> PyResult<Bound<'py, PyTuple>> {
         use crate::timeline::FieldValue;
-        let s = self.cluster()?.timeline_sample(since, pods);
+        let s = self.with("record", |c| Ok(c.timeline_sample(since, pods)))?;
         let objects = PyList::empty(py);
         for o in &s.objects {
             let fields = PyList::empty(py);
@@ -625,7 +684,19 @@ impl PyCluster {
         (s.resource_version, s.full, objects, deleted, events).into_pyobject(py)
     }
 
+    /// For kubesim's own tests of the containment above: an internal error (a panic on a worker
+    /// thread) in the middle of the operation named `op`.
+    fn _debug_panic(&self, py: Python<'_>, op: &str) -> PyResult<()> {
+        self.run(py, op, |c| {
+            c.on_workers(&|| panic!("injected by _debug_panic"));
+            Ok(())
+        })
+    }
+
     fn __repr__(&self) -> String {
+        if self.broken.lock().is_some() {
+            return "<kubesim._native.Cluster (broken by an internal error)>".into();
+        }
         match self.inner.try_lock() {
             Some(c) => {
                 format!("<kubesim._native.Cluster objects={} rv={}>", c.store().len(), c.store().resource_version())
@@ -637,9 +708,11 @@ impl PyCluster {
     /// [`release_memory`], and the same on each of this cluster's worker threads (memory they
     /// allocated and others freed is returned only from the thread that allocated it).
     fn release_memory(&self, py: Python<'_>) -> PyResult<()> {
-        let guard = self.cluster()?;
         // SAFETY: as in `release_memory`.
-        py.detach(|| guard.on_workers(&|| unsafe { libmimalloc_sys::mi_collect(true) }));
+        self.run(py, "release_memory", |c| {
+            c.on_workers(&|| unsafe { libmimalloc_sys::mi_collect(true) });
+            Ok(())
+        })?;
         release_memory(py);
         Ok(())
     }
@@ -741,6 +814,7 @@ fn to_yaml(json: &str) -> PyResult<String> {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    install_panic_hook();
     m.add_class::<PyCluster>()?;
     m.add_function(wrap_pyfunction!(parse_duration, m)?)?;
     m.add_function(wrap_pyfunction!(release_memory, m)?)?;
