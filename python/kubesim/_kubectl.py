@@ -325,14 +325,31 @@ def _read_sources(c: Cluster, args: _Args, stdin: str | None) -> Iterator[tuple[
             yield _fetch(src), src
         else:
             path = Path(src)
+            try:
+                path.stat()
+            except FileNotFoundError:
+                raise _Fail(f'error: the path "{src}" does not exist') from None
+            except OSError as e:
+                raise _Fail(f'error: the path "{src}" cannot be accessed: stat {src}: {_go_errno(e)}') from None
             if path.is_dir():
                 files = path.rglob("*") if recursive else path.iterdir()
                 for f in sorted(p for p in files if p.is_file() and p.suffix in (".yaml", ".yml", ".json")):
-                    yield _decode(f.read_bytes(), str(f)), str(f)
-            elif path.is_file():
-                yield _decode(path.read_bytes(), src), src
+                    yield _decode(_read_bytes(f), str(f)), str(f)
             else:
-                raise _Fail(f'error: the path "{src}" does not exist')
+                yield _decode(_read_bytes(path), src), src
+
+
+def _go_errno(e: OSError) -> str:
+    """An OS error as Go's syscall package words it (``file name too long``)."""
+    text = e.strerror or str(e)
+    return text[:1].lower() + text[1:]
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise _Fail(f"error: open {path}: {_go_errno(e)}") from None
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -787,6 +804,15 @@ def _delete(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
             "Warning: Immediate deletion does not wait for confirmation that the running resource has been "
             "terminated. The resource may continue to run on the cluster indefinitely."
         )
+    if args.bool("--all") and selector:
+        raise _Fail("error: setting 'all' parameter but found a non empty selector. ")
+    # upstream: with --all or -l, --ignore-not-found defaults to true (an object listed may be
+    # gone by its turn: deleting a Deployment takes its ReplicaSets with it); an explicit
+    # --ignore-not-found=false is kept.
+    if args.value("--ignore-not-found") is None:
+        ignore_not_found = args.bool("--all") or bool(selector)
+    else:
+        ignore_not_found = args.bool("--ignore-not-found")
     targets: list[tuple[_Kind, str, str]] = []
     if args.values("--filename"):
         for d, _ in _documents(c, args, stdin):
@@ -805,14 +831,14 @@ def _delete(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
             else:
                 raise _Fail("error: resource(s) were provided, but no name was specified")
         if not targets:
-            o.err("No resources found")
+            o.out("No resources found\n")  # upstream: on stdout, unlike get's
             return
     waiting = []
     for k, ns, name in targets:
         try:
             c.delete(k.kind, name, ns, propagation=cascade.capitalize(), grace_period=None if grace < 0 else grace)
         except NotFoundError as e:
-            if not args.bool("--ignore-not-found"):
+            if not ignore_not_found:
                 o.error(e)
             continue
         if fmt == "name":
