@@ -176,7 +176,8 @@ def _looks_like_text(source: str) -> bool:
     JSON object or list, starts a YAML document or comment, or has a ``key: value`` pair."""
     head = source.lstrip("\ufeff \t")
     return (
-        "\n" in source
+        not source.strip()
+        or "\n" in source
         or "\r" in source
         or head.startswith(("{", "[", "---", "#"))
         or ": " in source
@@ -453,18 +454,25 @@ class Cluster:
     def apply(self, source: Manifest) -> list[ApplyResult]:
         """``kubectl apply -f``: a path (file or directory), YAML/JSON text, a dict or a list.
 
-        Every valid object is applied. If any document fails, the first failure is raised after
+        Every valid object is applied; a source without objects (empty, or only comments and
+        ``---``) is a :class:`kubesim.ManifestError`, as kubectl says ``no objects passed to
+        apply``. If any document fails, the first failure is raised after
         the others were applied; it carries ``applied`` (the results) and ``errors`` (all
         failures), and its message lists every failure.
         """
         results: list[ApplyResult] = []
         errors: list[KubesimError] = []
+        names = []
         for text, name in _manifest_texts(source):
+            names.append(name)
             if isinstance(text, ManifestError):
                 errors.append(text)
             else:
                 self._apply_one(text, name, results, errors)
         _raise_apply_errors(results, errors)
+        if not results:
+            # upstream: kubectl's answer to empty files (or only comments and `---`)
+            raise ManifestError("no objects passed to apply", source=", ".join(names) or None)
         return results
 
     def _apply_text(self, text: str, source: str) -> list[ApplyResult]:

@@ -639,10 +639,12 @@ def _applied(c: Cluster, r: Any, fmt: str, arg: str) -> str:
 
 def _apply(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
     fmt, arg = _output_format(args, _OBJECT_FORMATS)
+    seen = 0
     for text, source in _read_sources(c, args, stdin):
         try:
             results = c._apply_text(text, source)
         except KubesimError as e:
+            seen += 1
             for r in getattr(e, "applied", []):
                 if r.warning:
                     o.err(r.warning)
@@ -650,10 +652,13 @@ def _apply(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
             for err in getattr(e, "errors", [e]):
                 o.error(err)
             continue
+        seen += len(results)
         for r in results:
             if r.warning:
                 o.err(r.warning)
             o.out(_applied(c, r, fmt, arg))
+    if not seen:
+        raise _Fail("error: no objects passed to apply")  # upstream: empty files, only comments or `---`
 
 
 def _create(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
@@ -667,7 +672,10 @@ def _create(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
         return
     if args.positional:
         raise _Fail(f'error: unknown command "{args.positional[0]}" for "kubectl create"')
-    for doc, source in _documents(c, args, stdin):
+    docs = list(_documents(c, args, stdin))
+    if not docs:
+        raise _Fail("error: no objects passed to create")
+    for doc, source in docs:
         try:
             obj = c.create(doc)
         except AlreadyExistsError as e:
