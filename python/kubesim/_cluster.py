@@ -484,7 +484,7 @@ class Cluster:
         return results
 
     def _apply_one(self, text: str, source: str, results: list[ApplyResult], errors: list[KubesimError]) -> None:
-        for item in self._native.apply(text, source):
+        for item in self._native.apply(_without_bom(text), source):
             if isinstance(item, KubesimError):
                 errors.append(item)
             elif isinstance(item, BaseException):
@@ -753,11 +753,17 @@ def last_created() -> Cluster | None:
 def _json(obj: Mapping[str, Any] | str) -> str:
     """YAML/JSON text of one object, for create/replace."""
     if isinstance(obj, str):
-        return obj
+        return _without_bom(obj)
     text = _object_text(obj, "<manifest>")
     if isinstance(text, ManifestError):
         raise text
     return text
+
+
+def _without_bom(text: str) -> str:
+    """Text saved with a UTF-8 byte order mark (as some Windows editors do) reads as without
+    one, as kubectl reads it; the YAML parser would otherwise take the mark for content."""
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def _raise_apply_errors(results: list[ApplyResult], errors: list[KubesimError]) -> None:

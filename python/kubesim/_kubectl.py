@@ -378,7 +378,7 @@ def _fetch(url: str) -> str:
 def _documents(c: Cluster, args: _Args, stdin: str | None) -> Iterator[tuple[dict[str, Any], str]]:
     """The objects of the `-f` sources, each checked to name a served kind and an object."""
     for text, source in _read_sources(c, args, stdin):
-        for doc in _native.parse_manifest(text, source):
+        for doc in _native.parse_manifest(text.removeprefix("\ufeff"), source):  # a BOM is not content
             d = json.loads(doc)
             if not isinstance(d, dict) or not isinstance(d.get("kind"), str) or not d.get("kind"):
                 raise _Fail(f"error: unable to decode \"{source}\": Object 'Kind' is missing in '{doc}'")
@@ -795,7 +795,7 @@ def _delete(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
         )
         cascade = "background" if cascade == "true" else "orphan"
     if cascade not in ("background", "foreground", "orphan"):
-        raise _Fail(f'error: invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan".')
+        raise _Fail(f'error: invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan"')
     grace = args.int("--grace-period", -1)
     force = args.bool("--force")
     if args.bool("--now"):
@@ -1137,6 +1137,9 @@ def _scale(c: Cluster, rest: list[str], o: _Out) -> None:
 def _autoscale(c: Cluster, rest: list[str], o: _Out) -> None:
     a = _parse("autoscale", rest, {"--min", "--max", "--cpu-percent", "--name", "--output"}, set())
     fmt, _ = _output_format(a, ("name",))
+    if a.value("--max") is None:
+        # kubectl 1.32 logs this through klog (with a timestamp and pid); the text is the same.
+        raise _Fail('error: required flag(s) "max" not set')
     mn, mx, cpu = a.int("--min", -1), a.int("--max", -1), a.int("--cpu-percent", -1)
     for w in _workloads(c, a.positional, a.namespace, "autoscale"):
         hpa = w.autoscale(
@@ -1285,9 +1288,22 @@ def run(c: Cluster, command: str | list[str], stdin: str | None = None) -> Kubec
     if args and args[0] == "kubectl":
         args = args[1:]
     o = _Out()
+    # upstream: the namespace flag may come before the command (`kubectl -n dev get pods`).
+    lead: list[str] = []
+    while args and (args[0] in ("-n", "--namespace") or args[0].startswith(("-n=", "--namespace="))):
+        if "=" in args[0]:
+            lead, args = [*lead, args[0]], args[1:]
+        elif len(args) < 2:
+            missing = "'n' in -n" if args[0] == "-n" else "--namespace"
+            return KubectlResult("", f"Error: flag needs an argument: {missing}\nSee 'kubectl --help' for usage.\n", 1)
+        else:
+            lead, args = [*lead, *args[:2]], args[2:]
     if not args:
         return KubectlResult("", "error: no command given\n", 1)
     verb, rest = args[0], args[1:]
+    if lead:  # after the subcommand (`set image`, `rollout status`) and before any `--`
+        cut = rest.index("--") if "--" in rest else len(rest)
+        rest = [*rest[:cut], *lead, *rest[cut:]]
     try:
         if verb == "get":
             _get(c, _parse("get", rest, _GET_VALUES, _GET_BOOLS), o, stdin)
