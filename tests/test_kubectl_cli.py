@@ -302,6 +302,38 @@ def test_delete_forms_messages_and_waiting(c):
     assert c.replicasets(), "orphaned ReplicaSets stay"
 
 
+def test_delete_by_selector_or_all_ignores_objects_the_garbage_collector_removed_first(c):
+    # upstream: --all and -l make --ignore-not-found default to true; deleting the Deployment
+    # takes its ReplicaSet with it before kubectl's turn comes.
+    c.kubectl("create deployment web --image=nginx --replicas=2")
+    assert run(c, "delete deploy,rs -l app=web") == ('deployment.apps "web" deleted\n', "", 0)
+    assert not c.replicasets() and not c.deployments()
+    c.kubectl("create deployment web --image=nginx --replicas=2")
+    pods = sorted(p.name for p in c.pods())
+    out, err, code = run(c, "delete all --all")
+    assert (err, code) == ("", 0)
+    assert out == "".join(f'pod "{p}" deleted\n' for p in pods) + 'deployment.apps "web" deleted\n'
+    assert not c.deployments() and not c.replicasets()
+    # An explicit --ignore-not-found=false is kept: the vanished ReplicaSet is reported.
+    c.kubectl("create deployment web --image=nginx")
+    rs = c.replicasets()[0].name
+    assert run(c, "delete deploy,rs -l app=web --ignore-not-found=false") == (
+        'deployment.apps "web" deleted\n',
+        f'Error from server (NotFound): replicasets.apps "{rs}" not found\n',
+        1,
+    )
+    # Named deletes still report a missing name; nothing matching goes to stdout, exit 0.
+    assert run(c, "delete rs nope")[2] == 1
+    assert run(c, "delete deploy -l app=web") == ("No resources found\n", "", 0)
+    rv = c.resource_version
+    assert run(c, "delete pods --all -l app=web") == (
+        "",
+        "error: setting 'all' parameter but found a non empty selector. \n",
+        1,
+    )
+    assert c.resource_version == rv
+
+
 def test_wait_advances_virtual_time_until_the_condition_holds(c):
     c.kubectl("create deployment web --image=nginx")
     assert run(c, "wait --for=condition=Available deployment/web --timeout=1m") == (

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _native
+from . import _encode, _native
 from ._handles import (
     HANDLES,
     Deployment,
@@ -30,7 +30,7 @@ from ._handles import (
 from ._objectlist import ObjectList
 from ._progress import VirtualTimeBar
 from ._progress import enabled as _progress_enabled
-from ._time import Duration, from_ms, start_ms, to_ms
+from ._time import Duration, deadline, from_ms, reachable, start_ms, to_ms
 from .errors import InvalidArgumentError, KubesimError, ManifestError, NotFoundError, SimulationError, TimeoutError
 
 if TYPE_CHECKING:
@@ -137,34 +137,83 @@ def _selector_string(selector: Selector) -> str:
     raise TypeError(f"a selector is a string or a dict of labels, not {selector!r}")
 
 
-def _manifest_texts(source: Manifest) -> Iterator[tuple[str, str]]:
-    """(text, source name) pairs for anything `apply` accepts."""
+def _manifest_texts(source: Manifest) -> Iterator[tuple[str | ManifestError, str]]:
+    """(text, source name) pairs for anything `apply` accepts; a dict that is not JSON data
+    comes as its error instead of a text, so the other items of a list are still applied."""
     if isinstance(source, Mapping):
-        yield json.dumps(source), "<dict>"
+        yield _object_text(source, "<dict>"), "<dict>"
         return
     if isinstance(source, Sequence) and not isinstance(source, str | bytes):
         for i, item in enumerate(source):
             if not isinstance(item, Mapping):
                 raise TypeError(f"manifest list item {i} is not a dict: {item!r}")
-            yield json.dumps(item), f"<list item {i}>"
+            yield _object_text(item, f"<list item {i}>"), f"<list item {i}>"
         return
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source):
-        path = Path(source)
-        if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix in _MANIFEST_SUFFIXES)
-            for f in files:
-                yield f.read_text(encoding="utf-8"), str(f)
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and not _looks_like_text(source)):
+        try:
+            yield from _path_texts(source)
             return
-        if path.is_file():
-            yield path.read_text(encoding="utf-8"), str(source)
-            return
-        if isinstance(source, os.PathLike) or str(source).endswith(_MANIFEST_SUFFIXES):
-            # upstream: kubectl's wording for a missing -f path
-            raise ManifestError(f'the path "{source}" does not exist', source=str(source))
+        except FileNotFoundError:
+            if isinstance(source, os.PathLike) or str(source).endswith(_MANIFEST_SUFFIXES):
+                # upstream: kubectl's wording for a missing -f path
+                raise ManifestError(f'the path "{source}" does not exist', source=str(source)) from None
+        except OSError as e:
+            # A one-line string that the file system cannot even look up (too long, say) is
+            # text, unless it names a manifest file.
+            if isinstance(source, os.PathLike) or str(source).endswith(_MANIFEST_SUFFIXES):
+                raise ManifestError(
+                    f'the path "{source}" cannot be accessed: {e.strerror or e}', source=str(source)
+                ) from None
     if isinstance(source, str):
         yield source, "<string>"
         return
     raise TypeError(f"cannot apply {type(source).__name__}: give a path, YAML/JSON text, a dict or a list")
+
+
+def _looks_like_text(source: str) -> bool:
+    """Whether a string is manifest text rather than a path: kubectl users pass file and
+    directory names (``web.yaml``, ``k8s/``, ``C:\\k8s``), while text has several lines, is a
+    JSON object or list, starts a YAML document or comment, or has a ``key: value`` pair."""
+    head = source.lstrip("\ufeff \t")
+    return (
+        not source.strip()
+        or "\n" in source
+        or "\r" in source
+        or head.startswith(("{", "[", "---", "#"))
+        or ": " in source
+        or source.rstrip().endswith(":")
+    )
+
+
+def _path_texts(source: str | os.PathLike[str]) -> Iterator[tuple[str, str]]:
+    """The manifests of a file, or of a directory's .yaml/.yml/.json files; FileNotFoundError
+    when it names nothing."""
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in _MANIFEST_SUFFIXES)
+        texts = [(_read_manifest(f), str(f)) for f in files]
+        yield from texts
+        return
+    if path.is_file():
+        yield _read_manifest(path), str(source)
+        return
+    raise FileNotFoundError(str(source))
+
+
+def _read_manifest(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ManifestError(f"error parsing {path}: not UTF-8 text (byte {e.start})", source=str(path)) from None
+    except OSError as e:
+        raise ManifestError(f"cannot read {path}: {e.strerror or e}", source=str(path)) from None
+
+
+def _object_text(obj: Mapping[str, Any], source: str) -> str | ManifestError:
+    try:
+        return _encode.dumps(obj)
+    except _encode.NotJSON as e:
+        return ManifestError(f"error parsing {source} (document 1): {e}", source=source, document=1, field=e.field)
 
 
 # Native calls that only read: everything else changes the simulation and is journaled.
@@ -288,8 +337,10 @@ class Cluster:
 
     def advance(self, duration: Duration, progress: bool | None = None) -> None:
         """Move virtual time forward, running everything that falls due on the way.
-        ``progress=True`` shows a progress bar in virtual time (default: on in notebooks)."""
-        target = self._native.now_ms + to_ms(duration)
+        ``progress=True`` shows a progress bar in virtual time (default: on in notebooks).
+        Virtual time ends at 9999-12-31T23:59:59.999Z: going past it is an
+        :class:`kubesim.InvalidArgumentError`, and nothing changes."""
+        target = deadline(self._native.now_ms, duration)
         with self._waiting("advance", target, progress):
             self._run_to(target)
 
@@ -302,17 +353,17 @@ class Cluster:
         timeout is given and nothing pending can change the outcome. ``progress=True`` shows a
         progress bar in virtual time (default: on in notebooks).
         """
-        deadline = None if timeout is None else self._native.now_ms + to_ms(timeout)
-        with self._waiting("run_until", deadline, progress):
+        end = None if timeout is None else deadline(self._native.now_ms, timeout, "wait for")
+        with self._waiting("run_until", end, progress):
             while not predicate():
-                nxt = self._native.next_event_ms
-                if nxt is None or (deadline is not None and nxt > deadline):
-                    if deadline is None:
+                nxt = reachable(self._native.next_event_ms)
+                if nxt is None or (end is not None and nxt > end):
+                    if end is None:
                         raise TimeoutError(
                             "condition not met and nothing pending in the simulation can change it "
                             f"(at {self.elapsed:g}s)"
                         )
-                    self._run_to(deadline)
+                    self._run_to(end)
                     if predicate():
                         return
                     raise TimeoutError(f"condition not met within {timeout} of virtual time")
@@ -403,15 +454,25 @@ class Cluster:
     def apply(self, source: Manifest) -> list[ApplyResult]:
         """``kubectl apply -f``: a path (file or directory), YAML/JSON text, a dict or a list.
 
-        Every valid object is applied. If any document fails, the first failure is raised after
+        Every valid object is applied; a source without objects (empty, or only comments and
+        ``---``) is a :class:`kubesim.ManifestError`, as kubectl says ``no objects passed to
+        apply``. If any document fails, the first failure is raised after
         the others were applied; it carries ``applied`` (the results) and ``errors`` (all
         failures), and its message lists every failure.
         """
         results: list[ApplyResult] = []
         errors: list[KubesimError] = []
+        names = []
         for text, name in _manifest_texts(source):
-            self._apply_one(text, name, results, errors)
+            names.append(name)
+            if isinstance(text, ManifestError):
+                errors.append(text)
+            else:
+                self._apply_one(text, name, results, errors)
         _raise_apply_errors(results, errors)
+        if not results:
+            # upstream: kubectl's answer to empty files (or only comments and `---`)
+            raise ManifestError("no objects passed to apply", source=", ".join(names) or None)
         return results
 
     def _apply_text(self, text: str, source: str) -> list[ApplyResult]:
@@ -423,7 +484,7 @@ class Cluster:
         return results
 
     def _apply_one(self, text: str, source: str, results: list[ApplyResult], errors: list[KubesimError]) -> None:
-        for item in self._native.apply(text, source):
+        for item in self._native.apply(_without_bom(text), source):
             if isinstance(item, KubesimError):
                 errors.append(item)
             elif isinstance(item, BaseException):
@@ -444,7 +505,11 @@ class Cluster:
 
     def patch(self, kind: str, name: str, patch: Mapping[str, Any], namespace: str = "default") -> Object:
         """JSON merge patch (RFC 7386) of spec and metadata."""
-        patched = json.loads(self._native.patch(kind, namespace, name, json.dumps(patch)))
+        try:
+            text = _encode.dumps(patch)
+        except _encode.NotJSON as e:
+            raise InvalidArgumentError(f"invalid patch: {e}", field=e.field) from None
+        patched = json.loads(self._native.patch(kind, namespace, name, text))
         return self._handle_for(patched)
 
     def delete(
@@ -687,7 +752,18 @@ def last_created() -> Cluster | None:
 
 def _json(obj: Mapping[str, Any] | str) -> str:
     """YAML/JSON text of one object, for create/replace."""
-    return obj if isinstance(obj, str) else json.dumps(obj)
+    if isinstance(obj, str):
+        return _without_bom(obj)
+    text = _object_text(obj, "<manifest>")
+    if isinstance(text, ManifestError):
+        raise text
+    return text
+
+
+def _without_bom(text: str) -> str:
+    """Text saved with a UTF-8 byte order mark (as some Windows editors do) reads as without
+    one, as kubectl reads it; the YAML parser would otherwise take the mark for content."""
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def _raise_apply_errors(results: list[ApplyResult], errors: list[KubesimError]) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -142,14 +143,27 @@ Quantity = str | int | float
 Load = Quantity | list[tuple[Any, Quantity]] | Callable[[float], Quantity] | None
 
 
+# The core holds loads and metrics as signed 64-bit milli-units (as the API server's int64
+# Quantity does in milli form): 9,223,372,036,854,775.807 cores, or about 8 PiB of memory.
+_MAX_MILLI = 2**63 - 1
+
+
 def _milli(q: Quantity) -> int:
     from . import _native
+    from .errors import InvalidArgumentError
 
     if isinstance(q, bool) or not isinstance(q, str | int | float):
         raise TypeError(f"a quantity is a string or a number, not {q!r}")
-    if isinstance(q, int | float):
-        return round(q * 1000)
-    return _native.parse_quantity(q)
+    if isinstance(q, str):
+        return _native.parse_quantity(q)
+    if isinstance(q, float) and not math.isfinite(q):
+        raise InvalidArgumentError(f"invalid quantity {q!r}: must be a finite number")
+    milli = q * 1000 if isinstance(q, int) else round(q * 1000)
+    if not -_MAX_MILLI <= milli <= _MAX_MILLI:
+        raise InvalidArgumentError(
+            f"invalid quantity {q!r}: out of range (at most {_MAX_MILLI}m, i.e. about 9.2e15 in whole units)"
+        )
+    return milli
 
 
 class _Sampled:
@@ -181,15 +195,27 @@ class _Sampled:
 
 def _demand(load: Load) -> list[tuple[int, int]] | Callable[[float], int] | None:
     """A demand for the core: a schedule in (ms, milli-units), or a callable returning milli-units."""
-    from ._time import to_ms
-
     if load is None:
         return None
     if callable(load):
         return _Sampled(load)
     if isinstance(load, list):
-        return [(to_ms(t), _milli(v)) for t, v in load]
+        return [_point(i, p) for i, p in enumerate(load)]
     return [(0, _milli(load))]
+
+
+def _point(i: int, point: object) -> tuple[int, int]:
+    """One ``(time, value)`` step of a schedule."""
+    from ._time import to_ms
+    from .errors import InvalidArgumentError
+
+    if isinstance(point, str | bytes) or not isinstance(point, Sequence) or len(point) != 2:
+        raise InvalidArgumentError(
+            f"schedule entry {i} is {point!r}: a schedule is a list of (time, value) pairs, "
+            'e.g. [(0, "2"), ("10m", "10")]'
+        )
+    t, v = point
+    return to_ms(t), _milli(v)
 
 
 def _int(d: dict[str, Any], key: str) -> int:

@@ -325,14 +325,31 @@ def _read_sources(c: Cluster, args: _Args, stdin: str | None) -> Iterator[tuple[
             yield _fetch(src), src
         else:
             path = Path(src)
+            try:
+                path.stat()
+            except FileNotFoundError:
+                raise _Fail(f'error: the path "{src}" does not exist') from None
+            except OSError as e:
+                raise _Fail(f'error: the path "{src}" cannot be accessed: stat {src}: {_go_errno(e)}') from None
             if path.is_dir():
                 files = path.rglob("*") if recursive else path.iterdir()
                 for f in sorted(p for p in files if p.is_file() and p.suffix in (".yaml", ".yml", ".json")):
-                    yield _decode(f.read_bytes(), str(f)), str(f)
-            elif path.is_file():
-                yield _decode(path.read_bytes(), src), src
+                    yield _decode(_read_bytes(f), str(f)), str(f)
             else:
-                raise _Fail(f'error: the path "{src}" does not exist')
+                yield _decode(_read_bytes(path), src), src
+
+
+def _go_errno(e: OSError) -> str:
+    """An OS error as Go's syscall package words it (``file name too long``)."""
+    text = e.strerror or str(e)
+    return text[:1].lower() + text[1:]
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise _Fail(f"error: open {path}: {_go_errno(e)}") from None
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -361,7 +378,7 @@ def _fetch(url: str) -> str:
 def _documents(c: Cluster, args: _Args, stdin: str | None) -> Iterator[tuple[dict[str, Any], str]]:
     """The objects of the `-f` sources, each checked to name a served kind and an object."""
     for text, source in _read_sources(c, args, stdin):
-        for doc in _native.parse_manifest(text, source):
+        for doc in _native.parse_manifest(text.removeprefix("\ufeff"), source):  # a BOM is not content
             d = json.loads(doc)
             if not isinstance(d, dict) or not isinstance(d.get("kind"), str) or not d.get("kind"):
                 raise _Fail(f"error: unable to decode \"{source}\": Object 'Kind' is missing in '{doc}'")
@@ -622,10 +639,12 @@ def _applied(c: Cluster, r: Any, fmt: str, arg: str) -> str:
 
 def _apply(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
     fmt, arg = _output_format(args, _OBJECT_FORMATS)
+    seen = 0
     for text, source in _read_sources(c, args, stdin):
         try:
             results = c._apply_text(text, source)
         except KubesimError as e:
+            seen += 1
             for r in getattr(e, "applied", []):
                 if r.warning:
                     o.err(r.warning)
@@ -633,10 +652,13 @@ def _apply(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
             for err in getattr(e, "errors", [e]):
                 o.error(err)
             continue
+        seen += len(results)
         for r in results:
             if r.warning:
                 o.err(r.warning)
             o.out(_applied(c, r, fmt, arg))
+    if not seen:
+        raise _Fail("error: no objects passed to apply")  # upstream: empty files, only comments or `---`
 
 
 def _create(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
@@ -650,7 +672,10 @@ def _create(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
         return
     if args.positional:
         raise _Fail(f'error: unknown command "{args.positional[0]}" for "kubectl create"')
-    for doc, source in _documents(c, args, stdin):
+    docs = list(_documents(c, args, stdin))
+    if not docs:
+        raise _Fail("error: no objects passed to create")
+    for doc, source in docs:
         try:
             obj = c.create(doc)
         except AlreadyExistsError as e:
@@ -770,7 +795,7 @@ def _delete(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
         )
         cascade = "background" if cascade == "true" else "orphan"
     if cascade not in ("background", "foreground", "orphan"):
-        raise _Fail(f'error: invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan".')
+        raise _Fail(f'error: invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan"')
     grace = args.int("--grace-period", -1)
     force = args.bool("--force")
     if args.bool("--now"):
@@ -787,6 +812,15 @@ def _delete(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
             "Warning: Immediate deletion does not wait for confirmation that the running resource has been "
             "terminated. The resource may continue to run on the cluster indefinitely."
         )
+    if args.bool("--all") and selector:
+        raise _Fail("error: setting 'all' parameter but found a non empty selector. ")
+    # upstream: with --all or -l, --ignore-not-found defaults to true (an object listed may be
+    # gone by its turn: deleting a Deployment takes its ReplicaSets with it); an explicit
+    # --ignore-not-found=false is kept.
+    if args.value("--ignore-not-found") is None:
+        ignore_not_found = args.bool("--all") or bool(selector)
+    else:
+        ignore_not_found = args.bool("--ignore-not-found")
     targets: list[tuple[_Kind, str, str]] = []
     if args.values("--filename"):
         for d, _ in _documents(c, args, stdin):
@@ -805,14 +839,14 @@ def _delete(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
             else:
                 raise _Fail("error: resource(s) were provided, but no name was specified")
         if not targets:
-            o.err("No resources found")
+            o.out("No resources found\n")  # upstream: on stdout, unlike get's
             return
     waiting = []
     for k, ns, name in targets:
         try:
             c.delete(k.kind, name, ns, propagation=cascade.capitalize(), grace_period=None if grace < 0 else grace)
         except NotFoundError as e:
-            if not args.bool("--ignore-not-found"):
+            if not ignore_not_found:
                 o.error(e)
             continue
         if fmt == "name":
@@ -1103,6 +1137,9 @@ def _scale(c: Cluster, rest: list[str], o: _Out) -> None:
 def _autoscale(c: Cluster, rest: list[str], o: _Out) -> None:
     a = _parse("autoscale", rest, {"--min", "--max", "--cpu-percent", "--name", "--output"}, set())
     fmt, _ = _output_format(a, ("name",))
+    if a.value("--max") is None:
+        # kubectl 1.32 logs this through klog (with a timestamp and pid); the text is the same.
+        raise _Fail('error: required flag(s) "max" not set')
     mn, mx, cpu = a.int("--min", -1), a.int("--max", -1), a.int("--cpu-percent", -1)
     for w in _workloads(c, a.positional, a.namespace, "autoscale"):
         hpa = w.autoscale(
@@ -1251,9 +1288,22 @@ def run(c: Cluster, command: str | list[str], stdin: str | None = None) -> Kubec
     if args and args[0] == "kubectl":
         args = args[1:]
     o = _Out()
+    # upstream: the namespace flag may come before the command (`kubectl -n dev get pods`).
+    lead: list[str] = []
+    while args and (args[0] in ("-n", "--namespace") or args[0].startswith(("-n=", "--namespace="))):
+        if "=" in args[0]:
+            lead, args = [*lead, args[0]], args[1:]
+        elif len(args) < 2:
+            missing = "'n' in -n" if args[0] == "-n" else "--namespace"
+            return KubectlResult("", f"Error: flag needs an argument: {missing}\nSee 'kubectl --help' for usage.\n", 1)
+        else:
+            lead, args = [*lead, *args[:2]], args[2:]
     if not args:
         return KubectlResult("", "error: no command given\n", 1)
     verb, rest = args[0], args[1:]
+    if lead:  # after the subcommand (`set image`, `rollout status`) and before any `--`
+        cut = rest.index("--") if "--" in rest else len(rest)
+        rest = [*rest[:cut], *lead, *rest[cut:]]
     try:
         if verb == "get":
             _get(c, _parse("get", rest, _GET_VALUES, _GET_BOOLS), o, stdin)

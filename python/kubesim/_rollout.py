@@ -7,7 +7,7 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._time import Duration, to_ms
+from ._time import Duration, deadline, reachable
 from .errors import InvalidArgumentError, RolloutTimeoutError
 
 if TYPE_CHECKING:
@@ -87,11 +87,11 @@ class Rollout:
         c = self._d._cluster
         if revision is not None and revision < 0:
             raise InvalidArgumentError(f"revision must be a positive integer: {revision}")
-        deadline = None if timeout is None else c._native.now_ms + to_ms(timeout)
-        with c._waiting(f"rollout status {self._d.name}", deadline, progress):
-            return self._wait(deadline, revision)
+        end = None if timeout is None else deadline(c._native.now_ms, timeout, "wait for")
+        with c._waiting(f"rollout status {self._d.name}", end, progress):
+            return self._wait(end, revision)
 
-    def _wait(self, deadline: int | None, revision: int | None) -> list[str]:
+    def _wait(self, end: int | None, revision: int | None) -> list[str]:
         c = self._d._cluster
         native = c._native
         messages: list[str] = []
@@ -112,10 +112,10 @@ class Rollout:
                 raise RolloutTimeoutError(message, messages=messages)
             if done:
                 return messages
-            nxt = native.next_event_ms
-            if nxt is None or (deadline is not None and nxt > deadline):
-                if deadline is not None:
-                    c._run_to(deadline)
+            nxt = reachable(native.next_event_ms)
+            if nxt is None or (end is not None and nxt > end):
+                if end is not None:
+                    c._run_to(end)
                     message, done, failed = status_message(self._d.to_dict())
                     if done:
                         messages.append(message)

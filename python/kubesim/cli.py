@@ -150,7 +150,11 @@ def _main(argv: Sequence[str] | None) -> int:
             print(f"kubesim: {e}", file=sys.stderr)
             return 2
         c, clock = _open(args.state, args.clock)
-        c.advance(f"{ms}ms")
+        try:
+            c.advance(f"{ms}ms")
+        except KubesimError as e:  # e.g. past the end of virtual time
+            print(f"kubesim: {e}", file=sys.stderr)
+            return 2
         _save_state(args.state, c, clock)
         print(f"virtual time: {c.now.strftime('%Y-%m-%dT%H:%M:%SZ')} ({c.elapsed:g} s since the cluster started)")
         return 0
