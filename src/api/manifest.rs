@@ -5,7 +5,7 @@ use serde::Deserializer as _;
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::yaml_value::JsonValue;
+use super::yaml_value::{repeated_key_position, JsonValue};
 
 /// One object read from a manifest; `document` counts from 1 within its source.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,13 +99,9 @@ fn parse_piece(text: &str, source: &str) -> Result<(Vec<Document>, usize), ApiEr
         count = document;
         let value = de.deserialize_any(JsonValue).map_err(|e| {
             let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
-            ApiError::Syntax {
-                source_name: source.to_string(),
-                document,
-                line,
-                column,
-                message: strip_location(&e.to_string()),
-            }
+            let message = strip_location(&e.to_string());
+            let (line, column) = repeated_key_position(text, line, column, &message).unwrap_or((line, column));
+            ApiError::Syntax { source_name: source.to_string(), document, line, column, message }
         })?;
         match value {
             Value::Null => continue,
@@ -113,7 +109,20 @@ fn parse_piece(text: &str, source: &str) -> Result<(Vec<Document>, usize), ApiEr
                 if m.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
                     && m.contains_key("items") =>
             {
-                let items = m.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+                let items = match m.get("items") {
+                    Some(Value::Array(items)) => items.clone(),
+                    Some(Value::Null) => Vec::new(),
+                    Some(other) => {
+                        return Err(ApiError::Syntax {
+                            source_name: source.to_string(),
+                            document,
+                            line: 0,
+                            column: 0,
+                            message: format!("items: expected a list of objects, found {}", json_type(other)),
+                        })
+                    }
+                    None => Vec::new(),
+                };
                 docs.extend(items.into_iter().map(|value| Document { source: source.to_string(), document, value }));
             }
             Value::Object(_) => docs.push(Document { source: source.to_string(), document, value }),

@@ -102,12 +102,76 @@ impl<'de> Visitor<'de> for JsonValue {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = map.next_key_seed(MapKey)? {
             let value = map.next_value_seed(JsonValue)?;
+            // upstream: kubectl's YAML reader rejects a repeated key rather than keep the last.
+            if out.contains_key(&key) {
+                return Err(A::Error::custom(format!("key {key:?} already set in map")));
+            }
             out.insert(key, value);
         }
         Ok(Value::Object(out))
     }
+}
+
+/// A mapping key: a string (a scalar such as `1` reads as its text), as serde_json reads keys.
+struct MapKey;
+
+impl<'de> DeserializeSeed<'de> for MapKey {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        deserializer.deserialize_str(MapKey)
+    }
+}
+
+impl Visitor<'_> for MapKey {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_string<E: Error>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+}
+
+/// Where a repeated key stands: the error is raised where its mapping starts (`line`, `column`,
+/// 1-based), but kubectl names the line of the second occurrence, which is found here by looking
+/// for the key at the mapping's indentation. `None` for other errors and for flow mappings.
+pub fn repeated_key_position(text: &str, line: usize, column: usize, message: &str) -> Option<(usize, usize)> {
+    let key = message.split("key \"").nth(1)?.split("\" already set in map").next()?;
+    let indent = column.checked_sub(1)?;
+    let mut seen = 0;
+    for (i, l) in text.lines().enumerate().skip(line.checked_sub(1)?) {
+        let body = l.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let at = l.len() - body.len();
+        // A `- ` item marker can open the mapping on the first line.
+        let (at, body) = if i + 1 == line && at < indent && body.starts_with("- ") {
+            (indent, l[indent.min(l.len())..].trim_start_matches(' '))
+        } else {
+            (at, body)
+        };
+        if at < indent && i + 1 > line {
+            return None;
+        }
+        let written = body.split(':').next().unwrap_or("").trim().trim_matches(|c| c == '"' || c == '\'');
+        if at == indent && written == key && body[written.len()..].trim_start_matches(['"', '\'']).starts_with(':') {
+            seen += 1;
+            if seen == 2 {
+                return Some((i + 1, column));
+            }
+        }
+    }
+    None
 }
 
 /// The path and YAML spelling of the first float in `value` that JSON cannot hold.
@@ -167,6 +231,14 @@ mod tests {
         // names the field rather than failing the whole text.
         assert_eq!(parse("k: 99999999999999999999999")["k"].as_f64(), Some(1e23));
         assert_eq!(parse("k: -99999999999999999999")["k"].as_f64(), Some(-1e20));
+    }
+
+    #[test]
+    fn a_repeated_key_is_an_error_where_it_stands() {
+        let e = JsonValue.deserialize(serde_yaml_ng::Deserializer::from_str("a: 1\nb:\n  c: 2\n  c: 3\n")).unwrap_err();
+        assert!(e.to_string().starts_with("b: key \"c\" already set in map"), "{e}");
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap();
+        assert_eq!(repeated_key_position("a: 1\nb:\n  c: 2\n  c: 3\n", line, column, &e.to_string()), Some((4, 3)));
     }
 
     #[test]
