@@ -322,6 +322,18 @@ impl Cluster {
     pub fn set_record_events(&mut self, on: bool) {
         self.engine.record_events = on;
     }
+    /// How many objects the store may hold (see [`KubesimError::ObjectBudget`]).
+    pub fn max_objects(&self) -> usize {
+        self.engine.max_objects
+    }
+    pub fn set_max_objects(&mut self, n: usize) {
+        self.engine.max_objects = n;
+    }
+    /// What is asked between rounds and instants whether to stop (Ctrl-C): a long run then
+    /// returns [`KubesimError::Interrupted`], consistent, with what is left to do still marked.
+    pub fn set_interrupt(&mut self, asked: Option<Arc<dyn Fn() -> bool + Send + Sync>>) {
+        self.engine.interrupt = asked;
+    }
     pub fn images_mut(&mut self) -> &mut crate::kubelet::images::ImageRegistry {
         &mut self.engine.images
     }
@@ -340,11 +352,14 @@ impl Cluster {
     /// Fire timers in `(time, sequence)` order up to and including `target`, settling the
     /// controllers at each instant, then rest at `target`.
     pub fn run_to(&mut self, target: Millis) -> Result<()> {
+        // What an interrupted call left to do belongs to this instant, before time moves on.
+        self.settle()?;
         while let Some(t) = self.engine.next_timer().filter(|t| *t <= target) {
             self.sample_until(t)?;
             self.clock.set(t);
             self.engine.fire_due(t);
             self.settle()?;
+            self.engine.check_interrupt()?;
         }
         if target > self.clock.now() {
             self.sample_until(target)?;
@@ -457,6 +472,7 @@ impl Cluster {
     /// Create from a manifest object (like `kubectl create -f`).
     pub fn create_value(&mut self, value: Value) -> Result<Arc<Object>> {
         let obj = Object::decode(value)?;
+        self.engine.check_budget(&self.store, 1)?;
         let created = self.store.create(obj, self.clock.now())?;
         self.user_wrote(None, Some(&created))?;
         Ok(self.store.get_by_key(&ObjectKey::of(&created)).cloned().unwrap_or(created))
@@ -572,6 +588,7 @@ impl Cluster {
             Err(StoreError::NotFound { .. }) => {
                 Arc::make_mut(&mut obj.meta.annotations).insert(LAST_APPLIED.into(), applied);
                 obj.meta.resource_version = 0;
+                self.engine.check_budget(&self.store, 1)?;
                 let created = self.store.create(obj.clone(), self.clock.now())?;
                 self.user_wrote(None, Some(&created))?;
                 Ok(result(ApplyAction::Created, None))
@@ -776,6 +793,55 @@ mod tests {
         let log = c.watch_since(0).unwrap();
         let history = log.iter().map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json()));
         (history.collect(), c.engine.prepared)
+    }
+
+    /// A rollout run to the end, asked to stop at every `every`-th check (0: never) and resumed
+    /// each time: its watch history, and how many times it stopped.
+    fn interrupted_rollout(every: usize) -> (Vec<String>, usize) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let mut c = Cluster::new(ClusterOptions { seed: 3, ..Default::default() }).unwrap();
+        c.store.set_watch_capacity(usize::MAX);
+        let checks = Arc::new(AtomicUsize::new(0));
+        let counter = checks.clone();
+        c.set_interrupt(Some(Arc::new(move || {
+            every > 0 && counter.fetch_add(1, Ordering::Relaxed) % every == every - 1
+        })));
+        let deployment = |image: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 30\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: c, image: \"{image}\"}}]}}\n")
+        };
+        let mut stops = 0;
+        let mut until_done = |c: &mut Cluster, step: &dyn Fn(&mut Cluster) -> Result<()>| loop {
+            match step(c) {
+                Ok(()) => break,
+                Err(KubesimError::Interrupted) => stops += 1,
+                Err(e) => panic!("{e}"),
+            }
+        };
+        until_done(&mut c, &|c| c.apply_text(&deployment("nginx:1.25"), "t").map(|_| ()));
+        let end = c.now() + 120_000;
+        until_done(&mut c, &|c| c.run_to(end));
+        until_done(&mut c, &|c| c.apply_text(&deployment("nginx:1.26"), "t").map(|_| ()));
+        let end = c.now() + 300_000;
+        until_done(&mut c, &|c| c.run_to(end));
+        let log = c.watch_since(0).unwrap();
+        (
+            log.iter().map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json())).collect(),
+            stops,
+        )
+    }
+
+    #[test]
+    fn an_interrupted_run_goes_on_from_where_it_stopped_with_the_same_history() {
+        let (straight, none) = interrupted_rollout(0);
+        assert_eq!(none, 0);
+        for every in [1, 3, 7] {
+            let (resumed, stops) = interrupted_rollout(every);
+            assert!(stops >= 3, "every {every}th check: stopped {stops} times");
+            assert_eq!(resumed.len(), straight.len(), "stopping at every {every}th check");
+            if let Some(i) = (0..resumed.len()).find(|&i| resumed[i] != straight[i]) {
+                panic!("stopping at every {every}th check, event {i} differs:\n{}\n{}", resumed[i], straight[i]);
+            }
+        }
     }
 
     #[test]

@@ -29,6 +29,14 @@ pub enum KubesimError {
     /// The simulation could not proceed (e.g. controllers that never settle).
     #[error("{0}")]
     Simulation(String),
+    /// The cluster would hold more objects than its budget allows (`Cluster(max_objects=…)`):
+    /// a runaway (say, a ReplicaSet of 2147483647 replicas) stopped before memory runs out.
+    #[error("{0}")]
+    ObjectBudget(String),
+    /// The caller asked the run to stop (Ctrl-C); it stopped between two rounds of the
+    /// controllers, and the next call goes on from there.
+    #[error("interrupted")]
+    Interrupted,
     /// A load or metric series the user computes (a callable) failed when it was sampled.
     #[error(transparent)]
     Series(#[from] SeriesError),

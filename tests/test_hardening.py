@@ -150,3 +150,68 @@ def test_the_cli_reports_an_internal_error_on_one_line_with_exit_code_1(tmp_path
     out, err = capfd.readouterr()
     assert code == 1 and out == ""
     assert err.startswith("kubesim: internal error in kubectl at virtual time ") and err.count("\n") == 1, err
+
+
+def test_a_runaway_replicaset_stops_at_the_object_budget_and_the_cluster_recovers():
+    c = kubesim.Cluster(seed=0, max_objects=3000, events=False)
+    assert c._native.max_objects == 3000
+    with pytest.raises(kubesim.ObjectBudgetError) as e:
+        c.apply(workload("ReplicaSet", "big", 2147483647, "nginx:1.25"))
+    assert "its budget is 3000" in str(e.value) and "pods" in str(e.value)
+    pods = c.stats()["pods"]
+    assert 2500 <= pods <= 3000 + 500, "stopped within one round (500 creates) of the budget"
+    assert c.replicaset("big").replicas == 2147483647, "the apply itself took effect"
+    c.delete("replicaset", "big")  # a round that only shrinks the store goes on
+    c.advance("2m")
+    assert c.stats()["pods"] == 0 and c.stats()["replicasets"] == 0
+    with pytest.raises(kubesim.InvalidArgumentError):
+        kubesim.Cluster(max_objects=0)
+
+
+def test_the_default_object_budget_is_generous_and_creates_beyond_it_are_refused():
+    assert kubesim.Cluster()._native.max_objects == 5_000_000
+    c = kubesim.Cluster(nodes=1, max_objects=11)  # 4 namespaces and 1 node, then 3 Deployments, 3 ReplicaSets
+    c.apply([workload("Deployment", f"d{i}", 0, "nginx") for i in range(3)])
+    with pytest.raises(kubesim.ObjectBudgetError):
+        c.create(workload("Deployment", "one-more", 0, "nginx"))
+    assert c.stats()["deployments"] == 3
+
+
+INTERRUPTED = """
+import signal, sys, kubesim
+from kubesim.testing import workload
+c = kubesim.Cluster(seed=0, nodes=2, events=False)
+c.apply(workload("Deployment", "web", 4, "nginx:1.25"))
+d = c.deployment("web")
+d.autoscale(min=2, max=8, cpu_percent=50)
+told = []
+def load(t):
+    if t >= 3600 and not told:
+        told.append(t)
+        print("started", flush=True)  # the parent sends SIGINT now, while the day runs
+    return 1000 + 500 * ((t // 600) % 3)
+d.set_load(cpu=load)
+try:
+    c.advance("30d")
+    print("not interrupted")
+except KeyboardInterrupt:
+    stopped = c.elapsed
+    c.advance("1h")  # consistent: it goes on from where it stopped
+    print(f"interrupted {0 < stopped < 30 * 86400} {c.elapsed == stopped + 3600} {len(c.pods()) >= 2}")
+"""
+
+
+def test_ctrl_c_interrupts_a_long_advance_and_leaves_a_cluster_that_goes_on(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "long.py"
+    script.write_text(INTERRUPTED)
+    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    assert child.stdout.readline() == "started\n"
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=120)
+    assert out == "interrupted True True True\n"
+    assert child.returncode == 0

@@ -270,7 +270,11 @@ class Cluster:
     uid and generated name. ``start`` is when virtual time begins (default
     2026-01-01T00:00:00Z). ``threads`` sizes the reconcile pool (default: ``KUBESIM_THREADS`` or
     the core count); results never depend on it. ``events=False`` stops recording Event objects,
-    which dominate memory in simulations of tens of thousands of pods.
+    which dominate memory in simulations of tens of thousands of pods. ``max_objects`` is the
+    object budget (default 5,000,000 objects of every kind, events included): a run that would
+    hold more stops with :class:`kubesim.ObjectBudgetError` instead of exhausting memory.
+    Ctrl-C (KeyboardInterrupt) stops a long call between two rounds of the controllers; the
+    cluster stays consistent and the next call goes on from there.
     """
 
     # The timeline recorder (``record()``) and the progress bar of the wait in progress.
@@ -291,6 +295,7 @@ class Cluster:
         start: _dt.datetime | str | None = None,
         threads: int | None = None,
         events: bool = True,
+        max_objects: int | None = None,
     ) -> None:
         if isinstance(nodes, bool) or not isinstance(nodes, int | Sequence):
             raise TypeError("nodes is a count or a list of node specs")
@@ -312,6 +317,10 @@ class Cluster:
         self._native: Any = _replay(ctor, [], threads)
         if not events:
             self._native.set_events(False)
+        if max_objects is not None:
+            if isinstance(max_objects, bool) or not isinstance(max_objects, int) or not 1 <= max_objects < 2**63:
+                raise InvalidArgumentError(f"max_objects must be a positive whole number, got {max_objects!r}")
+            self._native.set_max_objects(max_objects)
         self.images = ImageRegistry(self)
 
     @property

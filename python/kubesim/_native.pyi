@@ -134,6 +134,11 @@ class Cluster:
         no_headers: bool = False,
     ) -> str:
         """`kubectl top pods|nodes` output ('' when no pod matched; None namespace: all)."""
+    @property
+    def max_objects(self) -> int:
+        """The object budget."""
+    def set_max_objects(self, n: int) -> None:
+        """Set the object budget: settling stops with ObjectBudgetError past it."""
     def set_events(self, on: bool) -> None:
         """Turn Event recording on or off."""
     def stats(self) -> dict[str, int]:

@@ -16,6 +16,7 @@ __all__ = [
     "ManifestError",
     "MetricsUnavailableError",
     "NotFoundError",
+    "ObjectBudgetError",
     "RolloutTimeoutError",
     "SelectorError",
     "SimulationError",
@@ -87,6 +88,12 @@ class MetricsUnavailableError(KubesimError, LookupError):
 
 class SimulationError(KubesimError):
     """The simulation could not proceed."""
+
+
+class ObjectBudgetError(SimulationError):
+    """The cluster would hold more objects than ``Cluster(max_objects=…)`` allows: a runaway
+    (say, ``replicas: 2147483647``) stopped before it exhausts memory. The objects created up to
+    the budget stay; what is left to do resumes if the budget is raised."""
 
 
 class TimeoutError(KubesimError, builtins.TimeoutError):  # noqa: A001 - mirrors the builtin on purpose

@@ -30,6 +30,9 @@ pub use events::EventLog;
 
 /// Rounds per instant before the engine gives up and names what keeps changing.
 pub const MAX_ROUNDS: usize = 1000;
+/// The default object budget (`Cluster(max_objects=…)`): room for a million pods with their
+/// events, well below what exhausts a laptop's memory (about 1 KiB a pod, 1.5 KiB an event).
+pub const DEFAULT_MAX_OBJECTS: usize = 5_000_000;
 /// Rounds with fewer dirty keys than this run on the calling thread (see
 /// [`Engine::parallel_threshold`]).
 const PARALLEL_THRESHOLD: usize = 64;
@@ -83,6 +86,11 @@ pub struct Engine {
     /// Batches of `replaced` the pool has not finished freeing (waited for when settled, so
     /// memory is back before anyone measures or trims it).
     freeing: Arc<std::sync::atomic::AtomicUsize>,
+    /// How many objects the store may hold: past it, settling stops with
+    /// [`KubesimError::ObjectBudget`] between two rounds.
+    pub max_objects: usize,
+    /// Asked between rounds and instants whether the caller wants the run stopped (Ctrl-C).
+    pub interrupt: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -123,6 +131,8 @@ impl Engine {
             rewritten: Vec::new(),
             replaced: Vec::new(),
             freeing: Default::default(),
+            max_objects: DEFAULT_MAX_OBJECTS,
+            interrupt: None,
         })
     }
 
@@ -427,7 +437,37 @@ impl Engine {
         }
     }
 
-    /// Run the controllers to a fixpoint at `now`.
+    /// [`KubesimError::Interrupted`] if the caller asked the run to stop.
+    pub fn check_interrupt(&self) -> Result<(), KubesimError> {
+        match &self.interrupt {
+            Some(asked) if asked() => Err(KubesimError::Interrupted),
+            _ => Ok(()),
+        }
+    }
+
+    /// The object budget: an error if the store would hold more than it with `adding` more.
+    pub fn check_budget(&self, store: &Store, adding: usize) -> Result<(), KubesimError> {
+        if store.len().saturating_add(adding) <= self.max_objects {
+            return Ok(());
+        }
+        let counts: Vec<String> = Kind::ALL
+            .iter()
+            .map(|&k| (k, store.scan(k, None).count()))
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{n} {}", k.plural()))
+            .collect();
+        Err(KubesimError::ObjectBudget(format!(
+            "the cluster holds {} objects ({}); its budget is {}: it stopped before creating more (raise \
+             Cluster(max_objects=…) for a larger simulation, or look for a runaway such as a huge replicas)",
+            store.len(),
+            counts.join(", "),
+            self.max_objects
+        )))
+    }
+
+    /// Run the controllers to a fixpoint at `now`. Between rounds it stops, leaving what is left
+    /// to do marked for the next call, when the caller interrupts or a round grew the store past
+    /// its budget of objects.
     pub fn settle(&mut self, store: &mut Store, now: Millis) -> Result<(), KubesimError> {
         self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
@@ -439,6 +479,7 @@ impl Engine {
                 }
                 return Ok(());
             }
+            let stored_before = store.len();
             let jobs = self.take_round();
             // Small rounds are not worth waking the pool; the results are the same either way.
             let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
@@ -495,6 +536,16 @@ impl Engine {
                 }
             }
             self.recycle(jobs);
+            // After each round (so every call makes progress): stop if asked to, or if the round
+            // grew the store past the budget (one that only shrinks or changes it goes on, so
+            // deleting the runaway works).
+            let grew = store.len() > stored_before;
+            if let Err(e) =
+                self.check_interrupt().and_then(|()| if grew { self.check_budget(store, 0) } else { Ok(()) })
+            {
+                self.freed();
+                return Err(e);
+            }
         }
         self.freed();
         let stuck: Vec<String> = ControllerId::ALL

@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use serde_json::Value;
@@ -37,6 +37,9 @@ fn error_class(e: &KubesimError) -> &'static str {
         KubesimError::InvalidArgument(_) => "InvalidArgumentError",
         KubesimError::Timeout(_) => "TimeoutError",
         KubesimError::Simulation(_) => "SimulationError",
+        KubesimError::ObjectBudget(_) => "ObjectBudgetError",
+        // `run` raises the KeyboardInterrupt itself; this is only what another path would say.
+        KubesimError::Interrupted => "SimulationError",
         KubesimError::Series(_) => "SimulationError",
         KubesimError::NotFound { .. } => "NotFoundError",
         KubesimError::MetricsUnavailable(_) => "MetricsUnavailableError",
@@ -100,7 +103,9 @@ fn error_attrs(e: &KubesimError, kw: &Bound<'_, PyDict>) -> PyResult<()> {
         | KubesimError::Duration(_)
         | KubesimError::InvalidArgument(_)
         | KubesimError::Timeout(_)
-        | KubesimError::Simulation(_) => Ok(()),
+        | KubesimError::Simulation(_)
+        | KubesimError::ObjectBudget(_)
+        | KubesimError::Interrupted => Ok(()),
     }
 }
 
@@ -227,7 +232,34 @@ impl PyCluster {
     ) -> PyResult<T> {
         let mut guard = self.cluster()?;
         let c: &mut Cluster = &mut guard;
+        // Ctrl-C: Python runs its signal handlers when asked, at most every 20 ms of wall time.
+        let raised: Arc<Mutex<Option<PyErr>>> = Arc::default();
+        let last = Mutex::new(None::<std::time::Instant>);
+        let slot = raised.clone();
+        c.set_interrupt(Some(Arc::new(move || {
+            let mut last = last.lock();
+            if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_millis(20)) {
+                return false;
+            }
+            *last = Some(std::time::Instant::now());
+            Python::attach(|py| py.check_signals()).map_err(|e| *slot.lock() = Some(e)).is_err()
+        })));
         let result = py.detach(|| catch_unwind(AssertUnwindSafe(|| f(c))));
+        c.set_interrupt(None);
+        match &result {
+            Ok(Err(KubesimError::Interrupted)) => {
+                let raised = raised.lock().take();
+                return Err(raised.unwrap_or_else(|| PyKeyboardInterrupt::new_err(())));
+            }
+            // Ctrl-C while a load callable ran: the KeyboardInterrupt itself, not a failed series
+            // (time stopped at that scrape, as for any failed sample).
+            Ok(Err(KubesimError::Series(crate::metrics::SeriesError { cause: Some(Cause(cause)), .. }))) => {
+                if let Some(e) = cause.downcast_ref::<PyErr>().filter(|e| e.is_instance_of::<PyKeyboardInterrupt>(py)) {
+                    return Err(e.clone_ref(py));
+                }
+            }
+            _ => {}
+        }
         self.contain(op, c, result)
     }
 
@@ -556,6 +588,19 @@ impl PyCluster {
     /// A ReplicaSet's pod template as `rollout history --revision` prints it.
     fn describe_template(&self, namespace: &str, name: &str) -> PyResult<String> {
         self.with("rollout history", |c| c.describe_template(namespace, name))
+    }
+
+    /// The object budget (`Cluster(max_objects=…)`).
+    #[getter]
+    fn max_objects(&self) -> PyResult<usize> {
+        self.with("max_objects", |c| Ok(c.max_objects()))
+    }
+
+    fn set_max_objects(&self, n: usize) -> PyResult<()> {
+        self.with("max_objects", |c| {
+            c.set_max_objects(n);
+            Ok(())
+        })
     }
 
     /// Turn Event recording on or off.
