@@ -264,21 +264,16 @@ pub(super) fn cleanup(s: &mut Sync, rss: &[Rs], new_idx: Option<usize>) {
     if diff <= 0 {
         return;
     }
-    // upstream: ReplicaSetsByRevision — unparseable or equal revisions fall back to age, then name.
+    // upstream: ReplicaSetsByRevision — unparseable or equal revisions fall back to age, then
+    // name. With some revisions unparseable that relation can cycle (a sort may then panic), so
+    // there the order is by age alone: what upstream says of every pair with an unparseable one.
     let parsed = |r: &Rs| r.obj.meta.annotations.get(REVISION).and_then(|v| v.parse::<i64>().ok());
-    old.sort_by(|a, b| {
-        let by_age = || {
-            a.obj
-                .meta
-                .creation_timestamp
-                .cmp(&b.obj.meta.creation_timestamp)
-                .then(a.obj.meta.name.cmp(&b.obj.meta.name))
-        };
-        match (parsed(a), parsed(b)) {
-            (Some(x), Some(y)) if x != y => x.cmp(&y),
-            _ => by_age(),
-        }
-    });
+    let age = |r: &Rs| (r.obj.meta.creation_timestamp, r.obj.meta.name.clone());
+    if old.iter().all(|r| parsed(r).is_some()) {
+        old.sort_by_key(|r| (parsed(r), age(r)));
+    } else {
+        old.sort_by_key(|r| age(r));
+    }
     for rs in old.into_iter().take(diff as usize) {
         let st = rs.status();
         if st.replicas != 0
