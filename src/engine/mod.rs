@@ -68,6 +68,9 @@ pub struct Engine {
     pub nodes: NodeRuntime,
     /// Pods the scheduler could not place; retried when capacity or nodes change.
     unschedulable: BTreeSet<ObjectKey>,
+    /// Capacity or nodes changed since the round began: the unschedulable pods are retried once
+    /// at the next round, however many changes asked for it (not once per change).
+    retry_pending: bool,
     events: EventLog,
     /// Pod IPs in use per node (the CNI's host-local IPAM): next host number, addresses in use.
     ips: BTreeMap<Arc<str>, (u32, BTreeSet<u32>)>,
@@ -123,6 +126,7 @@ impl Engine {
             images: ImageRegistry::with_builtins(),
             nodes: NodeRuntime::default(),
             unschedulable: BTreeSet::new(),
+            retry_pending: false,
             events: EventLog::default(),
             ips: BTreeMap::new(),
             record_events: true,
@@ -272,10 +276,7 @@ impl Engine {
                     None => self.nodes.info.remove(&key.name),
                 };
                 self.mark(ControllerId::NodeLifecycle, key.clone());
-                let retry: Vec<ObjectKey> = self.unschedulable.iter().cloned().collect();
-                for k in retry {
-                    self.mark(ControllerId::Scheduler, k);
-                }
+                self.retry_unschedulable();
             }
             _ => {}
         }
@@ -431,9 +432,16 @@ impl Engine {
     }
 
     fn retry_unschedulable(&mut self) {
-        let retry: Vec<ObjectKey> = self.unschedulable.iter().cloned().collect();
-        for k in retry {
-            self.mark(ControllerId::Scheduler, k);
+        self.retry_pending = true;
+    }
+
+    /// Mark the unschedulable pods for the scheduler if something asked to retry them.
+    fn flush_retry(&mut self) {
+        if std::mem::take(&mut self.retry_pending) {
+            let retry: Vec<ObjectKey> = self.unschedulable.iter().cloned().collect();
+            for k in retry {
+                self.mark(ControllerId::Scheduler, k);
+            }
         }
     }
 
@@ -471,6 +479,7 @@ impl Engine {
     pub fn settle(&mut self, store: &mut Store, now: Millis) -> Result<(), KubesimError> {
         self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
+            self.flush_retry();
             if self.dirty.iter().all(Vec::is_empty) {
                 self.freed();
                 // Settled: what a burst of marks grew the buffers to is not kept past it.

@@ -1,0 +1,203 @@
+"""Churn benchmarks: what users run after creation, each scenario at N and 2N in one run.
+
+Every (scenario, size) runs in a fresh child process, so that its peak RSS is its own. Prints one
+JSON object per run, then a summary line per scenario with the 2N / N time ratio (the cost model
+asks for at most about 2.2: cost grows with what changes, not with what is stored).
+
+    python benchmarks/churn.py                      # every scenario at its default sizes
+    python benchmarks/churn.py --scenario rollout --size 10000 --threads 2
+
+Scenarios (N is the number of pods unless said):
+- rollout: one Deployment of N replicas: apply → Ready; set image → rollout complete; scale to
+  N/2 → settled; scale back to N → Ready. Times per phase, and the rollout against creation.
+- many: N/10 Deployments × 10: apply → Ready; set_image on each (one Python call each) → all
+  rolled out.
+- nodefail: N pods on N/100 nodes; fail a tenth of the nodes → every pod replaced and Ready.
+- hpa: N/50 autoscaled Deployments (about 50 pods each at peak) under a daily load curve for
+  24 h of virtual time.
+- get: `kubectl get pods` over N pods.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import time
+from typing import Any
+
+import kubesim
+from kubesim.testing import workload
+
+DEFAULT_SIZES = {"rollout": 10_000, "many": 10_000, "nodefail": 10_000, "hpa": 2_500, "get": 10_000}
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+
+def peak_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def ready(c: kubesim.Cluster, pods: int) -> None:
+    c.run_until(lambda: c.stats().get("pods_ready", 0) == pods and c.stats().get("pods", 0) == pods, timeout="2h")
+
+
+def timed(phases: dict[str, float], name: str, f: Any) -> None:
+    t = time.perf_counter()
+    f()
+    phases[name] = round(time.perf_counter() - t, 3)
+
+
+def scenario_rollout(n: int, threads: int) -> dict[str, Any]:
+    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
+    phases: dict[str, float] = {}
+    timed(phases, "create", lambda: (c.apply(workload("Deployment", "web", n, "nginx:1.25")), ready(c, n)))
+    d = c.deployment("web")
+    timed(phases, "rollout", lambda: (d.set_image(main="nginx:1.26"), d.rollout.status(timeout="10h")))
+    timed(phases, "scale_down", lambda: (d.scale(n // 2), ready(c, n // 2)))
+    timed(phases, "scale_up", lambda: (d.scale(n), ready(c, n)))
+    return {"phases": phases, "rollout_vs_create": round(phases["rollout"] / phases["create"], 2), "cluster": c}
+
+
+def scenario_many(n: int, threads: int) -> dict[str, Any]:
+    count = n // 10
+    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
+    phases: dict[str, float] = {}
+    docs = [workload("Deployment", f"web-{i}", 10, "nginx:1.25") for i in range(count)]
+    timed(phases, "create", lambda: (c.apply(docs), ready(c, n)))
+    handles = c.deployments()
+
+    def roll() -> None:
+        for d in handles:
+            d.set_image(main="nginx:1.26")
+        c.run_until(lambda: all(d.updated_replicas == 10 and d.available_replicas == 10 for d in handles), "2h")
+        ready(c, n)
+
+    timed(phases, "set_image_all", roll)
+    return {"phases": phases, "rollout_vs_create": round(phases["set_image_all"] / phases["create"], 2), "cluster": c}
+
+
+def scenario_nodefail(n: int, threads: int) -> dict[str, Any]:
+    nodes = max(10, math.ceil(n / 100))
+    c = kubesim.Cluster(nodes=nodes, seed=1, threads=threads, events=False)
+    phases: dict[str, float] = {}
+    docs = [workload("Deployment", f"web-{i}", 100, "nginx:1.25") for i in range(n // 100)]
+    timed(phases, "create", lambda: (c.apply(docs), ready(c, n)))
+
+    def fail() -> None:
+        for i in range(1, nodes // 10 + 1):
+            c.node(f"node-{i}").fail()
+        c.run_until(
+            lambda: c.stats().get("pods_ready", 0) == n and c.stats().get("pods_terminating", 0) == 0, timeout="2h"
+        )
+
+    timed(phases, "fail_tenth_of_nodes", fail)
+    return {
+        "phases": phases,
+        "rollout_vs_create": round(phases["fail_tenth_of_nodes"] / phases["create"], 2),
+        "cluster": c,
+    }
+
+
+def daily(t: float) -> float:
+    """Cores of demand over a day: quiet at night, a peak in the afternoon."""
+    hour = (t / 3600) % 24
+    return 2 + 18 * max(0.0, math.sin(math.pi * (hour - 6) / 16)) if 6 <= hour <= 22 else 2
+
+
+def scenario_hpa(n: int, threads: int) -> dict[str, Any]:
+    count = max(1, n // 50)
+    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 80)), seed=1, threads=threads, events=False)
+    phases: dict[str, float] = {}
+    docs = [
+        workload("Deployment", f"web-{i}", 5, "nginx:1.25", resources={"requests": {"cpu": "200m"}})
+        for i in range(count)
+    ]
+    timed(phases, "create", lambda: (c.apply(docs), ready(c, 5 * count)))
+    for d in c.deployments():
+        d.autoscale(min=5, max=60, cpu_percent=80)
+        d.set_load(
+            cpu=[(h * 3600 + m * 600, f"{daily(h * 3600 + m * 600) * 1000:.0f}m") for h in range(24) for m in range(6)]
+        )
+    timed(phases, "day", lambda: c.advance("24h"))
+    return {"phases": phases, "virtual_seconds_per_wall_second": round(86400 / phases["day"]), "cluster": c}
+
+
+def scenario_get(n: int, threads: int) -> dict[str, Any]:
+    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
+    phases: dict[str, float] = {}
+    docs = [workload("Deployment", f"web-{i}", 100, "nginx:1.25") for i in range(max(1, n // 100))]
+    timed(phases, "create", lambda: (c.apply(docs), ready(c, n)))
+    out: list[str] = []
+    timed(phases, "kubectl_get_pods", lambda: out.append(c.kubectl("get pods")))
+    return {"phases": phases, "lines": out[0].count("\n"), "cluster": c}
+
+
+SCENARIOS = {
+    "rollout": scenario_rollout,
+    "many": scenario_many,
+    "nodefail": scenario_nodefail,
+    "hpa": scenario_hpa,
+    "get": scenario_get,
+}
+
+
+def one(name: str, n: int, threads: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    result = SCENARIOS[name](n, threads)
+    wall = time.perf_counter() - t0
+    c = result.pop("cluster")
+    peak = peak_bytes()
+    c._native.release_memory()
+    settled = rss_bytes()
+    return {
+        "scenario": name,
+        "size": n,
+        "threads": threads,
+        "wall_seconds": round(wall, 3),
+        "virtual_seconds": c.elapsed,
+        "virtual_per_wall": round(c.elapsed / wall, 1),
+        "peak_rss_mb": round(peak / 2**20, 1),
+        "settled_rss_mb": round(settled / 2**20, 1),
+        "peak_over_settled": round(peak / settled, 2),
+        **result,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenario", choices=sorted(SCENARIOS), action="append")
+    p.add_argument("--size", type=int, help="N (the run also does 2N unless --once)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--once", action="store_true", help="run N only, in this process")
+    args = p.parse_args()
+    names = args.scenario or list(SCENARIOS)
+    if args.once:
+        for name in names:
+            print(json.dumps(one(name, args.size or DEFAULT_SIZES[name], args.threads)), flush=True)
+        return
+    for name in names:
+        n = args.size or DEFAULT_SIZES[name]
+        runs = []
+        for size in (n, 2 * n):
+            cmd = [sys.executable, __file__, "--once", "--scenario", name, "--size", str(size)]
+            cmd += ["--threads", str(args.threads)]
+            line = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+            print(line, flush=True)
+            runs.append(json.loads(line))
+        ratio = runs[1]["wall_seconds"] / runs[0]["wall_seconds"]
+        summary = {"scenario": name, "sizes": [n, 2 * n], "time_ratio_2n_over_n": round(ratio, 2)}
+        summary["phase_ratios"] = {
+            k: round(runs[1]["phases"][k] / runs[0]["phases"][k], 2) for k in runs[0]["phases"] if runs[0]["phases"][k]
+        }
+        print(json.dumps(summary), flush=True)
+
+
+if __name__ == "__main__":
+    main()
