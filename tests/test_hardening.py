@@ -215,3 +215,18 @@ def test_ctrl_c_interrupts_a_long_advance_and_leaves_a_cluster_that_goes_on(tmp_
     out, _ = child.communicate(timeout=120)
     assert out == "interrupted True True True\n"
     assert child.returncode == 0
+
+
+def test_the_hpa_sums_int64_sized_requests_and_usage_exactly():
+    # Two pods each requesting (and using) nearly int64 milli-cores: the sums once overflowed.
+    nodes = [{"name": f"big-{i}", "cpu": "1e18", "memory": "1Ei", "pods": 110} for i in range(3)]
+    c = kubesim.Cluster(nodes=nodes, seed=0)
+    c.apply(workload("Deployment", "web", 2, "nginx:1.25", resources={"requests": {"cpu": "9223372036854775"}}))
+    d = c.deployment("web")
+    d.rollout.status()
+    hpa = d.autoscale(min=1, max=5, cpu_percent=50)
+    d.set_load(cpu="9223372036854775")
+    c.advance("2m")
+    [metric] = hpa.to_dict()["status"]["currentMetrics"]
+    assert metric["resource"]["current"]["averageUtilization"] == 50
+    assert d.replicas == 2

@@ -104,13 +104,14 @@ impl Calc<'_> {
         let requests = self.pods.iter().map(|p| requests(p, r.name())).collect::<Result<Vec<i64>, String>>()?;
         // upstream: GetResourceUtilizationRatio over the pods with a (kept) sample.
         let utilization = |entries: &[(i64, i64)]| -> Result<(f64, i32, i64), String> {
-            let usage: i64 = entries.iter().map(|e| e.0).sum();
-            let request: i64 = entries.iter().map(|e| e.1).sum();
+            // Sums in i128: a pod's requests and usage may each be as large as int64.
+            let usage: i128 = entries.iter().map(|e| i128::from(e.0)).sum();
+            let request: i128 = entries.iter().map(|e| i128::from(e.1)).sum();
             if request == 0 {
                 return Err("no metrics returned matched known pods".into());
             }
-            let util = (usage.saturating_mul(100) / request) as i32;
-            Ok((util as f64 / target as f64, util, usage / entries.len() as i64))
+            let util = (usage * 100 / request).clamp(0, i32::MAX as i128) as i32;
+            Ok((util as f64 / target as f64, util, (usage / entries.len() as i128) as i64))
         };
         let ready: Vec<(i64, i64)> = (0..self.pods.len())
             .filter(|&i| groups[i] == Group::Ready)
@@ -183,7 +184,7 @@ impl Calc<'_> {
         }
         // upstream: GetMetricUsageRatio — the integer average, then the ratio.
         let usage_ratio = |values: &[i64]| {
-            let average = values.iter().sum::<i64>() / values.len() as i64;
+            let average = (values.iter().map(|v| i128::from(*v)).sum::<i128>() / values.len() as i128) as i64;
             (average as f64 / target as f64, average)
         };
         let (ratio, usage) = usage_ratio(&ready);

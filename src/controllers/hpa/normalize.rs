@@ -120,9 +120,10 @@ pub(super) fn normalize_with_behavior(
         set_condition(st, "AbleToScale", true, "ReadyForNewScale", "recommended size matches current size".into(), now);
     }
     let period_start = |period: Millis| {
-        let ups: i32 = mem.up_events.iter().filter(|(_, t)| *t > now - period).map(|(c, _)| *c).sum();
-        let downs: i32 = mem.down_events.iter().filter(|(_, t)| *t > now - period).map(|(c, _)| *c).sum();
-        current - ups + downs
+        let sum = |events: &[(i32, Millis)]| {
+            events.iter().filter(|(_, t)| *t > now - period).fold(0i32, |a, (c, _)| a.saturating_add(*c))
+        };
+        current.saturating_sub(sum(&mem.up_events)).saturating_add(sum(&mem.down_events))
     };
     // upstream: calculateScaleUpLimitWithScalingRules / calculateScaleDownLimitWithBehaviors —
     // each policy proposes a bound from the replicas at the start of its period; `Max` takes the
