@@ -332,22 +332,43 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
         out.push(Placement::Bound(i));
     };
     // One pod searched sequentially against the current nodes; returns the nodes it visited.
-    let sequential = |nodes: &mut [NodeState], out: &mut Vec<Placement>, start: usize, pod: &Object| {
+    let mut nowhere: Option<Nowhere> = None;
+    let sequential = |nodes: &mut [NodeState],
+                      out: &mut Vec<Placement>,
+                      start: usize,
+                      pod: &Object,
+                      nowhere: &mut Option<Nowhere>| {
         let Body::Pod { spec, .. } = &pod.body else {
             out.push(Placement::Unschedulable(BTreeMap::new(), BTreeMap::new()));
             return 0;
         };
         let (req, nonzero) = pod_requests(spec);
+        if let Some(known) = nowhere.as_mut() {
+            if known.holds_for(out, spec, &req, &nonzero) {
+                out.push(Placement::Unschedulable(known.reasons.clone(), known.preemption.clone()));
+                return known.visited;
+            }
+        }
         let (best, reasons, preemption, visited) = search(nodes, start, to_find, pod, spec, &req, &nonzero);
         match best {
             Some((_, _, i)) => bind(nodes, out, i, &req, &nonzero),
-            None => out.push(Placement::Unschedulable(reasons, preemption)),
+            None => {
+                *nowhere = Some(Nowhere {
+                    spec: spec.clone(),
+                    requests: (req, nonzero),
+                    reasons: reasons.clone(),
+                    preemption: preemption.clone(),
+                    visited,
+                    checked: out.len() + 1,
+                });
+                out.push(Placement::Unschedulable(reasons, preemption));
+            }
         }
         visited
     };
     if !parallel || n == 0 {
         for pod in pods {
-            let visited = sequential(nodes, &mut out, start, pod);
+            let visited = sequential(nodes, &mut out, start, pod, &mut nowhere);
             start = advance(start, visited);
         }
         return (out, start);
@@ -364,7 +385,7 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
         }) else {
             // Too few to be worth guessing, or nothing fits them: one at a time.
             for pod in chunk {
-                let visited = sequential(nodes, &mut out, start, pod);
+                let visited = sequential(nodes, &mut out, start, pod, &mut nowhere);
                 start = advance(start, visited);
             }
             done += chunk.len();
@@ -400,7 +421,7 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
                     bind(nodes, &mut out, i, &g.req, &g.nonzero);
                     guessed
                 }
-                None => sequential(nodes, &mut out, start, pod),
+                None => sequential(nodes, &mut out, start, pod, &mut nowhere),
             };
             start = advance(start, visited);
             if let Some(&Placement::Bound(i)) = out.last() {
@@ -419,6 +440,44 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
         }
     }
     (out, start)
+}
+
+/// The last pod that fit no node. While nothing has been bound since, the nodes are as it saw
+/// them, so a pod the filters treat alike (see [`alike`]) fits nowhere either, for the same
+/// reasons, after visiting as many nodes: a queue of pending pods alike costs one search, not
+/// one per pod, when nothing frees up for them.
+struct Nowhere {
+    spec: Arc<core::PodSpec>,
+    requests: (Resources, Resources),
+    reasons: BTreeMap<String, usize>,
+    preemption: BTreeMap<&'static str, usize>,
+    visited: usize,
+    /// Placements up to here are known to hold no binding since this one.
+    checked: usize,
+}
+
+impl Nowhere {
+    /// Whether a pod with this spec and these requests, placed after `out`, fits nowhere for
+    /// the same reasons (each placement is looked at once over all the calls).
+    fn holds_for(
+        &mut self,
+        out: &[Placement],
+        spec: &Arc<core::PodSpec>,
+        req: &Resources,
+        nonzero: &Resources,
+    ) -> bool {
+        if self.checked == usize::MAX {
+            return false;
+        }
+        if out[self.checked.min(out.len())..].iter().any(|p| matches!(p, Placement::Bound(_))) {
+            self.checked = usize::MAX; // a binding changed the nodes: never again
+            return false;
+        }
+        self.checked = self.checked.max(out.len());
+        (Arc::ptr_eq(spec, &self.spec)
+            || (spec.tolerations == self.spec.tolerations && spec.node_selector == self.spec.node_selector))
+            && (req, nonzero) == (&self.requests.0, &self.requests.1)
+    }
 }
 
 /// Node indexes `start`, `start + 1`, … round the end of a list of `n`, `count` of them (at
@@ -766,11 +825,76 @@ mod tests {
             let (mut one, mut chunked) = (states(), states());
             let (want, want_cursor) = place(&mut one, start, &pods, false);
             let (got, got_cursor) = place(&mut chunked, start, &pods, true);
+            // Both against every pod searched afresh (no reuse of a search that found nothing).
+            let mut plain = states();
+            let (mut cursor, mut fresh) = (start, Vec::new());
+            for pod in &pods {
+                let Body::Pod { spec, .. } = &pod.body else { unreachable!() };
+                let (req, nonzero) = pod_requests(spec);
+                let to_find = feasible_nodes_to_find(plain.len());
+                let (best, reasons, preemption, visited) = search(&plain, cursor, to_find, pod, spec, &req, &nonzero);
+                fresh.push(match best {
+                    Some((_, _, i)) => {
+                        let node = &mut plain[i];
+                        node.requested.cpu += req.cpu;
+                        node.requested.memory += req.memory;
+                        node.nonzero.cpu += nonzero.cpu;
+                        node.nonzero.memory += nonzero.memory;
+                        node.pods += 1;
+                        Placement::Bound(i)
+                    }
+                    None => Placement::Unschedulable(reasons, preemption),
+                });
+                cursor = (cursor + visited) % plain.len();
+            }
+            prop_assert_eq!(&want, &fresh);
+            prop_assert_eq!(want_cursor, cursor);
             prop_assert_eq!(got, want);
             prop_assert_eq!(got_cursor, want_cursor);
             let left = |v: &[NodeState]| v.iter().map(|n| (n.requested.clone(), n.nonzero.clone(), n.pods)).collect::<Vec<_>>();
             prop_assert_eq!(left(&chunked), left(&one));
         }
+    }
+
+    /// A pod that fits nowhere is not searched again for the next pod alike, unless something
+    /// was bound in between (then the reasons can differ: here a node filled up its pod slots).
+    #[test]
+    fn a_search_that_found_nothing_is_reused_only_while_nothing_was_bound() {
+        let names: Vec<Arc<str>> = vec!["node-0".into(), "node-1".into()];
+        let info = |max_pods| NodeInfo {
+            labels: Default::default(),
+            taints: Vec::new(),
+            unschedulable: false,
+            allocatable: Resources { cpu: 1000, memory: 1 << 50 },
+            max_pods,
+            pod_cidr: None,
+        };
+        let infos = [info(2), info(110)];
+        let mut nodes: Vec<NodeState> = names
+            .iter()
+            .zip(&infos)
+            .map(|(name, info)| NodeState {
+                name,
+                info,
+                draw: stable_hash(0, &[name.as_bytes()]),
+                requested: Resources::default(),
+                nonzero: Resources::default(),
+                pods: 1,
+            })
+            .collect();
+        let big = |uid| pod_requesting(2000, uid);
+        let pods = [big(1), big(2), pod_requesting(0, 3), pod_requesting(0, 4), big(5)];
+        let (placements, _) = place(&mut nodes, 0, &pods, false);
+        let cpu_only = BTreeMap::from([("Insufficient cpu".to_string(), 2)]);
+        let unschedulable = |p: &Placement| match p {
+            Placement::Unschedulable(reasons, _) => Some(reasons.clone()),
+            Placement::Bound(_) => None,
+        };
+        assert_eq!(unschedulable(&placements[0]), Some(cpu_only.clone()));
+        assert_eq!(unschedulable(&placements[1]), Some(cpu_only));
+        assert!(placements[2..4].iter().all(|p| matches!(p, Placement::Bound(_))));
+        let full = BTreeMap::from([("Insufficient cpu".to_string(), 2), ("Too many pods".to_string(), 1)]);
+        assert_eq!(unschedulable(&placements[4]), Some(full), "node-0 took its last pod in between");
     }
 
     #[test]
