@@ -14,6 +14,7 @@ pub mod strategy;
 pub mod template;
 pub mod validation;
 pub mod yaml;
+pub mod yaml_limits;
 
 pub use error::ApiError;
 pub use kind::Kind;
