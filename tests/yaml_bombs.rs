@@ -112,6 +112,22 @@ spec:
     assert_eq!(results[0].as_ref().unwrap().to_string(), "deployment.apps/web created");
 }
 
+#[test]
+fn a_ten_megabyte_scalar_is_invalid_not_stored() {
+    // Read (it is one value, 10 MB of text), then refused by validation like the API server
+    // does: kubectl's last-applied-configuration would carry it over the annotation limit.
+    let text = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: big}}\nspec:\n  containers:\n  - name: c\n    image: busybox\n    args: [\"{}\"]\n",
+        "x".repeat(10 << 20)
+    );
+    let mut c = cluster();
+    let before = c.store().resource_version();
+    let results = c.apply_text(&text, "big.yaml").unwrap();
+    let err = results[0].as_ref().expect_err("too large to store");
+    assert!(err.to_string().contains("metadata.annotations: Too long: must have at most 262144 bytes"), "{err}");
+    assert_eq!(c.store().resource_version(), before, "nothing was written");
+}
+
 fn parse_error(text: &str) -> String {
     _native::api::manifest::parse_documents(text, "t").expect_err("an error").to_string()
 }
