@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: demo test test-rust test-py lint format bench build-dev venv clean figures
+.PHONY: demo test test-rust test-py lint format bench build-dev venv clean figures fuzz
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,21 @@ bench: venv
 # The README's figures: notebooks 01–03 executed headless, their plots saved to docs/img/.
 figures: build-dev
 	$(PY) scripts/render_figures.py
+
+# Fuzzing (not part of `make test`): each target in turn, one process, FUZZ_SECONDS apiece, on
+# the nightly toolchain. New inputs go to fuzz/corpus/<target> (ignored by git) on top of the
+# committed seeds; a crash stops the run and leaves its input in fuzz/artifacts/<target>.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= manifest selector quantity_duration merge_patch
+
+fuzz:
+	cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$t && \
+		echo "== fuzz $$t for $(FUZZ_SECONDS)s" && \
+		cargo +nightly fuzz run --release $$t fuzz/corpus/$$t fuzz/seeds/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=30 -print_final_stats=1 || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) target

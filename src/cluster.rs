@@ -587,6 +587,7 @@ impl Cluster {
         match self.store.get(kind, &namespace, &obj.meta.name) {
             Err(StoreError::NotFound { .. }) => {
                 Arc::make_mut(&mut obj.meta.annotations).insert(LAST_APPLIED.into(), applied);
+                check_annotation_size(&obj)?;
                 obj.meta.resource_version = 0;
                 self.engine.check_budget(&self.store, 1)?;
                 let created = self.store.create(obj.clone(), self.clock.now())?;
@@ -650,6 +651,23 @@ impl ApplyInput {
         let applied = last_applied_configuration(&manifest);
         Ok(ApplyInput { manifest, obj, namespace, applied })
     }
+}
+
+/// The object was validated before kubectl's last-applied-configuration joined its annotations;
+/// upstream the API server sees the annotation and refuses an object that takes the annotations
+/// over their 256 KiB limit (so a manifest of more than 256 KiB cannot be applied, only created).
+fn check_annotation_size(obj: &Object) -> Result<()> {
+    let total: usize = obj.meta.annotations.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if total <= crate::labels::TOTAL_ANNOTATION_SIZE_LIMIT_B {
+        return Ok(());
+    }
+    let annotations: BTreeMap<String, String> =
+        obj.meta.annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let errors = crate::labels::validate_annotations(
+        &annotations,
+        &crate::api::field::Path::root("metadata").child("annotations"),
+    );
+    Err(crate::api::ApiError::Invalid { kind: obj.kind(), name: obj.meta.name.to_string(), errors }.into())
 }
 
 /// A metric name must be non-empty (the metrics APIs address metrics by name).

@@ -92,6 +92,7 @@ fn pieces(text: &str, min_bytes: usize) -> Vec<&str> {
 
 /// A piece's objects, numbered from 1 within it, and how many documents it held.
 fn parse_piece(text: &str, source: &str) -> Result<(Vec<Document>, usize), ApiError> {
+    super::yaml_limits::check(text, source)?;
     let mut docs = Vec::new();
     let mut count = 0;
     for (i, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {

@@ -14,6 +14,7 @@ pub mod strategy;
 pub mod template;
 pub mod validation;
 pub mod yaml;
+pub mod yaml_limits;
 pub mod yaml_value;
 
 pub use error::ApiError;

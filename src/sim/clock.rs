@@ -83,51 +83,92 @@ pub struct DurationError {
 }
 
 /// Parse a Go-style duration (`"1m30s"`, `"250ms"`, `"1.5h"`, `"2h45m"`) or a bare number of
-/// seconds (`"90"`, `"0.5"`) into milliseconds. Fractions below a millisecond are truncated.
+/// seconds (`"90"`, `"0.5"`, `"1e3"`) into milliseconds. Fractions below a millisecond are
+/// truncated.
 pub fn parse_duration(input: &str) -> Result<Millis, DurationError> {
     let err = |reason: &str| DurationError { input: input.to_string(), reason: reason.to_string() };
     let s = input.trim();
     if s.is_empty() {
         return Err(err("empty"));
     }
-    if let Ok(secs) = s.parse::<f64>() {
-        return seconds_to_millis(secs).ok_or_else(|| err("must be a finite, non-negative number"));
-    }
     let (negative, mut rest) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
-    let mut total: f64 = 0.0;
+    if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        // A bare decimal is seconds, read exactly as a duration in `s` would be.
+        return decimal_nanos(rest, NANOS_PER_SECOND)
+            .ok()
+            .and_then(|ns| nanos_to_millis(ns, negative))
+            .ok_or_else(|| err("must be a finite, non-negative number"));
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return seconds_to_millis(secs).ok_or_else(|| err("must be a finite, non-negative number"));
+    }
+    // upstream: time.ParseDuration sums each `<decimal><unit>` in whole nanoseconds, integer
+    // arithmetic throughout, so `1.001s` is exactly 1001 ms (a float sum makes it 1000.99…).
+    let mut total: u128 = 0;
     while !rest.is_empty() {
         let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         if num_len == 0 {
             return Err(err("expected a number"));
         }
-        let number: f64 = rest[..num_len].parse().map_err(|_| err("bad number"))?;
+        let number = &rest[..num_len];
         rest = &rest[num_len..];
         let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
-        let scale = match unit {
-            "ns" => 1e-6,
-            "us" | "µs" | "μs" => 1e-3,
-            "ms" => 1.0,
-            "s" => 1e3,
-            "m" => 60e3,
-            "h" => 3600e3,
-            "d" => 86_400e3,
+        let unit_ns: u128 = match unit {
+            "ns" => 1,
+            "us" | "µs" | "μs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => NANOS_PER_SECOND,
+            "m" => 60 * NANOS_PER_SECOND,
+            "h" => 3_600 * NANOS_PER_SECOND,
+            "d" => 86_400 * NANOS_PER_SECOND,
             "" => return Err(err("missing unit (use ms, s, m, h or d)")),
             _ => return Err(err(&format!("unknown unit {unit:?} (use ms, s, m, h or d)"))),
         };
-        total += number * scale;
+        let ns = decimal_nanos(number, unit_ns).map_err(err)?;
+        total = total.checked_add(ns).ok_or_else(|| err("too large"))?;
     }
-    if negative && total > 0.0 {
-        return Err(err("must not be negative"));
+    match nanos_to_millis(total, negative) {
+        Some(ms) => Ok(ms),
+        None if negative && total > 0 => Err(err("must not be negative")),
+        None => Err(err("too large")),
     }
-    if !total.is_finite() || total > i64::MAX as f64 {
-        return Err(err("too large"));
+}
+
+const NANOS_PER_SECOND: u128 = 1_000_000_000;
+
+/// `digits[.digits]` times `unit_ns`, in whole nanoseconds (the fraction truncated, as
+/// upstream's `leadingFraction` does).
+fn decimal_nanos(number: &str, unit_ns: u128) -> Result<u128, &'static str> {
+    const TOO_LARGE: &str = "too large";
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
+        return Err("bad number");
     }
-    Ok(total as Millis)
+    let mut ns: u128 = 0;
+    for d in whole.bytes() {
+        ns = ns.checked_mul(10).and_then(|n| n.checked_add(u128::from(d - b'0'))).ok_or(TOO_LARGE)?;
+    }
+    ns = ns.checked_mul(unit_ns).ok_or(TOO_LARGE)?;
+    // Digits past the 18th change the sum by less than a nanosecond of the largest unit.
+    let (mut f, mut scale) = (0u128, 1u128);
+    for d in fraction.bytes().take(18) {
+        f = f * 10 + u128::from(d - b'0');
+        scale *= 10;
+    }
+    ns.checked_add(f * unit_ns / scale).ok_or(TOO_LARGE)
+}
+
+/// Whole milliseconds of `ns`, if they fit; a negative duration only if it is zero.
+fn nanos_to_millis(ns: u128, negative: bool) -> Option<Millis> {
+    if negative && ns > 0 {
+        return None;
+    }
+    Millis::try_from(ns / 1_000_000).ok()
 }
 
 pub fn seconds_to_millis(secs: f64) -> Option<Millis> {
@@ -149,16 +190,32 @@ mod tests {
             ("0.5", 500),
             ("0", 0),
             ("1d", 86_400_000),
+            ("-0s", 0),
+            (".5s", 500),
+            ("5.s", 5_000),
+            ("1e3", 1_000_000),
+            ("9223372036854775807ms", i64::MAX),
         ] {
             assert_eq!(parse_duration(s), Ok(ms), "{s}");
         }
-        for bad in ["", "abc", "5x", "-1s", "1m30", "s"] {
+        for bad in ["", "abc", "5x", "-1s", "1m30", "s", ".", "1..2s", "-1", "9223372036854775808ms"] {
             assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
         }
         assert_eq!(
             parse_duration("5x").unwrap_err().to_string(),
             "invalid duration \"5x\": unknown unit \"x\" (use ms, s, m, h or d)"
         );
+    }
+
+    #[test]
+    fn fractions_are_exact_to_the_millisecond() {
+        // A float sum reads 1.001s as 1000.999… ms and truncates it to 1000.
+        for (s, ms) in [("1.001s", 1001), ("1.001", 1001), ("0.3s", 300), ("2.675s", 2675), ("1.9999999s", 1999)] {
+            assert_eq!(parse_duration(s), Ok(ms), "{s}");
+        }
+        for ms in [1001, 86_399_999, 4_503_599_627_370_497] {
+            assert_eq!(parse_duration(&format_go_duration(ms)), Ok(ms), "{ms} printed and read back");
+        }
     }
 
     #[test]
