@@ -52,6 +52,7 @@ bench: venv
 	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 1 --no-events
 	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 2 --no-events
 	$(PY) benchmarks/hpa.py
+	$(PY) benchmarks/churn.py
 
 # The README's figures: notebooks 01–03 executed headless, their plots saved to docs/img/.
 figures: build-dev

@@ -247,18 +247,24 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
     let (placements, start) = place(&mut nodes, start, &pods, ctx.parallel);
     let write = |(pod, placement): (&Arc<Object>, Placement)| {
         let Body::Pod { status, .. } = &pod.body else { return (ObjectKey::of(pod), Reconciled::nothing()) };
-        let mut updated = (**pod).clone();
-        let mut writes = Vec::new();
-        let Body::Pod { status: rt, .. } = &mut updated.body else {
-            return (ObjectKey::of(pod), Reconciled::nothing());
+        // The pod is copied only when its status changes (a pod still unschedulable for the same
+        // reasons, retried again, only gets an event).
+        let with_status = |f: &dyn Fn(&mut crate::api::pod::PodRuntime)| {
+            let mut updated = (**pod).clone();
+            if let Body::Pod { status, .. } = &mut updated.body {
+                f(status);
+            }
+            Write::UpdateStatus(Box::new(updated))
         };
+        let mut writes = Vec::new();
         match placement {
             Placement::Bound(i) => {
                 let node = &nodes[i];
-                rt.node_name = Some((*node.name).clone());
-                rt.set_message(None);
-                rt.set_condition(ConditionType::PodScheduled, true, None, ctx.now);
-                writes.push(Write::UpdateStatus(Box::new(updated)));
+                writes.push(with_status(&|rt| {
+                    rt.node_name = Some((*node.name).clone());
+                    rt.set_message(None);
+                    rt.set_condition(ConditionType::PodScheduled, true, None, ctx.now);
+                }));
                 writes.push(Write::Event(Box::new(EventRecord::about(
                     pod,
                     COMPONENT,
@@ -272,9 +278,10 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
                 if status.message().map(|m| &**m) != Some(message.as_str())
                     || status.condition(ConditionType::PodScheduled).is_none_or(|c| c.status)
                 {
-                    rt.set_message(Some(message.clone().into()));
-                    rt.set_condition(ConditionType::PodScheduled, false, Some("Unschedulable"), ctx.now);
-                    writes.push(Write::UpdateStatus(Box::new(updated)));
+                    writes.push(with_status(&|rt| {
+                        rt.set_message(Some(message.clone().into()));
+                        rt.set_condition(ConditionType::PodScheduled, false, Some("Unschedulable"), ctx.now);
+                    }));
                 }
                 writes.push(Write::Event(Box::new(EventRecord::about(
                     pod,
