@@ -21,6 +21,7 @@ followed by an advance of virtual time. Each scenario runs twice:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import tempfile
@@ -38,9 +39,11 @@ from kubesim._invariants import (
     check_consistent,
     convergence_problems,
     deployment_fenceposts,
+    fenceposts,
+    reference_matches,
     rollout_bound_problems,
 )
-from kubesim.testing import deployments
+from kubesim.testing import deployments, label_selectors, labels, workload
 
 # How the images behave. Only the first four can make a rollout converge.
 IMAGES: dict[str, dict[str, Any]] = {
@@ -403,3 +406,125 @@ def test_random_scenarios_keep_the_invariants(sc):
 @given(sc=scenarios(max_replicas=50, max_steps=12))
 def test_random_scenarios_soak(sc):
     check_scenario(sc)
+
+
+# ----- the checks themselves: each reports a cluster that breaks it -----
+
+
+@pytest.mark.parametrize(
+    ("replicas", "surge", "unavailable", "want"),
+    [
+        (10, "25%", "25%", (3, 2)),  # surge rounds up, unavailable rounds down
+        (1, "25%", "25%", (1, 0)),
+        (3, 0, "0%", (0, 1)),  # both 0: unavailable becomes 1
+        (0, 0, 0, (0, 0)),  # …capped at replicas
+        (4, 2, 9, (2, 4)),  # unavailable capped at replicas
+        (7, "100%", "10%", (7, 0)),
+    ],
+)
+def test_fenceposts_follow_upstream_rounding(replicas, surge, unavailable, want):
+    assert fenceposts(replicas, surge, unavailable) == want
+
+
+@settings(max_examples=100, database=None, derandomize=True)
+@given(selector=label_selectors(keys=st.sampled_from(["app", "tier"])), pod_labels=labels())
+def test_reference_matcher_agrees_with_the_core_grammar(selector, pod_labels):
+    assert reference_matches(selector, pod_labels) == kubesim._native.selector_matches(selector, pod_labels)
+
+
+def settled_cluster() -> kubesim.Cluster:
+    c = kubesim.Cluster(nodes=2, seed=0)
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    c.apply(workload("Deployment", "web", 3, "app:1", strategy=strategy, resources={"requests": {"cpu": "1"}}))
+    c.deployment("web").rollout.status()
+    return c
+
+
+def test_the_checks_pass_on_a_settled_cluster_and_report_each_kind_of_breakage():
+    c = settled_cluster()
+    snap = Snapshot.take(c)
+    (d,) = snap.deployments
+    assert check_consistent(snap, c, ["app in (web)"]) == []
+    assert rollout_bound_problems(snap, d) == [] and convergence_problems(snap, d) == []
+
+    over = copy.deepcopy(snap)
+    over.replicasets[0]["spec"]["replicas"] = 5  # 5 > 3 + maxSurge 1
+    assert rollout_bound_problems(over, over.deployments[0])
+
+    orphan = copy.deepcopy(snap)
+    orphan.pods[0]["metadata"]["ownerReferences"][0]["uid"] = "gone"
+    assert any("does not exist" in p for p in check_consistent(orphan, c))
+
+    pending = copy.deepcopy(snap)
+    del pending.pods[0]["spec"]["nodeName"]  # unbound, and either node has room for 1 cpu
+    assert any("is Pending" in p for p in check_consistent(pending, c))
+
+    counted = copy.deepcopy(snap)
+    counted.replicasets[0]["status"]["readyReplicas"] = 2
+    assert any("status" in p for p in check_consistent(counted, c))
+
+    indexed = copy.deepcopy(snap)
+    indexed.pods[0]["metadata"]["labels"]["app"] = "other"  # the index still finds it under app=web
+    assert any("index" in p for p in check_consistent(indexed, c, ["app=web"]))
+
+    short = copy.deepcopy(snap)
+    short.pods[0]["status"]["conditions"] = [
+        {**x, "status": "False"} if x["type"] == "Ready" else x for x in short.pods[0]["status"]["conditions"]
+    ]
+    assert convergence_problems(short, short.deployments[0])
+
+
+# ----- what the scenarios found -----
+
+
+def test_a_terminating_pod_may_outlive_its_replicaset():
+    # Found by the scenarios (the ownership check first failed here). With revisionHistoryLimit 0
+    # the old ReplicaSet is deleted as soon as it has no active pods, and, as upstream, its
+    # terminating pods keep pointing at it until they are gone.
+    c = kubesim.Cluster(nodes=1, seed=0)
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+    c.apply(workload("Deployment", "web", 2, "app:1", strategy=strategy, revisionHistoryLimit=0))
+    d = c.deployment("web")
+    d.rollout.status()
+    old = d.replicasets()[0]
+    old_uid = old.uid
+    d.rollout.restart()
+    d.rollout.status()
+    assert not old.exists
+    leftovers = [p for p in c.pods() if any(r["uid"] == old_uid for r in p.owner_references)]
+    assert leftovers and all(p.deletion_timestamp for p in leftovers)
+    assert check_consistent(Snapshot.take(c), c) == []
+    c.advance("30s")
+    assert not [p for p in c.pods() if any(r["uid"] == old_uid for r in p.owner_references)]
+
+
+def test_pausing_a_recreate_rollout_scales_up_the_newest_replicaset_while_old_pods_terminate():
+    # Found by the scenarios (the Recreate check failed here) and upstream's behaviour: a paused
+    # Deployment is synced by sync(), whose scale() gives the newest ReplicaSet the full count
+    # when none is active, without waiting for the old pods as rolloutRecreate would.
+    c = kubesim.Cluster(nodes=1, seed=0)
+    c.apply(workload("Deployment", "web", 1, "app:1", strategy={"type": "Recreate"}))
+    d = c.deployment("web")
+    d.rollout.status()
+    first = d.replicasets()[0]
+    d.rollout.restart()  # first scaled to 0; its pod terminates for 30 s
+    d.rollout.status()
+    d.rollout.undo()  # back to the first template: the old pod must go first …
+    assert [rs.replicas for rs in d.replicasets()] == [0, 0]
+    d.rollout.pause()  # … unless the Deployment is paused
+    assert first.replicas == 1
+    phases = sorted((p.owner_references[0]["name"], bool(p.deletion_timestamp)) for p in c.pods())
+    assert phases == [(first.name, False), (d.replicasets()[1].name, True)]
+
+
+def test_a_paused_deployment_scaled_after_its_progress_deadline_keeps_time_moving():
+    # Found by the scenarios before main's fix of the paused-Deployment requeue (7933026):
+    # pause, wait past progressDeadlineSeconds, scale → "controllers did not settle".
+    c = kubesim.Cluster(nodes=1, seed=0)
+    c.apply(workload("Deployment", "web", 0, "app:1"))
+    d = c.deployment("web")
+    d.rollout.pause()
+    c.advance("700s")
+    d.scale(2)
+    c.advance("15m")
+    assert d.available_replicas == 2 and d.paused
