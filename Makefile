@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: demo test test-rust test-py lint format bench build-dev venv clean figures fuzz
+.PHONY: demo test test-rust test-py lint format bench soak build-dev venv clean figures fuzz
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,13 @@ bench: venv
 	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 2 --no-events
 	$(PY) benchmarks/hpa.py
 	$(PY) benchmarks/churn.py
+	$(PY) benchmarks/soak.py --deployments 100 --days 7
+
+# Random scenarios with invariants, KUBESIM_SCENARIOS of them (10,000 by default), release build.
+KUBESIM_SCENARIOS ?= 10000
+soak: venv
+	$(VENV)/bin/maturin develop -q --release --extras test
+	KUBESIM_SCENARIOS=$(KUBESIM_SCENARIOS) $(PY) -m pytest -q -m soak tests/test_scenarios.py --hypothesis-show-statistics
 
 # The README's figures: notebooks 01–03 executed headless, their plots saved to docs/img/.
 figures: build-dev
