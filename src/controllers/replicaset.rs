@@ -30,13 +30,19 @@ pub fn is_active(o: &Object) -> bool {
     o.meta.deletion_timestamp().is_none() && pod_runtime(o).is_some_and(|s| !s.phase.is_terminal())
 }
 
-/// upstream: IsPodAvailable — ready for longer than minReadySeconds (strictly).
+/// upstream: IsPodAvailable — ready for longer than minReadySeconds (strictly), counted from
+/// the Ready condition's lastTransitionTime as the API carries it (whole seconds).
 pub fn is_available(rt: &PodRuntime, min_ready_seconds: i32, now: Millis) -> bool {
-    match rt.ready_since() {
+    match ready_since_second(rt) {
         None => false,
         Some(_) if min_ready_seconds <= 0 => true,
         Some(t) => t + min_ready_seconds as Millis * 1000 < now,
     }
+}
+
+/// When the pod became Ready, truncated to the whole second the API shows.
+fn ready_since_second(rt: &PodRuntime) -> Option<Millis> {
+    rt.ready_since().map(|t| t.div_euclid(1000) * 1000)
 }
 
 pub fn node_of(o: &Object) -> Option<&str> {
@@ -136,7 +142,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             ready += 1;
             if is_available(rt, min_ready, ctx.now) {
                 available += 1;
-            } else if let Some(t) = rt.ready_since() {
+            } else if let Some(t) = ready_since_second(rt) {
                 // upstream: a pod turning Ready requeues its RS after minReadySeconds + 1 s.
                 out = out.requeue(Some(t + min_ready as Millis * 1000 + 1000));
             }
@@ -617,5 +623,8 @@ mod tests {
         assert!(is_available(&rt, 0, 1_000));
         assert!(!is_available(&rt, 5, 6_000), "exactly minReadySeconds is not enough");
         assert!(is_available(&rt, 5, 6_001));
+        let mut rt = PodRuntime::default();
+        rt.set_condition(ConditionType::Ready, true, None, 1_700);
+        assert!(is_available(&rt, 5, 6_001), "Ready at 00:00:01 as the API shows it, not 1.7 s");
     }
 }
