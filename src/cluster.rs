@@ -357,6 +357,7 @@ impl Cluster {
         while let Some(t) = self.engine.next_timer().filter(|t| *t <= target) {
             self.sample_until(t)?;
             self.clock.set(t);
+            self.store.begin_instant(t);
             self.engine.fire_due(t);
             self.settle()?;
             self.engine.check_interrupt()?;
@@ -364,6 +365,7 @@ impl Cluster {
         if target > self.clock.now() {
             self.sample_until(target)?;
             self.clock.set(target);
+            self.store.begin_instant(target);
             // Nothing is due, but time-based cleanup (event expiry) still happens.
             self.settle()?;
         }
@@ -377,6 +379,7 @@ impl Cluster {
             let at = self.clock.start() + e.elapsed_ms;
             if at > self.clock.now() {
                 self.clock.set(at);
+                self.store.begin_instant(at);
             }
             e.into()
         })

@@ -283,8 +283,12 @@ pub struct Store {
     labels: LabelIndex,
     /// owner uid → dependents (ownerReferences), for garbage collection and adoption.
     owners: KeySets<Uid>,
-    /// How many times a key has been deleted, so a recreated object gets a new uid.
+    /// How many times a key has been deleted at this instant, so an object recreated at the same
+    /// instant gets a new uid (the uid also draws on the creation time, so a count is needed only
+    /// within one instant: the map is emptied when time moves, and does not grow with history).
     incarnations: HashMap<u64, u32>,
+    /// The instant `incarnations` counts for (None: the first, before the clock was read).
+    incarnations_at: Option<Millis>,
     /// Namespaces removed so far (a prepared create checks its namespace is still there).
     namespaces_removed: u64,
     /// Per-(kind, namespace, generateName) attempt counters for generated names.
@@ -359,10 +363,23 @@ impl Store {
             labels: LabelIndex::default(),
             owners: KeySets::default(),
             incarnations: HashMap::new(),
+            incarnations_at: None,
             namespaces_removed: 0,
             generated: HashMap::new(),
             watch: VecDeque::new(),
             watch_capacity: DEFAULT_WATCH_CAPACITY,
+        }
+    }
+
+    /// The clock reads `now`: once it has moved on, deletions counted at earlier instants no
+    /// longer matter to uids.
+    pub fn begin_instant(&mut self, now: Millis) {
+        // Counts kept past their instant only make later uids differ: never the same twice.
+        let moved = self.incarnations_at.is_some_and(|t| t != now);
+        self.incarnations_at = Some(now);
+        if moved && !self.incarnations.is_empty() {
+            self.incarnations.clear();
+            self.incarnations.shrink_to(64);
         }
     }
 

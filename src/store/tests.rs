@@ -630,3 +630,18 @@ proptest! {
         prop_assert_eq!(dump(&prepared), dump(&one_by_one));
     }
 }
+
+#[test]
+fn a_name_recreated_gets_a_new_uid_and_the_counts_behind_it_do_not_outlive_their_instant() {
+    let mut s = store_with_default_namespace(1);
+    let mut uids = std::collections::BTreeSet::new();
+    for now in [5_000, 5_000, 5_000, 9_000, 9_000, 12_000] {
+        s.begin_instant(now);
+        let created = s.create(pod("web", &BTreeMap::new()), now).unwrap();
+        assert!(uids.insert(created.meta.uid), "uid {} reused at {now}", created.meta.uid);
+        s.delete(Kind::Pod, "default", "web", now).unwrap();
+    }
+    assert_eq!(s.incarnations.len(), 1, "only the current instant's deletions are counted");
+    s.begin_instant(20_000);
+    assert!(s.incarnations.is_empty());
+}
