@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import kubesim
 from kubesim import _native
+from kubesim._invariants import reference_matches
 from kubesim.testing import (
     assert_eventually,
     assert_rollout_within_bounds,
@@ -142,30 +143,6 @@ def test_trace_is_one_line_per_change(cluster):
     lines = trace(cluster).splitlines()
     assert lines[0].startswith("t=0s Deployment/web desired=2 current=2 ready=0 available=0 updated=2")
     assert re.fullmatch(r"t=3s ReplicaSet/web-\w+ ready=2 available=2", lines[-1])
-
-
-def reference_matches(selector: str, labels: dict[str, str]) -> bool:
-    """The selector grammar, evaluated the simplest way."""
-    for term in filter(None, re.split(r",(?![^(]*\))", selector)):
-        m = re.fullmatch(r"(\S+?) (in|notin) \((.*)\)", term)
-        if m:
-            key, op, values = m.group(1), m.group(2), set(m.group(3).split(","))
-            if (op == "in") != (key in labels and labels[key] in values):
-                return False
-        elif "!=" in term:
-            key, value = term.split("!=")
-            if labels.get(key) == value:
-                return False
-        elif "=" in term:
-            key, value = re.split("==?", term)
-            if labels.get(key) != value:
-                return False
-        elif term.startswith("!"):
-            if term[1:] in labels:
-                return False
-        elif term not in labels:
-            return False
-    return True
 
 
 @given(selector=label_selectors(keys=st.sampled_from(["app", "tier", "example.com/team"])), pod_labels=labels())
