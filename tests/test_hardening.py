@@ -164,6 +164,20 @@ def test_a_runaway_replicaset_stops_at_the_object_budget_and_the_cluster_recover
     c.delete("replicaset", "big")  # a round that only shrinks the store goes on
     c.advance("2m")
     assert c.stats()["pods"] == 0 and c.stats()["replicasets"] == 0
+
+
+def test_with_events_on_deleting_the_runaway_works_and_a_raised_budget_lets_it_go_on():
+    c = kubesim.Cluster(seed=0, max_objects=4000)
+    with pytest.raises(kubesim.ObjectBudgetError):
+        c.apply(workload("ReplicaSet", "big", 3000, "nginx:1.25"))
+    stopped = c.stats()["pods"]
+    c.max_objects = 100_000
+    c.advance("1s")
+    assert c.stats()["pods"] == 3000 > stopped, "raising the budget lets the ReplicaSet finish"
+    c.max_objects = c.stats()["pods"]  # at the budget: deleting (which records Events) still works
+    c.delete("replicaset", "big")
+    c.advance("2m")
+    assert c.stats()["pods"] == 0
     with pytest.raises(kubesim.InvalidArgumentError):
         kubesim.Cluster(max_objects=0)
 
@@ -197,7 +211,12 @@ try:
 except KeyboardInterrupt:
     stopped = c.elapsed
     c.advance("1h")  # consistent: it goes on from where it stopped
-    print(f"interrupted {0 < stopped < 30 * 86400} {c.elapsed == stopped + 3600} {len(c.pods()) >= 2}")
+    try:
+        c.save(sys.argv[1])
+        saved = "saved"
+    except kubesim.InvalidArgumentError:
+        saved = "not saved"  # a saved cluster replays every call whole
+    print(f"interrupted {0 < stopped < 30 * 86400} {c.elapsed == stopped + 3600} {len(c.pods()) >= 2} {saved}")
 """
 
 
@@ -208,13 +227,14 @@ def test_ctrl_c_interrupts_a_long_advance_and_leaves_a_cluster_that_goes_on(tmp_
 
     script = tmp_path / "long.py"
     script.write_text(INTERRUPTED)
-    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    saved = tmp_path / "saved"
+    child = subprocess.Popen([sys.executable, str(script), str(saved)], stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     assert child.stdout.readline() == "started\n"
     child.send_signal(signal.SIGINT)
     out, _ = child.communicate(timeout=120)
-    assert out == "interrupted True True True\n"
-    assert child.returncode == 0
+    assert out == "interrupted True True True not saved\n"
+    assert child.returncode == 0 and not saved.exists()
 
 
 def test_the_hpa_sums_int64_sized_requests_and_usage_exactly():

@@ -248,6 +248,9 @@ class _Journaled:
         self._native = native
         self._ctor = ctor
         self._journal = journal
+        # The call that Ctrl-C stopped part-way, if one did: replaying the journal would run it
+        # whole, so such a cluster cannot be saved.
+        self._interrupted: str | None = None
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._native, name)
@@ -257,7 +260,11 @@ class _Journaled:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             journal.append((name, args, kwargs))
-            return attr(*args, **kwargs)
+            try:
+                return attr(*args, **kwargs)
+            except KeyboardInterrupt:
+                self._interrupted = name
+                raise
 
         return call
 
@@ -318,15 +325,24 @@ class Cluster:
         if not events:
             self._native.set_events(False)
         if max_objects is not None:
-            if isinstance(max_objects, bool) or not isinstance(max_objects, int) or not 1 <= max_objects < 2**63:
-                raise InvalidArgumentError(f"max_objects must be a positive whole number, got {max_objects!r}")
-            self._native.set_max_objects(max_objects)
+            self.max_objects = max_objects
         self.images = ImageRegistry(self)
 
     @property
     def threads(self) -> int:
         """Reconcile threads (results never depend on it)."""
         return self._native.threads
+
+    @property
+    def max_objects(self) -> int:
+        """The object budget (see the class docs); raising it lets a stopped runaway go on."""
+        return self._native.max_objects
+
+    @max_objects.setter
+    def max_objects(self, n: int) -> None:
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n < 2**63:
+            raise InvalidArgumentError(f"max_objects must be a positive whole number, got {n!r}")
+        self._native.set_max_objects(n)
 
     # ----- time -----
 
@@ -692,6 +708,11 @@ class Cluster:
 
     def __reduce__(self) -> tuple[Any, ...]:
         j = self._native
+        if j._interrupted is not None:
+            raise InvalidArgumentError(
+                f"this cluster cannot be saved or copied: Ctrl-C stopped a call ({j._interrupted}) part-way, and a "
+                "saved cluster replays every call whole"
+            )
         state = {k: v for k, v in self.__dict__.items() if k != "_native"}
         snapshot = (_SAVE_FORMAT, _native.__version__, j._ctor, builtins.list(j._journal), j.now_ms, j.resource_version)
         return (_restore, (snapshot, self.threads), state)

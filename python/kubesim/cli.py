@@ -16,7 +16,7 @@ from typing import Any
 
 from ._cluster import Cluster
 from ._time import to_ms
-from .errors import KubesimError
+from .errors import InvalidArgumentError, KubesimError
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 DEFAULT_STATE = Path(".kubesim") / "cluster"
@@ -146,13 +146,13 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "advance":
         try:
             ms = to_ms(args.duration)
-        except (KubesimError, ValueError, TypeError) as e:
+        except (InvalidArgumentError, ValueError, TypeError) as e:
             print(f"kubesim: {e}", file=sys.stderr)
             return 2
         c, clock = _open(args.state, args.clock)
         try:
             c.advance(f"{ms}ms")
-        except KubesimError as e:  # e.g. past the end of virtual time
+        except InvalidArgumentError as e:  # e.g. past the end of virtual time (other errors: exit 1 in main)
             print(f"kubesim: {e}", file=sys.stderr)
             return 2
         _save_state(args.state, c, clock)

@@ -1,7 +1,10 @@
-//! YAML documents into JSON values. JSON cannot hold a float that is not finite (`.inf`,
-//! `-.inf`, `.nan`): serde_json's own `Value` turns one into `null`, which silently drops the
-//! field. Here it becomes a marker object instead, which decoding rejects at its field path
-//! (see [`first_non_finite`]) whatever type the field has.
+//! YAML documents into JSON values, as serde_json's own `Value` reads them but for three things.
+//! JSON cannot hold a float that is not finite (`.inf`, `-.inf`, `.nan`): serde_json turns one
+//! into `null`, which silently drops the field; here it becomes a marker object instead, which
+//! decoding rejects at its field path (see [`first_non_finite`]) whatever type the field has.
+//! A repeated mapping key is an error (as kubectl's reader says), not the last value winning.
+//! An integer beyond 64 bits reads as a float (as Go's YAML reader takes it), so decoding names
+//! its field instead of the whole text failing.
 
 use std::fmt;
 
@@ -146,6 +149,15 @@ impl Visitor<'_> for MapKey {
 /// for the key at the mapping's indentation. `None` for other errors and for flow mappings.
 pub fn repeated_key_position(text: &str, line: usize, column: usize, message: &str) -> Option<(usize, usize)> {
     let key = message.split("key \"").nth(1)?.split("\" already set in map").next()?;
+    // The key as written: bare or quoted, then its colon.
+    let written = |body: &str| {
+        [("", ""), ("\"", "\""), ("'", "'")].iter().any(|(open, close)| {
+            body.strip_prefix(open)
+                .and_then(|rest| rest.strip_prefix(key))
+                .and_then(|rest| rest.strip_prefix(close))
+                .is_some_and(|rest| rest.trim_start_matches(' ').starts_with(':'))
+        })
+    };
     let indent = column.checked_sub(1)?;
     let mut seen = 0;
     for (i, l) in text.lines().enumerate().skip(line.checked_sub(1)?) {
@@ -153,18 +165,19 @@ pub fn repeated_key_position(text: &str, line: usize, column: usize, message: &s
         if body.is_empty() || body.starts_with('#') {
             continue;
         }
-        let at = l.len() - body.len();
-        // A `- ` item marker can open the mapping on the first line.
-        let (at, body) = if i + 1 == line && at < indent && body.starts_with("- ") {
-            (indent, l[indent.min(l.len())..].trim_start_matches(' '))
-        } else {
-            (at, body)
-        };
+        // Leading spaces are one byte each; the column counts characters.
+        let mut at = l.len() - body.len();
+        let mut body = body;
+        // A `- ` item marker can open the mapping on its first line.
+        if i + 1 == line && at < indent && body.starts_with("- ") {
+            let (offset, _) = l.char_indices().nth(indent)?;
+            body = l[offset..].trim_start_matches(' ');
+            at = indent;
+        }
         if at < indent && i + 1 > line {
             return None;
         }
-        let written = body.split(':').next().unwrap_or("").trim().trim_matches(|c| c == '"' || c == '\'');
-        if at == indent && written == key && body[written.len()..].trim_start_matches(['"', '\'']).starts_with(':') {
+        if at == indent && written(body) {
             seen += 1;
             if seen == 2 {
                 return Some((i + 1, column));
@@ -239,6 +252,19 @@ mod tests {
         assert!(e.to_string().starts_with("b: key \"c\" already set in map"), "{e}");
         let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap();
         assert_eq!(repeated_key_position("a: 1\nb:\n  c: 2\n  c: 3\n", line, column, &e.to_string()), Some((4, 3)));
+        // Quoted keys, keys ending in a multibyte character, a mapping opened by `- ` after
+        // multibyte text: found, never a panic on a character boundary.
+        for text in
+            ["\"é\": 1\n\"é\": 2\n", "x:\n- 'ké': 1\n  'ké': 2\n", "- ééé: {c: 1, c: 2}\n", "é:\n  é: 1\n  é: 2\n"]
+        {
+            let e = JsonValue.deserialize(serde_yaml_ng::Deserializer::from_str(text)).unwrap_err();
+            let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap();
+            let _ = repeated_key_position(text, line, column, &e.to_string());
+        }
+        let text = "\"é\": 1\n\"é\": 2\n";
+        let e = JsonValue.deserialize(serde_yaml_ng::Deserializer::from_str(text)).unwrap_err();
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap();
+        assert_eq!(repeated_key_position(text, line, column, &e.to_string()), Some((2, 1)));
     }
 
     #[test]

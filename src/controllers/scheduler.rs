@@ -481,9 +481,7 @@ impl Nowhere {
             return false;
         }
         self.checked = self.checked.max(out.len());
-        (Arc::ptr_eq(spec, &self.spec)
-            || (spec.tolerations == self.spec.tolerations && spec.node_selector == self.spec.node_selector))
-            && (req, nonzero) == (&self.requests.0, &self.requests.1)
+        filters_alike(spec, &self.spec, || (req, nonzero) == (&self.requests.0, &self.requests.1))
     }
 }
 
@@ -504,14 +502,15 @@ fn alike(pods: &[Arc<Object>]) -> &[Arc<Object>] {
     };
     let Some(first) = pods.first().and_then(key) else { return &pods[..pods.len().min(1)] };
     let first_requests = pod_requests(&first);
-    let same = |spec: &Arc<core::PodSpec>| {
-        Arc::ptr_eq(spec, &first)
-            || (spec.tolerations == first.tolerations
-                && spec.node_selector == first.node_selector
-                && pod_requests(spec) == first_requests)
-    };
+    let same = |spec: &Arc<core::PodSpec>| filters_alike(spec, &first, || pod_requests(spec) == first_requests);
     let len = pods.iter().take_while(|p| key(p).is_some_and(|s| same(&s))).count();
     &pods[..len]
+}
+
+/// Whether the filters treat two pods alike: the same spec, or the same tolerations, node
+/// selector and requests (`same_requests`, asked last: it may have to work them out).
+fn filters_alike(a: &Arc<core::PodSpec>, b: &Arc<core::PodSpec>, same_requests: impl FnOnce() -> bool) -> bool {
+    Arc::ptr_eq(a, b) || (a.tolerations == b.tolerations && a.node_selector == b.node_selector && same_requests())
 }
 
 /// Pods per speculative chunk: long enough to keep the pool busy, short enough that few nodes

@@ -27,6 +27,15 @@ pub struct EventLog {
 }
 
 impl EventLog {
+    /// Events recorded and not yet expired.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
     /// Remove events whose last occurrence is more than the TTL ago. Returns what was removed.
     pub fn expire(&mut self, store: &mut Store, now: Millis) -> Vec<Arc<Object>> {
         let mut removed = Vec::new();

@@ -488,7 +488,8 @@ impl Engine {
                 }
                 return Ok(());
             }
-            let stored_before = store.len();
+            // What the round adds besides Events (which a round deleting pods records too).
+            let stored_before = store.len() - self.events.len().min(store.len());
             let jobs = self.take_round();
             // Small rounds are not worth waking the pool; the results are the same either way.
             let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
@@ -546,9 +547,9 @@ impl Engine {
             }
             self.recycle(jobs);
             // After each round (so every call makes progress): stop if asked to, or if the round
-            // grew the store past the budget (one that only shrinks or changes it goes on, so
-            // deleting the runaway works).
-            let grew = store.len() > stored_before;
+            // grew the store past the budget (one that only shrinks or changes it, or records
+            // Events, goes on, so deleting the runaway works).
+            let grew = store.len() - self.events.len().min(store.len()) > stored_before;
             if let Err(e) =
                 self.check_interrupt().and_then(|()| if grew { self.check_budget(store, 0) } else { Ok(()) })
             {

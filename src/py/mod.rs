@@ -204,9 +204,11 @@ impl PyCluster {
     /// The cluster, unless a callable of this cluster's is running on this thread (the cluster
     /// is then locked by the call that advances it, and waiting would deadlock).
     fn cluster(&self) -> PyResult<MutexGuard<'_, Cluster>> {
-        if let Some(message) = self.broken.lock().clone() {
-            return Err(to_pyerr(KubesimError::Simulation(message)));
-        }
+        let broken = || match self.broken.lock().clone() {
+            Some(message) => Err(to_pyerr(KubesimError::Simulation(message))),
+            None => Ok(()),
+        };
+        broken()?;
         if IN_CALLBACK.with(Cell::get) {
             return Err(to_pyerr(KubesimError::Simulation(
                 "a load or metric callable cannot use the cluster: it runs while the cluster advances; compute the value from its argument t (virtual seconds since the start)".into(),
@@ -214,6 +216,8 @@ impl PyCluster {
         }
         loop {
             if let Some(guard) = self.inner.try_lock() {
+                // The call that held it may have broken the cluster while this one waited.
+                broken()?;
                 return Ok(guard);
             }
             // Wait without the GIL: the thread that holds the cluster may need it for a callable.
@@ -242,7 +246,12 @@ impl PyCluster {
                 return false;
             }
             *last = Some(std::time::Instant::now());
-            Python::attach(|py| py.check_signals()).map_err(|e| *slot.lock() = Some(e)).is_err()
+            // A signal handler runs while this thread holds the cluster: as for a callable, it
+            // gets an error rather than a deadlock if it touches the cluster.
+            let outer = IN_CALLBACK.with(|f| f.replace(true));
+            let signalled = Python::attach(|py| py.check_signals());
+            IN_CALLBACK.with(|f| f.set(outer));
+            signalled.map_err(|e| *slot.lock() = Some(e)).is_err()
         })));
         let result = py.detach(|| catch_unwind(AssertUnwindSafe(|| f(c))));
         c.set_interrupt(None);
@@ -301,21 +310,39 @@ fn install_panic_hook() {
     }));
 }
 
-fn internal_error_message(op: &str, now: i64, start: i64, payload: &(dyn std::any::Any + Send)) -> String {
+/// What panicked and where.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     let what = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into());
     let at = LAST_PANIC_LOCATION.lock().take().map(|l| format!(" at {l}")).unwrap_or_default();
+    format!("{what}{at}")
+}
+
+fn internal_error_message(op: &str, now: i64, start: i64, payload: &(dyn std::any::Any + Send)) -> String {
     let time = crate::api::meta::to_time(now).0;
     format!(
-        "internal error in {op} at virtual time {time} ({:.3} s after the start): {what}{at}. This is a bug in kubesim \
+        "internal error in {op} at virtual time {time} ({:.3} s after the start): {}. This is a bug in kubesim \
          {}; the cluster may be half-way through a change and can no longer be used (every call raises this error). \
          Set KUBESIM_BACKTRACE=1 to print a backtrace.",
         (now - start) as f64 / 1000.0,
+        panic_text(payload),
         env!("CARGO_PKG_VERSION"),
     )
+}
+
+/// `f` outside any cluster (parsing arguments, module functions): a panic becomes
+/// `SimulationError` ("internal error") instead of `PanicException`.
+fn contained<T>(op: &str, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        Err(to_pyerr(KubesimError::Simulation(format!(
+            "internal error in {op}: {}. This is a bug in kubesim {}. Set KUBESIM_BACKTRACE=1 to print a backtrace.",
+            panic_text(payload.as_ref()),
+            env!("CARGO_PKG_VERSION"),
+        ))))
+    })
 }
 
 #[pymethods]
@@ -335,7 +362,7 @@ impl PyCluster {
             None => (1..=node_count).map(NodeTemplate::numbered).collect(),
         };
         let options = ClusterOptions { seed, start: start_ms.unwrap_or(DEFAULT_EPOCH_MS), nodes, threads };
-        let cluster = Cluster::new(options).map_err(to_pyerr)?;
+        let cluster = contained("Cluster", || Cluster::new(options).map_err(to_pyerr))?;
         Ok(PyCluster { inner: Mutex::new(cluster), broken: Mutex::new(None) })
     }
 
@@ -373,19 +400,19 @@ impl PyCluster {
 
     /// Create one object from YAML or JSON text.
     fn create(&self, py: Python<'_>, manifest: &str) -> PyResult<String> {
-        let v = single_document(manifest)?;
+        let v = contained("create", || single_document(manifest))?;
         self.run(py, "create", |c| c.create_value(v).map(|o| o.to_json().to_string()))
     }
 
     /// Replace one object from YAML or JSON text.
     fn replace(&self, py: Python<'_>, manifest: &str) -> PyResult<String> {
-        let v = single_document(manifest)?;
+        let v = contained("replace", || single_document(manifest))?;
         self.run(py, "replace", |c| c.replace_value(v).map(|o| o.to_json().to_string()))
     }
 
     fn patch(&self, py: Python<'_>, kind: &str, namespace: &str, name: &str, patch_json: &str) -> PyResult<String> {
         let kind = kind_of(kind)?;
-        let p = json_arg(patch_json)?;
+        let p = contained("patch", || json_arg(patch_json))?;
         self.run(py, "patch", |c| c.patch(kind, namespace, name, &p).map(|o| o.to_json().to_string()))
     }
 
@@ -774,28 +801,32 @@ fn release_memory(py: Python<'_>) {
 /// Parse a duration (`"1m30s"`, `"250ms"`, `"90"`) into milliseconds.
 #[pyfunction]
 fn parse_duration(text: &str) -> PyResult<i64> {
-    core_parse_duration(text).map_err(|e| to_pyerr(e.into()))
+    contained("parse_duration", || core_parse_duration(text).map_err(|e| to_pyerr(e.into())))
 }
 
 /// A quantity (`"1500m"`, `"2"`, `"128Mi"`) in milli-units.
 #[pyfunction]
 fn parse_quantity(text: &str) -> PyResult<i64> {
-    crate::api::quantity::parse_milli(text)
-        .and_then(|v| i64::try_from(v).ok())
-        .ok_or_else(|| to_pyerr(KubesimError::InvalidArgument(format!("invalid quantity {text:?}"))))
+    contained("parse_quantity", || {
+        crate::api::quantity::parse_milli(text)
+            .and_then(|v| i64::try_from(v).ok())
+            .ok_or_else(|| to_pyerr(KubesimError::InvalidArgument(format!("invalid quantity {text:?}"))))
+    })
 }
 
 /// Parse a label selector string and return its canonical form.
 #[pyfunction]
 fn parse_selector(text: &str) -> PyResult<String> {
-    Selector::parse(text).map(|s| s.to_string()).map_err(|e| to_pyerr(e.into()))
+    contained("parse_selector", || Selector::parse(text).map(|s| s.to_string()).map_err(|e| to_pyerr(e.into())))
 }
 
 /// Does the selector match the labels?
 #[pyfunction]
 fn selector_matches(selector: &str, labels: std::collections::BTreeMap<String, String>) -> PyResult<bool> {
-    let s = Selector::parse(selector).map_err(|e| to_pyerr(e.into()))?;
-    Ok(s.matches(&labels))
+    contained("selector_matches", || {
+        let s = Selector::parse(selector).map_err(|e| to_pyerr(e.into()))?;
+        Ok(s.matches(&labels))
+    })
 }
 
 /// Resolve a kind as kubectl spells it: `(Kind, namespaced)`.
@@ -827,8 +858,10 @@ fn kind_info(name: &str) -> PyResult<KindInfo> {
 /// as JSON text; syntax errors name the source, document, line and column.
 #[pyfunction]
 fn parse_manifest(text: &str, source: &str) -> PyResult<Vec<String>> {
-    let docs = crate::api::manifest::parse_documents(text, source).map_err(|e| to_pyerr(e.into()))?;
-    Ok(docs.into_iter().map(|d| d.value.to_string()).collect())
+    contained("parse_manifest", || {
+        let docs = crate::api::manifest::parse_documents(text, source).map_err(|e| to_pyerr(e.into()))?;
+        Ok(docs.into_iter().map(|d| d.value.to_string()).collect())
+    })
 }
 
 /// Why a label value is invalid (empty when it is valid), in upstream's words.
@@ -852,9 +885,11 @@ fn tabwrite(rows: Vec<Vec<String>>) -> String {
 /// Any JSON value as kubectl prints YAML (`-o yaml`).
 #[pyfunction]
 fn to_yaml(json: &str) -> PyResult<String> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("not JSON: {e}")))?;
-    Ok(crate::api::yaml::to_yaml(&value))
+    contained("to_yaml", || {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("not JSON: {e}")))?;
+        Ok(crate::api::yaml::to_yaml(&value))
+    })
 }
 
 #[pymodule]

@@ -265,9 +265,13 @@ pub(super) fn cleanup(s: &mut Sync, rss: &[Rs], new_idx: Option<usize>) {
         return;
     }
     // upstream: ReplicaSetsByRevision — unparseable or equal revisions fall back to age, then
-    // name. With some revisions unparseable that relation can cycle (a sort may then panic), so
-    // there the order is by age alone: what upstream says of every pair with an unparseable one.
-    let parsed = |r: &Rs| r.obj.meta.annotations.get(REVISION).and_then(|v| v.parse::<i64>().ok());
+    // name (a missing annotation is revision 0, upstream's Revision()). With some revisions
+    // unparseable that relation can cycle (a sort may then panic), so there the order is by age
+    // alone: what upstream says of every pair with an unparseable one.
+    let parsed = |r: &Rs| match r.obj.meta.annotations.get(REVISION) {
+        None => Some(0),
+        Some(v) => v.parse::<i64>().ok(),
+    };
     let age = |r: &Rs| (r.obj.meta.creation_timestamp, r.obj.meta.name.clone());
     if old.iter().all(|r| parsed(r).is_some()) {
         old.sort_by_key(|r| (parsed(r), age(r)));
