@@ -1,7 +1,8 @@
 //! Manifests in: YAML (single or multi-document) or JSON text into one JSON value per object,
 //! with syntax errors located by source, document and line/column. `kind: List` is expanded.
 
-use serde::Deserializer as _;
+use serde::de::DeserializeSeed;
+use serde::{Deserialize, Deserializer as _};
 use serde_json::Value;
 
 use super::error::ApiError;
@@ -90,20 +91,48 @@ fn pieces(text: &str, min_bytes: usize) -> Vec<&str> {
     out
 }
 
-/// A piece's objects, numbered from 1 within it, and how many documents it held.
+/// One JSON document of a stream, read as [`JsonValue`] reads YAML.
+struct JsonDocument(Value);
+
+impl<'de> Deserialize<'de> for JsonDocument {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        JsonValue.deserialize(deserializer).map(JsonDocument)
+    }
+}
+
+/// A piece's objects, numbered from 1 within it, and how many documents it held. Text that
+/// starts with `{` is a stream of JSON objects, read by a JSON reader (upstream: kubectl's
+/// YAMLOrJSONDecoder sniffs the same way, so a trailing comma is an error, not YAML flow style).
 fn parse_piece(text: &str, source: &str) -> Result<(Vec<Document>, usize), ApiError> {
-    super::yaml_limits::check(text, source)?;
+    let syntax = |document, line, column, message| ApiError::Syntax {
+        source_name: source.to_string(),
+        document,
+        line,
+        column,
+        message,
+    };
+    let values: Box<dyn Iterator<Item = Result<Value, ApiError>>> = if text.trim_start().starts_with('{') {
+        let stream = serde_json::Deserializer::from_str(text).into_iter::<JsonDocument>();
+        Box::new(stream.enumerate().map(move |(i, d)| {
+            d.map(|d| d.0).map_err(|e| syntax(i + 1, e.line(), e.column(), strip_location(&e.to_string())))
+        }))
+    } else {
+        super::yaml_limits::check(text, source)?;
+        Box::new(serde_yaml_ng::Deserializer::from_str(text).enumerate().map(move |(i, de)| {
+            de.deserialize_any(JsonValue).map_err(|e| {
+                let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+                let message = strip_location(&e.to_string());
+                let (line, column) = repeated_key_position(text, line, column, &message).unwrap_or((line, column));
+                syntax(i + 1, line, column, message)
+            })
+        }))
+    };
     let mut docs = Vec::new();
     let mut count = 0;
-    for (i, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+    for (i, value) in values.enumerate() {
         let document = i + 1;
         count = document;
-        let value = de.deserialize_any(JsonValue).map_err(|e| {
-            let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
-            let message = strip_location(&e.to_string());
-            let (line, column) = repeated_key_position(text, line, column, &message).unwrap_or((line, column));
-            ApiError::Syntax { source_name: source.to_string(), document, line, column, message }
-        })?;
+        let value = value?;
         match value {
             Value::Null => continue,
             Value::Object(ref m)

@@ -197,6 +197,15 @@ impl Object {
         let kind = Kind::from_type_meta(&api_version, &kind_name)
             .ok_or_else(|| ApiError::UnknownKind { api_version: api_version.clone(), kind: kind_name })?;
         normalize_quantities(&mut value);
+        if matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
+            // `selector: {}` is a selector that selects everything, not a missing one (the wire
+            // type reads both as empty): validation then says "empty selector is invalid".
+            if let Some(sel) =
+                value.pointer_mut("/spec/selector").filter(|s| s.as_object().is_some_and(|m| m.is_empty()))
+            {
+                *sel = serde_json::json!({"matchLabels": {}});
+            }
+        }
         if kind.namespaced() {
             // The API server takes the namespace from the request; kubesim's default is `default`.
             if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
