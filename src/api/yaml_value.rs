@@ -261,6 +261,12 @@ mod tests {
             let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap();
             let _ = repeated_key_position(text, line, column, &e.to_string());
         }
+        // Found by the manifest fuzz target (a multibyte key after `- `, repeated).
+        let found = "sptrec:\n-\u{5d1}:\n\r-\u{5d1}: .A?5\n";
+        let e = JsonValue.deserialize(serde_yaml_ng::Deserializer::from_str(found)).unwrap_err();
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap();
+        let _ = repeated_key_position(found, line, column, &e.to_string());
+        assert!(crate::api::manifest::parse_documents(found, "t").is_err());
         let text = "\"é\": 1\n\"é\": 2\n";
         let e = JsonValue.deserialize(serde_yaml_ng::Deserializer::from_str(text)).unwrap_err();
         let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap();
