@@ -57,6 +57,17 @@ struct NodeState<'a> {
     pods: i64,
 }
 
+impl NodeState<'_> {
+    /// A pod bound here holds its requests and a pod slot.
+    fn take(&mut self, req: &Resources, nonzero: &Resources) {
+        self.requested.cpu += req.cpu;
+        self.requested.memory += req.memory;
+        self.nonzero.cpu += nonzero.cpu;
+        self.nonzero.memory += nonzero.memory;
+        self.pods += 1;
+    }
+}
+
 /// A request or allocatable in milli-units, kept within int64 as the scheduler's arithmetic is
 /// (a value too large for it, e.g. `1e999` or `8Ei` of memory, counts as the largest int64, so
 /// it fits nowhere rather than wrapping). Sums are i128: they cannot overflow.
@@ -330,12 +341,7 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
     let advance = |start: usize, visited: usize| if n == 0 { 0 } else { (start + visited) % n };
     let mut out = Vec::with_capacity(pods.len());
     let bind = |nodes: &mut [NodeState], out: &mut Vec<Placement>, i: usize, req: &Resources, nonzero: &Resources| {
-        let node = &mut nodes[i];
-        node.requested.cpu += req.cpu;
-        node.requested.memory += req.memory;
-        node.nonzero.cpu += nonzero.cpu;
-        node.nonzero.memory += nonzero.memory;
-        node.pods += 1;
+        nodes[i].take(req, nonzero);
         out.push(Placement::Bound(i));
     };
     // One pod searched sequentially against the current nodes; returns the nodes it visited.
@@ -841,12 +847,7 @@ mod tests {
                 let (best, reasons, preemption, visited) = search(&plain, cursor, to_find, pod, spec, &req, &nonzero);
                 fresh.push(match best {
                     Some((_, _, i)) => {
-                        let node = &mut plain[i];
-                        node.requested.cpu += req.cpu;
-                        node.requested.memory += req.memory;
-                        node.nonzero.cpu += nonzero.cpu;
-                        node.nonzero.memory += nonzero.memory;
-                        node.pods += 1;
+                        plain[i].take(&req, &nonzero);
                         Placement::Bound(i)
                     }
                     None => Placement::Unschedulable(reasons, preemption),
