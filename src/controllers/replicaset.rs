@@ -76,14 +76,14 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     }
     if !deleting {
         let owner = OwnerRef::controller_of(Kind::ReplicaSet, &rs.meta.name, rs.meta.uid);
-        for pod in ctx.store.list(Kind::Pod, Some(&rs.meta.namespace), &selector) {
-            if pod.meta.controller_ref().is_some() || pod.meta.deletion_timestamp().is_some() {
+        for pod in ctx.store.orphans(Kind::Pod, &rs.meta.namespace) {
+            if pod.meta.deletion_timestamp().is_some() || !selector.matches(&pod.meta.labels) {
                 continue;
             }
-            let mut adopted = (*pod).clone();
+            let mut adopted = (**pod).clone();
             Arc::make_mut(&mut adopted.meta.owner_references).push(owner.clone());
             out.writes.push(Write::Update(Box::new(adopted)));
-            claimed.push(pod);
+            claimed.push(pod.clone());
         }
     }
     let active: Vec<&Arc<Object>> = claimed.iter().filter(|p| is_active(p)).collect();

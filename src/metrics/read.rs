@@ -5,10 +5,11 @@
 //! answers (Ready), as metrics-server has none before its first scrape after the pod started.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::{LoadModel, Usage};
+use crate::api::meta::Uid;
 use crate::api::pod::ContainerState;
 use crate::api::{Body, Kind, Object};
 use crate::labels::Selector;
@@ -61,6 +62,10 @@ pub struct Reader<'a> {
     /// The scrape the values come from.
     pub scrape: Millis,
     sharers: RefCell<BTreeMap<(ObjectKey, Metric), i64>>,
+    /// Whether each node read so far answers scrapes (many pods share a few nodes).
+    nodes: RefCell<HashMap<Box<str>, bool>>,
+    /// The Deployment of each ReplicaSet read so far (a sync's pods share one or two).
+    deployments: RefCell<HashMap<Uid, Option<Arc<Object>>>>,
 }
 
 fn node_name(pod: &Object) -> Option<&str> {
@@ -82,7 +87,14 @@ pub fn node_ready(node: &Object) -> bool {
 
 impl<'a> Reader<'a> {
     pub fn new(store: &'a Store, load: &'a LoadModel, now: Millis) -> Self {
-        Reader { store, load, scrape: load.last_scrape(now), sharers: RefCell::new(BTreeMap::new()) }
+        Reader {
+            store,
+            load,
+            scrape: load.last_scrape(now),
+            sharers: RefCell::new(BTreeMap::new()),
+            nodes: RefCell::default(),
+            deployments: RefCell::default(),
+        }
     }
 
     /// Whether metrics-server had a sample of the pod at the last scrape.
@@ -93,7 +105,16 @@ impl<'a> Reader<'a> {
                 .containers
                 .iter()
                 .all(|c| matches!(c.state, ContainerState::Running { started_at } if started_at <= self.scrape));
-        running && node_name(pod).and_then(|n| self.store.get(Kind::Node, "", n).ok()).is_some_and(|n| node_ready(&n))
+        running && node_name(pod).is_some_and(|n| self.node_answers(n))
+    }
+
+    fn node_answers(&self, name: &str) -> bool {
+        if let Some(ready) = self.nodes.borrow().get(name) {
+            return *ready;
+        }
+        let ready = self.store.lookup(Kind::Node, "", name).is_some_and(|n| node_ready(n));
+        self.nodes.borrow_mut().insert(name.into(), ready);
+        ready
     }
 
     fn ready(pod: &Object) -> bool {
@@ -102,17 +123,34 @@ impl<'a> Reader<'a> {
 
     /// The Deployment a pod belongs to (pod → ReplicaSet → Deployment).
     fn deployment_of(&self, pod: &Object) -> Option<Arc<Object>> {
-        let rs = self.store.owner(&pod.meta.namespace, pod.meta.controller_ref()?)?;
-        let d = self.store.owner(&rs.meta.namespace, rs.meta.controller_ref()?)?;
-        (d.kind() == Kind::Deployment).then(|| d.clone())
+        let owner = pod.meta.controller_ref()?;
+        if let Some(d) = self.deployments.borrow().get(&owner.uid) {
+            return d.clone();
+        }
+        let d = self.store.owner(&pod.meta.namespace, owner).and_then(|rs| {
+            let d = self.store.owner(&rs.meta.namespace, rs.meta.controller_ref()?)?;
+            (d.kind() == Kind::Deployment).then(|| d.clone())
+        });
+        self.deployments.borrow_mut().insert(owner.uid, d.clone());
+        d
     }
 
     fn overridden(&self, pod: &Object, metric: &Metric) -> bool {
-        let key = ObjectKey::of(pod);
         match metric {
-            Metric::Resource(r) => self.load.pods.get(&key).and_then(|u| r.of(u)).is_some(),
-            Metric::Pods(name) => self.load.pod_metrics.get(&key).is_some_and(|m| m.contains_key(name)),
+            Metric::Resource(r) => self.pod_usage(pod).and_then(|u| r.of(u)).is_some(),
+            Metric::Pods(name) => {
+                !self.load.pod_metrics.is_empty()
+                    && self.load.pod_metrics.get(&ObjectKey::of(pod)).is_some_and(|m| m.contains_key(name))
+            }
         }
+    }
+
+    /// The usage set on this pod alone, if any (most runs set none: no key is built then).
+    fn pod_usage(&self, pod: &Object) -> Option<&Usage> {
+        if self.load.pods.is_empty() {
+            return None;
+        }
+        self.load.pods.get(&ObjectKey::of(pod))
     }
 
     /// How many pods share a Deployment's demand: Ready, sampled, and without an override.
@@ -122,9 +160,9 @@ impl<'a> Reader<'a> {
             return *n;
         }
         let mut n = 0;
-        for rs in self.store.dependents(d.meta.uid).iter().filter(|o| o.kind() == Kind::ReplicaSet) {
-            for p in self.store.dependents(rs.meta.uid) {
-                if p.kind() == Kind::Pod && Self::ready(&p) && self.scraped(&p) && !self.overridden(&p, metric) {
+        for rs in self.store.dependents_iter(d.meta.uid).filter(|o| o.kind() == Kind::ReplicaSet) {
+            for p in self.store.dependents_iter(rs.meta.uid) {
+                if p.kind() == Kind::Pod && Self::ready(p) && self.scraped(p) && !self.overridden(p, metric) {
                     n += 1;
                 }
             }
@@ -138,7 +176,7 @@ impl<'a> Reader<'a> {
         if !self.scraped(pod) {
             return None;
         }
-        if let Some(v) = self.load.pods.get(&ObjectKey::of(pod)).and_then(|u| r.of(u)) {
+        if let Some(v) = self.pod_usage(pod).and_then(|u| r.of(u)) {
             return Some(v);
         }
         let Some(d) = self.deployment_of(pod) else { return Some(0) };

@@ -23,9 +23,6 @@ impl NameKey {
     fn of(key: &ObjectKey) -> NameKey {
         NameKey { packed: key.packed, name: key.name.clone() }
     }
-    fn with_namespace(&self, namespace: &Arc<str>) -> ObjectKey {
-        ObjectKey { namespace: namespace.clone(), name: self.name.clone(), packed: self.packed }
-    }
 }
 
 /// The least namespace, to start a range over one group's namespaces.
@@ -63,16 +60,26 @@ impl<G: Ord + Clone> KeySets<G> {
     }
 
     /// One group's sets, by namespace.
-    fn group<'a>(&'a self, group: &'a G) -> impl Iterator<Item = (&'a Arc<str>, &'a BTreeSet<NameKey>)> + 'a {
+    fn group<'a>(&'a self, group: &G) -> impl Iterator<Item = (&'a Arc<str>, &'a BTreeSet<NameKey>)> + 'a {
+        let group = group.clone();
         self.sets
             .range((group.clone(), NO_NAMESPACE.clone())..)
-            .take_while(move |((g, _), _)| g == group)
+            .take_while(move |((g, _), _)| *g == group)
             .map(|((_, ns), set)| (ns, set))
     }
 
-    /// One group's keys, in key order (for one kind).
-    pub fn keys<'a>(&'a self, group: &'a G) -> impl Iterator<Item = ObjectKey> + 'a {
-        self.group(group).flat_map(|(ns, set)| set.iter().map(move |k| k.with_namespace(ns)))
+    /// One group's keys as (kind, namespace, name), in key order, without building keys.
+    pub fn names(&self, group: G) -> impl Iterator<Item = (Kind, &str, &str)> + '_ {
+        self.group(&group)
+            .flat_map(|(ns, set)| set.iter().map(move |k| (super::packed_kind(k.packed), &**ns, &*k.name)))
+    }
+
+    /// One group's keys in one namespace as (kind, namespace, name), in key order.
+    pub fn names_in(&self, group: G, namespace: &Arc<str>) -> impl Iterator<Item = (Kind, &str, &str)> + '_ {
+        self.sets
+            .get_key_value(&(group, namespace.clone()))
+            .into_iter()
+            .flat_map(|((_, ns), set)| set.iter().map(move |k| (super::packed_kind(k.packed), &**ns, &*k.name)))
     }
 
     /// Every group's sets.
@@ -109,7 +116,7 @@ impl LabelIndex {
     /// A sorted superset of the objects that can match, taken from the most selective
     /// requirement that needs its key present; `None` when no requirement can use the index
     /// (only `!=`, `notin`, `!key`, or match-everything) and the caller must scan.
-    pub fn candidates(&self, kind: Kind, selector: &Selector) -> Option<Vec<ObjectKey>> {
+    pub fn candidates<'a>(&'a self, kind: Kind, selector: &Selector) -> Option<Vec<(&'a str, &'a str)>> {
         if selector.is_nothing() {
             return Some(Vec::new());
         }
@@ -130,13 +137,14 @@ impl LabelIndex {
             }
         }
         let (size, sets) = best?;
-        let mut keys: Vec<ObjectKey> = Vec::with_capacity(size);
+        let mut keys: Vec<(&str, &str)> = Vec::with_capacity(size);
         for (ns, set) in &sets {
-            keys.extend(set.iter().map(|k| k.with_namespace(ns)));
+            keys.extend(set.iter().map(|k| (&***ns, &*k.name)));
         }
         // One value's sets come in namespace order already; several values' must be merged.
+        // Within one kind, (namespace, name) orders as the keys do.
         if sets.windows(2).any(|w| w[0].0 >= w[1].0) {
-            keys.sort();
+            keys.sort_unstable();
             keys.dedup();
         }
         Some(keys)

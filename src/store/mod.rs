@@ -272,6 +272,26 @@ pub struct DeleteOptions {
 pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
 pub const ORPHAN_FINALIZER: &str = "orphan";
 
+/// The point index's hash of a key (FxHasher: lookups only, so its order never shows).
+fn key_hash(kind: Kind, namespace: &str, name: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (kind as u8).hash(&mut h);
+    namespace.hash(&mut h);
+    name.hash(&mut h);
+    h.finish()
+}
+
+fn object_hash(obj: &Object) -> u64 {
+    key_hash(obj.kind(), &obj.meta.namespace, &obj.meta.name)
+}
+
+/// An object a controller could adopt: a pod or ReplicaSet with no controller reference
+/// (upstream: ClaimObject adopts only objects whose controllerRef is nil).
+fn is_orphan(obj: &Object) -> bool {
+    matches!(obj.kind(), Kind::Pod | Kind::ReplicaSet) && obj.meta.controller_ref().is_none()
+}
+
 /// Default number of watch events kept (older ones answer `Gone`, as etcd compaction does).
 pub const DEFAULT_WATCH_CAPACITY: usize = 1_000;
 
@@ -279,10 +299,16 @@ pub const DEFAULT_WATCH_CAPACITY: usize = 1_000;
 pub struct Store {
     seed: u64,
     objects: BTreeSet<Slot>,
+    /// The same objects for lookups by key: the B-tree's search compares names that often share
+    /// a long prefix (a ReplicaSet's pods), a hash lookup reads one name. 9 bytes an object.
+    by_key: hashbrown::HashTable<Arc<Object>>,
     resource_version: u64,
     labels: LabelIndex,
     /// owner uid → dependents (ownerReferences), for garbage collection and adoption.
     owners: KeySets<Uid>,
+    /// Objects of the kinds controllers adopt (pods, ReplicaSets) that have no controller
+    /// reference, so adoption reads the orphans rather than every object its selector matches.
+    orphans: KeySets<Kind>,
     /// How many times a key has been deleted at this instant, so an object recreated at the same
     /// instant gets a new uid (the uid also draws on the creation time, so a count is needed only
     /// within one instant: the map is emptied when time moves, and does not grow with history).
@@ -359,9 +385,11 @@ impl Store {
         Store {
             seed,
             objects: BTreeSet::new(),
+            by_key: hashbrown::HashTable::new(),
             resource_version: 0,
             labels: LabelIndex::default(),
             owners: KeySets::default(),
+            orphans: KeySets::default(),
             incarnations: HashMap::new(),
             incarnations_at: None,
             namespaces_removed: 0,
@@ -406,31 +434,38 @@ impl Store {
     }
 
     pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Result<Arc<Object>, StoreError> {
-        self.get_by_key(&ObjectKey::new(kind, namespace, name))
-            .cloned()
-            .ok_or_else(|| StoreError::NotFound { kind, name: name.to_string() })
+        self.lookup(kind, namespace, name).cloned().ok_or_else(|| StoreError::NotFound { kind, name: name.to_string() })
     }
 
     pub fn get_by_key(&self, key: &ObjectKey) -> Option<&Arc<Object>> {
-        self.objects.get(key as &dyn KeyView).map(Slot::obj)
+        self.lookup(key.kind(), &key.namespace, &key.name)
+    }
+
+    /// The object stored under (kind, namespace, name), without building a key (the namespace
+    /// of a cluster-scoped kind is ignored, as [`ObjectKey::new`] ignores it).
+    pub fn lookup(&self, kind: Kind, namespace: &str, name: &str) -> Option<&Arc<Object>> {
+        let namespace = if kind.namespaced() { namespace } else { "" };
+        self.by_key.find(key_hash(kind, namespace, name), |o| {
+            o.kind() == kind && *o.meta.name == *name && *o.meta.namespace == *namespace
+        })
     }
 
     /// The object an owner reference points at, if it still exists with that uid. Owners live
     /// in the dependent's namespace, or are cluster-scoped.
     pub fn owner(&self, namespace: &str, r: &crate::api::OwnerRef) -> Option<&Arc<Object>> {
         let kind = Kind::ALL.into_iter().find(|k| k.name() == &*r.kind)?;
-        self.get_by_key(&ObjectKey::new(kind, namespace, &r.name)).filter(|o| o.meta.uid == r.uid)
+        self.lookup(kind, namespace, &r.name).filter(|o| o.meta.uid == r.uid)
     }
 
     /// Objects of `kind` (in `namespace`, or all namespaces for `None`) matching `selector`,
     /// sorted by namespace then name, as the API server lists them.
     pub fn list(&self, kind: Kind, namespace: Option<&str>, selector: &Selector) -> Vec<Arc<Object>> {
-        let ns_ok = |k: &ObjectKey| namespace.is_none_or(|ns| !kind.namespaced() || &*k.namespace == ns);
+        let ns_ok = |ns: &str| namespace.is_none_or(|want| !kind.namespaced() || ns == want);
         match self.labels.candidates(kind, selector) {
             Some(keys) => keys
                 .into_iter()
-                .filter(|k| ns_ok(k))
-                .filter_map(|k| self.get_by_key(&k))
+                .filter(|(ns, _)| ns_ok(ns))
+                .filter_map(|(ns, name)| self.lookup(kind, ns, name))
                 .filter(|o| selector.matches(&o.meta.labels))
                 .cloned()
                 .collect(),
@@ -450,9 +485,35 @@ impl Store {
             .map(Slot::obj)
     }
 
-    /// Objects whose ownerReferences name `owner`.
+    /// Panics unless the point index holds exactly the stored objects (the same `Arc`s) and the
+    /// orphan index exactly the pods and ReplicaSets without a controller (tests call it after
+    /// random writes).
+    #[cfg(test)]
+    pub fn check_indexes(&self) {
+        assert_eq!(self.by_key.len(), self.objects.len(), "point index size");
+        for slot in &self.objects {
+            let key = ObjectKey { packed: slot.packed, namespace: slot.namespace.clone(), name: slot.name().clone() };
+            let found = self.get_by_key(&key).unwrap_or_else(|| panic!("{key:?} missing from the point index"));
+            assert!(Arc::ptr_eq(found, slot.obj()), "{key:?}: the point index holds another version");
+            let orphan = self.orphans.names_in(key.kind(), &key.namespace).any(|(_, _, n)| *n == *key.name);
+            assert_eq!(orphan, is_orphan(slot.obj()), "{key:?} in the orphan index");
+        }
+    }
+
+    /// Objects of `kind` in `namespace` without a controller reference, in key order: what a
+    /// controller may adopt (only pods and ReplicaSets are indexed; none for other kinds).
+    pub fn orphans(&self, kind: Kind, namespace: &Arc<str>) -> impl Iterator<Item = &Arc<Object>> + '_ {
+        self.orphans.names_in(kind, namespace).filter_map(move |(kind, ns, name)| self.lookup(kind, ns, name))
+    }
+
+    /// Objects whose ownerReferences name `owner`, in key order.
     pub fn dependents(&self, owner: Uid) -> Vec<Arc<Object>> {
-        self.owners.keys(&owner).filter_map(|k| self.get_by_key(&k).cloned()).collect()
+        self.dependents_iter(owner).cloned().collect()
+    }
+
+    /// [`Store::dependents`] without collecting them.
+    pub fn dependents_iter(&self, owner: Uid) -> impl Iterator<Item = &Arc<Object>> + '_ {
+        self.owners.names(owner).filter_map(move |(kind, ns, name)| self.lookup(kind, ns, name))
     }
 
     /// Store a new object: defaults the namespace, generates a name from `generateName`,
@@ -802,9 +863,15 @@ impl Store {
             .take(key as &dyn KeyView)
             .map(|s| s.obj.into_inner())
             .ok_or_else(|| StoreError::NotFound { kind: key.kind(), name: key.name.to_string() })?;
+        if let Ok(entry) = self.by_key.find_entry(object_hash(&old), |o| Arc::ptr_eq(o, &old)) {
+            entry.remove();
+        }
         self.labels.remove(key, &old.meta.labels);
         for r in old.meta.owner_references.iter() {
             self.owners.remove(r.uid, key);
+        }
+        if is_orphan(&old) {
+            self.orphans.remove(key.kind(), key);
         }
         *self.incarnations.entry(self.key_hash(key)).or_insert(0) += 1;
         if key.kind() == Kind::Namespace {
@@ -825,6 +892,7 @@ impl Store {
 
     /// The indexes and the watch log after `obj` was stored under `key`.
     fn index_new(&mut self, key: &ObjectKey, obj: Arc<Object>, event: WatchEventType) {
+        self.by_key.insert_unique(object_hash(&obj), obj.clone(), |o| object_hash(o));
         self.labels.insert(key, &obj.meta.labels);
         self.index_owners(key, &obj);
         self.push_watch(event, obj);
@@ -843,6 +911,10 @@ impl Store {
 
     /// The indexes and the watch log after `obj` replaced `old` in its slot.
     fn reindex(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>) {
+        match self.by_key.find_mut(object_hash(old), |o| Arc::ptr_eq(o, old)) {
+            Some(entry) => *entry = obj.clone(),
+            None => debug_assert!(false, "the point index holds every stored object"),
+        }
         if old.meta.labels != obj.meta.labels {
             self.labels.remove(key, &old.meta.labels);
             self.labels.insert(key, &obj.meta.labels);
@@ -850,6 +922,9 @@ impl Store {
         if old.meta.owner_references != obj.meta.owner_references {
             for r in old.meta.owner_references.iter() {
                 self.owners.remove(r.uid, key);
+            }
+            if is_orphan(old) {
+                self.orphans.remove(key.kind(), key);
             }
             self.index_owners(key, &obj);
         }
@@ -861,6 +936,9 @@ impl Store {
             if !r.uid.is_nil() {
                 self.owners.insert(r.uid, key);
             }
+        }
+        if is_orphan(obj) {
+            self.orphans.insert(key.kind(), key);
         }
     }
 

@@ -115,6 +115,7 @@ proptest! {
                 prop_assert_eq!(via_index, via_scan, "selector {} in {:?}", sel, ns);
             }
         }
+        store.check_indexes();
     }
 }
 
@@ -435,6 +436,8 @@ proptest! {
         prop_assert_eq!(dump(&prepared), dump(&one_by_one));
         let log = |s: &Store| s.watch_since(0).unwrap().into_iter().map(|e| (e.event_type, e.resource_version, e.object.to_json())).collect::<Vec<_>>();
         prop_assert_eq!(log(&prepared), log(&one_by_one));
+        prepared.check_indexes();
+        one_by_one.check_indexes();
     }
 }
 
@@ -621,6 +624,7 @@ proptest! {
             s.watch_since(0).unwrap().into_iter().map(|e| (e.event_type, e.resource_version, e.object.to_json())).collect::<Vec<_>>()
         };
         prop_assert_eq!(log(&prepared), log(&one_by_one));
+        prepared.check_indexes();
         // The name counters and deletion counts moved alike: later creates agree too.
         for s in [&mut prepared, &mut one_by_one] {
             meanwhile(s, &Meanwhile::Generate("a-"));
@@ -644,4 +648,52 @@ fn a_name_recreated_gets_a_new_uid_and_the_counts_behind_it_do_not_outlive_their
     assert_eq!(s.incarnations.len(), 1, "only the current instant's deletions are counted");
     s.begin_instant(20_000);
     assert!(s.incarnations.is_empty());
+}
+
+#[test]
+fn orphans_are_the_pods_and_replicasets_without_a_controller() {
+    let mut store = store_with_namespaces(0);
+    let owner = Uid(9);
+    let controlled = |mut o: Object, controller: bool| {
+        let mut r = crate::api::OwnerRef::controller_of(Kind::ReplicaSet, &"web".into(), owner);
+        r.controller = Some(controller);
+        o.meta.owner_references = Arc::new(vec![r]);
+        o
+    };
+    // The reference answer: a scan of every pod in the namespace.
+    let check = |s: &Store| {
+        for ns in NAMESPACES {
+            let ns: Arc<str> = ns.into();
+            let indexed: Vec<String> = s.orphans(Kind::Pod, &ns).map(|o| o.meta.name.to_string()).collect();
+            let scanned: Vec<String> = s
+                .scan(Kind::Pod, Some(&ns))
+                .filter(|o| o.meta.controller_ref().is_none())
+                .map(|o| o.meta.name.to_string())
+                .collect();
+            assert_eq!(indexed, scanned, "orphans in {ns}");
+        }
+    };
+    let none = BTreeMap::new();
+    store.create(pod_in("zoo", "b", &none), 0).unwrap();
+    store.create(pod_in("default", "a", &none), 0).unwrap();
+    store.create(controlled(pod_in("default", "c", &none), true), 0).unwrap();
+    // An owner reference that is not the controller leaves the pod an orphan.
+    store.create(controlled(pod_in("default", "d", &none), false), 0).unwrap();
+    check(&store);
+    assert_eq!(store.orphans(Kind::Pod, &"default".into()).count(), 2);
+    // Adopted, released, deleted.
+    let adopted = controlled((*store.get(Kind::Pod, "default", "a").unwrap()).clone(), true);
+    store.update(adopted).unwrap();
+    check(&store);
+    let mut released = (*store.get(Kind::Pod, "default", "c").unwrap()).clone();
+    released.meta.owner_references = Arc::new(Vec::new());
+    store.update(released).unwrap();
+    check(&store);
+    store.delete(Kind::Pod, "zoo", "b", 0).unwrap();
+    store.delete(Kind::Pod, "default", "c", 0).unwrap();
+    check(&store);
+    store.check_indexes();
+    assert_eq!(store.orphans(Kind::Pod, &"default".into()).map(|o| &*o.meta.name).collect::<Vec<_>>(), ["d"]);
+    // Other kinds are not indexed.
+    assert_eq!(store.orphans(Kind::Namespace, &"".into()).count(), 0);
 }

@@ -279,11 +279,11 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         }
     }
     if !deleting {
-        for rs in ctx.store.list(Kind::ReplicaSet, Some(&d.meta.namespace), &selector) {
-            if rs.meta.controller_ref().is_some() || rs.meta.deletion_timestamp().is_some() {
+        for rs in ctx.store.orphans(Kind::ReplicaSet, &d.meta.namespace) {
+            if rs.meta.deletion_timestamp().is_some() || !selector.matches(&rs.meta.labels) {
                 continue;
             }
-            let mut adopted = (*rs).clone();
+            let mut adopted = (**rs).clone();
             Arc::make_mut(&mut adopted.meta.owner_references).push(OwnerRef::controller_of(
                 Kind::Deployment,
                 &d.meta.name,

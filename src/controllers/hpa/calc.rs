@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::{CPU_INITIALIZATION_PERIOD, INITIAL_READINESS_DELAY, TOLERANCE};
@@ -101,7 +102,23 @@ impl Calc<'_> {
         if !groups.contains(&Group::Ready) {
             return Err("did not receive metrics for targeted pods (pods might be unready)".into());
         }
-        let requests = self.pods.iter().map(|p| requests(p, r.name())).collect::<Result<Vec<i64>, String>>()?;
+        // Pods made from one template share their spec: its requests are summed once.
+        let mut summed: Vec<(*const PodSpec, i64)> = Vec::new();
+        let requests = self
+            .pods
+            .iter()
+            .map(|p| {
+                let Body::Pod { spec, .. } = &p.body else { return requests(p, r.name()) };
+                if let Some((_, v)) = summed.iter().find(|(s, _)| std::ptr::eq(*s, Arc::as_ptr(spec))) {
+                    return Ok(*v);
+                }
+                let v = requests(p, r.name())?;
+                if summed.len() < 8 {
+                    summed.push((Arc::as_ptr(spec), v));
+                }
+                Ok(v)
+            })
+            .collect::<Result<Vec<i64>, String>>()?;
         // upstream: GetResourceUtilizationRatio over the pods with a (kept) sample.
         let utilization = |entries: &[(i64, i64)]| -> Result<(f64, i32, i64), String> {
             // Sums in i128: a pod's requests and usage may each be as large as int64.
