@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import kubesim
 from kubesim.testing import workload
 
@@ -162,6 +164,43 @@ def test_unschedulable_pod_is_placed_when_capacity_frees_up():
     c.run_until(lambda: waiting.node == "only", timeout="2m")
     # The hog's running pod holds its CPU until it has terminated (30 s grace period).
     assert c.elapsed == 40
+
+
+def pod_requesting(name: str, cpu: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": "c", "image": "nginx:1.25", "resources": {"requests": {"cpu": cpu}}}]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("frees_at", "failures", "placed_at"),
+    [
+        # upstream: an unschedulable pod moved by a change waits out its back-off, 1 s after
+        # its first failed attempt, doubled per attempt (calculateBackoffDuration).
+        (0.4, 1, 1.0),  # room at 0.4 s: retried when the 1 s back-off is over
+        (1.5, 1, 1.5),  # room after the back-off: retried at once
+        (1.2, 2, 3.0),  # a change at 0.5 s brings a second failed attempt at 1 s: 2 s more
+    ],
+)
+def test_unschedulable_pods_are_retried_after_their_back_off(frees_at, failures, placed_at):
+    c = kubesim.Cluster(nodes=[{"name": "only", "cpu": "2"}])
+    c.apply([pod_requesting("hog", "1500m"), pod_requesting("crumb", "100m")])
+    c.apply(pod_requesting("want", "1"))
+    want = c.pod("want")
+    if failures == 2:
+        # Freeing 100m is a change that moves the pod, but not room enough for it.
+        c.advance("500ms")
+        c.delete("pod", "crumb", grace_period=0)
+    c.advance(f"{round((frees_at - c.elapsed) * 1000)}ms")
+    assert want.node is None and c.elapsed == frees_at
+    c.delete("pod", "hog", grace_period=0)
+    c.run_until(lambda: want.node == "only", timeout="1m")
+    assert c.elapsed == placed_at
+    tried = [e for e in c.events(want) if e.reason == "FailedScheduling"]
+    assert sum(e.count for e in tried) == failures
 
 
 def test_node_selector_and_taints_filter_nodes():

@@ -220,7 +220,7 @@ def check_consistent(snap: Snapshot, c: Cluster, selectors: Iterable[str] = ()) 
             scanned = sorted(_key(o) for o in objects if reference_matches(sel, o["metadata"].get("labels", {})))
             if indexed != scanned:
                 problems.append(f"{kind} selected by {sel!r}: index {indexed}, scan {scanned}")
-    problems += _pending_with_room(snap)
+    problems += _pending_with_room(snap, c)
     return problems
 
 
@@ -273,10 +273,11 @@ def _requests(pod: dict[str, Any]) -> tuple[int, int]:
     return cpu, mem
 
 
-def _pending_with_room(snap: Snapshot) -> list[str]:
-    """upstream: the scheduler retries unschedulable pods when capacity frees up, so at the end of
-    an instant no unbound pod fits on a Ready, untainted, schedulable node. A bound pod holds
-    its requests until it has finished or is gone (terminating pods included)."""
+def _pending_with_room(snap: Snapshot, c: Cluster) -> list[str]:
+    """upstream: the scheduler retries unschedulable pods when capacity frees up, so no unbound
+    pod fits on a Ready, untainted, schedulable node — but for one that failed an attempt in
+    the last 10 s, which may be waiting out its back-off (1 s doubling to 10 s). A bound pod
+    holds its requests until it has finished or is gone (terminating pods included)."""
     held: dict[str, list[int]] = {}
     for p in snap.pods:
         node = p["spec"].get("nodeName")
@@ -307,9 +308,21 @@ def _pending_with_room(snap: Snapshot) -> list[str]:
             continue
         cpu, mem = _requests(p)
         fits = [name for name, c, m, n in room if n >= 1 and (cpu == 0 or c >= cpu) and (mem == 0 or m >= mem)]
-        if fits:
+        if fits and not _backing_off(c, p, snap.now):
             problems.append(f"pod/{p['metadata']['name']} is Pending (requests cpu {cpu}m) while {fits} have room")
     return problems
+
+
+def _backing_off(c: Cluster, pod: dict[str, Any], now: _dt.datetime) -> bool:
+    # Event times are whole seconds: a failure up to 11 s ago may be within the last 10.
+    meta = pod["metadata"]
+    handle = c.pod(meta["name"], namespace=meta["namespace"])
+    return any(
+        e.reason == "FailedScheduling"
+        and e.last_timestamp is not None
+        and (now - e.last_timestamp).total_seconds() <= 11
+        for e in c.events(handle, namespace=meta["namespace"])
+    )
 
 
 def template_without_hash(template: dict[str, Any]) -> dict[str, Any]:

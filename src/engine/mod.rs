@@ -37,6 +37,13 @@ pub const DEFAULT_MAX_OBJECTS: usize = 5_000_000;
 /// [`Engine::parallel_threshold`]).
 const PARALLEL_THRESHOLD: usize = 64;
 const N: usize = ControllerId::ALL.len();
+/// upstream: DefaultPodInitialBackoffDuration (1 s) doubled per failed attempt up to
+/// DefaultPodMaxBackoffDuration (10 s) — calculateBackoffDuration.
+fn scheduling_backoff(attempts: u32) -> Millis {
+    let doublings = attempts.saturating_sub(1).min(4);
+    (1000 << doublings).min(10_000)
+}
+
 /// Key buffer capacity kept per controller between instants.
 const SPARE_KEYS: usize = 1024;
 /// Replaced versions handed to the pool to free at a time.
@@ -66,9 +73,13 @@ pub struct Engine {
     scheduled: BTreeMap<(ControllerId, ObjectKey), Millis>,
     pub images: ImageRegistry,
     pub nodes: NodeRuntime,
-    /// Pods the scheduler could not place; retried when capacity or nodes change.
+    /// Pods the scheduler could not place, waiting for a change that may make room (upstream's
+    /// unschedulablePods): a change moves them all out, each retried once its back-off is over.
     unschedulable: BTreeSet<ObjectKey>,
-    /// Capacity or nodes changed since the round began: the unschedulable pods are retried once
+    /// Failed scheduling attempts of each pending pod and when the last one failed (upstream:
+    /// QueuedPodInfo's Attempts and Timestamp), for its back-off.
+    attempts: BTreeMap<ObjectKey, (u32, Millis)>,
+    /// Capacity or nodes changed since the round began: the unschedulable pods are moved once
     /// at the next round, however many changes asked for it (not once per change).
     retry_pending: bool,
     events: EventLog,
@@ -126,6 +137,7 @@ impl Engine {
             images: ImageRegistry::with_builtins(),
             nodes: NodeRuntime::default(),
             unschedulable: BTreeSet::new(),
+            attempts: BTreeMap::new(),
             retry_pending: false,
             events: EventLog::default(),
             ips: BTreeMap::new(),
@@ -345,19 +357,10 @@ impl Engine {
                     self.mark(ControllerId::Scheduler, key.clone());
                 }
                 if bound {
-                    self.unschedulable.remove(key);
+                    self.forget_pending(key);
                     if !skip(ControllerId::Kubelet) {
                         self.mark(ControllerId::Kubelet, key.clone());
                     }
-                }
-                let unscheduled = match &p.body {
-                    Body::Pod { status, .. } => {
-                        status.condition(ConditionType::PodScheduled).is_some_and(|c| !c.status)
-                    }
-                    _ => false,
-                };
-                if unscheduled && !bound {
-                    self.unschedulable.insert(key.clone());
                 }
                 // Capacity frees up when a pod starts terminating or finishes.
                 let freed = deleting && old.is_some_and(|o| o.meta.deletion_timestamp().is_none());
@@ -366,7 +369,7 @@ impl Engine {
                 }
             }
             None => {
-                self.unschedulable.remove(key);
+                self.forget_pending(key);
                 if let Some(o) = old {
                     self.release_ip(o);
                     if let Some(r) = o.meta.controller_ref() {
@@ -435,14 +438,29 @@ impl Engine {
         self.retry_pending = true;
     }
 
-    /// Mark the unschedulable pods for the scheduler if something asked to retry them.
-    fn flush_retry(&mut self) {
+    /// Move the unschedulable pods to be retried if something asked to (upstream:
+    /// MoveAllToActiveOrBackoffQueue): at once if their back-off is over, else when it is.
+    fn flush_retry(&mut self, now: Millis) {
         if std::mem::take(&mut self.retry_pending) {
-            let retry: Vec<ObjectKey> = self.unschedulable.iter().cloned().collect();
-            for k in retry {
-                self.mark(ControllerId::Scheduler, k);
+            for k in std::mem::take(&mut self.unschedulable) {
+                let at = self.attempts.get(&k).map_or(now, |&(n, last)| last + scheduling_backoff(n));
+                self.schedule(ControllerId::Scheduler, k, at, now);
             }
         }
+    }
+
+    /// The scheduler tried the pod and could not place it: it waits among the unschedulable
+    /// pods for a change. (Upstream also retries a pod left there five minutes; not modelled.)
+    fn scheduling_failed(&mut self, key: &ObjectKey, now: Millis) {
+        let tried = self.attempts.entry(key.clone()).or_insert((0, now));
+        *tried = (tried.0.saturating_add(1), now);
+        self.unschedulable.insert(key.clone());
+    }
+
+    /// A pod bound or gone: no longer the scheduler's.
+    fn forget_pending(&mut self, key: &ObjectKey) {
+        self.unschedulable.remove(key);
+        self.attempts.remove(key);
     }
 
     /// [`KubesimError::Interrupted`] if the caller asked the run to stop.
@@ -479,7 +497,7 @@ impl Engine {
     pub fn settle(&mut self, store: &mut Store, now: Millis) -> Result<(), KubesimError> {
         self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
-            self.flush_retry();
+            self.flush_retry(now);
             if self.dirty.iter().all(Vec::is_empty) {
                 self.freed();
                 // Settled: what a burst of marks grew the buffers to is not kept past it.
@@ -575,6 +593,8 @@ impl Engine {
         if let Some(t) = rec.requeue_at {
             self.schedule(c, key.clone(), t, now);
         }
+        // Every pod the scheduler answers for was tried: placed, or not.
+        let tried = c == ControllerId::Scheduler;
         let mut failed_batch: Option<u32> = None;
         // Later writes of one reconcile to an object it already wrote build on that write (a
         // controller updating a Deployment's annotations, then its status).
@@ -644,6 +664,9 @@ impl Engine {
             }
         }
         self.rewritten = rewritten;
+        if tried && store.get_by_key(key).is_some_and(|p| replicaset::is_active(p) && node_of(p).is_none()) {
+            self.scheduling_failed(key, now);
+        }
     }
 
     /// Tell the controllers about a create, or record its failure and requeue its writer
@@ -867,5 +890,19 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scheduling_backoff;
+
+    #[test]
+    fn scheduling_backoff_doubles_from_one_second_to_ten() {
+        // upstream calculateBackoffDuration with the default 1 s initial and 10 s maximum.
+        let table = [(1, 1_000), (2, 2_000), (3, 4_000), (4, 8_000), (5, 10_000), (6, 10_000), (u32::MAX, 10_000)];
+        for (attempts, ms) in table {
+            assert_eq!(scheduling_backoff(attempts), ms, "after {attempts} failed attempts");
+        }
     }
 }
