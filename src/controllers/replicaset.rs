@@ -9,6 +9,7 @@ use crate::api::meta::Meta;
 use crate::api::pod::{Phase, PodRuntime};
 use crate::api::template::PodTemplate;
 use crate::api::{Body, Kind, Object, OwnerRef};
+use crate::labels::Selector;
 use crate::sim::clock::Millis;
 use crate::store::ObjectKey;
 
@@ -58,39 +59,25 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let Ok(selector) = spec.selector.selector() else { return Reconciled::nothing() };
     let deleting = rs.meta.deletion_timestamp().is_some();
     let mut out = Reconciled::nothing();
-
-    // Claim (upstream: ControllerRefManager.ClaimPods): owned pods that still match, plus
-    // matching orphans (adopted); owned pods that stopped matching are released.
-    let mut claimed: Vec<Arc<Object>> = Vec::new();
-    for pod in ctx.store.dependents(rs.meta.uid) {
-        if pod.kind() != Kind::Pod || pod.meta.controller_ref().is_none_or(|r| r.uid != rs.meta.uid) {
-            continue;
-        }
-        if selector.matches(&pod.meta.labels) {
-            claimed.push(pod);
-        } else if !deleting {
-            let mut released = (*pod).clone();
-            Arc::make_mut(&mut released.meta.owner_references).retain(|r| r.uid != rs.meta.uid);
-            out.writes.push(Write::Update(Box::new(released)));
-        }
-    }
-    if !deleting {
-        let owner = OwnerRef::controller_of(Kind::ReplicaSet, &rs.meta.name, rs.meta.uid);
-        for pod in ctx.store.orphans(Kind::Pod, &rs.meta.namespace) {
-            if pod.meta.deletion_timestamp().is_some() || !selector.matches(&pod.meta.labels) {
-                continue;
-            }
-            let mut adopted = (**pod).clone();
-            Arc::make_mut(&mut adopted.meta.owner_references).push(owner.clone());
-            out.writes.push(Write::Update(Box::new(adopted)));
-            claimed.push(pod.clone());
-        }
-    }
-    let active: Vec<&Arc<Object>> = claimed.iter().filter(|p| is_active(p)).collect();
     let replicas = spec.replicas.unwrap_or(1).max(0) as usize;
+    let min_ready = spec.min_ready_seconds.unwrap_or(0);
+
+    // A sync with nothing to adopt, release or delete reads the store's tally of the pods
+    // (O(label sets)); otherwise it lists them, as upstream does on every sync.
+    let tallied = if deleting { None } else { tallied_counts(ctx, rs, &selector, template, min_ready) };
+    let (counts, active) = match tallied.filter(|c| c.active <= replicas) {
+        Some(counts) => {
+            debug_assert_eq!(counts, counted(ctx, rs, &selector, template, min_ready), "tally of {}", rs.meta.name);
+            (counts, Vec::new())
+        }
+        None => {
+            let active = claim(ctx, rs, &selector, deleting, &mut out);
+            (count(&active, template, min_ready, ctx.now), active)
+        }
+    };
 
     if !deleting {
-        let diff = active.len() as i64 - replicas as i64;
+        let diff = counts.active as i64 - replicas as i64;
         if diff < 0 {
             let n = ((-diff) as usize).min(BURST_REPLICAS);
             // One owner-reference list shared by all the pods created here.
@@ -111,6 +98,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         } else if diff > 0 {
             let n = (diff as usize).min(BURST_REPLICAS);
             let related = related_pods(ctx, rs);
+            let active: Vec<&Arc<Object>> = active.iter().collect();
             for victim in pods_to_delete(&active, &related, n, ctx.now) {
                 out.writes.push(Write::Delete {
                     key: ObjectKey::of(victim),
@@ -128,31 +116,12 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     }
 
     // Status (upstream: calculateStatus).
-    let min_ready = spec.min_ready_seconds.unwrap_or(0);
-    let template_labels = &template.labels;
-    let mut ready = 0;
-    let mut available = 0;
-    let mut fully_labeled = 0;
-    for p in &active {
-        let Some(rt) = pod_runtime(p) else { continue };
-        if template_labels.iter().all(|(k, v)| p.meta.labels.get(k) == Some(v)) {
-            fully_labeled += 1;
-        }
-        if rt.is_ready() {
-            ready += 1;
-            if is_available(rt, min_ready, ctx.now) {
-                available += 1;
-            } else if let Some(t) = ready_since_second(rt) {
-                // upstream: a pod turning Ready requeues its RS after minReadySeconds + 1 s.
-                out = out.requeue(Some(t + min_ready as Millis * 1000 + 1000));
-            }
-        }
-    }
+    out = out.requeue(counts.requeue_at);
     let mut new_status = (**status).clone();
-    new_status.replicas = active.len() as i32;
-    new_status.fully_labeled_replicas = Some(fully_labeled);
-    new_status.ready_replicas = Some(ready);
-    new_status.available_replicas = Some(available);
+    new_status.replicas = counts.active as i32;
+    new_status.fully_labeled_replicas = Some(counts.fully_labeled as i32);
+    new_status.ready_replicas = Some(counts.ready as i32);
+    new_status.available_replicas = Some(counts.available as i32);
     new_status.observed_generation = Some(rs.meta.generation);
     if new_status != **status {
         let mut updated = (**rs).clone();
@@ -162,6 +131,119 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         out.writes.push(Write::UpdateStatus(Box::new(updated)));
     }
     out
+}
+
+/// What a ReplicaSet's status counts of its active pods, and when a Ready pod not yet
+/// available will be (upstream: a pod turning Ready requeues its RS after minReadySeconds + 1 s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Counts {
+    active: usize,
+    fully_labeled: usize,
+    ready: usize,
+    available: usize,
+    requeue_at: Option<Millis>,
+}
+
+/// Claim (upstream: ControllerRefManager.ClaimPods): owned pods that still match, plus matching
+/// orphans (adopted); owned pods that stopped matching are released. Returns the active ones.
+fn claim(ctx: &Ctx, rs: &Object, selector: &Selector, deleting: bool, out: &mut Reconciled) -> Vec<Arc<Object>> {
+    let mut claimed: Vec<Arc<Object>> = Vec::new();
+    for pod in ctx.store.dependents_iter(rs.meta.uid) {
+        if pod.kind() != Kind::Pod || pod.meta.controller_ref().is_none_or(|r| r.uid != rs.meta.uid) {
+            continue;
+        }
+        if selector.matches(&pod.meta.labels) {
+            claimed.push(pod.clone());
+        } else if !deleting {
+            let mut released = (**pod).clone();
+            Arc::make_mut(&mut released.meta.owner_references).retain(|r| r.uid != rs.meta.uid);
+            out.writes.push(Write::Update(Box::new(released)));
+        }
+    }
+    if !deleting {
+        let owner = OwnerRef::controller_of(Kind::ReplicaSet, &rs.meta.name, rs.meta.uid);
+        for pod in adoptable(ctx, rs, selector) {
+            let mut adopted = (**pod).clone();
+            Arc::make_mut(&mut adopted.meta.owner_references).push(owner.clone());
+            out.writes.push(Write::Update(Box::new(adopted)));
+            claimed.push(pod.clone());
+        }
+    }
+    claimed.retain(|p| is_active(p));
+    claimed
+}
+
+/// Orphan pods the ReplicaSet would adopt: matching its selector and not being deleted.
+fn adoptable<'a>(ctx: &'a Ctx, rs: &'a Object, selector: &'a Selector) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
+    ctx.store
+        .orphans(Kind::Pod, &rs.meta.namespace)
+        .filter(|p| p.meta.deletion_timestamp().is_none() && selector.matches(&p.meta.labels))
+}
+
+/// [`Counts`] of the active pods, one by one.
+fn count(active: &[Arc<Object>], template: &PodTemplate, min_ready: i32, now: Millis) -> Counts {
+    let mut c = Counts { active: active.len(), fully_labeled: 0, ready: 0, available: 0, requeue_at: None };
+    for p in active {
+        let Some(rt) = pod_runtime(p) else { continue };
+        if template.labels.iter().all(|(k, v)| p.meta.labels.get(k) == Some(v)) {
+            c.fully_labeled += 1;
+        }
+        if rt.is_ready() {
+            c.ready += 1;
+            if is_available(rt, min_ready, now) {
+                c.available += 1;
+            } else if let Some(t) = ready_since_second(rt) {
+                let at = t + min_ready as Millis * 1000 + 1000;
+                c.requeue_at = Some(c.requeue_at.map_or(at, |r| r.min(at)));
+            }
+        }
+    }
+    c
+}
+
+/// [`Counts`] from the store's tally of the ReplicaSet's pods, when the sync has nothing to
+/// claim: no orphan to adopt and every label set it controls matching its selector.
+fn tallied_counts(
+    ctx: &Ctx,
+    rs: &Object,
+    selector: &Selector,
+    template: &PodTemplate,
+    min_ready: i32,
+) -> Option<Counts> {
+    if adoptable(ctx, rs, selector).next().is_some() {
+        return None;
+    }
+    let mut c = Counts { active: 0, fully_labeled: 0, ready: 0, available: 0, requeue_at: None };
+    let Some(tally) = ctx.store.pod_tally(rs.meta.uid) else { return Some(c) };
+    for (labels, g) in &tally.groups {
+        if !selector.matches(labels) {
+            return None;
+        }
+        c.active += g.active as usize;
+        if template.labels.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+            c.fully_labeled += g.active as usize;
+        }
+        c.ready += g.ready as usize;
+        if min_ready <= 0 {
+            c.available += g.ready as usize;
+            continue;
+        }
+        // Ready at second t: available once t + minReadySeconds < now.
+        let not_yet = ctx.now - min_ready as Millis * 1000;
+        let waiting: u32 = g.ready_at.range(not_yet..).map(|(_, n)| n).sum();
+        c.available += (g.ready - waiting) as usize;
+        if let Some((&t, _)) = g.ready_at.range(not_yet..).next() {
+            let at = t + min_ready as Millis * 1000 + 1000;
+            c.requeue_at = Some(c.requeue_at.map_or(at, |r| r.min(at)));
+        }
+    }
+    Some(c)
+}
+
+/// [`Counts`] as the slow path works them out (debug builds check the tally against it).
+fn counted(ctx: &Ctx, rs: &Object, selector: &Selector, template: &PodTemplate, min_ready: i32) -> Counts {
+    let mut scratch = Reconciled::nothing();
+    count(&claim(ctx, rs, selector, false, &mut scratch), template, min_ready, ctx.now)
 }
 
 fn created_event(rs: &Object) -> EventRecord {

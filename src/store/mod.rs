@@ -5,6 +5,7 @@
 
 mod error;
 mod index;
+pub mod tally;
 
 use std::cell::UnsafeCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -306,6 +307,8 @@ pub struct Store {
     labels: LabelIndex,
     /// owner uid → dependents (ownerReferences), for garbage collection and adoption.
     owners: KeySets<Uid>,
+    /// controller uid → what its pods add up to (see [`tally`]).
+    tallies: HashMap<Uid, tally::PodTally>,
     /// Objects of the kinds controllers adopt (pods, ReplicaSets) that have no controller
     /// reference, so adoption reads the orphans rather than every object its selector matches.
     orphans: KeySets<Kind>,
@@ -390,6 +393,7 @@ impl Store {
             labels: LabelIndex::default(),
             owners: KeySets::default(),
             orphans: KeySets::default(),
+            tallies: HashMap::new(),
             incarnations: HashMap::new(),
             incarnations_at: None,
             namespaces_removed: 0,
@@ -490,6 +494,7 @@ impl Store {
     /// random writes).
     #[cfg(test)]
     pub fn check_indexes(&self) {
+        assert_eq!(self.tallies, self.recount_tallies(), "pod tallies");
         assert_eq!(self.by_key.len(), self.objects.len(), "point index size");
         for slot in &self.objects {
             let key = ObjectKey { packed: slot.packed, namespace: slot.namespace.clone(), name: slot.name().clone() };
@@ -497,6 +502,39 @@ impl Store {
             assert!(Arc::ptr_eq(found, slot.obj()), "{key:?}: the point index holds another version");
             let orphan = self.orphans.names_in(key.kind(), &key.namespace).any(|(_, _, n)| *n == *key.name);
             assert_eq!(orphan, is_orphan(slot.obj()), "{key:?} in the orphan index");
+        }
+    }
+
+    /// The tallies worked out afresh from every pod (what the kept ones must equal).
+    pub fn recount_tallies(&self) -> HashMap<Uid, tally::PodTally> {
+        let mut out: HashMap<Uid, tally::PodTally> = HashMap::new();
+        for p in self.scan(Kind::Pod, None) {
+            if let (Some(c), Some(r)) = (tally::Contribution::of(p), p.meta.controller_ref()) {
+                out.entry(r.uid).or_default().add(&p.meta.labels, c);
+            }
+        }
+        out
+    }
+
+    /// What the pods controlled by `owner` add up to (none: it controls no pod).
+    pub fn pod_tally(&self, owner: Uid) -> Option<&tally::PodTally> {
+        self.tallies.get(&owner)
+    }
+
+    fn tally(&mut self, obj: &Object) {
+        if let (Some(c), Some(r)) = (tally::Contribution::of(obj), obj.meta.controller_ref()) {
+            self.tallies.entry(r.uid).or_default().add(&obj.meta.labels, c);
+        }
+    }
+
+    fn untally(&mut self, obj: &Object) {
+        if let (Some(c), Some(r)) = (tally::Contribution::of(obj), obj.meta.controller_ref()) {
+            if let Some(t) = self.tallies.get_mut(&r.uid) {
+                t.remove(&obj.meta.labels, c);
+                if t.is_empty() {
+                    self.tallies.remove(&r.uid);
+                }
+            }
         }
     }
 
@@ -873,6 +911,7 @@ impl Store {
         if is_orphan(&old) {
             self.orphans.remove(key.kind(), key);
         }
+        self.untally(&old);
         *self.incarnations.entry(self.key_hash(key)).or_insert(0) += 1;
         if key.kind() == Kind::Namespace {
             self.namespaces_removed += 1;
@@ -893,6 +932,7 @@ impl Store {
     /// The indexes and the watch log after `obj` was stored under `key`.
     fn index_new(&mut self, key: &ObjectKey, obj: Arc<Object>, event: WatchEventType) {
         self.by_key.insert_unique(object_hash(&obj), obj.clone(), |o| object_hash(o));
+        self.tally(&obj);
         self.labels.insert(key, &obj.meta.labels);
         self.index_owners(key, &obj);
         self.push_watch(event, obj);
@@ -914,6 +954,12 @@ impl Store {
         match self.by_key.find_mut(object_hash(old), |o| Arc::ptr_eq(o, old)) {
             Some(entry) => *entry = obj.clone(),
             None => debug_assert!(false, "the point index holds every stored object"),
+        }
+        let (before, after) = (tally::Contribution::of(old), tally::Contribution::of(&obj));
+        let same_owner = old.meta.controller_ref().map(|r| r.uid) == obj.meta.controller_ref().map(|r| r.uid);
+        if before != after || !same_owner || old.meta.labels != obj.meta.labels {
+            self.untally(old);
+            self.tally(&obj);
         }
         if old.meta.labels != obj.meta.labels {
             self.labels.remove(key, &old.meta.labels);
