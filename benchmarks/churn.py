@@ -17,6 +17,9 @@ Scenarios (N is the number of pods unless said):
 - hpa: N/50 autoscaled Deployments (about 50 pods each at peak) under a daily load curve for
   24 h of virtual time.
 - get: `kubectl get pods` over N pods.
+- pending: one ReplicaSet of N replicas on 3 nodes (all but a few hundred pods Pending):
+  apply → settled; then, ten times, 100 running pods deleted and a second of virtual time
+  (each delete moves every pending pod back to the scheduler).
 """
 
 from __future__ import annotations
@@ -33,7 +36,14 @@ from typing import Any
 import kubesim
 from kubesim.testing import workload
 
-DEFAULT_SIZES = {"rollout": 10_000, "many": 10_000, "nodefail": 10_000, "hpa": 2_500, "get": 10_000}
+DEFAULT_SIZES = {
+    "rollout": 10_000,
+    "many": 10_000,
+    "nodefail": 10_000,
+    "hpa": 2_500,
+    "get": 10_000,
+    "pending": 25_000,
+}
 
 
 def rss_bytes() -> int:
@@ -145,12 +155,34 @@ def scenario_get(n: int, threads: int) -> dict[str, Any]:
     return {"phases": phases, "lines": out[0].count("\n"), "cluster": c}
 
 
+def scenario_pending(n: int, threads: int) -> dict[str, Any]:
+    c = kubesim.Cluster(nodes=3, seed=1, threads=threads, events=False)
+    phases: dict[str, float] = {"churn": 0.0}
+    timed(phases, "apply", lambda: (c.apply(workload("ReplicaSet", "web", n, "nginx:1.25")), c.advance("1m")))
+    running = c.stats().get("pods_running", 0)
+    for _ in range(10):
+        # 100 bound pods deleted at once (found outside the timing), then a second of virtual
+        # time: each delete is a change that moves every pending pod back to the scheduler.
+        rows = [line.split() for line in c.kubectl("get pods -o wide").splitlines()[1:]]
+        bound = [r[0] for r in rows if r[2] == "Running"][:100]
+        t = time.perf_counter()
+        for name in bound:
+            c.delete("pod", name, grace_period=0)
+        c.advance("1s")
+        phases["churn"] += time.perf_counter() - t
+    phases["churn"] = round(phases["churn"], 3)
+    c.advance("1m")
+    assert c.stats().get("pods_running", 0) == running, "the room made was taken by pending pods"
+    return {"phases": phases, "running": running, "cluster": c}
+
+
 SCENARIOS = {
     "rollout": scenario_rollout,
     "many": scenario_many,
     "nodefail": scenario_nodefail,
     "hpa": scenario_hpa,
     "get": scenario_get,
+    "pending": scenario_pending,
 }
 
 
