@@ -1,5 +1,6 @@
-"""The Python boundary: handles read nothing until asked, and each read crosses into the core
-once and comes back as Python values made from the stored object (no JSON text)."""
+"""The Python boundary: handles read nothing until asked, each read crosses into the core once
+and comes back as Python values made from the stored object (no JSON text), and kubectl's
+`-o json` / `-o yaml` print exactly what they printed when they were written in Python."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kubesim
+from kubesim import _native
 from kubesim.testing import workload
 
 TRICKY = 'quote " backslash \\ newline \n tab \t bell \x07 é 中文 😀 \u2028 </script>'
@@ -58,6 +62,18 @@ def spy_on(c: kubesim.Cluster) -> Spy:
     spy = Spy(c._native._native)
     c._native._native = spy
     return spy
+
+
+def old_print(dicts: list[dict[str, Any]], output: str, single: bool) -> str:
+    """What `kubectl get -o json|yaml` printed when it was written in Python."""
+    root: Any = (
+        dicts[0]
+        if single and len(dicts) == 1
+        else {"apiVersion": "v1", "items": dicts, "kind": "List", "metadata": {"resourceVersion": ""}}
+    )
+    if output == "json":
+        return json.dumps(root, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
+    return _native.to_yaml(json.dumps(root))
 
 
 # ----- handles are lazy and live -----
@@ -242,3 +258,84 @@ def test_bulk_reads_leave_the_garbage_collector_as_they_found_it(c):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# ----- kubectl -o json / -o yaml: the same text as before -----
+
+
+def by(path: str) -> Any:
+    def key(h: kubesim.Object) -> Any:
+        d = h.to_dict()
+        for part in path.split("."):
+            d = d[part]
+        return d
+
+    return key
+
+
+# kubectl arguments, and the objects it prints in their order.
+LISTED = {
+    "get deployments": lambda c: c.deployments(),
+    "get deploy web api": lambda c: [c.deployment("web"), c.deployment("api")],
+    "get deploy,rs": lambda c: c.deployments() + c.replicasets(),
+    "get pods -l tier=web": lambda c: c.pods(selector="tier=web"),
+    "get pods -A": lambda c: c.pods(namespace=None),
+    "get nodes": lambda c: c.nodes(),
+    "get events": lambda c: c.list("events"),
+    "get deploy --sort-by=.spec.replicas": lambda c: sorted(c.deployments(), key=by("spec.replicas")),
+    "get pods -A --sort-by=.metadata.name": lambda c: sorted(c.pods(namespace=None), key=by("metadata.name")),
+}
+
+
+@pytest.mark.parametrize("command", list(LISTED))
+def test_kubectl_json_and_yaml_print_what_they_printed_before(c, command):
+    c.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "aaa"}})
+    c.apply({**workload(name="zeta"), "metadata": {"name": "zeta", "namespace": "aaa"}})
+    c.advance("5s")
+    dicts = [h.to_dict() for h in LISTED[command](c)]
+    assert dicts
+    assert c.kubectl(f"{command} -o json") == old_print(dicts, "json", False)
+    assert c.kubectl(f"{command} -o yaml") == old_print(dicts, "yaml", False)
+
+
+@pytest.mark.parametrize("output", ["json", "yaml"])
+def test_kubectl_prints_one_named_object_alone(c, output):
+    for h in [c.deployment("web"), c.pods()[0], c.node("node-2")]:
+        text = c.kubectl(f"get {h.kind.lower()} {h.name} -o {output}")
+        assert text == old_print([h.to_dict()], output, True)
+    assert c.kubectl(f"get node node-2 -o {output}") == c.kubectl(f"get nodes node-2 -n elsewhere -o {output}")
+
+
+def test_kubectl_json_of_nothing_is_an_empty_list(c):
+    assert c.kubectl("get pods -l tier=none -o json") == old_print([], "json", False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=40))
+def test_kubectl_json_writes_any_text_as_python_did(text):
+    c = _text_cluster()
+    c.patch("deployment", "web", {"metadata": {"annotations": {"note": text}}})
+    d = c.deployment("web").to_dict()
+    assert d["metadata"]["annotations"]["note"] == text
+    assert c.kubectl("get deployment web -o json") == old_print([d], "json", True)
+    assert c.kubectl("get deployments -o json") == old_print([d], "json", False)
+
+
+_TEXT_CLUSTER: list[kubesim.Cluster] = []
+
+
+def _text_cluster() -> kubesim.Cluster:
+    if not _TEXT_CLUSTER:
+        c = kubesim.Cluster(nodes=0, seed=0, events=False)
+        c.apply(workload(name="web", replicas=0))
+        _TEXT_CLUSTER.append(c)
+    return _TEXT_CLUSTER[0]
+
+
+def test_print_objects_refuses_other_formats(c):
+    with pytest.raises(ValueError, match='json or yaml, not "name"'):
+        c._native.print_objects([("Deployment", "default", "web")], True, "name")
+    with pytest.raises(kubesim.NotFoundError, match='"gone" not found'):
+        c._native.print_objects([("Deployment", "default", "gone")], True, "json")
+    with pytest.raises(kubesim.InvalidArgumentError, match='resource type "widgets"'):
+        c._native.print_objects([("widgets", "default", "x")], True, "json")

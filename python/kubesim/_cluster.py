@@ -224,6 +224,7 @@ _READS = frozenset(
         "get_many",
         "locate",
         "exists",
+        "print_objects",
         "list",
         "list_names",
         "get_table",

@@ -158,6 +158,9 @@ class Cluster:
         """Whether the object is stored; serialises nothing."""
     def get_many(self, kind: str, keys: builtins.list[tuple[str, str]]) -> builtins.list[dict[str, Any]]:
         """The objects named by ``(namespace, name)`` keys, as dicts, in that order."""
+    def print_objects(self, items: builtins.list[tuple[str, str, str]], single: bool, output: str) -> str:
+        """`kubectl get -o json|yaml` (``output``) of ``(kind, namespace, name)`` items, in order:
+        the object itself when ``single`` and there is one, else a ``List``."""
     def get_yaml(self, kind: str, namespace: str, name: str) -> str:
         """One object as YAML."""
     def list_names(self, kind: str, namespace: str | None, selector: str = "") -> builtins.list[tuple[str, str]]:

@@ -720,6 +720,26 @@ impl PyCluster {
         self.outside("get", at, || dict_list(py, &objs))
     }
 
+    /// `kubectl get -o json|yaml` of the objects named by `items` (`(kind, namespace, name)`), in
+    /// that order: the object itself when `single` and there is one, else a `List`.
+    fn print_objects(&self, items: Vec<(String, String, String)>, single: bool, output: &str) -> PyResult<String> {
+        let kinds = items.iter().map(|(k, _, _)| kind_of(k)).collect::<PyResult<Vec<_>>>()?;
+        let (objs, at) = self.with("get", |c| {
+            let objs =
+                kinds.iter().zip(&items).map(|(k, (_, ns, n))| c.get(*k, ns, n)).collect::<Result<Vec<_>, _>>()?;
+            Ok((objs, clock_of(c)))
+        })?;
+        let printed = match objs.as_slice() {
+            [one] if single => objects::Printed::Object(one),
+            all => objects::Printed::List(all),
+        };
+        match output {
+            "json" => self.outside("get", at, || Ok(printed.json())),
+            "yaml" => self.outside("get", at, || Ok(printed.yaml())),
+            other => Err(PyValueError::new_err(format!("print_objects writes json or yaml, not {other:?}"))),
+        }
+    }
+
     /// YAML of one object, as `kubectl get -o yaml` shows it.
     fn get_yaml(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
         let kind = kind_of(kind)?;

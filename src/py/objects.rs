@@ -1,12 +1,17 @@
-//! Stored objects as Python values, built from the objects' serde values: nothing crosses the
-//! boundary as JSON text to be parsed again.
+//! Stored objects as Python values and as kubectl's `-o json` / `-o yaml` text, built from the
+//! objects' serde values: nothing crosses the boundary as JSON text to be parsed again.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList, PyString};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
 use serde_json::Value;
+
+use crate::api::Object;
 
 /// A JSON value as Python objects (dict, list, str, int, bool, None), built directly.
 ///
@@ -101,4 +106,68 @@ impl Drop for GcPaused {
 /// The value under `path` (object keys from the top), if every key is there.
 pub fn at_path<'v>(value: &'v Value, path: &[String]) -> Option<&'v Value> {
     path.iter().try_fold(value, |v, key| v.get(key.as_str()))
+}
+
+/// How kubectl prints what it got: one named object alone, anything else as a `List`.
+pub enum Printed<'a> {
+    Object(&'a Object),
+    List(&'a [Arc<Object>]),
+}
+
+impl Printed<'_> {
+    /// `kubectl get -o json`: kubectl's encoder indents by four spaces, sorts keys (serde_json's
+    /// map is ordered by key) and writes non-ASCII text as it is. The list is written one object
+    /// at a time, so only one object's value is held at once.
+    pub fn json(&self) -> String {
+        let mut out = Vec::new();
+        let mut ser =
+            serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+        // Serializing JSON values into a Vec cannot fail (string keys, no non-finite numbers).
+        let _ = self.serialize(&mut ser);
+        out.push(b'\n');
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// `kubectl get -o yaml`.
+    pub fn yaml(&self) -> String {
+        let value = match self {
+            Printed::Object(o) => o.to_json(),
+            Printed::List(objects) => list_value(objects.iter().map(|o| o.to_json()).collect()),
+        };
+        crate::api::yaml::to_yaml(&value)
+    }
+}
+
+/// upstream: kubectl prints several objects as a `v1` `List` with an empty resourceVersion.
+fn list_value(items: Vec<Value>) -> Value {
+    serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
+}
+
+impl Serialize for Printed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Printed::Object(o) => o.to_json().serialize(s),
+            // The keys of `list_value`, in order.
+            Printed::List(objects) => {
+                let mut map = s.serialize_map(Some(4))?;
+                map.serialize_entry("apiVersion", "v1")?;
+                map.serialize_entry("items", &Items(objects))?;
+                map.serialize_entry("kind", "List")?;
+                map.serialize_entry("metadata", &serde_json::json!({"resourceVersion": ""}))?;
+                map.end()
+            }
+        }
+    }
+}
+
+struct Items<'a>(&'a [Arc<Object>]);
+
+impl Serialize for Items<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for o in self.0 {
+            seq.serialize_element(&o.to_json())?;
+        }
+        seq.end()
+    }
 }
