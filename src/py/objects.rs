@@ -115,11 +115,22 @@ pub enum Printed<'a> {
 }
 
 impl Printed<'_> {
-    /// `kubectl get -o json`: kubectl's encoder indents by four spaces, sorts keys (serde_json's
-    /// map is ordered by key) and writes non-ASCII text as it is. The list is written one object
-    /// at a time, so only one object's value is held at once.
+    /// `kubectl get -o json`, one object's value at a time (only one is held at once).
+    // upstream: JSONPrinter indents the unstructured object by four spaces and Go's encoder sorts
+    // map keys (serde_json's map is sorted too). Text is written as kubesim always wrote it:
+    // json.dumps(indent=4, sort_keys=True, ensure_ascii=False), which tests hold it to.
     pub fn json(&self) -> String {
-        let mut out = Vec::new();
+        // Sized from the first object (a list's items are indented two levels deeper), so that a
+        // long list is not copied as its buffer grows.
+        let capacity = match self {
+            Printed::List(all @ [first, ..]) => {
+                let one = pretty(&first.to_json());
+                let lines = one.iter().filter(|b| **b == b'\n').count() + 1;
+                (one.len() + 8 * lines + 16) * all.len() * 9 / 8 + 256
+            }
+            _ => 0,
+        };
+        let mut out = Vec::with_capacity(capacity);
         let mut ser =
             serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
         // Serializing JSON values into a Vec cannot fail (string keys, no non-finite numbers).
@@ -136,6 +147,14 @@ impl Printed<'_> {
         };
         crate::api::yaml::to_yaml(&value)
     }
+}
+
+fn pretty(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    let _ = value.serialize(&mut ser);
+    out
 }
 
 /// upstream: kubectl prints several objects as a `v1` `List` with an empty resourceVersion.
