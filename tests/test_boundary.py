@@ -152,6 +152,21 @@ def test_writes_return_handles_without_reading_the_object_back(c):
     assert isinstance(replaced, kubesim.Deployment) and replaced.replicas == 3
 
 
+def test_a_write_to_one_object_reads_nothing_else(c):
+    # Whatever else is stored, set_image, scale, patch and apply of one object make the same
+    # calls: none of them lists or reads other objects.
+    c.apply([workload(name=f"other-{i}", replicas=1) for i in range(30)])
+    d = c.deployment("web")
+    spy = spy_on(c)
+    d.set_image(main="nginx:1.26")
+    assert [name for name, _ in spy.calls] == ["get", "patch"]
+    spy.calls.clear()
+    d.scale(3)
+    c.patch("deployment", "api", {"metadata": {"labels": {"x": "y"}}})
+    c.apply(workload(name="other-7", replicas=2))
+    assert [name for name, _ in spy.calls] == ["patch", "patch", "apply"]
+
+
 # ----- reads: the object as JSON, as Python values -----
 
 
