@@ -53,6 +53,7 @@ bench: venv
 	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 2 --no-events
 	$(PY) benchmarks/hpa.py
 	$(PY) benchmarks/churn.py
+	$(PY) benchmarks/boundary.py
 	$(PY) benchmarks/soak.py --deployments 100 --days 7
 
 # Random scenarios with invariants, KUBESIM_SCENARIOS of them (10,000 by default), release build.

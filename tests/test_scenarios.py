@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -191,12 +192,12 @@ def history_digest(c: kubesim.Cluster, since: int) -> str:
     h = hashlib.sha256()
     try:
         for t, rv, obj in c._native.watch(since):
-            h.update(f"{t} {rv} {obj}\n".encode())
+            h.update(f"{t} {rv} {json.dumps(obj, sort_keys=True)}\n".encode())
     except kubesim.GoneError:
         h.update(b"gone\n")
         for kind in ("pods", "replicasets", "deployments", "horizontalpodautoscalers", "nodes", "events"):
             for obj in c._native.list(kind, None, ""):
-                h.update(obj.encode())
+                h.update(json.dumps(obj, sort_keys=True).encode())
     return h.hexdigest()
 
 

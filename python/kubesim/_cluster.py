@@ -31,7 +31,7 @@ from ._objectlist import ObjectList
 from ._progress import VirtualTimeBar
 from ._progress import enabled as _progress_enabled
 from ._time import Duration, deadline, from_ms, reachable, start_ms, to_ms
-from .errors import InvalidArgumentError, KubesimError, ManifestError, NotFoundError, SimulationError, TimeoutError
+from .errors import InvalidArgumentError, KubesimError, ManifestError, SimulationError, TimeoutError
 
 if TYPE_CHECKING:
     from ._timeline import Recorder, Timeline
@@ -221,6 +221,10 @@ _READS = frozenset(
     {
         "get",
         "get_yaml",
+        "get_many",
+        "locate",
+        "exists",
+        "print_objects",
         "list",
         "list_names",
         "get_table",
@@ -519,14 +523,12 @@ class Cluster:
 
     def create(self, obj: Mapping[str, Any] | str) -> Object:
         """``kubectl create``: the object must not exist yet."""
-        created = json.loads(self._native.create(_json(obj)))
-        return self._handle_for(created)
+        return self._handle(*self._native.create(_json(obj)))
 
     def replace(self, obj: Mapping[str, Any] | str) -> Object:
         """``kubectl replace``: a ``metadata.resourceVersion`` in ``obj`` must be current, else
         :class:`kubesim.ConflictError`."""
-        replaced = json.loads(self._native.replace(_json(obj)))
-        return self._handle_for(replaced)
+        return self._handle(*self._native.replace(_json(obj)))
 
     def patch(self, kind: str, name: str, patch: Mapping[str, Any], namespace: str = "default") -> Object:
         """JSON merge patch (RFC 7386) of spec and metadata."""
@@ -534,8 +536,7 @@ class Cluster:
             text = _encode.dumps(patch)
         except _encode.NotJSON as e:
             raise InvalidArgumentError(f"invalid patch: {e}", field=e.field) from None
-        patched = json.loads(self._native.patch(kind, namespace, name, text))
-        return self._handle_for(patched)
+        return self._handle(*self._native.patch(kind, namespace, name, text))
 
     def delete(
         self,
@@ -554,9 +555,14 @@ class Cluster:
     # ----- reads -----
 
     def get(self, kind: str, name: str, namespace: str = "default") -> Object:
-        """A live handle to an existing object; :class:`kubesim.NotFoundError` if absent."""
-        obj = json.loads(self._native.get(kind, namespace, name))
-        return self._handle_for(obj)
+        """A live handle to an existing object; :class:`kubesim.NotFoundError` if absent.
+
+        Making the handle reads nothing of the object: whether it exists is one lookup in the
+        store's index (nothing is serialised), so a missing name fails here, where it was
+        named, rather than at the first property read. The handle then reads the store on each
+        access; if the object is deleted later, reads raise :class:`kubesim.NotFoundError`."""
+        kind_name, namespace = self._native.locate(kind, namespace, name)
+        return self._handle(kind_name, namespace, name)
 
     def list(self, kind: str, selector: Selector = None, namespace: str | None = "default") -> builtins.list[Object]:
         """Objects of ``kind`` matching ``selector``, sorted by namespace and name.
@@ -588,7 +594,8 @@ class Cluster:
         if object is not None:
             namespace = object.namespace or "default"
         events: builtins.list[Event] = self.list("events", None, namespace)  # type: ignore[assignment]
-        dicts = [(e, e.to_dict()) for e in events]
+        read = self._native.get_many("Event", [(e.namespace, e.name) for e in events])
+        dicts = builtins.list(zip(events, read, strict=True))
         if object is not None:
             uid = object.uid
             dicts = [(e, d) for e, d in dicts if d["involvedObject"].get("uid") == uid]
@@ -662,7 +669,7 @@ class Cluster:
         """Watch events with resourceVersion greater than ``since`` (oldest first), optionally
         of one kind. History older than the watch log raises :class:`kubesim.GoneError`."""
         kind_name = _native.resolve_kind(kind)[0] if kind else None
-        events = [WatchEvent(t, rv, json.loads(o)) for t, rv, o in self._native.watch(since)]
+        events = [WatchEvent(t, rv, o) for t, rv, o in self._native.watch(since)]
         return [e for e in events if kind_name is None or e.kind == kind_name]
 
     # ----- saving -----
@@ -728,15 +735,11 @@ class Cluster:
     # ----- helpers -----
 
     def _exists(self, kind: str, namespace: str, name: str) -> bool:
-        try:
-            self._native.get(kind, namespace, name)
-        except NotFoundError:
-            return False
-        return True
+        return self._native.exists(kind, namespace, name)
 
-    def _handle_for(self, obj: Mapping[str, Any]) -> Object:
-        meta = obj["metadata"]
-        return HANDLES[obj["kind"]](self, meta.get("namespace", ""), meta["name"])
+    def _handle(self, kind: str, namespace: str, name: str) -> Object:
+        """The handle of a stored object, from its Kind (as the core names it), namespace and name."""
+        return HANDLES[kind](self, namespace, name)
 
 
 def _replay(ctor: tuple[Any, ...], journal: builtins.list[Any], threads: int) -> _Journaled:

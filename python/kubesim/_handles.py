@@ -1,5 +1,7 @@
 """Live handles: a handle names an object (kind, namespace, name) and reads the store on every
-property access, so it always shows the cluster as of ``cluster.now``."""
+property access, so it always shows the cluster as of ``cluster.now``. Making a handle reads
+nothing; each read crosses into the core once and comes back as Python values made from the
+stored object (no JSON text), and a property converts only the part it reads."""
 
 from __future__ import annotations
 
@@ -44,8 +46,14 @@ class Object:
 
     def to_dict(self) -> dict[str, Any]:
         """The object as the API server returns it (Kubernetes' camelCase keys)."""
-        result: dict[str, Any] = json.loads(self._cluster._native.get(self.kind, self._namespace, self._name))
+        result: dict[str, Any] = self._cluster._native.get(self.kind, self._namespace, self._name)
         return result
+
+    def _part(self, key: str) -> dict[str, Any]:
+        """One top-level part of the object (``metadata``, ``spec``, ``status``), ``{}`` when it
+        has none: only that part becomes Python values."""
+        part: dict[str, Any] | None = self._cluster._native.get(self.kind, self._namespace, self._name, (key,))
+        return {} if part is None else part
 
     def to_json(self, indent: int | None = 4) -> str:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
@@ -67,8 +75,7 @@ class Object:
 
     @property
     def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = self.to_dict().get("metadata", {})
-        return meta
+        return self._part("metadata")
 
     @property
     def uid(self) -> str:
@@ -105,13 +112,11 @@ class Object:
 
     @property
     def spec(self) -> dict[str, Any]:
-        spec: dict[str, Any] = self.to_dict().get("spec", {})
-        return spec
+        return self._part("spec")
 
     @property
     def status(self) -> dict[str, Any]:
-        status: dict[str, Any] = self.to_dict().get("status", {})
-        return status
+        return self._part("status")
 
     def __repr__(self) -> str:
         if self._namespace:

@@ -50,7 +50,8 @@ class Snapshot:
         native = c._native
 
         def objects(kind: str) -> list[dict[str, Any]]:
-            return [json.loads(o) for o in native.list(kind, None, "")]
+            objs: list[dict[str, Any]] = native.list(kind, None, "")
+            return objs
 
         return cls(
             now=c.now,

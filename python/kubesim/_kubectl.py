@@ -540,9 +540,11 @@ def _get(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
             o.error(e)
     sort_by = args.value("--sort-by")
     dicts: dict[_Kind, list[dict[str, Any]]] = {}
-    if sort_by or fmt not in ("", "wide"):
+    # -o json and -o yaml are written by the core from the stored objects; the other printers
+    # and --sort-by read dicts.
+    if sort_by or fmt not in ("", "wide", "json", "yaml"):
         for k in kinds:
-            dicts[k] = [obj.to_dict() for obj in found[k]]
+            dicts[k] = c._native.get_many(k.kind, [(obj.namespace, obj.name) for obj in found[k]])
             if sort_by:
                 dicts[k].sort(key=_sort_key(sort_by))
 
@@ -558,6 +560,14 @@ def _get(c: Cluster, args: _Args, o: _Out, stdin: str | None) -> None:
                 return
             scoped = all(k.namespaced for k in kinds) and not all_ns
             o.err(f"No resources found in {namespace} namespace." if scoped else "No resources found")
+        return
+    if fmt in ("json", "yaml"):
+        printed = (
+            [(k.kind, d["metadata"].get("namespace", ""), d["metadata"]["name"]) for k in kinds for d in dicts[k]]
+            if sort_by
+            else [(k.kind, obj.namespace, obj.name) for k in kinds for obj in found[k]]
+        )
+        o.out(c._native.print_objects(printed, single, fmt))
         return
     if fmt not in ("", "wide"):
         o.out(_print_objects([d for k in kinds for d in dicts[k]], fmt, arg, single))

@@ -1,8 +1,8 @@
 """The Rust core (built by maturin). Use the ``kubesim`` package API instead of this module."""
 
 import builtins
-from collections.abc import Callable
-from typing import final
+from collections.abc import Callable, Sequence
+from typing import Any, final
 
 __all__ = [
     "Cluster",
@@ -39,12 +39,12 @@ class Cluster:
     ) -> Cluster: ...
     def apply(self, text: str, source: str) -> builtins.list[tuple[str, str, str, str, str | None, str] | Exception]:
         """Apply every document: ``(kind, namespace, name, action, warning, line)`` or the error for that document."""
-    def create(self, manifest: str) -> str:
-        """Create one object from YAML/JSON text; returns the stored object as JSON."""
-    def replace(self, manifest: str) -> str:
-        """Replace one object from YAML/JSON text; returns the stored object as JSON."""
-    def patch(self, kind: str, namespace: str, name: str, patch_json: str) -> str:
-        """JSON merge patch; returns the stored object as JSON."""
+    def create(self, manifest: str) -> tuple[str, str, str]:
+        """Create one object from YAML/JSON text; returns ``(Kind, namespace, name)`` of the stored object."""
+    def replace(self, manifest: str) -> tuple[str, str, str]:
+        """Replace one object from YAML/JSON text; returns ``(Kind, namespace, name)``."""
+    def patch(self, kind: str, namespace: str, name: str, patch_json: str) -> tuple[str, str, str]:
+        """JSON merge patch; returns ``(Kind, namespace, name)``."""
     def delete(
         self,
         kind: str,
@@ -52,8 +52,8 @@ class Cluster:
         name: str,
         propagation: str | None = None,
         grace_period_seconds: int | None = None,
-    ) -> str:
-        """Delete; returns the object as it was (or as it is now, while it terminates)."""
+    ) -> None:
+        """Delete (a pod with a grace period terminates first)."""
     def register_image(
         self,
         pattern: str,
@@ -149,16 +149,26 @@ class Cluster:
         """For kubesim's own tests: an internal error (a panic on a worker thread) during ``op``."""
     @property
     def threads(self) -> int: ...
-    def get(self, kind: str, namespace: str, name: str) -> str:
-        """One object as JSON."""
+    def get(self, kind: str, namespace: str, name: str, path: Sequence[str] | None = None) -> Any:
+        """One object as a dict made from the stored value; with ``path``, only the value under
+        those keys (None when one is absent)."""
+    def locate(self, kind: str, namespace: str, name: str) -> tuple[str, str]:
+        """``(Kind, namespace)`` of a stored object (NotFoundError if absent); serialises nothing."""
+    def exists(self, kind: str, namespace: str, name: str) -> bool:
+        """Whether the object is stored; serialises nothing."""
+    def get_many(self, kind: str, keys: builtins.list[tuple[str, str]]) -> builtins.list[dict[str, Any]]:
+        """The objects named by ``(namespace, name)`` keys, as dicts, in that order."""
+    def print_objects(self, items: builtins.list[tuple[str, str, str]], single: bool, output: str) -> str:
+        """`kubectl get -o json|yaml` (``output``) of ``(kind, namespace, name)`` items, in order:
+        the object itself when ``single`` and there is one, else a ``List``."""
     def get_yaml(self, kind: str, namespace: str, name: str) -> str:
         """One object as YAML."""
     def list_names(self, kind: str, namespace: str | None, selector: str = "") -> builtins.list[tuple[str, str]]:
         """``(namespace, name)`` of matching objects in list order."""
-    def list(self, kind: str, namespace: str | None, selector: str = "") -> builtins.list[str]:
-        """Matching objects as JSON, in list order."""
-    def watch(self, since: int) -> builtins.list[tuple[str, int, str]]:
-        """Watch events after ``since``: ``(type, resourceVersion, object JSON)``."""
+    def list(self, kind: str, namespace: str | None, selector: str = "") -> builtins.list[dict[str, Any]]:
+        """Matching objects as dicts, in list order."""
+    def watch(self, since: int) -> builtins.list[tuple[str, int, dict[str, Any]]]:
+        """Watch events after ``since``: ``(type, resourceVersion, object)``."""
     @property
     def resource_version(self) -> int: ...
     @property

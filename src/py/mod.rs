@@ -21,6 +21,8 @@ use crate::metrics::{Cause, Demand, Series, SeriesFailure, Usage};
 use crate::sim::clock::{parse_duration as core_parse_duration, DEFAULT_EPOCH_MS};
 use crate::store::{DeleteOptions, Propagation, StoreError};
 
+mod objects;
+
 /// The Python class each core error becomes (classes live in `kubesim.errors`).
 fn error_class(e: &KubesimError) -> &'static str {
     match e {
@@ -287,13 +289,36 @@ impl PyCluster {
     fn contain<T>(&self, op: &str, c: &Cluster, result: std::thread::Result<Result<T, KubesimError>>) -> PyResult<T> {
         match result {
             Ok(r) => r.map_err(to_pyerr),
-            Err(payload) => {
-                let message = internal_error_message(op, c.now(), c.clock().start(), payload.as_ref());
-                *self.broken.lock() = Some(message.clone());
-                Err(to_pyerr(KubesimError::Simulation(message)))
-            }
+            Err(payload) => Err(self.broke(op, clock_of(c), payload.as_ref())),
         }
     }
+
+    /// `f` after the cluster lock was let go: stored objects (immutable `Arc`s taken under the
+    /// lock, `at` the virtual clock then) turned into Python values or text. Python code may
+    /// run while Python objects are made (a garbage collection calls finalizers), so this does
+    /// not hold the lock; a panic is contained as in [`Self::contain`].
+    fn outside<T>(&self, op: &str, at: (i64, i64), f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+        catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(self.broke(op, at, payload.as_ref())))
+    }
+
+    /// Mark the cluster broken by a panic during `op` at virtual time `at` (now, start).
+    fn broke(&self, op: &str, at: (i64, i64), payload: &(dyn std::any::Any + Send)) -> PyErr {
+        let message = internal_error_message(op, at.0, at.1, payload);
+        *self.broken.lock() = Some(message.clone());
+        to_pyerr(KubesimError::Simulation(message))
+    }
+}
+
+/// The virtual clock: (now, start).
+fn clock_of(c: &Cluster) -> (i64, i64) {
+    (c.now(), c.clock().start())
+}
+
+/// `(Kind, namespace, name)` of an object: what a handle needs.
+type Key = (&'static str, String, String);
+
+fn key_of(o: &crate::api::Object) -> Key {
+    (o.kind().name(), o.meta.namespace.to_string(), o.meta.name.to_string())
 }
 
 /// Where the last panic happened (the hook records it; the payload does not carry it).
@@ -398,22 +423,24 @@ impl PyCluster {
         Ok(out)
     }
 
-    /// Create one object from YAML or JSON text.
-    fn create(&self, py: Python<'_>, manifest: &str) -> PyResult<String> {
+    /// Create one object from YAML or JSON text: `(kind, namespace, name)` of the stored object
+    /// (its name may have been generated).
+    fn create(&self, py: Python<'_>, manifest: &str) -> PyResult<Key> {
         let v = contained("create", || single_document(manifest))?;
-        self.run(py, "create", |c| c.create_value(v).map(|o| o.to_json().to_string()))
+        self.run(py, "create", |c| c.create_value(v).map(|o| key_of(&o)))
     }
 
-    /// Replace one object from YAML or JSON text.
-    fn replace(&self, py: Python<'_>, manifest: &str) -> PyResult<String> {
+    /// Replace one object from YAML or JSON text: `(kind, namespace, name)`.
+    fn replace(&self, py: Python<'_>, manifest: &str) -> PyResult<Key> {
         let v = contained("replace", || single_document(manifest))?;
-        self.run(py, "replace", |c| c.replace_value(v).map(|o| o.to_json().to_string()))
+        self.run(py, "replace", |c| c.replace_value(v).map(|o| key_of(&o)))
     }
 
-    fn patch(&self, py: Python<'_>, kind: &str, namespace: &str, name: &str, patch_json: &str) -> PyResult<String> {
+    /// JSON merge patch: `(kind, namespace, name)`.
+    fn patch(&self, py: Python<'_>, kind: &str, namespace: &str, name: &str, patch_json: &str) -> PyResult<Key> {
         let kind = kind_of(kind)?;
         let p = contained("patch", || json_arg(patch_json))?;
-        self.run(py, "patch", |c| c.patch(kind, namespace, name, &p).map(|o| o.to_json().to_string()))
+        self.run(py, "patch", |c| c.patch(kind, namespace, name, &p).map(|o| key_of(&o)))
     }
 
     /// Delete; `propagation` is Background, Foreground or Orphan (None: the kind's default).
@@ -426,7 +453,7 @@ impl PyCluster {
         name: &str,
         propagation: Option<&str>,
         grace_period_seconds: Option<i64>,
-    ) -> PyResult<String> {
+    ) -> PyResult<()> {
         let kind = kind_of(kind)?;
         let propagation = match propagation.map(|p| p.to_ascii_lowercase()).as_deref() {
             None => Propagation::Default,
@@ -443,7 +470,7 @@ impl PyCluster {
             return Err(to_pyerr(KubesimError::InvalidArgument("grace period must be >= 0".into())));
         }
         let options = DeleteOptions { propagation, grace_period_seconds, uid: None };
-        self.run(py, "delete", |c| c.delete_with(kind, namespace, name, options).map(|o| o.to_json().to_string()))
+        self.run(py, "delete", |c| c.delete_with(kind, namespace, name, options).map(|_| ()))
     }
 
     /// Register how an image (or a glob of images) behaves; durations in milliseconds.
@@ -648,9 +675,69 @@ impl PyCluster {
         self.with("threads", |c| Ok(c.threads()))
     }
 
-    fn get(&self, kind: &str, namespace: &str, name: &str) -> PyResult<String> {
+    /// One object as a dict, made from its stored value; with `path`, only the value under
+    /// those keys (None when one is absent), e.g. `("status",)`.
+    #[pyo3(signature = (kind, namespace, name, path=None))]
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        path: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let kind = kind_of(kind)?;
-        self.with("get", |c| c.get(kind, namespace, name).map(|o| o.to_json().to_string()))
+        let (obj, at) = self.with("get", |c| Ok((c.get(kind, namespace, name)?, clock_of(c))))?;
+        self.outside("get", at, || {
+            let value = obj.to_json();
+            match objects::at_path(&value, path.as_deref().unwrap_or_default()) {
+                Some(v) => objects::to_py(py, v),
+                None => Ok(py.None().into_bound(py)),
+            }
+        })
+    }
+
+    /// `(Kind, namespace)` of a stored object, or NotFoundError: a lookup in the store's index
+    /// that serialises nothing.
+    fn locate(&self, kind: &str, namespace: &str, name: &str) -> PyResult<(&'static str, String)> {
+        let kind = kind_of(kind)?;
+        self.with("get", |c| Ok((kind.name(), c.get(kind, namespace, name)?.meta.namespace.to_string())))
+    }
+
+    /// Whether the object is stored (a lookup, as for `locate`).
+    fn exists(&self, kind: &str, namespace: &str, name: &str) -> PyResult<bool> {
+        let kind = kind_of(kind)?;
+        self.with("get", |c| Ok(c.get(kind, namespace, name).is_ok()))
+    }
+
+    /// The objects of one kind named by `keys` (`(namespace, name)`), as dicts, in that order.
+    fn get_many<'py>(&self, py: Python<'py>, kind: &str, keys: Vec<(String, String)>) -> PyResult<Bound<'py, PyList>> {
+        let kind = kind_of(kind)?;
+        let (objs, at) = self.with("get", |c| {
+            let objs = keys.iter().map(|(ns, n)| c.get(kind, ns, n)).collect::<Result<Vec<_>, _>>()?;
+            Ok((objs, clock_of(c)))
+        })?;
+        self.outside("get", at, || dict_list(py, &objs))
+    }
+
+    /// `kubectl get -o json|yaml` of the objects named by `items` (`(kind, namespace, name)`), in
+    /// that order: the object itself when `single` and there is one, else a `List`.
+    fn print_objects(&self, items: Vec<(String, String, String)>, single: bool, output: &str) -> PyResult<String> {
+        let kinds = items.iter().map(|(k, _, _)| kind_of(k)).collect::<PyResult<Vec<_>>>()?;
+        let (objs, at) = self.with("get", |c| {
+            let objs =
+                kinds.iter().zip(&items).map(|(k, (_, ns, n))| c.get(*k, ns, n)).collect::<Result<Vec<_>, _>>()?;
+            Ok((objs, clock_of(c)))
+        })?;
+        let printed = match objs.as_slice() {
+            [one] if single => objects::Printed::Object(one),
+            all => objects::Printed::List(all),
+        };
+        match output {
+            "json" => self.outside("get", at, || Ok(printed.json())),
+            "yaml" => self.outside("get", at, || Ok(printed.yaml())),
+            other => Err(PyValueError::new_err(format!("print_objects writes json or yaml, not {other:?}"))),
+        }
     }
 
     /// YAML of one object, as `kubectl get -o yaml` shows it.
@@ -669,19 +756,30 @@ impl PyCluster {
         })
     }
 
+    /// Matching objects as dicts, in list order, each made from its stored value in turn.
     #[pyo3(signature = (kind, namespace, selector=""))]
-    fn list(&self, kind: &str, namespace: Option<&str>, selector: &str) -> PyResult<Vec<String>> {
+    fn list<'py>(
+        &self,
+        py: Python<'py>,
+        kind: &str,
+        namespace: Option<&str>,
+        selector: &str,
+    ) -> PyResult<Bound<'py, PyList>> {
         let kind = kind_of(kind)?;
-        self.with("list", |c| Ok(c.list(kind, namespace, selector)?.iter().map(|o| o.to_json().to_string()).collect()))
+        let (objs, at) = self.with("list", |c| Ok((c.list(kind, namespace, selector)?, clock_of(c))))?;
+        self.outside("list", at, || dict_list(py, &objs))
     }
 
-    /// Watch events after `since`: `(type, resourceVersion, object_json)`.
-    fn watch(&self, since: u64) -> PyResult<Vec<(String, u64, String)>> {
-        self.with("watch", |c| {
-            Ok(c.watch_since(since)?
-                .into_iter()
-                .map(|e| (e.event_type.as_str().to_string(), e.resource_version, e.object.to_json().to_string()))
-                .collect())
+    /// Watch events after `since`: `(type, resourceVersion, object)`, the object as a dict.
+    fn watch<'py>(&self, py: Python<'py>, since: u64) -> PyResult<Bound<'py, PyList>> {
+        let (events, at) = self.with("watch", |c| Ok((c.watch_since(since)?, clock_of(c))))?;
+        self.outside("watch", at, || {
+            let _paused = objects::GcPaused::new(py);
+            let out = PyList::empty(py);
+            for e in &events {
+                out.append((e.event_type.as_str(), e.resource_version, objects::to_py(py, &e.object.to_json())?))?;
+            }
+            Ok(out)
         })
     }
 
@@ -788,6 +886,16 @@ impl PyCluster {
         release_memory(py);
         Ok(())
     }
+}
+
+/// Objects as a list of dicts, one object's value at a time.
+fn dict_list<'py>(py: Python<'py>, objs: &[Arc<crate::api::Object>]) -> PyResult<Bound<'py, PyList>> {
+    let _paused = objects::GcPaused::new(py);
+    let out = PyList::empty(py);
+    for o in objs {
+        out.append(objects::to_py(py, &o.to_json())?)?;
+    }
+    Ok(out)
 }
 
 /// Return freed memory to the operating system (mimalloc's `mi_collect`); the resident size
