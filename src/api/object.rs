@@ -156,17 +156,23 @@ impl Object {
             }
             Body::Deployment { spec, status, template } => {
                 let mut spec = (**spec).clone();
-                spec.template = template.to_wire();
-                to_value(&apps::Deployment { metadata, spec: Some(spec), status: Some((**status).clone()) })
+                spec.template = template.to_wire_without_spec();
+                with_template_spec(
+                    to_value(&apps::Deployment { metadata, spec: Some(spec), status: Some((**status).clone()) }),
+                    template,
+                )
             }
             Body::ReplicaSet { spec, status, template } => {
                 let spec = apps::ReplicaSetSpec {
                     replicas: spec.replicas,
                     min_ready_seconds: spec.min_ready_seconds,
                     selector: spec.selector.to_wire(),
-                    template: Some(template.to_wire()),
+                    template: Some(template.to_wire_without_spec()),
                 };
-                to_value(&apps::ReplicaSet { metadata, spec: Some(spec), status: Some((**status).clone()) })
+                with_template_spec(
+                    to_value(&apps::ReplicaSet { metadata, spec: Some(spec), status: Some((**status).clone()) }),
+                    template,
+                )
             }
             Body::Pod { spec, status } => {
                 let mut spec = (**spec).clone();
@@ -412,10 +418,39 @@ fn first_unknown_field(input: &Value, decoded: &Value, path: &str) -> Option<Str
     }
 }
 
+/// A workload's JSON with its template's spec put in from the stored text (not parsed into the
+/// typed spec and serialised again).
+fn with_template_spec(mut v: Value, template: &PodTemplate) -> Value {
+    if let Some(t) = v.pointer_mut("/spec/template").and_then(Value::as_object_mut) {
+        t.insert("spec".into(), template.spec_value());
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_workload_shows_its_template_spec_as_the_typed_spec_would() {
+        let template = json!({"metadata": {"labels": {"app": "w"}, "annotations": {"a": "b"}},
+            "spec": {"terminationGracePeriodSeconds": 45, "nodeSelector": {"disk": "ssd"},
+                "containers": [{"name": "c", "image": "i", "args": ["-v", "2"],
+                    "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                    "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": "1"}},
+                    "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 3}}]}});
+        for kind in ["Deployment", "ReplicaSet"] {
+            let v = json!({"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "w"},
+                "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "w"}}, "template": template.clone()}});
+            let obj = Object::decode(v).unwrap();
+            let (Body::Deployment { template, .. } | Body::ReplicaSet { template, .. }) = &obj.body else { panic!() };
+            let shown = obj.to_json();
+            assert_eq!(shown["spec"]["template"]["spec"], serde_json::to_value(template.spec()).unwrap(), "{kind}");
+            assert_eq!(shown["spec"]["template"]["spec"]["terminationGracePeriodSeconds"], json!(45));
+            assert_eq!(shown["spec"]["template"]["metadata"]["annotations"], json!({"a": "b"}));
+        }
+    }
 
     #[test]
     fn unknown_fields_are_rejected_with_their_path() {

@@ -126,6 +126,20 @@ impl PodTemplate {
         serde_json::from_str(&self.spec_json).unwrap_or_default()
     }
 
+    /// The spec as a JSON value, read from the stored text without the typed spec in between
+    /// (what `to_json` shows: the text was written from that typed spec).
+    pub fn spec_value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.spec_json).unwrap_or_else(|_| serde_json::json!({}))
+    }
+
+    /// [`PodTemplate::to_wire`] without its spec (to be filled in from [`PodTemplate::spec_value`]).
+    pub fn to_wire_without_spec(&self) -> core::PodTemplateSpec {
+        let mut meta = self.other_meta.as_deref().cloned().unwrap_or_default();
+        meta.labels = super::meta::wire_map(&self.labels);
+        meta.annotations = super::meta::wire_map(&self.annotations);
+        core::PodTemplateSpec { metadata: Some(meta), spec: None }
+    }
+
     /// The same template with one more label (the Deployment's `pod-template-hash`); everything
     /// else stays shared.
     pub fn with_label(&self, key: &str, value: &str) -> PodTemplate {
@@ -157,10 +171,7 @@ impl PodTemplate {
     }
 
     pub fn to_wire(&self) -> core::PodTemplateSpec {
-        let mut meta = self.other_meta.as_deref().cloned().unwrap_or_default();
-        meta.labels = super::meta::wire_map(&self.labels);
-        meta.annotations = super::meta::wire_map(&self.annotations);
-        core::PodTemplateSpec { metadata: Some(meta), spec: Some(self.spec()) }
+        core::PodTemplateSpec { spec: Some(self.spec()), ..self.to_wire_without_spec() }
     }
 }
 
