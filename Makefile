@@ -69,6 +69,8 @@ figures: build-dev
 # Fuzzing (not part of `make test`): each target in turn, one process, FUZZ_SECONDS apiece, on
 # the nightly toolchain. New inputs go to fuzz/corpus/<target> (ignored by git) on top of the
 # committed seeds; a crash stops the run and leaves its input in fuzz/artifacts/<target>.
+# LeakSanitizer is off: the merge-patch target keeps a cluster per thread whose caches grow, so
+# it ran a leak scan after most inputs (about 150 executions a second instead of 3,500).
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= manifest selector quantity_duration merge_patch
 
@@ -78,7 +80,7 @@ fuzz:
 		mkdir -p fuzz/corpus/$$t && \
 		echo "== fuzz $$t for $(FUZZ_SECONDS)s" && \
 		cargo +nightly fuzz run --release $$t fuzz/corpus/$$t fuzz/seeds/$$t -- \
-			-max_total_time=$(FUZZ_SECONDS) -timeout=30 -print_final_stats=1 || exit 1; \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=30 -detect_leaks=0 -print_final_stats=1 || exit 1; \
 	done
 
 clean:
