@@ -203,6 +203,23 @@ def test_unschedulable_pods_are_retried_after_their_back_off(frees_at, failures,
     assert sum(e.count for e in tried) == failures
 
 
+def test_a_pod_that_finishes_makes_room_for_an_unschedulable_one():
+    c = kubesim.Cluster(nodes=[{"name": "only", "cpu": "2"}])
+    c.images.register("job:1", completes_after="5s")
+    done = pod_requesting("done", "1500m")
+    done["spec"]["restartPolicy"] = "Never"
+    done["spec"]["containers"][0]["image"] = "job:1"
+    c.apply(done)
+    c.apply(pod_requesting("want", "1"))
+    want = c.pod("want")
+    c.advance("7s")
+    assert want.node is None and c.pod("done").phase == "Running"
+    # Nothing else changes: the finished pod's release alone brings the pending one back, at
+    # once (pulled in 2 s, started in 1 s, done 5 s later).
+    c.run_until(lambda: want.node == "only", timeout="1m")
+    assert c.elapsed == 8 and c.pod("done").phase == "Succeeded"
+
+
 def test_node_selector_and_taints_filter_nodes():
     c = kubesim.Cluster(
         nodes=[

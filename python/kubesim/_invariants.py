@@ -277,8 +277,9 @@ def _requests(pod: dict[str, Any]) -> tuple[int, int]:
 def _pending_with_room(snap: Snapshot, c: Cluster) -> list[str]:
     """upstream: the scheduler retries unschedulable pods when capacity frees up, so no unbound
     pod fits on a Ready, untainted, schedulable node — but for one that failed an attempt in
-    the last 10 s, which may be waiting out its back-off (1 s doubling to 10 s). A bound pod
-    holds its requests until it has finished or is gone (terminating pods included)."""
+    the last 10 s, which may be waiting out its back-off (1 s doubling to 10 s; told by its
+    FailedScheduling Event, so this check needs Events recorded). A bound pod holds its
+    requests until it has finished or is gone (terminating pods included)."""
     held: dict[str, list[int]] = {}
     for p in snap.pods:
         node = p["spec"].get("nodeName")

@@ -503,6 +503,9 @@ impl Store {
             let orphan = self.orphans.names_in(key.kind(), &key.namespace).any(|(_, _, n)| *n == *key.name);
             assert_eq!(orphan, is_orphan(slot.obj()), "{key:?} in the orphan index");
         }
+        // Nor does the orphan index hold anything else.
+        let indexed: usize = [Kind::Pod, Kind::ReplicaSet].iter().map(|&k| self.orphans.names(k).count()).sum();
+        assert_eq!(indexed, self.objects.iter().filter(|s| is_orphan(s.obj())).count(), "orphan index size");
     }
 
     /// The tallies worked out afresh from every pod (what the kept ones must equal).
