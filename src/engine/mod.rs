@@ -362,11 +362,11 @@ impl Engine {
                         self.mark(ControllerId::Kubelet, key.clone());
                     }
                 }
-                // Capacity frees up when a pod starts terminating or finishes (upstream: the
-                // scheduler's informer drops a pod that has finished, a delete to its queue).
+                // Capacity frees up when a pod finishes (upstream: the scheduler's informer drops
+                // a finished pod, a delete to its queue) or is removed (below); a terminating pod
+                // holds its requests until then, so its deletion starting moves nothing.
                 let finished = |o: &Object| matches!(&o.body, Body::Pod { status, .. } if status.phase.is_terminal());
-                let freed = (deleting && old.is_some_and(|o| o.meta.deletion_timestamp().is_none()))
-                    || (finished(p) && old.is_some_and(|o| !finished(o)));
+                let freed = finished(p) && old.is_some_and(|o| !finished(o));
                 if freed {
                     self.retry_unschedulable();
                 }
