@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kubesim
-from kubesim import _native
+from kubesim._kubectl import _print_objects
 from kubesim.testing import workload
 
 TRICKY = 'quote " backslash \\ newline \n tab \t bell \x07 é 中文 😀 \u2028 </script>'
@@ -65,15 +65,9 @@ def spy_on(c: kubesim.Cluster) -> Spy:
 
 
 def old_print(dicts: list[dict[str, Any]], output: str, single: bool) -> str:
-    """What `kubectl get -o json|yaml` printed when it was written in Python."""
-    root: Any = (
-        dicts[0]
-        if single and len(dicts) == 1
-        else {"apiVersion": "v1", "items": dicts, "kind": "List", "metadata": {"resourceVersion": ""}}
-    )
-    if output == "json":
-        return json.dumps(root, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
-    return _native.to_yaml(json.dumps(root))
+    """What `kubectl get -o json|yaml` printed when it was written in Python: the printer the
+    other commands' `-o json|yaml` still use."""
+    return _print_objects(dicts, output, "", single)
 
 
 # ----- handles are lazy and live -----

@@ -509,7 +509,8 @@ impl Store {
     }
 
     /// The tallies worked out afresh from every pod (what the kept ones must equal).
-    pub fn recount_tallies(&self) -> HashMap<Uid, tally::PodTally> {
+    #[cfg(test)]
+    fn recount_tallies(&self) -> HashMap<Uid, tally::PodTally> {
         let mut out: HashMap<Uid, tally::PodTally> = HashMap::new();
         for p in self.scan(Kind::Pod, None) {
             if let (Some(c), Some(r)) = (tally::Contribution::of(p), p.meta.controller_ref()) {
