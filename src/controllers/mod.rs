@@ -8,6 +8,7 @@ pub mod hpa;
 pub mod nodelifecycle;
 pub mod replicaset;
 pub mod scheduler;
+mod victims;
 
 use std::sync::Arc;
 

@@ -6,18 +6,18 @@ use std::sync::Arc;
 
 use super::{Ctx, DeleteOptions, EventRecord, Reconciled, Write};
 use crate::api::meta::Meta;
-use crate::api::pod::{Phase, PodRuntime};
+use crate::api::pod::PodRuntime;
 use crate::api::template::PodTemplate;
 use crate::api::{Body, Kind, Object, OwnerRef};
 use crate::labels::Selector;
 use crate::sim::clock::Millis;
+use crate::store::tally::RankKey;
+pub use crate::store::tally::POD_DELETION_COST;
 use crate::store::ObjectKey;
 
 /// upstream: burstReplicas — at most this many creates or deletes per sync.
 pub const BURST_REPLICAS: usize = 500;
 const COMPONENT: &str = "replicaset-controller";
-/// upstream: the pod-deletion-cost annotation (PodDeletionCost, on by default).
-pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
 
 pub fn pod_runtime(o: &Object) -> Option<&PodRuntime> {
     match &o.body {
@@ -62,20 +62,20 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let replicas = spec.replicas.unwrap_or(1).max(0) as usize;
     let min_ready = spec.min_ready_seconds.unwrap_or(0);
 
-    // A sync with nothing to adopt, release or delete reads the store's tally of the pods
-    // (O(label sets)); otherwise it lists them, as upstream does on every sync.
+    // A sync with nothing to adopt or release reads the store's tally of the pods (O(label
+    // sets)), and takes the pods to delete from its ranking groups; otherwise it lists them, as
+    // upstream does on every sync.
     let tallied = if deleting { None } else { tallied_counts(ctx, rs, &selector, template, min_ready) };
-    let (counts, active) = match tallied.filter(|c| c.active <= replicas) {
+    let (counts, active) = match tallied {
         Some(counts) => {
             debug_assert_eq!(counts, counted(ctx, rs, &selector, template, min_ready), "tally of {}", rs.meta.name);
-            (counts, Vec::new())
+            (counts, None)
         }
         None => {
             let active = claim(ctx, rs, &selector, deleting, &mut out);
-            (count(&active, template, min_ready, ctx.now), active)
+            (count(&active, template, min_ready, ctx.now), Some(active))
         }
     };
-
     if !deleting {
         let diff = counts.active as i64 - replicas as i64;
         if diff < 0 {
@@ -97,9 +97,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             }
         } else if diff > 0 {
             let n = (diff as usize).min(BURST_REPLICAS);
-            let related = related_pods(ctx, rs);
-            let active: Vec<&Arc<Object>> = active.iter().collect();
-            for victim in pods_to_delete(&active, &related, n, ctx.now) {
+            for victim in &victims(ctx, rs, &selector, active.as_deref(), counts.active, n) {
                 out.writes.push(Write::Delete {
                     key: ObjectKey::of(victim),
                     options: DeleteOptions { uid: Some(victim.meta.uid), ..Default::default() },
@@ -276,6 +274,41 @@ pub fn pod_from_template(
     Object { meta, body: Body::Pod { spec: template.admitted.clone(), status: PodRuntime::default() } }
 }
 
+/// The `n` pods to delete first among the `active` pods (`None`: not listed, the sync read the
+/// tally, which counted `n_active`).
+fn victims(
+    ctx: &Ctx,
+    rs: &Object,
+    selector: &Selector,
+    active: Option<&[Arc<Object>]>,
+    n_active: usize,
+    n: usize,
+) -> Vec<Arc<Object>> {
+    let listed = |active: &[Arc<Object>]| {
+        let active: Vec<&Arc<Object>> = active.iter().collect();
+        pods_to_delete(&active, &related_pods(ctx, rs), n, ctx.now).into_iter().cloned().collect::<Vec<_>>()
+    };
+    if let Some(active) = active {
+        return listed(active);
+    }
+    let tally = ctx.store.pod_tally(rs.meta.uid);
+    let indexed = tally.filter(|_| n < n_active).and_then(|t| super::victims::indexed(ctx, rs, t, n));
+    let mut scratch = Reconciled::nothing();
+    match indexed {
+        Some(v) => {
+            debug_assert_eq!(
+                v.iter().map(|p| p.meta.uid).collect::<Vec<_>>(),
+                listed(&claim(ctx, rs, selector, false, &mut scratch)).iter().map(|p| p.meta.uid).collect::<Vec<_>>(),
+                "victims of {}",
+                rs.meta.name
+            );
+            v
+        }
+        // The tally showed nothing to adopt or release, so claiming writes nothing.
+        None => listed(&claim(ctx, rs, selector, false, &mut scratch)),
+    }
+}
+
 /// Pods of every ReplicaSet that shares this one's controller (upstream: getIndirectlyRelatedPods).
 fn related_pods(ctx: &Ctx, rs: &Object) -> Vec<Arc<Object>> {
     let Some(controller) = rs.meta.controller_ref() else { return Vec::new() };
@@ -322,41 +355,47 @@ pub fn pods_to_delete<'a>(
 pub struct RankedPod<'a> {
     pub pod: &'a Arc<Object>,
     /// Rules 1–5, then the log2 bucket of the Ready time (rule 6): smaller goes first.
-    class: (bool, u8, bool, i32, Reverse<usize>, i64),
+    class: Class,
     /// When the pod became Ready (rule 6 compares these before bucketing them).
     ready_s: Option<i64>,
     /// Rules 7 and 8, then the uid.
-    rest: (Reverse<u32>, i64, u128),
+    rest: ((Reverse<u32>, i64), u128),
 }
+
+/// Assigned, phase, Ready, deletion cost, related pods on the node, Ready-time bucket.
+pub(crate) type Class = (bool, u8, bool, i32, Reverse<usize>, i64);
 
 impl<'a> RankedPod<'a> {
     pub fn new(pod: &'a Arc<Object>, rank: usize, now: Millis) -> Self {
-        let rt = pod_runtime(pod);
-        // upstream: podPhaseToOrdinal — Pending 0, Unknown 1, Running 2; anything else 0.
-        let phase = match rt.map(|r| r.phase) {
-            Some(Phase::Unknown) => 1,
-            Some(Phase::Running) => 2,
-            _ => 0,
-        };
-        let ready_s = rt.and_then(|r| r.ready_since()).map(|t| t.div_euclid(1000));
-        // upstream: GetDeletionCostFromPodAnnotations — missing or invalid counts as 0.
-        let cost = pod.meta.annotations.get(POD_DELETION_COST).and_then(|v| v.parse::<i32>().ok()).unwrap_or(0);
-        let restarts = rt.and_then(|r| r.containers.iter().map(|c| c.restart_count).max()).unwrap_or(0);
-        let created_s = pod.meta.creation_timestamp.div_euclid(1000);
+        RankedPod::with_key(pod, &RankKey::of(pod).unwrap_or_default(), rank, now)
+    }
+
+    /// The ranking of `pod` whose key is `key`, with `rank` related pods on its node.
+    pub(crate) fn with_key(pod: &'a Arc<Object>, key: &RankKey, rank: usize, now: Millis) -> Self {
         RankedPod {
             pod,
-            class: (
-                node_of(pod).is_some(),
-                phase,
-                ready_s.is_some(),
-                cost,
-                Reverse(rank),
-                ready_s.map_or(0, |t| log2_bucket(t, now)),
-            ),
-            ready_s,
-            rest: (Reverse(restarts), log2_bucket(created_s, now), pod.meta.uid.0),
+            class: class_of(key, rank, now),
+            ready_s: key.ready_s,
+            rest: (rest_of(key, now), pod.meta.uid.0),
         }
     }
+}
+
+/// Rules 1–6 of upstream's ranking for a pod of this key (see [`RankedPod::class`]).
+pub(crate) fn class_of(key: &RankKey, rank: usize, now: Millis) -> Class {
+    (
+        key.node.is_some(),
+        key.phase,
+        key.ready_s.is_some(),
+        key.cost,
+        Reverse(rank),
+        key.ready_s.map_or(0, |t| log2_bucket(t, now)),
+    )
+}
+
+/// Rules 7 and 8 for a pod of this key: more restarts first, then the newer creation bucket.
+pub(crate) fn rest_of(key: &RankKey, now: Millis) -> (Reverse<u32>, i64) {
+    (Reverse(key.restarts), log2_bucket(key.created_s, now))
 }
 
 /// Put pods in upstream's scale-down order (`ActivePodsWithRanks.Less`: "delete first").
@@ -370,7 +409,7 @@ impl<'a> RankedPod<'a> {
 /// times compare), and each run of consecutive pods with the same Ready time is then sorted by
 /// rules 7 and 8 (how pods with equal Ready times compare).
 pub fn deletion_order(pods: &mut [RankedPod<'_>]) {
-    pods.sort_unstable_by(|a, b| a.class.cmp(&b.class).then(a.rest.2.cmp(&b.rest.2)));
+    pods.sort_unstable_by(|a, b| a.class.cmp(&b.class).then(a.rest.1.cmp(&b.rest.1)));
     for class in pods.chunk_by_mut(|a, b| a.class == b.class) {
         for run in class.chunk_by_mut(|a, b| a.ready_s == b.ready_s) {
             run.sort_unstable_by_key(|r| r.rest);
@@ -395,7 +434,7 @@ fn log2_bucket(t_s: i64, now: Millis) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::pod::{ConditionType, PodRuntime};
+    use crate::api::pod::{ConditionType, Phase, PodRuntime};
     use crate::api::Uid;
     use proptest::prelude::*;
 
@@ -684,6 +723,102 @@ mod tests {
             let active: Vec<&Arc<Object>> = pods.iter().collect();
             let victims = pods_to_delete(&active, &pods, 100, NOW);
             prop_assert_eq!(victims.len(), 100);
+        }
+    }
+
+    /// A Deployment's two ReplicaSets ("old", "new") in a store, with pods as `specs` say:
+    /// which ReplicaSet controls each (2: none), and whether it is being deleted.
+    fn rollout_store(specs: &[(usize, P, bool)]) -> (crate::store::Store, Vec<Arc<Object>>) {
+        use serde_json::json;
+        let mut store = crate::store::Store::new(1);
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}});
+        store.create(Object::decode(ns).unwrap(), 0).unwrap();
+        let labels = |hash: &str| json!({"app": "web", "pod-template-hash": hash});
+        let mut sets = Vec::new();
+        // A stray pod (owner 2) carries the old ReplicaSet's labels.
+        for hash in ["old", "new"] {
+            let rs = json!({
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": format!("web-{hash}"), "namespace": "default", "ownerReferences": [{
+                    "apiVersion": "apps/v1", "kind": "Deployment", "name": "web",
+                    "uid": "00000000-0000-4000-8000-000000000007", "controller": true}]},
+                "spec": {"replicas": 1, "selector": {"matchLabels": labels(hash)}, "template": {
+                    "metadata": {"labels": labels(hash)}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+            });
+            sets.push(store.create(Object::decode(rs).unwrap(), 0).unwrap());
+        }
+        for (i, (owner, p, deleting)) in specs.iter().enumerate() {
+            let mut meta = json!({"name": format!("p{i}"), "namespace": "default", "labels": labels(["old", "new", "old"][*owner])});
+            if let Some(rs) = sets.get(*owner) {
+                meta["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "name": &*rs.meta.name, "uid": rs.meta.uid.to_string(), "controller": true}]);
+            }
+            if let Some(c) = p.cost {
+                meta["annotations"] = json!({POD_DELETION_COST: c.to_string()});
+            }
+            let obj = json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+            let created = store.create(Object::decode(obj).unwrap(), p.created).unwrap();
+            let mut updated = (*created).clone();
+            let Body::Pod { status, .. } = &mut updated.body else { unreachable!() };
+            let Body::Pod { status: wanted, .. } = &pod(p.clone()).body else { unreachable!() };
+            *status = wanted.clone();
+            let stored = store.update_status(updated).unwrap();
+            if *deleting {
+                store.delete_with(&ObjectKey::of(&stored), &DeleteOptions::default(), NOW - 500).unwrap();
+            }
+        }
+        (store, sets)
+    }
+
+    fn arb_stored_pod() -> impl Strategy<Value = (usize, P, bool)> {
+        (
+            prop_oneof![2 => Just(0usize), 1 => Just(1)],
+            arb_pod(),
+            prop_oneof![Just(None), Just(Some("n1")), Just(Some("n2")), Just(Some("n3"))],
+            prop::bool::weighted(0.1),
+        )
+            .prop_map(|(owner, (_, p), node, deleting)| (owner, P { node, ..p }, deleting))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// The victims taken from the store's ranking groups are the listed ranking's, in its
+        /// order, for any number of them; and none are taken from the groups when a stray pod
+        /// carries a ReplicaSet's labels (the related pods must then be listed).
+        #[test]
+        fn victims_from_the_ranking_groups_are_the_listed_ones(
+            mut specs in prop::collection::vec(arb_stored_pod(), 1..120),
+            stray in prop::option::weighted(0.2, arb_stored_pod()),
+        ) {
+            specs.extend(stray.map(|(_, p, deleting)| (2, p, deleting)));
+            let (store, sets) = rollout_store(&specs);
+            store.check_indexes();
+            let (images, nodes, load, hpa) = Default::default();
+            let ctx = Ctx { store: &store, now: NOW, images: &images, nodes: &nodes, load: &load, hpa: &hpa, parallel: false };
+            // (A stray pod that was not bound is gone at once when deleted.)
+            let strays = store.orphans(Kind::Pod, &Arc::from("default")).next().is_some();
+            for rs in &sets {
+                let Body::ReplicaSet { spec, .. } = &rs.body else { unreachable!() };
+                let selector = spec.selector.selector().unwrap();
+                let mut scratch = Reconciled::nothing();
+                let active = claim(&ctx, rs, &selector, true, &mut scratch);
+                let Some(tally) = store.pod_tally(rs.meta.uid) else { continue };
+                let related = related_pods(&ctx, rs);
+                let refs: Vec<&Arc<Object>> = active.iter().collect();
+                for n in 1..active.len() {
+                    let indexed = super::super::victims::indexed(&ctx, rs, tally, n);
+                    prop_assert_eq!(indexed.is_none(), strays);
+                    let Some(indexed) = indexed else { break };
+                    let listed = pods_to_delete(&refs, &related, n, NOW);
+                    prop_assert_eq!(
+                        indexed.iter().map(|p| &*p.meta.name).collect::<Vec<_>>(),
+                        listed.iter().map(|p| &*p.meta.name).collect::<Vec<_>>(),
+                        "{} victims", n
+                    );
+                }
+            }
         }
     }
 

@@ -82,6 +82,11 @@ impl<G: Ord + Clone> KeySets<G> {
             .flat_map(|((_, ns), set)| set.iter().map(move |k| (super::packed_kind(k.packed), &**ns, &*k.name)))
     }
 
+    /// How many keys one group holds in one namespace.
+    pub fn count_in(&self, group: G, namespace: &Arc<str>) -> usize {
+        self.sets.get(&(group, namespace.clone())).map_or(0, BTreeSet::len)
+    }
+
     /// Every group's sets.
     fn all(&self) -> impl Iterator<Item = (&Arc<str>, &BTreeSet<NameKey>)> {
         self.sets.iter().map(|((_, ns), set)| (ns, set))
@@ -111,6 +116,11 @@ impl LabelIndex {
                 }
             }
         }
+    }
+
+    /// How many objects of `kind` in `namespace` carry the label `key=value`.
+    pub fn count(&self, kind: Kind, namespace: &Arc<str>, key: &str, value: &str) -> usize {
+        self.by_key.get(&(kind, key.to_string())).map_or(0, |values| values.count_in(value.to_string(), namespace))
     }
 
     /// A sorted superset of the objects that can match, taken from the most selective

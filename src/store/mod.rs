@@ -477,6 +477,11 @@ impl Store {
         }
     }
 
+    /// How many objects of `kind` in `namespace` carry the label `key=value` (from the index).
+    pub fn label_count(&self, kind: Kind, namespace: &Arc<str>, key: &str, value: &str) -> usize {
+        self.labels.count(kind, namespace, key, value)
+    }
+
     /// Every object of `kind` in key order, without consulting the index (used by `list` for
     /// selectors with no positive requirement, and by tests as the reference answer).
     pub fn scan<'a>(&'a self, kind: Kind, namespace: Option<&'a str>) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
@@ -514,7 +519,7 @@ impl Store {
         let mut out: HashMap<Uid, tally::PodTally> = HashMap::new();
         for p in self.scan(Kind::Pod, None) {
             if let (Some(c), Some(r)) = (tally::Contribution::of(p), p.meta.controller_ref()) {
-                out.entry(r.uid).or_default().add(&p.meta.labels, c);
+                out.entry(r.uid).or_default().add(p, c);
             }
         }
         out
@@ -527,14 +532,14 @@ impl Store {
 
     fn tally(&mut self, obj: &Object) {
         if let (Some(c), Some(r)) = (tally::Contribution::of(obj), obj.meta.controller_ref()) {
-            self.tallies.entry(r.uid).or_default().add(&obj.meta.labels, c);
+            self.tallies.entry(r.uid).or_default().add(obj, c);
         }
     }
 
     fn untally(&mut self, obj: &Object) {
         if let (Some(c), Some(r)) = (tally::Contribution::of(obj), obj.meta.controller_ref()) {
             if let Some(t) = self.tallies.get_mut(&r.uid) {
-                t.remove(&obj.meta.labels, c);
+                t.remove(obj, c);
                 if t.is_empty() {
                     self.tallies.remove(&r.uid);
                 }

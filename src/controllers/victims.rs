@@ -1,0 +1,174 @@
+//! Scale-down victims of a ReplicaSet chosen from the store's ranking groups (see
+//! [`crate::store::tally::PodTally::ranking`]) rather than by ranking every pod it controls.
+//!
+//! Upstream lists and sorts all of a ReplicaSet's pods on every sync that deletes; a rollout of
+//! a large Deployment deletes the old pods 500 at a time, so that is quadratic. The pods are
+//! kept grouped by what the ranking reads of them that does not move with the clock (node,
+//! phase, Ready time, deletion cost, restarts, creation time), each group in uid order. A sync
+//! works out each group's place from the clock and the related pods on its node, takes whole
+//! groups while they fit, and walks only as far into the last one as it needs: O(groups +
+//! victims · log pods). The victims and their order are exactly [`super::replicaset::deletion_order`]'s.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::ops::Bound;
+use std::sync::{Arc, LazyLock};
+
+use super::replicaset::{class_of, deletion_order, rest_of, Class, RankedPod};
+use super::Ctx;
+use crate::api::{Body, Kind, Object, Uid};
+use crate::labels::Operator;
+use crate::store::tally::{PodTally, RankKey};
+
+type Members = BTreeSet<(Uid, Arc<str>)>;
+
+/// One ranking group with its place in this sync's order.
+struct Group<'a> {
+    key: &'a RankKey,
+    pods: &'a Members,
+    class: Class,
+    rest: (Reverse<u32>, i64),
+}
+
+/// The `n` pods of `rs` (controlled, active, fewer than all of them) to delete first, in
+/// upstream's order; `None` when the related pods on each node cannot be read from the
+/// tallies (a pod matches a sibling's selector without being controlled by it), and the caller
+/// must list them.
+pub fn indexed(ctx: &Ctx, rs: &Object, tally: &PodTally, n: usize) -> Option<Vec<Arc<Object>>> {
+    let per_node = related_per_node(ctx, rs)?;
+    let rank = |key: &RankKey| per_node.get(key.node.as_deref().unwrap_or("")).copied().unwrap_or(0);
+    let mut groups: Vec<Group> = tally
+        .ranking
+        .iter()
+        .map(|(key, pods)| Group { key, pods, class: class_of(key, rank(key), ctx.now), rest: rest_of(key, ctx.now) })
+        .collect();
+    groups.sort_by_key(|g| g.class);
+
+    let mut chosen: Vec<&Arc<str>> = Vec::with_capacity(n);
+    for class in groups.chunk_by(|a, b| a.class == b.class) {
+        let left = n - chosen.len();
+        if left == 0 {
+            break;
+        }
+        if class.iter().map(|g| g.pods.len()).sum::<usize>() <= left {
+            chosen.extend(class.iter().flat_map(|g| g.pods.iter().map(|(_, name)| name)));
+        } else {
+            take_from_class(class, left, &mut chosen);
+        }
+    }
+
+    let pods: Vec<&Arc<Object>> =
+        chosen.iter().filter_map(|name| ctx.store.lookup(Kind::Pod, &rs.meta.namespace, name)).collect();
+    debug_assert_eq!(pods.len(), chosen.len(), "every ranked pod is stored");
+    // The victims are a prefix of the whole order, so ordering them alone gives that prefix.
+    let mut ranked: Vec<RankedPod> = pods
+        .into_iter()
+        .map(|p| {
+            let key = RankKey::of(p).unwrap_or_default();
+            RankedPod::with_key(p, &key, rank(&key), ctx.now)
+        })
+        .collect();
+    deletion_order(&mut ranked);
+    Some(ranked.into_iter().map(|r| r.pod.clone()).collect())
+}
+
+/// The least member at or after `uid`'s place.
+static NO_NAME: LazyLock<Arc<str>> = LazyLock::new(|| "".into());
+
+fn first_from(pods: &Members, from: Uid) -> Option<Uid> {
+    pods.range((Bound::Included((from, NO_NAME.clone())), Bound::Unbounded)).next().map(|(u, _)| *u)
+}
+
+/// The first `m` pods of one class (fewer than it holds), in [`deletion_order`]'s layout: by
+/// uid, each run of consecutive pods with the same Ready time ordered by rules 7 and 8.
+fn take_from_class<'a>(class: &[Group<'a>], mut m: usize, out: &mut Vec<&'a Arc<str>>) {
+    let mut from = Uid(0);
+    while m > 0 {
+        let Some((first, ready_s)) =
+            class.iter().filter_map(|g| first_from(g.pods, from).map(|u| (u, g.key.ready_s))).min()
+        else {
+            break;
+        };
+        // The run goes up to the first pod (by uid) with another Ready time.
+        let end = class.iter().filter(|g| g.key.ready_s != ready_s).filter_map(|g| first_from(g.pods, first)).min();
+        let mut run: Vec<&Group> = class.iter().filter(|g| g.key.ready_s == ready_s).collect();
+        run.sort_by_key(|g| g.rest);
+        for same_rest in run.chunk_by(|a, b| a.rest == b.rest) {
+            m -= merge_take(same_rest, first, end, m, out);
+            if m == 0 {
+                return;
+            }
+        }
+        match end {
+            Some(end) => from = end,
+            None => break,
+        }
+    }
+}
+
+/// Up to `m` members of `groups` with uids in [from, end), by uid; how many it took.
+fn merge_take<'a>(groups: &[&Group<'a>], from: Uid, end: Option<Uid>, m: usize, out: &mut Vec<&'a Arc<str>>) -> usize {
+    let upper = match end {
+        Some(end) => Bound::Excluded((end, NO_NAME.clone())),
+        None => Bound::Unbounded,
+    };
+    let mut ranges: Vec<_> =
+        groups.iter().map(|g| g.pods.range((Bound::Included((from, NO_NAME.clone())), upper.clone()))).collect();
+    let mut heads: BinaryHeap<Reverse<(Uid, usize)>> = BinaryHeap::new();
+    let mut names: Vec<Option<&'a Arc<str>>> = vec![None; ranges.len()];
+    for (i, r) in ranges.iter_mut().enumerate() {
+        if let Some((u, name)) = r.next() {
+            names[i] = Some(name);
+            heads.push(Reverse((*u, i)));
+        }
+    }
+    let mut taken = 0;
+    while taken < m {
+        let Some(Reverse((_, i))) = heads.pop() else { break };
+        if let Some(name) = names[i].take() {
+            out.push(name);
+            taken += 1;
+        }
+        if let Some((u, name)) = ranges[i].next() {
+            names[i] = Some(name);
+            heads.push(Reverse((*u, i)));
+        }
+    }
+    taken
+}
+
+/// Active pods of every ReplicaSet sharing `rs`'s controller, per node ("" for unbound), read
+/// from their tallies (upstream: getIndirectlyRelatedPods lists the pods each sibling's
+/// selector matches). The tallies count the pods each sibling controls; that is the set its
+/// selector matches when every pod it controls matches and as many pods carry one of its
+/// selector's labels as it controls. `None` when that cannot be shown.
+fn related_per_node<'a>(ctx: &'a Ctx, rs: &Object) -> Option<HashMap<&'a str, usize>> {
+    let mut per_node: HashMap<&str, usize> = HashMap::new();
+    let Some(controller) = rs.meta.controller_ref() else { return Some(per_node) };
+    for sibling in ctx.store.dependents_iter(controller.uid) {
+        let Body::ReplicaSet { spec, .. } = &sibling.body else { continue };
+        let Ok(selector) = spec.selector.selector() else { continue };
+        let tally = ctx.store.pod_tally(sibling.meta.uid);
+        let controlled: usize = tally.map_or(0, |t| t.groups.values().map(|g| g.pods as usize).sum());
+        if tally.is_some_and(|t| t.groups.keys().any(|labels| !selector.matches(labels))) {
+            return None;
+        }
+        let labelled = selector
+            .requirements()
+            .iter()
+            .filter_map(|r| match (r.operator(), r.values()) {
+                (Operator::Equals | Operator::DoubleEquals | Operator::In, [v]) => {
+                    Some(ctx.store.label_count(Kind::Pod, &rs.meta.namespace, r.key(), v))
+                }
+                _ => None,
+            })
+            .min()?;
+        if labelled != controlled {
+            return None;
+        }
+        for (key, pods) in tally.iter().flat_map(|t| &t.ranking) {
+            *per_node.entry(key.node.as_deref().unwrap_or("")).or_default() += pods.len();
+        }
+    }
+    Some(per_node)
+}
