@@ -50,7 +50,7 @@ pub fn pod_requests(spec: &core::PodSpec) -> (Resources, Resources) {
 struct NodeState<'a> {
     name: &'a Arc<str>,
     info: &'a NodeInfo,
-    /// The node's half of the tie-break draw (hashed once per batch, not once per pod).
+    /// The node's half of the tie-break draw.
     draw: u64,
     requested: Resources,
     nonzero: Resources,
@@ -85,6 +85,8 @@ pub struct NodeInfo {
     pub max_pods: i64,
     /// The network address of `spec.podCIDR` (where the CNI takes the node's pod IPs from).
     pub pod_cidr: Option<std::net::Ipv4Addr>,
+    /// The node's half of the scheduler's tie-break draw (a hash of its name, worked out once).
+    pub draw: u64,
 }
 
 impl NodeInfo {
@@ -99,25 +101,29 @@ impl NodeInfo {
             allocatable: Resources { cpu: get("cpu"), memory: get("memory") },
             max_pods: (get("pods") / 1000) as i64,
             pod_cidr: spec.pod_cidr.as_deref().and_then(|c| c.split('/').next()).and_then(|a| a.parse().ok()),
+            draw: stable_hash(0, &[n.meta.name.as_bytes()]),
         })
     }
 }
 
 fn node_states<'a>(ctx: &'a Ctx) -> Vec<NodeState<'a>> {
+    // What bound, unfinished pods hold (kept up to date by the engine as pods bind and finish;
+    // terminating pods hold their share until they are gone). Both maps are by node name, so
+    // they are read side by side rather than looked up node by node.
+    let mut held = ctx.nodes.allocated.iter().peekable();
     ctx.nodes
         .info
         .iter()
         .map(|(name, info)| {
-            // What bound, unfinished pods hold (kept up to date by the engine as pods bind and
-            // finish; terminating pods hold their share until they are gone).
-            let held = ctx.nodes.allocated.get(name).cloned().unwrap_or_default();
+            while held.next_if(|(n, _)| *n < name).is_some() {}
+            let held = held.next_if(|(n, _)| *n == name).map(|(_, a)| a);
             NodeState {
                 name,
                 info,
-                draw: stable_hash(0, &[name.as_bytes()]),
-                requested: held.requested,
-                nonzero: held.nonzero,
-                pods: held.pods,
+                draw: info.draw,
+                requested: held.map_or_else(Resources::default, |a| a.requested.clone()),
+                nonzero: held.map_or_else(Resources::default, |a| a.nonzero.clone()),
+                pods: held.map_or(0, |a| a.pods),
             }
         })
         .collect()
@@ -220,9 +226,20 @@ fn score(node: &NodeState, nonzero: &Resources) -> i64 {
     let alloc = &node.info.allocatable;
     let (cpu, mem) = (node.nonzero.cpu + nonzero.cpu, node.nonzero.memory + nonzero.memory);
     // upstream: leastRequestedScore — (capacity − requested) × 100 / capacity; 0 when over.
-    let least = |used: i128, cap: i128| if cap <= 0 || used > cap { 0 } else { (cap - used) * 100 / cap };
+    let least = |used: i128, cap: i128| {
+        if cap <= 0 || used > cap {
+            return 0;
+        }
+        // (In i64 where it fits: the same quotient, without a software i128 division.)
+        match (i64::try_from(cap - used).ok().and_then(|free| free.checked_mul(100)), i64::try_from(cap)) {
+            (Some(free), Ok(cap)) => i128::from(free / cap),
+            _ => (cap - used) * 100 / cap,
+        }
+    };
     let least = ((least(cpu, alloc.cpu) + least(mem, alloc.memory)) / 2) as i64;
-    let frac = |used: i128, cap: i128| if cap <= 0 { 1.0 } else { (used as f64 / cap as f64).min(1.0) };
+    // (Through i64 where the value fits: the same rounding, without a software i128 conversion.)
+    let float = |v: i128| i64::try_from(v).map_or_else(|_| v as f64, |v| v as f64);
+    let frac = |used: i128, cap: i128| if cap <= 0 { 1.0 } else { (float(used) / float(cap)).min(1.0) };
     let balanced = (1.0 - (frac(cpu, alloc.cpu) - frac(mem, alloc.memory)).abs() / 2.0) * 100.0;
     least + balanced as i64
 }
@@ -807,6 +824,7 @@ mod tests {
                     allocatable: Resources { cpu: i128::from(cpus) * 1000, memory: 1 << 50 },
                     max_pods,
                     pod_cidr: None,
+                    draw: 0,
                 })
                 .collect();
             let states = || -> Vec<NodeState> {
@@ -875,6 +893,7 @@ mod tests {
             allocatable: Resources { cpu: 1000, memory: 1 << 50 },
             max_pods,
             pod_cidr: None,
+            draw: 0,
         };
         let infos = [info(2), info(110)];
         let mut nodes: Vec<NodeState> = names
@@ -924,6 +943,7 @@ mod tests {
             allocatable: Resources { cpu: 4000, memory: 16 * 1024 * MI },
             max_pods: 110,
             pod_cidr: None,
+            draw: 0,
         };
         let name: Arc<str> = "node-1".into();
         // (already requested cpu m, memory Mi; the pod's non-zero request cpu m, memory Mi; score)

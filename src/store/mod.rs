@@ -782,7 +782,14 @@ impl Store {
     /// The stored version an update of `obj` would replace: it must exist, and a non-zero
     /// resourceVersion in `obj` must be its own.
     fn current(&self, key: &ObjectKey, obj: &Object) -> Result<&Arc<Object>, StoreError> {
-        Self::current_slot(&self.objects, key, obj).map(Slot::obj)
+        // The point index: one hash and one name compare, where the ordered set compares names
+        // that share a long prefix all the way down.
+        let kind = key.kind();
+        let stored = self.get_by_key(key).ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
+        if obj.meta.resource_version != 0 && obj.meta.resource_version != stored.meta.resource_version {
+            return Err(StoreError::Conflict { kind, name: key.name.to_string() });
+        }
+        Ok(stored)
     }
 
     /// [`Store::current`]'s slot, borrowing the object set alone.
