@@ -285,6 +285,10 @@ fn victims(
     n: usize,
 ) -> Vec<Arc<Object>> {
     let listed = |active: &[Arc<Object>]| {
+        if n >= active.len() {
+            // All of them: no ranking, so no related pods to count.
+            return active.to_vec();
+        }
         let active: Vec<&Arc<Object>> = active.iter().collect();
         pods_to_delete(&active, &related_pods(ctx, rs), n, ctx.now).into_iter().cloned().collect::<Vec<_>>()
     };

@@ -172,10 +172,41 @@ pub fn tolerates(tolerations: &[core::Toleration], taint: &core::Taint) -> bool 
     })
 }
 
+/// Why a node cannot take a pod, as upstream's filter plugins word it (kept unformatted while
+/// nodes are visited: the message is built once per pod that fits nowhere).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Unfit<'a> {
+    Unschedulable,
+    Taint(&'a core::Taint),
+    Selector,
+    TooManyPods,
+    InsufficientCpu,
+    InsufficientMemory,
+}
+
+impl Unfit<'_> {
+    fn message(self) -> String {
+        match self {
+            Unfit::Unschedulable => "node(s) were unschedulable".into(),
+            Unfit::Taint(t) => {
+                format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value.as_deref().unwrap_or(""))
+            }
+            Unfit::Selector => "node(s) didn't match Pod's node affinity/selector".into(),
+            Unfit::TooManyPods => "Too many pods".into(),
+            Unfit::InsufficientCpu => "Insufficient cpu".into(),
+            Unfit::InsufficientMemory => "Insufficient memory".into(),
+        }
+    }
+}
+
+/// What failed on one node: one reason, or up to three of NodeResourcesFit's; and whether
+/// preemption could help (only for resources).
+type Unfits<'a> = ([Option<Unfit<'a>>; 3], bool);
+
 /// Why a node cannot take a pod: the first failing filter, in the default profile's order.
-/// `Err` holds the reasons and whether preemption could help.
-fn filter(node: &NodeState, spec: &core::PodSpec, req: &Resources) -> Result<(), (Vec<String>, bool)> {
+fn filter<'a>(node: &NodeState<'a>, spec: &core::PodSpec, req: &Resources) -> Result<(), Unfits<'a>> {
     let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
+    let one = |u: Unfit<'a>| Err(([Some(u), None, None], false));
     if node.info.unschedulable {
         let taint = core::Taint {
             key: "node.kubernetes.io/unschedulable".into(),
@@ -183,37 +214,30 @@ fn filter(node: &NodeState, spec: &core::PodSpec, req: &Resources) -> Result<(),
             ..Default::default()
         };
         if !tolerates(tolerations, &taint) {
-            return Err((vec!["node(s) were unschedulable".into()], false));
+            return one(Unfit::Unschedulable);
         }
     }
-    if let Some(t) = node
-        .info
+    let info: &'a NodeInfo = node.info;
+    if let Some(t) = info
         .taints
         .iter()
         .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
         .find(|t| !tolerates(tolerations, t))
     {
-        return Err((
-            vec![format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value.as_deref().unwrap_or(""))],
-            false,
-        ));
+        return one(Unfit::Taint(t));
     }
     if let Some(sel) = &spec.node_selector {
-        if sel.iter().any(|(k, v)| node.info.labels.get(k) != Some(v)) {
-            return Err((vec!["node(s) didn't match Pod's node affinity/selector".into()], false));
+        if sel.iter().any(|(k, v)| info.labels.get(k) != Some(v)) {
+            return one(Unfit::Selector);
         }
     }
-    let mut insufficient = Vec::new();
-    if node.pods + 1 > node.info.max_pods {
-        insufficient.push("Too many pods".to_string());
-    }
-    if req.cpu > 0 && node.requested.cpu + req.cpu > node.info.allocatable.cpu {
-        insufficient.push("Insufficient cpu".to_string());
-    }
-    if req.memory > 0 && node.requested.memory + req.memory > node.info.allocatable.memory {
-        insufficient.push("Insufficient memory".to_string());
-    }
-    if insufficient.is_empty() {
+    let insufficient = [
+        (node.pods + 1 > info.max_pods).then_some(Unfit::TooManyPods),
+        (req.cpu > 0 && node.requested.cpu + req.cpu > info.allocatable.cpu).then_some(Unfit::InsufficientCpu),
+        (req.memory > 0 && node.requested.memory + req.memory > info.allocatable.memory)
+            .then_some(Unfit::InsufficientMemory),
+    ];
+    if insufficient.iter().all(Option::is_none) {
         Ok(())
     } else {
         Err((insufficient, true))
@@ -237,8 +261,9 @@ fn score(node: &NodeState, nonzero: &Resources) -> i64 {
         }
     };
     let least = ((least(cpu, alloc.cpu) + least(mem, alloc.memory)) / 2) as i64;
-    // (Through i64 where the value fits: the same rounding, without a software i128 conversion.)
-    let float = |v: i128| i64::try_from(v).map_or_else(|_| v as f64, |v| v as f64);
+    // (Through i64 where the value fits: the same rounding, without a software i128 conversion;
+    // `black_box` keeps the optimizer from folding the two conversions back into that one.)
+    let float = |v: i128| i64::try_from(v).map_or_else(|_| v as f64, |v| std::hint::black_box(v) as f64);
     let frac = |used: i128, cap: i128| if cap <= 0 { 1.0 } else { (float(used) / float(cap)).min(1.0) };
     let balanced = (1.0 - (frac(cpu, alloc.cpu) - frac(mem, alloc.memory)).abs() / 2.0) * 100.0;
     least + balanced as i64
@@ -660,16 +685,24 @@ type Candidate = (i64, u64, usize);
 
 /// What one stretch of the node list says about a pod.
 #[derive(Default)]
-struct Window {
+struct Window<'a> {
     feasible: usize,
     best: Option<Candidate>,
-    reasons: BTreeMap<String, usize>,
+    /// Each reason with the number of nodes that gave it (a handful of reasons).
+    reasons: Vec<(Unfit<'a>, usize)>,
     preemption: BTreeMap<&'static str, usize>,
 }
 
-impl Window {
+impl<'a> Window<'a> {
+    fn count(&mut self, reason: Unfit<'a>, n: usize) {
+        match self.reasons.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, count)) => *count += n,
+            None => self.reasons.push((reason, n)),
+        }
+    }
+
     /// Fold in a later stretch: the earlier candidate wins a full tie, as in one sequential pass.
-    fn merge(mut self, later: Window) -> Window {
+    fn merge(mut self, later: Window<'a>) -> Window<'a> {
         self.feasible += later.feasible;
         if let Some(c) = later.best {
             if self.best.is_none_or(|b| better(c, b)) {
@@ -677,12 +710,21 @@ impl Window {
             }
         }
         for (r, n) in later.reasons {
-            *self.reasons.entry(r).or_default() += n;
+            self.count(r, n);
         }
         for (r, n) in later.preemption {
             *self.preemption.entry(r).or_default() += n;
         }
         self
+    }
+
+    /// The reasons as upstream's FitError counts them, by message.
+    fn messages(&self) -> BTreeMap<String, usize> {
+        let mut out: BTreeMap<String, usize> = BTreeMap::new();
+        for (r, n) in &self.reasons {
+            *out.entry(r.message()).or_default() += n;
+        }
+        out
     }
 }
 
@@ -691,14 +733,14 @@ fn better(c: Candidate, b: Candidate) -> bool {
 }
 
 /// Filter and score the nodes at `positions` (indexes into `nodes`), in order.
-fn evaluate(
-    nodes: &[NodeState],
+fn evaluate<'a>(
+    nodes: &[NodeState<'a>],
     positions: std::ops::Range<usize>,
     pod: &Object,
     spec: &core::PodSpec,
     req: &Resources,
     nonzero: &Resources,
-) -> Window {
+) -> Window<'a> {
     let mut w = Window::default();
     let n = nodes.len();
     let pod_draw = pod_draw(pod);
@@ -718,8 +760,8 @@ fn evaluate(
                 }
             }
             Err((why, resources)) => {
-                for r in why {
-                    *w.reasons.entry(r).or_default() += 1;
+                for r in why.into_iter().flatten() {
+                    w.count(r, 1);
                 }
                 let p = if resources {
                     "No preemption victims found for incoming pod"
@@ -754,7 +796,8 @@ fn search(
         visited += want;
         total = total.merge(w);
     }
-    (total.best, total.reasons, total.preemption, visited)
+    let reasons = if total.best.is_some() { BTreeMap::new() } else { total.messages() };
+    (total.best, reasons, total.preemption, visited)
 }
 
 /// upstream: FitError.Error — `0/3 nodes are available: 3 Insufficient cpu. preemption: …`

@@ -5,7 +5,9 @@
 //! answers (Ready), as metrics-server has none before its first scrape after the pod started.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use super::{LoadModel, Usage};
@@ -63,9 +65,12 @@ pub struct Reader<'a> {
     pub scrape: Millis,
     sharers: RefCell<BTreeMap<(ObjectKey, Metric), i64>>,
     /// Whether each node read so far answers scrapes (many pods share a few nodes).
-    nodes: RefCell<HashMap<Box<str>, bool>>,
+    nodes: RefCell<FxHashMap<Box<str>, bool>>,
     /// The Deployment of each ReplicaSet read so far (a sync's pods share one or two).
-    deployments: RefCell<HashMap<Uid, Option<Arc<Object>>>>,
+    deployments: RefCell<FxHashMap<Uid, Option<Arc<Object>>>>,
+    /// The pods the caller listed (an HPA's, by its target's selector): when they are all of a
+    /// Deployment's pods, its sharers are counted among them rather than read from the store.
+    listed: &'a [Arc<Object>],
 }
 
 fn node_name(pod: &Object) -> Option<&str> {
@@ -94,7 +99,31 @@ impl<'a> Reader<'a> {
             sharers: RefCell::new(BTreeMap::new()),
             nodes: RefCell::default(),
             deployments: RefCell::default(),
+            listed: &[],
         }
+    }
+
+    /// A reader that knows the pods its caller listed (see [`Reader::sharers`]).
+    pub fn listing(mut self, pods: &'a [Arc<Object>]) -> Self {
+        self.listed = pods;
+        self
+    }
+
+    /// Whether the listed pods are exactly the pods of `d`'s ReplicaSets: every one belongs
+    /// to `d`, and as many were listed as those ReplicaSets control, with nothing else naming
+    /// them as owner.
+    fn listed_are_all_of(&self, d: &Object) -> bool {
+        let mut controlled = 0;
+        for rs in self.store.dependents_iter(d.meta.uid).filter(|o| o.kind() == Kind::ReplicaSet) {
+            let pods =
+                self.store.pod_tally(rs.meta.uid).map_or(0, |t| t.groups.values().map(|g| g.pods as usize).sum());
+            if self.store.dependents_count(rs.meta.uid, &rs.meta.namespace) != pods {
+                return false;
+            }
+            controlled += pods;
+        }
+        controlled == self.listed.len()
+            && self.listed.iter().all(|p| self.deployment_of(p).is_some_and(|x| x.meta.uid == d.meta.uid))
     }
 
     /// Whether metrics-server had a sample of the pod at the last scrape.
@@ -159,14 +188,19 @@ impl<'a> Reader<'a> {
         if let Some(n) = self.sharers.borrow().get(&key) {
             return *n;
         }
-        let mut n = 0;
-        for rs in self.store.dependents_iter(d.meta.uid).filter(|o| o.kind() == Kind::ReplicaSet) {
-            for p in self.store.dependents_iter(rs.meta.uid) {
-                if p.kind() == Kind::Pod && Self::ready(p) && self.scraped(p) && !self.overridden(p, metric) {
-                    n += 1;
-                }
-            }
-        }
+        let shares =
+            |p: &Object| p.kind() == Kind::Pod && Self::ready(p) && self.scraped(p) && !self.overridden(p, metric);
+        let walked = || -> i64 {
+            let rss = self.store.dependents_iter(d.meta.uid).filter(|o| o.kind() == Kind::ReplicaSet);
+            rss.map(|rs| self.store.dependents_iter(rs.meta.uid).filter(|p| shares(p)).count() as i64).sum()
+        };
+        let n = if !self.listed.is_empty() && self.listed_are_all_of(d) {
+            let n = self.listed.iter().filter(|p| shares(p)).count() as i64;
+            debug_assert_eq!(n, walked(), "sharers of {} among the listed pods", d.meta.name);
+            n
+        } else {
+            walked()
+        };
         self.sharers.borrow_mut().insert(key, n);
         n
     }

@@ -558,6 +558,11 @@ impl Store {
         self.dependents_iter(owner).cloned().collect()
     }
 
+    /// How many objects in `namespace` name `owner` in their ownerReferences.
+    pub fn dependents_count(&self, owner: Uid, namespace: &Arc<str>) -> usize {
+        self.owners.count_in(owner, namespace)
+    }
+
     /// [`Store::dependents`] without collecting them.
     pub fn dependents_iter(&self, owner: Uid) -> impl Iterator<Item = &Arc<Object>> + '_ {
         self.owners.names(owner).filter_map(move |(kind, ns, name)| self.lookup(kind, ns, name))
