@@ -777,7 +777,7 @@ mod tests {
 
     fn arb_stored_pod() -> impl Strategy<Value = (usize, P, bool)> {
         (
-            prop_oneof![2 => Just(0usize), 1 => Just(1)],
+            prop_oneof![Just(0usize), Just(1)],
             arb_pod(),
             prop_oneof![Just(None), Just(Some("n1")), Just(Some("n2")), Just(Some("n3"))],
             prop::bool::weighted(0.1),
@@ -786,14 +786,15 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+        #![proptest_config(ProptestConfig::with_cases(64))]
 
         /// The victims taken from the store's ranking groups are the listed ranking's, in its
-        /// order, for any number of them; and none are taken from the groups when a stray pod
-        /// carries a ReplicaSet's labels (the related pods must then be listed).
+        /// order, for any number of them (whether the sibling keeps a ranking or not); and none
+        /// are taken from the groups when a stray pod carries a ReplicaSet's labels (the related
+        /// pods must then be listed).
         #[test]
         fn victims_from_the_ranking_groups_are_the_listed_ones(
-            mut specs in prop::collection::vec(arb_stored_pod(), 1..120),
+            mut specs in prop::collection::vec(arb_stored_pod(), 100..400),
             stray in prop::option::weighted(0.2, arb_stored_pod()),
         ) {
             specs.extend(stray.map(|(_, p, deleting)| (2, p, deleting)));
@@ -811,9 +812,11 @@ mod tests {
                 let Some(tally) = store.pod_tally(rs.meta.uid) else { continue };
                 let related = related_pods(&ctx, rs);
                 let refs: Vec<&Arc<Object>> = active.iter().collect();
-                for n in 1..active.len() {
+                let step = (active.len() / 24).max(1);
+                for n in (1..active.len()).step_by(step).chain(active.len().checked_sub(1)) {
                     let indexed = super::super::victims::indexed(&ctx, rs, tally, n);
-                    prop_assert_eq!(indexed.is_none(), strays);
+                    // (Only a ReplicaSet with many active pods keeps a ranking.)
+                    prop_assert_eq!(indexed.is_none(), strays || tally.ranking.is_none());
                     let Some(indexed) = indexed else { break };
                     let listed = pods_to_delete(&refs, &related, n, NOW);
                     prop_assert_eq!(

@@ -1,4 +1,4 @@
-//! Scale-down victims of a ReplicaSet chosen from the store's ranking groups (see
+//! Scale-down victims of a large ReplicaSet chosen from the store's ranking groups (see
 //! [`crate::store::tally::PodTally::ranking`]) rather than by ranking every pod it controls.
 //!
 //! Upstream lists and sorts all of a ReplicaSet's pods on every sync that deletes; a rollout of
@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::ops::Bound;
 use std::sync::{Arc, LazyLock};
 
-use super::replicaset::{class_of, deletion_order, rest_of, Class, RankedPod};
+use super::replicaset::{class_of, deletion_order, is_active, node_of, rest_of, Class, RankedPod};
 use super::Ctx;
 use crate::api::{Body, Kind, Object, Uid};
 use crate::labels::Operator;
@@ -31,14 +31,14 @@ struct Group<'a> {
 }
 
 /// The `n` pods of `rs` (controlled, active, fewer than all of them) to delete first, in
-/// upstream's order; `None` when the related pods on each node cannot be read from the
-/// tallies (a pod matches a sibling's selector without being controlled by it), and the caller
-/// must list them.
+/// upstream's order; `None` when its tally keeps no ranking (it has few pods) or the related
+/// pods on each node cannot be read from the tallies (a pod matches a sibling's selector
+/// without being controlled by it), and the caller must list them.
 pub fn indexed(ctx: &Ctx, rs: &Object, tally: &PodTally, n: usize) -> Option<Vec<Arc<Object>>> {
+    let ranking = tally.ranking.as_ref()?;
     let per_node = related_per_node(ctx, rs)?;
     let rank = |key: &RankKey| per_node.get(key.node.as_deref().unwrap_or("")).copied().unwrap_or(0);
-    let mut groups: Vec<Group> = tally
-        .ranking
+    let mut groups: Vec<Group> = ranking
         .iter()
         .map(|(key, pods)| Group { key, pods, class: class_of(key, rank(key), ctx.now), rest: rest_of(key, ctx.now) })
         .collect();
@@ -166,8 +166,23 @@ fn related_per_node<'a>(ctx: &'a Ctx, rs: &Object) -> Option<HashMap<&'a str, us
         if labelled != controlled {
             return None;
         }
-        for (key, pods) in tally.iter().flat_map(|t| &t.ranking) {
-            *per_node.entry(key.node.as_deref().unwrap_or("")).or_default() += pods.len();
+        match tally.and_then(|t| t.ranking.as_ref()) {
+            Some(ranking) => {
+                for (key, pods) in ranking {
+                    *per_node.entry(key.node.as_deref().unwrap_or("")).or_default() += pods.len();
+                }
+            }
+            // A sibling with few active pods keeps no ranking: its pods are read one by one.
+            None => {
+                let pods = ctx.store.dependents_iter(sibling.meta.uid).filter(|p| {
+                    p.kind() == Kind::Pod
+                        && p.meta.controller_ref().is_some_and(|r| r.uid == sibling.meta.uid)
+                        && is_active(p)
+                });
+                for p in pods {
+                    *per_node.entry(node_of(p).unwrap_or("")).or_default() += 1;
+                }
+            }
         }
     }
     Some(per_node)

@@ -499,7 +499,19 @@ impl Store {
     /// random writes).
     #[cfg(test)]
     pub fn check_indexes(&self) {
-        assert_eq!(self.tallies, self.recount_tallies(), "pod tallies");
+        let recount = self.recount_tallies();
+        assert_eq!(self.tallies.len(), recount.len(), "pod tallies");
+        for (uid, kept) in &self.tallies {
+            let want = &recount[uid];
+            assert_eq!((&kept.groups, kept.active), (&want.groups, want.active), "pod tally of {uid}");
+            match &kept.ranking {
+                Some(ranking) => {
+                    assert_eq!(Some(ranking), want.ranking.as_ref(), "ranking of {uid}");
+                    assert!(kept.active >= tally::RANKED_FROM / 2, "a ranking kept below half the threshold");
+                }
+                None => assert!(kept.active < tally::RANKED_FROM, "no ranking at {} active pods", kept.active),
+            }
+        }
         assert_eq!(self.by_key.len(), self.objects.len(), "point index size");
         for slot in &self.objects {
             let key = ObjectKey { packed: slot.packed, namespace: slot.namespace.clone(), name: slot.name().clone() };
@@ -519,7 +531,10 @@ impl Store {
         let mut out: HashMap<Uid, tally::PodTally> = HashMap::new();
         for p in self.scan(Kind::Pod, None) {
             if let (Some(c), Some(r)) = (tally::Contribution::of(p), p.meta.controller_ref()) {
-                out.entry(r.uid).or_default().add(p, c);
+                // (Every ranking, kept or not, to compare the kept ones with.)
+                out.entry(r.uid)
+                    .or_insert_with(|| tally::PodTally { ranking: Some(Default::default()), ..Default::default() })
+                    .add(p, c);
             }
         }
         out
@@ -531,15 +546,42 @@ impl Store {
     }
 
     fn tally(&mut self, obj: &Object) {
-        if let (Some(c), Some(r)) = (tally::Contribution::of(obj), obj.meta.controller_ref()) {
-            self.tallies.entry(r.uid).or_default().add(obj, c);
+        let (Some(c), Some(r)) = (tally::Contribution::of(obj), obj.meta.controller_ref()) else { return };
+        let t = self.tallies.entry(r.uid).or_default();
+        t.add(obj, c);
+        if t.ranking.is_none() && t.active >= tally::RANKED_FROM {
+            let ranking = self.ranking_of(r.uid, obj);
+            if let Some(t) = self.tallies.get_mut(&r.uid) {
+                t.ranking = Some(ranking);
+            }
         }
+    }
+
+    /// The ranking of the active pods `owner` controls, worked out from the store while `obj`
+    /// (one of them) is being indexed: the owner index may not know `obj` yet, so it is put in
+    /// on its own.
+    fn ranking_of(&self, owner: Uid, obj: &Object) -> tally::Ranking {
+        let mut ranking = tally::Ranking::new();
+        let controlled = self
+            .owners
+            .names_in(owner, &obj.meta.namespace)
+            .filter_map(|(kind, ns, name)| self.lookup(kind, ns, name))
+            .filter(|p| p.meta.controller_ref().is_some_and(|r| r.uid == owner));
+        for p in controlled.map(|p| &**p).chain([obj]) {
+            if let Some(key) = tally::Contribution::of(p).and_then(|c| c.rank) {
+                tally::rank(&mut ranking, p, key);
+            }
+        }
+        ranking
     }
 
     fn untally(&mut self, obj: &Object) {
         if let (Some(c), Some(r)) = (tally::Contribution::of(obj), obj.meta.controller_ref()) {
             if let Some(t) = self.tallies.get_mut(&r.uid) {
                 t.remove(obj, c);
+                if t.active < tally::RANKED_FROM / 2 {
+                    t.ranking = None;
+                }
                 if t.is_empty() {
                     self.tallies.remove(&r.uid);
                 }

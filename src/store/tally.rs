@@ -19,9 +19,19 @@ pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost"
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodTally {
     pub groups: BTreeMap<Arc<StringMap>, TallyGroup>,
-    /// The active pods by [`RankKey`], each group's (uid, name) in uid order.
-    pub ranking: BTreeMap<RankKey, BTreeSet<(Uid, Arc<str>)>>,
+    /// Active pods in all groups.
+    pub active: u32,
+    /// The active pods by [`RankKey`], each group's (uid, name) in uid order: kept while the
+    /// controller has many active pods (from [`RANKED_FROM`] until it falls below half that),
+    /// since a small one lists its few pods as cheaply and the groups cost memory per pod.
+    pub ranking: Option<Ranking>,
 }
+
+/// Active pods by [`RankKey`], each group's (uid, name) in uid order.
+pub type Ranking = BTreeMap<RankKey, BTreeSet<(Uid, Arc<str>)>>;
+
+/// How many active pods a controller has when its tally starts keeping a [`Ranking`].
+pub const RANKED_FROM: u32 = 128;
 
 /// What upstream's scale-down ranking (`ActivePodsWithRanks.Less`) reads of one pod that does
 /// not depend on the clock or on other pods: the ranking works out the rest per sync.
@@ -84,7 +94,7 @@ pub struct Contribution {
     /// The whole second (ms) it became Ready, if active and Ready.
     ready_at: Option<Millis>,
     /// Its ranking key, if active (upstream: FilterActivePods — neither terminal nor being deleted).
-    rank: Option<RankKey>,
+    pub rank: Option<RankKey>,
 }
 
 impl Contribution {
@@ -98,29 +108,36 @@ impl Contribution {
     }
 }
 
+/// Put one active pod in a ranking.
+pub fn rank(ranking: &mut Ranking, obj: &Object, key: RankKey) {
+    ranking.entry(key).or_default().insert((obj.meta.uid, obj.meta.name.clone()));
+}
+
 impl PodTally {
     pub fn add(&mut self, obj: &Object, c: Contribution) {
         let g = self.groups.entry(obj.meta.labels.clone()).or_default();
         g.pods += 1;
         g.active += u32::from(c.rank.is_some());
+        self.active += u32::from(c.rank.is_some());
         if let Some(t) = c.ready_at {
             g.ready += 1;
             *g.ready_at.entry(t).or_default() += 1;
         }
-        if let Some(key) = c.rank {
-            self.ranking.entry(key).or_default().insert((obj.meta.uid, obj.meta.name.clone()));
+        if let (Some(ranking), Some(key)) = (&mut self.ranking, c.rank) {
+            rank(ranking, obj, key);
         }
     }
 
     pub fn remove(&mut self, obj: &Object, c: Contribution) {
-        if let Some(key) = &c.rank {
-            if let Some(set) = self.ranking.get_mut(key) {
+        if let (Some(ranking), Some(key)) = (&mut self.ranking, &c.rank) {
+            if let Some(set) = ranking.get_mut(key) {
                 set.remove(&(obj.meta.uid, obj.meta.name.clone()));
                 if set.is_empty() {
-                    self.ranking.remove(key);
+                    ranking.remove(key);
                 }
             }
         }
+        self.active -= u32::from(c.rank.is_some());
         let labels = &obj.meta.labels;
         let Some(g) = self.groups.get_mut(labels) else {
             debug_assert!(false, "a pod removed from a tally it is not in");

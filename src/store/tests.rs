@@ -697,3 +697,37 @@ fn orphans_are_the_pods_and_replicasets_without_a_controller() {
     // Other kinds are not indexed.
     assert_eq!(store.orphans(Kind::Namespace, &"".into()).count(), 0);
 }
+
+#[test]
+fn a_controller_of_many_pods_keeps_a_ranking_and_drops_it_when_few_are_left() {
+    let mut store = store_with_default_namespace(0);
+    let owner = Uid(9);
+    let controlled = |mut o: Object| {
+        o.meta.owner_references =
+            Arc::new(vec![crate::api::OwnerRef::controller_of(Kind::ReplicaSet, &"web".into(), owner)]);
+        o
+    };
+    let none = BTreeMap::new();
+    let ranked = |s: &Store| {
+        s.pod_tally(owner).and_then(|t| t.ranking.as_ref()).map(|r| r.values().map(|g| g.len()).sum::<usize>())
+    };
+    let from = tally::RANKED_FROM as usize;
+    for i in 0..from - 1 {
+        store.create(controlled(pod(&format!("p{i:03}"), &none)), 0).unwrap();
+    }
+    assert_eq!(ranked(&store), None, "below the threshold");
+    // The pod that reaches it is ranked with the others (the owner index does not know it yet).
+    store.create(controlled(pod("last", &none)), 0).unwrap();
+    assert_eq!(ranked(&store), Some(from));
+    store.check_indexes();
+    // An orphan adopted into it is ranked; a pod being deleted leaves the ranking.
+    store.create(pod("orphan", &none), 0).unwrap();
+    store.update(controlled((*store.get(Kind::Pod, "default", "orphan").unwrap()).clone())).unwrap();
+    assert_eq!(ranked(&store), Some(from + 1));
+    for i in 0..from / 2 + 2 {
+        store.delete(Kind::Pod, "default", &format!("p{i:03}"), 0).unwrap();
+        store.check_indexes();
+    }
+    assert_eq!(ranked(&store), None, "dropped below half the threshold");
+    assert!(store.pod_tally(owner).is_some_and(|t| t.active as usize == from / 2 - 1));
+}
