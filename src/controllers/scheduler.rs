@@ -432,11 +432,11 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
     let mut done = 0;
     while done < pods.len() {
         let chunk = alike(&pods[done..pods.len().min(done + SPECULATION_CHUNK)]);
-        let Some(feasible) = chunk.first().filter(|_| chunk.len() >= SPECULATION_MIN).and_then(|p| {
+        let Some((feasible, nonzero)) = chunk.first().filter(|_| chunk.len() >= SPECULATION_MIN).and_then(|p| {
             let Body::Pod { spec, .. } = &p.body else { return None };
-            let (req, _) = pod_requests(spec);
+            let (req, nonzero) = pod_requests(spec);
             let feasible: Vec<bool> = nodes.par_iter().map(|node| filter(node, spec, &req).is_ok()).collect();
-            feasible.contains(&true).then_some(feasible)
+            feasible.contains(&true).then_some((feasible, nonzero))
         }) else {
             // Too few to be worth guessing, or nothing fits them: one at a time.
             for pod in chunk {
@@ -462,10 +462,25 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
             windows.push((s, visited));
             s = advance(s, visited);
         }
+        // The chunk's pods ask alike and see the same nodes: each feasible node in their
+        // windows (one stretch from `start`) is scored once for all of them.
+        let span = windows.iter().map(|w| w.1).sum::<usize>().min(n);
+        let scores: Vec<i64> = {
+            let nodes = &*nodes;
+            let score_at = |k: usize| {
+                let i = (start + k) % n;
+                if feasible[i] {
+                    score(&nodes[i], &nonzero)
+                } else {
+                    0
+                }
+            };
+            (0..span).into_par_iter().map(score_at).collect()
+        };
         let guesses: Vec<Option<Guess>> = {
             let nodes = &*nodes;
-            let feasible = &feasible;
-            chunk.par_iter().zip(&windows).map(|(pod, &(s, visited))| guess(nodes, feasible, s, visited, pod)).collect()
+            let scored = Scored { feasible: &feasible, start, scores: &scores };
+            chunk.par_iter().zip(&windows).map(|(pod, &(s, visited))| guess(nodes, &scored, s, visited, pod)).collect()
         };
         let mut taken: Vec<usize> = Vec::new();
         for ((pod, g), &(_, guessed)) in chunk.iter().zip(guesses).zip(&windows) {
@@ -616,18 +631,27 @@ fn outranks(a: &Ranked, b: &Ranked) -> bool {
     (a.0, std::cmp::Reverse(a.1), std::cmp::Reverse(a.2)) > (b.0, std::cmp::Reverse(b.1), std::cmp::Reverse(b.2))
 }
 
+/// A chunk's nodes as its pods see them: which are feasible, and the scores of those in the
+/// stretch from `start`.
+struct Scored<'a> {
+    feasible: &'a [bool],
+    start: usize,
+    scores: &'a [i64],
+}
+
 /// Score the feasible nodes among the `visited` from `start` for `pod`.
-fn guess(nodes: &[NodeState], feasible: &[bool], start: usize, visited: usize, pod: &Object) -> Option<Guess> {
+fn guess(nodes: &[NodeState], scored: &Scored, start: usize, visited: usize, pod: &Object) -> Option<Guess> {
     let Body::Pod { spec, .. } = &pod.body else { return None };
     let (req, nonzero) = pod_requests(spec);
     let pod_draw = pod_draw(pod);
     let mut top = Top::default();
-    for (pos, i) in round_from(nodes.len(), start, visited).enumerate() {
-        if !feasible[i] {
+    let n = nodes.len();
+    for (pos, i) in round_from(n, start, visited).enumerate() {
+        if !scored.feasible[i] {
             continue;
         }
         let node = &nodes[i];
-        let score = score(node, &nonzero);
+        let score = scored.scores[(i + n - scored.start) % n];
         if top.full() && top.worst().0 > score {
             continue;
         }
@@ -636,10 +660,6 @@ fn guess(nodes: &[NodeState], feasible: &[bool], start: usize, visited: usize, p
     Some(Guess { req, nonzero, pod_draw, top })
 }
 
-/// The node a sequential search from `start` would choose now, if the guess (made before the
-/// nodes in `taken` changed) settles it; `None` when only a fresh search can tell. Nodes only
-/// fill up, so the visit can only end later than guessed: when one of the taken nodes in it no
-/// longer fits the pod.
 fn confirm(
     nodes: &[NodeState],
     g: &Guess,
