@@ -8,6 +8,8 @@
 //! works out each group's place from the clock and the related pods on its node, takes whole
 //! groups while they fit, and walks only as far into the last one as it needs: O(groups +
 //! victims · log pods). The victims and their order are exactly [`super::replicaset::deletion_order`]'s.
+//! (Groups are few when pods share nodes and creation and Ready seconds, as a rollout's do; a
+//! ReplicaSet whose pods all differ has as many groups as pods, and costs what listing did.)
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
@@ -72,9 +74,10 @@ pub fn indexed(ctx: &Ctx, rs: &Object, tally: &PodTally, n: usize) -> Option<Vec
     Some(ranked.into_iter().map(|r| r.pod.clone()).collect())
 }
 
-/// The least member at or after `uid`'s place.
+/// The least name: with a uid, a bound before every member of that uid.
 static NO_NAME: LazyLock<Arc<str>> = LazyLock::new(|| "".into());
 
+/// The uid of the first member at or after `from`.
 fn first_from(pods: &Members, from: Uid) -> Option<Uid> {
     pods.range((Bound::Included((from, NO_NAME.clone())), Bound::Unbounded)).next().map(|(u, _)| *u)
 }
