@@ -207,4 +207,7 @@ pub struct Ctx<'a> {
     /// The round runs on the engine's pool: a controller may split its own work with rayon
     /// (with the same result as doing it in order).
     pub parallel: bool,
+    /// Whether the cluster records Events (when not, the controllers that emit one per pod
+    /// need not word them: they would be dropped unread).
+    pub events: bool,
 }

@@ -318,13 +318,15 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
                     rt.set_message(None);
                     rt.set_condition(ConditionType::PodScheduled, true, None, ctx.now);
                 }));
-                writes.push(Write::Event(Box::new(EventRecord::about(
-                    pod,
-                    COMPONENT,
-                    false,
-                    "Scheduled",
-                    format!("Successfully assigned {}/{} to {}", pod.meta.namespace, pod.meta.name, node.name),
-                ))));
+                if ctx.events {
+                    writes.push(Write::Event(Box::new(EventRecord::about(
+                        pod,
+                        COMPONENT,
+                        false,
+                        "Scheduled",
+                        format!("Successfully assigned {}/{} to {}", pod.meta.namespace, pod.meta.name, node.name),
+                    ))));
+                }
             }
             Placement::Unschedulable(reasons, preemption) => {
                 let message = unschedulable_message(nodes.len(), &reasons, &preemption);
@@ -336,13 +338,15 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
                         rt.set_condition(ConditionType::PodScheduled, false, Some("Unschedulable"), ctx.now);
                     }));
                 }
-                writes.push(Write::Event(Box::new(EventRecord::about(
-                    pod,
-                    COMPONENT,
-                    true,
-                    "FailedScheduling",
-                    message,
-                ))));
+                if ctx.events {
+                    writes.push(Write::Event(Box::new(EventRecord::about(
+                        pod,
+                        COMPONENT,
+                        true,
+                        "FailedScheduling",
+                        message,
+                    ))));
+                }
             }
         }
         (ObjectKey::of(pod), Reconciled { writes, requeue_at: None })

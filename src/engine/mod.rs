@@ -524,6 +524,7 @@ impl Engine {
                     load: &self.load,
                     hpa: &self.hpa_memory,
                     parallel,
+                    events: self.record_events,
                 };
                 // What can be done before the commit is done where the writes are made: events
                 // not recorded dropped; in parallel rounds, creates and updates worked out (the

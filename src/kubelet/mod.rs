@@ -34,6 +34,9 @@ struct PodCtx<'a> {
 
 impl PodCtx<'_> {
     fn event(&mut self, container: Option<&str>, warning: bool, reason: &'static str, message: String) {
+        if !self.ctx.events {
+            return;
+        }
         let mut e = EventRecord::about(self.pod, COMPONENT, warning, reason, message);
         e.field_path = container.map(|c| format!("spec.containers{{{c}}}"));
         e.host = Some(self.node.clone());
