@@ -17,6 +17,8 @@ Scenarios (N is the number of pods unless said):
 - hpa: N/50 autoscaled Deployments (about 50 pods each at peak) under a daily load curve for
   24 h of virtual time.
 - get: `kubectl get pods` over N pods.
+- calls: 200 calls each of scale, set_image, patch, get + to_dict and apply on a 2-replica
+  Deployment beside one of N replicas (microseconds a call: what it changes, not what is stored).
 - pending: one ReplicaSet of N replicas on 3 nodes (all but a few hundred pods Pending):
   apply → settled; then, ten times, 100 running pods deleted and a second of virtual time
   (each delete moves every pending pod back to the scheduler).
@@ -43,6 +45,7 @@ DEFAULT_SIZES = {
     "hpa": 2_500,
     "get": 10_000,
     "pending": 25_000,
+    "calls": 50_000,
 }
 
 
@@ -176,6 +179,33 @@ def scenario_pending(n: int, threads: int) -> dict[str, Any]:
     return {"phases": phases, "running": running, "cluster": c}
 
 
+def scenario_calls(n: int, threads: int) -> dict[str, Any]:
+    # One call on a 2-replica Deployment while another of N replicas exists: each phase is 200
+    # calls of one kind, so its time at N and 2N shows whether a call costs what it changes.
+    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
+    phases: dict[str, float] = {}
+    timed(
+        phases,
+        "create",
+        lambda: (
+            c.apply([workload("Deployment", "big", n, "nginx:1.25"), workload("Deployment", "small", 2, "nginx:1.25")]),
+            ready(c, n + 2),
+        ),
+    )
+    d = c.deployment("small")
+    calls = {
+        "scale": lambda i: d.scale(2 + i % 2),
+        "set_image": lambda i: d.set_image(main=f"nginx:1.{i}"),
+        "patch": lambda i: c.patch("deployment", "small", {"metadata": {"labels": {"n": str(i)}}}),
+        "get_to_dict": lambda i: c.deployment("small").to_dict(),
+        "apply": lambda i: c.apply(workload("Deployment", "small", 2 + i % 2, "nginx:1.25")),
+    }
+    for name, call in calls.items():
+        timed(phases, name, lambda call=call: [call(i) for i in range(200)])
+    per_call = {k: round(v / 200 * 1e6, 1) for k, v in phases.items() if k != "create"}
+    return {"phases": phases, "us_per_call": per_call, "cluster": c}
+
+
 SCENARIOS = {
     "rollout": scenario_rollout,
     "many": scenario_many,
@@ -183,6 +213,7 @@ SCENARIOS = {
     "hpa": scenario_hpa,
     "get": scenario_get,
     "pending": scenario_pending,
+    "calls": scenario_calls,
 }
 
 
