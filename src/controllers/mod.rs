@@ -12,7 +12,7 @@ mod victims;
 
 use std::sync::Arc;
 
-use crate::api::{Kind, Object, Uid};
+use crate::api::{Body, Kind, Object, Uid};
 use crate::kubelet::images::ImageRegistry;
 use crate::sim::clock::Millis;
 use crate::store::{ObjectKey, Prepared, PreparedCreate, Store};
@@ -210,4 +210,32 @@ pub struct Ctx<'a> {
     /// Whether the cluster records Events (when not, the controllers that emit one per pod
     /// need not word them: they would be dropped unread).
     pub events: bool,
+    /// The round's pods by node, worked out the first time a reconcile asks (see [`Ctx::pods_on`]).
+    pub by_node: &'a PodsByNode,
+}
+
+/// Pods grouped by the node they are bound to, in key order within each node.
+#[derive(Default)]
+pub struct PodsByNode(std::sync::OnceLock<rustc_hash::FxHashMap<Arc<str>, Vec<Arc<Object>>>>);
+
+impl Ctx<'_> {
+    /// The pods bound to `node`, in key order (upstream reads them through an informer index on
+    /// spec.nodeName). The grouping is made once per round, by one pass over the pods, so that
+    /// the reconciles of many nodes in one round (a zone failing) share it.
+    pub fn pods_on(&self, node: &str) -> &[Arc<Object>] {
+        let groups = self.by_node.0.get_or_init(|| {
+            let mut groups: rustc_hash::FxHashMap<Arc<str>, Vec<Arc<Object>>> = Default::default();
+            for pod in self.store.scan(Kind::Pod, None) {
+                let Body::Pod { spec, status } = &pod.body else { continue };
+                let node = match (&spec.node_name, &status.node_name) {
+                    (Some(n), _) => Arc::from(n.as_str()),
+                    (None, Some(n)) => n.clone(),
+                    (None, None) => continue,
+                };
+                groups.entry(node).or_default().push(pod.clone());
+            }
+            groups
+        });
+        groups.get(node).map_or(&[], Vec::as_slice)
+    }
 }

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1 as core;
 use super::{Ctx, DeleteOptions, EventRecord, Reconciled, Write};
 use crate::api::meta::{from_time, to_time};
 use crate::api::pod::ConditionType;
-use crate::api::{Body, Kind};
+use crate::api::Body;
 use crate::sim::clock::Millis;
 use crate::store::ObjectKey;
 
@@ -96,11 +96,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         .find(|t| t.key == UNREACHABLE && t.effect == "NoExecute")
         .and_then(|t| t.time_added.as_ref().map(from_time))
         .unwrap_or(now);
-    for pod in ctx.store.scan(Kind::Pod, None) {
+    for pod in ctx.pods_on(&node.meta.name) {
         let Body::Pod { spec: pspec, status: rt } = &pod.body else { continue };
-        if pspec.node_name.as_deref().or(rt.node_name.as_deref()) != Some(&*node.meta.name) {
-            continue;
-        }
         if rt.is_ready() {
             let mut marked = (**pod).clone();
             if let Body::Pod { status, .. } = &mut marked.body {

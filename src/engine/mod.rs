@@ -515,6 +515,7 @@ impl Engine {
             // Small rounds are not worth waking the pool; the results are the same either way.
             let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
             let parallel = self.threads > 1 && work >= self.parallel_threshold;
+            let by_node = crate::controllers::PodsByNode::default();
             let results = {
                 let ctx = Ctx {
                     store,
@@ -525,6 +526,7 @@ impl Engine {
                     hpa: &self.hpa_memory,
                     parallel,
                     events: self.record_events,
+                    by_node: &by_node,
                 };
                 // What can be done before the commit is done where the writes are made: events
                 // not recorded dropped; in parallel rounds, creates and updates worked out (the
