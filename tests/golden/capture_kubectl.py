@@ -1,13 +1,15 @@
 """Record what the real kubectl prints for commands that run offline, for
 tests/test_kubectl_cli.py to compare kubesim against. Run from the repository root with a
-kubectl 1.32 client on PATH:  python tests/golden/capture_kubectl.py"""
+kubectl 1.32 client (see real_kubectl.py):  python tests/golden/capture_kubectl.py"""
 
 from __future__ import annotations
 
 import json
-import shlex
-import subprocess
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real_kubectl  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 E = "examples"
@@ -49,14 +51,45 @@ CASES = [
     "get pods -x",
     "frob",
     "get",
+    # Global flags anywhere (pflag), and cobra's answers to unknown commands and flags.
+    "-n dev create deployment web --image=nginx --dry-run=client -o yaml",
+    "--namespace=dev create deployment web --image=nginx --dry-run=client -o yaml",
+    "create deployment web --image=nginx --dry-run=client -o yaml --namespace dev",
+    "create deployment web -ndev --image=nginx --dry-run=client -oyaml",
+    "-n dev frob",
+    "--namespace=dev frob",
+    "frob -n dev",
+    "gte pods",
+    "sett",
+    "lable pods",
+    "get pods -n",
+    "get pods --namespace",
+    "get pods --watch=maybe",
+    "get pods -w=maybe",
+    "get pods --all-namespaces=x",
+    "-v abc get pods",
+    "get pods -v abc",
+    "get --context=nope pods",
+    "get --request-timeout=abc pods",
+    "set foo",
+    "set -n x foo",
+    "rollout foo",
+    "set image --foo",
+    "rollout status -x",
+    "top pod --foo",
+    "create deployment --foo",
+    "create deployment web --image=nginx --dry-run=client -- sleep 1 -n x",
 ]
 
 
 def main() -> None:
+    binary = real_kubectl.find()
+    if binary is None:
+        raise SystemExit("no upstream kubectl 1.32 client found (set KUBECTL_1_32=/path/to/kubectl)")
     recorded = {}
     for command in CASES:
-        r = subprocess.run(["kubectl", *shlex.split(command)], capture_output=True, text=True, check=False)
-        recorded[command] = {"stdout": r.stdout, "stderr": r.stderr, "exit_code": r.returncode}
+        out, err, code = real_kubectl.run(binary, command, HERE.parent.parent)
+        recorded[command] = {"stdout": out, "stderr": err, "exit_code": code}
     (HERE / "kubectl_offline.json").write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
 
 

@@ -1,0 +1,114 @@
+"""Reading `-f` sources: files, directories (`-R`), URLs and standard input."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import _native
+from ..errors import KubesimError
+from ._base import Fail
+from ._flags import Args
+
+if TYPE_CHECKING:
+    from .._cluster import Cluster
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# The tutorial's manifest URLs, answered from the bundled copies so the walkthrough runs offline.
+BUNDLED_URLS = {
+    "https://k8s.io/examples/controllers/nginx-deployment.yaml": EXAMPLES / "nginx-deployment.yaml",
+    "https://kubernetes.io/examples/controllers/nginx-deployment.yaml": EXAMPLES / "nginx-deployment.yaml",
+}
+
+
+def read_sources(c: Cluster, args: Args, stdin: str | None) -> Iterator[tuple[str, str]]:
+    """(text, source name) for every `-f` argument: files, directories (`-R` recurses), URLs
+    and `-` (standard input)."""
+    sources = args.values("--filename")
+    if not sources:
+        raise Fail("error: must specify one of -f and -k")
+    recursive = args.bool("--recursive")
+    for src in sources:
+        if src == "-":
+            yield (stdin if stdin is not None else sys.stdin.read()), "STDIN"
+        elif src.startswith(("http://", "https://")):
+            yield _fetch(src), src
+        else:
+            path = Path(src)
+            try:
+                path.stat()
+            except FileNotFoundError:
+                raise Fail(f'error: the path "{src}" does not exist') from None
+            except OSError as e:
+                raise Fail(f'error: the path "{src}" cannot be accessed: stat {src}: {_go_errno(e)}') from None
+            if path.is_dir():
+                files = path.rglob("*") if recursive else path.iterdir()
+                for f in sorted(p for p in files if p.is_file() and p.suffix in (".yaml", ".yml", ".json")):
+                    yield _decode(_read_bytes(f), str(f)), str(f)
+            else:
+                yield _decode(_read_bytes(path), src), src
+
+
+def _go_errno(e: OSError) -> str:
+    """An OS error as Go's syscall package words it (``file name too long``)."""
+    text = e.strerror or str(e)
+    return text[:1].lower() + text[1:]
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise Fail(f"error: open {path}: {_go_errno(e)}") from None
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise Fail(f"error: error parsing {source}: not UTF-8 text (byte {e.start})") from None
+
+
+def _fetch(url: str) -> str:
+    bundled = BUNDLED_URLS.get(url)
+    if bundled is not None:
+        return bundled.read_text(encoding="utf-8")
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - kubectl fetches http(s) too
+            return _decode(response.read(), url)
+    except urllib.error.HTTPError as e:
+        raise Fail(
+            f'error: unable to read URL "{url}", server reported {e.code} {e.reason}, status code={e.code}'
+        ) from None
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        reason = getattr(e, "reason", e)
+        raise Fail(f'error: Get "{url}": {reason}') from None
+
+
+def documents(c: Cluster, args: Args, stdin: str | None) -> Iterator[tuple[dict[str, Any], str]]:
+    """The objects of the `-f` sources, each checked to name a served kind and an object."""
+    for text, source in read_sources(c, args, stdin):
+        for doc in _native.parse_manifest(text.removeprefix("\ufeff"), source):  # a BOM is not content
+            d = json.loads(doc)
+            if not isinstance(d, dict) or not isinstance(d.get("kind"), str) or not d.get("kind"):
+                raise Fail(f"error: unable to decode \"{source}\": Object 'Kind' is missing in '{doc}'")
+            meta = d.get("metadata")
+            if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
+                raise Fail(
+                    f'error: error when retrieving current configuration of "{source}": resource name may not be empty'
+                )
+            if not isinstance(meta.get("namespace", ""), str):
+                raise Fail(f'error: unable to decode "{source}": metadata.namespace must be a string')
+            try:
+                _native.kind_info(d["kind"])
+            except KubesimError:
+                raise Fail(
+                    f'error: resource mapping not found for name: "{meta["name"]}" namespace: "" from "{source}": '
+                    f'no matches for kind "{d["kind"]}" in version "{d.get("apiVersion", "")}"'
+                ) from None
+            yield d, source
