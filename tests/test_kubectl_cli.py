@@ -392,7 +392,8 @@ def test_version_and_api_resources(c):
     assert "Server" not in run(c, "version --client")[0]
     table = run(c, "api-resources")[0].splitlines()
     assert table[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
-    assert table[1].split() == ["events", "ev", "v1", "true", "Event"]
+    assert table[1].split() == ["configmaps", "cm", "v1", "true", "ConfigMap"]
+    assert ["services", "svc", "v1", "true", "Service"] in [row.split() for row in table]
     assert table[-1].split() == ["horizontalpodautoscalers", "hpa", "autoscaling/v2", "true", "HorizontalPodAutoscaler"]
     assert run(c, "api-resources --namespaced=false -o name")[0] == "namespaces\nnodes\n"
 
@@ -428,7 +429,8 @@ def test_set_image_record_keeps_the_command_as_typed(c):
 
 def test_examples_are_bundled_with_the_package():
     assert (ROOT / "examples").resolve() == cli.EXAMPLES
-    assert sorted(p.name for p in cli.EXAMPLES.iterdir()) == ["nginx-deployment.yaml", "redis-pod.yaml"]
+    assert sorted(p.name for p in cli.EXAMPLES.iterdir()) == ["nginx-deployment.yaml", "redis-pod.yaml", "web-app"]
+    assert (cli.EXAMPLES / "web-app" / "web-app.yaml").is_file()
     assert os.access(cli.EXAMPLES / "nginx-deployment.yaml", os.R_OK)
 
 

@@ -107,8 +107,15 @@ def documents(c: Cluster, args: Args, stdin: str | None) -> Iterator[tuple[dict[
             try:
                 _native.kind_info(d["kind"])
             except KubesimError:
-                raise Fail(
-                    f'error: resource mapping not found for name: "{meta["name"]}" namespace: "" from "{source}": '
-                    f'no matches for kind "{d["kind"]}" in version "{d.get("apiVersion", "")}"'
-                ) from None
+                raise Fail(unknown_kind_error(meta["name"], meta.get("namespace", ""), source, d)) from None
             yield d, source
+
+
+def unknown_kind_error(name: str, namespace: str, source: str, doc: Any) -> str:
+    """upstream: cli-runtime's mapper — a kind discovery does not list."""
+    kind = doc.get("kind", "") if isinstance(doc, dict) else ""
+    version = doc.get("apiVersion", "") if isinstance(doc, dict) else ""
+    return (
+        f'error: resource mapping not found for name: "{name}" namespace: "{namespace}" from "{source}": '
+        f'no matches for kind "{kind}" in version "{version}"\nensure CRDs are installed first'
+    )
