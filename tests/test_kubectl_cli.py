@@ -729,3 +729,21 @@ def test_kubesim_kubectl_help_and_sticky_manual_clock(tmp_path, capsys):
     state.write_bytes(pickle.dumps(saved))
     cli.main(["kubectl", "--state", str(state), "get", "ns", "default"])  # no --clock: stays manual
     assert capsys.readouterr().out.splitlines()[1].split()[-1] == "0s"
+
+
+def test_the_shell_tutorial_with_global_flags_first(tmp_path, capsys):
+    # What a daily kubectl user types: the namespace (and other global flags) before the verb.
+    assert _shell(tmp_path, capsys, "kubectl", "create", "namespace", "dev") == ("namespace/dev created\n", "", 0)
+    out, err, code = _shell(tmp_path, capsys, "kubectl", "-n", "dev", "create", "deployment", "web", "--image=nginx")
+    assert (out, err, code) == ("deployment.apps/web created\n", "", 0)
+    out, _, code = _shell(tmp_path, capsys, "kubectl", "--namespace=dev", "rollout", "status", "deployment/web")
+    assert code == 0 and out.endswith('deployment "web" successfully rolled out\n')
+    out, _, _ = _shell(tmp_path, capsys, "kubectl", "-ndev", "--context", "kubesim", "get", "deploy", "-o", "name")
+    assert out == "deployment.apps/web\n"
+    out, err, code = _shell(tmp_path, capsys, "kubectl", "-n", "kube-system", "get", "pods")
+    assert (out, err, code) == ("", "No resources found in kube-system namespace.\n", 0)
+    assert _shell(tmp_path, capsys, "kubectl", "-n", "dev", "frob") == (
+        "",
+        "Error: flags cannot be placed before plugin name: -n\n",
+        1,
+    )

@@ -367,6 +367,15 @@ fn service_cells(svc: &k8s_openapi::api::core::v1::Service, wide: bool) -> Vec<S
 /// The whole `kubectl get` table for objects of one kind (already filtered and ordered).
 pub fn render(kind: Kind, objects: &[Arc<Object>], now: Millis, opts: &TableOptions) -> String {
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(objects.len() + 1);
+    if !opts.no_headers {
+        rows.push(header_cells(kind, opts));
+    }
+    rows.extend(objects.iter().map(|o| row_cells(kind, o, now, opts)));
+    tabwrite(&rows)
+}
+
+/// The header row's cells.
+pub fn header_cells(kind: Kind, opts: &TableOptions) -> Vec<String> {
     let mut head: Vec<String> = header(kind, opts.wide).into_iter().map(str::to_string).collect();
     if opts.all_namespaces && kind.namespaced() {
         head.insert(0, "NAMESPACE".into());
@@ -377,31 +386,30 @@ pub fn render(kind: Kind, objects: &[Arc<Object>], now: Millis, opts: &TableOpti
     if opts.show_labels {
         head.push("LABELS".into());
     }
-    if !opts.no_headers {
-        rows.push(head);
+    head
+}
+
+/// One object's cells, as of `now` (a watch prints each event's version as it arrives).
+pub fn row_cells(kind: Kind, o: &Object, now: Millis, opts: &TableOptions) -> Vec<String> {
+    let mut r = row(o, now, opts.wide);
+    if opts.qualify_names && kind != Kind::Event {
+        r[0] = format!("{}/{}", kind.qualified_singular(), r[0]);
     }
-    for o in objects {
-        let mut r = row(o, now, opts.wide);
-        if opts.qualify_names && kind != Kind::Event {
-            r[0] = format!("{}/{}", kind.qualified_singular(), r[0]);
-        }
-        if opts.all_namespaces && kind.namespaced() {
-            r.insert(0, o.meta.namespace.to_string());
-        }
-        for key in &opts.label_columns {
-            r.push(o.meta.labels.get(key).cloned().unwrap_or_default());
-        }
-        if opts.show_labels {
-            r.push(format_labels(o.meta.labels.iter()));
-        }
-        // upstream: string cells are cut at the first line break, with "..." appended.
-        for cell in r.iter_mut() {
-            if let Some(i) = cell.find(['\n', '\r', '\x0c']) {
-                cell.truncate(i);
-                cell.push_str("...");
-            }
-        }
-        rows.push(r);
+    if opts.all_namespaces && kind.namespaced() {
+        r.insert(0, o.meta.namespace.to_string());
     }
-    tabwrite(&rows)
+    for key in &opts.label_columns {
+        r.push(o.meta.labels.get(key).cloned().unwrap_or_default());
+    }
+    if opts.show_labels {
+        r.push(format_labels(o.meta.labels.iter()));
+    }
+    // upstream: string cells are cut at the first line break, with "..." appended.
+    for cell in r.iter_mut() {
+        if let Some(i) = cell.find(['\n', '\r', '\x0c']) {
+            cell.truncate(i);
+            cell.push_str("...");
+        }
+    }
+    r
 }

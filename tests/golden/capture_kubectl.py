@@ -79,6 +79,16 @@ CASES = [
     "top pod --foo",
     "create deployment --foo",
     "create deployment web --image=nginx --dry-run=client -- sleep 1 -n x",
+    "-n foo",
+    "cordon",
+    "uncordon",
+    # taint's argument checks run before kubectl talks to a server.
+    "taint nodes node-1 foo=bar",
+    "taint nodes node-1 a=b:Bogus",
+    "taint nodes node-1 a=c:NoSchedule a=d:NoSchedule",
+    "taint nodes node-1",
+    "get pods --output-watch-events",
+    "scale deploy web",
 ]
 
 

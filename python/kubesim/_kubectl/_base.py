@@ -13,6 +13,7 @@ SERVER_VERSION = "v1.33.0"
 
 if TYPE_CHECKING:
     from .._cluster import Cluster
+    from .._time import Duration
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class Invocation:
     path: list[str]
     argv: list[str]
     stdin: str | None = None
-    watch_for: str | float | None = None
+    watch_for: Duration | None = None
 
     @property
     def name(self) -> str:

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import KubectlError, KubesimError
-from . import apply, create, delete, describe, get, label, rollout, scale, top, version, wait
+from . import apply, create, delete, describe, get, label, node, rollout, scale, top, version, wait
 from . import set as set_
 from ._base import Fail, Invocation, KubectlResult, Out, not_modelled
 from ._flags import find_command, parse
 
 if TYPE_CHECKING:
     from .._cluster import Cluster
+    from .._time import Duration
 
 # upstream: the commands in the order `kubectl` registers them (its help groups, then the
 # others); cobra suggests in this order. Each maps to the module that runs it, or to None for
@@ -35,10 +36,10 @@ COMMANDS: dict[str, Callable[[Invocation, Out], None] | None] = {
     "certificate": None,
     "cluster-info": None,
     "top": top.run,
-    "cordon": None,
-    "uncordon": None,
+    "cordon": node.run_cordon,
+    "uncordon": node.run_cordon,
     "drain": None,
-    "taint": None,
+    "taint": node.run_taint,
     "describe": describe.run,
     "logs": None,
     "attach": None,
@@ -130,7 +131,7 @@ def _unknown_command(word: str) -> Fail:
     return Fail(text)
 
 
-def _dispatch(c: Cluster, args: list[str], stdin: str | None, watch_for: str | float | None, o: Out) -> None:
+def _dispatch(c: Cluster, args: list[str], stdin: str | None, watch_for: Duration | None, o: Out) -> None:
     path, rest, words = find_command(args, TREE)
     if not path:
         if not words:
@@ -151,7 +152,7 @@ def _dispatch(c: Cluster, args: list[str], stdin: str | None, watch_for: str | f
 
 
 def run(
-    c: Cluster, command: str | list[str], stdin: str | None = None, watch_for: str | float | None = None
+    c: Cluster, command: str | list[str], stdin: str | None = None, watch_for: Duration | None = None
 ) -> KubectlResult:
     """Run one kubectl command line against ``c``."""
     try:

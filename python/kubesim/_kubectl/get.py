@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _jsonpath
 from ..errors import NotFoundError
+from . import watch
 from ._base import Fail, Invocation, Out
 from ._flags import Args, parse
 from ._manifests import documents
@@ -128,4 +129,10 @@ def _get(c: Cluster, args: Args, o: Out, stdin: str | None) -> None:
 
 
 def run(inv: Invocation, o: Out) -> None:
-    _get(inv.cluster, parse("get", inv.argv, _GET_VALUES, _GET_BOOLS), o, inv.stdin)
+    args = parse("get", inv.argv, _GET_VALUES, _GET_BOOLS)
+    if args.bool("--output-watch-events") and not (args.bool("--watch") or args.bool("--watch-only")):
+        raise Fail("error: --output-watch-events option can only be used with --watch or --watch-only")
+    if args.bool("--watch") or args.bool("--watch-only"):
+        watch.run(inv, args, o)
+        return
+    _get(inv.cluster, args, o, inv.stdin)

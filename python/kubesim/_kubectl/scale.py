@@ -36,6 +36,8 @@ def _scale(c: Cluster, rest: list[str], o: Out) -> None:
         set(),
     )
     fmt, _ = output_format(a, ("name",))
+    if a.value("--replicas") is None:
+        raise Fail('error: required flag(s) "replicas" not set')
     replicas = a.int("--replicas", -1)
     if replicas < 0:
         raise Fail("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0")

@@ -1,0 +1,162 @@
+"""Everyday kubectl verbs beyond get/apply/rollout: cordon, uncordon, taint and `get -w` in
+virtual time (kubectl-everyday.md §2, §6), printing what kubectl 1.32 prints."""
+
+from __future__ import annotations
+
+import pytest
+
+import kubesim
+
+
+@pytest.fixture
+def c() -> kubesim.Cluster:
+    return kubesim.Cluster(nodes=3, seed=0)
+
+
+def run(c: kubesim.Cluster, command: str, **kw) -> tuple[str, str, int]:
+    r = c.kubectl(command, check=False, **kw)
+    return r.stdout, r.stderr, r.exit_code
+
+
+# ----- cordon, uncordon -----
+
+
+def test_cordon_marks_the_node_unschedulable_and_the_scheduler_obeys(c):
+    assert run(c, "cordon node-1") == ("node/node-1 cordoned\n", "", 0)
+    assert run(c, "cordon node-1") == ("node/node-1 already cordoned\n", "", 0)
+    assert c.kubectl("get node node-1").splitlines()[1].split()[1] == "Ready,SchedulingDisabled"
+    c.kubectl("cordon node-2 node/node-3")
+    c.kubectl("create deployment web --image=nginx --replicas=2")
+    c.advance("10s")
+    assert {p.phase for p in c.pods()} == {"Pending"}, "no node is schedulable"
+    assert run(c, "uncordon node-2 --dry-run=client") == ("node/node-2 uncordoned (dry run)\n", "", 0)
+    assert c.node("node-2").to_dict()["spec"]["unschedulable"] is True
+    assert run(c, "uncordon -l kubernetes.io/hostname=node-2") == ("node/node-2 uncordoned\n", "", 0)
+    assert "unschedulable" not in c.node("node-2").to_dict()["spec"]
+    c.advance("30s")
+    assert {p.node for p in c.pods()} == {"node-2"}
+    assert run(c, "uncordon node-2") == ("node/node-2 already uncordoned\n", "", 0)
+    assert run(c, "cordon nope") == ("", 'Error from server (NotFound): nodes "nope" not found\n', 1)
+
+
+# ----- taint -----
+
+
+def test_taint_adds_overwrites_and_removes_like_kubectl(c):
+    assert run(c, "taint nodes node-1 dedicated=gpu:NoSchedule") == ("node/node-1 tainted\n", "", 0)
+    assert c.node("node-1").to_dict()["spec"]["taints"] == [
+        {"effect": "NoSchedule", "key": "dedicated", "value": "gpu"}
+    ]
+    assert run(c, "taint nodes node-1 dedicated=cpu:NoSchedule") == (
+        "",
+        "error: node node-1 already has dedicated taint(s) with same effect(s) and --overwrite is false\n",
+        1,
+    )
+    assert run(c, "taint node node-1 dedicated=cpu:NoSchedule --overwrite") == ("node/node-1 modified\n", "", 0)
+    assert run(c, "taint node/node-1 other:PreferNoSchedule dedicated-") == ("node/node-1 modified\n", "", 0)
+    assert c.node("node-1").to_dict()["spec"]["taints"] == [{"effect": "PreferNoSchedule", "key": "other"}]
+    assert run(c, "taint nodes node-1 other:PreferNoSchedule-") == ("node/node-1 untainted\n", "", 0)
+    assert "taints" not in c.node("node-1").to_dict()["spec"]
+    assert run(c, "taint nodes node-1 dedicated:NoSchedule-") == (
+        "",
+        'error: taint "dedicated:NoSchedule" not found\n',
+        1,
+    )
+    assert run(c, "taint nodes node-1 a=c:NoSchedule a-") == (
+        "",
+        "error: can not both modify and remove the following taint(s) in the same command: a=\n",
+        1,
+    )
+    assert run(c, "taint pods x a=b:NoSchedule")[1] == (
+        "error: invalid resource type pods, only node types are supported\n"
+    )
+    assert run(c, "taint nodes --all zone=a:NoSchedule -o name") == ("node/node-1\nnode/node-2\nnode/node-3\n", "", 0)
+
+
+def test_a_tainted_node_takes_only_pods_that_tolerate_it(c):
+    c.kubectl("taint nodes node-1 node-2 dedicated=gpu:NoSchedule")
+    c.kubectl("create deployment web --image=nginx --replicas=3")
+    c.advance("10s")
+    assert {p.node for p in c.pods()} == {"node-3"}
+
+
+# ----- get -w in virtual time -----
+
+
+def test_get_watch_prints_the_rows_a_watching_kubectl_would_have_printed(c):
+    c.kubectl("create deployment web --image=nginx --replicas=1")
+    pod = c.pods()[0].name
+    out, err, code = run(c, "get pods -w", for_="30s")
+    assert (err, code) == ("", 0)
+    # The list, then one row per event as the pod was scheduled, pulled and started.
+    assert out.splitlines() == [
+        "NAME                   READY   STATUS              RESTARTS   AGE",
+        f"{pod}   0/1     ContainerCreating   0          0s",
+        f"{pod}   0/1     ContainerCreating   0          2s",
+        f"{pod}   1/1     Running             0          3s",
+    ]
+    assert c.elapsed == 30.0, "the watch ran for the virtual time asked for"
+    # A rollout seen with --output-watch-events; a later, longer name widens its column only.
+    out = c.kubectl("get deploy -w --output-watch-events", for_="5s")
+    assert (
+        out
+        == "EVENT   NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nADDED   web    1/1     1            1           30s\n"
+    )
+
+
+def test_watch_only_prints_the_header_with_the_first_event(c):
+    c.kubectl("create deployment web --image=nginx --replicas=1")
+    pod = c.pods()[0].name
+    out = c.kubectl("get pods --watch-only", for_="10s")
+    assert out.splitlines() == [
+        "NAME                   READY   STATUS              RESTARTS   AGE",
+        f"{pod}   0/1     ContainerCreating   0          2s",
+        f"{pod}   1/1     Running             0          3s",
+    ]
+    assert c.kubectl("get pods -w -o name", for_="1s") == f"pod/{pod}\n"
+    assert c.kubectl("get pods --watch-only", for_="1m") == "", "nothing happened, nothing printed"
+
+
+def test_a_watched_deletion_shows_terminating_then_the_last_state(c):
+    c.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "slow"},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        }
+    )
+    c.advance("1m")
+    c.delete("pod", "slow", propagation="Background")
+    lines = c.kubectl("get pods -w", for_="1m").splitlines()
+    # busybox ignores SIGTERM: the pod terminates when its 30 s grace period runs out.
+    assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert lines[1].split() == ["slow", "1/1", "Terminating", "0", "60s"]
+    assert lines[-1].split()[0] == "slow" and lines[-1].split()[4] == "90s"
+    assert c.kubectl("get pods") == "No resources found in default namespace.\n"
+
+
+def test_watch_errors_are_kubectls(c):
+    assert run(c, "get pods,deploy -w", for_="1s") == ("", "error: you may only specify a single resource type\n", 1)
+    assert run(c, "get pods --output-watch-events") == (
+        "",
+        "error: --output-watch-events option can only be used with --watch or --watch-only\n",
+        1,
+    )
+    out, err, code = run(c, "get pods -w")
+    assert (out, code) == ("", 1) and 'for_="2m"' in err, "a watch needs a stretch of virtual time"
+    assert run(c, "get pods -w --sort-by=.metadata.name", for_="1s")[1] == (
+        "warning: --watch requested, --sort-by will be ignored for watch events received\n"
+    )
+
+
+def test_kubesim_kubectl_watches_for_a_stretch_of_virtual_time(tmp_path, capsys):
+    from kubesim import cli
+
+    state = ["--state", str(tmp_path / "state"), "--clock=manual"]
+    assert cli.main(["kubectl", *state, "create", "deployment", "web", "--image=nginx"]) == 0
+    capsys.readouterr()
+    assert cli.main(["kubectl", *state, "get", "pods", "-w", "--for=10s"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert [line.split()[2] for line in lines[1:]] == ["ContainerCreating", "ContainerCreating", "Running"]

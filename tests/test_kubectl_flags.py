@@ -1,0 +1,83 @@
+"""kubectl's command line as cobra and pflag parse it (kubectl-everyday.md §1): global flags
+anywhere, value forms, `--`, and what kubesim says for verbs it does not model."""
+
+from __future__ import annotations
+
+import pytest
+
+import kubesim
+
+
+@pytest.fixture
+def c() -> kubesim.Cluster:
+    c = kubesim.Cluster(nodes=1, seed=0)
+    c.kubectl("create namespace dev")
+    c.kubectl("-n dev create deployment web --image=nginx")
+    return c
+
+
+def run(c: kubesim.Cluster, command: str) -> tuple[str, str, int]:
+    r = c.kubectl(command, check=False)
+    return r.stdout, r.stderr, r.exit_code
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "-n dev get deploy -o name",
+        "get -n dev deploy -o name",
+        "get deploy -n=dev -o name",
+        "get deploy -ndev -oname",
+        "get deploy --namespace dev --output=name",
+        "--namespace=dev get deploy --output name",
+        "-v 3 --request-timeout=5s -n dev get --context=kubesim deploy -o name",
+        "--insecure-skip-tls-verify -n dev get deploy -o=name",
+    ],
+)
+def test_global_flags_go_anywhere(c, line):
+    assert run(c, line) == ("deployment.apps/web\n", "", 0)
+
+
+def test_all_namespaces_wins_over_namespace_and_an_empty_namespace_is_the_default(c):
+    out = run(c, "get deploy -n default -A")[0]
+    assert out.splitlines()[0].split()[0] == "NAMESPACE" and out.splitlines()[1].split()[:2] == ["dev", "web"]
+    assert run(c, "get deploy -n ''") == ("", "No resources found in default namespace.\n", 0)
+    assert run(c, "get deploy --namespace=") == ("", "No resources found in default namespace.\n", 0)
+
+
+def test_double_dash_ends_the_flags(c):
+    # upstream: `get pods -- -n foo` looks up pods named `-n` and `foo`.
+    assert run(c, "get pods -- -n foo") == (
+        "",
+        'Error from server (NotFound): pods "-n" not found\nError from server (NotFound): pods "foo" not found\n',
+        1,
+    )
+
+
+def test_no_verb_prints_the_help_and_exits_0(c):
+    out, err, code = run(c, "")
+    assert code == 0 and err == "" and out.startswith("kubectl controls the Kubernetes cluster manager.\n")
+    assert run(c, "-n dev") == (out, "", 0)
+
+
+def test_connection_flags_name_the_one_simulated_cluster(c):
+    assert run(c, "--cluster=prod get pods") == ("", 'error: no server found for cluster "prod"\n', 1)
+    assert run(c, "--user=me get pods") == ("", 'error: auth info "me" does not exist\n', 1)
+    assert run(c, "--context kubesim --cluster kubesim --user kubesim -n dev get deploy -o name")[0] == (
+        "deployment.apps/web\n"
+    )
+
+
+@pytest.mark.parametrize("verb", ["edit", "exec", "logs", "drain", "explain", "port-forward", "replace"])
+def test_verbs_kubesim_does_not_model_say_so(c, verb):
+    out, err, code = run(c, f"{verb} pod/x")
+    assert (out, code) == ("", 1)
+    assert err == f'error: kubesim does not model "kubectl {verb}" yet (see "Not modelled yet" in kubesim\'s README)\n'
+
+
+def test_a_typo_gets_cobras_suggestions(c):
+    assert run(c, "sett image") == (
+        "",
+        'error: unknown command "sett" for "kubectl"\n\nDid you mean this?\n\tset\n\tget\n',
+        1,
+    )
