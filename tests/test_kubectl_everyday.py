@@ -160,3 +160,93 @@ def test_kubesim_kubectl_watches_for_a_stretch_of_virtual_time(tmp_path, capsys)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert [line.split()[2] for line in lines[1:]] == ["ContainerCreating", "ContainerCreating", "Running"]
+
+
+# ----- patch -----
+
+
+def test_patch_strategic_merge_json_and_their_messages(c):
+    c.kubectl("create deployment web --image=nginx --replicas=2")
+    rv = c.deployment("web").resource_version
+    assert run(c, """patch deployment web -p '{"spec":{"replicas":2}}'""") == (
+        "deployment.apps/web patched (no change)\n",
+        "",
+        0,
+    )
+    assert c.deployment("web").resource_version == rv, "a no-op patch writes nothing"
+    # Strategic merge: containers merge by name, so the sidecar joins nginx (and goes first, as
+    # upstream's element order puts a new item before the live ones).
+    sidecar = '{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox"}]}}}}'
+    assert run(c, f"patch deploy web -p '{sidecar}'") == ("deployment.apps/web patched\n", "", 0)
+    names = c.kubectl("get deploy web -o jsonpath={.spec.template.spec.containers[*].name}")
+    assert names == "sidecar nginx"
+    # A merge patch replaces the list.
+    c.kubectl(f"patch deploy web --type merge -p '{sidecar}'")
+    assert c.kubectl("get deploy web -o jsonpath={.spec.template.spec.containers[*].name}") == "sidecar"
+    assert run(c, """patch deploy web --type=json -p '[{"op":"replace","path":"/spec/replicas","value":4}]'""")[0] == (
+        "deployment.apps/web patched\n"
+    )
+    assert c.deployment("web").replicas == 4
+    # YAML is accepted too; a dry run prints plain "patched" and changes nothing.
+    rv = c.deployment("web").resource_version
+    assert run(c, "patch deploy web -p 'spec: {replicas: 1}' --dry-run=client") == (
+        "deployment.apps/web patched\n",
+        "",
+        0,
+    )
+    assert c.deployment("web").resource_version == rv and c.deployment("web").replicas == 4
+
+
+def test_a_bad_patch_changes_nothing_and_says_why(c):
+    c.kubectl("create deployment web --image=nginx")
+    rv = c.deployment("web").resource_version
+    assert run(c, """patch deploy web -p '{"spec":{"replicas":-1}}'""") == (
+        "",
+        'The Deployment "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0\n',
+        1,
+    )
+    out, err, code = run(c, """patch deploy web --type json -p '[{"op":"remove","path":"/spec/nope"}]'""")
+    assert (out, code) == ("", 1)
+    assert "Unable to remove nonexistent key: nope: missing value" in err
+    assert run(c, """patch deploy nope -p '{}'""") == (
+        "",
+        'Error from server (NotFound): deployments.apps "nope" not found\n',
+        1,
+    )
+    assert c.deployment("web").resource_version == rv
+
+
+# ----- --field-selector -----
+
+
+def test_field_selectors_filter_as_the_api_server_does(c):
+    c.kubectl("create deployment web --image=nginx --replicas=3")
+    c.images.register("bad:1", exists=False)
+    c.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "broken"},
+            "spec": {"containers": [{"name": "c", "image": "bad:1"}]},
+        }  # fmt: skip
+    )
+    c.advance("30s")
+    assert c.kubectl("get pods --field-selector status.phase!=Running -o name") == "pod/broken\n"
+    on_node_1 = sorted(f"pod/{p.name}" for p in c.pods() if p.node == "node-1" and p.phase == "Running")
+    out = c.kubectl("get pods --field-selector=spec.nodeName=node-1,status.phase==Running -o name")
+    assert out.splitlines() == on_node_1
+    assert c.kubectl("get pods --field-selector metadata.name=broken -o name") == "pod/broken\n"
+    assert run(c, "get deploy --field-selector spec.replicas=3") == (
+        "",
+        'Error from server (BadRequest): Unable to find "apps/v1, Resource=deployments" that match label selector '
+        '"", field selector "spec.replicas=3": field label not supported: spec.replicas\n',
+        1,
+    )
+    assert run(c, "get pods --field-selector status.phase=Succeeded") == (
+        "",
+        "No resources found in default namespace.\n",
+        0,
+    )
+    assert run(c, "get pods broken --field-selector status.phase=Pending")[1] == (
+        "error: name cannot be provided when a selector is specified\n"
+    )

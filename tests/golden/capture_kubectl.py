@@ -89,6 +89,24 @@ CASES = [
     "taint nodes node-1",
     "get pods --output-watch-events",
     "scale deploy web",
+    # patch: its checks, and --local on files (strategic merge by the containers' names).
+    "patch deploy web --type=foo -p {}",
+    "patch deploy web",
+    "patch deploy web -p x --patch-file y",
+    "patch deploy web --patch-file nope.json",
+    "patch deploy web --local -p {}",
+    f'patch -f {E}/nginx-deployment.yaml --local -p \'{{"spec":{{"replicas":5}}}}\' -o yaml',
+    f"patch -f {E}/nginx-deployment.yaml --local -p 'spec: {{replicas: 2}}'",
+    f'patch -f {E}/nginx-deployment.yaml --local --type=json -p \'[{{"op":"remove","path":"/spec/nope"}}]\'',
+    f"patch -f {E}/nginx-deployment.yaml --local --type=json "
+    '-p \'[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.27"}]\' -o json',
+    f"patch -f {E}/redis-pod.yaml --local "
+    '-p \'{"spec":{"containers":[{"name":"sidecar","image":"busybox"}]}}\' -o json',
+    f"patch -f {E}/redis-pod.yaml --local "
+    '-p \'{"spec":{"containers":[{"name":"master","image":"redis:7"}]}}\' -o yaml',
+    f'patch -f {E}/redis-pod.yaml --local --type=merge -p \'{{"metadata":{{"labels":null}}}}\' -o yaml',
+    f"patch -f {E}/redis-pod.yaml --local -p "
+    '\'{"spec":{"containers":[{"name":"master","$patch":"delete"}]}}\' -o yaml',
 ]
 
 

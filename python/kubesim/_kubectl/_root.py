@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import KubectlError, KubesimError
-from . import apply, create, delete, describe, get, label, node, rollout, scale, top, version, wait
+from . import apply, create, delete, describe, get, label, node, patch, rollout, scale, top, version, wait
 from . import set as set_
 from ._base import Fail, Invocation, KubectlResult, Out, not_modelled
 from ._flags import find_command, parse
@@ -52,7 +52,7 @@ COMMANDS: dict[str, Callable[[Invocation, Out], None] | None] = {
     "events": None,
     "diff": None,
     "apply": apply.run,
-    "patch": None,
+    "patch": patch.run,
     "replace": None,
     "wait": wait.run,
     "kustomize": None,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _jsonpath
 from ..errors import NotFoundError
+from . import _fields as fields
 from . import watch
 from ._base import Fail, Invocation, Out
 from ._flags import Args, parse
@@ -49,7 +50,7 @@ def _get(c: Cluster, args: Args, o: Out, stdin: str | None) -> None:
     else:
         items = [(k, ns_for(k, namespace), n) for k, n in targets(args.positional)]
     items = list(dict.fromkeys(items))  # upstream: `get deploy,deploy` lists once
-    if selector and any(n for _, _, n in items):
+    if (selector or args.value("--field-selector")) and any(n for _, _, n in items):
         raise Fail("error: name cannot be provided when a selector is specified")
     if all_ns and any(n for _, _, n in items) and not args.values("--filename"):
         raise Fail("error: a resource cannot be retrieved by name across all namespaces")
@@ -67,7 +68,14 @@ def _get(c: Cluster, args: Args, o: Out, stdin: str | None) -> None:
         try:
             found[k].append(c.get(k.kind, n, ns))
         except NotFoundError as e:
-            o.error(e)
+            if not args.bool("--ignore-not-found"):
+                o.error(e)
+    field_selector = args.value("--field-selector")
+    if field_selector:
+        for k in kinds:
+            matches = fields.matcher(k, field_selector, selector)
+            ds = c._native.get_many(k.kind, [(obj.namespace, obj.name) for obj in found[k]])
+            found[k] = [obj for obj, d in zip(found[k], ds, strict=True) if matches(d)]
     sort_by = args.value("--sort-by")
     dicts: dict[Kind, list[dict[str, Any]]] = {}
     # -o json and -o yaml are written by the core from the stored objects; the other printers
@@ -89,6 +97,8 @@ def _get(c: Cluster, args: Args, o: Out, stdin: str | None) -> None:
                 o.out(print_objects([], fmt, arg, False))
                 return
             scoped = all(k.namespaced for k in kinds) and not all_ns
+            if args.bool("--ignore-not-found"):
+                return
             o.err(f"No resources found in {namespace} namespace." if scoped else "No resources found")
         return
     if fmt in ("json", "yaml"):

@@ -10,9 +10,11 @@ as of that instant. The result is the lines a watching kubectl would have printe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .._time import reachable, to_ms
+from . import _fields as fields
 from ._base import Fail, Invocation, Out, not_modelled
 from ._flags import Args
 from ._printers import output_format
@@ -90,8 +92,10 @@ def run(inv: Invocation, a: Args, o: Out) -> None:
             return
         o.out(columns.line(row))
 
+    field_selector = a.value("--field-selector")
+    field_matches = fields.matcher(kind, field_selector, selector) if field_selector else None
     rv = c._native.resource_version
-    head, rows = _initial(c, kind, namespace, selector, names, a, opts)
+    head, rows = _initial(c, kind, namespace, selector, names, a, opts, field_matches)
     if a.bool("--no-headers"):
         head = []
     if events_col and head:
@@ -108,7 +112,10 @@ def run(inv: Invocation, a: Args, o: Out) -> None:
     def emit() -> None:
         nonlocal rv
         _, events = c._native.watch_rows(rv, kind.kind, namespace, selector, *opts)
-        for event, _rv, _ns, name, cells in events:
+        objects = {e_rv: d for _, e_rv, d in c._native.watch(rv)} if field_matches and events else {}
+        for event, e_rv, _ns, name, cells in events:
+            if field_matches is not None and not field_matches(objects[e_rv]):
+                continue
             if not names or name in names:
                 show(event, cells, name)
         rv = c._native.resource_version
@@ -132,6 +139,7 @@ def _initial(
     names: list[str],
     a: Args,
     opts: tuple[bool, bool, list[str]],
+    field_matches: Callable[[dict[str, Any]], bool] | None,
 ) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """The list a watch starts from: the header, and (name, cells) per object."""
     if names:
@@ -139,6 +147,8 @@ def _initial(
         keys = [(ns, c.get(kind.kind, n, ns).name) for n in names]
     else:
         keys = [(obj.namespace, obj.name) for obj in c.list(kind.kind, selector or None, namespace)]
+    if field_matches is not None:
+        keys = [key for key, d in zip(keys, c._native.get_many(kind.kind, keys), strict=True) if field_matches(d)]
     head, rows = c._native.table_cells(kind.kind, keys, *opts, namespace is None)
     return head, [(name, r) for (_, name), r in zip(keys, rows, strict=True)]
 
