@@ -250,3 +250,117 @@ def test_field_selectors_filter_as_the_api_server_does(c):
     assert run(c, "get pods broken --field-selector status.phase=Pending")[1] == (
         "error: name cannot be provided when a selector is specified\n"
     )
+
+
+# ----- set image|env|resources, scale --all, label --dry-run -----
+
+
+def test_set_image_takes_replicasets_and_pods_too(c):
+    c.kubectl("create deployment web --image=nginx")
+    rs = c.deployment("web").replicasets()[0].name
+    pod = c.pods()[0].name
+    assert run(c, f"set image rs/{rs} nginx=nginx:1.27") == (f"replicaset.apps/{rs} image updated\n", "", 0)
+    assert c.replicaset(rs).to_dict()["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert run(c, f"set image pod {pod} nginx=nginx:1.27 --dry-run=client") == (
+        f"pod/{pod} image updated (dry run)\n",
+        "",
+        0,
+    )
+    assert c.pod(pod).to_dict()["spec"]["containers"][0]["image"] == "nginx"
+    assert run(c, f"set image pod/{pod} nginx=nginx:1.27") == (f"pod/{pod} image updated\n", "", 0)
+    assert c.pod(pod).to_dict()["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert run(c, f"set image pod/{pod} nginx=nginx:1.27") == ("", "", 0), "no change prints nothing"
+    c.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}})
+    assert run(c, "set image cm/cm nginx=x") == (
+        "",
+        "error: configmaps/cm the object is not a pod or does not have a pod template: *v1.ConfigMap\n",
+        1,
+    )
+    # With --all, one line per object; a failure comes after the successes.
+    c.kubectl("create deployment api --image=redis")
+    out, err, code = run(c, "set image deployments --all nginx=nginx:1.28")
+    assert (out, err, code) == (
+        "deployment.apps/web image updated\n",
+        'error: unable to find container named "nginx"\n',
+        1,
+    )
+
+
+def test_set_env_adds_replaces_removes_and_lists(c):
+    c.kubectl("create deployment web --image=nginx")
+    assert run(c, "set env deployment/web GREETING=hello MODE=fast") == ("deployment.apps/web env updated\n", "", 0)
+    assert run(c, "set env deployment/web GREETING=hello") == ("", "", 0)
+    c.kubectl("set env deployment/web MODE-")
+    c.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "cfg"},
+            "data": {"log.level": "info", "db-host": "db"},
+        }  # fmt: skip
+    )
+    c.kubectl("set env deploy/web --from=configmap/cfg --prefix=APP_")
+    assert c.kubectl("set env deploy/web --list") == (
+        "# Deployment web, container nginx\nGREETING=hello\n"
+        "# APP_DB_HOST from configmap cfg, key db-host\n# APP_LOG_LEVEL from configmap cfg, key log.level\n"
+    )
+    assert run(c, "set env deploy/web A=1 -c nope") == (
+        "",
+        'Warning: Deployment/web does not have any containers matching "nope"\n',
+        0,
+    )
+    run(c, "rollout status deploy/web")
+    pod = [p for p in c.pods() if p.ready][0].to_dict()
+    assert [e["name"] for e in pod["spec"]["containers"][0]["env"]] == ["GREETING", "APP_DB_HOST", "APP_LOG_LEVEL"]
+
+
+def test_set_resources_updates_requests_and_limits(c):
+    c.kubectl("create deployment web --image=nginx")
+    assert run(c, "set resources deploy web --limits=cpu=500m,memory=256Mi --requests=cpu=100m") == (
+        "deployment.apps/web resource requirements updated\n",
+        "",
+        0,
+    )
+    res = c.deployment("web").to_dict()["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert res == {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "100m"}}
+    assert run(c, "set resources deploy web --requests=cpu=100m") == ("", "", 0)
+    assert run(c, "set resources deploy web -c nope --limits=cpu=1") == (
+        "",
+        "error: unable to find container named nope\n",
+        1,
+    )
+
+
+def test_scale_all_and_by_selector(c):
+    c.kubectl("create deployment web --image=nginx")
+    c.kubectl("create deployment api --image=nginx")
+    assert run(c, "scale deploy --all --replicas=3") == (
+        "deployment.apps/api scaled\ndeployment.apps/web scaled\n",
+        "",
+        0,
+    )
+    assert [c.deployment(n).replicas for n in ("api", "web")] == [3, 3]
+    assert run(c, "scale deploy -l app=web --replicas=1 --dry-run=client") == (
+        "deployment.apps/web scaled (dry run)\n",
+        "",
+        0,
+    )
+    assert c.deployment("web").replicas == 3
+    assert run(c, "scale deploy -l app=nope --replicas=1") == ("", "error: no objects passed to scale\n", 1)
+
+
+def test_label_dry_run_changes_nothing(c):
+    c.kubectl("create deployment web --image=nginx")
+    rv = c.deployment("web").resource_version
+    assert run(c, "label deploy web tier=front --dry-run=client") == (
+        "deployment.apps/web labeled (dry run)\n",
+        "",
+        0,
+    )
+    assert run(c, "label deploy web tier=front --dry-run=server -o jsonpath={.metadata.labels.tier}") == (
+        "front",
+        "",
+        0,
+    )
+    assert c.deployment("web").resource_version == rv and "tier" not in c.deployment("web").labels
+    assert run(c, "label deploy web env-") == ('label "env" not found.\ndeployment.apps/web not labeled\n', "", 0)

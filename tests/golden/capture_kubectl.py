@@ -107,6 +107,27 @@ CASES = [
     f'patch -f {E}/redis-pod.yaml --local --type=merge -p \'{{"metadata":{{"labels":null}}}}\' -o yaml',
     f"patch -f {E}/redis-pod.yaml --local -p "
     '\'{"spec":{"containers":[{"name":"master","$patch":"delete"}]}}\' -o yaml',
+    # set image|env|resources on files (--local), and their argument errors.
+    f"set image -f {E}/nginx-deployment.yaml nginx=nginx:1.9 --local",
+    f"set image -f {E}/nginx-deployment.yaml nginx=nginx:1.7.9 --local",
+    f"set image -f {E}/nginx-deployment.yaml nope=nginx:1.9 --local",
+    f"set image -f {E}/nginx-deployment.yaml '*=busybox' --local -o yaml",
+    f"set image -f {E}/redis-pod.yaml master=redis:7 --local -o yaml",
+    f"set image -f {E}/nginx-deployment.yaml nginx=nginx:1.9 --local -o name",
+    "set image deploy/web nginx=x --local",
+    f"set env -f {E}/redis-pod.yaml FOO=bar --local -o yaml",
+    f"set env -f {E}/redis-pod.yaml MASTER- --local",
+    f"set env -f {E}/redis-pod.yaml MASTER=false --local -o yaml",
+    f"set env -f {E}/redis-pod.yaml --list --local",
+    f"set env -f {E}/redis-pod.yaml 1X=y --local",
+    f"set env -f {E}/redis-pod.yaml A=1 -c nope --local",
+    f"set env -f {E}/redis-pod.yaml MASTER=true --local",
+    f"set env -f {E}/nginx-deployment.yaml -e A=1 -e B=two --local -o yaml",
+    f"set resources -f {E}/nginx-deployment.yaml --limits=cpu=200m,memory=512Mi --requests=cpu=100m --local -o yaml",
+    f"set resources -f {E}/nginx-deployment.yaml --local",
+    f"set resources -f {E}/nginx-deployment.yaml --limits=cpu=2x --local",
+    f"set resources -f {E}/nginx-deployment.yaml -c nope --limits=cpu=1 --local",
+    f"set resources -f {E}/nginx-deployment.yaml --limits=cpu=1 --local",
 ]
 
 

@@ -257,3 +257,10 @@ def dry_run(a: Args) -> bool:
     if value not in ("none", "client", "server"):
         raise Fail(f'error: Invalid dry-run value ({value}). Must be "none", "server", or "client".')
     return value != "none"
+
+
+def dry_run_suffix(a: Args) -> str:
+    """What kubectl appends to an object's line: ` (dry run)`, ` (server dry run)` or nothing."""
+    if not dry_run(a):
+        return ""
+    return " (server dry run)" if a.value("--dry-run") == "server" else " (dry run)"

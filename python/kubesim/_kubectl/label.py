@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _native
 from ..errors import KubesimError
 from ._base import Fail, Invocation, Out
-from ._flags import Args, parse
+from ._flags import Args, dry_run_suffix, parse
 from ._manifests import documents
 from ._printers import OBJECT_FORMATS, output_format, print_objects
 from ._resources import Kind, kind_of, ns_for, targets
@@ -44,6 +44,8 @@ def _label(c: Cluster, args: Args, o: Out, stdin: str | None, field_name: str) -
         raise Fail(f"error: at least one {'label' if field_name == 'labels' else 'annotation'} update is required")
     overwrite = args.bool("--overwrite")
     local = args.bool("--local")
+    # upstream: ` (dry run)` / ` (server dry run)` after each object's line
+    suffix = dry_run_suffix(args)
     objects: list[tuple[dict[str, Any], Kind]] = []
     if args.values("--filename"):
         if rest:
@@ -92,6 +94,10 @@ def _label(c: Cluster, args: Args, o: Out, stdin: str | None, field_name: str) -
                 updated[key] = value
         name = d["metadata"]["name"]
         changed = updated != current
+        if field_name == "labels":
+            for key, value in changes.items():
+                if value is None and key not in current:
+                    o.out(f'label "{key}" not found.\n')  # upstream: on stdout, before the object's line
         if local:
             d.setdefault("metadata", {})[field_name] = updated
             if fmt:
@@ -102,7 +108,9 @@ def _label(c: Cluster, args: Args, o: Out, stdin: str | None, field_name: str) -
                 o.out(f"{k.singular}/{name} {_changed_word(field_name, changes, changed)}\n")
             continue
         patch = {"metadata": {field_name: {key: updated.get(key) for key in changes}}}
-        if changed:
+        if changed and suffix:
+            d.setdefault("metadata", {})[field_name] = updated  # a dry run shows the result, stores nothing
+        elif changed:
             try:
                 obj = c.patch(k.kind, name, patch, d["metadata"].get("namespace", ""))
             except KubesimError as e:
@@ -112,7 +120,7 @@ def _label(c: Cluster, args: Args, o: Out, stdin: str | None, field_name: str) -
         if fmt:
             o.out(print_objects([d], fmt, arg, True))
         else:
-            o.out(f"{k.singular}/{name} {_changed_word(field_name, changes, changed)}\n")
+            o.out(f"{k.singular}/{name} {_changed_word(field_name, changes, changed)}{suffix}\n")
 
 
 def _changed_word(field_name: str, changes: dict[str, str | None], changed: bool) -> str:
@@ -128,6 +136,9 @@ def _changed_word(field_name: str, changes: dict[str, str | None], changed: bool
 def run(inv: Invocation, o: Out) -> None:
     verb = inv.path[0]
     args = parse(
-        verb, inv.argv, {"--filename", "--selector", "--output"}, {"--overwrite", "--local", "--all", "--recursive"}
+        verb,
+        inv.argv,
+        {"--filename", "--selector", "--output", "--dry-run"},
+        {"--overwrite", "--local", "--all", "--recursive"},
     )
     _label(inv.cluster, args, o, inv.stdin, "labels" if verb == "label" else "annotations")

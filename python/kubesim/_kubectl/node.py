@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _native
 from ..errors import KubesimError
 from ._base import Fail, Invocation, Out, usage_error
-from ._flags import Args, dry_run, parse
+from ._flags import Args, dry_run, dry_run_suffix, parse
 from ._printers import output_format
 from ._resources import kind_of
 
@@ -38,7 +38,7 @@ def _cordon(inv: Invocation, o: Out, cordon: bool) -> None:
     a = parse(verb, inv.argv, {"--selector", "--dry-run"}, set())
     if not a.positional and a.value("--selector") is None:
         raise usage_error(verb, f"USAGE: {verb} NODE [flags]")
-    suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(a.value("--dry-run") or "none", "")
+    suffix = dry_run_suffix(a)
     is_dry_run = dry_run(a)
     for node in _nodes(inv.cluster, a, a.positional):
         name = node["metadata"]["name"]
@@ -159,7 +159,7 @@ def run_taint(inv: Invocation, o: Out) -> None:
         names = resources[1:]
         if not names and not (a.bool("--all") or a.value("--selector")):
             raise Fail("error: resource(s) were provided, but no name was specified")
-    suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(a.value("--dry-run") or "none", "")
+    suffix = dry_run_suffix(a)
     is_dry_run = dry_run(a)
     for node in _nodes(inv.cluster, a, names):
         name = node["metadata"]["name"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..errors import NotFoundError
 from ._base import Fail, Invocation, Out
-from ._flags import dry_run, parse
+from ._flags import dry_run_suffix, parse
 from ._printers import output_format
 from ._resources import ns_for, targets
 
@@ -32,8 +33,8 @@ def _scale(c: Cluster, rest: list[str], o: Out) -> None:
     a = parse(
         "scale",
         rest,
-        {"--replicas", "--current-replicas", "--resource-version", "--timeout", "--output", "--dry-run"},
-        set(),
+        {"--replicas", "--current-replicas", "--resource-version", "--timeout", "--output", "--dry-run", "--selector"},
+        {"--all"},
     )
     fmt, _ = output_format(a, ("name",))
     if a.value("--replicas") is None:
@@ -42,14 +43,35 @@ def _scale(c: Cluster, rest: list[str], o: Out) -> None:
     if replicas < 0:
         raise Fail("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0")
     current = a.int("--current-replicas", -1)
-    for w in _workloads(c, a.positional, a.namespace, "scale"):
+    selector = a.value("--selector")
+    if a.bool("--all") and selector:
+        raise Fail("error: setting 'all' parameter but found a non empty selector. ")
+    workloads: list[Any] = []
+    for kind, name in targets(a.positional, "scale"):
+        if name is not None:
+            try:
+                workloads += _workloads(c, [f"{kind.plural}/{name}"], a.namespace, "scale")
+            except NotFoundError as e:
+                # upstream: the builder's error, run into scale's own message
+                raise Fail(f"error: no objects passed to scale {e}") from None
+        elif a.bool("--all") or selector is not None:
+            if kind.kind not in ("Deployment", "ReplicaSet"):
+                raise Fail("Error from server (NotFound): the server could not find the requested resource")
+            workloads += c.list(kind.kind, selector or None, ns_for(kind, a.namespace))
+        else:
+            raise Fail("error: resource(s) were provided, but no name was specified")
+    if not workloads:
+        raise Fail("error: no objects passed to scale")
+    suffix = dry_run_suffix(a)
+    # upstream: a --current-replicas precondition is checked for every object before any is scaled
+    for w in workloads:
         if current >= 0 and current != w.replicas:
             raise Fail(f"error: Expected replicas to be {current}, was {w.replicas}")
-        if dry_run(a):
-            line = f"{w.kind.lower()}.apps/{w.name} scaled (dry run)"
-        else:
-            line = w.scale(replicas)
-        o.out(f"{w.kind.lower()}.apps/{w.name}\n" if fmt == "name" else line + "\n")
+    for w in workloads:
+        name = f"{w.kind.lower()}.apps/{w.name}"
+        if not suffix:
+            w.scale(replicas)
+        o.out(f"{name}\n" if fmt == "name" else f"{name} scaled{suffix}\n")
 
 
 def _autoscale(c: Cluster, rest: list[str], o: Out) -> None:
