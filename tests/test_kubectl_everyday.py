@@ -364,3 +364,72 @@ def test_label_dry_run_changes_nothing(c):
     )
     assert c.deployment("web").resource_version == rv and "tier" not in c.deployment("web").labels
     assert run(c, "label deploy web env-") == ('label "env" not found.\ndeployment.apps/web not labeled\n', "", 0)
+
+
+# ----- run, expose -----
+
+# kubectl-everyday.md §7.1: `kubectl run nginx2 --image=nginx --dry-run=client -o yaml` (kubectl
+# needs discovery for it, so it is not among the offline recordings).
+RUN_NGINX2 = """apiVersion: v1
+kind: Pod
+metadata:
+  creationTimestamp: null
+  labels:
+    run: nginx2
+  name: nginx2
+spec:
+  containers:
+  - image: nginx
+    name: nginx2
+    resources: {}
+  dnsPolicy: ClusterFirst
+  restartPolicy: Always
+status: {}
+"""
+
+
+def test_run_creates_a_pod_as_kubectl_builds_it(c):
+    assert c.kubectl("run nginx2 --image=nginx --dry-run=client -o yaml") == RUN_NGINX2
+    assert c.kubectl("get pods -o name") == "", "a client dry run stores nothing"
+    out = c.kubectl("run web --image=nginx --env=A=1 --env=B=two --port=8080 --restart=Never --dry-run=client -o yaml")
+    container = out.split("  containers:\n")[1].split("  dnsPolicy")[0]
+    assert container == (
+        '  - env:\n    - name: A\n      value: "1"\n    - name: B\n      value: two\n    image: nginx\n'
+        "    name: web\n    ports:\n    - containerPort: 8080\n    resources: {}\n"
+    )
+    assert run(c, "run nginx --image=nginx") == ("pod/nginx created\n", "", 0)
+    assert c.pod("nginx").labels == {"run": "nginx"}
+    c.run_until(lambda: c.pod("nginx").ready, timeout="1m")
+    assert run(c, "run nginx --image=nginx") == (
+        "",
+        'Error from server (AlreadyExists): pods "nginx" already exists\n',
+        1,
+    )
+    assert run(c, "run e1 --image=nginx --expose --port=80") == ("service/e1 created\npod/e1 created\n", "", 0)
+    assert c.get("service", "e1").selector == {"run": "e1"}
+    assert run(c, "run sleeper --image=busybox --restart=Never --command -- sleep 3600")[0] == "pod/sleeper created\n"
+    assert c.pod("sleeper").to_dict()["spec"]["containers"][0]["command"] == ["sleep", "3600"]
+
+
+def test_expose_builds_the_service_from_the_workload(c):
+    c.kubectl("create deployment web --image=nginx --port=8080 --replicas=2")
+    assert c.kubectl("expose deployment web --port=80 --target-port=8080 --dry-run=client -o yaml") == (
+        "apiVersion: v1\nkind: Service\nmetadata:\n  creationTimestamp: null\n  labels:\n    app: web\n  name: web\n"
+        "spec:\n  ports:\n  - port: 80\n    protocol: TCP\n    targetPort: 8080\n  selector:\n    app: web\n"
+        "status:\n  loadBalancer: {}\n"
+    )
+    assert run(c, "expose deployment web --port=80 --target-port=8080") == ("service/web exposed\n", "", 0)
+    assert run(c, "expose deployment web --port=80") == (
+        "",
+        'Error from server (AlreadyExists): services "web" already exists\n',
+        1,
+    )
+    assert run(c, "expose deploy/web --name=direct") == ("service/direct exposed\n", "", 0)
+    assert c.get("service", "direct").ports == [{"port": 8080, "protocol": "TCP", "targetPort": 8080}]
+    c.run_until(lambda: all(p.ready for p in c.pods()), timeout="1m")
+    endpoints = next(x for x in c.kubectl("describe svc web").splitlines() if x.startswith("Endpoints:"))
+    assert sorted(endpoints.split()[1].split(",")) == sorted(f"{p.to_dict()['status']['podIP']}:8080" for p in c.pods())
+    c.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}})
+    assert run(c, "expose cm cm --port=80") == ("", "error: cannot expose a ConfigMap\n", 1)
+    c.kubectl("run bare --image=nginx")
+    assert run(c, "expose pod bare") == ("", "error: couldn't find port via --port flag or introspection\n", 1)

@@ -128,6 +128,16 @@ CASES = [
     f"set resources -f {E}/nginx-deployment.yaml --limits=cpu=2x --local",
     f"set resources -f {E}/nginx-deployment.yaml -c nope --limits=cpu=1 --local",
     f"set resources -f {E}/nginx-deployment.yaml --limits=cpu=1 --local",
+    # run's and expose's argument checks.
+    "run",
+    "run --image=nginx",
+    "run x --image=nginx --restart=Bogus",
+    "run x --image=nginx --rm",
+    "run x --image=nginx --expose",
+    "run x --image=nginx --port=abc",
+    "run x --image=nginx --env=NOEQ",
+    "run x --image=nginx --labels=bad",
+    "expose",
 ]
 
 

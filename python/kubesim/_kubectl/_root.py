@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import KubectlError, KubesimError
-from . import apply, create, delete, describe, get, label, node, patch, rollout, scale, top, version, wait
+from . import apply, create, delete, describe, expose, get, label, node, patch, rollout, scale, top, version, wait
+from . import run as run_
 from . import set as set_
 from ._base import Fail, Invocation, KubectlResult, Out, not_modelled
 from ._flags import find_command, parse
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 # a verb kubesim does not model.
 COMMANDS: dict[str, Callable[[Invocation, Out], None] | None] = {
     "create": create.run,
-    "expose": None,
-    "run": None,
+    "expose": expose.run,
+    "run": run_.run,
     "set": set_.run,
     "explain": None,
     "get": get.run,

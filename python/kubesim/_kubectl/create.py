@@ -45,7 +45,7 @@ def _create(c: Cluster, args: Args, o: Out, stdin: str | None) -> None:
         o.out(f"{kind_of(obj.kind).singular}/{obj.name} created\n")
 
 
-def _created(c: Cluster, manifest: dict[str, Any], args: Args, o: Out, prefix: str = "") -> None:
+def _created(c: Cluster, manifest: dict[str, Any], args: Args, o: Out, prefix: str = "", word: str = "created") -> None:
     dry_run = args.value("--dry-run", "none")
     if dry_run not in ("none", "client", "server"):
         raise Fail(f'error: Invalid dry-run value ({dry_run}). Must be "none", "server", or "client".')
@@ -61,7 +61,11 @@ def _created(c: Cluster, manifest: dict[str, Any], args: Args, o: Out, prefix: s
         elif fmt == "jsonpath":
             o.out(render_jsonpath(arg, manifest))
         else:
-            o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} created (dry run)\n")
+            o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} {word} (dry run)\n")
+        return
+    if dry_run == "server":
+        # kubesim has no dry-run mode in its store: a server dry run is checked as a client one
+        o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} {word} (server dry run)\n")
         return
     try:
         obj = c.create({k: v for k, v in manifest.items() if k != "status"})
@@ -70,7 +74,7 @@ def _created(c: Cluster, manifest: dict[str, Any], args: Args, o: Out, prefix: s
     if fmt in ("yaml", "json", "jsonpath"):
         o.out(print_objects([obj.to_dict()], fmt, arg, True))
     else:
-        o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} created\n")
+        o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} {word}\n")
 
 
 def _container_name(image: str, suffix: Callable[[], str]) -> str:
