@@ -285,3 +285,31 @@ def test_an_allocated_cluster_ip_may_not_change(c):
         kubesim.InvalidObjectError, match=r'spec.clusterIPs\[0\]: Invalid value: \[\]string\{"10.96.0.99"\}'
     ):
         c.replace(svc)
+
+
+def test_create_generators_store_the_objects_they_print(c, tmp_path):
+    env = tmp_path / "app.env"
+    env.write_text("# comment\nK1=v1\nK2=two words\n", encoding="utf-8")
+    assert run(c, f"create configmap app --from-literal=a=1 --from-env-file={env}") == (
+        "configmap/app created\n",
+        "",
+        0,
+    )
+    assert c.get("configmap", "app").data == {"a": "1", "K1": "v1", "K2": "two words"}
+    assert run(c, "create secret generic creds --from-literal=user=admin --from-literal=password=hunter2")[0] == (
+        "secret/creds created\n"
+    )
+    assert c.get("secret", "creds").data == {"password": b"hunter2", "user": b"admin"}
+    assert run(c, "create serviceaccount builder") == ("serviceaccount/builder created\n", "", 0)
+    assert run(c, "create service nodeport web --tcp=80:8080 --node-port=30080") == ("service/web created\n", "", 0)
+    assert c.get("service", "web").ports == [
+        {"name": "80-8080", "nodePort": 30080, "port": 80, "protocol": "TCP", "targetPort": 8080}
+    ]
+    assert run(c, "create configmap app") == (
+        "",
+        'error: failed to create configmap: configmaps "app" already exists\n',
+        1,
+    )
+    assert run(c, "create secret tls t --cert=a --key=b")[1].startswith(
+        'error: kubesim does not model "kubectl create secret tls" yet'
+    )

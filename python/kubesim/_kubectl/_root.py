@@ -108,6 +108,10 @@ SUBCOMMANDS: dict[str, dict[str, dict[str, object]]] = {
     },
 }
 TREE: dict[str, dict[str, object]] = {verb: dict(SUBCOMMANDS.get(verb, {})) for verb in COMMANDS}
+for _alias in ("secret",):
+    TREE["create"][_alias] = {s: {} for s in ("docker-registry", "generic", "tls")}
+for _alias in ("service", "svc"):
+    TREE["create"][_alias] = {s: {} for s in ("clusterip", "externalname", "loadbalancer", "nodeport")}
 
 HELP = (Path(__file__).resolve().parent / "help.txt").read_text(encoding="utf-8")
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import _native
 from ..errors import AlreadyExistsError, KubesimError
-from ._base import Fail, Invocation, Out, error_text
+from ._base import Fail, Invocation, Out, not_modelled, usage_error
 from ._flags import Args, parse
 from ._manifests import documents
-from ._printers import OBJECT_FORMATS, output_format, print_objects, render_jsonpath
 from ._resources import kind_of
+from ._submit import _created
+from .create_core import GENERATORS
 
 if TYPE_CHECKING:
     from .._cluster import Cluster
@@ -28,7 +27,7 @@ def _create(c: Cluster, args: Args, o: Out, stdin: str | None) -> None:
         _created(c, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": args.positional[1]}}, args, o)
         return
     if args.positional:
-        raise Fail(f'error: unknown command "{args.positional[0]}" for "kubectl create"')
+        raise usage_error("create", f"Unexpected args: [{' '.join(args.positional)}]")
     docs = list(documents(c, args, stdin))
     if not docs:
         raise Fail("error: no objects passed to create")
@@ -43,38 +42,6 @@ def _create(c: Cluster, args: Args, o: Out, stdin: str | None) -> None:
             o.error(e)
             continue
         o.out(f"{kind_of(obj.kind).singular}/{obj.name} created\n")
-
-
-def _created(c: Cluster, manifest: dict[str, Any], args: Args, o: Out, prefix: str = "", word: str = "created") -> None:
-    dry_run = args.value("--dry-run", "none")
-    if dry_run not in ("none", "client", "server"):
-        raise Fail(f'error: Invalid dry-run value ({dry_run}). Must be "none", "server", or "client".')
-    fmt, arg = output_format(args, OBJECT_FORMATS)
-    singular = kind_of(manifest["kind"]).singular
-    name = manifest["metadata"]["name"]
-    if dry_run == "client":
-        # upstream: a client dry run prints the typed object kubectl built, in its field order.
-        if fmt == "json":
-            o.out(json.dumps(manifest, indent=4, ensure_ascii=False) + "\n")
-        elif fmt == "yaml":
-            o.out(_native.to_yaml(json.dumps(manifest)))
-        elif fmt == "jsonpath":
-            o.out(render_jsonpath(arg, manifest))
-        else:
-            o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} {word} (dry run)\n")
-        return
-    if dry_run == "server":
-        # kubesim has no dry-run mode in its store: a server dry run is checked as a client one
-        o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} {word} (server dry run)\n")
-        return
-    try:
-        obj = c.create({k: v for k, v in manifest.items() if k != "status"})
-    except KubesimError as e:
-        raise Fail(prefix + str(e) if prefix else error_text(e)) from None
-    if fmt in ("yaml", "json", "jsonpath"):
-        o.out(print_objects([obj.to_dict()], fmt, arg, True))
-    else:
-        o.out(f"{singular}/{name}\n" if fmt == "name" else f"{singular}/{name} {word}\n")
 
 
 def _container_name(image: str, suffix: Callable[[], str]) -> str:
@@ -145,6 +112,12 @@ def _create_deployment(c: Cluster, args: Args, o: Out) -> None:
 
 
 def run(inv: Invocation, o: Out) -> None:
+    sub = inv.path[1] if len(inv.path) > 1 else None
+    if sub in GENERATORS:
+        GENERATORS[sub](inv, o)
+        return
+    if sub not in (None, "deployment", "deploy", "namespace", "ns"):
+        raise not_modelled(f"kubectl create {sub}")
     args = parse(
         inv.name,
         inv.path[1:] + inv.argv,

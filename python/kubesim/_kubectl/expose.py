@@ -9,7 +9,7 @@ from ._base import Fail, Invocation, Out
 from ._flags import parse
 from ._manifests import documents
 from ._resources import kind_of, ns_for, targets
-from .create import _created
+from ._submit import _created
 
 _NO_RESOURCES = (
     "error: You must provide one or more resources by argument or filename.\n"

@@ -9,7 +9,7 @@ from typing import Any
 from ._base import Fail, Invocation, Out, not_modelled, usage_error
 from ._flags import parse
 from ._patches import merge, strategic
-from .create import _created
+from ._submit import _created
 
 _RESTART = ("Always", "OnFailure", "Never")
 
