@@ -433,3 +433,18 @@ def test_expose_builds_the_service_from_the_workload(c):
     assert run(c, "expose cm cm --port=80") == ("", "error: cannot expose a ConfigMap\n", 1)
     c.kubectl("run bare --image=nginx")
     assert run(c, "expose pod bare") == ("", "error: couldn't find port via --port flag or introspection\n", 1)
+
+
+def test_rollout_of_a_replicaset_gets_each_helpers_error(c):
+    c.kubectl("create deployment web --image=nginx")
+    rs = c.deployment("web").replicasets()[0].name
+    errors = {sub: run(c, f"rollout {sub} rs/{rs}")[1] for sub in ("status", "history", "undo", "pause", "restart")}
+    # upstream: polymorphichelpers has viewers and rollbackers for Deployments, DaemonSets and
+    # StatefulSets only.
+    assert errors == {
+        "status": "error: no status viewer has been implemented for ReplicaSet.apps\n",
+        "history": 'error: no history viewer has been implemented for "ReplicaSet.apps"\n',
+        "undo": 'error: no rollbacker has been implemented for "ReplicaSet.apps"\n',
+        "pause": f'error: replicasets.apps "{rs}" pausing is not supported\n',
+        "restart": f'error: replicasets.apps "{rs}" restarting is not supported\n',
+    }

@@ -313,3 +313,22 @@ def test_create_generators_store_the_objects_they_print(c, tmp_path):
     assert run(c, "create secret tls t --cert=a --key=b")[1].startswith(
         'error: kubesim does not model "kubectl create secret tls" yet'
     )
+
+
+def test_a_file_of_unknown_kinds_changes_nothing(c, tmp_path):
+    path = tmp_path / "crds.yaml"
+    path.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\n---\n"
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\n",
+        encoding="utf-8",
+    )
+    rv = c._native.resource_version
+    out, err, code = run(c, f"apply -f {path}")
+    assert (out, code) == ("", 1)
+    assert err == (
+        f'error: resource mapping not found for name: "web" namespace: "" from "{path}": no matches for kind '
+        '"Ingress" in version "networking.k8s.io/v1"\nensure CRDs are installed first\n'
+        f'error: resource mapping not found for name: "w" namespace: "shop" from "{path}": no matches for kind '
+        '"Widget" in version "example.com/v1"\nensure CRDs are installed first\n'
+    )
+    assert c._native.resource_version == rv, "nothing was written"

@@ -24,11 +24,17 @@ def _deployments(c: Cluster, positional: list[str], namespace: str, command: str
         if kind.kind != "Deployment":
             c.get(kind.kind, name, ns_for(kind, namespace))  # NotFound first, as the server answers
             group = kind.api_version.split("/")[0] if "/" in kind.api_version else ""
-            raise Fail(
-                f"error: no status viewer has been implemented for {kind.kind}{'.' + group if group else ''}"
-                if command.startswith("rollout")
-                else f"error: kubesim models {command} for Deployments only, not {kind.kind}"
-            )
+            group_kind = f"{kind.kind}{'.' + group if group else ''}"
+            # upstream: polymorphichelpers — only Deployments, DaemonSets and StatefulSets roll out
+            # (kubesim serves Deployments of those); the other kinds get each helper's own error.
+            messages = {
+                "rollout status": f"no status viewer has been implemented for {group_kind}",
+                "rollout history": f'no history viewer has been implemented for "{group_kind}"',
+                "rollout undo": f'no rollbacker has been implemented for "{group_kind}"',
+            }
+            doing = {"rollout pause": "pausing", "rollout resume": "resuming", "rollout restart": "restarting"}
+            default = f'{kind.resource} "{name}" {doing.get(command, command)} is not supported'
+            raise Fail(f"error: {messages.get(command, default)}")
         out.append(c.deployment(name, namespace))
     return out
 
