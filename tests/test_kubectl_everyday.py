@@ -448,3 +448,32 @@ def test_rollout_of_a_replicaset_gets_each_helpers_error(c):
         "pause": f'error: replicasets.apps "{rs}" pausing is not supported\n',
         "restart": f'error: replicasets.apps "{rs}" restarting is not supported\n',
     }
+
+
+def test_kubesim_kubectl_get_w_in_wall_mode_follows_the_wall_clock_until_ctrl_c(tmp_path, capsys, monkeypatch):
+    from kubesim import cli
+    from kubesim._kubectl import watch
+
+    state = ["--state", str(tmp_path / "state")]
+    assert cli.main(["kubectl", *state, "--clock=manual", "create", "deployment", "web", "--image=nginx"]) == 0
+    capsys.readouterr()
+    # A wall clock that moves one second per look, and a Ctrl-C after ten looks (no real sleeping).
+    wall = iter(range(1000))
+    looks = []
+
+    def sleep(seconds):
+        looks.append(seconds)
+        if len(looks) > 10:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(watch, "_clock", lambda: float(next(wall)))
+    monkeypatch.setattr(watch, "_sleep", sleep)
+    code = cli.main(["kubectl", *state, "--clock=manual", "get", "pods", "-w"])
+    assert code == 1 and "--for" in capsys.readouterr().err, "a manual clock needs --for"
+    code = cli.main(["kubectl", *state, "--clock=wall", "get", "pods", "-w"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 130
+    assert [line.split()[2] for line in out[1:]] == ["ContainerCreating", "ContainerCreating", "Running"]
+    # The cluster was saved as it stood when Ctrl-C came: ten wall seconds later.
+    assert cli.main(["kubectl", *state, "--clock=manual", "get", "pods"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[2] == "Running"

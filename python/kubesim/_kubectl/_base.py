@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,20 +62,26 @@ class Fail(Exception):
 class Out:
     """stdout and stderr as the command writes them; ``failed`` makes the exit code 1."""
 
-    def __init__(self) -> None:
+    def __init__(self, sink: Callable[[str, str], None] | None = None) -> None:
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self.shown: list[str] = []
         self.failed = False
+        # Where a streaming command (a wall-clock watch) writes as it goes: ("stdout"|"stderr", text).
+        self.sink = sink
 
     def out(self, text: str) -> None:
         self.stdout.append(text)
         self.shown.append(text)
+        if self.sink is not None and text:
+            self.sink("stdout", text)
 
     def err(self, text: str) -> None:
         text = text if text.endswith("\n") else text + "\n"
         self.stderr.append(text)
         self.shown.append(text)
+        if self.sink is not None:
+            self.sink("stderr", text)
 
     def result(self) -> KubectlResult:
         return KubectlResult("".join(self.stdout), "".join(self.stderr), 1 if self.failed else 0, "".join(self.shown))
@@ -82,6 +89,10 @@ class Out:
     def error(self, e: BaseException) -> None:
         self.failed = True
         self.err(error_text(e))
+
+
+# `watch_for` for a watch that follows the wall clock until Ctrl-C (`kubesim kubectl get -w`).
+WALL_CLOCK = "wall-clock"
 
 
 def usage(command: str, message: str) -> Fail:
@@ -121,6 +132,7 @@ class Invocation:
     path: list[str]
     argv: list[str]
     stdin: str | None = None
+    # How long a watch runs in virtual time, or WALL_CLOCK: until interrupted, as wall time passes.
     watch_for: Duration | None = None
 
     @property

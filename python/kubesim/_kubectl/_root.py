@@ -157,16 +157,21 @@ def _dispatch(c: Cluster, args: list[str], stdin: str | None, watch_for: Duratio
 
 
 def run(
-    c: Cluster, command: str | list[str], stdin: str | None = None, watch_for: Duration | None = None
+    c: Cluster,
+    command: str | list[str],
+    stdin: str | None = None,
+    watch_for: Duration | None = None,
+    sink: Callable[[str, str], None] | None = None,
 ) -> KubectlResult:
-    """Run one kubectl command line against ``c``."""
+    """Run one kubectl command line against ``c``; ``sink`` also receives each write as it
+    happens (the `kubesim` command streams a watch through it)."""
     try:
         args = shlex.split(command) if isinstance(command, str) else list(command)
     except ValueError as e:
         return KubectlResult("", f"error: {e}\n", 1)
     if args and args[0] == "kubectl":
         args = args[1:]
-    o = Out()
+    o = Out(sink)
     try:
         _dispatch(c, args, stdin, watch_for, o)
     except Fail as e:

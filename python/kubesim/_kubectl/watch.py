@@ -2,7 +2,8 @@
 
 A real `get -w` lists, then prints a row for every watch event until it is interrupted. In
 kubesim the watch runs for a stretch of virtual time the caller names
-(`c.kubectl("get pods -w", for_="2m")`, or `--for=2m` on `kubesim kubectl`): time advances
+(`c.kubectl("get pods -w", for_="2m")`, or `--for=2m` on `kubesim kubectl`; there, in wall
+mode without `--for`, virtual time follows the wall clock until Ctrl-C): time advances
 from one pending instant to the next, and after each the rows of the events that happened
 there are printed, each showing the object as that event carried it (a pod deleted
 gracefully reads `Terminating` first, then its DELETED row shows its last state), with AGE
@@ -10,12 +11,13 @@ as of that instant. The result is the lines a watching kubectl would have printe
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._time import reachable, to_ms
 from . import _fields as fields
-from ._base import Fail, Invocation, Out, not_modelled
+from ._base import WALL_CLOCK, Fail, Invocation, Out, not_modelled
 from ._flags import Args
 from ._printers import output_format
 from ._resources import Kind, kind_of, ns_for, targets
@@ -27,6 +29,12 @@ WATCH_FOR_HELP = (
     'error: kubesim runs "get --watch" in virtual time: say for how long, '
     'c.kubectl("get pods -w", for_="2m") or kubesim kubectl get pods -w --for=2m'
 )
+
+
+# Tests replace these to follow a wall clock without sleeping.
+_clock = time.monotonic
+_sleep = time.sleep
+WALL_TICK = 0.25  # seconds between looks at the wall clock
 
 
 class _Columns:
@@ -59,7 +67,8 @@ def run(inv: Invocation, a: Args, o: Out) -> None:
         raise not_modelled("kubectl get --watch -f")
     if inv.watch_for is None:
         raise Fail(WATCH_FOR_HELP)
-    end = c._native.now_ms + to_ms(inv.watch_for)
+    follow_wall_clock = inv.watch_for == WALL_CLOCK
+    end = c._native.now_ms + (0 if follow_wall_clock else to_ms(inv.watch_for))
     wanted = targets(a.positional)
     kinds = list(dict.fromkeys(k for k, _ in wanted))
     if len(kinds) != 1:
@@ -120,7 +129,7 @@ def run(inv: Invocation, a: Args, o: Out) -> None:
                 show(event, cells, name)
         rv = c._native.resource_version
 
-    with c._waiting("watch", end, None):
+    def run_to(end: int) -> None:
         while True:
             nxt = reachable(c._native.next_event_ms)
             if nxt is None or nxt > end:
@@ -129,6 +138,17 @@ def run(inv: Invocation, a: Args, o: Out) -> None:
             emit()
         c._run_to(end)
         emit()
+
+    if not follow_wall_clock:
+        with c._waiting("watch", end, None):
+            run_to(end)
+        return
+    # `kubesim kubectl get -w` in wall mode: virtual time follows the wall clock, rows are
+    # written as their instants pass, until Ctrl-C (KeyboardInterrupt reaches the caller).
+    start_wall, start_virtual = _clock(), c._native.now_ms
+    while True:
+        _sleep(WALL_TICK)
+        run_to(start_virtual + int((_clock() - start_wall) * 1000))
 
 
 def _initial(
