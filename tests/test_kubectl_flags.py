@@ -81,3 +81,28 @@ def test_a_typo_gets_cobras_suggestions(c):
         'error: unknown command "sett" for "kubectl"\n\nDid you mean this?\n\tset\n\tget\n',
         1,
     )
+
+
+def test_namespace_flag_places_manifests_and_refuses_a_different_one(c, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    # upstream: RequireNamespace — with -n, an object without a namespace takes it…
+    assert run(c, "-n dev apply -f examples/redis-pod.yaml") == ("pod/redis-master created\n", "", 0)
+    assert c.kubectl("get pods -A -l app=redis") == (
+        "NAMESPACE   NAME           READY   STATUS              RESTARTS   AGE\n"
+        "dev         redis-master   0/1     ContainerCreating   0          0s\n"
+    )
+    assert c.pod("redis-master", "dev").namespace == "dev"
+    assert run(c, "apply -f examples/redis-pod.yaml --namespace dev")[0] == "pod/redis-master unchanged\n"
+    assert run(c, "get -f examples/redis-pod.yaml -n dev -o name")[0] == "pod/redis-master\n"
+    assert run(c, "create -f examples/nginx-deployment.yaml -n dev")[0] == "deployment.apps/nginx-deployment created\n"
+    # …and one that names another namespace is refused, the others still applied.
+    out, err, code = run(c, "-n other apply -f examples/web-app/web-app.yaml")
+    assert (out, code) == ("namespace/shop created\n", 1)
+    assert err.splitlines()[0] == (
+        'error: the namespace from the provided object "shop" does not match the namespace "other". '
+        "You must pass '--namespace=shop' to perform this operation."
+    )
+    assert len(err.splitlines()) == 5
+    assert c.kubectl("get cm,secret,sa,deploy,svc -n shop") == "No resources found in shop namespace.\n"

@@ -105,10 +105,52 @@ def documents(c: Cluster, args: Args, stdin: str | None) -> Iterator[tuple[dict[
             if not isinstance(meta.get("namespace", ""), str):
                 raise Fail(f'error: unable to decode "{source}": metadata.namespace must be a string')
             try:
-                _native.kind_info(d["kind"])
+                namespaced = _native.kind_info(d["kind"])[1]
             except KubesimError:
                 raise Fail(unknown_kind_error(meta["name"], meta.get("namespace", ""), source, d)) from None
+            if namespaced and args.namespace_given():
+                problem = require_namespace(d, args.namespace)
+                if problem:
+                    raise Fail(problem)
             yield d, source
+
+
+def require_namespace(d: dict[str, Any], namespace: str) -> str | None:
+    """upstream: cli-runtime's RequireNamespace, when `-n` was given: an object without a
+    namespace takes it (changed in place); one with another namespace is refused."""
+    meta = d.setdefault("metadata", {})
+    if not meta.get("namespace"):
+        meta["namespace"] = namespace
+        return None
+    if meta["namespace"] != namespace:
+        theirs = meta["namespace"]
+        return (
+            f'error: the namespace from the provided object "{theirs}" does not match the namespace "{namespace}". '
+            f"You must pass '--namespace={theirs}' to perform this operation."
+        )
+    return None
+
+
+def in_namespace(text: str, source: str, namespace: str) -> tuple[str, list[str]]:
+    """`apply -n NS -f …`: the text with NS put into the namespaced objects that name none (as
+    JSON documents, in order), and the errors of objects that name another namespace."""
+    docs = [json.loads(doc) for doc in _native.parse_manifest(text.removeprefix("\ufeff"), source)]
+    kept: list[Any] = []
+    errors: list[str] = []
+    for d in docs:
+        namespaced = False
+        if isinstance(d, dict) and isinstance(d.get("kind"), str):
+            try:
+                namespaced = _native.kind_info(d["kind"])[1]
+            except KubesimError:
+                namespaced = False  # the apply reports the kind
+        problem = require_namespace(d, namespace) if namespaced and isinstance(d.get("metadata"), dict) else None
+        if problem:
+            errors.append(problem)
+        else:
+            kept.append(d)
+    # YAML documents written as JSON (a leading `---`, so the text is not sniffed as one JSON object)
+    return "".join(f"---\n{json.dumps(d)}\n" for d in kept), errors
 
 
 def unknown_kind_error(name: str, namespace: str, source: str, doc: Any) -> str:

@@ -9,7 +9,7 @@ from .. import _native
 from ..errors import KubesimError, ManifestError
 from ._base import Fail, Invocation, Out, error_text
 from ._flags import Args, parse
-from ._manifests import read_sources, unknown_kind_error
+from ._manifests import in_namespace, read_sources, unknown_kind_error
 from ._printers import OBJECT_FORMATS, output_format, print_objects
 from ._resources import kind_of
 
@@ -33,6 +33,12 @@ def _apply(c: Cluster, args: Args, o: Out, stdin: str | None) -> None:
     # the failures together after them.
     errors: list[str] = []
     for text, source in read_sources(c, args, stdin):
+        if args.namespace_given():
+            text, refused = in_namespace(text, source, args.namespace)
+            errors += refused
+            seen += len(refused)
+            if not text:
+                continue
         try:
             results = c._apply_text(text, source)
         except KubesimError as e:
