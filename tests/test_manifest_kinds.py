@@ -332,3 +332,38 @@ def test_a_file_of_unknown_kinds_changes_nothing(c, tmp_path):
         '"Widget" in version "example.com/v1"\nensure CRDs are installed first\n'
     )
     assert c._native.resource_version == rv, "nothing was written"
+
+
+def test_a_pod_waits_in_create_container_config_error_until_its_config_exists(c):
+    c.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "c",
+                        "image": "nginx",
+                        "envFrom": [
+                            {"configMapRef": {"name": "cfg"}},
+                            {"secretRef": {"name": "opt", "optional": True}},
+                        ],
+                        "env": [{"name": "PW", "valueFrom": {"secretKeyRef": {"name": "s", "key": "pw"}}}],
+                    }
+                ]
+            },
+        }
+    )
+    c.advance("30s")
+    assert c.kubectl("get pod p").splitlines()[1].split()[:3] == ["p", "0/1", "CreateContainerConfigError"]
+    failed = [e for e in c.events(c.pod("p")) if e.reason == "Failed"]
+    assert [(e.message, e.count) for e in failed] == [('Error: configmap "cfg" not found', 3)]
+    c.kubectl("create configmap cfg --from-literal=a=1")
+    c.kubectl("create secret generic s --from-literal=other=1")
+    c.advance("10s")
+    assert c.events(c.pod("p"))[-1].message == "Error: couldn't find key pw in Secret default/s"
+    assert not c.pod("p").ready
+    c.kubectl("""patch secret s -p '{"stringData":{"pw":"x"}}'""")
+    c.run_until(lambda: c.pod("p").ready, timeout="15s")  # the kubelet's next sync, 10 s after the last
+    assert c.pod("p").phase == "Running"

@@ -3,6 +3,7 @@
 //! pod, its node, the image profiles and the clock. Probe results follow from the image profile
 //! in closed form, so a pod is only revisited when something it shows will change.
 
+mod config;
 pub mod images;
 
 use std::sync::Arc;
@@ -209,6 +210,12 @@ fn step_container(
                 return Some(until);
             }
             Stage::Starting { until } if until <= now => {
+                if let Some(problem) = config::missing_config(pc.ctx.store, &pc.pod.meta.namespace, c) {
+                    pc.event(Some(&c.name), true, "Failed", format!("Error: {problem}"));
+                    crt.state = ContainerState::Waiting { reason: "CreateContainerConfigError" };
+                    crt.stage = Stage::Starting { until: now + config::CONFIG_RETRY };
+                    return Some(now + config::CONFIG_RETRY);
+                }
                 pc.event(Some(&c.name), false, "Created", format!("Created container: {}", c.name));
                 pc.event(Some(&c.name), false, "Started", format!("Started container {}", c.name));
                 crt.state = ContainerState::Running { started_at: now };
