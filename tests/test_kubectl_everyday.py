@@ -477,3 +477,39 @@ def test_kubesim_kubectl_get_w_in_wall_mode_follows_the_wall_clock_until_ctrl_c(
     # The cluster was saved as it stood when Ctrl-C came: ten wall seconds later.
     assert cli.main(["kubectl", *state, "--clock=manual", "get", "pods"]) == 0
     assert capsys.readouterr().out.splitlines()[1].split()[2] == "Running"
+
+
+# ----- drain -----
+
+
+def test_drain_cordons_evicts_and_waits_until_the_pods_are_gone(c):
+    c.kubectl("create deployment web --image=nginx --replicas=6")
+    c.kubectl("run bare --image=busybox")
+    c.advance("1m")
+    node = c.pod("bare").node
+    on_node = sorted(p.name for p in c.pods() if p.node == node)
+    # A pod no controller would recreate blocks the drain, but the node stays cordoned.
+    out, err, code = run(c, f"drain {node}")
+    assert (out, code) == (f"node/{node} cordoned\n", 1)
+    assert err == (
+        f'error: unable to drain node "{node}" due to error: cannot delete cannot delete Pods that declare no '
+        "controller (use --force to override): default/bare, continuing command...\n"
+        f"There are pending nodes to be drained:\n {node}\n"
+        "cannot delete cannot delete Pods that declare no controller (use --force to override): default/bare\n"
+    )
+    assert sorted(p.name for p in c.pods() if p.node == node) == on_node, "nothing was evicted"
+    out, err, code = run(c, f"drain {node} --force")
+    assert code == 0 and err == "Warning: deleting Pods that declare no controller: default/bare\n"
+    lines = out.splitlines()
+    assert lines[0] == f"node/{node} already cordoned" and lines[-1] == f"node/{node} drained"
+    assert lines[1 : 1 + len(on_node)] == [f"evicting pod default/{n}" for n in on_node]
+    # Each pod is reported as it disappears: busybox ignores SIGTERM, so `bare` goes last.
+    evicted = lines[1 + len(on_node) : -1]
+    assert sorted(evicted) == sorted(f"pod/{n} evicted" for n in on_node) and evicted[-1] == "pod/bare evicted"
+    assert not [p for p in c.pods() if p.node == node]
+    c.run_until(lambda: c.deployment("web").available_replicas == 6, timeout="1m")
+    assert run(c, "drain") == (
+        "",
+        "error: USAGE: drain NODE [flags]\nSee 'kubectl drain -h' for help and examples\n",
+        1,
+    )

@@ -68,7 +68,7 @@ def test_connection_flags_name_the_one_simulated_cluster(c):
     )
 
 
-@pytest.mark.parametrize("verb", ["edit", "exec", "logs", "drain", "explain", "port-forward", "replace"])
+@pytest.mark.parametrize("verb", ["edit", "exec", "logs", "explain", "port-forward", "replace"])
 def test_verbs_kubesim_does_not_model_say_so(c, verb):
     out, err, code = run(c, f"{verb} pod/x")
     assert (out, code) == ("", 1)

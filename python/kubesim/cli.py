@@ -47,8 +47,9 @@ KUBECTL_HELP = """kubesim kubectl runs one kubectl command against a saved, simu
 Usage: kubesim kubectl [--state PATH] [--clock wall|manual] [--for DURATION] COMMAND [ARGS...]
 
 Commands: get (also -w), describe, apply, create, delete, label, annotate, rollout (status,
-history, undo, pause, resume, restart), set image, scale, autoscale, cordon, uncordon, taint,
-top, wait, version, api-resources. kubectl's global flags (-n, --context, ...) go anywhere.
+history, undo, pause, resume, restart), set image|env|resources, scale, autoscale, patch, run,
+expose, cordon, uncordon, taint, drain, top, wait, version, api-resources. kubectl's global
+flags (-n, --context, ...) go anywhere.
 
 --state PATH   the saved cluster (default .kubesim/cluster; a 3-node cluster is made on first use)
 --clock wall   virtual time also advances by the wall time between commands (the default)

@@ -166,6 +166,8 @@ CASES = [
     "create service clusterip s --tcp=abc --dry-run=client",
     "create svc clusterip s --tcp=80 --dry-run=client",
     "create foo",
+    "drain",
+    "drain --foo",
 ]
 
 

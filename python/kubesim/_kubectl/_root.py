@@ -9,7 +9,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import KubectlError, KubesimError
-from . import apply, create, delete, describe, expose, get, label, node, patch, rollout, scale, top, version, wait
+from . import (
+    apply,
+    create,
+    delete,
+    describe,
+    drain,
+    expose,
+    get,
+    label,
+    node,
+    patch,
+    rollout,
+    scale,
+    top,
+    version,
+    wait,
+)
 from . import run as run_
 from . import set as set_
 from ._base import Fail, Invocation, KubectlResult, Out, not_modelled
@@ -39,7 +55,7 @@ COMMANDS: dict[str, Callable[[Invocation, Out], None] | None] = {
     "top": top.run,
     "cordon": node.run_cordon,
     "uncordon": node.run_cordon,
-    "drain": None,
+    "drain": drain.run,
     "taint": node.run_taint,
     "describe": describe.run,
     "logs": None,
