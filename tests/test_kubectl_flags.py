@@ -68,11 +68,22 @@ def test_connection_flags_name_the_one_simulated_cluster(c):
     )
 
 
-@pytest.mark.parametrize("verb", ["edit", "exec", "logs", "explain", "port-forward", "replace"])
+@pytest.mark.parametrize("verb", ["explain", "port-forward", "replace", "attach", "cp", "diff"])
 def test_verbs_kubesim_does_not_model_say_so(c, verb):
     out, err, code = run(c, f"{verb} pod/x")
     assert (out, code) == ("", 1)
     assert err == f'error: kubesim does not model "kubectl {verb}" yet (see "Not modelled yet" in kubesim\'s README)\n'
+
+
+def test_exec_logs_and_edit_check_their_arguments_then_say_what_is_not_modelled(c):
+    pod = c.pods(namespace="dev")[0].name
+    assert run(c, f"-n dev exec {pod} -- ls")[1] == (
+        'error: kubesim does not model "kubectl exec (running commands in containers)" yet '
+        '(see "Not modelled yet" in kubesim\'s README)\n'
+    )
+    assert run(c, "exec nope -- ls") == ("", 'Error from server (NotFound): pods "nope" not found\n', 1)
+    assert run(c, f"-n dev logs {pod}")[1].startswith('error: kubesim does not model "kubectl logs (container output)"')
+    assert run(c, "edit deploy/web")[1].startswith('error: kubesim does not model "kubectl edit')
 
 
 def test_a_typo_gets_cobras_suggestions(c):

@@ -168,6 +168,13 @@ CASES = [
     "create foo",
     "drain",
     "drain --foo",
+    # exec, logs and edit: the argument checks kubesim runs before it says what it does not model.
+    "exec",
+    "exec web",
+    "exec web ls",
+    "exec web --",
+    "logs",
+    "edit",
 ]
 
 

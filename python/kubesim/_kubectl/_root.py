@@ -26,6 +26,7 @@ from . import (
     version,
     wait,
 )
+from . import exec as exec_
 from . import run as run_
 from . import set as set_
 from ._base import Fail, Invocation, KubectlResult, Out, not_modelled
@@ -45,7 +46,7 @@ COMMANDS: dict[str, Callable[[Invocation, Out], None] | None] = {
     "set": set_.run,
     "explain": None,
     "get": get.run,
-    "edit": None,
+    "edit": exec_.run_edit,
     "delete": delete.run,
     "rollout": rollout.run,
     "scale": scale.run,
@@ -58,9 +59,9 @@ COMMANDS: dict[str, Callable[[Invocation, Out], None] | None] = {
     "drain": drain.run,
     "taint": node.run_taint,
     "describe": describe.run,
-    "logs": None,
+    "logs": exec_.run_logs,
     "attach": None,
-    "exec": None,
+    "exec": exec_.run_exec,
     "port-forward": None,
     "proxy": None,
     "cp": None,
@@ -124,10 +125,11 @@ SUBCOMMANDS: dict[str, dict[str, dict[str, object]]] = {
     },
 }
 TREE: dict[str, dict[str, object]] = {verb: dict(SUBCOMMANDS.get(verb, {})) for verb in COMMANDS}
-for _alias in ("secret",):
-    TREE["create"][_alias] = {s: {} for s in ("docker-registry", "generic", "tls")}
-for _alias in ("service", "svc"):
-    TREE["create"][_alias] = {s: {} for s in ("clusterip", "externalname", "loadbalancer", "nodeport")}
+# `create secret generic`, `create service clusterip`: a third level.
+TREE["create"]["secret"] = {s: {} for s in ("docker-registry", "generic", "tls")}
+TREE["create"]["service"] = TREE["create"]["svc"] = {
+    s: {} for s in ("clusterip", "externalname", "loadbalancer", "nodeport")
+}
 
 HELP = (Path(__file__).resolve().parent / "help.txt").read_text(encoding="utf-8")
 
