@@ -513,3 +513,18 @@ def test_drain_cordons_evicts_and_waits_until_the_pods_are_gone(c):
         "error: USAGE: drain NODE [flags]\nSee 'kubectl drain -h' for help and examples\n",
         1,
     )
+
+
+def test_get_watch_prints_objects_for_structured_output(c):
+    import json
+
+    c.kubectl("create deployment web --image=nginx")
+    lines = c.kubectl("get pods -w -o json --output-watch-events", for_="5s").splitlines()
+    events = [json.loads(line) for line in lines]  # one compact {type, object} per line
+    assert [e["type"] for e in events] == ["ADDED", "MODIFIED", "MODIFIED"]
+    assert [e["object"]["status"]["phase"] for e in events] == ["Pending", "Pending", "Running"]
+    assert lines[0].startswith('{"type":"ADDED","object":{"apiVersion":"v1"')
+    c.kubectl("scale deploy web --replicas=2")
+    out = c.kubectl("get pods -w -o yaml", for_="5s")
+    docs = out.split("---\n")
+    assert all(d.startswith("apiVersion: v1\nkind: Pod\n") for d in docs) and len(docs) >= 3

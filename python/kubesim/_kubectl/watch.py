@@ -11,10 +11,12 @@ as of that instant. The result is the lines a watching kubectl would have printe
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import _native
 from .._time import reachable, to_ms
 from . import _fields as fields
 from ._base import WALL_CLOCK, Fail, Invocation, Out, not_modelled
@@ -61,8 +63,10 @@ class _Columns:
 def run(inv: Invocation, a: Args, o: Out) -> None:
     c = inv.cluster
     fmt, _ = output_format(a)
-    if fmt not in ("", "wide", "name"):
+    if fmt not in ("", "wide", "name", "yaml", "json"):
         raise not_modelled(f"kubectl get --watch -o {fmt}")
+    structured = fmt in ("yaml", "json")
+    printed = 0
     if a.values("--filename"):
         raise not_modelled("kubectl get --watch -f")
     if inv.watch_for is None:
@@ -89,6 +93,22 @@ def run(inv: Invocation, a: Args, o: Out) -> None:
     columns = _Columns()
     header: list[str] | None = None
 
+    def show_object(event: str, obj: dict[str, Any]) -> None:
+        """upstream: -o json prints objects one after another, -o yaml separates them with
+        `---`; with --output-watch-events each is wrapped as {type, object} (JSON on one line)."""
+        nonlocal printed
+        if fmt == "json":
+            text = json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
+            if events_col:
+                compact = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                text = f'{{"type":{json.dumps(event)},"object":{compact}}}\n'
+        else:
+            text = ("---\n" if printed else "") + _native.to_yaml(
+                json.dumps({"object": obj, "type": event} if events_col else obj)
+            )
+        printed += 1
+        o.out(text)
+
     def show(event: str, cells: list[str], name: str) -> None:
         nonlocal header
         if fmt == "name":
@@ -109,7 +129,13 @@ def run(inv: Invocation, a: Args, o: Out) -> None:
         head = []
     if events_col and head:
         head = ["EVENT", *head]
-    if a.bool("--watch-only") or not rows:
+    if structured:
+        if not a.bool("--watch-only"):
+            ns_of = namespace or ns_for(kind, a.namespace)
+            keys = [(r[0] if namespace is None and kind.namespaced else ns_of, n) for n, r in rows]
+            for d in c._native.get_many(kind.kind, keys):
+                show_object("ADDED", d)
+    elif a.bool("--watch-only") or not rows:
         header = head or None  # upstream: printed with the first event, at that event's widths
     elif fmt == "name":
         o.out("".join(f"{kind.singular}/{k}\n" for k, _ in rows))
@@ -121,11 +147,16 @@ def run(inv: Invocation, a: Args, o: Out) -> None:
     def emit() -> None:
         nonlocal rv
         _, events = c._native.watch_rows(rv, kind.kind, namespace, selector, *opts)
-        objects = {e_rv: d for _, e_rv, d in c._native.watch(rv)} if field_matches and events else {}
+        wanted = (field_matches is not None or structured) and events
+        objects = {e_rv: d for _, e_rv, d in c._native.watch(rv)} if wanted else {}
         for event, e_rv, _ns, name, cells in events:
             if field_matches is not None and not field_matches(objects[e_rv]):
                 continue
-            if not names or name in names:
+            if names and name not in names:
+                continue
+            if structured:
+                show_object(event, objects[e_rv])
+            else:
                 show(event, cells, name)
         rv = c._native.resource_version
 
