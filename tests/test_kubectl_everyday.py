@@ -528,3 +528,21 @@ def test_get_watch_prints_objects_for_structured_output(c):
     out = c.kubectl("get pods -w -o yaml", for_="5s")
     docs = out.split("---\n")
     assert all(d.startswith("apiVersion: v1\nkind: Pod\n") for d in docs) and len(docs) >= 3
+
+
+def test_an_unschedulable_pod_reports_its_reason_in_the_condition_only(c):
+    # upstream: the scheduler writes the PodScheduled condition; status.message stays unset, so
+    # kubectl 1.32's describe prints no Message: line for it.
+    c.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "big"},
+            "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "100"}}}]},
+        }  # fmt: skip
+    )
+    c.advance("5s")
+    status = c.pod("big").to_dict()["status"]
+    assert "message" not in status
+    assert status["conditions"][0]["message"].startswith("0/3 nodes are available: 3 Insufficient cpu.")
+    assert not [line for line in c.kubectl("describe pod big").splitlines() if line.startswith("Message:")]
