@@ -546,3 +546,25 @@ def test_an_unschedulable_pod_reports_its_reason_in_the_condition_only(c):
     assert "message" not in status
     assert status["conditions"][0]["message"].startswith("0/3 nodes are available: 3 Insufficient cpu.")
     assert not [line for line in c.kubectl("describe pod big").splitlines() if line.startswith("Message:")]
+
+
+def test_a_finished_pods_ready_condition_says_why_without_a_message(c):
+    # upstream: GenerateContainersReadyCondition — PodFailed / PodCompleted for terminal phases.
+    c.images.register("job:1", crash_after="5s", exit_code=1)
+    c.images.register("ok:1", completes_after="5s")
+    for name, image in (("failed", "job:1"), ("done", "ok:1")):
+        c.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": image}]},
+            }  # fmt: skip
+        )
+    c.advance("30s")
+    for name, phase, reason in (("failed", "Failed", "PodFailed"), ("done", "Succeeded", "PodCompleted")):
+        status = c.pod(name).to_dict()["status"]
+        ready = {x["type"]: x for x in status["conditions"]}
+        assert status["phase"] == phase
+        for t in ("Ready", "ContainersReady"):
+            assert (ready[t]["status"], ready[t]["reason"], ready[t].get("message")) == ("False", reason, None)

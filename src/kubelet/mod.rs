@@ -98,10 +98,16 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         }
     }
     let all_ready = rt.containers.iter().all(|c| c.ready);
-    let reason = (!all_ready).then_some("ContainersNotReady");
+    rt.phase = phase(&rt, spec.restart_policy.as_deref().unwrap_or("Always"));
+    // upstream: GenerateContainersReadyCondition — a pod in a terminal phase is not ready because
+    // it completed or failed (no message); otherwise because of its unready containers.
+    let reason = (!all_ready).then_some(match rt.phase {
+        Phase::Failed => "PodFailed",
+        Phase::Succeeded => "PodCompleted",
+        _ => "ContainersNotReady",
+    });
     rt.set_condition(ConditionType::ContainersReady, all_ready, reason, now);
     rt.set_condition(ConditionType::Ready, all_ready, reason, now);
-    rt.phase = phase(&rt, spec.restart_policy.as_deref().unwrap_or("Always"));
     if rt != *status {
         let mut updated = (**pod).clone();
         if let Body::Pod { status, .. } = &mut updated.body {
