@@ -474,11 +474,30 @@ impl Cluster {
 
     /// Create from a manifest object (like `kubectl create -f`).
     pub fn create_value(&mut self, value: Value) -> Result<Arc<Object>> {
-        let obj = Object::decode(value)?;
+        let mut obj = Object::decode(value)?;
+        self.allocate(&mut obj)?;
         self.engine.check_budget(&self.store, 1)?;
         let created = self.store.create(obj, self.clock.now())?;
         self.user_wrote(None, Some(&created))?;
         Ok(self.store.get_by_key(&ObjectKey::of(&created)).cloned().unwrap_or(created))
+    }
+
+    /// What the Service REST storage does before it stores a new Service: allocate its cluster
+    /// IP and node ports (reading the Services stored, which are few).
+    fn allocate(&self, obj: &mut Object) -> Result<()> {
+        let crate::api::Body::Service(svc) = &mut obj.body else { return Ok(()) };
+        let mut in_use = crate::api::allocate::InUse::default();
+        for o in self.store.scan(Kind::Service, None) {
+            if let crate::api::Body::Service(s) = &o.body {
+                in_use.add(s);
+            }
+        }
+        let key = format!("{}/{}", obj.meta.namespace, obj.meta.name);
+        let errors = crate::api::allocate::allocate(svc, &key, &in_use);
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(crate::api::ApiError::Invalid { kind: Kind::Service, name: obj.meta.name.to_string(), errors }.into())
     }
 
     /// Replace an object (like `kubectl replace -f`); a resourceVersion in the manifest must be current.
@@ -580,17 +599,14 @@ impl Cluster {
     fn apply_input(&mut self, input: ApplyInput) -> Result<ApplyResult> {
         let ApplyInput { manifest, mut obj, namespace, applied } = input;
         let kind = obj.kind();
-        let result = |action, warning| ApplyResult {
-            kind,
-            namespace: namespace.clone(),
-            name: obj.meta.name.to_string(),
-            action,
-            warning,
-        };
+        let name = obj.meta.name.to_string();
+        let result =
+            |action, warning| ApplyResult { kind, namespace: namespace.clone(), name: name.clone(), action, warning };
         match self.store.get(kind, &namespace, &obj.meta.name) {
             Err(StoreError::NotFound { .. }) => {
                 Arc::make_mut(&mut obj.meta.annotations).insert(LAST_APPLIED.into(), applied);
                 check_annotation_size(&obj)?;
+                self.allocate(&mut obj)?;
                 obj.meta.resource_version = 0;
                 self.engine.check_budget(&self.store, 1)?;
                 let created = self.store.create(obj.clone(), self.clock.now())?;

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kubesim
-from kubesim._kubectl import _print_objects
+from kubesim._kubectl._printers import print_objects as _print_objects
 from kubesim.testing import workload
 
 TRICKY = 'quote " backslash \\ newline \n tab \t bell \x07 é 中文 😀 \u2028 </script>'

@@ -124,3 +124,33 @@ def test_kubectl_magic_prints_like_a_terminal(examples, capsys):
     with pytest.raises(NameError, match="no kubesim.Cluster named 'nope'"):
         kubectl_magic("--cluster nope get pods", shell=shell)
     del first
+
+
+def test_cell_magic_with_arguments_reads_the_cell_as_stdin(capsys):
+    c = kubesim.Cluster(nodes=1, seed=0)
+    shell = FakeShell(c=c)
+    load_ipython_extension(shell)
+    magic = shell.magics[("line_cell", "kubectl")]
+    body = (
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n"
+        "spec:\n  containers:\n  - name: web\n    image: nginx\n"
+    )
+    # The magic line's arguments are kept; the body is standard input, not commands.
+    magic("--cluster=c apply -f -", cell=body)
+    out = capsys.readouterr()
+    assert (out.out, out.err) == ("namespace/shop created\npod/web created\n", "")
+    assert c.pod("web", "shop").namespace == "shop"
+    magic("-n shop get pods -o name", cell="")
+    assert capsys.readouterr().out == "pod/web\n"
+
+
+def test_an_empty_get_shows_no_resources_found_where_people_look():
+    c = kubesim.Cluster(nodes=1, seed=0)
+    # kubectl writes it to stderr with exit code 0; a terminal shows it, so c.kubectl() returns it
+    # and the result's display holds it, while the result keeps the streams apart.
+    assert c.kubectl("get pods") == "No resources found in default namespace.\n"
+    r = c.kubectl("get pods", check=False)
+    assert (r.stdout, r.stderr, r.exit_code) == ("", "No resources found in default namespace.\n", 0)
+    assert str(r) == r.output == "No resources found in default namespace.\n"
+    assert "No resources found in default namespace." in r._repr_html_()

@@ -142,7 +142,7 @@ def test_kubesim_backtrace_prints_the_panic_with_a_backtrace(capfd, monkeypatch)
 def test_the_cli_reports_an_internal_error_on_one_line_with_exit_code_1(tmp_path, capfd, monkeypatch):
     from kubesim import cli
 
-    def broken_kubectl(self, command, check=True, input=None):
+    def broken_kubectl(self, command, check=True, input=None, for_=None):
         self._native._debug_panic("kubectl")
 
     monkeypatch.setattr(kubesim.Cluster, "kubectl", broken_kubectl)

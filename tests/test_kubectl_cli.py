@@ -7,7 +7,6 @@ import copy
 import json
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,14 +44,10 @@ def test_output_is_identical_to_the_real_kubectl(command, monkeypatch):
     assert run(kubesim.Cluster(), command) == (want["stdout"], want["stderr"], want["exit_code"])
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="no kubectl client on this machine")
 @pytest.mark.parametrize("command", sorted(RECORDED))
-def test_recorded_outputs_are_what_the_installed_kubectl_prints(command):
-    import shlex
-
-    r = subprocess.run(["kubectl", *shlex.split(command)], capture_output=True, text=True, cwd=ROOT, check=False)
+def test_recorded_outputs_are_what_the_installed_kubectl_prints(command, real_kubectl):
     want = RECORDED[command]
-    assert (r.stdout, r.stderr, r.returncode) == (want["stdout"], want["stderr"], want["exit_code"])
+    assert real_kubectl(command) == (want["stdout"], want["stderr"], want["exit_code"])
 
 
 # ----- `kubesim demo` -----
@@ -397,24 +392,29 @@ def test_version_and_api_resources(c):
     assert "Server" not in run(c, "version --client")[0]
     table = run(c, "api-resources")[0].splitlines()
     assert table[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
-    assert table[1].split() == ["events", "ev", "v1", "true", "Event"]
+    assert table[1].split() == ["configmaps", "cm", "v1", "true", "ConfigMap"]
+    assert ["services", "svc", "v1", "true", "Service"] in [row.split() for row in table]
     assert table[-1].split() == ["horizontalpodautoscalers", "hpa", "autoscaling/v2", "true", "HorizontalPodAutoscaler"]
     assert run(c, "api-resources --namespaced=false -o name")[0] == "namespaces\nnodes\n"
 
 
 def test_unknown_commands_types_and_flags_are_kubectl_errors(c):
     assert run(c, "get widgets") == ("", 'error: the server doesn\'t have a resource type "widgets"\n', 1)
-    assert run(c, "rollout sideways deploy/x") == ("", 'error: unknown command "sideways" for "kubectl rollout"\n', 1)
-    assert run(c, "scale deploy web --replicas=x")[1].startswith('Error: invalid argument "x" for "--replicas" flag')
-    assert run(c, "get pods -o")[1] == "Error: flag needs an argument: 'o' in -o\nSee 'kubectl get --help' for usage.\n"
-    assert run(c, "get pods --output")[1].startswith("Error: flag needs an argument: --output\n")
-    assert run(c, "get pods --show-labels=yes")[1].startswith(
-        'Error: invalid argument "yes" for "--show-labels" flag: strconv.ParseBool: parsing "yes": invalid syntax'
+    assert run(c, "rollout sideways deploy/x") == (
+        "",
+        "error: unknown command \"sideways deploy/x\"\nSee 'kubectl rollout -h' for help and examples\n",
+        1,
     )
-    assert run(c, "scale deploy web --replicas=３")[1].startswith('Error: invalid argument "３" for "--replicas" flag')
+    assert run(c, "scale deploy web --replicas=x")[1].startswith('error: invalid argument "x" for "--replicas" flag')
+    assert run(c, "get pods -o")[1] == "error: flag needs an argument: 'o' in -o\nSee 'kubectl get --help' for usage.\n"
+    assert run(c, "get pods --output")[1].startswith("error: flag needs an argument: --output\n")
+    assert run(c, "get pods --show-labels=yes")[1].startswith(
+        'error: invalid argument "yes" for "--show-labels" flag: strconv.ParseBool: parsing "yes": invalid syntax'
+    )
+    assert run(c, "scale deploy web --replicas=３")[1].startswith('error: invalid argument "３" for "--replicas" flag')
     with pytest.raises(kubesim.KubectlError) as e:
-        c.kubectl("get pods --watch")
-    assert e.value.exit_code == 1 and e.value.stderr.startswith("Error: unknown flag: --watch")
+        c.kubectl("get pods --wacth")
+    assert e.value.exit_code == 1 and e.value.stderr.startswith("error: unknown flag: --wacth")
 
 
 def test_set_image_record_keeps_the_command_as_typed(c):
@@ -429,7 +429,8 @@ def test_set_image_record_keeps_the_command_as_typed(c):
 
 def test_examples_are_bundled_with_the_package():
     assert (ROOT / "examples").resolve() == cli.EXAMPLES
-    assert sorted(p.name for p in cli.EXAMPLES.iterdir()) == ["nginx-deployment.yaml", "redis-pod.yaml"]
+    assert sorted(p.name for p in cli.EXAMPLES.iterdir()) == ["nginx-deployment.yaml", "redis-pod.yaml", "web-app"]
+    assert (cli.EXAMPLES / "web-app" / "web-app.yaml").is_file()
     assert os.access(cli.EXAMPLES / "nginx-deployment.yaml", os.R_OK)
 
 
@@ -728,3 +729,21 @@ def test_kubesim_kubectl_help_and_sticky_manual_clock(tmp_path, capsys):
     state.write_bytes(pickle.dumps(saved))
     cli.main(["kubectl", "--state", str(state), "get", "ns", "default"])  # no --clock: stays manual
     assert capsys.readouterr().out.splitlines()[1].split()[-1] == "0s"
+
+
+def test_the_shell_tutorial_with_global_flags_first(tmp_path, capsys):
+    # What a daily kubectl user types: the namespace (and other global flags) before the verb.
+    assert _shell(tmp_path, capsys, "kubectl", "create", "namespace", "dev") == ("namespace/dev created\n", "", 0)
+    out, err, code = _shell(tmp_path, capsys, "kubectl", "-n", "dev", "create", "deployment", "web", "--image=nginx")
+    assert (out, err, code) == ("deployment.apps/web created\n", "", 0)
+    out, _, code = _shell(tmp_path, capsys, "kubectl", "--namespace=dev", "rollout", "status", "deployment/web")
+    assert code == 0 and out.endswith('deployment "web" successfully rolled out\n')
+    out, _, _ = _shell(tmp_path, capsys, "kubectl", "-ndev", "--context", "kubesim", "get", "deploy", "-o", "name")
+    assert out == "deployment.apps/web\n"
+    out, err, code = _shell(tmp_path, capsys, "kubectl", "-n", "kube-system", "get", "pods")
+    assert (out, err, code) == ("", "No resources found in kube-system namespace.\n", 0)
+    assert _shell(tmp_path, capsys, "kubectl", "-n", "dev", "frob") == (
+        "",
+        "Error: flags cannot be placed before plugin name: -n\n",
+        1,
+    )

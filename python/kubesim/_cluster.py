@@ -228,7 +228,9 @@ _READS = frozenset(
         "list",
         "list_names",
         "get_table",
+        "table_cells",
         "watch",
+        "watch_rows",
         "stats",
         "release_memory",
         "describe",
@@ -618,19 +620,29 @@ class Cluster:
     def node(self, name: str) -> Node:
         return self.get("node", name, "")  # type: ignore[return-value]
 
-    def kubectl(self, command: str | Sequence[str], check: bool = True, input: str | None = None) -> Any:
+    def kubectl(
+        self,
+        command: str | Sequence[str],
+        check: bool = True,
+        input: str | None = None,
+        for_: Duration | None = None,
+    ) -> Any:
         """Run a kubectl command line (with or without the leading ``kubectl``; a string is split
-        like a POSIX shell does, or give the arguments as a list) and return what kubectl prints
-        on stdout. ``input`` is standard input (for ``-f -``). A non-zero exit raises
-        :class:`kubesim.KubectlError` (message = stderr); with ``check=False`` the result object
-        (``stdout``, ``stderr``, ``exit_code``) is returned instead."""
+        like a POSIX shell does, or give the arguments as a list) and return what a terminal
+        shows: stdout, with the lines kubectl writes to stderr on success (``No resources found
+        in default namespace.``, deprecation warnings) where they were written. ``input`` is
+        standard input (for ``-f -``). A non-zero exit raises :class:`kubesim.KubectlError`
+        (message = stderr); with ``check=False`` the result object (``stdout``, ``stderr`` and
+        ``exit_code`` apart, as a script piping kubectl sees them; ``output`` both) is returned
+        instead. ``for_`` is how long a watch (``get -w``) runs in virtual time: the result
+        holds what kubectl would have printed meanwhile."""
         from ._kubectl import raise_for, run
 
-        result = run(self, command if isinstance(command, str) else builtins.list(command), input)
+        result = run(self, command if isinstance(command, str) else builtins.list(command), input, for_)
         if not check:
             return result
         raise_for(result)
-        return result.stdout
+        return result.output
 
     def set_external_metric(self, name: str, value: Load, labels: Mapping[str, str] | None = None) -> None:
         """One series of an External metric (what the external metrics API reports for

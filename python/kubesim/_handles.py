@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ._rollout import Rollout
 
 __all__ = [
+    "ConfigMap",
     "ContainerStatus",
     "Deployment",
     "Event",
@@ -25,6 +26,9 @@ __all__ = [
     "Object",
     "Pod",
     "ReplicaSet",
+    "Secret",
+    "Service",
+    "ServiceAccount",
 ]
 
 
@@ -604,6 +608,66 @@ class Event(Object):
         return f"Event({d.get('type')} {d.get('reason')}: {d.get('message')!r} x{d.get('count', 1)})"
 
 
+class ConfigMap(Object):
+    kind = "ConfigMap"
+
+    @property
+    def data(self) -> dict[str, str]:
+        return dict(self.to_dict().get("data", {}))
+
+
+class Secret(Object):
+    kind = "Secret"
+
+    @property
+    def type(self) -> str:
+        return str(self.to_dict().get("type", "Opaque"))
+
+    @property
+    def data(self) -> dict[str, bytes]:
+        """The values decoded (the API serves them base64-encoded, as ``to_dict()`` shows)."""
+        import base64
+
+        return {k: base64.b64decode(v) for k, v in self.to_dict().get("data", {}).items()}
+
+
+class Service(Object):
+    kind = "Service"
+
+    @property
+    def type(self) -> str:
+        return str(self.spec.get("type", "ClusterIP"))
+
+    @property
+    def cluster_ip(self) -> str | None:
+        return self.spec.get("clusterIP")
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return dict(self.spec.get("selector", {}))
+
+    @property
+    def ports(self) -> list[dict[str, Any]]:
+        return list(self.spec.get("ports", []))
+
+
+class ServiceAccount(Object):
+    kind = "ServiceAccount"
+
+
 HANDLES: dict[str, type[Object]] = {
-    cls.kind: cls for cls in (Deployment, ReplicaSet, Pod, Node, HorizontalPodAutoscaler, Namespace, Event)
+    cls.kind: cls
+    for cls in (
+        Deployment,
+        ReplicaSet,
+        Pod,
+        Node,
+        HorizontalPodAutoscaler,
+        Namespace,
+        Event,
+        ConfigMap,
+        Secret,
+        Service,
+        ServiceAccount,
+    )
 }

@@ -34,16 +34,23 @@ def _cluster(shell: Any, line: str) -> tuple[Any, str]:
 
 
 def kubectl_magic(line: str, cell: str | None = None, shell: Any = None) -> None:
-    """Run each command (the line, or each non-empty line of the cell) and print kubectl's
-    stdout and stderr, as a terminal would show them."""
+    """Run kubectl and print its stdout and stderr, as a terminal would show them.
+
+    ``%kubectl get pods`` runs the line. ``%%kubectl`` with arguments on its line runs that one
+    command with the cell body as standard input (``%%kubectl apply -f -`` and a manifest, as
+    ``kubectl apply -f - <<EOF`` in a shell); ``%%kubectl`` alone runs each non-empty, non-``#``
+    line of the cell as a command."""
     cluster, rest = _cluster(shell, line)
-    commands = (
-        [rest] if cell is None else [c for c in cell.splitlines() if c.strip() and not c.lstrip().startswith("#")]
-    )
+    stdin: str | None = None
+    if cell is None or shlex.split(rest):
+        commands = [rest]
+        stdin = cell
+    else:
+        commands = [c for c in cell.splitlines() if c.strip() and not c.lstrip().startswith("#")]
     for command in commands:
         if not shlex.split(command):
             continue
-        result = cluster.kubectl(command, check=False)
+        result = cluster.kubectl(command, check=False, input=stdin)
         if result.stdout:
             sys.stdout.write(result.stdout)
             sys.stdout.flush()

@@ -16,6 +16,7 @@ __all__ = [
     "served_kinds",
     "parse_manifest",
     "label_value_errors",
+    "qualified_name_errors",
     "tabwrite",
     "to_yaml",
     "__version__",
@@ -73,6 +74,27 @@ class Cluster:
         """Stop a node's kubelet."""
     def recover_node(self, name: str) -> None:
         """Restart a node's kubelet."""
+    def table_cells(
+        self,
+        kind: str,
+        keys: builtins.list[tuple[str, str]],
+        wide: bool,
+        show_labels: bool,
+        label_columns: builtins.list[str],
+        all_namespaces: bool,
+    ) -> tuple[builtins.list[str], builtins.list[builtins.list[str]]]:
+        """The header and rows of a `kubectl get` table as cells, for exactly `keys`."""
+    def watch_rows(
+        self,
+        since: int,
+        kind: str,
+        namespace: str | None,
+        selector: str,
+        wide: bool,
+        show_labels: bool,
+        label_columns: builtins.list[str],
+    ) -> tuple[builtins.list[str], builtins.list[tuple[str, int, str, str, builtins.list[str]]]]:
+        """`kubectl get -w`: the header, and each watch event of `kind` after `since` as a table row."""
     def get_table(
         self,
         kind: str,
@@ -226,3 +248,6 @@ def parse_manifest(text: str, source: str) -> list[str]:
 
 def label_value_errors(value: str) -> list[str]:
     """Why a label value is invalid (empty when valid)."""
+
+def qualified_name_errors(value: str) -> list[str]:
+    """Why a label key (a qualified name) is invalid (empty when valid)."""

@@ -44,14 +44,18 @@ SEED = [
 
 KUBECTL_HELP = """kubesim kubectl runs one kubectl command against a saved, simulated cluster.
 
-Usage: kubesim kubectl [--state PATH] [--clock wall|manual] COMMAND [ARGS...]
+Usage: kubesim kubectl [--state PATH] [--clock wall|manual] [--for DURATION] COMMAND [ARGS...]
 
-Commands: get, describe, apply, create, delete, label, annotate, rollout (status, history, undo,
-pause, resume, restart), set image, scale, autoscale, top, wait, version, api-resources.
+Commands: get (also -w), describe, apply, create, delete, label, annotate, rollout (status,
+history, undo, pause, resume, restart), set image|env|resources, scale, autoscale, patch, run,
+expose, cordon, uncordon, taint, drain, top, wait, version, api-resources. kubectl's global
+flags (-n, --context, ...) go anywhere.
 
 --state PATH   the saved cluster (default .kubesim/cluster; a 3-node cluster is made on first use)
 --clock wall   virtual time also advances by the wall time between commands (the default)
 --clock manual virtual time advances only by `kubesim advance DURATION`; the mode is remembered
+--for DURATION how long `get -w` watches, in virtual time (it prints what kubectl would have printed);
+               without it, in wall mode, the watch follows the wall clock until Ctrl-C
 """
 
 # A user reads the output and types the next command: one virtual second.
@@ -131,6 +135,7 @@ def _main(argv: Sequence[str] | None) -> int:
     k = sub.add_parser("kubectl", help="run one kubectl command against a saved cluster", add_help=False)
     k.add_argument("--state", type=Path, default=DEFAULT_STATE, help=state_help)
     k.add_argument("--clock", choices=("wall", "manual"), default=None, help=clock_help)
+    k.add_argument("--for", dest="watch_for", default=None, help="how long `get -w` watches, in virtual time")
     k.add_argument("args", nargs=argparse.REMAINDER)
     a = sub.add_parser("advance", help="move a saved cluster's virtual time forward")
     a.add_argument("duration", help="how far: 30s, 5m, 1h30m")
@@ -163,11 +168,45 @@ def _main(argv: Sequence[str] | None) -> int:
         sys.stdout.write(KUBECTL_HELP)
         return 0
     c, clock = _open(args.state, args.clock)
-    result = c.kubectl(command, check=False)
+    if args.watch_for is None and clock == "wall" and _watches(command):
+        return _stream_watch(c, command, args.state, clock)
+    result = c.kubectl(command, check=False, for_=args.watch_for)
     _save_state(args.state, c, clock)
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     return int(result.exit_code)
+
+
+def _watches(command: list[str]) -> bool:
+    """Whether a kubectl command line asks get to watch (`-w`, `--watch`, `--watch-only`)."""
+    words = command[: command.index("--")] if "--" in command else command
+    return "get" in words and any(
+        w in ("-w", "--watch", "--watch-only") or w.startswith(("--watch=t", "--watch-only=t")) for w in words
+    )
+
+
+def _stream_watch(c: Cluster, command: list[str], state: Path, clock: str) -> int:
+    """`kubesim kubectl get -w` in wall mode: rows are written as virtual time follows the wall
+    clock, until Ctrl-C; the cluster is saved as it stands then."""
+    from ._kubectl import run
+    from ._kubectl._base import WALL_CLOCK
+
+    def sink(stream: str, text: str) -> None:
+        out = sys.stdout if stream == "stdout" else sys.stderr
+        out.write(text)
+        out.flush()
+
+    code = 130  # upstream: kubectl ends on SIGINT like any process (128 + 2)
+    try:
+        code = run(c, command, None, WALL_CLOCK, sink).exit_code
+    except KeyboardInterrupt:
+        pass
+    try:
+        _save_state(state, c, clock)
+    except InvalidArgumentError as e:  # Ctrl-C landed inside a step of the simulation
+        print(f"kubesim: the cluster was not saved: {e}", file=sys.stderr)
+        return 1
+    return code
 
 
 def _options_first(argv: list[str]) -> list[str]:
@@ -180,11 +219,11 @@ def _options_first(argv: list[str]) -> list[str]:
         if a == "--":  # everything after belongs to kubectl
             rest += argv[i:]
             break
-        if a in ("--state", "--clock") and i + 1 < len(argv):
+        if a in ("--state", "--clock", "--for") and i + 1 < len(argv):
             own += [a, argv[i + 1]]
             i += 2
             continue
-        if a.startswith(("--state=", "--clock=")):
+        if a.startswith(("--state=", "--clock=", "--for=")):
             own.append(a)
         else:
             rest.append(a)

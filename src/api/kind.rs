@@ -12,10 +12,16 @@ pub enum Kind {
     Pod,
     HorizontalPodAutoscaler,
     Event,
+    // The kinds a manifest carries beside its workloads; no controller of kubesim acts on them.
+    // Listed last, so the commit order of the kinds before them stays as it was.
+    ConfigMap,
+    Secret,
+    Service,
+    ServiceAccount,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Deployment,
@@ -23,6 +29,10 @@ impl Kind {
         Kind::Pod,
         Kind::HorizontalPodAutoscaler,
         Kind::Event,
+        Kind::ConfigMap,
+        Kind::Secret,
+        Kind::Service,
+        Kind::ServiceAccount,
     ];
 
     /// `metadata.kind` as written in manifests.
@@ -35,6 +45,10 @@ impl Kind {
             Kind::Pod => "Pod",
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
             Kind::Event => "Event",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
+            Kind::Service => "Service",
+            Kind::ServiceAccount => "ServiceAccount",
         }
     }
 
@@ -65,6 +79,10 @@ impl Kind {
             Kind::Pod => "pods",
             Kind::HorizontalPodAutoscaler => "horizontalpodautoscalers",
             Kind::Event => "events",
+            Kind::ConfigMap => "configmaps",
+            Kind::Secret => "secrets",
+            Kind::Service => "services",
+            Kind::ServiceAccount => "serviceaccounts",
         }
     }
 
@@ -77,6 +95,10 @@ impl Kind {
             Kind::Pod => "pod",
             Kind::HorizontalPodAutoscaler => "horizontalpodautoscaler",
             Kind::Event => "event",
+            Kind::ConfigMap => "configmap",
+            Kind::Secret => "secret",
+            Kind::Service => "service",
+            Kind::ServiceAccount => "serviceaccount",
         }
     }
 
@@ -89,6 +111,10 @@ impl Kind {
             Kind::Pod => &["po"],
             Kind::HorizontalPodAutoscaler => &["hpa"],
             Kind::Event => &["ev"],
+            Kind::ConfigMap => &["cm"],
+            Kind::Secret => &[],
+            Kind::Service => &["svc"],
+            Kind::ServiceAccount => &["sa"],
         }
     }
 
@@ -170,6 +196,11 @@ mod tests {
             ("hpa", Kind::HorizontalPodAutoscaler),
             ("no", Kind::Node),
             ("ev", Kind::Event),
+            ("cm", Kind::ConfigMap),
+            ("secrets", Kind::Secret),
+            ("svc", Kind::Service),
+            ("sa", Kind::ServiceAccount),
+            ("services.v1", Kind::Service),
         ] {
             assert_eq!(Kind::from_resource_name(s), Some(k), "{s}");
         }

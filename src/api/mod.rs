@@ -1,4 +1,5 @@
 //! Wire types, defaulting, validation, manifests in and out.
+pub mod allocate;
 pub mod convert;
 pub mod defaults;
 pub mod error;

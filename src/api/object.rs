@@ -54,6 +54,12 @@ pub enum Body {
     },
     /// Events keep every field but metadata in the wire struct (its `metadata` stays default).
     Event(Box<super::event::EventBody>),
+    /// The kinds no controller acts on keep the whole wire struct; its `metadata` stays default
+    /// (the object's metadata is `Object::meta`).
+    ConfigMap(Box<core::ConfigMap>),
+    Secret(Box<core::Secret>),
+    Service(Box<core::Service>),
+    ServiceAccount(Box<core::ServiceAccount>),
 }
 
 /// A ReplicaSet's spec other than its template (which is a shared [`PodTemplate`]).
@@ -118,6 +124,10 @@ impl Object {
             Body::Pod { .. } => Kind::Pod,
             Body::HorizontalPodAutoscaler { .. } => Kind::HorizontalPodAutoscaler,
             Body::Event(_) => Kind::Event,
+            Body::ConfigMap(_) => Kind::ConfigMap,
+            Body::Secret(_) => Kind::Secret,
+            Body::Service(_) => Kind::Service,
+            Body::ServiceAccount(_) => Kind::ServiceAccount,
         }
     }
 
@@ -135,6 +145,10 @@ impl Object {
             (Body::Node { spec: a, .. }, Body::Node { spec: b, .. }) => a == b,
             (Body::Namespace { spec: a, .. }, Body::Namespace { spec: b, .. }) => a == b,
             (Body::Event(a), Body::Event(b)) => a == b,
+            (Body::ConfigMap(a), Body::ConfigMap(b)) => a == b,
+            (Body::Secret(a), Body::Secret(b)) => a == b,
+            (Body::Service(a), Body::Service(b)) => a.spec == b.spec,
+            (Body::ServiceAccount(a), Body::ServiceAccount(b)) => a == b,
             _ => false,
         }
     }
@@ -192,6 +206,10 @@ impl Object {
                 e.metadata = metadata;
                 to_value(&e)
             }
+            Body::ConfigMap(b) => to_value(&core::ConfigMap { metadata, ..(**b).clone() }),
+            Body::Secret(b) => to_value(&core::Secret { metadata, ..(**b).clone() }),
+            Body::Service(b) => to_value(&core::Service { metadata, ..(**b).clone() }),
+            Body::ServiceAccount(b) => to_value(&core::ServiceAccount { metadata, ..(**b).clone() }),
         }
     }
 
@@ -302,6 +320,32 @@ impl Object {
                         status: Box::new(h.status.unwrap_or_default()),
                     },
                 }
+            }
+            Kind::ConfigMap => {
+                let mut cm: core::ConfigMap = decode_strict(&value, kind, &version)?;
+                check(kind, &cm.metadata, validation::validate_config_map(&cm))?;
+                let metadata = std::mem::take(&mut cm.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::ConfigMap(Box::new(cm)) }
+            }
+            Kind::Secret => {
+                let mut secret: core::Secret = decode_strict(&value, kind, &version)?;
+                defaults::default_secret(&mut secret);
+                check(kind, &secret.metadata, validation::validate_secret(&secret))?;
+                let metadata = std::mem::take(&mut secret.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::Secret(Box::new(secret)) }
+            }
+            Kind::Service => {
+                let mut svc: core::Service = decode_strict(&value, kind, &version)?;
+                defaults::default_service(&mut svc);
+                check(kind, &svc.metadata, validation::validate_service(&svc))?;
+                let metadata = std::mem::take(&mut svc.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::Service(Box::new(svc)) }
+            }
+            Kind::ServiceAccount => {
+                let mut sa: core::ServiceAccount = decode_strict(&value, kind, &version)?;
+                check(kind, &sa.metadata, validation::validate_service_account(&sa))?;
+                let metadata = std::mem::take(&mut sa.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::ServiceAccount(Box::new(sa)) }
             }
             Kind::Event => {
                 let mut e: core::Event = decode_strict(&value, kind, &version)?;

@@ -303,7 +303,9 @@ impl PodRuntime {
             pod_ips: self.pod_ip.map(|ip| vec![core::PodIP { ip: ip.to_string() }]),
             start_time: self.start_time().map(to_time),
             reason: self.reason().map(Into::into),
-            message: self.message().map(|m| m.to_string()),
+            // upstream: the scheduler reports an unschedulable pod in its PodScheduled condition
+            // only; status.message goes with a status.reason (Evicted, NodeLost).
+            message: self.reason().and(self.message()).map(|m| m.to_string()),
             ..Default::default()
         }
     }

@@ -28,7 +28,11 @@ pub fn prepare_for_create(obj: &mut Object) {
         Body::Namespace { status, .. } => {
             *status = Some(core::NamespaceStatus { phase: Some("Active".into()), ..Default::default() })
         }
-        Body::Node { .. } | Body::Event(_) => {}
+        // upstream: svcStrategy.PrepareForCreate — a new Service's status is reset.
+        Body::Service(svc) => {
+            svc.status = Some(core::ServiceStatus { load_balancer: Some(Default::default()), ..Default::default() })
+        }
+        Body::Node { .. } | Body::Event(_) | Body::ConfigMap(_) | Body::Secret(_) | Body::ServiceAccount(_) => {}
     }
 }
 
@@ -58,7 +62,39 @@ pub fn prepare_for_update(new: &mut Object, old: &Object) {
         // upstream: nodeStrategy.PrepareForUpdate — the node's status is the kubelet's, set
         // through the status subresource only.
         (Body::Node { status, .. }, Body::Node { status: s, .. }) => *status = s.clone(),
+        (Body::Service(new), Body::Service(old)) => {
+            new.status = old.status.clone();
+            keep_allocated_values(new, old);
+        }
         _ => {}
+    }
+}
+
+/// upstream: svcStrategy.PrepareForUpdate's patchAllocatedValues — an update that leaves the
+/// cluster IPs or a node port empty keeps the allocated ones (a replace without them is not
+/// a request to give them back).
+fn keep_allocated_values(new: &mut core::Service, old: &core::Service) {
+    let (Some(spec), Some(old_spec)) = (new.spec.as_mut(), old.spec.as_ref()) else { return };
+    let keeps_ips = |t: Option<&str>| t != Some("ExternalName");
+    if keeps_ips(spec.type_.as_deref()) && keeps_ips(old_spec.type_.as_deref()) {
+        if spec.cluster_ip.as_deref().is_none_or(str::is_empty) {
+            spec.cluster_ip = old_spec.cluster_ip.clone();
+        }
+        if spec.cluster_ips.as_ref().is_none_or(Vec::is_empty) && spec.cluster_ip == old_spec.cluster_ip {
+            spec.cluster_ips = old_spec.cluster_ips.clone();
+        }
+    }
+    let needs_node_ports = |t: Option<&str>| matches!(t, Some("NodePort") | Some("LoadBalancer"));
+    if needs_node_ports(spec.type_.as_deref()) && needs_node_ports(old_spec.type_.as_deref()) {
+        let old_ports = old_spec.ports.as_deref().unwrap_or_default();
+        for port in spec.ports.iter_mut().flatten() {
+            if port.node_port.is_none_or(|n| n == 0) {
+                port.node_port = old_ports
+                    .iter()
+                    .find(|o| o.port == port.port && o.protocol == port.protocol)
+                    .and_then(|o| o.node_port);
+            }
+        }
     }
 }
 
@@ -88,6 +124,19 @@ pub fn validate_update(new: &Object, old: &Object) -> ErrorList {
         }
         (Body::ReplicaSet { spec: a, .. }, Body::ReplicaSet { spec: b, .. }) if a.selector != b.selector => {
             errs.push(immutable(Path::root("spec").child("selector"), selector_go(&a.selector.to_wire())));
+        }
+        (Body::Service(a), Body::Service(b)) => {
+            // upstream: validateServiceClusterIPsRelatedFields — an allocated cluster IP stays.
+            let ip = |s: &core::Service| s.spec.as_ref().and_then(|s| s.cluster_ip.clone()).filter(|ip| !ip.is_empty());
+            if let (Some(new_ip), Some(old_ip)) = (ip(a), ip(b)) {
+                if new_ip != old_ip {
+                    errs.push(FieldError::invalid(
+                        Path::root("spec").child("clusterIPs").index(0),
+                        super::field::Value::Raw(format!("[]string{{\"{new_ip}\"}}")),
+                        "may not change once set",
+                    ));
+                }
+            }
         }
         (Body::Pod { spec: a, .. }, Body::Pod { spec: b, .. }) => {
             // upstream: ValidatePodUpdate — only images, activeDeadlineSeconds and added

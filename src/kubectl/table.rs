@@ -46,6 +46,10 @@ fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
             (&["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"], &[])
         }
         Kind::Event => (&["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], &[]),
+        Kind::ConfigMap => (&["NAME", "DATA", "AGE"], &[]),
+        Kind::Secret => (&["NAME", "TYPE", "DATA", "AGE"], &[]),
+        Kind::Service => (&["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], &["SELECTOR"]),
+        Kind::ServiceAccount => (&["NAME", "SECRETS", "AGE"], &[]),
     };
     let mut h = base.to_vec();
     if wide {
@@ -274,12 +278,104 @@ fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
                 e.message.clone().unwrap_or_default().trim().to_string(),
             ]
         }
+        // upstream: printConfigMap — DATA counts data and binaryData keys.
+        Body::ConfigMap(cm) => vec![
+            name,
+            (cm.data.as_ref().map_or(0, |d| d.len()) + cm.binary_data.as_ref().map_or(0, |d| d.len())).to_string(),
+            age(o, now),
+        ],
+        Body::Secret(s) => vec![
+            name,
+            s.type_.clone().unwrap_or_default(),
+            s.data.as_ref().map_or(0, |d| d.len()).to_string(),
+            age(o, now),
+        ],
+        Body::ServiceAccount(sa) => vec![name, sa.secrets.as_ref().map_or(0, |s| s.len()).to_string(), age(o, now)],
+        Body::Service(svc) => {
+            let mut r = vec![name];
+            r.extend(service_cells(svc, wide));
+            r.insert(5, age(o, now));
+            r
+        }
     }
+}
+
+/// upstream: printService — TYPE, CLUSTER-IP, EXTERNAL-IP, PORT(S) (and SELECTOR with -o wide).
+fn service_cells(svc: &k8s_openapi::api::core::v1::Service, wide: bool) -> Vec<String> {
+    let spec = svc.spec.clone().unwrap_or_default();
+    let type_ = spec.type_.clone().unwrap_or_default();
+    let cluster_ip = spec.cluster_ips.as_ref().and_then(|ips| ips.first().cloned());
+    let cluster_ip =
+        cluster_ip.or(spec.cluster_ip.clone()).filter(|ip| !ip.is_empty()).unwrap_or_else(|| "<none>".into());
+    let external = spec.external_ips.clone().unwrap_or_default();
+    let external_ip = match type_.as_str() {
+        "ClusterIP" | "NodePort" => {
+            if external.is_empty() {
+                "<none>".to_string()
+            } else {
+                external.join(",")
+            }
+        }
+        "LoadBalancer" => {
+            let mut ingress: Vec<String> = svc
+                .status
+                .as_ref()
+                .and_then(|s| s.load_balancer.as_ref())
+                .and_then(|lb| lb.ingress.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|i| i.ip.or(i.hostname))
+                .collect();
+            ingress.sort();
+            ingress.dedup();
+            let mut all = ingress;
+            all.extend(external);
+            if all.is_empty() {
+                "<pending>".to_string()
+            } else {
+                all.join(",")
+            }
+        }
+        "ExternalName" => spec.external_name.clone().unwrap_or_default(),
+        _ => "<unknown>".to_string(),
+    };
+    let ports: Vec<String> = spec
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| {
+            let proto = p.protocol.as_deref().unwrap_or("TCP");
+            match p.node_port.filter(|n| *n != 0) {
+                Some(n) => format!("{}:{n}/{proto}", p.port),
+                None => format!("{}/{proto}", p.port),
+            }
+        })
+        .collect();
+    let mut cells =
+        vec![type_, cluster_ip, external_ip, if ports.is_empty() { "<none>".into() } else { ports.join(",") }];
+    if wide {
+        let selector = spec.selector.unwrap_or_default();
+        cells.push(if selector.is_empty() {
+            "<none>".into()
+        } else {
+            selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+        });
+    }
+    cells
 }
 
 /// The whole `kubectl get` table for objects of one kind (already filtered and ordered).
 pub fn render(kind: Kind, objects: &[Arc<Object>], now: Millis, opts: &TableOptions) -> String {
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(objects.len() + 1);
+    if !opts.no_headers {
+        rows.push(header_cells(kind, opts));
+    }
+    rows.extend(objects.iter().map(|o| row_cells(kind, o, now, opts)));
+    tabwrite(&rows)
+}
+
+/// The header row's cells.
+pub fn header_cells(kind: Kind, opts: &TableOptions) -> Vec<String> {
     let mut head: Vec<String> = header(kind, opts.wide).into_iter().map(str::to_string).collect();
     if opts.all_namespaces && kind.namespaced() {
         head.insert(0, "NAMESPACE".into());
@@ -290,31 +386,30 @@ pub fn render(kind: Kind, objects: &[Arc<Object>], now: Millis, opts: &TableOpti
     if opts.show_labels {
         head.push("LABELS".into());
     }
-    if !opts.no_headers {
-        rows.push(head);
+    head
+}
+
+/// One object's cells, as of `now` (a watch prints each event's version as it arrives).
+pub fn row_cells(kind: Kind, o: &Object, now: Millis, opts: &TableOptions) -> Vec<String> {
+    let mut r = row(o, now, opts.wide);
+    if opts.qualify_names && kind != Kind::Event {
+        r[0] = format!("{}/{}", kind.qualified_singular(), r[0]);
     }
-    for o in objects {
-        let mut r = row(o, now, opts.wide);
-        if opts.qualify_names && kind != Kind::Event {
-            r[0] = format!("{}/{}", kind.qualified_singular(), r[0]);
-        }
-        if opts.all_namespaces && kind.namespaced() {
-            r.insert(0, o.meta.namespace.to_string());
-        }
-        for key in &opts.label_columns {
-            r.push(o.meta.labels.get(key).cloned().unwrap_or_default());
-        }
-        if opts.show_labels {
-            r.push(format_labels(o.meta.labels.iter()));
-        }
-        // upstream: string cells are cut at the first line break, with "..." appended.
-        for cell in r.iter_mut() {
-            if let Some(i) = cell.find(['\n', '\r', '\x0c']) {
-                cell.truncate(i);
-                cell.push_str("...");
-            }
-        }
-        rows.push(r);
+    if opts.all_namespaces && kind.namespaced() {
+        r.insert(0, o.meta.namespace.to_string());
     }
-    tabwrite(&rows)
+    for key in &opts.label_columns {
+        r.push(o.meta.labels.get(key).cloned().unwrap_or_default());
+    }
+    if opts.show_labels {
+        r.push(format_labels(o.meta.labels.iter()));
+    }
+    // upstream: string cells are cut at the first line break, with "..." appended.
+    for cell in r.iter_mut() {
+        if let Some(i) = cell.find(['\n', '\r', '\x0c']) {
+            cell.truncate(i);
+            cell.push_str("...");
+        }
+    }
+    r
 }

@@ -3,6 +3,7 @@
 //! pod, its node, the image profiles and the clock. Probe results follow from the image profile
 //! in closed form, so a pod is only revisited when something it shows will change.
 
+mod config;
 pub mod images;
 
 use std::sync::Arc;
@@ -100,10 +101,16 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         }
     }
     let all_ready = rt.containers.iter().all(|c| c.ready);
-    let reason = (!all_ready).then_some("ContainersNotReady");
+    rt.phase = phase(&rt, spec.restart_policy.as_deref().unwrap_or("Always"));
+    // upstream: GenerateContainersReadyCondition — a pod in a terminal phase is not ready because
+    // it completed or failed (no message); otherwise because of its unready containers.
+    let reason = (!all_ready).then_some(match rt.phase {
+        Phase::Failed => "PodFailed",
+        Phase::Succeeded => "PodCompleted",
+        _ => "ContainersNotReady",
+    });
     rt.set_condition(ConditionType::ContainersReady, all_ready, reason, now);
     rt.set_condition(ConditionType::Ready, all_ready, reason, now);
-    rt.phase = phase(&rt, spec.restart_policy.as_deref().unwrap_or("Always"));
     if rt != *status {
         let mut updated = (**pod).clone();
         if let Body::Pod { status, .. } = &mut updated.body {
@@ -212,6 +219,12 @@ fn step_container(
                 return Some(until);
             }
             Stage::Starting { until } if until <= now => {
+                if let Some(problem) = config::missing_config(pc.ctx.store, &pc.pod.meta.namespace, c) {
+                    pc.event(Some(&c.name), true, "Failed", format!("Error: {problem}"));
+                    crt.state = ContainerState::Waiting { reason: "CreateContainerConfigError" };
+                    crt.stage = Stage::Starting { until: now + config::CONFIG_RETRY };
+                    return Some(now + config::CONFIG_RETRY);
+                }
                 pc.event(Some(&c.name), false, "Created", format!("Created container: {}", c.name));
                 pc.event(Some(&c.name), false, "Started", format!("Started container {}", c.name));
                 crt.state = ContainerState::Running { started_at: now };

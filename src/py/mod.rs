@@ -559,6 +559,84 @@ impl PyCluster {
         })
     }
 
+    /// The header and the rows of a `kubectl get` table as cells, for exactly `keys`
+    /// (`(namespace, name)`, in that order): what `get -w` prints before it watches.
+    #[pyo3(signature = (kind, keys, wide, show_labels, label_columns, all_namespaces))]
+    fn table_cells(
+        &self,
+        kind: &str,
+        keys: Vec<(String, String)>,
+        wide: bool,
+        show_labels: bool,
+        label_columns: Vec<String>,
+        all_namespaces: bool,
+    ) -> PyResult<(Vec<String>, Vec<Vec<String>>)> {
+        let kind = kind_of(kind)?;
+        self.with("get", |c| {
+            let opts = crate::kubectl::table::TableOptions {
+                wide,
+                show_labels,
+                label_columns,
+                all_namespaces: all_namespaces && kind.namespaced(),
+                qualify_names: false,
+                no_headers: false,
+            };
+            let mut rows = Vec::with_capacity(keys.len());
+            for (ns, n) in &keys {
+                rows.push(crate::kubectl::table::row_cells(kind, &*c.get(kind, ns, n)?, c.now(), &opts));
+            }
+            Ok((crate::kubectl::table::header_cells(kind, &opts), rows))
+        })
+    }
+
+    /// `kubectl get -w`: the watch events of `kind` after resourceVersion `since` (in
+    /// `namespace`, all for None, matching `selector`), each as the table row of the version it
+    /// carries, as of now: `(type, resourceVersion, namespace, name, cells)`; and the header.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (since, kind, namespace, selector, wide, show_labels, label_columns))]
+    fn watch_rows(
+        &self,
+        since: u64,
+        kind: &str,
+        namespace: Option<&str>,
+        selector: &str,
+        wide: bool,
+        show_labels: bool,
+        label_columns: Vec<String>,
+    ) -> PyResult<WatchRows> {
+        let kind = kind_of(kind)?;
+        self.with("watch", |c| {
+            let selector = crate::labels::Selector::parse(selector)?;
+            let opts = crate::kubectl::table::TableOptions {
+                wide,
+                show_labels,
+                label_columns,
+                all_namespaces: namespace.is_none() && kind.namespaced(),
+                qualify_names: false,
+                no_headers: false,
+            };
+            let rows = c
+                .watch_since(since)?
+                .into_iter()
+                .filter(|e| e.object.kind() == kind)
+                .filter(|e| namespace.is_none_or(|ns| !kind.namespaced() || *e.object.meta.namespace == *ns))
+                .filter(|e| selector.matches(&e.object.meta.labels))
+                .map(|e| {
+                    let cells = crate::kubectl::table::row_cells(kind, &e.object, c.now(), &opts);
+                    let o = &e.object.meta;
+                    (
+                        e.event_type.as_str().to_string(),
+                        e.resource_version,
+                        o.namespace.to_string(),
+                        o.name.to_string(),
+                        cells,
+                    )
+                })
+                .collect();
+            Ok((crate::kubectl::table::header_cells(kind, &opts), rows))
+        })
+    }
+
     /// Set a Deployment's demand: each of `cpu`, `memory` is None, a schedule
     /// `[(ms since now, milli-units), …]` (one point at 0 is a constant) or a callable of the
     /// elapsed virtual seconds returning milli-units; `idle_*` is each running pod's baseline.
@@ -978,6 +1056,14 @@ fn label_value_errors(value: &str) -> Vec<String> {
     crate::labels::validation::is_valid_label_value(value)
 }
 
+type WatchRows = (Vec<String>, Vec<(String, u64, String, String, Vec<String>)>);
+
+/// Why a label key (a qualified name) is invalid (empty when it is valid), in upstream's words.
+#[pyfunction]
+fn qualified_name_errors(value: &str) -> Vec<String> {
+    crate::labels::validation::is_qualified_name(value)
+}
+
 /// Every kind the simulated API server serves.
 #[pyfunction]
 fn served_kinds() -> Vec<&'static str> {
@@ -1014,6 +1100,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(served_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(parse_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(label_value_errors, m)?)?;
+    m.add_function(wrap_pyfunction!(qualified_name_errors, m)?)?;
     m.add_function(wrap_pyfunction!(tabwrite, m)?)?;
     m.add_function(wrap_pyfunction!(to_yaml, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

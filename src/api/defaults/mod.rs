@@ -12,6 +12,7 @@
 mod apps;
 mod autoscaling;
 mod container;
+mod core;
 mod image;
 mod node;
 mod pod;
@@ -19,6 +20,7 @@ mod pod;
 pub use apps::{default_deployment, default_replica_set};
 pub(crate) use autoscaling::cpu_utilization_metric;
 pub use autoscaling::default_hpa;
+pub use core::{default_secret, default_service};
 pub use image::default_image_pull_policy;
 pub use node::{default_namespace, default_node};
 pub use pod::{default_pod, default_pod_spec};

@@ -14,6 +14,7 @@
 mod apps;
 mod autoscaling;
 mod container;
+mod core;
 mod env;
 mod go_fmt;
 mod meta;
@@ -28,6 +29,7 @@ mod test_support;
 pub(crate) use crate::api::quantity::ParsedQuantity;
 pub use apps::{validate_deployment, validate_replica_set};
 pub use autoscaling::validate_hpa;
+pub use core::{validate_config_map, validate_secret, validate_service, validate_service_account};
 pub use meta::{validate_object_meta, NameRule};
 pub use node::{validate_namespace, validate_node};
 pub use pod::{validate_pod, validate_pod_spec};

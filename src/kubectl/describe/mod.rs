@@ -3,6 +3,7 @@
 //! line without a TAB. Each kind has its own module; what several kinds share (labels,
 //! annotations, tolerations, the events table, the tab writer) lives here.
 
+mod core;
 mod hpa;
 mod node;
 mod pod;
@@ -11,7 +12,7 @@ mod workload;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::core::v1 as wire;
 
 use super::human_duration;
 use crate::api::meta::from_time;
@@ -42,6 +43,10 @@ pub fn describe(ctx: &Context, kind: Kind, namespace: &str, name: &str) -> Resul
         Kind::HorizontalPodAutoscaler => hpa::describe_hpa(&obj, &events, ctx.now),
         Kind::Node => node::describe_node(ctx, &obj, &events),
         Kind::Namespace => describe_namespace(&obj),
+        Kind::ConfigMap => core::describe_config_map(&obj, &events, ctx.now),
+        Kind::Secret => core::describe_secret(&obj),
+        Kind::Service => core::describe_service(ctx, &obj, &events),
+        Kind::ServiceAccount => core::describe_service_account(&obj, &events, ctx.now),
         Kind::Event => {
             return Err(KubesimError::InvalidArgument(
                 "kubesim does not describe events; use `kubectl get events`".into(),
@@ -188,12 +193,12 @@ fn shorten(s: &str, max: usize) -> String {
 
 /// upstream: printTolerationsMultilineWithIndent — sorted by key; `op=Exists` alone for the
 /// toleration that tolerates everything.
-fn tolerations_multiline(o: &mut String, title: &str, tolerations: &[core::Toleration]) {
+fn tolerations_multiline(o: &mut String, title: &str, tolerations: &[wire::Toleration]) {
     if tolerations.is_empty() {
         o.push_str(&format!("{title}:\t<none>\n"));
         return;
     }
-    let mut sorted: Vec<&core::Toleration> = tolerations.iter().collect();
+    let mut sorted: Vec<&wire::Toleration> = tolerations.iter().collect();
     sorted.sort_by(|a, b| a.key.cmp(&b.key));
     for (i, t) in sorted.into_iter().enumerate() {
         let head = if i == 0 { format!("{title}:") } else { String::new() };
@@ -236,14 +241,14 @@ pub fn events_table(events: &[Arc<Object>], now: Millis) -> String {
     if events.is_empty() {
         return "Events:\t<none>\n".into();
     }
-    let wire: Vec<core::Event> = events
+    let wire: Vec<wire::Event> = events
         .iter()
         .filter_map(|e| match &e.body {
             Body::Event(ev) => Some(ev.to_wire()),
             _ => None,
         })
         .collect();
-    let mut rows: Vec<&core::Event> = wire.iter().collect();
+    let mut rows: Vec<&wire::Event> = wire.iter().collect();
     rows.sort_by_key(|e| e.last_timestamp.as_ref().map(from_time));
     let mut o = String::from("Events:\n  Type\tReason\tAge\tFrom\tMessage\n  ----\t------\t----\t----\t-------\n");
     for e in rows {
@@ -336,7 +341,7 @@ mod tests {
 
     #[test]
     fn tolerations_sort_by_key_and_the_wildcard_has_no_leading_space() {
-        let t = |key: Option<&str>, effect: Option<&str>, secs: Option<i64>| core::Toleration {
+        let t = |key: Option<&str>, effect: Option<&str>, secs: Option<i64>| wire::Toleration {
             key: key.map(Into::into),
             operator: Some("Exists".into()),
             effect: effect.map(Into::into),

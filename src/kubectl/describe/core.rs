@@ -1,0 +1,158 @@
+//! `kubectl describe` for ConfigMaps, Secrets, Services and ServiceAccounts (upstream
+//! ConfigMapDescriber, SecretDescriber, ServiceDescriber, ServiceAccountDescriber). Data keys
+//! print in key order (upstream ranges over a Go map, so its order varies run to run).
+
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{annotations_multiline, events_table, labels_multiline, tabwrite_padded, Context};
+use crate::api::{Body, Kind, Object};
+use crate::labels::Selector;
+use crate::sim::clock::Millis;
+
+fn head(o: &mut String, obj: &Object) {
+    o.push_str(&format!("Name:\t{}\nNamespace:\t{}\n", obj.meta.name, obj.meta.namespace));
+    labels_multiline(o, "Labels", obj.meta.labels.iter());
+    annotations_multiline(o, "Annotations", &obj.meta.annotations);
+}
+
+pub fn describe_config_map(obj: &Object, events: &[Arc<Object>], now: Millis) -> String {
+    let Body::ConfigMap(cm) = &obj.body else { return String::new() };
+    let mut o = String::new();
+    head(&mut o, obj);
+    o.push_str("\nData\n====\n");
+    for (k, v) in cm.data.iter().flatten() {
+        o.push_str(&format!("{k}:\n----\n{v}\n\n"));
+    }
+    o.push_str("\nBinaryData\n====\n");
+    for (k, v) in cm.binary_data.iter().flatten() {
+        o.push_str(&format!("{k}: {} bytes\n", v.0.len()));
+    }
+    o.push('\n');
+    o.push_str(&events_table(events, now));
+    tabwrite_padded(&o, 2)
+}
+
+pub fn describe_secret(obj: &Object) -> String {
+    let Body::Secret(s) = &obj.body else { return String::new() };
+    let mut o = String::new();
+    head(&mut o, obj);
+    let type_ = s.type_.as_deref().unwrap_or("");
+    o.push_str(&format!("\nType:\t{type_}\n\nData\n====\n"));
+    for (k, v) in s.data.iter().flatten() {
+        if k == "token" && type_ == "kubernetes.io/service-account-token" {
+            o.push_str(&format!("{k}:\t{}\n", String::from_utf8_lossy(&v.0)));
+        } else {
+            o.push_str(&format!("{k}:\t{} bytes\n", v.0.len()));
+        }
+    }
+    tabwrite_padded(&o, 2)
+}
+
+pub fn describe_service_account(obj: &Object, events: &[Arc<Object>], now: Millis) -> String {
+    let Body::ServiceAccount(sa) = &obj.body else { return String::new() };
+    let mut o = String::new();
+    head(&mut o, obj);
+    let names = |items: Vec<String>| if items.is_empty() { "<none>".to_string() } else { items.join(", ") };
+    let pull: Vec<String> = sa.image_pull_secrets.iter().flatten().map(|s| s.name.clone()).collect();
+    let mountable: Vec<String> = sa.secrets.iter().flatten().filter_map(|s| s.name.clone()).collect();
+    o.push_str(&format!("Image pull secrets:\t{}\n", names(pull)));
+    o.push_str(&format!("Mountable secrets: \t{}\n", names(mountable)));
+    o.push_str("Tokens:            \t<none>\n");
+    o.push_str(&events_table(events, now));
+    tabwrite_padded(&o, 2)
+}
+
+/// The ready endpoints of one service port, `ip:port`, as the EndpointSlice controller would
+/// list them: Ready, not terminating pods the selector matches, the target port resolved
+/// against each pod's container ports. `None` when the Service has no selector (then no
+/// controller keeps slices for it).
+fn endpoints(ctx: &Context, obj: &Object, spec: &core::ServiceSpec, port: &core::ServicePort) -> Option<String> {
+    let selector = spec.selector.as_ref().filter(|s| !s.is_empty())?;
+    let selector = Selector::from_parts(selector.iter(), &[]).ok()?;
+    let mut list = Vec::new();
+    for pod in ctx.store.list(Kind::Pod, Some(&obj.meta.namespace), &selector) {
+        let Body::Pod { spec: pod_spec, status } = &pod.body else { continue };
+        let (Some(ip), true, None) = (status.pod_ip, status.is_ready(), pod.meta.deletion_timestamp()) else {
+            continue;
+        };
+        let target = match &port.target_port {
+            Some(IntOrString::Int(n)) => Some(*n),
+            Some(IntOrString::String(name)) => pod_spec
+                .containers
+                .iter()
+                .flat_map(|c| c.ports.iter().flatten())
+                .find(|p| p.name.as_deref() == Some(name.as_str()))
+                .map(|p| p.container_port),
+            None => Some(port.port),
+        };
+        if let Some(t) = target {
+            list.push(format!("{ip}:{t}"));
+        }
+    }
+    // upstream: formatEndpointSlices — at most three, then ` + N more...`.
+    let more = list.len().saturating_sub(3);
+    let mut text = list.into_iter().take(3).collect::<Vec<_>>().join(",");
+    if more > 0 {
+        text.push_str(&format!(" + {more} more..."));
+    }
+    Some(text)
+}
+
+pub fn describe_service(ctx: &Context, obj: &Object, events: &[Arc<Object>]) -> String {
+    let Body::Service(svc) = &obj.body else { return String::new() };
+    let spec = svc.spec.clone().unwrap_or_default();
+    let mut o = String::new();
+    head(&mut o, obj);
+    let selector = spec.selector.clone().unwrap_or_default();
+    let selector_text = if selector.is_empty() {
+        "<none>".to_string()
+    } else {
+        selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+    };
+    o.push_str(&format!("Selector:\t{selector_text}\n"));
+    o.push_str(&format!("Type:\t{}\n", spec.type_.as_deref().unwrap_or("")));
+    if let Some(policy) = &spec.ip_family_policy {
+        o.push_str(&format!("IP Family Policy:\t{policy}\n"));
+    }
+    let joined = |v: &Option<Vec<String>>| match v.as_deref() {
+        Some(items) if !items.is_empty() => items.join(","),
+        _ => "<none>".to_string(),
+    };
+    o.push_str(&format!("IP Families:\t{}\n", joined(&spec.ip_families)));
+    o.push_str(&format!("IP:\t{}\n", spec.cluster_ip.as_deref().unwrap_or("")));
+    o.push_str(&format!("IPs:\t{}\n", joined(&spec.cluster_ips)));
+    if let Some(ips) = spec.external_ips.as_ref().filter(|v| !v.is_empty()) {
+        o.push_str(&format!("External IPs:\t{}\n", ips.join(",")));
+    }
+    if let Some(name) = spec.external_name.as_ref().filter(|v| !v.is_empty()) {
+        o.push_str(&format!("External Name:\t{name}\n"));
+    }
+    for port in spec.ports.iter().flatten() {
+        let name = port.name.as_deref().filter(|n| !n.is_empty()).unwrap_or("<unset>");
+        let proto = port.protocol.as_deref().unwrap_or("TCP");
+        o.push_str(&format!("Port:\t{name}\t{}/{proto}\n", port.port));
+        let target = match &port.target_port {
+            Some(IntOrString::Int(n)) => n.to_string(),
+            Some(IntOrString::String(s)) => s.clone(),
+            None => port.port.to_string(),
+        };
+        o.push_str(&format!("TargetPort:\t{target}/{proto}\n"));
+        if let Some(node_port) = port.node_port.filter(|n| *n != 0) {
+            o.push_str(&format!("NodePort:\t{name}\t{node_port}/{proto}\n"));
+        }
+        let eps = endpoints(ctx, obj, &spec, port).unwrap_or_else(|| "<none>".into());
+        o.push_str(&format!("Endpoints:\t{eps}\n"));
+    }
+    o.push_str(&format!("Session Affinity:\t{}\n", spec.session_affinity.as_deref().unwrap_or("")));
+    if let Some(p) = spec.external_traffic_policy.as_ref().filter(|p| !p.is_empty()) {
+        o.push_str(&format!("External Traffic Policy:\t{p}\n"));
+    }
+    if let Some(p) = spec.internal_traffic_policy.as_ref().filter(|p| !p.is_empty()) {
+        o.push_str(&format!("Internal Traffic Policy:\t{p}\n"));
+    }
+    o.push_str(&events_table(events, ctx.now));
+    tabwrite_padded(&o, 2)
+}
