@@ -26,6 +26,8 @@ pub mod kubectl;
 pub mod kubelet;
 pub mod labels;
 pub mod metrics;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod sim;
 pub mod store;
 pub mod timeline;

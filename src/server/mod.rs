@@ -1,0 +1,468 @@
+//! An embedded Kubernetes API server: real `kubectl` and the official clients talk to a
+//! simulated cluster over HTTP (apiserver.md is the surface it follows).
+//!
+//! The server runs on its own thread with a current-thread tokio runtime and hyper 1.x
+//! (HTTP/1.1, keep-alive, chunked watches). Every request that touches the cluster runs on
+//! tokio's blocking pool and takes the cluster lock once, so requests are serialized with each
+//! other and with Python's calls: in `manual` clock mode, the simulation's history depends only
+//! on the order of requests and calls, never on their timing.
+//!
+//! Time: [`ClockMode::Manual`] moves virtual time only when Python calls `advance`/`run_until`
+//! or a client sends `POST /kubesim/advance?by=30s`. [`ClockMode::Wall`] makes virtual time
+//! follow the wall clock (× speed) from the moment the server started: before each request and
+//! every 50 ms the cluster runs up to that point, so watches see rollouts progress.
+
+mod discovery;
+mod kinds;
+mod patch;
+mod request;
+mod rest;
+mod status;
+mod table;
+mod watch;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::{Frame, Incoming, SizeHint};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::cluster::Cluster;
+use crate::sim::clock::Millis;
+use request::{Request, Route};
+use rest::PatchType;
+use status::Failure;
+
+/// How virtual time moves while serving.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ClockMode {
+    /// Only by Python or `POST /kubesim/advance`.
+    Manual,
+    /// With the wall clock, `speed` virtual seconds per wall second, from when serving started.
+    Wall { speed: f64 },
+}
+
+pub struct ServerOptions {
+    pub address: String,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// When set, every request must carry `Authorization: Bearer <token>` (401 otherwise).
+    pub token: Option<String>,
+    pub clock: ClockMode,
+    /// Shared with whoever else drives the cluster: a panic while serving marks the cluster
+    /// broken (every later call fails with this message), as a panic in a Python call does.
+    pub broken: Arc<Mutex<Option<String>>>,
+    /// Counts the requests that changed the cluster (and wall-clock advances): such a cluster's
+    /// history is not a replay of Python calls.
+    pub writes: Arc<AtomicU64>,
+}
+
+/// upstream: the API server's default --max-request-bytes for a request body (3 MiB).
+const MAX_BODY: usize = 3 * 1024 * 1024;
+/// A client has this long to send its headers, and then its body.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the wall clock moves the cluster on.
+const TICK: Duration = Duration::from_millis(50);
+
+pub struct State {
+    cluster: Arc<Mutex<Cluster>>,
+    token: Option<String>,
+    clock: ClockMode,
+    /// Wall mode: the wall instant and virtual time serving started at.
+    anchor: (Instant, Millis),
+    broken: Arc<Mutex<Option<String>>>,
+    writes: Arc<AtomicU64>,
+    address: String,
+    stopping: AtomicBool,
+}
+
+impl State {
+    /// Wall mode: run the cluster up to the virtual time the wall clock has reached. A Python
+    /// `advance` beyond it simply leaves the cluster ahead until the wall clock catches up.
+    fn catch_up(&self, c: &mut Cluster) {
+        let ClockMode::Wall { speed } = self.clock else { return };
+        let elapsed = self.anchor.0.elapsed().as_secs_f64() * 1000.0 * speed;
+        let target = self.anchor.1.saturating_add(elapsed.min(1e15) as Millis);
+        if target > c.now() {
+            self.writes.fetch_add(1, Ordering::Relaxed);
+            if let Err(e) = c.run_to(target) {
+                // The cluster stays where the failure stopped it; requests report it.
+                *self.broken.lock() = Some(format!("the wall clock could not advance the cluster: {e}"));
+            }
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+}
+
+/// A running server; stopping it (or dropping it) ends its thread.
+pub struct Server {
+    url: String,
+    state: Arc<State>,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Bind `address:port` and serve `cluster` from a new thread.
+    pub fn start(cluster: Arc<Mutex<Cluster>>, options: ServerOptions) -> std::io::Result<Server> {
+        let listener = std::net::TcpListener::bind((options.address.as_str(), options.port))?;
+        listener.set_nonblocking(true)?;
+        let addr: SocketAddr = listener.local_addr()?;
+        let now = cluster.lock().now();
+        let state = Arc::new(State {
+            cluster,
+            token: options.token,
+            clock: options.clock,
+            anchor: (Instant::now(), now),
+            broken: options.broken,
+            writes: options.writes,
+            address: addr.to_string(),
+            stopping: AtomicBool::new(false),
+        });
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let st = state.clone();
+        let thread = std::thread::Builder::new().name("kubesim-apiserver".into()).spawn(move || {
+            runtime.block_on(serve(listener, st, rx));
+            runtime.shutdown_timeout(Duration::from_secs(2));
+        })?;
+        Ok(Server { url: format!("http://{addr}"), state, shutdown: Some(tx), thread: Some(thread) })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Stop accepting, end open watches and connections, and join the thread.
+    pub fn stop(&mut self) {
+        self.state.stopping.store(true, Ordering::Relaxed);
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn serve(listener: std::net::TcpListener, state: Arc<State>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+    if matches!(state.clock, ClockMode::Wall { .. }) {
+        let st = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(TICK).await;
+                let s = st.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Some(mut c) = s.cluster.try_lock_for(Duration::from_millis(5)) {
+                        // Only when something falls due: requests catch up by themselves.
+                        if s.broken.lock().is_none() {
+                            let target_due = c.next_event_time().is_some();
+                            if target_due {
+                                s.catch_up(&mut c);
+                            }
+                        }
+                    }
+                })
+                .await;
+            }
+        });
+    }
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let st = state.clone();
+                let mut stop = shutdown.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| handle(st.clone(), req));
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(READ_TIMEOUT)
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = stop.changed() => {}
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// A response body: whole (with Content-Length) or a stream of chunks (a watch).
+pub enum Payload {
+    Full(Option<Bytes>),
+    Stream(mpsc::Receiver<Bytes>),
+}
+
+impl hyper::body::Body for Payload {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            Payload::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
+            Payload::Stream(rx) => rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Payload::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Payload::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            Payload::Full(None) => SizeHint::with_exact(0),
+            Payload::Stream(_) => SizeHint::default(),
+        }
+    }
+}
+
+type Response = hyper::Response<Payload>;
+
+fn respond(code: u16, content_type: &str, body: Bytes) -> Response {
+    let mut r = hyper::Response::new(Payload::Full(Some(body)));
+    *r.status_mut() = hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+fn json_response(code: u16, body: &Value) -> Response {
+    respond(code, "application/json", Bytes::from(body.to_string()))
+}
+
+fn failure_response(f: Failure) -> Response {
+    json_response(f.code, &f.body)
+}
+
+async fn handle(state: Arc<State>, req: hyper::Request<Incoming>) -> Result<Response, Infallible> {
+    let (parts, body) = req.into_parts();
+    let header = |name: hyper::header::HeaderName| {
+        parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+    };
+    if let Some(token) = &state.token {
+        if header(hyper::header::AUTHORIZATION) != format!("Bearer {token}") {
+            return Ok(failure_response(Failure::new(401, "Unauthorized", "Unauthorized")));
+        }
+    }
+    let limited = http_body_util::Limited::new(body, MAX_BODY);
+    let body = match tokio::time::timeout(READ_TIMEOUT, limited.collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            return Ok(failure_response(Failure::new(
+                413,
+                "RequestEntityTooLarge",
+                format!("Request entity too large: limit is {MAX_BODY}"),
+            )))
+        }
+        Ok(Err(_)) => return Ok(failure_response(Failure::bad_request("the request body could not be read"))),
+        Err(_) => return Ok(failure_response(Failure::new(408, "Timeout", "the request body was not sent in time"))),
+    };
+    let request = Request {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        query: request::decode_query(parts.uri.query().unwrap_or("")),
+        accept: header(hyper::header::ACCEPT),
+        content_type: header(hyper::header::CONTENT_TYPE),
+        body,
+    };
+    if let Some(message) = state.broken.lock().clone() {
+        return Ok(failure_response(Failure::internal(&message)));
+    }
+    let route = request::route(&request.path);
+    if let Route::Resource(t) = &route {
+        if request.method == "GET" && request.flag("watch") && t.name.is_none() {
+            let st = state.clone();
+            let t = t.clone();
+            let started =
+                tokio::task::spawn_blocking(move || catch_unwind(AssertUnwindSafe(|| watch::start(st, &request, &t))));
+            return Ok(match started.await {
+                Ok(Ok(Ok(rx))) => {
+                    let mut r = hyper::Response::new(Payload::Stream(rx));
+                    r.headers_mut().insert(
+                        hyper::header::CONTENT_TYPE,
+                        hyper::header::HeaderValue::from_static("application/json"),
+                    );
+                    r
+                }
+                Ok(Ok(Err(f))) => failure_response(f),
+                _ => failure_response(Failure::internal("the watch could not start")),
+            });
+        }
+    }
+    let st = state.clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        let what = format!("{} {}", request.method, request.path);
+        match catch_unwind(AssertUnwindSafe(|| dispatch(&st, &request, route))) {
+            Ok(r) => r,
+            Err(payload) => {
+                let text = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".into());
+                let message = format!("internal error in the API server during {what}: {text}");
+                *st.broken.lock() = Some(message.clone());
+                failure_response(Failure::internal(&message))
+            }
+        }
+    })
+    .await;
+    Ok(answer.unwrap_or_else(|_| failure_response(Failure::internal("the request was cancelled"))))
+}
+
+/// A body as JSON: JSON when there is no Content-Type (the Python client sends none) or it says
+/// JSON, YAML when it says so; protobuf is not decoded yet (upstream answers 415 to what it
+/// cannot read).
+fn body_json(req: &Request, patch: bool) -> Result<Value, Failure> {
+    let media = req.content_type.split(';').next().unwrap_or("").trim();
+    let text = std::str::from_utf8(&req.body).map_err(|_| Failure::bad_request("the request body is not UTF-8"))?;
+    let yaml = matches!(media, "application/yaml" | "application/apply-patch+yaml");
+    let json_ok = media.is_empty() || media == "application/json" || (patch && media.ends_with("+json"));
+    if !json_ok && !yaml {
+        let accepted = if patch {
+            "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"
+        } else {
+            "application/json, application/yaml"
+        };
+        return Err(Failure::new(
+            415,
+            "UnsupportedMediaType",
+            format!("the body of the request was in an unknown format - accepted media types include: {accepted}"),
+        ));
+    }
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => Ok(v),
+        Err(e) if !yaml => Err(Failure::bad_request(format!("the body of the request could not be decoded: {e}"))),
+        Err(_) => serde_yaml_ng::from_str::<Value>(text)
+            .map_err(|e| Failure::bad_request(format!("the body of the request could not be decoded: {e}"))),
+    }
+}
+
+fn dispatch(state: &State, req: &Request, route: Route) -> Response {
+    let get = req.method == "GET";
+    match route {
+        Route::Version if get => json_response(200, &discovery::version()),
+        Route::Root(core) if get => match discovery::aggregated_version(&req.accept) {
+            Some(v) => respond(
+                200,
+                &discovery::aggregated_content_type(v),
+                Bytes::from(discovery::aggregated(core, v).to_string()),
+            ),
+            None if core => json_response(200, &discovery::api_versions(&state.address)),
+            None => json_response(200, &discovery::api_group_list()),
+        },
+        Route::Group(g) if get => discovery::api_group_object(&g)
+            .map(|v| json_response(200, &v))
+            .unwrap_or_else(|| failure_response(Failure::no_route())),
+        Route::GroupVersion(g, v) if get => discovery::api_resource_list(&g, &v)
+            .map(|v| json_response(200, &v))
+            .unwrap_or_else(|| failure_response(Failure::no_route())),
+        Route::OpenApiIndex if get => json_response(200, &discovery::openapi_index()),
+        Route::OpenApi(path) if get => discovery::openapi_for_path(&path)
+            .map(|v| json_response(200, &v))
+            .unwrap_or_else(|| failure_response(Failure::no_route())),
+        Route::Clock if get => {
+            let mut c = state.cluster.lock();
+            state.catch_up(&mut c);
+            json_response(200, &clock_json(&c))
+        }
+        Route::Advance if req.method == "POST" => {
+            let by = req.param("by").unwrap_or("");
+            let ms = match crate::sim::clock::parse_duration(by) {
+                Ok(ms) => ms,
+                Err(e) => return failure_response(status::failure(&e.into())),
+            };
+            let mut c = state.cluster.lock();
+            state.catch_up(&mut c);
+            state.writes.fetch_add(1, Ordering::Relaxed);
+            match c.advance(ms) {
+                Ok(()) => json_response(200, &clock_json(&c)),
+                Err(e) => failure_response(status::failure(&e)),
+            }
+        }
+        Route::Resource(t) => resource(state, req, &t),
+        Route::Unknown => failure_response(Failure::no_route()),
+        _ => failure_response(Failure::method_not_allowed(&req.method)),
+    }
+}
+
+fn clock_json(c: &Cluster) -> Value {
+    json!({"now": serde_json::to_value(crate::api::meta::to_time(c.now())).unwrap_or(Value::Null),
+           "elapsedSeconds": c.clock().elapsed() as f64 / 1000.0,
+           "resourceVersion": c.store().resource_version().to_string()})
+}
+
+fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
+    let writes = !matches!(req.method.as_str(), "GET" | "HEAD");
+    let body = if matches!(req.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
+        match body_json(req, req.method == "PATCH") {
+            Ok(b) => b,
+            Err(f) => return failure_response(f),
+        }
+    } else {
+        Value::Null
+    };
+    let mut c = state.cluster.lock();
+    state.catch_up(&mut c);
+    let answer = match (req.method.as_str(), t.name.as_deref()) {
+        ("GET", None) => rest::list(&c, req, t),
+        ("GET", Some(name)) => rest::get(&c, req, t, name),
+        ("POST", None) if t.sub.is_none() => rest::create(&mut c, t, body),
+        ("PUT", Some(name)) => rest::replace(&mut c, t, name, body),
+        ("PATCH", Some(name)) => match PatchType::of(&req.content_type) {
+            Some(kind) => rest::patch(&mut c, t, name, kind, body),
+            None => Err(Failure::new(
+                415,
+                "UnsupportedMediaType",
+                format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {:?})", req.content_type),
+            )),
+        },
+        ("DELETE", Some(name)) => rest::delete(&mut c, req, t, name, &body),
+        ("DELETE", None) => rest::delete_collection(&mut c, req, t, &body),
+        (m, _) => Err(Failure::method_not_allowed(m)),
+    };
+    drop(c);
+    match answer {
+        Ok((code, body)) => {
+            if writes {
+                state.writes.fetch_add(1, Ordering::Relaxed);
+            }
+            json_response(code, &body)
+        }
+        Err(f) => failure_response(f),
+    }
+}
