@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import pickle
+import socket
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -207,13 +208,15 @@ def test_errors_are_status_objects_worded_as_upstream(served: Any) -> None:
         {**NGINX, "metadata": {"name": "x", "namespace": "default"}},
     )
     assert code == 400 and "does not match the namespace" in s["message"]
-    code, _, s = h.request(
-        "POST",
-        "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers",
-        b"k8s\x00\x0a",
-        content_type="application/vnd.kubernetes.protobuf",
-    )
+    # protobuf: a kind without a decoder is 415 (kubectl does not retry in JSON), bad bytes 400.
+    configmap = b"k8s\x00\x0a\x0f\x0a\x02v1\x12\x09ConfigMap"
+    proto = "application/vnd.kubernetes.protobuf"
+    code, _, s = h.request("POST", "/api/v1/namespaces/default/configmaps", configmap, content_type=proto)
+    assert code == 404  # no such resource yet
+    code, _, s = h.request("POST", "/api/v1/namespaces/default/pods", configmap, content_type=proto)
     assert (code, s["reason"]) == (415, "UnsupportedMediaType")
+    code, _, s = h.request("POST", "/api/v1/namespaces/default/pods", b"k8s\x00\x0a", content_type=proto)
+    assert (code, s["reason"]) == (400, "BadRequest")
     assert h.request("GET", "/apis/apps/v1/namespaces/default/widgets")[0] == 404
     # Nothing of the refused requests was stored.
     assert [d.name for d in c.deployments()] == ["web"]
@@ -382,10 +385,44 @@ def test_a_token_is_required_when_given() -> None:
 
 
 def test_a_huge_body_is_refused_and_the_server_goes_on(served: Any) -> None:
+    c, srv, h = served
+    u = urllib.parse.urlsplit(srv.url)
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+        s.sendall(b"POST /api/v1/namespaces/default/pods HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n{")
+        head = s.recv(4096).decode()
+    assert head.startswith("HTTP/1.1 413") and "RequestEntityTooLarge" in head
+    # A body that never comes and garbage instead of HTTP leave the server serving.
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+        s.sendall(b"\x00\x01 not http\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 400")
+    assert h.request("GET", "/version")[0] == 200
+    assert c.pods() == []
+
+
+def test_hpas_are_served_as_autoscaling_v2_and_v1(served: Any) -> None:
     c, _, h = served
-    code, _, s = h.request("POST", "/api/v1/namespaces/default/pods", b"{" + b" " * (4 << 20) + b"}")
-    assert (code, s["reason"]) == (413, "RequestEntityTooLarge")
-    assert Http(served[1].url).request("GET", "/version")[0] == 200
+    c.apply(NGINX)
+    v1 = {
+        "apiVersion": "autoscaling/v1",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "minReplicas": 2,
+            "maxReplicas": 5,
+            "targetCPUUtilizationPercentage": 70,
+        },
+    }
+    code, _, hpa = h.request("POST", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers", v1)
+    assert code == 201 and hpa["apiVersion"] == "autoscaling/v1" and hpa["spec"]["targetCPUUtilizationPercentage"] == 70
+    _, _, v2 = h.request("GET", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web")
+    assert v2["spec"]["metrics"][0]["resource"]["target"] == {"type": "Utilization", "averageUtilization": 70}
+    path = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web"
+    code, _, hpa = h.request(
+        "PATCH", path, {"spec": {"targetCPUUtilizationPercentage": 50}}, "application/merge-patch+json"
+    )
+    assert code == 200 and hpa["spec"]["targetCPUUtilizationPercentage"] == 50
+    assert c.hpas()[0].to_dict()["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 50
 
 
 def test_manual_clock_moves_only_when_asked(served: Any) -> None:

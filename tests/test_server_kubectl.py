@@ -146,6 +146,22 @@ def test_label_and_patch_of_every_type(kubectl: Kubectl) -> None:
     assert d.to_dict()["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25"
 
 
+def test_commands_that_send_protobuf(kubectl: Kubectl) -> None:
+    k = kubectl
+    k("apply", "-f", str(EXAMPLES / "nginx-deployment.yaml"))
+    r = k("autoscale", "deployment.v1.apps/nginx-deployment", "--min=10", "--max=15", "--cpu-percent=80")
+    assert r.stdout == "horizontalpodautoscaler.autoscaling/nginx-deployment autoscaled\n"
+    same_as_kubesim(k, "get hpa")
+    hpa = k.c.hpas()[0].to_dict()["spec"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (10, 15)
+    assert k("create", "deployment", "web", "--image=nginx:1.25", "--replicas=2", "--port=80").stdout == (
+        "deployment.apps/web created\n"
+    )
+    container = k.c.deployment("web").to_dict()["spec"]["template"]["spec"]["containers"][0]
+    assert container["ports"] == [{"containerPort": 80, "protocol": "TCP"}] and k.c.deployment("web").replicas == 2
+    assert k("create", "namespace", "team-a").stdout == "namespace/team-a created\n"
+
+
 def test_get_watch_streams_a_rollout(kubectl: Kubectl) -> None:
     k = kubectl
     k("apply", "-f", str(EXAMPLES / "nginx-deployment.yaml"))

@@ -51,8 +51,8 @@ fn short_names(kind: Kind) -> Value {
     json!(kind.short_names())
 }
 
-fn aggregated_resource(kind: Kind) -> Value {
-    let (group, version) = (kind.group(), kinds::version(kind));
+fn aggregated_resource(kind: Kind, version: &str) -> Value {
+    let group = kind.group();
     let mut subresources = Vec::new();
     if kinds::has_scale(kind) {
         subresources.push(json!({"subresource": "scale",
@@ -85,7 +85,8 @@ fn aggregated_group(group: &str) -> Value {
     let versions: Vec<Value> = kinds::versions_of(group)
         .into_iter()
         .map(|v| {
-            let resources: Vec<Value> = kinds::kinds_of(group, v).into_iter().map(aggregated_resource).collect();
+            let resources: Vec<Value> =
+                kinds::kinds_of(group, v).into_iter().map(|k| aggregated_resource(k, v)).collect();
             json!({"version": v, "resources": resources, "freshness": "Current"})
         })
         .collect();

@@ -2,12 +2,42 @@
 //! the routes all read it, so a kind added to [`Kind::ALL`] is served without touching the HTTP
 //! code (it gets the defaults below: no categories, no subresources).
 
-use crate::api::Kind;
+use serde_json::Value;
 
-/// The version a kind is served in (its stored version: kubesim does not convert on reads).
+use crate::api::{Kind, Object};
+
+/// The version a kind is stored in, and served in first.
 pub fn version(kind: Kind) -> &'static str {
     let v = kind.api_version();
     v.rsplit('/').next().unwrap_or(v)
+}
+
+/// Every version a kind is served in, the stored one first (discovery lists the preferred
+/// version first). upstream: HorizontalPodAutoscalers are served as autoscaling/v2 and v1, and
+/// kubectl 1.32's `autoscale` writes v1.
+pub fn versions(kind: Kind) -> Vec<&'static str> {
+    let mut out = vec![version(kind)];
+    if kind == Kind::HorizontalPodAutoscaler {
+        out.push("v1");
+    }
+    out
+}
+
+/// An object as a client of `version` reads it (converted from the stored version).
+pub fn encode(o: &Object, version: &str) -> Value {
+    let stored = o.to_json();
+    if version == self::version(o.kind()) {
+        return stored;
+    }
+    match (o.kind(), version) {
+        (Kind::HorizontalPodAutoscaler, "v1") => {
+            serde_json::from_value::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(stored.clone())
+                .ok()
+                .and_then(|v2| serde_json::to_value(crate::api::convert::hpa_v2_to_v1(&v2)).ok())
+                .unwrap_or(stored)
+        }
+        _ => stored,
+    }
 }
 
 /// upstream: the `all` category of kubectl 1.32 (pods, services, deployments, replicasets,
@@ -50,23 +80,28 @@ pub fn groups() -> Vec<&'static str> {
 
 /// The kinds of one group-version.
 pub fn kinds_of(group: &str, version: &str) -> Vec<Kind> {
-    Kind::ALL.into_iter().filter(|k| k.group() == group && self::version(*k) == version).collect()
+    Kind::ALL.into_iter().filter(|k| k.group() == group && versions(*k).contains(&version)).collect()
 }
 
 /// The versions of a group, preferred first.
 pub fn versions_of(group: &str) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for k in Kind::ALL.into_iter().filter(|k| k.group() == group) {
-        if !out.contains(&version(k)) {
-            out.push(version(k));
+        for v in versions(k) {
+            if !out.contains(&v) {
+                out.push(v);
+            }
         }
     }
     out
 }
 
-/// The kind a REST path names: group, version and plural resource.
-pub fn resolve(group: &str, version: &str, plural: &str) -> Option<Kind> {
-    Kind::ALL.into_iter().find(|k| k.group() == group && self::version(*k) == version && k.plural() == plural)
+/// The kind a REST path names (group, version and plural resource), and that version.
+pub fn resolve(group: &str, version: &str, plural: &str) -> Option<(Kind, &'static str)> {
+    Kind::ALL
+        .into_iter()
+        .filter(|k| k.group() == group && k.plural() == plural)
+        .find_map(|k| versions(k).into_iter().find(|v| *v == version).map(|v| (k, v)))
 }
 
 /// `groupVersion` as discovery writes it (`v1` for the core group).
@@ -85,7 +120,7 @@ mod tests {
     #[test]
     fn every_kind_resolves_from_its_own_path() {
         for k in Kind::ALL {
-            assert_eq!(resolve(k.group(), version(k), k.plural()), Some(k), "{k}");
+            assert_eq!(resolve(k.group(), version(k), k.plural()), Some((k, version(k))), "{k}");
         }
         assert_eq!(resolve("apps", "v1", "pods"), None);
         assert_eq!(resolve("", "v1", "deployments"), None);
@@ -96,5 +131,10 @@ mod tests {
         assert_eq!(groups()[0], "");
         assert!(groups().contains(&"apps"));
         assert_eq!(versions_of("apps"), ["v1"]);
+        assert_eq!(versions_of("autoscaling"), ["v2", "v1"]);
+        assert_eq!(
+            resolve("autoscaling", "v1", "horizontalpodautoscalers"),
+            Some((Kind::HorizontalPodAutoscaler, "v1"))
+        );
     }
 }

@@ -73,10 +73,19 @@ fn unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+impl Target {
+    /// `apiVersion` of what the path serves (`apps/v1`, `v1`, `autoscaling/v1`).
+    pub fn api_version(&self) -> String {
+        kinds::group_version(self.kind.group(), self.version)
+    }
+}
+
 /// A resource path: kind, namespace, name and subresource.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Target {
     pub kind: Kind,
+    /// The version the path names (objects are converted to it).
+    pub version: &'static str,
     pub namespace: Option<String>,
     pub name: Option<String>,
     pub sub: Option<String>,
@@ -120,12 +129,14 @@ pub fn route(path: &str) -> Route {
 
 fn resource(group: &str, version: &str, rest: &[&str]) -> Route {
     let target = |ns: Option<&str>, plural: &str, more: &[&str]| -> Route {
-        let Some(kind) = kinds::resolve(group, version, plural) else { return Route::Unknown };
-        if more.len() > 2 || (ns.is_some() && !kind.namespaced()) {
+        let Some((kind, version)) = kinds::resolve(group, version, plural) else { return Route::Unknown };
+        let known_sub = more.get(1).is_none_or(|s| matches!(*s, "status" | "scale"));
+        if more.len() > 2 || !known_sub || (ns.is_some() && !kind.namespaced()) {
             return Route::Unknown;
         }
         Route::Resource(Target {
             kind,
+            version,
             namespace: ns.map(str::to_string),
             name: more.first().map(|s| s.to_string()),
             sub: more.get(1).map(|s| s.to_string()),
@@ -149,6 +160,7 @@ mod tests {
     fn t(kind: Kind, ns: Option<&str>, name: Option<&str>, sub: Option<&str>) -> Route {
         Route::Resource(Target {
             kind,
+            version: kinds::version(kind),
             namespace: ns.map(Into::into),
             name: name.map(Into::into),
             sub: sub.map(Into::into),
@@ -168,6 +180,7 @@ mod tests {
         assert_eq!(route("/apis/apps/v1/deployments"), t(Kind::Deployment, None, None, None));
         assert_eq!(route("/api/v1/nodes/node-1"), t(Kind::Node, None, Some("node-1"), None));
         assert_eq!(route("/api/v1/namespaces/default/nodes/node-1"), Route::Unknown);
+        assert_eq!(route("/api/v1/namespaces/default/configmaps"), Route::Unknown);
         assert_eq!(route("/apis/apps/v1/namespaces/default/widgets"), Route::Unknown);
         assert_eq!(route("/apis/apps/v1"), Route::GroupVersion("apps".into(), "v1".into()));
         assert_eq!(route("/version"), Route::Version);

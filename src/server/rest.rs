@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use super::kinds;
 use super::patch;
 use super::request::{Request, Target};
 use super::status::{failure, Failure};
@@ -130,10 +131,10 @@ pub fn list(c: &Cluster, req: &Request, t: &Target) -> Answer {
         tbl["metadata"] = metadata;
         return Ok((200, tbl));
     }
-    let items: Vec<Value> = items.iter().map(|o| o.to_json()).collect();
+    let items: Vec<Value> = items.iter().map(|o| kinds::encode(o, t.version)).collect();
     Ok((
         200,
-        json!({"kind": format!("{}List", t.kind.name()), "apiVersion": t.kind.api_version(),
+        json!({"kind": format!("{}List", t.kind.name()), "apiVersion": t.api_version(),
                     "metadata": metadata, "items": items}),
     ))
 }
@@ -154,15 +155,15 @@ fn live(c: &Cluster, t: &Target, name: &str) -> Result<Arc<Object>, Failure> {
 pub fn get(c: &Cluster, req: &Request, t: &Target, name: &str) -> Answer {
     let o = live(c, t, name)?;
     match t.sub.as_deref() {
-        Some("scale") if super::kinds::has_scale(t.kind) => Ok((200, scale_of(&o))),
-        Some("status") if super::kinds::has_status(t.kind) => Ok((200, o.to_json())),
+        Some("scale") if kinds::has_scale(t.kind) => Ok((200, scale_of(&o))),
+        Some("status") if kinds::has_status(t.kind) => Ok((200, kinds::encode(&o, t.version))),
         Some(_) => Err(Failure::no_route()),
         None if req.wants_table() => {
             let mut tbl = table::table(t.kind, std::slice::from_ref(&o), c.now(), req.param("includeObject"));
             tbl["metadata"] = json!({"resourceVersion": o.meta.resource_version.to_string()});
             Ok((200, tbl))
         }
-        None => Ok((200, o.to_json())),
+        None => Ok((200, kinds::encode(&o, t.version))),
     }
 }
 
@@ -171,13 +172,13 @@ fn reconcile_body(t: &Target, body: &mut Value, name: Option<&str>) -> Result<()
     let Value::Object(m) = body else {
         return Err(Failure::bad_request("the body of the request must be a JSON object"));
     };
-    let api_version = t.kind.api_version();
+    let api_version = t.api_version();
     match m.get("apiVersion").and_then(Value::as_str) {
         None | Some("") => {
             m.insert("apiVersion".into(), api_version.into());
         }
         // upstream: a body of another version is converted; kubesim serves one version a kind.
-        Some(v) if v != api_version => {
+        Some(v) if v != api_version.as_str() => {
             return Err(Failure::bad_request(format!(
                 "the API version in the data ({v}) does not match the expected API version ({api_version})"
             )))
@@ -229,11 +230,18 @@ fn reconcile_body(t: &Target, body: &mut Value, name: Option<&str>) -> Result<()
     Ok(())
 }
 
+/// The object as stored now: the controllers already ran at this instant after the write (a
+/// status update bumped its resourceVersion), and a client that writes back what it was given
+/// must hold the current resourceVersion.
+fn latest(c: &Cluster, written: Arc<Object>) -> Arc<Object> {
+    c.store().get_by_key(&crate::store::ObjectKey::of(&written)).cloned().unwrap_or(written)
+}
+
 /// POST to a collection.
 pub fn create(c: &mut Cluster, t: &Target, mut body: Value) -> Answer {
     reconcile_body(t, &mut body, None)?;
     let o = c.create_value(body).map_err(core)?;
-    Ok((201, o.to_json()))
+    Ok((201, kinds::encode(&o, t.version)))
 }
 
 /// PUT of an object (or its `/scale`). A stale `metadata.resourceVersion` is a 409 Conflict.
@@ -242,10 +250,10 @@ pub fn replace(c: &mut Cluster, t: &Target, name: &str, mut body: Value) -> Answ
         None => {
             reconcile_body(t, &mut body, Some(name))?;
             let o = c.replace_value(body).map_err(core)?;
-            Ok((200, o.to_json()))
+            Ok((200, kinds::encode(&latest(c, o), t.version)))
         }
-        Some("scale") if super::kinds::has_scale(t.kind) => set_scale(c, t, name, body),
-        Some("status") if super::kinds::has_status(t.kind) => Err(status_writes()),
+        Some("scale") if kinds::has_scale(t.kind) => set_scale(c, t, name, body),
+        Some("status") if kinds::has_status(t.kind) => Err(status_writes()),
         Some(_) => Err(Failure::no_route()),
     }
 }
@@ -298,12 +306,12 @@ fn apply_patch(doc: &mut Value, kind: PatchType, body: &Value) -> Result<(), Fai
 pub fn patch(c: &mut Cluster, t: &Target, name: &str, kind: PatchType, body: Value) -> Answer {
     match t.sub.as_deref() {
         None => {}
-        Some("scale") if super::kinds::has_scale(t.kind) => {
+        Some("scale") if kinds::has_scale(t.kind) => {
             let mut doc = scale_of(&*live(c, t, name)?);
             apply_patch(&mut doc, kind, &body)?;
             return set_scale(c, t, name, doc);
         }
-        Some("status") if super::kinds::has_status(t.kind) => return Err(status_writes()),
+        Some("status") if kinds::has_status(t.kind) => return Err(status_writes()),
         Some(_) => return Err(Failure::no_route()),
     }
     let current = match c.get(t.kind, namespace_of(t), name) {
@@ -313,15 +321,15 @@ pub fn patch(c: &mut Cluster, t: &Target, name: &str, kind: PatchType, body: Val
             let mut body = body;
             reconcile_body(t, &mut body, Some(name))?;
             let o = c.create_value(body).map_err(core)?;
-            return Ok((201, o.to_json()));
+            return Ok((201, kinds::encode(&o, t.version)));
         }
         other => other.map_err(core)?,
     };
-    let mut doc = current.to_json();
+    let mut doc = kinds::encode(&current, t.version);
     apply_patch(&mut doc, kind, &body)?;
     reconcile_body(t, &mut doc, Some(name))?;
     let o = c.replace_value(doc).map_err(core)?;
-    Ok((200, o.to_json()))
+    Ok((200, kinds::encode(&latest(c, o), t.version)))
 }
 
 /// autoscaling/v1 Scale of a Deployment or ReplicaSet (apiserver.md §6).
@@ -358,7 +366,7 @@ fn set_scale(c: &mut Cluster, t: &Target, name: &str, scale: Value) -> Answer {
         return Err(Failure::bad_request("spec.replicas of a Scale must be an integer"));
     }
     let updated = c.patch(t.kind, namespace_of(t), name, &json!({"spec": {"replicas": replicas}})).map_err(core)?;
-    Ok((200, scale_of(&updated)))
+    Ok((200, scale_of(&latest(c, updated))))
 }
 
 /// `DeleteOptions` from the body (kubectl sends one) and the query (the Python client may).
@@ -422,7 +430,7 @@ pub fn delete(c: &mut Cluster, req: &Request, t: &Target, name: &str, body: &Val
     }
     c.delete_with(t.kind, namespace_of(t), name, options).map_err(core)?;
     match c.store().lookup(t.kind, namespace_of(t), name) {
-        Some(o) if o.meta.uid == before.meta.uid => Ok((200, o.to_json())),
+        Some(o) if o.meta.uid == before.meta.uid => Ok((200, kinds::encode(o, t.version))),
         _ => Ok((
             200,
             json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
@@ -440,11 +448,11 @@ pub fn delete_collection(c: &mut Cluster, req: &Request, t: &Target, body: &Valu
     let mut items = Vec::with_capacity(chosen.len());
     for o in chosen {
         c.delete_with(t.kind, &o.meta.namespace, &o.meta.name, options).map_err(core)?;
-        items.push(o.to_json());
+        items.push(kinds::encode(&o, t.version));
     }
     Ok((
         200,
-        json!({"kind": format!("{}List", t.kind.name()), "apiVersion": t.kind.api_version(),
+        json!({"kind": format!("{}List", t.kind.name()), "apiVersion": t.api_version(),
                     "metadata": {"resourceVersion": c.store().resource_version().to_string()}, "items": items}),
     ))
 }

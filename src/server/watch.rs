@@ -39,6 +39,8 @@ struct Spec {
     include: Option<String>,
     bookmarks: bool,
     kind: Kind,
+    version: &'static str,
+    api_version: String,
 }
 
 impl Spec {
@@ -49,7 +51,7 @@ impl Spec {
             t["metadata"] = json!({"resourceVersion": o.meta.resource_version.to_string()});
             t
         } else {
-            o.to_json()
+            super::kinds::encode(o, self.version)
         };
         Event { kind, object }
     }
@@ -57,7 +59,7 @@ impl Spec {
     fn bookmark(&self, rv: u64) -> Event {
         Event {
             kind: "BOOKMARK",
-            object: json!({"kind": self.kind.name(), "apiVersion": self.kind.api_version(),
+            object: json!({"kind": self.kind.name(), "apiVersion": self.api_version,
                            "metadata": {"resourceVersion": rv.to_string()}}),
         }
     }
@@ -115,6 +117,8 @@ pub fn start(state: Arc<State>, req: &Request, t: &Target) -> Result<mpsc::Recei
         include: req.param("includeObject").map(str::to_string),
         bookmarks: req.flag("allowWatchBookmarks"),
         kind: t.kind,
+        version: t.version,
+        api_version: t.api_version(),
     });
     let timeout = req
         .param("timeoutSeconds")
