@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import warnings
+import weakref
 from types import TracebackType
 from typing import Any
 
@@ -70,6 +71,8 @@ class Server:
         with open(self.kubeconfig, "w", encoding="utf-8") as f:
             f.write(_kubeconfig(self.url, token))
         os.chmod(self.kubeconfig, 0o600)
+        # A server dropped without stop() still leaves no kubeconfig behind.
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
 
     def env(self) -> dict[str, str]:
         """``os.environ`` with ``KUBECONFIG`` (and kubectl's ``KUBECACHEDIR``) pointing here."""
@@ -82,7 +85,7 @@ class Server:
     def stop(self) -> None:
         """Stop serving (idempotent): open watches end, the kubeconfig is removed."""
         self._native.stop()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._cleanup()
 
     def __enter__(self) -> Server:
         return self

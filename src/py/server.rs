@@ -42,6 +42,15 @@ impl PyServer {
     }
 }
 
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        // Dropped without stop(): stop without the GIL, as stop() does.
+        if let Some(mut server) = self.inner.get_mut().take() {
+            Python::attach(|py| py.detach(move || server.stop()));
+        }
+    }
+}
+
 pub fn serve(
     cluster: &PyCluster,
     py: Python<'_>,

@@ -482,3 +482,85 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
         Err(f) => failure_response(f),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::ClusterOptions;
+    use std::io::{Read, Write};
+
+    fn start(clock: ClockMode) -> (Server, Arc<Mutex<Cluster>>) {
+        let cluster = Arc::new(Mutex::new(Cluster::new(ClusterOptions::default()).unwrap()));
+        let options = ServerOptions {
+            address: "127.0.0.1".into(),
+            port: 0,
+            token: None,
+            clock,
+            broken: Arc::default(),
+            writes: Arc::default(),
+        };
+        (Server::start(cluster.clone(), options).unwrap(), cluster)
+    }
+
+    /// One HTTP/1.1 exchange on a fresh connection: the status line and the body.
+    fn exchange(server: &Server, method: &str, path: &str, body: &str) -> (String, String) {
+        let addr = server.url().trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let (head, body) = out.split_once("\r\n\r\n").unwrap();
+        (head.lines().next().unwrap().to_string(), body.to_string())
+    }
+
+    const DEPLOYMENT: &str = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}"#;
+
+    #[test]
+    fn serves_version_create_get_and_a_chunked_watch() {
+        let (mut server, cluster) = start(ClockMode::Manual);
+        let (status, body) = exchange(&server, "GET", "/version", "");
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert!(body.contains(r#""gitVersion":"v1.32.4""#), "{body}");
+        let rv = cluster.lock().store().resource_version();
+        let (status, _) = exchange(&server, "POST", "/apis/apps/v1/namespaces/default/deployments", DEPLOYMENT);
+        assert_eq!(status, "HTTP/1.1 201 Created");
+        assert_eq!(
+            cluster.lock().get(crate::api::Kind::Deployment, "default", "web").unwrap().meta.name.as_ref(),
+            "web"
+        );
+        let (status, body) = exchange(&server, "GET", "/apis/apps/v1/namespaces/default/deployments/nope", "");
+        assert_eq!(status, "HTTP/1.1 404 Not Found");
+        assert!(body.contains(r#""message":"deployments.apps \"nope\" not found""#), "{body}");
+        // Chunked: every event is one JSON line; the stream ends at timeoutSeconds.
+        let (status, body) = exchange(
+            &server,
+            "GET",
+            &format!("/api/v1/namespaces/default/pods?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+            "",
+        );
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        let added = body.lines().filter(|l| l.contains(r#"{"type":"ADDED","object":{"apiVersion":"v1","kind":"Pod""#));
+        assert_eq!(added.count(), 2, "{body}");
+        server.stop();
+        assert!(!server.is_running());
+    }
+
+    #[test]
+    fn the_wall_clock_moves_virtual_time() {
+        let (server, cluster) = start(ClockMode::Wall { speed: 1000.0 });
+        let start = cluster.lock().now();
+        let mut moved = false;
+        for _ in 0..200 {
+            exchange(&server, "GET", "/kubesim/clock", "");
+            if cluster.lock().now() >= start + 2_000 {
+                moved = true;
+                break;
+            }
+        }
+        assert!(moved, "2 virtual seconds are 2 ms of wall time");
+    }
+}

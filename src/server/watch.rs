@@ -65,10 +65,9 @@ impl Spec {
     }
 }
 
+/// upstream: `{"type":…,"object":…}` in that order, one event per line.
 fn line(e: &Event) -> Bytes {
-    let mut text = json!({"type": e.kind, "object": e.object}).to_string();
-    text.push('\n');
-    Bytes::from(text)
+    Bytes::from(format!("{{\"type\":\"{}\",\"object\":{}}}\n", e.kind, e.object))
 }
 
 fn error_event(f: Failure) -> Event {
