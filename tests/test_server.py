@@ -7,6 +7,7 @@ import http.client
 import json
 import pickle
 import socket
+import threading
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -220,6 +221,39 @@ def test_errors_are_status_objects_worded_as_upstream(served: Any) -> None:
     assert h.request("GET", "/apis/apps/v1/namespaces/default/widgets")[0] == 404
     # Nothing of the refused requests was stored.
     assert [d.name for d in c.deployments()] == ["web"]
+
+
+def test_field_validation_strict_warn_and_ignore(served: Any) -> None:
+    c, srv, h = served
+    odd = {**NGINX, "spec": {**NGINX["spec"], "foo": 1}}
+    odd["spec"]["template"] = {
+        "metadata": {"labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "nginx", "image": "nginx", "bar": 2}]},
+    }
+    path = "/apis/apps/v1/namespaces/default/deployments"
+    code, _, s = h.request("POST", path + "?fieldValidation=Strict", odd)
+    assert (code, s["message"]) == (
+        400,
+        'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: '
+        'unknown field "spec.foo", unknown field "spec.template.spec.containers[0].bar"',
+    )
+    assert c.deployments() == []
+    # No parameter is Warn, the server's default (the Python client sends none).
+    u = urllib.parse.urlsplit(srv.url)
+    conn = http.client.HTTPConnection(u.hostname or "", u.port, timeout=10)
+    _OPEN.append(conn)
+    conn.request("POST", path, body=json.dumps(odd))
+    r = conn.getresponse()
+    r.read()
+    assert r.status == 201
+    assert r.headers.get_all("Warning") == [
+        '299 - "unknown field \\"spec.foo\\""',
+        '299 - "unknown field \\"spec.template.spec.containers[0].bar\\""',
+    ]
+    assert "foo" not in c.deployment("web").to_dict()["spec"]
+    code, headers, _ = h.request("POST", path + "?fieldValidation=Ignore", {**odd, "metadata": {"name": "web2"}})
+    assert code == 201 and "warning" not in headers
+    assert h.request("POST", path + "?fieldValidation=Loud", odd)[0] == 400
 
 
 def test_patch_types_and_the_scale_subresource(served: Any) -> None:
@@ -494,3 +528,48 @@ def test_serving_beyond_loopback_warns() -> None:
     with pytest.warns(UserWarning, match="reachable from other machines"):
         srv = c.serve(address="0.0.0.0")
     srv.stop()
+
+
+def test_concurrent_writers_and_watchers_see_every_change_once_in_order(served: Any) -> None:
+    c, srv, _ = served
+    for i in range(4):
+        c.apply({**NGINX, "metadata": {"name": f"web-{i}", "labels": {"app": "web"}}})
+    start = c.resource_version
+    watchers: list[list[tuple[str, int]]] = [[] for _ in range(5)]
+    done = threading.Event()
+
+    def watch(out: list[tuple[str, int]]) -> None:
+        for e in _watch(
+            srv, f"/apis/apps/v1/namespaces/default/deployments?watch=1&resourceVersion={start}&timeoutSeconds=20"
+        ):
+            out.append((e["object"]["metadata"]["name"], int(e["object"]["metadata"]["resourceVersion"])))
+            if done.is_set() and out[-1][1] >= final:
+                return
+
+    def write(i: int) -> None:
+        h = Http(srv.url)
+        for n in range(40):
+            patch = {"metadata": {"labels": {"n": str(n)}}}
+            code, _, _ = h.request(
+                "PATCH", f"/apis/apps/v1/namespaces/default/deployments/web-{i}", patch, "application/merge-patch+json"
+            )
+            assert code == 200
+
+    threads = [threading.Thread(target=watch, args=(w,)) for w in watchers]
+    for t in threads:
+        t.start()
+    writers = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    want = [(e.object["metadata"]["name"], e.resource_version) for e in c.watch(start) if e.kind == "Deployment"]
+    final = want[-1][1]
+    done.set()
+    # Wake watchers that already saw everything: one more change past the final one.
+    c.deployment("web-0").scale(3)
+    for t in threads:
+        t.join()
+    assert len(want) == 160
+    for got in watchers:
+        assert [g for g in got if g[1] <= final] == want

@@ -125,3 +125,36 @@ def test_the_dynamic_client_uses_legacy_discovery(api: Any) -> None:
     assert [d.metadata.name for d in deployments.get(namespace="default").items] == ["web"]
     pods = dyn.resources.get(api_version="v1", kind="Pod")
     assert len(pods.get(namespace="default", label_selector="app=web").items) == 3
+
+
+def test_an_operator_on_the_official_client_acts_in_the_simulation(api: Any) -> None:
+    """A plain watch loop, the shape of every operator: label each new Deployment and scale it
+    to two replicas. Its writes go through the server and the controllers act on them."""
+    c, api_client = api
+    apps = client.AppsV1Api(api_client)
+    handled: list[str] = []
+
+    def operator() -> None:
+        w = watch.Watch()
+        for e in w.stream(apps.list_namespaced_deployment, "default", timeout_seconds=10):
+            d = e["object"]
+            if e["type"] == "ADDED" and "operator" not in (d.metadata.labels or {}):
+                apps.patch_namespaced_deployment(
+                    d.metadata.name, "default", {"metadata": {"labels": {"operator": "seen"}}}
+                )
+                apps.patch_namespaced_deployment_scale(d.metadata.name, "default", {"spec": {"replicas": 2}})
+                handled.append(d.metadata.name)
+            if len(handled) == 3:
+                w.stop()
+
+    t = threading.Thread(target=operator)
+    t.start()
+    for name in ("a", "b", "c"):
+        manifest = json.loads(json.dumps(WEB).replace('"web"', json.dumps(name)))
+        c.apply({**manifest, "spec": {**manifest["spec"], "replicas": 1}})
+    t.join(timeout=15)
+    assert sorted(handled) == ["a", "b", "c"]
+    c.advance("30s")
+    for name in ("a", "b", "c"):
+        d = c.deployment(name)
+        assert d.labels["operator"] == "seen" and d.available_replicas == 2

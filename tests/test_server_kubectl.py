@@ -207,7 +207,15 @@ def test_errors_print_as_from_a_real_server(kubectl: Kubectl, tmp_path: Path) ->
     r = k("apply", "-f", str(bad), ok=False)
     assert r.returncode == 1
     assert 'The Deployment "nginx-deployment" is invalid: spec.replicas: Invalid value: -1' in r.stderr
-    k("apply", "-f", str(EXAMPLES / "redis-pod.yaml"))
+    odd = tmp_path / "odd.yaml"
+    odd.write_text((EXAMPLES / "redis-pod.yaml").read_text().replace("spec:\n", "spec:\n  colour: blue\n", 1))
+    r = k("apply", "-f", str(odd), ok=False)
+    assert r.stderr == (
+        f'Error from server (BadRequest): error when creating "{odd}": Pod in version "v1" cannot be handled as a '
+        'Pod: strict decoding error: unknown field "spec.colour"\n'
+    )
+    r = k("apply", "--validate=false", "-f", str(odd))
+    assert r.stdout == "pod/redis-master created\n"
     r = k("create", "-f", str(EXAMPLES / "redis-pod.yaml"), ok=False)
     assert "Error from server (AlreadyExists): error when creating" in r.stderr
     assert 'pods "redis-master" already exists' in r.stderr

@@ -452,15 +452,20 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
     } else {
         Value::Null
     };
+    let mut validation = match rest::Validation::of(req) {
+        Ok(v) => v,
+        Err(f) => return failure_response(f),
+    };
+    let v = &mut validation;
     let mut c = state.cluster.lock();
     state.catch_up(&mut c);
     let answer = match (req.method.as_str(), t.name.as_deref()) {
         ("GET", None) => rest::list(&c, req, t),
         ("GET", Some(name)) => rest::get(&c, req, t, name),
-        ("POST", None) if t.sub.is_none() => rest::create(&mut c, t, body),
-        ("PUT", Some(name)) => rest::replace(&mut c, t, name, body),
+        ("POST", None) if t.sub.is_none() => rest::create(&mut c, v, t, body),
+        ("PUT", Some(name)) => rest::replace(&mut c, v, t, name, body),
         ("PATCH", Some(name)) => match PatchType::of(&req.content_type) {
-            Some(kind) => rest::patch(&mut c, t, name, kind, body),
+            Some(kind) => rest::patch(&mut c, v, t, name, kind, body),
             None => Err(Failure::new(
                 415,
                 "UnsupportedMediaType",
@@ -477,7 +482,15 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
             if writes {
                 state.writes.fetch_add(1, Ordering::Relaxed);
             }
-            json_response(code, &body)
+            let mut r = json_response(code, &body);
+            // upstream: each warning is a `Warning: 299 - "…"` header; kubectl prints `Warning: …`.
+            for w in &validation.warnings {
+                let value = format!("299 - {}", Value::String(w.clone()));
+                if let Ok(h) = hyper::header::HeaderValue::from_str(&value) {
+                    r.headers_mut().append(hyper::header::WARNING, h);
+                }
+            }
+            r
         }
         Err(f) => failure_response(f),
     }

@@ -230,6 +230,126 @@ fn reconcile_body(t: &Target, body: &mut Value, name: Option<&str>) -> Result<()
     Ok(())
 }
 
+/// upstream: the `fieldValidation` query parameter. Unknown fields are an error (`Strict`, what
+/// kubectl sends by default), dropped with a `Warning` header (`Warn`, the server's default, which
+/// the Python client gets), or dropped silently (`Ignore`, kubectl `--validate=false`).
+pub struct Validation {
+    strict: bool,
+    warn: bool,
+    pub warnings: Vec<String>,
+}
+
+impl Validation {
+    pub fn of(req: &Request) -> Result<Validation, Failure> {
+        let (strict, warn) = match req.param("fieldValidation").unwrap_or("Warn") {
+            "Strict" => (true, false),
+            "Warn" | "" => (false, true),
+            "Ignore" => (false, false),
+            other => {
+                return Err(Failure::bad_request(format!(
+                "fieldValidation: Unsupported value: \"{other}\": supported values: \"Ignore\", \"Strict\", \"Warn\""
+            )))
+            }
+        };
+        Ok(Validation { strict, warn, warnings: Vec::new() })
+    }
+
+    /// Write `body` with `write`. The core decodes strictly; when it refuses an unknown field,
+    /// every unknown field is found (one decode each, without writing) and the body is written
+    /// without them, unless the mode is `Strict`, which reports them all as upstream does.
+    fn write(
+        &mut self,
+        c: &mut Cluster,
+        body: Value,
+        write: impl Fn(&mut Cluster, Value) -> Result<Arc<Object>, crate::error::KubesimError>,
+    ) -> Result<Arc<Object>, Failure> {
+        let first = match write(c, body.clone()) {
+            Err(e) if unknown_field(&e).is_some() => e,
+            other => return other.map_err(core),
+        };
+        let (mut stripped, mut fields) = (body, Vec::new());
+        let mut last = first;
+        while let Some(field) = unknown_field(&last) {
+            if fields.len() >= 1000 || !remove_path(&mut stripped, &field) {
+                return Err(core(last));
+            }
+            fields.push(field);
+            match crate::api::Object::decode(stripped.clone()) {
+                Err(e) => last = e.into(),
+                Ok(_) => break,
+            }
+        }
+        if self.strict {
+            let (kind, version) = match &last {
+                crate::error::KubesimError::Api(crate::api::ApiError::Decode { kind, version, .. }) => {
+                    (*kind, version.clone())
+                }
+                _ => return Err(core(last)),
+            };
+            let list: Vec<String> = fields.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+            return Err(Failure::bad_request(format!(
+                "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+                list.join(", ")
+            )));
+        }
+        if self.warn {
+            self.warnings.extend(fields.iter().map(|f| format!("unknown field \"{f}\"")));
+        }
+        write(c, stripped).map_err(core)
+    }
+}
+
+/// The field an error says the schema does not have.
+fn unknown_field(e: &crate::error::KubesimError) -> Option<String> {
+    use crate::api::ApiError;
+    use crate::error::KubesimError;
+    let decode = match e {
+        KubesimError::Api(a) | KubesimError::Store(crate::store::StoreError::Invalid(a)) => a,
+        KubesimError::InDocument { error, .. } => return unknown_field(error),
+        _ => return None,
+    };
+    match decode {
+        ApiError::Decode { field, message, .. } if message.starts_with("strict decoding error: unknown field") => {
+            Some(field.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Remove the value at a field path (`spec.template.spec.containers[0].bar`); false if absent.
+fn remove_path(doc: &mut Value, path: &str) -> bool {
+    let mut steps: Vec<Result<usize, &str>> = Vec::new();
+    for part in path.split('.') {
+        let (name, rest) = part.split_once('[').unwrap_or((part, ""));
+        if !name.is_empty() {
+            steps.push(Err(name));
+        }
+        for index in rest.split('[').filter(|s| !s.is_empty()) {
+            match index.trim_end_matches(']').parse::<usize>() {
+                Ok(i) => steps.push(Ok(i)),
+                Err(_) => return false,
+            }
+        }
+    }
+    let Some((last, parents)) = steps.split_last() else { return false };
+    let mut cur = doc;
+    for step in parents {
+        let next = match (step, cur) {
+            (Err(name), Value::Object(m)) => m.get_mut(*name),
+            (Ok(i), Value::Array(a)) => a.get_mut(*i),
+            _ => None,
+        };
+        match next {
+            Some(n) => cur = n,
+            None => return false,
+        }
+    }
+    match (last, cur) {
+        (Err(name), Value::Object(m)) => m.remove(*name).is_some(),
+        _ => false,
+    }
+}
+
 /// The object as stored now: the controllers already ran at this instant after the write (a
 /// status update bumped its resourceVersion), and a client that writes back what it was given
 /// must hold the current resourceVersion.
@@ -238,18 +358,18 @@ fn latest(c: &Cluster, written: Arc<Object>) -> Arc<Object> {
 }
 
 /// POST to a collection.
-pub fn create(c: &mut Cluster, t: &Target, mut body: Value) -> Answer {
+pub fn create(c: &mut Cluster, v: &mut Validation, t: &Target, mut body: Value) -> Answer {
     reconcile_body(t, &mut body, None)?;
-    let o = c.create_value(body).map_err(core)?;
+    let o = v.write(c, body, Cluster::create_value)?;
     Ok((201, kinds::encode(&o, t.version)))
 }
 
 /// PUT of an object (or its `/scale`). A stale `metadata.resourceVersion` is a 409 Conflict.
-pub fn replace(c: &mut Cluster, t: &Target, name: &str, mut body: Value) -> Answer {
+pub fn replace(c: &mut Cluster, v: &mut Validation, t: &Target, name: &str, mut body: Value) -> Answer {
     match t.sub.as_deref() {
         None => {
             reconcile_body(t, &mut body, Some(name))?;
-            let o = c.replace_value(body).map_err(core)?;
+            let o = v.write(c, body, Cluster::replace_value)?;
             Ok((200, kinds::encode(&latest(c, o), t.version)))
         }
         Some("scale") if kinds::has_scale(t.kind) => set_scale(c, t, name, body),
@@ -303,7 +423,7 @@ fn apply_patch(doc: &mut Value, kind: PatchType, body: &Value) -> Result<(), Fai
 }
 
 /// PATCH of an object (or its `/scale`). `apply-patch+yaml` creates what is missing (201).
-pub fn patch(c: &mut Cluster, t: &Target, name: &str, kind: PatchType, body: Value) -> Answer {
+pub fn patch(c: &mut Cluster, v: &mut Validation, t: &Target, name: &str, kind: PatchType, body: Value) -> Answer {
     match t.sub.as_deref() {
         None => {}
         Some("scale") if kinds::has_scale(t.kind) => {
@@ -320,7 +440,7 @@ pub fn patch(c: &mut Cluster, t: &Target, name: &str, kind: PatchType, body: Val
         {
             let mut body = body;
             reconcile_body(t, &mut body, Some(name))?;
-            let o = c.create_value(body).map_err(core)?;
+            let o = v.write(c, body, Cluster::create_value)?;
             return Ok((201, kinds::encode(&o, t.version)));
         }
         other => other.map_err(core)?,
@@ -328,7 +448,7 @@ pub fn patch(c: &mut Cluster, t: &Target, name: &str, kind: PatchType, body: Val
     let mut doc = kinds::encode(&current, t.version);
     apply_patch(&mut doc, kind, &body)?;
     reconcile_body(t, &mut doc, Some(name))?;
-    let o = c.replace_value(doc).map_err(core)?;
+    let o = v.write(c, doc, Cluster::replace_value)?;
     Ok((200, kinds::encode(&latest(c, o), t.version)))
 }
 
