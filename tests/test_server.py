@@ -322,17 +322,20 @@ def test_delete_returns_a_status_or_the_terminating_object(served: Any) -> None:
 
 
 def _watch(srv: kubesim.Server, path: str, accept: str | None = None) -> Iterator[dict[str, Any]]:
+    """Start a watch now (the server has taken its starting point when this returns) and
+    iterate over its events."""
     u = urllib.parse.urlsplit(srv.url)
     conn = http.client.HTTPConnection(u.hostname or "", u.port, timeout=10)
     _OPEN.append(conn)
     conn.request("GET", path, headers={"Accept": accept} if accept else {})
     r = conn.getresponse()
     assert r.status == 200 and r.getheader("Transfer-Encoding") == "chunked"
-    try:
+
+    def events() -> Iterator[dict[str, Any]]:
         while line := r.readline():
             yield json.loads(line)
-    finally:
-        conn.close()
+
+    return events()
 
 
 def test_watch_sends_initial_adds_then_live_events_in_order(served: Any) -> None:
@@ -573,3 +576,21 @@ def test_concurrent_writers_and_watchers_see_every_change_once_in_order(served: 
     assert len(want) == 160
     for got in watchers:
         assert [g for g in got if g[1] <= final] == want
+
+
+def test_a_watch_reports_objects_entering_and_leaving_its_label_selector(served: Any) -> None:
+    c, srv, _ = served
+    c.apply(NGINX)
+    rv = c.resource_version
+    stream = _watch(
+        srv, f"/apis/apps/v1/namespaces/default/deployments?watch=1&labelSelector=tier%3Dfront&resourceVersion={rv}"
+    )
+    c.kubectl("label deployment web tier=front")
+    first = next(stream)
+    assert (first["type"], first["object"]["metadata"]["labels"]["tier"]) == ("ADDED", "front")
+    c.kubectl("label deployment web tier=back --overwrite")
+    left = next(stream)
+    # upstream: the object's state before it left, at the resourceVersion of the change.
+    assert left["type"] == "DELETED" and left["object"]["metadata"]["labels"]["tier"] == "front"
+    assert int(left["object"]["metadata"]["resourceVersion"]) > int(first["object"]["metadata"]["resourceVersion"])
+    assert c.deployment("web").labels["tier"] == "back"

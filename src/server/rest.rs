@@ -44,6 +44,11 @@ impl FieldSelector {
         Ok(FieldSelector(terms))
     }
 
+    /// Whether every term is about the name or namespace (which never change for an object).
+    pub fn only_identity(&self) -> bool {
+        self.0.iter().all(|(f, _, _)| f == "metadata.name" || f == "metadata.namespace")
+    }
+
     /// The name an equality on `metadata.name` pins, if any (a point lookup instead of a list).
     pub fn name(&self) -> Option<&str> {
         self.0.iter().find(|(f, _, eq)| f == "metadata.name" && *eq).map(|(_, v, _)| v.as_str())
@@ -89,6 +94,12 @@ impl Filter {
             && self.namespace.as_deref().is_none_or(|ns| !self.kind.namespaced() || *o.meta.namespace == *ns)
             && self.labels.matches(&o.meta.labels)
             && self.fields.matches(o)
+    }
+
+    /// Whether an object can start or stop matching while it lives (a label or a field other
+    /// than its name): then a watch must follow each object's membership.
+    pub fn can_change(&self) -> bool {
+        !self.labels.requirements().is_empty() || !self.fields.only_identity()
     }
 
     /// The matching objects, in the API server's order (namespace, then name).

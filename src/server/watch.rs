@@ -2,6 +2,7 @@
 //! log. A watcher polls the log (a short lock each time, only when the resourceVersion moved),
 //! so it sees a write by a request, by Python (`c.advance`) or by the wall clock alike.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -85,7 +86,49 @@ enum Poll {
     Gone(Event),
 }
 
-fn poll(state: &State, spec: &Spec, cursor: u64) -> Poll {
+/// The objects a watch with a changeable selector has reported as present (upstream: the
+/// cacher compares each event's previous and current object with the selector).
+type Visible = HashMap<(Arc<str>, Arc<str>), Arc<Object>>;
+
+fn key(o: &Object) -> (Arc<str>, Arc<str>) {
+    (o.meta.namespace.clone(), o.meta.name.clone())
+}
+
+/// upstream: cacheWatcher.convertToWatchEvent — an object entering the selection is ADDED, one
+/// leaving it DELETED (its previous state at the event's resourceVersion), one staying MODIFIED.
+fn membership(spec: &Spec, visible: &mut Visible, e: &crate::store::WatchEvent, now: Millis) -> Option<Event> {
+    if e.object.kind() != spec.kind {
+        return None;
+    }
+    let passes = spec.filter.matches(&e.object);
+    let k = key(&e.object);
+    let was = visible.get(&k).cloned();
+    match (e.event_type, was, passes) {
+        (WatchEventType::Deleted, was, passes) => {
+            visible.remove(&k);
+            (was.is_some() || passes).then(|| spec.event("DELETED", &e.object, now))
+        }
+        (_, Some(_), true) => {
+            visible.insert(k, e.object.clone());
+            Some(spec.event("MODIFIED", &e.object, now))
+        }
+        (_, None, true) => {
+            visible.insert(k, e.object.clone());
+            Some(spec.event("ADDED", &e.object, now))
+        }
+        (_, Some(old), false) => {
+            visible.remove(&k);
+            let mut gone = spec.event("DELETED", &old, now);
+            if let Some(m) = gone.object.get_mut("metadata") {
+                m["resourceVersion"] = json!(e.resource_version.to_string());
+            }
+            Some(gone)
+        }
+        (_, None, false) => None,
+    }
+}
+
+fn poll(state: &State, spec: &Spec, cursor: u64, visible: &mut Option<Visible>) -> Poll {
     let Some(c) = state.cluster.try_lock_for(Duration::from_millis(5)) else { return Poll::Busy };
     let rv = c.store().resource_version();
     if rv <= cursor {
@@ -97,11 +140,14 @@ fn poll(state: &State, spec: &Spec, cursor: u64) -> Poll {
         Err(e) => return Poll::Gone(error_event(failure(&e.into()))),
     };
     drop(c);
-    let events = log
-        .iter()
-        .filter(|e| spec.filter.matches(&e.object))
-        .map(|e| spec.event(type_name(e.event_type), &e.object, now))
-        .collect();
+    let events = match visible {
+        Some(v) => log.iter().filter_map(|e| membership(spec, v, e, now)).collect(),
+        None => log
+            .iter()
+            .filter(|e| spec.filter.matches(&e.object))
+            .map(|e| spec.event(type_name(e.event_type), &e.object, now))
+            .collect(),
+    };
     Poll::Events(events, rv)
 }
 
@@ -125,30 +171,35 @@ pub fn start(state: Arc<State>, req: &Request, t: &Target) -> Result<mpsc::Recei
         .map(Duration::from_secs)
         .unwrap_or(MAX_TIMEOUT)
         .min(MAX_TIMEOUT);
-    let (initial, cursor): (Vec<Event>, u64) = {
+    let (initial, cursor, visible): (Vec<Event>, u64, Option<Visible>) = {
         let mut c = state.cluster.lock();
         state.catch_up(&mut c);
         let rv = c.store().resource_version();
-        match req.param("resourceVersion").unwrap_or("") {
+        // What matches now: the initial events, and where a changeable selector starts from
+        // (for a watch resumed from a resourceVersion, an approximation: what matches at its start).
+        let given = req.param("resourceVersion").unwrap_or("");
+        let needed = matches!(given, "" | "0") || spec.filter.can_change();
+        let current: Vec<Arc<Object>> = if needed { spec.filter.list(&c) } else { Vec::new() };
+        let visible = spec.filter.can_change().then(|| current.iter().map(|o| (key(o), o.clone())).collect());
+        match given {
             "" | "0" => {
                 let now = c.now();
-                let objects: Vec<Arc<Object>> = spec.filter.list(&c);
                 drop(c);
-                (objects.iter().map(|o| spec.event("ADDED", o, now)).collect(), rv)
+                (current.iter().map(|o| spec.event("ADDED", o, now)).collect(), rv, visible)
             }
             given => {
                 let from = given.parse::<u64>().map_err(|_| {
                     Failure::bad_request(format!("resourceVersion: Invalid value: \"{given}\": must be an integer"))
                 })?;
                 match c.store().watch_since(from) {
-                    Ok(_) => (Vec::new(), from),
-                    Err(e) => (vec![error_event(failure(&e.into()))], u64::MAX),
+                    Ok(_) => (Vec::new(), from, visible),
+                    Err(e) => (vec![error_event(failure(&e.into()))], u64::MAX, None),
                 }
             }
         }
     };
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    tokio::spawn(follow(state, spec, initial, cursor, timeout, tx));
+    tokio::spawn(follow(state, spec, initial, cursor, visible, timeout, tx));
     Ok(rx)
 }
 
@@ -157,6 +208,7 @@ async fn follow(
     spec: Arc<Spec>,
     initial: Vec<Event>,
     mut cursor: u64,
+    mut visible: Option<Visible>,
     timeout: Duration,
     tx: mpsc::Sender<Bytes>,
 ) {
@@ -174,10 +226,12 @@ async fn follow(
     while Instant::now() < deadline && !state.stopping() {
         tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
         let (st, sp) = (state.clone(), spec.clone());
-        let found = match tokio::task::spawn_blocking(move || poll(&st, &sp, cursor)).await {
+        let mut v = visible.take();
+        let (found, v) = match tokio::task::spawn_blocking(move || (poll(&st, &sp, cursor, &mut v), v)).await {
             Ok(p) => p,
             Err(_) => return,
         };
+        visible = v;
         match found {
             Poll::Busy => continue,
             Poll::Gone(e) => {
