@@ -256,6 +256,25 @@ def test_field_validation_strict_warn_and_ignore(served: Any) -> None:
     assert h.request("POST", path + "?fieldValidation=Loud", odd)[0] == 400
 
 
+def test_a_dry_run_answers_like_the_write_and_changes_nothing(served: Any) -> None:
+    c, _, h = served
+    rv = c.resource_version
+    path = "/apis/apps/v1/namespaces/default/deployments"
+    code, _, d = h.request("POST", path + "?dryRun=All", NGINX)
+    assert code == 201 and d["spec"]["strategy"]["type"] == "RollingUpdate"  # defaulted
+    bad = {**NGINX, "spec": {**NGINX["spec"], "replicas": -1}}
+    assert h.request("POST", path + "?dryRun=All", bad)[0] == 422
+    assert c.deployments() == [] and c.resource_version == rv
+    c.apply(NGINX)
+    rv = c.resource_version
+    code, _, d = h.request("PATCH", path + "/web?dryRun=All", {"spec": {"replicas": 7}}, "application/merge-patch+json")
+    assert code == 200 and d["spec"]["replicas"] == 7
+    assert h.request("DELETE", path + "/web?dryRun=All")[0] == 200
+    assert c.deployment("web").replicas == 2 and c.resource_version == rv
+    assert h.request("POST", path + "?dryRun=Some", NGINX)[0] == 400
+    pickle.dumps(c)  # dry runs are not writes
+
+
 def test_patch_types_and_the_scale_subresource(served: Any) -> None:
     c, _, h = served
     c.apply(NGINX)

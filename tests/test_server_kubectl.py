@@ -132,6 +132,18 @@ def test_apply_of_a_changed_manifest_is_a_strategic_merge(kubectl: Kubectl, tmp_
     assert r.stdout == "pod/redis-master serverside-applied\n"
 
 
+def test_server_dry_runs_change_nothing(kubectl: Kubectl) -> None:
+    k = kubectl
+    pod = str(EXAMPLES / "redis-pod.yaml")
+    assert k("apply", "--dry-run=server", "-f", pod).stdout == "pod/redis-master created (server dry run)\n"
+    assert k.c.pods() == []
+    k("apply", "-f", pod)
+    assert (
+        k("delete", "pod", "redis-master", "--dry-run=server").stdout == 'pod "redis-master" deleted (server dry run)\n'
+    )
+    assert [p.name for p in k.c.pods()] == ["redis-master"]
+
+
 def test_label_and_patch_of_every_type(kubectl: Kubectl) -> None:
     k = kubectl
     k("apply", "-f", str(EXAMPLES / "nginx-deployment.yaml"))

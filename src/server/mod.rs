@@ -457,29 +457,49 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
         Err(f) => return failure_response(f),
     };
     let v = &mut validation;
-    let mut c = state.cluster.lock();
-    state.catch_up(&mut c);
+    // upstream: DELETE carries it in its DeleteOptions body (`"dryRun": ["All"]`).
+    let in_body = body.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|d| d == "All"));
+    let dry_run = match req.param("dryRun") {
+        None | Some("") => in_body,
+        Some("All") => true,
+        Some(other) => {
+            return failure_response(Failure::bad_request(format!(
+                "dryRun: Unsupported value: \"{other}\": supported values: \"All\""
+            )))
+        }
+    };
+    let mut guard = state.cluster.lock();
+    state.catch_up(&mut guard);
+    // upstream: a dry run is defaulted, admitted and validated like the write, and stores
+    // nothing. Here it is the write on a copy of the cluster (a copy of every index: O(objects),
+    // acceptable for what dry runs are used for).
+    let mut scratch = (dry_run && writes).then(|| guard.clone());
+    let c: &mut Cluster = match scratch.as_mut() {
+        Some(copy) => copy,
+        None => &mut guard,
+    };
     let answer = match (req.method.as_str(), t.name.as_deref()) {
-        ("GET", None) => rest::list(&c, req, t),
-        ("GET", Some(name)) => rest::get(&c, req, t, name),
-        ("POST", None) if t.sub.is_none() => rest::create(&mut c, v, t, body),
-        ("PUT", Some(name)) => rest::replace(&mut c, v, t, name, body),
+        ("GET", None) => rest::list(c, req, t),
+        ("GET", Some(name)) => rest::get(c, req, t, name),
+        ("POST", None) if t.sub.is_none() => rest::create(c, v, t, body),
+        ("PUT", Some(name)) => rest::replace(c, v, t, name, body),
         ("PATCH", Some(name)) => match PatchType::of(&req.content_type) {
-            Some(kind) => rest::patch(&mut c, v, t, name, kind, body),
+            Some(kind) => rest::patch(c, v, t, name, kind, body),
             None => Err(Failure::new(
                 415,
                 "UnsupportedMediaType",
                 format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {:?})", req.content_type),
             )),
         },
-        ("DELETE", Some(name)) => rest::delete(&mut c, req, t, name, &body),
-        ("DELETE", None) => rest::delete_collection(&mut c, req, t, &body),
+        ("DELETE", Some(name)) => rest::delete(c, req, t, name, &body),
+        ("DELETE", None) => rest::delete_collection(c, req, t, &body),
         (m, _) => Err(Failure::method_not_allowed(m)),
     };
-    drop(c);
+    drop(scratch);
+    drop(guard);
     match answer {
         Ok((code, body)) => {
-            if writes {
+            if writes && !dry_run {
                 state.writes.fetch_add(1, Ordering::Relaxed);
             }
             let mut r = json_response(code, &body);
