@@ -545,6 +545,20 @@ def test_stop_ends_the_server_and_removes_its_kubeconfig() -> None:
     c.apply(NGINX)
 
 
+def test_stop_ends_open_watches_promptly() -> None:
+    import time
+
+    c = kubesim.Cluster(nodes=1, seed=0)
+    srv = c.serve()
+    stream = _watch(srv, "/api/v1/pods?watch=true")
+    t0 = time.monotonic()
+    srv.stop()
+    assert list(stream) == []  # the stream ended
+    assert time.monotonic() - t0 < 5
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(srv)
+
+
 def test_serving_beyond_loopback_warns() -> None:
     c = kubesim.Cluster(nodes=1, seed=0)
     with pytest.warns(UserWarning, match="reachable from other machines"):

@@ -174,6 +174,18 @@ def test_commands_that_send_protobuf(kubectl: Kubectl) -> None:
     assert k("create", "namespace", "team-a").stdout == "namespace/team-a created\n"
 
 
+def test_top_reads_the_metrics_api(kubectl: Kubectl) -> None:
+    k = kubectl
+    k("apply", "-f", str(EXAMPLES / "nginx-deployment.yaml"))
+    k.c.deployment("nginx-deployment").set_load(cpu="600m")
+    k.c.advance("1m")
+    assert "200m" in same_as_kubesim(k, "top pods")
+    same_as_kubesim(k, "top nodes")
+    same_as_kubesim(k, "top pods -A --sort-by=cpu")
+    r = k("top", "pod", "nope", ok=False)
+    assert r.stderr == 'Error from server (NotFound): podmetrics.metrics.k8s.io "default/nope" not found\n'
+
+
 def test_get_watch_streams_a_rollout(kubectl: Kubectl) -> None:
     k = kubectl
     k("apply", "-f", str(EXAMPLES / "nginx-deployment.yaml"))

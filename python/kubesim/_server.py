@@ -87,6 +87,9 @@ class Server:
         self._native.stop()
         self._cleanup()
 
+    def __reduce__(self) -> Any:
+        raise TypeError("a running API server cannot be pickled or copied; pickle the Cluster and serve it again")
+
     def __enter__(self) -> Server:
         return self
 

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::kinds;
+use super::{kinds, metrics};
 use crate::api::Kind;
 
 /// upstream: the gcloud kubectl dispatcher picks its built-in v1.32 for a server that reports
@@ -93,10 +93,27 @@ fn aggregated_group(group: &str) -> Value {
     json!({"metadata": {"name": group, "creationTimestamp": null}, "versions": versions})
 }
 
+/// The metrics API group (served from the metrics pipeline, not the store).
+fn aggregated_metrics() -> Value {
+    let resources: Vec<Value> = metrics::RESOURCES
+        .iter()
+        .map(|(plural, kind, namespaced)| {
+            json!({"resource": plural, "responseKind": {"group": metrics::GROUP, "version": metrics::VERSION, "kind": kind},
+                   "scope": if *namespaced { "Namespaced" } else { "Cluster" },
+                   "singularResource": "", "verbs": ["get", "list"]})
+        })
+        .collect();
+    json!({"metadata": {"name": metrics::GROUP, "creationTimestamp": null},
+           "versions": [{"version": metrics::VERSION, "resources": resources, "freshness": "Current"}]})
+}
+
 /// `GET /api` (`core` true) or `GET /apis` as an APIGroupDiscoveryList.
 pub fn aggregated(core: bool, version: &str) -> Value {
-    let groups: Vec<Value> =
+    let mut groups: Vec<Value> =
         kinds::groups().into_iter().filter(|g| g.is_empty() == core).map(aggregated_group).collect();
+    if !core {
+        groups.push(aggregated_metrics());
+    }
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": format!("apidiscovery.k8s.io/{version}"),
            "metadata": {}, "items": groups})
 }
@@ -118,16 +135,25 @@ fn api_group(group: &str) -> Value {
 
 /// Legacy `GET /apis`.
 pub fn api_group_list() -> Value {
-    let groups: Vec<Value> = kinds::groups().into_iter().filter(|g| !g.is_empty()).map(api_group).collect();
+    let mut groups: Vec<Value> = kinds::groups().into_iter().filter(|g| !g.is_empty()).map(api_group).collect();
+    groups.push(metrics_group());
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+fn metrics_group() -> Value {
+    let gv = json!({"groupVersion": format!("{}/{}", metrics::GROUP, metrics::VERSION), "version": metrics::VERSION});
+    json!({"name": metrics::GROUP, "versions": [gv.clone()], "preferredVersion": gv})
 }
 
 /// Legacy `GET /apis/{group}`, if the group is served.
 pub fn api_group_object(group: &str) -> Option<Value> {
-    if group.is_empty() || !kinds::groups().contains(&group) {
+    let mut g = if group == metrics::GROUP {
+        metrics_group()
+    } else if group.is_empty() || !kinds::groups().contains(&group) {
         return None;
-    }
-    let mut g = api_group(group);
+    } else {
+        api_group(group)
+    };
     g["kind"] = json!("APIGroup");
     g["apiVersion"] = json!("v1");
     Some(g)
@@ -135,6 +161,16 @@ pub fn api_group_object(group: &str) -> Option<Value> {
 
 /// Legacy `GET /api/v1` or `/apis/{group}/{version}`, if served.
 pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
+    if (group, version) == (metrics::GROUP, metrics::VERSION) {
+        let resources: Vec<Value> = metrics::RESOURCES
+            .iter()
+            .map(|(plural, kind, namespaced)| {
+                json!({"name": plural, "singularName": "", "namespaced": namespaced, "kind": kind, "verbs": ["get", "list"]})
+            })
+            .collect();
+        return Some(json!({"kind": "APIResourceList", "apiVersion": "v1",
+                           "groupVersion": format!("{}/{}", metrics::GROUP, metrics::VERSION), "resources": resources}));
+    }
     let served = kinds::kinds_of(group, version);
     if served.is_empty() {
         return None;

@@ -14,6 +14,7 @@
 
 mod discovery;
 mod kinds;
+mod metrics;
 mod patch;
 mod protobuf;
 mod request;
@@ -428,6 +429,15 @@ fn dispatch(state: &State, req: &Request, route: Route) -> Response {
             match c.advance(ms) {
                 Ok(()) => json_response(200, &clock_json(&c)),
                 Err(e) => failure_response(status::failure(&e)),
+            }
+        }
+        Route::Metrics(plural, ns, name) if get => {
+            let mut c = state.cluster.lock();
+            state.catch_up(&mut c);
+            let selector = req.param("labelSelector").unwrap_or("");
+            match metrics::get(&c, &plural, ns.as_deref(), name.as_deref(), selector) {
+                Ok(v) => json_response(200, &v),
+                Err(f) => failure_response(f),
             }
         }
         Route::Resource(t) => resource(state, req, &t),

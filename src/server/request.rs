@@ -101,6 +101,8 @@ pub enum Route {
     OpenApiIndex,
     OpenApi(String),
     Resource(Target),
+    /// The metrics API: plural (`pods`, `nodes`), namespace, name.
+    Metrics(String, Option<String>, Option<String>),
     /// `POST /kubesim/advance?by=30s`: move virtual time.
     Advance,
     /// `GET /kubesim/clock`: the virtual clock.
@@ -118,11 +120,23 @@ pub fn route(path: &str) -> Route {
         ["api", "v1", rest @ ..] => resource("", "v1", rest),
         ["apis", g] => Route::Group((*g).into()),
         ["apis", g, v] => Route::GroupVersion((*g).into(), (*v).into()),
+        ["apis", "metrics.k8s.io", "v1beta1", rest @ ..] => metrics(rest),
         ["apis", g, v, rest @ ..] => resource(g, v, rest),
         ["openapi", "v3"] => Route::OpenApiIndex,
         ["openapi", "v3", rest @ ..] => Route::OpenApi(rest.join("/")),
         ["kubesim", "advance"] => Route::Advance,
         ["kubesim", "clock"] => Route::Clock,
+        _ => Route::Unknown,
+    }
+}
+
+fn metrics(rest: &[&str]) -> Route {
+    let route = |ns: Option<&str>, plural: &str, name: Option<&&str>| {
+        Route::Metrics(plural.to_string(), ns.map(str::to_string), name.map(|n| n.to_string()))
+    };
+    match rest {
+        ["namespaces", ns, "pods", more @ ..] if more.len() <= 1 => route(Some(ns), "pods", more.first()),
+        ["pods" | "nodes", more @ ..] if more.len() <= 1 => route(None, rest[0], more.first()),
         _ => Route::Unknown,
     }
 }
@@ -184,6 +198,12 @@ mod tests {
         assert_eq!(route("/apis/apps/v1/namespaces/default/widgets"), Route::Unknown);
         assert_eq!(route("/apis/apps/v1"), Route::GroupVersion("apps".into(), "v1".into()));
         assert_eq!(route("/version"), Route::Version);
+        assert_eq!(
+            route("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/web"),
+            Route::Metrics("pods".into(), Some("default".into()), Some("web".into()))
+        );
+        assert_eq!(route("/apis/metrics.k8s.io/v1beta1/nodes"), Route::Metrics("nodes".into(), None, None));
+        assert_eq!(route("/apis/metrics.k8s.io/v1beta1/namespaces/default/nodes"), Route::Unknown);
     }
 
     #[test]
