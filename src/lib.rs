@@ -17,6 +17,9 @@
 //! let d = c.get(Kind::Deployment, "default", "nginx-deployment").unwrap();
 //! assert_eq!(d.meta.generation, 1);
 //! ```
+//!
+//! With the `server` feature (on by default), [`server::Server`] serves a cluster held behind a
+//! lock over HTTP as a Kubernetes API server, for the real `kubectl` and client libraries.
 pub mod api;
 pub mod cluster;
 pub mod controllers;
