@@ -261,9 +261,10 @@ def test_the_cli_serves_in_the_foreground(tmp_path: Path) -> None:
         assert r.returncode == 0, r.stderr
         assert r.stdout.splitlines()[1].split()[:2] == ["node-1", "Ready"]
     finally:
-        p.send_signal(signal.SIGINT)
+        p.send_signal(signal.SIGTERM)
         p.communicate(timeout=30)
     assert p.returncode == 0
+    assert not os.path.exists(kubeconfig), "stopping removes the kubeconfig"
 
 
 def _mask_event_ages(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import pickle
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -197,6 +198,8 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         c = Cluster(nodes=3, seed=0)
     srv = c.serve(port=args.port, address=args.address, token=args.token, clock=args.clock, speed=args.speed)
+    # SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: the kubeconfig is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         print(srv.kubeconfig, flush=True)
         clock = f"wall clock x{args.speed:g}" if args.clock == "wall" else "manual clock (POST /kubesim/advance?by=30s)"
