@@ -306,3 +306,35 @@ def test_the_seed_walkthrough(kubectl: Kubectl) -> None:
                 r.stdout,
             )
         k.c.advance("1s")  # a user reads the output and types the next command, as in the demo
+
+
+GETS = [
+    "get events",
+    "get all -A",
+    "get ns",
+    "get hpa -o wide",
+    "get pods -L app",
+    "get deploy --no-headers",
+    "get pods -l app=nginx",
+    "get rs --sort-by=.metadata.name",
+    "get nodes -o wide",
+    "get pods -A -o wide",
+    "get deploy,rs",
+    "get pod redis-master",
+    "get deploy nope",
+]
+
+
+def test_get_prints_what_kubesim_prints(kubectl: Kubectl) -> None:
+    """Server-side Tables through kubectl's own printer: the same bytes as kubesim's printers,
+    for every kind and option, errors included."""
+    k = kubectl
+    k.c.apply(str(EXAMPLES / "nginx-deployment.yaml"))
+    k.c.apply(str(EXAMPLES / "redis-pod.yaml"))
+    k.c.advance("20s")
+    k.c.deployment("nginx-deployment").autoscale(min=2, max=5, cpu_percent=80)
+    k.c.advance("40s")
+    for command in GETS:
+        real = k(*command.split(), ok=False)
+        mine = k.c.kubectl(command, check=False)
+        assert (real.stdout, real.stderr, real.returncode) == (mine.stdout, mine.stderr, mine.exit_code), command
