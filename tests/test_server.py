@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kubesim
 
@@ -627,3 +629,56 @@ def test_a_watch_reports_objects_entering_and_leaving_its_label_selector(served:
     assert left["type"] == "DELETED" and left["object"]["metadata"]["labels"]["tier"] == "front"
     assert int(left["object"]["metadata"]["resourceVersion"]) > int(first["object"]["metadata"]["resourceVersion"])
     assert c.deployment("web").labels["tier"] == "back"
+
+
+PATHS = [
+    "/api/v1/namespaces/default/pods",
+    "/api/v1/namespaces/default/pods/web",
+    "/apis/apps/v1/namespaces/default/deployments/web",
+    "/apis/apps/v1/namespaces/default/deployments/web/scale",
+    "/apis/apps/v1/namespaces/default/deployments/web/status",
+    "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers",
+    "/api/v1/nodes/node-1",
+    "/api/v1/namespaces/x",
+    "/apis/metrics.k8s.io/v1beta1/nodes",
+    "/kubesim/advance",
+    "/openapi/v3/apis/apps/v1",
+]
+CONTENT_TYPES = [
+    None,
+    "application/json",
+    "application/yaml",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/json-patch+json",
+    "application/apply-patch+yaml",
+    "application/vnd.kubernetes.protobuf",
+    "text/plain",
+]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+    path=st.sampled_from(PATHS),
+    query=st.sampled_from(["", "?watch=true&timeoutSeconds=1", "?dryRun=All", "?labelSelector=a%20in", "?limit=x"]),
+    content_type=st.sampled_from(CONTENT_TYPES),
+    body=st.one_of(st.binary(max_size=64), JSON.map(lambda v: json.dumps(v).encode())),
+)
+def test_malformed_requests_get_a_4xx_and_never_break_the_server(
+    served: Any, method: str, path: str, query: str, content_type: str | None, body: bytes
+) -> None:
+    c, srv, h = served
+    if not c.deployments():
+        c.apply(NGINX)
+    headers = {"Content-Type": content_type} if content_type else {}
+    h.conn.request(method, path + query, body=body, headers=headers)
+    r = h.conn.getresponse()
+    answer = r.read()
+    assert r.status < 500, answer
+    assert h.request("GET", "/version")[0] == 200

@@ -165,9 +165,11 @@ pub fn start(state: Arc<State>, req: &Request, t: &Target) -> Result<mpsc::Recei
         version: t.version,
         api_version: t.api_version(),
     });
+    // upstream: timeoutSeconds 0 (or none) is the server's own bound.
     let timeout = req
         .param("timeoutSeconds")
         .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s > 0)
         .map(Duration::from_secs)
         .unwrap_or(MAX_TIMEOUT)
         .min(MAX_TIMEOUT);
