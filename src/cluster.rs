@@ -318,6 +318,11 @@ impl Cluster {
         crate::kubectl::top::render(&self.store, &self.engine.load, self.clock.now(), kind, namespace, request)
     }
 
+    /// What the resource metrics API reports now (metrics-server's view: the last scrape).
+    pub fn metrics_reader(&self) -> crate::metrics::read::Reader<'_> {
+        crate::metrics::read::Reader::new(&self.store, &self.engine.load, self.clock.now())
+    }
+
     /// Turn Event recording on or off (events cost memory in very large simulations).
     pub fn set_record_events(&mut self, on: bool) {
         self.engine.record_events = on;

@@ -17,6 +17,9 @@
 //! let d = c.get(Kind::Deployment, "default", "nginx-deployment").unwrap();
 //! assert_eq!(d.meta.generation, 1);
 //! ```
+//!
+//! With the `server` feature (on by default), [`server::Server`] serves a cluster held behind a
+//! lock over HTTP as a Kubernetes API server, for the real `kubectl` and client libraries.
 pub mod api;
 pub mod cluster;
 pub mod controllers;
@@ -26,6 +29,8 @@ pub mod kubectl;
 pub mod kubelet;
 pub mod labels;
 pub mod metrics;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod sim;
 pub mod store;
 pub mod timeline;

@@ -25,6 +25,7 @@ from ._handles import (
 from ._native import __version__
 from ._objectlist import ObjectList
 from ._rollout import Revision
+from ._server import Server
 from ._sweep import Rows, sweep
 from ._timeline import Timeline
 from .errors import (
@@ -74,6 +75,7 @@ __all__ = [
     "RolloutTimeoutError",
     "Rows",
     "SelectorError",
+    "Server",
     "SimulationError",
     "Timeline",
     "TimeoutError",

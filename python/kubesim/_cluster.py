@@ -34,6 +34,7 @@ from ._time import Duration, deadline, from_ms, reachable, start_ms, to_ms
 from .errors import InvalidArgumentError, KubesimError, ManifestError, SimulationError, TimeoutError
 
 if TYPE_CHECKING:
+    from ._server import Server
     from ._timeline import Recorder, Timeline
 
 __all__ = ["ApplyResult", "Cluster", "ImageRegistry", "WatchEvent"]
@@ -237,6 +238,8 @@ _READS = frozenset(
         "describe_template",
         "top_table",
         "timeline_sample",
+        # Starting a server changes nothing; what its requests change is counted (served_writes).
+        "serve",
     }
 )
 _SAVE_FORMAT = 1
@@ -677,6 +680,26 @@ class Cluster:
         """The newest resourceVersion the store has handed out."""
         return self._native.resource_version
 
+    def serve(
+        self,
+        port: int = 0,
+        address: str = "127.0.0.1",
+        token: str | None = None,
+        clock: str = "manual",
+        speed: float = 1.0,
+    ) -> Server:
+        """Serve this cluster as a Kubernetes API server on a background thread, for the real
+        ``kubectl``, the official ``kubernetes`` client and operators. ``port=0`` picks a free
+        port; an address other than loopback warns. With ``token``, every request must carry
+        ``Authorization: Bearer <token>``. ``clock="manual"`` (the default): virtual time moves
+        only by this object's calls (``advance``, ``run_until``, …) or ``POST
+        /kubesim/advance?by=30s``, so the history depends on the order of requests, not their
+        timing. ``clock="wall"``: virtual time follows the wall clock × ``speed``. Returns a
+        :class:`kubesim.Server` (``url``, ``kubeconfig``, ``env()``, ``stop()``, ``with``)."""
+        from ._server import serve
+
+        return serve(self._native._native, port=port, address=address, token=token, clock=clock, speed=speed)
+
     def watch(self, since: int = 0, kind: str | None = None) -> builtins.list[WatchEvent]:
         """Watch events with resourceVersion greater than ``since`` (oldest first), optionally
         of one kind. History older than the watch log raises :class:`kubesim.GoneError`."""
@@ -731,6 +754,11 @@ class Cluster:
             raise InvalidArgumentError(
                 f"this cluster cannot be saved or copied: Ctrl-C stopped a call ({j._interrupted}) part-way, and a "
                 "saved cluster replays every call whole"
+            )
+        if j._native.served_writes:
+            raise InvalidArgumentError(
+                f"this cluster cannot be saved or copied: {j._native.served_writes} request(s) to its API server "
+                "changed it, and a saved cluster replays the Python calls only"
             )
         state = {k: v for k, v in self.__dict__.items() if k != "_native"}
         snapshot = (_SAVE_FORMAT, _native.__version__, j._ctor, builtins.list(j._journal), j.now_ms, j.resource_version)

@@ -6,6 +6,7 @@ from typing import Any, final
 
 __all__ = [
     "Cluster",
+    "Server",
     "parse_duration",
     "release_memory",
     "parse_quantity",
@@ -193,6 +194,18 @@ class Cluster:
         """Watch events after ``since``: ``(type, resourceVersion, object)``."""
     @property
     def resource_version(self) -> int: ...
+    def serve(
+        self,
+        address: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        clock: str = "manual",
+        speed: float = 1.0,
+    ) -> Server:
+        """Serve the cluster as a Kubernetes API server on a background thread."""
+    @property
+    def served_writes(self) -> int:
+        """How many requests of an API server changed this cluster."""
     @property
     def now_ms(self) -> int: ...
     @property
@@ -212,6 +225,17 @@ class Cluster:
     ]:
         """What the timeline recorder needs after resourceVersion ``since`` (0: everything):
         ``(resource_version, full, objects, deleted, events)``."""
+
+@final
+class Server:
+    """A running API server (``Cluster.serve``)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def running(self) -> bool: ...
+    def stop(self) -> None:
+        """Stop serving (idempotent); open watches end."""
 
 def release_memory() -> None:
     """Return freed memory to the operating system."""

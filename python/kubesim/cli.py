@@ -7,7 +7,9 @@ line in a shell; ``kubesim advance 30s`` moves its virtual time."""
 from __future__ import annotations
 
 import argparse
+import datetime
 import pickle
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -141,6 +143,18 @@ def _main(argv: Sequence[str] | None) -> int:
     a.add_argument("duration", help="how far: 30s, 5m, 1h30m")
     a.add_argument("--state", type=Path, default=DEFAULT_STATE, help=state_help)
     a.add_argument("--clock", choices=("wall", "manual"), default=None, help=clock_help)
+    s = sub.add_parser("serve", help="serve a cluster as a Kubernetes API server for kubectl and other clients")
+    s.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
+    s.add_argument("--address", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    s.add_argument("--token", default=None, help="require `Authorization: Bearer TOKEN` on every request")
+    s.add_argument("--state", type=Path, default=None, help="serve this saved cluster (it is not saved back)")
+    s.add_argument(
+        "--clock",
+        choices=("wall", "manual"),
+        default="wall",
+        help="wall (default): virtual time follows the wall clock × --speed; manual: only POST /kubesim/advance?by=30s",
+    )
+    s.add_argument("--speed", type=float, default=1.0, help="virtual seconds per wall second (wall clock)")
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["kubectl"]:
         argv = _options_first(argv)
@@ -148,6 +162,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "demo":
         sys.stdout.write(demo())
         return 0
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "advance":
         try:
             ms = to_ms(args.duration)
@@ -207,6 +223,38 @@ def _stream_watch(c: Cluster, command: list[str], state: Path, clock: str) -> in
         print(f"kubesim: the cluster was not saved: {e}", file=sys.stderr)
         return 1
     return code
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve in the foreground until Ctrl-C: the kubeconfig's path on stdout (one line), how to
+    use it on stderr. A cluster changed through the server cannot be saved (its journal holds
+    Python calls only), so --state is read, never written."""
+    if args.state is not None:
+        c = _load_state(args.state)[0]
+    elif args.clock == "wall":
+        # kubectl computes some ages (describe's events) from the wall clock: start virtual time now.
+        c = Cluster(nodes=3, seed=0, start=datetime.datetime.now(datetime.UTC).replace(microsecond=0))
+    else:
+        c = Cluster(nodes=3, seed=0)
+    srv = c.serve(port=args.port, address=args.address, token=args.token, clock=args.clock, speed=args.speed)
+    # SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: the kubeconfig is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        print(srv.kubeconfig, flush=True)
+        clock = f"wall clock x{args.speed:g}" if args.clock == "wall" else "manual clock (POST /kubesim/advance?by=30s)"
+        print(
+            f"kubesim: serving {srv.url} ({clock}); use it with\n  export KUBECONFIG={srv.kubeconfig}\n"
+            "Ctrl-C stops the server.",
+            file=sys.stderr,
+            flush=True,
+        )
+        while srv.running:
+            time.sleep(0.2)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        srv.stop()
 
 
 def _options_first(argv: list[str]) -> list[str]:

@@ -28,7 +28,9 @@ fn age(o: &Object, now: Millis) -> String {
     human_duration(now - o.meta.creation_timestamp)
 }
 
-fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
+/// The column titles of a kind's table; `wide` adds the `-o wide` ones (the API server's
+/// Table gives those priority 1).
+pub fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
     let (base, extra): (&[&str], &[&str]) = match kind {
         Kind::Pod => {
             (&["NAME", "READY", "STATUS", "RESTARTS", "AGE"], &["IP", "NODE", "NOMINATED NODE", "READINESS GATES"])
@@ -161,7 +163,8 @@ fn hpa_targets(
     }
 }
 
-fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
+/// One object's cells, in [`header`]'s order.
+pub fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
     let name = o.meta.name.to_string();
     match &o.body {
         Body::Pod { spec, status } => {

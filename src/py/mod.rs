@@ -22,6 +22,7 @@ use crate::sim::clock::{parse_duration as core_parse_duration, DEFAULT_EPOCH_MS}
 use crate::store::{DeleteOptions, Propagation, StoreError};
 
 mod objects;
+mod server;
 
 /// The Python class each core error becomes (classes live in `kubesim.errors`).
 fn error_class(e: &KubesimError) -> &'static str {
@@ -196,10 +197,13 @@ fn single_document(text: &str) -> PyResult<Value> {
 
 #[pyclass(module = "kubesim._native", name = "Cluster", frozen)]
 pub struct PyCluster {
-    inner: Mutex<Cluster>,
+    /// Shared with the API server while `serve()` runs (its requests take the same lock).
+    inner: Arc<Mutex<Cluster>>,
     /// Set when a call ended in an internal error (a panic in the core): what every later call
     /// raises at once, since the cluster may have been left half-way through a change.
-    broken: Mutex<Option<String>>,
+    broken: Arc<Mutex<Option<String>>>,
+    /// Requests of the API server that changed the cluster (they are not in the journal).
+    served_writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl PyCluster {
@@ -388,7 +392,27 @@ impl PyCluster {
         };
         let options = ClusterOptions { seed, start: start_ms.unwrap_or(DEFAULT_EPOCH_MS), nodes, threads };
         let cluster = contained("Cluster", || Cluster::new(options).map_err(to_pyerr))?;
-        Ok(PyCluster { inner: Mutex::new(cluster), broken: Mutex::new(None) })
+        Ok(PyCluster { inner: Arc::new(Mutex::new(cluster)), broken: Arc::default(), served_writes: Arc::default() })
+    }
+
+    /// Serve the cluster over HTTP as a Kubernetes API server (see src/server/).
+    #[pyo3(signature = (address="127.0.0.1", port=0, token=None, clock="manual", speed=1.0))]
+    fn serve(
+        &self,
+        py: Python<'_>,
+        address: &str,
+        port: u16,
+        token: Option<String>,
+        clock: &str,
+        speed: f64,
+    ) -> PyResult<server::PyServer> {
+        server::serve(self, py, address, port, token, clock, speed)
+    }
+
+    /// How many requests of an API server changed this cluster.
+    #[getter]
+    fn served_writes(&self) -> u64 {
+        server::served_writes(self)
     }
 
     /// Apply a manifest text: one entry per object, either
@@ -1090,6 +1114,7 @@ fn to_yaml(json: &str) -> PyResult<String> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     install_panic_hook();
     m.add_class::<PyCluster>()?;
+    m.add_class::<server::PyServer>()?;
     m.add_function(wrap_pyfunction!(parse_duration, m)?)?;
     m.add_function(wrap_pyfunction!(release_memory, m)?)?;
     m.add_function(wrap_pyfunction!(parse_quantity, m)?)?;

@@ -1,0 +1,470 @@
+//! The resource routes: GET/LIST (JSON or Table), POST, PUT, PATCH, DELETE and the `/scale`
+//! and `/status` subresources, each translated to the cluster operation the Python API uses
+//! (one path for defaulting, validation, admission and errors).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::kinds;
+use super::patch;
+use super::request::{Request, Target};
+use super::status::{failure, Failure};
+use super::table;
+pub use super::validation::Validation;
+use crate::api::{Kind, Object};
+use crate::cluster::{merge_patch, Cluster};
+use crate::labels::Selector;
+use crate::store::{DeleteOptions, Propagation};
+
+/// A successful answer: HTTP code and JSON body.
+pub type Answer = Result<(u16, Value), Failure>;
+
+fn core(e: crate::error::KubesimError) -> Failure {
+    failure(&e)
+}
+
+/// `fieldSelector`: `a=b`, `a==b`, `a!=b` terms joined by commas (upstream: fields.ParseSelector).
+pub struct FieldSelector(Vec<(String, String, bool)>);
+
+impl FieldSelector {
+    pub fn parse(s: &str) -> Result<FieldSelector, Failure> {
+        let mut terms = Vec::new();
+        for term in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let (field, value, equal) = if let Some((f, v)) = term.split_once("!=") {
+                (f, v, false)
+            } else if let Some((f, v)) = term.split_once("==") {
+                (f, v, true)
+            } else if let Some((f, v)) = term.split_once('=') {
+                (f, v, true)
+            } else {
+                return Err(Failure::bad_request(format!("invalid selector: '{s}'; can't understand '{term}'")));
+            };
+            terms.push((field.trim().to_string(), value.trim().to_string(), equal));
+        }
+        Ok(FieldSelector(terms))
+    }
+
+    /// Whether every term is about the name or namespace (which never change for an object).
+    pub fn only_identity(&self) -> bool {
+        self.0.iter().all(|(f, _, _)| f == "metadata.name" || f == "metadata.namespace")
+    }
+
+    /// The name an equality on `metadata.name` pins, if any (a point lookup instead of a list).
+    pub fn name(&self) -> Option<&str> {
+        self.0.iter().find(|(f, _, eq)| f == "metadata.name" && *eq).map(|(_, v, _)| v.as_str())
+    }
+
+    pub fn matches(&self, o: &Object) -> bool {
+        let mut json: Option<Value> = None;
+        self.0.iter().all(|(field, want, equal)| {
+            let got = match field.as_str() {
+                "metadata.name" => Some(o.meta.name.to_string()),
+                "metadata.namespace" => Some(o.meta.namespace.to_string()),
+                path => {
+                    let j = json.get_or_insert_with(|| o.to_json());
+                    let mut cur = Some(&*j);
+                    for part in path.split('.') {
+                        cur = cur.and_then(|c| c.get(part));
+                    }
+                    cur.map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                }
+            };
+            (got.as_deref().unwrap_or("") == want) == *equal
+        })
+    }
+}
+
+/// What a LIST or WATCH selects: kind, namespace, labels and fields.
+pub struct Filter {
+    pub kind: Kind,
+    pub namespace: Option<String>,
+    pub labels: Selector,
+    pub fields: FieldSelector,
+}
+
+impl Filter {
+    pub fn of(req: &Request, t: &Target) -> Result<Filter, Failure> {
+        let labels = Selector::parse(req.param("labelSelector").unwrap_or("")).map_err(|e| core(e.into()))?;
+        let fields = FieldSelector::parse(req.param("fieldSelector").unwrap_or(""))?;
+        Ok(Filter { kind: t.kind, namespace: t.namespace.clone(), labels, fields })
+    }
+
+    pub fn matches(&self, o: &Object) -> bool {
+        o.kind() == self.kind
+            && self.namespace.as_deref().is_none_or(|ns| !self.kind.namespaced() || *o.meta.namespace == *ns)
+            && self.labels.matches(&o.meta.labels)
+            && self.fields.matches(o)
+    }
+
+    /// Whether an object can start or stop matching while it lives (a label or a field other
+    /// than its name): then a watch must follow each object's membership.
+    pub fn can_change(&self) -> bool {
+        !self.labels.requirements().is_empty() || !self.fields.only_identity()
+    }
+
+    /// The matching objects, in the API server's order (namespace, then name).
+    pub fn list(&self, c: &Cluster) -> Vec<Arc<Object>> {
+        let store = c.store();
+        if let Some(name) = self.fields.name() {
+            if !self.kind.namespaced() || self.namespace.is_some() {
+                let ns = if self.kind.namespaced() { self.namespace.as_deref().unwrap_or("") } else { "" };
+                return store.lookup(self.kind, ns, name).filter(|o| self.matches(o)).cloned().into_iter().collect();
+            }
+        }
+        let mut out = store.list(self.kind, self.namespace.as_deref(), &self.labels);
+        out.retain(|o| self.fields.matches(o));
+        out
+    }
+}
+
+/// `metadata.continue` of a page: the key of the last object sent.
+fn continue_token(o: &Object) -> String {
+    format!("{}/{}", o.meta.namespace, o.meta.name)
+}
+
+/// GET on a collection: a List, or a Table when asked (apiserver.md §4). `limit` pages the list;
+/// `continue` resumes after the key the previous page ended with.
+pub fn list(c: &Cluster, req: &Request, t: &Target) -> Answer {
+    let filter = Filter::of(req, t)?;
+    let mut items = filter.list(c);
+    if let Some(after) = req.param("continue").filter(|s| !s.is_empty()) {
+        items.retain(|o| continue_token(o).as_str() > after);
+    }
+    let mut metadata = json!({"resourceVersion": c.store().resource_version().to_string()});
+    if let Some(limit) = req.param("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0) {
+        if items.len() > limit {
+            items.truncate(limit);
+            metadata["continue"] = json!(items.last().map(|o| continue_token(o)));
+        }
+    }
+    if req.wants_table() {
+        let mut tbl = table::table(t.kind, &items, c.now(), req.param("includeObject"));
+        tbl["metadata"] = metadata;
+        return Ok((200, tbl));
+    }
+    let items: Vec<Value> = items.iter().map(|o| kinds::encode(o, t.version)).collect();
+    Ok((
+        200,
+        json!({"kind": format!("{}List", t.kind.name()), "apiVersion": t.api_version(),
+                    "metadata": metadata, "items": items}),
+    ))
+}
+
+fn namespace_of(t: &Target) -> &str {
+    if t.kind.namespaced() {
+        t.namespace.as_deref().unwrap_or("")
+    } else {
+        ""
+    }
+}
+
+fn live(c: &Cluster, t: &Target, name: &str) -> Result<Arc<Object>, Failure> {
+    c.get(t.kind, namespace_of(t), name).map_err(core)
+}
+
+/// GET of one object (or its `/status`, or its `/scale`).
+pub fn get(c: &Cluster, req: &Request, t: &Target, name: &str) -> Answer {
+    let o = live(c, t, name)?;
+    match t.sub.as_deref() {
+        Some("scale") if kinds::has_scale(t.kind) => Ok((200, scale_of(&o))),
+        Some("status") if kinds::has_status(t.kind) => Ok((200, kinds::encode(&o, t.version))),
+        Some(_) => Err(Failure::no_route()),
+        None if req.wants_table() => {
+            let mut tbl = table::table(t.kind, std::slice::from_ref(&o), c.now(), req.param("includeObject"));
+            tbl["metadata"] = json!({"resourceVersion": o.meta.resource_version.to_string()});
+            Ok((200, tbl))
+        }
+        None => Ok((200, kinds::encode(&o, t.version))),
+    }
+}
+
+/// Fill in or check what the path says about a body: apiVersion, kind, namespace, name.
+fn reconcile_body(t: &Target, body: &mut Value, name: Option<&str>) -> Result<(), Failure> {
+    let Value::Object(m) = body else {
+        return Err(Failure::bad_request("the body of the request must be a JSON object"));
+    };
+    let api_version = t.api_version();
+    match m.get("apiVersion").and_then(Value::as_str) {
+        None | Some("") => {
+            m.insert("apiVersion".into(), api_version.into());
+        }
+        // upstream: a body of another version is converted; kubesim serves one version a kind.
+        Some(v) if v != api_version.as_str() => {
+            return Err(Failure::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+            )))
+        }
+        Some(_) => {}
+    }
+    match m.get("kind").and_then(Value::as_str) {
+        None | Some("") => {
+            m.insert("kind".into(), t.kind.name().into());
+        }
+        Some(k) if k != t.kind.name() => {
+            return Err(Failure::bad_request(format!(
+                "the kind in the data ({k}) does not match the expected kind ({})",
+                t.kind.name()
+            )))
+        }
+        Some(_) => {}
+    }
+    let meta = m.entry("metadata").or_insert_with(|| json!({}));
+    let Value::Object(meta) = meta else { return Err(Failure::bad_request("metadata must be an object")) };
+    if t.kind.namespaced() {
+        let ns = namespace_of(t);
+        match meta.get("namespace").and_then(Value::as_str) {
+            None | Some("") => {
+                meta.insert("namespace".into(), ns.into());
+            }
+            // upstream: rest.BeforeCreate / BeforeUpdate.
+            Some(n) if n != ns => {
+                return Err(Failure::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(name) = name {
+        match meta.get("name").and_then(Value::as_str) {
+            None | Some("") => {
+                meta.insert("name".into(), name.into());
+            }
+            Some(n) if n != name => {
+                return Err(Failure::bad_request(format!(
+                    "the name of the object ({n}) does not match the name on the URL ({name})"
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The object as stored now: the controllers already ran at this instant after the write (a
+/// status update bumped its resourceVersion), and a client that writes back what it was given
+/// must hold the current resourceVersion.
+fn latest(c: &Cluster, written: Arc<Object>) -> Arc<Object> {
+    c.store().get_by_key(&crate::store::ObjectKey::of(&written)).cloned().unwrap_or(written)
+}
+
+/// POST to a collection.
+pub fn create(c: &mut Cluster, v: &mut Validation, t: &Target, mut body: Value) -> Answer {
+    reconcile_body(t, &mut body, None)?;
+    let o = v.write(c, body, Cluster::create_value)?;
+    Ok((201, kinds::encode(&o, t.version)))
+}
+
+/// PUT of an object (or its `/scale`). A stale `metadata.resourceVersion` is a 409 Conflict.
+pub fn replace(c: &mut Cluster, v: &mut Validation, t: &Target, name: &str, mut body: Value) -> Answer {
+    match t.sub.as_deref() {
+        None => {
+            reconcile_body(t, &mut body, Some(name))?;
+            let o = v.write(c, body, Cluster::replace_value)?;
+            Ok((200, kinds::encode(&latest(c, o), t.version)))
+        }
+        Some("scale") if kinds::has_scale(t.kind) => set_scale(c, t, name, body),
+        Some("status") if kinds::has_status(t.kind) => Err(status_writes()),
+        Some(_) => Err(Failure::no_route()),
+    }
+}
+
+/// Controllers own status in kubesim; a client's status write would race them.
+fn status_writes() -> Failure {
+    Failure::method_not_allowed("status writes are not served yet: kubesim's controllers own status")
+}
+
+/// The patch types of PATCH (apiserver.md §3, §6).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PatchType {
+    Merge,
+    Strategic,
+    Json,
+    Apply,
+}
+
+impl PatchType {
+    pub fn of(content_type: &str) -> Option<PatchType> {
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        match media {
+            "application/merge-patch+json" => Some(PatchType::Merge),
+            "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
+            "application/json-patch+json" => Some(PatchType::Json),
+            "application/apply-patch+yaml" | "application/apply-patch+cbor" => Some(PatchType::Apply),
+            _ => None,
+        }
+    }
+}
+
+fn apply_patch(doc: &mut Value, kind: PatchType, body: &Value) -> Result<(), Failure> {
+    let invalid = |e: String| Failure::new(422, "Invalid", e);
+    match kind {
+        PatchType::Merge => {
+            if !body.is_object() {
+                return Err(Failure::bad_request("a merge patch must be a JSON object"));
+            }
+            merge_patch(doc, body);
+            Ok(())
+        }
+        // upstream: server-side apply without field ownership is a merge of the applied
+        // configuration (lists merged by their keys); fields another manager set are kept.
+        PatchType::Strategic | PatchType::Apply => patch::strategic_merge(doc, body).map_err(invalid),
+        PatchType::Json => patch::json_patch(doc, body).map_err(invalid),
+    }
+}
+
+/// PATCH of an object (or its `/scale`). `apply-patch+yaml` creates what is missing (201).
+pub fn patch(c: &mut Cluster, v: &mut Validation, t: &Target, name: &str, kind: PatchType, body: Value) -> Answer {
+    match t.sub.as_deref() {
+        None => {}
+        Some("scale") if kinds::has_scale(t.kind) => {
+            let mut doc = scale_of(&*live(c, t, name)?);
+            apply_patch(&mut doc, kind, &body)?;
+            return set_scale(c, t, name, doc);
+        }
+        Some("status") if kinds::has_status(t.kind) => return Err(status_writes()),
+        Some(_) => return Err(Failure::no_route()),
+    }
+    let current = match c.get(t.kind, namespace_of(t), name) {
+        Err(crate::error::KubesimError::Store(crate::store::StoreError::NotFound { .. }))
+            if kind == PatchType::Apply =>
+        {
+            let mut body = body;
+            reconcile_body(t, &mut body, Some(name))?;
+            let o = v.write(c, body, Cluster::create_value)?;
+            return Ok((201, kinds::encode(&o, t.version)));
+        }
+        other => other.map_err(core)?,
+    };
+    let mut doc = kinds::encode(&current, t.version);
+    apply_patch(&mut doc, kind, &body)?;
+    reconcile_body(t, &mut doc, Some(name))?;
+    let o = v.write(c, doc, Cluster::replace_value)?;
+    Ok((200, kinds::encode(&latest(c, o), t.version)))
+}
+
+/// autoscaling/v1 Scale of a Deployment or ReplicaSet (apiserver.md §6).
+pub fn scale_of(o: &Object) -> Value {
+    let j = o.to_json();
+    let selector = j
+        .pointer("/spec/selector")
+        .and_then(|s| {
+            serde_json::from_value::<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>(s.clone()).ok()
+        })
+        .and_then(|s| Selector::from_label_selector(Some(&s)).ok())
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    json!({
+        "kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {"name": j["metadata"]["name"], "namespace": j["metadata"]["namespace"],
+                     "uid": j["metadata"]["uid"], "resourceVersion": j["metadata"]["resourceVersion"],
+                     "creationTimestamp": j["metadata"]["creationTimestamp"]},
+        "spec": {"replicas": j.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {"replicas": j.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector},
+    })
+}
+
+/// Write a Scale: its resourceVersion, when given, must be the object's (409 otherwise).
+fn set_scale(c: &mut Cluster, t: &Target, name: &str, scale: Value) -> Answer {
+    let o = live(c, t, name)?;
+    if let Some(rv) = scale.pointer("/metadata/resourceVersion").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        if rv != o.meta.resource_version.to_string() {
+            return Err(core(crate::store::StoreError::Conflict { kind: t.kind, name: name.to_string() }.into()));
+        }
+    }
+    let replicas = scale.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
+    if !replicas.is_i64() {
+        return Err(Failure::bad_request("spec.replicas of a Scale must be an integer"));
+    }
+    let updated = c.patch(t.kind, namespace_of(t), name, &json!({"spec": {"replicas": replicas}})).map_err(core)?;
+    Ok((200, scale_of(&latest(c, updated))))
+}
+
+/// `DeleteOptions` from the body (kubectl sends one) and the query (the Python client may).
+fn delete_options(req: &Request, body: &Value) -> Result<(DeleteOptions, Option<String>), Failure> {
+    let mut o = DeleteOptions::default();
+    let policy = body.get("propagationPolicy").and_then(Value::as_str).or(req.param("propagationPolicy"));
+    o.propagation = match policy {
+        None | Some("") => Propagation::Default,
+        Some("Background") => Propagation::Background,
+        Some("Foreground") => Propagation::Foreground,
+        Some("Orphan") => Propagation::Orphan,
+        Some(p) => {
+            return Err(Failure::new(
+                422,
+                "Invalid",
+                format!("propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\""),
+            ))
+        }
+    };
+    if body.get("orphanDependents").and_then(Value::as_bool) == Some(true) {
+        o.propagation = Propagation::Orphan;
+    }
+    o.grace_period_seconds = body
+        .get("gracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .or_else(|| req.param("gracePeriodSeconds").and_then(|g| g.parse().ok()));
+    if let Some(uid) = body.pointer("/preconditions/uid").and_then(Value::as_str) {
+        o.uid =
+            Some(crate::api::meta::Uid::parse(uid).ok_or_else(|| Failure::bad_request(format!("invalid uid {uid}")))?);
+    }
+    let rv = body.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(str::to_string);
+    Ok((o, rv))
+}
+
+/// DELETE of an object: the object while it is still there (graceful deletion, finalizers),
+/// otherwise a Success Status naming it.
+pub fn delete(c: &mut Cluster, req: &Request, t: &Target, name: &str, body: &Value) -> Answer {
+    if t.sub.is_some() {
+        return Err(Failure::method_not_allowed("DELETE"));
+    }
+    let (options, rv) = delete_options(req, body)?;
+    let before = live(c, t, name)?;
+    if let Some(rv) = rv {
+        if rv != before.meta.resource_version.to_string() {
+            return Err(core(crate::store::StoreError::Conflict { kind: t.kind, name: name.to_string() }.into()));
+        }
+    }
+    if options.uid.is_some_and(|u| u != before.meta.uid) {
+        // upstream: a failed uid precondition is a Conflict.
+        return Err(Failure::with_details(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: UID in precondition: {}, UID in object meta: {}",
+                t.kind.resource(),
+                body.pointer("/preconditions/uid").and_then(Value::as_str).unwrap_or(""),
+                before.meta.uid
+            ),
+            json!({"name": name, "group": t.kind.group(), "kind": t.kind.plural()}),
+        ));
+    }
+    c.delete_with(t.kind, namespace_of(t), name, options).map_err(core)?;
+    match c.store().lookup(t.kind, namespace_of(t), name) {
+        Some(o) if o.meta.uid == before.meta.uid => Ok((200, kinds::encode(o, t.version))),
+        _ => Ok((
+            200,
+            json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                   "details": {"name": name, "group": t.kind.group(), "kind": t.kind.plural(),
+                               "uid": before.meta.uid.to_string()}}),
+        )),
+    }
+}
+
+/// DELETE of a collection (deletecollection): every selected object, then the list of them.
+pub fn delete_collection(c: &mut Cluster, req: &Request, t: &Target, body: &Value) -> Answer {
+    let (options, _) = delete_options(req, body)?;
+    let filter = Filter::of(req, t)?;
+    let chosen = filter.list(c);
+    let mut items = Vec::with_capacity(chosen.len());
+    for o in chosen {
+        c.delete_with(t.kind, &o.meta.namespace, &o.meta.name, options).map_err(core)?;
+        items.push(kinds::encode(&o, t.version));
+    }
+    Ok((
+        200,
+        json!({"kind": format!("{}List", t.kind.name()), "apiVersion": t.api_version(),
+                    "metadata": {"resourceVersion": c.store().resource_version().to_string()}, "items": items}),
+    ))
+}

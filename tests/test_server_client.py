@@ -1,0 +1,160 @@
+"""The official ``kubernetes`` Python client (37.x, strict pydantic models) against
+``c.serve()``: typed calls, the scale subresource, conflicts, watches and the DynamicClient."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import kubesim
+
+kubernetes = pytest.importorskip("kubernetes", reason="the official kubernetes client is not installed")
+from kubernetes import client, config, watch  # noqa: E402
+from kubernetes.dynamic import DynamicClient  # noqa: E402
+
+WEB = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web", "labels": {"app": "web"}},
+    "spec": {
+        "replicas": 3,
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25"}]},
+        },
+    },
+}
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[kubesim.Cluster, Any]]:
+    c = kubesim.Cluster(nodes=3, seed=0)
+    with c.serve() as srv:
+        api_client = config.new_client_from_config(srv.kubeconfig)
+        try:
+            yield c, api_client
+        finally:
+            api_client.close()
+
+
+def test_create_list_read_patch_scale_delete(api: Any) -> None:
+    c, api_client = api
+    apps, core = client.AppsV1Api(api_client), client.CoreV1Api(api_client)
+    created = apps.create_namespaced_deployment("default", WEB)
+    assert created.metadata.uid == c.deployment("web").uid
+    c.advance("10s")
+    assert [d.metadata.name for d in apps.list_namespaced_deployment("default").items] == ["web"]
+    pods = core.list_namespaced_pod("default", label_selector="app=web").items
+    assert sorted(p.metadata.name for p in pods) == sorted(p.name for p in c.pods())
+    assert core.list_namespaced_pod("default", label_selector="app!=web").items == []
+    d = apps.read_namespaced_deployment("web", "default")
+    assert d.status.available_replicas == 3 and d.spec.strategy.rolling_update.max_surge == "25%"
+
+    patched = apps.patch_namespaced_deployment(
+        "web", "default", {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}}}
+    )
+    assert patched.spec.template.spec.containers[0].image == "nginx:1.27"
+    assert patched.spec.template.spec.containers[0].image_pull_policy == "IfNotPresent"
+
+    # `d` was read before the patch: replacing with it is a 409 Conflict, and nothing changes.
+    d.spec.replicas = 1
+    with pytest.raises(client.ApiException) as e:
+        apps.replace_namespaced_deployment("web", "default", d)
+    assert e.value.status == 409 and json.loads(e.value.body)["reason"] == "Conflict"
+    assert c.deployment("web").replicas == 3
+
+    scale = apps.read_namespaced_deployment_scale("web", "default")
+    assert (scale.spec.replicas, scale.status.selector) == (3, "app=web")
+    scale = apps.patch_namespaced_deployment_scale("web", "default", {"spec": {"replicas": 5}})
+    assert scale.spec.replicas == 5 and c.deployment("web").replicas == 5
+    scale.spec.replicas = 2
+    apps.replace_namespaced_deployment_scale("web", "default", scale)
+    assert c.deployment("web").replicas == 2
+
+    with pytest.raises(client.ApiException) as e:
+        apps.read_namespaced_deployment("nope", "default")
+    assert e.value.status == 404
+    apps.delete_namespaced_deployment("web", "default")
+    assert c.deployments() == []
+
+
+def test_a_watch_stream_sees_a_rollout_in_order(api: Any) -> None:
+    c, api_client = api
+    apps = client.AppsV1Api(api_client)
+    c.apply(WEB)
+    c.advance("10s")
+    events: list[tuple[str, str, int]] = []
+    ready = threading.Event()
+
+    def follow() -> None:
+        w = watch.Watch()
+        for e in w.stream(apps.list_namespaced_replica_set, "default", timeout_seconds=2):
+            rs = e["object"]
+            events.append((e["type"], rs.metadata.name, int(rs.metadata.resource_version)))
+            ready.set()
+
+    t = threading.Thread(target=follow)
+    t.start()
+    assert ready.wait(10), "the initial ADDED event"
+    c.deployment("web").set_image(nginx="nginx:1.27")
+    c.deployment("web").rollout.status()
+    t.join()
+    rss = {rs.name for rs in c.replicasets()}
+    assert events[0][0] == "ADDED" and len(rss) == 2
+    # Every change of the rollout, once each, in resourceVersion order.
+    rvs = [rv for _, _, rv in events[1:]]
+    assert rvs == sorted(set(rvs))
+    want = [
+        (e.type, e.object["metadata"]["name"], e.resource_version)
+        for e in c.watch(events[0][2])
+        if e.kind == "ReplicaSet"
+    ]
+    assert events[1:] == want and len(want) > 5
+
+
+def test_the_dynamic_client_uses_legacy_discovery(api: Any) -> None:
+    c, api_client = api
+    c.apply(WEB)
+    dyn = DynamicClient(api_client)
+    deployments = dyn.resources.get(api_version="apps/v1", kind="Deployment")
+    assert [d.metadata.name for d in deployments.get(namespace="default").items] == ["web"]
+    pods = dyn.resources.get(api_version="v1", kind="Pod")
+    assert len(pods.get(namespace="default", label_selector="app=web").items) == 3
+
+
+def test_an_operator_on_the_official_client_acts_in_the_simulation(api: Any) -> None:
+    """A plain watch loop, the shape of every operator: label each new Deployment and scale it
+    to two replicas. Its writes go through the server and the controllers act on them."""
+    c, api_client = api
+    apps = client.AppsV1Api(api_client)
+    handled: list[str] = []
+
+    def operator() -> None:
+        w = watch.Watch()
+        for e in w.stream(apps.list_namespaced_deployment, "default", timeout_seconds=10):
+            d = e["object"]
+            if e["type"] == "ADDED" and "operator" not in (d.metadata.labels or {}):
+                apps.patch_namespaced_deployment(
+                    d.metadata.name, "default", {"metadata": {"labels": {"operator": "seen"}}}
+                )
+                apps.patch_namespaced_deployment_scale(d.metadata.name, "default", {"spec": {"replicas": 2}})
+                handled.append(d.metadata.name)
+            if len(handled) == 3:
+                w.stop()
+
+    t = threading.Thread(target=operator)
+    t.start()
+    for name in ("a", "b", "c"):
+        manifest = json.loads(json.dumps(WEB).replace('"web"', json.dumps(name)))
+        c.apply({**manifest, "spec": {**manifest["spec"], "replicas": 1}})
+    t.join(timeout=15)
+    assert sorted(handled) == ["a", "b", "c"]
+    c.advance("30s")
+    for name in ("a", "b", "c"):
+        d = c.deployment(name)
+        assert d.labels["operator"] == "seen" and d.available_replicas == 2
