@@ -214,8 +214,8 @@ def test_errors_are_status_objects_worded_as_upstream(served: Any) -> None:
     # protobuf: a kind without a decoder is 415 (kubectl does not retry in JSON), bad bytes 400.
     configmap = b"k8s\x00\x0a\x0f\x0a\x02v1\x12\x09ConfigMap"
     proto = "application/vnd.kubernetes.protobuf"
-    code, _, s = h.request("POST", "/api/v1/namespaces/default/configmaps", configmap, content_type=proto)
-    assert code == 404  # no such resource yet
+    code, _, s = h.request("POST", "/api/v1/namespaces/default/widgets", configmap, content_type=proto)
+    assert code == 404  # no such resource
     code, _, s = h.request("POST", "/api/v1/namespaces/default/pods", configmap, content_type=proto)
     assert (code, s["reason"]) == (415, "UnsupportedMediaType")
     code, _, s = h.request("POST", "/api/v1/namespaces/default/pods", b"k8s\x00\x0a", content_type=proto)
