@@ -363,7 +363,7 @@ pub struct RankedPod<'a> {
     /// When the pod became Ready (rule 6 compares these before bucketing them).
     ready_s: Option<i64>,
     /// Rules 7 and 8, then the uid.
-    rest: ((Reverse<u32>, i64), u128),
+    rest: (Rest, u128),
 }
 
 /// Assigned, phase, Ready, deletion cost, related pods on the node, Ready-time bucket.
@@ -397,8 +397,11 @@ pub(crate) fn class_of(key: &RankKey, rank: usize, now: Millis) -> Class {
     )
 }
 
-/// Rules 7 and 8 for a pod of this key: more restarts first, then the newer creation bucket.
-pub(crate) fn rest_of(key: &RankKey, now: Millis) -> (Reverse<u32>, i64) {
+/// Rules 7 and 8: more restarts first, then the newer creation bucket.
+pub(crate) type Rest = (Reverse<u32>, i64);
+
+/// [`Rest`] for a pod of this key.
+pub(crate) fn rest_of(key: &RankKey, now: Millis) -> Rest {
     (Reverse(key.restarts), log2_bucket(key.created_s, now))
 }
 

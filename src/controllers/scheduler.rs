@@ -664,6 +664,10 @@ fn guess(nodes: &[NodeState], scored: &Scored, start: usize, visited: usize, pod
     Some(Guess { req, nonzero, pod_draw, top })
 }
 
+/// The node a sequential search from `start` would choose now, if the guess (made before the
+/// nodes in `taken` changed) settles it; `None` when only a fresh search can tell. Nodes only
+/// fill up, so the visit can only end later than guessed: when one of the taken nodes in it no
+/// longer fits the pod.
 fn confirm(
     nodes: &[NodeState],
     g: &Guess,

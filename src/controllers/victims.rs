@@ -7,29 +7,27 @@
 //! phase, Ready time, deletion cost, restarts, creation time), each group in uid order. A sync
 //! works out each group's place from the clock and the related pods on its node, takes whole
 //! groups while they fit, and walks only as far into the last one as it needs: O(groups +
-//! victims · log pods). The victims and their order are exactly [`super::replicaset::deletion_order`]'s.
-//! (Groups are few when pods share nodes and creation and Ready seconds, as a rollout's do; a
-//! ReplicaSet whose pods all differ has as many groups as pods, and costs what listing did.)
+//! victims · log pods) when a class holds few runs of one Ready second, as a rollout's pods (on
+//! a few nodes, created and Ready at a few seconds) do; a class of many short runs is laid out
+//! pod by pod after a few runs (what `deletion_order` does, without looking pods up). The
+//! victims and their order are exactly [`super::replicaset::deletion_order`]'s.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
-use std::ops::Bound;
-use std::sync::{Arc, LazyLock};
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 
-use super::replicaset::{class_of, deletion_order, is_active, node_of, rest_of, Class, RankedPod};
+use super::replicaset::{class_of, deletion_order, is_active, node_of, rest_of, Class, RankedPod, Rest};
 use super::Ctx;
 use crate::api::{Body, Kind, Object, Uid};
 use crate::labels::Operator;
-use crate::store::tally::{PodTally, RankKey};
-
-type Members = BTreeSet<(Uid, Arc<str>)>;
+use crate::store::tally::{Members, PodTally, RankKey};
 
 /// One ranking group with its place in this sync's order.
 struct Group<'a> {
     key: &'a RankKey,
     pods: &'a Members,
     class: Class,
-    rest: (Reverse<u32>, i64),
+    rest: Rest,
 }
 
 /// The `n` pods of `rs` (controlled, active, fewer than all of them) to delete first, in
@@ -59,9 +57,13 @@ pub fn indexed(ctx: &Ctx, rs: &Object, tally: &PodTally, n: usize) -> Option<Vec
         }
     }
 
-    let pods: Vec<&Arc<Object>> =
-        chosen.iter().filter_map(|name| ctx.store.lookup(Kind::Pod, &rs.meta.namespace, name)).collect();
-    debug_assert_eq!(pods.len(), chosen.len(), "every ranked pod is stored");
+    // A pod the ReplicaSet controls in another namespace (an ownerReference a user wrote) is
+    // not found here: then it is listed after all.
+    let mut pods: Vec<&Arc<Object>> = Vec::with_capacity(chosen.len());
+    for name in chosen {
+        let pod = ctx.store.lookup(Kind::Pod, &rs.meta.namespace, name);
+        pods.push(pod.filter(|p| p.meta.controller_ref().is_some_and(|r| r.uid == rs.meta.uid))?);
+    }
     // The victims are a prefix of the whole order, so ordering them alone gives that prefix.
     let mut ranked: Vec<RankedPod> = pods
         .into_iter()
@@ -74,23 +76,24 @@ pub fn indexed(ctx: &Ctx, rs: &Object, tally: &PodTally, n: usize) -> Option<Vec
     Some(ranked.into_iter().map(|r| r.pod.clone()).collect())
 }
 
-/// The least name: with a uid, a bound before every member of that uid.
-static NO_NAME: LazyLock<Arc<str>> = LazyLock::new(|| "".into());
-
 /// The uid of the first member at or after `from`.
 fn first_from(pods: &Members, from: Uid) -> Option<Uid> {
-    pods.range((Bound::Included((from, NO_NAME.clone())), Bound::Unbounded)).next().map(|(u, _)| *u)
+    pods.range(from, None).next().map(|(u, _)| u)
 }
+
+/// Runs of one Ready second looked up group by group before the rest of a class is laid out
+/// pod by pod (many short runs: every run costs a lookup in each group of the class).
+const RUNS_BY_GROUP: usize = 8;
 
 /// The first `m` pods of one class (fewer than it holds), in [`deletion_order`]'s layout: by
 /// uid, each run of consecutive pods with the same Ready time ordered by rules 7 and 8.
 fn take_from_class<'a>(class: &[Group<'a>], mut m: usize, out: &mut Vec<&'a Arc<str>>) {
     let mut from = Uid(0);
-    while m > 0 {
+    for _ in 0..RUNS_BY_GROUP {
         let Some((first, ready_s)) =
             class.iter().filter_map(|g| first_from(g.pods, from).map(|u| (u, g.key.ready_s))).min()
         else {
-            break;
+            return;
         };
         // The run goes up to the first pod (by uid) with another Ready time.
         let end = class.iter().filter(|g| g.key.ready_s != ready_s).filter_map(|g| first_from(g.pods, first)).min();
@@ -104,25 +107,35 @@ fn take_from_class<'a>(class: &[Group<'a>], mut m: usize, out: &mut Vec<&'a Arc<
         }
         match end {
             Some(end) => from = end,
-            None => break,
+            None => return,
+        }
+    }
+    // Many short runs: the rest of the class laid out pod by pod, as `deletion_order` does.
+    let mut rest: Vec<(Uid, Option<i64>, Rest, &'a Arc<str>)> = class
+        .iter()
+        .flat_map(|g| g.pods.range(from, None).map(move |(u, name)| (u, g.key.ready_s, g.rest, name)))
+        .collect();
+    rest.sort_unstable_by_key(|e| e.0);
+    for run in rest.chunk_by_mut(|a, b| a.1 == b.1) {
+        run.sort_unstable_by_key(|e| (e.2, e.0));
+        let take = run.len().min(m);
+        out.extend(run[..take].iter().map(|e| e.3));
+        m -= take;
+        if m == 0 {
+            return;
         }
     }
 }
 
 /// Up to `m` members of `groups` with uids in [from, end), by uid; how many it took.
 fn merge_take<'a>(groups: &[&Group<'a>], from: Uid, end: Option<Uid>, m: usize, out: &mut Vec<&'a Arc<str>>) -> usize {
-    let upper = match end {
-        Some(end) => Bound::Excluded((end, NO_NAME.clone())),
-        None => Bound::Unbounded,
-    };
-    let mut ranges: Vec<_> =
-        groups.iter().map(|g| g.pods.range((Bound::Included((from, NO_NAME.clone())), upper.clone()))).collect();
+    let mut ranges: Vec<_> = groups.iter().map(|g| g.pods.range(from, end)).collect();
     let mut heads: BinaryHeap<Reverse<(Uid, usize)>> = BinaryHeap::new();
     let mut names: Vec<Option<&'a Arc<str>>> = vec![None; ranges.len()];
     for (i, r) in ranges.iter_mut().enumerate() {
         if let Some((u, name)) = r.next() {
             names[i] = Some(name);
-            heads.push(Reverse((*u, i)));
+            heads.push(Reverse((u, i)));
         }
     }
     let mut taken = 0;
@@ -134,7 +147,7 @@ fn merge_take<'a>(groups: &[&Group<'a>], from: Uid, end: Option<Uid>, m: usize, 
         }
         if let Some((u, name)) = ranges[i].next() {
             names[i] = Some(name);
-            heads.push(Reverse((*u, i)));
+            heads.push(Reverse((u, i)));
         }
     }
     taken
@@ -150,6 +163,10 @@ fn related_per_node<'a>(ctx: &'a Ctx, rs: &Object) -> Option<HashMap<&'a str, us
     let Some(controller) = rs.meta.controller_ref() else { return Some(per_node) };
     for sibling in ctx.store.dependents_iter(controller.uid) {
         let Body::ReplicaSet { spec, .. } = &sibling.body else { continue };
+        // (The label counts below are of this namespace.)
+        if sibling.meta.namespace != rs.meta.namespace {
+            return None;
+        }
         let Ok(selector) = spec.selector.selector() else { continue };
         let tally = ctx.store.pod_tally(sibling.meta.uid);
         let controlled: usize = tally.map_or(0, |t| t.groups.values().map(|g| g.pods as usize).sum());

@@ -117,7 +117,7 @@ impl<'a> Reader<'a> {
         for rs in self.store.dependents_iter(d.meta.uid).filter(|o| o.kind() == Kind::ReplicaSet) {
             let pods =
                 self.store.pod_tally(rs.meta.uid).map_or(0, |t| t.groups.values().map(|g| g.pods as usize).sum());
-            if self.store.dependents_count(rs.meta.uid, &rs.meta.namespace) != pods {
+            if self.store.dependents_count(rs.meta.uid) != pods {
                 return false;
             }
             controlled += pods;

@@ -82,6 +82,11 @@ impl<G: Ord + Clone> KeySets<G> {
             .flat_map(|((_, ns), set)| set.iter().map(move |k| (super::packed_kind(k.packed), &**ns, &*k.name)))
     }
 
+    /// How many keys one group holds, in every namespace.
+    pub fn count(&self, group: &G) -> usize {
+        self.group(group).map(|(_, set)| set.len()).sum()
+    }
+
     /// How many keys one group holds in one namespace.
     pub fn count_in(&self, group: G, namespace: &Arc<str>) -> usize {
         self.sets.get(&(group, namespace.clone())).map_or(0, BTreeSet::len)

@@ -557,14 +557,14 @@ impl Store {
         }
     }
 
-    /// The ranking of the active pods `owner` controls, worked out from the store while `obj`
-    /// (one of them) is being indexed: the owner index may not know `obj` yet, so it is put in
-    /// on its own.
+    /// The ranking of the active pods `owner` controls (in any namespace, as its tally counts
+    /// them), worked out from the store while `obj` (one of them) is being indexed: the owner
+    /// index may not know `obj` yet, so it is put in on its own.
     fn ranking_of(&self, owner: Uid, obj: &Object) -> tally::Ranking {
         let mut ranking = tally::Ranking::new();
         let controlled = self
             .owners
-            .names_in(owner, &obj.meta.namespace)
+            .names(owner)
             .filter_map(|(kind, ns, name)| self.lookup(kind, ns, name))
             .filter(|p| p.meta.controller_ref().is_some_and(|r| r.uid == owner));
         for p in controlled.map(|p| &**p).chain([obj]) {
@@ -600,9 +600,9 @@ impl Store {
         self.dependents_iter(owner).cloned().collect()
     }
 
-    /// How many objects in `namespace` name `owner` in their ownerReferences.
-    pub fn dependents_count(&self, owner: Uid, namespace: &Arc<str>) -> usize {
-        self.owners.count_in(owner, namespace)
+    /// How many objects (in any namespace) name `owner` in their ownerReferences.
+    pub fn dependents_count(&self, owner: Uid) -> usize {
+        self.owners.count(&owner)
     }
 
     /// [`Store::dependents`] without collecting them.

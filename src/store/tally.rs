@@ -4,8 +4,11 @@
 //! The tally also keeps the active pods grouped by what the scale-down ranking reads of them,
 //! so that choosing a few victims among many pods costs what it takes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::Arc;
+
+use either::Either;
 
 use crate::api::meta::StringMap;
 use crate::api::pod::Phase;
@@ -28,7 +31,100 @@ pub struct PodTally {
 }
 
 /// Active pods by [`RankKey`], each group's (uid, name) in uid order.
-pub type Ranking = BTreeMap<RankKey, BTreeSet<(Uid, Arc<str>)>>;
+pub type Ranking = BTreeMap<RankKey, Members>;
+
+/// One ranking group's pods, (uid, name) in uid order: a sorted vector while few (most groups
+/// hold a handful of pods, and a B-tree's first leaf alone takes about 430 bytes), a B-tree
+/// beyond (a group of thousands of pods, e.g. pending ones created together).
+#[derive(Clone, Debug)]
+pub enum Members {
+    Few(Vec<(Uid, Arc<str>)>),
+    Many(BTreeMap<Uid, Arc<str>>),
+}
+
+/// The most pods a group keeps in a vector (inserting and removing move up to this many).
+const FEW: usize = 32;
+
+impl Default for Members {
+    fn default() -> Self {
+        Members::Few(Vec::new())
+    }
+}
+
+impl PartialEq for Members {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Members {
+    pub fn len(&self) -> usize {
+        match self {
+            Members::Few(v) => v.len(),
+            Members::Many(m) => m.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn insert(&mut self, uid: Uid, name: Arc<str>) {
+        match self {
+            Members::Few(v) => {
+                let at = v.partition_point(|(u, _)| *u < uid);
+                if v.get(at).is_some_and(|(u, _)| *u == uid) {
+                    v[at].1 = name;
+                } else {
+                    v.insert(at, (uid, name));
+                }
+                if v.len() > FEW {
+                    *self = Members::Many(std::mem::take(v).into_iter().collect());
+                }
+            }
+            Members::Many(m) => {
+                m.insert(uid, name);
+            }
+        }
+    }
+
+    fn remove(&mut self, uid: Uid) {
+        match self {
+            Members::Few(v) => {
+                if let Ok(at) = v.binary_search_by(|(u, _)| u.cmp(&uid)) {
+                    v.remove(at);
+                }
+            }
+            Members::Many(m) => {
+                m.remove(&uid);
+                if m.len() <= FEW / 2 {
+                    *self = Members::Few(std::mem::take(m).into_iter().collect());
+                }
+            }
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (Uid, &Arc<str>)> {
+        self.range(Uid(0), None)
+    }
+
+    /// The members with uids in [from, end) (no end: to the last), in uid order.
+    pub fn range(&self, from: Uid, end: Option<Uid>) -> impl Iterator<Item = (Uid, &Arc<str>)> {
+        match self {
+            Members::Few(v) => {
+                let lo = v.partition_point(|(u, _)| *u < from);
+                let hi = end.map_or(v.len(), |end| v.partition_point(|(u, _)| *u < end)).max(lo);
+                Either::Left(v[lo..hi].iter().map(|(u, name)| (*u, name)))
+            }
+            Members::Many(m) => {
+                // (A B-tree range panics when it ends before it starts.)
+                let end = end.map(|end| end.max(from));
+                let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+                Either::Right(m.range((Bound::Included(from), upper)).map(|(u, name)| (*u, name)))
+            }
+        }
+    }
+}
 
 /// How many active pods a controller has when its tally starts keeping a [`Ranking`].
 pub const RANKED_FROM: u32 = 128;
@@ -110,7 +206,7 @@ impl Contribution {
 
 /// Put one active pod in a ranking.
 pub fn rank(ranking: &mut Ranking, obj: &Object, key: RankKey) {
-    ranking.entry(key).or_default().insert((obj.meta.uid, obj.meta.name.clone()));
+    ranking.entry(key).or_default().insert(obj.meta.uid, obj.meta.name.clone());
 }
 
 impl PodTally {
@@ -131,7 +227,7 @@ impl PodTally {
     pub fn remove(&mut self, obj: &Object, c: Contribution) {
         if let (Some(ranking), Some(key)) = (&mut self.ranking, &c.rank) {
             if let Some(set) = ranking.get_mut(key) {
-                set.remove(&(obj.meta.uid, obj.meta.name.clone()));
+                set.remove(obj.meta.uid);
                 if set.is_empty() {
                     ranking.remove(key);
                 }
@@ -161,5 +257,44 @@ impl PodTally {
 
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A group's members, vector or B-tree, answer every range like a B-tree map of them,
+        /// through inserts and removes that cross between the two forms both ways.
+        #[test]
+        fn members_answer_ranges_like_a_map(
+            ops in prop::collection::vec((any::<bool>(), 0u128..120), 1..400),
+            from in 0u128..130,
+            len in 0u128..130,
+        ) {
+            let mut members = Members::default();
+            let mut want: BTreeMap<Uid, Arc<str>> = BTreeMap::new();
+            for (insert, u) in ops {
+                let uid = Uid(u);
+                if insert {
+                    let name: Arc<str> = format!("p{u}").into();
+                    members.insert(uid, name.clone());
+                    want.insert(uid, name);
+                } else {
+                    members.remove(uid);
+                    want.remove(&uid);
+                }
+                prop_assert_eq!(members.len(), want.len());
+            }
+            // (An end before the start is an empty range.)
+            let end = (len < 125).then_some(Uid((from + len).saturating_sub(10)));
+            let got: Vec<(Uid, Arc<str>)> = members.range(Uid(from), end).map(|(u, n)| (u, n.clone())).collect();
+            let upper = end.map_or(Bound::Unbounded, |e| Bound::Excluded(e.max(Uid(from))));
+            let expected: Vec<(Uid, Arc<str>)> =
+                want.range((Bound::Included(Uid(from)), upper)).map(|(u, n)| (*u, n.clone())).collect();
+            prop_assert_eq!(got, expected);
+        }
     }
 }

@@ -731,3 +731,24 @@ fn a_controller_of_many_pods_keeps_a_ranking_and_drops_it_when_few_are_left() {
     assert_eq!(ranked(&store), None, "dropped below half the threshold");
     assert!(store.pod_tally(owner).is_some_and(|t| t.active as usize == from / 2 - 1));
 }
+
+#[test]
+fn a_ranking_holds_the_pods_a_controller_has_in_other_namespaces_too() {
+    let mut store = store_with_namespaces(0);
+    let owner = Uid(9);
+    let controlled = |mut o: Object| {
+        o.meta.owner_references =
+            Arc::new(vec![crate::api::OwnerRef::controller_of(Kind::ReplicaSet, &"web".into(), owner)]);
+        o
+    };
+    let none = BTreeMap::new();
+    // Its tally counts pods wherever they are, so its ranking does (an ownerReference across
+    // namespaces is a user's mistake the store still has to keep consistent).
+    store.create(controlled(pod_in("zoo", "stray", &none)), 0).unwrap();
+    for i in 0..tally::RANKED_FROM as usize {
+        store.create(controlled(pod(&format!("p{i:03}"), &none)), 0).unwrap();
+    }
+    let ranked = store.pod_tally(owner).and_then(|t| t.ranking.as_ref()).map(|r| r.values().map(|g| g.len()).sum());
+    assert_eq!(ranked, Some(tally::RANKED_FROM as usize + 1));
+    store.check_indexes();
+}
