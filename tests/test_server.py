@@ -212,11 +212,11 @@ def test_errors_are_status_objects_worded_as_upstream(served: Any) -> None:
     )
     assert code == 400 and "does not match the namespace" in s["message"]
     # protobuf: a kind without a decoder is 415 (kubectl does not retry in JSON), bad bytes 400.
-    configmap = b"k8s\x00\x0a\x0f\x0a\x02v1\x12\x09ConfigMap"
+    pod = b"k8s\x00\x0a\x09\x0a\x02v1\x12\x03Pod"  # (kubectl sends no pod as protobuf)
     proto = "application/vnd.kubernetes.protobuf"
-    code, _, s = h.request("POST", "/api/v1/namespaces/default/widgets", configmap, content_type=proto)
+    code, _, s = h.request("POST", "/api/v1/namespaces/default/widgets", pod, content_type=proto)
     assert code == 404  # no such resource
-    code, _, s = h.request("POST", "/api/v1/namespaces/default/pods", configmap, content_type=proto)
+    code, _, s = h.request("POST", "/api/v1/namespaces/default/pods", pod, content_type=proto)
     assert (code, s["reason"]) == (415, "UnsupportedMediaType")
     code, _, s = h.request("POST", "/api/v1/namespaces/default/pods", b"k8s\x00\x0a", content_type=proto)
     assert (code, s["reason"]) == (400, "BadRequest")

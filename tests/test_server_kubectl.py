@@ -175,6 +175,20 @@ def test_commands_that_send_protobuf(kubectl: Kubectl) -> None:
     assert k("create", "namespace", "team-a").stdout == "namespace/team-a created\n"
 
 
+def test_create_of_core_kinds_sends_protobuf_that_is_stored_as_meant(kubectl: Kubectl) -> None:
+    k = kubectl
+    assert k("create", "configmap", "app", "--from-literal=mode=fast").stdout == "configmap/app created\n"
+    assert k("create", "secret", "generic", "creds", "--from-literal=user=admin").stdout == "secret/creds created\n"
+    assert k("create", "serviceaccount", "robot").stdout == "serviceaccount/robot created\n"
+    assert k("create", "service", "nodeport", "web", "--tcp=80:8080").stdout == "service/web created\n"
+    assert k.c.get("configmap", "app").to_dict()["data"] == {"mode": "fast"}
+    assert k.c.get("secret", "creds").to_dict()["data"] == {"user": "YWRtaW4="}  # base64 of "admin"
+    ports = k.c.get("service", "web").to_dict()["spec"]["ports"]
+    assert [(p["port"], p["targetPort"], p["protocol"]) for p in ports] == [(80, 8080, "TCP")]
+    assert 30000 <= ports[0]["nodePort"] <= 32767
+    same_as_kubesim(k, "get configmaps,secrets,serviceaccounts,services")
+
+
 def test_top_reads_the_metrics_api(kubectl: Kubectl) -> None:
     k = kubectl
     k("apply", "-f", str(EXAMPLES / "nginx-deployment.yaml"))

@@ -1,6 +1,7 @@
 //! Protobuf request bodies (apiserver.md §9): kubectl 1.32's typed clients send
-//! `application/vnd.kubernetes.protobuf` for `autoscale` (an autoscaling/v1 HPA) and
-//! `create deployment`, and a 415 makes no retry in JSON. The envelope is `k8s\0` and a
+//! `application/vnd.kubernetes.protobuf` for `autoscale` (an autoscaling/v1 HPA), `create
+//! deployment|namespace` and `create configmap|secret|serviceaccount|service`, and a 415 makes
+//! no retry in JSON. The envelope is `k8s\0` and a
 //! `runtime.Unknown`; the object inside is decoded into JSON by small field tables of the
 //! messages those commands send (field numbers from k8s.io/api's generated.proto). Fields
 //! without an entry are skipped, so what a table lacks is left to defaulting.
@@ -17,9 +18,13 @@ enum Ty {
     IntOmitZero,
     /// A plain Go bool with `omitempty`: false means unset.
     Bool,
+    /// An optional bool (a Go pointer): false is a value.
+    OptBool,
     Msg(&'static [Field]),
     /// `map<string, string>` (entries are messages: key 1, value 2).
     StrMap,
+    /// `map<string, bytes>`: the values as JSON carries bytes (base64).
+    BytesMap,
     /// `IntOrString`: type 1 (0 int, 1 string), intVal 2, strVal 3.
     IntOrString,
 }
@@ -101,6 +106,65 @@ const HPA_V1_SPEC: &[Field] = &[
 ];
 const HPA_V1: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(HPA_V1_SPEC))];
 const NAMESPACE: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META))];
+// What `kubectl create configmap|secret generic|serviceaccount|service …` send (core/v1).
+const CONFIG_MAP: &[Field] = &[
+    f(1, "metadata", Ty::Msg(OBJECT_META)),
+    f(2, "data", Ty::StrMap),
+    f(3, "binaryData", Ty::BytesMap),
+    f(4, "immutable", Ty::OptBool),
+];
+const SECRET: &[Field] = &[
+    f(1, "metadata", Ty::Msg(OBJECT_META)),
+    f(2, "data", Ty::BytesMap),
+    f(3, "type", Ty::Str),
+    f(4, "stringData", Ty::StrMap),
+    f(5, "immutable", Ty::OptBool),
+];
+const OBJECT_REFERENCE: &[Field] = &[
+    f(1, "kind", Ty::Str),
+    f(2, "namespace", Ty::Str),
+    f(3, "name", Ty::Str),
+    f(4, "uid", Ty::Str),
+    f(5, "apiVersion", Ty::Str),
+    f(6, "resourceVersion", Ty::Str),
+    f(7, "fieldPath", Ty::Str),
+];
+const LOCAL_OBJECT_REFERENCE: &[Field] = &[f(1, "name", Ty::Str)];
+const SERVICE_ACCOUNT: &[Field] = &[
+    f(1, "metadata", Ty::Msg(OBJECT_META)),
+    rep(2, "secrets", Ty::Msg(OBJECT_REFERENCE)),
+    rep(3, "imagePullSecrets", Ty::Msg(LOCAL_OBJECT_REFERENCE)),
+    f(4, "automountServiceAccountToken", Ty::OptBool),
+];
+const SERVICE_PORT: &[Field] = &[
+    f(1, "name", Ty::Str),
+    f(2, "protocol", Ty::Str),
+    f(3, "port", Ty::Int),
+    f(4, "targetPort", Ty::IntOrString),
+    f(5, "nodePort", Ty::IntOmitZero),
+    f(6, "appProtocol", Ty::Str),
+];
+const SERVICE_SPEC: &[Field] = &[
+    rep(1, "ports", Ty::Msg(SERVICE_PORT)),
+    f(2, "selector", Ty::StrMap),
+    f(3, "clusterIP", Ty::Str),
+    f(4, "type", Ty::Str),
+    rep(5, "externalIPs", Ty::Str),
+    f(7, "sessionAffinity", Ty::Str),
+    f(8, "loadBalancerIP", Ty::Str),
+    rep(9, "loadBalancerSourceRanges", Ty::Str),
+    f(10, "externalName", Ty::Str),
+    f(11, "externalTrafficPolicy", Ty::Str),
+    f(12, "healthCheckNodePort", Ty::IntOmitZero),
+    f(13, "publishNotReadyAddresses", Ty::Bool),
+    f(17, "ipFamilyPolicy", Ty::Str),
+    rep(18, "clusterIPs", Ty::Str),
+    rep(19, "ipFamilies", Ty::Str),
+    f(20, "allocateLoadBalancerNodePorts", Ty::OptBool),
+    f(21, "loadBalancerClass", Ty::Str),
+    f(22, "internalTrafficPolicy", Ty::Str),
+];
+const SERVICE: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(SERVICE_SPEC))];
 
 /// The message table of an object kubectl sends as protobuf, by apiVersion and kind.
 fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
@@ -108,6 +172,10 @@ fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
         ("autoscaling/v1", "HorizontalPodAutoscaler") => HPA_V1,
         ("apps/v1", "Deployment") => DEPLOYMENT,
         ("v1", "Namespace") => NAMESPACE,
+        ("v1", "ConfigMap") => CONFIG_MAP,
+        ("v1", "Secret") => SECRET,
+        ("v1", "ServiceAccount") => SERVICE_ACCOUNT,
+        ("v1", "Service") => SERVICE,
         _ => return None,
     })
 }
@@ -196,6 +264,7 @@ fn message(buf: &[u8], fields: &[Field], depth: usize) -> Result<Map<String, Val
             (Ty::IntOmitZero | Ty::Bool, Wire::Varint(0)) => continue,
             (Ty::IntOmitZero, Wire::Varint(v)) => json!(v as i64),
             (Ty::Bool, Wire::Varint(_)) => json!(true),
+            (Ty::OptBool, Wire::Varint(v)) => json!(v != 0),
             (Ty::Msg(inner), Wire::Bytes(b)) => Value::Object(message(b, inner, depth + 1)?),
             (Ty::IntOrString, Wire::Bytes(b)) => {
                 let m = message(b, &[f(1, "type", Ty::Int), f(2, "int", Ty::Int), f(3, "str", Ty::Str)], depth + 1)?;
@@ -215,6 +284,15 @@ fn message(buf: &[u8], fields: &[Field], depth: usize) -> Result<Map<String, Val
                 }
                 continue;
             }
+            (Ty::BytesMap, Wire::Bytes(b)) => {
+                let (k, v) = bytes_entry(b)?;
+                let slot = out.entry(field.name).or_insert_with(|| json!({}));
+                if let Value::Object(m) = slot {
+                    // upstream: []byte is base64 in JSON.
+                    m.insert(k, serde_json::to_value(k8s_openapi::ByteString(v)).unwrap_or(json!("")));
+                }
+                continue;
+            }
             (_, Wire::Skipped) => continue,
             _ => return Err(format!("field {} has the wrong wire type", field.name)),
         };
@@ -231,6 +309,20 @@ fn message(buf: &[u8], fields: &[Field], depth: usize) -> Result<Map<String, Val
         }
     }
     Ok(out)
+}
+
+/// A `map<string, bytes>` entry: key 1 (text), value 2 (any bytes).
+fn bytes_entry(buf: &[u8]) -> Result<(String, Vec<u8>), String> {
+    let (mut k, mut v) = (String::new(), Vec::new());
+    let mut r = Reader { buf, pos: 0 };
+    while let Some((num, wire)) = r.next()? {
+        match (num, wire) {
+            (1, Wire::Bytes(b)) => k = text(b)?,
+            (2, Wire::Bytes(b)) => v = b.to_vec(),
+            _ => {}
+        }
+    }
+    Ok((k, v))
 }
 
 /// Why a protobuf body was not decoded.
@@ -330,6 +422,47 @@ mod tests {
             json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
                    "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web", "apiVersion": "apps/v1"},
                             "minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 80}})
+        );
+    }
+
+    /// What `kubectl create secret generic s --from-literal=a=x` and `create configmap c
+    /// --from-literal=k=v` send: map entries as messages, a Secret's values as bytes.
+    #[test]
+    fn configmap_and_secret_bodies_decode_with_their_maps() {
+        let envelope = |kind: &[u8], obj: &[u8]| {
+            let mut tm = Vec::new();
+            bytes_field(1, b"v1", &mut tm);
+            bytes_field(2, kind, &mut tm);
+            let mut body = b"k8s\0".to_vec();
+            bytes_field(1, &tm, &mut body);
+            bytes_field(2, obj, &mut body);
+            body
+        };
+        let entry = |k: &[u8], v: &[u8]| {
+            let mut e = Vec::new();
+            bytes_field(1, k, &mut e);
+            bytes_field(2, v, &mut e);
+            e
+        };
+        let mut meta = Vec::new();
+        bytes_field(1, b"c", &mut meta);
+        let mut cm = Vec::new();
+        bytes_field(1, &meta, &mut cm);
+        bytes_field(2, &entry(b"k", b"v"), &mut cm);
+        bytes_field(3, &entry(b"raw", &[0xff, 0x00]), &mut cm);
+        int_field(4, 0, &mut cm);
+        assert_eq!(
+            decode(&envelope(b"ConfigMap", &cm)).unwrap(),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"},
+                   "binaryData": {"raw": "/wA="}, "immutable": false})
+        );
+        let mut secret = Vec::new();
+        bytes_field(1, &meta, &mut secret);
+        bytes_field(2, &entry(b"a", b"x"), &mut secret);
+        bytes_field(3, b"Opaque", &mut secret);
+        assert_eq!(
+            decode(&envelope(b"Secret", &secret)).unwrap(),
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "c"}, "data": {"a": "eA=="}, "type": "Opaque"})
         );
     }
 
