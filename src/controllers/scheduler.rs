@@ -115,8 +115,10 @@ fn node_states<'a>(ctx: &'a Ctx) -> Vec<NodeState<'a>> {
         .info
         .iter()
         .map(|(name, info)| {
-            while held.next_if(|(n, _)| *n < name).is_some() {}
-            let held = held.next_if(|(n, _)| *n == name).map(|(_, a)| a);
+            // (Names are mostly the same `Arc`: compared by pointer first.)
+            let same = |n: &Arc<str>| Arc::ptr_eq(n, name) || n == name;
+            while held.next_if(|(n, _)| !same(n) && *n < name).is_some() {}
+            let held = held.next_if(|(n, _)| same(n)).map(|(_, a)| a);
             NodeState {
                 name,
                 info,

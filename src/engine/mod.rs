@@ -402,12 +402,22 @@ impl Engine {
         }
         if let Some((node, spec)) = before {
             let (real, nonzero) = scheduler::pod_requests(spec);
-            self.nodes.allocated.entry(node.into()).or_default().add(&real, &nonzero, -1);
+            self.allocation(node).add(&real, &nonzero, -1);
         }
         if let Some((node, spec)) = after {
             let (real, nonzero) = scheduler::pod_requests(spec);
-            self.nodes.allocated.entry(node.into()).or_default().add(&real, &nonzero, 1);
+            self.allocation(node).add(&real, &nonzero, 1);
         }
+    }
+
+    /// What the pods bound to `node` hold, keyed by the node info's own name (no allocation
+    /// once it exists; the scheduler's walk over both maps then matches names by pointer).
+    fn allocation(&mut self, node: &str) -> &mut scheduler::Allocation {
+        let key = match self.nodes.allocated.get_key_value(node) {
+            Some((k, _)) => k.clone(),
+            None => self.nodes.info.get_key_value(node).map_or_else(|| Arc::from(node), |(k, _)| k.clone()),
+        };
+        self.nodes.allocated.entry(key).or_default()
     }
 
     /// The Deployment(s) a ReplicaSet change concerns: its controller, or for an orphan every
