@@ -189,6 +189,24 @@ def test_create_of_core_kinds_sends_protobuf_that_is_stored_as_meant(kubectl: Ku
     same_as_kubesim(k, "get configmaps,secrets,serviceaccounts,services")
 
 
+def test_drain_deletes_the_pods_of_a_cordoned_node_and_they_come_back_elsewhere(kubectl: Kubectl) -> None:
+    # upstream: without pods/eviction in discovery, drain deletes (its DeleteOptions as protobuf).
+    k = kubectl
+    k("apply", "-f", str(EXAMPLES / "nginx-deployment.yaml"))
+    k.c.advance("30s")
+    drained = {p.name for p in k.c.pods() if p.node == "node-1"}
+    assert drained, "the seed puts a pod on node-1"
+    r = k.waiting("drain", "node-1", "--ignore-daemonsets", "--timeout=60s")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "node/node-1 cordoned" and lines[-1] == "node/node-1 drained"
+    assert sorted(line for line in lines[1:-1]) == sorted(f"pod/{n} deleted" for n in drained)
+    k.c.advance("30s")
+    pods = k.c.pods()
+    assert len(pods) == 3 and all(p.node != "node-1" for p in pods) and not drained & {p.name for p in pods}
+    assert k.c.node("node-1").to_dict()["spec"]["unschedulable"] is True
+
+
 def test_top_reads_the_metrics_api(kubectl: Kubectl) -> None:
     k = kubectl
     k("apply", "-f", str(EXAMPLES / "nginx-deployment.yaml"))

@@ -1,7 +1,7 @@
 //! Protobuf request bodies (apiserver.md §9): kubectl 1.32's typed clients send
 //! `application/vnd.kubernetes.protobuf` for `autoscale` (an autoscaling/v1 HPA), `create
-//! deployment|namespace` and `create configmap|secret|serviceaccount|service`, and a 415 makes
-//! no retry in JSON. The envelope is `k8s\0` and a
+//! deployment|namespace`, `create configmap|secret|serviceaccount|service` and the DELETEs of
+//! `drain`, and a 415 makes no retry in JSON. The envelope is `k8s\0` and a
 //! `runtime.Unknown`; the object inside is decoded into JSON by small field tables of the
 //! messages those commands send (field numbers from k8s.io/api's generated.proto). Fields
 //! without an entry are skipped, so what a table lacks is left to defaulting.
@@ -165,6 +165,15 @@ const SERVICE_SPEC: &[Field] = &[
     f(22, "internalTrafficPolicy", Ty::Str),
 ];
 const SERVICE: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(SERVICE_SPEC))];
+// What a DELETE carries (`kubectl drain`'s deletes, when evictions are not served), meta/v1.
+const PRECONDITIONS: &[Field] = &[f(1, "uid", Ty::Str), f(2, "resourceVersion", Ty::Str)];
+const DELETE_OPTIONS: &[Field] = &[
+    f(1, "gracePeriodSeconds", Ty::Int),
+    f(2, "preconditions", Ty::Msg(PRECONDITIONS)),
+    f(3, "orphanDependents", Ty::OptBool),
+    f(4, "propagationPolicy", Ty::Str),
+    rep(5, "dryRun", Ty::Str),
+];
 
 /// The message table of an object kubectl sends as protobuf, by apiVersion and kind.
 fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
@@ -176,6 +185,8 @@ fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
         ("v1", "Secret") => SECRET,
         ("v1", "ServiceAccount") => SERVICE_ACCOUNT,
         ("v1", "Service") => SERVICE,
+        // (kubectl's DeleteOptions name the group version of the object being deleted.)
+        (_, "DeleteOptions") => DELETE_OPTIONS,
         _ => return None,
     })
 }
