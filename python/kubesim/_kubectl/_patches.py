@@ -135,15 +135,7 @@ def _pointer(path: str) -> list[str]:
 
 
 def _container(doc: Any, parts: list[str], op: str, path: str) -> tuple[Any, str]:
-    node = doc
-    for p in parts[:-1]:
-        if isinstance(node, dict) and p in node:
-            node = node[p]
-        elif isinstance(node, list) and p.isdigit() and int(p) < len(node):
-            node = node[int(p)]
-        else:
-            raise PatchError(f'{op} operation does not apply: doc is missing path: "{path}": missing value')
-    return node, parts[-1]
+    return _get(doc, parts[:-1], path, op), parts[-1]
 
 
 def json_patch(doc: Any, ops: Any) -> Any:

@@ -7,32 +7,14 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::env::config_map_key_errors;
 use super::meta::{validate_labels, validate_object_meta, NameRule};
 use crate::api::field::{ErrorList, FieldError, Path};
 use crate::labels::validation::is_dns1123_label;
 
-/// upstream: IsConfigMapKey.
-fn config_key_errors(key: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if key.len() > 253 {
-        errs.push("must be no more than 253 characters".to_string());
-    }
-    if key.is_empty() || !key.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')) {
-        errs.push("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')".to_string());
-    }
-    if key == "." {
-        errs.push("must not be '.'".to_string());
-    } else if key == ".." {
-        errs.push("must not be '..'".to_string());
-    } else if key.starts_with("..") {
-        errs.push("must not start with '..'".to_string());
-    }
-    errs
-}
-
 fn validate_keys<'a>(keys: impl Iterator<Item = &'a String>, path: &Path, errs: &mut ErrorList) {
     for key in keys {
-        for m in config_key_errors(key) {
+        for m in config_map_key_errors(key) {
             errs.push(FieldError::invalid(path.key(key), key.as_str(), m));
         }
     }

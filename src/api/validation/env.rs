@@ -21,7 +21,7 @@ fn env_var_name_errors(name: &str) -> Vec<String> {
 }
 
 /// upstream: validation.IsConfigMapKey.
-fn config_map_key_errors(key: &str) -> Vec<String> {
+pub(super) fn config_map_key_errors(key: &str) -> Vec<String> {
     let mut errs = Vec::new();
     if key.len() > 253 {
         errs.push("must be no more than 253 characters".to_string());
