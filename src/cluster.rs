@@ -197,6 +197,18 @@ impl Cluster {
         Ok(c)
     }
 
+    /// An independent copy that continues exactly as this cluster would with the same calls.
+    /// Stored objects are shared (they are immutable `Arc`s, replaced on write); the indexes,
+    /// timers and controller memory are copied, so a fork costs O(objects), not O(history).
+    pub fn fork(&self) -> Cluster {
+        self.clone()
+    }
+
+    /// Draw the uids and generated names created from now on from `seed`.
+    pub fn reseed(&mut self, seed: u64) {
+        self.store.reseed(seed);
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import copy
 import datetime as _dt
 import json
 import os
@@ -240,6 +241,8 @@ _READS = frozenset(
         "timeline_sample",
         # Starting a server changes nothing; what its requests change is counted (served_writes).
         "serve",
+        # A fork copies; the original is unchanged.
+        "fork",
     }
 )
 _SAVE_FORMAT = 1
@@ -707,7 +710,30 @@ class Cluster:
         events = [WatchEvent(t, rv, o) for t, rv, o in self._native.watch(since)]
         return [e for e in events if kind_name is None or e.kind == kind_name]
 
-    # ----- saving -----
+    # ----- forks and saving -----
+
+    def fork(self, seed: int | None = None) -> Cluster:
+        """An independent copy of this cluster, at the same virtual time, that continues exactly
+        as this one would with the same calls; changing either leaves the other as it was. It
+        costs O(objects), not O(history): stored objects are shared until either side changes
+        them. ``seed`` re-seeds the uids and generated names created from now on (what exists
+        keeps its names). The fork has its own timeline recording (a copy of what was recorded)
+        and no API server; forks of forks work the same way."""
+        if seed is not None and not 0 <= seed < 2**64:
+            raise InvalidArgumentError(f"seed must be in [0, 2**64), got {seed}")
+        j = self._native
+        c = Cluster.__new__(Cluster)
+        forked = _Journaled(j._native.fork(), j._ctor, builtins.list(j._journal))
+        forked._interrupted = j._interrupted
+        # The Python-side state (image registry, timeline recording) is copied with its
+        # references to this cluster pointing at the fork.
+        state = {k: v for k, v in self.__dict__.items() if k != "_native"}
+        c.__dict__.update(copy.deepcopy(state, {id(self): c, id(j): forked}))
+        c._native = forked
+        if seed is not None:
+            forked.reseed(seed)
+            c.seed = seed
+        return c
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the whole simulation to ``path``; :meth:`load` continues it exactly."""

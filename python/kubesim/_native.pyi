@@ -206,6 +206,10 @@ class Cluster:
     @property
     def served_writes(self) -> int:
         """How many requests of an API server changed this cluster."""
+    def fork(self) -> Cluster:
+        """An independent copy of the cluster."""
+    def reseed(self, seed: int) -> None:
+        """Draw future uids and generated names from ``seed``."""
     @property
     def now_ms(self) -> int: ...
     @property

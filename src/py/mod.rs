@@ -409,6 +409,29 @@ impl PyCluster {
         server::serve(self, py, address, port, token, clock, speed)
     }
 
+    /// An independent copy of the cluster (see `Cluster::fork`); requests its API server served
+    /// before the fork count for the copy too (they are not in the journal either).
+    fn fork(&self, py: Python<'_>) -> PyResult<PyCluster> {
+        let guard = self.cluster()?;
+        let c: &Cluster = &guard;
+        let forked = py.detach(|| catch_unwind(AssertUnwindSafe(|| Ok(c.fork()))));
+        let forked = self.contain("fork", c, forked)?;
+        let writes = self.served_writes.load(std::sync::atomic::Ordering::Relaxed);
+        Ok(PyCluster {
+            inner: Arc::new(Mutex::new(forked)),
+            broken: Arc::default(),
+            served_writes: Arc::new(std::sync::atomic::AtomicU64::new(writes)),
+        })
+    }
+
+    /// Draw future uids and generated names from `seed` (journaled, so a saved fork replays it).
+    fn reseed(&self, seed: u64) -> PyResult<()> {
+        self.with("reseed", |c| {
+            c.reseed(seed);
+            Ok(())
+        })
+    }
+
     /// How many requests of an API server changed this cluster.
     #[getter]
     fn served_writes(&self) -> u64 {

@@ -419,6 +419,11 @@ impl Store {
         self.seed
     }
 
+    /// Draw future uids and generated names from `seed`; what is stored keeps its names.
+    pub fn reseed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+
     /// The newest resourceVersion handed out.
     pub fn resource_version(&self) -> u64 {
         self.resource_version
