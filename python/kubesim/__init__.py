@@ -81,9 +81,12 @@ __all__ = [
     "TimeoutError",
     "WatchEvent",
     "__version__",
+    "dist",
     "load_ipython_extension",
     "sweep",
 ]
+
+from . import dist
 
 if TYPE_CHECKING:
     from . import plot as plot

@@ -37,6 +37,7 @@ from .errors import InvalidArgumentError, KubesimError, ManifestError, Simulatio
 if TYPE_CHECKING:
     from ._server import Server
     from ._timeline import Recorder, Timeline
+    from .dist import Dist
 
 __all__ = ["ApplyResult", "Cluster", "ImageRegistry", "WatchEvent"]
 
@@ -91,14 +92,14 @@ class ImageRegistry:
         ref: str,
         *,
         exists: bool = True,
-        pull: Duration = "2s",
-        start: Duration = "1s",
-        ready_after: Duration | None = None,
-        crash_after: Duration | None = None,
+        pull: Duration | Dist = "2s",
+        start: Duration | Dist = "1s",
+        ready_after: Duration | Dist | None = None,
+        crash_after: Duration | Dist | None = None,
         exit_code: int = 1,
-        completes_after: Duration | None = None,
-        liveness_fails_after: Duration | None = None,
-        stop: Duration | None = None,
+        completes_after: Duration | Dist | None = None,
+        liveness_fails_after: Duration | Dist | None = None,
+        stop: Duration | Dist | None = None,
         size: int = 64 * 1024 * 1024,
     ) -> None:
         """Register an image reference or glob (``"nginx:*"``); the latest match wins.
@@ -109,24 +110,23 @@ class ImageRegistry:
         the container exits with ``exit_code`` (137 shows as OOMKilled) this long after start;
         ``completes_after``: it exits 0. ``liveness_fails_after``: liveness probes fail from then
         on. ``stop``: time to exit after SIGTERM (default: runs until the grace period ends).
+
+        Each timing is a duration or a distribution from :mod:`kubesim.dist` (e.g.
+        ``pull=kubesim.dist.lognormal(median="2s", p99="20s")``), drawn per container run from
+        the pod's seeded uid, so that seeds differ in timings as well as in names.
         """
+        from .dist import spec_of
 
-        def opt(d: Duration | None) -> int | None:
-            return None if d is None else to_ms(d)
-
-        self._cluster._native.register_image(
-            ref,
-            exists,
-            to_ms(pull),
-            to_ms(start),
-            opt(ready_after),
-            opt(crash_after),
-            exit_code,
-            opt(completes_after),
-            opt(liveness_fails_after),
-            opt(stop),
-            size,
-        )
+        timings = {"pull": spec_of(pull, "pull"), "start": spec_of(start, "start")}
+        optional = {
+            "ready_after": ready_after,
+            "crash_after": crash_after,
+            "completes_after": completes_after,
+            "liveness_fails_after": liveness_fails_after,
+            "stop": stop,
+        }
+        timings.update({k: spec_of(v, k) for k, v in optional.items() if v is not None})
+        self._cluster._native.register_image(ref, exists, exit_code, size, json.dumps(timings))
 
 
 def _selector_string(selector: Selector) -> str:

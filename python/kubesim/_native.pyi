@@ -56,21 +56,8 @@ class Cluster:
         grace_period_seconds: int | None = None,
     ) -> None:
         """Delete (a pod with a grace period terminates first)."""
-    def register_image(
-        self,
-        pattern: str,
-        exists: bool,
-        pull_ms: int,
-        start_ms: int,
-        ready_after_ms: int | None,
-        crash_after_ms: int | None,
-        exit_code: int,
-        completes_after_ms: int | None,
-        liveness_fails_after_ms: int | None,
-        stop_ms: int | None,
-        size_bytes: int,
-    ) -> None:
-        """Register how an image (or a glob) behaves; durations in milliseconds."""
+    def register_image(self, pattern: str, exists: bool, exit_code: int, size_bytes: int, timings_json: str) -> None:
+        """Register how an image (or a glob) behaves; timings as distributions in milliseconds."""
     def fail_node(self, name: str) -> None:
         """Stop a node's kubelet."""
     def recover_node(self, name: str) -> None:

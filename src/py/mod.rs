@@ -15,7 +15,8 @@ use serde_json::Value;
 use crate::api::{ApiError, Kind};
 use crate::cluster::{ApplyAction, Cluster, ClusterOptions, NodeTemplate};
 use crate::error::KubesimError;
-use crate::kubelet::images::ImageProfile;
+use crate::kubelet::dist::Dist;
+use crate::kubelet::images::ImageSpec;
 use crate::labels::Selector;
 use crate::metrics::{Cause, Demand, Series, SeriesFailure, Usage};
 use crate::sim::clock::{parse_duration as core_parse_duration, DEFAULT_EPOCH_MS};
@@ -520,37 +521,46 @@ impl PyCluster {
         self.run(py, "delete", |c| c.delete_with(kind, namespace, name, options).map(|_| ()))
     }
 
-    /// Register how an image (or a glob of images) behaves; durations in milliseconds.
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (pattern, exists, pull_ms, start_ms, ready_after_ms, crash_after_ms, exit_code, completes_after_ms, liveness_fails_after_ms, stop_ms, size_bytes))]
+    /// Register how an image (or a glob of images) behaves. `timings_json` maps each timing (`pull`, `start`,
+    /// `ready_after`, `crash_after`, `completes_after`, `liveness_fails_after`, `stop`) to a
+    /// distribution in milliseconds (`{"fixed": 2000}`, `{"lognormal": {"median": …, "p99": …}}`,
+    /// …); absent optional timings never happen.
     fn register_image(
         &self,
         pattern: &str,
         exists: bool,
-        pull_ms: i64,
-        start_ms: i64,
-        ready_after_ms: Option<i64>,
-        crash_after_ms: Option<i64>,
         exit_code: i32,
-        completes_after_ms: Option<i64>,
-        liveness_fails_after_ms: Option<i64>,
-        stop_ms: Option<i64>,
         size_bytes: u64,
+        timings_json: &str,
     ) -> PyResult<()> {
-        let profile = ImageProfile {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Timings {
+            pull: Dist,
+            start: Dist,
+            ready_after: Option<Dist>,
+            crash_after: Option<Dist>,
+            completes_after: Option<Dist>,
+            liveness_fails_after: Option<Dist>,
+            stop: Option<Dist>,
+        }
+        let t: Timings = serde_json::from_str(timings_json)
+            .map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("invalid image timings: {e}"))))?;
+        let spec = ImageSpec {
             exists,
-            pull: pull_ms,
-            start: start_ms,
-            ready_after: ready_after_ms,
-            crash_after: crash_after_ms,
+            pull: t.pull,
+            start: t.start,
+            ready_after: t.ready_after,
+            crash_after: t.crash_after,
             exit_code,
-            completes_after: completes_after_ms,
-            liveness_fails_after: liveness_fails_after_ms,
-            stop: stop_ms,
+            completes_after: t.completes_after,
+            liveness_fails_after: t.liveness_fails_after,
+            stop: t.stop,
             size_bytes,
         };
+        spec.check().map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("image {pattern:?}: {e}"))))?;
         self.with("register_image", |c| {
-            c.images_mut().register(pattern, profile);
+            c.images_mut().register(pattern, spec);
             Ok(())
         })
     }
