@@ -17,7 +17,7 @@ use crate::api::{Body, Object};
 use crate::controllers::{Ctx, EventRecord, Reconciled, Write};
 use crate::sim::clock::{format_go_duration, Millis};
 use crate::store::ObjectKey;
-use images::ImageProfile;
+use images::{ImageProfile, ImageSpec};
 
 const COMPONENT: &str = "kubelet";
 /// upstream: kubelet back-off — 10 s initial, doubling to 300 s; an entry idle for 2× max resets.
@@ -179,10 +179,12 @@ fn step_container(
 ) -> Option<Millis> {
     let now = pc.ctx.now;
     let image = image_of(c);
+    let default = ImageSpec::default();
+    let spec = pc.ctx.images.spec(image).unwrap_or(&default);
     // A few transitions can happen at one instant (pull done → start); loop until settled.
     for _ in 0..8 {
         // Drawn for this run of the container: a restart in the loop draws the next run's.
-        let profile = pc.ctx.images.profile(image, &draw_key(pc.pod, c, crt));
+        let profile = spec.profile(&draw_key(pc.pod, c, crt));
         match crt.stage {
             Stage::New => begin_pull_or_start(pc, c, crt, &profile),
             Stage::Pulling { until, since } if until <= now => {
