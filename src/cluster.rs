@@ -351,6 +351,10 @@ impl Cluster {
     pub fn set_interrupt(&mut self, asked: Option<Arc<dyn Fn() -> bool + Send + Sync>>) {
         self.engine.interrupt = asked;
     }
+    /// A container's log, as `GET …/pods/{name}/log` returns it (see [`crate::kubelet::logs`]).
+    pub fn pod_log(&self, namespace: &str, name: &str, opts: &crate::kubelet::logs::LogOptions) -> Result<String> {
+        crate::kubelet::logs::pod_log(&self.store, &self.engine.images, self.clock.now(), namespace, name, opts)
+    }
     pub fn images_mut(&mut self) -> &mut crate::kubelet::images::ImageRegistry {
         &mut self.engine.images
     }

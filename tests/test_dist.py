@@ -146,7 +146,7 @@ def test_bad_distributions_are_refused_with_what_and_where():
     # A distribution built by hand is checked by the core, which names the timing.
     with pytest.raises(kubesim.InvalidArgumentError, match='image "x": stop: uniform needs 0 <= low <= high'):
         c.images.register("x", stop=dist.Dist("uniform", {"low": 5, "high": 1}))
-    with pytest.raises(kubesim.InvalidArgumentError, match="invalid image timings"):
+    with pytest.raises(kubesim.InvalidArgumentError, match="invalid image profile"):
         c.images.register("x", pull=dist.Dist("zipf", 3))
     # Nothing was registered by the refused calls.
     c.apply(pod("p", "x"))

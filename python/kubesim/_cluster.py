@@ -101,6 +101,7 @@ class ImageRegistry:
         liveness_fails_after: Duration | Dist | None = None,
         stop: Duration | Dist | None = None,
         size: int = 64 * 1024 * 1024,
+        logs: Sequence[str | tuple[Duration, str]] = (),
     ) -> None:
         """Register an image reference or glob (``"nginx:*"``); the latest match wins.
 
@@ -114,10 +115,14 @@ class ImageRegistry:
         Each timing is a duration or a distribution from :mod:`kubesim.dist` (e.g.
         ``pull=kubesim.dist.lognormal(median="2s", p99="20s")``), drawn per container run from
         the pod's seeded uid, so that seeds differ in timings as well as in names.
+
+        ``logs``: what a container of the image writes, for ``kubectl logs`` and
+        :meth:`Pod.logs`: each line a string (written when the container starts) or a
+        ``(offset, text)`` pair (written that long after it starts). The text may name
+        ``{pod}``, ``{namespace}``, ``{container}``, ``{node}``, ``{ip}`` and ``{restarts}``.
         """
         from .dist import spec_of
 
-        timings = {"pull": spec_of(pull, "pull"), "start": spec_of(start, "start")}
         optional = {
             "ready_after": ready_after,
             "crash_after": crash_after,
@@ -125,8 +130,18 @@ class ImageRegistry:
             "liveness_fails_after": liveness_fails_after,
             "stop": stop,
         }
-        timings.update({k: spec_of(v, k) for k, v in optional.items() if v is not None})
-        self._cluster._native.register_image(ref, exists, exit_code, size, json.dumps(timings))
+        profile: dict[str, Any] = {"pull": spec_of(pull, "pull"), "start": spec_of(start, "start")}
+        profile.update({k: spec_of(v, k) for k, v in optional.items() if v is not None})
+        profile["logs"] = [_log_line(i, line) for i, line in enumerate(logs)]
+        self._cluster._native.register_image(ref, exists, exit_code, size, json.dumps(profile))
+
+
+def _log_line(i: int, line: str | tuple[Duration, str]) -> dict[str, Any]:
+    if isinstance(line, str):
+        return {"offset": 0, "text": line}
+    if isinstance(line, tuple) and len(line) == 2 and isinstance(line[1], str):
+        return {"offset": to_ms(line[0]), "text": line[1]}
+    raise TypeError(f"logs[{i}] is a string or an (offset, text) pair, not {line!r}")
 
 
 def _selector_string(selector: Selector) -> str:
@@ -239,6 +254,7 @@ _READS = frozenset(
         "describe_template",
         "top_table",
         "timeline_sample",
+        "pod_log",
         # Starting a server changes nothing; what its requests change is counted (served_writes).
         "serve",
         # A fork copies; the original is unchanged.

@@ -56,8 +56,20 @@ class Cluster:
         grace_period_seconds: int | None = None,
     ) -> None:
         """Delete (a pod with a grace period terminates first)."""
-    def register_image(self, pattern: str, exists: bool, exit_code: int, size_bytes: int, timings_json: str) -> None:
+    def register_image(self, pattern: str, exists: bool, exit_code: int, size_bytes: int, profile_json: str) -> None:
         """Register how an image (or a glob) behaves; timings as distributions in milliseconds."""
+    def pod_log(
+        self,
+        namespace: str,
+        name: str,
+        container: str | None = None,
+        previous: bool = False,
+        timestamps: bool = False,
+        tail_lines: int | None = None,
+        since_ms: int | None = None,
+        limit_bytes: int | None = None,
+    ) -> str:
+        """A container's log, as ``GET …/pods/{name}/log`` returns it."""
     def fail_node(self, name: str) -> None:
         """Stop a node's kubelet."""
     def recover_node(self, name: str) -> None:

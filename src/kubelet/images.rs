@@ -61,6 +61,8 @@ pub struct ImageSpec {
     pub liveness_fails_after: Option<Dist>,
     pub stop: Option<Dist>,
     pub size_bytes: u64,
+    /// What a container of the image writes to its log, and when (see [`super::logs`]).
+    pub logs: std::sync::Arc<[super::logs::LogLine]>,
 }
 
 impl From<ImageProfile> for ImageSpec {
@@ -76,6 +78,7 @@ impl From<ImageProfile> for ImageSpec {
             liveness_fails_after: p.liveness_fails_after.map(Dist::from),
             stop: p.stop.map(Dist::from),
             size_bytes: p.size_bytes,
+            logs: std::sync::Arc::from([]),
         }
     }
 }

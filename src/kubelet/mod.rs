@@ -6,6 +6,7 @@
 mod config;
 pub mod dist;
 pub mod images;
+pub mod logs;
 
 use std::sync::Arc;
 

@@ -17,6 +17,7 @@ use crate::cluster::{ApplyAction, Cluster, ClusterOptions, NodeTemplate};
 use crate::error::KubesimError;
 use crate::kubelet::dist::Dist;
 use crate::kubelet::images::ImageSpec;
+use crate::kubelet::logs::{LogLine, LogOptions};
 use crate::labels::Selector;
 use crate::metrics::{Cause, Demand, Series, SeriesFailure, Usage};
 use crate::sim::clock::{parse_duration as core_parse_duration, DEFAULT_EPOCH_MS};
@@ -524,18 +525,20 @@ impl PyCluster {
     /// Register how an image (or a glob of images) behaves. `timings_json` maps each timing (`pull`, `start`,
     /// `ready_after`, `crash_after`, `completes_after`, `liveness_fails_after`, `stop`) to a
     /// distribution in milliseconds (`{"fixed": 2000}`, `{"lognormal": {"median": …, "p99": …}}`,
-    /// …); absent optional timings never happen.
+    /// …); absent optional timings never happen. `logs` lists `{"offset": ms, "text": …}` lines.
     fn register_image(
         &self,
         pattern: &str,
         exists: bool,
         exit_code: i32,
         size_bytes: u64,
-        timings_json: &str,
+        profile_json: &str,
     ) -> PyResult<()> {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Timings {
+            #[serde(default)]
+            logs: Vec<LogLine>,
             pull: Dist,
             start: Dist,
             ready_after: Option<Dist>,
@@ -544,8 +547,8 @@ impl PyCluster {
             liveness_fails_after: Option<Dist>,
             stop: Option<Dist>,
         }
-        let t: Timings = serde_json::from_str(timings_json)
-            .map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("invalid image timings: {e}"))))?;
+        let t: Timings = serde_json::from_str(profile_json)
+            .map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("invalid image profile: {e}"))))?;
         let spec = ImageSpec {
             exists,
             pull: t.pull,
@@ -557,12 +560,31 @@ impl PyCluster {
             liveness_fails_after: t.liveness_fails_after,
             stop: t.stop,
             size_bytes,
+            logs: t.logs.into(),
         };
         spec.check().map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("image {pattern:?}: {e}"))))?;
         self.with("register_image", |c| {
             c.images_mut().register(pattern, spec);
             Ok(())
         })
+    }
+
+    /// `GET …/pods/{name}/log`: the container's log text.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (namespace, name, container=None, previous=false, timestamps=false, tail_lines=None, since_ms=None, limit_bytes=None))]
+    fn pod_log(
+        &self,
+        namespace: &str,
+        name: &str,
+        container: Option<String>,
+        previous: bool,
+        timestamps: bool,
+        tail_lines: Option<i64>,
+        since_ms: Option<i64>,
+        limit_bytes: Option<i64>,
+    ) -> PyResult<String> {
+        let opts = LogOptions { container, previous, timestamps, tail_lines, since: since_ms, limit_bytes };
+        self.with("pod_log", |c| c.pod_log(namespace, name, &opts))
     }
 
     fn fail_node(&self, py: Python<'_>, name: &str) -> PyResult<()> {
