@@ -31,6 +31,7 @@ from ._timeline import Timeline
 from .errors import (
     AlreadyExistsError,
     ConflictError,
+    ForbiddenError,
     GoneError,
     InvalidArgumentError,
     InvalidObjectError,
@@ -51,6 +52,7 @@ __all__ = [
     "ApplyResult",
     "Cluster",
     "ConflictError",
+    "ForbiddenError",
     "ContainerStatus",
     "Deployment",
     "Event",

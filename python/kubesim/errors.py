@@ -8,6 +8,7 @@ from typing import Any
 __all__ = [
     "AlreadyExistsError",
     "ConflictError",
+    "ForbiddenError",
     "GoneError",
     "InvalidArgumentError",
     "InvalidObjectError",
@@ -54,6 +55,10 @@ class AlreadyExistsError(KubesimError):
 
 class ConflictError(KubesimError):
     """An update carried a stale resourceVersion (HTTP 409)."""
+
+
+class ForbiddenError(KubesimError):
+    """Admission refused the write (HTTP 403), e.g. new content in a namespace being deleted."""
 
 
 class GoneError(KubesimError):

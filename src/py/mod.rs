@@ -35,6 +35,7 @@ fn error_class(e: &KubesimError) -> &'static str {
             StoreError::AlreadyExists { .. } => "AlreadyExistsError",
             StoreError::Conflict { .. } => "ConflictError",
             StoreError::Gone { .. } => "GoneError",
+            StoreError::Forbidden { .. } => "ForbiddenError",
             StoreError::Invalid(a) => api_error_class(a),
         },
         KubesimError::Selector(_) => "SelectorError",
@@ -87,7 +88,8 @@ fn error_attrs(e: &KubesimError, kw: &Bound<'_, PyDict>) -> PyResult<()> {
         KubesimError::Store(
             StoreError::NotFound { kind, name }
             | StoreError::AlreadyExists { kind, name }
-            | StoreError::Conflict { kind, name },
+            | StoreError::Conflict { kind, name }
+            | StoreError::Forbidden { kind, name, .. },
         ) => {
             kw.set_item("kind", kind.name())?;
             kw.set_item("name", name)
