@@ -222,6 +222,9 @@ class FakeBar:
 
 def test_progress_bar_counts_virtual_seconds(cluster, monkeypatch, capsys):
     cluster.advance("90s", progress=True)
+    assert capsys.readouterr().err == "", "a wait over in less than half a second of wall time draws no bar"
+    monkeypatch.setattr("kubesim._progress.DELAY", 0)
+    cluster.advance("90s", progress=True)
     assert "advance" in capsys.readouterr().err, "tqdm draws on stderr"
     FakeBar.bars = []
     monkeypatch.setattr("kubesim._progress._tqdm", lambda: FakeBar)
@@ -230,13 +233,13 @@ def test_progress_bar_counts_virtual_seconds(cluster, monkeypatch, capsys):
     assert (bar.desc, bar.total, bar.n, bar.closed) == ("advance", 60.0, 60.0, True)
     cluster.advance("10s")  # off by default under pytest
     assert len(FakeBar.bars) == 1
-    cluster.run_until(lambda: cluster.elapsed >= 200, timeout="2m", progress=True)
+    cluster.run_until(lambda: cluster.elapsed >= 290, timeout="2m", progress=True)
     bar = FakeBar.bars[-1]
     assert (bar.desc, bar.total, bar.n) == ("run_until", 120.0, 120.0)
-    assert cluster.elapsed == 280.0, "ran to the deadline: no timer is pending in an empty cluster"
+    assert cluster.elapsed == 370.0, "ran to the deadline: no timer is pending in an empty cluster"
 
 
-def test_sweep_runs_every_combination(capsys):
+def test_sweep_runs_every_combination(capsys, monkeypatch):
     def rollout_time(max_surge: int | str, max_unavailable: int | str) -> dict:
         c = kubesim.Cluster(nodes=3, seed=0)
         strategy = {"rollingUpdate": {"maxSurge": max_surge, "maxUnavailable": max_unavailable}}
@@ -248,7 +251,8 @@ def test_sweep_runs_every_combination(capsys):
         d.rollout.status()
         return {"seconds": c.elapsed - start}
 
-    rows = kubesim.sweep(rollout_time, progress=True, max_surge=[0, "100%"], max_unavailable=[1, "50%"])
+    monkeypatch.setattr("kubesim._progress.DELAY", 0)
+    rows = kubesim.sweep(rollout_time, executor=False, progress=True, max_surge=[0, "100%"], max_unavailable=[1, "50%"])
     assert "sweep" in capsys.readouterr().err
     combos = [(r["max_surge"], r["max_unavailable"]) for r in rows]
     assert combos == [(0, 1), (0, "50%"), ("100%", 1), ("100%", "50%")]

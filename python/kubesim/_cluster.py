@@ -326,7 +326,7 @@ class Cluster:
             nodes_json, count = json.dumps([dict(n) for n in nodes]), 0
         if threads is None:
             env = os.environ.get("KUBESIM_THREADS")
-            threads = int(env) if env else (os.cpu_count() or 1)
+            threads = int(env) if env else (default_threads or os.cpu_count() or 1)
         if threads < 1:
             raise InvalidArgumentError(f"threads must be >= 1, got {threads}")
         if not 0 <= seed < 2**64:
@@ -818,6 +818,9 @@ def _replay(ctor: tuple[Any, ...], journal: builtins.list[Any], threads: int) ->
             continue
     return j
 
+
+# Reconcile threads when neither `threads=` nor KUBESIM_THREADS says (a sweep's worker sets 1).
+default_threads: int | None = None
 
 # `Cluster.load(path, threads=N)`: the pool size for the clusters being unpickled.
 _load_threads: int | None = None
