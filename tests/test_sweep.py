@@ -88,6 +88,11 @@ def test_any_executor_and_one_it_is_given_stays_open(serial):
         assert pool.submit(int, "7").result() == 7
 
 
+def test_an_executor_must_submit():
+    with pytest.raises(kubesim.InvalidArgumentError, match="executor must be a concurrent.futures.Executor"):
+        kubesim.sweep(where, True, n=[1])
+
+
 def test_seeds_twice_is_an_error():
     with pytest.raises(kubesim.InvalidArgumentError, match="seeds= or as a grid parameter"):
         kubesim.sweep(rollout, seeds=[1], seed=[2], max_surge=[1], max_unavailable=[0])

@@ -164,12 +164,34 @@ def test_events_frame_without_recording_reads_the_store(cluster, examples):
     assert list(frame["time"]) == [0.0, 0.0, 2.0, 3.0, 3.0]
 
 
-def test_timeline_needs_a_recording(cluster):
+def test_timeline_needs_a_recording():
     with pytest.raises(kubesim.InvalidArgumentError, match=r"c\.record\(\)"):
-        cluster.timeline()
+        kubesim.Cluster(record=False).timeline()
 
 
-def test_record_stops_and_resumes(cluster, examples):
+def test_a_cluster_records_every_change_from_its_creation(examples):
+    c = kubesim.Cluster()
+    assert c.recording
+    c.apply(examples / "nginx-deployment.yaml")
+    c.advance("1m")
+    tl = c.timeline()
+    assert tl.every == 0
+    # Exact instants, not a grid: pulls take 2 s and starts 1 s, so all three are ready at 3 s.
+    assert tl.series("deployment", "nginx-deployment", "available") == [(0.0, 0), (3.0, 3)]
+    assert tl.names("pod") == [], "pod states only with c.record(pods=True)"
+    assert {e["reason"] for e in tl.events} >= {"ScalingReplicaSet", "Scheduled", "Pulled", "Started"}
+    # What a sample at each instant costs: only the instants at which something was written.
+    assert len(list(tl.samples())) <= 6
+    # A fork carries the recording on, each on its own.
+    fork = c.fork()
+    fork.deployment("nginx-deployment").scale(1)
+    fork.advance("1m")
+    assert fork.timeline().series("deployment", "nginx-deployment", "desired")[-1] == (60.0, 1)
+    assert c.timeline().series("deployment", "nginx-deployment", "desired") == [(0.0, 3)]
+
+
+def test_record_stops_and_resumes(examples):
+    cluster = kubesim.Cluster(record=False)
     cluster.record()
     assert cluster.recording
     cluster.apply(examples / "nginx-deployment.yaml")
@@ -181,8 +203,8 @@ def test_record_stops_and_resumes(cluster, examples):
     cluster.record("500ms")
     cluster.advance("1s")
     assert cluster.timeline().series("deployment", "nginx-deployment", "available")[-1] == (6.0, 3)
-    with pytest.raises(kubesim.InvalidArgumentError):
-        cluster.record("0s")
+    with pytest.raises(kubesim.InvalidArgumentError, match="must not be negative"):
+        cluster.record("-1s")
 
 
 def test_core_imports_without_the_optional_packages():

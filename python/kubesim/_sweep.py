@@ -85,6 +85,11 @@ def sweep(
     when the sweep takes more than half a second (default: on in notebooks); waits inside the
     runs never show their own bars.
     """
+    if executor is not None and executor is not False and not callable(getattr(executor, "submit", None)):
+        raise InvalidArgumentError(
+            f"executor must be a concurrent.futures.Executor, None (a local process pool) or False (this process), "
+            f"got {executor!r}"
+        )
     keys = list(grid)
     if seeds is not None and "seed" in grid:
         raise InvalidArgumentError("give the seeds either as seeds= or as a grid parameter named seed, not both")

@@ -96,6 +96,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     every = options.pop("every", "1s")
     options.setdefault("nodes", 3)
     options.setdefault("seed", 0)
+    options.setdefault("record", every is not None)
     c = Cluster(**options)
     if every is not None:
         c.record(every=every)
