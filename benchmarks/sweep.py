@@ -4,7 +4,8 @@ workers of a local process pool and of a Dask LocalCluster (when ``distributed``
 The experiment is a rolling update of a 200-replica Deployment on 10 nodes (one cluster per run),
 swept over maxSurge × maxUnavailable × seeds. Each executor is started and warmed up (one run
 per worker) before the clock starts; ``startup_s`` is what that took. Every executor's rows are
-checked equal to the in-process ones. Prints one JSON object per executor, then a summary.
+checked equal to the in-process ones. Prints one JSON object per executor, then a summary with
+the machine's load average (a busy machine leaves the workers fewer cores).
 
     python benchmarks/sweep.py                 # 4 × 2 × 6 = 48 runs
     python benchmarks/sweep.py --seeds 12      # 96 runs
@@ -16,6 +17,7 @@ import argparse
 import concurrent.futures as cf
 import json
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -110,7 +112,8 @@ def main() -> None:
         f"{r['executor']} speed-up 2 / 1 workers": round(r2["runs_per_s"] / r["runs_per_s"], 2)
         for r, r2 in zip(results[1::2], results[2::2], strict=True)
     }
-    print(json.dumps({"summary": summary}))
+    # Other processes on the machine take cores from the workers: say how busy it was.
+    print(json.dumps({"summary": summary, "load_average_1m": round(os.getloadavg()[0], 1), "cores": os.cpu_count()}))
 
 
 if __name__ == "__main__":
