@@ -9,6 +9,7 @@ import datetime as _dt
 import json
 import os
 import pickle
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -329,7 +330,7 @@ class Cluster:
             nodes_json, count = json.dumps([dict(n) for n in nodes]), 0
         if threads is None:
             env = os.environ.get("KUBESIM_THREADS")
-            threads = int(env) if env else (default_threads or os.cpu_count() or 1)
+            threads = int(env) if env else (getattr(default_threads, "value", None) or os.cpu_count() or 1)
         if threads < 1:
             raise InvalidArgumentError(f"threads must be >= 1, got {threads}")
         if not 0 <= seed < 2**64:
@@ -832,8 +833,9 @@ def _replay(ctor: tuple[Any, ...], journal: builtins.list[Any], threads: int) ->
 # rows of a large run and would cost it about a quarter of its time; `c.record(pods=True)`.
 RECORD_PODS = False
 
-# Reconcile threads when neither `threads=` nor KUBESIM_THREADS says (a sweep's worker sets 1).
-default_threads: int | None = None
+# Reconcile threads when neither `threads=` nor KUBESIM_THREADS says (`.value`, per thread: a
+# sweep's run in a worker sets 1 for the clusters it creates).
+default_threads = threading.local()
 
 # `Cluster.load(path, threads=N)`: the pool size for the clusters being unpickled.
 _load_threads: int | None = None

@@ -145,13 +145,14 @@ def _remote(blob: bytes, params: dict[str, Any], seed: int | None, origin_pid: i
         experiment = _loads(blob)
     except Exception as e:  # noqa: BLE001 - e.g. a module the worker cannot import
         return (False, type(e).__name__, f"cannot load the experiment in the worker: {e}")
-    saved = _cluster.default_threads
+    local = _cluster.default_threads
+    saved = getattr(local, "value", None)
     if os.getpid() != origin_pid:
-        _cluster.default_threads = 1
+        local.value = 1
     try:
         return _call(experiment, params, seed)
     finally:
-        _cluster.default_threads = saved
+        local.value = saved
 
 
 @functools.lru_cache(maxsize=8)
