@@ -611,6 +611,30 @@ impl Cluster {
         crate::timeline::sample(&self.store, &self.engine.nodes, since, pods)
     }
 
+    /// [`run_to`](Self::run_to), stopping after the first instant at which something was
+    /// written: the recorder samples each change where it happened, at one call per instant
+    /// that wrote (not per timer). Returns whether time reached `target`.
+    pub fn run_to_change(&mut self, target: Millis) -> Result<bool> {
+        let before = self.store.resource_version();
+        self.settle()?;
+        while let Some(t) = self.engine.next_timer().filter(|t| *t <= target) {
+            if self.store.resource_version() != before {
+                return Ok(false);
+            }
+            self.sample_until(t)?;
+            self.clock.set(t);
+            self.store.begin_instant(t);
+            self.engine.fire_due(t);
+            self.settle()?;
+            self.engine.check_interrupt()?;
+        }
+        if self.store.resource_version() != before && target > self.clock.now() {
+            return Ok(false);
+        }
+        self.run_to(target)?;
+        Ok(true)
+    }
+
     /// `kubectl apply` of one object: create if absent, else a three-way merge of the last
     /// applied configuration, the new manifest and the live object.
     pub fn apply_value(&mut self, manifest: Value) -> Result<ApplyResult> {
@@ -851,6 +875,37 @@ mod tests {
         let log = c.watch_since(0).unwrap();
         let history = log.iter().map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json()));
         (history.collect(), c.engine.prepared)
+    }
+
+    #[test]
+    fn run_to_change_stops_at_each_instant_that_wrote_and_ends_where_run_to_does() {
+        let options = || ClusterOptions { seed: 2, nodes: vec![NodeTemplate::numbered(1)], ..Default::default() };
+        let (mut stepped, mut whole) = (Cluster::new(options()).unwrap(), Cluster::new(options()).unwrap());
+        stepped.store.set_watch_capacity(usize::MAX);
+        whole.store.set_watch_capacity(usize::MAX);
+        actions(&mut stepped, POD);
+        actions(&mut whole, POD);
+        let (mut stops, mut rvs) = (Vec::new(), Vec::new());
+        let mut last_rv = stepped.store.resource_version();
+        let end = stepped.clock().start() + 600_000;
+        while !stepped.run_to_change(end).unwrap() {
+            let rv = stepped.store.resource_version();
+            assert!(rv > last_rv, "it stops only after an instant that wrote");
+            last_rv = rv;
+            stops.push(stepped.now() - stepped.clock().start());
+            rvs.push(rv);
+        }
+        // The pod is pulled (2 s) and started (1 s): the kubelet writes its status at each step.
+        assert_eq!(stops, [2_000, 3_000]);
+        assert_eq!(stepped.now() - stepped.clock().start(), 600_000);
+        whole.run_to(whole.clock().start() + 600_000).unwrap();
+        let history = |c: &Cluster| {
+            let log = c.watch_since(0).unwrap();
+            log.iter()
+                .map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(history(&stepped), history(&whole), "the same history as one run_to");
     }
 
     /// A rollout run to the end, asked to stop at every `every`-th check (0: never) and resumed

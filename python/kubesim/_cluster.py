@@ -9,6 +9,7 @@ import datetime as _dt
 import json
 import os
 import pickle
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -305,7 +306,9 @@ class Cluster:
     uid and generated name. ``start`` is when virtual time begins (default
     2026-01-01T00:00:00Z). ``threads`` sizes the reconcile pool (default: ``KUBESIM_THREADS`` or
     the core count); results never depend on it. ``events=False`` stops recording Event objects,
-    which dominate memory in simulations of tens of thousands of pods. ``max_objects`` is the
+    which dominate memory in simulations of tens of thousands of pods. ``record=False`` records
+    no timeline (by default every change is recorded from the start, see :meth:`record`, so
+    :func:`kubesim.plot.rollout` works after the fact). ``max_objects`` is the
     object budget (default 5,000,000 objects of every kind, events included): a run that would
     hold more stops with :class:`kubesim.ObjectBudgetError` instead of exhausting memory.
     Ctrl-C (KeyboardInterrupt) stops a long call between two rounds of the controllers; the
@@ -331,6 +334,7 @@ class Cluster:
         threads: int | None = None,
         events: bool = True,
         max_objects: int | None = None,
+        record: bool = True,
     ) -> None:
         if isinstance(nodes, bool) or not isinstance(nodes, int | Sequence):
             raise TypeError("nodes is a count or a list of node specs")
@@ -342,7 +346,7 @@ class Cluster:
             nodes_json, count = json.dumps([dict(n) for n in nodes]), 0
         if threads is None:
             env = os.environ.get("KUBESIM_THREADS")
-            threads = int(env) if env else (os.cpu_count() or 1)
+            threads = int(env) if env else (getattr(default_threads, "value", None) or os.cpu_count() or 1)
         if threads < 1:
             raise InvalidArgumentError(f"threads must be >= 1, got {threads}")
         if not 0 <= seed < 2**64:
@@ -355,6 +359,8 @@ class Cluster:
         if max_objects is not None:
             self.max_objects = max_objects
         self.images = ImageRegistry(self)
+        if record:
+            self.record(every=0, pods=RECORD_PODS)
 
     @property
     def threads(self) -> int:
@@ -455,11 +461,13 @@ class Cluster:
     # ----- timeline -----
 
     def record(self, every: Duration | bool | None = "1s", pods: bool = True) -> None:
-        """Record a timeline from now on: every ``every`` of virtual time (and whenever a wait
-        returns), the counts and conditions of Deployments, ReplicaSets and HPAs, HPA
-        utilizations, pod states (``pods=False`` leaves them out), node allocation, and events.
-        ``record(False)`` stops recording (what was recorded stays); calling it again changes
-        the resolution. A sample costs O(objects changed since the previous one)."""
+        """Record a timeline from now on: every ``every`` of virtual time (``every=0``: at each
+        instant something changed, which is what a new cluster does from its creation) and
+        whenever a wait starts or returns, the counts and conditions of Deployments,
+        ReplicaSets and HPAs, HPA utilizations, pod states (``pods=False`` leaves them out),
+        node allocation, and events. ``record(False)`` stops recording (what was recorded
+        stays); calling it again changes the resolution. A sample costs O(objects changed since
+        the previous one)."""
         from ._timeline import Recorder
 
         if every is False or every is None:
@@ -472,9 +480,11 @@ class Cluster:
         if rec is None:
             self._recorder = Recorder(self, every_ms, pods)
             return
-        if every_ms <= 0:
-            raise InvalidArgumentError("every must be a positive duration")
+        if every_ms < 0:
+            raise InvalidArgumentError("every must be a duration >= 0 (0: every change)")
         rec.sample()
+        if pods and not rec.pods:
+            rec._rv = 0  # the next sample reads every object: the pods as they are now
         rec.every_ms, rec.pods, rec.active = every_ms, pods, True
 
     @property
@@ -834,6 +844,14 @@ def _replay(ctor: tuple[Any, ...], journal: builtins.list[Any], threads: int) ->
             continue
     return j
 
+
+# What a new cluster records (Cluster(record=True)): not pod states, which are most of the
+# rows of a large run and would cost it about a quarter of its time; `c.record(pods=True)`.
+RECORD_PODS = False
+
+# Reconcile threads when neither `threads=` nor KUBESIM_THREADS says (`.value`, per thread: a
+# sweep's run in a worker sets 1 for the clusters it creates).
+default_threads = threading.local()
 
 # `Cluster.load(path, threads=N)`: the pool size for the clusters being unpickled.
 _load_threads: int | None = None

@@ -970,6 +970,11 @@ impl PyCluster {
         self.run(py, "advance", |c| c.run_to(t))
     }
 
+    /// `run_to_ms`, returning after the first instant that wrote something; True at `t`.
+    fn run_to_change_ms(&self, py: Python<'_>, t: i64) -> PyResult<bool> {
+        self.run(py, "advance", |c| c.run_to_change(t))
+    }
+
     /// A timeline sample after resourceVersion `since` (0: everything):
     /// `(resource_version, full, objects, deleted, events)`; objects are
     /// `(kind, namespace, name, [(field, value), …])`, deleted `(kind, namespace, name)`, events
