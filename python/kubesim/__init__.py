@@ -20,6 +20,7 @@ from ._handles import (
     Node,
     Object,
     Pod,
+    PodDisruptionBudget,
     ReplicaSet,
 )
 from ._native import __version__
@@ -31,6 +32,7 @@ from ._timeline import Timeline
 from .errors import (
     AlreadyExistsError,
     ConflictError,
+    EvictionError,
     GoneError,
     InvalidArgumentError,
     InvalidObjectError,
@@ -44,6 +46,7 @@ from .errors import (
     SelectorError,
     SimulationError,
     TimeoutError,
+    TooManyRequestsError,
 )
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "ApplyResult",
     "Cluster",
     "ConflictError",
+    "EvictionError",
     "ContainerStatus",
     "Deployment",
     "Event",
@@ -70,6 +74,7 @@ __all__ = [
     "Object",
     "ObjectList",
     "Pod",
+    "PodDisruptionBudget",
     "ReplicaSet",
     "Revision",
     "RolloutTimeoutError",
@@ -79,6 +84,7 @@ __all__ = [
     "SimulationError",
     "Timeline",
     "TimeoutError",
+    "TooManyRequestsError",
     "WatchEvent",
     "__version__",
     "load_ipython_extension",

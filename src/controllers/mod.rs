@@ -3,6 +3,7 @@
 //! each other.
 
 pub mod deployment;
+pub mod disruption;
 pub mod gc;
 pub mod hpa;
 pub mod nodelifecycle;
@@ -25,17 +26,19 @@ pub enum ControllerId {
     HorizontalPodAutoscaler = 2,
     Deployment = 3,
     ReplicaSet = 4,
-    Scheduler = 5,
-    Kubelet = 6,
+    Disruption = 5,
+    Scheduler = 6,
+    Kubelet = 7,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 7] = [
+    pub const ALL: [ControllerId; 8] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::HorizontalPodAutoscaler,
         ControllerId::Deployment,
         ControllerId::ReplicaSet,
+        ControllerId::Disruption,
         ControllerId::Scheduler,
         ControllerId::Kubelet,
     ];
@@ -46,6 +49,7 @@ impl ControllerId {
             ControllerId::HorizontalPodAutoscaler => "horizontal-pod-autoscaler",
             ControllerId::Deployment => "deployment-controller",
             ControllerId::ReplicaSet => "replicaset-controller",
+            ControllerId::Disruption => "disruption-controller",
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",
         }

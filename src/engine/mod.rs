@@ -17,7 +17,8 @@ use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
-    deployment, gc, hpa, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
+    deployment, disruption, gc, hpa, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled,
+    Write,
 };
 use crate::error::KubesimError;
 use crate::kubelet;
@@ -282,6 +283,9 @@ impl Engine {
                     self.mark(ControllerId::HorizontalPodAutoscaler, key.clone());
                 }
             }
+            Kind::PodDisruptionBudget if new.is_some() && !skip(ControllerId::Disruption) => {
+                self.mark(ControllerId::Disruption, key.clone())
+            }
             Kind::Node => {
                 match new.and_then(scheduler::NodeInfo::of) {
                     Some(info) => self.nodes.info.insert(key.name.clone(), info),
@@ -349,6 +353,7 @@ impl Engine {
             }
         }
         self.account(old, new);
+        self.mark_budgets_of(store, old, new);
         match new {
             Some(p) => {
                 let bound = node_of(p).is_some();
@@ -444,6 +449,40 @@ impl Engine {
                     }
                 }
             }
+        }
+    }
+
+    /// The PodDisruptionBudgets a pod change concerns (upstream: the disruption controller's pod
+    /// handlers): those selecting the pod before or after, when what a budget counts changed —
+    /// the pod came or went, or its labels, owner, readiness or deletion changed. (Upstream
+    /// queues only the first matching budget; every one is synced here.)
+    fn mark_budgets_of(&mut self, store: &Store, old: Option<&Object>, new: Option<&Object>) {
+        let Some(ns) = new.or(old).map(|p| &p.meta.namespace) else { return };
+        let mut budgets = store.scan(Kind::PodDisruptionBudget, Some(ns)).peekable();
+        if budgets.peek().is_none() {
+            return;
+        }
+        if let (Some(o), Some(n)) = (old, new) {
+            let ready = |p: &Object| matches!(&p.body, Body::Pod { status, .. } if status.is_ready());
+            if o.meta.labels == n.meta.labels
+                && o.meta.controller_ref() == n.meta.controller_ref()
+                && ready(o) == ready(n)
+                && o.meta.deletion_timestamp() == n.meta.deletion_timestamp()
+            {
+                return;
+            }
+        }
+        let keys: Vec<ObjectKey> = budgets
+            .filter(|b| match &b.body {
+                Body::PodDisruptionBudget(pdb) => {
+                    [old, new].into_iter().flatten().any(|p| disruption::selects(pdb, &p.meta.labels))
+                }
+                _ => false,
+            })
+            .map(|b| ObjectKey::of(b))
+            .collect();
+        for k in keys {
+            self.mark(ControllerId::Disruption, k);
         }
     }
 
@@ -904,6 +943,7 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::HorizontalPodAutoscaler => hpa::reconcile(ctx, key),
         ControllerId::Deployment => deployment::reconcile(ctx, key),
         ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),
+        ControllerId::Disruption => disruption::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
     }
