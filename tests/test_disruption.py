@@ -91,8 +91,14 @@ def test_an_empty_selector_selects_every_pod_of_the_namespace_and_a_null_one_non
     c.apply(pod("p1", labels={"other": "x"}))
     c.apply(pod("elsewhere", labels={"other": "x"}) | {"metadata": {"name": "elsewhere", "namespace": "kube-public"}})
     c.apply(pdb("all", selector={}, minAvailable=3))
-    c.apply({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "none"},
-             "spec": {"minAvailable": 3}})  # fmt: skip
+    c.apply(
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": "none"},
+            "spec": {"minAvailable": 3},
+        }
+    )
     c.run_until(lambda: c.pod("p1").ready, timeout="1m")
     assert status(c, "all") == (0, 1, 3, 1)
     assert status(c, "none") == (0, 0, 3, 0)
@@ -187,7 +193,7 @@ def test_an_owner_without_a_scale_subresource_fails_safe():
             "name": "owner",
             "uid": c.get("configmap", "owner").uid,
             "controller": True,
-        }  # fmt: skip
+        }
     ]
     c.apply(owned)
     c.apply(pdb(maxUnavailable=1))
@@ -255,7 +261,7 @@ def test_an_allowed_eviction_marks_the_pod_records_it_and_spends_the_budget():
             "reason": "EvictionByEvictionAPI",
             "message": "Eviction API: evicting",
             "lastTransitionTime": "2026-01-01T00:01:00Z",
-        }  # fmt: skip
+        }
     ]
 
 
@@ -358,8 +364,16 @@ def test_disrupted_pods_keep_counting_as_unhealthy_until_seen_terminating():
 
 def test_get_and_describe_pdb_print_as_kubectl():
     c = evictable(minAvailable=2)
-    c.apply(pdb("spare", selector={"matchLabels": {"app": "web"}, "matchExpressions": [
-        {"key": "tier", "operator": "NotIn", "values": ["db"]}]}, maxUnavailable="50%"))  # fmt: skip
+    c.apply(
+        pdb(
+            "spare",
+            selector={
+                "matchLabels": {"app": "web"},
+                "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["db"]}],
+            },
+            maxUnavailable="50%",
+        )
+    )
     assert c.kubectl("get pdb") == (
         "NAME    MIN AVAILABLE   MAX UNAVAILABLE   ALLOWED DISRUPTIONS   AGE\n"
         "spare   N/A             50%               2                     0s\n"
@@ -437,3 +451,50 @@ def test_drain_with_eviction_disabled_deletes_whatever_the_budget_says():
     victim = next(p.name for p in c.pods() if p.node == node)
     r = c.kubectl(f"drain {node} --disable-eviction")
     assert r == f"node/{node} cordoned\npod/{victim} deleted\nnode/{node} drained\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "out"),
+    [
+        # Recorded from kubectl v1.32 (`--dry-run=client -o json`).
+        (
+            "x --selector='app in (a,b),!legacy' --max-unavailable=1",
+            '{\n    "kind": "PodDisruptionBudget",\n    "apiVersion": "policy/v1",\n    "metadata": {\n'
+            '        "name": "x",\n        "creationTimestamp": null\n    },\n    "spec": {\n'
+            '        "selector": {\n            "matchExpressions": [\n                {\n'
+            '                    "key": "app",\n                    "operator": "In",\n'
+            '                    "values": [\n                        "a",\n                        "b"\n'
+            "                    ]\n                },\n                {\n"
+            '                    "key": "legacy",\n                    "operator": "DoesNotExist"\n'
+            "                }\n            ]\n        },\n"
+            '        "maxUnavailable": 1\n    },\n    "status": {\n        "disruptionsAllowed": 0,\n'
+            '        "currentHealthy": 0,\n        "desiredHealthy": 0,\n        "expectedPods": 0\n    }\n}\n',
+        ),
+    ],
+)
+def test_create_pdb_dry_run_prints_the_object_kubectl_builds(args, out):
+    c = kubesim.Cluster(nodes=1, seed=0)
+    assert c.kubectl(f"create poddisruptionbudget {args} --dry-run=client -o json") == out
+
+
+def test_create_pdb_creates_and_checks_its_flags_as_kubectl():
+    c = kubesim.Cluster(nodes=1, seed=0)
+    assert (
+        c.kubectl("create pdb web --selector=app=web --min-available=50%") == "poddisruptionbudget.policy/web created\n"
+    )
+    assert c.pdb("web").min_available == "50%"
+    assert c.pdb("web").to_dict()["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    for args, err in [
+        ("y --min-available=1", "error: a selector must be specified"),
+        ("y --selector=a=b", "error: one of min-available or max-unavailable must be specified"),
+        (
+            "y --selector=a=b --min-available=1 --max-unavailable=1",
+            "error: min-available and max-unavailable cannot be both specified",
+        ),
+        ("y --selector=a=b --min-available=1Gi", "error: invalid format specified for min-available"),
+        ("y --selector=a!=b --min-available=1", 'error: "!=" is not a valid label selector operator'),
+        ("y --selector=a<1 --min-available=1", 'error: "lt" isn\'t supported in label selectors'),
+    ]:
+        r = c.kubectl(f"create pdb {args}", check=False)
+        assert (r.exit_code, r.stderr) == (1, err + "\n"), args
+    assert [b.name for b in c.pdbs()] == ["web"]

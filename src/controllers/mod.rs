@@ -7,8 +7,10 @@ pub mod disruption;
 pub mod gc;
 pub mod hpa;
 pub mod nodelifecycle;
+pub mod pod_affinity;
 pub mod replicaset;
 pub mod scheduler;
+pub mod topology_spread;
 mod victims;
 
 use std::sync::Arc;
@@ -198,6 +200,9 @@ pub struct NodeRuntime {
     pub allocated: std::collections::BTreeMap<Arc<str>, scheduler::Allocation>,
     /// Where the scheduler's next node search starts.
     pub scheduler_start: usize,
+    /// Bound, unfinished pods with pod (anti-)affinity terms: while there are any, every pod's
+    /// placement must look at them (upstream: NodeInfo.PodsWithAffinity).
+    pub affinity_pods: i64,
 }
 
 /// What a reconcile may read.

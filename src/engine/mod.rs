@@ -77,6 +77,12 @@ pub struct Engine {
     /// Pods the scheduler could not place, waiting for a change that may make room (upstream's
     /// unschedulablePods): a change moves them all out, each retried once its back-off is over.
     unschedulable: BTreeSet<ObjectKey>,
+    /// The unschedulable pods with pod (anti-)affinity or topology spread constraints: a pod
+    /// bound elsewhere may make room for them (upstream: the AssignedPodAdd event their
+    /// plugins register), so a binding moves these (and only these) to be retried.
+    waiting_for_pods: BTreeSet<ObjectKey>,
+    /// A pod was bound since the round began: `waiting_for_pods` are moved at the next round.
+    retry_waiting: bool,
     /// Failed scheduling attempts of each pending pod and when the last one failed (upstream:
     /// QueuedPodInfo's Attempts and Timestamp), for its back-off.
     attempts: BTreeMap<ObjectKey, (u32, Millis)>,
@@ -138,6 +144,8 @@ impl Engine {
             images: ImageRegistry::with_builtins(),
             nodes: NodeRuntime::default(),
             unschedulable: BTreeSet::new(),
+            waiting_for_pods: BTreeSet::new(),
+            retry_waiting: false,
             attempts: BTreeMap::new(),
             retry_pending: false,
             events: EventLog::default(),
@@ -361,6 +369,11 @@ impl Engine {
                 if !bound && !deleting && !skip(ControllerId::Scheduler) {
                     self.mark(ControllerId::Scheduler, key.clone());
                 }
+                if bound && old.is_some_and(|o| node_of(o).is_none()) && !self.waiting_for_pods.is_empty() {
+                    // upstream: a pod assigned to a node may satisfy a waiting pod's affinity
+                    // or spread (anti-affinity and skew only loosen as pods go).
+                    self.retry_waiting = true;
+                }
                 if bound {
                     self.forget_pending(key);
                     if !skip(ControllerId::Kubelet) {
@@ -405,6 +418,10 @@ impl Engine {
         if before.map(|b| b.0) == after.map(|a| a.0) {
             return;
         }
+        let terms = |h: Option<(&str, &k8s_openapi::api::core::v1::PodSpec)>| {
+            i64::from(h.is_some_and(|(_, spec)| crate::controllers::pod_affinity::has_terms(spec)))
+        };
+        self.nodes.affinity_pods += terms(after) - terms(before);
         if let Some((node, spec)) = before {
             let (real, nonzero) = scheduler::pod_requests(spec);
             self.allocation(node).add(&real, &nonzero, -1);
@@ -493,7 +510,16 @@ impl Engine {
     /// Move the unschedulable pods to be retried if something asked to (upstream:
     /// MoveAllToActiveOrBackoffQueue): at once if their back-off is over, else when it is.
     fn flush_retry(&mut self, now: Millis) {
+        if std::mem::take(&mut self.retry_waiting) && !self.retry_pending {
+            for k in std::mem::take(&mut self.waiting_for_pods) {
+                if self.unschedulable.remove(&k) {
+                    let at = self.attempts.get(&k).map_or(now, |&(n, last)| last + scheduling_backoff(n));
+                    self.schedule(ControllerId::Scheduler, k, at, now);
+                }
+            }
+        }
         if std::mem::take(&mut self.retry_pending) {
+            self.waiting_for_pods.clear();
             for k in std::mem::take(&mut self.unschedulable) {
                 let at = self.attempts.get(&k).map_or(now, |&(n, last)| last + scheduling_backoff(n));
                 self.schedule(ControllerId::Scheduler, k, at, now);
@@ -511,6 +537,7 @@ impl Engine {
 
     /// A pod bound or gone: no longer the scheduler's.
     fn forget_pending(&mut self, key: &ObjectKey) {
+        self.waiting_for_pods.remove(key);
         self.unschedulable.remove(key);
         self.attempts.remove(key);
     }
@@ -721,6 +748,16 @@ impl Engine {
         self.rewritten = rewritten;
         if tried && store.get_by_key(key).is_some_and(|p| replicaset::is_active(p) && node_of(p).is_none()) {
             self.scheduling_failed(key, now);
+            let constrained = |p: &Object| match &p.body {
+                Body::Pod { spec, .. } => {
+                    crate::controllers::pod_affinity::has_terms(spec)
+                        || crate::controllers::topology_spread::has_constraints(spec)
+                }
+                _ => false,
+            };
+            if store.get_by_key(key).is_some_and(|p| constrained(p)) {
+                self.waiting_for_pods.insert(key.clone());
+            }
         }
     }
 

@@ -120,7 +120,8 @@ def run(inv: Invocation, o: Out) -> None:
                 for n in left:
                     o.err(f"pod/{n}")
             o.err(f'error: unable to drain node "{name}" due to error: {err}, continuing command...')
-            o.err(f"There are pending nodes to be drained:\n {name}\n{err}")
+            trailer = "\n".join(failures)  # as for the filters' errors above: one line each
+            o.err(f"There are pending nodes to be drained:\n {name}\n{trailer}")
             o.failed = True
             continue
         o.out(f"node/{name} drained{suffix}\n")
@@ -160,9 +161,9 @@ def _evict(c: Cluster, o: Out, a: Any, pods: list[dict[str, Any]], suffix: str, 
     evict = not a.bool("--disable-eviction")
     grace_period = None if grace < 0 else grace
     if suffix:
+        # upstream: a client dry run lists the pods as evictions, whatever --disable-eviction says.
         for p in pods:
-            if evict:
-                o.out(f"evicting pod {_key(p)}{suffix}\n")
+            o.out(f"evicting pod {_key(p)}{suffix}\n")
         return []
     timeout = to_ms(a.value("--timeout") or "0")
     start = c._native.now_ms
