@@ -83,6 +83,8 @@ pub struct Engine {
     waiting_for_pods: BTreeSet<ObjectKey>,
     /// A pod was bound since the round began: `waiting_for_pods` are moved at the next round.
     retry_waiting: bool,
+    /// How many PodDisruptionBudgets are stored (none: a pod change looks for none).
+    budgets: usize,
     /// Failed scheduling attempts of each pending pod and when the last one failed (upstream:
     /// QueuedPodInfo's Attempts and Timestamp), for its back-off.
     attempts: BTreeMap<ObjectKey, (u32, Millis)>,
@@ -146,6 +148,7 @@ impl Engine {
             unschedulable: BTreeSet::new(),
             waiting_for_pods: BTreeSet::new(),
             retry_waiting: false,
+            budgets: 0,
             attempts: BTreeMap::new(),
             retry_pending: false,
             events: EventLog::default(),
@@ -291,8 +294,15 @@ impl Engine {
                     self.mark(ControllerId::HorizontalPodAutoscaler, key.clone());
                 }
             }
-            Kind::PodDisruptionBudget if new.is_some() && !skip(ControllerId::Disruption) => {
-                self.mark(ControllerId::Disruption, key.clone())
+            Kind::PodDisruptionBudget => {
+                match (old, new) {
+                    (None, Some(_)) => self.budgets += 1,
+                    (Some(_), None) => self.budgets = self.budgets.saturating_sub(1),
+                    _ => {}
+                }
+                if new.is_some() && !skip(ControllerId::Disruption) {
+                    self.mark(ControllerId::Disruption, key.clone())
+                }
             }
             Kind::Node => {
                 match new.and_then(scheduler::NodeInfo::of) {
@@ -474,6 +484,9 @@ impl Engine {
     /// the pod came or went, or its labels, owner, readiness or deletion changed. (Upstream
     /// queues only the first matching budget; every one is synced here.)
     fn mark_budgets_of(&mut self, store: &Store, old: Option<&Object>, new: Option<&Object>) {
+        if self.budgets == 0 {
+            return;
+        }
         let Some(ns) = new.or(old).map(|p| &p.meta.namespace) else { return };
         let mut budgets = store.scan(Kind::PodDisruptionBudget, Some(ns)).peekable();
         if budgets.peek().is_none() {
