@@ -270,9 +270,10 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
                     COMPONENT,
                     true,
                     "NotDeleted",
+                    // upstream: the budget's namespace is passed twice (pdb.Namespace, pdb.Namespace).
                     format!(
                         "Pod was expected by PDB {}/{} to be deleted but it wasn't",
-                        obj.meta.namespace, obj.meta.name
+                        obj.meta.namespace, obj.meta.namespace
                     ),
                 ))));
             } else {

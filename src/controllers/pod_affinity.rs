@@ -87,9 +87,12 @@ pub fn has_terms(spec: &core::PodSpec) -> bool {
     })
 }
 
+/// The placed pods' terms, resolved once per scheduling batch (by pod uid).
+pub type TermCache = HashMap<crate::api::Uid, Terms>;
+
 /// A pod's terms: required affinity, required anti-affinity, preferred affinity, preferred
 /// anti-affinity.
-struct Terms {
+pub struct Terms {
     required: Vec<Term>,
     required_anti: Vec<Term>,
     preferred: Vec<Term>,
@@ -137,7 +140,12 @@ pub struct Affinity {
 
 impl Affinity {
     /// Work out the counts for `pod` from every placed pod (upstream PreFilter + PreScore).
-    pub fn new<'a>(pod: &Object, placed: impl Iterator<Item = Placed<'a>>, ns_labels: NamespaceLabels) -> Affinity {
+    pub fn new<'a>(
+        pod: &Object,
+        placed: impl Iterator<Item = Placed<'a>>,
+        ns_labels: NamespaceLabels,
+        cache: &mut TermCache,
+    ) -> Affinity {
         let own = Terms::of(pod);
         let mut a = Affinity {
             self_affinity: own.required.iter().all(|t| t.matches(pod, ns_labels)),
@@ -181,7 +189,7 @@ impl Affinity {
             if !has_terms(spec) {
                 continue;
             }
-            let theirs = Terms::of(p.pod);
+            let theirs = cache.entry(p.pod.meta.uid).or_insert_with(|| Terms::of(p.pod));
             for t in theirs.required_anti.iter().filter(|t| t.matches(pod, ns_labels)) {
                 if let Some(k) = pair(t, labels) {
                     *a.existing_anti_affinity_counts.entry(k).or_default() += 1;

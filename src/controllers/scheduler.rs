@@ -550,6 +550,7 @@ fn place_constrained(
     let mut with_terms = ctx.nodes.affinity_pods;
     let ns_labels = |ns: &str| ctx.store.lookup(crate::api::Kind::Namespace, "", ns).map(|o| o.meta.labels.clone());
     let mut out = Vec::with_capacity(pods.len());
+    let mut terms = pod_affinity::TermCache::default();
     for pod in pods {
         let Body::Pod { spec, .. } = &pod.body else {
             out.push(Placement::Unschedulable(BTreeMap::new(), BTreeMap::new()));
@@ -580,7 +581,7 @@ fn place_constrained(
             let relevant = placed().filter(|p| {
                 own_terms || matches!(&p.pod.body, Body::Pod { spec, .. } if pod_affinity::has_terms(spec))
             });
-            pod_affinity::Affinity::new(pod, relevant, &ns_labels)
+            pod_affinity::Affinity::new(pod, relevant, &ns_labels, &mut terms)
         });
         let spread = topology_spread::has_constraints(spec)
             .then(|| topology_spread::Spread::new(pod, spec, nodes.iter().map(|n| &*n.info.labels), placed()));
