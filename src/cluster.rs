@@ -200,6 +200,18 @@ impl Cluster {
         Ok(c)
     }
 
+    /// An independent copy that continues exactly as this cluster would with the same calls.
+    /// Stored objects are shared (they are immutable `Arc`s, replaced on write); the indexes,
+    /// timers and controller memory are copied, so a fork costs O(objects), not O(history).
+    pub fn fork(&self) -> Cluster {
+        self.clone()
+    }
+
+    /// Draw the uids and generated names created from now on from `seed`.
+    pub fn reseed(&mut self, seed: u64) {
+        self.store.reseed(seed);
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -341,6 +353,10 @@ impl Cluster {
     /// returns [`KubesimError::Interrupted`], consistent, with what is left to do still marked.
     pub fn set_interrupt(&mut self, asked: Option<Arc<dyn Fn() -> bool + Send + Sync>>) {
         self.engine.interrupt = asked;
+    }
+    /// A container's log, as `GET …/pods/{name}/log` returns it (see [`crate::kubelet::logs`]).
+    pub fn pod_log(&self, namespace: &str, name: &str, opts: &crate::kubelet::logs::LogOptions) -> Result<String> {
+        crate::kubelet::logs::pod_log(&self.store, &self.engine.images, self.clock.now(), namespace, name, opts)
     }
     pub fn images_mut(&mut self) -> &mut crate::kubelet::images::ImageRegistry {
         &mut self.engine.images

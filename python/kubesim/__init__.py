@@ -33,6 +33,7 @@ from .errors import (
     AlreadyExistsError,
     ConflictError,
     EvictionError,
+    ForbiddenError,
     GoneError,
     InvalidArgumentError,
     InvalidObjectError,
@@ -55,6 +56,7 @@ __all__ = [
     "Cluster",
     "ConflictError",
     "EvictionError",
+    "ForbiddenError",
     "ContainerStatus",
     "Deployment",
     "Event",
@@ -87,9 +89,12 @@ __all__ = [
     "TooManyRequestsError",
     "WatchEvent",
     "__version__",
+    "dist",
     "load_ipython_extension",
     "sweep",
 ]
+
+from . import dist
 
 if TYPE_CHECKING:
     from . import plot as plot

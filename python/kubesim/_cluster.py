@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import copy
 import datetime as _dt
 import json
 import os
@@ -37,6 +38,7 @@ from .errors import InvalidArgumentError, KubesimError, ManifestError, Simulatio
 if TYPE_CHECKING:
     from ._server import Server
     from ._timeline import Recorder, Timeline
+    from .dist import Dist
 
 __all__ = ["ApplyResult", "Cluster", "ImageRegistry", "WatchEvent"]
 
@@ -91,15 +93,16 @@ class ImageRegistry:
         ref: str,
         *,
         exists: bool = True,
-        pull: Duration = "2s",
-        start: Duration = "1s",
-        ready_after: Duration | None = None,
-        crash_after: Duration | None = None,
+        pull: Duration | Dist = "2s",
+        start: Duration | Dist = "1s",
+        ready_after: Duration | Dist | None = None,
+        crash_after: Duration | Dist | None = None,
         exit_code: int = 1,
-        completes_after: Duration | None = None,
-        liveness_fails_after: Duration | None = None,
-        stop: Duration | None = None,
+        completes_after: Duration | Dist | None = None,
+        liveness_fails_after: Duration | Dist | None = None,
+        stop: Duration | Dist | None = None,
         size: int = 64 * 1024 * 1024,
+        logs: Sequence[str | tuple[Duration, str]] = (),
     ) -> None:
         """Register an image reference or glob (``"nginx:*"``); the latest match wins.
 
@@ -109,24 +112,37 @@ class ImageRegistry:
         the container exits with ``exit_code`` (137 shows as OOMKilled) this long after start;
         ``completes_after``: it exits 0. ``liveness_fails_after``: liveness probes fail from then
         on. ``stop``: time to exit after SIGTERM (default: runs until the grace period ends).
+
+        Each timing is a duration or a distribution from :mod:`kubesim.dist` (e.g.
+        ``pull=kubesim.dist.lognormal(median="2s", p99="20s")``), drawn per container run from
+        the pod's seeded uid, so that seeds differ in timings as well as in names.
+
+        ``logs``: what a container of the image writes, for ``kubectl logs`` and
+        :meth:`Pod.logs`: each line a string (written when the container starts) or a
+        ``(offset, text)`` pair (written that long after it starts). The text may name
+        ``{pod}``, ``{namespace}``, ``{container}``, ``{node}``, ``{ip}`` and ``{restarts}``.
         """
+        from .dist import spec_of
 
-        def opt(d: Duration | None) -> int | None:
-            return None if d is None else to_ms(d)
+        optional = {
+            "ready_after": ready_after,
+            "crash_after": crash_after,
+            "completes_after": completes_after,
+            "liveness_fails_after": liveness_fails_after,
+            "stop": stop,
+        }
+        profile: dict[str, Any] = {"pull": spec_of(pull, "pull"), "start": spec_of(start, "start")}
+        profile.update({k: spec_of(v, k) for k, v in optional.items() if v is not None})
+        profile["logs"] = [_log_line(i, line) for i, line in enumerate(logs)]
+        self._cluster._native.register_image(ref, exists, exit_code, size, json.dumps(profile))
 
-        self._cluster._native.register_image(
-            ref,
-            exists,
-            to_ms(pull),
-            to_ms(start),
-            opt(ready_after),
-            opt(crash_after),
-            exit_code,
-            opt(completes_after),
-            opt(liveness_fails_after),
-            opt(stop),
-            size,
-        )
+
+def _log_line(i: int, line: str | tuple[Duration, str]) -> dict[str, Any]:
+    if isinstance(line, str):
+        return {"offset": 0, "text": line}
+    if isinstance(line, tuple) and len(line) == 2 and isinstance(line[1], str):
+        return {"offset": to_ms(line[0]), "text": line[1]}
+    raise TypeError(f"logs[{i}] is a string or an (offset, text) pair, not {line!r}")
 
 
 def _selector_string(selector: Selector) -> str:
@@ -239,8 +255,11 @@ _READS = frozenset(
         "describe_template",
         "top_table",
         "timeline_sample",
+        "pod_log",
         # Starting a server changes nothing; what its requests change is counted (served_writes).
         "serve",
+        # A fork copies; the original is unchanged.
+        "fork",
     }
 )
 _SAVE_FORMAT = 1
@@ -727,7 +746,30 @@ class Cluster:
         events = [WatchEvent(t, rv, o) for t, rv, o in self._native.watch(since)]
         return [e for e in events if kind_name is None or e.kind == kind_name]
 
-    # ----- saving -----
+    # ----- forks and saving -----
+
+    def fork(self, seed: int | None = None) -> Cluster:
+        """An independent copy of this cluster, at the same virtual time, that continues exactly
+        as this one would with the same calls; changing either leaves the other as it was. It
+        costs O(objects), not O(history): stored objects are shared until either side changes
+        them. ``seed`` re-seeds the uids and generated names created from now on (what exists
+        keeps its names). The fork has its own timeline recording (a copy of what was recorded)
+        and no API server; forks of forks work the same way."""
+        if seed is not None and not 0 <= seed < 2**64:
+            raise InvalidArgumentError(f"seed must be in [0, 2**64), got {seed}")
+        j = self._native
+        c = Cluster.__new__(Cluster)
+        forked = _Journaled(j._native.fork(), j._ctor, builtins.list(j._journal))
+        forked._interrupted = j._interrupted
+        # The Python-side state (image registry, timeline recording) is copied with its
+        # references to this cluster pointing at the fork.
+        state = {k: v for k, v in self.__dict__.items() if k != "_native"}
+        c.__dict__.update(copy.deepcopy(state, {id(self): c, id(j): forked}))
+        c._native = forked
+        if seed is not None:
+            forked.reseed(seed)
+            c.seed = seed
+        return c
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the whole simulation to ``path``; :meth:`load` continues it exactly."""

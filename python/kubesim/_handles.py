@@ -484,6 +484,21 @@ class Pod(Object):
         statuses = {s["name"]: s for s in obj.get("status", {}).get("containerStatuses", [])}
         return [ContainerStatus(c, statuses.get(c["name"])) for c in obj["spec"]["containers"]]
 
+    def logs(
+        self,
+        container: str | None = None,
+        previous: bool = False,
+        timestamps: bool = False,
+        tail: int | None = None,
+    ) -> str:
+        """What the container wrote (``kubectl logs``): the lines its image profile gives
+        (``c.images.register(…, logs=[…])``) up to now, or up to its end; ``previous=True``: the
+        run before the last restart. Raises :class:`kubesim.InvalidArgumentError` with the API
+        server's message when there is no such log (e.g. the container is waiting to start)."""
+        return str(
+            self._cluster._native.pod_log(self.namespace, self.name, container, previous, timestamps, tail, None, None)
+        )
+
     def set_usage(self, cpu: str | float | None = None, memory: str | float | None = None) -> None:
         """Fix this pod's reported usage (overrides its share of the Deployment's load)."""
         self._cluster._native.set_usage(

@@ -9,6 +9,7 @@ __all__ = [
     "AlreadyExistsError",
     "ConflictError",
     "EvictionError",
+    "ForbiddenError",
     "GoneError",
     "InvalidArgumentError",
     "InvalidObjectError",
@@ -56,6 +57,10 @@ class AlreadyExistsError(KubesimError):
 
 class ConflictError(KubesimError):
     """An update carried a stale resourceVersion (HTTP 409)."""
+
+
+class ForbiddenError(KubesimError):
+    """Admission refused the write (HTTP 403), e.g. new content in a namespace being deleted."""
 
 
 class GoneError(KubesimError):

@@ -6,6 +6,7 @@ pub mod deployment;
 pub mod disruption;
 pub mod gc;
 pub mod hpa;
+pub mod namespace;
 pub mod nodelifecycle;
 pub mod pod_affinity;
 pub mod replicaset;
@@ -25,18 +26,20 @@ use crate::store::{ObjectKey, Prepared, PreparedCreate, Store};
 pub enum ControllerId {
     GarbageCollector = 0,
     NodeLifecycle = 1,
-    HorizontalPodAutoscaler = 2,
-    Deployment = 3,
-    ReplicaSet = 4,
-    Disruption = 5,
-    Scheduler = 6,
-    Kubelet = 7,
+    Namespace = 2,
+    HorizontalPodAutoscaler = 3,
+    Deployment = 4,
+    ReplicaSet = 5,
+    Disruption = 6,
+    Scheduler = 7,
+    Kubelet = 8,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 8] = [
+    pub const ALL: [ControllerId; 9] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
+        ControllerId::Namespace,
         ControllerId::HorizontalPodAutoscaler,
         ControllerId::Deployment,
         ControllerId::ReplicaSet,
@@ -48,6 +51,7 @@ impl ControllerId {
         match self {
             ControllerId::GarbageCollector => "garbage-collector",
             ControllerId::NodeLifecycle => "node-lifecycle-controller",
+            ControllerId::Namespace => "namespace-controller",
             ControllerId::HorizontalPodAutoscaler => "horizontal-pod-autoscaler",
             ControllerId::Deployment => "deployment-controller",
             ControllerId::ReplicaSet => "replicaset-controller",
@@ -128,6 +132,8 @@ pub enum Write {
         uid: Uid,
     },
     Event(Box<EventRecord>),
+    /// The namespace controller's finalize of an emptied, terminating namespace.
+    FinalizeNamespace(ObjectKey),
     /// HPA controller memory (recommendations and scale events) for one HPA.
     HpaMemory(ObjectKey, Box<hpa::HpaMemory>),
     /// Scheduler state: where the next node search starts.

@@ -17,8 +17,8 @@ use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
-    deployment, disruption, gc, hpa, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled,
-    Write,
+    deployment, disruption, gc, hpa, namespace, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime,
+    Reconciled, Write,
 };
 use crate::error::KubesimError;
 use crate::kubelet;
@@ -286,6 +286,11 @@ impl Engine {
                 self.mark_deployments_of(store, old, new);
             }
             Kind::Deployment if !skip(ControllerId::Deployment) => self.mark(ControllerId::Deployment, key.clone()),
+            Kind::Namespace
+                if new.is_some_and(|n| n.meta.deletion_timestamp().is_some()) && !skip(ControllerId::Namespace) =>
+            {
+                self.mark(ControllerId::Namespace, key.clone())
+            }
             Kind::HorizontalPodAutoscaler => {
                 if new.is_none() {
                     self.hpa_memory.remove(&key);
@@ -747,6 +752,12 @@ impl Engine {
                         self.observe(store, origin, Some(&old), None);
                     }
                 }
+                Write::FinalizeNamespace(target) => {
+                    let old = store.get_by_key(&target).cloned();
+                    if let Ok(after) = store.finalize_namespace(&target) {
+                        self.observe(store, origin, old.as_deref(), after.as_deref());
+                    }
+                }
                 Write::Event(e) if self.record_events => self.events.record(store, *e, now),
                 Write::Event(_) => {}
                 Write::SchedulerCursor(n) => self.nodes.scheduler_start = n,
@@ -990,6 +1001,7 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     match c {
         ControllerId::GarbageCollector => gc::reconcile(ctx, key),
         ControllerId::NodeLifecycle => nodelifecycle::reconcile(ctx, key),
+        ControllerId::Namespace => namespace::reconcile(ctx, key),
         ControllerId::HorizontalPodAutoscaler => hpa::reconcile(ctx, key),
         ControllerId::Deployment => deployment::reconcile(ctx, key),
         ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),

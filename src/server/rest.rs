@@ -20,7 +20,7 @@ use crate::store::{DeleteOptions, Propagation};
 /// A successful answer: HTTP code and JSON body.
 pub type Answer = Result<(u16, Value), Failure>;
 
-fn core(e: crate::error::KubesimError) -> Failure {
+pub fn core(e: crate::error::KubesimError) -> Failure {
     failure(&e)
 }
 

@@ -107,6 +107,9 @@ pub fn failure(e: &KubesimError) -> Failure {
                 Failure::with_details(409, "Conflict", e.to_string(), resource_details(*kind, name))
             }
             StoreError::Gone { .. } => Failure::new(410, "Expired", e.to_string()),
+            StoreError::Forbidden { kind, name, .. } => {
+                Failure::with_details(403, "Forbidden", e.to_string(), resource_details(*kind, name))
+            }
             StoreError::Invalid(a) => api_failure(a),
         },
         KubesimError::Selector(_) | KubesimError::Duration(_) => Failure::bad_request(e.to_string()),
