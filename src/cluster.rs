@@ -18,6 +18,9 @@ use crate::metrics::{Demand, Usage};
 use crate::sim::clock::{Clock, Millis, DEFAULT_EPOCH_MS};
 use crate::store::{DeleteOptions, ObjectKey, Store, StoreError, WatchEvent};
 
+mod eviction;
+pub use eviction::{Eviction, EvictionError};
+
 /// upstream: kubectl's client-side apply annotation.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 

@@ -20,6 +20,7 @@ from ._handles import (
     Node,
     Object,
     Pod,
+    PodDisruptionBudget,
     ReplicaSet,
 )
 from ._native import __version__
@@ -31,6 +32,7 @@ from ._timeline import Timeline
 from .errors import (
     AlreadyExistsError,
     ConflictError,
+    EvictionError,
     ForbiddenError,
     GoneError,
     InvalidArgumentError,
@@ -45,6 +47,7 @@ from .errors import (
     SelectorError,
     SimulationError,
     TimeoutError,
+    TooManyRequestsError,
 )
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "ApplyResult",
     "Cluster",
     "ConflictError",
+    "EvictionError",
     "ForbiddenError",
     "ContainerStatus",
     "Deployment",
@@ -72,6 +76,7 @@ __all__ = [
     "Object",
     "ObjectList",
     "Pod",
+    "PodDisruptionBudget",
     "ReplicaSet",
     "Revision",
     "RolloutTimeoutError",
@@ -81,6 +86,7 @@ __all__ = [
     "SimulationError",
     "Timeline",
     "TimeoutError",
+    "TooManyRequestsError",
     "WatchEvent",
     "__version__",
     "dist",

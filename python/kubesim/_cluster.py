@@ -26,6 +26,7 @@ from ._handles import (
     Node,
     Object,
     Pod,
+    PodDisruptionBudget,
     ReplicaSet,
     _demand,
 )
@@ -586,6 +587,19 @@ class Cluster:
         grace = None if grace_period is None else to_ms(grace_period) // 1000
         self._native.delete(kind, namespace, name, propagation, grace)
 
+    def evict(
+        self, name: str, namespace: str = "default", grace_period: Duration | None = None, dry_run: bool = False
+    ) -> None:
+        """Evict a pod through the Eviction API (what ``kubectl drain`` does): a Pending,
+        finished or terminating pod is deleted at once; otherwise the PodDisruptionBudget that
+        selects it must allow a disruption, or :class:`kubesim.TooManyRequestsError` (HTTP 429,
+        "Cannot evict pod as it would violate the pod's disruption budget.") is raised and
+        nothing changes. Several budgets selecting the pod raise :class:`kubesim.EvictionError`
+        (500). The evicted pod gets the ``DisruptionTarget`` condition, then terminates like a
+        deleted one."""
+        grace = None if grace_period is None else to_ms(grace_period) // 1000
+        self._native.evict(namespace, name, grace, dry_run)
+
     # ----- reads -----
 
     def get(self, kind: str, name: str, namespace: str = "default") -> Object:
@@ -648,6 +662,12 @@ class Cluster:
 
     def hpa(self, name: str, namespace: str = "default") -> HorizontalPodAutoscaler:
         return self.get("hpa", name, namespace)  # type: ignore[return-value]
+
+    def pdb(self, name: str, namespace: str = "default") -> PodDisruptionBudget:
+        return self.get("poddisruptionbudget", name, namespace)  # type: ignore[return-value]
+
+    def pdbs(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[PodDisruptionBudget]:
+        return self.list("poddisruptionbudgets", selector, namespace)  # type: ignore[return-value]
 
     def node(self, name: str) -> Node:
         return self.get("node", name, "")  # type: ignore[return-value]

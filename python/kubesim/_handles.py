@@ -25,6 +25,7 @@ __all__ = [
     "Node",
     "Object",
     "Pod",
+    "PodDisruptionBudget",
     "ReplicaSet",
     "Secret",
     "Service",
@@ -472,6 +473,11 @@ class Pod(Object):
         qos: str | None = self.status.get("qosClass")
         return qos
 
+    def evict(self, grace_period: Any = None, dry_run: bool = False) -> None:
+        """The Eviction API: delete the pod unless its PodDisruptionBudget forbids it
+        (:class:`kubesim.TooManyRequestsError`); see :meth:`Cluster.evict`."""
+        self._cluster.evict(self._name, self._namespace, grace_period=grace_period, dry_run=dry_run)
+
     @property
     def containers(self) -> list[ContainerStatus]:
         obj = self.to_dict()
@@ -670,6 +676,50 @@ class ServiceAccount(Object):
     kind = "ServiceAccount"
 
 
+class PodDisruptionBudget(Object):
+    """A policy/v1 PodDisruptionBudget; the status is the disruption controller's."""
+
+    kind = "PodDisruptionBudget"
+
+    @property
+    def min_available(self) -> int | str | None:
+        value: int | str | None = self.spec.get("minAvailable")
+        return value
+
+    @property
+    def max_unavailable(self) -> int | str | None:
+        value: int | str | None = self.spec.get("maxUnavailable")
+        return value
+
+    def _count(self, key: str) -> int:
+        return int(self.status.get(key, 0))
+
+    @property
+    def disruptions_allowed(self) -> int:
+        return self._count("disruptionsAllowed")
+
+    @property
+    def current_healthy(self) -> int:
+        return self._count("currentHealthy")
+
+    @property
+    def desired_healthy(self) -> int:
+        return self._count("desiredHealthy")
+
+    @property
+    def expected_pods(self) -> int:
+        return self._count("expectedPods")
+
+    @property
+    def observed_generation(self) -> int:
+        return self._count("observedGeneration")
+
+    @property
+    def disrupted_pods(self) -> dict[str, _dt.datetime | None]:
+        """Evictions granted but not yet seen as deletions: pod name → when."""
+        return {k: _parse_time(v) for k, v in self.status.get("disruptedPods", {}).items()}
+
+
 HANDLES: dict[str, type[Object]] = {
     cls.kind: cls
     for cls in (
@@ -684,5 +734,6 @@ HANDLES: dict[str, type[Object]] = {
         Secret,
         Service,
         ServiceAccount,
+        PodDisruptionBudget,
     )
 }

@@ -56,6 +56,8 @@ class Cluster:
         grace_period_seconds: int | None = None,
     ) -> None:
         """Delete (a pod with a grace period terminates first)."""
+    def evict(self, namespace: str, name: str, grace_period_seconds: int | None = None, dry_run: bool = False) -> None:
+        """The Eviction API: delete the pod unless a PodDisruptionBudget forbids it."""
     def register_image(self, pattern: str, exists: bool, exit_code: int, size_bytes: int, profile_json: str) -> None:
         """Register how an image (or a glob) behaves; timings as distributions in milliseconds."""
     def pod_log(

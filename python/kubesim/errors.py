@@ -8,6 +8,7 @@ from typing import Any
 __all__ = [
     "AlreadyExistsError",
     "ConflictError",
+    "EvictionError",
     "ForbiddenError",
     "GoneError",
     "InvalidArgumentError",
@@ -22,6 +23,7 @@ __all__ = [
     "SelectorError",
     "SimulationError",
     "TimeoutError",
+    "TooManyRequestsError",
 ]
 
 
@@ -110,3 +112,19 @@ class RolloutTimeoutError(TimeoutError):
     pending could change the outcome. ``messages`` holds what it printed before."""
 
     messages: list[str] | None = None
+
+
+class EvictionError(KubesimError):
+    """The Eviction API refused to evict a pod: ``code`` is the HTTP code the API server gives
+    (500 when several PodDisruptionBudgets select the pod, 403 for a budget it cannot honour),
+    ``causes`` its ``(reason, message)`` details, ``budget`` the budget's name."""
+
+    code: int | None = None
+    retry_after_seconds: int | None = None
+    budget: str | None = None
+
+
+class TooManyRequestsError(EvictionError):
+    """HTTP 429: evicting the pod would violate its PodDisruptionBudget ("Cannot evict pod as it
+    would violate the pod's disruption budget."), or the budget is still being processed; retry
+    later, as ``kubectl drain`` does every 5 seconds."""

@@ -18,10 +18,11 @@ pub enum Kind {
     Secret,
     Service,
     ServiceAccount,
+    PodDisruptionBudget,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Deployment,
@@ -33,6 +34,7 @@ impl Kind {
         Kind::Secret,
         Kind::Service,
         Kind::ServiceAccount,
+        Kind::PodDisruptionBudget,
     ];
 
     /// `metadata.kind` as written in manifests.
@@ -49,6 +51,7 @@ impl Kind {
             Kind::Secret => "Secret",
             Kind::Service => "Service",
             Kind::ServiceAccount => "ServiceAccount",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
         }
     }
 
@@ -57,6 +60,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps",
             Kind::HorizontalPodAutoscaler => "autoscaling",
+            Kind::PodDisruptionBudget => "policy",
             _ => "",
         }
     }
@@ -66,6 +70,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps/v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
+            Kind::PodDisruptionBudget => "policy/v1",
             _ => "v1",
         }
     }
@@ -83,6 +88,7 @@ impl Kind {
             Kind::Secret => "secrets",
             Kind::Service => "services",
             Kind::ServiceAccount => "serviceaccounts",
+            Kind::PodDisruptionBudget => "poddisruptionbudgets",
         }
     }
 
@@ -99,6 +105,7 @@ impl Kind {
             Kind::Secret => "secret",
             Kind::Service => "service",
             Kind::ServiceAccount => "serviceaccount",
+            Kind::PodDisruptionBudget => "poddisruptionbudget",
         }
     }
 
@@ -115,6 +122,7 @@ impl Kind {
             Kind::Secret => &[],
             Kind::Service => &["svc"],
             Kind::ServiceAccount => &["sa"],
+            Kind::PodDisruptionBudget => &["pdb"],
         }
     }
 
@@ -201,6 +209,9 @@ mod tests {
             ("svc", Kind::Service),
             ("sa", Kind::ServiceAccount),
             ("services.v1", Kind::Service),
+            ("pdb", Kind::PodDisruptionBudget),
+            ("poddisruptionbudgets.policy", Kind::PodDisruptionBudget),
+            ("poddisruptionbudget.v1.policy", Kind::PodDisruptionBudget),
         ] {
             assert_eq!(Kind::from_resource_name(s), Some(k), "{s}");
         }

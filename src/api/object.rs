@@ -6,6 +6,7 @@ use std::sync::Arc;
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::autoscaling::{v1 as autoscaling_v1, v2 as autoscaling};
 use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -60,6 +61,8 @@ pub enum Body {
     Secret(Box<core::Secret>),
     Service(Box<core::Service>),
     ServiceAccount(Box<core::ServiceAccount>),
+    /// policy/v1; the disruption controller writes its status.
+    PodDisruptionBudget(Box<policy::PodDisruptionBudget>),
 }
 
 /// A ReplicaSet's spec other than its template (which is a shared [`PodTemplate`]).
@@ -128,6 +131,7 @@ impl Object {
             Body::Secret(_) => Kind::Secret,
             Body::Service(_) => Kind::Service,
             Body::ServiceAccount(_) => Kind::ServiceAccount,
+            Body::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
         }
     }
 
@@ -149,13 +153,14 @@ impl Object {
             (Body::Secret(a), Body::Secret(b)) => a == b,
             (Body::Service(a), Body::Service(b)) => a.spec == b.spec,
             (Body::ServiceAccount(a), Body::ServiceAccount(b)) => a == b,
+            (Body::PodDisruptionBudget(a), Body::PodDisruptionBudget(b)) => a.spec == b.spec,
             _ => false,
         }
     }
 
     /// Whether the kind tracks `metadata.generation` (workload kinds do; pods, nodes, events do not).
     pub fn has_generation(kind: Kind) -> bool {
-        matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler)
+        matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler | Kind::PodDisruptionBudget)
     }
 
     /// The full Kubernetes JSON, keys sorted as kubectl prints them.
@@ -210,6 +215,7 @@ impl Object {
             Body::Secret(b) => to_value(&core::Secret { metadata, ..(**b).clone() }),
             Body::Service(b) => to_value(&core::Service { metadata, ..(**b).clone() }),
             Body::ServiceAccount(b) => to_value(&core::ServiceAccount { metadata, ..(**b).clone() }),
+            Body::PodDisruptionBudget(b) => to_value(&policy::PodDisruptionBudget { metadata, ..(**b).clone() }),
         }
     }
 
@@ -346,6 +352,14 @@ impl Object {
                 check(kind, &sa.metadata, validation::validate_service_account(&sa))?;
                 let metadata = std::mem::take(&mut sa.metadata);
                 Object { meta: Meta::from_object_meta(metadata), body: Body::ServiceAccount(Box::new(sa)) }
+            }
+            Kind::PodDisruptionBudget => {
+                let mut pdb: policy::PodDisruptionBudget = decode_strict(&value, kind, &version)?;
+                check(kind, &pdb.metadata, validation::validate_pod_disruption_budget(&pdb))?;
+                // upstream: the status is the controller's; a new one starts zeroed (PrepareForCreate).
+                pdb.status.get_or_insert_with(Default::default);
+                let metadata = std::mem::take(&mut pdb.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::PodDisruptionBudget(Box::new(pdb)) }
             }
             Kind::Event => {
                 let mut e: core::Event = decode_strict(&value, kind, &version)?;

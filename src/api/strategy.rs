@@ -41,6 +41,8 @@ pub fn prepare_for_create(obj: &mut Object) {
             svc.status = Some(core::ServiceStatus { load_balancer: Some(Default::default()), ..Default::default() })
         }
         Body::Node { .. } | Body::Event(_) | Body::ConfigMap(_) | Body::Secret(_) | Body::ServiceAccount(_) => {}
+        // upstream: podDisruptionBudgetStrategy.PrepareForCreate — the status starts empty.
+        Body::PodDisruptionBudget(pdb) => pdb.status = Some(Default::default()),
     }
 }
 
@@ -76,6 +78,7 @@ pub fn prepare_for_update(new: &mut Object, old: &Object) {
         // upstream: nodeStrategy.PrepareForUpdate — the node's status is the kubelet's, set
         // through the status subresource only.
         (Body::Node { status, .. }, Body::Node { status: s, .. }) => *status = s.clone(),
+        (Body::PodDisruptionBudget(new), Body::PodDisruptionBudget(old)) => new.status = old.status.clone(),
         (Body::Service(new), Body::Service(old)) => {
             new.status = old.status.clone();
             keep_allocated_values(new, old);

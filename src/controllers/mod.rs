@@ -3,12 +3,15 @@
 //! each other.
 
 pub mod deployment;
+pub mod disruption;
 pub mod gc;
 pub mod hpa;
 pub mod namespace;
 pub mod nodelifecycle;
+pub mod pod_affinity;
 pub mod replicaset;
 pub mod scheduler;
+pub mod topology_spread;
 mod victims;
 
 use std::sync::Arc;
@@ -27,18 +30,20 @@ pub enum ControllerId {
     HorizontalPodAutoscaler = 3,
     Deployment = 4,
     ReplicaSet = 5,
-    Scheduler = 6,
-    Kubelet = 7,
+    Disruption = 6,
+    Scheduler = 7,
+    Kubelet = 8,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 8] = [
+    pub const ALL: [ControllerId; 9] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::Namespace,
         ControllerId::HorizontalPodAutoscaler,
         ControllerId::Deployment,
         ControllerId::ReplicaSet,
+        ControllerId::Disruption,
         ControllerId::Scheduler,
         ControllerId::Kubelet,
     ];
@@ -50,6 +55,7 @@ impl ControllerId {
             ControllerId::HorizontalPodAutoscaler => "horizontal-pod-autoscaler",
             ControllerId::Deployment => "deployment-controller",
             ControllerId::ReplicaSet => "replicaset-controller",
+            ControllerId::Disruption => "disruption-controller",
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",
         }
@@ -200,6 +206,9 @@ pub struct NodeRuntime {
     pub allocated: std::collections::BTreeMap<Arc<str>, scheduler::Allocation>,
     /// Where the scheduler's next node search starts.
     pub scheduler_start: usize,
+    /// Bound, unfinished pods with pod (anti-)affinity terms: while there are any, every pod's
+    /// placement must look at them (upstream: NodeInfo.PodsWithAffinity).
+    pub affinity_pods: i64,
 }
 
 /// What a reconcile may read.

@@ -50,6 +50,8 @@ fn error_class(e: &KubesimError) -> &'static str {
         KubesimError::NotFound { .. } => "NotFoundError",
         KubesimError::MetricsUnavailable(_) => "MetricsUnavailableError",
         KubesimError::InDocument { error, .. } => error_class(error),
+        KubesimError::Eviction(e) if e.code == 429 => "TooManyRequestsError",
+        KubesimError::Eviction(_) => "EvictionError",
     }
 }
 
@@ -102,6 +104,12 @@ fn error_attrs(e: &KubesimError, kw: &Bound<'_, PyDict>) -> PyResult<()> {
         KubesimError::NotFound { resource, name } => {
             kw.set_item("kind", resource)?;
             kw.set_item("name", name)
+        }
+        KubesimError::Eviction(ev) => {
+            kw.set_item("code", ev.code)?;
+            kw.set_item("causes", ev.causes.clone())?;
+            kw.set_item("retry_after_seconds", ev.retry_after_seconds)?;
+            kw.set_item("budget", ev.budget.clone())
         }
         KubesimError::Store(StoreError::Gone { .. })
         | KubesimError::Series(_)
@@ -522,6 +530,29 @@ impl PyCluster {
         }
         let options = DeleteOptions { propagation, grace_period_seconds, uid: None };
         self.run(py, "delete", |c| c.delete_with(kind, namespace, name, options).map(|_| ()))
+    }
+
+    /// The Eviction API on a pod (`POST …/pods/{name}/eviction`): deleted, or an EvictionError
+    /// (TooManyRequestsError when a disruption budget forbids it).
+    #[pyo3(signature = (namespace, name, grace_period_seconds=None, dry_run=false))]
+    fn evict(
+        &self,
+        py: Python<'_>,
+        namespace: &str,
+        name: &str,
+        grace_period_seconds: Option<i64>,
+        dry_run: bool,
+    ) -> PyResult<()> {
+        if grace_period_seconds.is_some_and(|g| g < 0) {
+            return Err(to_pyerr(KubesimError::InvalidArgument("grace period must be >= 0".into())));
+        }
+        let eviction = crate::cluster::Eviction {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            options: DeleteOptions { propagation: Propagation::Default, grace_period_seconds, uid: None },
+            dry_run,
+        };
+        self.run(py, "evict", |c| c.evict(&eviction))
     }
 
     /// Register how an image (or a glob of images) behaves. `timings_json` maps each timing (`pull`, `start`,

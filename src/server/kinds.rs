@@ -53,8 +53,20 @@ pub fn categories(kind: Kind) -> &'static [&'static str] {
 pub fn has_status(kind: Kind) -> bool {
     matches!(
         kind,
-        Kind::Pod | Kind::ReplicaSet | Kind::Deployment | Kind::HorizontalPodAutoscaler | Kind::Node | Kind::Namespace
+        Kind::Pod
+            | Kind::ReplicaSet
+            | Kind::Deployment
+            | Kind::HorizontalPodAutoscaler
+            | Kind::Node
+            | Kind::Namespace
+            | Kind::PodDisruptionBudget
     )
+}
+
+/// upstream: pods serve the policy/v1 `eviction` subresource (kubectl drain looks for it in
+/// discovery before it evicts instead of deleting).
+pub fn has_eviction(kind: Kind) -> bool {
+    kind == Kind::Pod
 }
 
 /// Kinds with a `/scale` subresource (autoscaling/v1 Scale); `kubectl autoscale` needs it in

@@ -345,7 +345,10 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
     };
     let v = &mut validation;
     // upstream: DELETE carries it in its DeleteOptions body (`"dryRun": ["All"]`).
-    let in_body = body.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|d| d == "All"));
+    // (An eviction carries it in its deleteOptions.)
+    let in_body = [body.get("dryRun"), body.pointer("/deleteOptions/dryRun")]
+        .into_iter()
+        .any(|d| d.and_then(Value::as_array).is_some_and(|a| a.iter().any(|d| d == "All")));
     let dry_run = match req.param("dryRun") {
         None | Some("") => in_body,
         Some("All") => true,
@@ -369,6 +372,7 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
         ("GET", None) => rest::list(c, req, t),
         ("GET", Some(name)) => rest::get(c, req, t, name),
         ("POST", None) if t.sub.is_none() => rest::create(c, v, t, body),
+        ("POST", Some(name)) if t.sub.as_deref() == Some("eviction") => rest::evict(c, req, t, name, &body),
         ("PUT", Some(name)) => rest::replace(c, v, t, name, body),
         ("PATCH", Some(name)) => match PatchType::of(&req.content_type) {
             Some(kind) => rest::patch(c, v, t, name, kind, body),

@@ -7,6 +7,7 @@ mod core;
 mod hpa;
 mod node;
 mod pod;
+mod policy;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use crate::sim::clock::Millis;
 use crate::store::Store;
 
 pub use pod::describe_pod;
+pub use policy::int_or_string;
 
 /// What describe reads besides the store: the clock, and which kubelets have stopped (a
 /// node's Lease stops being renewed when its kubelet does).
@@ -47,6 +49,7 @@ pub fn describe(ctx: &Context, kind: Kind, namespace: &str, name: &str) -> Resul
         Kind::Secret => core::describe_secret(&obj),
         Kind::Service => core::describe_service(ctx, &obj, &events),
         Kind::ServiceAccount => core::describe_service_account(&obj, &events, ctx.now),
+        Kind::PodDisruptionBudget => policy::describe_pod_disruption_budget(&obj, &events, ctx.now),
         Kind::Event => {
             return Err(KubesimError::InvalidArgument(
                 "kubesim does not describe events; use `kubectl get events`".into(),
