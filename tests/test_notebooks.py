@@ -27,12 +27,13 @@ def check_golden(name: str, trace: str) -> None:
     assert trace == path.read_text(), f"{name} no longer matches {path} (KUBESIM_UPDATE_GOLDEN=1 rewrites it)"
 
 
-def test_there_are_four_notebooks():
+def test_the_notebooks_are_the_documented_ones():
     assert [p.stem for p in NOTEBOOKS] == [
         "01-seed-walkthrough",
         "02-rollout-strategies",
         "03-autoscaling",
         "04-failures",
+        "07-experiments",
     ]
 
 
