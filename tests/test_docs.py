@@ -85,3 +85,20 @@ def test_pip_lines_in_the_docs_must_name_this_project_and_its_extras() -> None:
     for wrong in (["kubesim[gpu]"], ["kubesim-sim"], ["requests"], ["-U"]):
         with pytest.raises(AssertionError):
             conftest._check_pip_install(wrong)
+
+
+def test_the_scope_page_names_every_served_kind_and_excludes_none() -> None:
+    """docs/concepts/scope.md lists what is modelled: a kind added to the core must be added to its
+    Objects table and taken out of the kinds it lists as not modelled."""
+    from kubesim import _native
+
+    page = (DOCS / "concepts" / "scope.md").read_text(encoding="utf-8")
+    objects, _, rest = page.partition("## Objects")[2].partition("## Behaviour")
+    kinds_not_modelled = rest.partition("## Not modelled")[2].split("\n- ")[1]
+    assert kinds_not_modelled.startswith("Kinds beyond those above"), kinds_not_modelled
+    table = {
+        k for row in objects.splitlines() if row.startswith("| ") for k in re.findall(r"[A-Z]\w+", row.split("|")[1])
+    }
+    for kind in _native.served_kinds():
+        assert kind in table, f"{kind} is served but missing from the Objects table of scope.md"
+        assert not re.search(rf"\b{kind}s?\b", kinds_not_modelled), f"{kind} is served but listed as not modelled"
