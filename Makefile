@@ -52,15 +52,15 @@ lint: build-dev
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --features python -- -D warnings
-	$(VENV)/bin/ruff check python tests benchmarks scripts docs
-	$(VENV)/bin/ruff format --check python tests benchmarks scripts docs
+	$(VENV)/bin/ruff check python tests benchmarks scripts docs/conftest.py docs/_ext
+	$(VENV)/bin/ruff format --check python tests benchmarks scripts docs/conftest.py docs/_ext
 	$(PY) -m mypy python/kubesim
 	$(PY) -m mypy.stubtest kubesim._native
 
 format: venv
 	cargo fmt
-	$(VENV)/bin/ruff format python tests benchmarks scripts docs
-	$(VENV)/bin/ruff check --fix python tests benchmarks scripts docs
+	$(VENV)/bin/ruff format python tests benchmarks scripts docs/conftest.py docs/_ext
+	$(VENV)/bin/ruff check --fix python tests benchmarks scripts docs/conftest.py docs/_ext
 
 # Benchmarks build in release mode (the next build-dev switches back to the dev build).
 bench: venv

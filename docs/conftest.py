@@ -1,7 +1,7 @@
 """Every code block of the documentation runs as a test, so the pages cannot drift.
 
-Sybil collects the ```python blocks of docs/**/*.md: a block that starts with ``>>>`` is a
-doctest (its output is compared), any other is executed; the blocks of one page share a
+Sybil collects the code blocks of docs/**/*.md: a ```pycon block is a doctest (an interactive
+session whose output is compared), a ```python block is executed; the blocks of one page share a
 namespace, in page order. A ```console block is a shell session: each ``$ command`` runs and what
 follows it, up to the next ``$``, is compared with what it printed. ``pip install`` lines are
 checked, not run: they must name this project and extras it declares (the install itself is
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sybil import Example, Sybil
+from sybil.evaluators.python import PythonEvaluator
 from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser, SkipParser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +84,14 @@ class ConsoleParser(CodeBlockParser):
                 assert shown.rstrip("\n") == want, f"$ {command}\n--- expected ---\n{want}\n--- got ---\n{shown}"
 
 
+class PyconParser(PythonCodeBlockParser):
+    """```pycon blocks (highlighted as an interactive session): doctests."""
+
+    def __init__(self) -> None:
+        super().__init__(doctest_optionflags=ELLIPSIS)
+        self.codeblock_parser = CodeBlockParser("pycon", PythonEvaluator())
+
+
 def _setup(namespace: dict[str, Any]) -> None:
     # Blocks that run the real kubectl are skipped where it is not installed (`skip: next if`).
     namespace["KUBECTL"] = shutil.which("kubectl")
@@ -104,6 +113,7 @@ def _teardown(namespace: dict[str, Any]) -> None:
 pytest_collect_file = Sybil(
     parsers=[
         PythonCodeBlockParser(doctest_optionflags=ELLIPSIS),
+        PyconParser(),
         ConsoleParser(),
         SkipParser(),
     ],

@@ -26,11 +26,14 @@ def test_every_code_block_is_one_the_doc_tests_run() -> None:
         assert len(fences) % 2 == 0, f"{page}: an unclosed code fence"
         for lang in fences[::2]:  # opening fences; closing ones are bare
             languages.setdefault(lang, []).append(page.relative_to(DOCS).as_posix())
-    # ```python runs (doctest or code), ```console runs each `$ command`; nothing else would.
-    assert set(languages) <= {"python", "console"}, {
-        k: v for k, v in languages.items() if k not in ("python", "console")
+    # ```python runs, ```pycon is a doctest, ```console runs each `$ command`; nothing else would.
+    assert set(languages) <= {"python", "pycon", "console"}, {
+        k: v for k, v in languages.items() if k not in ("python", "pycon", "console")
     }
-    assert len(languages["python"]) >= 30
+    assert len(languages["pycon"]) >= 30
+    for page in pages:
+        for block in re.findall(r"^```pycon\n(.*?)^```", page.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL):
+            assert block.startswith(">>> "), f"{page}: a pycon block that is not a session runs as plain code"
 
 
 def test_site_builds_strict_with_the_api_reference(tmp_path: Path) -> None:
