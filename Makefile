@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: demo test test-rust test-py lint format bench soak build-dev venv clean figures fuzz
+.PHONY: demo test test-rust test-py test-dist dist docs lint format bench soak build-dev venv clean figures fuzz
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,14 @@ $(VENV)/.created:
 
 venv: $(VENV)/.created
 
-# Build the extension in place (dev profile) with the test extras.
+# Build the extension in place (dev profile) with the test and docs extras.
 build-dev: venv
-	$(VENV)/bin/maturin develop -q --extras test
+	$(VENV)/bin/maturin develop -q --extras test,docs
 
 demo: build-dev
 	$(PY) -m kubesim demo
 
-test: build-dev test-rust test-py
+test: build-dev test-rust test-py test-dist
 
 test-rust:
 	cargo test --quiet
@@ -30,19 +30,37 @@ test-rust:
 test-py:
 	$(PY) -m pytest -q
 
+# The wheel and the sdist (Cargo.toml's version; the `dist` profile: release, stripped). maturin
+# checks the extension's symbols against the manylinux policies and tags the wheel with the
+# oldest one it meets. The wheel is built from the tree (not the sdist) so target/dist is reused.
+dist: venv
+	rm -rf dist
+	$(VENV)/bin/maturin sdist --out dist
+	$(VENV)/bin/maturin build --profile dist --out dist
+	@$(PY) -c 'import pathlib; [print(f"{p.name}: {p.stat().st_size / 2**20:.2f} MiB") for p in sorted(pathlib.Path("dist").iterdir())]'
+
+# The wheel installed by `pip install kubesim` into fresh virtualenvs outside the source tree:
+# the seed walkthrough, a smoke test, the extras (from the package index), auditwheel, the size budget.
+test-dist: dist
+	$(PY) -m pytest -q -m dist -p no:cacheprovider tests/test_dist.py
+
+# The reference site in site/: mkdocs-material, the API pages from docstrings and stubs.
+docs: build-dev
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
 lint: build-dev
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --features python -- -D warnings
-	$(VENV)/bin/ruff check python tests benchmarks scripts
-	$(VENV)/bin/ruff format --check python tests benchmarks scripts
+	$(VENV)/bin/ruff check python tests benchmarks scripts docs/conftest.py docs/_ext
+	$(VENV)/bin/ruff format --check python tests benchmarks scripts docs/conftest.py docs/_ext
 	$(PY) -m mypy python/kubesim
 	$(PY) -m mypy.stubtest kubesim._native
 
 format: venv
 	cargo fmt
-	$(VENV)/bin/ruff format python tests benchmarks scripts
-	$(VENV)/bin/ruff check --fix python tests benchmarks scripts
+	$(VENV)/bin/ruff format python tests benchmarks scripts docs/conftest.py docs/_ext
+	$(VENV)/bin/ruff check --fix python tests benchmarks scripts docs/conftest.py docs/_ext
 
 # Benchmarks build in release mode (the next build-dev switches back to the dev build).
 bench: venv

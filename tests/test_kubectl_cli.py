@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -388,7 +389,8 @@ def test_empty_results_are_reported_on_stderr_with_exit_0(c):
 
 def test_version_and_api_resources(c):
     out = run(c, "version")[0]
-    assert out == f"Client Version: {CLIENT_VERSION}\nKustomize Version: v5.5.0\nServer Version: v1.33.0\n"
+    server = f"v1.33.0+kubesim-{kubesim.__version__}"
+    assert out == f"Client Version: {CLIENT_VERSION}\nKustomize Version: v5.5.0\nServer Version: {server}\n"
     assert "Server" not in run(c, "version --client")[0]
     table = run(c, "api-resources")[0].splitlines()
     assert table[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
@@ -732,6 +734,16 @@ def test_kubesim_kubectl_help_and_sticky_manual_clock(tmp_path, capsys):
     state.write_bytes(pickle.dumps(saved))
     cli.main(["kubectl", "--state", str(state), "get", "ns", "default"])  # no --clock: stays manual
     assert capsys.readouterr().out.splitlines()[1].split()[-1] == "0s"
+
+
+def test_kubesim_version_is_cargos(capsys):
+    cargo = (Path(__file__).resolve().parent.parent / "Cargo.toml").read_text(encoding="utf-8")
+    version = re.search(r'^version = "([^"]+)"', cargo, re.MULTILINE)
+    assert version is not None and kubesim.__version__ == version.group(1)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"kubesim {version.group(1)}\n"
 
 
 def test_the_shell_tutorial_with_global_flags_first(tmp_path, capsys):

@@ -119,7 +119,7 @@ class ImageRegistry:
         the pod's seeded uid, so that seeds differ in timings as well as in names.
 
         ``logs``: what a container of the image writes, for ``kubectl logs`` and
-        :meth:`Pod.logs`: each line a string (written when the container starts) or a
+        :meth:`kubesim.Pod.logs`: each line a string (written when the container starts) or a
         ``(offset, text)`` pair (written that long after it starts). The text may name
         ``{pod}``, ``{namespace}``, ``{container}``, ``{node}``, ``{ip}`` and ``{restarts}``.
         """

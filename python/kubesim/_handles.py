@@ -475,7 +475,7 @@ class Pod(Object):
 
     def evict(self, grace_period: Any = None, dry_run: bool = False) -> None:
         """The Eviction API: delete the pod unless its PodDisruptionBudget forbids it
-        (:class:`kubesim.TooManyRequestsError`); see :meth:`Cluster.evict`."""
+        (:class:`kubesim.TooManyRequestsError`); see :meth:`kubesim.Cluster.evict`."""
         self._cluster.evict(self._name, self._namespace, grace_period=grace_period, dry_run=dry_run)
 
     @property

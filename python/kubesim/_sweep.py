@@ -1,5 +1,5 @@
 """Parameter sweeps: one run of an experiment per combination of parameters (and per seed), on a
-pool of local processes or on any :class:`concurrent.futures.Executor` (a Dask cluster's
+pool of local processes or on any ``concurrent.futures.Executor`` (a Dask cluster's
 ``client.get_executor()``, an Executor over Ray, …), collected in grid order.
 
 The simulation is deterministic, so where a run happens changes nothing: a sweep on any executor
@@ -73,7 +73,7 @@ def sweep(
 
     ``executor``: None (default) runs on a pool of local processes, one per core (one process
     in all when there is one run or one core); ``False`` runs in this process, one run after
-    another; any :class:`concurrent.futures.Executor` runs there, e.g. a Dask cluster's
+    another; any ``concurrent.futures.Executor`` runs there, e.g. a Dask cluster's
     ``client.get_executor()`` (``pip install 'kubesim[dask]'``) or, for Ray, an Executor over it
     such as ``ray.util.concurrent.futures.RayExecutor``; the
     sweep does not shut down an executor it was given. In other processes the experiment and its

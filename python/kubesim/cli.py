@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ._cluster import Cluster
+from ._native import __version__
 from ._time import to_ms
 from .errors import InvalidArgumentError, KubesimError
 
@@ -132,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="kubesim", description="A Kubernetes workload simulator.")
+    parser.add_argument("--version", action="version", version=f"kubesim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run the seed walkthrough as kubectl commands, in virtual time")
     state_help = f"the saved cluster (default {DEFAULT_STATE}; created on first use)"

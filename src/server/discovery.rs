@@ -8,8 +8,10 @@ use super::{kinds, metrics};
 use crate::api::Kind;
 
 /// upstream: the gcloud kubectl dispatcher picks its built-in v1.32 for a server that reports
-/// minor 32 (apiserver.md §0); kubesim answers as that API server.
-pub const GIT_VERSION: &str = "v1.32.4";
+/// minor 32 (apiserver.md §0); kubesim answers as that API server. kubesim's own version (from
+/// Cargo.toml, the one place it is set) follows as semver build metadata, as k3s reports
+/// `v1.32.4+k3s1`, so `kubectl version` names it.
+pub const GIT_VERSION: &str = concat!("v1.32.4+kubesim-", env!("CARGO_PKG_VERSION"));
 
 pub fn version() -> Value {
     json!({

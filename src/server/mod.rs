@@ -448,7 +448,7 @@ mod tests {
         let (mut server, cluster) = start(ClockMode::Manual);
         let (status, body) = exchange(&server, "GET", "/version", "");
         assert_eq!(status, "HTTP/1.1 200 OK");
-        assert!(body.contains(r#""gitVersion":"v1.32.4""#), "{body}");
+        assert!(body.contains(concat!(r#""gitVersion":"v1.32.4+kubesim-"#, env!("CARGO_PKG_VERSION"), '"')), "{body}");
         let rv = cluster.lock().store().resource_version();
         let (status, _) = exchange(&server, "POST", "/apis/apps/v1/namespaces/default/deployments", DEPLOYMENT);
         assert_eq!(status, "HTTP/1.1 201 Created");

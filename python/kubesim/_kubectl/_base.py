@@ -6,11 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .. import _native
 from ..errors import AlreadyExistsError, ForbiddenError, InvalidObjectError, NotFoundError
 
 CLIENT_VERSION = "v1.32.4"
 KUSTOMIZE_VERSION = "v5.5.0"
-SERVER_VERSION = "v1.33.0"
+# kubesim's version (Cargo.toml's) as semver build metadata, as the served /version reports it.
+SERVER_VERSION = f"v1.33.0+kubesim-{_native.__version__}"
 
 if TYPE_CHECKING:
     from .._cluster import Cluster
