@@ -5,6 +5,7 @@
 pub mod deployment;
 pub mod gc;
 pub mod hpa;
+pub mod node_affinity;
 pub mod nodelifecycle;
 pub mod replicaset;
 pub mod scheduler;

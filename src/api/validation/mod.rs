@@ -19,6 +19,7 @@ mod env;
 mod go_fmt;
 mod meta;
 mod node;
+mod node_affinity;
 mod pod;
 mod probe;
 mod resources;
