@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._cluster import ApplyResult, Cluster, ImageRegistry, WatchEvent
+from ._apps import ControllerRevision, DaemonSet
 from ._handles import (
     ContainerStatus,
     Deployment,
@@ -52,6 +53,8 @@ __all__ = [
     "Cluster",
     "ConflictError",
     "ContainerStatus",
+    "ControllerRevision",
+    "DaemonSet",
     "Deployment",
     "Event",
     "GoneError",

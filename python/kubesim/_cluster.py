@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _encode, _native
+from ._apps import DaemonSet
 from ._handles import (
     HANDLES,
     Deployment,
@@ -590,6 +591,12 @@ class Cluster:
         self, selector: Selector = None, namespace: str | None = "default"
     ) -> builtins.list[HorizontalPodAutoscaler]:
         return self.list("horizontalpodautoscalers", selector, namespace)  # type: ignore[return-value]
+
+    def daemonsets(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[DaemonSet]:
+        return self.list("daemonsets", selector, namespace)  # type: ignore[return-value]
+
+    def daemonset(self, name: str, namespace: str = "default") -> DaemonSet:
+        return self.get("daemonset", name, namespace)  # type: ignore[return-value]
 
     def nodes(self, selector: Selector = None) -> builtins.list[Node]:
         return self.list("nodes", selector, None)  # type: ignore[return-value]

@@ -18,10 +18,12 @@ pub enum Kind {
     Secret,
     Service,
     ServiceAccount,
+    DaemonSet,
+    ControllerRevision,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Deployment,
@@ -33,6 +35,8 @@ impl Kind {
         Kind::Secret,
         Kind::Service,
         Kind::ServiceAccount,
+        Kind::DaemonSet,
+        Kind::ControllerRevision,
     ];
 
     /// `metadata.kind` as written in manifests.
@@ -49,6 +53,8 @@ impl Kind {
             Kind::Secret => "Secret",
             Kind::Service => "Service",
             Kind::ServiceAccount => "ServiceAccount",
+            Kind::DaemonSet => "DaemonSet",
+            Kind::ControllerRevision => "ControllerRevision",
         }
     }
 
@@ -57,6 +63,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps",
             Kind::HorizontalPodAutoscaler => "autoscaling",
+            Kind::DaemonSet | Kind::ControllerRevision => "apps",
             _ => "",
         }
     }
@@ -66,6 +73,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps/v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
+            Kind::DaemonSet | Kind::ControllerRevision => "apps/v1",
             _ => "v1",
         }
     }
@@ -83,6 +91,8 @@ impl Kind {
             Kind::Secret => "secrets",
             Kind::Service => "services",
             Kind::ServiceAccount => "serviceaccounts",
+            Kind::DaemonSet => "daemonsets",
+            Kind::ControllerRevision => "controllerrevisions",
         }
     }
 
@@ -99,6 +109,8 @@ impl Kind {
             Kind::Secret => "secret",
             Kind::Service => "service",
             Kind::ServiceAccount => "serviceaccount",
+            Kind::DaemonSet => "daemonset",
+            Kind::ControllerRevision => "controllerrevision",
         }
     }
 
@@ -115,6 +127,8 @@ impl Kind {
             Kind::Secret => &[],
             Kind::Service => &["svc"],
             Kind::ServiceAccount => &["sa"],
+            Kind::DaemonSet => &["ds"],
+            Kind::ControllerRevision => &[],
         }
     }
 
@@ -201,6 +215,9 @@ mod tests {
             ("svc", Kind::Service),
             ("sa", Kind::ServiceAccount),
             ("services.v1", Kind::Service),
+            ("ds", Kind::DaemonSet),
+            ("daemonset.apps", Kind::DaemonSet),
+            ("controllerrevisions", Kind::ControllerRevision),
         ] {
             assert_eq!(Kind::from_resource_name(s), Some(k), "{s}");
         }

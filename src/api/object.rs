@@ -60,6 +60,14 @@ pub enum Body {
     Secret(Box<core::Secret>),
     Service(Box<core::Service>),
     ServiceAccount(Box<core::ServiceAccount>),
+    /// `spec.template` lives in `template` (shared with the pods' specs' base); `spec.template`
+    /// in the box is left empty.
+    DaemonSet {
+        spec: Box<apps::DaemonSetSpec>,
+        status: Box<apps::DaemonSetStatus>,
+        template: PodTemplate,
+    },
+    ControllerRevision(Box<apps::ControllerRevision>),
 }
 
 /// A ReplicaSet's spec other than its template (which is a shared [`PodTemplate`]).
@@ -128,6 +136,8 @@ impl Object {
             Body::Secret(_) => Kind::Secret,
             Body::Service(_) => Kind::Service,
             Body::ServiceAccount(_) => Kind::ServiceAccount,
+            Body::DaemonSet { .. } => Kind::DaemonSet,
+            Body::ControllerRevision(_) => Kind::ControllerRevision,
         }
     }
 
@@ -149,13 +159,17 @@ impl Object {
             (Body::Secret(a), Body::Secret(b)) => a == b,
             (Body::Service(a), Body::Service(b)) => a.spec == b.spec,
             (Body::ServiceAccount(a), Body::ServiceAccount(b)) => a == b,
+            (Body::DaemonSet { spec: a, template: ta, .. }, Body::DaemonSet { spec: b, template: tb, .. }) => {
+                a == b && ta == tb
+            }
+            (Body::ControllerRevision(a), Body::ControllerRevision(b)) => a == b,
             _ => false,
         }
     }
 
     /// Whether the kind tracks `metadata.generation` (workload kinds do; pods, nodes, events do not).
     pub fn has_generation(kind: Kind) -> bool {
-        matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler)
+        matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler | Kind::DaemonSet)
     }
 
     /// The full Kubernetes JSON, keys sorted as kubectl prints them.
@@ -210,6 +224,15 @@ impl Object {
             Body::Secret(b) => to_value(&core::Secret { metadata, ..(**b).clone() }),
             Body::Service(b) => to_value(&core::Service { metadata, ..(**b).clone() }),
             Body::ServiceAccount(b) => to_value(&core::ServiceAccount { metadata, ..(**b).clone() }),
+            Body::DaemonSet { spec, status, template } => {
+                let mut spec = (**spec).clone();
+                spec.template = template.to_wire_without_spec();
+                with_template_spec(
+                    to_value(&apps::DaemonSet { metadata, spec: Some(spec), status: Some((**status).clone()) }),
+                    template,
+                )
+            }
+            Body::ControllerRevision(b) => to_value(&apps::ControllerRevision { metadata, ..(**b).clone() }),
         }
     }
 
@@ -221,7 +244,7 @@ impl Object {
         let kind = Kind::from_type_meta(&api_version, &kind_name)
             .ok_or_else(|| ApiError::UnknownKind { api_version: api_version.clone(), kind: kind_name })?;
         normalize_quantities(&mut value);
-        if matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
+        if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::DaemonSet) {
             // `selector: {}` is a selector that selects everything, not a missing one (the wire
             // type reads both as empty): validation then says "empty selector is invalid".
             if let Some(sel) =
@@ -346,6 +369,27 @@ impl Object {
                 check(kind, &sa.metadata, validation::validate_service_account(&sa))?;
                 let metadata = std::mem::take(&mut sa.metadata);
                 Object { meta: Meta::from_object_meta(metadata), body: Body::ServiceAccount(Box::new(sa)) }
+            }
+            Kind::DaemonSet => {
+                let mut ds: apps::DaemonSet = decode_strict(&value, kind, &version)?;
+                defaults::default_daemon_set(&mut ds);
+                check(kind, &ds.metadata, validation::validate_daemon_set(&ds))?;
+                let mut spec = ds.spec.unwrap_or_default();
+                let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
+                Object {
+                    meta: Meta::from_object_meta(ds.metadata),
+                    body: Body::DaemonSet {
+                        spec: Box::new(spec),
+                        status: Box::new(ds.status.unwrap_or_default()),
+                        template,
+                    },
+                }
+            }
+            Kind::ControllerRevision => {
+                let mut cr: apps::ControllerRevision = decode_strict(&value, kind, &version)?;
+                check(kind, &cr.metadata, validation::validate_controller_revision(&cr))?;
+                let metadata = std::mem::take(&mut cr.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::ControllerRevision(Box::new(cr)) }
             }
             Kind::Event => {
                 let mut e: core::Event = decode_strict(&value, kind, &version)?;

@@ -33,8 +33,18 @@ pub fn prepare_for_create(obj: &mut Object) {
             svc.status = Some(core::ServiceStatus { load_balancer: Some(Default::default()), ..Default::default() })
         }
         Body::Node { .. } | Body::Event(_) | Body::ConfigMap(_) | Body::Secret(_) | Body::ServiceAccount(_) => {}
+        Body::DaemonSet { status, .. } => {
+            **status = Default::default();
+            // upstream: daemonSetStrategy.PrepareForCreate — templateGeneration 1, which
+            // apps/v1 shows as this annotation.
+            Arc::make_mut(&mut obj.meta.annotations).insert(TEMPLATE_GENERATION.into(), "1".into());
+        }
+        Body::ControllerRevision(_) => {}
     }
 }
+
+/// upstream: apps/v1's form of the internal DaemonSet `spec.templateGeneration`.
+pub const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
 
 /// A main-resource update keeps the stored status (status has its own subresource).
 /// What these preparations overwrite they take from the stored version alone, so preparing
@@ -65,6 +75,14 @@ pub fn prepare_for_update(new: &mut Object, old: &Object) {
         (Body::Service(new), Body::Service(old)) => {
             new.status = old.status.clone();
             keep_allocated_values(new, old);
+        }
+        (Body::DaemonSet { status, template, .. }, Body::DaemonSet { status: s, template: t, .. }) => {
+            *status = s.clone();
+            // upstream: daemonSetStrategy.PrepareForUpdate — a template change bumps the
+            // template generation; otherwise it stays as stored.
+            let stored: i64 = old.meta.annotations.get(TEMPLATE_GENERATION).and_then(|g| g.parse().ok()).unwrap_or(1);
+            let generation = if template != t { stored + 1 } else { stored };
+            Arc::make_mut(&mut new.meta.annotations).insert(TEMPLATE_GENERATION.into(), generation.to_string());
         }
         _ => {}
     }
@@ -108,6 +126,10 @@ pub fn prepare_for_status_update(new: &mut Object, old: &Object) {
         }
         (Body::Pod { spec, .. }, Body::Pod { spec: s, .. }) => *spec = s.clone(),
         (Body::Node { spec, .. }, Body::Node { spec: s, .. }) => *spec = s.clone(),
+        (Body::DaemonSet { spec, template, .. }, Body::DaemonSet { spec: s, template: t, .. }) => {
+            *spec = s.clone();
+            *template = t.clone();
+        }
         _ => {}
     }
 }
@@ -124,6 +146,9 @@ pub fn validate_update(new: &Object, old: &Object) -> ErrorList {
         }
         (Body::ReplicaSet { spec: a, .. }, Body::ReplicaSet { spec: b, .. }) if a.selector != b.selector => {
             errs.push(immutable(Path::root("spec").child("selector"), selector_go(&a.selector.to_wire())));
+        }
+        (Body::DaemonSet { spec: a, .. }, Body::DaemonSet { spec: b, .. }) if a.selector != b.selector => {
+            errs.push(immutable(Path::root("spec").child("selector"), selector_go(&a.selector)));
         }
         (Body::Service(a), Body::Service(b)) => {
             // upstream: validateServiceClusterIPsRelatedFields — an allocated cluster IP stays.

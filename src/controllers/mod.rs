@@ -2,8 +2,10 @@
 //! engine commits them in canonical order (controller, then object key). Controllers never call
 //! each other.
 
+pub mod daemonset;
 pub mod deployment;
 pub mod gc;
+pub mod history;
 pub mod hpa;
 pub mod node_affinity;
 pub mod nodelifecycle;
@@ -26,17 +28,19 @@ pub enum ControllerId {
     HorizontalPodAutoscaler = 2,
     Deployment = 3,
     ReplicaSet = 4,
-    Scheduler = 5,
-    Kubelet = 6,
+    DaemonSet = 5,
+    Scheduler = 6,
+    Kubelet = 7,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 7] = [
+    pub const ALL: [ControllerId; 8] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::HorizontalPodAutoscaler,
         ControllerId::Deployment,
         ControllerId::ReplicaSet,
+        ControllerId::DaemonSet,
         ControllerId::Scheduler,
         ControllerId::Kubelet,
     ];
@@ -47,6 +51,7 @@ impl ControllerId {
             ControllerId::HorizontalPodAutoscaler => "horizontal-pod-autoscaler",
             ControllerId::Deployment => "deployment-controller",
             ControllerId::ReplicaSet => "replicaset-controller",
+            ControllerId::DaemonSet => "daemonset-controller",
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",
         }

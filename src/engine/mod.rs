@@ -17,7 +17,7 @@ use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
-    deployment, gc, hpa, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
+    daemonset, deployment, gc, hpa, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
 };
 use crate::error::KubesimError;
 use crate::kubelet;
@@ -289,6 +289,18 @@ impl Engine {
                 };
                 self.mark(ControllerId::NodeLifecycle, key.clone());
                 self.retry_unschedulable();
+                // upstream: the DaemonSet controller's node handlers enqueue the DaemonSets.
+                for ds in store.scan(Kind::DaemonSet, None) {
+                    self.mark(ControllerId::DaemonSet, ObjectKey::of(ds));
+                }
+            }
+            Kind::DaemonSet if !skip(ControllerId::DaemonSet) => self.mark(ControllerId::DaemonSet, key.clone()),
+            Kind::ControllerRevision => {
+                for o in [old, new].into_iter().flatten() {
+                    if let Some(r) = o.meta.controller_ref().filter(|r| &*r.kind == "DaemonSet") {
+                        self.mark(ControllerId::DaemonSet, ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name));
+                    }
+                }
             }
             _ => {}
         }
@@ -336,8 +348,18 @@ impl Engine {
                         ObjectKey::shared(Kind::ReplicaSet, &o.meta.namespace, &r.name),
                     );
                 }
+                Some(r) if &*r.kind == "DaemonSet" => {
+                    self.mark(ControllerId::DaemonSet, ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name));
+                }
                 Some(_) => {}
                 None => {
+                    for ds in store.scan(Kind::DaemonSet, Some(&o.meta.namespace)) {
+                        if let Body::DaemonSet { spec, .. } = &ds.body {
+                            if Selector::from_label_selector(Some(&spec.selector)).is_ok_and(|s| s.matches(&o.meta.labels)) {
+                                self.mark(ControllerId::DaemonSet, ObjectKey::of(ds));
+                            }
+                        }
+                    }
                     for rs in store.scan(Kind::ReplicaSet, Some(&o.meta.namespace)) {
                         if let Body::ReplicaSet { spec, .. } = &rs.body {
                             if spec.selector.selector().is_ok_and(|s| s.matches(&o.meta.labels)) {
@@ -904,6 +926,7 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::HorizontalPodAutoscaler => hpa::reconcile(ctx, key),
         ControllerId::Deployment => deployment::reconcile(ctx, key),
         ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),
+        ControllerId::DaemonSet => daemonset::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
     }

@@ -52,6 +52,11 @@ pub fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
         Kind::Secret => (&["NAME", "TYPE", "DATA", "AGE"], &[]),
         Kind::Service => (&["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], &["SELECTOR"]),
         Kind::ServiceAccount => (&["NAME", "SECRETS", "AGE"], &[]),
+        Kind::DaemonSet => (
+            &["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"],
+            &["CONTAINERS", "IMAGES", "SELECTOR"],
+        ),
+        Kind::ControllerRevision => (&["NAME", "CONTROLLER", "REVISION", "AGE"], &[]),
     };
     let mut h = base.to_vec();
     if wide {
@@ -294,6 +299,41 @@ pub fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
             age(o, now),
         ],
         Body::ServiceAccount(sa) => vec![name, sa.secrets.as_ref().map_or(0, |s| s.len()).to_string(), age(o, now)],
+        // upstream: printDaemonSet
+        Body::DaemonSet { spec, status, template } => {
+            let node_selector = template.spec().node_selector.unwrap_or_default();
+            let mut r = vec![
+                name,
+                status.desired_number_scheduled.to_string(),
+                status.current_number_scheduled.to_string(),
+                status.number_ready.to_string(),
+                status.updated_number_scheduled.unwrap_or(0).to_string(),
+                status.number_available.unwrap_or(0).to_string(),
+                format_labels(node_selector.iter()),
+                age(o, now),
+            ];
+            if wide {
+                r.extend(containers_and_images(template));
+                r.push(format_label_selector(Some(&spec.selector)));
+            }
+            r
+        }
+        // upstream: printControllerRevision — CONTROLLER as `kind.group/name`.
+        Body::ControllerRevision(cr) => {
+            let controller = o.meta.controller_ref().map_or_else(
+                || "<none>".to_string(),
+                |r| {
+                    let group = Kind::from_type_meta(&r.api_version, &r.kind).map_or("", |k| k.group());
+                    let kind = r.kind.to_ascii_lowercase();
+                    if group.is_empty() {
+                        format!("{kind}/{}", r.name)
+                    } else {
+                        format!("{kind}.{group}/{}", r.name)
+                    }
+                },
+            );
+            vec![name, controller, cr.revision.to_string(), age(o, now)]
+        }
         Body::Service(svc) => {
             let mut r = vec![name];
             r.extend(service_cells(svc, wide));

@@ -12,15 +12,19 @@ from ._resources import ns_for, targets
 
 if TYPE_CHECKING:
     from .._cluster import Cluster
+    from .._apps import DaemonSet
     from .._handles import Deployment
 
 
-def _deployments(c: Cluster, positional: list[str], namespace: str, command: str) -> list[Deployment]:
+def _deployments(c: Cluster, positional: list[str], namespace: str, command: str) -> list[Deployment | DaemonSet]:
     """The Deployments a rollout or set image command names (kubectl visits each in turn)."""
-    out = []
+    out: list[Deployment | DaemonSet] = []
     for kind, name in targets(positional, command):
         if name is None:
             raise Fail("error: required resource not specified")
+        if kind.kind == "DaemonSet" and command in ("rollout status", "rollout history", "rollout undo", "rollout restart"):
+            out.append(c.daemonset(name, ns_for(kind, namespace)))
+            continue
         if kind.kind != "Deployment":
             c.get(kind.kind, name, ns_for(kind, namespace))  # NotFound first, as the server answers
             group = kind.api_version.split("/")[0] if "/" in kind.api_version else ""
@@ -55,7 +59,12 @@ def _rollout(c: Cluster, args: list[str], o: Out) -> None:
         _rollout_one(c, sub, a, d, o)
 
 
-def _rollout_one(c: Cluster, sub: str, a: Args, d: Deployment, o: Out) -> None:
+def _rollout_one(c: Cluster, sub: str, a: Args, d: Deployment | DaemonSet, o: Out) -> None:
+    if d.kind == "DaemonSet":
+        from .rollout_apps import rollout_one
+
+        rollout_one(c, sub, a, d, o)  # type: ignore[arg-type]
+        return
     name = f"deployment.apps/{d.name}"
     if sub == "status":
         revision = a.int("--revision", 0)
