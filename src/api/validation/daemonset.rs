@@ -150,11 +150,11 @@ mod tests {
             ),
             (
                 Box::new(ru(json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": "10%"}}))),
-                vec!["spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: \"10%\": may not be set when maxUnavailable is non-zero"],
+                vec!["spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"10%\"}: may not be set when maxUnavailable is non-zero"],
             ),
             (
                 Box::new(ru(json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "120%"}}))),
-                vec!["spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: \"120%\": must not be greater than 100%"],
+                vec!["spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"120%\"}: must not be greater than 100%"],
             ),
             (
                 Box::new(ru(json!({"type": "Sometimes"}))),
