@@ -296,7 +296,7 @@ def test_history_is_pruned_to_the_revision_history_limit():
     [
         ({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 1}}}, "spec.updateStrategy.rollingUpdate.maxSurge"),
         ({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}}}, "spec.updateStrategy.rollingUpdate.maxUnavailable"),
-        ({"updateStrategy": {"type": "Blue"}}, "spec.updateStrategy.type"),
+        ({"updateStrategy": {"type": "Blue"}}, "spec.updateStrategy"),
         ({"selector": {"matchLabels": {"app": "other"}}}, "spec.template.metadata.labels"),
     ],
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._cluster import ApplyResult, Cluster, ImageRegistry, WatchEvent
-from ._apps import ControllerRevision, DaemonSet
+from ._apps import ControllerRevision, DaemonSet, PersistentVolumeClaim, StatefulSet
 from ._handles import (
     ContainerStatus,
     Deployment,
@@ -72,6 +72,7 @@ __all__ = [
     "ObjectBudgetError",
     "Object",
     "ObjectList",
+    "PersistentVolumeClaim",
     "Pod",
     "ReplicaSet",
     "Revision",
@@ -80,6 +81,7 @@ __all__ = [
     "SelectorError",
     "Server",
     "SimulationError",
+    "StatefulSet",
     "Timeline",
     "TimeoutError",
     "WatchEvent",

@@ -1,5 +1,6 @@
 """Handles for the apps/v1 kinds that keep their history as ControllerRevisions: DaemonSets
-(``c.daemonset(name)``) and the revisions themselves."""
+(``c.daemonset(name)``), StatefulSets (``c.statefulset(name)``), the revisions themselves, and
+the PersistentVolumeClaims StatefulSets make."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ._handles import HANDLES, Object, Pod, _int
 if TYPE_CHECKING:
     from ._rollout_apps import AppsRollout
 
-__all__ = ["ControllerRevision", "DaemonSet"]
+__all__ = ["ControllerRevision", "DaemonSet", "PersistentVolumeClaim", "StatefulSet"]
 
 
 class ControllerRevision(Object):
@@ -27,7 +28,34 @@ class ControllerRevision(Object):
         return dict(self.to_dict().get("data") or {})
 
 
-class DaemonSet(Object):
+class _Revisioned(Object):
+    """A workload whose pod templates are kept as ControllerRevisions."""
+
+    @property
+    def rollout(self) -> AppsRollout:
+        from ._rollout_apps import AppsRollout
+
+        return AppsRollout(self)  # type: ignore[arg-type]
+
+    def _controlled(self, kind: str) -> list[Any]:
+        uid = self.uid
+        return [
+            o
+            for o in self._cluster.list(kind, None, self.namespace)
+            if any(r.get("uid") == uid and r.get("controller") for r in o.owner_references)
+        ]
+
+    def pods(self) -> list[Pod]:
+        """The pods this workload controls, by name."""
+        return self._controlled("pods")
+
+    def revisions(self) -> list[ControllerRevision]:
+        """The ControllerRevisions this workload controls, oldest revision first."""
+        revisions: list[ControllerRevision] = self._controlled("controllerrevisions")
+        return sorted(revisions, key=lambda r: (r.revision, r.name))
+
+
+class DaemonSet(_Revisioned):
     """One pod on every node that should run one; ``rollout`` is ``kubectl rollout`` for it."""
 
     kind = "DaemonSet"
@@ -60,28 +88,64 @@ class DaemonSet(Object):
     def number_misscheduled(self) -> int:
         return _int(self.status, "numberMisscheduled")
 
+class StatefulSet(_Revisioned):
+    """Pods with stable names (``web-0``, ``web-1``, …) and a claim per volume claim template."""
+
+    kind = "StatefulSet"
+
     @property
-    def rollout(self) -> AppsRollout:
-        from ._rollout_apps import AppsRollout
+    def replicas(self) -> int:
+        return int(self.spec.get("replicas", 1))
 
-        return AppsRollout(self)
+    @property
+    def status_replicas(self) -> int:
+        return _int(self.status, "replicas")
 
-    def _controlled(self, kind: str) -> list[Any]:
-        uid = self.uid
-        return [
-            o
-            for o in self._cluster.list(kind, None, self.namespace)
-            if any(r.get("uid") == uid and r.get("controller") for r in o.owner_references)
-        ]
+    @property
+    def ready_replicas(self) -> int:
+        return _int(self.status, "readyReplicas")
+
+    @property
+    def available_replicas(self) -> int:
+        return _int(self.status, "availableReplicas")
+
+    @property
+    def current_replicas(self) -> int:
+        return _int(self.status, "currentReplicas")
+
+    @property
+    def updated_replicas(self) -> int:
+        return _int(self.status, "updatedReplicas")
+
+    @property
+    def current_revision(self) -> str | None:
+        return self.status.get("currentRevision")
+
+    @property
+    def update_revision(self) -> str | None:
+        return self.status.get("updateRevision")
 
     def pods(self) -> list[Pod]:
-        """The pods this DaemonSet controls, by name."""
-        return self._controlled("pods")
+        """The pods this StatefulSet controls, by ordinal."""
+        pods = super().pods()
+        return sorted(pods, key=lambda p: int(p.labels.get("apps.kubernetes.io/pod-index", "0")))
 
-    def revisions(self) -> list[ControllerRevision]:
-        """The ControllerRevisions this DaemonSet controls, oldest revision first."""
-        revisions: list[ControllerRevision] = self._controlled("controllerrevisions")
-        return sorted(revisions, key=lambda r: (r.revision, r.name))
+    def scale(self, replicas: int) -> None:
+        self._cluster.patch("statefulset", self.name, {"spec": {"replicas": replicas}}, self.namespace)
 
 
-HANDLES.update({cls.kind: cls for cls in (DaemonSet, ControllerRevision)})
+class PersistentVolumeClaim(Object):
+    """A claim; kubesim binds every claim to a volume of its own as it is created."""
+
+    kind = "PersistentVolumeClaim"
+
+    @property
+    def phase(self) -> str | None:
+        return self.status.get("phase")
+
+    @property
+    def volume_name(self) -> str | None:
+        return self.spec.get("volumeName")
+
+
+HANDLES.update({cls.kind: cls for cls in (DaemonSet, StatefulSet, ControllerRevision, PersistentVolumeClaim)})

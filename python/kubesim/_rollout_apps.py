@@ -1,5 +1,6 @@
 """`kubectl rollout status|history|undo|restart` for the kinds whose history is kept as
-ControllerRevisions (DaemonSets), client side as kubectl's polymorphic helpers do it."""
+ControllerRevisions (DaemonSets and StatefulSets), client side as kubectl's polymorphic helpers
+do it."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from ._time import Duration, deadline, reachable
 from .errors import InvalidArgumentError, RolloutTimeoutError
 
 if TYPE_CHECKING:
-    from ._apps import ControllerRevision, DaemonSet
+    from ._apps import ControllerRevision, DaemonSet, StatefulSet
 
-__all__ = ["AppsRollout", "daemonset_status_message"]
+__all__ = ["AppsRollout", "daemonset_status_message", "statefulset_status_message", "status_message"]
 
 
 def daemonset_status_message(ds: dict[str, Any]) -> tuple[str, bool]:
@@ -35,6 +36,37 @@ def daemonset_status_message(ds: dict[str, Any]) -> tuple[str, bool]:
     return f'daemon set "{name}" successfully rolled out', True
 
 
+def statefulset_status_message(sts: dict[str, Any]) -> tuple[str, bool]:
+    """upstream: StatefulSetStatusViewer — (message, done); an OnDelete set has no status."""
+    spec, status = sts.get("spec", {}), sts.get("status", {})
+    strategy = spec.get("updateStrategy", {})
+    if strategy.get("type") != "RollingUpdate":
+        raise InvalidArgumentError("rollout status is only available for RollingUpdate strategy type")
+    observed = status.get("observedGeneration", 0)
+    if observed == 0 or sts["metadata"].get("generation", 0) > observed:
+        return "Waiting for statefulset spec update to be observed...", False
+    replicas = spec.get("replicas", 1)
+    ready = status.get("readyReplicas", 0)
+    if ready < replicas:
+        return f"Waiting for {replicas - ready} pods to be ready...", False
+    updated = status.get("updatedReplicas", 0)
+    partition = strategy.get("rollingUpdate", {}).get("partition")
+    if partition is not None and updated < replicas - partition:
+        return (
+            f"Waiting for partitioned roll out to finish: {updated} out of {replicas - partition} "
+            "new pods have been updated...",
+            False,
+        )
+    return f"partitioned roll out complete: {updated} new pods have been updated...", True
+
+
+def status_message(obj: dict[str, Any]) -> tuple[str, bool]:
+    """The status viewer of the object's kind."""
+    if obj.get("kind") == "StatefulSet":
+        return statefulset_status_message(obj)
+    return daemonset_status_message(obj)
+
+
 def _template(revision: ControllerRevision) -> dict[str, Any]:
     template = copy.deepcopy(revision.data.get("spec", {}).get("template", {}))
     template.pop("$patch", None)
@@ -42,14 +74,14 @@ def _template(revision: ControllerRevision) -> dict[str, Any]:
 
 
 class AppsRollout:
-    """`kubectl rollout` for one DaemonSet (``ds.rollout``)."""
+    """`kubectl rollout` for one DaemonSet or StatefulSet (``ds.rollout``)."""
 
-    def __init__(self, workload: DaemonSet) -> None:
+    def __init__(self, workload: DaemonSet | StatefulSet) -> None:
         self._w = workload
 
     @property
     def _ref(self) -> str:
-        return f"daemonset.apps/{self._w.name}"
+        return f"{self._w.kind.lower()}.apps/{self._w.name}"
 
     def status(self, timeout: Duration | None = None, progress: bool | None = None) -> list[str]:
         """Advance virtual time until the rollout finishes; return the messages kubectl prints
@@ -62,7 +94,7 @@ class AppsRollout:
             last_rv = None
             while True:
                 obj = self._w.to_dict()
-                message, done = daemonset_status_message(obj)
+                message, done = status_message(obj)
                 if obj["metadata"]["resourceVersion"] != last_rv:
                     messages.append(message)
                     last_rv = obj["metadata"]["resourceVersion"]
@@ -72,7 +104,7 @@ class AppsRollout:
                 if nxt is None or (end is not None and nxt > end):
                     if end is not None:
                         c._run_to(end)
-                        message, done = daemonset_status_message(self._w.to_dict())
+                        message, done = status_message(self._w.to_dict())
                         if done:
                             messages.append(message)
                             return messages
@@ -83,7 +115,7 @@ class AppsRollout:
                 c._run_to(nxt)
 
     def history(self) -> list[Revision]:
-        """`kubectl rollout history`: the DaemonSet's revisions, oldest first (``replicaset``
+        """`kubectl rollout history`: the workload's revisions, oldest first (``replicaset``
         names the ControllerRevision)."""
         by_revision = {
             r.revision: Revision(r.revision, r.annotations.get(CHANGE_CAUSE), _template(r), r.name)
@@ -93,7 +125,7 @@ class AppsRollout:
 
     def undo(self, to_revision: int | None = None, dry_run: bool = False) -> str:
         """`kubectl rollout undo [--to-revision=N]` (upstream: DaemonSetRollbacker): the
-        revision's template is patched back onto the DaemonSet."""
+        revision's template is patched back onto the workload."""
         history = {r.revision: r for r in self.history()}
         if to_revision:
             target = history.get(to_revision)
@@ -119,5 +151,5 @@ class AppsRollout:
             return f"{self._ref} restarted (dry run)"
         now = self._w._cluster.now.strftime("%Y-%m-%dT%H:%M:%SZ")
         patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}
-        self._w._cluster.patch("daemonset", self._w.name, patch, self._w.namespace)
+        self._w._cluster.patch(self._w.kind.lower(), self._w.name, patch, self._w.namespace)
         return f"{self._ref} restarted"

@@ -19,11 +19,13 @@ pub enum Kind {
     Service,
     ServiceAccount,
     DaemonSet,
+    StatefulSet,
     ControllerRevision,
+    PersistentVolumeClaim,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Deployment,
@@ -36,7 +38,9 @@ impl Kind {
         Kind::Service,
         Kind::ServiceAccount,
         Kind::DaemonSet,
+        Kind::StatefulSet,
         Kind::ControllerRevision,
+        Kind::PersistentVolumeClaim,
     ];
 
     /// `metadata.kind` as written in manifests.
@@ -54,7 +58,9 @@ impl Kind {
             Kind::Service => "Service",
             Kind::ServiceAccount => "ServiceAccount",
             Kind::DaemonSet => "DaemonSet",
+            Kind::StatefulSet => "StatefulSet",
             Kind::ControllerRevision => "ControllerRevision",
+            Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
         }
     }
 
@@ -63,7 +69,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps",
             Kind::HorizontalPodAutoscaler => "autoscaling",
-            Kind::DaemonSet | Kind::ControllerRevision => "apps",
+            Kind::DaemonSet | Kind::StatefulSet | Kind::ControllerRevision => "apps",
             _ => "",
         }
     }
@@ -73,7 +79,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps/v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
-            Kind::DaemonSet | Kind::ControllerRevision => "apps/v1",
+            Kind::DaemonSet | Kind::StatefulSet | Kind::ControllerRevision => "apps/v1",
             _ => "v1",
         }
     }
@@ -92,7 +98,9 @@ impl Kind {
             Kind::Service => "services",
             Kind::ServiceAccount => "serviceaccounts",
             Kind::DaemonSet => "daemonsets",
+            Kind::StatefulSet => "statefulsets",
             Kind::ControllerRevision => "controllerrevisions",
+            Kind::PersistentVolumeClaim => "persistentvolumeclaims",
         }
     }
 
@@ -110,7 +118,9 @@ impl Kind {
             Kind::Service => "service",
             Kind::ServiceAccount => "serviceaccount",
             Kind::DaemonSet => "daemonset",
+            Kind::StatefulSet => "statefulset",
             Kind::ControllerRevision => "controllerrevision",
+            Kind::PersistentVolumeClaim => "persistentvolumeclaim",
         }
     }
 
@@ -128,7 +138,9 @@ impl Kind {
             Kind::Service => &["svc"],
             Kind::ServiceAccount => &["sa"],
             Kind::DaemonSet => &["ds"],
+            Kind::StatefulSet => &["sts"],
             Kind::ControllerRevision => &[],
+            Kind::PersistentVolumeClaim => &["pvc"],
         }
     }
 
@@ -218,6 +230,9 @@ mod tests {
             ("ds", Kind::DaemonSet),
             ("daemonset.apps", Kind::DaemonSet),
             ("controllerrevisions", Kind::ControllerRevision),
+            ("sts", Kind::StatefulSet),
+            ("statefulsets.apps", Kind::StatefulSet),
+            ("pvc", Kind::PersistentVolumeClaim),
         ] {
             assert_eq!(Kind::from_resource_name(s), Some(k), "{s}");
         }

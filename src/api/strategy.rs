@@ -40,6 +40,33 @@ pub fn prepare_for_create(obj: &mut Object) {
             Arc::make_mut(&mut obj.meta.annotations).insert(TEMPLATE_GENERATION.into(), "1".into());
         }
         Body::ControllerRevision(_) => {}
+        Body::StatefulSet { status, .. } => **status = Default::default(),
+        // kubesim has one volume provisioner that binds a claim as it is created.
+        Body::PersistentVolumeClaim(pvc) => {
+            let spec = pvc.spec.clone().unwrap_or_default();
+            pvc.status = Some(core::PersistentVolumeClaimStatus {
+                phase: Some("Bound".into()),
+                access_modes: spec.access_modes.clone(),
+                capacity: spec
+                    .resources
+                    .as_ref()
+                    .and_then(|r| r.requests.as_ref())
+                    .and_then(|r| r.get("storage"))
+                    .map(|q| [("storage".to_string(), q.clone())].into()),
+                ..Default::default()
+            });
+        }
+    }
+}
+
+/// What is set once the new object has its uid: a claim's volume is `pvc-<uid>`, as a
+/// dynamic provisioner names it.
+pub fn prepare_after_uid(obj: &mut Object) {
+    if let Body::PersistentVolumeClaim(pvc) = &mut obj.body {
+        let spec = pvc.spec.get_or_insert_with(Default::default);
+        if spec.volume_name.as_deref().is_none_or(str::is_empty) {
+            spec.volume_name = Some(format!("pvc-{}", obj.meta.uid));
+        }
     }
 }
 
@@ -76,6 +103,8 @@ pub fn prepare_for_update(new: &mut Object, old: &Object) {
             new.status = old.status.clone();
             keep_allocated_values(new, old);
         }
+        (Body::StatefulSet { status, .. }, Body::StatefulSet { status: s, .. }) => *status = s.clone(),
+        (Body::PersistentVolumeClaim(new), Body::PersistentVolumeClaim(old)) => new.status = old.status.clone(),
         (Body::DaemonSet { status, template, .. }, Body::DaemonSet { status: s, template: t, .. }) => {
             *status = s.clone();
             // upstream: daemonSetStrategy.PrepareForUpdate — a template change bumps the
@@ -130,6 +159,10 @@ pub fn prepare_for_status_update(new: &mut Object, old: &Object) {
             *spec = s.clone();
             *template = t.clone();
         }
+        (Body::StatefulSet { spec, template, .. }, Body::StatefulSet { spec: s, template: t, .. }) => {
+            *spec = s.clone();
+            *template = t.clone();
+        }
         _ => {}
     }
 }
@@ -149,6 +182,21 @@ pub fn validate_update(new: &Object, old: &Object) -> ErrorList {
         }
         (Body::DaemonSet { spec: a, .. }, Body::DaemonSet { spec: b, .. }) if a.selector != b.selector => {
             errs.push(immutable(Path::root("spec").child("selector"), selector_go(&a.selector)));
+        }
+        (Body::StatefulSet { spec: a, .. }, Body::StatefulSet { spec: b, .. }) => {
+            // upstream: ValidateStatefulSetUpdate — only these fields may change.
+            let mut a2 = (**a).clone();
+            a2.replicas = b.replicas;
+            a2.ordinals = b.ordinals.clone();
+            a2.update_strategy = b.update_strategy.clone();
+            a2.persistent_volume_claim_retention_policy = b.persistent_volume_claim_retention_policy.clone();
+            a2.min_ready_seconds = b.min_ready_seconds;
+            if a2 != **b {
+                errs.push(FieldError::forbidden(
+                    Path::root("spec"),
+                    "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+                ));
+            }
         }
         (Body::Service(a), Body::Service(b)) => {
             // upstream: validateServiceClusterIPsRelatedFields — an allocated cluster IP stays.

@@ -156,10 +156,13 @@ mod tests {
 
     #[test]
     fn revision_data_is_a_replacing_patch_of_the_template() {
-        let t = PodTemplate::from_wire(Some(serde_json::from_value(json!({
-            "metadata": {"labels": {"app": "a"}},
-            "spec": {"containers": [{"name": "c", "image": "i"}]}
-        })).expect("template")));
+        let t = PodTemplate::from_wire(Some(
+            serde_json::from_value(json!({
+                "metadata": {"labels": {"app": "a"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]}
+            }))
+            .expect("template"),
+        ));
         let data = revision_data(&t);
         assert_eq!(data["spec"]["template"]["$patch"], json!("replace"));
         assert_eq!(data["spec"]["template"]["metadata"]["labels"], json!({"app": "a"}));

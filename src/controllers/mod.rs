@@ -11,6 +11,7 @@ pub mod node_affinity;
 pub mod nodelifecycle;
 pub mod replicaset;
 pub mod scheduler;
+pub mod statefulset;
 mod victims;
 
 use std::sync::Arc;
@@ -29,18 +30,20 @@ pub enum ControllerId {
     Deployment = 3,
     ReplicaSet = 4,
     DaemonSet = 5,
-    Scheduler = 6,
-    Kubelet = 7,
+    StatefulSet = 6,
+    Scheduler = 7,
+    Kubelet = 8,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 8] = [
+    pub const ALL: [ControllerId; 9] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::HorizontalPodAutoscaler,
         ControllerId::Deployment,
         ControllerId::ReplicaSet,
         ControllerId::DaemonSet,
+        ControllerId::StatefulSet,
         ControllerId::Scheduler,
         ControllerId::Kubelet,
     ];
@@ -52,6 +55,7 @@ impl ControllerId {
             ControllerId::Deployment => "deployment-controller",
             ControllerId::ReplicaSet => "replicaset-controller",
             ControllerId::DaemonSet => "daemonset-controller",
+            ControllerId::StatefulSet => "statefulset-controller",
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",
         }

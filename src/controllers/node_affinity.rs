@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1 as core;
 
-use super::scheduler::{self, better, evaluate_at, filter, pod_draw, round_from, score, Candidate, NodeState, Window};
 use super::scheduler::Resources;
+use super::scheduler::{self, better, evaluate_at, filter, pod_draw, round_from, score, Candidate, NodeState, Window};
 use crate::api::meta::StringMap;
 use crate::api::Object;
 use crate::sim::rng::splitmix64;
@@ -214,10 +214,8 @@ pub(super) fn search(
         }
         Some(names) => {
             // (The scheduler's node list is in name order.)
-            let candidates: Vec<usize> = names
-                .iter()
-                .filter_map(|name| nodes.binary_search_by(|s| (**s.name).cmp(name)).ok())
-                .collect();
+            let candidates: Vec<usize> =
+                names.iter().filter_map(|name| nodes.binary_search_by(|s| (**s.name).cmp(name)).ok()).collect();
             let m = candidates.len();
             let to_find = scheduler::feasible_nodes_to_find(m);
             let from = if m == 0 { 0 } else { start % m };
@@ -338,7 +336,9 @@ mod tests {
         let s = required_terms(json!([name_in("node-2")]));
         assert!(required_matches(&s, "node-2", &StringMap::new()));
         assert!(!required_matches(&s, "node-3", &StringMap::new()));
-        let not_in = required_terms(json!([{"matchFields": [{"key": "metadata.name", "operator": "NotIn", "values": ["node-2"]}]}]));
+        let not_in = required_terms(
+            json!([{"matchFields": [{"key": "metadata.name", "operator": "NotIn", "values": ["node-2"]}]}]),
+        );
         assert!(!required_matches(&not_in, "node-2", &StringMap::new()));
         assert!(required_matches(&not_in, "node-3", &StringMap::new()));
     }
@@ -360,8 +360,16 @@ mod tests {
                 PreFilter::Nodes(["a", "c"].into()),
                 "union across terms",
             ),
-            (json!([{"matchFields": [names(&["a"])]}, {"matchExpressions": [expr]}]), PreFilter::AllNodes, "a term without names"),
-            (json!([{"matchFields": [names(&["a"]), names(&["b"])]}]), PreFilter::Conflict, "names that exclude each other"),
+            (
+                json!([{"matchFields": [names(&["a"])]}, {"matchExpressions": [expr]}]),
+                PreFilter::AllNodes,
+                "a term without names",
+            ),
+            (
+                json!([{"matchFields": [names(&["a"]), names(&["b"])]}]),
+                PreFilter::Conflict,
+                "names that exclude each other",
+            ),
         ];
         for (terms, want, why) in rows {
             assert_eq!(pre_filter(&required_terms(terms)), want, "{why}");

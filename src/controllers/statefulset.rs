@@ -134,7 +134,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         .max(0) as i64;
 
     let mut requeue = None;
-    let status_counts = sync_pods(&s, &pods, start, end, monotonic, rolling, partition, &current, &update, &mut out, &mut requeue);
+    let status_counts =
+        sync_pods(&s, &pods, start, end, monotonic, rolling, partition, &current, &update, &mut out, &mut requeue);
     out = out.requeue(requeue);
 
     // upstream: truncateHistory — revisions not current, update or on a pod, oldest first.
@@ -222,7 +223,8 @@ fn revisions(
         .and_then(|name| all.iter().find(|cr| &*cr.meta.name == name))
         .cloned()
         .unwrap_or_else(|| update.clone());
-    let old = all.into_iter().filter(|cr| cr.meta.name != update.meta.name && cr.meta.name != current.meta.name).collect();
+    let old =
+        all.into_iter().filter(|cr| cr.meta.name != update.meta.name && cr.meta.name != current.meta.name).collect();
     Some((current, update, old))
 }
 
@@ -303,7 +305,12 @@ fn sync_pods(
             Some(p) if failed_or_succeeded(p) && !terminating(p) => {
                 // upstream: deleted now, made again on a later sync once it is gone.
                 out.writes.push(delete(p));
-                out.writes.push(event(sts, false, "SuccessfulDelete", format!("delete Pod {} in StatefulSet {name} successful", p.meta.name)));
+                out.writes.push(event(
+                    sts,
+                    false,
+                    "SuccessfulDelete",
+                    format!("delete Pod {} in StatefulSet {name} successful", p.meta.name),
+                ));
                 if monotonic {
                     return counts;
                 }
@@ -316,7 +323,8 @@ fn sync_pods(
         }
     }
     // Condemned pods, highest ordinal first.
-    let condemned: Vec<&Arc<Object>> = pods.iter().filter(|(o, _)| **o < start || **o >= end).map(|(_, p)| p).rev().collect();
+    let condemned: Vec<&Arc<Object>> =
+        pods.iter().filter(|(o, _)| **o < start || **o >= end).map(|(_, p)| p).rev().collect();
     for p in &condemned {
         if terminating(p) {
             if monotonic {
@@ -329,7 +337,12 @@ fn sync_pods(
             own_claims(s, p, out);
         }
         out.writes.push(delete(p));
-        out.writes.push(event(sts, false, "SuccessfulDelete", format!("delete Pod {} in StatefulSet {name} successful", p.meta.name)));
+        out.writes.push(event(
+            sts,
+            false,
+            "SuccessfulDelete",
+            format!("delete Pod {} in StatefulSet {name} successful", p.meta.name),
+        ));
         if monotonic {
             return counts;
         }
@@ -342,7 +355,12 @@ fn sync_pods(
         let Some(p) = pods.get(&ordinal) else { continue };
         if p.meta.labels.get(REVISION_LABEL).map(String::as_str) != Some(&*update.meta.name) && !terminating(p) {
             out.writes.push(delete(p));
-            out.writes.push(event(sts, false, "SuccessfulDelete", format!("delete Pod {} in StatefulSet {name} successful", p.meta.name)));
+            out.writes.push(event(
+                sts,
+                false,
+                "SuccessfulDelete",
+                format!("delete Pod {} in StatefulSet {name} successful", p.meta.name),
+            ));
             return counts;
         }
         if !s.healthy(p) {
@@ -362,7 +380,9 @@ fn revision_pod_template(rev: &Object) -> PodTemplate {
 fn new_pod(s: &Set, rev: &Object, ordinal: i64) -> Object {
     let sts = s.sts;
     let template = match &sts.body {
-        Body::StatefulSet { template, .. } if history::holds(rev, &history::revision_data(template)) => template.clone(),
+        Body::StatefulSet { template, .. } if history::holds(rev, &history::revision_data(template)) => {
+            template.clone()
+        }
         _ => revision_pod_template(rev),
     };
     let pod_name = format!("{}-{ordinal}", sts.meta.name);
@@ -418,7 +438,11 @@ fn create_claims(s: &Set, ordinal: i64, out: &mut Reconciled) {
             labels.insert(k.clone(), v.clone());
         }
         let owners = if when_deleted == "Delete" {
-            vec![OwnerRef { controller: None, block_owner_deletion: None, ..OwnerRef::controller_of(Kind::StatefulSet, &sts.meta.name, sts.meta.uid) }]
+            vec![OwnerRef {
+                controller: None,
+                block_owner_deletion: None,
+                ..OwnerRef::controller_of(Kind::StatefulSet, &sts.meta.name, sts.meta.uid)
+            }]
         } else {
             Vec::new()
         };
@@ -432,7 +456,8 @@ fn create_claims(s: &Set, ordinal: i64, out: &mut Reconciled) {
         };
         let claim = core::PersistentVolumeClaim { spec: t.spec.clone(), ..Default::default() };
         let obj = Object { meta, body: Body::PersistentVolumeClaim(Box::new(claim)) };
-        let msg = format!("create Claim {cname} Pod {}-{ordinal} in StatefulSet {} success", sts.meta.name, sts.meta.name);
+        let msg =
+            format!("create Claim {cname} Pod {}-{ordinal} in StatefulSet {} success", sts.meta.name, sts.meta.name);
         let ev = EventRecord::about(sts, COMPONENT, false, "SuccessfulCreate", msg);
         out.writes.push(Write::Create { obj: Box::new(obj), batch: 0, event: Some(Box::new(ev)) });
     }
@@ -457,7 +482,11 @@ fn own_claims(s: &Set, pod: &Object, out: &mut Reconciled) {
             continue;
         }
         let mut owned = (*claim).clone();
-        let r = OwnerRef { controller: None, block_owner_deletion: None, ..OwnerRef::controller_of(Kind::Pod, &pod.meta.name, pod.meta.uid) };
+        let r = OwnerRef {
+            controller: None,
+            block_owner_deletion: None,
+            ..OwnerRef::controller_of(Kind::Pod, &pod.meta.name, pod.meta.uid)
+        };
         Arc::make_mut(&mut owned.meta.owner_references).push(r);
         out.writes.push(Write::Update(Box::new(owned)));
     }

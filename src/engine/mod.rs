@@ -17,7 +17,8 @@ use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
-    daemonset, deployment, gc, hpa, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
+    daemonset, deployment, gc, hpa, nodelifecycle, replicaset, scheduler, statefulset, ControllerId, Ctx, NodeRuntime,
+    Reconciled, Write,
 };
 use crate::error::KubesimError;
 use crate::kubelet;
@@ -295,10 +296,19 @@ impl Engine {
                 }
             }
             Kind::DaemonSet if !skip(ControllerId::DaemonSet) => self.mark(ControllerId::DaemonSet, key.clone()),
+            Kind::StatefulSet if !skip(ControllerId::StatefulSet) => self.mark(ControllerId::StatefulSet, key.clone()),
             Kind::ControllerRevision => {
                 for o in [old, new].into_iter().flatten() {
-                    if let Some(r) = o.meta.controller_ref().filter(|r| &*r.kind == "DaemonSet") {
-                        self.mark(ControllerId::DaemonSet, ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name));
+                    match o.meta.controller_ref() {
+                        Some(r) if &*r.kind == "DaemonSet" => self.mark(
+                            ControllerId::DaemonSet,
+                            ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name),
+                        ),
+                        Some(r) if &*r.kind == "StatefulSet" => self.mark(
+                            ControllerId::StatefulSet,
+                            ObjectKey::shared(Kind::StatefulSet, &o.meta.namespace, &r.name),
+                        ),
+                        _ => {}
                     }
                 }
             }
@@ -351,11 +361,19 @@ impl Engine {
                 Some(r) if &*r.kind == "DaemonSet" => {
                     self.mark(ControllerId::DaemonSet, ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name));
                 }
+                Some(r) if &*r.kind == "StatefulSet" => {
+                    self.mark(
+                        ControllerId::StatefulSet,
+                        ObjectKey::shared(Kind::StatefulSet, &o.meta.namespace, &r.name),
+                    );
+                }
                 Some(_) => {}
                 None => {
                     for ds in store.scan(Kind::DaemonSet, Some(&o.meta.namespace)) {
                         if let Body::DaemonSet { spec, .. } = &ds.body {
-                            if Selector::from_label_selector(Some(&spec.selector)).is_ok_and(|s| s.matches(&o.meta.labels)) {
+                            if Selector::from_label_selector(Some(&spec.selector))
+                                .is_ok_and(|s| s.matches(&o.meta.labels))
+                            {
                                 self.mark(ControllerId::DaemonSet, ObjectKey::of(ds));
                             }
                         }
@@ -927,6 +945,7 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::Deployment => deployment::reconcile(ctx, key),
         ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),
         ControllerId::DaemonSet => daemonset::reconcile(ctx, key),
+        ControllerId::StatefulSet => statefulset::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
     }

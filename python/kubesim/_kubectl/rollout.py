@@ -12,18 +12,25 @@ from ._resources import ns_for, targets
 
 if TYPE_CHECKING:
     from .._cluster import Cluster
-    from .._apps import DaemonSet
+    from .._apps import DaemonSet, StatefulSet
     from .._handles import Deployment
 
 
-def _deployments(c: Cluster, positional: list[str], namespace: str, command: str) -> list[Deployment | DaemonSet]:
+def _deployments(
+    c: Cluster, positional: list[str], namespace: str, command: str
+) -> list[Deployment | DaemonSet | StatefulSet]:
     """The Deployments a rollout or set image command names (kubectl visits each in turn)."""
-    out: list[Deployment | DaemonSet] = []
+    out: list[Deployment | DaemonSet | StatefulSet] = []
     for kind, name in targets(positional, command):
         if name is None:
             raise Fail("error: required resource not specified")
-        if kind.kind == "DaemonSet" and command in ("rollout status", "rollout history", "rollout undo", "rollout restart"):
-            out.append(c.daemonset(name, ns_for(kind, namespace)))
+        if kind.kind in ("DaemonSet", "StatefulSet") and command in (
+            "rollout status",
+            "rollout history",
+            "rollout undo",
+            "rollout restart",
+        ):
+            out.append(c.get(kind.kind, name, ns_for(kind, namespace)))  # type: ignore[arg-type]
             continue
         if kind.kind != "Deployment":
             c.get(kind.kind, name, ns_for(kind, namespace))  # NotFound first, as the server answers
@@ -59,8 +66,8 @@ def _rollout(c: Cluster, args: list[str], o: Out) -> None:
         _rollout_one(c, sub, a, d, o)
 
 
-def _rollout_one(c: Cluster, sub: str, a: Args, d: Deployment | DaemonSet, o: Out) -> None:
-    if d.kind == "DaemonSet":
+def _rollout_one(c: Cluster, sub: str, a: Args, d: Deployment | DaemonSet | StatefulSet, o: Out) -> None:
+    if d.kind in ("DaemonSet", "StatefulSet"):
         from .rollout_apps import rollout_one
 
         rollout_one(c, sub, a, d, o)  # type: ignore[arg-type]

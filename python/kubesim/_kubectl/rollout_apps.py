@@ -1,4 +1,4 @@
-"""`kubectl rollout status|history|undo|restart daemonset/NAME`."""
+"""`kubectl rollout status|history|undo|restart daemonset/NAME|statefulset/NAME`."""
 
 from __future__ import annotations
 
@@ -10,18 +10,18 @@ from ._flags import Args, dry_run
 from ._printers import OBJECT_FORMATS, output_format, print_objects
 
 if TYPE_CHECKING:
-    from .._apps import DaemonSet
+    from .._apps import DaemonSet, StatefulSet
     from .._cluster import Cluster
 
 
-def rollout_one(c: Cluster, sub: str, a: Args, ds: DaemonSet, o: Out) -> None:
-    name = f"daemonset.apps/{ds.name}"
+def rollout_one(c: Cluster, sub: str, a: Args, ds: DaemonSet | StatefulSet, o: Out) -> None:
+    name = f"{ds.kind.lower()}.apps/{ds.name}"
     if sub == "status":
-        from .._rollout_apps import daemonset_status_message
+        from .._rollout_apps import status_message
 
         try:
             if a.value("--watch") == "false":
-                o.out(daemonset_status_message(ds.to_dict())[0] + "\n")
+                o.out(status_message(ds.to_dict())[0] + "\n")
                 return
             msgs = ds.rollout.status(timeout=a.value("--timeout"))
         except InvalidArgumentError as e:

@@ -36,7 +36,10 @@ mod tests {
         .expect("daemon set");
         default_daemon_set(&mut ds);
         let spec = serde_json::to_value(&ds.spec).expect("serializes");
-        assert_eq!(spec["updateStrategy"], json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}));
+        assert_eq!(
+            spec["updateStrategy"],
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
+        );
         assert_eq!(spec["revisionHistoryLimit"], json!(10));
         assert_eq!(spec["template"]["spec"]["restartPolicy"], json!("Always"));
     }

@@ -17,6 +17,7 @@ mod daemonset;
 mod image;
 mod node;
 mod pod;
+mod statefulset;
 
 pub use apps::{default_deployment, default_replica_set};
 pub(crate) use autoscaling::cpu_utilization_metric;
@@ -26,6 +27,7 @@ pub use daemonset::default_daemon_set;
 pub use image::default_image_pull_policy;
 pub use node::{default_namespace, default_node};
 pub use pod::{default_pod, default_pod_spec};
+pub use statefulset::{default_persistent_volume_claim, default_stateful_set};
 
 use std::collections::BTreeMap;
 

@@ -51,7 +51,15 @@ fn validate_update_strategy(s: Option<&DaemonSetUpdateStrategy>, path: &Path) ->
                 }
             }
         },
-        other => errs.push(FieldError::not_supported(path.child("type"), other, &["OnDelete", "RollingUpdate"])),
+        other => {
+            // upstream: the whole strategy is the value, as Go's %#v prints it.
+            let ru = if s.is_some_and(|s| s.rolling_update.is_some()) { "0xc000000000" } else { "nil" };
+            let v = format!(
+                "apps.DaemonSetUpdateStrategy{{Type:{}, RollingUpdate:(*apps.RollingUpdateDaemonSet)({ru})}}",
+                super::go_fmt::go_quote(other)
+            );
+            errs.push(FieldError::not_supported(path.clone(), Value::Raw(v), &["RollingUpdate", "OnDelete"]))
+        }
     }
     errs
 }
@@ -95,11 +103,10 @@ pub fn validate_daemon_set(ds: &DaemonSet) -> ErrorList {
     if restart != "Always" {
         errs.push(FieldError::not_supported(sp.child("restartPolicy"), restart, &["Always"]));
     }
-    if let Some(ads) = pod.active_deadline_seconds {
-        errs.push(FieldError::invalid(
+    if pod.active_deadline_seconds.is_some() {
+        errs.push(FieldError::forbidden(
             sp.child("activeDeadlineSeconds"),
-            ads,
-            "activeDeadlineSeconds must be nil for DaemonSets",
+            "activeDeadlineSeconds in DaemonSet is not Supported",
         ));
     }
     errs.extend(nonnegative(i64::from(spec.min_ready_seconds.unwrap_or(0)), p.child("minReadySeconds")));
@@ -158,7 +165,7 @@ mod tests {
             ),
             (
                 Box::new(ru(json!({"type": "Sometimes"}))),
-                vec!["spec.updateStrategy.type: Unsupported value: \"Sometimes\": supported values: \"OnDelete\", \"RollingUpdate\""],
+                vec!["spec.updateStrategy: Unsupported value: apps.DaemonSetUpdateStrategy{Type:\"Sometimes\", RollingUpdate:(*apps.RollingUpdateDaemonSet)(nil)}: supported values: \"RollingUpdate\", \"OnDelete\""],
             ),
             (
                 Box::new(|d| d["spec"]["template"]["spec"]["restartPolicy"] = json!("OnFailure")),

@@ -25,17 +25,19 @@ mod pod;
 mod probe;
 mod resources;
 mod selector;
+mod statefulset;
 #[cfg(test)]
 mod test_support;
 
 pub(crate) use crate::api::quantity::ParsedQuantity;
 pub use apps::{validate_deployment, validate_replica_set};
 pub use autoscaling::validate_hpa;
-pub use daemonset::{validate_controller_revision, validate_daemon_set};
 pub use core::{validate_config_map, validate_secret, validate_service, validate_service_account};
+pub use daemonset::{validate_controller_revision, validate_daemon_set};
 pub use meta::{validate_object_meta, NameRule};
 pub use node::{validate_namespace, validate_node};
 pub use pod::{validate_pod, validate_pod_spec};
+pub use statefulset::{validate_persistent_volume_claim, validate_stateful_set};
 
 use super::field::{FieldError, Path};
 

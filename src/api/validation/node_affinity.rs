@@ -45,10 +45,8 @@ fn validate_expression(r: &NodeSelectorRequirement, path: &Path) -> ErrorList {
     let mut errs = ErrorList::new();
     let values = r.values.as_deref().unwrap_or(&[]);
     match r.operator.as_str() {
-        "In" | "NotIn" if values.is_empty() => errs.push(FieldError::required(
-            path.child("values"),
-            "must be specified when `operator` is 'In' or 'NotIn'",
-        )),
+        "In" | "NotIn" if values.is_empty() => errs
+            .push(FieldError::required(path.child("values"), "must be specified when `operator` is 'In' or 'NotIn'")),
         "Exists" | "DoesNotExist" if !values.is_empty() => errs.push(FieldError::forbidden(
             path.child("values"),
             "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
@@ -108,7 +106,8 @@ mod tests {
 
     #[test]
     fn node_affinity_errors_name_the_field_path() {
-        const TERM: &str = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms";
+        const TERM: &str =
+            "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms";
         let rows = [
             (required(json!({"key": "zone", "operator": "In", "values": ["a"]})), None),
             (

@@ -117,8 +117,10 @@ mod tests {
     fn node_eligibility_follows_node_should_run_daemon_pod() {
         let plain = spec(json!({"containers": []}));
         let ssd_only = spec(json!({"containers": [], "nodeSelector": {"disk": "ssd"}}));
-        let zone_a = spec(json!({"containers": [], "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
-            {"nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}}}}));
+        let zone_a = spec(
+            json!({"containers": [], "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+            {"nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}}}}),
+        );
         let tolerant = spec(json!({"containers": [], "tolerations": [{"key": "gpu", "operator": "Exists"}]}));
         let on_n2 = spec(json!({"containers": [], "nodeName": "n2"}));
         let ssd = node(&[("disk", "ssd"), ("zone", "a")], &[]);
@@ -129,21 +131,49 @@ mod tests {
             (&ssd_only, node(&[("disk", "hdd")], &[]), (false, false), "nodeSelector does not match"),
             (&zone_a, ssd.clone(), (true, true), "required affinity matches"),
             (&zone_a, node(&[("zone", "b")], &[]), (false, false), "required affinity does not"),
-            (&plain, node(&[], &[("gpu", "NoSchedule")]), (false, true), "an untolerated NoSchedule taint keeps a pod there"),
+            (
+                &plain,
+                node(&[], &[("gpu", "NoSchedule")]),
+                (false, true),
+                "an untolerated NoSchedule taint keeps a pod there",
+            ),
             (&plain, node(&[], &[("gpu", "NoExecute")]), (false, false), "an untolerated NoExecute taint removes it"),
             (&plain, node(&[], &[("gpu", "PreferNoSchedule")]), (true, true), "PreferNoSchedule is ignored"),
             (&tolerant, node(&[], &[("gpu", "NoExecute")]), (true, true), "a tolerated taint"),
-            (&plain, node(&[], &[("node.kubernetes.io/unschedulable", "NoSchedule")]), (true, true), "cordoned nodes run daemons"),
-            (&plain, node(&[], &[("node.kubernetes.io/unreachable", "NoExecute")]), (true, true), "unreachable NoExecute tolerated"),
-            (&plain, node(&[], &[("node.kubernetes.io/unreachable", "NoSchedule")]), (false, true), "unreachable NoSchedule is not"),
-            (&plain, node(&[], &[("node.kubernetes.io/network-unavailable", "NoSchedule")]), (false, true), "network-unavailable only with hostNetwork"),
+            (
+                &plain,
+                node(&[], &[("node.kubernetes.io/unschedulable", "NoSchedule")]),
+                (true, true),
+                "cordoned nodes run daemons",
+            ),
+            (
+                &plain,
+                node(&[], &[("node.kubernetes.io/unreachable", "NoExecute")]),
+                (true, true),
+                "unreachable NoExecute tolerated",
+            ),
+            (
+                &plain,
+                node(&[], &[("node.kubernetes.io/unreachable", "NoSchedule")]),
+                (false, true),
+                "unreachable NoSchedule is not",
+            ),
+            (
+                &plain,
+                node(&[], &[("node.kubernetes.io/network-unavailable", "NoSchedule")]),
+                (false, true),
+                "network-unavailable only with hostNetwork",
+            ),
             (&on_n2, node(&[], &[]), (false, false), "template nodeName names another node"),
         ];
         for (s, info, want, why) in rows {
             assert_eq!(node_should_run(s, "n1", &info), want, "{why}");
         }
         let host = spec(json!({"containers": [], "hostNetwork": true}));
-        assert_eq!(node_should_run(&host, "n1", &node(&[], &[("node.kubernetes.io/network-unavailable", "NoSchedule")])), (true, true));
+        assert_eq!(
+            node_should_run(&host, "n1", &node(&[], &[("node.kubernetes.io/network-unavailable", "NoSchedule")])),
+            (true, true)
+        );
     }
 
     #[test]

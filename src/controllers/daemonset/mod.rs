@@ -44,9 +44,20 @@ pub(crate) struct Sync<'a> {
     hash: String,
     generation: Option<String>,
     min_ready: i32,
+    /// Every node with (shouldRun, shouldContinueRunning), in name order: judged once a sync.
+    nodes: Vec<(Arc<str>, bool, bool)>,
 }
 
+/// A DaemonSet's pods by the node they belong to.
+type ByNode<'a> = BTreeMap<&'a str, Vec<Arc<Object>>>;
+
 impl Sync<'_> {
+    /// (shouldRun, shouldContinueRunning) of a node; `None` for a node that does not exist.
+    fn eligibility(&self, node: &str) -> Option<(bool, bool)> {
+        let i = self.nodes.binary_search_by(|(n, _, _)| (**n).cmp(node)).ok()?;
+        Some((self.nodes[i].1, self.nodes[i].2))
+    }
+
     /// upstream: util.IsPodUpdated — the current hash, or the current template generation.
     fn is_updated(&self, pod: &Object) -> bool {
         let labels = &pod.meta.labels;
@@ -91,13 +102,13 @@ fn node_bound(p: &Object) -> Option<&str> {
 
 /// The node a daemon pod belongs to: where it is bound, or else the node its affinity names
 /// (upstream: getNodesToDaemonPods via util.GetTargetNodeName).
-fn target_node(p: &Object) -> Option<String> {
+fn target_node(p: &Object) -> Option<&str> {
     if let Some(n) = node_of(p) {
-        return Some(n.to_string());
+        return Some(n);
     }
     let Body::Pod { spec, .. } = &p.body else { return None };
     match pre_filter(spec) {
-        PreFilter::Nodes(names) if names.len() == 1 => names.into_iter().next().map(str::to_string),
+        PreFilter::Nodes(names) if names.len() == 1 => names.into_iter().next(),
         _ => None,
     }
 }
@@ -111,7 +122,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     }
     let mut out = Reconciled::nothing();
     let sel = &spec.selector;
-    if sel.match_labels.as_ref().is_none_or(|m| m.is_empty()) && sel.match_expressions.as_ref().is_none_or(|e| e.is_empty())
+    if sel.match_labels.as_ref().is_none_or(|m| m.is_empty())
+        && sel.match_expressions.as_ref().is_none_or(|e| e.is_empty())
     {
         out.writes.push(Write::Event(Box::new(EventRecord::about(
             ds,
@@ -130,6 +142,15 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     };
     let mut pod_spec = template.spec();
     daemon_pod_tolerations(&mut pod_spec);
+    let nodes = ctx
+        .nodes
+        .info
+        .iter()
+        .map(|(name, info)| {
+            let (run, keep) = node_should_run(&pod_spec, name, info);
+            (name.clone(), run, keep)
+        })
+        .collect();
     let s = Sync {
         ctx,
         ds,
@@ -138,14 +159,15 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         hash,
         generation: ds.meta.annotations.get(TEMPLATE_GENERATION).cloned(),
         min_ready: spec.min_ready_seconds.unwrap_or(0),
+        nodes,
     };
 
     let pods = claim(ctx, ds, &selector, &mut out);
-    let mut by_node: BTreeMap<String, Vec<Arc<Object>>> = BTreeMap::new();
-    for p in pods {
+    let mut by_node: ByNode = BTreeMap::new();
+    for p in &pods {
         // (A pod neither bound nor pinned is not a daemon pod of any node; upstream skips it.)
-        if let Some(n) = target_node(&p) {
-            by_node.entry(n).or_default().push(p);
+        if let Some(n) = target_node(p) {
+            by_node.entry(n).or_default().push(p.clone());
         }
     }
     for pods in by_node.values_mut() {
@@ -157,7 +179,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let (mut to_create, mut to_delete) = manage(&s, &by_node, &mut events);
     out.writes.extend(events.into_iter().map(|e| Write::Event(Box::new(e))));
     // upstream: getUnscheduledPodsWithoutNode — unbound pods whose node is gone.
-    for p in by_node.iter().filter(|(n, _)| !ctx.nodes.info.contains_key(n.as_str())).flat_map(|(_, ps)| ps) {
+    for p in by_node.iter().filter(|(n, _)| s.eligibility(n).is_none()).flat_map(|(_, ps)| ps) {
         if node_bound(p).is_none() && p.meta.deletion_timestamp().is_none() {
             to_delete.push(p.clone());
         }
@@ -221,9 +243,12 @@ fn construct_history(
             if history::revision_number(cur) < next {
                 out.writes.push(Write::Update(Box::new(history::renumbered(cur, next))));
             }
-            let hash = cur.meta.labels.get(HASH_LABEL).cloned().unwrap_or_else(|| {
-                history::template_hash(template, status.collision_count)
-            });
+            let hash = cur
+                .meta
+                .labels
+                .get(HASH_LABEL)
+                .cloned()
+                .unwrap_or_else(|| history::template_hash(template, status.collision_count));
             Some((hash, old))
         }
         None => {
@@ -275,18 +300,14 @@ fn claim(ctx: &Ctx, ds: &Object, selector: &Selector, out: &mut Reconciled) -> V
 
 /// upstream: manage / podsShouldBeOnNode — the nodes that need a pod, the pods to delete, and
 /// when to look again.
-fn manage(
-    s: &Sync,
-    by_node: &BTreeMap<String, Vec<Arc<Object>>>,
-    events: &mut Vec<EventRecord>,
-) -> (Vec<String>, Vec<Arc<Object>>) {
+fn manage(s: &Sync, by_node: &ByNode, events: &mut Vec<EventRecord>) -> (Vec<String>, Vec<Arc<Object>>) {
     let mut create = Vec::new();
     let mut delete = Vec::new();
     let surge = update::allows_surge(s.spec);
     let none: Vec<Arc<Object>> = Vec::new();
-    for (name, info) in &s.ctx.nodes.info {
-        let (should_run, should_continue) = node_should_run(&s.pod_spec, name, info);
-        let pods = by_node.get(&**name).unwrap_or(&none);
+    for (name, should_run, should_continue) in &s.nodes {
+        let (name, should_run, should_continue) = (&**name, *should_run, *should_continue);
+        let pods = by_node.get(name).unwrap_or(&none);
         if should_run && pods.is_empty() {
             create.push(name.to_string());
         } else if should_continue {
@@ -326,7 +347,8 @@ fn manage(
             // not ready, or once the new one is available.
             let (mut oldest_new, mut oldest_old) = (None, None);
             for p in &running {
-                let slot = if p.meta.labels.get(HASH_LABEL) == Some(&s.hash) { &mut oldest_new } else { &mut oldest_old };
+                let slot =
+                    if p.meta.labels.get(HASH_LABEL) == Some(&s.hash) { &mut oldest_new } else { &mut oldest_old };
                 if slot.is_none() {
                     *slot = Some(p.clone());
                 } else {
@@ -405,17 +427,12 @@ fn daemon_pod_template(s: &Sync, template: &PodTemplate) -> (Arc<crate::api::met
 }
 
 /// upstream: updateDaemonSetStatus — each node judged by its oldest pod.
-fn update_status(
-    s: &Sync,
-    old: &apps::DaemonSetStatus,
-    by_node: &BTreeMap<String, Vec<Arc<Object>>>,
-) -> (apps::DaemonSetStatus, Option<Millis>) {
+fn update_status(s: &Sync, old: &apps::DaemonSetStatus, by_node: &ByNode) -> (apps::DaemonSetStatus, Option<Millis>) {
     let (mut desired, mut current, mut misscheduled, mut ready_n, mut available, mut updated) = (0, 0, 0, 0, 0, 0);
     let mut requeue: Option<Millis> = None;
-    for (name, info) in &s.ctx.nodes.info {
-        let (should_run, _) = node_should_run(&s.pod_spec, name, info);
+    for (name, should_run, _) in &s.nodes {
         let pods = by_node.get(&**name).filter(|p| !p.is_empty());
-        match (should_run, pods) {
+        match (*should_run, pods) {
             (true, None) => desired += 1,
             (true, Some(pods)) => {
                 desired += 1;
@@ -427,7 +444,8 @@ fn update_status(
                         available += 1;
                     } else if let Body::Pod { status, .. } = &pod.body {
                         // upstream: requeued after minReadySeconds while ready ≠ available.
-                        let at = status.ready_since().map(|t| t.div_euclid(1000) * 1000 + s.min_ready as Millis * 1000 + 1);
+                        let at =
+                            status.ready_since().map(|t| t.div_euclid(1000) * 1000 + s.min_ready as Millis * 1000 + 1);
                         requeue = match (requeue, at) {
                             (Some(a), Some(b)) => Some(a.min(b)),
                             (a, b) => a.or(b),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{node_should_run, Sync};
+use super::{ByNode, Sync};
 use crate::api::Object;
 
 /// upstream: intstr.GetScaledValueFromIntOrPercent with roundUp — an integer as is, `p%` of
@@ -69,22 +69,18 @@ fn split<'a>(s: &Sync, pods: &'a [Arc<Object>]) -> Option<(Option<&'a Arc<Object
 
 /// upstream: rollingUpdate — the nodes to create a new pod on and the old pods to delete.
 /// Nodes are visited in name order (upstream: Go map order).
-pub(super) fn rolling_update(
-    s: &Sync,
-    by_node: &BTreeMap<String, Vec<Arc<Object>>>,
-) -> (Vec<String>, Vec<Arc<Object>>) {
+pub(super) fn rolling_update(s: &Sync, by_node: &ByNode) -> (Vec<String>, Vec<Arc<Object>>) {
     // Every node that should run a pod is in the map, with or without pods.
-    let mut nodes: BTreeMap<&str, &[Arc<Object>]> = by_node.iter().map(|(n, p)| (n.as_str(), p.as_slice())).collect();
+    let mut nodes: BTreeMap<&str, &[Arc<Object>]> = by_node.iter().map(|(n, p)| (*n, p.as_slice())).collect();
     let mut desired = 0;
-    for (name, info) in &s.ctx.nodes.info {
-        if node_should_run(&s.pod_spec, name, info).0 {
+    for (name, run, _) in &s.nodes {
+        if *run {
             desired += 1;
             nodes.entry(name).or_insert(&[]);
         }
     }
     let Counts { max_surge, max_unavailable } = scaled_counts(s.spec, desired);
-    let should_run =
-        |n: &str| s.ctx.nodes.info.get(n).is_some_and(|info| node_should_run(&s.pod_spec, n, info).0);
+    let should_run = |n: &str| s.eligibility(n).is_some_and(|e| e.0);
     if max_surge == 0 {
         let mut unavailable = 0;
         let mut allowed: Vec<Arc<Object>> = Vec::new();
@@ -183,7 +179,11 @@ mod tests {
                 "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": ru}
             }))
             .expect("spec");
-            assert_eq!(scaled_counts(&spec, desired), Counts { max_surge: surge, max_unavailable: unavailable }, "{why}");
+            assert_eq!(
+                scaled_counts(&spec, desired),
+                Counts { max_surge: surge, max_unavailable: unavailable },
+                "{why}"
+            );
         }
     }
 }

@@ -55,3 +55,47 @@ pub(super) fn describe_daemon_set(ctx: &Context, ds: &Object, events: &[Arc<Obje
     o.push_str(&events_table(events, ctx.now));
     tabwrite_padded(&o, 2)
 }
+
+/// `kubectl describe statefulset NAME` (upstream: StatefulSetDescriber).
+pub(super) fn describe_stateful_set(ctx: &Context, sts: &Object, events: &[Arc<Object>]) -> String {
+    let Body::StatefulSet { spec, status, template } = &sts.body else { return String::new() };
+    let selector = Selector::from_label_selector(Some(&spec.selector)).unwrap_or_else(|_| Selector::nothing());
+    let mut o = format!("Name:\t{}\nNamespace:\t{}\n", sts.meta.name, sts.meta.namespace);
+    o.push_str(&format!("CreationTimestamp:\t{}\n", super::rfc1123z(sts.meta.creation_timestamp)));
+    o.push_str(&format!("Selector:\t{selector}\n"));
+    labels_multiline(&mut o, "Labels", sts.meta.labels.iter());
+    annotations_multiline(&mut o, "Annotations", &sts.meta.annotations);
+    o.push_str(&format!("Replicas:\t{} desired | {} total\n", spec.replicas.unwrap_or(1), status.replicas));
+    let strategy = spec.update_strategy.as_ref();
+    o.push_str(&format!("Update Strategy:\t{}\n", strategy.and_then(|s| s.type_.as_deref()).unwrap_or("")));
+    if let Some(p) = strategy.and_then(|s| s.rolling_update.as_ref()).and_then(|r| r.partition) {
+        o.push_str(&format!("  Partition:\t{p}\n"));
+    }
+    let [running, waiting, succeeded, failed] = pod_phases(ctx, sts, &selector);
+    o.push_str(&format!(
+        "Pods Status:\t{running} Running / {waiting} Waiting / {succeeded} Succeeded / {failed} Failed\n"
+    ));
+    pod_template(&mut o, template);
+    // upstream: describeVolumeClaimTemplates
+    let claims = spec.volume_claim_templates.as_deref().unwrap_or(&[]);
+    if claims.is_empty() {
+        o.push_str("Volume Claims:\t<none>\n");
+    } else {
+        o.push_str("Volume Claims:\n");
+        for c in claims {
+            let cspec = c.spec.clone().unwrap_or_default();
+            o.push_str(&format!("  Name:\t{}\n", c.metadata.name.as_deref().unwrap_or("")));
+            o.push_str(&format!("  StorageClass:\t{}\n", cspec.storage_class_name.as_deref().unwrap_or("")));
+            let labels = c.metadata.labels.clone().unwrap_or_default();
+            labels_multiline(&mut o, "  Labels", labels.iter());
+            let annotations: crate::api::meta::StringMap =
+                c.metadata.annotations.clone().unwrap_or_default().into_iter().collect();
+            labels_multiline(&mut o, "  Annotations", annotations.iter());
+            let storage = cspec.resources.as_ref().and_then(|r| r.requests.as_ref()).and_then(|r| r.get("storage"));
+            o.push_str(&format!("  Capacity:\t{}\n", storage.map_or("<default>".to_string(), |q| q.0.clone())));
+            o.push_str(&format!("  Access Modes:\t[{}]\n", cspec.access_modes.unwrap_or_default().join(" ")));
+        }
+    }
+    o.push_str(&events_table(events, ctx.now));
+    tabwrite_padded(&o, 2)
+}

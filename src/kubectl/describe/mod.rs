@@ -54,6 +54,12 @@ pub fn describe(ctx: &Context, kind: Kind, namespace: &str, name: &str) -> Resul
             ))
         }
         Kind::DaemonSet => daemonset::describe_daemon_set(ctx, &obj, &events),
+        Kind::StatefulSet => daemonset::describe_stateful_set(ctx, &obj, &events),
+        Kind::PersistentVolumeClaim => {
+            return Err(KubesimError::InvalidArgument(
+                "kubesim does not describe persistentvolumeclaims; use `kubectl get pvc -o yaml`".into(),
+            ))
+        }
         Kind::ControllerRevision => {
             return Err(KubesimError::InvalidArgument(
                 "kubesim does not describe controllerrevisions; use `kubectl get controllerrevisions -o yaml`".into(),
