@@ -46,7 +46,10 @@ def test_one_pod_per_node_pinned_by_node_affinity():
         terms = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
         assert terms == [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": [p.node]}]}]
         keys = [(t["key"], t["effect"]) for t in spec["tolerations"]]
-        assert keys[:2] == [("node.kubernetes.io/not-ready", "NoExecute"), ("node.kubernetes.io/unreachable", "NoExecute")]
+        assert keys[:2] == [
+            ("node.kubernetes.io/not-ready", "NoExecute"),
+            ("node.kubernetes.io/unreachable", "NoExecute"),
+        ]
         assert all("tolerationSeconds" not in t for t in spec["tolerations"])
         assert p.labels["pod-template-generation"] == "1"
         assert p.labels["controller-revision-hash"] == ds.revisions()[0].labels["controller-revision-hash"]
@@ -71,15 +74,24 @@ def test_kubectl_get_and_describe_daemonset():
     )
     wide = c.kubectl("get daemonsets -o wide").splitlines()
     assert wide[0].split() == [
-        "NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE", "SELECTOR", "AGE",
-        "CONTAINERS", "IMAGES", "SELECTOR",
+        "NAME",
+        "DESIRED",
+        "CURRENT",
+        "READY",
+        "UP-TO-DATE",
+        "AVAILABLE",
+        "NODE",
+        "SELECTOR",
+        "AGE",
+        "CONTAINERS",
+        "IMAGES",
+        "SELECTOR",
     ]
     assert wide[1].split()[-3:] == ["agent", "nginx:1.25", "app=agent"]
     hash_ = c.daemonset("agent").revisions()[0].labels["controller-revision-hash"]
     name = f"agent-{hash_}".ljust(len(hash_) + 9)
     assert c.kubectl("get controllerrevisions") == (
-        f"{'NAME'.ljust(len(name))}CONTROLLER             REVISION   AGE\n"
-        f"{name}daemonset.apps/agent   1          30s\n"
+        f"{'NAME'.ljust(len(name))}CONTROLLER             REVISION   AGE\n{name}daemonset.apps/agent   1          30s\n"
     )
     described = c.kubectl("describe ds agent")
     head = described.split("Pod Template:")[0]
@@ -104,7 +116,13 @@ def test_kubectl_get_and_describe_daemonset():
     [
         ({"node-2": {"disk": "ssd"}}, {"disk": "ssd"}, None, {}, ["node-2"]),
         ({}, None, None, {"node-1": "NoSchedule"}, ["node-2", "node-3"]),
-        ({}, None, [{"key": "dedicated", "operator": "Exists"}], {"node-1": "NoSchedule"}, ["node-1", "node-2", "node-3"]),
+        (
+            {},
+            None,
+            [{"key": "dedicated", "operator": "Exists"}],
+            {"node-1": "NoSchedule"},
+            ["node-1", "node-2", "node-3"],
+        ),
         ({}, None, None, {"node-3": "PreferNoSchedule"}, ["node-1", "node-2", "node-3"]),
     ],
 )
@@ -193,7 +211,9 @@ def wave(n_nodes, strategy):
         (3, {"maxUnavailable": 0, "maxSurge": "100%"}, 0, 3),
     ],
 )
-def test_the_first_wave_of_a_rollout_follows_surge_and_unavailable_arithmetic(n_nodes, rolling_update, deleted, created):
+def test_the_first_wave_of_a_rollout_follows_surge_and_unavailable_arithmetic(
+    n_nodes, rolling_update, deleted, created
+):
     strategy = {"type": "RollingUpdate", "rollingUpdate": rolling_update}
     assert wave(n_nodes, strategy) == (deleted, created)
 
@@ -294,8 +314,14 @@ def test_history_is_pruned_to_the_revision_history_limit():
 @pytest.mark.parametrize(
     ("patch", "field"),
     [
-        ({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 1}}}, "spec.updateStrategy.rollingUpdate.maxSurge"),
-        ({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}}}, "spec.updateStrategy.rollingUpdate.maxUnavailable"),
+        (
+            {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 1}}},
+            "spec.updateStrategy.rollingUpdate.maxSurge",
+        ),
+        (
+            {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}}},
+            "spec.updateStrategy.rollingUpdate.maxUnavailable",
+        ),
         ({"updateStrategy": {"type": "Blue"}}, "spec.updateStrategy"),
         ({"selector": {"matchLabels": {"app": "other"}}}, "spec.template.metadata.labels"),
     ],

@@ -44,7 +44,10 @@ def expr(key: str, op: str, *values: str) -> dict:
         ([{"matchExpressions": [expr("cores", "Gt", "5")]}], {"node-b", "node-c"}),
         ([{"matchExpressions": [expr("gpu", "DoesNotExist")]}], {"node-a", "node-b", "node-c"}),
         # Terms are ORed.
-        ([{"matchExpressions": [expr("zone", "In", "a")]}, {"matchExpressions": [expr("zone", "In", "c")]}], {"node-a", "node-c"}),
+        (
+            [{"matchExpressions": [expr("zone", "In", "a")]}, {"matchExpressions": [expr("zone", "In", "c")]}],
+            {"node-a", "node-c"},
+        ),
         ([{"matchFields": [expr("metadata.name", "In", "node-c")]}], {"node-c"}),
         ([{"matchFields": [expr("metadata.name", "NotIn", "node-a")]}], {"node-b", "node-c"}),
     ],

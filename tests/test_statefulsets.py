@@ -109,7 +109,15 @@ def test_kubectl_get_and_describe_statefulset_and_claims():
     uid1 = c.get("pvc", "www-web-1").uid
     lines = c.kubectl("get pvc").splitlines()
     assert lines[0].split() == [
-        "NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS", "MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"
+        "NAME",
+        "STATUS",
+        "VOLUME",
+        "CAPACITY",
+        "ACCESS",
+        "MODES",
+        "STORAGECLASS",
+        "VOLUMEATTRIBUTESCLASS",
+        "AGE",
     ]
     assert lines[1].split() == ["www-web-0", "Bound", f"pvc-{uid0}", "1Gi", "RWO", "<unset>", "60s"]
     assert lines[2].split()[:3] == ["www-web-1", "Bound", f"pvc-{uid1}"]
@@ -258,8 +266,14 @@ def test_rollout_history_and_undo():
     ("patch", "field"),
     [
         ({"podManagementPolicy": "Random"}, "spec.podManagementPolicy"),
-        ({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": -1}}}, "spec.updateStrategy.rollingUpdate.partition"),
-        ({"persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Keep"}}, "spec.persistentVolumeClaimRetentionPolicy.whenDeleted"),
+        (
+            {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": -1}}},
+            "spec.updateStrategy.rollingUpdate.partition",
+        ),
+        (
+            {"persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Keep"}},
+            "spec.persistentVolumeClaimRetentionPolicy.whenDeleted",
+        ),
         ({"selector": {"matchLabels": {"app": "db"}}}, "spec.template.metadata.labels"),
     ],
 )

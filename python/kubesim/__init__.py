@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._cluster import ApplyResult, Cluster, ImageRegistry, WatchEvent
 from ._apps import ControllerRevision, DaemonSet, PersistentVolumeClaim, StatefulSet
+from ._cluster import ApplyResult, Cluster, ImageRegistry, WatchEvent
 from ._handles import (
     ContainerStatus,
     Deployment,

@@ -88,6 +88,7 @@ class DaemonSet(_Revisioned):
     def number_misscheduled(self) -> int:
         return _int(self.status, "numberMisscheduled")
 
+
 class StatefulSet(_Revisioned):
     """Pods with stable names (``web-0``, ``web-1``, …) and a claim per volume claim template."""
 

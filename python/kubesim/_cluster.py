@@ -604,7 +604,9 @@ class Cluster:
     def statefulset(self, name: str, namespace: str = "default") -> StatefulSet:
         return self.get("statefulset", name, namespace)  # type: ignore[return-value]
 
-    def pvcs(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[PersistentVolumeClaim]:
+    def pvcs(
+        self, selector: Selector = None, namespace: str | None = "default"
+    ) -> builtins.list[PersistentVolumeClaim]:
         return self.list("persistentvolumeclaims", selector, namespace)  # type: ignore[return-value]
 
     def nodes(self, selector: Selector = None) -> builtins.list[Node]:

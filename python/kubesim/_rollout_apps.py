@@ -136,7 +136,9 @@ class AppsRollout:
             raise InvalidArgumentError(f"unable to find specified revision {to_revision or 0} in history")
         native = self._w._cluster._native
         if dry_run:
-            return f"{self._ref} \n" + native.describe_template(self._w.namespace, target.replicaset, "ControllerRevision")
+            return f"{self._ref} \n" + native.describe_template(
+                self._w.namespace, target.replicaset, "ControllerRevision"
+            )
         obj = self._w.to_dict()
         if obj["spec"]["template"] == target.template:
             return f"{self._ref} skipped rollback (current template already matches revision {target.revision})"

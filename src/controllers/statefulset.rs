@@ -256,7 +256,6 @@ fn sync_pods(
     let mut counts = Counts::default();
     for p in pods.values() {
         let Some(rt) = pod_parts(p) else { continue };
-        let _ = rt;
         counts.replicas += 1;
         if running_and_ready(p) {
             counts.ready += 1;

@@ -11,8 +11,8 @@ from ._printers import OBJECT_FORMATS, output_format, print_objects
 from ._resources import ns_for, targets
 
 if TYPE_CHECKING:
-    from .._cluster import Cluster
     from .._apps import DaemonSet, StatefulSet
+    from .._cluster import Cluster
     from .._handles import Deployment
 
 
@@ -67,10 +67,12 @@ def _rollout(c: Cluster, args: list[str], o: Out) -> None:
 
 
 def _rollout_one(c: Cluster, sub: str, a: Args, d: Deployment | DaemonSet | StatefulSet, o: Out) -> None:
-    if d.kind in ("DaemonSet", "StatefulSet"):
+    from .. import _apps
+
+    if isinstance(d, (_apps.DaemonSet, _apps.StatefulSet)):
         from .rollout_apps import rollout_one
 
-        rollout_one(c, sub, a, d, o)  # type: ignore[arg-type]
+        rollout_one(c, sub, a, d, o)
         return
     name = f"deployment.apps/{d.name}"
     if sub == "status":

@@ -41,7 +41,11 @@ def rollout_one(c: Cluster, sub: str, a: Args, ds: DaemonSet | StatefulSet, o: O
             if not match:
                 raise Fail("error: unable to find the specified revision")
             if fmt:
-                o.out(print_objects([c.get("controllerrevision", match[0].replicaset, ds.namespace).to_dict()], fmt, arg, True))
+                o.out(
+                    print_objects(
+                        [c.get("controllerrevision", match[0].replicaset, ds.namespace).to_dict()], fmt, arg, True
+                    )
+                )
                 return
             template = c._native.describe_template(ds.namespace, match[0].replicaset, "ControllerRevision")
             o.out(f"{name} with revision #{revision}\n{template}\n")
