@@ -179,6 +179,9 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     out
 }
 
+/// The current revision, the update revision, and the others.
+type Revisions = (Arc<Object>, Arc<Object>, Vec<Arc<Object>>);
+
 /// upstream: getStatefulSetRevisions — the current revision (status.currentRevision if it
 /// still exists, else the update revision), the update revision (the current template's,
 /// made or renumbered as needed) and every other revision, oldest first.
@@ -187,7 +190,7 @@ fn revisions(
     status: &apps::StatefulSetStatus,
     template: &PodTemplate,
     out: &mut Reconciled,
-) -> Option<(Arc<Object>, Arc<Object>, Vec<Arc<Object>>)> {
+) -> Option<Revisions> {
     let all = history::owned_revisions(s.ctx.store, s.sts);
     let data = history::revision_data(template);
     let newest = all.iter().map(|cr| history::revision_number(cr)).max().unwrap_or(0);

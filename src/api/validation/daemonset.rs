@@ -149,7 +149,8 @@ mod tests {
     #[test]
     fn daemon_set_errors_name_their_field() {
         let ru = |v: serde_json::Value| move |d: &mut serde_json::Value| d["spec"]["updateStrategy"] = v.clone();
-        let rows: Vec<(Box<dyn Fn(&mut serde_json::Value)>, Vec<&str>)> = vec![
+        type Patch = Box<dyn Fn(&mut serde_json::Value)>;
+        let rows: Vec<(Patch, Vec<&str>)> = vec![
             (Box::new(|_| {}), vec![]),
             (
                 Box::new(ru(json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 0}}))),

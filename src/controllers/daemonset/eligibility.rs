@@ -29,7 +29,10 @@ fn add_or_update(spec: &mut core::PodSpec, key: &str, effect: &str) {
     };
     let list = spec.tolerations.get_or_insert_with(Vec::new);
     let same = |o: &core::Toleration| {
-        o.key == t.key && o.operator == t.operator && o.effect == t.effect && o.value.as_deref().unwrap_or("") == ""
+        o.key == t.key
+            && o.operator == t.operator
+            && o.effect == t.effect
+            && o.value.as_deref().unwrap_or("").is_empty()
     };
     match list.iter_mut().find(|o| same(o)) {
         Some(o) => *o = t,

@@ -53,9 +53,12 @@ pub fn allows_surge(spec: &apps::DaemonSetSpec) -> bool {
     scaled(rolling(spec).and_then(|r| r.max_surge.as_ref()), 1) != 0
 }
 
+/// A node's new pod and old pod, either possibly missing.
+type NewAndOld<'a> = (Option<&'a Arc<Object>>, Option<&'a Arc<Object>>);
+
 /// upstream: findUpdatedPodsOnNode — the node's new and old pod (not terminating); `None`
 /// when it has two of either (manage() sorts that out).
-fn split<'a>(s: &Sync, pods: &'a [Arc<Object>]) -> Option<(Option<&'a Arc<Object>>, Option<&'a Arc<Object>>)> {
+fn split<'a>(s: &Sync, pods: &'a [Arc<Object>]) -> Option<NewAndOld<'a>> {
     let (mut new, mut old) = (None, None);
     for p in pods.iter().filter(|p| p.meta.deletion_timestamp().is_none()) {
         let slot = if s.is_updated(p) { &mut new } else { &mut old };
