@@ -141,22 +141,29 @@ def test_invalid_node_affinity_is_rejected_with_its_field_path_and_changes_nothi
     assert c.pods() == []
 
 
-def test_deployment_pods_with_required_affinity_place_alike_with_one_or_two_threads():
-    # Many pods alike go through the scheduler's speculative chunks: the affinity filter must
-    # give the same placements as one pod at a time.
+def test_deployment_pods_with_node_affinity_place_alike_with_one_or_two_threads():
+    # Many pods alike (more than a round's parallel threshold) go through the scheduler's
+    # speculative chunks: the affinity filter must give the same placements as one at a time.
     nodes = [{"name": f"node-{i:02}", "labels": {"zone": "abc"[i % 3]}} for i in range(30)]
     dep = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": "web"},
         "spec": {
-            "replicas": 60,
+            "replicas": 200,
             "selector": {"matchLabels": {"app": "web"}},
             "template": {
                 "metadata": {"labels": {"app": "web"}},
                 "spec": {
                     "containers": [{"name": "c", "image": "nginx:1.25"}],
-                    "affinity": {"nodeAffinity": required({"matchExpressions": [expr("zone", "NotIn", "a")]})},
+                    "affinity": {
+                        "nodeAffinity": {
+                            **required({"matchExpressions": [expr("zone", "NotIn", "a")]}),
+                            "preferredDuringSchedulingIgnoredDuringExecution": [
+                                {"weight": 50, "preference": {"matchExpressions": [expr("zone", "In", "b")]}}
+                            ],
+                        }
+                    },
                 },
             },
         },
@@ -168,5 +175,6 @@ def test_deployment_pods_with_required_affinity_place_alike_with_one_or_two_thre
         placements.append(sorted((p.name, p.node) for p in c.pods()))
     assert placements[0] == placements[1]
     zones = {n["name"]: n["labels"]["zone"] for n in nodes}
-    assert all(zones[node] != "a" for _, node in placements[0])
-    assert len(placements[0]) == 60
+    # The preferred zone's 200 points outweigh what the resource scores lose as its nodes fill.
+    assert {zones[node] for _, node in placements[0]} == {"b"}
+    assert len(placements[0]) == 200
