@@ -5,7 +5,7 @@
 mod eligibility;
 mod update;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1 as apps;
@@ -48,8 +48,20 @@ pub(crate) struct Sync<'a> {
     nodes: Vec<(Arc<str>, bool, bool)>,
 }
 
-/// A DaemonSet's pods by the node they belong to.
-type ByNode<'a> = BTreeMap<&'a str, Vec<Arc<Object>>>;
+/// A DaemonSet's pods by the node they belong to (hashed: a sync looks every node up; nothing
+/// iterates it in its own order).
+type ByNode<'a> = rustc_hash::FxHashMap<&'a str, Vec<Arc<Object>>>;
+
+/// The nodes `by_node` names that do not exist (any more), by name.
+fn missing_nodes<'a>(s: &Sync, by_node: &ByNode<'a>) -> Vec<&'a str> {
+    let present = s.nodes.iter().filter(|(n, _, _)| by_node.contains_key(&**n)).count();
+    if present == by_node.len() {
+        return Vec::new();
+    }
+    let mut out: Vec<&str> = by_node.keys().copied().filter(|n| s.eligibility(n).is_none()).collect();
+    out.sort_unstable();
+    out
+}
 
 impl Sync<'_> {
     /// (shouldRun, shouldContinueRunning) of a node; `None` for a node that does not exist.
@@ -163,7 +175,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     };
 
     let pods = claim(ctx, ds, &selector, &mut out);
-    let mut by_node: ByNode = BTreeMap::new();
+    let mut by_node: ByNode = ByNode::default();
     for p in &pods {
         // (A pod neither bound nor pinned is not a daemon pod of any node; upstream skips it.)
         if let Some(n) = target_node(p) {
@@ -179,7 +191,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let (mut to_create, mut to_delete) = manage(&s, &by_node, &mut events);
     out.writes.extend(events.into_iter().map(|e| Write::Event(Box::new(e))));
     // upstream: getUnscheduledPodsWithoutNode — unbound pods whose node is gone.
-    for p in by_node.iter().filter(|(n, _)| s.eligibility(n).is_none()).flat_map(|(_, ps)| ps) {
+    for p in missing_nodes(&s, &by_node).into_iter().flat_map(|n| &by_node[n]) {
         if node_bound(p).is_none() && p.meta.deletion_timestamp().is_none() {
             to_delete.push(p.clone());
         }

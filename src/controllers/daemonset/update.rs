@@ -2,13 +2,12 @@
 //! old pods are deleted within maxUnavailable and manage() replaces them; with maxSurge, new
 //! pods start beside old ones and the old go once the new are available.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{ByNode, Sync};
+use super::{missing_nodes, ByNode, Sync};
 use crate::api::Object;
 
 /// upstream: intstr.GetScaledValueFromIntOrPercent with roundUp — an integer as is, `p%` of
@@ -73,22 +72,25 @@ fn split<'a>(s: &Sync, pods: &'a [Arc<Object>]) -> Option<NewAndOld<'a>> {
 /// upstream: rollingUpdate — the nodes to create a new pod on and the old pods to delete.
 /// Nodes are visited in name order (upstream: Go map order).
 pub(super) fn rolling_update(s: &Sync, by_node: &ByNode) -> (Vec<String>, Vec<Arc<Object>>) {
-    // Every node that should run a pod is in the map, with or without pods.
-    let mut nodes: BTreeMap<&str, &[Arc<Object>]> = by_node.iter().map(|(n, p)| (*n, p.as_slice())).collect();
+    // Every node that should run a pod or has one, by name; then the pods' nodes that are gone.
+    let mut nodes: Vec<(&str, &[Arc<Object>])> = Vec::new();
     let mut desired = 0;
     for (name, run, _) in &s.nodes {
-        if *run {
-            desired += 1;
-            nodes.entry(name).or_insert(&[]);
+        desired += i64::from(*run);
+        match by_node.get(&**name) {
+            Some(pods) => nodes.push((name, pods)),
+            None if *run => nodes.push((name, &[])),
+            None => {}
         }
     }
+    nodes.extend(missing_nodes(s, by_node).into_iter().map(|n| (n, by_node[n].as_slice())));
     let Counts { max_surge, max_unavailable } = scaled_counts(s.spec, desired);
     let should_run = |n: &str| s.eligibility(n).is_some_and(|e| e.0);
     if max_surge == 0 {
         let mut unavailable = 0;
         let mut allowed: Vec<Arc<Object>> = Vec::new();
         let mut candidates: Vec<Arc<Object>> = Vec::new();
-        for pods in nodes.values() {
+        for (_, pods) in &nodes {
             match split(s, pods) {
                 None => unavailable += 1,
                 Some((None, None) | (Some(_), Some(_))) => unavailable += 1,
