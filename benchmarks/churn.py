@@ -22,6 +22,9 @@ Scenarios (N is the number of pods unless said):
 - pending: one ReplicaSet of N replicas on 3 nodes (all but a few hundred pods Pending):
   apply → settled; then, ten times, 100 running pods deleted and a second of virtual time
   (each delete moves every pending pod back to the scheduler).
+- daemonset: one DaemonSet over N nodes (N pods): apply → every pod Ready; set image with
+  maxUnavailable 10% → rolled out (upstream syncs at most 250 creates and 250 deletes a
+  sync, and each sync judges every node).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ DEFAULT_SIZES = {
     "get": 10_000,
     "pending": 25_000,
     "calls": 50_000,
+    "daemonset": 10_000,
 }
 
 
@@ -214,6 +218,20 @@ def scenario_calls(n: int, threads: int) -> dict[str, Any]:
     return {"phases": phases, "us_per_call": per_call, "cluster": c}
 
 
+def scenario_daemonset(n: int, threads: int) -> dict[str, Any]:
+    c = kubesim.Cluster(nodes=n, seed=1, threads=threads, events=False)
+    phases: dict[str, float] = {}
+    ds = workload("Deployment", "agent", 1, "nginx:1.25")
+    ds["kind"] = "DaemonSet"
+    ds["spec"].pop("replicas", None)
+    ds["spec"]["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "10%"}}
+    timed(phases, "create", lambda: (c.apply(ds), ready(c, n)))
+    handle = c.daemonset("agent")
+    image = {"spec": {"template": {"spec": {"containers": [{"name": "main", "image": "nginx:1.26"}]}}}}
+    timed(phases, "rollout", lambda: (c.patch("daemonset", "agent", image), handle.rollout.status(timeout="10h")))
+    return {"phases": phases, "rollout_vs_create": round(phases["rollout"] / phases["create"], 2), "cluster": c}
+
+
 SCENARIOS = {
     "rollout": scenario_rollout,
     "many": scenario_many,
@@ -222,6 +240,7 @@ SCENARIOS = {
     "get": scenario_get,
     "pending": scenario_pending,
     "calls": scenario_calls,
+    "daemonset": scenario_daemonset,
 }
 
 

@@ -265,6 +265,11 @@ impl Cluster {
         crate::kubectl::describe::replica_set_template(&self.store, namespace, replica_set)
     }
 
+    /// `kubectl rollout history daemonset --revision`: a ControllerRevision's pod template.
+    pub fn describe_revision_template(&self, namespace: &str, revision: &str) -> Result<String> {
+        crate::kubectl::describe::revision_template(&self.store, namespace, revision)
+    }
+
     /// Set (or with `None` remove) a Deployment's Pods metric: `(value, per_pod)` — every
     /// running pod reports the value, or (`per_pod` false) its Ready pods share it.
     pub fn set_pods_metric(

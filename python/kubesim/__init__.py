@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._apps import ControllerRevision, DaemonSet, PersistentVolumeClaim, StatefulSet
 from ._cluster import ApplyResult, Cluster, ImageRegistry, WatchEvent
 from ._handles import (
     ContainerStatus,
@@ -58,6 +59,8 @@ __all__ = [
     "EvictionError",
     "ForbiddenError",
     "ContainerStatus",
+    "ControllerRevision",
+    "DaemonSet",
     "Deployment",
     "Event",
     "GoneError",
@@ -75,6 +78,7 @@ __all__ = [
     "ObjectBudgetError",
     "Object",
     "ObjectList",
+    "PersistentVolumeClaim",
     "Pod",
     "PodDisruptionBudget",
     "ReplicaSet",
@@ -84,6 +88,7 @@ __all__ = [
     "SelectorError",
     "Server",
     "SimulationError",
+    "StatefulSet",
     "Timeline",
     "TimeoutError",
     "TooManyRequestsError",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _encode, _native
+from ._apps import DaemonSet, PersistentVolumeClaim, StatefulSet
 from ._handles import (
     HANDLES,
     Deployment,
@@ -633,6 +634,23 @@ class Cluster:
         self, selector: Selector = None, namespace: str | None = "default"
     ) -> builtins.list[HorizontalPodAutoscaler]:
         return self.list("horizontalpodautoscalers", selector, namespace)  # type: ignore[return-value]
+
+    def daemonsets(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[DaemonSet]:
+        return self.list("daemonsets", selector, namespace)  # type: ignore[return-value]
+
+    def daemonset(self, name: str, namespace: str = "default") -> DaemonSet:
+        return self.get("daemonset", name, namespace)  # type: ignore[return-value]
+
+    def statefulsets(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[StatefulSet]:
+        return self.list("statefulsets", selector, namespace)  # type: ignore[return-value]
+
+    def statefulset(self, name: str, namespace: str = "default") -> StatefulSet:
+        return self.get("statefulset", name, namespace)  # type: ignore[return-value]
+
+    def pvcs(
+        self, selector: Selector = None, namespace: str | None = "default"
+    ) -> builtins.list[PersistentVolumeClaim]:
+        return self.list("persistentvolumeclaims", selector, namespace)  # type: ignore[return-value]
 
     def nodes(self, selector: Selector = None) -> builtins.list[Node]:
         return self.list("nodes", selector, None)  # type: ignore[return-value]

@@ -127,8 +127,9 @@ class Cluster:
         """Fix a pod's usage (milli-units)."""
     def describe(self, kind: str, namespace: str, name: str) -> str:
         """`kubectl describe KIND NAME` (Pod, ReplicaSet, Deployment, HorizontalPodAutoscaler, Node, Namespace)."""
-    def describe_template(self, namespace: str, name: str) -> str:
-        """A ReplicaSet's pod template as `rollout history --revision` prints it."""
+    def describe_template(self, namespace: str, name: str, kind: str | None = None) -> str:
+        """A ReplicaSet's (or with ``kind="ControllerRevision"``, a revision's) pod template as
+        `rollout history --revision` prints it."""
     def set_pods_metric(
         self,
         namespace: str,

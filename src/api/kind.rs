@@ -19,10 +19,14 @@ pub enum Kind {
     Service,
     ServiceAccount,
     PodDisruptionBudget,
+    DaemonSet,
+    StatefulSet,
+    ControllerRevision,
+    PersistentVolumeClaim,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Deployment,
@@ -35,6 +39,10 @@ impl Kind {
         Kind::Service,
         Kind::ServiceAccount,
         Kind::PodDisruptionBudget,
+        Kind::DaemonSet,
+        Kind::StatefulSet,
+        Kind::ControllerRevision,
+        Kind::PersistentVolumeClaim,
     ];
 
     /// `metadata.kind` as written in manifests.
@@ -52,6 +60,10 @@ impl Kind {
             Kind::Service => "Service",
             Kind::ServiceAccount => "ServiceAccount",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::DaemonSet => "DaemonSet",
+            Kind::StatefulSet => "StatefulSet",
+            Kind::ControllerRevision => "ControllerRevision",
+            Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
         }
     }
 
@@ -61,6 +73,7 @@ impl Kind {
             Kind::Deployment | Kind::ReplicaSet => "apps",
             Kind::HorizontalPodAutoscaler => "autoscaling",
             Kind::PodDisruptionBudget => "policy",
+            Kind::DaemonSet | Kind::StatefulSet | Kind::ControllerRevision => "apps",
             _ => "",
         }
     }
@@ -71,6 +84,7 @@ impl Kind {
             Kind::Deployment | Kind::ReplicaSet => "apps/v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
             Kind::PodDisruptionBudget => "policy/v1",
+            Kind::DaemonSet | Kind::StatefulSet | Kind::ControllerRevision => "apps/v1",
             _ => "v1",
         }
     }
@@ -89,6 +103,10 @@ impl Kind {
             Kind::Service => "services",
             Kind::ServiceAccount => "serviceaccounts",
             Kind::PodDisruptionBudget => "poddisruptionbudgets",
+            Kind::DaemonSet => "daemonsets",
+            Kind::StatefulSet => "statefulsets",
+            Kind::ControllerRevision => "controllerrevisions",
+            Kind::PersistentVolumeClaim => "persistentvolumeclaims",
         }
     }
 
@@ -106,6 +124,10 @@ impl Kind {
             Kind::Service => "service",
             Kind::ServiceAccount => "serviceaccount",
             Kind::PodDisruptionBudget => "poddisruptionbudget",
+            Kind::DaemonSet => "daemonset",
+            Kind::StatefulSet => "statefulset",
+            Kind::ControllerRevision => "controllerrevision",
+            Kind::PersistentVolumeClaim => "persistentvolumeclaim",
         }
     }
 
@@ -123,6 +145,10 @@ impl Kind {
             Kind::Service => &["svc"],
             Kind::ServiceAccount => &["sa"],
             Kind::PodDisruptionBudget => &["pdb"],
+            Kind::DaemonSet => &["ds"],
+            Kind::StatefulSet => &["sts"],
+            Kind::ControllerRevision => &[],
+            Kind::PersistentVolumeClaim => &["pvc"],
         }
     }
 
@@ -212,6 +238,12 @@ mod tests {
             ("pdb", Kind::PodDisruptionBudget),
             ("poddisruptionbudgets.policy", Kind::PodDisruptionBudget),
             ("poddisruptionbudget.v1.policy", Kind::PodDisruptionBudget),
+            ("ds", Kind::DaemonSet),
+            ("daemonset.apps", Kind::DaemonSet),
+            ("controllerrevisions", Kind::ControllerRevision),
+            ("sts", Kind::StatefulSet),
+            ("statefulsets.apps", Kind::StatefulSet),
+            ("pvc", Kind::PersistentVolumeClaim),
         ] {
             assert_eq!(Kind::from_resource_name(s), Some(k), "{s}");
         }

@@ -63,6 +63,21 @@ pub enum Body {
     ServiceAccount(Box<core::ServiceAccount>),
     /// policy/v1; the disruption controller writes its status.
     PodDisruptionBudget(Box<policy::PodDisruptionBudget>),
+    /// `spec.template` lives in `template` (shared with the pods' specs' base); `spec.template`
+    /// in the box is left empty.
+    DaemonSet {
+        spec: Box<apps::DaemonSetSpec>,
+        status: Box<apps::DaemonSetStatus>,
+        template: PodTemplate,
+    },
+    ControllerRevision(Box<apps::ControllerRevision>),
+    /// `spec.template` lives in `template`; `spec.template` in the box is left empty.
+    StatefulSet {
+        spec: Box<apps::StatefulSetSpec>,
+        status: Box<apps::StatefulSetStatus>,
+        template: PodTemplate,
+    },
+    PersistentVolumeClaim(Box<core::PersistentVolumeClaim>),
 }
 
 /// A ReplicaSet's spec other than its template (which is a shared [`PodTemplate`]).
@@ -132,6 +147,10 @@ impl Object {
             Body::Service(_) => Kind::Service,
             Body::ServiceAccount(_) => Kind::ServiceAccount,
             Body::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
+            Body::DaemonSet { .. } => Kind::DaemonSet,
+            Body::ControllerRevision(_) => Kind::ControllerRevision,
+            Body::StatefulSet { .. } => Kind::StatefulSet,
+            Body::PersistentVolumeClaim(_) => Kind::PersistentVolumeClaim,
         }
     }
 
@@ -154,13 +173,29 @@ impl Object {
             (Body::Service(a), Body::Service(b)) => a.spec == b.spec,
             (Body::ServiceAccount(a), Body::ServiceAccount(b)) => a == b,
             (Body::PodDisruptionBudget(a), Body::PodDisruptionBudget(b)) => a.spec == b.spec,
+            (Body::DaemonSet { spec: a, template: ta, .. }, Body::DaemonSet { spec: b, template: tb, .. }) => {
+                a == b && ta == tb
+            }
+            (Body::ControllerRevision(a), Body::ControllerRevision(b)) => a == b,
+            (Body::StatefulSet { spec: a, template: ta, .. }, Body::StatefulSet { spec: b, template: tb, .. }) => {
+                a == b && ta == tb
+            }
+            (Body::PersistentVolumeClaim(a), Body::PersistentVolumeClaim(b)) => a.spec == b.spec,
             _ => false,
         }
     }
 
     /// Whether the kind tracks `metadata.generation` (workload kinds do; pods, nodes, events do not).
     pub fn has_generation(kind: Kind) -> bool {
-        matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler | Kind::PodDisruptionBudget)
+        matches!(
+            kind,
+            Kind::Deployment
+                | Kind::ReplicaSet
+                | Kind::HorizontalPodAutoscaler
+                | Kind::PodDisruptionBudget
+                | Kind::DaemonSet
+                | Kind::StatefulSet
+        )
     }
 
     /// The full Kubernetes JSON, keys sorted as kubectl prints them.
@@ -216,6 +251,24 @@ impl Object {
             Body::Service(b) => to_value(&core::Service { metadata, ..(**b).clone() }),
             Body::ServiceAccount(b) => to_value(&core::ServiceAccount { metadata, ..(**b).clone() }),
             Body::PodDisruptionBudget(b) => to_value(&policy::PodDisruptionBudget { metadata, ..(**b).clone() }),
+            Body::DaemonSet { spec, status, template } => {
+                let mut spec = (**spec).clone();
+                spec.template = template.to_wire_without_spec();
+                with_template_spec(
+                    to_value(&apps::DaemonSet { metadata, spec: Some(spec), status: Some((**status).clone()) }),
+                    template,
+                )
+            }
+            Body::ControllerRevision(b) => to_value(&apps::ControllerRevision { metadata, ..(**b).clone() }),
+            Body::StatefulSet { spec, status, template } => {
+                let mut spec = (**spec).clone();
+                spec.template = template.to_wire_without_spec();
+                with_template_spec(
+                    to_value(&apps::StatefulSet { metadata, spec: Some(spec), status: Some((**status).clone()) }),
+                    template,
+                )
+            }
+            Body::PersistentVolumeClaim(b) => to_value(&core::PersistentVolumeClaim { metadata, ..(**b).clone() }),
         }
     }
 
@@ -227,7 +280,7 @@ impl Object {
         let kind = Kind::from_type_meta(&api_version, &kind_name)
             .ok_or_else(|| ApiError::UnknownKind { api_version: api_version.clone(), kind: kind_name })?;
         normalize_quantities(&mut value);
-        if matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
+        if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::DaemonSet | Kind::StatefulSet) {
             // `selector: {}` is a selector that selects everything, not a missing one (the wire
             // type reads both as empty): validation then says "empty selector is invalid".
             if let Some(sel) =
@@ -360,6 +413,49 @@ impl Object {
                 pdb.status.get_or_insert_with(Default::default);
                 let metadata = std::mem::take(&mut pdb.metadata);
                 Object { meta: Meta::from_object_meta(metadata), body: Body::PodDisruptionBudget(Box::new(pdb)) }
+            }
+            Kind::DaemonSet => {
+                let mut ds: apps::DaemonSet = decode_strict(&value, kind, &version)?;
+                defaults::default_daemon_set(&mut ds);
+                check(kind, &ds.metadata, validation::validate_daemon_set(&ds))?;
+                let mut spec = ds.spec.unwrap_or_default();
+                let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
+                Object {
+                    meta: Meta::from_object_meta(ds.metadata),
+                    body: Body::DaemonSet {
+                        spec: Box::new(spec),
+                        status: Box::new(ds.status.unwrap_or_default()),
+                        template,
+                    },
+                }
+            }
+            Kind::ControllerRevision => {
+                let mut cr: apps::ControllerRevision = decode_strict(&value, kind, &version)?;
+                check(kind, &cr.metadata, validation::validate_controller_revision(&cr))?;
+                let metadata = std::mem::take(&mut cr.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::ControllerRevision(Box::new(cr)) }
+            }
+            Kind::StatefulSet => {
+                let mut sts: apps::StatefulSet = decode_strict(&value, kind, &version)?;
+                defaults::default_stateful_set(&mut sts);
+                check(kind, &sts.metadata, validation::validate_stateful_set(&sts))?;
+                let mut spec = sts.spec.unwrap_or_default();
+                let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
+                Object {
+                    meta: Meta::from_object_meta(sts.metadata),
+                    body: Body::StatefulSet {
+                        spec: Box::new(spec),
+                        status: Box::new(sts.status.unwrap_or_default()),
+                        template,
+                    },
+                }
+            }
+            Kind::PersistentVolumeClaim => {
+                let mut pvc: core::PersistentVolumeClaim = decode_strict(&value, kind, &version)?;
+                defaults::default_persistent_volume_claim(&mut pvc);
+                check(kind, &pvc.metadata, validation::validate_persistent_volume_claim(&pvc))?;
+                let metadata = std::mem::take(&mut pvc.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::PersistentVolumeClaim(Box::new(pvc)) }
             }
             Kind::Event => {
                 let mut e: core::Event = decode_strict(&value, kind, &version)?;

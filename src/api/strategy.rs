@@ -43,8 +43,45 @@ pub fn prepare_for_create(obj: &mut Object) {
         Body::Node { .. } | Body::Event(_) | Body::ConfigMap(_) | Body::Secret(_) | Body::ServiceAccount(_) => {}
         // upstream: podDisruptionBudgetStrategy.PrepareForCreate — the status starts empty.
         Body::PodDisruptionBudget(pdb) => pdb.status = Some(Default::default()),
+        Body::DaemonSet { status, .. } => {
+            **status = Default::default();
+            // upstream: daemonSetStrategy.PrepareForCreate — templateGeneration 1, which
+            // apps/v1 shows as this annotation.
+            Arc::make_mut(&mut obj.meta.annotations).insert(TEMPLATE_GENERATION.into(), "1".into());
+        }
+        Body::ControllerRevision(_) => {}
+        Body::StatefulSet { status, .. } => **status = Default::default(),
+        // kubesim has one volume provisioner that binds a claim as it is created.
+        Body::PersistentVolumeClaim(pvc) => {
+            let spec = pvc.spec.clone().unwrap_or_default();
+            pvc.status = Some(core::PersistentVolumeClaimStatus {
+                phase: Some("Bound".into()),
+                access_modes: spec.access_modes.clone(),
+                capacity: spec
+                    .resources
+                    .as_ref()
+                    .and_then(|r| r.requests.as_ref())
+                    .and_then(|r| r.get("storage"))
+                    .map(|q| [("storage".to_string(), q.clone())].into()),
+                ..Default::default()
+            });
+        }
     }
 }
+
+/// What is set once the new object has its uid: a claim's volume is `pvc-<uid>`, as a
+/// dynamic provisioner names it.
+pub fn prepare_after_uid(obj: &mut Object) {
+    if let Body::PersistentVolumeClaim(pvc) = &mut obj.body {
+        let spec = pvc.spec.get_or_insert_with(Default::default);
+        if spec.volume_name.as_deref().is_none_or(str::is_empty) {
+            spec.volume_name = Some(format!("pvc-{}", obj.meta.uid));
+        }
+    }
+}
+
+/// upstream: apps/v1's form of the internal DaemonSet `spec.templateGeneration`.
+pub const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
 
 /// A main-resource update keeps the stored status (status has its own subresource).
 /// What these preparations overwrite they take from the stored version alone, so preparing
@@ -82,6 +119,16 @@ pub fn prepare_for_update(new: &mut Object, old: &Object) {
         (Body::Service(new), Body::Service(old)) => {
             new.status = old.status.clone();
             keep_allocated_values(new, old);
+        }
+        (Body::StatefulSet { status, .. }, Body::StatefulSet { status: s, .. }) => *status = s.clone(),
+        (Body::PersistentVolumeClaim(new), Body::PersistentVolumeClaim(old)) => new.status = old.status.clone(),
+        (Body::DaemonSet { status, template, .. }, Body::DaemonSet { status: s, template: t, .. }) => {
+            *status = s.clone();
+            // upstream: daemonSetStrategy.PrepareForUpdate — a template change bumps the
+            // template generation; otherwise it stays as stored.
+            let stored: i64 = old.meta.annotations.get(TEMPLATE_GENERATION).and_then(|g| g.parse().ok()).unwrap_or(1);
+            let generation = if template != t { stored + 1 } else { stored };
+            Arc::make_mut(&mut new.meta.annotations).insert(TEMPLATE_GENERATION.into(), generation.to_string());
         }
         _ => {}
     }
@@ -126,6 +173,14 @@ pub fn prepare_for_status_update(new: &mut Object, old: &Object) {
         (Body::Pod { spec, .. }, Body::Pod { spec: s, .. }) => *spec = s.clone(),
         (Body::Node { spec, .. }, Body::Node { spec: s, .. }) => *spec = s.clone(),
         (Body::Namespace { spec, .. }, Body::Namespace { spec: s, .. }) => *spec = s.clone(),
+        (Body::DaemonSet { spec, template, .. }, Body::DaemonSet { spec: s, template: t, .. }) => {
+            *spec = s.clone();
+            *template = t.clone();
+        }
+        (Body::StatefulSet { spec, template, .. }, Body::StatefulSet { spec: s, template: t, .. }) => {
+            *spec = s.clone();
+            *template = t.clone();
+        }
         _ => {}
     }
 }
@@ -142,6 +197,24 @@ pub fn validate_update(new: &Object, old: &Object) -> ErrorList {
         }
         (Body::ReplicaSet { spec: a, .. }, Body::ReplicaSet { spec: b, .. }) if a.selector != b.selector => {
             errs.push(immutable(Path::root("spec").child("selector"), selector_go(&a.selector.to_wire())));
+        }
+        (Body::DaemonSet { spec: a, .. }, Body::DaemonSet { spec: b, .. }) if a.selector != b.selector => {
+            errs.push(immutable(Path::root("spec").child("selector"), selector_go(&a.selector)));
+        }
+        (Body::StatefulSet { spec: a, .. }, Body::StatefulSet { spec: b, .. }) => {
+            // upstream: ValidateStatefulSetUpdate — only these fields may change.
+            let mut a2 = (**a).clone();
+            a2.replicas = b.replicas;
+            a2.ordinals = b.ordinals.clone();
+            a2.update_strategy = b.update_strategy.clone();
+            a2.persistent_volume_claim_retention_policy = b.persistent_volume_claim_retention_policy.clone();
+            a2.min_ready_seconds = b.min_ready_seconds;
+            if a2 != **b {
+                errs.push(FieldError::forbidden(
+                    Path::root("spec"),
+                    "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+                ));
+            }
         }
         (Body::Service(a), Body::Service(b)) => {
             // upstream: validateServiceClusterIPsRelatedFields — an allocated cluster IP stays.

@@ -2,16 +2,20 @@
 //! engine commits them in canonical order (controller, then object key). Controllers never call
 //! each other.
 
+pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
 pub mod gc;
+pub mod history;
 pub mod hpa;
 pub mod namespace;
+pub mod node_affinity;
 pub mod nodelifecycle;
 pub mod pod_affinity;
 pub mod replicaset;
 pub mod scheduler;
 pub mod topology_spread;
+pub mod statefulset;
 mod victims;
 
 use std::sync::Arc;
@@ -30,19 +34,23 @@ pub enum ControllerId {
     HorizontalPodAutoscaler = 3,
     Deployment = 4,
     ReplicaSet = 5,
-    Disruption = 6,
-    Scheduler = 7,
-    Kubelet = 8,
+    DaemonSet = 6,
+    StatefulSet = 7,
+    Disruption = 8,
+    Scheduler = 9,
+    Kubelet = 10,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 9] = [
+    pub const ALL: [ControllerId; 11] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::Namespace,
         ControllerId::HorizontalPodAutoscaler,
         ControllerId::Deployment,
         ControllerId::ReplicaSet,
+        ControllerId::DaemonSet,
+        ControllerId::StatefulSet,
         ControllerId::Disruption,
         ControllerId::Scheduler,
         ControllerId::Kubelet,
@@ -55,6 +63,8 @@ impl ControllerId {
             ControllerId::HorizontalPodAutoscaler => "horizontal-pod-autoscaler",
             ControllerId::Deployment => "deployment-controller",
             ControllerId::ReplicaSet => "replicaset-controller",
+            ControllerId::DaemonSet => "daemonset-controller",
+            ControllerId::StatefulSet => "statefulset-controller",
             ControllerId::Disruption => "disruption-controller",
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",

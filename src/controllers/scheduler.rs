@@ -9,6 +9,7 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1 as core;
 use rayon::prelude::*;
 
+use super::node_affinity;
 use super::replicaset::{is_active, node_of};
 use super::{pod_affinity, topology_spread, Ctx, EventRecord, Reconciled, Write};
 use crate::api::pod::ConditionType;
@@ -47,11 +48,11 @@ pub fn pod_requests(spec: &core::PodSpec) -> (Resources, Resources) {
     (real, nonzero)
 }
 
-struct NodeState<'a> {
-    name: &'a Arc<str>,
-    info: &'a NodeInfo,
+pub(super) struct NodeState<'a> {
+    pub(super) name: &'a Arc<str>,
+    pub(super) info: &'a NodeInfo,
     /// The node's half of the tie-break draw.
-    draw: u64,
+    pub(super) draw: u64,
     requested: Resources,
     nonzero: Resources,
     pods: i64,
@@ -177,7 +178,7 @@ pub fn tolerates(tolerations: &[core::Toleration], taint: &core::Taint) -> bool 
 /// Why a node cannot take a pod, as upstream's filter plugins word it (kept unformatted while
 /// nodes are visited: the message is built once per pod that fits nowhere).
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Unfit<'a> {
+pub(super) enum Unfit<'a> {
     Unschedulable,
     Taint(&'a core::Taint),
     Selector,
@@ -203,10 +204,10 @@ impl Unfit<'_> {
 
 /// What failed on one node: one reason, or up to three of NodeResourcesFit's; and whether
 /// preemption could help (only for resources).
-type Unfits<'a> = ([Option<Unfit<'a>>; 3], bool);
+pub(super) type Unfits<'a> = ([Option<Unfit<'a>>; 3], bool);
 
 /// Why a node cannot take a pod: the first failing filter, in the default profile's order.
-fn filter<'a>(node: &NodeState<'a>, spec: &core::PodSpec, req: &Resources) -> Result<(), Unfits<'a>> {
+pub(super) fn filter<'a>(node: &NodeState<'a>, spec: &core::PodSpec, req: &Resources) -> Result<(), Unfits<'a>> {
     let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
     let one = |u: Unfit<'a>| Err(([Some(u), None, None], false));
     if node.info.unschedulable {
@@ -233,6 +234,9 @@ fn filter<'a>(node: &NodeState<'a>, spec: &core::PodSpec, req: &Resources) -> Re
             return one(Unfit::Selector);
         }
     }
+    if !node_affinity::required_matches(spec, node.name, &info.labels) {
+        return one(Unfit::Selector);
+    }
     let insufficient = [
         (node.pods + 1 > info.max_pods).then_some(Unfit::TooManyPods),
         (req.cpu > 0 && node.requested.cpu + req.cpu > info.allocatable.cpu).then_some(Unfit::InsufficientCpu),
@@ -248,7 +252,7 @@ fn filter<'a>(node: &NodeState<'a>, spec: &core::PodSpec, req: &Resources) -> Re
 
 /// upstream: NodeResourcesFit LeastAllocated (integer arithmetic, weights 1:1) +
 /// NodeResourcesBalancedAllocation (float, `(1 − std) × 100`), 0–100 each.
-fn score(node: &NodeState, nonzero: &Resources) -> i64 {
+pub(super) fn score(node: &NodeState, nonzero: &Resources) -> i64 {
     let alloc = &node.info.allocatable;
     let (cpu, mem) = (node.nonzero.cpu + nonzero.cpu, node.nonzero.memory + nonzero.memory);
     // upstream: leastRequestedScore — (capacity − requested) × 100 / capacity; 0 when over.
@@ -418,7 +422,8 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
                 return known.visited;
             }
         }
-        let (best, reasons, preemption, visited) = search(nodes, start, to_find, pod, spec, &req, &nonzero);
+        let (best, reasons, preemption, visited) =
+            node_affinity::search(nodes, start, to_find, pod, spec, &req, &nonzero);
         match best {
             Some((_, _, i)) => bind(nodes, out, i, &req, &nonzero),
             None => {
@@ -448,6 +453,9 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
         let chunk = alike(&pods[done..pods.len().min(done + SPECULATION_CHUNK)]);
         let Some((feasible, nonzero)) = chunk.first().filter(|_| chunk.len() >= SPECULATION_MIN).and_then(|p| {
             let Body::Pod { spec, .. } = &p.body else { return None };
+            if !node_affinity::speculable(spec) {
+                return None;
+            }
             let (req, nonzero) = pod_requests(spec);
             let feasible: Vec<bool> = nodes.par_iter().map(|node| filter(node, spec, &req).is_ok()).collect();
             feasible.contains(&true).then_some((feasible, nonzero))
@@ -689,7 +697,7 @@ impl Nowhere {
 
 /// Node indexes `start`, `start + 1`, … round the end of a list of `n`, `count` of them (at
 /// most `n`).
-fn round_from(n: usize, start: usize, count: usize) -> impl Iterator<Item = usize> {
+pub(super) fn round_from(n: usize, start: usize, count: usize) -> impl Iterator<Item = usize> {
     let first = start..n.min(start + count);
     let second = 0..(start + count).saturating_sub(n);
     first.chain(second)
@@ -710,9 +718,13 @@ fn alike(pods: &[Arc<Object>]) -> &[Arc<Object>] {
 }
 
 /// Whether the filters treat two pods alike: the same spec, or the same tolerations, node
-/// selector and requests (`same_requests`, asked last: it may have to work them out).
+/// selector, affinity and requests (`same_requests`, asked last: it may have to work them out).
 fn filters_alike(a: &Arc<core::PodSpec>, b: &Arc<core::PodSpec>, same_requests: impl FnOnce() -> bool) -> bool {
-    Arc::ptr_eq(a, b) || (a.tolerations == b.tolerations && a.node_selector == b.node_selector && same_requests())
+    Arc::ptr_eq(a, b)
+        || (a.tolerations == b.tolerations
+            && a.node_selector == b.node_selector
+            && a.affinity == b.affinity
+            && same_requests())
 }
 
 /// Pods per speculative chunk: long enough to keep the pool busy, short enough that few nodes
@@ -838,22 +850,22 @@ fn confirm(
     best.map(|b| b.3)
 }
 
-fn pod_draw(pod: &Object) -> u64 {
+pub(super) fn pod_draw(pod: &Object) -> u64 {
     splitmix64(pod.meta.uid.0 as u64 ^ (pod.meta.uid.0 >> 64) as u64)
 }
 
 /// A feasible node's rank: score, then a tie-break drawn from the pod's uid and the node's name
 /// (so ties do not go by list order), then its position.
-type Candidate = (i64, u64, usize);
+pub(super) type Candidate = (i64, u64, usize);
 
 /// What one stretch of the node list says about a pod.
 #[derive(Default)]
-struct Window<'a> {
-    feasible: usize,
-    best: Option<Candidate>,
+pub(super) struct Window<'a> {
+    pub(super) feasible: usize,
+    pub(super) best: Option<Candidate>,
     /// Each reason with the number of nodes that gave it (a handful of reasons).
     reasons: Vec<(Unfit<'a>, usize)>,
-    preemption: BTreeMap<&'static str, usize>,
+    pub(super) preemption: BTreeMap<&'static str, usize>,
 }
 
 impl<'a> Window<'a> {
@@ -865,7 +877,7 @@ impl<'a> Window<'a> {
     }
 
     /// Fold in a later stretch: the earlier candidate wins a full tie, as in one sequential pass.
-    fn merge(mut self, later: Window<'a>) -> Window<'a> {
+    pub(super) fn merge(mut self, later: Window<'a>) -> Window<'a> {
         self.feasible += later.feasible;
         if let Some(c) = later.best {
             if self.best.is_none_or(|b| better(c, b)) {
@@ -882,7 +894,7 @@ impl<'a> Window<'a> {
     }
 
     /// The reasons as upstream's FitError counts them, by message.
-    fn messages(&self) -> BTreeMap<String, usize> {
+    pub(super) fn messages(&self) -> BTreeMap<String, usize> {
         let mut out: BTreeMap<String, usize> = BTreeMap::new();
         for (r, n) in &self.reasons {
             *out.entry(r.message()).or_default() += n;
@@ -891,7 +903,7 @@ impl<'a> Window<'a> {
     }
 }
 
-fn better(c: Candidate, b: Candidate) -> bool {
+pub(super) fn better(c: Candidate, b: Candidate) -> bool {
     (c.0, std::cmp::Reverse(c.1)) > (b.0, std::cmp::Reverse(b.1))
 }
 
@@ -904,11 +916,23 @@ fn evaluate<'a>(
     req: &Resources,
     nonzero: &Resources,
 ) -> Window<'a> {
-    let mut w = Window::default();
     let n = nodes.len();
-    let pod_draw = pod_draw(pod);
     // The positions run round the end of the list at most once.
-    for i in round_from(n, positions.start % n, positions.end - positions.start) {
+    evaluate_at(nodes, round_from(n, positions.start % n, positions.end - positions.start), pod, spec, req, nonzero)
+}
+
+/// Filter and score the nodes at these indexes, in order.
+pub(super) fn evaluate_at<'a>(
+    nodes: &[NodeState<'a>],
+    indexes: impl Iterator<Item = usize>,
+    pod: &Object,
+    spec: &core::PodSpec,
+    req: &Resources,
+    nonzero: &Resources,
+) -> Window<'a> {
+    let mut w = Window::default();
+    let pod_draw = pod_draw(pod);
+    for i in indexes {
         let node = &nodes[i];
         match filter(node, spec, req) {
             Ok(()) => {
@@ -941,7 +965,7 @@ fn evaluate<'a>(
 /// upstream: findNodesThatPassFilters — visit nodes from `start` round the list until `to_find`
 /// feasible ones are found, then take the best scored. Each stretch is only as long as the
 /// feasible nodes still wanted, so no node past the last one needed is looked at.
-fn search(
+pub(super) fn search(
     nodes: &[NodeState],
     start: usize,
     to_find: usize,
@@ -972,12 +996,13 @@ pub fn unschedulable_message(
     if total == 0 {
         return "no nodes available to schedule pods".into();
     }
-    // upstream: sortReasonsHistogram — the `<count> <reason>` strings, sorted as strings.
+    // upstream: sortReasonsHistogram — the `<count> <reason>` strings, sorted as strings. (A
+    // count of 0 is a PreFilter's message, said once rather than per node.)
     let join = |mut items: Vec<String>| {
         items.sort();
         items.join(", ")
     };
-    let main = join(reasons.iter().map(|(r, n)| format!("{n} {r}")).collect());
+    let main = join(reasons.iter().map(|(r, n)| if *n == 0 { r.clone() } else { format!("{n} {r}") }).collect());
     let pre = join(preemption.iter().map(|(r, n)| format!("{n} {r}")).collect());
     format!("0/{total} nodes are available: {main}. preemption: 0/{total} nodes are available: {pre}.")
 }

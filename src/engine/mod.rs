@@ -17,7 +17,8 @@ use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
-    deployment, disruption, gc, hpa, namespace, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime,
+    daemonset, deployment, disruption, gc, hpa, namespace, nodelifecycle, replicaset, scheduler, statefulset,
+    ControllerId, Ctx, NodeRuntime,
     Reconciled, Write,
 };
 use crate::error::KubesimError;
@@ -316,6 +317,27 @@ impl Engine {
                 };
                 self.mark(ControllerId::NodeLifecycle, key.clone());
                 self.retry_unschedulable();
+                // upstream: the DaemonSet controller's node handlers enqueue the DaemonSets.
+                for ds in store.scan(Kind::DaemonSet, None) {
+                    self.mark(ControllerId::DaemonSet, ObjectKey::of(ds));
+                }
+            }
+            Kind::DaemonSet if !skip(ControllerId::DaemonSet) => self.mark(ControllerId::DaemonSet, key.clone()),
+            Kind::StatefulSet if !skip(ControllerId::StatefulSet) => self.mark(ControllerId::StatefulSet, key.clone()),
+            Kind::ControllerRevision => {
+                for o in [old, new].into_iter().flatten() {
+                    match o.meta.controller_ref() {
+                        Some(r) if &*r.kind == "DaemonSet" => self.mark(
+                            ControllerId::DaemonSet,
+                            ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name),
+                        ),
+                        Some(r) if &*r.kind == "StatefulSet" => self.mark(
+                            ControllerId::StatefulSet,
+                            ObjectKey::shared(Kind::StatefulSet, &o.meta.namespace, &r.name),
+                        ),
+                        _ => {}
+                    }
+                }
             }
             _ => {}
         }
@@ -363,8 +385,26 @@ impl Engine {
                         ObjectKey::shared(Kind::ReplicaSet, &o.meta.namespace, &r.name),
                     );
                 }
+                Some(r) if &*r.kind == "DaemonSet" => {
+                    self.mark(ControllerId::DaemonSet, ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name));
+                }
+                Some(r) if &*r.kind == "StatefulSet" => {
+                    self.mark(
+                        ControllerId::StatefulSet,
+                        ObjectKey::shared(Kind::StatefulSet, &o.meta.namespace, &r.name),
+                    );
+                }
                 Some(_) => {}
                 None => {
+                    for ds in store.scan(Kind::DaemonSet, Some(&o.meta.namespace)) {
+                        if let Body::DaemonSet { spec, .. } = &ds.body {
+                            if Selector::from_label_selector(Some(&spec.selector))
+                                .is_ok_and(|s| s.matches(&o.meta.labels))
+                            {
+                                self.mark(ControllerId::DaemonSet, ObjectKey::of(ds));
+                            }
+                        }
+                    }
                     for rs in store.scan(Kind::ReplicaSet, Some(&o.meta.namespace)) {
                         if let Body::ReplicaSet { spec, .. } = &rs.body {
                             if spec.selector.selector().is_ok_and(|s| s.matches(&o.meta.labels)) {
@@ -1006,6 +1046,8 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::Deployment => deployment::reconcile(ctx, key),
         ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),
         ControllerId::Disruption => disruption::reconcile(ctx, key),
+        ControllerId::DaemonSet => daemonset::reconcile(ctx, key),
+        ControllerId::StatefulSet => statefulset::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
     }

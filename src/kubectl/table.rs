@@ -53,6 +53,16 @@ pub fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
         Kind::Service => (&["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], &["SELECTOR"]),
         Kind::ServiceAccount => (&["NAME", "SECRETS", "AGE"], &[]),
         Kind::PodDisruptionBudget => (&["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], &[]),
+        Kind::DaemonSet => (
+            &["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"],
+            &["CONTAINERS", "IMAGES", "SELECTOR"],
+        ),
+        Kind::ControllerRevision => (&["NAME", "CONTROLLER", "REVISION", "AGE"], &[]),
+        Kind::StatefulSet => (&["NAME", "READY", "AGE"], &["CONTAINERS", "IMAGES"]),
+        Kind::PersistentVolumeClaim => (
+            &["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"],
+            &["VOLUMEMODE"],
+        ),
     };
     let mut h = base.to_vec();
     if wide {
@@ -162,6 +172,16 @@ fn hpa_targets(
     } else {
         cells.join(", ")
     }
+}
+
+/// upstream: GetAccessModesAsString — RWO, ROX, RWX, RWOP in that order.
+fn access_modes(modes: &[String]) -> String {
+    [("ReadWriteOnce", "RWO"), ("ReadOnlyMany", "ROX"), ("ReadWriteMany", "RWX"), ("ReadWriteOncePod", "RWOP")]
+        .iter()
+        .filter(|(m, _)| modes.iter().any(|x| x == m))
+        .map(|(_, s)| *s)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// One object's cells, in [`header`]'s order.
@@ -308,6 +328,86 @@ pub fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
                 pdb.status.as_ref().map_or(0, |s| s.disruptions_allowed).to_string(),
                 age(o, now),
             ]
+        }
+        // upstream: printDaemonSet
+        Body::DaemonSet { spec, status, template } => {
+            let node_selector = template.spec().node_selector.unwrap_or_default();
+            let mut r = vec![
+                name,
+                status.desired_number_scheduled.to_string(),
+                status.current_number_scheduled.to_string(),
+                status.number_ready.to_string(),
+                status.updated_number_scheduled.unwrap_or(0).to_string(),
+                status.number_available.unwrap_or(0).to_string(),
+                format_labels(node_selector.iter()),
+                age(o, now),
+            ];
+            if wide {
+                r.extend(containers_and_images(template));
+                r.push(format_label_selector(Some(&spec.selector)));
+            }
+            r
+        }
+        // upstream: printControllerRevision — CONTROLLER as `kind.group/name`.
+        Body::ControllerRevision(cr) => {
+            let controller = o.meta.controller_ref().map_or_else(
+                || "<none>".to_string(),
+                |r| {
+                    let group = Kind::from_type_meta(&r.api_version, &r.kind).map_or("", |k| k.group());
+                    let kind = r.kind.to_ascii_lowercase();
+                    if group.is_empty() {
+                        format!("{kind}/{}", r.name)
+                    } else {
+                        format!("{kind}.{group}/{}", r.name)
+                    }
+                },
+            );
+            vec![name, controller, cr.revision.to_string(), age(o, now)]
+        }
+        // upstream: printStatefulSet
+        Body::StatefulSet { spec, status, template } => {
+            let mut r = vec![
+                name,
+                format!("{}/{}", status.ready_replicas.unwrap_or(0), spec.replicas.unwrap_or(1)),
+                age(o, now),
+            ];
+            if wide {
+                r.extend(containers_and_images(template));
+            }
+            r
+        }
+        // upstream: printPersistentVolumeClaim — capacity and access modes once bound.
+        Body::PersistentVolumeClaim(pvc) => {
+            let spec = pvc.spec.clone().unwrap_or_default();
+            let status = pvc.status.clone().unwrap_or_default();
+            let phase = if o.meta.deletion_timestamp().is_some() {
+                "Terminating".to_string()
+            } else {
+                status.phase.clone().unwrap_or_default()
+            };
+            let volume = spec.volume_name.clone().unwrap_or_default();
+            let (capacity, modes) = if volume.is_empty() {
+                (String::new(), String::new())
+            } else {
+                let capacity = status.capacity.as_ref().and_then(|c| c.get("storage")).map(|q| q.0.clone());
+                (capacity.unwrap_or_else(|| "0".into()), access_modes(status.access_modes.as_deref().unwrap_or(&[])))
+            };
+            let vac =
+                spec.volume_attributes_class_name.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| "<unset>".into());
+            let mut r = vec![
+                name,
+                phase,
+                volume,
+                capacity,
+                modes,
+                spec.storage_class_name.clone().unwrap_or_default(),
+                vac,
+                age(o, now),
+            ];
+            if wide {
+                r.push(spec.volume_mode.clone().unwrap_or_else(|| "<unset>".into()));
+            }
+            r
         }
         Body::Service(svc) => {
             let mut r = vec![name];

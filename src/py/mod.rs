@@ -829,9 +829,16 @@ impl PyCluster {
         self.with("describe", |c| c.describe(kind, namespace, name))
     }
 
-    /// A ReplicaSet's pod template as `rollout history --revision` prints it.
-    fn describe_template(&self, namespace: &str, name: &str) -> PyResult<String> {
-        self.with("rollout history", |c| c.describe_template(namespace, name))
+    /// A ReplicaSet's (or with `kind="ControllerRevision"`, a revision's) pod template as
+    /// `rollout history --revision` prints it.
+    #[pyo3(signature = (namespace, name, kind=None))]
+    fn describe_template(&self, namespace: &str, name: &str, kind: Option<&str>) -> PyResult<String> {
+        match kind {
+            Some("ControllerRevision") => {
+                self.with("rollout history", |c| c.describe_revision_template(namespace, name))
+            }
+            _ => self.with("rollout history", |c| c.describe_template(namespace, name)),
+        }
     }
 
     /// The object budget (`Cluster(max_objects=…)`).

@@ -45,6 +45,7 @@ pub fn encode(o: &Object, version: &str) -> Value {
 pub fn categories(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Pod | Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler => &["all"],
+        Kind::DaemonSet | Kind::StatefulSet => &["all"],
         _ => &[],
     }
 }
@@ -60,6 +61,9 @@ pub fn has_status(kind: Kind) -> bool {
             | Kind::Node
             | Kind::Namespace
             | Kind::PodDisruptionBudget
+            | Kind::DaemonSet
+            | Kind::StatefulSet
+            | Kind::PersistentVolumeClaim
     )
 }
 
@@ -72,7 +76,7 @@ pub fn has_eviction(kind: Kind) -> bool {
 /// Kinds with a `/scale` subresource (autoscaling/v1 Scale); `kubectl autoscale` needs it in
 /// discovery.
 pub fn has_scale(kind: Kind) -> bool {
-    matches!(kind, Kind::Deployment | Kind::ReplicaSet)
+    matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet)
 }
 
 /// upstream: the verbs of a resource backed by the generic registry.
@@ -90,9 +94,13 @@ pub fn groups() -> Vec<&'static str> {
     out
 }
 
-/// The kinds of one group-version.
+/// The kinds of one group-version, by resource name (upstream lists a group's resources in
+/// alphabetical order, which is the order `kubectl get all` prints them in).
 pub fn kinds_of(group: &str, version: &str) -> Vec<Kind> {
-    Kind::ALL.into_iter().filter(|k| k.group() == group && versions(*k).contains(&version)).collect()
+    let mut out: Vec<Kind> =
+        Kind::ALL.into_iter().filter(|k| k.group() == group && versions(*k).contains(&version)).collect();
+    out.sort_by_key(|k| k.plural());
+    out
 }
 
 /// The versions of a group, preferred first.

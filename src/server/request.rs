@@ -196,7 +196,7 @@ mod tests {
         assert_eq!(route("/api/v1/nodes/node-1"), t(Kind::Node, None, Some("node-1"), None));
         assert_eq!(route("/api/v1/namespaces/default/nodes/node-1"), Route::Unknown);
         assert_eq!(route("/api/v1/namespaces/default/configmaps"), t(Kind::ConfigMap, Some("default"), None, None));
-        assert_eq!(route("/api/v1/namespaces/default/persistentvolumeclaims"), Route::Unknown);
+        assert_eq!(route("/api/v1/persistentvolumes"), Route::Unknown);
         assert_eq!(route("/apis/apps/v1/namespaces/default/widgets"), Route::Unknown);
         assert_eq!(route("/apis/apps/v1"), Route::GroupVersion("apps".into(), "v1".into()));
         assert_eq!(route("/version"), Route::Version);

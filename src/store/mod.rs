@@ -738,6 +738,7 @@ impl Store {
         let hash = self.key_hash(&key);
         let incarnation = self.incarnations.get(&hash).copied().unwrap_or(0);
         obj.meta.uid = self.uid_for(&key, now, incarnation);
+        strategy::prepare_after_uid(obj);
         obj.meta.creation_timestamp = now;
         obj.meta.set_deletion_timestamp(None);
         obj.meta.set_deletion_grace_period_seconds(None);

@@ -11,16 +11,27 @@ from ._printers import OBJECT_FORMATS, output_format, print_objects
 from ._resources import ns_for, targets
 
 if TYPE_CHECKING:
+    from .._apps import DaemonSet, StatefulSet
     from .._cluster import Cluster
     from .._handles import Deployment
 
 
-def _deployments(c: Cluster, positional: list[str], namespace: str, command: str) -> list[Deployment]:
+def _deployments(
+    c: Cluster, positional: list[str], namespace: str, command: str
+) -> list[Deployment | DaemonSet | StatefulSet]:
     """The Deployments a rollout or set image command names (kubectl visits each in turn)."""
-    out = []
+    out: list[Deployment | DaemonSet | StatefulSet] = []
     for kind, name in targets(positional, command):
         if name is None:
             raise Fail("error: required resource not specified")
+        if kind.kind in ("DaemonSet", "StatefulSet") and command in (
+            "rollout status",
+            "rollout history",
+            "rollout undo",
+            "rollout restart",
+        ):
+            out.append(c.get(kind.kind, name, ns_for(kind, namespace)))  # type: ignore[arg-type]
+            continue
         if kind.kind != "Deployment":
             c.get(kind.kind, name, ns_for(kind, namespace))  # NotFound first, as the server answers
             group = kind.api_version.split("/")[0] if "/" in kind.api_version else ""
@@ -55,7 +66,14 @@ def _rollout(c: Cluster, args: list[str], o: Out) -> None:
         _rollout_one(c, sub, a, d, o)
 
 
-def _rollout_one(c: Cluster, sub: str, a: Args, d: Deployment, o: Out) -> None:
+def _rollout_one(c: Cluster, sub: str, a: Args, d: Deployment | DaemonSet | StatefulSet, o: Out) -> None:
+    from .. import _apps
+
+    if isinstance(d, (_apps.DaemonSet, _apps.StatefulSet)):
+        from .rollout_apps import rollout_one
+
+        rollout_one(c, sub, a, d, o)
+        return
     name = f"deployment.apps/{d.name}"
     if sub == "status":
         revision = a.int("--revision", 0)

@@ -13,17 +13,21 @@ mod apps;
 mod autoscaling;
 mod container;
 mod core;
+mod daemonset;
 mod image;
 mod node;
 mod pod;
+mod statefulset;
 
 pub use apps::{default_deployment, default_replica_set};
 pub(crate) use autoscaling::cpu_utilization_metric;
 pub use autoscaling::default_hpa;
 pub use core::{default_secret, default_service};
+pub use daemonset::default_daemon_set;
 pub use image::default_image_pull_policy;
 pub use node::{default_namespace, default_node};
 pub use pod::{default_pod, default_pod_spec};
+pub use statefulset::{default_persistent_volume_claim, default_stateful_set};
 
 use std::collections::BTreeMap;
 

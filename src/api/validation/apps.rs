@@ -77,7 +77,7 @@ pub(super) fn percent_value(v: &IntOrString) -> Option<i64> {
 }
 
 /// upstream: getIntOrPercentValue (a non-percent string goes through Atoi, failing to 0).
-fn int_or_percent_value(v: &IntOrString) -> i64 {
+pub(super) fn int_or_percent_value(v: &IntOrString) -> i64 {
     percent_value(v).unwrap_or(match v {
         IntOrString::Int(i) => *i as i64,
         IntOrString::String(s) => s.parse().unwrap_or(0),

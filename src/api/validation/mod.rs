@@ -15,15 +15,18 @@ mod apps;
 mod autoscaling;
 mod container;
 mod core;
+mod daemonset;
 mod env;
 mod go_fmt;
 mod meta;
 mod node;
+mod node_affinity;
 mod pod;
 mod policy;
 mod probe;
 mod resources;
 mod selector;
+mod statefulset;
 #[cfg(test)]
 mod test_support;
 
@@ -31,10 +34,12 @@ pub(crate) use crate::api::quantity::ParsedQuantity;
 pub use apps::{validate_deployment, validate_replica_set};
 pub use autoscaling::validate_hpa;
 pub use core::{validate_config_map, validate_secret, validate_service, validate_service_account};
+pub use daemonset::{validate_controller_revision, validate_daemon_set};
 pub use meta::{validate_object_meta, NameRule};
 pub use node::{validate_namespace, validate_node};
 pub use pod::{validate_pod, validate_pod_spec};
 pub use policy::validate_pod_disruption_budget;
+pub use statefulset::{validate_persistent_volume_claim, validate_stateful_set};
 
 use super::field::{FieldError, Path};
 

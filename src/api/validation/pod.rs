@@ -172,6 +172,9 @@ fn validate_pod_spec_for(spec: &PodSpec, path: &Path, is_pod: bool) -> ErrorList
     label_field(&mut errs, &spec.hostname, path.child("hostname"));
     label_field(&mut errs, &spec.subdomain, path.child("subdomain"));
     errs.extend(validate_tolerations(spec.tolerations.as_deref().unwrap_or(&[]), &path.child("tolerations")));
+    if let Some(na) = spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()) {
+        errs.extend(super::node_affinity::validate_node_affinity(na, &path.child("affinity").child("nodeAffinity")));
+    }
     name_field(&mut errs, &spec.priority_class_name, path.child("priorityClassName"));
     if let Some(pp) = spec.preemption_policy.as_deref() {
         match pp {

@@ -4,6 +4,7 @@
 //! annotations, tolerations, the events table, the tab writer) lives here.
 
 mod core;
+mod daemonset;
 mod hpa;
 mod node;
 mod pod;
@@ -55,6 +56,18 @@ pub fn describe(ctx: &Context, kind: Kind, namespace: &str, name: &str) -> Resul
                 "kubesim does not describe events; use `kubectl get events`".into(),
             ))
         }
+        Kind::DaemonSet => daemonset::describe_daemon_set(ctx, &obj, &events),
+        Kind::StatefulSet => daemonset::describe_stateful_set(ctx, &obj, &events),
+        Kind::PersistentVolumeClaim => {
+            return Err(KubesimError::InvalidArgument(
+                "kubesim does not describe persistentvolumeclaims; use `kubectl get pvc -o yaml`".into(),
+            ))
+        }
+        Kind::ControllerRevision => {
+            return Err(KubesimError::InvalidArgument(
+                "kubesim does not describe controllerrevisions; use `kubectl get controllerrevisions -o yaml`".into(),
+            ))
+        }
     })
 }
 
@@ -65,6 +78,16 @@ pub fn replica_set_template(store: &Store, namespace: &str, name: &str) -> Resul
     let Body::ReplicaSet { template, .. } = &rs.body else { unreachable!("a ReplicaSet's body") };
     let mut o = String::new();
     workload::pod_template(&mut o, template);
+    Ok(o)
+}
+
+/// `kubectl rollout history daemonset --revision=N`: the pod template a ControllerRevision
+/// holds, written as for a ReplicaSet's.
+pub fn revision_template(store: &Store, namespace: &str, name: &str) -> Result<String> {
+    let cr = store.get(Kind::ControllerRevision, namespace, name)?;
+    let wire = crate::controllers::history::revision_template(&cr).and_then(|t| serde_json::from_value(t).ok());
+    let mut o = String::new();
+    workload::pod_template(&mut o, &crate::api::template::PodTemplate::from_wire(wire));
     Ok(o)
 }
 
