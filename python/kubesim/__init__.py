@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 from ._cluster import ApplyResult, Cluster, ImageRegistry, WatchEvent
 from ._handles import (
     ContainerStatus,
+    CronJob,
     Deployment,
     Event,
     HorizontalPodAutoscaler,
+    Job,
     Namespace,
     Node,
     Object,
@@ -52,6 +54,7 @@ __all__ = [
     "Cluster",
     "ConflictError",
     "ContainerStatus",
+    "CronJob",
     "Deployment",
     "Event",
     "GoneError",
@@ -59,6 +62,7 @@ __all__ = [
     "ImageRegistry",
     "InvalidArgumentError",
     "InvalidObjectError",
+    "Job",
     "KubectlError",
     "KubesimError",
     "ManifestError",

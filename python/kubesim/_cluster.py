@@ -19,7 +19,9 @@ from ._handles import (
     HANDLES,
     Deployment,
     Event,
+    CronJob,
     HorizontalPodAutoscaler,
+    Job,
     Load,
     Node,
     Object,
@@ -622,6 +624,18 @@ class Cluster:
 
     def node(self, name: str) -> Node:
         return self.get("node", name, "")  # type: ignore[return-value]
+
+    def job(self, name: str, namespace: str = "default") -> Job:
+        return self.get("job", name, namespace)  # type: ignore[return-value]
+
+    def jobs(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[Job]:
+        return self.list("jobs", selector, namespace)  # type: ignore[return-value]
+
+    def cronjob(self, name: str, namespace: str = "default") -> CronJob:
+        return self.get("cronjob", name, namespace)  # type: ignore[return-value]
+
+    def cronjobs(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[CronJob]:
+        return self.list("cronjobs", selector, namespace)  # type: ignore[return-value]
 
     def kubectl(
         self,

@@ -18,10 +18,12 @@ pub enum Kind {
     Secret,
     Service,
     ServiceAccount,
+    Job,
+    CronJob,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Deployment,
@@ -33,6 +35,8 @@ impl Kind {
         Kind::Secret,
         Kind::Service,
         Kind::ServiceAccount,
+        Kind::Job,
+        Kind::CronJob,
     ];
 
     /// `metadata.kind` as written in manifests.
@@ -49,6 +53,8 @@ impl Kind {
             Kind::Secret => "Secret",
             Kind::Service => "Service",
             Kind::ServiceAccount => "ServiceAccount",
+            Kind::Job => "Job",
+            Kind::CronJob => "CronJob",
         }
     }
 
@@ -57,6 +63,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps",
             Kind::HorizontalPodAutoscaler => "autoscaling",
+            Kind::Job | Kind::CronJob => "batch",
             _ => "",
         }
     }
@@ -66,6 +73,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps/v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
+            Kind::Job | Kind::CronJob => "batch/v1",
             _ => "v1",
         }
     }
@@ -83,6 +91,8 @@ impl Kind {
             Kind::Secret => "secrets",
             Kind::Service => "services",
             Kind::ServiceAccount => "serviceaccounts",
+            Kind::Job => "jobs",
+            Kind::CronJob => "cronjobs",
         }
     }
 
@@ -99,6 +109,8 @@ impl Kind {
             Kind::Secret => "secret",
             Kind::Service => "service",
             Kind::ServiceAccount => "serviceaccount",
+            Kind::Job => "job",
+            Kind::CronJob => "cronjob",
         }
     }
 
@@ -115,6 +127,8 @@ impl Kind {
             Kind::Secret => &[],
             Kind::Service => &["svc"],
             Kind::ServiceAccount => &["sa"],
+            Kind::Job => &[],
+            Kind::CronJob => &["cj"],
         }
     }
 

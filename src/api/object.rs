@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::autoscaling::{v1 as autoscaling_v1, v2 as autoscaling};
+use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use serde::de::DeserializeOwned;
@@ -60,6 +61,15 @@ pub enum Body {
     Secret(Box<core::Secret>),
     Service(Box<core::Service>),
     ServiceAccount(Box<core::ServiceAccount>),
+    /// `spec.template` lives in `template` (shared with the pods); `spec.template` in the box is
+    /// left empty.
+    Job {
+        spec: Box<batch::JobSpec>,
+        status: Box<batch::JobStatus>,
+        template: PodTemplate,
+    },
+    /// The whole wire struct; its `metadata` stays default.
+    CronJob(Box<batch::CronJob>),
 }
 
 /// A ReplicaSet's spec other than its template (which is a shared [`PodTemplate`]).
@@ -128,6 +138,8 @@ impl Object {
             Body::Secret(_) => Kind::Secret,
             Body::Service(_) => Kind::Service,
             Body::ServiceAccount(_) => Kind::ServiceAccount,
+            Body::Job { .. } => Kind::Job,
+            Body::CronJob(_) => Kind::CronJob,
         }
     }
 
@@ -149,13 +161,15 @@ impl Object {
             (Body::Secret(a), Body::Secret(b)) => a == b,
             (Body::Service(a), Body::Service(b)) => a.spec == b.spec,
             (Body::ServiceAccount(a), Body::ServiceAccount(b)) => a == b,
+            (Body::Job { spec: a, template: ta, .. }, Body::Job { spec: b, template: tb, .. }) => a == b && ta == tb,
+            (Body::CronJob(a), Body::CronJob(b)) => a.spec == b.spec,
             _ => false,
         }
     }
 
     /// Whether the kind tracks `metadata.generation` (workload kinds do; pods, nodes, events do not).
     pub fn has_generation(kind: Kind) -> bool {
-        matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler)
+        matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler | Kind::Job | Kind::CronJob)
     }
 
     /// The full Kubernetes JSON, keys sorted as kubectl prints them.
@@ -210,6 +224,15 @@ impl Object {
             Body::Secret(b) => to_value(&core::Secret { metadata, ..(**b).clone() }),
             Body::Service(b) => to_value(&core::Service { metadata, ..(**b).clone() }),
             Body::ServiceAccount(b) => to_value(&core::ServiceAccount { metadata, ..(**b).clone() }),
+            Body::Job { spec, status, template } => {
+                let mut spec = (**spec).clone();
+                spec.template = template.to_wire_without_spec();
+                with_template_spec(
+                    to_value(&batch::Job { metadata, spec: Some(spec), status: Some((**status).clone()) }),
+                    template,
+                )
+            }
+            Body::CronJob(b) => to_value(&batch::CronJob { metadata, ..(**b).clone() }),
         }
     }
 
@@ -346,6 +369,24 @@ impl Object {
                 check(kind, &sa.metadata, validation::validate_service_account(&sa))?;
                 let metadata = std::mem::take(&mut sa.metadata);
                 Object { meta: Meta::from_object_meta(metadata), body: Body::ServiceAccount(Box::new(sa)) }
+            }
+            Kind::Job => {
+                let mut j: batch::Job = decode_strict(&value, kind, &version)?;
+                defaults::default_job(&mut j);
+                check(kind, &j.metadata, validation::validate_job(&j))?;
+                let mut spec = j.spec.unwrap_or_default();
+                let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
+                Object {
+                    meta: Meta::from_object_meta(j.metadata),
+                    body: Body::Job { spec: Box::new(spec), status: Box::new(j.status.unwrap_or_default()), template },
+                }
+            }
+            Kind::CronJob => {
+                let mut cj: batch::CronJob = decode_strict(&value, kind, &version)?;
+                defaults::default_cron_job(&mut cj);
+                check(kind, &cj.metadata, validation::validate_cron_job(&cj))?;
+                let metadata = std::mem::take(&mut cj.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::CronJob(Box::new(cj)) }
             }
             Kind::Event => {
                 let mut e: core::Event = decode_strict(&value, kind, &version)?;

@@ -33,6 +33,15 @@ pub fn prepare_for_create(obj: &mut Object) {
             svc.status = Some(core::ServiceStatus { load_balancer: Some(Default::default()), ..Default::default() })
         }
         Body::Node { .. } | Body::Event(_) | Body::ConfigMap(_) | Body::Secret(_) | Body::ServiceAccount(_) => {}
+        Body::Job { status, .. } => **status = Default::default(),
+        Body::CronJob(cj) => cj.status = Some(Default::default()),
+    }
+}
+
+/// What the API server fills in once a new object has its uid (a Job's generated selector).
+pub fn after_uid(obj: &mut Object) {
+    if let Body::Job { .. } = obj.body {
+        super::batch_strategy::generate_selector(obj);
     }
 }
 
@@ -66,6 +75,8 @@ pub fn prepare_for_update(new: &mut Object, old: &Object) {
             new.status = old.status.clone();
             keep_allocated_values(new, old);
         }
+        (Body::Job { .. }, Body::Job { .. }) => super::batch_strategy::prepare_job_update(new, old),
+        (Body::CronJob(new), Body::CronJob(old)) => new.status = old.status.clone(),
         _ => {}
     }
 }
@@ -108,6 +119,11 @@ pub fn prepare_for_status_update(new: &mut Object, old: &Object) {
         }
         (Body::Pod { spec, .. }, Body::Pod { spec: s, .. }) => *spec = s.clone(),
         (Body::Node { spec, .. }, Body::Node { spec: s, .. }) => *spec = s.clone(),
+        (Body::Job { spec, template, .. }, Body::Job { spec: s, template: t, .. }) => {
+            *spec = s.clone();
+            *template = t.clone();
+        }
+        (Body::CronJob(new), Body::CronJob(old)) => new.spec = old.spec.clone(),
         _ => {}
     }
 }
@@ -138,6 +154,7 @@ pub fn validate_update(new: &Object, old: &Object) -> ErrorList {
                 }
             }
         }
+        (Body::Job { .. }, Body::Job { .. }) => errs.extend(super::batch_strategy::validate_job_update(new, old)),
         (Body::Pod { spec: a, .. }, Body::Pod { spec: b, .. }) => {
             // upstream: ValidatePodUpdate — only images, activeDeadlineSeconds and added
             // tolerations may change; everything else in spec is fixed once the pod exists.

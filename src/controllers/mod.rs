@@ -2,9 +2,11 @@
 //! engine commits them in canonical order (controller, then object key). Controllers never call
 //! each other.
 
+pub mod cronjob;
 pub mod deployment;
 pub mod gc;
 pub mod hpa;
+pub mod job;
 pub mod nodelifecycle;
 pub mod replicaset;
 pub mod scheduler;
@@ -25,17 +27,21 @@ pub enum ControllerId {
     HorizontalPodAutoscaler = 2,
     Deployment = 3,
     ReplicaSet = 4,
-    Scheduler = 5,
-    Kubelet = 6,
+    Job = 5,
+    CronJob = 6,
+    Scheduler = 7,
+    Kubelet = 8,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 7] = [
+    pub const ALL: [ControllerId; 9] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::HorizontalPodAutoscaler,
         ControllerId::Deployment,
         ControllerId::ReplicaSet,
+        ControllerId::Job,
+        ControllerId::CronJob,
         ControllerId::Scheduler,
         ControllerId::Kubelet,
     ];
@@ -46,6 +52,8 @@ impl ControllerId {
             ControllerId::HorizontalPodAutoscaler => "horizontal-pod-autoscaler",
             ControllerId::Deployment => "deployment-controller",
             ControllerId::ReplicaSet => "replicaset-controller",
+            ControllerId::Job => "job-controller",
+            ControllerId::CronJob => "cronjob-controller",
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",
         }

@@ -17,7 +17,8 @@ use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
-    deployment, gc, hpa, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
+    cronjob, deployment, gc, hpa, job, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime,
+    Reconciled, Write,
 };
 use crate::error::KubesimError;
 use crate::kubelet;
@@ -105,6 +106,8 @@ pub struct Engine {
     pub max_objects: usize,
     /// Asked between rounds and instants whether the caller wants the run stopped (Ctrl-C).
     pub interrupt: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
+    /// Jobs whose pods changed, synced [`job::SYNC_BATCH`] later (upstream's batched pod events).
+    job_batch: Vec<ObjectKey>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -149,6 +152,7 @@ impl Engine {
             freeing: Default::default(),
             max_objects: DEFAULT_MAX_OBJECTS,
             interrupt: None,
+            job_batch: Vec::new(),
         })
     }
 
@@ -274,6 +278,20 @@ impl Engine {
                 self.mark_deployments_of(store, old, new);
             }
             Kind::Deployment if !skip(ControllerId::Deployment) => self.mark(ControllerId::Deployment, key.clone()),
+            Kind::Job => {
+                if new.is_some() && !skip(ControllerId::Job) {
+                    self.mark(ControllerId::Job, key.clone());
+                }
+                // The CronJob that made it hears of its Jobs' changes.
+                for o in concerned(old, new).into_iter().flatten() {
+                    if let Some(r) = o.meta.controller_ref().filter(|r| &*r.kind == "CronJob") {
+                        self.mark(ControllerId::CronJob, ObjectKey::shared(Kind::CronJob, &o.meta.namespace, &r.name));
+                    }
+                }
+            }
+            Kind::CronJob if new.is_some() && !skip(ControllerId::CronJob) => {
+                self.mark(ControllerId::CronJob, key.clone())
+            }
             Kind::HorizontalPodAutoscaler => {
                 if new.is_none() {
                     self.hpa_memory.remove(&key);
@@ -336,6 +354,9 @@ impl Engine {
                         ObjectKey::shared(Kind::ReplicaSet, &o.meta.namespace, &r.name),
                     );
                 }
+                Some(r) if &*r.kind == "Job" => {
+                    self.job_batch.push(ObjectKey::shared(Kind::Job, &o.meta.namespace, &r.name));
+                }
                 Some(_) => {}
                 None => {
                     for rs in store.scan(Kind::ReplicaSet, Some(&o.meta.namespace)) {
@@ -346,6 +367,12 @@ impl Engine {
                         }
                     }
                 }
+            }
+        }
+        if let Some(p) = new.filter(|p| job::has_finalizer(p)) {
+            // A pod whose Job is gone still holds the Job's finalizer: the Job controller lets go.
+            if p.meta.controller_ref().is_none_or(|r| store.owner(&p.meta.namespace, r).is_none()) {
+                self.mark(ControllerId::Job, key.clone());
             }
         }
         self.account(old, new);
@@ -511,6 +538,9 @@ impl Engine {
         self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
             self.flush_retry(now);
+            for k in std::mem::take(&mut self.job_batch) {
+                self.schedule(ControllerId::Job, k, now + job::SYNC_BATCH, now);
+            }
             if self.dirty.iter().all(Vec::is_empty) {
                 self.freed();
                 // Settled: what a burst of marks grew the buffers to is not kept past it.
@@ -904,6 +934,8 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::HorizontalPodAutoscaler => hpa::reconcile(ctx, key),
         ControllerId::Deployment => deployment::reconcile(ctx, key),
         ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),
+        ControllerId::Job => job::reconcile(ctx, key),
+        ControllerId::CronJob => cronjob::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
     }
