@@ -396,7 +396,9 @@ def test_version_and_api_resources(c):
     assert ["services", "svc", "v1", "true", "Service"] in [row.split() for row in table]
     rows = [row.split() for row in table]
     assert ["horizontalpodautoscalers", "hpa", "autoscaling/v2", "true", "HorizontalPodAutoscaler"] in rows
-    assert rows.index(["jobs", "batch/v1", "true", "Job"]) > rows.index(["deployments", "deploy", "apps/v1", "true", "Deployment"])
+    assert rows.index(["jobs", "batch/v1", "true", "Job"]) > rows.index(
+        ["deployments", "deploy", "apps/v1", "true", "Deployment"]
+    )
     assert run(c, "api-resources --namespaced=false -o name")[0] == "namespaces\nnodes\n"
 
 

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from . import _encode, _native
 from ._handles import (
     HANDLES,
+    CronJob,
     Deployment,
     Event,
-    CronJob,
     HorizontalPodAutoscaler,
     Job,
     Load,

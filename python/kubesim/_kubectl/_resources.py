@@ -30,7 +30,7 @@ def kind_of(name: str) -> Kind:
 
 
 # upstream: the "all" category, in kubectl's printing order.
-ALL_CATEGORY = ("pods", "services", "deployments", "replicasets", "horizontalpodautoscalers")
+ALL_CATEGORY = ("pods", "services", "deployments", "replicasets", "horizontalpodautoscalers", "cronjobs", "jobs")
 
 
 def targets(positional: list[str], command: str = "get") -> list[tuple[Kind, str | None]]:

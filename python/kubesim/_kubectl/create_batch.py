@@ -25,6 +25,7 @@ def _job(inv: Invocation, o: Out) -> None:
     meta: dict[str, Any] = {"name": name}
     if a.namespace_given():
         meta["namespace"] = a.namespace
+    meta["creationTimestamp"] = None
     if source:
         kind, _, cj_name = source.partition("/")
         if kind.lower() not in ("cronjob", "cronjobs", "cj", "cronjob.batch", "cronjobs.batch") or not cj_name:
@@ -35,19 +36,34 @@ def _job(inv: Invocation, o: Out) -> None:
             raise Fail(error_text(e)) from None
         template = cj["spec"]["jobTemplate"]
         # upstream: createJobFromCronJob — marked manual, owned (controller) by the CronJob.
-        meta["annotations"] = {"cronjob.kubernetes.io/instantiate": "manual", **template.get("metadata", {}).get("annotations", {})}
+        meta["annotations"] = {
+            "cronjob.kubernetes.io/instantiate": "manual",
+            **template.get("metadata", {}).get("annotations", {}),
+        }
         labels = template.get("metadata", {}).get("labels")
         if labels:
             meta["labels"] = labels
         meta["ownerReferences"] = [
-            {"apiVersion": "batch/v1", "kind": "CronJob", "name": cj_name, "uid": cj["metadata"]["uid"], "controller": True}
+            {
+                "apiVersion": "batch/v1",
+                "kind": "CronJob",
+                "name": cj_name,
+                "uid": cj["metadata"]["uid"],
+                "controller": True,
+            }
         ]
         spec = template["spec"]
     else:
-        container: dict[str, Any] = {"name": name, "image": image, "resources": {}}
+        # The typed object's field order, as `-o json` shows it.
+        container: dict[str, Any] = {"name": name, "image": image}
         if command:
             container["command"] = command
-        spec = {"template": {"metadata": {}, "spec": {"containers": [container], "restartPolicy": "Never"}}}
+        container["resources"] = {}
+        template = {
+            "metadata": {"creationTimestamp": None},
+            "spec": {"containers": [container], "restartPolicy": "Never"},
+        }
+        spec = {"template": template}
     job = {"kind": "Job", "apiVersion": "batch/v1", "metadata": meta, "spec": spec, "status": {}}
     _created(inv.cluster, job, a, o, prefix="error: failed to create job: ")
 

@@ -195,6 +195,9 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             b.status = Some(st);
         }
         out.writes.insert(0, Write::UpdateStatus(Box::new(updated)));
+        // upstream: the CronJob informer brings a status update back to the controller (which
+        // then records lastSuccessfulTime of a Job it just saw complete).
+        out = out.requeue(Some(ctx.now));
     }
     out
 }
