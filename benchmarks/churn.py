@@ -22,6 +22,11 @@ Scenarios (N is the number of pods unless said):
 - pending: one ReplicaSet of N replicas on 3 nodes (all but a few hundred pods Pending):
   apply → settled; then, ten times, 100 running pods deleted and a second of virtual time
   (each delete moves every pending pod back to the scheduler).
+- jobs: N Jobs (not pods) of 2 completions each, a quarter Indexed: apply → all Complete; then
+  N/2 Jobs whose pods fail (backoffLimit 2, the 10 s and 20 s back-offs) → all Failed; then
+  every Job deleted → its pods gone.
+- cronjobs: N CronJobs (not pods) on `*/5 * * * *` with one-second Jobs, for a day of virtual
+  time (288 runs each; the history keeps three Jobs each).
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ DEFAULT_SIZES = {
     "get": 10_000,
     "pending": 25_000,
     "calls": 50_000,
+    "jobs": 1_000,
+    "cronjobs": 100,
 }
 
 
@@ -206,6 +213,65 @@ def scenario_calls(n: int, threads: int) -> dict[str, Any]:
     return {"phases": phases, "us_per_call": per_call, "cluster": c}
 
 
+def batch_job(name: str, image: str, indexed: bool, **spec: Any) -> dict[str, Any]:
+    mode = {"completionMode": "Indexed"} if indexed else {}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            **spec,
+            **mode,
+            "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": image}]}},
+        },
+    }
+
+
+def scenario_jobs(n: int, threads: int) -> dict[str, Any]:
+    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 50)), seed=1, threads=threads, events=False)
+    c.images.register("work:*", completes_after="10s")
+    c.images.register("fail:*", crash_after="2s", exit_code=1)
+    phases: dict[str, float] = {}
+    docs = [batch_job(f"ok-{i}", "work:1", i % 4 == 0, completions=2, parallelism=2) for i in range(n)]
+    timed(phases, "complete", lambda: (c.apply(docs), c.advance("1m")))
+    done = [line.split()[1] for line in c.kubectl("get jobs --no-headers").splitlines()]
+    assert done.count("Complete") == n, "every Job completed within a minute"
+    bad = [batch_job(f"bad-{i}", "fail:1", False, backoffLimit=2) for i in range(n // 2)]
+    timed(phases, "fail", lambda: (c.apply(bad), c.advance("2m")))
+    statuses = [line.split()[1] for line in c.kubectl("get jobs --no-headers").splitlines()]
+    assert statuses.count("Failed") == n // 2, "every failing Job failed after its back-offs"
+    timed(phases, "delete", lambda: (c.kubectl("delete jobs --all"), c.advance("1m")))
+    assert c.stats()["pods"] == 0 and c.stats()["jobs"] == 0
+    return {"phases": phases, "cluster": c}
+
+
+def scenario_cronjobs(n: int, threads: int) -> dict[str, Any]:
+    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 50)), seed=1, threads=threads, events=False)
+    c.images.register("tick:*", completes_after="1s")
+    phases: dict[str, float] = {}
+    docs = [
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": f"tick-{i}"},
+            "spec": {
+                "schedule": "*/5 * * * *",
+                "jobTemplate": {
+                    "spec": {
+                        "template": {
+                            "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "tick:1"}]}
+                        }
+                    }
+                },
+            },
+        }
+        for i in range(n)
+    ]
+    timed(phases, "day", lambda: (c.apply(docs), c.advance("1d1m")))
+    assert c.stats()["jobs"] == 3 * n, "the history keeps three finished Jobs per CronJob"
+    return {"phases": phases, "runs": 288 * n, "cluster": c}
+
+
 SCENARIOS = {
     "rollout": scenario_rollout,
     "many": scenario_many,
@@ -214,6 +280,8 @@ SCENARIOS = {
     "get": scenario_get,
     "pending": scenario_pending,
     "calls": scenario_calls,
+    "jobs": scenario_jobs,
+    "cronjobs": scenario_cronjobs,
 }
 
 
