@@ -45,6 +45,7 @@ pub fn encode(o: &Object, version: &str) -> Value {
 pub fn categories(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Pod | Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler => &["all"],
+        Kind::Job | Kind::CronJob => &["all"],
         _ => &[],
     }
 }
@@ -53,7 +54,14 @@ pub fn categories(kind: Kind) -> &'static [&'static str] {
 pub fn has_status(kind: Kind) -> bool {
     matches!(
         kind,
-        Kind::Pod | Kind::ReplicaSet | Kind::Deployment | Kind::HorizontalPodAutoscaler | Kind::Node | Kind::Namespace
+        Kind::Pod
+            | Kind::ReplicaSet
+            | Kind::Deployment
+            | Kind::HorizontalPodAutoscaler
+            | Kind::Node
+            | Kind::Namespace
+            | Kind::Job
+            | Kind::CronJob
     )
 }
 
@@ -78,9 +86,13 @@ pub fn groups() -> Vec<&'static str> {
     out
 }
 
-/// The kinds of one group-version.
+/// The kinds of one group-version, by resource name as upstream's discovery lists them (so the
+/// `all` category expands to cronjobs before jobs, as kubectl shows a real cluster's).
 pub fn kinds_of(group: &str, version: &str) -> Vec<Kind> {
-    Kind::ALL.into_iter().filter(|k| k.group() == group && versions(*k).contains(&version)).collect()
+    let mut kinds: Vec<Kind> =
+        Kind::ALL.into_iter().filter(|k| k.group() == group && versions(*k).contains(&version)).collect();
+    kinds.sort_by_key(|k| k.plural());
+    kinds
 }
 
 /// The versions of a group, preferred first.
