@@ -360,10 +360,8 @@ impl<'a> Sync<'a> {
     /// upstream: exceedsBackoffLimit — more failures than backoffLimit, or with OnFailure as
     /// many container restarts in the active pods (any, for a limit of 0).
     fn exceeds_backoff_limit(&self, failed_total: i32, active: &[&Arc<Object>]) -> bool {
+        // (With backoffLimitPerIndex the limit defaults to MaxInt32: the indexes decide.)
         let limit = self.spec.backoff_limit.unwrap_or(6);
-        if self.spec.backoff_limit_per_index.is_some() {
-            return false;
-        }
         if failed_total > limit {
             return true;
         }
