@@ -4,6 +4,7 @@ deadline and the missed-start rule, history limits, time zones, kubectl get/desc
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import pytest
@@ -268,3 +269,14 @@ def test_long_names_and_template_selectors_are_rejected(c):
     with pytest.raises(kubesim.InvalidObjectError) as e:
         c.apply(manifest)
     assert "spec.jobTemplate.spec.selector" in str(e.value) and "`selector` will be auto-generated" in str(e.value)
+
+
+def test_a_saved_cluster_goes_on_with_the_same_runs(c):
+    c.apply(cronjob(image="fail:1", schedule="*/7 * * * *"))
+    c.apply(cronjob(name="other", schedule="@hourly"))
+    c.advance("40m")
+    copy = pickle.loads(pickle.dumps(c))
+    c.advance("3h")
+    copy.advance("3h")
+    assert copy.kubectl("get cronjobs,jobs,pods -o wide") == c.kubectl("get cronjobs,jobs,pods -o wide")
+    assert copy.stats() == c.stats()

@@ -94,3 +94,66 @@ def test_delete_a_job_through_the_server(served):
     assert r.stdout == 'job.batch "pi" deleted\n', r.stderr
     c.advance("1m")
     assert c.jobs() == [] and [p for p in c.pods() if p.name.startswith("pi-")] == []
+
+
+def spec_of(job: kubesim.Job) -> dict:
+    """A Job's spec without what depends on its uid and name (the generated selector and labels)."""
+    spec = job.to_dict()["spec"]
+    spec.pop("selector")
+    labels = spec["template"]["metadata"]["labels"]
+    spec["template"]["metadata"]["labels"] = {k: v for k, v in labels.items() if "uid" not in k and "job-name" not in k}
+    return spec
+
+
+def test_create_job_from_a_cronjob_is_decoded_from_protobuf(served):
+    # kubectl sends `create job` as protobuf: every field a job template can carry must arrive
+    # (distinct values, so a wrong field number would show).
+    c, env = served
+    template = {
+        "metadata": {"labels": {"team": "a"}, "annotations": {"note": "x"}},
+        "spec": {
+            "parallelism": 3,
+            "completions": 5,
+            "activeDeadlineSeconds": 100,
+            "backoffLimit": 4,
+            "ttlSecondsAfterFinished": 50,
+            "completionMode": "Indexed",
+            "suspend": True,
+            "backoffLimitPerIndex": 2,
+            "maxFailedIndexes": 1,
+            "podReplacementPolicy": "Failed",
+            "template": {
+                "metadata": {"labels": {"x": "y"}},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "nodeSelector": {"disk": "ssd"},
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "busybox:1.28",
+                            "command": ["date"],
+                            "env": [{"name": "A", "value": "1"}],
+                        }
+                    ],
+                },
+            },
+        },
+    }
+    c.apply(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": "cj"},
+            "spec": {"schedule": "@daily", "jobTemplate": template},
+        }
+    )
+    r = run(env, "create", "job", "served", "--from=cronjob/cj")
+    assert r.stdout == "job.batch/served created\n", r.stderr
+    c.kubectl("create job local --from=cronjob/cj")
+    served, local = c.job("served"), c.job("local")
+    assert spec_of(served) == spec_of(local)
+    assert served.annotations == local.annotations == {"cronjob.kubernetes.io/instantiate": "manual", "note": "x"}
+    assert served.owner_references == local.owner_references
+    r = run(env, "create", "job", "once", "--image=busybox", "--", "date")
+    assert r.stdout == "job.batch/once created\n", r.stderr
+    assert c.job("once").to_dict()["spec"]["template"]["spec"]["containers"][0]["command"] == ["date"]
