@@ -407,3 +407,29 @@ def test_same_seed_same_history_for_one_and_two_threads():
         return [*pods, *jobs, *((e.reason, e.message) for e in cl.events())]
 
     assert run(1) == run(2)
+
+
+@pytest.mark.parametrize(
+    ("policy", "replaced_after", "failed_at_once"),
+    [
+        # A deleted pod is replaced at once and counted as failed while it terminates...
+        ("TerminatingOrFailed", 0, 1),
+        # ...or only once it has stopped (the 30 s grace period of a container that ignores SIGTERM).
+        ("Failed", 30, 0),
+    ],
+)
+def test_pod_replacement_policy(c, policy, replaced_after, failed_at_once):
+    c.apply(job(image="forever:1", parallelism=2, completions=2, podReplacementPolicy=policy))
+    j = c.job("pi")
+    c.advance("5s")
+    victim = j.pods()[0]
+    c.delete("pod", victim.name)
+    c.advance("1s")
+    assert j.failed == failed_at_once
+    assert j.status["terminating"] == 1
+    live = lambda: [p for p in j.pods() if "deletionTimestamp" not in p.to_dict()["metadata"]]  # noqa: E731
+    if replaced_after:
+        assert len(live()) == 1, "the terminating pod holds its place"
+        c.advance(f"{replaced_after}s")
+    assert len(live()) == 2
+    assert j.failed == 1
