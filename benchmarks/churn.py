@@ -57,6 +57,14 @@ DEFAULT_SIZES = {
 }
 
 
+# Whether clusters record their timeline (on by default, as for users; --no-record).
+RECORD = True
+
+
+def new_cluster(*args: Any, **kwargs: Any) -> kubesim.Cluster:
+    return kubesim.Cluster(*args, record=RECORD, **kwargs)
+
+
 def rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize()
@@ -77,7 +85,7 @@ def timed(phases: dict[str, float], name: str, f: Any) -> None:
 
 
 def scenario_rollout(n: int, threads: int) -> dict[str, Any]:
-    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
+    c = new_cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
     phases: dict[str, float] = {}
     timed(phases, "create", lambda: (c.apply(workload("Deployment", "web", n, "nginx:1.25")), ready(c, n)))
     d = c.deployment("web")
@@ -89,7 +97,7 @@ def scenario_rollout(n: int, threads: int) -> dict[str, Any]:
 
 def scenario_many(n: int, threads: int) -> dict[str, Any]:
     count = n // 10
-    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
+    c = new_cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
     phases: dict[str, float] = {}
     docs = [workload("Deployment", f"web-{i}", 10, "nginx:1.25") for i in range(count)]
     timed(phases, "create", lambda: (c.apply(docs), ready(c, n)))
@@ -107,7 +115,7 @@ def scenario_many(n: int, threads: int) -> dict[str, Any]:
 
 def scenario_nodefail(n: int, threads: int) -> dict[str, Any]:
     nodes = max(10, math.ceil(n / 80))  # room for the failed tenth's pods elsewhere
-    c = kubesim.Cluster(nodes=nodes, seed=1, threads=threads, events=False)
+    c = new_cluster(nodes=nodes, seed=1, threads=threads, events=False)
     phases: dict[str, float] = {}
     docs = [workload("Deployment", f"web-{i}", 100, "nginx:1.25") for i in range(n // 100)]
     timed(phases, "create", lambda: (c.apply(docs), ready(c, n)))
@@ -140,7 +148,7 @@ def daily(t: float) -> float:
 
 def scenario_hpa(n: int, threads: int) -> dict[str, Any]:
     count = max(1, n // 50)
-    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 80)), seed=1, threads=threads, events=False)
+    c = new_cluster(nodes=max(3, math.ceil(n / 80)), seed=1, threads=threads, events=False)
     phases: dict[str, float] = {}
     docs = [
         workload("Deployment", f"web-{i}", 5, "nginx:1.25", resources={"requests": {"cpu": "200m"}})
@@ -157,7 +165,7 @@ def scenario_hpa(n: int, threads: int) -> dict[str, Any]:
 
 
 def scenario_get(n: int, threads: int) -> dict[str, Any]:
-    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
+    c = new_cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
     phases: dict[str, float] = {}
     docs = [workload("Deployment", f"web-{i}", 100, "nginx:1.25") for i in range(max(1, n // 100))]
     timed(phases, "create", lambda: (c.apply(docs), ready(c, n)))
@@ -167,7 +175,7 @@ def scenario_get(n: int, threads: int) -> dict[str, Any]:
 
 
 def scenario_pending(n: int, threads: int) -> dict[str, Any]:
-    c = kubesim.Cluster(nodes=3, seed=1, threads=threads, events=False)
+    c = new_cluster(nodes=3, seed=1, threads=threads, events=False)
     phases: dict[str, float] = {"churn": 0.0}
     timed(phases, "apply", lambda: (c.apply(workload("ReplicaSet", "web", n, "nginx:1.25")), c.advance("1m")))
     running = c.stats().get("pods_running", 0)
@@ -190,7 +198,7 @@ def scenario_pending(n: int, threads: int) -> dict[str, Any]:
 def scenario_calls(n: int, threads: int) -> dict[str, Any]:
     # One call on a 2-replica Deployment while another of N replicas exists: each phase is 200
     # calls of one kind, so its time at N and 2N shows whether a call costs what it changes.
-    c = kubesim.Cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
+    c = new_cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
     phases: dict[str, float] = {}
     timed(
         phases,
@@ -317,7 +325,10 @@ def main() -> None:
     p.add_argument("--size", type=int, help="N (the run also does 2N unless --once)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--once", action="store_true", help="run N only, in this process")
+    p.add_argument("--no-record", action="store_true", help="clusters record no timeline (Cluster(record=False))")
     args = p.parse_args()
+    global RECORD
+    RECORD = not args.no_record
     names = args.scenario or list(SCENARIOS)
     if args.once:
         for name in names:
@@ -328,7 +339,7 @@ def main() -> None:
         runs = []
         for size in (n, 2 * n):
             cmd = [sys.executable, __file__, "--once", "--scenario", name, "--size", str(size)]
-            cmd += ["--threads", str(args.threads)]
+            cmd += ["--threads", str(args.threads)] + ["--no-record"] * args.no_record
             line = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
             print(line, flush=True)
             runs.append(json.loads(line))

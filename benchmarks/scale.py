@@ -56,7 +56,7 @@ def run(n: int, replicas: int, threads: int, events: bool, progress: bool = Fals
     text = manifests(n, replicas)
     base_rss = rss_bytes()
     t0 = time.perf_counter()
-    c = kubesim.Cluster(nodes=nodes, seed=1, threads=threads, events=events)
+    c = kubesim.Cluster(nodes=nodes, seed=1, threads=threads, events=events, record=False)
     t_measure = time.perf_counter()
     c._native.release_memory()
     cluster_rss = rss_bytes()

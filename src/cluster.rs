@@ -18,6 +18,9 @@ use crate::metrics::{Demand, Usage};
 use crate::sim::clock::{Clock, Millis, DEFAULT_EPOCH_MS};
 use crate::store::{DeleteOptions, ObjectKey, Store, StoreError, WatchEvent};
 
+mod eviction;
+pub use eviction::{Eviction, EvictionError};
+
 /// upstream: kubectl's client-side apply annotation.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -197,6 +200,18 @@ impl Cluster {
         Ok(c)
     }
 
+    /// An independent copy that continues exactly as this cluster would with the same calls.
+    /// Stored objects are shared (they are immutable `Arc`s, replaced on write); the indexes,
+    /// timers and controller memory are copied, so a fork costs O(objects), not O(history).
+    pub fn fork(&self) -> Cluster {
+        self.clone()
+    }
+
+    /// Draw the uids and generated names created from now on from `seed`.
+    pub fn reseed(&mut self, seed: u64) {
+        self.store.reseed(seed);
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -338,6 +353,10 @@ impl Cluster {
     /// returns [`KubesimError::Interrupted`], consistent, with what is left to do still marked.
     pub fn set_interrupt(&mut self, asked: Option<Arc<dyn Fn() -> bool + Send + Sync>>) {
         self.engine.interrupt = asked;
+    }
+    /// A container's log, as `GET …/pods/{name}/log` returns it (see [`crate::kubelet::logs`]).
+    pub fn pod_log(&self, namespace: &str, name: &str, opts: &crate::kubelet::logs::LogOptions) -> Result<String> {
+        crate::kubelet::logs::pod_log(&self.store, &self.engine.images, self.clock.now(), namespace, name, opts)
     }
     pub fn images_mut(&mut self) -> &mut crate::kubelet::images::ImageRegistry {
         &mut self.engine.images
@@ -595,6 +614,30 @@ impl Cluster {
         crate::timeline::sample(&self.store, &self.engine.nodes, since, pods)
     }
 
+    /// [`run_to`](Self::run_to), stopping after the first instant at which something was
+    /// written: the recorder samples each change where it happened, at one call per instant
+    /// that wrote (not per timer). Returns whether time reached `target`.
+    pub fn run_to_change(&mut self, target: Millis) -> Result<bool> {
+        let before = self.store.resource_version();
+        self.settle()?;
+        while let Some(t) = self.engine.next_timer().filter(|t| *t <= target) {
+            if self.store.resource_version() != before {
+                return Ok(false);
+            }
+            self.sample_until(t)?;
+            self.clock.set(t);
+            self.store.begin_instant(t);
+            self.engine.fire_due(t);
+            self.settle()?;
+            self.engine.check_interrupt()?;
+        }
+        if self.store.resource_version() != before && target > self.clock.now() {
+            return Ok(false);
+        }
+        self.run_to(target)?;
+        Ok(true)
+    }
+
     /// `kubectl apply` of one object: create if absent, else a three-way merge of the last
     /// applied configuration, the new manifest and the live object.
     pub fn apply_value(&mut self, manifest: Value) -> Result<ApplyResult> {
@@ -835,6 +878,37 @@ mod tests {
         let log = c.watch_since(0).unwrap();
         let history = log.iter().map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json()));
         (history.collect(), c.engine.prepared)
+    }
+
+    #[test]
+    fn run_to_change_stops_at_each_instant_that_wrote_and_ends_where_run_to_does() {
+        let options = || ClusterOptions { seed: 2, nodes: vec![NodeTemplate::numbered(1)], ..Default::default() };
+        let (mut stepped, mut whole) = (Cluster::new(options()).unwrap(), Cluster::new(options()).unwrap());
+        stepped.store.set_watch_capacity(usize::MAX);
+        whole.store.set_watch_capacity(usize::MAX);
+        actions(&mut stepped, POD);
+        actions(&mut whole, POD);
+        let (mut stops, mut rvs) = (Vec::new(), Vec::new());
+        let mut last_rv = stepped.store.resource_version();
+        let end = stepped.clock().start() + 600_000;
+        while !stepped.run_to_change(end).unwrap() {
+            let rv = stepped.store.resource_version();
+            assert!(rv > last_rv, "it stops only after an instant that wrote");
+            last_rv = rv;
+            stops.push(stepped.now() - stepped.clock().start());
+            rvs.push(rv);
+        }
+        // The pod is pulled (2 s) and started (1 s): the kubelet writes its status at each step.
+        assert_eq!(stops, [2_000, 3_000]);
+        assert_eq!(stepped.now() - stepped.clock().start(), 600_000);
+        whole.run_to(whole.clock().start() + 600_000).unwrap();
+        let history = |c: &Cluster| {
+            let log = c.watch_since(0).unwrap();
+            log.iter()
+                .map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(history(&stepped), history(&whole), "the same history as one run_to");
     }
 
     /// A rollout run to the end, asked to stop at every `every`-th check (0: never) and resumed

@@ -50,6 +50,10 @@ pub enum KubesimError {
     /// A failure of one document of a multi-document manifest, with where it came from.
     #[error("error when applying {source_name} (document {document}): {error}")]
     InDocument { source_name: String, document: usize, error: Box<KubesimError> },
+    /// The Eviction API refused to evict a pod (a disruption budget forbids it: 429, or the
+    /// pod has more than one budget: 500), with the HTTP code and causes the API server gives.
+    #[error(transparent)]
+    Eviction(#[from] crate::cluster::EvictionError),
 }
 
 pub type Result<T, E = KubesimError> = std::result::Result<T, E>;

@@ -399,6 +399,8 @@ def test_version_and_api_resources(c):
     assert rows.index(["jobs", "batch/v1", "true", "Job"]) > rows.index(
         ["deployments", "deploy", "apps/v1", "true", "Deployment"]
     )
+    # Groups in discovery order: policy comes after autoscaling.
+    assert table[-1].split() == ["poddisruptionbudgets", "pdb", "policy/v1", "true", "PodDisruptionBudget"]
     assert run(c, "api-resources --namespaced=false -o name")[0] == "namespaces\nnodes\n"
 
 

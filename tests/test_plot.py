@@ -104,11 +104,13 @@ def test_autoscaling_draws_utilization_against_target_and_replicas(cluster, exam
     assert max(desired) == 8.0 and desired[-1] < 8.0, "scaled up to max, then down after the load dropped"
 
 
-def test_plots_need_a_recording(cluster, examples):
-    cluster.apply(examples / "nginx-deployment.yaml")
+def test_plots_need_a_recording(examples):
+    unrecorded = kubesim.Cluster(record=False)
+    unrecorded.apply(examples / "nginx-deployment.yaml")
     with pytest.raises(kubesim.InvalidArgumentError, match="record"):
-        kubesim.plot.rollout(cluster, "nginx-deployment")
-    cluster.record()
+        kubesim.plot.rollout(unrecorded, "nginx-deployment")
+    cluster = kubesim.Cluster()
+    cluster.apply(examples / "nginx-deployment.yaml")
     with pytest.raises(kubesim.InvalidArgumentError, match="no recorded HorizontalPodAutoscaler"):
         kubesim.plot.autoscaling(cluster, "nginx-deployment")
     with pytest.raises(kubesim.InvalidArgumentError, match='no recorded Deployment "nope"'):
@@ -120,3 +122,37 @@ def test_plots_draw_on_given_axes(rolled):
     assert kubesim.plot.rollout(rolled, "nginx-deployment", ax=a) is a
     assert kubesim.plot.pods(rolled, ax=b) is b
     fig.savefig(__import__("io").BytesIO(), format="png")
+
+
+def test_a_plot_after_the_fact_without_calling_record(examples):
+    c = kubesim.Cluster()  # records every change from its creation
+    c.apply(examples / "nginx-deployment.yaml")
+    with pytest.warns(UserWarning, match=r"nothing to plot for deployment/nginx-deployment: .*no virtual time"):
+        assert kubesim.plot.rollout(c, "nginx-deployment") is None
+    assert not plt.get_fignums(), "no blank figure"
+    d = c.deployment("nginx-deployment")
+    d.rollout.status()
+    d.set_image(nginx="nginx:1.9.1")
+    d.rollout.status()
+    ax = kubesim.plot.rollout(c, "nginx-deployment")
+    assert len(ax.get_lines()) == 2 + 3
+    # Change resolution: the lines step at the instants things changed (all three pods ready at
+    # 3 s, the surge pod at once after the new template), up to the end of the recording.
+    total = ax.get_lines()[-2]
+    points = c.timeline().series("deployment", "nginx-deployment", "current")
+    assert points[:2] == [(0.0, 3), (3.0, 4)] and points[-1][1] == 3
+    assert list(total.get_xdata()[: len(points)]) == [t for t, _ in points]
+    with pytest.warns(UserWarning, match=r"no pod states were recorded .*c\.record\(every=0, pods=True\)"):
+        assert kubesim.plot.pods(c) is None
+    present = {p.name for p in c.pods()}
+    c.record(every=0, pods=True)
+    c.advance("1s")
+    shown = {label.get_text() for label in kubesim.plot.pods(c).get_yticklabels()}
+    assert shown == present, "the pods as they were when pods=True began"
+
+
+def test_an_empty_recording_warns_instead_of_drawing(examples):
+    c = kubesim.Cluster(nodes=0)
+    with pytest.warns(UserWarning, match="nothing to plot for the autoscaling of web: the recording is empty"):
+        assert kubesim.plot.autoscaling(c, "web") is None
+    assert not plt.get_fignums()

@@ -158,3 +158,32 @@ def test_an_operator_on_the_official_client_acts_in_the_simulation(api: Any) -> 
     for name in ("a", "b", "c"):
         d = c.deployment(name)
         assert d.labels["operator"] == "seen" and d.available_replicas == 2
+
+
+def test_pod_disruption_budgets_and_evictions(api: Any) -> None:
+    c, api_client = api
+    apps, core, policy = client.AppsV1Api(api_client), client.CoreV1Api(api_client), client.PolicyV1Api(api_client)
+    apps.create_namespaced_deployment("default", WEB)
+    budget = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "web"},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
+    }
+    policy.create_namespaced_pod_disruption_budget("default", budget)
+    c.advance("1m")
+    read = policy.read_namespaced_pod_disruption_budget("web", "default")
+    assert (read.status.disruptions_allowed, read.status.current_healthy, read.status.expected_pods) == (1, 3, 3)
+    first, second = (p.name for p in c.pods()[:2])
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": first, "namespace": "default"}}
+    core.create_namespaced_pod_eviction(first, "default", eviction)
+    assert "deletionTimestamp" in c.pod(first).to_dict()["metadata"]
+    with pytest.raises(client.ApiException) as e:
+        core.create_namespaced_pod_eviction(second, "default", eviction | {"metadata": {"name": second}})
+    assert e.value.status == 429
+    body = json.loads(e.value.body)
+    assert body["message"] == "Cannot evict pod as it would violate the pod's disruption budget."
+    assert body["details"]["causes"] == [
+        {"reason": "DisruptionBudget", "message": "The disruption budget web needs 2 healthy pods and has 2 currently"}
+    ]
+    assert "deletionTimestamp" not in c.pod(second).to_dict()["metadata"]

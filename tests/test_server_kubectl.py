@@ -190,13 +190,13 @@ def test_create_of_core_kinds_sends_protobuf_that_is_stored_as_meant(kubectl: Ku
 
 
 def test_drain_deletes_the_pods_of_a_cordoned_node_and_they_come_back_elsewhere(kubectl: Kubectl) -> None:
-    # upstream: without pods/eviction in discovery, drain deletes (its DeleteOptions as protobuf).
+    # upstream: with --disable-eviction, drain deletes (its DeleteOptions as protobuf).
     k = kubectl
     k("apply", "-f", str(EXAMPLES / "nginx-deployment.yaml"))
     k.c.advance("30s")
     drained = {p.name for p in k.c.pods() if p.node == "node-1"}
     assert drained, "the seed puts a pod on node-1"
-    r = k.waiting("drain", "node-1", "--ignore-daemonsets", "--timeout=60s")
+    r = k.waiting("drain", "node-1", "--ignore-daemonsets", "--timeout=60s", "--disable-eviction")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == "node/node-1 cordoned" and lines[-1] == "node/node-1 drained"
@@ -205,6 +205,43 @@ def test_drain_deletes_the_pods_of_a_cordoned_node_and_they_come_back_elsewhere(
     pods = k.c.pods()
     assert len(pods) == 3 and all(p.node != "node-1" for p in pods) and not drained & {p.name for p in pods}
     assert k.c.node("node-1").to_dict()["spec"]["unschedulable"] is True
+
+
+def test_drain_evicts_through_the_eviction_api_and_retries_while_the_budget_refuses(kubectl: Kubectl) -> None:
+    # upstream: pods/eviction is in discovery, so drain POSTs policy/v1 Evictions (protobuf);
+    # a 429 is printed and retried after 5 s of the wall clock, while virtual time moves on.
+    k = kubectl
+    k("create", "deployment", "web", "--image=nginx", "--replicas=6")
+    pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  maxUnavailable: 1\n"
+    pdb += "  selector:\n    matchLabels:\n      app: web\n"
+    r = subprocess.run([KUBECTL or "kubectl", "apply", "-f", "-"], env=k.env, input=pdb, capture_output=True, text=True)
+    assert r.stdout == "poddisruptionbudget.policy/web created\n", r.stderr
+    k.c.advance("1m")
+    same_as_kubesim(k, "get pdb")
+    assert k.c.pdb("web").disruptions_allowed == 1
+    mine = sorted(p.name for p in k.c.pods() if p.node == "node-1")
+    assert len(mine) == 2, "six pods spread over three nodes"
+    r = k.waiting("drain", "node-1", "--timeout=5m", step="2s")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "node/node-1 cordoned" and lines[-1] == "node/node-1 drained"
+    assert sorted(set(lines[1:-1])) == sorted(
+        [f"evicting pod default/{n}" for n in mine] + [f"pod/{n} evicted" for n in mine]
+    )
+    refused = [line for line in r.stderr.splitlines() if line]
+    assert refused, "the second eviction waited for the first pod's replacement"
+    assert all(
+        re.fullmatch(
+            r'error when evicting pods/"web-[a-z0-9]+-[a-z0-9]+" -n "default" \(will retry after 5s\): '
+            r"Cannot evict pod as it would violate the pod's disruption budget\.",
+            line,
+        )
+        for line in refused
+    ), refused
+    assert sum(line.startswith("evicting pod") for line in lines) == len(mine) + len(refused)
+    assert not [p for p in k.c.pods() if p.node == "node-1"]
+    described = k("describe", "pdb", "web").stdout
+    assert described.startswith("Name:             web\nNamespace:        default\nMax unavailable:  1\n"), described
 
 
 def test_top_reads_the_metrics_api(kubectl: Kubectl) -> None:

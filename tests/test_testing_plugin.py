@@ -172,3 +172,72 @@ def test_any_generated_rollout_completes_within_its_bounds(manifest):
     d.rollout.status(timeout="10m")
     assert_rollout_within_bounds(c, "web")
     assert d.updated_replicas == d.replicas
+
+
+FAILING = """
+import pytest
+from kubesim.testing import assert_eventually, workload
+
+def test_stuck_rollout(cluster):
+    cluster.images.register("web:broken", exists=False)
+    cluster.apply(workload("Deployment", "web", 2, container="web"))
+    d = cluster.deployment("web")
+    assert_eventually(cluster, lambda: d.available_replicas == 2, within="1m")
+    d.set_image(web="web:broken")
+    assert_eventually(cluster, lambda: d.updated_replicas == d.available_replicas == 2, within="2m")
+
+def test_plain_assert(cluster):
+    cluster.apply(workload("Deployment", "api", 3))
+    api = cluster.deployment("api")
+    cluster.advance("10s")
+    assert api.ready_replicas == 4
+
+def test_passes(cluster):
+    cluster.apply(workload("Deployment", "ok", 1))
+"""
+
+
+def test_a_failing_test_reports_its_cluster_and_what_the_predicate_saw(pytester, tmp_path):
+    pytester.makepyfile(test_failing=FAILING)
+    out = tmp_path / "timelines"
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "error", f"--kubesim-timeline={out}")
+    result.assert_outcomes(passed=1, failed=2)
+    text = result.stdout.str()
+    # What the predicate saw last: its own text, its value, the values it compared.
+    result.stdout.fnmatch_lines(
+        [
+            "*AssertionError: <lambda> did not hold within 2m of virtual time (at t=*s)",
+            "*d.updated_replicas == d.available_replicas == 2 was last False: "
+            "d.updated_replicas = 1, d.available_replicas = 2",
+        ]
+    )
+    # The cluster's state, its Warning events, the last changes of what the test held.
+    stuck = text[text.index("_ test_stuck_rollout _") : text.index("_ test_plain_assert _")]
+    assert "- kubesim cluster -" in stuck
+    assert re.search(r"default +deployment.apps/web +2/2 +1 +2 ", stuck), "get all -A"
+    assert re.search(r"Warning +Failed +pod/web-\w+-\w+ +Error: ImagePullBackOff", stuck), "Warning events"
+    assert "last changes of deployment/web (recorded):" in stuck
+    assert re.search(r"t=\d+s .*updated=1", stuck)
+    plain = text[text.index("_ test_plain_assert _") :]
+    assert "assert 3 == 4" in plain and "last changes of deployment/api (recorded):" in plain
+    assert "deployment/web" not in plain.split("short test summary")[0]
+    # On request, each failing test's timeline as a file; none for the passing test.
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["test_failing.py_test_plain_assert.csv", "test_failing.py_test_stuck_rollout.csv"]
+    csv_text = (out / files[1]).read_text()
+    assert csv_text.startswith("time,kind,namespace,name,field,value\n")
+    assert ",Deployment,default,web,updated,1\n" in csv_text
+    assert f"timeline: {out / files[1]}" in stuck
+
+
+def test_assert_eventually_reports_what_a_function_predicate_saw(cluster):
+    cluster.apply(workload("Deployment", "web", 2))
+    d = cluster.deployment("web")
+
+    def scaled_up():
+        return len(d.pods()) > 3
+
+    with pytest.raises(AssertionError) as info:
+        assert_eventually(cluster, scaled_up, within="10s")
+    assert str(info.value).endswith("len(d.pods()) > 3 was last False: len(d.pods()) = 2")
+    assert info.value.kubesim_objects == [d]

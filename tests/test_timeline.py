@@ -164,12 +164,34 @@ def test_events_frame_without_recording_reads_the_store(cluster, examples):
     assert list(frame["time"]) == [0.0, 0.0, 2.0, 3.0, 3.0]
 
 
-def test_timeline_needs_a_recording(cluster):
+def test_timeline_needs_a_recording():
     with pytest.raises(kubesim.InvalidArgumentError, match=r"c\.record\(\)"):
-        cluster.timeline()
+        kubesim.Cluster(record=False).timeline()
 
 
-def test_record_stops_and_resumes(cluster, examples):
+def test_a_cluster_records_every_change_from_its_creation(examples):
+    c = kubesim.Cluster()
+    assert c.recording
+    c.apply(examples / "nginx-deployment.yaml")
+    c.advance("1m")
+    tl = c.timeline()
+    assert tl.every == 0
+    # Exact instants, not a grid: pulls take 2 s and starts 1 s, so all three are ready at 3 s.
+    assert tl.series("deployment", "nginx-deployment", "available") == [(0.0, 0), (3.0, 3)]
+    assert tl.names("pod") == [], "pod states only with c.record(pods=True)"
+    assert {e["reason"] for e in tl.events} >= {"ScalingReplicaSet", "Scheduled", "Pulled", "Started"}
+    # What a sample at each instant costs: only the instants at which something was written.
+    assert len(list(tl.samples())) <= 6
+    # A fork carries the recording on, each on its own.
+    fork = c.fork()
+    fork.deployment("nginx-deployment").scale(1)
+    fork.advance("1m")
+    assert fork.timeline().series("deployment", "nginx-deployment", "desired")[-1] == (60.0, 1)
+    assert c.timeline().series("deployment", "nginx-deployment", "desired") == [(0.0, 3)]
+
+
+def test_record_stops_and_resumes(examples):
+    cluster = kubesim.Cluster(record=False)
     cluster.record()
     assert cluster.recording
     cluster.apply(examples / "nginx-deployment.yaml")
@@ -181,8 +203,8 @@ def test_record_stops_and_resumes(cluster, examples):
     cluster.record("500ms")
     cluster.advance("1s")
     assert cluster.timeline().series("deployment", "nginx-deployment", "available")[-1] == (6.0, 3)
-    with pytest.raises(kubesim.InvalidArgumentError):
-        cluster.record("0s")
+    with pytest.raises(kubesim.InvalidArgumentError, match="must not be negative"):
+        cluster.record("-1s")
 
 
 def test_core_imports_without_the_optional_packages():
@@ -222,6 +244,9 @@ class FakeBar:
 
 def test_progress_bar_counts_virtual_seconds(cluster, monkeypatch, capsys):
     cluster.advance("90s", progress=True)
+    assert capsys.readouterr().err == "", "a wait over in less than half a second of wall time draws no bar"
+    monkeypatch.setattr("kubesim._progress.DELAY", 0)
+    cluster.advance("90s", progress=True)
     assert "advance" in capsys.readouterr().err, "tqdm draws on stderr"
     FakeBar.bars = []
     monkeypatch.setattr("kubesim._progress._tqdm", lambda: FakeBar)
@@ -230,13 +255,13 @@ def test_progress_bar_counts_virtual_seconds(cluster, monkeypatch, capsys):
     assert (bar.desc, bar.total, bar.n, bar.closed) == ("advance", 60.0, 60.0, True)
     cluster.advance("10s")  # off by default under pytest
     assert len(FakeBar.bars) == 1
-    cluster.run_until(lambda: cluster.elapsed >= 200, timeout="2m", progress=True)
+    cluster.run_until(lambda: cluster.elapsed >= 290, timeout="2m", progress=True)
     bar = FakeBar.bars[-1]
     assert (bar.desc, bar.total, bar.n) == ("run_until", 120.0, 120.0)
-    assert cluster.elapsed == 280.0, "ran to the deadline: no timer is pending in an empty cluster"
+    assert cluster.elapsed == 370.0, "ran to the deadline: no timer is pending in an empty cluster"
 
 
-def test_sweep_runs_every_combination(capsys):
+def test_sweep_runs_every_combination(capsys, monkeypatch):
     def rollout_time(max_surge: int | str, max_unavailable: int | str) -> dict:
         c = kubesim.Cluster(nodes=3, seed=0)
         strategy = {"rollingUpdate": {"maxSurge": max_surge, "maxUnavailable": max_unavailable}}
@@ -248,7 +273,8 @@ def test_sweep_runs_every_combination(capsys):
         d.rollout.status()
         return {"seconds": c.elapsed - start}
 
-    rows = kubesim.sweep(rollout_time, progress=True, max_surge=[0, "100%"], max_unavailable=[1, "50%"])
+    monkeypatch.setattr("kubesim._progress.DELAY", 0)
+    rows = kubesim.sweep(rollout_time, executor=False, progress=True, max_surge=[0, "100%"], max_unavailable=[1, "50%"])
     assert "sweep" in capsys.readouterr().err
     combos = [(r["max_surge"], r["max_unavailable"]) for r in rows]
     assert combos == [(0, 1), (0, "50%"), ("100%", 1), ("100%", "50%")]

@@ -22,6 +22,7 @@ from ._handles import (
     Node,
     Object,
     Pod,
+    PodDisruptionBudget,
     ReplicaSet,
 )
 from ._native import __version__
@@ -33,6 +34,8 @@ from ._timeline import Timeline
 from .errors import (
     AlreadyExistsError,
     ConflictError,
+    EvictionError,
+    ForbiddenError,
     GoneError,
     InvalidArgumentError,
     InvalidObjectError,
@@ -46,6 +49,7 @@ from .errors import (
     SelectorError,
     SimulationError,
     TimeoutError,
+    TooManyRequestsError,
 )
 
 __all__ = [
@@ -53,6 +57,8 @@ __all__ = [
     "ApplyResult",
     "Cluster",
     "ConflictError",
+    "EvictionError",
+    "ForbiddenError",
     "ContainerStatus",
     "CronJob",
     "Deployment",
@@ -74,6 +80,7 @@ __all__ = [
     "Object",
     "ObjectList",
     "Pod",
+    "PodDisruptionBudget",
     "ReplicaSet",
     "Revision",
     "RolloutTimeoutError",
@@ -83,11 +90,15 @@ __all__ = [
     "SimulationError",
     "Timeline",
     "TimeoutError",
+    "TooManyRequestsError",
     "WatchEvent",
     "__version__",
+    "dist",
     "load_ipython_extension",
     "sweep",
 ]
+
+from . import dist
 
 if TYPE_CHECKING:
     from . import plot as plot

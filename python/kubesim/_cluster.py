@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import copy
 import datetime as _dt
 import json
 import os
 import pickle
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from ._handles import (
     Node,
     Object,
     Pod,
+    PodDisruptionBudget,
     ReplicaSet,
     _demand,
 )
@@ -38,6 +41,7 @@ from .errors import InvalidArgumentError, KubesimError, ManifestError, Simulatio
 if TYPE_CHECKING:
     from ._server import Server
     from ._timeline import Recorder, Timeline
+    from .dist import Dist
 
 __all__ = ["ApplyResult", "Cluster", "ImageRegistry", "WatchEvent"]
 
@@ -92,15 +96,16 @@ class ImageRegistry:
         ref: str,
         *,
         exists: bool = True,
-        pull: Duration = "2s",
-        start: Duration = "1s",
-        ready_after: Duration | None = None,
-        crash_after: Duration | None = None,
+        pull: Duration | Dist = "2s",
+        start: Duration | Dist = "1s",
+        ready_after: Duration | Dist | None = None,
+        crash_after: Duration | Dist | None = None,
         exit_code: int = 1,
-        completes_after: Duration | None = None,
-        liveness_fails_after: Duration | None = None,
-        stop: Duration | None = None,
+        completes_after: Duration | Dist | None = None,
+        liveness_fails_after: Duration | Dist | None = None,
+        stop: Duration | Dist | None = None,
         size: int = 64 * 1024 * 1024,
+        logs: Sequence[str | tuple[Duration, str]] = (),
     ) -> None:
         """Register an image reference or glob (``"nginx:*"``); the latest match wins.
 
@@ -110,24 +115,37 @@ class ImageRegistry:
         the container exits with ``exit_code`` (137 shows as OOMKilled) this long after start;
         ``completes_after``: it exits 0. ``liveness_fails_after``: liveness probes fail from then
         on. ``stop``: time to exit after SIGTERM (default: runs until the grace period ends).
+
+        Each timing is a duration or a distribution from :mod:`kubesim.dist` (e.g.
+        ``pull=kubesim.dist.lognormal(median="2s", p99="20s")``), drawn per container run from
+        the pod's seeded uid, so that seeds differ in timings as well as in names.
+
+        ``logs``: what a container of the image writes, for ``kubectl logs`` and
+        :meth:`Pod.logs`: each line a string (written when the container starts) or a
+        ``(offset, text)`` pair (written that long after it starts). The text may name
+        ``{pod}``, ``{namespace}``, ``{container}``, ``{node}``, ``{ip}`` and ``{restarts}``.
         """
+        from .dist import spec_of
 
-        def opt(d: Duration | None) -> int | None:
-            return None if d is None else to_ms(d)
+        optional = {
+            "ready_after": ready_after,
+            "crash_after": crash_after,
+            "completes_after": completes_after,
+            "liveness_fails_after": liveness_fails_after,
+            "stop": stop,
+        }
+        profile: dict[str, Any] = {"pull": spec_of(pull, "pull"), "start": spec_of(start, "start")}
+        profile.update({k: spec_of(v, k) for k, v in optional.items() if v is not None})
+        profile["logs"] = [_log_line(i, line) for i, line in enumerate(logs)]
+        self._cluster._native.register_image(ref, exists, exit_code, size, json.dumps(profile))
 
-        self._cluster._native.register_image(
-            ref,
-            exists,
-            to_ms(pull),
-            to_ms(start),
-            opt(ready_after),
-            opt(crash_after),
-            exit_code,
-            opt(completes_after),
-            opt(liveness_fails_after),
-            opt(stop),
-            size,
-        )
+
+def _log_line(i: int, line: str | tuple[Duration, str]) -> dict[str, Any]:
+    if isinstance(line, str):
+        return {"offset": 0, "text": line}
+    if isinstance(line, tuple) and len(line) == 2 and isinstance(line[1], str):
+        return {"offset": to_ms(line[0]), "text": line[1]}
+    raise TypeError(f"logs[{i}] is a string or an (offset, text) pair, not {line!r}")
 
 
 def _selector_string(selector: Selector) -> str:
@@ -240,8 +258,11 @@ _READS = frozenset(
         "describe_template",
         "top_table",
         "timeline_sample",
+        "pod_log",
         # Starting a server changes nothing; what its requests change is counted (served_writes).
         "serve",
+        # A fork copies; the original is unchanged.
+        "fork",
     }
 )
 _SAVE_FORMAT = 1
@@ -288,7 +309,9 @@ class Cluster:
     uid and generated name. ``start`` is when virtual time begins (default
     2026-01-01T00:00:00Z). ``threads`` sizes the reconcile pool (default: ``KUBESIM_THREADS`` or
     the core count); results never depend on it. ``events=False`` stops recording Event objects,
-    which dominate memory in simulations of tens of thousands of pods. ``max_objects`` is the
+    which dominate memory in simulations of tens of thousands of pods. ``record=False`` records
+    no timeline (by default every change is recorded from the start, see :meth:`record`, so
+    :func:`kubesim.plot.rollout` works after the fact). ``max_objects`` is the
     object budget (default 5,000,000 objects of every kind, events included): a run that would
     hold more stops with :class:`kubesim.ObjectBudgetError` instead of exhausting memory.
     Ctrl-C (KeyboardInterrupt) stops a long call between two rounds of the controllers; the
@@ -314,6 +337,7 @@ class Cluster:
         threads: int | None = None,
         events: bool = True,
         max_objects: int | None = None,
+        record: bool = True,
     ) -> None:
         if isinstance(nodes, bool) or not isinstance(nodes, int | Sequence):
             raise TypeError("nodes is a count or a list of node specs")
@@ -325,7 +349,7 @@ class Cluster:
             nodes_json, count = json.dumps([dict(n) for n in nodes]), 0
         if threads is None:
             env = os.environ.get("KUBESIM_THREADS")
-            threads = int(env) if env else (os.cpu_count() or 1)
+            threads = int(env) if env else (getattr(default_threads, "value", None) or os.cpu_count() or 1)
         if threads < 1:
             raise InvalidArgumentError(f"threads must be >= 1, got {threads}")
         if not 0 <= seed < 2**64:
@@ -338,6 +362,8 @@ class Cluster:
         if max_objects is not None:
             self.max_objects = max_objects
         self.images = ImageRegistry(self)
+        if record:
+            self.record(every=0, pods=RECORD_PODS)
 
     @property
     def threads(self) -> int:
@@ -438,11 +464,13 @@ class Cluster:
     # ----- timeline -----
 
     def record(self, every: Duration | bool | None = "1s", pods: bool = True) -> None:
-        """Record a timeline from now on: every ``every`` of virtual time (and whenever a wait
-        returns), the counts and conditions of Deployments, ReplicaSets and HPAs, HPA
-        utilizations, pod states (``pods=False`` leaves them out), node allocation, and events.
-        ``record(False)`` stops recording (what was recorded stays); calling it again changes
-        the resolution. A sample costs O(objects changed since the previous one)."""
+        """Record a timeline from now on: every ``every`` of virtual time (``every=0``: at each
+        instant something changed, which is what a new cluster does from its creation) and
+        whenever a wait starts or returns, the counts and conditions of Deployments,
+        ReplicaSets and HPAs, HPA utilizations, pod states (``pods=False`` leaves them out),
+        node allocation, and events. ``record(False)`` stops recording (what was recorded
+        stays); calling it again changes the resolution. A sample costs O(objects changed since
+        the previous one)."""
         from ._timeline import Recorder
 
         if every is False or every is None:
@@ -455,9 +483,11 @@ class Cluster:
         if rec is None:
             self._recorder = Recorder(self, every_ms, pods)
             return
-        if every_ms <= 0:
-            raise InvalidArgumentError("every must be a positive duration")
+        if every_ms < 0:
+            raise InvalidArgumentError("every must be a duration >= 0 (0: every change)")
         rec.sample()
+        if pods and not rec.pods:
+            rec._rv = 0  # the next sample reads every object: the pods as they are now
         rec.every_ms, rec.pods, rec.active = every_ms, pods, True
 
     @property
@@ -559,6 +589,19 @@ class Cluster:
         grace = None if grace_period is None else to_ms(grace_period) // 1000
         self._native.delete(kind, namespace, name, propagation, grace)
 
+    def evict(
+        self, name: str, namespace: str = "default", grace_period: Duration | None = None, dry_run: bool = False
+    ) -> None:
+        """Evict a pod through the Eviction API (what ``kubectl drain`` does): a Pending,
+        finished or terminating pod is deleted at once; otherwise the PodDisruptionBudget that
+        selects it must allow a disruption, or :class:`kubesim.TooManyRequestsError` (HTTP 429,
+        "Cannot evict pod as it would violate the pod's disruption budget.") is raised and
+        nothing changes. Several budgets selecting the pod raise :class:`kubesim.EvictionError`
+        (500). The evicted pod gets the ``DisruptionTarget`` condition, then terminates like a
+        deleted one."""
+        grace = None if grace_period is None else to_ms(grace_period) // 1000
+        self._native.evict(namespace, name, grace, dry_run)
+
     # ----- reads -----
 
     def get(self, kind: str, name: str, namespace: str = "default") -> Object:
@@ -621,6 +664,12 @@ class Cluster:
 
     def hpa(self, name: str, namespace: str = "default") -> HorizontalPodAutoscaler:
         return self.get("hpa", name, namespace)  # type: ignore[return-value]
+
+    def pdb(self, name: str, namespace: str = "default") -> PodDisruptionBudget:
+        return self.get("poddisruptionbudget", name, namespace)  # type: ignore[return-value]
+
+    def pdbs(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[PodDisruptionBudget]:
+        return self.list("poddisruptionbudgets", selector, namespace)  # type: ignore[return-value]
 
     def node(self, name: str) -> Node:
         return self.get("node", name, "")  # type: ignore[return-value]
@@ -721,7 +770,30 @@ class Cluster:
         events = [WatchEvent(t, rv, o) for t, rv, o in self._native.watch(since)]
         return [e for e in events if kind_name is None or e.kind == kind_name]
 
-    # ----- saving -----
+    # ----- forks and saving -----
+
+    def fork(self, seed: int | None = None) -> Cluster:
+        """An independent copy of this cluster, at the same virtual time, that continues exactly
+        as this one would with the same calls; changing either leaves the other as it was. It
+        costs O(objects), not O(history): stored objects are shared until either side changes
+        them. ``seed`` re-seeds the uids and generated names created from now on (what exists
+        keeps its names). The fork has its own timeline recording (a copy of what was recorded)
+        and no API server; forks of forks work the same way."""
+        if seed is not None and not 0 <= seed < 2**64:
+            raise InvalidArgumentError(f"seed must be in [0, 2**64), got {seed}")
+        j = self._native
+        c = Cluster.__new__(Cluster)
+        forked = _Journaled(j._native.fork(), j._ctor, builtins.list(j._journal))
+        forked._interrupted = j._interrupted
+        # The Python-side state (image registry, timeline recording) is copied with its
+        # references to this cluster pointing at the fork.
+        state = {k: v for k, v in self.__dict__.items() if k != "_native"}
+        c.__dict__.update(copy.deepcopy(state, {id(self): c, id(j): forked}))
+        c._native = forked
+        if seed is not None:
+            forked.reseed(seed)
+            c.seed = seed
+        return c
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the whole simulation to ``path``; :meth:`load` continues it exactly."""
@@ -806,6 +878,14 @@ def _replay(ctor: tuple[Any, ...], journal: builtins.list[Any], threads: int) ->
             continue
     return j
 
+
+# What a new cluster records (Cluster(record=True)): not pod states, which are most of the
+# rows of a large run and would cost it about a quarter of its time; `c.record(pods=True)`.
+RECORD_PODS = False
+
+# Reconcile threads when neither `threads=` nor KUBESIM_THREADS says (`.value`, per thread: a
+# sweep's run in a worker sets 1 for the clusters it creates).
+default_threads = threading.local()
 
 # `Cluster.load(path, threads=N)`: the pool size for the clusters being unpickled.
 _load_threads: int | None = None

@@ -18,19 +18,20 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigMap",
     "ContainerStatus",
+    "CronJob",
     "Deployment",
     "Event",
     "HorizontalPodAutoscaler",
+    "Job",
     "Namespace",
     "Node",
     "Object",
     "Pod",
+    "PodDisruptionBudget",
     "ReplicaSet",
     "Secret",
     "Service",
     "ServiceAccount",
-    "Job",
-    "CronJob",
 ]
 
 
@@ -474,11 +475,31 @@ class Pod(Object):
         qos: str | None = self.status.get("qosClass")
         return qos
 
+    def evict(self, grace_period: Any = None, dry_run: bool = False) -> None:
+        """The Eviction API: delete the pod unless its PodDisruptionBudget forbids it
+        (:class:`kubesim.TooManyRequestsError`); see :meth:`Cluster.evict`."""
+        self._cluster.evict(self._name, self._namespace, grace_period=grace_period, dry_run=dry_run)
+
     @property
     def containers(self) -> list[ContainerStatus]:
         obj = self.to_dict()
         statuses = {s["name"]: s for s in obj.get("status", {}).get("containerStatuses", [])}
         return [ContainerStatus(c, statuses.get(c["name"])) for c in obj["spec"]["containers"]]
+
+    def logs(
+        self,
+        container: str | None = None,
+        previous: bool = False,
+        timestamps: bool = False,
+        tail: int | None = None,
+    ) -> str:
+        """What the container wrote (``kubectl logs``): the lines its image profile gives
+        (``c.images.register(…, logs=[…])``) up to now, or up to its end; ``previous=True``: the
+        run before the last restart. Raises :class:`kubesim.InvalidArgumentError` with the API
+        server's message when there is no such log (e.g. the container is waiting to start)."""
+        return str(
+            self._cluster._native.pod_log(self.namespace, self.name, container, previous, timestamps, tail, None, None)
+        )
 
     def set_usage(self, cpu: str | float | None = None, memory: str | float | None = None) -> None:
         """Fix this pod's reported usage (overrides its share of the Deployment's load)."""
@@ -762,6 +783,50 @@ class CronJob(Object):
         ]
 
 
+class PodDisruptionBudget(Object):
+    """A policy/v1 PodDisruptionBudget; the status is the disruption controller's."""
+
+    kind = "PodDisruptionBudget"
+
+    @property
+    def min_available(self) -> int | str | None:
+        value: int | str | None = self.spec.get("minAvailable")
+        return value
+
+    @property
+    def max_unavailable(self) -> int | str | None:
+        value: int | str | None = self.spec.get("maxUnavailable")
+        return value
+
+    def _count(self, key: str) -> int:
+        return int(self.status.get(key, 0))
+
+    @property
+    def disruptions_allowed(self) -> int:
+        return self._count("disruptionsAllowed")
+
+    @property
+    def current_healthy(self) -> int:
+        return self._count("currentHealthy")
+
+    @property
+    def desired_healthy(self) -> int:
+        return self._count("desiredHealthy")
+
+    @property
+    def expected_pods(self) -> int:
+        return self._count("expectedPods")
+
+    @property
+    def observed_generation(self) -> int:
+        return self._count("observedGeneration")
+
+    @property
+    def disrupted_pods(self) -> dict[str, _dt.datetime | None]:
+        """Evictions granted but not yet seen as deletions: pod name → when."""
+        return {k: _parse_time(v) for k, v in self.status.get("disruptedPods", {}).items()}
+
+
 HANDLES: dict[str, type[Object]] = {
     cls.kind: cls
     for cls in (
@@ -778,5 +843,6 @@ HANDLES: dict[str, type[Object]] = {
         ServiceAccount,
         Job,
         CronJob,
+        PodDisruptionBudget,
     )
 }

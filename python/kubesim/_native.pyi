@@ -56,21 +56,22 @@ class Cluster:
         grace_period_seconds: int | None = None,
     ) -> None:
         """Delete (a pod with a grace period terminates first)."""
-    def register_image(
+    def evict(self, namespace: str, name: str, grace_period_seconds: int | None = None, dry_run: bool = False) -> None:
+        """The Eviction API: delete the pod unless a PodDisruptionBudget forbids it."""
+    def register_image(self, pattern: str, exists: bool, exit_code: int, size_bytes: int, profile_json: str) -> None:
+        """Register how an image (or a glob) behaves; timings as distributions in milliseconds."""
+    def pod_log(
         self,
-        pattern: str,
-        exists: bool,
-        pull_ms: int,
-        start_ms: int,
-        ready_after_ms: int | None,
-        crash_after_ms: int | None,
-        exit_code: int,
-        completes_after_ms: int | None,
-        liveness_fails_after_ms: int | None,
-        stop_ms: int | None,
-        size_bytes: int,
-    ) -> None:
-        """Register how an image (or a glob) behaves; durations in milliseconds."""
+        namespace: str,
+        name: str,
+        container: str | None = None,
+        previous: bool = False,
+        timestamps: bool = False,
+        tail_lines: int | None = None,
+        since_ms: int | None = None,
+        limit_bytes: int | None = None,
+    ) -> str:
+        """A container's log, as ``GET …/pods/{name}/log`` returns it."""
     def fail_node(self, name: str) -> None:
         """Stop a node's kubelet."""
     def recover_node(self, name: str) -> None:
@@ -206,6 +207,10 @@ class Cluster:
     @property
     def served_writes(self) -> int:
         """How many requests of an API server changed this cluster."""
+    def fork(self) -> Cluster:
+        """An independent copy of the cluster."""
+    def reseed(self, seed: int) -> None:
+        """Draw future uids and generated names from ``seed``."""
     @property
     def now_ms(self) -> int: ...
     @property
@@ -214,6 +219,8 @@ class Cluster:
     def next_event_ms(self) -> int | None: ...
     def advance_ms(self, ms: int) -> None: ...
     def run_to_ms(self, t: int) -> None: ...
+    def run_to_change_ms(self, t: int) -> bool:
+        """``run_to_ms``, returning after the first instant that wrote something; True at ``t``."""
     def timeline_sample(
         self, since: int, pods: bool = True
     ) -> tuple[

@@ -1,8 +1,12 @@
 """Progress bars in virtual time for long waits (``progress=True``; on by default in a Jupyter
-notebook, off in tests and scripts). ``KUBESIM_PROGRESS=0|1`` overrides the default."""
+notebook, off in tests and scripts). ``KUBESIM_PROGRESS=0|1`` overrides the default.
+
+A bar appears only once its wait has taken ``DELAY`` seconds of wall time (a wait that is over
+sooner draws nothing), and never inside another bar's work: the runs of a sweep draw none."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -10,9 +14,27 @@ from typing import Any, TypeVar
 
 from ._optional import require
 
-__all__ = ["VirtualTimeBar", "enabled", "iterate"]
+__all__ = ["VirtualTimeBar", "enabled", "iterate", "quiet"]
 
 T = TypeVar("T")
+
+# Wall seconds a wait runs before its bar appears.
+DELAY = 0.5
+
+# Above zero while a sweep's run is in progress: no bar then, whatever was asked.
+_quiet = 0
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """No progress bars inside (a sweep's runs: their bars would nest in the sweep's, or come
+    from a worker process)."""
+    global _quiet
+    _quiet += 1
+    try:
+        yield
+    finally:
+        _quiet -= 1
 
 
 def in_notebook() -> bool:
@@ -25,6 +47,8 @@ def in_notebook() -> bool:
 
 
 def enabled(progress: bool | None) -> bool:
+    if _quiet:
+        return False
     if progress is not None:
         return progress
     env = os.environ.get("KUBESIM_PROGRESS")
@@ -61,7 +85,7 @@ class VirtualTimeBar:
             if total is not None
             else "{desc}: {n:.0f} s virtual [{elapsed} wall]"
         )
-        self._bar = _tqdm()(total=total, desc=desc, bar_format=fmt, leave=False, file=sys.stderr)
+        self._bar = _tqdm()(total=total, desc=desc, bar_format=fmt, leave=False, file=sys.stderr, delay=DELAY)
         self.start_ms = start_ms
         self.end_ms = end_ms
         self._shown = 0.0
@@ -91,7 +115,7 @@ def iterate(items: Iterable[T], desc: str, progress: bool | None, total: int | N
     if not enabled(progress):
         yield from items
         return
-    bar = _tqdm()(items, desc=desc, total=total, leave=False, file=sys.stderr)
+    bar = _tqdm()(items, desc=desc, total=total, leave=False, file=sys.stderr, delay=DELAY)
     try:
         yield from bar
     finally:

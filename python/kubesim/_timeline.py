@@ -1,9 +1,11 @@
 """The timeline recorder (``c.record()``) and what it hands back (``c.timeline()``).
 
-Samples are taken on a grid of virtual time (every ``every``, aligned to the simulation start)
-and whenever a wait returns to the caller. A sample asks the core for the objects written since
-the previous sample (by resourceVersion), so it costs O(objects changed); a row is kept only when
-a value changed, so the history is a change log: a value holds until its next row.
+Samples are taken at every instant at which something was written (``every=0``, change
+resolution, what a cluster records from its creation) or on a grid of virtual time (every
+``every``, aligned to the simulation start), and whenever a wait starts or returns to the caller.
+A sample asks the core for the objects written since the previous sample (by resourceVersion),
+so it costs O(objects changed); an instant at which nothing was written costs nothing. A row is
+kept only when a value changed, so the history is a change log: a value holds until its next row.
 """
 
 from __future__ import annotations
@@ -30,10 +32,10 @@ class Recorder:
     """Samples a cluster into rows. One per cluster; ``Cluster.record`` makes it."""
 
     def __init__(self, cluster: Cluster, every_ms: int, pods: bool = True) -> None:
-        if every_ms <= 0:
+        if every_ms < 0:
             from .errors import InvalidArgumentError
 
-            raise InvalidArgumentError("every must be a positive duration")
+            raise InvalidArgumentError("every must be a duration >= 0 (0: every change)")
         self.cluster = cluster
         self.every_ms = every_ms
         self.pods = pods
@@ -62,10 +64,18 @@ class Recorder:
         return self.origin_ms + k * self.every_ms
 
     def run_to(self, target_ms: int) -> None:
-        """Advance the simulation to ``target_ms``, sampling on the grid on the way. Grid points
-        where nothing can have changed (no write since the last sample, no timer due) are skipped
-        without stopping there, so a quiet hour costs nothing."""
+        """Advance the simulation to ``target_ms``, sampling on the way: after each instant at
+        which timers fired (change resolution), or on the grid. Grid points where nothing can
+        have changed (no write since the last sample, no timer due) are skipped without stopping
+        there, so a quiet hour costs nothing."""
         native = self.cluster._native
+        if self.every_ms == 0:
+            # The core runs on until an instant wrote something: one call per such instant.
+            while True:
+                reached = native.run_to_change_ms(target_ms)
+                self.sample()
+                if reached:
+                    return
         while (due := self.next_due()) <= target_ms:
             if native.resource_version == self._rv:
                 nxt = native.next_event_ms
@@ -132,6 +142,17 @@ class Recorder:
                     (first - self.origin_ms) / 1000,
                 )
             )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Recorder:
+        """A fork's copy: the rows are immutable tuples, so the lists are copied, not their rows
+        (the copy costs O(rows) pointers plus O(objects), not a walk of every value)."""
+        new = Recorder.__new__(Recorder)
+        new.__dict__.update(self.__dict__)
+        new.cluster = memo.get(id(self.cluster), self.cluster)
+        new.rows, new.sample_starts, new.events = self.rows[:], self.sample_starts[:], self.events[:]
+        new._last = {k: dict(v) for k, v in self._last.items()}
+        new._deleted, new._event_counts = set(self._deleted), dict(self._event_counts)
+        return new
 
     def timeline(self) -> Timeline:
         if self.active:

@@ -89,7 +89,9 @@ def demo() -> str:
 def _load_state(path: Path) -> tuple[Cluster, float | None, str | None]:
     """The saved cluster, when it was saved (wall clock) and its clock mode."""
     if not path.exists():
-        return Cluster(nodes=3, seed=0), None, None
+        # A cluster saved between shell commands records no timeline: nothing there reads one,
+        # and the state file would grow with every command.
+        return Cluster(nodes=3, seed=0, record=False), None, None
     try:
         state: Any = pickle.loads(path.read_bytes())  # noqa: S301 - the user's own state file
     except Exception as e:

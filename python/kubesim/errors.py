@@ -8,6 +8,8 @@ from typing import Any
 __all__ = [
     "AlreadyExistsError",
     "ConflictError",
+    "EvictionError",
+    "ForbiddenError",
     "GoneError",
     "InvalidArgumentError",
     "InvalidObjectError",
@@ -21,6 +23,7 @@ __all__ = [
     "SelectorError",
     "SimulationError",
     "TimeoutError",
+    "TooManyRequestsError",
 ]
 
 
@@ -54,6 +57,10 @@ class AlreadyExistsError(KubesimError):
 
 class ConflictError(KubesimError):
     """An update carried a stale resourceVersion (HTTP 409)."""
+
+
+class ForbiddenError(KubesimError):
+    """Admission refused the write (HTTP 403), e.g. new content in a namespace being deleted."""
 
 
 class GoneError(KubesimError):
@@ -105,3 +112,19 @@ class RolloutTimeoutError(TimeoutError):
     pending could change the outcome. ``messages`` holds what it printed before."""
 
     messages: list[str] | None = None
+
+
+class EvictionError(KubesimError):
+    """The Eviction API refused to evict a pod: ``code`` is the HTTP code the API server gives
+    (500 when several PodDisruptionBudgets select the pod, 403 for a budget it cannot honour),
+    ``causes`` its ``(reason, message)`` details, ``budget`` the budget's name."""
+
+    code: int | None = None
+    retry_after_seconds: int | None = None
+    budget: str | None = None
+
+
+class TooManyRequestsError(EvictionError):
+    """HTTP 429: evicting the pod would violate its PodDisruptionBudget ("Cannot evict pod as it
+    would violate the pod's disruption budget."), or the budget is still being processed; retry
+    later, as ``kubectl drain`` does every 5 seconds."""

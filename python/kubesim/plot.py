@@ -7,11 +7,14 @@ Record first (``c.record()``), run the experiment, then plot::
     kubesim.plot.rollout(c, "nginx-deployment")
 
 Every function draws on a new figure unless given ``ax`` (or ``fig``), returns what it drew on,
-and works headless (any matplotlib backend, including Agg).
+and works headless (any matplotlib backend, including Agg). Over an empty recording, or one that
+covers no virtual time yet, a function warns and draws nothing (it returns None) rather than
+show a blank axis.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from ._optional import require
@@ -82,12 +85,26 @@ def _timeline(c: Cluster) -> Timeline:
     return c.timeline()
 
 
+def _nothing_to_plot(tl: Timeline, what: str, since: float | None = None) -> bool:
+    """Warn (and say so) when the recording has nothing to draw for ``what``: no rows, or no
+    virtual time between its first value (``since``) and the end of the recording."""
+    if not len(tl):
+        reason = "the recording is empty"
+    elif since is not None and tl.end <= since:
+        reason = f"the recording covers no virtual time after t={since:g}s yet (advance time first)"
+    else:
+        return False
+    warnings.warn(f"nothing to plot for {what}: {reason}", stacklevel=3)
+    return True
+
+
 def rollout(c: Cluster, name: str, namespace: str = "default", ax: Any = None) -> Any:
     """Pods per ReplicaSet of a Deployment over virtual time, with the Deployment's desired,
     available and total pod counts, and the band RollingUpdate keeps them in: total pods at most
     desired + maxSurge, available pods at least desired − maxUnavailable. Returns the Axes."""
     tl = _timeline(c)
-    fig, ax = _axes(ax, (8, 4.5))
+    if _nothing_to_plot(tl, f"deployment/{name}"):
+        return None
     end = tl.end
     rs_names = [
         rs
@@ -99,6 +116,9 @@ def rollout(c: Cluster, name: str, namespace: str = "default", ax: Any = None) -
         from .errors import InvalidArgumentError
 
         raise InvalidArgumentError(f'no recorded Deployment "{name}" in namespace "{namespace}": was c.record() on?')
+    if _nothing_to_plot(tl, f"deployment/{name}", since=desired[0][0]):
+        return None
+    fig, ax = _axes(ax, (8, 4.5))
     surge = dict(tl.series("Deployment", name, "max_surge", namespace))
     unavailable = dict(tl.series("Deployment", name, "max_unavailable", namespace))
     strategy = tl.value("Deployment", name, "strategy", namespace=namespace)
@@ -152,6 +172,8 @@ def autoscaling(c: Cluster, name: str, namespace: str = "default", metric: str =
     against its target (top) and the replica counts — HPA desired, Deployment desired and
     available, min/max (bottom). Returns the Figure."""
     tl = _timeline(c)
+    if _nothing_to_plot(tl, f"the autoscaling of {name}"):
+        return None
     end = tl.end
     hpa = next(
         (
@@ -166,6 +188,9 @@ def autoscaling(c: Cluster, name: str, namespace: str = "default", metric: str =
         from .errors import InvalidArgumentError
 
         raise InvalidArgumentError(f'no recorded HorizontalPodAutoscaler for "{name}": was c.record() on?')
+    first = tl.series("HorizontalPodAutoscaler", hpa, "target", namespace)
+    if _nothing_to_plot(tl, f"horizontalpodautoscaler/{hpa}", since=first[0][0] if first else None):
+        return None
     target = tl.value("HorizontalPodAutoscaler", hpa, "target", namespace=namespace) or ""
     deployment = target.split("/", 1)[1] if target.startswith("Deployment/") else name
     if fig is None:
@@ -209,6 +234,14 @@ def pods(c: Cluster, namespace: str = "default", owner: str | None = None, ax: A
     tl = _timeline(c)
     end = tl.end
     names = tl.names("Pod", namespace)
+    if not names:
+        what = "pods" + (f" of {owner}" if owner else "")
+        warnings.warn(
+            f"nothing to plot for {what}: no pod states were recorded (a cluster records them after "
+            "c.record(every=0, pods=True))",
+            stacklevel=2,
+        )
+        return None
     if owner is not None:
         owners = {owner} | {
             rs

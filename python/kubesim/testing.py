@@ -13,16 +13,23 @@ strategies for manifests and selectors. Installed as a pytest plugin (entry poin
 
 The fixture's cluster records a timeline (``every="1s"``). ``@pytest.mark.kubesim(nodes=5,
 seed=7, every="500ms")`` sets its options. The strategies need ``hypothesis``.
+
+When a test using the fixture fails, its report has a "kubesim cluster" section: ``kubectl get
+all -A``, the Warning events, and the last recorded changes of the objects the failing code held
+(handles in the failing frames, and in an ``assert_eventually`` predicate).
+``--kubesim-timeline=DIR`` also writes the recorded timeline of each failing test's cluster to
+``DIR/<test id>.csv``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ._cluster import Cluster
+from ._report import cluster_report, handles_in, predicate_report, write_timeline
 from ._time import Duration
 from .errors import TimeoutError
 
@@ -47,6 +54,39 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("kubesim").addoption(
+        "--kubesim-timeline",
+        metavar="DIR",
+        default=None,
+        help="write the recorded timeline of each failing test's kubesim cluster to DIR/<test id>.csv",
+    )
+
+
+_CLUSTER = pytest.StashKey[Cluster]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failing test's report shows the state of the cluster its fixture gave it."""
+    report = yield
+    c = item.stash.get(_CLUSTER, None)
+    if c is None or report.when != "call" or not report.failed or call.excinfo is None:
+        return report
+    objects = list(getattr(call.excinfo.value, "kubesim_objects", []))
+    for entry in call.excinfo.traceback:
+        objects += handles_in(entry.frame.f_locals.values())
+    text = cluster_report(c, objects)
+    directory = item.config.getoption("kubesim_timeline")
+    if directory:
+        path = write_timeline(c, directory, item.nodeid)
+        text += f"\n\ntimeline: {path}" if path else "\n\ntimeline: none (the cluster recorded nothing)"
+    report.sections.append(("kubesim cluster", text))
+    return report
+
+
 @pytest.fixture
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     """A 3-node cluster (seed 0) recording a timeline every virtual second. Options from
@@ -56,9 +96,11 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     every = options.pop("every", "1s")
     options.setdefault("nodes", 3)
     options.setdefault("seed", 0)
+    options.setdefault("record", every is not None)
     c = Cluster(**options)
     if every is not None:
         c.record(every=every)
+    request.node.stash[_CLUSTER] = c
     yield c
 
 
@@ -66,13 +108,25 @@ def assert_eventually(
     c: Cluster, predicate: Callable[[], object], within: Duration = "5m", message: str | None = None
 ) -> float:
     """Advance virtual time until ``predicate()`` holds, at most ``within``; fail the test
-    otherwise. Returns the virtual seconds it took."""
+    otherwise, saying what the predicate saw last: its text, its last result and the values it
+    compared (``d.available_replicas == 6 was last False: d.available_replicas = 4``).
+    Returns the virtual seconds it took."""
+    __tracebackhide__ = True  # pytest shows the test's line, not this helper's
     started = c.elapsed
+    last: list[object] = [None]
+
+    def watched() -> object:
+        last[0] = predicate()
+        return last[0]
+
     try:
-        c.run_until(predicate, timeout=within, progress=False)
+        c.run_until(watched, timeout=within, progress=False)
     except TimeoutError:
         what = message or getattr(predicate, "__name__", "condition")
-        raise AssertionError(f"{what} did not hold within {within} of virtual time (at t={c.elapsed:g}s)") from None
+        seen = predicate_report(predicate, last[0])
+        error = AssertionError(f"{what} did not hold within {within} of virtual time (at t={c.elapsed:g}s)\n  {seen}")
+        error.kubesim_objects = handles_in([predicate])  # type: ignore[attr-defined]
+        raise error from None
     return c.elapsed - started
 
 

@@ -20,10 +20,11 @@ pub enum Kind {
     ServiceAccount,
     Job,
     CronJob,
+    PodDisruptionBudget,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Deployment,
@@ -37,6 +38,7 @@ impl Kind {
         Kind::ServiceAccount,
         Kind::Job,
         Kind::CronJob,
+        Kind::PodDisruptionBudget,
     ];
 
     /// `metadata.kind` as written in manifests.
@@ -55,6 +57,7 @@ impl Kind {
             Kind::ServiceAccount => "ServiceAccount",
             Kind::Job => "Job",
             Kind::CronJob => "CronJob",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
         }
     }
 
@@ -64,6 +67,7 @@ impl Kind {
             Kind::Deployment | Kind::ReplicaSet => "apps",
             Kind::HorizontalPodAutoscaler => "autoscaling",
             Kind::Job | Kind::CronJob => "batch",
+            Kind::PodDisruptionBudget => "policy",
             _ => "",
         }
     }
@@ -74,6 +78,7 @@ impl Kind {
             Kind::Deployment | Kind::ReplicaSet => "apps/v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
             Kind::Job | Kind::CronJob => "batch/v1",
+            Kind::PodDisruptionBudget => "policy/v1",
             _ => "v1",
         }
     }
@@ -93,6 +98,7 @@ impl Kind {
             Kind::ServiceAccount => "serviceaccounts",
             Kind::Job => "jobs",
             Kind::CronJob => "cronjobs",
+            Kind::PodDisruptionBudget => "poddisruptionbudgets",
         }
     }
 
@@ -111,6 +117,7 @@ impl Kind {
             Kind::ServiceAccount => "serviceaccount",
             Kind::Job => "job",
             Kind::CronJob => "cronjob",
+            Kind::PodDisruptionBudget => "poddisruptionbudget",
         }
     }
 
@@ -129,6 +136,7 @@ impl Kind {
             Kind::ServiceAccount => &["sa"],
             Kind::Job => &[],
             Kind::CronJob => &["cj"],
+            Kind::PodDisruptionBudget => &["pdb"],
         }
     }
 
@@ -215,6 +223,9 @@ mod tests {
             ("svc", Kind::Service),
             ("sa", Kind::ServiceAccount),
             ("services.v1", Kind::Service),
+            ("pdb", Kind::PodDisruptionBudget),
+            ("poddisruptionbudgets.policy", Kind::PodDisruptionBudget),
+            ("poddisruptionbudget.v1.policy", Kind::PodDisruptionBudget),
         ] {
             assert_eq!(Kind::from_resource_name(s), Some(k), "{s}");
         }

@@ -7,6 +7,7 @@ use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::autoscaling::{v1 as autoscaling_v1, v2 as autoscaling};
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -70,6 +71,8 @@ pub enum Body {
     },
     /// The whole wire struct; its `metadata` stays default.
     CronJob(Box<batch::CronJob>),
+    /// policy/v1; the disruption controller writes its status.
+    PodDisruptionBudget(Box<policy::PodDisruptionBudget>),
 }
 
 /// A ReplicaSet's spec other than its template (which is a shared [`PodTemplate`]).
@@ -140,6 +143,7 @@ impl Object {
             Body::ServiceAccount(_) => Kind::ServiceAccount,
             Body::Job { .. } => Kind::Job,
             Body::CronJob(_) => Kind::CronJob,
+            Body::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
         }
     }
 
@@ -163,13 +167,22 @@ impl Object {
             (Body::ServiceAccount(a), Body::ServiceAccount(b)) => a == b,
             (Body::Job { spec: a, template: ta, .. }, Body::Job { spec: b, template: tb, .. }) => a == b && ta == tb,
             (Body::CronJob(a), Body::CronJob(b)) => a.spec == b.spec,
+            (Body::PodDisruptionBudget(a), Body::PodDisruptionBudget(b)) => a.spec == b.spec,
             _ => false,
         }
     }
 
     /// Whether the kind tracks `metadata.generation` (workload kinds do; pods, nodes, events do not).
     pub fn has_generation(kind: Kind) -> bool {
-        matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler | Kind::Job | Kind::CronJob)
+        matches!(
+            kind,
+            Kind::Deployment
+                | Kind::ReplicaSet
+                | Kind::HorizontalPodAutoscaler
+                | Kind::Job
+                | Kind::CronJob
+                | Kind::PodDisruptionBudget
+        )
     }
 
     /// The full Kubernetes JSON, keys sorted as kubectl prints them.
@@ -233,6 +246,7 @@ impl Object {
                 )
             }
             Body::CronJob(b) => to_value(&batch::CronJob { metadata, ..(**b).clone() }),
+            Body::PodDisruptionBudget(b) => to_value(&policy::PodDisruptionBudget { metadata, ..(**b).clone() }),
         }
     }
 
@@ -387,6 +401,14 @@ impl Object {
                 check(kind, &cj.metadata, validation::validate_cron_job(&cj))?;
                 let metadata = std::mem::take(&mut cj.metadata);
                 Object { meta: Meta::from_object_meta(metadata), body: Body::CronJob(Box::new(cj)) }
+            }
+            Kind::PodDisruptionBudget => {
+                let mut pdb: policy::PodDisruptionBudget = decode_strict(&value, kind, &version)?;
+                check(kind, &pdb.metadata, validation::validate_pod_disruption_budget(&pdb))?;
+                // upstream: the status is the controller's; a new one starts zeroed (PrepareForCreate).
+                pdb.status.get_or_insert_with(Default::default);
+                let metadata = std::mem::take(&mut pdb.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::PodDisruptionBudget(Box::new(pdb)) }
             }
             Kind::Event => {
                 let mut e: core::Event = decode_strict(&value, kind, &version)?;

@@ -199,6 +199,8 @@ pub(crate) struct Conditions {
 pub struct StatusNote {
     reason: Option<&'static str>,
     message: Option<Arc<str>>,
+    /// When the Eviction API set `DisruptionTarget=True` (reason EvictionByEvictionAPI).
+    disruption_target: Option<Millis>,
 }
 
 impl PodRuntime {
@@ -225,8 +227,22 @@ impl PodRuntime {
         self.note.get_or_insert_with(Default::default).message = message;
         self.tidy_note();
     }
+    /// When the Eviction API marked the pod as a disruption target, if it did.
+    pub fn disruption_target(&self) -> Option<Millis> {
+        self.note.as_ref().and_then(|n| n.disruption_target)
+    }
+    /// upstream: the eviction handler's `DisruptionTarget=True` condition (set once: a second
+    /// eviction keeps the first transition time).
+    pub fn set_disruption_target(&mut self, at: Millis) {
+        let note = self.note.get_or_insert_with(Default::default);
+        note.disruption_target.get_or_insert(at);
+    }
     fn tidy_note(&mut self) {
-        if self.note.as_deref().is_some_and(|n| n.reason.is_none() && n.message.is_none()) {
+        if self
+            .note
+            .as_deref()
+            .is_some_and(|n| n.reason.is_none() && n.message.is_none() && n.disruption_target.is_none())
+        {
             self.note = None;
         }
     }
@@ -281,6 +297,15 @@ impl PodRuntime {
                 last_probe_time: None,
                 observed_generation: None,
             })
+            .chain(self.disruption_target().map(|at| core::PodCondition {
+                type_: "DisruptionTarget".into(),
+                status: "True".into(),
+                reason: Some("EvictionByEvictionAPI".into()),
+                message: Some("Eviction API: evicting".into()),
+                last_transition_time: Some(to_time(at)),
+                last_probe_time: None,
+                observed_generation: None,
+            }))
             .collect();
         // Container statuses appear once a kubelet has taken the pod.
         let reported = if self.start_time().is_some() { spec.containers.len() } else { 0 };

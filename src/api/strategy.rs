@@ -11,6 +11,9 @@ use super::field::{ErrorList, FieldError, Path};
 use super::object::{Body, Object};
 use super::pod::{PodRuntime, QosClass};
 
+/// The finalizer the namespace controller removes once a deleted namespace is empty.
+pub const NAMESPACE_FINALIZER: &str = "kubernetes";
+
 /// Reset what a client may not set on create.
 pub fn prepare_for_create(obj: &mut Object) {
     match &mut obj.body {
@@ -25,8 +28,13 @@ pub fn prepare_for_create(obj: &mut Object) {
                 ..Default::default()
             };
         }
-        Body::Namespace { status, .. } => {
-            *status = Some(core::NamespaceStatus { phase: Some("Active".into()), ..Default::default() })
+        Body::Namespace { spec, status } => {
+            *status = Some(core::NamespaceStatus { phase: Some("Active".into()), ..Default::default() });
+            // upstream: namespaceStrategy.PrepareForCreate — the `kubernetes` finalizer is required.
+            let finalizers = spec.get_or_insert_with(Default::default).finalizers.get_or_insert_with(Vec::new);
+            if !finalizers.iter().any(|f| f == NAMESPACE_FINALIZER) {
+                finalizers.push(NAMESPACE_FINALIZER.into());
+            }
         }
         // upstream: svcStrategy.PrepareForCreate — a new Service's status is reset.
         Body::Service(svc) => {
@@ -35,6 +43,8 @@ pub fn prepare_for_create(obj: &mut Object) {
         Body::Node { .. } | Body::Event(_) | Body::ConfigMap(_) | Body::Secret(_) | Body::ServiceAccount(_) => {}
         Body::Job { status, .. } => **status = Default::default(),
         Body::CronJob(cj) => cj.status = Some(Default::default()),
+        // upstream: podDisruptionBudgetStrategy.PrepareForCreate — the status starts empty.
+        Body::PodDisruptionBudget(pdb) => pdb.status = Some(Default::default()),
     }
 }
 
@@ -67,10 +77,17 @@ pub fn prepare_for_update(new: &mut Object, old: &Object) {
             }
             *status = s.clone();
         }
-        (Body::Namespace { status, .. }, Body::Namespace { status: s, .. }) => *status = s.clone(),
+        // upstream: namespaceStrategy.PrepareForUpdate — spec.finalizers change only through
+        // the finalize subresource (the namespace controller), status only through status.
+        (Body::Namespace { status, spec }, Body::Namespace { status: s, spec: old_spec }) => {
+            let kept = old_spec.as_ref().and_then(|o| o.finalizers.clone());
+            spec.get_or_insert_with(Default::default).finalizers = kept;
+            *status = s.clone()
+        }
         // upstream: nodeStrategy.PrepareForUpdate — the node's status is the kubelet's, set
         // through the status subresource only.
         (Body::Node { status, .. }, Body::Node { status: s, .. }) => *status = s.clone(),
+        (Body::PodDisruptionBudget(new), Body::PodDisruptionBudget(old)) => new.status = old.status.clone(),
         (Body::Service(new), Body::Service(old)) => {
             new.status = old.status.clone();
             keep_allocated_values(new, old);
@@ -124,6 +141,7 @@ pub fn prepare_for_status_update(new: &mut Object, old: &Object) {
             *template = t.clone();
         }
         (Body::CronJob(new), Body::CronJob(old)) => new.spec = old.spec.clone(),
+        (Body::Namespace { spec, .. }, Body::Namespace { spec: s, .. }) => *spec = s.clone(),
         _ => {}
     }
 }

@@ -4,12 +4,16 @@
 
 pub mod cronjob;
 pub mod deployment;
+pub mod disruption;
 pub mod gc;
 pub mod hpa;
 pub mod job;
+pub mod namespace;
 pub mod nodelifecycle;
+pub mod pod_affinity;
 pub mod replicaset;
 pub mod scheduler;
+pub mod topology_spread;
 mod victims;
 
 use std::sync::Arc;
@@ -24,24 +28,28 @@ use crate::store::{ObjectKey, Prepared, PreparedCreate, Store};
 pub enum ControllerId {
     GarbageCollector = 0,
     NodeLifecycle = 1,
-    HorizontalPodAutoscaler = 2,
-    Deployment = 3,
-    ReplicaSet = 4,
-    Job = 5,
-    CronJob = 6,
-    Scheduler = 7,
-    Kubelet = 8,
+    Namespace = 2,
+    HorizontalPodAutoscaler = 3,
+    Deployment = 4,
+    ReplicaSet = 5,
+    Job = 6,
+    CronJob = 7,
+    Disruption = 8,
+    Scheduler = 9,
+    Kubelet = 10,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 9] = [
+    pub const ALL: [ControllerId; 11] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
+        ControllerId::Namespace,
         ControllerId::HorizontalPodAutoscaler,
         ControllerId::Deployment,
         ControllerId::ReplicaSet,
         ControllerId::Job,
         ControllerId::CronJob,
+        ControllerId::Disruption,
         ControllerId::Scheduler,
         ControllerId::Kubelet,
     ];
@@ -49,11 +57,13 @@ impl ControllerId {
         match self {
             ControllerId::GarbageCollector => "garbage-collector",
             ControllerId::NodeLifecycle => "node-lifecycle-controller",
+            ControllerId::Namespace => "namespace-controller",
             ControllerId::HorizontalPodAutoscaler => "horizontal-pod-autoscaler",
             ControllerId::Deployment => "deployment-controller",
             ControllerId::ReplicaSet => "replicaset-controller",
             ControllerId::Job => "job-controller",
             ControllerId::CronJob => "cronjob-controller",
+            ControllerId::Disruption => "disruption-controller",
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",
         }
@@ -130,6 +140,8 @@ pub enum Write {
         uid: Uid,
     },
     Event(Box<EventRecord>),
+    /// The namespace controller's finalize of an emptied, terminating namespace.
+    FinalizeNamespace(ObjectKey),
     /// HPA controller memory (recommendations and scale events) for one HPA.
     HpaMemory(ObjectKey, Box<hpa::HpaMemory>),
     /// Scheduler state: where the next node search starts.
@@ -202,6 +214,9 @@ pub struct NodeRuntime {
     pub allocated: std::collections::BTreeMap<Arc<str>, scheduler::Allocation>,
     /// Where the scheduler's next node search starts.
     pub scheduler_start: usize,
+    /// Bound, unfinished pods with pod (anti-)affinity terms: while there are any, every pod's
+    /// placement must look at them (upstream: NodeInfo.PodsWithAffinity).
+    pub affinity_pods: i64,
 }
 
 /// What a reconcile may read.

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1 as core;
 use rayon::prelude::*;
 
 use super::replicaset::{is_active, node_of};
-use super::{Ctx, EventRecord, Reconciled, Write};
+use super::{pod_affinity, topology_spread, Ctx, EventRecord, Reconciled, Write};
 use crate::api::pod::ConditionType;
 use crate::api::quantity::parse_milli_saturating;
 use crate::api::{Body, Object};
@@ -299,7 +299,15 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
     }
     let mut nodes = node_states(ctx);
     let start = if nodes.is_empty() { 0 } else { ctx.nodes.scheduler_start % nodes.len() };
-    let (placements, start) = place(&mut nodes, start, &pods, ctx.parallel);
+    // Pod (anti-)affinity or topology spread in play: placing one pod changes where the next
+    // may go, so the batch goes one by one, each pod seeing the pods placed before it.
+    let constrained = ctx.nodes.affinity_pods > 0
+        || pods.iter().any(|p| matches!(&p.body, Body::Pod { spec, .. } if constrained(spec)));
+    let (placements, start) = if constrained {
+        place_constrained(ctx, &mut nodes, start, &pods)
+    } else {
+        place(&mut nodes, start, &pods, ctx.parallel)
+    };
     let write = |(pod, placement): (&Arc<Object>, Placement)| {
         let Body::Pod { status, .. } = &pod.body else { return (ObjectKey::of(pod), Reconciled::nothing()) };
         // The pod is copied only when its status changes (a pod still unschedulable for the same
@@ -514,6 +522,131 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
         for i in taken {
             touched[i] = false;
         }
+    }
+    (out, start)
+}
+
+fn constrained(spec: &core::PodSpec) -> bool {
+    pod_affinity::has_terms(spec) || topology_spread::has_constraints(spec)
+}
+
+/// [`place`] for a batch with pod (anti-)affinity or topology spread constraints: one pod at a
+/// time (no speculation), each seeing the pods bound before the batch and those the batch
+/// placed before it. The filters run in the default profile's order (resources, then
+/// PodTopologySpread, then InterPodAffinity); their scores (weight 2 each) add to the others.
+fn place_constrained(
+    ctx: &Ctx,
+    nodes: &mut [NodeState],
+    mut start: usize,
+    pods: &[Arc<Object>],
+) -> (Vec<Placement>, usize) {
+    let n = nodes.len();
+    let to_find = feasible_nodes_to_find(n);
+    // Every node's pods that hold their place, then the batch's as it places them.
+    let mut on_node: Vec<Vec<Arc<Object>>> = nodes
+        .iter()
+        .map(|node| ctx.pods_on(node.name).iter().filter(|p| topology_spread::holds_place(p)).cloned().collect())
+        .collect();
+    let mut with_terms = ctx.nodes.affinity_pods;
+    let ns_labels = |ns: &str| ctx.store.lookup(crate::api::Kind::Namespace, "", ns).map(|o| o.meta.labels.clone());
+    let mut out = Vec::with_capacity(pods.len());
+    let mut terms = pod_affinity::TermCache::default();
+    for pod in pods {
+        let Body::Pod { spec, .. } = &pod.body else {
+            out.push(Placement::Unschedulable(BTreeMap::new(), BTreeMap::new()));
+            continue;
+        };
+        let (req, nonzero) = pod_requests(spec);
+        if n == 0 || (with_terms == 0 && !constrained(spec)) {
+            let (best, reasons, preemption, visited) = search(nodes, start, to_find, pod, spec, &req, &nonzero);
+            start = if n == 0 { 0 } else { (start + visited) % n };
+            match best {
+                Some((_, _, i)) => {
+                    nodes[i].take(&req, &nonzero);
+                    on_node[i].push(pod.clone());
+                    out.push(Placement::Bound(i));
+                }
+                None => out.push(Placement::Unschedulable(reasons, preemption)),
+            }
+            continue;
+        }
+        let placed = || {
+            on_node.iter().zip(nodes.iter()).flat_map(|(ps, node)| {
+                ps.iter().map(move |p| pod_affinity::Placed { pod: p, node_labels: &node.info.labels })
+            })
+        };
+        // A pod without terms of its own hears only from the placed pods that have some.
+        let own_terms = pod_affinity::has_terms(spec);
+        let affinity = (with_terms > 0 || own_terms).then(|| {
+            let relevant = placed().filter(|p| {
+                own_terms || matches!(&p.pod.body, Body::Pod { spec, .. } if pod_affinity::has_terms(spec))
+            });
+            pod_affinity::Affinity::new(pod, relevant, &ns_labels, &mut terms)
+        });
+        let spread = topology_spread::has_constraints(spec)
+            .then(|| topology_spread::Spread::new(pod, spec, nodes.iter().map(|n| &*n.info.labels), placed()));
+        let (mut reasons, mut preemption) = (BTreeMap::new(), BTreeMap::new());
+        let mut feasible: Vec<(usize, usize)> = Vec::new(); // (node, position in the visit)
+        let mut visited = 0;
+        for i in round_from(n, start, n) {
+            if feasible.len() >= to_find {
+                break;
+            }
+            visited += 1;
+            let node = &nodes[i];
+            let unfit = match filter(node, spec, &req) {
+                Err((why, resources)) => Some((why.iter().flatten().map(|u| u.message()).collect(), resources)),
+                Ok(()) => spread
+                    .as_ref()
+                    .map_or(Ok(()), |s| s.filter(&node.info.labels))
+                    .and_then(|()| affinity.as_ref().map_or(Ok(()), |a| a.filter(&node.info.labels)))
+                    .err()
+                    .map(|(why, resolvable)| (vec![why.to_string()], resolvable)),
+            };
+            match unfit {
+                None => feasible.push((i, visited - 1)),
+                Some((why, resolvable)) => {
+                    for w in why {
+                        *reasons.entry(w).or_insert(0) += 1;
+                    }
+                    let p = if resolvable {
+                        "No preemption victims found for incoming pod"
+                    } else {
+                        "Preemption is not helpful for scheduling"
+                    };
+                    *preemption.entry(p).or_insert(0) += 1;
+                }
+            }
+        }
+        start = if n == 0 { 0 } else { (start + visited) % n };
+        if feasible.is_empty() {
+            out.push(Placement::Unschedulable(reasons, preemption));
+            continue;
+        }
+        let labels: Vec<&crate::api::meta::StringMap> = feasible.iter().map(|&(i, _)| &*nodes[i].info.labels).collect();
+        let mut affinity_scores: Vec<i64> = match &affinity {
+            Some(a) if a.scores() => labels.iter().map(|l| a.raw_score(l)).collect(),
+            _ => vec![0; feasible.len()],
+        };
+        pod_affinity::normalize(&mut affinity_scores);
+        let spread_scores = match &spread {
+            Some(s) if s.scores() => s.normalized_scores(spec, &labels, placed()),
+            _ => vec![0; feasible.len()],
+        };
+        let pod_draw = pod_draw(pod);
+        let mut best: Option<Candidate> = None;
+        for (k, &(i, _)) in feasible.iter().enumerate() {
+            let total = score(&nodes[i], &nonzero) + 2 * affinity_scores[k] + 2 * spread_scores[k];
+            let cand = (total, splitmix64(nodes[i].draw ^ pod_draw), i);
+            if best.is_none_or(|b| better(cand, b)) {
+                best = Some(cand);
+            }
+        }
+        let Some((_, _, i)) = best else { continue };
+        nodes[i].take(&req, &nonzero);
+        on_node[i].push(pod.clone());
+        with_terms += i64::from(pod_affinity::has_terms(spec));
+        out.push(Placement::Bound(i));
     }
     (out, start)
 }
@@ -839,7 +972,11 @@ pub fn unschedulable_message(
     if total == 0 {
         return "no nodes available to schedule pods".into();
     }
-    let join = |items: Vec<String>| items.join(", ");
+    // upstream: sortReasonsHistogram — the `<count> <reason>` strings, sorted as strings.
+    let join = |mut items: Vec<String>| {
+        items.sort();
+        items.join(", ")
+    };
     let main = join(reasons.iter().map(|(r, n)| format!("{n} {r}")).collect());
     let pre = join(preemption.iter().map(|(r, n)| format!("{n} {r}")).collect());
     format!("0/{total} nodes are available: {main}. preemption: 0/{total} nodes are available: {pre}.")

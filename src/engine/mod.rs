@@ -17,8 +17,8 @@ use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
-    cronjob, deployment, gc, hpa, job, nodelifecycle, replicaset, scheduler, ControllerId, Ctx, NodeRuntime,
-    Reconciled, Write,
+    cronjob, deployment, disruption, gc, hpa, job, namespace, nodelifecycle, replicaset, scheduler, ControllerId, Ctx,
+    NodeRuntime, Reconciled, Write,
 };
 use crate::error::KubesimError;
 use crate::kubelet;
@@ -77,6 +77,14 @@ pub struct Engine {
     /// Pods the scheduler could not place, waiting for a change that may make room (upstream's
     /// unschedulablePods): a change moves them all out, each retried once its back-off is over.
     unschedulable: BTreeSet<ObjectKey>,
+    /// The unschedulable pods with pod (anti-)affinity or topology spread constraints: a pod
+    /// bound elsewhere may make room for them (upstream: the AssignedPodAdd event their
+    /// plugins register), so a binding moves these (and only these) to be retried.
+    waiting_for_pods: BTreeSet<ObjectKey>,
+    /// A pod was bound since the round began: `waiting_for_pods` are moved at the next round.
+    retry_waiting: bool,
+    /// How many PodDisruptionBudgets are stored (none: a pod change looks for none).
+    budgets: usize,
     /// Failed scheduling attempts of each pending pod and when the last one failed (upstream:
     /// QueuedPodInfo's Attempts and Timestamp), for its back-off.
     attempts: BTreeMap<ObjectKey, (u32, Millis)>,
@@ -140,6 +148,9 @@ impl Engine {
             images: ImageRegistry::with_builtins(),
             nodes: NodeRuntime::default(),
             unschedulable: BTreeSet::new(),
+            waiting_for_pods: BTreeSet::new(),
+            retry_waiting: false,
+            budgets: 0,
             attempts: BTreeMap::new(),
             retry_pending: false,
             events: EventLog::default(),
@@ -292,12 +303,27 @@ impl Engine {
             Kind::CronJob if new.is_some() && !skip(ControllerId::CronJob) => {
                 self.mark(ControllerId::CronJob, key.clone())
             }
+            Kind::Namespace
+                if new.is_some_and(|n| n.meta.deletion_timestamp().is_some()) && !skip(ControllerId::Namespace) =>
+            {
+                self.mark(ControllerId::Namespace, key.clone())
+            }
             Kind::HorizontalPodAutoscaler => {
                 if new.is_none() {
                     self.hpa_memory.remove(&key);
                 } else if !skip(ControllerId::HorizontalPodAutoscaler) {
                     // Besides changes, the HPA syncs on its own 15 s period.
                     self.mark(ControllerId::HorizontalPodAutoscaler, key.clone());
+                }
+            }
+            Kind::PodDisruptionBudget => {
+                match (old, new) {
+                    (None, Some(_)) => self.budgets += 1,
+                    (Some(_), None) => self.budgets = self.budgets.saturating_sub(1),
+                    _ => {}
+                }
+                if new.is_some() && !skip(ControllerId::Disruption) {
+                    self.mark(ControllerId::Disruption, key.clone())
                 }
             }
             Kind::Node => {
@@ -376,12 +402,18 @@ impl Engine {
             }
         }
         self.account(old, new);
+        self.mark_budgets_of(store, old, new);
         match new {
             Some(p) => {
                 let bound = node_of(p).is_some();
                 let deleting = p.meta.deletion_timestamp().is_some();
                 if !bound && !deleting && !skip(ControllerId::Scheduler) {
                     self.mark(ControllerId::Scheduler, key.clone());
+                }
+                if bound && old.is_some_and(|o| node_of(o).is_none()) && !self.waiting_for_pods.is_empty() {
+                    // upstream: a pod assigned to a node may satisfy a waiting pod's affinity
+                    // or spread (anti-affinity and skew only loosen as pods go).
+                    self.retry_waiting = true;
                 }
                 if bound {
                     self.forget_pending(key);
@@ -427,6 +459,10 @@ impl Engine {
         if before.map(|b| b.0) == after.map(|a| a.0) {
             return;
         }
+        let terms = |h: Option<(&str, &k8s_openapi::api::core::v1::PodSpec)>| {
+            i64::from(h.is_some_and(|(_, spec)| crate::controllers::pod_affinity::has_terms(spec)))
+        };
+        self.nodes.affinity_pods += terms(after) - terms(before);
         if let Some((node, spec)) = before {
             let (real, nonzero) = scheduler::pod_requests(spec);
             self.allocation(node).add(&real, &nonzero, -1);
@@ -474,6 +510,43 @@ impl Engine {
         }
     }
 
+    /// The PodDisruptionBudgets a pod change concerns (upstream: the disruption controller's pod
+    /// handlers): those selecting the pod before or after, when what a budget counts changed —
+    /// the pod came or went, or its labels, owner, readiness or deletion changed. (Upstream
+    /// queues only the first matching budget; every one is synced here.)
+    fn mark_budgets_of(&mut self, store: &Store, old: Option<&Object>, new: Option<&Object>) {
+        if self.budgets == 0 {
+            return;
+        }
+        let Some(ns) = new.or(old).map(|p| &p.meta.namespace) else { return };
+        let mut budgets = store.scan(Kind::PodDisruptionBudget, Some(ns)).peekable();
+        if budgets.peek().is_none() {
+            return;
+        }
+        if let (Some(o), Some(n)) = (old, new) {
+            let ready = |p: &Object| matches!(&p.body, Body::Pod { status, .. } if status.is_ready());
+            if o.meta.labels == n.meta.labels
+                && o.meta.controller_ref() == n.meta.controller_ref()
+                && ready(o) == ready(n)
+                && o.meta.deletion_timestamp() == n.meta.deletion_timestamp()
+            {
+                return;
+            }
+        }
+        let keys: Vec<ObjectKey> = budgets
+            .filter(|b| match &b.body {
+                Body::PodDisruptionBudget(pdb) => {
+                    [old, new].into_iter().flatten().any(|p| disruption::selects(pdb, &p.meta.labels))
+                }
+                _ => false,
+            })
+            .map(|b| ObjectKey::of(b))
+            .collect();
+        for k in keys {
+            self.mark(ControllerId::Disruption, k);
+        }
+    }
+
     fn retry_unschedulable(&mut self) {
         self.retry_pending = true;
     }
@@ -481,7 +554,16 @@ impl Engine {
     /// Move the unschedulable pods to be retried if something asked to (upstream:
     /// MoveAllToActiveOrBackoffQueue): at once if their back-off is over, else when it is.
     fn flush_retry(&mut self, now: Millis) {
+        if std::mem::take(&mut self.retry_waiting) && !self.retry_pending {
+            for k in std::mem::take(&mut self.waiting_for_pods) {
+                if self.unschedulable.remove(&k) {
+                    let at = self.attempts.get(&k).map_or(now, |&(n, last)| last + scheduling_backoff(n));
+                    self.schedule(ControllerId::Scheduler, k, at, now);
+                }
+            }
+        }
         if std::mem::take(&mut self.retry_pending) {
+            self.waiting_for_pods.clear();
             for k in std::mem::take(&mut self.unschedulable) {
                 let at = self.attempts.get(&k).map_or(now, |&(n, last)| last + scheduling_backoff(n));
                 self.schedule(ControllerId::Scheduler, k, at, now);
@@ -499,6 +581,7 @@ impl Engine {
 
     /// A pod bound or gone: no longer the scheduler's.
     fn forget_pending(&mut self, key: &ObjectKey) {
+        self.waiting_for_pods.remove(key);
         self.unschedulable.remove(key);
         self.attempts.remove(key);
     }
@@ -698,6 +781,12 @@ impl Engine {
                         self.observe(store, origin, Some(&old), None);
                     }
                 }
+                Write::FinalizeNamespace(target) => {
+                    let old = store.get_by_key(&target).cloned();
+                    if let Ok(after) = store.finalize_namespace(&target) {
+                        self.observe(store, origin, old.as_deref(), after.as_deref());
+                    }
+                }
                 Write::Event(e) if self.record_events => self.events.record(store, *e, now),
                 Write::Event(_) => {}
                 Write::SchedulerCursor(n) => self.nodes.scheduler_start = n,
@@ -712,6 +801,16 @@ impl Engine {
         self.rewritten = rewritten;
         if tried && store.get_by_key(key).is_some_and(|p| replicaset::is_active(p) && node_of(p).is_none()) {
             self.scheduling_failed(key, now);
+            let constrained = |p: &Object| match &p.body {
+                Body::Pod { spec, .. } => {
+                    crate::controllers::pod_affinity::has_terms(spec)
+                        || crate::controllers::topology_spread::has_constraints(spec)
+                }
+                _ => false,
+            };
+            if store.get_by_key(key).is_some_and(|p| constrained(p)) {
+                self.waiting_for_pods.insert(key.clone());
+            }
         }
     }
 
@@ -931,11 +1030,13 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     match c {
         ControllerId::GarbageCollector => gc::reconcile(ctx, key),
         ControllerId::NodeLifecycle => nodelifecycle::reconcile(ctx, key),
+        ControllerId::Namespace => namespace::reconcile(ctx, key),
         ControllerId::HorizontalPodAutoscaler => hpa::reconcile(ctx, key),
         ControllerId::Deployment => deployment::reconcile(ctx, key),
         ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),
         ControllerId::Job => job::reconcile(ctx, key),
         ControllerId::CronJob => cronjob::reconcile(ctx, key),
+        ControllerId::Disruption => disruption::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
     }

@@ -57,6 +57,7 @@ pub fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
             &["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"],
             &["CONTAINERS", "IMAGES", "SELECTOR"],
         ),
+        Kind::PodDisruptionBudget => (&["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], &[]),
     };
     let mut h = base.to_vec();
     if wide {
@@ -299,6 +300,20 @@ pub fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
             age(o, now),
         ],
         Body::ServiceAccount(sa) => vec![name, sa.secrets.as_ref().map_or(0, |s| s.len()).to_string(), age(o, now)],
+        // upstream: printPodDisruptionBudget — an unset bound is `N/A`.
+        Body::PodDisruptionBudget(pdb) => {
+            let spec = pdb.spec.clone().unwrap_or_default();
+            let bound = |v: &Option<k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>| {
+                v.as_ref().map_or_else(|| "N/A".to_string(), super::describe::int_or_string)
+            };
+            vec![
+                name,
+                bound(&spec.min_available),
+                bound(&spec.max_unavailable),
+                pdb.status.as_ref().map_or(0, |s| s.disruptions_allowed).to_string(),
+                age(o, now),
+            ]
+        }
         Body::Service(svc) => {
             let mut r = vec![name];
             r.extend(service_cells(svc, wide));

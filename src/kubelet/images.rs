@@ -2,9 +2,11 @@
 //! Registered from Python with `c.images.register(ref_or_glob, …)`; the most recent matching
 //! registration wins.
 
+use super::dist::{Dist, DrawKey};
 use crate::sim::clock::Millis;
 
-/// How containers of an image behave. Durations are virtual milliseconds.
+/// How one run of a container of an image behaves, its timings drawn ([`ImageSpec::profile`]).
+/// Durations are virtual milliseconds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageProfile {
     /// `false` makes pulls fail (ErrImagePull, then ImagePullBackOff).
@@ -46,9 +48,88 @@ impl Default for ImageProfile {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// How containers of an image behave, as registered: each timing fixed or a distribution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageSpec {
+    pub exists: bool,
+    pub pull: Dist,
+    pub start: Dist,
+    pub ready_after: Option<Dist>,
+    pub crash_after: Option<Dist>,
+    pub exit_code: i32,
+    pub completes_after: Option<Dist>,
+    pub liveness_fails_after: Option<Dist>,
+    pub stop: Option<Dist>,
+    pub size_bytes: u64,
+    /// What a container of the image writes to its log, and when (see [`super::logs`]).
+    pub logs: std::sync::Arc<[super::logs::LogLine]>,
+}
+
+impl From<ImageProfile> for ImageSpec {
+    fn from(p: ImageProfile) -> Self {
+        ImageSpec {
+            exists: p.exists,
+            pull: p.pull.into(),
+            start: p.start.into(),
+            ready_after: p.ready_after.map(Dist::from),
+            crash_after: p.crash_after.map(Dist::from),
+            exit_code: p.exit_code,
+            completes_after: p.completes_after.map(Dist::from),
+            liveness_fails_after: p.liveness_fails_after.map(Dist::from),
+            stop: p.stop.map(Dist::from),
+            size_bytes: p.size_bytes,
+            logs: std::sync::Arc::from([]),
+        }
+    }
+}
+
+impl Default for ImageSpec {
+    fn default() -> Self {
+        ImageProfile::default().into()
+    }
+}
+
+impl ImageSpec {
+    /// The timings of the container run `key` names.
+    pub fn profile(&self, key: &DrawKey) -> ImageProfile {
+        let opt = |d: &Option<Dist>, what| d.as_ref().map(|d| d.draw(key.of(what)));
+        ImageProfile {
+            exists: self.exists,
+            pull: self.pull.draw(key.of("pull")),
+            start: self.start.draw(key.of("start")),
+            ready_after: opt(&self.ready_after, "ready_after"),
+            crash_after: opt(&self.crash_after, "crash_after"),
+            exit_code: self.exit_code,
+            completes_after: opt(&self.completes_after, "completes_after"),
+            liveness_fails_after: opt(&self.liveness_fails_after, "liveness_fails_after"),
+            stop: opt(&self.stop, "stop"),
+            size_bytes: self.size_bytes,
+        }
+    }
+
+    /// Why a timing cannot be drawn from, naming it (e.g. `pull: uniform needs …`).
+    pub fn check(&self) -> Result<(), String> {
+        let fields = [
+            ("pull", Some(&self.pull)),
+            ("start", Some(&self.start)),
+            ("ready_after", self.ready_after.as_ref()),
+            ("crash_after", self.crash_after.as_ref()),
+            ("completes_after", self.completes_after.as_ref()),
+            ("liveness_fails_after", self.liveness_fails_after.as_ref()),
+            ("stop", self.stop.as_ref()),
+        ];
+        for (name, d) in fields {
+            if let Some(d) = d {
+                d.check().map_err(|e| format!("{name}: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageRegistry {
-    entries: Vec<(String, ImageProfile)>,
+    entries: Vec<(String, ImageSpec)>,
 }
 
 impl ImageRegistry {
@@ -57,7 +138,7 @@ impl ImageRegistry {
     /// other image keeps the defaults. User registrations override these.
     pub fn with_builtins() -> ImageRegistry {
         let mut r = ImageRegistry::default();
-        let prompt = ImageProfile { stop: Some(100), ..ImageProfile::default() };
+        let prompt = ImageSpec::from(ImageProfile { stop: Some(100), ..ImageProfile::default() });
         for image in ["nginx", "redis"] {
             for pattern in [image.to_string(), format!("{image}:*"), format!("{image}@*")] {
                 r.register(&pattern, prompt.clone());
@@ -66,18 +147,22 @@ impl ImageRegistry {
         r
     }
 
-    pub fn register(&mut self, pattern: &str, profile: ImageProfile) {
+    pub fn register(&mut self, pattern: &str, spec: impl Into<ImageSpec>) {
         self.entries.retain(|(p, _)| p != pattern);
-        self.entries.push((pattern.to_string(), profile));
+        self.entries.push((pattern.to_string(), spec.into()));
     }
 
-    /// The profile for an image reference: the latest registration whose pattern matches,
-    /// else the defaults.
-    pub fn profile(&self, image: &str) -> ImageProfile {
-        self.entries.iter().rev().find(|(p, _)| glob_match(p, image)).map(|(_, prof)| prof.clone()).unwrap_or_default()
+    /// The registration for an image reference: the latest whose pattern matches.
+    pub fn spec(&self, image: &str) -> Option<&ImageSpec> {
+        self.entries.iter().rev().find(|(p, _)| glob_match(p, image)).map(|(_, spec)| spec)
     }
 
-    pub fn entries(&self) -> &[(String, ImageProfile)] {
+    /// The timings of one run of a container of `image` (the defaults when nothing matches).
+    pub fn profile(&self, image: &str, key: &DrawKey) -> ImageProfile {
+        self.spec(image).map(|s| s.profile(key)).unwrap_or_default()
+    }
+
+    pub fn entries(&self) -> &[(String, ImageSpec)] {
         &self.entries
     }
 }
@@ -125,8 +210,9 @@ mod tests {
         let mut r = ImageRegistry::default();
         r.register("nginx:*", ImageProfile { pull: 5_000, ..Default::default() });
         r.register("nginx:1.161", ImageProfile { exists: false, ..Default::default() });
-        assert!(!r.profile("nginx:1.161").exists);
-        assert_eq!(r.profile("nginx:1.7.9").pull, 5_000);
-        assert_eq!(r.profile("redis"), ImageProfile::default());
+        let key = DrawKey { pod_uid: 1, container: "main", restarts: 0 };
+        assert!(!r.profile("nginx:1.161", &key).exists);
+        assert_eq!(r.profile("nginx:1.7.9", &key).pull, 5_000);
+        assert_eq!(r.profile("redis", &key), ImageProfile::default());
     }
 }

@@ -4,7 +4,9 @@
 //! in closed form, so a pod is only revisited when something it shows will change.
 
 mod config;
+pub mod dist;
 pub mod images;
+pub mod logs;
 
 use std::sync::Arc;
 
@@ -16,7 +18,7 @@ use crate::api::{Body, Object};
 use crate::controllers::{Ctx, EventRecord, Reconciled, Write};
 use crate::sim::clock::{format_go_duration, Millis};
 use crate::store::ObjectKey;
-use images::ImageProfile;
+use images::{ImageProfile, ImageSpec};
 
 const COMPONENT: &str = "kubelet";
 /// upstream: kubelet back-off — 10 s initial, doubling to 300 s; an entry idle for 2× max resets.
@@ -81,7 +83,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     if let Some(deadline) = pod.meta.deletion_timestamp() {
         let mut all_done = true;
         for (c, crt) in spec.containers.iter().zip(rt.containers.iter_mut()) {
-            let profile = ctx.images.profile(c.image.as_deref().unwrap_or(""));
+            let profile = ctx.images.profile(image_of(c), &draw_key(pod, c, crt));
             if let Some(t) = terminate_container(&mut pc, c, crt, &profile, deadline) {
                 all_done = false;
                 next = earliest(next, Some(t));
@@ -185,6 +187,11 @@ fn image_of(c: &core::Container) -> &str {
     c.image.as_deref().unwrap_or("")
 }
 
+/// What the timings of this run of the container are drawn from (see [`dist`]).
+fn draw_key<'a>(pod: &Object, c: &'a core::Container, crt: &ContainerRuntime) -> dist::DrawKey<'a> {
+    dist::DrawKey { pod_uid: pod.meta.uid.0, container: &c.name, restarts: crt.restart_count }
+}
+
 /// Advance one container as far as `now` allows; returns when it next needs a look.
 fn step_container(
     pc: &mut PodCtx,
@@ -195,9 +202,12 @@ fn step_container(
 ) -> Option<Millis> {
     let now = pc.ctx.now;
     let image = image_of(c);
-    let profile = pc.ctx.images.profile(image);
+    let default = ImageSpec::default();
+    let spec = pc.ctx.images.spec(image).unwrap_or(&default);
     // A few transitions can happen at one instant (pull done → start); loop until settled.
     for _ in 0..8 {
+        // Drawn for this run of the container: a restart in the loop draws the next run's.
+        let profile = spec.profile(&draw_key(pc.pod, c, crt));
         match crt.stage {
             Stage::New => begin_pull_or_start(pc, c, crt, &profile),
             Stage::Pulling { until, since } if until <= now => {

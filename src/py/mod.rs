@@ -15,7 +15,9 @@ use serde_json::Value;
 use crate::api::{ApiError, Kind};
 use crate::cluster::{ApplyAction, Cluster, ClusterOptions, NodeTemplate};
 use crate::error::KubesimError;
-use crate::kubelet::images::ImageProfile;
+use crate::kubelet::dist::Dist;
+use crate::kubelet::images::ImageSpec;
+use crate::kubelet::logs::{LogLine, LogOptions};
 use crate::labels::Selector;
 use crate::metrics::{Cause, Demand, Series, SeriesFailure, Usage};
 use crate::sim::clock::{parse_duration as core_parse_duration, DEFAULT_EPOCH_MS};
@@ -33,6 +35,7 @@ fn error_class(e: &KubesimError) -> &'static str {
             StoreError::AlreadyExists { .. } => "AlreadyExistsError",
             StoreError::Conflict { .. } => "ConflictError",
             StoreError::Gone { .. } => "GoneError",
+            StoreError::Forbidden { .. } => "ForbiddenError",
             StoreError::Invalid(a) => api_error_class(a),
         },
         KubesimError::Selector(_) => "SelectorError",
@@ -47,6 +50,8 @@ fn error_class(e: &KubesimError) -> &'static str {
         KubesimError::NotFound { .. } => "NotFoundError",
         KubesimError::MetricsUnavailable(_) => "MetricsUnavailableError",
         KubesimError::InDocument { error, .. } => error_class(error),
+        KubesimError::Eviction(e) if e.code == 429 => "TooManyRequestsError",
+        KubesimError::Eviction(_) => "EvictionError",
     }
 }
 
@@ -85,7 +90,8 @@ fn error_attrs(e: &KubesimError, kw: &Bound<'_, PyDict>) -> PyResult<()> {
         KubesimError::Store(
             StoreError::NotFound { kind, name }
             | StoreError::AlreadyExists { kind, name }
-            | StoreError::Conflict { kind, name },
+            | StoreError::Conflict { kind, name }
+            | StoreError::Forbidden { kind, name, .. },
         ) => {
             kw.set_item("kind", kind.name())?;
             kw.set_item("name", name)
@@ -98,6 +104,12 @@ fn error_attrs(e: &KubesimError, kw: &Bound<'_, PyDict>) -> PyResult<()> {
         KubesimError::NotFound { resource, name } => {
             kw.set_item("kind", resource)?;
             kw.set_item("name", name)
+        }
+        KubesimError::Eviction(ev) => {
+            kw.set_item("code", ev.code)?;
+            kw.set_item("causes", ev.causes.clone())?;
+            kw.set_item("retry_after_seconds", ev.retry_after_seconds)?;
+            kw.set_item("budget", ev.budget.clone())
         }
         KubesimError::Store(StoreError::Gone { .. })
         | KubesimError::Series(_)
@@ -409,6 +421,29 @@ impl PyCluster {
         server::serve(self, py, address, port, token, clock, speed)
     }
 
+    /// An independent copy of the cluster (see `Cluster::fork`); requests its API server served
+    /// before the fork count for the copy too (they are not in the journal either).
+    fn fork(&self, py: Python<'_>) -> PyResult<PyCluster> {
+        let guard = self.cluster()?;
+        let c: &Cluster = &guard;
+        let forked = py.detach(|| catch_unwind(AssertUnwindSafe(|| Ok(c.fork()))));
+        let forked = self.contain("fork", c, forked)?;
+        let writes = self.served_writes.load(std::sync::atomic::Ordering::Relaxed);
+        Ok(PyCluster {
+            inner: Arc::new(Mutex::new(forked)),
+            broken: Arc::default(),
+            served_writes: Arc::new(std::sync::atomic::AtomicU64::new(writes)),
+        })
+    }
+
+    /// Draw future uids and generated names from `seed` (journaled, so a saved fork replays it).
+    fn reseed(&self, seed: u64) -> PyResult<()> {
+        self.with("reseed", |c| {
+            c.reseed(seed);
+            Ok(())
+        })
+    }
+
     /// How many requests of an API server changed this cluster.
     #[getter]
     fn served_writes(&self) -> u64 {
@@ -497,39 +532,92 @@ impl PyCluster {
         self.run(py, "delete", |c| c.delete_with(kind, namespace, name, options).map(|_| ()))
     }
 
-    /// Register how an image (or a glob of images) behaves; durations in milliseconds.
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (pattern, exists, pull_ms, start_ms, ready_after_ms, crash_after_ms, exit_code, completes_after_ms, liveness_fails_after_ms, stop_ms, size_bytes))]
+    /// The Eviction API on a pod (`POST …/pods/{name}/eviction`): deleted, or an EvictionError
+    /// (TooManyRequestsError when a disruption budget forbids it).
+    #[pyo3(signature = (namespace, name, grace_period_seconds=None, dry_run=false))]
+    fn evict(
+        &self,
+        py: Python<'_>,
+        namespace: &str,
+        name: &str,
+        grace_period_seconds: Option<i64>,
+        dry_run: bool,
+    ) -> PyResult<()> {
+        if grace_period_seconds.is_some_and(|g| g < 0) {
+            return Err(to_pyerr(KubesimError::InvalidArgument("grace period must be >= 0".into())));
+        }
+        let eviction = crate::cluster::Eviction {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            options: DeleteOptions { propagation: Propagation::Default, grace_period_seconds, uid: None },
+            dry_run,
+        };
+        self.run(py, "evict", |c| c.evict(&eviction))
+    }
+
+    /// Register how an image (or a glob of images) behaves. `timings_json` maps each timing (`pull`, `start`,
+    /// `ready_after`, `crash_after`, `completes_after`, `liveness_fails_after`, `stop`) to a
+    /// distribution in milliseconds (`{"fixed": 2000}`, `{"lognormal": {"median": …, "p99": …}}`,
+    /// …); absent optional timings never happen. `logs` lists `{"offset": ms, "text": …}` lines.
     fn register_image(
         &self,
         pattern: &str,
         exists: bool,
-        pull_ms: i64,
-        start_ms: i64,
-        ready_after_ms: Option<i64>,
-        crash_after_ms: Option<i64>,
         exit_code: i32,
-        completes_after_ms: Option<i64>,
-        liveness_fails_after_ms: Option<i64>,
-        stop_ms: Option<i64>,
         size_bytes: u64,
+        profile_json: &str,
     ) -> PyResult<()> {
-        let profile = ImageProfile {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Timings {
+            #[serde(default)]
+            logs: Vec<LogLine>,
+            pull: Dist,
+            start: Dist,
+            ready_after: Option<Dist>,
+            crash_after: Option<Dist>,
+            completes_after: Option<Dist>,
+            liveness_fails_after: Option<Dist>,
+            stop: Option<Dist>,
+        }
+        let t: Timings = serde_json::from_str(profile_json)
+            .map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("invalid image profile: {e}"))))?;
+        let spec = ImageSpec {
             exists,
-            pull: pull_ms,
-            start: start_ms,
-            ready_after: ready_after_ms,
-            crash_after: crash_after_ms,
+            pull: t.pull,
+            start: t.start,
+            ready_after: t.ready_after,
+            crash_after: t.crash_after,
             exit_code,
-            completes_after: completes_after_ms,
-            liveness_fails_after: liveness_fails_after_ms,
-            stop: stop_ms,
+            completes_after: t.completes_after,
+            liveness_fails_after: t.liveness_fails_after,
+            stop: t.stop,
             size_bytes,
+            logs: t.logs.into(),
         };
+        spec.check().map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("image {pattern:?}: {e}"))))?;
         self.with("register_image", |c| {
-            c.images_mut().register(pattern, profile);
+            c.images_mut().register(pattern, spec);
             Ok(())
         })
+    }
+
+    /// `GET …/pods/{name}/log`: the container's log text.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (namespace, name, container=None, previous=false, timestamps=false, tail_lines=None, since_ms=None, limit_bytes=None))]
+    fn pod_log(
+        &self,
+        namespace: &str,
+        name: &str,
+        container: Option<String>,
+        previous: bool,
+        timestamps: bool,
+        tail_lines: Option<i64>,
+        since_ms: Option<i64>,
+        limit_bytes: Option<i64>,
+    ) -> PyResult<String> {
+        let opts = LogOptions { container, previous, timestamps, tail_lines, since: since_ms, limit_bytes };
+        self.with("pod_log", |c| c.pod_log(namespace, name, &opts))
     }
 
     fn fail_node(&self, py: Python<'_>, name: &str) -> PyResult<()> {
@@ -911,6 +999,11 @@ impl PyCluster {
 
     fn run_to_ms(&self, py: Python<'_>, t: i64) -> PyResult<()> {
         self.run(py, "advance", |c| c.run_to(t))
+    }
+
+    /// `run_to_ms`, returning after the first instant that wrote something; True at `t`.
+    fn run_to_change_ms(&self, py: Python<'_>, t: i64) -> PyResult<bool> {
+        self.run(py, "advance", |c| c.run_to_change(t))
     }
 
     /// A timeline sample after resourceVersion `since` (0: everything):

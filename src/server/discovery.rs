@@ -64,6 +64,10 @@ fn aggregated_resource(kind: Kind, version: &str) -> Value {
             "responseKind": {"group": group, "version": version, "kind": kind.name()},
             "verbs": ["get", "patch", "update"]}));
     }
+    if kinds::has_eviction(kind) {
+        subresources.push(json!({"subresource": "eviction",
+            "responseKind": {"group": "policy", "version": "v1", "kind": "Eviction"}, "verbs": ["create"]}));
+    }
     let mut r = json!({
         "resource": kind.plural(),
         "responseKind": {"group": group, "version": version, "kind": kind.name()},
@@ -192,6 +196,10 @@ pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
         if kinds::has_status(kind) {
             resources.push(json!({"name": format!("{}/status", kind.plural()), "singularName": "",
                 "namespaced": kind.namespaced(), "kind": kind.name(), "verbs": ["get", "patch", "update"]}));
+        }
+        if kinds::has_eviction(kind) {
+            resources.push(json!({"name": format!("{}/eviction", kind.plural()), "singularName": "",
+                "namespaced": true, "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}));
         }
     }
     Some(json!({"kind": "APIResourceList", "apiVersion": "v1",

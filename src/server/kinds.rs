@@ -62,7 +62,14 @@ pub fn has_status(kind: Kind) -> bool {
             | Kind::Namespace
             | Kind::Job
             | Kind::CronJob
+            | Kind::PodDisruptionBudget
     )
+}
+
+/// upstream: pods serve the policy/v1 `eviction` subresource (kubectl drain looks for it in
+/// discovery before it evicts instead of deleting).
+pub fn has_eviction(kind: Kind) -> bool {
+    kind == Kind::Pod
 }
 
 /// Kinds with a `/scale` subresource (autoscaling/v1 Scale); `kubectl autoscale` needs it in

@@ -35,6 +35,7 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 
 use crate::cluster::Cluster;
+use crate::kubelet::logs::LogOptions;
 use crate::sim::clock::Millis;
 use http::{body_json, failure_response, json_response, respond, Response};
 use request::{Request, Route};
@@ -271,6 +272,54 @@ fn dispatch(state: &State, req: &Request, route: Route) -> Response {
     }
 }
 
+/// `GET …/pods/{name}/log` (upstream: the pod log REST, PodLogOptions): the text as is.
+fn pod_log(state: &State, req: &Request, t: &request::Target) -> Response {
+    if req.method != "GET" {
+        return failure_response(Failure::method_not_allowed(&req.method));
+    }
+    let int = |name: &str| -> Result<Option<i64>, Failure> {
+        req.param(name)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.parse::<i64>().map_err(|_| Failure::bad_request(format!("{name}: Invalid value: \"{v}\""))))
+            .transpose()
+    };
+    let mut guard = state.cluster.lock();
+    state.catch_up(&mut guard);
+    let now = guard.now();
+    let opts = (|| -> Result<LogOptions, Failure> {
+        let since_seconds = int("sinceSeconds")?;
+        let since_time = match req.param("sinceTime").filter(|v| !v.is_empty()) {
+            Some(v) => Some(
+                v.parse::<k8s_openapi::jiff::Timestamp>()
+                    .map_err(|_| Failure::bad_request(format!("sinceTime: Invalid value: \"{v}\"")))?
+                    .as_millisecond(),
+            ),
+            None => None,
+        };
+        if since_seconds.is_some() && since_time.is_some() {
+            return Err(Failure::bad_request("at most one of `sinceTime` or `sinceSeconds` may be specified"));
+        }
+        Ok(LogOptions {
+            container: req.param("container").filter(|c| !c.is_empty()).map(str::to_string),
+            previous: req.flag("previous"),
+            timestamps: req.flag("timestamps"),
+            tail_lines: int("tailLines")?,
+            since: since_time.or(since_seconds.map(|s| now - s * 1000)),
+            limit_bytes: int("limitBytes")?,
+        })
+    })();
+    let answer = opts.and_then(|o| {
+        guard
+            .pod_log(t.namespace.as_deref().unwrap_or("default"), t.name.as_deref().unwrap_or(""), &o)
+            .map_err(rest::core)
+    });
+    drop(guard);
+    match answer {
+        Ok(text) => respond(200, "text/plain", Bytes::from(text)),
+        Err(f) => failure_response(f),
+    }
+}
+
 fn clock_json(c: &Cluster) -> Value {
     json!({"now": serde_json::to_value(crate::api::meta::to_time(c.now())).unwrap_or(Value::Null),
            "elapsedSeconds": c.clock().elapsed() as f64 / 1000.0,
@@ -278,6 +327,9 @@ fn clock_json(c: &Cluster) -> Value {
 }
 
 fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
+    if t.sub.as_deref() == Some("log") {
+        return pod_log(state, req, t);
+    }
     let writes = !matches!(req.method.as_str(), "GET" | "HEAD");
     let body = if matches!(req.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
         match body_json(req, req.method == "PATCH") {
@@ -293,7 +345,10 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
     };
     let v = &mut validation;
     // upstream: DELETE carries it in its DeleteOptions body (`"dryRun": ["All"]`).
-    let in_body = body.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|d| d == "All"));
+    // (An eviction carries it in its deleteOptions.)
+    let in_body = [body.get("dryRun"), body.pointer("/deleteOptions/dryRun")]
+        .into_iter()
+        .any(|d| d.and_then(Value::as_array).is_some_and(|a| a.iter().any(|d| d == "All")));
     let dry_run = match req.param("dryRun") {
         None | Some("") => in_body,
         Some("All") => true,
@@ -317,6 +372,7 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
         ("GET", None) => rest::list(c, req, t),
         ("GET", Some(name)) => rest::get(c, req, t, name),
         ("POST", None) if t.sub.is_none() => rest::create(c, v, t, body),
+        ("POST", Some(name)) if t.sub.as_deref() == Some("eviction") => rest::evict(c, req, t, name, &body),
         ("PUT", Some(name)) => rest::replace(c, v, t, name, body),
         ("PATCH", Some(name)) => match PatchType::of(&req.content_type) {
             Some(kind) => rest::patch(c, v, t, name, kind, body),

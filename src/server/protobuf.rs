@@ -203,6 +203,9 @@ const DELETE_OPTIONS: &[Field] = &[
     rep(5, "dryRun", Ty::Str),
 ];
 
+// What `kubectl drain` POSTs to a pod's `eviction` subresource (policy/v1).
+const EVICTION: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "deleteOptions", Ty::Msg(DELETE_OPTIONS))];
+
 /// The message table of an object kubectl sends as protobuf, by apiVersion and kind.
 fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
     Some(match (api_version, kind) {
@@ -216,6 +219,7 @@ fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
         ("batch/v1", "Job") => JOB,
         // (kubectl's DeleteOptions name the group version of the object being deleted.)
         (_, "DeleteOptions") => DELETE_OPTIONS,
+        ("policy/v1", "Eviction") => EVICTION,
         _ => return None,
     })
 }

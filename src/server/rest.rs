@@ -20,7 +20,7 @@ use crate::store::{DeleteOptions, Propagation};
 /// A successful answer: HTTP code and JSON body.
 pub type Answer = Result<(u16, Value), Failure>;
 
-fn core(e: crate::error::KubesimError) -> Failure {
+pub fn core(e: crate::error::KubesimError) -> Failure {
     failure(&e)
 }
 
@@ -450,6 +450,30 @@ pub fn delete(c: &mut Cluster, req: &Request, t: &Target, name: &str, body: &Val
                                "uid": before.meta.uid.to_string()}}),
         )),
     }
+}
+
+/// POST of a pod's `eviction` subresource (policy/v1 Eviction, v1beta1 accepted): the pod is
+/// deleted unless a disruption budget forbids it (429). upstream: EvictionREST.Create answers a
+/// Success Status, with the create's 201.
+pub fn evict(c: &mut Cluster, req: &Request, t: &Target, name: &str, body: &Value) -> Answer {
+    match body.get("apiVersion").and_then(Value::as_str) {
+        None | Some("policy/v1" | "policy/v1beta1") => {}
+        Some(v) => return Err(Failure::bad_request(format!("unsupported Eviction version {v:?}"))),
+    }
+    if body.pointer("/metadata/name").and_then(Value::as_str).is_some_and(|n| n != name) {
+        return Err(Failure::bad_request("name in URL does not match name in Eviction object"));
+    }
+    let none = json!({});
+    let (options, _) = delete_options(req, body.get("deleteOptions").unwrap_or(&none))?;
+    let eviction = crate::cluster::Eviction {
+        namespace: namespace_of(t).to_string(),
+        name: name.to_string(),
+        options,
+        // A dry run (in the query or the body's DeleteOptions) already runs on a copy.
+        dry_run: false,
+    };
+    c.evict(&eviction).map_err(core)?;
+    Ok((201, json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
 }
 
 /// DELETE of a collection (deletecollection): every selected object, then the list of them.

@@ -107,6 +107,9 @@ pub fn failure(e: &KubesimError) -> Failure {
                 Failure::with_details(409, "Conflict", e.to_string(), resource_details(*kind, name))
             }
             StoreError::Gone { .. } => Failure::new(410, "Expired", e.to_string()),
+            StoreError::Forbidden { kind, name, .. } => {
+                Failure::with_details(403, "Forbidden", e.to_string(), resource_details(*kind, name))
+            }
             StoreError::Invalid(a) => api_failure(a),
         },
         KubesimError::Selector(_) | KubesimError::Duration(_) => Failure::bad_request(e.to_string()),
@@ -124,7 +127,33 @@ pub fn failure(e: &KubesimError) -> Failure {
         }
         KubesimError::Series(s) => Failure::internal(&s.to_string()),
         KubesimError::Interrupted => Failure::internal("interrupted"),
+        KubesimError::Eviction(ev) => eviction_failure(ev),
     }
+}
+
+/// upstream: the eviction handler's refusals — NewTooManyRequests (causes, retryAfterSeconds
+/// when not 0), NewForbidden on the budget, and its bare 500 Status (no reason).
+fn eviction_failure(e: &crate::cluster::EvictionError) -> Failure {
+    let mut details = serde_json::Map::new();
+    if e.code == 403 {
+        details.insert("name".into(), json!(e.budget));
+        details.insert("group".into(), json!("policy"));
+        details.insert("kind".into(), json!("poddisruptionbudget"));
+    }
+    if !e.causes.is_empty() {
+        let causes: Vec<Value> = e.causes.iter().map(|(r, m)| json!({"reason": r, "message": m})).collect();
+        details.insert("causes".into(), Value::Array(causes));
+    }
+    if let Some(s) = e.retry_after_seconds.filter(|s| *s > 0) {
+        details.insert("retryAfterSeconds".into(), json!(s));
+    }
+    let mut body = status(e.code, e.reason, &e.message, (!details.is_empty()).then_some(Value::Object(details)));
+    if e.reason.is_empty() {
+        if let Some(m) = body.as_object_mut() {
+            m.remove("reason");
+        }
+    }
+    Failure { code: e.code, body }
 }
 
 #[cfg(test)]

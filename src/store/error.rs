@@ -14,6 +14,9 @@ pub enum StoreError {
     /// A watch asked for history older than the watch log keeps.
     #[error("too old resource version: {requested} ({oldest})")]
     Gone { requested: u64, oldest: u64 },
+    /// Admission refused the write (HTTP 403), e.g. new content in a terminating namespace.
+    #[error("{} \"{name}\" is forbidden: {reason}", kind.resource())]
+    Forbidden { kind: Kind, name: String, reason: String },
     /// The write was rejected by validation (create, update or an update-only rule).
     #[error(transparent)]
     Invalid(#[from] ApiError),

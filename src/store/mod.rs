@@ -318,7 +318,8 @@ pub struct Store {
     incarnations: HashMap<u64, u32>,
     /// The instant `incarnations` counts for (None: the first, before the clock was read).
     incarnations_at: Option<Millis>,
-    /// Namespaces removed so far (a prepared create checks its namespace is still there).
+    /// Namespaces removed or set terminating so far (a prepared create checks its namespace is
+    /// still there and still takes new content).
     namespaces_removed: u64,
     /// Per-(kind, namespace, generateName) attempt counters for generated names.
     generated: HashMap<u64, u64>,
@@ -417,6 +418,11 @@ impl Store {
 
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// Draw future uids and generated names from `seed`; what is stored keeps its names.
+    pub fn reseed(&mut self, seed: u64) {
+        self.seed = seed;
     }
 
     /// The newest resourceVersion handed out.
@@ -699,6 +705,20 @@ impl Store {
             let Some(ns) = self.get_by_key(&ObjectKey::new(Kind::Namespace, "", &obj.meta.namespace)) else {
                 return Err(StoreError::NotFound { kind: Kind::Namespace, name: obj.meta.namespace.to_string() });
             };
+            // upstream: the NamespaceLifecycle admission plugin (named by the prefix when the
+            // name is still to be generated).
+            if ns.meta.deletion_timestamp().is_some() {
+                let name =
+                    if obj.meta.name.is_empty() { obj.meta.generate_name().unwrap_or("") } else { &obj.meta.name };
+                return Err(StoreError::Forbidden {
+                    kind,
+                    name: name.to_string(),
+                    reason: format!(
+                        "unable to create new content in namespace {} because it is being terminated",
+                        ns.meta.name
+                    ),
+                });
+            }
             // Objects share their namespace's name: keys in one namespace compare by pointer.
             obj.meta.namespace = ns.meta.name.clone();
         }
@@ -910,6 +930,21 @@ impl Store {
             Propagation::Orphan => add_finalizer(&mut obj, ORPHAN_FINALIZER),
             Propagation::Background | Propagation::Default => {}
         }
+        // upstream: the namespace REST Delete — a namespace with spec finalizers turns
+        // Terminating and stays until the namespace controller has emptied and finalized it.
+        if let crate::api::Body::Namespace { spec, status } = &mut obj.body {
+            if spec.as_ref().and_then(|s| s.finalizers.as_ref()).is_some_and(|f| !f.is_empty()) {
+                if old.meta.deletion_timestamp().is_some() {
+                    return Ok(old);
+                }
+                status.get_or_insert_with(Default::default).phase = Some("Terminating".into());
+                // Creates prepared against the namespace while it was active are now refused.
+                self.namespaces_removed += 1;
+                obj.meta.set_deletion_timestamp(Some(now));
+                obj.meta.set_deletion_grace_period_seconds(Some(0));
+                return Ok(self.store_version(&old, obj));
+            }
+        }
         let (deadline, grace) = match &obj.body {
             crate::api::Body::Pod { spec, status } => {
                 let bound = spec.node_name.is_some() || status.node_name.is_some();
@@ -938,11 +973,40 @@ impl Store {
         }
         obj.meta.set_deletion_timestamp(Some(deadline.unwrap_or(now)));
         obj.meta.set_deletion_grace_period_seconds(Some(grace));
+        Ok(self.store_version(&old, obj))
+    }
+
+    /// Store `obj` as the next version of `old` (a server-side change: a new resourceVersion).
+    fn store_version(&mut self, old: &Arc<Object>, mut obj: Object) -> Arc<Object> {
         self.resource_version += 1;
         obj.meta.resource_version = self.resource_version;
         let obj = Arc::new(obj);
-        self.replace_indexed(&old, obj.clone());
-        Ok(obj)
+        self.replace_indexed(old, obj.clone());
+        obj
+    }
+
+    /// The namespace controller's finalize of an emptied, terminating namespace: the
+    /// `kubernetes` spec finalizer goes, and with no finalizer left the namespace goes too.
+    /// Returns the namespace as it is after (None: removed).
+    pub fn finalize_namespace(&mut self, key: &ObjectKey) -> Result<Option<Arc<Object>>, StoreError> {
+        let old = self
+            .get_by_key(key)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound { kind: key.kind(), name: key.name.to_string() })?;
+        let mut obj = (*old).clone();
+        let crate::api::Body::Namespace { spec, .. } = &mut obj.body else {
+            return Err(StoreError::NotFound { kind: key.kind(), name: key.name.to_string() });
+        };
+        let finalizers = spec.as_mut().and_then(|s| s.finalizers.as_mut());
+        if let Some(f) = finalizers {
+            f.retain(|f| f != crate::api::strategy::NAMESPACE_FINALIZER);
+        }
+        let left = spec.as_ref().and_then(|s| s.finalizers.as_ref()).is_some_and(|f| !f.is_empty());
+        if left || !obj.meta.finalizers().is_empty() {
+            return Ok(Some(self.store_version(&old, obj)));
+        }
+        self.remove(key)?;
+        Ok(None)
     }
 
     /// Remove an object now (the kubelet's final grace-0 delete), if it still has this uid.

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import AlreadyExistsError, InvalidObjectError, NotFoundError
+from ..errors import AlreadyExistsError, ForbiddenError, InvalidObjectError, NotFoundError
 
 CLIENT_VERSION = "v1.32.4"
 KUSTOMIZE_VERSION = "v5.5.0"
@@ -118,6 +118,8 @@ def error_text(e: BaseException) -> str:
         return f"Error from server (NotFound): {e}"
     if isinstance(e, AlreadyExistsError):
         return f"Error from server (AlreadyExists): {e}"
+    if isinstance(e, ForbiddenError):
+        return f"Error from server (Forbidden): {e}"
     if isinstance(e, InvalidObjectError):
         return str(e)
     return f"error: {e}"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AlreadyExistsError, KubesimError
+from . import create_policy
 from ._base import Fail, Invocation, Out, not_modelled, usage_error
 from ._flags import Args, parse
 from ._manifests import documents
@@ -119,6 +120,9 @@ def run(inv: Invocation, o: Out) -> None:
         return
     if sub in BATCH_GENERATORS:
         BATCH_GENERATORS[sub](inv, o)
+        return
+    if sub in ("poddisruptionbudget", "pdb"):
+        create_policy.run(inv, o)
         return
     if sub not in (None, "deployment", "deploy", "namespace", "ns"):
         raise not_modelled(f"kubectl create {sub}")

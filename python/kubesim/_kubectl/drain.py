@@ -1,13 +1,14 @@
 """`kubectl drain NODE` (upstream pkg/cmd/drain and pkg/drain): cordon the node, then evict
-its pods (kubesim has no PodDisruptionBudgets, so no eviction is refused) and wait, in virtual
-time, until they are gone (kubectl-everyday.md §6.2)."""
+its pods through the Eviction API, retrying every 5 s while a PodDisruptionBudget refuses, and
+wait, in virtual time, until they are gone (kubectl-everyday.md §6.2, workloads.md §2.3)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._time import reachable, to_ms
-from ._base import Fail, Invocation, Out, usage_error
+from .._time import to_ms
+from ..errors import KubesimError
+from ._base import Invocation, Out, usage_error
 from ._flags import dry_run_suffix, parse
 
 if TYPE_CHECKING:
@@ -55,6 +56,12 @@ def _filter(
     return going, errors, warnings
 
 
+def _pods_on(c: Cluster, a: Any, node: str) -> list[dict[str, Any]]:
+    """upstream: GetPodsForDeletion's list — the pods bound to the node (all namespaces)."""
+    listed = (p.to_dict() for p in c.list("Pod", a.value("--pod-selector") or None, None))
+    return [p for p in listed if p.get("spec", {}).get("nodeName") == node]
+
+
 def run(inv: Invocation, o: Out) -> None:
     c = inv.cluster
     a = parse(
@@ -90,9 +97,7 @@ def run(inv: Invocation, o: Out) -> None:
             if not suffix:
                 c.patch("Node", name, {"spec": {"unschedulable": True}}, "")
             o.out(f"node/{name} cordoned{suffix}\n")
-        listed = (p.to_dict() for p in c.list("Pod", a.value("--pod-selector") or None, None))
-        pods = [p for p in listed if p.get("spec", {}).get("nodeName") == name]
-        going, errors, warnings = _filter(pods, a)
+        going, errors, warnings = _filter(_pods_on(c, a, name), a)
         if errors:
             parts = [f"cannot delete {reason}: {', '.join(sorted(keys))}" for reason, keys in errors.items()]
             joined = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
@@ -105,41 +110,132 @@ def run(inv: Invocation, o: Out) -> None:
             continue
         if warnings:
             o.err("Warning: " + "; ".join(f"{r}: {', '.join(sorted(k))}" for r, k in warnings.items()))
-        _evict(c, o, a, going, suffix, grace)
+        failures = _evict(c, o, a, going, suffix, grace)
+        if failures:
+            # upstream: deleteOrEvictPodsSimple lists what is left, then RunDrain reports the node.
+            err = failures[0] if len(failures) == 1 else "[" + ", ".join(failures) + "]"
+            left = [p["metadata"]["name"] for p in _pods_on(c, a, name) if _filter([p], a)[0]]
+            if left:
+                o.err(f'There are pending pods in node "{name}" when an error occurred: {err}')
+                for n in left:
+                    o.err(f"pod/{n}")
+            o.err(f'error: unable to drain node "{name}" due to error: {err}, continuing command...')
+            trailer = "\n".join(failures)  # as for the filters' errors above: one line each
+            o.err(f"There are pending nodes to be drained:\n {name}\n{trailer}")
+            o.failed = True
+            continue
         o.out(f"node/{name} drained{suffix}\n")
 
 
-def _evict(c: Cluster, o: Out, a: Any, pods: list[dict[str, Any]], suffix: str, grace: int) -> None:
-    """Evict (or with --disable-eviction delete) each pod, then wait until they are gone,
-    printing each as it disappears."""
+def _go_duration(ms: int) -> str:
+    """Go's time.Duration.String() of a whole number of milliseconds (``30s``, ``1m0s``, ``1.5s``)."""
+    if ms == 0:
+        return "0s"
+    if ms < 1000:
+        return f"{ms}ms"
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    sec, milli = divmod(rest, 1000)
+    seconds = f"{sec}.{milli:03d}".rstrip("0") if milli else str(sec)
+    if h:
+        return f"{h}h{m}m{seconds}s"
+    if m:
+        return f"{m}m{seconds}s"
+    return f"{seconds}s"
+
+
+# upstream: pkg/drain — a refused eviction is retried after 5 s; deletions are polled every 1 s.
+_RETRY_MS = 5_000
+_POLL_MS = 1_000
+
+
+def _evict(c: Cluster, o: Out, a: Any, pods: list[dict[str, Any]], suffix: str, grace: int) -> list[str]:
+    """Evict (or with --disable-eviction delete) each pod, then wait until they are gone, in
+    virtual time, as kubectl's drain helper does (upstream evictPods / deletePods): a refused
+    eviction (429) is printed and retried every 5 s; a pod is polled every second from its
+    eviction until it is gone (``pod/<p> evicted``); the global ``--timeout`` ends both.
+    Returns the errors, in pod order."""
+    from ..errors import NotFoundError, TooManyRequestsError
+
     pods = sorted(pods, key=_key)
     evict = not a.bool("--disable-eviction")
-    for p in pods:
-        ns, n = p["metadata"].get("namespace", ""), p["metadata"]["name"]
-        if evict:
-            o.out(f"evicting pod {ns}/{n}{suffix}\n")
-        if not suffix:
-            c.delete("Pod", n, ns, grace_period=None if grace < 0 else grace)
+    grace_period = None if grace < 0 else grace
     if suffix:
-        return
-    waiting = {(p["metadata"].get("namespace", ""), p["metadata"]["name"]) for p in pods}
-    timeout = a.value("--timeout")
-    end = None if timeout in (None, "0", "0s") else c._native.now_ms + to_ms(timeout)
+        # upstream: a client dry run lists the pods as evictions, whatever --disable-eviction says.
+        for p in pods:
+            o.out(f"evicting pod {_key(p)}{suffix}\n")
+        return []
+    timeout = to_ms(a.value("--timeout") or "0")
+    start = c._native.now_ms
+    end = None if timeout <= 0 else start + timeout
+    verb = "evicted" if evict else "deleted"
+    # Per pod: (namespace, name, uid) and what it waits for next — ("evict", at) or ("poll", at).
+    state: dict[tuple[str, str], tuple[str, int]] = {}
+    uids: dict[tuple[str, str], str] = {}
+    errors: dict[tuple[str, str], str] = {}
+    for p in pods:
+        key = (p["metadata"].get("namespace", ""), p["metadata"]["name"])
+        uids[key] = p["metadata"].get("uid", "")
+        state[key] = ("evict", start)
+    if not evict:
+        # upstream: deletePods deletes every pod first, then waits for them all.
+        for ns, n in state:
+            try:
+                c.delete("Pod", n, ns, grace_period=grace_period)
+            except NotFoundError:
+                pass
+            state[(ns, n)] = ("poll", start)
 
-    def report() -> None:
-        for ns, n in sorted(waiting):
-            if not c._exists("Pod", ns, n):
-                waiting.discard((ns, n))
-                o.out(f"pod/{n} {'evicted' if evict else 'deleted'}\n")
+    def gone(ns: str, n: str) -> bool:
+        if not c._exists("Pod", ns, n):
+            return True
+        return str(c.get("Pod", n, ns).uid) != uids[(ns, n)]
 
-    report()
+    def step(now: int) -> None:
+        for (ns, n), (what, at) in sorted(state.items()):
+            if at != now:
+                continue
+            if what == "evict":
+                o.out(f"evicting pod {ns}/{n}\n")
+                if end is not None and now >= end:
+                    errors[(ns, n)] = (
+                        f'error when evicting pods/"{n}" -n "{ns}": global timeout reached: {_go_duration(timeout)}'
+                    )
+                    del state[(ns, n)]
+                    continue
+                try:
+                    c.evict(n, ns, grace_period=grace_period)
+                except NotFoundError:
+                    del state[(ns, n)]  # upstream: a pod already gone is done, silently
+                    continue
+                except TooManyRequestsError as e:
+                    o.err(f'error when evicting pods/"{n}" -n "{ns}" (will retry after 5s): {e.message}')
+                    state[(ns, n)] = ("evict", now + _RETRY_MS)
+                    continue
+                except KubesimError as e:
+                    errors[(ns, n)] = f'error when evicting pods/"{n}" -n "{ns}": {e.message}'
+                    del state[(ns, n)]
+                    continue
+            # upstream: waitForDelete polls at once, then every second, until the pod is gone or
+            # replaced (another uid), or the global timeout has passed.
+            if gone(ns, n):
+                o.out(f"pod/{n} {verb}\n")
+                del state[(ns, n)]
+            elif end is not None and now >= end:
+                why = f"global timeout reached: {_go_duration(timeout)}"
+                if evict:
+                    errors[(ns, n)] = f'error when waiting for pod "{n}" in namespace "{ns}" to terminate: {why}'
+                else:
+                    errors[(ns, n)] = why
+                del state[(ns, n)]
+            else:
+                state[(ns, n)] = ("poll", now + _POLL_MS)
+
+    step(start)
     with c._waiting("drain", end, None):
-        while waiting:
-            nxt = reachable(c._native.next_event_ms)
-            if nxt is None or (end is not None and nxt > end):
-                break
-            c._run_to(nxt)
-            report()
-    if waiting:
-        left = ", ".join(f"{ns}/{n}" for ns, n in sorted(waiting))
-        raise Fail(f"error: drain did not complete within {timeout}: pods still terminating: {left}")
+        while state:
+            nxt = min(at for _, at in state.values())
+            if nxt > c._native.now_ms:
+                c._run_to(nxt)
+            step(nxt)
+    return [errors[k] for k in sorted(errors)]

@@ -1,10 +1,12 @@
 """`kubectl exec`, `logs` and `edit`: kubesim checks their arguments as kubectl does (the errors
 kubectl prints before it talks to a server, then the pod's own errors), and then says plainly
-that it does not run commands in containers, keep container logs or open an editor yet."""
+that it does not run commands in containers or open an editor yet. `logs` prints what the
+image profiles say containers write (``c.images.register(…, logs=[…])``)."""
 
 from __future__ import annotations
 
-from ..errors import NotFoundError
+from .. import _native
+from ..errors import KubesimError, NotFoundError
 from ._base import Fail, Invocation, Out, error_text, not_modelled, usage_error
 from ._flags import parse
 from ._resources import kind_of
@@ -69,15 +71,168 @@ def run_logs(inv: Invocation, o: Out) -> None:
             "--ignore-errors",
             "--insecure-skip-tls-verify-backend",
         },  # fmt: skip
-        {"-c": "--container", "-p": "--previous"},
+        {"-c": "--container", "-p": "--previous", "-f": "--follow"},
     )
-    if not a.positional and a.value("--selector") is None:
+    selector = a.value("--selector")
+    if not a.positional and selector is None:
         raise usage_error(
             "logs",
             "expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\n"
             "POD or TYPE/NAME is a required argument for the logs command",
         )
-    raise not_modelled("kubectl logs (container output)")
+    if a.positional and selector is not None:
+        raise usage_error("logs", "only a selector (-l) or a POD name is allowed")
+    container = a.value("--container") or ""
+    if len(a.positional) > 1:
+        if container:
+            raise Fail("error: only one of -c or an inline [CONTAINER] arg is allowed")
+        container = a.positional[1]
+    all_containers = a.bool("--all-containers")
+    if all_containers and container:
+        raise Fail(f"error: --all-containers=true should not be specified with container name {container}")
+    if a.given("--since") and a.given("--since-time"):
+        raise Fail("error: at most one of `sinceTime` or `sinceSeconds` may be specified")
+    since_ms = None
+    if a.given("--since"):
+        since_ms = inv.cluster._native.now_ms - _since(a.value("--since") or "")
+    elif a.value("--since-time"):
+        since_ms = _since_time(a.value("--since-time") or "")
+    tail = a.int("--tail", -1)
+    if tail < -1:
+        raise Fail("error: --tail must be greater than or equal to -1")
+    limit = a.int("--limit-bytes", 0)
+    if a.given("--limit-bytes") and limit <= 0:
+        raise Fail("error: --limit-bytes must be greater than 0")
+    ns = a.namespace
+    c = inv.cluster
+    prefix = a.bool("--prefix") or a.bool("--all-pods")
+    if selector is not None:
+        pods = [p.to_dict() for p in c.pods(selector=selector, namespace=ns)]
+        if not pods:
+            o.err(f"No resources found in {ns} namespace.")
+            return
+        if not a.given("--tail"):
+            tail = 10  # upstream: with -l and no --tail, tailLines=10 is sent
+    else:
+        pods = [_pod_of(inv, o, a.positional[0], ns)]
+    for pod in pods:
+        name = pod["metadata"]["name"]
+        names = [x["name"] for x in pod["spec"]["containers"]]
+        if all_containers:
+            chosen = names
+        elif container:
+            if container not in names:
+                raise Fail(f"error: container {container} is not valid for pod {name}")
+            chosen = [container]
+        else:
+            chosen = [_default_container(pod, o)]
+        for cname in chosen:
+            try:
+                text = c._native.pod_log(
+                    ns,
+                    name,
+                    cname,
+                    a.bool("--previous"),
+                    a.bool("--timestamps"),
+                    None if tail < 0 else tail,
+                    since_ms,
+                    limit or None,
+                )
+            except NotFoundError as e:
+                raise Fail(f'error: error from server (NotFound): {e} in namespace "{ns}"') from None
+            except KubesimError as e:
+                if a.bool("--ignore-errors") and len(pods) > 1:
+                    continue
+                raise Fail(f"Error from server (BadRequest): {e}") from None
+            if prefix:
+                text = "".join(f"[pod/{name}/{cname}] {line}\n" for line in text.splitlines())
+            o.out(text)
+
+
+def _since(value: str) -> int:
+    """`--since=5m` in milliseconds."""
+    try:
+        # upstream: Go's ParseDuration takes a sign; the check for > 0 comes after.
+        ms = _native.parse_duration(value[1:]) * -1 if value.startswith("-") else _native.parse_duration(value)
+    except KubesimError:
+        raise usage_error(
+            "logs", f'invalid argument "{value}" for "--since" flag: time: invalid duration "{value}"'
+        ) from None
+    if ms <= 0:
+        raise Fail("error: --since must be greater than 0")
+    return int(ms)
+
+
+def _since_time(value: str) -> int:
+    import datetime as _dt
+
+    try:
+        t = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if t.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        first = value.split("-")[0]
+        raise Fail(
+            f'error: parsing time "{value}" as "2006-01-02T15:04:05Z07:00": cannot parse "{first}" as "2006"'
+        ) from None
+    return int(t.timestamp() * 1000)
+
+
+def _pod_of(inv: Invocation, o: Out, target: str, ns: str) -> dict:
+    """The pod `logs POD` or `logs TYPE/NAME` reads (upstream: GetFirstPod, by ByLogging)."""
+    kind_name, slash, name = target.rpartition("/")
+    kind = kind_of(kind_name) if slash else None
+    c = inv.cluster
+    try:
+        if kind is None or kind.kind == "Pod":
+            return c.get("Pod", name, ns).to_dict()
+        obj = c.get(kind.kind, name, ns).to_dict()
+    except NotFoundError as e:
+        raise Fail(f'error: error from server (NotFound): {e} in namespace "{ns}"') from None
+    spec = obj.get("spec", {})
+    selector = spec.get("selector")
+    if kind.kind == "Service":
+        labels = selector or {}
+    elif isinstance(selector, dict) and not selector.get("matchExpressions"):
+        labels = selector.get("matchLabels") or {}
+    else:
+        labels = None
+    if not labels:
+        raise Fail(f"error: cannot get the logs from {kind.resource}/{name}: selector is empty")
+    pods = [p.to_dict() for p in c.pods(selector=",".join(f"{k}={v}" for k, v in labels.items()), namespace=ns)]
+    if not pods:
+        raise Fail("error: timed out waiting for the condition")
+    pods.sort(key=_by_logging)
+    if len(pods) > 1:
+        o.err(f"Found {len(pods)} pods, using pod/{pods[0]['metadata']['name']}")
+    return pods[0]
+
+
+def _by_logging(pod: dict) -> tuple:
+    """upstream: podutils.ByLogging — assigned, Running, ready, ready longest, most restarts,
+    oldest first."""
+    status = pod.get("status", {})
+    phase_rank = {"Running": 0, "Unknown": 1, "Pending": 2}.get(status.get("phase", ""), 3)
+    ready = next((x for x in status.get("conditions", []) if x.get("type") == "Ready"), None)
+    is_ready = ready is not None and ready.get("status") == "True"
+    ready_since = ready.get("lastTransitionTime", "") if is_ready and ready else "~"
+    restarts = max((x.get("restartCount", 0) for x in status.get("containerStatuses", [])), default=0)
+    created = pod["metadata"].get("creationTimestamp") or "~"
+    return (not pod["spec"].get("nodeName"), phase_rank, not is_ready, ready_since, -restarts, created)
+
+
+def _default_container(pod: dict, o: Out) -> str:
+    """upstream: the default-container annotation, else the first container, said on stderr when
+    there was a choice."""
+    names = [x["name"] for x in pod["spec"]["containers"]]
+    annotated = pod["metadata"].get("annotations", {}).get("kubectl.kubernetes.io/default-container")
+    if annotated in names:
+        return str(annotated)
+    if annotated:
+        o.err(f'Default container name "{annotated}" not found in pod {pod["metadata"]["name"]}')
+    if len(names) > 1:
+        o.err(f'Defaulted container "{names[0]}" out of: {", ".join(names)}')
+    return names[0]
 
 
 def run_edit(inv: Invocation, o: Out) -> None:

@@ -67,7 +67,7 @@ fn percent_errors(s: &str) -> Vec<String> {
 }
 
 /// upstream: getPercentValue.
-fn percent_value(v: &IntOrString) -> Option<i64> {
+pub(super) fn percent_value(v: &IntOrString) -> Option<i64> {
     match v {
         IntOrString::String(s) if percent_errors(s).is_empty() => {
             Some(s.trim_end_matches('%').parse().unwrap_or(i64::MAX))
@@ -85,7 +85,7 @@ fn int_or_percent_value(v: &IntOrString) -> i64 {
 }
 
 /// upstream: ValidatePositiveIntOrPercent.
-fn validate_positive_int_or_percent(v: &IntOrString, path: &Path) -> ErrorList {
+pub(super) fn validate_positive_int_or_percent(v: &IntOrString, path: &Path) -> ErrorList {
     match v {
         IntOrString::String(s) => percent_errors(s)
             .into_iter()

@@ -21,6 +21,7 @@ mod go_fmt;
 mod meta;
 mod node;
 mod pod;
+mod policy;
 mod probe;
 mod resources;
 mod selector;
@@ -35,6 +36,7 @@ pub use core::{validate_config_map, validate_secret, validate_service, validate_
 pub use meta::{validate_object_meta, NameRule};
 pub use node::{validate_namespace, validate_node};
 pub use pod::{validate_pod, validate_pod_spec};
+pub use policy::validate_pod_disruption_budget;
 
 use super::field::{FieldError, Path};
 

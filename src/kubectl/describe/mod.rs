@@ -8,6 +8,7 @@ mod core;
 mod hpa;
 mod node;
 mod pod;
+mod policy;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ use crate::sim::clock::Millis;
 use crate::store::Store;
 
 pub use pod::describe_pod;
+pub use policy::int_or_string;
 
 /// What describe reads besides the store: the clock, and which kubelets have stopped (a
 /// node's Lease stops being renewed when its kubelet does).
@@ -50,6 +52,7 @@ pub fn describe(ctx: &Context, kind: Kind, namespace: &str, name: &str) -> Resul
         Kind::ServiceAccount => core::describe_service_account(&obj, &events, ctx.now),
         Kind::Job => batch::describe_job(ctx, &obj, &events),
         Kind::CronJob => batch::describe_cron_job(ctx, &obj, &events),
+        Kind::PodDisruptionBudget => policy::describe_pod_disruption_budget(&obj, &events, ctx.now),
         Kind::Event => {
             return Err(KubesimError::InvalidArgument(
                 "kubesim does not describe events; use `kubectl get events`".into(),
