@@ -25,6 +25,12 @@ Scenarios (N is the number of pods unless said):
 - daemonset: one DaemonSet over N nodes (N pods): apply → every pod Ready; set image with
   maxUnavailable 10% → rolled out (upstream syncs at most 250 creates and 250 deletes a
   sync, and each sync judges every node).
+- jobs: N Jobs (not pods) of 2 completions each, a quarter Indexed: apply → all Complete; then
+  N/2 Jobs whose pods fail (backoffLimit 2, the 10 s and 20 s back-offs) → all Failed; then
+  the completed Jobs deleted → their pods gone. On 100 nodes at every size.
+- cronjobs: N CronJobs (not pods) on `*/5 * * * *` with one-second Jobs, for a day of virtual
+  time (288 runs each; the history keeps three Jobs each), on 10 nodes at every size (the
+  runs of one instant fit; scoring more nodes would cost more per pod).
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ DEFAULT_SIZES = {
     "pending": 25_000,
     "calls": 50_000,
     "daemonset": 10_000,
+    "jobs": 1_000,
+    "cronjobs": 200,
 }
 
 
@@ -232,6 +240,68 @@ def scenario_daemonset(n: int, threads: int) -> dict[str, Any]:
     return {"phases": phases, "rollout_vs_create": round(phases["rollout"] / phases["create"], 2), "cluster": c}
 
 
+def batch_job(name: str, image: str, indexed: bool, **spec: Any) -> dict[str, Any]:
+    mode = {"completionMode": "Indexed"} if indexed else {}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            **spec,
+            **mode,
+            "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": image}]}},
+        },
+    }
+
+
+def scenario_jobs(n: int, threads: int) -> dict[str, Any]:
+    # A fixed 100 nodes (room for every pod at both sizes): the scheduler scores every node for
+    # each pod, so nodes growing with N would make each pod cost more at 2N.
+    c = kubesim.Cluster(nodes=100, seed=1, threads=threads, events=False)
+    c.images.register("work:*", completes_after="10s")
+    c.images.register("fail:*", crash_after="2s", exit_code=1)
+    phases: dict[str, float] = {}
+    docs = [batch_job(f"ok-{i}", "work:1", i % 4 == 0, completions=2, parallelism=2) for i in range(n)]
+    timed(phases, "complete", lambda: (c.apply(docs), c.advance("1m")))
+    done = [line.split()[1] for line in c.kubectl("get jobs --no-headers").splitlines()]
+    assert done.count("Complete") == n, "every Job completed within a minute"
+    bad = [batch_job(f"bad-{i}", "fail:1", False, backoffLimit=2) for i in range(n // 2)]
+    timed(phases, "fail", lambda: (c.apply(bad), c.advance("2m")))
+    statuses = [line.split()[1] for line in c.kubectl("get jobs --no-headers").splitlines()]
+    assert statuses.count("Failed") == n // 2, "every failing Job failed after its back-offs"
+    ok = [f"ok-{i}" for i in range(n)]
+    timed(phases, "delete", lambda: ([c.delete("job", name) for name in ok], c.advance("1m")))
+    assert c.stats()["jobs"] == n // 2 and c.stats()["pods"] == 3 * (n // 2)
+    return {"phases": phases, "cluster": c}
+
+
+def scenario_cronjobs(n: int, threads: int) -> dict[str, Any]:
+    c = kubesim.Cluster(nodes=10, seed=1, threads=threads, events=False)
+    c.images.register("tick:*", completes_after="1s")
+    phases: dict[str, float] = {}
+    docs = [
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": f"tick-{i}"},
+            "spec": {
+                "schedule": "*/5 * * * *",
+                "jobTemplate": {
+                    "spec": {
+                        "template": {
+                            "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "tick:1"}]}
+                        }
+                    }
+                },
+            },
+        }
+        for i in range(n)
+    ]
+    timed(phases, "day", lambda: (c.apply(docs), c.advance("1d1m")))
+    assert c.stats()["jobs"] == 3 * n, "the history keeps three finished Jobs per CronJob"
+    return {"phases": phases, "runs": 288 * n, "cluster": c}
+
+
 SCENARIOS = {
     "rollout": scenario_rollout,
     "many": scenario_many,
@@ -241,6 +311,8 @@ SCENARIOS = {
     "pending": scenario_pending,
     "calls": scenario_calls,
     "daemonset": scenario_daemonset,
+    "jobs": scenario_jobs,
+    "cronjobs": scenario_cronjobs,
 }
 
 

@@ -398,6 +398,9 @@ def test_version_and_api_resources(c):
     assert ["services", "svc", "v1", "true", "Service"] in [row.split() for row in table]
     rows = [row.split() for row in table]
     assert ["horizontalpodautoscalers", "hpa", "autoscaling/v2", "true", "HorizontalPodAutoscaler"] in rows
+    assert rows.index(["jobs", "batch/v1", "true", "Job"]) > rows.index(
+        ["deployments", "deploy", "apps/v1", "true", "Deployment"]
+    )
     # Groups in discovery order: policy comes after autoscaling.
     assert table[-1].split() == ["poddisruptionbudgets", "pdb", "policy/v1", "true", "PodDisruptionBudget"]
     assert run(c, "api-resources --namespaced=false -o name")[0] == "namespaces\nnodes\n"

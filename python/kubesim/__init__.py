@@ -14,9 +14,11 @@ from ._apps import ControllerRevision, DaemonSet, PersistentVolumeClaim, Statefu
 from ._cluster import ApplyResult, Cluster, ImageRegistry, WatchEvent
 from ._handles import (
     ContainerStatus,
+    CronJob,
     Deployment,
     Event,
     HorizontalPodAutoscaler,
+    Job,
     Namespace,
     Node,
     Object,
@@ -60,6 +62,7 @@ __all__ = [
     "ForbiddenError",
     "ContainerStatus",
     "ControllerRevision",
+    "CronJob",
     "DaemonSet",
     "Deployment",
     "Event",
@@ -68,6 +71,7 @@ __all__ = [
     "ImageRegistry",
     "InvalidArgumentError",
     "InvalidObjectError",
+    "Job",
     "KubectlError",
     "KubesimError",
     "ManifestError",

@@ -20,9 +20,11 @@ from . import _encode, _native
 from ._apps import DaemonSet, PersistentVolumeClaim, StatefulSet
 from ._handles import (
     HANDLES,
+    CronJob,
     Deployment,
     Event,
     HorizontalPodAutoscaler,
+    Job,
     Load,
     Node,
     Object,
@@ -689,6 +691,18 @@ class Cluster:
 
     def node(self, name: str) -> Node:
         return self.get("node", name, "")  # type: ignore[return-value]
+
+    def job(self, name: str, namespace: str = "default") -> Job:
+        return self.get("job", name, namespace)  # type: ignore[return-value]
+
+    def jobs(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[Job]:
+        return self.list("jobs", selector, namespace)  # type: ignore[return-value]
+
+    def cronjob(self, name: str, namespace: str = "default") -> CronJob:
+        return self.get("cronjob", name, namespace)  # type: ignore[return-value]
+
+    def cronjobs(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[CronJob]:
+        return self.list("cronjobs", selector, namespace)  # type: ignore[return-value]
 
     def kubectl(
         self,

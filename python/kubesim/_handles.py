@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigMap",
     "ContainerStatus",
+    "CronJob",
     "Deployment",
     "Event",
     "HorizontalPodAutoscaler",
+    "Job",
     "Namespace",
     "Node",
     "Object",
@@ -676,6 +678,111 @@ class ServiceAccount(Object):
     kind = "ServiceAccount"
 
 
+class Job(Object):
+    """A batch/v1 Job: its counters, conditions and pods."""
+
+    kind = "Job"
+
+    @property
+    def completions(self) -> int | None:
+        value = self.spec.get("completions")
+        return None if value is None else int(value)
+
+    @property
+    def parallelism(self) -> int:
+        return int(self.spec.get("parallelism", 1))
+
+    @property
+    def active(self) -> int:
+        return _int(self.status, "active")
+
+    @property
+    def ready(self) -> int:
+        return _int(self.status, "ready")
+
+    @property
+    def succeeded(self) -> int:
+        return _int(self.status, "succeeded")
+
+    @property
+    def failed(self) -> int:
+        return _int(self.status, "failed")
+
+    @property
+    def completed_indexes(self) -> str:
+        return str(self.status.get("completedIndexes", ""))
+
+    @property
+    def start_time(self) -> _dt.datetime | None:
+        return _parse_time(self.status.get("startTime"))
+
+    @property
+    def completion_time(self) -> _dt.datetime | None:
+        return _parse_time(self.status.get("completionTime"))
+
+    @property
+    def conditions(self) -> list[dict[str, Any]]:
+        return list(self.status.get("conditions", []))
+
+    def condition(self, type: str) -> bool:
+        """Whether the condition of this type (``Complete``, ``Failed``, …) is True."""
+        return any(c.get("type") == type and c.get("status") == "True" for c in self.conditions)
+
+    @property
+    def complete(self) -> bool:
+        return self.condition("Complete")
+
+    @property
+    def failed_condition(self) -> bool:
+        """Whether the Job has failed (its ``Failed`` condition is True)."""
+        return self.condition("Failed")
+
+    def pods(self) -> list[Pod]:
+        """The pods this Job controls."""
+        uid = self.uid
+        return [
+            p
+            for p in self._cluster.pods(namespace=self.namespace)
+            if any(r.get("uid") == uid and r.get("controller") for r in p.owner_references)
+        ]
+
+
+class CronJob(Object):
+    """A batch/v1 CronJob: its schedule, active Jobs and last run."""
+
+    kind = "CronJob"
+
+    @property
+    def schedule(self) -> str:
+        return str(self.spec.get("schedule", ""))
+
+    @property
+    def suspend(self) -> bool:
+        return bool(self.spec.get("suspend", False))
+
+    @property
+    def active(self) -> list[str]:
+        """The names of the Jobs it is running."""
+        return [r.get("name", "") for r in self.status.get("active", [])]
+
+    @property
+    def last_schedule_time(self) -> _dt.datetime | None:
+        return _parse_time(self.status.get("lastScheduleTime"))
+
+    @property
+    def last_successful_time(self) -> _dt.datetime | None:
+        return _parse_time(self.status.get("lastSuccessfulTime"))
+
+    def jobs(self) -> list[Job]:
+        """The Jobs it made (and still has)."""
+        uid = self.uid
+        return [
+            j
+            for j in self._cluster.jobs(namespace=self.namespace)
+            if any(r.get("uid") == uid and r.get("controller") for r in j.owner_references)
+        ]
+
+
 class PodDisruptionBudget(Object):
     """A policy/v1 PodDisruptionBudget; the status is the disruption controller's."""
 
@@ -734,6 +841,8 @@ HANDLES: dict[str, type[Object]] = {
         Secret,
         Service,
         ServiceAccount,
+        Job,
+        CronJob,
         PodDisruptionBudget,
     )
 }

@@ -18,6 +18,8 @@ pub enum Kind {
     Secret,
     Service,
     ServiceAccount,
+    Job,
+    CronJob,
     PodDisruptionBudget,
     DaemonSet,
     StatefulSet,
@@ -26,7 +28,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Deployment,
@@ -38,6 +40,8 @@ impl Kind {
         Kind::Secret,
         Kind::Service,
         Kind::ServiceAccount,
+        Kind::Job,
+        Kind::CronJob,
         Kind::PodDisruptionBudget,
         Kind::DaemonSet,
         Kind::StatefulSet,
@@ -59,6 +63,8 @@ impl Kind {
             Kind::Secret => "Secret",
             Kind::Service => "Service",
             Kind::ServiceAccount => "ServiceAccount",
+            Kind::Job => "Job",
+            Kind::CronJob => "CronJob",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::DaemonSet => "DaemonSet",
             Kind::StatefulSet => "StatefulSet",
@@ -72,6 +78,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps",
             Kind::HorizontalPodAutoscaler => "autoscaling",
+            Kind::Job | Kind::CronJob => "batch",
             Kind::PodDisruptionBudget => "policy",
             Kind::DaemonSet | Kind::StatefulSet | Kind::ControllerRevision => "apps",
             _ => "",
@@ -83,6 +90,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps/v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
+            Kind::Job | Kind::CronJob => "batch/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::DaemonSet | Kind::StatefulSet | Kind::ControllerRevision => "apps/v1",
             _ => "v1",
@@ -102,6 +110,8 @@ impl Kind {
             Kind::Secret => "secrets",
             Kind::Service => "services",
             Kind::ServiceAccount => "serviceaccounts",
+            Kind::Job => "jobs",
+            Kind::CronJob => "cronjobs",
             Kind::PodDisruptionBudget => "poddisruptionbudgets",
             Kind::DaemonSet => "daemonsets",
             Kind::StatefulSet => "statefulsets",
@@ -123,6 +133,8 @@ impl Kind {
             Kind::Secret => "secret",
             Kind::Service => "service",
             Kind::ServiceAccount => "serviceaccount",
+            Kind::Job => "job",
+            Kind::CronJob => "cronjob",
             Kind::PodDisruptionBudget => "poddisruptionbudget",
             Kind::DaemonSet => "daemonset",
             Kind::StatefulSet => "statefulset",
@@ -144,6 +156,8 @@ impl Kind {
             Kind::Secret => &[],
             Kind::Service => &["svc"],
             Kind::ServiceAccount => &["sa"],
+            Kind::Job => &[],
+            Kind::CronJob => &["cj"],
             Kind::PodDisruptionBudget => &["pdb"],
             Kind::DaemonSet => &["ds"],
             Kind::StatefulSet => &["sts"],

@@ -1,5 +1,6 @@
 //! Wire types, defaulting, validation, manifests in and out.
 pub mod allocate;
+pub mod batch_strategy;
 pub mod convert;
 pub mod defaults;
 pub mod error;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::autoscaling::{v1 as autoscaling_v1, v2 as autoscaling};
+use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
@@ -61,6 +62,15 @@ pub enum Body {
     Secret(Box<core::Secret>),
     Service(Box<core::Service>),
     ServiceAccount(Box<core::ServiceAccount>),
+    /// `spec.template` lives in `template` (shared with the pods); `spec.template` in the box is
+    /// left empty.
+    Job {
+        spec: Box<batch::JobSpec>,
+        status: Box<batch::JobStatus>,
+        template: PodTemplate,
+    },
+    /// The whole wire struct; its `metadata` stays default.
+    CronJob(Box<batch::CronJob>),
     /// policy/v1; the disruption controller writes its status.
     PodDisruptionBudget(Box<policy::PodDisruptionBudget>),
     /// `spec.template` lives in `template` (shared with the pods' specs' base); `spec.template`
@@ -146,6 +156,8 @@ impl Object {
             Body::Secret(_) => Kind::Secret,
             Body::Service(_) => Kind::Service,
             Body::ServiceAccount(_) => Kind::ServiceAccount,
+            Body::Job { .. } => Kind::Job,
+            Body::CronJob(_) => Kind::CronJob,
             Body::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
             Body::DaemonSet { .. } => Kind::DaemonSet,
             Body::ControllerRevision(_) => Kind::ControllerRevision,
@@ -172,6 +184,8 @@ impl Object {
             (Body::Secret(a), Body::Secret(b)) => a == b,
             (Body::Service(a), Body::Service(b)) => a.spec == b.spec,
             (Body::ServiceAccount(a), Body::ServiceAccount(b)) => a == b,
+            (Body::Job { spec: a, template: ta, .. }, Body::Job { spec: b, template: tb, .. }) => a == b && ta == tb,
+            (Body::CronJob(a), Body::CronJob(b)) => a.spec == b.spec,
             (Body::PodDisruptionBudget(a), Body::PodDisruptionBudget(b)) => a.spec == b.spec,
             (Body::DaemonSet { spec: a, template: ta, .. }, Body::DaemonSet { spec: b, template: tb, .. }) => {
                 a == b && ta == tb
@@ -192,6 +206,8 @@ impl Object {
             Kind::Deployment
                 | Kind::ReplicaSet
                 | Kind::HorizontalPodAutoscaler
+                | Kind::Job
+                | Kind::CronJob
                 | Kind::PodDisruptionBudget
                 | Kind::DaemonSet
                 | Kind::StatefulSet
@@ -250,6 +266,15 @@ impl Object {
             Body::Secret(b) => to_value(&core::Secret { metadata, ..(**b).clone() }),
             Body::Service(b) => to_value(&core::Service { metadata, ..(**b).clone() }),
             Body::ServiceAccount(b) => to_value(&core::ServiceAccount { metadata, ..(**b).clone() }),
+            Body::Job { spec, status, template } => {
+                let mut spec = (**spec).clone();
+                spec.template = template.to_wire_without_spec();
+                with_template_spec(
+                    to_value(&batch::Job { metadata, spec: Some(spec), status: Some((**status).clone()) }),
+                    template,
+                )
+            }
+            Body::CronJob(b) => to_value(&batch::CronJob { metadata, ..(**b).clone() }),
             Body::PodDisruptionBudget(b) => to_value(&policy::PodDisruptionBudget { metadata, ..(**b).clone() }),
             Body::DaemonSet { spec, status, template } => {
                 let mut spec = (**spec).clone();
@@ -405,6 +430,24 @@ impl Object {
                 check(kind, &sa.metadata, validation::validate_service_account(&sa))?;
                 let metadata = std::mem::take(&mut sa.metadata);
                 Object { meta: Meta::from_object_meta(metadata), body: Body::ServiceAccount(Box::new(sa)) }
+            }
+            Kind::Job => {
+                let mut j: batch::Job = decode_strict(&value, kind, &version)?;
+                defaults::default_job(&mut j);
+                check(kind, &j.metadata, validation::validate_job(&j))?;
+                let mut spec = j.spec.unwrap_or_default();
+                let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
+                Object {
+                    meta: Meta::from_object_meta(j.metadata),
+                    body: Body::Job { spec: Box::new(spec), status: Box::new(j.status.unwrap_or_default()), template },
+                }
+            }
+            Kind::CronJob => {
+                let mut cj: batch::CronJob = decode_strict(&value, kind, &version)?;
+                defaults::default_cron_job(&mut cj);
+                check(kind, &cj.metadata, validation::validate_cron_job(&cj))?;
+                let metadata = std::mem::take(&mut cj.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::CronJob(Box::new(cj)) }
             }
             Kind::PodDisruptionBudget => {
                 let mut pdb: policy::PodDisruptionBudget = decode_strict(&value, kind, &version)?;

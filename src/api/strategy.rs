@@ -41,6 +41,8 @@ pub fn prepare_for_create(obj: &mut Object) {
             svc.status = Some(core::ServiceStatus { load_balancer: Some(Default::default()), ..Default::default() })
         }
         Body::Node { .. } | Body::Event(_) | Body::ConfigMap(_) | Body::Secret(_) | Body::ServiceAccount(_) => {}
+        Body::Job { status, .. } => **status = Default::default(),
+        Body::CronJob(cj) => cj.status = Some(Default::default()),
         // upstream: podDisruptionBudgetStrategy.PrepareForCreate — the status starts empty.
         Body::PodDisruptionBudget(pdb) => pdb.status = Some(Default::default()),
         Body::DaemonSet { status, .. } => {
@@ -70,13 +72,16 @@ pub fn prepare_for_create(obj: &mut Object) {
 }
 
 /// What is set once the new object has its uid: a claim's volume is `pvc-<uid>`, as a
-/// dynamic provisioner names it.
+/// dynamic provisioner names it; a Job's generated selector.
 pub fn prepare_after_uid(obj: &mut Object) {
     if let Body::PersistentVolumeClaim(pvc) = &mut obj.body {
         let spec = pvc.spec.get_or_insert_with(Default::default);
         if spec.volume_name.as_deref().is_none_or(str::is_empty) {
             spec.volume_name = Some(format!("pvc-{}", obj.meta.uid));
         }
+    }
+    if let Body::Job { .. } = obj.body {
+        super::batch_strategy::generate_selector(obj);
     }
 }
 
@@ -130,6 +135,8 @@ pub fn prepare_for_update(new: &mut Object, old: &Object) {
             let generation = if template != t { stored + 1 } else { stored };
             Arc::make_mut(&mut new.meta.annotations).insert(TEMPLATE_GENERATION.into(), generation.to_string());
         }
+        (Body::Job { .. }, Body::Job { .. }) => super::batch_strategy::prepare_job_update(new, old),
+        (Body::CronJob(new), Body::CronJob(old)) => new.status = old.status.clone(),
         _ => {}
     }
 }
@@ -172,6 +179,11 @@ pub fn prepare_for_status_update(new: &mut Object, old: &Object) {
         }
         (Body::Pod { spec, .. }, Body::Pod { spec: s, .. }) => *spec = s.clone(),
         (Body::Node { spec, .. }, Body::Node { spec: s, .. }) => *spec = s.clone(),
+        (Body::Job { spec, template, .. }, Body::Job { spec: s, template: t, .. }) => {
+            *spec = s.clone();
+            *template = t.clone();
+        }
+        (Body::CronJob(new), Body::CronJob(old)) => new.spec = old.spec.clone(),
         (Body::Namespace { spec, .. }, Body::Namespace { spec: s, .. }) => *spec = s.clone(),
         (Body::DaemonSet { spec, template, .. }, Body::DaemonSet { spec: s, template: t, .. }) => {
             *spec = s.clone();
@@ -229,6 +241,7 @@ pub fn validate_update(new: &Object, old: &Object) -> ErrorList {
                 }
             }
         }
+        (Body::Job { .. }, Body::Job { .. }) => errs.extend(super::batch_strategy::validate_job_update(new, old)),
         (Body::Pod { spec: a, .. }, Body::Pod { spec: b, .. }) => {
             // upstream: ValidatePodUpdate — only images, activeDeadlineSeconds and added
             // tolerations may change; everything else in spec is fixed once the pod exists.

@@ -2,20 +2,22 @@
 //! engine commits them in canonical order (controller, then object key). Controllers never call
 //! each other.
 
+pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
 pub mod gc;
 pub mod history;
 pub mod hpa;
+pub mod job;
 pub mod namespace;
 pub mod node_affinity;
 pub mod nodelifecycle;
 pub mod pod_affinity;
 pub mod replicaset;
 pub mod scheduler;
-pub mod topology_spread;
 pub mod statefulset;
+pub mod topology_spread;
 mod victims;
 
 use std::sync::Arc;
@@ -34,21 +36,25 @@ pub enum ControllerId {
     HorizontalPodAutoscaler = 3,
     Deployment = 4,
     ReplicaSet = 5,
-    DaemonSet = 6,
-    StatefulSet = 7,
-    Disruption = 8,
-    Scheduler = 9,
-    Kubelet = 10,
+    Job = 6,
+    CronJob = 7,
+    DaemonSet = 8,
+    StatefulSet = 9,
+    Disruption = 10,
+    Scheduler = 11,
+    Kubelet = 12,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 11] = [
+    pub const ALL: [ControllerId; 13] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::Namespace,
         ControllerId::HorizontalPodAutoscaler,
         ControllerId::Deployment,
         ControllerId::ReplicaSet,
+        ControllerId::Job,
+        ControllerId::CronJob,
         ControllerId::DaemonSet,
         ControllerId::StatefulSet,
         ControllerId::Disruption,
@@ -63,6 +69,8 @@ impl ControllerId {
             ControllerId::HorizontalPodAutoscaler => "horizontal-pod-autoscaler",
             ControllerId::Deployment => "deployment-controller",
             ControllerId::ReplicaSet => "replicaset-controller",
+            ControllerId::Job => "job-controller",
+            ControllerId::CronJob => "cronjob-controller",
             ControllerId::DaemonSet => "daemonset-controller",
             ControllerId::StatefulSet => "statefulset-controller",
             ControllerId::Disruption => "disruption-controller",

@@ -17,9 +17,8 @@ use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
-    daemonset, deployment, disruption, gc, hpa, namespace, nodelifecycle, replicaset, scheduler, statefulset,
-    ControllerId, Ctx, NodeRuntime,
-    Reconciled, Write,
+    cronjob, daemonset, deployment, disruption, gc, hpa, job, namespace, nodelifecycle, replicaset, scheduler,
+    statefulset, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
 };
 use crate::error::KubesimError;
 use crate::kubelet;
@@ -115,6 +114,8 @@ pub struct Engine {
     pub max_objects: usize,
     /// Asked between rounds and instants whether the caller wants the run stopped (Ctrl-C).
     pub interrupt: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
+    /// Jobs whose pods changed, synced [`job::SYNC_BATCH`] later (upstream's batched pod events).
+    job_batch: Vec<ObjectKey>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -162,6 +163,7 @@ impl Engine {
             freeing: Default::default(),
             max_objects: DEFAULT_MAX_OBJECTS,
             interrupt: None,
+            job_batch: Vec::new(),
         })
     }
 
@@ -287,6 +289,20 @@ impl Engine {
                 self.mark_deployments_of(store, old, new);
             }
             Kind::Deployment if !skip(ControllerId::Deployment) => self.mark(ControllerId::Deployment, key.clone()),
+            Kind::Job => {
+                if new.is_some() && !skip(ControllerId::Job) {
+                    self.mark(ControllerId::Job, key.clone());
+                }
+                // The CronJob that made it hears of its Jobs' changes.
+                for o in concerned(old, new).into_iter().flatten() {
+                    if let Some(r) = o.meta.controller_ref().filter(|r| &*r.kind == "CronJob") {
+                        self.mark(ControllerId::CronJob, ObjectKey::shared(Kind::CronJob, &o.meta.namespace, &r.name));
+                    }
+                }
+            }
+            Kind::CronJob if new.is_some() && !skip(ControllerId::CronJob) => {
+                self.mark(ControllerId::CronJob, key.clone())
+            }
             Kind::Namespace
                 if new.is_some_and(|n| n.meta.deletion_timestamp().is_some()) && !skip(ControllerId::Namespace) =>
             {
@@ -394,6 +410,9 @@ impl Engine {
                         ObjectKey::shared(Kind::StatefulSet, &o.meta.namespace, &r.name),
                     );
                 }
+                Some(r) if &*r.kind == "Job" => {
+                    self.job_batch.push(ObjectKey::shared(Kind::Job, &o.meta.namespace, &r.name));
+                }
                 Some(_) => {}
                 None => {
                     for ds in store.scan(Kind::DaemonSet, Some(&o.meta.namespace)) {
@@ -413,6 +432,12 @@ impl Engine {
                         }
                     }
                 }
+            }
+        }
+        if let Some(p) = new.filter(|p| job::has_finalizer(p)) {
+            // A pod whose Job is gone still holds the Job's finalizer: the Job controller lets go.
+            if p.meta.controller_ref().is_none_or(|r| store.owner(&p.meta.namespace, r).is_none()) {
+                self.mark(ControllerId::Job, key.clone());
             }
         }
         self.account(old, new);
@@ -635,6 +660,9 @@ impl Engine {
         self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
             self.flush_retry(now);
+            for k in std::mem::take(&mut self.job_batch) {
+                self.schedule(ControllerId::Job, k, now + job::SYNC_BATCH, now);
+            }
             if self.dirty.iter().all(Vec::is_empty) {
                 self.freed();
                 // Settled: what a burst of marks grew the buffers to is not kept past it.
@@ -1045,6 +1073,8 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::HorizontalPodAutoscaler => hpa::reconcile(ctx, key),
         ControllerId::Deployment => deployment::reconcile(ctx, key),
         ControllerId::ReplicaSet => replicaset::reconcile(ctx, key),
+        ControllerId::Job => job::reconcile(ctx, key),
+        ControllerId::CronJob => cronjob::reconcile(ctx, key),
         ControllerId::Disruption => disruption::reconcile(ctx, key),
         ControllerId::DaemonSet => daemonset::reconcile(ctx, key),
         ControllerId::StatefulSet => statefulset::reconcile(ctx, key),

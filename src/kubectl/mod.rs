@@ -1,6 +1,7 @@
 //! kubectl's output, computed from stored objects: the server-side table columns of
 //! `kubectl get`, the tab writer's alignment and the HumanDuration ages (kubectl.md §3).
 
+pub mod batch_table;
 pub mod describe;
 pub mod table;
 pub mod top;

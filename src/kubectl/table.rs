@@ -52,6 +52,11 @@ pub fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
         Kind::Secret => (&["NAME", "TYPE", "DATA", "AGE"], &[]),
         Kind::Service => (&["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], &["SELECTOR"]),
         Kind::ServiceAccount => (&["NAME", "SECRETS", "AGE"], &[]),
+        Kind::Job => (&["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"]),
+        Kind::CronJob => (
+            &["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"],
+            &["CONTAINERS", "IMAGES", "SELECTOR"],
+        ),
         Kind::PodDisruptionBudget => (&["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], &[]),
         Kind::DaemonSet => (
             &["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"],
@@ -413,6 +418,22 @@ pub fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
             let mut r = vec![name];
             r.extend(service_cells(svc, wide));
             r.insert(5, age(o, now));
+            r
+        }
+        Body::Job { spec, status, template } => {
+            use super::batch_table::{completions, duration, job_status};
+            let mut r =
+                vec![name, job_status(o, status).into(), completions(spec, status), duration(status, now), age(o, now)];
+            if wide {
+                r.extend(containers_and_images(template));
+                r.push(format_label_selector(spec.selector.as_ref()));
+            }
+            r
+        }
+        Body::CronJob(cj) => {
+            let mut r = vec![name];
+            r.extend(super::batch_table::cron_job_cells(cj, now, wide));
+            r.insert(6, age(o, now));
             r
         }
     }

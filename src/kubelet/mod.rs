@@ -89,6 +89,28 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
                 next = earliest(next, Some(t));
             }
         }
+        if all_done && !pod.meta.finalizers().is_empty() {
+            // upstream: a deleted pod's containers have stopped: its phase is terminal (Succeeded
+            // only if every container exited 0); the object stays until its finalizers go.
+            let all_zero =
+                rt.containers.iter().all(|c| matches!(c.state, ContainerState::Terminated { exit_code: 0, .. }));
+            rt.phase = if all_zero { Phase::Succeeded } else { Phase::Failed };
+            for c in rt.containers.iter_mut() {
+                c.ready = false;
+            }
+            let reason = if all_zero { "PodCompleted" } else { "PodFailed" };
+            rt.set_condition(ConditionType::ContainersReady, false, Some(reason), now);
+            rt.set_condition(ConditionType::Ready, false, Some(reason), now);
+            if rt != *status {
+                let mut updated = (**pod).clone();
+                if let Body::Pod { status, .. } = &mut updated.body {
+                    *status = rt;
+                }
+                writes.push(Write::UpdateStatus(Box::new(updated)));
+            }
+            writes.append(&mut pc.events);
+            return Reconciled { writes, requeue_at: None };
+        }
         if all_done {
             // The kubelet's final delete with grace 0.
             writes.append(&mut pc.events);

@@ -45,7 +45,7 @@ pub fn encode(o: &Object, version: &str) -> Value {
 pub fn categories(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Pod | Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler => &["all"],
-        Kind::DaemonSet | Kind::StatefulSet => &["all"],
+        Kind::DaemonSet | Kind::StatefulSet | Kind::Job | Kind::CronJob => &["all"],
         _ => &[],
     }
 }
@@ -60,6 +60,8 @@ pub fn has_status(kind: Kind) -> bool {
             | Kind::HorizontalPodAutoscaler
             | Kind::Node
             | Kind::Namespace
+            | Kind::Job
+            | Kind::CronJob
             | Kind::PodDisruptionBudget
             | Kind::DaemonSet
             | Kind::StatefulSet

@@ -1,6 +1,6 @@
 //! Protobuf request bodies (apiserver.md §9): kubectl 1.32's typed clients send
 //! `application/vnd.kubernetes.protobuf` for `autoscale` (an autoscaling/v1 HPA), `create
-//! deployment|namespace`, `create configmap|secret|serviceaccount|service` and the DELETEs of
+//! deployment|namespace|job`, `create configmap|secret|serviceaccount|service` and the DELETEs of
 //! `drain`, and a 415 makes no retry in JSON. The envelope is `k8s\0` and a
 //! `runtime.Unknown`; the object inside is decoded into JSON by small field tables of the
 //! messages those commands send (field numbers from k8s.io/api's generated.proto). Fields
@@ -51,7 +51,17 @@ const OBJECT_META: &[Field] = &[
     f(3, "namespace", Ty::Str),
     f(11, "labels", Ty::StrMap),
     f(12, "annotations", Ty::StrMap),
+    rep(13, "ownerReferences", Ty::Msg(OWNER_REFERENCE)),
     rep(14, "finalizers", Ty::Str),
+];
+// What `kubectl create job --from=cronjob/…` sends: a controller reference to the CronJob.
+const OWNER_REFERENCE: &[Field] = &[
+    f(1, "kind", Ty::Str),
+    f(3, "name", Ty::Str),
+    f(4, "uid", Ty::Str),
+    f(5, "apiVersion", Ty::Str),
+    f(6, "controller", Ty::OptBool),
+    f(7, "blockOwnerDeletion", Ty::OptBool),
 ];
 const REQUIREMENT: &[Field] = &[f(1, "key", Ty::Str), f(2, "operator", Ty::Str), rep(3, "values", Ty::Str)];
 const LABEL_SELECTOR: &[Field] = &[f(1, "matchLabels", Ty::StrMap), rep(2, "matchExpressions", Ty::Msg(REQUIREMENT))];
@@ -106,6 +116,24 @@ const HPA_V1_SPEC: &[Field] = &[
 ];
 const HPA_V1: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(HPA_V1_SPEC))];
 const NAMESPACE: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META))];
+// What `kubectl create job --image=…|--from=cronjob/…` sends (batch/v1): the spec fields a
+// CronJob's job template carries.
+const JOB_SPEC: &[Field] = &[
+    f(1, "parallelism", Ty::Int),
+    f(2, "completions", Ty::Int),
+    f(3, "activeDeadlineSeconds", Ty::Int),
+    f(4, "selector", Ty::Msg(LABEL_SELECTOR)),
+    f(5, "manualSelector", Ty::OptBool),
+    f(6, "template", Ty::Msg(POD_TEMPLATE_SPEC)),
+    f(7, "backoffLimit", Ty::Int),
+    f(8, "ttlSecondsAfterFinished", Ty::Int),
+    f(9, "completionMode", Ty::Str),
+    f(10, "suspend", Ty::OptBool),
+    f(12, "backoffLimitPerIndex", Ty::Int),
+    f(13, "maxFailedIndexes", Ty::Int),
+    f(14, "podReplacementPolicy", Ty::Str),
+];
+const JOB: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(JOB_SPEC))];
 // What `kubectl create configmap|secret generic|serviceaccount|service …` send (core/v1).
 const CONFIG_MAP: &[Field] = &[
     f(1, "metadata", Ty::Msg(OBJECT_META)),
@@ -188,6 +216,7 @@ fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
         ("v1", "Secret") => SECRET,
         ("v1", "ServiceAccount") => SERVICE_ACCOUNT,
         ("v1", "Service") => SERVICE,
+        ("batch/v1", "Job") => JOB,
         // (kubectl's DeleteOptions name the group version of the object being deleted.)
         (_, "DeleteOptions") => DELETE_OPTIONS,
         ("policy/v1", "Eviction") => EVICTION,

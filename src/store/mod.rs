@@ -1182,9 +1182,15 @@ impl Store {
 #[cfg(test)]
 mod tests;
 
-/// Whether an update of a terminating object takes its last finalizer away.
+/// Whether an update of a terminating object takes its last finalizer away. A bound pod that
+/// is still stopping stays until its kubelet is done (graceful deletion), finalizers or not.
 fn takes_last_finalizer(obj: &Object, old: &Object) -> bool {
-    obj.meta.deletion_timestamp().is_some() && obj.meta.finalizers().is_empty() && !old.meta.finalizers().is_empty()
+    let stopping = matches!(&obj.body, Body::Pod { spec, status }
+        if !status.phase.is_terminal() && (spec.node_name.is_some() || status.node_name.is_some()));
+    obj.meta.deletion_timestamp().is_some()
+        && obj.meta.finalizers().is_empty()
+        && !old.meta.finalizers().is_empty()
+        && !stopping
 }
 
 fn add_finalizer(obj: &mut Object, finalizer: &str) {

@@ -47,6 +47,12 @@ CASES = [
     # A directory, and a selector, which kubectl 1.32 does not apply to --local objects.
     f"label -f {E}/ --local -l app=redis tier=x -o name",
     f"annotate -f {E}/ --local -l 'app in (nginx)' a=b -o yaml",
+    "create job once --image=busybox --dry-run=client -o yaml -- date",
+    "create job once --image=busybox --dry-run=client -o json",
+    "create job once --image=busybox -n batch --dry-run=client -o yaml",
+    "create job once --image=busybox --dry-run=client",
+    "create job once --dry-run=client",
+    "create job once --from=cronjob/x --dry-run=client -- date",
     "get pods --foo",
     "get pods -x",
     "frob",

@@ -38,6 +38,8 @@ ALL_CATEGORY = (
     "replicasets",
     "statefulsets",
     "horizontalpodautoscalers",
+    "cronjobs",
+    "jobs",
 )
 
 

@@ -12,6 +12,7 @@ from ._flags import Args, parse
 from ._manifests import documents
 from ._resources import kind_of
 from ._submit import _created
+from .create_batch import GENERATORS as BATCH_GENERATORS
 from .create_core import GENERATORS
 
 if TYPE_CHECKING:
@@ -116,6 +117,9 @@ def run(inv: Invocation, o: Out) -> None:
     sub = inv.path[1] if len(inv.path) > 1 else None
     if sub in GENERATORS:
         GENERATORS[sub](inv, o)
+        return
+    if sub in BATCH_GENERATORS:
+        BATCH_GENERATORS[sub](inv, o)
         return
     if sub in ("poddisruptionbudget", "pdb"):
         create_policy.run(inv, o)

@@ -13,6 +13,7 @@
 
 mod apps;
 mod autoscaling;
+mod batch;
 mod container;
 mod core;
 mod daemonset;
@@ -33,6 +34,7 @@ mod test_support;
 pub(crate) use crate::api::quantity::ParsedQuantity;
 pub use apps::{validate_deployment, validate_replica_set};
 pub use autoscaling::validate_hpa;
+pub use batch::{validate_cron_job, validate_job, validate_job_spec};
 pub use core::{validate_config_map, validate_secret, validate_service, validate_service_account};
 pub use daemonset::{validate_controller_revision, validate_daemon_set};
 pub use meta::{validate_object_meta, NameRule};

@@ -3,6 +3,7 @@
 //! line without a TAB. Each kind has its own module; what several kinds share (labels,
 //! annotations, tolerations, the events table, the tab writer) lives here.
 
+mod batch;
 mod core;
 mod daemonset;
 mod hpa;
@@ -50,6 +51,8 @@ pub fn describe(ctx: &Context, kind: Kind, namespace: &str, name: &str) -> Resul
         Kind::Secret => core::describe_secret(&obj),
         Kind::Service => core::describe_service(ctx, &obj, &events),
         Kind::ServiceAccount => core::describe_service_account(&obj, &events, ctx.now),
+        Kind::Job => batch::describe_job(ctx, &obj, &events),
+        Kind::CronJob => batch::describe_cron_job(ctx, &obj, &events),
         Kind::PodDisruptionBudget => policy::describe_pod_disruption_budget(&obj, &events, ctx.now),
         Kind::Event => {
             return Err(KubesimError::InvalidArgument(

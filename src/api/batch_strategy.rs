@@ -1,0 +1,87 @@
+//! The API server's registry rules for Jobs (`pkg/registry/batch/job/strategy.go`): the
+//! generated selector and labels, and what an update may change.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use super::field::{ErrorList, FieldError, Path, Value};
+use super::object::{Body, Object};
+
+/// The labels a Job's pods carry so that its generated selector matches only them.
+pub const CONTROLLER_UID: &str = "batch.kubernetes.io/controller-uid";
+pub const JOB_NAME: &str = "batch.kubernetes.io/job-name";
+const LEGACY_CONTROLLER_UID: &str = "controller-uid";
+const LEGACY_JOB_NAME: &str = "job-name";
+
+/// upstream: generateSelector — unless `manualSelector` is true, the template gets the
+/// controller-uid and job-name labels (current and legacy keys), and the selector matches the uid.
+pub fn generate_selector(obj: &mut Object) {
+    let uid = obj.meta.uid.to_string();
+    let name = obj.meta.name.to_string();
+    let Body::Job { spec, template, .. } = &mut obj.body else { return };
+    if spec.manual_selector == Some(true) {
+        return;
+    }
+    let mut labeled = template.clone();
+    for (k, v) in [(CONTROLLER_UID, &uid), (JOB_NAME, &name), (LEGACY_CONTROLLER_UID, &uid), (LEGACY_JOB_NAME, &name)] {
+        if labeled.labels.get(k) != Some(v) {
+            labeled = labeled.with_label(k, v);
+        }
+    }
+    // upstream: SetDefaults_Job — a Job without labels takes its template's (as read back,
+    // the generated ones included).
+    if obj.meta.labels.is_empty() {
+        obj.meta.labels = labeled.labels.clone();
+    }
+    *template = labeled;
+    if spec.selector.is_none() {
+        spec.selector = Some(LabelSelector {
+            match_labels: Some([(CONTROLLER_UID.to_string(), uid)].into_iter().collect()),
+            match_expressions: None,
+        });
+    }
+}
+
+/// upstream: jobStrategy.PrepareForUpdate — status is kept; a client that sends the Job back
+/// without the generated selector and labels (a manifest applied again) keeps them.
+pub fn prepare_job_update(new: &mut Object, old: &Object) {
+    let (Body::Job { spec, status, template }, Body::Job { spec: old_spec, status: old_status, .. }) =
+        (&mut new.body, &old.body)
+    else {
+        return;
+    };
+    *status = old_status.clone();
+    if spec.manual_selector != Some(true) && spec.selector.is_none() {
+        spec.selector = old_spec.selector.clone();
+        let uid = old.meta.uid.to_string();
+        let name = old.meta.name.to_string();
+        for (k, v) in
+            [(CONTROLLER_UID, &uid), (JOB_NAME, &name), (LEGACY_CONTROLLER_UID, &uid), (LEGACY_JOB_NAME, &name)]
+        {
+            if !template.labels.contains_key(k) {
+                *template = template.with_label(k, v);
+            }
+        }
+    }
+}
+
+/// upstream: ValidateJobSpecUpdate — selector, completions and the pod template are immutable
+/// (kubesim does not model the elastic Indexed Job or the suspended-Job template exceptions).
+pub fn validate_job_update(new: &Object, old: &Object) -> ErrorList {
+    let mut errs = ErrorList::new();
+    let (Body::Job { spec: a, template: ta, .. }, Body::Job { spec: b, template: tb, .. }) = (&new.body, &old.body)
+    else {
+        return errs;
+    };
+    let p = Path::root("spec");
+    let immutable = |path: Path, value: String| FieldError::invalid(path, Value::Raw(value), "field is immutable");
+    if a.selector != b.selector {
+        errs.push(immutable(p.child("selector"), serde_json::to_string(&a.selector).unwrap_or_default()));
+    }
+    if a.completions != b.completions {
+        errs.push(immutable(p.child("completions"), a.completions.map_or("null".into(), |c| c.to_string())));
+    }
+    if ta != tb {
+        errs.push(immutable(p.child("template"), serde_json::to_string(&ta.to_wire()).unwrap_or_default()));
+    }
+    errs
+}

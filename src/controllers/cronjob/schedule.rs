@@ -1,0 +1,389 @@
+//! CronJob schedules as robfig/cron v3's `ParseStandard` reads them: five fields (minute, hour,
+//! day of month, month, day of week) or a descriptor (`@hourly`, `@every 90m`, …), and `next`
+//! as its SpecSchedule walks the calendar in the schedule's time zone.
+
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, Zoned};
+
+use crate::sim::clock::Millis;
+
+/// Set on a field written `*` or `?` (not `*/n`): the day-of-month / day-of-week rule needs it.
+const STAR: u64 = 1 << 63;
+
+/// A parsed schedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// Bit sets per field (bit n = value n), plus [`STAR`].
+    Spec { minute: u64, hour: u64, dom: u64, month: u64, dow: u64 },
+    /// `@every <duration>`: whole seconds, at least one.
+    Every(Millis),
+}
+
+struct Bounds {
+    min: u32,
+    max: u32,
+    names: &'static [&'static str],
+}
+
+const MINUTE: Bounds = Bounds { min: 0, max: 59, names: &[] };
+const HOUR: Bounds = Bounds { min: 0, max: 23, names: &[] };
+const DOM: Bounds = Bounds { min: 1, max: 31, names: &[] };
+const MONTH: Bounds = Bounds {
+    min: 1,
+    max: 12,
+    names: &["", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+};
+const DOW: Bounds = Bounds { min: 0, max: 6, names: &["sun", "mon", "tue", "wed", "thu", "fri", "sat"] };
+
+/// upstream: cron.ParseStandard, with its error messages.
+pub fn parse(spec: &str) -> Result<Schedule, String> {
+    let spec = spec.trim();
+    if spec.is_empty() {
+        return Err("empty spec string".into());
+    }
+    if let Some(descriptor) = spec.strip_prefix('@') {
+        return parse_descriptor(descriptor, spec);
+    }
+    let fields: Vec<&str> = spec.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Err(format!("expected exactly 5 fields, found {}: [{}]", fields.len(), fields.join(" ")));
+    }
+    Ok(Schedule::Spec {
+        minute: field(fields[0], &MINUTE)?,
+        hour: field(fields[1], &HOUR)?,
+        dom: field(fields[2], &DOM)?,
+        month: field(fields[3], &MONTH)?,
+        dow: field(fields[4], &DOW)?,
+    })
+}
+
+fn parse_descriptor(d: &str, spec: &str) -> Result<Schedule, String> {
+    let standard = |s: &str| parse(s);
+    match d {
+        "yearly" | "annually" => standard("0 0 1 1 *"),
+        "monthly" => standard("0 0 1 * *"),
+        "weekly" => standard("0 0 * * 0"),
+        "daily" | "midnight" => standard("0 0 * * *"),
+        "hourly" => standard("0 * * * *"),
+        _ => match d.strip_prefix("every ") {
+            Some(text) => {
+                let d = parse_go_duration(text.trim()).ok_or_else(|| {
+                    format!("failed to parse duration {spec}: time: invalid duration \"{}\"", text.trim())
+                })?;
+                // upstream: Every — below a second is a second; whole seconds only.
+                Ok(Schedule::Every((d.max(1000) / 1000) * 1000))
+            }
+            None => Err(format!("unrecognized descriptor: {spec}")),
+        },
+    }
+}
+
+/// A Go duration (`1h30m`, `90s`, `1.5h`), in milliseconds.
+fn parse_go_duration(s: &str) -> Option<Millis> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let value: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let ms = match &rest[..unit_len] {
+            "ns" => 1e-6,
+            "us" | "µs" => 1e-3,
+            "ms" => 1.0,
+            "s" => 1e3,
+            "m" => 6e4,
+            "h" => 3.6e6,
+            _ => return None,
+        };
+        total += value * ms;
+        rest = &rest[unit_len..];
+    }
+    Some(total as Millis)
+}
+
+/// One field: comma-separated ranges (upstream getField / getRange).
+fn field(text: &str, b: &Bounds) -> Result<u64, String> {
+    let mut bits = 0u64;
+    for expr in text.split(',') {
+        bits |= range(expr, b)?;
+    }
+    Ok(bits)
+}
+
+fn range(expr: &str, b: &Bounds) -> Result<u64, String> {
+    let parts: Vec<&str> = expr.split('/').collect();
+    let bounds: Vec<&str> = parts[0].split('-').collect();
+    let single = bounds.len() == 1;
+    let (start, mut end, mut extra);
+    if bounds[0] == "*" || bounds[0] == "?" {
+        (start, end, extra) = (b.min, b.max, STAR);
+    } else {
+        start = int_or_name(bounds[0], b)?;
+        end = match bounds.len() {
+            1 => start,
+            2 => int_or_name(bounds[1], b)?,
+            _ => return Err(format!("too many hyphens: {expr}")),
+        };
+        extra = 0;
+    }
+    let step = match parts.len() {
+        1 => 1,
+        2 => {
+            let step = int(parts[1])?;
+            // upstream: `N/step` means `N-max/step`.
+            if single {
+                end = b.max;
+            }
+            if step > 1 {
+                extra = 0;
+            }
+            step
+        }
+        _ => return Err(format!("too many slashes: {expr}")),
+    };
+    if start < b.min {
+        return Err(format!("beginning of range ({start}) below minimum ({}): {expr}", b.min));
+    }
+    if end > b.max {
+        return Err(format!("end of range ({end}) above maximum ({}): {expr}", b.max));
+    }
+    if start > end {
+        return Err(format!("beginning of range ({start}) beyond end of range ({end}): {expr}"));
+    }
+    if step == 0 {
+        return Err(format!("step of range should be a positive number: {expr}"));
+    }
+    let mut bits = extra;
+    let mut v = start;
+    while v <= end {
+        bits |= 1 << v;
+        v += step;
+    }
+    Ok(bits)
+}
+
+fn int_or_name(s: &str, b: &Bounds) -> Result<u32, String> {
+    if !b.names.is_empty() {
+        let lower = s.to_ascii_lowercase();
+        if let Some(i) = b.names.iter().position(|n| !n.is_empty() && *n == lower) {
+            return Ok(i as u32);
+        }
+    }
+    int(s)
+}
+
+fn int(s: &str) -> Result<u32, String> {
+    match s.parse::<i64>() {
+        Ok(n) if n < 0 => Err(format!("negative number ({n}) not allowed: {s}")),
+        Ok(n) => u32::try_from(n).map_err(|_| format!("failed to parse int from {s}: value out of range")),
+        Err(_) => Err(format!("failed to parse int from {s}: strconv.Atoi: parsing {s:?}: invalid syntax")),
+    }
+}
+
+fn has(bits: u64, v: i8) -> bool {
+    bits & (1u64 << v as u32) != 0
+}
+
+/// A civil time in `tz` as Go's `time.Date` makes it (a time in a DST gap moves forward, an
+/// ambiguous one takes the earlier offset).
+fn date(tz: &TimeZone, dt: DateTime) -> Option<Zoned> {
+    dt.to_zoned(tz.clone()).ok()
+}
+
+impl Schedule {
+    /// upstream: SpecSchedule.Next / ConstantDelaySchedule.Next — the first activation strictly
+    /// after `t` (milliseconds since the Unix epoch), `None` when there is none within five
+    /// years.
+    pub fn next(&self, t: Millis, tz: &TimeZone) -> Option<Millis> {
+        let (minute, hour, dom, month, dow) = match *self {
+            Schedule::Every(d) => return Some(t.div_euclid(1000) * 1000 + d),
+            Schedule::Spec { minute, hour, dom, month, dow } => (minute, hour, dom, month, dow),
+        };
+        // Next whole second after t.
+        let start = Timestamp::from_millisecond(t.div_euclid(1000) * 1000 + 1000).ok()?;
+        let mut z = start.to_zoned(tz.clone());
+        let year_limit = z.year() + 5;
+        let mut added = false;
+        let day_matches = |z: &Zoned| {
+            let d = has(dom, z.day());
+            let w = has(dow, z.weekday().to_sunday_zero_offset());
+            if dom & STAR != 0 || dow & STAR != 0 {
+                d && w
+            } else {
+                d || w
+            }
+        };
+        'wrap: loop {
+            if z.year() > year_limit {
+                return None;
+            }
+            while !has(month, z.month()) {
+                if !added {
+                    added = true;
+                    z = date(tz, DateTime::new(z.year(), z.month(), 1, 0, 0, 0, 0).ok()?)?;
+                }
+                z = date(tz, z.datetime().checked_add(jiff::Span::new().months(1)).ok()?)?;
+                if z.month() == 1 {
+                    continue 'wrap;
+                }
+            }
+            while !day_matches(&z) {
+                if !added {
+                    added = true;
+                    z = date(tz, DateTime::new(z.year(), z.month(), z.day(), 0, 0, 0, 0).ok()?)?;
+                }
+                z = date(tz, z.datetime().checked_add(jiff::Span::new().days(1)).ok()?)?;
+                // upstream: a DST change can leave the walk off midnight; put it back.
+                let h = z.hour() as i64;
+                if h != 0 {
+                    let shift = if h > 12 { 24 - h } else { -h };
+                    z = z.timestamp().checked_add(jiff::SignedDuration::from_hours(shift)).ok()?.to_zoned(tz.clone());
+                }
+                if z.day() == 1 {
+                    continue 'wrap;
+                }
+            }
+            while !has(hour, z.hour()) {
+                if !added {
+                    added = true;
+                    z = date(tz, DateTime::new(z.year(), z.month(), z.day(), z.hour(), 0, 0, 0).ok()?)?;
+                }
+                z = z.timestamp().checked_add(jiff::SignedDuration::from_hours(1)).ok()?.to_zoned(tz.clone());
+                if z.hour() == 0 {
+                    continue 'wrap;
+                }
+            }
+            while !has(minute, z.minute()) {
+                if !added {
+                    added = true;
+                    let ms = z.timestamp().as_millisecond();
+                    z = Timestamp::from_millisecond(ms.div_euclid(60_000) * 60_000).ok()?.to_zoned(tz.clone());
+                }
+                z = z.timestamp().checked_add(jiff::SignedDuration::from_mins(1)).ok()?.to_zoned(tz.clone());
+                if z.minute() == 0 {
+                    continue 'wrap;
+                }
+            }
+            // Standard specs fire at second 0.
+            if z.second() != 0 {
+                added = true;
+                let ms = z.timestamp().as_millisecond();
+                z = Timestamp::from_millisecond(ms.div_euclid(60_000) * 60_000 + 60_000).ok()?.to_zoned(tz.clone());
+                continue 'wrap;
+            }
+            return Some(z.timestamp().as_millisecond());
+        }
+    }
+}
+
+/// The zone a CronJob's schedule runs in: `timeZone`, or UTC (kube-controller-manager's usual
+/// local zone). An unknown name is an error worded as Go's LoadLocation words it.
+pub fn zone(name: Option<&str>) -> Result<TimeZone, String> {
+    match name {
+        None => Ok(TimeZone::UTC),
+        Some("UTC") | Some("") => Ok(TimeZone::UTC),
+        Some(n) => TimeZone::get(n).map_err(|_| format!("unknown time zone {n}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(s: &str) -> Millis {
+        s.parse::<Timestamp>().unwrap().as_millisecond()
+    }
+
+    fn show(t: Option<Millis>, tz: &TimeZone) -> String {
+        t.map(|t| {
+            Timestamp::from_millisecond(t).unwrap().to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+        })
+        .unwrap_or_else(|| "none".into())
+    }
+
+    #[test]
+    fn parse_errors_are_robfigs() {
+        let rows = [
+            ("", "empty spec string"),
+            ("* * * *", "expected exactly 5 fields, found 4: [* * * *]"),
+            ("61 * * * *", "end of range (61) above maximum (59): 61"),
+            ("* * 0 * *", "beginning of range (0) below minimum (1): 0"),
+            ("* * * * 7", "end of range (7) above maximum (6): 7"),
+            ("x * * * *", "failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax"),
+            ("@fortnightly", "unrecognized descriptor: @fortnightly"),
+            ("5-1 * * * *", "beginning of range (5) beyond end of range (1): 5-1"),
+            ("*/0 * * * *", "step of range should be a positive number: */0"),
+        ];
+        for (spec, want) in rows {
+            assert_eq!(parse(spec).unwrap_err(), want, "{spec:?}");
+        }
+        for ok in [
+            "*/5 * * * *",
+            "0 0 * * sun",
+            "30 6-16/4 * * 1-5",
+            "0 0 1 jan,JUL *",
+            "@hourly",
+            "@every 1h30m",
+            "? * * * ?",
+        ] {
+            assert!(parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn next_times_in_utc() {
+        let utc = TimeZone::UTC;
+        // T = 2016-05-19T10:00:00Z, a Thursday (the upstream rows' reference time).
+        let rows = [
+            ("0 * * * *", "2016-05-19T10:00:00Z", "2016-05-19T11:00:00+00:00"),
+            ("*/5 * * * *", "2016-05-19T10:02:30Z", "2016-05-19T10:05:00+00:00"),
+            ("30 6-16/4 * * 1-5", "2016-05-19T14:30:00Z", "2016-05-20T06:30:00+00:00"),
+            ("0 12 * * 5", "2016-05-19T16:00:00Z", "2016-05-20T12:00:00+00:00"),
+            ("@every 1h", "2016-05-19T10:00:00Z", "2016-05-19T11:00:00+00:00"),
+            ("59 23 31 2 *", "2016-05-19T10:00:00Z", "none"),
+            ("@yearly", "2016-05-19T10:00:00Z", "2017-01-01T00:00:00+00:00"),
+            ("@weekly", "2016-05-19T10:00:00Z", "2016-05-22T00:00:00+00:00"),
+        ];
+        for (spec, from, want) in rows {
+            assert_eq!(show(parse(spec).unwrap().next(ms(from), &utc), &utc), want, "{spec} after {from}");
+        }
+    }
+
+    #[test]
+    fn day_of_month_or_day_of_week_unless_either_is_a_star() {
+        let utc = TimeZone::UTC;
+        // Neither is `*`: the 13th OR a Friday. 2016-05-19 is a Thursday: Friday the 20th comes first.
+        let or = parse("0 0 13 * 5").unwrap().next(ms("2016-05-19T10:00:00Z"), &utc);
+        assert_eq!(show(or, &utc), "2016-05-20T00:00:00+00:00");
+        // `*` in day of month: Fridays only.
+        let and = parse("0 0 * * 5").unwrap().next(ms("2016-05-19T10:00:00Z"), &utc);
+        assert_eq!(show(and, &utc), "2016-05-20T00:00:00+00:00");
+        // `*/2` is not a star: days 1, 3, 5, … OR Sundays.
+        let step = parse("0 0 */2 * 0").unwrap().next(ms("2016-05-19T10:00:00Z"), &utc);
+        assert_eq!(show(step, &utc), "2016-05-21T00:00:00+00:00");
+    }
+
+    #[test]
+    fn time_zones_and_daylight_saving() {
+        let ny = zone(Some("America/New_York")).unwrap();
+        let rows = [
+            // 09:00 New York is 13:00Z in summer, 14:00Z in winter.
+            ("0 9 * * *", "2026-07-01T12:00:00Z", "2026-07-01T09:00:00-04:00"),
+            ("0 9 * * *", "2026-01-01T15:00:00Z", "2026-01-02T09:00:00-05:00"),
+            // 2026-03-08: 02:30 does not exist in New York; robfig walks whole hours, so that
+            // day has no run and the next is the 9th.
+            ("30 2 * * *", "2026-03-08T05:00:00Z", "2026-03-09T02:30:00-04:00"),
+            // 2026-11-01: 01:30 happens twice; the first (EDT) is taken.
+            ("30 1 * * *", "2026-11-01T04:00:00Z", "2026-11-01T01:30:00-04:00"),
+        ];
+        for (spec, from, want) in rows {
+            assert_eq!(show(parse(spec).unwrap().next(ms(from), &ny), &ny), want, "{spec} after {from}");
+        }
+        assert_eq!(zone(Some("Europe/Pariss")).unwrap_err(), "unknown time zone Europe/Pariss");
+    }
+}
