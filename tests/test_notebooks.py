@@ -33,6 +33,7 @@ def test_the_notebooks_are_the_documented_ones():
         "02-rollout-strategies",
         "03-autoscaling",
         "04-failures",
+        "06-more-workloads",
         "07-experiments",
     ]
 
