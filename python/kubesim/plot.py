@@ -82,6 +82,8 @@ def _band(lower: list[tuple[float, float]], upper: list[tuple[float, float]], en
 
 
 def _timeline(c: Cluster) -> Timeline:
+    # Without matplotlib, say which extra brings it before looking at the recording.
+    _pyplot()
     return c.timeline()
 
 

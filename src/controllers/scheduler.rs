@@ -566,7 +566,8 @@ fn place_constrained(
         };
         let (req, nonzero) = pod_requests(spec);
         if n == 0 || (with_terms == 0 && !constrained(spec)) {
-            let (best, reasons, preemption, visited) = search(nodes, start, to_find, pod, spec, &req, &nonzero);
+            let (best, reasons, preemption, visited) =
+                node_affinity::search(nodes, start, to_find, pod, spec, &req, &nonzero);
             start = if n == 0 { 0 } else { (start + visited) % n };
             match best {
                 Some((_, _, i)) => {
@@ -594,9 +595,28 @@ fn place_constrained(
         let spread = topology_spread::has_constraints(spec)
             .then(|| topology_spread::Spread::new(pod, spec, nodes.iter().map(|n| &*n.info.labels), placed()));
         let (mut reasons, mut preemption) = (BTreeMap::new(), BTreeMap::new());
+        // upstream: the NodeAffinity PreFilter — a pod whose terms all name nodes visits only
+        // those (see node_affinity::search).
+        let candidates: Option<Vec<usize>> = match node_affinity::pre_filter(spec) {
+            node_affinity::PreFilter::AllNodes => None,
+            node_affinity::PreFilter::Conflict => {
+                reasons.insert(node_affinity::ERR_REASON_CONFLICT.to_string(), 0);
+                preemption.insert("Preemption is not helpful for scheduling", n);
+                out.push(Placement::Unschedulable(reasons, preemption));
+                continue;
+            }
+            node_affinity::PreFilter::Nodes(names) => {
+                Some(names.iter().filter_map(|name| nodes.binary_search_by(|s| (**s.name).cmp(name)).ok()).collect())
+            }
+        };
+        let visit: Vec<usize> = match &candidates {
+            None => round_from(n, start, n).collect(),
+            Some(c) if c.is_empty() => Vec::new(),
+            Some(c) => (0..c.len()).map(|k| c[(start % c.len() + k) % c.len()]).collect(),
+        };
         let mut feasible: Vec<(usize, usize)> = Vec::new(); // (node, position in the visit)
         let mut visited = 0;
-        for i in round_from(n, start, n) {
+        for i in visit {
             if feasible.len() >= to_find {
                 break;
             }
@@ -628,6 +648,10 @@ fn place_constrained(
         }
         start = if n == 0 { 0 } else { (start + visited) % n };
         if feasible.is_empty() {
+            if let Some(c) = candidates.as_ref().filter(|c| c.len() < n) {
+                reasons.insert(node_affinity::ERR_REASON_PREFILTER.to_string(), n - c.len());
+                *preemption.entry("Preemption is not helpful for scheduling").or_default() += n - c.len();
+            }
             out.push(Placement::Unschedulable(reasons, preemption));
             continue;
         }
@@ -641,10 +665,19 @@ fn place_constrained(
             Some(s) if s.scores() => s.normalized_scores(spec, &labels, placed()),
             _ => vec![0; feasible.len()],
         };
+        // upstream: the NodeAffinity Score over the feasible nodes (preferred terms).
+        let preferred: Vec<i64> = feasible
+            .iter()
+            .map(|&(i, _)| node_affinity::preferred_score(spec, nodes[i].name, &nodes[i].info.labels))
+            .collect();
+        let max_preferred = preferred.iter().copied().max().unwrap_or(0);
         let pod_draw = pod_draw(pod);
         let mut best: Option<Candidate> = None;
         for (k, &(i, _)) in feasible.iter().enumerate() {
-            let total = score(&nodes[i], &nonzero) + 2 * affinity_scores[k] + 2 * spread_scores[k];
+            let total = score(&nodes[i], &nonzero)
+                + 2 * affinity_scores[k]
+                + 2 * spread_scores[k]
+                + node_affinity::weighted(preferred[k], max_preferred);
             let cand = (total, splitmix64(nodes[i].draw ^ pod_draw), i);
             if best.is_none_or(|b| better(cand, b)) {
                 best = Some(cand);

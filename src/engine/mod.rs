@@ -37,6 +37,9 @@ pub const DEFAULT_MAX_OBJECTS: usize = 5_000_000;
 /// Rounds with fewer dirty keys than this run on the calling thread (see
 /// [`Engine::parallel_threshold`]).
 const PARALLEL_THRESHOLD: usize = 64;
+/// How long a controller whose create was refused waits before it tries again (upstream's
+/// controllers requeue with a rate limiter; one second keeps a refused create from spinning).
+const CREATE_RETRY: Millis = 1_000;
 const N: usize = ControllerId::ALL.len();
 /// upstream: DefaultPodInitialBackoffDuration (1 s) doubled per failed attempt up to
 /// DefaultPodMaxBackoffDuration (10 s) — calculateBackoffDuration.
@@ -108,7 +111,7 @@ pub struct Engine {
     replaced: Vec<Arc<Object>>,
     /// Batches of `replaced` the pool has not finished freeing (waited for when settled, so
     /// memory is back before anyone measures or trims it).
-    freeing: Arc<std::sync::atomic::AtomicUsize>,
+    freeing: FreeCounter,
     /// How many objects the store may hold: past it, settling stops with
     /// [`KubesimError::ObjectBudget`] between two rounds.
     pub max_objects: usize,
@@ -116,6 +119,17 @@ pub struct Engine {
     pub interrupt: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
     /// Jobs whose pods changed, synced [`job::SYNC_BATCH`] later (upstream's batched pod events).
     job_batch: Vec<ObjectKey>,
+}
+
+/// The count of batches being freed on the pool. A copy of the engine (a fork, a dry run's
+/// scratch cluster) counts its own: it starts at zero rather than sharing the original's.
+#[derive(Default)]
+struct FreeCounter(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Clone for FreeCounter {
+    fn clone(&self) -> Self {
+        FreeCounter::default()
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -292,6 +306,14 @@ impl Engine {
             Kind::Job => {
                 if new.is_some() && !skip(ControllerId::Job) {
                     self.mark(ControllerId::Job, key.clone());
+                }
+                // upstream: the Job controller's deleteJob handler — the pods of a removed Job that
+                // still hold its tracking finalizer are released (a deleting or finished pod
+                // would otherwise never change again to ask).
+                if let (Some(o), None) = (old, new) {
+                    for pod in store.dependents_iter(o.meta.uid).filter(|p| job::has_finalizer(p)) {
+                        self.mark(ControllerId::Job, ObjectKey::of(pod));
+                    }
                 }
                 // The CronJob that made it hears of its Jobs' changes.
                 for o in concerned(old, new).into_iter().flatten() {
@@ -883,7 +905,14 @@ impl Engine {
                     );
                     self.events.record(store, e, now);
                 }
-                self.mark(c, key.clone());
+                // A name clash is retried at once (the next draw is free); a refusal that only
+                // time can lift (a terminating namespace, an object budget) after a second, as
+                // upstream's rate-limited work queue would, not in every round of this instant.
+                if matches!(err, StoreError::AlreadyExists { .. } | StoreError::Conflict { .. }) {
+                    self.mark(c, key.clone());
+                } else {
+                    self.schedule(c, key.clone(), now + CREATE_RETRY, now);
+                }
                 false
             }
         }
@@ -954,7 +983,7 @@ impl Engine {
     fn free_replaced(&mut self) {
         if !self.replaced.is_empty() {
             let batch = std::mem::replace(&mut self.replaced, Vec::with_capacity(FREE_BATCH));
-            let freeing = self.freeing.clone();
+            let freeing = self.freeing.0.clone();
             freeing.fetch_add(1, Ordering::AcqRel);
             self.pool.spawn(move || {
                 drop(batch);
@@ -965,13 +994,13 @@ impl Engine {
 
     /// Replaced versions still held or being freed (none once settled).
     pub fn replaced_held(&self) -> usize {
-        self.replaced.len() + self.freeing.load(Ordering::Acquire)
+        self.replaced.len() + self.freeing.0.load(Ordering::Acquire)
     }
 
     /// Free the replaced versions still held, here, and wait for the batches on the pool.
     fn freed(&mut self) {
         self.replaced = Vec::new();
-        while self.freeing.load(Ordering::Acquire) > 0 {
+        while self.freeing.0.load(Ordering::Acquire) > 0 {
             std::thread::yield_now();
         }
     }

@@ -47,6 +47,9 @@ pub enum Dist {
     Empirical(Arc<[Millis]>),
 }
 
+/// The longest duration a parameter may be (about 30,000 years): timings are added to the clock.
+const MAX: Millis = 1_000_000_000_000_000;
+
 /// z such that Φ(z) = 0.99.
 const Z99: f64 = 2.326_347_874_040_841;
 
@@ -66,6 +69,9 @@ impl Dist {
     /// Why the parameters cannot be drawn from, if they cannot.
     pub fn check(&self) -> Result<(), String> {
         let bad = |why: String| Err(why);
+        if let Some(v) = self.values().find(|v| *v > MAX) {
+            return bad(format!("{v} ms is longer than the longest duration ({MAX} ms)"));
+        }
         match self {
             Dist::Fixed(v) if *v < 0 => bad(format!("must not be negative, got {v} ms")),
             Dist::Uniform { low, high } if *low < 0 || high < low => {
@@ -146,7 +152,19 @@ impl Dist {
         };
         // Whole milliseconds, as every time in the simulation; clamped (to about 30,000 years)
         // so that a heavy tail cannot overflow the clock.
-        v.round().clamp(0.0, 1e15) as Millis
+        v.round().clamp(0.0, MAX as f64) as Millis
+    }
+
+    /// Every duration among the parameters.
+    fn values(&self) -> Box<dyn Iterator<Item = Millis> + '_> {
+        match self {
+            Dist::Fixed(v) => Box::new(std::iter::once(*v)),
+            Dist::Uniform { low, high } => Box::new([*low, *high].into_iter()),
+            Dist::Normal { mean, stddev } => Box::new([*mean, *stddev].into_iter()),
+            Dist::LogNormal { median, p99 } => Box::new([*median, *p99].into_iter()),
+            Dist::Exponential { mean, min } => Box::new([*mean, *min].into_iter()),
+            Dist::Choice { values, .. } | Dist::Empirical(values) => Box::new(values.iter().copied()),
+        }
     }
 
     pub fn is_fixed(&self) -> bool {
@@ -245,5 +263,7 @@ mod tests {
             assert!(err.contains(want), "{d:?}: {err}");
         }
         assert!(Dist::Normal { mean: 0, stddev: 0 }.check().is_ok());
+        let too_long = Dist::Empirical(Arc::from([1, i64::MAX])).check().unwrap_err();
+        assert!(too_long.contains("longer than the longest duration"), "{too_long}");
     }
 }

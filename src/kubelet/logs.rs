@@ -122,7 +122,7 @@ pub fn pod_log(
     };
     let mut written: Vec<(Millis, String)> = lines
         .iter()
-        .map(|l| (started + l.offset, l))
+        .map(|l| (started.saturating_add(l.offset), l))
         .filter(|(t, _)| *t <= ended && opts.since.is_none_or(|s| *t >= s))
         .map(|(t, l)| (t, fill(&l.text)))
         .collect();

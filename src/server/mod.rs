@@ -304,7 +304,7 @@ fn pod_log(state: &State, req: &Request, t: &request::Target) -> Response {
             previous: req.flag("previous"),
             timestamps: req.flag("timestamps"),
             tail_lines: int("tailLines")?,
-            since: since_time.or(since_seconds.map(|s| now - s * 1000)),
+            since: since_time.or(since_seconds.map(|s| now.saturating_sub(s.saturating_mul(1000)))),
             limit_bytes: int("limitBytes")?,
         })
     })();

@@ -159,10 +159,9 @@ fn range(expr: &str, b: &Bounds) -> Result<u64, String> {
         return Err(format!("step of range should be a positive number: {expr}"));
     }
     let mut bits = extra;
-    let mut v = start;
-    while v <= end {
+    // (A step past the range, however large, sets the start alone: no wrap-around.)
+    for v in (start..=end).step_by(step as usize) {
         bits |= 1 << v;
-        v += step;
     }
     Ok(bits)
 }
@@ -304,6 +303,13 @@ mod tests {
             Timestamp::from_millisecond(t).unwrap().to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
         })
         .unwrap_or_else(|| "none".into())
+    }
+
+    #[test]
+    fn a_step_past_the_range_sets_the_start_alone() {
+        // upstream steps in 64 bits: a step of 2^32 - 1 from 59 lands past 59, not back at 0.
+        let Ok(Schedule::Spec { minute, .. }) = parse("59/4294967295 * * * *") else { panic!("parses") };
+        assert_eq!(minute, 1 << 59);
     }
 
     #[test]
