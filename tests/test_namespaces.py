@@ -175,3 +175,15 @@ def test_the_real_kubectl_sees_terminating_and_forbidden(c):
             r.stderr
             == 'Error from server (Forbidden): namespaces "default" is forbidden: this namespace may not be deleted\n'
         )
+
+
+def test_a_foreground_delete_of_a_namespace_still_waits_for_its_content(c):
+    c.kubectl("-n team create configmap settings --from-literal=a=b")
+    c.delete("namespace", "team", namespace="", propagation="Foreground")
+    c.advance(1)
+    # The garbage collector drops the foregroundDeletion finalizer (a namespace has no
+    # dependents), but the namespace stays Terminating until its controller finalizes it.
+    ns = c.get("namespace", "team", namespace="").to_dict()
+    assert ns["status"]["phase"] == "Terminating" and ns["spec"]["finalizers"] == ["kubernetes"]
+    c.advance(5)
+    assert not c._exists("Namespace", "", "team")

@@ -1186,7 +1186,10 @@ mod tests;
 /// is still stopping stays until its kubelet is done (graceful deletion), finalizers or not.
 fn takes_last_finalizer(obj: &Object, old: &Object) -> bool {
     let stopping = matches!(&obj.body, Body::Pod { spec, status }
-        if !status.phase.is_terminal() && (spec.node_name.is_some() || status.node_name.is_some()));
+        if !status.phase.is_terminal() && (spec.node_name.is_some() || status.node_name.is_some()))
+        // A namespace stays while its spec finalizers do (the namespace controller's finalize).
+        || matches!(&obj.body, Body::Namespace { spec: Some(spec), .. }
+            if spec.finalizers.as_ref().is_some_and(|f| !f.is_empty()));
     obj.meta.deletion_timestamp().is_some()
         && obj.meta.finalizers().is_empty()
         && !old.meta.finalizers().is_empty()
