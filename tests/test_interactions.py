@@ -153,3 +153,30 @@ def test_a_fork_and_its_original_advance_side_by_side_on_threads():
         t.join(timeout=120)
     assert not errors and not any(t.is_alive() for t in threads)
     assert c.resource_version == f.resource_version and c.now == f.now
+
+
+def test_topology_spread_counts_only_the_zones_required_node_affinity_allows():
+    # upstream: nodeAffinityPolicy Honor — zone c, excluded by the required affinity, is not an
+    # empty domain that holds the skew at 0.
+    c = kubesim.Cluster(nodes=zoned_nodes(), seed=6)
+    web = workload(name="web", replicas=6)
+    web["spec"]["template"]["spec"]["affinity"] = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a", "b"]}]}]
+            }
+        }
+    }
+    web["spec"]["template"]["spec"]["topologySpreadConstraints"] = [
+        {
+            "maxSkew": 1,
+            "topologyKey": "zone",
+            "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": {"app": "web"}},
+        }
+    ]
+    c.apply(web)
+    c.advance(10)
+    nodes = [p.node for p in c.pods(selector="app=web")]
+    assert None not in nodes
+    assert sum(n in ("n0", "n1") for n in nodes) == sum(n in ("n2", "n3") for n in nodes) == 3

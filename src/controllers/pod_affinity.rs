@@ -23,6 +23,7 @@ const HARD_POD_AFFINITY_WEIGHT: i64 = 1;
 /// A pod already placed: the pod and the labels of its node.
 pub struct Placed<'a> {
     pub pod: &'a Object,
+    pub node_name: &'a str,
     pub node_labels: &'a StringMap,
 }
 

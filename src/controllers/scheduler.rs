@@ -581,7 +581,11 @@ fn place_constrained(
         }
         let placed = || {
             on_node.iter().zip(nodes.iter()).flat_map(|(ps, node)| {
-                ps.iter().map(move |p| pod_affinity::Placed { pod: p, node_labels: &node.info.labels })
+                ps.iter().map(move |p| pod_affinity::Placed {
+                    pod: p,
+                    node_name: node.name,
+                    node_labels: &node.info.labels,
+                })
             })
         };
         // A pod without terms of its own hears only from the placed pods that have some.
@@ -592,8 +596,9 @@ fn place_constrained(
             });
             pod_affinity::Affinity::new(pod, relevant, &ns_labels, &mut terms)
         });
-        let spread = topology_spread::has_constraints(spec)
-            .then(|| topology_spread::Spread::new(pod, spec, nodes.iter().map(|n| &*n.info.labels), placed()));
+        let spread = topology_spread::has_constraints(spec).then(|| {
+            topology_spread::Spread::new(pod, spec, nodes.iter().map(|n| (&**n.name, &*n.info.labels)), placed())
+        });
         let (mut reasons, mut preemption) = (BTreeMap::new(), BTreeMap::new());
         // upstream: the NodeAffinity PreFilter — a pod whose terms all name nodes visits only
         // those (see node_affinity::search).

@@ -54,9 +54,10 @@ fn matching(pod: &Object, c: &Constraint, namespace: &str) -> bool {
 }
 
 /// upstream: the node inclusion policy `nodeAffinityPolicy: Honor` — a node counts toward the
-/// domains only if the pod's nodeSelector matches it.
-fn included(spec: &core::PodSpec, labels: &StringMap) -> bool {
+/// domains only if the pod's nodeSelector and required node affinity match it.
+fn included(spec: &core::PodSpec, name: &str, labels: &StringMap) -> bool {
     spec.node_selector.iter().flatten().all(|(k, v)| labels.get(k) == Some(v))
+        && super::node_affinity::required_matches(spec, name, labels)
 }
 
 fn has_keys(labels: &StringMap, cs: &[Constraint]) -> bool {
@@ -76,11 +77,11 @@ pub struct Spread {
 }
 
 impl Spread {
-    /// `nodes`: every node's labels; `placed`: every placed pod with its node's labels.
+    /// `nodes`: every node's name and labels; `placed`: every placed pod with its node's labels.
     pub fn new<'a>(
         pod: &Object,
         spec: &core::PodSpec,
-        nodes: impl Iterator<Item = &'a StringMap>,
+        nodes: impl Iterator<Item = (&'a str, &'a StringMap)>,
         placed: impl Iterator<Item = Placed<'a>>,
     ) -> Spread {
         let hard = constraints(spec, true);
@@ -88,8 +89,8 @@ impl Spread {
         let namespace = pod.meta.namespace.to_string();
         let mut counts: HashMap<(String, String), i64> = HashMap::new();
         // Every domain of an included node that has all the keys starts at 0.
-        for labels in nodes {
-            if included(spec, labels) && has_keys(labels, &hard) {
+        for (name, labels) in nodes {
+            if included(spec, name, labels) && has_keys(labels, &hard) {
                 for c in &hard {
                     if let Some(v) = labels.get(&c.key) {
                         counts.entry((c.key.clone(), v.clone())).or_default();
@@ -98,7 +99,7 @@ impl Spread {
             }
         }
         for p in placed {
-            if !included(spec, p.node_labels) || !has_keys(p.node_labels, &hard) {
+            if !included(spec, p.node_name, p.node_labels) || !has_keys(p.node_labels, &hard) {
                 continue;
             }
             for c in hard.iter().filter(|c| matching(p.pod, c, &namespace)) {
@@ -170,7 +171,7 @@ impl Spread {
         // Count over every included node that has all the keys.
         let mut per_node: HashMap<String, i64> = HashMap::new();
         for p in placed {
-            if !included(spec, p.node_labels) || !has_keys(p.node_labels, cs) {
+            if !included(spec, p.node_name, p.node_labels) || !has_keys(p.node_labels, cs) {
                 continue;
             }
             for c in cs.iter().filter(|c| matching(p.pod, c, &self.namespace)) {
