@@ -74,6 +74,8 @@ bench: venv
 	$(PY) benchmarks/boundary.py
 	$(PY) benchmarks/soak.py --deployments 100 --days 7
 	$(PY) benchmarks/server.py --requests 10000 --clients 8 --watchers 20 --kubectl 8
+	$(PY) benchmarks/experiments.py
+	$(PY) benchmarks/sweep.py
 
 # Random scenarios with invariants, KUBESIM_SCENARIOS of them (10,000 by default), release build.
 KUBESIM_SCENARIOS ?= 10000
