@@ -5,10 +5,10 @@ rollout logic (status viewers, history from ControllerRevisions, undo by patch) 
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 
 import pytest
+from test_server_kubectl import Kubectl
 
 import kubesim
 
@@ -55,31 +55,6 @@ spec:
       accessModes: [ReadWriteOnce]
       resources: {requests: {storage: 1Gi}}
 """
-
-
-class Kubectl:
-    def __init__(self, c: kubesim.Cluster, srv: kubesim.Server) -> None:
-        self.c, self.env = c, srv.env()
-
-    def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [KUBECTL or "kubectl", *args], env=self.env, capture_output=True, text=True, timeout=60, input=stdin
-        )
-
-    def waiting(self, *args: str) -> subprocess.CompletedProcess[str]:
-        p = subprocess.Popen(
-            [KUBECTL or "kubectl", *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(600):
-            try:
-                out, err = p.communicate(timeout=0.05)
-                break
-            except subprocess.TimeoutExpired:
-                self.c.advance("1s")
-        else:
-            p.kill()
-            out, err = p.communicate()
-        return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
 @pytest.fixture

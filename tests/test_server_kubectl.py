@@ -27,8 +27,10 @@ class Kubectl:
     def __init__(self, c: kubesim.Cluster, srv: kubesim.Server) -> None:
         self.c, self.env = c, srv.env()
 
-    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        r = subprocess.run([KUBECTL or "kubectl", *args], env=self.env, capture_output=True, text=True, timeout=60)
+    def __call__(self, *args: str, ok: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        r = subprocess.run(
+            [KUBECTL or "kubectl", *args], env=self.env, capture_output=True, text=True, timeout=60, input=stdin
+        )
         if ok:
             assert r.returncode == 0, f"kubectl {' '.join(args)}: {r.stderr}"
         return r

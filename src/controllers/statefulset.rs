@@ -82,6 +82,12 @@ fn event(sts: &Object, warning: bool, reason: &'static str, message: String) -> 
     Write::Event(Box::new(EventRecord::about(sts, COMPONENT, warning, reason, message)))
 }
 
+/// The pod's delete and the event that reports it (upstream: StatefulPodControl.DeleteStatefulPod).
+fn delete_pod(sts: &Object, p: &Object) -> [Write; 2] {
+    let message = format!("delete Pod {} in StatefulSet {} successful", p.meta.name, sts.meta.name);
+    [delete(p), event(sts, false, "SuccessfulDelete", message)]
+}
+
 fn delete(p: &Object) -> Write {
     Write::Delete { key: ObjectKey::of(p), options: DeleteOptions { uid: Some(p.meta.uid), ..Default::default() } }
 }
@@ -306,13 +312,7 @@ fn sync_pods(
             }
             Some(p) if failed_or_succeeded(p) && !terminating(p) => {
                 // upstream: deleted now, made again on a later sync once it is gone.
-                out.writes.push(delete(p));
-                out.writes.push(event(
-                    sts,
-                    false,
-                    "SuccessfulDelete",
-                    format!("delete Pod {} in StatefulSet {name} successful", p.meta.name),
-                ));
+                out.writes.extend(delete_pod(sts, p));
                 if monotonic {
                     return counts;
                 }
@@ -338,13 +338,7 @@ fn sync_pods(
             // upstream: a condemned pod owns its claims, so they go with it.
             own_claims(s, p, out);
         }
-        out.writes.push(delete(p));
-        out.writes.push(event(
-            sts,
-            false,
-            "SuccessfulDelete",
-            format!("delete Pod {} in StatefulSet {name} successful", p.meta.name),
-        ));
+        out.writes.extend(delete_pod(sts, p));
         if monotonic {
             return counts;
         }
@@ -356,13 +350,7 @@ fn sync_pods(
     for ordinal in (start + partition..end).rev() {
         let Some(p) = pods.get(&ordinal) else { continue };
         if p.meta.labels.get(REVISION_LABEL).map(String::as_str) != Some(&*update.meta.name) && !terminating(p) {
-            out.writes.push(delete(p));
-            out.writes.push(event(
-                sts,
-                false,
-                "SuccessfulDelete",
-                format!("delete Pod {} in StatefulSet {name} successful", p.meta.name),
-            ));
+            out.writes.extend(delete_pod(sts, p));
             return counts;
         }
         if !s.healthy(p) {

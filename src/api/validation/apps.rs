@@ -13,12 +13,20 @@ use super::pod::{validate_pod_annotations, validate_pod_spec};
 use super::selector::{validate_workload_selector, WorkloadSelector};
 use crate::api::field::{ErrorList, FieldError, Path, Value};
 
-/// upstream: ValidatePodTemplateSpecForReplicaSet (used by Deployments too).
-fn validate_template_for_replica_set(t: &PodTemplateSpec, selector: &WorkloadSelector<'_>, path: &Path) -> ErrorList {
+/// upstream: ValidatePodTemplateSpecForReplicaSet (Deployments, ReplicaSets) and the same rules
+/// in ValidateDaemonSetSpec and ValidateStatefulSetSpec: the template's labels match the
+/// selector (when it converted), ValidatePodTemplateSpec, restartPolicy Always, and no
+/// activeDeadlineSeconds (`kind` names the workload in that message).
+pub(super) fn validate_workload_template(
+    t: &PodTemplateSpec,
+    selector: Option<&WorkloadSelector<'_>>,
+    path: &Path,
+    kind: &str,
+) -> ErrorList {
     let mut errs = ErrorList::new();
     let labels = t.metadata.as_ref().and_then(|m| m.labels.as_ref());
     let annotations = t.metadata.as_ref().and_then(|m| m.annotations.as_ref());
-    if !matches!(selector, WorkloadSelector::Everything) && !selector.matches(labels) {
+    if selector.is_some_and(|s| !matches!(s, WorkloadSelector::Everything) && !s.matches(labels)) {
         errs.push(FieldError::invalid(
             path.child("metadata").child("labels"),
             Value::Raw(go_string_map(labels)),
@@ -46,7 +54,7 @@ fn validate_template_for_replica_set(t: &PodTemplateSpec, selector: &WorkloadSel
     if spec.active_deadline_seconds.is_some() {
         errs.push(FieldError::forbidden(
             spec_path.child("activeDeadlineSeconds"),
-            "activeDeadlineSeconds in ReplicaSet is not Supported",
+            format!("activeDeadlineSeconds in {kind} is not Supported"),
         ));
     }
     errs
@@ -160,8 +168,8 @@ pub fn validate_deployment(d: &Deployment) -> ErrorList {
     let spec = d.spec.as_ref().unwrap_or(&default_spec);
     let p = Path::root("spec");
     errs.extend(nonnegative(spec.replicas.unwrap_or(0) as i64, p.child("replicas")));
-    if let Some(selector) = validate_workload_selector(&spec.selector, &p, &mut errs) {
-        errs.extend(validate_template_for_replica_set(&spec.template, &selector, &p.child("template")));
+    if let Some(selector) = validate_workload_selector(&spec.selector, &p, "deployment", &mut errs) {
+        errs.extend(validate_workload_template(&spec.template, Some(&selector), &p.child("template"), "ReplicaSet"));
     }
     errs.extend(validate_deployment_strategy(spec.strategy.as_ref(), &p.child("strategy")));
     let min_ready = spec.min_ready_seconds.unwrap_or(0);
@@ -190,10 +198,10 @@ pub fn validate_replica_set(rs: &ReplicaSet) -> ErrorList {
     let p = Path::root("spec");
     errs.extend(nonnegative(spec.replicas.unwrap_or(0) as i64, p.child("replicas")));
     errs.extend(nonnegative(spec.min_ready_seconds.unwrap_or(0) as i64, p.child("minReadySeconds")));
-    if let Some(selector) = validate_workload_selector(&spec.selector, &p, &mut errs) {
+    if let Some(selector) = validate_workload_selector(&spec.selector, &p, "deployment", &mut errs) {
         let default_template = PodTemplateSpec::default();
         let template = spec.template.as_ref().unwrap_or(&default_template);
-        errs.extend(validate_template_for_replica_set(template, &selector, &p.child("template")));
+        errs.extend(validate_workload_template(template, Some(&selector), &p.child("template"), "ReplicaSet"));
     }
     errs
 }

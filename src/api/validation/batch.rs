@@ -23,7 +23,7 @@ pub fn validate_job(j: &Job) -> ErrorList {
     let p = Path::root("spec");
     if spec.manual_selector == Some(true) {
         let sel = spec.selector.clone().unwrap_or_default();
-        if let Some(selector) = validate_workload_selector(&sel, &p, &mut errs) {
+        if let Some(selector) = validate_workload_selector(&sel, &p, "deployment", &mut errs) {
             let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref());
             if !matches!(selector, WorkloadSelector::Everything) && !selector.matches(labels) {
                 errs.push(FieldError::invalid(

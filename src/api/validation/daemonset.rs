@@ -2,15 +2,13 @@
 //! ValidateDaemonSetUpdateStrategy, ValidateRollingUpdateDaemonSet, ValidateControllerRevision).
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetSpec, DaemonSetUpdateStrategy};
-use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::apps::{int_or_percent_value, percent_value, validate_positive_int_or_percent};
-use super::go_fmt::{go_int_or_string, go_string_map};
-use super::meta::{validate_annotations, validate_labels, validate_object_meta, NameRule};
+use super::apps::{int_or_percent_value, percent_value, validate_positive_int_or_percent, validate_workload_template};
+use super::go_fmt::go_int_or_string;
+use super::meta::{validate_object_meta, NameRule};
 use super::nonnegative;
-use super::pod::{validate_pod_annotations, validate_pod_spec};
-use super::selector::{validate_workload_selector, WorkloadSelector};
+use super::selector::validate_workload_selector;
 use crate::api::field::{ErrorList, FieldError, Path, Value};
 
 /// upstream: IsNotMoreThan100Percent
@@ -71,44 +69,8 @@ pub fn validate_daemon_set(ds: &DaemonSet) -> ErrorList {
     let spec = ds.spec.as_ref().unwrap_or(&default_spec);
     let p = Path::root("spec");
     let t = &spec.template;
-    let labels = t.metadata.as_ref().and_then(|m| m.labels.as_ref());
-    let annotations = t.metadata.as_ref().and_then(|m| m.annotations.as_ref());
-    let mut selector_errs = ErrorList::new();
-    let selector = validate_workload_selector(&spec.selector, &p, &mut selector_errs);
-    for mut e in selector_errs {
-        // (The shared selector check words the Deployment's rule.)
-        if e.detail == "empty selector is invalid for deployment" {
-            e.detail = "empty selector is invalid for daemonset".into();
-        }
-        errs.push(e);
-    }
-    if let Some(sel) = &selector {
-        if !matches!(sel, WorkloadSelector::Everything) && !sel.matches(labels) {
-            errs.push(FieldError::invalid(
-                p.child("template").child("metadata").child("labels"),
-                Value::Raw(go_string_map(labels)),
-                "`selector` does not match template `labels`",
-            ));
-        }
-    }
-    let tp = p.child("template");
-    errs.extend(validate_labels(labels, &tp.child("labels")));
-    errs.extend(validate_annotations(annotations, &tp.child("annotations")));
-    errs.extend(validate_pod_annotations(annotations, &tp.child("annotations")));
-    let default_pod = PodSpec::default();
-    let pod = t.spec.as_ref().unwrap_or(&default_pod);
-    let sp = tp.child("spec");
-    errs.extend(validate_pod_spec(pod, &sp));
-    let restart = pod.restart_policy.as_deref().unwrap_or("");
-    if restart != "Always" {
-        errs.push(FieldError::not_supported(sp.child("restartPolicy"), restart, &["Always"]));
-    }
-    if pod.active_deadline_seconds.is_some() {
-        errs.push(FieldError::forbidden(
-            sp.child("activeDeadlineSeconds"),
-            "activeDeadlineSeconds in DaemonSet is not Supported",
-        ));
-    }
+    let selector = validate_workload_selector(&spec.selector, &p, "daemonset", &mut errs);
+    errs.extend(validate_workload_template(t, selector.as_ref(), &p.child("template"), "DaemonSet"));
     errs.extend(nonnegative(i64::from(spec.min_ready_seconds.unwrap_or(0)), p.child("minReadySeconds")));
     errs.extend(validate_update_strategy(spec.update_strategy.as_ref(), &p.child("updateStrategy")));
     if let Some(limit) = spec.revision_history_limit {

@@ -77,6 +77,7 @@ impl WorkloadSelector<'_> {
 pub(super) fn validate_workload_selector<'a>(
     sel: &'a LabelSelector,
     spec_path: &Path,
+    owner: &str,
     errs: &mut ErrorList,
 ) -> Option<WorkloadSelector<'a>> {
     let path = spec_path.child("selector");
@@ -94,7 +95,7 @@ pub(super) fn validate_workload_selector<'a>(
         errs.push(FieldError::invalid(
             path.clone(),
             Value::Raw(go_label_selector(sel)),
-            "empty selector is invalid for deployment",
+            format!("empty selector is invalid for {owner}"),
         ));
     }
     if !convertible {

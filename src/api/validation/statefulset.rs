@@ -2,13 +2,12 @@
 //! ValidateStatefulSetSpec, ValidatePersistentVolumeClaim, ValidatePersistentVolumeClaimSpec).
 
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, PersistentVolumeClaimSpec};
 
-use super::go_fmt::go_string_map;
-use super::meta::{validate_annotations, validate_labels, validate_object_meta, NameRule};
+use super::apps::validate_workload_template;
+use super::meta::{validate_object_meta, NameRule};
 use super::nonnegative;
-use super::pod::{validate_pod_annotations, validate_pod_spec};
-use super::selector::{validate_workload_selector, WorkloadSelector};
+use super::selector::validate_workload_selector;
 use crate::api::field::{ErrorList, FieldError, Path, Value};
 
 const ACCESS_MODES: [&str; 4] = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
@@ -112,43 +111,8 @@ pub fn validate_stateful_set(sts: &StatefulSet) -> ErrorList {
         errs.extend(nonnegative(i64::from(limit), p.child("revisionHistoryLimit")));
     }
     let t = &spec.template;
-    let labels = t.metadata.as_ref().and_then(|m| m.labels.as_ref());
-    let annotations = t.metadata.as_ref().and_then(|m| m.annotations.as_ref());
-    let mut selector_errs = ErrorList::new();
-    let selector = validate_workload_selector(&spec.selector, &p, &mut selector_errs);
-    for mut e in selector_errs {
-        if e.detail == "empty selector is invalid for deployment" {
-            e.detail = "empty selector is invalid for statefulset".into();
-        }
-        errs.push(e);
-    }
-    if let Some(sel) = &selector {
-        if !matches!(sel, WorkloadSelector::Everything) && !sel.matches(labels) {
-            errs.push(FieldError::invalid(
-                p.child("template").child("metadata").child("labels"),
-                Value::Raw(go_string_map(labels)),
-                "`selector` does not match template `labels`",
-            ));
-        }
-    }
-    let tp = p.child("template");
-    errs.extend(validate_labels(labels, &tp.child("labels")));
-    errs.extend(validate_annotations(annotations, &tp.child("annotations")));
-    errs.extend(validate_pod_annotations(annotations, &tp.child("annotations")));
-    let default_pod = PodSpec::default();
-    let pod = t.spec.as_ref().unwrap_or(&default_pod);
-    let sp = tp.child("spec");
-    errs.extend(validate_pod_spec(pod, &sp));
-    let restart = pod.restart_policy.as_deref().unwrap_or("");
-    if restart != "Always" {
-        errs.push(FieldError::not_supported(sp.child("restartPolicy"), restart, &["Always"]));
-    }
-    if pod.active_deadline_seconds.is_some() {
-        errs.push(FieldError::forbidden(
-            sp.child("activeDeadlineSeconds"),
-            "activeDeadlineSeconds in StatefulSet is not Supported",
-        ));
-    }
+    let selector = validate_workload_selector(&spec.selector, &p, "statefulset", &mut errs);
+    errs.extend(validate_workload_template(t, selector.as_ref(), &p.child("template"), "StatefulSet"));
     for (i, claim) in spec.volume_claim_templates.iter().flatten().enumerate() {
         let cp = p.child("volumeClaimTemplates").index(i);
         let default = PersistentVolumeClaimSpec::default();
