@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::api::{Body, Kind, Object};
 use crate::controllers::deployment::{max_surge, max_unavailable};
+use crate::controllers::replicaset::node_of;
 use crate::controllers::NodeRuntime;
 use crate::sim::clock::Millis;
 use crate::store::{ObjectKey, Store, WatchEventType};
@@ -72,7 +73,8 @@ pub struct Sample {
 const SAMPLED: [Kind; 4] = [Kind::Deployment, Kind::ReplicaSet, Kind::HorizontalPodAutoscaler, Kind::Pod];
 
 /// Everything written after `since` (all objects when `since` is 0 or out of the watch log's
-/// reach); nodes are always listed, as their allocation changes without a write to the Node.
+/// reach). A node's allocation changes without a write to the Node, but only with a write of a
+/// pod bound to it: a node is listed when it or a pod on it was written.
 pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sample {
     let wanted = |k: Kind| (k != Kind::Pod || pods) && (SAMPLED.contains(&k) || k == Kind::Event);
     let mut out = Sample { resource_version: store.resource_version(), ..Sample::default() };
@@ -81,8 +83,16 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
         Some(events) => {
             // The store holds the latest state; the watch log only says which keys to read.
             let mut touched: BTreeSet<ObjectKey> = BTreeSet::new();
+            let mut nodes_touched: BTreeSet<Arc<str>> = BTreeSet::new();
             for e in events {
                 let kind = e.object.kind();
+                match kind {
+                    Kind::Pod => nodes_touched.extend(node_of(&e.object).map(Arc::from)),
+                    Kind::Node => {
+                        nodes_touched.insert(e.object.meta.name.clone());
+                    }
+                    _ => {}
+                }
                 if wanted(kind) {
                     if kind == Kind::Event && e.event_type == WatchEventType::Deleted {
                         continue; // an expired Event is not an occurrence
@@ -98,6 +108,12 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
                     None => out.deleted.push(key),
                 }
             }
+            for name in nodes_touched {
+                match store.get(Kind::Node, "", &name) {
+                    Ok(n) => out.objects.extend(node_sample(&n, nodes)),
+                    Err(_) => out.deleted.push(ObjectKey::new(Kind::Node, "", &name)),
+                }
+            }
         }
         None => {
             out.full = true;
@@ -105,9 +121,9 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
                 out.objects.extend(store.scan(kind, None).filter_map(object_sample));
             }
             out.events.extend(store.scan(Kind::Event, None).filter_map(event_sample));
+            out.objects.extend(store.scan(Kind::Node, None).filter_map(|n| node_sample(n, nodes)));
         }
     }
-    out.objects.extend(store.scan(Kind::Node, None).filter_map(|n| node_sample(n, nodes)));
     out
 }
 
@@ -279,7 +295,7 @@ mod tests {
         assert_eq!(first.objects.iter().filter(|o| o.kind == Kind::Pod).count(), 3);
         let nothing = c.timeline_sample(first.resource_version, true);
         assert!(!nothing.full);
-        assert!(nothing.objects.iter().all(|o| o.kind == Kind::Node), "only nodes when nothing was written");
+        assert!(nothing.objects.is_empty(), "nothing when nothing was written");
         c.advance(10_000).unwrap();
         let later = c.timeline_sample(first.resource_version, true);
         assert_eq!(field(&later, Kind::Deployment, "web", "available"), Some(&FieldValue::Int(3)));
@@ -296,6 +312,51 @@ mod tests {
             })
             .sum();
         assert_eq!(cpu, 3, "three pods are allocated across the nodes");
+    }
+
+    #[test]
+    fn incremental_node_samples_add_up_to_a_full_one() {
+        // Nodes are listed only when they or a pod on them was written; folding the incremental
+        // samples must give every node's allocation as a full sample reads it.
+        use std::collections::BTreeMap;
+        let mut c = Cluster::new(ClusterOptions::default()).unwrap();
+        let mut seen: BTreeMap<Arc<str>, Vec<(String, FieldValue)>> = BTreeMap::new();
+        let mut rv = 0;
+        let mut check = |c: &Cluster, step: &str| {
+            let s = c.timeline_sample(rv, true);
+            rv = s.resource_version;
+            for o in s.objects.iter().filter(|o| o.kind == Kind::Node) {
+                seen.insert(o.name.clone(), o.fields.clone());
+            }
+            for k in s.deleted.iter().filter(|k| k.kind() == Kind::Node) {
+                seen.remove(&k.name);
+            }
+            let full: BTreeMap<Arc<str>, Vec<(String, FieldValue)>> = c
+                .timeline_sample(0, true)
+                .objects
+                .into_iter()
+                .filter(|o| o.kind == Kind::Node)
+                .map(|o| (o.name, o.fields))
+                .collect();
+            assert_eq!(seen, full, "after {step}");
+        };
+        check(&c, "start");
+        c.apply_text(&DEPLOY.replace("replicas: 3", "replicas: 7"), "t").unwrap();
+        check(&c, "apply");
+        c.advance(10_000).unwrap();
+        check(&c, "ready");
+        c.patch(Kind::Deployment, "default", "web", &serde_json::json!({"spec": {"replicas": 2}})).unwrap();
+        check(&c, "scale down");
+        c.advance(60_000).unwrap();
+        check(&c, "terminated");
+        let node = c.store().scan(Kind::Node, None).next().unwrap().meta.name.clone();
+        c.fail_node(&node).unwrap();
+        c.advance(60_000).unwrap();
+        check(&c, "node failed");
+        c.delete(Kind::Node, "", &node).unwrap();
+        check(&c, "node deleted");
+        c.advance(120_000).unwrap();
+        check(&c, "replaced");
     }
 
     #[test]
