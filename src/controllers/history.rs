@@ -46,8 +46,7 @@ pub fn holds(cr: &Object, data: &Value) -> bool {
 /// The revisions `owner` controls, oldest revision first (then by name).
 pub fn owned_revisions(store: &crate::store::Store, owner: &Object) -> Vec<Arc<Object>> {
     let mut out: Vec<Arc<Object>> = store
-        .dependents_iter(owner.meta.uid)
-        .filter(|o| o.kind() == Kind::ControllerRevision)
+        .dependents_of_kind(owner.meta.uid, Kind::ControllerRevision)
         .filter(|o| o.meta.controller_ref().is_some_and(|r| r.uid == owner.meta.uid))
         .cloned()
         .collect();

@@ -245,6 +245,8 @@ pub struct Ctx<'a> {
     pub events: bool,
     /// The round's pods by node, worked out the first time a reconcile asks (see [`Ctx::pods_on`]).
     pub by_node: &'a PodsByNode,
+    /// The DaemonSet controller's memory of its last syncs.
+    pub daemon: &'a daemonset::Memory,
 }
 
 /// Pods grouped by the node they are bound to, in key order within each node.

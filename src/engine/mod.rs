@@ -103,6 +103,8 @@ pub struct Engine {
     pub load: crate::metrics::LoadModel,
     /// HPA controller memory per HPA.
     hpa_memory: BTreeMap<ObjectKey, hpa::HpaMemory>,
+    /// DaemonSet controller memory (each DaemonSet's view of its nodes at its last sync).
+    daemon_memory: crate::controllers::daemonset::Memory,
     /// What one reconcile's updates changed (key, resourceVersion before, after), so its later
     /// writes to the same object build on them (a buffer kept between commits).
     rewritten: Vec<(ObjectKey, u64, u64)>,
@@ -172,6 +174,7 @@ impl Engine {
             record_events: true,
             load: crate::metrics::LoadModel::default(),
             hpa_memory: BTreeMap::new(),
+            daemon_memory: Default::default(),
             rewritten: Vec::new(),
             replaced: Vec::new(),
             freeing: Default::default(),
@@ -356,11 +359,18 @@ impl Engine {
                 self.mark(ControllerId::NodeLifecycle, key.clone());
                 self.retry_unschedulable();
                 // upstream: the DaemonSet controller's node handlers enqueue the DaemonSets.
+                self.daemon_memory.forget(None);
                 for ds in store.scan(Kind::DaemonSet, None) {
                     self.mark(ControllerId::DaemonSet, ObjectKey::of(ds));
                 }
             }
-            Kind::DaemonSet if !skip(ControllerId::DaemonSet) => self.mark(ControllerId::DaemonSet, key.clone()),
+            Kind::DaemonSet => {
+                if new.is_none() {
+                    self.daemon_memory.forget(Some(&key));
+                } else if !skip(ControllerId::DaemonSet) {
+                    self.mark(ControllerId::DaemonSet, key.clone())
+                }
+            }
             Kind::StatefulSet if !skip(ControllerId::StatefulSet) => self.mark(ControllerId::StatefulSet, key.clone()),
             Kind::ControllerRevision => {
                 for o in [old, new].into_iter().flatten() {
@@ -424,7 +434,9 @@ impl Engine {
                     );
                 }
                 Some(r) if &*r.kind == "DaemonSet" => {
-                    self.mark(ControllerId::DaemonSet, ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name));
+                    let ds = ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name);
+                    self.daemon_memory.pod_changed(&ds, key);
+                    self.mark(ControllerId::DaemonSet, ds);
                 }
                 Some(r) if &*r.kind == "StatefulSet" => {
                     self.mark(
@@ -711,6 +723,7 @@ impl Engine {
                     parallel,
                     events: self.record_events,
                     by_node: &by_node,
+                    daemon: &self.daemon_memory,
                 };
                 // What can be done before the commit is done where the writes are made: events
                 // not recorded dropped; in parallel rounds, creates and updates worked out (the

@@ -74,6 +74,17 @@ impl<G: Ord + Clone> KeySets<G> {
             .flat_map(|(ns, set)| set.iter().map(move |k| (super::packed_kind(k.packed), &**ns, &*k.name)))
     }
 
+    /// One group's keys of one kind as (kind, namespace, name), in key order: a range of each
+    /// namespace's set (keys order by kind first), not a walk of the group's other kinds.
+    pub fn names_of_kind(&self, group: G, kind: Kind) -> impl Iterator<Item = (Kind, &str, &str)> + '_ {
+        let bound = |k: u64| NameKey { packed: k << 56, name: NO_NAMESPACE.clone() };
+        let (lo, hi) = (bound(kind as u64), bound(kind as u64 + 1));
+        self.group(&group).flat_map(move |(ns, set)| {
+            let range = if kind as u64 + 1 < 256 { set.range(lo.clone()..hi.clone()) } else { set.range(lo.clone()..) };
+            range.map(move |k| (super::packed_kind(k.packed), &**ns, &*k.name))
+        })
+    }
+
     /// One group's keys in one namespace as (kind, namespace, name), in key order.
     pub fn names_in(&self, group: G, namespace: &Arc<str>) -> impl Iterator<Item = (Kind, &str, &str)> + '_ {
         self.sets

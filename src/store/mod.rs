@@ -601,6 +601,11 @@ impl Store {
         self.orphans.names_in(kind, namespace).filter_map(move |(kind, ns, name)| self.lookup(kind, ns, name))
     }
 
+    /// [`Store::dependents_iter`] of one kind (an owner's revisions without its pods).
+    pub fn dependents_of_kind(&self, owner: Uid, kind: Kind) -> impl Iterator<Item = &Arc<Object>> + '_ {
+        self.owners.names_of_kind(owner, kind).filter_map(move |(kind, ns, name)| self.lookup(kind, ns, name))
+    }
+
     /// Objects whose ownerReferences name `owner`, in key order.
     pub fn dependents(&self, owner: Uid) -> Vec<Arc<Object>> {
         self.dependents_iter(owner).cloned().collect()

@@ -317,6 +317,21 @@ fn dependents_of_one_owner_are_found_in_every_namespace_in_key_order() {
     store.update(released).unwrap();
     assert_eq!(names(&store), ["a-team/a", "zoo/b"]);
     assert_eq!(store.dependents(other).len(), 1);
+    // One kind of them: a range per namespace, the kinds before and after it left out.
+    let mut cm = Object::decode(
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "zz", "namespace": "zoo"}}),
+    )
+    .unwrap();
+    cm.meta.owner_references =
+        Arc::new(vec![crate::api::OwnerRef::controller_of(Kind::Node, &node.meta.name, node.meta.uid)]);
+    store.create(cm, 0).unwrap();
+    let of_kind = |kind: Kind| -> Vec<String> {
+        store.dependents_of_kind(node.meta.uid, kind).map(|o| format!("{}/{}", o.meta.namespace, o.meta.name)).collect()
+    };
+    assert_eq!(of_kind(Kind::Pod), ["a-team/a", "zoo/b"]);
+    assert_eq!(of_kind(Kind::ConfigMap), ["zoo/zz"]);
+    assert!(of_kind(Kind::ControllerRevision).is_empty());
+    assert_eq!(names(&store).len(), 3);
 }
 
 /// One update of a round, made (as controllers make them) from the round's view of the store.

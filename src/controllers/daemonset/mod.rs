@@ -4,6 +4,7 @@
 
 mod eligibility;
 mod update;
+mod view;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -19,11 +20,11 @@ use crate::api::strategy::TEMPLATE_GENERATION;
 use crate::api::template::PodTemplate;
 use crate::api::{Body, Kind, Object, OwnerRef};
 use crate::labels::Selector;
-use crate::sim::clock::Millis;
 use crate::store::ObjectKey;
 
 pub use eligibility::{daemon_pod_tolerations, node_should_run, pinned_affinity};
 pub use update::{scaled_counts, Counts};
+pub use view::Memory;
 
 const COMPONENT: &str = "daemonset-controller";
 /// upstream: apps.DefaultDaemonSetUniqueLabelKey
@@ -44,32 +45,13 @@ pub(crate) struct Sync<'a> {
     hash: String,
     generation: Option<String>,
     min_ready: i32,
-    /// Every node with (shouldRun, shouldContinueRunning), in name order: judged once a sync.
-    nodes: Vec<(Arc<str>, bool, bool)>,
+    selector: &'a Selector,
 }
 
-/// A DaemonSet's pods by the node they belong to (hashed: a sync looks every node up; nothing
-/// iterates it in its own order).
+/// A DaemonSet's pods by the node they belong to.
 type ByNode<'a> = rustc_hash::FxHashMap<&'a str, Vec<Arc<Object>>>;
 
-/// The nodes `by_node` names that do not exist (any more), by name.
-fn missing_nodes<'a>(s: &Sync, by_node: &ByNode<'a>) -> Vec<&'a str> {
-    let present = s.nodes.iter().filter(|(n, _, _)| by_node.contains_key(&**n)).count();
-    if present == by_node.len() {
-        return Vec::new();
-    }
-    let mut out: Vec<&str> = by_node.keys().copied().filter(|n| s.eligibility(n).is_none()).collect();
-    out.sort_unstable();
-    out
-}
-
 impl Sync<'_> {
-    /// (shouldRun, shouldContinueRunning) of a node; `None` for a node that does not exist.
-    fn eligibility(&self, node: &str) -> Option<(bool, bool)> {
-        let i = self.nodes.binary_search_by(|(n, _, _)| (**n).cmp(node)).ok()?;
-        Some((self.nodes[i].1, self.nodes[i].2))
-    }
-
     /// upstream: util.IsPodUpdated — the current hash, or the current template generation.
     fn is_updated(&self, pod: &Object) -> bool {
         let labels = &pod.meta.labels;
@@ -154,15 +136,6 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     };
     let mut pod_spec = template.spec();
     daemon_pod_tolerations(&mut pod_spec);
-    let nodes = ctx
-        .nodes
-        .info
-        .iter()
-        .map(|(name, info)| {
-            let (run, keep) = node_should_run(&pod_spec, name, info);
-            (name.clone(), run, keep)
-        })
-        .collect();
     let s = Sync {
         ctx,
         ds,
@@ -171,10 +144,66 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         hash,
         generation: ds.meta.annotations.get(TEMPLATE_GENERATION).cloned(),
         min_ready: spec.min_ready_seconds.unwrap_or(0),
-        nodes,
+        selector: &selector,
     };
 
-    let pods = claim(ctx, ds, &selector, &mut out);
+    // Every node's part in the sync (see view.rs): from the last sync's memory and the pods
+    // written since, or worked out whole.
+    let memory = ctx.daemon.take(key).filter(|m| m.fits(&s) && !adopts_orphans(&s));
+    let cache = match memory.and_then(|mut m| m.update(&s).then_some(m)) {
+        Some(m) => {
+            #[cfg(debug_assertions)]
+            {
+                let full = full_view(&s, &mut Reconciled::nothing());
+                debug_assert_eq!(m.totals, full.totals, "the DaemonSet's remembered view of {key:?} is the full one");
+            }
+            m
+        }
+        _ => full_view(&s, &mut out),
+    };
+    let totals = &cache.totals;
+    out.writes.extend(totals.events().map(|e| Write::Event(Box::new(e.clone()))));
+    // upstream: the rolling update runs only once what manage() asked for has been observed.
+    let rolling = spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) == Some("RollingUpdate");
+    let (to_create, to_delete) = totals.plan(&s, rolling, BURST_REPLICAS);
+    sync_nodes(&s, template, &to_create, &to_delete, &mut out);
+
+    // upstream: cleanupHistory — live hashes include every pod's, terminal ones too.
+    let limit = spec.revision_history_limit.unwrap_or(10).max(0) as usize;
+    for cr in history::to_prune(&old_revisions, limit, HASH_LABEL, &|h| totals.live_hash(h)) {
+        out.writes.push(Write::Delete {
+            key: ObjectKey::of(cr),
+            options: DeleteOptions { uid: Some(cr.meta.uid), ..Default::default() },
+        });
+    }
+
+    let new_status = new_status(&s, status, totals);
+    out = out.requeue(totals.requeue());
+    if new_status != **status {
+        let mut updated = (**ds).clone();
+        if let Body::DaemonSet { status, .. } = &mut updated.body {
+            **status = new_status;
+        }
+        out.writes.push(Write::UpdateStatus(Box::new(updated)));
+    }
+    if cache.fits(&s) {
+        ctx.daemon.put(key.clone(), cache);
+    }
+    out
+}
+
+/// Whether a sync would adopt an orphan (then it claims everything, as a full sync).
+fn adopts_orphans(s: &Sync) -> bool {
+    s.ctx
+        .store
+        .orphans(Kind::Pod, &s.ds.meta.namespace)
+        .any(|p| p.meta.deletion_timestamp().is_none() && s.selector.matches(&p.meta.labels))
+}
+
+/// The whole view: the pods claimed (upstream: getNodesToDaemonPods), grouped by node, oldest
+/// first, and every node judged.
+fn full_view(s: &Sync, out: &mut Reconciled) -> view::Cache {
+    let pods = claim(s.ctx, s.ds, s.selector, out);
     let mut by_node: ByNode = ByNode::default();
     for p in &pods {
         // (A pod neither bound nor pinned is not a daemon pod of any node; upstream skips it.)
@@ -185,47 +214,27 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     for pods in by_node.values_mut() {
         oldest_first(pods);
     }
+    let eligibility =
+        s.ctx.nodes.info.iter().map(|(name, info)| (name.clone(), node_should_run(&s.pod_spec, name, info))).collect();
+    view::build(s, eligibility, by_node)
+}
 
-    // manage(): what each node should have.
-    let mut events = Vec::new();
-    let (mut to_create, mut to_delete) = manage(&s, &by_node, &mut events);
-    out.writes.extend(events.into_iter().map(|e| Write::Event(Box::new(e))));
-    // upstream: getUnscheduledPodsWithoutNode — unbound pods whose node is gone.
-    for p in missing_nodes(&s, &by_node).into_iter().flat_map(|n| &by_node[n]) {
-        if node_bound(p).is_none() && p.meta.deletion_timestamp().is_none() {
-            to_delete.push(p.clone());
-        }
+/// upstream: updateDaemonSetStatus — the counts summed over the nodes.
+fn new_status(s: &Sync, old: &apps::DaemonSetStatus, totals: &view::Totals) -> apps::DaemonSetStatus {
+    let [desired, current, misscheduled, ready_n, available, updated] = totals.status.map(|n| n as i32);
+    apps::DaemonSetStatus {
+        desired_number_scheduled: desired,
+        current_number_scheduled: current,
+        number_misscheduled: misscheduled,
+        number_ready: ready_n,
+        // (omitempty in Go: a zero is not shown.)
+        number_available: Some(available).filter(|&n| n != 0),
+        updated_number_scheduled: Some(updated).filter(|&n| n != 0),
+        number_unavailable: Some(desired - available).filter(|&n| n != 0),
+        observed_generation: Some(s.ds.meta.generation),
+        collision_count: old.collision_count,
+        conditions: old.conditions.clone(),
     }
-    // upstream: the rolling update runs only once what manage() asked for has been observed.
-    let rolling = spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) == Some("RollingUpdate");
-    if to_create.is_empty() && to_delete.is_empty() && rolling {
-        let (create, delete) = update::rolling_update(&s, &by_node);
-        to_create = create;
-        to_delete = delete;
-    }
-    sync_nodes(&s, template, &to_create, &to_delete, &mut out);
-
-    // upstream: cleanupHistory — live hashes include every pod's, terminal ones too.
-    let limit = spec.revision_history_limit.unwrap_or(10).max(0) as usize;
-    let live: BTreeSet<&str> =
-        by_node.values().flatten().filter_map(|p| p.meta.labels.get(HASH_LABEL).map(String::as_str)).collect();
-    for cr in history::to_prune(&old_revisions, limit, HASH_LABEL, &|h| live.contains(h)) {
-        out.writes.push(Write::Delete {
-            key: ObjectKey::of(cr),
-            options: DeleteOptions { uid: Some(cr.meta.uid), ..Default::default() },
-        });
-    }
-
-    let (new_status, requeue) = update_status(&s, status, &by_node);
-    out = out.requeue(requeue);
-    if new_status != **status {
-        let mut updated = (**ds).clone();
-        if let Body::DaemonSet { status, .. } = &mut updated.body {
-            **status = new_status;
-        }
-        out.writes.push(Write::UpdateStatus(Box::new(updated)));
-    }
-    out
 }
 
 /// upstream: constructHistory — find or create the revision of the current template, number
@@ -310,75 +319,6 @@ fn claim(ctx: &Ctx, ds: &Object, selector: &Selector, out: &mut Reconciled) -> V
     claimed
 }
 
-/// upstream: manage / podsShouldBeOnNode — the nodes that need a pod, the pods to delete, and
-/// when to look again.
-fn manage(s: &Sync, by_node: &ByNode, events: &mut Vec<EventRecord>) -> (Vec<String>, Vec<Arc<Object>>) {
-    let mut create = Vec::new();
-    let mut delete = Vec::new();
-    let surge = update::allows_surge(s.spec);
-    let none: Vec<Arc<Object>> = Vec::new();
-    for (name, should_run, should_continue) in &s.nodes {
-        let (name, should_run, should_continue) = (&**name, *should_run, *should_continue);
-        let pods = by_node.get(name).unwrap_or(&none);
-        if should_run && pods.is_empty() {
-            create.push(name.to_string());
-        } else if should_continue {
-            let mut running = Vec::new();
-            for p in pods.iter().filter(|p| p.meta.deletion_timestamp().is_none()) {
-                // upstream: failed pods are killed (with a per-node back-off kubesim does not
-                // model), succeeded ones deleted; each with its event.
-                match phase_failed(p) {
-                    Some(failed) => {
-                        let (reason, kind, verb) = if failed {
-                            ("FailedDaemonPod", "failed", "kill")
-                        } else {
-                            ("SucceededDaemonPod", "succeeded", "delete")
-                        };
-                        let message = format!(
-                            "Found {kind} daemon pod {}/{} on node {name}, will try to {verb} it",
-                            p.meta.namespace, p.meta.name
-                        );
-                        events.push(EventRecord::about(s.ds, COMPONENT, failed, reason, message));
-                        delete.push(p.clone());
-                    }
-                    None => running.push(p.clone()),
-                }
-            }
-            if !surge {
-                // Keep the oldest (the list is oldest first).
-                delete.extend(running.iter().skip(1).cloned());
-                continue;
-            }
-            if running.len() <= 1 {
-                if running.is_empty() && should_run {
-                    create.push(name.to_string());
-                }
-                continue;
-            }
-            // Surge: keep the oldest new and the oldest old pod; the old one goes when it is
-            // not ready, or once the new one is available.
-            let (mut oldest_new, mut oldest_old) = (None, None);
-            for p in &running {
-                let slot =
-                    if p.meta.labels.get(HASH_LABEL) == Some(&s.hash) { &mut oldest_new } else { &mut oldest_old };
-                if slot.is_none() {
-                    *slot = Some(p.clone());
-                } else {
-                    delete.push(p.clone());
-                }
-            }
-            if let (Some(new), Some(old)) = (oldest_new, oldest_old) {
-                if !ready(&old) || s.available(&new) {
-                    delete.push(old);
-                }
-            }
-        } else {
-            delete.extend(pods.iter().filter(|p| p.meta.deletion_timestamp().is_none()).cloned());
-        }
-    }
-    (create, delete)
-}
-
 /// upstream: syncNodes — create on the nodes (slow-start batches), delete the pods; at most
 /// [`BURST_REPLICAS`] of each per sync.
 fn sync_nodes(s: &Sync, template: &PodTemplate, create: &[String], delete: &[Arc<Object>], out: &mut Reconciled) {
@@ -436,54 +376,4 @@ fn daemon_pod_template(s: &Sync, template: &PodTemplate) -> (Arc<crate::api::met
     let mut pod = core::Pod { spec: Some(s.pod_spec.clone()), ..Default::default() };
     crate::api::defaults::default_pod(&mut pod);
     (Arc::new(labels), Arc::new(pod.spec.unwrap_or_default()))
-}
-
-/// upstream: updateDaemonSetStatus — each node judged by its oldest pod.
-fn update_status(s: &Sync, old: &apps::DaemonSetStatus, by_node: &ByNode) -> (apps::DaemonSetStatus, Option<Millis>) {
-    let (mut desired, mut current, mut misscheduled, mut ready_n, mut available, mut updated) = (0, 0, 0, 0, 0, 0);
-    let mut requeue: Option<Millis> = None;
-    for (name, should_run, _) in &s.nodes {
-        let pods = by_node.get(&**name).filter(|p| !p.is_empty());
-        match (*should_run, pods) {
-            (true, None) => desired += 1,
-            (true, Some(pods)) => {
-                desired += 1;
-                current += 1;
-                let pod = &pods[0];
-                if ready(pod) {
-                    ready_n += 1;
-                    if s.available(pod) {
-                        available += 1;
-                    } else if let Body::Pod { status, .. } = &pod.body {
-                        // upstream: requeued after minReadySeconds while ready ≠ available.
-                        let at =
-                            status.ready_since().map(|t| t.div_euclid(1000) * 1000 + s.min_ready as Millis * 1000 + 1);
-                        requeue = match (requeue, at) {
-                            (Some(a), Some(b)) => Some(a.min(b)),
-                            (a, b) => a.or(b),
-                        };
-                    }
-                }
-                if s.is_updated(pod) {
-                    updated += 1;
-                }
-            }
-            (false, Some(_)) => misscheduled += 1,
-            (false, None) => {}
-        }
-    }
-    let status = apps::DaemonSetStatus {
-        desired_number_scheduled: desired,
-        current_number_scheduled: current,
-        number_misscheduled: misscheduled,
-        number_ready: ready_n,
-        // (omitempty in Go: a zero is not shown.)
-        number_available: Some(available).filter(|&n| n != 0),
-        updated_number_scheduled: Some(updated).filter(|&n| n != 0),
-        number_unavailable: Some(desired - available).filter(|&n| n != 0),
-        observed_generation: Some(s.ds.meta.generation),
-        collision_count: old.collision_count,
-        conditions: old.conditions.clone(),
-    };
-    (status, requeue)
 }
