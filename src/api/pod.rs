@@ -199,8 +199,33 @@ pub(crate) struct Conditions {
 pub struct StatusNote {
     reason: Option<&'static str>,
     message: Option<Arc<str>>,
-    /// When the Eviction API set `DisruptionTarget=True` (reason EvictionByEvictionAPI).
-    disruption_target: Option<Millis>,
+    /// When a component set `DisruptionTarget=True`, and which.
+    disruption_target: Option<(Millis, Disruption)>,
+}
+
+/// Who marked a pod as a disruption target before deleting it (upstream: the
+/// `DisruptionTarget` condition's reasons, PodDisruptionConditions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disruption {
+    /// The Eviction API (`kubectl drain`, evictions).
+    EvictionApi,
+    /// The pod garbage collector, for a pod bound to a node that no longer exists.
+    PodGc,
+}
+
+impl Disruption {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Disruption::EvictionApi => "EvictionByEvictionAPI",
+            Disruption::PodGc => "DeletionByPodGC",
+        }
+    }
+    pub fn message(self) -> &'static str {
+        match self {
+            Disruption::EvictionApi => "Eviction API: evicting",
+            Disruption::PodGc => "PodGC: node no longer exists",
+        }
+    }
 }
 
 impl PodRuntime {
@@ -227,15 +252,16 @@ impl PodRuntime {
         self.note.get_or_insert_with(Default::default).message = message;
         self.tidy_note();
     }
-    /// When the Eviction API marked the pod as a disruption target, if it did.
-    pub fn disruption_target(&self) -> Option<Millis> {
+    /// When and by whom the pod was marked as a disruption target, if it was.
+    pub fn disruption_target(&self) -> Option<(Millis, Disruption)> {
         self.note.as_ref().and_then(|n| n.disruption_target)
     }
-    /// upstream: the eviction handler's `DisruptionTarget=True` condition (set once: a second
-    /// eviction keeps the first transition time).
-    pub fn set_disruption_target(&mut self, at: Millis) {
+    /// upstream: apipod.UpdatePodCondition with `DisruptionTarget=True` — the transition time
+    /// stays from the first marking (the status does not change), the reason is the latest.
+    pub fn set_disruption_target(&mut self, at: Millis, by: Disruption) {
         let note = self.note.get_or_insert_with(Default::default);
-        note.disruption_target.get_or_insert(at);
+        let since = note.disruption_target.map_or(at, |(t, _)| t);
+        note.disruption_target = Some((since, by));
     }
     fn tidy_note(&mut self) {
         if self
@@ -297,11 +323,11 @@ impl PodRuntime {
                 last_probe_time: None,
                 observed_generation: None,
             })
-            .chain(self.disruption_target().map(|at| core::PodCondition {
+            .chain(self.disruption_target().map(|(at, by)| core::PodCondition {
                 type_: "DisruptionTarget".into(),
                 status: "True".into(),
-                reason: Some("EvictionByEvictionAPI".into()),
-                message: Some("Eviction API: evicting".into()),
+                reason: Some(by.reason().into()),
+                message: Some(by.message().into()),
                 last_transition_time: Some(to_time(at)),
                 last_probe_time: None,
                 observed_generation: None,

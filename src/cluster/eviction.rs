@@ -175,7 +175,7 @@ impl Cluster {
     fn mark_and_delete(&mut self, pod: &Arc<Object>, e: &Eviction) -> Result<()> {
         let mut marked = (**pod).clone();
         if let Body::Pod { status, .. } = &mut marked.body {
-            status.set_disruption_target(self.clock.now());
+            status.set_disruption_target(self.clock.now(), crate::api::pod::Disruption::EvictionApi);
         }
         let (old, new) = self.store.write(marked, true)?;
         self.user_wrote(Some(&old), Some(&new))?;

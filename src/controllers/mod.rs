@@ -13,6 +13,7 @@ pub mod job;
 pub mod namespace;
 pub mod node_affinity;
 pub mod nodelifecycle;
+pub mod podgc;
 pub mod pod_affinity;
 pub mod replicaset;
 pub mod scheduler;
@@ -43,10 +44,11 @@ pub enum ControllerId {
     Disruption = 10,
     Scheduler = 11,
     Kubelet = 12,
+    PodGarbageCollector = 13,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 13] = [
+    pub const ALL: [ControllerId; 14] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::Namespace,
@@ -60,6 +62,7 @@ impl ControllerId {
         ControllerId::Disruption,
         ControllerId::Scheduler,
         ControllerId::Kubelet,
+        ControllerId::PodGarbageCollector,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -76,6 +79,7 @@ impl ControllerId {
             ControllerId::Disruption => "disruption-controller",
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",
+            ControllerId::PodGarbageCollector => "pod-garbage-collector",
         }
     }
 }
@@ -156,6 +160,12 @@ pub enum Write {
     HpaMemory(ObjectKey, Box<hpa::HpaMemory>),
     /// Scheduler state: where the next node search starts.
     SchedulerCursor(usize),
+    /// Pod garbage collector state: since when a node that pods are bound to has been missing
+    /// (`None`: no longer tracked).
+    NodeGone {
+        node: Arc<str>,
+        since: Option<Millis>,
+    },
     /// Kubelet-side state: an image is being pulled on a node until `done`.
     ImagePull {
         node: Arc<str>,
@@ -218,6 +228,9 @@ pub struct NodeRuntime {
     pub images: std::collections::BTreeMap<(Arc<str>, Arc<str>), Millis>,
     /// Nodes whose kubelet has stopped (`node.fail()`), and since when.
     pub down: std::collections::BTreeMap<Arc<str>, Millis>,
+    /// Nodes that pods are bound to but that do not exist (deleted, or never created), and
+    /// since when (what the pod garbage collector's quarantine counts from).
+    pub gone: std::collections::BTreeMap<Arc<str>, Millis>,
     /// Each node as the scheduler sees it (refreshed when the Node object changes).
     pub info: std::collections::BTreeMap<Arc<str>, scheduler::NodeInfo>,
     /// Resources held by the pods bound to each node.

@@ -356,6 +356,12 @@ impl Engine {
                     Some(info) => self.nodes.info.insert(key.name.clone(), info),
                     None => self.nodes.info.remove(&key.name),
                 };
+                if new.is_some() {
+                    self.nodes.gone.remove(&key.name);
+                } else {
+                    // upstream: the pod garbage collector's orphan check (for the pods bound to it).
+                    self.mark(ControllerId::PodGarbageCollector, key.clone());
+                }
                 self.mark(ControllerId::NodeLifecycle, key.clone());
                 self.retry_unschedulable();
                 // upstream: the DaemonSet controller's node handlers enqueue the DaemonSets.
@@ -424,6 +430,12 @@ impl Engine {
         new: Option<&Object>,
         skip: &dyn Fn(ControllerId) -> bool,
     ) {
+        // A pod bound to a node that does not exist goes to the pod garbage collector.
+        if let Some(n) = new.and_then(node_of).filter(|n| old.and_then(node_of) != Some(*n)) {
+            if !self.nodes.info.contains_key(n) {
+                self.mark(ControllerId::PodGarbageCollector, ObjectKey::new(Kind::Node, "", n));
+            }
+        }
         // The owning ReplicaSet(s), before and after; orphans go to every matching ReplicaSet.
         for o in concerned(old, new).into_iter().flatten() {
             match o.meta.controller_ref() {
@@ -867,6 +879,12 @@ impl Engine {
                 Write::HpaMemory(k, m) => {
                     self.hpa_memory.insert(k, *m);
                 }
+                Write::NodeGone { node, since: Some(t) } => {
+                    self.nodes.gone.entry(node).or_insert(t);
+                }
+                Write::NodeGone { node, since: None } => {
+                    self.nodes.gone.remove(&node);
+                }
                 Write::ImagePull { node, image, done } => {
                     self.nodes.images.entry((node, image)).or_insert(done);
                 }
@@ -1122,6 +1140,7 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::StatefulSet => statefulset::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
+        ControllerId::PodGarbageCollector => crate::controllers::podgc::reconcile(ctx, key),
     }
 }
 
