@@ -205,6 +205,23 @@ def test_create_job_with_an_image(c):
     assert (spec["restartPolicy"], spec["containers"][0]["name"]) == ("Never", "once")
 
 
+def test_create_cronjob_runs_on_its_schedule(c):
+    assert (
+        c.kubectl("create cronjob tick --image=work:1 --schedule='*/10 * * * *' -- run")
+        == "cronjob.batch/tick created\n"
+    )
+    template = c.cronjob("tick").to_dict()["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert template["restartPolicy"] == "OnFailure" and template["containers"][0]["command"] == ["run"]
+    c.advance("25m")
+    jobs = sorted(j.name for j in c.jobs())
+    # Runs at 10 and 20 minutes past the start (the Job name is the scheduled minute).
+    start = int(c.start.timestamp()) // 60
+    assert jobs == [f"tick-{start + 10}", f"tick-{start + 20}"]
+    bad = c.kubectl("create cronjob bad --image=work:1 --schedule=@daily --restart=Always", check=False)
+    assert bad.exit_code == 1 and 'Unsupported value: "Always"' in bad.stderr
+    assert [cj.name for cj in c.cronjobs()] == ["tick"], "nothing created when refused"
+
+
 def test_describe_cronjob(c):
     c.apply(cronjob(startingDeadlineSeconds=30))
     c.advance("5m1s")

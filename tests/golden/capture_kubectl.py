@@ -29,6 +29,11 @@ CASES = [
     "create deployment web --image=nginx --dry-run=client -o "
     """'jsonpath={range .spec.template.spec.containers[*]}{.name}{"\\t"}{.image}{"\\n"}{end}'""",
     "create deployment web extra --image=nginx",
+    "create cronjob tick --image=busybox --schedule='*/5 * * * *' --dry-run=client -o yaml -- echo hi",
+    "create cronjob tick --image=busybox --schedule='*/5 * * * *' --restart=Never --dry-run=client -o json",
+    "create cj tick --image=busybox --schedule=@hourly -n kube-system --dry-run=client -o yaml",
+    "create cronjob tick --image=busybox --schedule=@daily --dry-run=client",
+    "create cronjob a b --image=busybox --schedule=@daily",
     # JSONPath slices, unions and a runtime error (with kubectl's dump of the object).
     "create deployment web --image=a --image=b:2 --image=c:3 --dry-run=client "
     "-o \"jsonpath={.spec.template.spec.containers[*]['name','image']}\"",

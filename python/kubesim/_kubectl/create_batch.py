@@ -1,6 +1,7 @@
-"""`kubectl create job NAME --image=… [-- COMMAND…]` and `kubectl create job NAME
---from=cronjob/X` (upstream pkg/cmd/create/create_job.go): the Job built as kubectl builds it,
-created or printed."""
+"""`kubectl create job NAME --image=… [-- COMMAND…]`, `kubectl create job NAME
+--from=cronjob/X` (upstream pkg/cmd/create/create_job.go) and `kubectl create cronjob NAME
+--image=… --schedule=… [--restart=…] [-- COMMAND…]` (create_cronjob.go): the object built as
+kubectl builds it, created or printed."""
 
 from __future__ import annotations
 
@@ -68,4 +69,36 @@ def _job(inv: Invocation, o: Out) -> None:
     _created(inv.cluster, job, a, o, prefix="error: failed to create job: ")
 
 
-GENERATORS = {"job": _job}
+def _cronjob(inv: Invocation, o: Out) -> None:
+    a = parse(inv.name, inv.argv, {"--image", "--schedule", "--restart", "--dry-run", "--output"}, {"--save-config"})
+    # cobra checks the required flags first, then kubectl the NAME (the arguments before `--`).
+    for flag in ("image", "schedule"):
+        if a.value(f"--{flag}") is None:
+            raise Fail(f'error: required flag(s) "{flag}" not set')
+    names = a.dashdash_at if a.dashdash_at >= 0 else len(a.positional)
+    if names != 1:
+        raise usage_error(inv.name, f"exactly one NAME is required, got {names}")
+    name, command = a.positional[0], a.positional[1:]
+    meta: dict[str, Any] = {"name": name}
+    if a.namespace_given():
+        meta["namespace"] = a.namespace
+    meta["creationTimestamp"] = None
+    # The typed object's field order, as `-o json` shows it; the restart policy is not checked
+    # here (the API server refuses one a Job cannot have).
+    container: dict[str, Any] = {"name": name, "image": a.value("--image")}
+    if command:
+        container["command"] = command
+    container["resources"] = {}
+    template = {
+        "metadata": {"creationTimestamp": None},
+        "spec": {"containers": [container], "restartPolicy": a.value("--restart") or "OnFailure"},
+    }
+    spec = {
+        "schedule": a.value("--schedule"),
+        "jobTemplate": {"metadata": {"name": name, "creationTimestamp": None}, "spec": {"template": template}},
+    }
+    cronjob = {"kind": "CronJob", "apiVersion": "batch/v1", "metadata": meta, "spec": spec, "status": {}}
+    _created(inv.cluster, cronjob, a, o, prefix="error: failed to create cronjob: ")
+
+
+GENERATORS = {"job": _job, "cronjob": _cronjob, "cj": _cronjob}
