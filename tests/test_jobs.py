@@ -433,3 +433,32 @@ def test_pod_replacement_policy(c, policy, replaced_after, failed_at_once):
         c.advance(f"{replaced_after}s")
     assert len(live()) == 2
     assert j.failed == 1
+
+
+def test_elastic_indexed_job_scales_completions_with_parallelism(c):
+    # upstream validateCompletions (elastic Indexed Jobs, GA in 1.31): completions of an Indexed
+    # Job may change only in tandem with parallelism; other Jobs keep them immutable.
+    c.apply(job("ix", completions=6, parallelism=3, completionMode="Indexed"))
+    c.advance("5s")
+    with pytest.raises(kubesim.InvalidObjectError, match="can only be modified in tandem with spec.parallelism"):
+        c.patch("job", "ix", {"spec": {"completions": 4}})
+    c.patch("job", "ix", {"spec": {"completions": 2, "parallelism": 2}})
+    c.advance("1ms")
+    terminating = [p.name for p in c.pods() if p.to_dict()["metadata"].get("deletionTimestamp")]
+    assert [n.rsplit("-", 1)[0] for n in terminating] == ["ix-2"], "the out-of-range index goes"
+    c.advance("40s")  # (Complete waits for the deleted pod's 30 s grace period)
+    status = c.job("ix").to_dict()["status"]
+    assert (status["completedIndexes"], status["succeeded"]) == ("0,1", 2)
+    assert c.kubectl("get job ix --no-headers").split()[1:3] == ["Complete", "2/2"]
+    # Growing again is allowed the same way.
+    c.apply(job("grow", completions=1, parallelism=1, completionMode="Indexed"))
+    c.patch("job", "grow", {"spec": {"completions": 3, "parallelism": 3}})
+    c.advance("1ms")
+    assert sorted(p.name.rsplit("-", 1)[0] for p in c.pods() if p.name.startswith("grow")) == [
+        "grow-0",
+        "grow-1",
+        "grow-2",
+    ]
+    c.apply(job("plain", completions=2))
+    with pytest.raises(kubesim.InvalidObjectError, match="spec.completions: Invalid value: 3: field is immutable"):
+        c.patch("job", "plain", {"spec": {"completions": 3}})

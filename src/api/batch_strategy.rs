@@ -64,8 +64,10 @@ pub fn prepare_job_update(new: &mut Object, old: &Object) {
     }
 }
 
-/// upstream: ValidateJobSpecUpdate — selector, completions and the pod template are immutable
-/// (kubesim does not model the elastic Indexed Job or the suspended-Job template exceptions).
+/// upstream: ValidateJobSpecUpdate — selector, completions and the pod template are immutable,
+/// except that an Indexed Job's completions may change together with parallelism (elastic
+/// Indexed Jobs, GA in 1.31: validateCompletions). kubesim does not model the suspended-Job
+/// template exceptions.
 pub fn validate_job_update(new: &Object, old: &Object) -> ErrorList {
     let mut errs = ErrorList::new();
     let (Body::Job { spec: a, template: ta, .. }, Body::Job { spec: b, template: tb, .. }) = (&new.body, &old.body)
@@ -77,8 +79,18 @@ pub fn validate_job_update(new: &Object, old: &Object) -> ErrorList {
     if a.selector != b.selector {
         errs.push(immutable(p.child("selector"), serde_json::to_string(&a.selector).unwrap_or_default()));
     }
-    if a.completions != b.completions {
+    let indexed = a.completion_mode.as_deref() == Some("Indexed");
+    if a.completions != b.completions && !indexed {
         errs.push(immutable(p.child("completions"), a.completions.map_or("null".into(), |c| c.to_string())));
+    } else if let Some(c) = a.completions.filter(|_| a.completions != b.completions) {
+        // (An Indexed Job without completions is refused by the spec's own validation.)
+        if a.parallelism != Some(c) {
+            errs.push(FieldError::invalid(
+                p.child("completions"),
+                Value::Raw(c.to_string()),
+                "can only be modified in tandem with spec.parallelism",
+            ));
+        }
     }
     if ta != tb {
         errs.push(immutable(p.child("template"), serde_json::to_string(&ta.to_wire()).unwrap_or_default()));
