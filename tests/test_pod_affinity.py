@@ -247,3 +247,44 @@ def test_placements_are_the_same_for_one_and_two_threads():
         return sorted((p.name, p.node) for p in c.pods())
 
     assert run(1) == run(2)
+
+
+@pytest.mark.parametrize(
+    ("match_label_keys", "want"), [(None, {"b": 2, "c": 1}), (["track"], {"a": 1, "b": 1, "c": 1})]
+)
+def test_match_label_keys_count_only_pods_with_the_same_values(match_label_keys, want):
+    # Track a's three pods all run in zone a. Track b spreads over pods labelled app=api: counting
+    # track a too, it keeps out of zone a; with matchLabelKeys [track] it counts only its own.
+    c = zoned("abc")
+    a = deployment("api-a", 3, nodeSelector={ZONE: "a"})
+    a["spec"]["selector"]["matchLabels"] = a["spec"]["template"]["metadata"]["labels"] = {"app": "api", "track": "a"}
+    c.apply(a)
+    c.advance("10s")
+    spread: dict[str, Any] = {
+        "maxSkew": 1,
+        "topologyKey": ZONE,
+        "whenUnsatisfiable": "DoNotSchedule",
+        "labelSelector": {"matchLabels": {"app": "api"}},
+    }
+    if match_label_keys:
+        spread["matchLabelKeys"] = match_label_keys
+    b = deployment("api-b", 3, topologySpreadConstraints=[spread])
+    b["spec"]["selector"]["matchLabels"] = b["spec"]["template"]["metadata"]["labels"] = {"app": "api", "track": "b"}
+    c.apply(b)
+    c.advance("10s")
+    got = Counter(c.node(p.node).labels[ZONE] for p in c.pods("track=b") if p.node)
+    assert dict(got) == want
+
+
+def test_spread_constraints_are_validated_as_upstream():
+    c = zoned("abc")
+    bad = [{"maxSkew": 0, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule", "matchLabelKeys": ["track"]}]
+    with pytest.raises(kubesim.InvalidObjectError) as e:
+        c.apply(deployment("api", 1, topologySpreadConstraints=bad))
+    assert str(e.value) == (
+        'error when applying <dict> (document 1): The Deployment "api" is invalid: \n'
+        "* spec.template.spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be greater than zero\n"
+        "* spec.template.spec.topologySpreadConstraints[0].matchLabelKeys: Forbidden: must not be specified when "
+        "labelSelector is not set"
+    )
+    assert c.deployments() == []

@@ -1,12 +1,15 @@
 //! Pod topology spread constraints (upstream scheduler plugin `PodTopologySpread`):
 //! `DoNotSchedule` constraints filter nodes whose domain would be more than `maxSkew` above the
 //! least-loaded domain; `ScheduleAnyway` ones score nodes with fewer matching pods higher.
-//! Not modelled: the cluster-level default constraints, `matchLabelKeys`, and the node
-//! inclusion policies beyond the pod's nodeSelector (taints are ignored, as by default).
+//! `matchLabelKeys` add the incoming pod's values of those keys to the selector (upstream: the
+//! plugin merges them, as `pod-template-hash` spreads each Deployment revision on its own).
+//! Not modelled: the cluster-level default constraints, and `nodeTaintsPolicy: Honor` (taints
+//! are ignored, as by default).
 
 use std::collections::HashMap;
 
 use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
 use super::pod_affinity::Placed;
 use crate::api::meta::StringMap;
@@ -25,7 +28,7 @@ struct Constraint {
     min_domains: Option<i64>,
 }
 
-fn constraints(spec: &core::PodSpec, hard: bool) -> Vec<Constraint> {
+fn constraints(pod: &Object, spec: &core::PodSpec, hard: bool) -> Vec<Constraint> {
     let want = if hard { "DoNotSchedule" } else { "ScheduleAnyway" };
     spec.topology_spread_constraints
         .iter()
@@ -35,10 +38,27 @@ fn constraints(spec: &core::PodSpec, hard: bool) -> Vec<Constraint> {
             max_skew: c.max_skew as i64,
             key: c.topology_key.clone(),
             // upstream: a nil labelSelector matches nothing.
-            selector: Selector::from_label_selector(c.label_selector.as_ref()).unwrap_or(Selector::Nothing),
+            selector: Selector::from_label_selector(with_match_label_keys(c, &pod.meta.labels).as_ref())
+                .unwrap_or(Selector::Nothing),
             min_domains: c.min_domains.map(i64::from),
         })
         .collect()
+}
+
+/// upstream: mergeLabelSetWithSelector — the selector, and `key In (value)` for each of the
+/// constraint's `matchLabelKeys` the pod has a label for (keys it lacks are ignored).
+fn with_match_label_keys(c: &core::TopologySpreadConstraint, labels: &StringMap) -> Option<LabelSelector> {
+    let mut sel = c.label_selector.clone()?;
+    for key in c.match_label_keys.iter().flatten() {
+        if let Some(v) = labels.get(key) {
+            sel.match_expressions.get_or_insert_with(Vec::new).push(LabelSelectorRequirement {
+                key: key.clone(),
+                operator: "In".into(),
+                values: Some(vec![v.clone()]),
+            });
+        }
+    }
+    Some(sel)
 }
 
 /// Whether a pod has topology spread constraints.
@@ -84,8 +104,8 @@ impl Spread {
         nodes: impl Iterator<Item = (&'a str, &'a StringMap)>,
         placed: impl Iterator<Item = Placed<'a>>,
     ) -> Spread {
-        let hard = constraints(spec, true);
-        let soft = constraints(spec, false);
+        let hard = constraints(pod, spec, true);
+        let soft = constraints(pod, spec, false);
         let namespace = pod.meta.namespace.to_string();
         let mut counts: HashMap<(String, String), i64> = HashMap::new();
         // Every domain of an included node that has all the keys starts at 0.

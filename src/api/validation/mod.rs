@@ -30,6 +30,7 @@ mod selector;
 mod statefulset;
 #[cfg(test)]
 mod test_support;
+mod topology_spread;
 
 pub(crate) use crate::api::quantity::ParsedQuantity;
 pub use apps::{validate_deployment, validate_replica_set};

@@ -175,6 +175,9 @@ fn validate_pod_spec_for(spec: &PodSpec, path: &Path, is_pod: bool) -> ErrorList
     if let Some(na) = spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()) {
         errs.extend(super::node_affinity::validate_node_affinity(na, &path.child("affinity").child("nodeAffinity")));
     }
+    if let Some(tsc) = &spec.topology_spread_constraints {
+        errs.extend(super::topology_spread::validate_topology_spread(tsc, &path.child("topologySpreadConstraints")));
+    }
     name_field(&mut errs, &spec.priority_class_name, path.child("priorityClassName"));
     if let Some(pp) = spec.preemption_policy.as_deref() {
         match pp {
