@@ -1,0 +1,104 @@
+//! The store in a snapshot: its objects (each written once, the watch log referring to them),
+//! counters and random state. The indexes are not written: they are rebuilt from the objects,
+//! which costs less than reading them and cannot disagree with them.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{object_hash, pack, ObjectKey, Slot, Store, WatchEvent, WatchEventType};
+use crate::api::{Kind, Object};
+use crate::sim::clock::Millis;
+use crate::snapshot::shared;
+
+impl Serialize for ObjectKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct K<'a>(Kind, #[serde(with = "shared::strs")] &'a Arc<str>, &'a str);
+        K(self.kind(), &self.namespace, &self.name).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ObjectKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct K(Kind, #[serde(with = "shared::strs")] Arc<str>, Arc<str>);
+        let K(kind, namespace, name) = K::deserialize(d)?;
+        let namespace = if kind.namespaced() { namespace } else { "".into() };
+        Ok(ObjectKey { packed: pack(kind, &name), namespace, name })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "WatchEventType")]
+enum WatchEventTypeDef {
+    Added,
+    Modified,
+    Deleted,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Watched(
+    #[serde(with = "WatchEventTypeDef")] WatchEventType,
+    u64,
+    #[serde(with = "shared::objects")] Arc<Object>,
+);
+
+#[derive(Serialize, Deserialize)]
+struct Obj(#[serde(with = "shared::objects")] Arc<Object>);
+
+/// What a store writes: (seed, resourceVersion, objects in key order, incarnations and the
+/// instant they count for, namespaces removed, generated-name counters, watch log, capacity).
+type Parts = (u64, u64, Vec<Obj>, HashMap<u64, u32>, Option<Millis>, u64, HashMap<u64, u64>, Vec<Watched>, usize);
+
+impl Serialize for Store {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut t = s.serialize_tuple(9)?;
+        t.serialize_element(&self.seed)?;
+        t.serialize_element(&self.resource_version)?;
+        let objects: Vec<Obj> = self.objects.iter().map(|slot| Obj(slot.obj().clone())).collect();
+        t.serialize_element(&objects)?;
+        t.serialize_element(&self.incarnations)?;
+        t.serialize_element(&self.incarnations_at)?;
+        t.serialize_element(&self.namespaces_removed)?;
+        t.serialize_element(&self.generated)?;
+        let watch: Vec<Watched> =
+            self.watch.iter().map(|e| Watched(e.event_type, e.resource_version, e.object.clone())).collect();
+        t.serialize_element(&watch)?;
+        t.serialize_element(&self.watch_capacity)?;
+        t.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Store {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (seed, resource_version, objects, incarnations, incarnations_at, namespaces_removed, generated, watch, cap): Parts =
+            Deserialize::deserialize(d)?;
+        let mut store = Store::new(seed);
+        store.resource_version = resource_version;
+        store.incarnations = incarnations;
+        store.incarnations_at = incarnations_at;
+        store.namespaces_removed = namespaces_removed;
+        store.generated = generated;
+        store.watch_capacity = cap;
+        store.watch = watch
+            .into_iter()
+            .map(|Watched(event_type, resource_version, object)| WatchEvent { event_type, resource_version, object })
+            .collect::<VecDeque<_>>();
+        let keyed: Vec<(ObjectKey, Arc<Object>)> = objects.into_iter().map(|Obj(o)| (ObjectKey::of(&o), o)).collect();
+        if keyed.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Err(D::Error::custom("the stored objects are not in key order"));
+        }
+        store.objects = keyed.iter().map(|(k, o)| Slot::new(k.clone(), o.clone())).collect();
+        for (key, obj) in &keyed {
+            store.by_key.insert_unique(object_hash(obj), obj.clone(), |o| object_hash(o));
+            store.tally(obj);
+            store.labels.insert(key, &obj.meta.labels);
+            store.index_owners(key, obj);
+        }
+        Ok(store)
+    }
+}
