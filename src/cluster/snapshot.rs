@@ -28,7 +28,9 @@ impl Cluster {
     /// [`Cluster::from_snapshot`]. Call it between two calls, never from inside one.
     pub fn snapshot(&self) -> Result<Snapshot> {
         let (payload, series) = shared::writing(|| {
-            postcard::to_stdvec(&Out(&self.clock, self.batching, &self.store, Written(&self.engine)))
+            // Sized for a settled cluster's objects, so that the buffer is not copied as it grows.
+            let buffer = Vec::with_capacity(self.store.len() * 48 + (1 << 16));
+            postcard::to_extend(&Out(&self.clock, self.batching, &self.store, Written(&self.engine)), buffer)
         });
         let payload = payload.map_err(|e| KubesimError::Simulation(format!("cannot write the snapshot: {e}")))?;
         Ok((frame(&payload, true)?, series))
@@ -40,7 +42,7 @@ impl Cluster {
         let payload = unframe(bytes, source)?;
         let corrupt = |what: String| SnapshotError::Corrupt { file: source.into(), what };
         let (In(clock, batching, store, engine), rest) =
-            shared::reading(series, || postcard::take_from_bytes::<In>(&payload))
+            shared::reading(series, threads, || postcard::take_from_bytes::<In>(&payload))
                 .map_err(|e| corrupt(format!("the state does not decode ({e})")))?;
         if !rest.is_empty() {
             return Err(corrupt(format!("{} bytes follow the state", rest.len())).into());

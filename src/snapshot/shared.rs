@@ -8,7 +8,6 @@
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -30,7 +29,7 @@ const TABLES: usize = 8;
 
 #[derive(Default)]
 struct Writing {
-    numbers: HashMap<(usize, usize), u32>,
+    numbers: rustc_hash::FxHashMap<(usize, usize), u32>,
     counts: [u32; TABLES],
     series: Vec<Arc<dyn Series>>,
 }
@@ -38,6 +37,7 @@ struct Writing {
 struct Reading {
     tables: Vec<Option<Box<dyn Any>>>,
     series: Vec<Arc<dyn Series>>,
+    threads: usize,
 }
 
 thread_local! {
@@ -55,13 +55,19 @@ pub fn writing<T>(f: impl FnOnce() -> T) -> (T, Vec<Arc<dyn Series>>) {
 }
 
 /// Run `f` (which deserializes a snapshot) with fresh tables; `series` are the caller's series
-/// by number (as [`writing`] returned them).
-pub fn reading<T>(series: Vec<Arc<dyn Series>>, f: impl FnOnce() -> T) -> T {
-    let fresh = Reading { tables: (0..TABLES).map(|_| None).collect(), series };
+/// by number (as [`writing`] returned them); `threads` is how many threads the loaded cluster
+/// may use (rebuilding its indexes side by side).
+pub fn reading<T>(series: Vec<Arc<dyn Series>>, threads: usize, f: impl FnOnce() -> T) -> T {
+    let fresh = Reading { tables: (0..TABLES).map(|_| None).collect(), series, threads };
     let outer = READING.with(|r| r.borrow_mut().replace(fresh));
     let out = f();
     READING.with(|r| *r.borrow_mut() = outer);
     out
+}
+
+/// The threads the snapshot being read may use (1 outside [`reading`]).
+pub fn threads() -> usize {
+    READING.with(|r| r.borrow().as_ref().map_or(1, |r| r.threads))
 }
 
 /// The number of an already written value, or `None` after giving it the next number.

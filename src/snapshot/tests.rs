@@ -141,3 +141,28 @@ fn uncompressed_frames_carry_the_same_header() {
     assert!(framed.starts_with(MAGIC));
     assert_eq!(unframe(&framed, "x").expect("unframe"), b"payload");
 }
+
+#[test]
+fn loaded_indexes_match_the_objects_and_a_large_replicaset_scales_down_alike() {
+    // 200 pods of one ReplicaSet (ranked from 128), scaled to 100: the original keeps its
+    // ranking (kept down to half the threshold), the loaded copy rebuilds without it; the
+    // next scale-down must pick the same pods either way.
+    let big = WEB.split("---").next().expect("deployment").replace("replicas: 6", "replicas: 200");
+    let mut a = cluster(2);
+    a.apply_text(&big, "web.yaml").expect("apply");
+    a.advance(60_000).expect("advance");
+    a.apply_text(&big.replace("replicas: 200", "replicas: 100"), "web.yaml").expect("apply");
+    a.advance(60_000).expect("advance");
+    for threads in [1, 2] {
+        let mut a = a.fork();
+        let mut b = roundtrip(&a, threads);
+        b.store().check_indexes();
+        let since = a.store().resource_version();
+        for c in [&mut a, &mut b] {
+            c.apply_text(&big.replace("replicas: 200", "replicas: 70"), "web.yaml").expect("apply");
+            c.advance(60_000).expect("advance");
+        }
+        assert_eq!(history(&a, since), history(&b, since));
+        b.store().check_indexes();
+    }
+}

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{object_hash, pack, ObjectKey, Slot, Store, WatchEvent, WatchEventType};
+use super::{is_orphan, object_hash, pack, KeySets, LabelIndex, ObjectKey, Slot, Store, WatchEvent, WatchEventType};
+use crate::api::meta::Uid;
 use crate::api::{Kind, Object};
 use crate::sim::clock::Millis;
 use crate::snapshot::shared;
@@ -92,13 +93,67 @@ impl<'de> Deserialize<'de> for Store {
         if keyed.windows(2).any(|w| w[0].0 >= w[1].0) {
             return Err(D::Error::custom("the stored objects are not in key order"));
         }
-        store.objects = keyed.iter().map(|(k, o)| Slot::new(k.clone(), o.clone())).collect();
-        for (key, obj) in &keyed {
-            store.by_key.insert_unique(object_hash(obj), obj.clone(), |o| object_hash(o));
-            store.tally(obj);
-            store.labels.insert(key, &obj.meta.labels);
-            store.index_owners(key, obj);
-        }
+        store.index(&keyed, shared::threads() > 1);
         Ok(store)
+    }
+}
+
+impl Store {
+    /// Build the object set and every index from `keyed` (in key order): the independent ones
+    /// side by side when `parallel`, then the pod tallies, which read the others.
+    fn index(&mut self, keyed: &[(ObjectKey, Arc<Object>)], parallel: bool) {
+        let objects = || keyed.iter().map(|(k, o)| Slot::new(k.clone(), o.clone())).collect();
+        let by_key = || {
+            let mut t = hashbrown::HashTable::with_capacity(keyed.len());
+            for (_, o) in keyed {
+                t.insert_unique(object_hash(o), o.clone(), |o: &Arc<Object>| object_hash(o));
+            }
+            t
+        };
+        let labels = || {
+            let mut index = LabelIndex::default();
+            for (key, obj) in keyed {
+                index.insert(key, &obj.meta.labels);
+            }
+            index
+        };
+        let owners = || {
+            let (mut owners, mut orphans) = (KeySets::default(), KeySets::default());
+            for (key, obj) in keyed {
+                index_owners(&mut owners, &mut orphans, key, obj);
+            }
+            (owners, orphans)
+        };
+        if parallel {
+            std::thread::scope(|s| {
+                let objects = s.spawn(objects);
+                let labels = s.spawn(labels);
+                self.by_key = by_key();
+                (self.owners, self.orphans) = owners();
+                // (A panic in a builder is a bug; it reaches the binding's containment as one.)
+                self.objects = objects.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                self.labels = labels.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            });
+        } else {
+            self.objects = objects();
+            self.by_key = by_key();
+            self.labels = labels();
+            (self.owners, self.orphans) = owners();
+        }
+        for (_, obj) in keyed {
+            self.tally(obj);
+        }
+    }
+}
+
+/// [`Store::index_owners`] into the given indexes.
+fn index_owners(owners: &mut KeySets<Uid>, orphans: &mut KeySets<Kind>, key: &ObjectKey, obj: &Object) {
+    for r in obj.meta.owner_references.iter() {
+        if !r.uid.is_nil() {
+            owners.insert(r.uid, key);
+        }
+    }
+    if is_orphan(obj) {
+        orphans.insert(key.kind(), key);
     }
 }
