@@ -129,3 +129,113 @@ def test_a_lambda_load_cannot_be_saved_and_the_error_says_why(tmp_path):
     c.deployment("web").set_load(cpu=lambda t: 1)
     with pytest.raises(kubesim.InvalidArgumentError, match="lambda or local function cannot be saved"):
         c.save(tmp_path / "c")
+
+
+EVERY_KIND = """
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once}
+spec:
+  completions: 3
+  parallelism: 2
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: "job:ok"}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick}
+spec:
+  schedule: "*/2 * * * *"
+  timeZone: Europe/Paris
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: main, image: "job:ok"}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      tolerations: [{operator: Exists}]
+      containers: [{name: main, image: "nginx:1.25"}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 3
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: main, image: "redis:7"}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: db}
+spec:
+  minAvailable: 2
+  selector: {matchLabels: {app: db}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {mode: fast}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: token}
+stringData: {token: s3cr3t}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  selector: {app: db}
+  ports: [{port: 6379}]
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: robot}
+"""
+
+
+def test_every_kind_survives_a_save_and_goes_on_alike(tmp_path):
+    c = kubesim.Cluster(nodes=3, seed=9)
+    c.images.register("job:ok", completes_after="20s", logs=["done {pod}"])
+    c.apply(EVERY_KIND)
+    c.apply(workload("Deployment", "web", 3, "nginx:1.25"))
+    c.advance("3m")
+    c.kubectl("drain node-3 --ignore-daemonsets --delete-emptydir-data")
+    c.advance("10s")
+    c.save(tmp_path / "all")
+    loaded = kubesim.Cluster.load(tmp_path / "all", threads=2)
+    assert everything(loaded) == everything(c)
+    kinds = (
+        "jobs,cronjobs,daemonsets,statefulsets,pdb,configmaps,secrets,services,serviceaccounts,pvc,controllerrevisions"
+    )
+    assert loaded.kubectl(f"get {kinds} -o yaml") == c.kubectl(f"get {kinds} -o yaml")
+    for x in (c, loaded):
+        x.kubectl("uncordon node-3")
+        x.patch("statefulset", "db", {"spec": {"replicas": 4}})
+        x.advance("7m")
+    assert everything(loaded) == everything(c)
+    assert loaded.kubectl(f"get {kinds} -o yaml") == c.kubectl(f"get {kinds} -o yaml")
+    assert [e.name for e in loaded.watch(0)] == [e.name for e in c.watch(0)]
+    job_pod = next(p for p in c.pods() if p.name.startswith("once-"))
+    assert loaded.pod(job_pod.name).logs() == job_pod.logs()
