@@ -6,11 +6,14 @@ Each size runs in a fresh child process (its peak RSS is its own) and prints one
   the median of 5 forks; ``fork_rss_bytes``: resident memory a fork adds (objects are shared);
 - ``fork_then_rollout_s``: a rollout of one Deployment in the fork (copy on write: the fork pays
   for what it changes);
-- ``save_s`` / ``load_s`` / ``file_bytes_per_pod``: ``Cluster.save`` and ``Cluster.load``.
+- ``save_s`` / ``load_s`` / ``file_bytes`` / ``file_bytes_per_pod``: ``Cluster.save`` and
+  ``Cluster.load`` (a snapshot of the state: postcard + zstd), and their sum ``save_load_s``;
+  ``pickle_s``: ``pickle.loads(pickle.dumps(c))`` in memory. The loaded copy is checked to
+  continue as the original (the same watch events after one more rollout step).
 
 Then a summary line with the 2N / N ratios.
 
-    python benchmarks/experiments.py                  # N = 50,000 and 100,000
+    python benchmarks/experiments.py                  # N = 100,000 and 200,000
     python benchmarks/experiments.py --size 10000 --threads 2
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import statistics
 import subprocess
 import sys
@@ -73,6 +77,17 @@ def run(size: int, threads: int) -> dict[str, Any]:
         loaded = kubesim.Cluster.load(path, threads=threads)
         load_s = time.perf_counter() - t
     assert loaded.resource_version == c.resource_version
+    t = time.perf_counter()
+    pickled = pickle.loads(pickle.dumps(c))
+    pickle_s = time.perf_counter() - t
+    del pickled
+    rv = c.resource_version
+    for x in (c, loaded):
+        x.deployment("d1").set_image(main="nginx:1.27")
+        x.advance(5)
+    assert [(e.type, e.resource_version, e.name) for e in loaded.watch(rv)] == [
+        (e.type, e.resource_version, e.name) for e in c.watch(rv)
+    ], "the loaded cluster continues as the original"
     return {
         "size": size,
         "threads": threads,
@@ -82,13 +97,16 @@ def run(size: int, threads: int) -> dict[str, Any]:
         "fork_then_rollout_s": round(rollout_s, 3),
         "save_s": round(save_s, 3),
         "load_s": round(load_s, 3),
+        "save_load_s": round(save_s + load_s, 3),
+        "pickle_s": round(pickle_s, 3),
+        "file_bytes": size_bytes,
         "file_bytes_per_pod": round(size_bytes / size, 1),
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", type=int, default=50_000, help="N (also runs 2N)")
+    ap.add_argument("--size", type=int, default=100_000, help="N (also runs 2N)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -110,7 +128,11 @@ def main() -> None:
         json.dumps(
             {
                 "summary": "2N / N",
-                **{k: round(b[k] / a[k], 2) for k in ("fork_s", "fork_then_rollout_s", "save_s", "load_s") if a[k]},
+                **{
+                    k: round(b[k] / a[k], 2)
+                    for k in ("fork_s", "fork_then_rollout_s", "save_s", "load_s", "file_bytes")
+                    if a[k]
+                },
             }
         )
     )

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     "pods": stats.get("pods", 0),
                     "replicasets": stats.get("replicasets", 0),
                     "events": stats.get("events", 0),
-                    "journal_entries": len(c._native._journal),
+                    "journal_entries": len(c.journal or ()),  # none kept unless Cluster(journal=True)
                     "resource_version": c.resource_version,
                 }
             )

@@ -32,6 +32,7 @@ pub mod metrics;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod sim;
+pub mod snapshot;
 pub mod store;
 pub mod timeline;
 

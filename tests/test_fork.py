@@ -110,10 +110,16 @@ def test_a_reseeded_fork_keeps_what_exists_and_draws_new_names_and_uids():
 
 
 def test_fork_rejects_a_bad_seed_and_is_not_journaled():
-    c = kubesim.Cluster(nodes=1)
+    c = kubesim.Cluster(nodes=1, journal=True)
+    c.advance(1)
     with pytest.raises(kubesim.InvalidArgumentError, match="seed must be in"):
         c.fork(seed=-1)
     fork = c.fork()
     assert fork.resource_version == c.resource_version
-    # The fork is not journaled on the original.
-    assert all(name != "fork" for name, _, _ in c._native._journal)
+    # The fork is not journaled on the original; the fork has a copy of the journal.
+    assert c.journal and all(name != "fork" for name, _, _ in c.journal)
+    assert fork.journal == c.journal
+    fork.advance(1)
+    assert len(fork.journal) > len(c.journal) and fork.journal[: len(c.journal)] == c.journal
+    # Without journal=True nothing is kept, however many calls are made.
+    assert kubesim.Cluster(nodes=1).journal is None

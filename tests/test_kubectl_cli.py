@@ -189,19 +189,62 @@ def test_loading_garbage_or_a_missing_file_is_a_clear_error(tmp_path):
     (tmp_path / "bad").write_bytes(b"not a pickle")
     with pytest.raises(kubesim.InvalidArgumentError, match="is not a saved kubesim cluster"):
         kubesim.Cluster.load(tmp_path / "bad")
-    (tmp_path / "other").write_bytes(pickle.dumps({"a": 1}))
+    (tmp_path / "pickle").write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(kubesim.InvalidArgumentError, match="pickle is not a saved kubesim cluster"):
+        kubesim.Cluster.load(tmp_path / "pickle")
+    (tmp_path / "other").write_bytes(kubesim._native.frame_snapshot(pickle.dumps({"a": 1})))
     with pytest.raises(kubesim.InvalidArgumentError, match="it holds a dict"):
         kubesim.Cluster.load(tmp_path / "other")
     with pytest.raises(kubesim.InvalidArgumentError, match="cannot load a cluster from"):
         kubesim.Cluster.load(tmp_path / "missing")
 
 
-def test_a_cluster_saved_by_another_version_is_refused(monkeypatch):
+def _other_version(data: bytes) -> bytes:
+    """``data`` with every snapshot header naming another kubesim version (of the same length)."""
+    version = kubesim.__version__.encode()
+    header = b"\x93KUBESIM" + (1).to_bytes(2, "little") + bytes([len(version)]) + version
+    assert header in data
+    return data.replace(header, header[: -len(version)] + b"9" * len(version))
+
+
+def test_a_cluster_saved_by_another_version_is_refused(tmp_path):
     c = kubesim.Cluster()
-    data = pickle.dumps(c)
-    monkeypatch.setattr(kubesim._native, "__version__", "0.0.0-other")
-    with pytest.raises(kubesim.InvalidArgumentError, match="cannot continue it exactly"):
-        pickle.loads(data)
+    c.save(tmp_path / "c")
+    (tmp_path / "c").write_bytes(_other_version((tmp_path / "c").read_bytes()))
+    other = "9" * len(kubesim.__version__)
+    with pytest.raises(kubesim.InvalidArgumentError, match=f"c was saved by kubesim {other} .*cannot continue it"):
+        kubesim.Cluster.load(tmp_path / "c")
+    with pytest.raises(kubesim.InvalidArgumentError, match=f"saved by kubesim {other}"):
+        pickle.loads(_other_version(pickle.dumps(c)))
+
+
+def test_a_truncated_or_damaged_file_is_refused_with_its_name(tmp_path):
+    c = kubesim.Cluster(seed=3)
+    c.kubectl("create deployment web --image=nginx --replicas=20")
+    c.advance("1m")
+    c.save(tmp_path / "c")
+    data = (tmp_path / "c").read_bytes()
+    for name, damaged, problem in [
+        ("head", data[:10], "is truncated"),
+        ("half", data[: len(data) // 2], "is truncated"),
+        ("tail", data[:-3], "is truncated"),
+        ("empty", b"", "is not a saved kubesim cluster"),
+    ]:
+        (tmp_path / name).write_bytes(damaged)
+        with pytest.raises(kubesim.InvalidArgumentError, match=f"{name} ({problem})"):
+            kubesim.Cluster.load(tmp_path / name)
+    # A damaged byte inside the compressed state fails its checksum.
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF
+    (tmp_path / "flipped").write_bytes(bytes(flipped))
+    with pytest.raises(kubesim.InvalidArgumentError, match="flipped is corrupt"):
+        kubesim.Cluster.load(tmp_path / "flipped")
+    blob, _ = c._native.snapshot()
+    flipped = bytearray(blob)
+    flipped[len(blob) // 2] ^= 0xFF
+    with pytest.raises(kubesim.InvalidArgumentError, match="is corrupt|is truncated"):
+        kubesim._native.Cluster.restore(bytes(flipped), "blob", [], 1)
+    assert kubesim.Cluster.load(tmp_path / "c").kubectl("get pods") == c.kubectl("get pods")
 
 
 # ----- commands -----
@@ -551,9 +594,14 @@ def test_saving_a_callable_load_needs_a_picklable_function(tmp_path):
     with pytest.raises(kubesim.InvalidArgumentError, match="cannot save this cluster: .*module-level function"):
         c.save(tmp_path / "c")
     assert not (tmp_path / "c").exists(), "a failed save writes nothing"
+    # Once the lambda is replaced, the cluster saves: the file holds the state, not the calls.
     c.deployment("web").set_load(cpu=_ramp)
-    with pytest.raises(kubesim.InvalidArgumentError):
-        c.save(tmp_path / "c")  # the lambda is still in the history that a load replays
+    c.advance("1m")
+    c.save(tmp_path / "c")
+    loaded = kubesim.Cluster.load(tmp_path / "c")
+    for x in (c, loaded):
+        x.advance("2m")
+    assert loaded.kubectl("top pods") == c.kubectl("top pods")
     d = kubesim.Cluster(seed=4)
     d.kubectl("create deployment web --image=nginx --replicas=2")
     d.deployment("web").set_load(cpu=_ramp)
@@ -599,7 +647,7 @@ class _Noisy:
         return self.rng.uniform(0.2, 2.0)
 
 
-def test_a_stateful_load_function_replays_what_it_returned(tmp_path):
+def test_a_stateful_load_function_continues_from_its_saved_state(tmp_path):
     c = kubesim.Cluster(seed=5)
     c.kubectl("create deployment web --image=nginx --replicas=2")
     c.kubectl("autoscale deploy web --min=1 --max=6 --cpu-percent=50")

@@ -37,7 +37,7 @@ from ._objectlist import ObjectList
 from ._progress import VirtualTimeBar
 from ._progress import enabled as _progress_enabled
 from ._time import Duration, deadline, from_ms, reachable, start_ms, to_ms
-from .errors import InvalidArgumentError, KubesimError, ManifestError, SimulationError, TimeoutError
+from .errors import InvalidArgumentError, KubesimError, ManifestError, TimeoutError
 
 if TYPE_CHECKING:
     from ._server import Server
@@ -238,7 +238,8 @@ def _object_text(obj: Mapping[str, Any], source: str) -> str | ManifestError:
         return ManifestError(f"error parsing {source} (document 1): {e}", source=source, document=1, field=e.field)
 
 
-# Native calls that only read: everything else changes the simulation and is journaled.
+# Native calls that only read: everything else changes the simulation and is journaled (when
+# the cluster keeps a journal).
 _READS = frozenset(
     {
         "get",
@@ -260,44 +261,32 @@ _READS = frozenset(
         "top_table",
         "timeline_sample",
         "pod_log",
-        # Starting a server changes nothing; what its requests change is counted (served_writes).
         "serve",
-        # A fork copies; the original is unchanged.
         "fork",
+        "snapshot",
     }
 )
-_SAVE_FORMAT = 1
 
 
 class _Journaled:
-    """The native cluster, with every state-changing call recorded (name, args, kwargs).
+    """The native cluster, with every state-changing call recorded (name, args, kwargs) when
+    ``journal`` is a list (``Cluster(journal=True)``), for audit; with ``None`` calls pass
+    straight through and nothing is kept. Saving never needs the journal: a snapshot holds the
+    state itself."""
 
-    A saved cluster is its constructor arguments plus this journal: the simulation is
-    deterministic, so replaying the journal rebuilds exactly the same store, clock, pending
-    timers, generated names and random state, and the loaded cluster continues with the history
-    the original would have had."""
-
-    def __init__(self, native: _native.Cluster, ctor: tuple[Any, ...], journal: builtins.list[Any]) -> None:
+    def __init__(self, native: _native.Cluster, journal: builtins.list[Any] | None) -> None:
         self._native = native
-        self._ctor = ctor
         self._journal = journal
-        # The call that Ctrl-C stopped part-way, if one did: replaying the journal would run it
-        # whole, so such a cluster cannot be saved.
-        self._interrupted: str | None = None
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._native, name)
-        if name in _READS or not callable(attr):
-            return attr
         journal = self._journal
+        if journal is None or name in _READS or not callable(attr):
+            return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
             journal.append((name, args, kwargs))
-            try:
-                return attr(*args, **kwargs)
-            except KeyboardInterrupt:
-                self._interrupted = name
-                raise
+            return attr(*args, **kwargs)
 
         return call
 
@@ -316,7 +305,10 @@ class Cluster:
     object budget (default 5,000,000 objects of every kind, events included): a run that would
     hold more stops with :class:`kubesim.ObjectBudgetError` instead of exhausting memory.
     Ctrl-C (KeyboardInterrupt) stops a long call between two rounds of the controllers; the
-    cluster stays consistent and the next call goes on from there.
+    cluster stays consistent and the next call goes on from there (and it can be saved).
+    ``journal=True`` keeps a list of every state-changing call (:attr:`journal`), for audit; it
+    grows with every call, so it is off by default. Saving, pickling and forking never need it:
+    they copy the state itself.
     """
 
     # The timeline recorder (``record()``) and the progress bar of the wait in progress.
@@ -339,6 +331,7 @@ class Cluster:
         events: bool = True,
         max_objects: int | None = None,
         record: bool = True,
+        journal: bool = False,
     ) -> None:
         if isinstance(nodes, bool) or not isinstance(nodes, int | Sequence):
             raise TypeError("nodes is a count or a list of node specs")
@@ -356,8 +349,8 @@ class Cluster:
         if not 0 <= seed < 2**64:
             raise InvalidArgumentError(f"seed must be in [0, 2**64), got {seed}")
         self.seed = seed
-        ctor = (nodes_json, count, seed, start_ms(start))
-        self._native: Any = _replay(ctor, [], threads)
+        native = _native.Cluster(nodes_json, count, seed, start_ms(start), threads)
+        self._native: Any = _Journaled(native, [] if journal else None)
         if not events:
             self._native.set_events(False)
         if max_objects is not None:
@@ -801,8 +794,7 @@ class Cluster:
             raise InvalidArgumentError(f"seed must be in [0, 2**64), got {seed}")
         j = self._native
         c = Cluster.__new__(Cluster)
-        forked = _Journaled(j._native.fork(), j._ctor, builtins.list(j._journal))
-        forked._interrupted = j._interrupted
+        forked = _Journaled(j._native.fork(), None if j._journal is None else builtins.list(j._journal))
         # The Python-side state (image registry, timeline recording) is copied with its
         # references to this cluster pointing at the fork.
         state = {k: v for k, v in self.__dict__.items() if k != "_native"}
@@ -813,9 +805,23 @@ class Cluster:
             c.seed = seed
         return c
 
+    @property
+    def journal(self) -> builtins.list[tuple[str, tuple[Any, ...], dict[str, Any]]] | None:
+        """The state-changing calls made on this cluster, oldest first, as ``(native method,
+        args, kwargs)``, if it was created with ``journal=True`` (``None`` otherwise). A fork or
+        a loaded cluster carries a copy of the journal up to that point."""
+        journal = self._native._journal
+        return None if journal is None else builtins.list(journal)
+
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the whole simulation to ``path``; :meth:`load` continues it exactly."""
-        data = self._pickle()
+        """Write the whole simulation to ``path``; :meth:`load` continues it exactly.
+
+        The file holds the state itself (objects, clock, timers, controller memory, random
+        state; compact binary, zstd-compressed) and the Python side (image registry, timeline
+        recording, load and metric callables, which must be module-level functions). Loading
+        takes time in proportion to the objects, not to the history; a cluster changed
+        through its API server, or stopped by Ctrl-C, saves like any other."""
+        data = _native.frame_snapshot(self._pickle())
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(f"{path}.tmp")
         tmp.write_bytes(data)
@@ -824,21 +830,26 @@ class Cluster:
     @classmethod
     def load(cls, path: str | os.PathLike[str], threads: int | None = None) -> Cluster:
         """A cluster saved by :meth:`save`, at the same virtual time, continuing exactly as the
-        saved one would have."""
+        saved one would have. ``threads`` sizes its reconcile pool (default: the saved
+        cluster's); results never depend on it. A file from another kubesim version, or a
+        damaged or truncated one, raises :class:`kubesim.InvalidArgumentError` naming it."""
+        if threads is not None and threads < 1:
+            raise InvalidArgumentError(f"threads must be >= 1, got {threads}")
         try:
             data = Path(path).read_bytes()
         except OSError as e:
             raise InvalidArgumentError(f"cannot load a cluster from {path}: {e.strerror}") from None
-        global _load_threads
-        _load_threads = threads
+        payload = _native.unframe_snapshot(data, str(path))
+        global _loading
+        _loading = (threads, str(path))
         try:
-            loaded = pickle.loads(data)  # noqa: S301 - the user's own saved cluster
+            loaded = pickle.loads(payload)  # noqa: S301 - the user's own saved cluster
         except KubesimError:
             raise
         except Exception as e:
             raise InvalidArgumentError(f"{path} is not a saved kubesim cluster ({type(e).__name__}: {e})") from None
         finally:
-            _load_threads = None
+            _loading = None
         if not isinstance(loaded, Cluster):
             raise InvalidArgumentError(f"{path} is not a saved kubesim cluster (it holds a {type(loaded).__name__})")
         return loaded
@@ -854,19 +865,10 @@ class Cluster:
 
     def __reduce__(self) -> tuple[Any, ...]:
         j = self._native
-        if j._interrupted is not None:
-            raise InvalidArgumentError(
-                f"this cluster cannot be saved or copied: Ctrl-C stopped a call ({j._interrupted}) part-way, and a "
-                "saved cluster replays every call whole"
-            )
-        if j._native.served_writes:
-            raise InvalidArgumentError(
-                f"this cluster cannot be saved or copied: {j._native.served_writes} request(s) to its API server "
-                "changed it, and a saved cluster replays the Python calls only"
-            )
+        data, callables = j.snapshot()
         state = {k: v for k, v in self.__dict__.items() if k != "_native"}
-        snapshot = (_SAVE_FORMAT, _native.__version__, j._ctor, builtins.list(j._journal), j.now_ms, j.resource_version)
-        return (_restore, (snapshot, self.threads), state)
+        journal = None if j._journal is None else builtins.list(j._journal)
+        return (_restore, (data, callables, self.threads, journal), state)
 
     def __repr__(self) -> str:
         return f"Cluster(nodes={len(self.nodes())}, seed={self.seed}, now={self.now.isoformat()})"
@@ -886,17 +888,6 @@ class Cluster:
         return HANDLES[kind](self, namespace, name)
 
 
-def _replay(ctor: tuple[Any, ...], journal: builtins.list[Any], threads: int) -> _Journaled:
-    nodes_json, count, seed, start = ctor
-    j = _Journaled(_native.Cluster(nodes_json, count, seed, start, threads), ctor, [])
-    for name, args, kwargs in journal:
-        try:
-            getattr(j, name)(*args, **kwargs)
-        except Exception:  # noqa: BLE001, S112 - the original call failed the same way
-            continue
-    return j
-
-
 # What a new cluster records (Cluster(record=True)): not pod states, which are most of the
 # rows of a large run and would cost it about a quarter of its time; `c.record(pods=True)`.
 RECORD_PODS = False
@@ -905,25 +896,15 @@ RECORD_PODS = False
 # sweep's run in a worker sets 1 for the clusters it creates).
 default_threads = threading.local()
 
-# `Cluster.load(path, threads=N)`: the pool size for the clusters being unpickled.
-_load_threads: int | None = None
+# `Cluster.load(path, threads=N)`: the pool size for the clusters being unpickled (None: as
+# saved) and the file's name, for errors.
+_loading: tuple[int | None, str] | None = None
 
 
-def _restore(snapshot: tuple[Any, ...], threads: int) -> Cluster:
-    fmt, version, ctor, journal, now_ms, rv = snapshot
-    threads = _load_threads or threads
-    if fmt != _SAVE_FORMAT or version != _native.__version__:
-        raise InvalidArgumentError(
-            f"this cluster was saved by kubesim {version} (format {fmt}); this is kubesim {_native.__version__}, "
-            "which cannot continue it exactly"
-        )
+def _restore(data: bytes, callables: builtins.list[Any], threads: int, journal: builtins.list[Any] | None) -> Cluster:
+    asked, source = _loading or (None, "the pickled cluster")
     c = Cluster.__new__(Cluster)
-    c._native = _replay(ctor, journal, threads)
-    if (c._native.now_ms, c._native.resource_version) != (now_ms, rv):
-        raise SimulationError(
-            f"replaying the saved cluster diverged: at {c._native.now_ms} ms with resourceVersion "
-            f"{c._native.resource_version}, saved at {now_ms} ms with {rv}"
-        )
+    c._native = _Journaled(_native.Cluster.restore(data, source, builtins.list(callables), asked or threads), journal)
     return c
 
 

@@ -179,30 +179,14 @@ def _milli(q: Quantity) -> int:
 
 
 class _Sampled:
-    """A user's load or metric function, returning milli-units. It remembers what it returned, so
-    that replaying a saved cluster (which calls it again at the same scrapes) gets the same values
-    even from a function with state or randomness; after the replay it calls the function again,
-    as it stood when the cluster was saved."""
+    """A user's load or metric function, returning milli-units. A saved cluster pickles the
+    function itself (by reference for a module-level function), not what it returned."""
 
     def __init__(self, fn: Callable[[float], Quantity]) -> None:
         self.fn = fn
-        self.returned: list[int] = []
-        self._replayed = 0  # how many remembered values a replay has handed out
 
     def __call__(self, t: float) -> int:
-        if self._replayed < len(self.returned):
-            self._replayed += 1
-            return self.returned[self._replayed - 1]
-        value = _milli(self.fn(t))
-        self.returned.append(value)
-        self._replayed = len(self.returned)
-        return value
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"fn": self.fn, "returned": self.returned}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.fn, self.returned, self._replayed = state["fn"], state["returned"], 0
+        return _milli(self.fn(t))
 
 
 def _demand(load: Load) -> list[tuple[int, int]] | Callable[[float], int] | None:

@@ -20,6 +20,8 @@ __all__ = [
     "qualified_name_errors",
     "tabwrite",
     "to_yaml",
+    "frame_snapshot",
+    "unframe_snapshot",
     "__version__",
     "DEFAULT_EPOCH_MS",
 ]
@@ -210,6 +212,11 @@ class Cluster:
         """How many requests of an API server changed this cluster."""
     def fork(self) -> Cluster:
         """An independent copy of the cluster."""
+    def snapshot(self) -> tuple[bytes, builtins.list[Callable[[float], int]]]:
+        """The whole simulation as snapshot bytes, and the callables it refers to by number."""
+    @staticmethod
+    def restore(data: bytes, source: str, callables: builtins.list[Callable[[float], int]], threads: int) -> Cluster:
+        """The cluster a snapshot holds (``source`` names it in errors)."""
     def reseed(self, seed: int) -> None:
         """Draw future uids and generated names from ``seed``."""
     @property
@@ -283,3 +290,9 @@ def label_value_errors(value: str) -> list[str]:
 
 def qualified_name_errors(value: str) -> list[str]:
     """Why a label key (a qualified name) is invalid (empty when valid)."""
+
+def frame_snapshot(payload: bytes) -> bytes:
+    """``payload`` behind kubesim's snapshot header (magic, format, version)."""
+
+def unframe_snapshot(data: bytes, source: str) -> bytes:
+    """The payload of bytes ``frame_snapshot`` wrote; errors name ``source``."""

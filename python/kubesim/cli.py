@@ -231,8 +231,8 @@ def _stream_watch(c: Cluster, command: list[str], state: Path, clock: str) -> in
 
 def _serve(args: argparse.Namespace) -> int:
     """Serve in the foreground until Ctrl-C: the kubeconfig's path on stdout (one line), how to
-    use it on stderr. A cluster changed through the server cannot be saved (its journal holds
-    Python calls only), so --state is read, never written."""
+    use it on stderr. --state is read, never written back (what the server's clients change is
+    theirs to keep: ``c.save`` in Python saves a served cluster)."""
     if args.state is not None:
         c = _load_state(args.state)[0]
     elif args.clock == "wall":

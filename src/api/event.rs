@@ -38,26 +38,41 @@ fn string(t: &Text) -> Option<String> {
     t.as_deref().map(str::to_string)
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EventBody {
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub kind: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub api_version: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub name: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub namespace: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub uid: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub field_path: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub involved_resource_version: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub reason: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub message: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub type_: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub component: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub host: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub reporting_component: Text,
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub reporting_instance: Text,
     pub first: Option<Millis>,
     pub last: Option<Millis>,
     pub count: Option<i32>,
     /// Rarely used fields (action, eventTime, related, series), kept as written.
+    #[serde(with = "crate::snapshot::shared::wire")]
     pub rest: Option<Box<core::Event>>,
 }
 

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A kind of object the simulated API server stores. The order is the canonical commit order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     Namespace,
     Node,

@@ -33,7 +33,7 @@ pub fn wire_map(m: &StringMap) -> Option<BTreeMap<String, String>> {
 
 /// A uid as the API server assigns it: a random (here seeded) version-4 UUID. Aligned to 8
 /// bytes, not 16, so that it adds no padding to the metadata of every object.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[repr(C, packed(8))]
 pub struct Uid(pub u128);
 
@@ -61,13 +61,15 @@ impl std::fmt::Display for Uid {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Meta {
     pub name: Arc<str>,
     /// Set on every pod a ReplicaSet creates (shared with its siblings), so kept inline, behind
     /// a one-word pointer (an `Arc<str>` is two): read it through [`Meta::generate_name`].
+    #[serde(with = "crate::snapshot::shared::strings::option")]
     pub generate_name: Option<Arc<String>>,
     /// Empty for cluster-scoped kinds.
+    #[serde(with = "crate::snapshot::shared::strs")]
     pub namespace: Arc<str>,
     pub uid: Uid,
     pub resource_version: u64,
@@ -75,9 +77,12 @@ pub struct Meta {
     pub generation: i64,
     /// Absolute Unix milliseconds (virtual clock); 0 before the object is stored.
     pub creation_timestamp: Millis,
+    #[serde(with = "crate::snapshot::shared::maps")]
     pub labels: Arc<StringMap>,
+    #[serde(with = "crate::snapshot::shared::maps")]
     pub annotations: Arc<StringMap>,
     /// Shared: every pod of a ReplicaSet carries the same list.
+    #[serde(with = "crate::snapshot::shared::owners")]
     pub owner_references: Arc<Vec<OwnerRef>>,
     /// What most objects never have (deletion, finalizers), out of line; read and write it
     /// through the accessors below.
@@ -85,7 +90,7 @@ pub struct Meta {
 }
 
 /// The rarely set metadata fields, boxed so that an object without them is 48 bytes smaller.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct MetaExtra {
     deletion_timestamp: Option<Millis>,
     deletion_grace_period_seconds: Option<i64>,
@@ -93,7 +98,7 @@ struct MetaExtra {
 }
 
 /// `None` and a box of defaults are the same metadata.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Extra(Option<Box<MetaExtra>>);
 
 impl PartialEq for Extra {
@@ -208,9 +213,11 @@ impl Meta {
 }
 
 /// An ownerReference, compact: strings are shared `Arc`s and the uid is parsed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OwnerRef {
+    #[serde(with = "crate::snapshot::shared::strs")]
     pub api_version: Arc<str>,
+    #[serde(with = "crate::snapshot::shared::strs")]
     pub kind: Arc<str>,
     pub name: Arc<str>,
     /// The uid as written; `Uid::default()` if it did not parse.

@@ -23,75 +23,91 @@ use crate::labels::{Selector, SelectorError};
 
 /// The per-kind part of an object. Pods hold their spec behind an `Arc` so that the pods of one
 /// ReplicaSet share one template.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Body {
     Namespace {
+        #[serde(with = "crate::snapshot::shared::wire")]
         spec: Option<core::NamespaceSpec>,
+        #[serde(with = "crate::snapshot::shared::wire")]
         status: Option<core::NamespaceStatus>,
     },
     Node {
+        #[serde(with = "crate::snapshot::shared::wire")]
         spec: Box<core::NodeSpec>,
+        #[serde(with = "crate::snapshot::shared::wire")]
         status: Box<core::NodeStatus>,
     },
     /// `spec.template` lives in `template`; `spec.template` in the box is left empty.
     Deployment {
+        #[serde(with = "crate::snapshot::shared::wire")]
         spec: Box<apps::DeploymentSpec>,
+        #[serde(with = "crate::snapshot::shared::wire")]
         status: Box<apps::DeploymentStatus>,
         template: PodTemplate,
     },
     /// `spec.template` lives in `template` (shared with the pods), not in `spec`.
     ReplicaSet {
         spec: ReplicaSetSpec,
+        #[serde(with = "crate::snapshot::shared::wire")]
         status: Box<apps::ReplicaSetStatus>,
         template: PodTemplate,
     },
     /// The spec is shared with the pod's siblings; the status is the compact runtime record.
     Pod {
+        #[serde(with = "crate::snapshot::shared::pod_specs")]
         spec: Arc<core::PodSpec>,
         status: PodRuntime,
     },
     HorizontalPodAutoscaler {
+        #[serde(with = "crate::snapshot::shared::wire")]
         spec: Box<autoscaling::HorizontalPodAutoscalerSpec>,
+        #[serde(with = "crate::snapshot::shared::wire")]
         status: Box<autoscaling::HorizontalPodAutoscalerStatus>,
     },
     /// Events keep every field but metadata in the wire struct (its `metadata` stays default).
     Event(Box<super::event::EventBody>),
     /// The kinds no controller acts on keep the whole wire struct; its `metadata` stays default
     /// (the object's metadata is `Object::meta`).
-    ConfigMap(Box<core::ConfigMap>),
-    Secret(Box<core::Secret>),
-    Service(Box<core::Service>),
-    ServiceAccount(Box<core::ServiceAccount>),
+    ConfigMap(#[serde(with = "crate::snapshot::shared::wire")] Box<core::ConfigMap>),
+    Secret(#[serde(with = "crate::snapshot::shared::wire")] Box<core::Secret>),
+    Service(#[serde(with = "crate::snapshot::shared::wire")] Box<core::Service>),
+    ServiceAccount(#[serde(with = "crate::snapshot::shared::wire")] Box<core::ServiceAccount>),
     /// `spec.template` lives in `template` (shared with the pods); `spec.template` in the box is
     /// left empty.
     Job {
+        #[serde(with = "crate::snapshot::shared::wire")]
         spec: Box<batch::JobSpec>,
+        #[serde(with = "crate::snapshot::shared::wire")]
         status: Box<batch::JobStatus>,
         template: PodTemplate,
     },
     /// The whole wire struct; its `metadata` stays default.
-    CronJob(Box<batch::CronJob>),
+    CronJob(#[serde(with = "crate::snapshot::shared::wire")] Box<batch::CronJob>),
     /// policy/v1; the disruption controller writes its status.
-    PodDisruptionBudget(Box<policy::PodDisruptionBudget>),
+    PodDisruptionBudget(#[serde(with = "crate::snapshot::shared::wire")] Box<policy::PodDisruptionBudget>),
     /// `spec.template` lives in `template` (shared with the pods' specs' base); `spec.template`
     /// in the box is left empty.
     DaemonSet {
+        #[serde(with = "crate::snapshot::shared::wire")]
         spec: Box<apps::DaemonSetSpec>,
+        #[serde(with = "crate::snapshot::shared::wire")]
         status: Box<apps::DaemonSetStatus>,
         template: PodTemplate,
     },
-    ControllerRevision(Box<apps::ControllerRevision>),
+    ControllerRevision(#[serde(with = "crate::snapshot::shared::wire")] Box<apps::ControllerRevision>),
     /// `spec.template` lives in `template`; `spec.template` in the box is left empty.
     StatefulSet {
+        #[serde(with = "crate::snapshot::shared::wire")]
         spec: Box<apps::StatefulSetSpec>,
+        #[serde(with = "crate::snapshot::shared::wire")]
         status: Box<apps::StatefulSetStatus>,
         template: PodTemplate,
     },
-    PersistentVolumeClaim(Box<core::PersistentVolumeClaim>),
+    PersistentVolumeClaim(#[serde(with = "crate::snapshot::shared::wire")] Box<core::PersistentVolumeClaim>),
 }
 
 /// A ReplicaSet's spec other than its template (which is a shared [`PodTemplate`]).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReplicaSetSpec {
     pub replicas: Option<i32>,
     pub min_ready_seconds: Option<i32>,
@@ -101,9 +117,10 @@ pub struct ReplicaSetSpec {
 /// A `spec.selector` as stored: `matchLabels` as a sorted vector map, since the wire
 /// `BTreeMap` allocates a 544-byte node even for the usual one entry. Absent and empty
 /// `matchLabels` stay distinct, so the wire form round-trips.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredSelector {
     match_labels: Option<StringMap>,
+    #[serde(with = "crate::snapshot::shared::wire")]
     match_expressions: Option<Vec<LabelSelectorRequirement>>,
 }
 
@@ -126,7 +143,7 @@ impl StoredSelector {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Object {
     pub meta: Meta,
     pub body: Body,

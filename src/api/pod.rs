@@ -11,7 +11,7 @@ use super::meta::{to_time, Meta, Uid};
 use crate::sim::clock::Millis;
 use crate::sim::rng::stable_hash;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Phase {
     #[default]
     Pending,
@@ -36,7 +36,7 @@ impl Phase {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum QosClass {
     #[default]
     BestEffort,
@@ -101,11 +101,25 @@ impl Condition {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A text from the code's own tables (named so, serde does not take it for borrowed input).
+type StaticText = &'static str;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ContainerState {
-    Waiting { reason: &'static str },
-    Running { started_at: Millis },
-    Terminated { exit_code: i32, reason: &'static str, started_at: Millis, finished_at: Millis },
+    Waiting {
+        #[serde(with = "crate::snapshot::shared::static_str")]
+        reason: StaticText,
+    },
+    Running {
+        started_at: Millis,
+    },
+    Terminated {
+        exit_code: i32,
+        #[serde(with = "crate::snapshot::shared::static_str")]
+        reason: StaticText,
+        started_at: Millis,
+        finished_at: Millis,
+    },
 }
 
 impl Default for ContainerState {
@@ -115,7 +129,7 @@ impl Default for ContainerState {
 }
 
 /// Where the kubelet is with a container (its private bookkeeping; not part of the wire status).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Stage {
     /// Nothing done yet.
     #[default]
@@ -136,7 +150,7 @@ pub enum Stage {
     Stopping { until: Millis },
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerRuntime {
     pub state: ContainerState,
     /// The previous termination, if the container has restarted (boxed: most containers never
@@ -157,11 +171,12 @@ pub struct ContainerRuntime {
 }
 
 /// Everything the kubelet and scheduler report about a pod.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodRuntime {
     pub phase: Phase,
     pub qos_class: QosClass,
     /// Where the scheduler bound the pod (overlays `spec.nodeName`, so the shared spec stays shared).
+    #[serde(with = "crate::snapshot::shared::strs::option")]
     pub node_name: Option<Arc<str>>,
     pub host_ip: Option<Ipv4Addr>,
     pub pod_ip: Option<Ipv4Addr>,
@@ -176,7 +191,7 @@ pub struct PodRuntime {
 }
 
 /// `status.startTime` without an `Option`'s extra word: `Millis::MIN` is unset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct StartTime(Millis);
 
 impl Default for StartTime {
@@ -187,7 +202,7 @@ impl Default for StartTime {
 
 /// The five pod conditions, packed (48 bytes, not 80): transition times, reasons, and which
 /// are present and true as bit sets, indexed by `ConditionType as usize`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Conditions {
     times: [Millis; 5],
     reasons: [u8; 5],
@@ -195,9 +210,10 @@ pub(crate) struct Conditions {
     status: u8,
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatusNote {
-    reason: Option<&'static str>,
+    #[serde(with = "crate::snapshot::shared::static_str::option")]
+    reason: Option<StaticText>,
     message: Option<Arc<str>>,
     /// When a component set `DisruptionTarget=True`, and which.
     disruption_target: Option<(Millis, Disruption)>,

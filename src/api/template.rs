@@ -12,17 +12,22 @@ use super::defaults;
 use super::meta::StringMap;
 use crate::sim::rng::stable_hash;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PodTemplate {
+    #[serde(with = "crate::snapshot::shared::maps")]
     pub labels: Arc<StringMap>,
+    #[serde(with = "crate::snapshot::shared::maps")]
     pub annotations: Arc<StringMap>,
     /// Template metadata other than labels and annotations (rarely set; kept as written).
+    #[serde(with = "crate::snapshot::shared::wire")]
     pub other_meta: Option<Box<ObjectMeta>>,
     /// The spec as the workload shows it (API defaults applied), as compact JSON: it is only
     /// read back for output and compared for equality.
+    #[serde(with = "crate::snapshot::shared::strs")]
     spec_json: Arc<str>,
     /// The spec its pods carry: pod defaults and admission (service account, default
     /// tolerations, priority) applied on top, as the API server does when a pod is created.
+    #[serde(with = "crate::snapshot::shared::pod_specs")]
     pub admitted: Arc<core::PodSpec>,
 }
 
@@ -89,7 +94,7 @@ fn intern_text(s: String) -> Arc<str> {
 }
 
 /// One shared copy of a pod spec per distinct content. `json` is its serialization.
-fn intern_spec(spec: core::PodSpec, json: &str) -> Arc<core::PodSpec> {
+pub(crate) fn intern_spec(spec: core::PodSpec, json: &str) -> Arc<core::PodSpec> {
     let hash = stable_hash(1, &[json.as_bytes()]);
     let value = Arc::new(spec);
     match specs().lock() {

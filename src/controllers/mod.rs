@@ -29,7 +29,7 @@ use crate::sim::clock::Millis;
 use crate::store::{ObjectKey, Prepared, PreparedCreate, Store};
 
 /// Controllers in commit order. The kubelet is last: it acts on what the others decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ControllerId {
     GarbageCollector = 0,
     NodeLifecycle = 1,
@@ -222,7 +222,7 @@ impl Reconciled {
 }
 
 /// Node-side state the kubelets share (not part of any API object).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct NodeRuntime {
     /// (node, image) → when the image is (or will be) present on that node.
     pub images: std::collections::BTreeMap<(Arc<str>, Arc<str>), Millis>,

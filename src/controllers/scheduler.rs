@@ -23,7 +23,7 @@ const COMPONENT: &str = "default-scheduler";
 const DEFAULT_MILLI_CPU: i128 = 100;
 const DEFAULT_MEMORY_MILLI: i128 = 200 * 1024 * 1024 * 1000;
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Resources {
     /// Millicores.
     pub cpu: i128,
@@ -77,9 +77,11 @@ fn request_milli(text: &str) -> Option<i128> {
 }
 
 /// What the scheduler needs of a Node object, parsed once per change of the node.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeInfo {
+    #[serde(with = "crate::snapshot::shared::maps")]
     pub labels: Arc<crate::api::meta::StringMap>,
+    #[serde(with = "crate::snapshot::shared::wire")]
     pub taints: Vec<core::Taint>,
     pub unschedulable: bool,
     pub allocatable: Resources,
@@ -133,7 +135,7 @@ fn node_states<'a>(ctx: &'a Ctx) -> Vec<NodeState<'a>> {
 }
 
 /// What the pods bound to a node hold.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Allocation {
     pub requested: Resources,
     pub nonzero: Resources,

@@ -16,7 +16,7 @@ use crate::store::{ObjectKey, Store};
 /// upstream: kube-apiserver --event-ttl — an Event is removed an hour after it last happened.
 pub const EVENT_TTL: Millis = 3_600_000;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct EventLog {
     /// Aggregation key → the Event object that holds it.
     index: HashMap<u64, ObjectKey>,

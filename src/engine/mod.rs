@@ -5,6 +5,7 @@
 //! later virtual time. The result never depends on the thread count.
 
 mod events;
+pub mod snapshot;
 
 use std::collections::{btree_map, BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;

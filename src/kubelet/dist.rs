@@ -14,7 +14,7 @@ use crate::sim::clock::Millis;
 use crate::sim::rng::stable_hash;
 
 /// A duration in milliseconds: fixed, or drawn from a distribution.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum Dist {
     Fixed(Millis),

@@ -49,7 +49,7 @@ impl Default for ImageProfile {
 }
 
 /// How containers of an image behave, as registered: each timing fixed or a distribution.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageSpec {
     pub exists: bool,
     pub pull: Dist,
@@ -127,7 +127,7 @@ impl ImageSpec {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageRegistry {
     entries: Vec<(String, ImageSpec)>,
 }

@@ -15,7 +15,7 @@ use super::images::ImageRegistry;
 
 /// One line a container of the image writes, `offset` after the run starts. The text may name
 /// `{pod}`, `{namespace}`, `{container}`, `{node}`, `{ip}` and `{restarts}`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 pub struct LogLine {
     pub offset: Millis,
     pub text: Arc<str>,

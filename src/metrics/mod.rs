@@ -18,14 +18,14 @@ use crate::store::ObjectKey;
 pub const SCRAPE_INTERVAL: Millis = 15_000;
 
 /// CPU and memory in milli-units (millicores, millibytes); `None` leaves a value unset.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     pub cpu: Option<i64>,
     pub memory: Option<i64>,
 }
 
 /// What a Deployment's pods do.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Load {
     /// Total demand, shared by the Ready pods.
     pub cpu: Option<Timed>,
@@ -37,7 +37,7 @@ pub struct Load {
 }
 
 /// A Pods metric of a Deployment.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodsSeries {
     pub value: Timed,
     /// Every running pod reports `value` (per pod), or the Ready pods share it (a total).
@@ -45,13 +45,13 @@ pub struct PodsSeries {
 }
 
 /// One series of an External metric: its labels (what an HPA's `metric.selector` matches).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalSeries {
     pub labels: BTreeMap<String, String>,
     pub value: Timed,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct LoadModel {
     /// Demand per Deployment.
     pub deployments: BTreeMap<ObjectKey, Load>,

@@ -12,6 +12,11 @@ use crate::sim::clock::Millis;
 /// A series the caller computes: its value (milli-units) `elapsed_ms` after the simulation start.
 pub trait Series: Send + Sync {
     fn sample(&self, elapsed_ms: Millis) -> Result<i64, SeriesFailure>;
+    /// The caller's own value behind the series (the binding's callable), for a snapshot to
+    /// hand back to it.
+    fn as_any(&self) -> Option<&dyn Any> {
+        None
+    }
 }
 
 /// Why a series gave no value: a message, and the caller's own error object if it has one.
@@ -58,13 +63,14 @@ fn seconds(ms: Millis) -> String {
 }
 
 /// A value over time.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub enum Demand {
     Constant(i64),
     /// Piecewise constant from `(ms since the demand was set, value)` points.
     Schedule(Vec<(Millis, i64)>),
     /// Computed by the caller at each scrape; `last` is the latest sample `(scrape time, value)`.
     Function {
+        #[serde(with = "crate::snapshot::shared::series")]
         series: Arc<dyn Series>,
         last: Option<(Millis, i64)>,
     },
@@ -112,7 +118,7 @@ impl PartialEq for Demand {
 }
 
 /// A demand and when it was set (schedules count from there).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Timed {
     pub demand: Demand,
     pub since: Millis,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, MutexGuard};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use serde_json::Value;
 
 use crate::api::{ApiError, Kind};
@@ -25,6 +25,7 @@ use crate::store::{DeleteOptions, Propagation, StoreError};
 
 mod objects;
 mod server;
+mod snapshot;
 
 /// The Python class each core error becomes (classes live in `kubesim.errors`).
 fn error_class(e: &KubesimError) -> &'static str {
@@ -159,6 +160,9 @@ struct PySeries {
 }
 
 impl Series for PySeries {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
     fn sample(&self, elapsed_ms: i64) -> Result<i64, SeriesFailure> {
         Python::attach(|py| {
             let outer = IN_CALLBACK.with(|f| f.replace(true));
@@ -436,7 +440,28 @@ impl PyCluster {
         })
     }
 
-    /// Draw future uids and generated names from `seed` (journaled, so a saved fork replays it).
+    /// `(snapshot bytes, [callable, …])`: the whole simulation, and the load and metric
+    /// callables it refers to by number (see src/snapshot/).
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyList>)> {
+        let guard = self.cluster()?;
+        snapshot::snapshot(py, &guard)
+    }
+
+    /// The cluster a snapshot holds (`source` names it in errors), its callables given back in
+    /// the order `snapshot` returned them.
+    #[staticmethod]
+    fn restore(
+        py: Python<'_>,
+        data: &[u8],
+        source: &str,
+        callables: Vec<Py<PyAny>>,
+        threads: usize,
+    ) -> PyResult<PyCluster> {
+        let cluster = snapshot::restore(py, data, source, callables, threads)?;
+        Ok(PyCluster { inner: Arc::new(Mutex::new(cluster)), broken: Arc::default(), served_writes: Arc::default() })
+    }
+
+    /// Draw future uids and generated names from `seed`.
     fn reseed(&self, seed: u64) -> PyResult<()> {
         self.with("reseed", |c| {
             c.reseed(seed);
@@ -1228,6 +1253,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(qualified_name_errors, m)?)?;
     m.add_function(wrap_pyfunction!(tabwrite, m)?)?;
     m.add_function(wrap_pyfunction!(to_yaml, m)?)?;
+    m.add_function(wrap_pyfunction!(snapshot::frame_snapshot, m)?)?;
+    m.add_function(wrap_pyfunction!(snapshot::unframe_snapshot, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_EPOCH_MS", DEFAULT_EPOCH_MS)?;
     Ok(())

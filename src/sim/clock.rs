@@ -9,7 +9,7 @@ pub type Millis = i64;
 /// 2026-01-01T00:00:00Z, the default start of every simulation.
 pub const DEFAULT_EPOCH_MS: Millis = 1_767_225_600_000;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Clock {
     start: Millis,
     now: Millis,
@@ -48,7 +48,7 @@ impl Default for Clock {
 /// set, never by hashing or thread timing. Timers are kept in one bucket per instant, in the
 /// order they were set: a simulation sets them by the thousand for the same few instants, and
 /// taking a whole instant's bucket costs nothing per timer (a heap pays a sift for each).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct EventQueue<T> {
     buckets: BTreeMap<Millis, Vec<T>>,
 }

@@ -5,6 +5,7 @@
 
 mod error;
 mod index;
+mod snapshot;
 pub mod tally;
 
 use std::cell::UnsafeCell;

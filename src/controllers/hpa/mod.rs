@@ -28,7 +28,7 @@ pub const INITIAL_READINESS_DELAY: Millis = 30_000;
 pub const DOWNSCALE_STABILIZATION: Millis = 300_000;
 
 /// What the controller remembers between syncs (upstream keeps it in memory too).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HpaMemory {
     pub recommendations: Vec<(i32, Millis)>,
     pub up_events: Vec<(i32, Millis)>,

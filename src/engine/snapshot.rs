@@ -1,0 +1,108 @@
+//! The engine in a snapshot: timers, queues, dirty keys, controller memory, node runtime, image
+//! registry, load model and event recorder. What is only a cache of the current round (key
+//! buffers, replaced versions waiting to be freed, the interrupt check) is not written, nor the
+//! thread pool: a loaded engine gets a pool of the size asked for (results never depend on it).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::{hpa, Engine, EventLog, N};
+use crate::controllers::{ControllerId, NodeRuntime};
+use crate::error::KubesimError;
+use crate::kubelet::images::ImageRegistry;
+use crate::metrics::LoadModel;
+use crate::sim::clock::{EventQueue, Millis};
+use crate::store::ObjectKey;
+
+type Queues = (
+    usize,
+    [u64; 3],
+    [Vec<ObjectKey>; N],
+    EventQueue<(ControllerId, ObjectKey)>,
+    BTreeMap<(ControllerId, ObjectKey), Millis>,
+    BTreeSet<ObjectKey>,
+    BTreeSet<ObjectKey>,
+    bool,
+    usize,
+    BTreeMap<ObjectKey, (u32, Millis)>,
+    bool,
+);
+type Memory = (
+    ImageRegistry,
+    NodeRuntime,
+    EventLog,
+    BTreeMap<Arc<str>, (u32, BTreeSet<u32>)>,
+    bool,
+    LoadModel,
+    BTreeMap<ObjectKey, hpa::HpaMemory>,
+    usize,
+    Vec<ObjectKey>,
+);
+
+/// What [`Engine::write_state`] writes, read back (see [`Engine::from_state`]).
+#[derive(Deserialize)]
+pub struct EngineState(Queues, Memory);
+
+impl Engine {
+    pub fn write_state<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&(
+            self.parallel_threshold,
+            self.prepared,
+            &self.dirty,
+            &self.timers,
+            &self.scheduled,
+            &self.unschedulable,
+            &self.waiting_for_pods,
+            self.retry_waiting,
+            self.budgets,
+            &self.attempts,
+            self.retry_pending,
+        ))?;
+        t.serialize_element(&(
+            &self.images,
+            &self.nodes,
+            &self.events,
+            &self.ips,
+            self.record_events,
+            &self.load,
+            &self.hpa_memory,
+            self.max_objects,
+            &self.job_batch,
+        ))?;
+        t.end()
+    }
+
+    pub fn from_state(threads: usize, state: EngineState) -> Result<Engine, KubesimError> {
+        let mut e = Engine::new(threads)?;
+        let EngineState(queues, memory) = state;
+        (
+            e.parallel_threshold,
+            e.prepared,
+            e.dirty,
+            e.timers,
+            e.scheduled,
+            e.unschedulable,
+            e.waiting_for_pods,
+            e.retry_waiting,
+            e.budgets,
+            e.attempts,
+            e.retry_pending,
+        ) = queues;
+        (e.images, e.nodes, e.events, e.ips, e.record_events, e.load, e.hpa_memory, e.max_objects, e.job_batch) =
+            memory;
+        Ok(e)
+    }
+}
+
+/// The engine as one serializable value (by reference).
+pub struct Written<'a>(pub &'a Engine);
+
+impl Serialize for Written<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.write_state(s)
+    }
+}
