@@ -221,7 +221,7 @@ pub struct StatusNote {
 
 /// Who marked a pod as a disruption target before deleting it (upstream: the
 /// `DisruptionTarget` condition's reasons, PodDisruptionConditions).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Disruption {
     /// The Eviction API (`kubectl drain`, evictions).
     EvictionApi,

@@ -2,6 +2,8 @@
 //! registry, load model and event recorder. What is only a cache of the current round (key
 //! buffers, replaced versions waiting to be freed, the interrupt check) is not written, nor the
 //! thread pool: a loaded engine gets a pool of the size asked for (results never depend on it).
+//! Nor the DaemonSet controller's memory, which only remembers what the store holds: a loaded
+//! engine's first sync of each DaemonSet works it out again, with the same result.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
