@@ -363,6 +363,24 @@ impl Cluster {
     pub fn pod_log(&self, namespace: &str, name: &str, opts: &crate::kubelet::logs::LogOptions) -> Result<String> {
         crate::kubelet::logs::pod_log(&self.store, &self.engine.images, self.clock.now(), namespace, name, opts)
     }
+    /// `…/pods/{name}/exec`: a command in a container (see [`crate::kubelet::exec`]).
+    pub fn pod_exec(
+        &self,
+        namespace: &str,
+        name: &str,
+        container: Option<&str>,
+        argv: &[String],
+    ) -> Result<crate::kubelet::exec::ExecOutcome> {
+        crate::kubelet::exec::pod_exec(
+            &self.store,
+            &self.engine.images,
+            self.clock.now(),
+            namespace,
+            name,
+            container,
+            argv,
+        )
+    }
     pub fn images_mut(&mut self) -> &mut crate::kubelet::images::ImageRegistry {
         &mut self.engine.images
     }

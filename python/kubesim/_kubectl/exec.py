@@ -1,7 +1,7 @@
-"""`kubectl exec`, `logs` and `edit`: kubesim checks their arguments as kubectl does (the errors
-kubectl prints before it talks to a server, then the pod's own errors), and then says plainly
-that it does not run commands in containers or open an editor yet. `logs` prints what the
-image profiles say containers write (``c.images.register(…, logs=[…])``)."""
+"""`kubectl exec` and `logs`: kubesim checks their arguments as kubectl does (the errors kubectl
+prints before it talks to a server, then the pod's own errors). `logs` prints what the image
+profiles say containers write (``c.images.register(…, logs=[…])``); `exec` runs the commands
+they declare (``exec={…}``)."""
 
 from __future__ import annotations
 
@@ -34,17 +34,41 @@ def run_exec(inv: Invocation, o: Out) -> None:
         raise usage_error("exec", "exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead")
     if not a.after_dashdash:
         raise Fail("error: you must specify at least one command for the container")
-    if a.positional:
-        kind, slash, name = a.positional[0].rpartition("/")
-        if not slash or kind_of(kind).kind == "Pod":
-            try:
-                pod = inv.cluster.get("Pod", name, a.namespace).to_dict()
-            except NotFoundError as e:
-                raise Fail(error_text(e)) from None
-            phase = pod.get("status", {}).get("phase")
-            if phase in ("Succeeded", "Failed"):
-                raise Fail(f"error: cannot exec into a container in a completed pod; current phase is {phase}")
-    raise not_modelled("kubectl exec (running commands in containers)")
+    if not a.positional:
+        raise not_modelled("kubectl exec -f (the pod named by a file)")
+    ns = a.namespace
+    kind, slash, name = a.positional[0].rpartition("/")
+    if not slash or kind_of(kind).kind == "Pod":
+        try:
+            pod = inv.cluster.get("Pod", name, ns).to_dict()
+        except NotFoundError as e:
+            raise Fail(error_text(e)) from None
+    else:
+        # upstream: `deploy/web`, `svc/web`, … resolve to one of their pods, as for logs.
+        pod = _pod_of(inv, o, a.positional[0], ns)
+    name = pod["metadata"]["name"]
+    phase = pod.get("status", {}).get("phase")
+    if phase in ("Succeeded", "Failed"):
+        raise Fail(f"error: cannot exec into a container in a completed pod; current phase is {phase}")
+    container = a.value("--container") or (
+        _default_container(pod, Out()) if a.bool("--quiet") else _default_container(pod, o)
+    )
+    if a.bool("--tty"):
+        # upstream: a TTY needs a terminal on stdin, which a script (and Python) has not.
+        o.err("Unable to use a TTY - input is not a terminal or the right kind of file")
+    try:
+        stdout, stderr, code, error = inv.cluster._native.pod_exec(ns, name, container, a.after_dashdash)
+    except KubesimError as e:
+        raise Fail(f"Error from server (BadRequest): {e}") from None
+    if error is not None:
+        raise Fail(f"error: {error}")
+    o.out(stdout)
+    if stderr:
+        o.err(stderr)
+    if code != 0:
+        # upstream: the remote exit code becomes kubectl's own.
+        o.err(f"command terminated with exit code {code}")
+        o.exit_code = code
 
 
 def run_logs(inv: Invocation, o: Out) -> None:
