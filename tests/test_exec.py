@@ -79,7 +79,7 @@ def test_an_undeclared_command_fails_as_containerd_does(c):
     out, err, code = run(c, "exec app -- ls /")
     assert (out, code) == ("", 1)
     assert re.fullmatch(
-        r'error: Internal error occurred: error executing command in container: failed to exec in container: '
+        r"error: Internal error occurred: error executing command in container: failed to exec in container: "
         r'failed to start exec "[0-9a-f]{64}": OCI runtime exec failed: exec failed: unable to start container '
         r'process: exec: "ls": executable file not found in \$PATH: unknown\n',
         err,

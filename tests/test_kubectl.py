@@ -515,7 +515,14 @@ def test_describe_node_after_its_kubelet_stops():
     # upstream: tryUpdateNodeHealth marks every condition the kubelet posts Unknown, not only Ready.
     for pressure in ("MemoryPressure", "DiskPressure", "PIDPressure"):
         row = next(line.split() for line in lines if line.startswith(f"  {pressure} "))
-        assert row[1] == "Unknown" and row[-6:] == ["NodeStatusUnknown", "Kubelet", "stopped", "posting", "node", "status."]
+        assert row[1] == "Unknown" and row[-6:] == [
+            "NodeStatusUnknown",
+            "Kubelet",
+            "stopped",
+            "posting",
+            "node",
+            "status.",
+        ]
     assert lines[-3].split() == ["Type", "Reason", "Age", "From", "Message"]
     assert lines[-1].startswith("  Normal  NodeNotReady  80s")
     assert lines[-1].endswith("node-controller  Node worker status is now: NodeNotReady")

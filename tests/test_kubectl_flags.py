@@ -78,13 +78,14 @@ def test_verbs_kubesim_does_not_model_say_so(c, verb):
 def test_exec_and_logs_check_their_arguments_then_the_pod(c):
     pod = c.pods(namespace="dev")[0].name
     # exec is modelled (tests/test_exec.py): a container still being created runs nothing yet.
-    assert run(c, f"-n dev exec {pod} -- ls")[1] == 'error: unable to upgrade connection: container not found ("nginx")\n'
+    assert (
+        run(c, f"-n dev exec {pod} -- ls")[1] == 'error: unable to upgrade connection: container not found ("nginx")\n'
+    )
     assert run(c, "exec nope -- ls") == ("", 'Error from server (NotFound): pods "nope" not found\n', 1)
     # logs are modelled (tests/test_logs.py): a container still being created has none yet.
     assert run(c, f"-n dev logs {pod}")[1] == (
         f'Error from server (BadRequest): container "nginx" in pod "{pod}" is waiting to start: ContainerCreating\n'
     )
-    assert run(c, "edit deploy/web")[1].startswith('error: kubesim does not model "kubectl edit')
 
 
 def test_a_typo_gets_cobras_suggestions(c):

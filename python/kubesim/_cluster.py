@@ -743,6 +743,7 @@ class Cluster:
         check: bool = True,
         input: str | None = None,
         for_: Duration | None = None,
+        editor: Callable[[str], str] | str | None = None,
     ) -> Any:
         """Run a kubectl command line (with or without the leading ``kubectl``; a string is split
         like a POSIX shell does, or give the arguments as a list) and return what a terminal
@@ -752,10 +753,12 @@ class Cluster:
         (message = stderr); with ``check=False`` the result object (``stdout``, ``stderr`` and
         ``exit_code`` apart, as a script piping kubectl sees them; ``output`` both) is returned
         instead. ``for_`` is how long a watch (``get -w``) runs in virtual time: the result
-        holds what kubectl would have printed meanwhile."""
+        holds what kubectl would have printed meanwhile. ``editor`` is what ``edit`` opens: a
+        function given the object's YAML (under kubectl's comment header) that returns the
+        edited text, or the edited text itself."""
         from ._kubectl import raise_for, run
 
-        result = run(self, command if isinstance(command, str) else builtins.list(command), input, for_)
+        result = run(self, command if isinstance(command, str) else builtins.list(command), input, for_, editor=editor)
         if not check:
             return result
         raise_for(result)

@@ -141,6 +141,8 @@ class Invocation:
     stdin: str | None = None
     # How long a watch runs in virtual time, or WALL_CLOCK: until interrupted, as wall time passes.
     watch_for: Duration | None = None
+    # What `edit` opens: a function from the object's text to the edited text, or that text.
+    editor: Callable[[str], str] | str | None = None
 
     @property
     def name(self) -> str:

@@ -11,12 +11,6 @@ from ._base import Fail, Invocation, Out, error_text, not_modelled, usage_error
 from ._flags import parse
 from ._resources import kind_of
 
-_NO_RESOURCES = (
-    "error: You must provide one or more resources by argument or filename.\n"
-    "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
-    "   '<resource> <name>'\n   '<resource>'"
-)
-
 
 def run_exec(inv: Invocation, o: Out) -> None:
     a = parse(
@@ -257,10 +251,3 @@ def _default_container(pod: dict, o: Out) -> str:
     if len(names) > 1:
         o.err(f'Defaulted container "{names[0]}" out of: {", ".join(names)}')
     return names[0]
-
-
-def run_edit(inv: Invocation, o: Out) -> None:
-    a = parse("edit", inv.argv, {"--filename", "--output"}, {"--recursive", "--output-patch"})
-    if not a.positional and not a.values("--filename"):
-        raise Fail(_NO_RESOURCES)
-    raise not_modelled("kubectl edit (an editor on the object); use kubectl patch, set or apply")
