@@ -16,6 +16,7 @@ pub mod nodelifecycle;
 pub mod pod_affinity;
 pub mod replicaset;
 pub mod scheduler;
+pub mod serviceaccounts;
 pub mod statefulset;
 pub mod topology_spread;
 mod victims;
@@ -43,10 +44,11 @@ pub enum ControllerId {
     Disruption = 10,
     Scheduler = 11,
     Kubelet = 12,
+    ServiceAccounts = 13,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 13] = [
+    pub const ALL: [ControllerId; 14] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::Namespace,
@@ -60,6 +62,7 @@ impl ControllerId {
         ControllerId::Disruption,
         ControllerId::Scheduler,
         ControllerId::Kubelet,
+        ControllerId::ServiceAccounts,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -76,6 +79,7 @@ impl ControllerId {
             ControllerId::Disruption => "disruption-controller",
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",
+            ControllerId::ServiceAccounts => "service-account-controller",
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
     cronjob, daemonset, deployment, disruption, gc, hpa, job, namespace, nodelifecycle, replicaset, scheduler,
-    statefulset, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
+    serviceaccounts, statefulset, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
 };
 use crate::error::KubesimError;
 use crate::kubelet;
@@ -376,6 +376,11 @@ impl Engine {
                         _ => {}
                     }
                 }
+            }
+            // upstream: the serviceaccounts controller watches namespaces and ServiceAccounts.
+            Kind::Namespace if new.is_some() => self.mark(ControllerId::ServiceAccounts, key.clone()),
+            Kind::ServiceAccount if new.is_none() && &*key.name == serviceaccounts::DEFAULT => {
+                self.mark(ControllerId::ServiceAccounts, ObjectKey::new(Kind::Namespace, "", &key.namespace))
             }
             _ => {}
         }
@@ -1109,6 +1114,7 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::StatefulSet => statefulset::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
+        ControllerId::ServiceAccounts => serviceaccounts::reconcile(ctx, key),
     }
 }
 
