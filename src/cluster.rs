@@ -186,23 +186,8 @@ impl Cluster {
         for ns in INITIAL_NAMESPACES {
             c.create_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
         }
-        // upstream: the API server's kubernetes-service controller — the first IP of the service
-        // CIDR, https on 443 to the API server's secure port (6443).
-        c.create_value(json!({
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {
-                "name": "kubernetes",
-                "namespace": "default",
-                "labels": {"component": "apiserver", "provider": "kubernetes"},
-            },
-            "spec": {
-                "type": "ClusterIP",
-                "clusterIP": "10.96.0.1",
-                "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
-                "sessionAffinity": "None",
-            },
-        }))?;
+        // upstream: the API server makes the kubernetes Service when it starts.
+        c.create_value(crate::controllers::kubernetes_service::manifest())?;
         let mut seen = std::collections::BTreeSet::new();
         for (i, n) in options.nodes.iter().enumerate() {
             if !seen.insert(n.name.clone()) {

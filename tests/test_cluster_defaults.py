@@ -61,6 +61,19 @@ def test_the_kubernetes_service_is_the_first_ip_of_the_service_cidr():
     assert c.get("service", "web").cluster_ip != "10.96.0.1"
 
 
+def test_a_deleted_kubernetes_service_comes_back_at_the_api_servers_next_tick():
+    c = kubesim.Cluster(nodes=1, seed=0)
+    c.advance("3s")
+    uid = c.get("service", "kubernetes").uid
+    assert c.kubectl("delete svc kubernetes") == 'service "kubernetes" deleted\n'
+    c.advance("6s")  # t=9s: the API server's 10 s loop has not come round yet
+    assert c.kubectl("get svc", check=False).stderr == "No resources found in default namespace.\n"
+    c.advance("1s")
+    svc = c.get("service", "kubernetes")
+    assert svc.uid != uid and svc.cluster_ip == "10.96.0.1"
+    assert c.kubectl("get svc kubernetes").splitlines()[1].split()[-1] == "0s"
+
+
 def test_the_web_app_example_shows_the_defaults():
     c = kubesim.Cluster(nodes=3, seed=0)
     c.apply(WEB_APP)

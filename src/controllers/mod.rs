@@ -10,6 +10,7 @@ pub mod gc;
 pub mod history;
 pub mod hpa;
 pub mod job;
+pub mod kubernetes_service;
 pub mod namespace;
 pub mod node_affinity;
 pub mod nodelifecycle;
@@ -45,10 +46,11 @@ pub enum ControllerId {
     Scheduler = 11,
     Kubelet = 12,
     ServiceAccounts = 13,
+    KubernetesService = 14,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 14] = [
+    pub const ALL: [ControllerId; 15] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::Namespace,
@@ -63,6 +65,7 @@ impl ControllerId {
         ControllerId::Scheduler,
         ControllerId::Kubelet,
         ControllerId::ServiceAccounts,
+        ControllerId::KubernetesService,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -80,6 +83,7 @@ impl ControllerId {
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",
             ControllerId::ServiceAccounts => "service-account-controller",
+            ControllerId::KubernetesService => "kube-apiserver",
         }
     }
 }
