@@ -176,3 +176,42 @@ fn set_pressure_conditions(conditions: &mut Vec<core::NodeCondition>, unreachabl
         }
     }
 }
+
+#[cfg(test)]
+mod pressure_tests {
+    use super::*;
+
+    fn statuses(conditions: &[core::NodeCondition]) -> Vec<(&str, &str, &str)> {
+        conditions
+            .iter()
+            .map(|c| (c.type_.as_str(), c.status.as_str(), c.reason.as_deref().unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn pressure_conditions_go_unknown_with_the_node_and_back_when_it_reports() {
+        let mut conditions = Vec::new();
+        set_pressure_conditions(&mut conditions, true, 40_000);
+        assert_eq!(
+            statuses(&conditions),
+            [
+                ("MemoryPressure", "Unknown", "NodeStatusUnknown"),
+                ("DiskPressure", "Unknown", "NodeStatusUnknown"),
+                ("PIDPressure", "Unknown", "NodeStatusUnknown"),
+            ]
+        );
+        assert!(conditions.iter().all(|c| c.message.as_deref() == Some("Kubelet stopped posting node status.")));
+        // Already Unknown: nothing moves, not even the transition time.
+        set_pressure_conditions(&mut conditions, true, 50_000);
+        assert!(conditions.iter().all(|c| c.last_transition_time == Some(to_time(40_000))));
+        set_pressure_conditions(&mut conditions, false, 60_000);
+        assert_eq!(
+            statuses(&conditions),
+            [
+                ("MemoryPressure", "False", "KubeletHasSufficientMemory"),
+                ("DiskPressure", "False", "KubeletHasNoDiskPressure"),
+                ("PIDPressure", "False", "KubeletHasSufficientPID"),
+            ]
+        );
+    }
+}
