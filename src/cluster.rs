@@ -187,6 +187,8 @@ impl Cluster {
         for ns in INITIAL_NAMESPACES {
             c.create_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
         }
+        // upstream: the API server makes the kubernetes Service when it starts.
+        c.create_value(crate::controllers::kubernetes_service::manifest())?;
         let mut seen = std::collections::BTreeSet::new();
         for (i, n) in options.nodes.iter().enumerate() {
             if !seen.insert(n.name.clone()) {
@@ -363,6 +365,24 @@ impl Cluster {
     /// A container's log, as `GET …/pods/{name}/log` returns it (see [`crate::kubelet::logs`]).
     pub fn pod_log(&self, namespace: &str, name: &str, opts: &crate::kubelet::logs::LogOptions) -> Result<String> {
         crate::kubelet::logs::pod_log(&self.store, &self.engine.images, self.clock.now(), namespace, name, opts)
+    }
+    /// `…/pods/{name}/exec`: a command in a container (see [`crate::kubelet::exec`]).
+    pub fn pod_exec(
+        &self,
+        namespace: &str,
+        name: &str,
+        container: Option<&str>,
+        argv: &[String],
+    ) -> Result<crate::kubelet::exec::ExecOutcome> {
+        crate::kubelet::exec::pod_exec(
+            &self.store,
+            &self.engine.images,
+            self.clock.now(),
+            namespace,
+            name,
+            container,
+            argv,
+        )
     }
     pub fn images_mut(&mut self) -> &mut crate::kubelet::images::ImageRegistry {
         &mut self.engine.images

@@ -142,7 +142,7 @@ def test_kubesim_backtrace_prints_the_panic_with_a_backtrace(capfd, monkeypatch)
 def test_the_cli_reports_an_internal_error_on_one_line_with_exit_code_1(tmp_path, capfd, monkeypatch):
     from kubesim import cli
 
-    def broken_kubectl(self, command, check=True, input=None, for_=None):
+    def broken_kubectl(self, command, check=True, input=None, for_=None, editor=None):
         self._native._debug_panic("kubectl")
 
     monkeypatch.setattr(kubesim.Cluster, "kubectl", broken_kubectl)
@@ -184,7 +184,9 @@ def test_with_events_on_deleting_the_runaway_works_and_a_raised_budget_lets_it_g
 
 def test_the_default_object_budget_is_generous_and_creates_beyond_it_are_refused():
     assert kubesim.Cluster()._native.max_objects == 5_000_000
-    c = kubesim.Cluster(nodes=1, max_objects=11)  # 4 namespaces and 1 node, then 3 Deployments, 3 ReplicaSets
+    # 4 namespaces, their 4 default ServiceAccounts, the kubernetes Service and 1 node, then 3
+    # Deployments and 3 ReplicaSets.
+    c = kubesim.Cluster(nodes=1, max_objects=16)
     c.apply([workload("Deployment", f"d{i}", 0, "nginx") for i in range(3)])
     with pytest.raises(kubesim.ObjectBudgetError):
         c.create(workload("Deployment", "one-more", 0, "nginx"))

@@ -510,11 +510,35 @@ def test_describe_node_after_its_kubelet_stops():
     assert "  RenewTime:       Thu, 01 Jan 2026 00:01:30 +0000" in lines
     assert (
         "  Ready            Unknown   Thu, 01 Jan 2026 00:02:15 +0000   Thu, 01 Jan 2026 00:02:15 +0000"
-        "   NodeStatusUnknown            Kubelet stopped posting node status."
+        "   NodeStatusUnknown   Kubelet stopped posting node status."
     ) in lines
+    # upstream: tryUpdateNodeHealth marks every condition the kubelet posts Unknown, not only Ready.
+    for pressure in ("MemoryPressure", "DiskPressure", "PIDPressure"):
+        row = next(line.split() for line in lines if line.startswith(f"  {pressure} "))
+        assert row[1] == "Unknown" and row[-6:] == [
+            "NodeStatusUnknown",
+            "Kubelet",
+            "stopped",
+            "posting",
+            "node",
+            "status.",
+        ]
     assert lines[-3].split() == ["Type", "Reason", "Age", "From", "Message"]
     assert lines[-1].startswith("  Normal  NodeNotReady  80s")
     assert lines[-1].endswith("node-controller  Node worker status is now: NodeNotReady")
+
+
+def test_a_recovered_node_reports_no_pressure_again():
+    cluster = kubesim.Cluster(nodes=1, seed=0)
+    cluster.node("node-1").fail()
+    cluster.advance("1m")
+    unknown = {c["type"]: c["status"] for c in cluster.get("node", "node-1").to_dict()["status"]["conditions"]}
+    assert unknown == dict.fromkeys(("MemoryPressure", "DiskPressure", "PIDPressure", "Ready"), "Unknown")
+    cluster.node("node-1").recover()
+    cluster.advance("10s")
+    conditions = {c["type"]: c for c in cluster.get("node", "node-1").to_dict()["status"]["conditions"]}
+    assert [c["status"] for c in conditions.values()] == ["False", "False", "False", "True"]
+    assert conditions["DiskPressure"]["reason"] == "KubeletHasNoDiskPressure"
 
 
 def test_describe_without_a_name_selectors_prefixes_and_not_found(seeded):

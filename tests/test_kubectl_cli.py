@@ -351,7 +351,12 @@ def test_delete_by_selector_or_all_ignores_objects_the_garbage_collector_removed
     pods = sorted(p.name for p in c.pods())
     out, err, code = run(c, "delete all --all")
     assert (err, code) == ("", 0)
-    assert out == "".join(f'pod "{p}" deleted\n' for p in pods) + 'deployment.apps "web" deleted\n'
+    # The kubernetes Service is in the `all` category too, as on a real cluster.
+    assert out == (
+        "".join(f'pod "{p}" deleted\n' for p in pods)
+        + 'service "kubernetes" deleted\n'
+        + 'deployment.apps "web" deleted\n'
+    )
     assert not c.deployments() and not c.replicasets()
     # An explicit --ignore-not-found=false is kept: the vanished ReplicaSet is reported.
     c.kubectl("create deployment web --image=nginx")

@@ -128,7 +128,7 @@ spec: {type: ExternalName, externalName: example.com}
     )
     assert c.kubectl("get cm") == "NAME   DATA   AGE\ncm1    3      0s\n"
     assert c.kubectl("get secrets") == "NAME   TYPE     DATA   AGE\ns1     Opaque   2      0s\n"
-    assert c.kubectl("get sa") == "NAME   SECRETS   AGE\nsa1    0         0s\n"
+    assert c.kubectl("get sa") == "NAME      SECRETS   AGE\ndefault   0         0s\nsa1       0         0s\n"
     rows = {line.split()[0]: line.split() for line in c.kubectl("get svc -o wide").splitlines()}
     assert rows["NAME"] == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"]
     node_port = c.get("service", "np").ports[0]["nodePort"]
@@ -268,7 +268,7 @@ def test_a_cluster_ip_in_use_is_refused_and_an_update_keeps_it(c):
                 "spec": {"clusterIP": ip, "ports": [{"port": 80}]},
             }
         )
-    assert c.kubectl("get svc -o name") == "service/a\n"
+    assert c.kubectl("get svc -o name") == "service/a\nservice/kubernetes\n"
     # A replace that leaves the cluster IP out keeps the one allocated (upstream patchAllocatedValues).
     svc = c.get("service", "a").to_dict()
     del svc["spec"]["clusterIP"], svc["spec"]["clusterIPs"]

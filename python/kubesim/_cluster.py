@@ -107,6 +107,7 @@ class ImageRegistry:
         stop: Duration | Dist | None = None,
         size: int = 64 * 1024 * 1024,
         logs: Sequence[str | tuple[Duration, str]] = (),
+        exec: Mapping[str, str | tuple[str, int] | Mapping[str, Any]] | None = None,
     ) -> None:
         """Register an image reference or glob (``"nginx:*"``); the latest match wins.
 
@@ -125,6 +126,14 @@ class ImageRegistry:
         :meth:`kubesim.Pod.logs`: each line a string (written when the container starts) or a
         ``(offset, text)`` pair (written that long after it starts). The text may name
         ``{pod}``, ``{namespace}``, ``{container}``, ``{node}``, ``{ip}`` and ``{restarts}``.
+
+        ``exec``: the commands ``kubectl exec`` can run in a container of the image, each a
+        command line (split as a shell does) mapped to what it prints on stdout (exit code 0),
+        a ``(stdout, exit_code)`` pair, or a dict with ``stdout``, ``stderr`` and ``exit_code``.
+        The texts may name the placeholders above (but ``{restarts}``), ``{tag}`` and ``{env}``
+        (the container's environment as ``env`` prints it). Every image also answers
+        ``hostname``, ``cat /etc/hostname``, ``env`` and ``printenv`` unless ``exec`` declares
+        them otherwise; any other command fails as a command missing from the image does.
         """
         from .dist import spec_of
 
@@ -138,6 +147,7 @@ class ImageRegistry:
         profile: dict[str, Any] = {"pull": spec_of(pull, "pull"), "start": spec_of(start, "start")}
         profile.update({k: spec_of(v, k) for k, v in optional.items() if v is not None})
         profile["logs"] = [_log_line(i, line) for i, line in enumerate(logs)]
+        profile["exec"] = [_exec_command(command, answer) for command, answer in (exec or {}).items()]
         self._cluster._native.register_image(ref, exists, exit_code, size, json.dumps(profile))
 
 
@@ -147,6 +157,29 @@ def _log_line(i: int, line: str | tuple[Duration, str]) -> dict[str, Any]:
     if isinstance(line, tuple) and len(line) == 2 and isinstance(line[1], str):
         return {"offset": to_ms(line[0]), "text": line[1]}
     raise TypeError(f"logs[{i}] is a string or an (offset, text) pair, not {line!r}")
+
+
+def _exec_command(command: str, answer: str | tuple[str, int] | Mapping[str, Any]) -> dict[str, Any]:
+    import shlex
+
+    if not isinstance(command, str):
+        raise TypeError(f"exec keys are command lines (str), not {command!r}")
+    try:
+        argv = shlex.split(command)
+    except ValueError as e:
+        raise InvalidArgumentError(f"exec[{command!r}]: {e}") from None
+    if not argv:
+        raise InvalidArgumentError("exec: a command line is empty")
+    if isinstance(answer, str):
+        return {"argv": argv, "stdout": answer}
+    if isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], str) and isinstance(answer[1], int):
+        return {"argv": argv, "stdout": answer[0], "exit_code": answer[1]}
+    if isinstance(answer, Mapping) and set(answer) <= {"stdout", "stderr", "exit_code"}:
+        return {"argv": argv, **answer}
+    raise TypeError(
+        f"exec[{command!r}] is stdout text, a (stdout, exit_code) pair or a dict of stdout, stderr and "
+        f"exit_code, not {answer!r}"
+    )
 
 
 def _selector_string(selector: Selector) -> str:
@@ -703,6 +736,7 @@ class Cluster:
         check: bool = True,
         input: str | None = None,
         for_: Duration | None = None,
+        editor: Callable[[str], str] | str | None = None,
     ) -> Any:
         """Run a kubectl command line (with or without the leading ``kubectl``; a string is split
         like a POSIX shell does, or give the arguments as a list) and return what a terminal
@@ -712,10 +746,12 @@ class Cluster:
         (message = stderr); with ``check=False`` the result object (``stdout``, ``stderr`` and
         ``exit_code`` apart, as a script piping kubectl sees them; ``output`` both) is returned
         instead. ``for_`` is how long a watch (``get -w``) runs in virtual time: the result
-        holds what kubectl would have printed meanwhile."""
+        holds what kubectl would have printed meanwhile. ``editor`` is what ``edit`` opens: a
+        function given the object's YAML (under kubectl's comment header) that returns the
+        edited text, or the edited text itself."""
         from ._kubectl import raise_for, run
 
-        result = run(self, command if isinstance(command, str) else builtins.list(command), input, for_)
+        result = run(self, command if isinstance(command, str) else builtins.list(command), input, for_, editor=editor)
         if not check:
             return result
         raise_for(result)

@@ -74,6 +74,11 @@ class Cluster:
         limit_bytes: int | None = None,
     ) -> str:
         """A container's log, as ``GET …/pods/{name}/log`` returns it."""
+    def pod_exec(
+        self, namespace: str, name: str, container: str | None, command: list[str]
+    ) -> tuple[str, str, int, str | None]:
+        """``…/pods/{name}/exec``: ``(stdout, stderr, exit_code, error)``; ``error`` is the
+        message the connection ends with (``None`` when the command ran)."""
     def fail_node(self, name: str) -> None:
         """Stop a node's kubelet."""
     def recover_node(self, name: str) -> None:

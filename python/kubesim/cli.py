@@ -190,7 +190,9 @@ def _main(argv: Sequence[str] | None) -> int:
     c, clock = _open(args.state, args.clock)
     if args.watch_for is None and clock == "wall" and _watches(command):
         return _stream_watch(c, command, args.state, clock)
-    result = c.kubectl(command, check=False, for_=args.watch_for)
+    from ._kubectl.edit import terminal_editor
+
+    result = c.kubectl(command, check=False, for_=args.watch_for, editor=terminal_editor)
     _save_state(args.state, c, clock)
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)

@@ -10,6 +10,7 @@ pub mod gc;
 pub mod history;
 pub mod hpa;
 pub mod job;
+pub mod kubernetes_service;
 pub mod namespace;
 pub mod node_affinity;
 pub mod nodelifecycle;
@@ -17,6 +18,7 @@ pub mod pod_affinity;
 pub mod podgc;
 pub mod replicaset;
 pub mod scheduler;
+pub mod serviceaccounts;
 pub mod statefulset;
 pub mod topology_spread;
 mod victims;
@@ -44,11 +46,13 @@ pub enum ControllerId {
     Disruption = 10,
     Scheduler = 11,
     Kubelet = 12,
-    PodGarbageCollector = 13,
+    ServiceAccounts = 13,
+    KubernetesService = 14,
+    PodGarbageCollector = 15,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 14] = [
+    pub const ALL: [ControllerId; 16] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::Namespace,
@@ -62,6 +66,8 @@ impl ControllerId {
         ControllerId::Disruption,
         ControllerId::Scheduler,
         ControllerId::Kubelet,
+        ControllerId::ServiceAccounts,
+        ControllerId::KubernetesService,
         ControllerId::PodGarbageCollector,
     ];
     pub fn name(self) -> &'static str {
@@ -79,6 +85,8 @@ impl ControllerId {
             ControllerId::Disruption => "disruption-controller",
             ControllerId::Scheduler => "default-scheduler",
             ControllerId::Kubelet => "kubelet",
+            ControllerId::ServiceAccounts => "service-account-controller",
+            ControllerId::KubernetesService => "kube-apiserver",
             ControllerId::PodGarbageCollector => "pod-garbage-collector",
         }
     }

@@ -49,6 +49,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             None => conditions.push(cond),
         }
     }
+    set_pressure_conditions(conditions, unreachable, now);
     let taints = new_spec.taints.get_or_insert_with(Vec::new);
     let has_taint = taints.iter().any(|t| t.key == UNREACHABLE);
     if unreachable && !has_taint {
@@ -139,4 +140,78 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         }
     }
     out
+}
+
+/// upstream: tryUpdateNodeHealth — past the grace period every other condition the kubelet posts
+/// (MemoryPressure, DiskPressure, PIDPressure) becomes Unknown too; a kubelet that reports again
+/// posts them as it sees them (kubesim's nodes never run short, so False).
+fn set_pressure_conditions(conditions: &mut Vec<core::NodeCondition>, unreachable: bool, now: Millis) {
+    const HEALTHY: [(&str, &str, &str); 3] = [
+        ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+    ];
+    for (type_, healthy_reason, healthy_message) in HEALTHY {
+        let (status, reason, message) = if unreachable {
+            ("Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
+        } else {
+            ("False", healthy_reason, healthy_message)
+        };
+        let existing = conditions.iter_mut().find(|c| c.type_ == type_);
+        if existing.as_ref().is_some_and(|c| c.status == status) {
+            continue;
+        }
+        let cond = core::NodeCondition {
+            type_: type_.into(),
+            status: status.into(),
+            reason: Some(reason.into()),
+            message: Some(message.into()),
+            last_transition_time: Some(to_time(now)),
+            last_heartbeat_time: Some(to_time(now)),
+        };
+        match existing {
+            Some(c) => *c = cond,
+            None if unreachable => conditions.push(cond),
+            None => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod pressure_tests {
+    use super::*;
+
+    fn statuses(conditions: &[core::NodeCondition]) -> Vec<(&str, &str, &str)> {
+        conditions
+            .iter()
+            .map(|c| (c.type_.as_str(), c.status.as_str(), c.reason.as_deref().unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn pressure_conditions_go_unknown_with_the_node_and_back_when_it_reports() {
+        let mut conditions = Vec::new();
+        set_pressure_conditions(&mut conditions, true, 40_000);
+        assert_eq!(
+            statuses(&conditions),
+            [
+                ("MemoryPressure", "Unknown", "NodeStatusUnknown"),
+                ("DiskPressure", "Unknown", "NodeStatusUnknown"),
+                ("PIDPressure", "Unknown", "NodeStatusUnknown"),
+            ]
+        );
+        assert!(conditions.iter().all(|c| c.message.as_deref() == Some("Kubelet stopped posting node status.")));
+        // Already Unknown: nothing moves, not even the transition time.
+        set_pressure_conditions(&mut conditions, true, 50_000);
+        assert!(conditions.iter().all(|c| c.last_transition_time == Some(to_time(40_000))));
+        set_pressure_conditions(&mut conditions, false, 60_000);
+        assert_eq!(
+            statuses(&conditions),
+            [
+                ("MemoryPressure", "False", "KubeletHasSufficientMemory"),
+                ("DiskPressure", "False", "KubeletHasNoDiskPressure"),
+                ("PIDPressure", "False", "KubeletHasSufficientPID"),
+            ]
+        );
+    }
 }

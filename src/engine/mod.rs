@@ -18,8 +18,8 @@ use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
-    cronjob, daemonset, deployment, disruption, gc, hpa, job, namespace, nodelifecycle, replicaset, scheduler,
-    statefulset, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
+    cronjob, daemonset, deployment, disruption, gc, hpa, job, kubernetes_service, namespace, nodelifecycle, replicaset,
+    scheduler, serviceaccounts, statefulset, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
 };
 use crate::error::KubesimError;
 use crate::kubelet;
@@ -393,6 +393,18 @@ impl Engine {
                         _ => {}
                     }
                 }
+            }
+            // upstream: the serviceaccounts controller watches namespaces and ServiceAccounts.
+            Kind::Namespace if new.is_some() => self.mark(ControllerId::ServiceAccounts, key.clone()),
+            Kind::ServiceAccount if new.is_none() && &*key.name == serviceaccounts::DEFAULT => {
+                self.mark(ControllerId::ServiceAccounts, ObjectKey::new(Kind::Namespace, "", &key.namespace))
+            }
+            Kind::Service
+                if new.is_none()
+                    && &*key.name == kubernetes_service::NAME
+                    && &*key.namespace == kubernetes_service::NAMESPACE =>
+            {
+                self.mark(ControllerId::KubernetesService, key.clone())
             }
             _ => {}
         }
@@ -1141,6 +1153,8 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::StatefulSet => statefulset::reconcile(ctx, key),
         ControllerId::Scheduler => Reconciled::nothing(),
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
+        ControllerId::ServiceAccounts => serviceaccounts::reconcile(ctx, key),
+        ControllerId::KubernetesService => kubernetes_service::reconcile(ctx, key),
         ControllerId::PodGarbageCollector => crate::controllers::podgc::reconcile(ctx, key),
     }
 }

@@ -3,6 +3,7 @@
 //! registration wins.
 
 use super::dist::{Dist, DrawKey};
+use super::exec::ExecCommand;
 use crate::sim::clock::Millis;
 
 /// How one run of a container of an image behaves, its timings drawn ([`ImageSpec::profile`]).
@@ -63,6 +64,8 @@ pub struct ImageSpec {
     pub size_bytes: u64,
     /// What a container of the image writes to its log, and when (see [`super::logs`]).
     pub logs: std::sync::Arc<[super::logs::LogLine]>,
+    /// The commands `kubectl exec` can run in a container of the image (see [`super::exec`]).
+    pub exec: std::sync::Arc<[super::exec::ExecCommand]>,
 }
 
 impl From<ImageProfile> for ImageSpec {
@@ -79,6 +82,7 @@ impl From<ImageProfile> for ImageSpec {
             stop: p.stop.map(Dist::from),
             size_bytes: p.size_bytes,
             logs: std::sync::Arc::from([]),
+            exec: super::exec::default_commands(),
         }
     }
 }
@@ -140,6 +144,14 @@ impl ImageRegistry {
         let mut r = ImageRegistry::default();
         let prompt = ImageSpec::from(ImageProfile { stop: Some(100), ..ImageProfile::default() });
         for image in ["nginx", "redis"] {
+            let mut prompt = prompt.clone();
+            let own = match image {
+                "nginx" => {
+                    ExecCommand { stderr: "nginx version: nginx/{tag}\n".into(), ..ExecCommand::new("nginx -v", "") }
+                }
+                _ => ExecCommand::new("redis-cli ping", "PONG\n"),
+            };
+            prompt.exec = prompt.exec.iter().cloned().chain([own]).collect();
             for pattern in [image.to_string(), format!("{image}:*"), format!("{image}@*")] {
                 r.register(&pattern, prompt.clone());
             }

@@ -5,6 +5,7 @@
 
 mod config;
 pub mod dist;
+pub mod exec;
 pub mod images;
 pub mod logs;
 

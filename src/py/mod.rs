@@ -16,6 +16,7 @@ use crate::api::{ApiError, Kind};
 use crate::cluster::{ApplyAction, Cluster, ClusterOptions, NodeTemplate};
 use crate::error::KubesimError;
 use crate::kubelet::dist::Dist;
+use crate::kubelet::exec::{ExecCommand, ExecOutcome};
 use crate::kubelet::images::ImageSpec;
 use crate::kubelet::logs::{LogLine, LogOptions};
 use crate::labels::Selector;
@@ -597,6 +598,8 @@ impl PyCluster {
         struct Timings {
             #[serde(default)]
             logs: Vec<LogLine>,
+            #[serde(default)]
+            exec: Vec<ExecCommand>,
             pull: Dist,
             start: Dist,
             ready_after: Option<Dist>,
@@ -619,6 +622,8 @@ impl PyCluster {
             stop: t.stop,
             size_bytes,
             logs: t.logs.into(),
+            // Declared commands come first, so they override the defaults of the same name.
+            exec: t.exec.into_iter().chain(crate::kubelet::exec::default_commands().iter().cloned()).collect(),
         };
         spec.check().map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("image {pattern:?}: {e}"))))?;
         self.with("register_image", |c| {
@@ -643,6 +648,24 @@ impl PyCluster {
     ) -> PyResult<String> {
         let opts = LogOptions { container, previous, timestamps, tail_lines, since: since_ms, limit_bytes };
         self.with("pod_log", |c| c.pod_log(namespace, name, &opts))
+    }
+
+    /// `…/pods/{name}/exec`: `(stdout, stderr, exit_code, error)`; `error` is the message the
+    /// connection ends with (kubectl prints `error: <error>`), `None` when the command ran.
+    #[pyo3(signature = (namespace, name, container, command))]
+    fn pod_exec(
+        &self,
+        namespace: &str,
+        name: &str,
+        container: Option<String>,
+        command: Vec<String>,
+    ) -> PyResult<(String, String, i32, Option<String>)> {
+        self.with("pod_exec", |c| {
+            Ok(match c.pod_exec(namespace, name, container.as_deref(), &command)? {
+                ExecOutcome::Ran { stdout, stderr, exit_code } => (stdout, stderr, exit_code, None),
+                ExecOutcome::Failed(message) => (String::new(), String::new(), 1, Some(message)),
+            })
+        })
     }
 
     fn fail_node(&self, py: Python<'_>, name: &str) -> PyResult<()> {

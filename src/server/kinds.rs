@@ -46,6 +46,8 @@ pub fn categories(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Pod | Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler => &["all"],
         Kind::DaemonSet | Kind::StatefulSet | Kind::Job | Kind::CronJob => &["all"],
+        // upstream: services are in the category too (kubectl get all lists service/kubernetes).
+        Kind::Service => &["all"],
         _ => &[],
     }
 }

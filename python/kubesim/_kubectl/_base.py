@@ -69,6 +69,8 @@ class Out:
         self.stderr: list[str] = []
         self.shown: list[str] = []
         self.failed = False
+        # A command's own exit code (exec propagates the remote one); None: 1 if failed, else 0.
+        self.exit_code: int | None = None
         # Where a streaming command (a wall-clock watch) writes as it goes: ("stdout"|"stderr", text).
         self.sink = sink
 
@@ -86,7 +88,8 @@ class Out:
             self.sink("stderr", text)
 
     def result(self) -> KubectlResult:
-        return KubectlResult("".join(self.stdout), "".join(self.stderr), 1 if self.failed else 0, "".join(self.shown))
+        code = 1 if self.failed else (self.exit_code or 0)
+        return KubectlResult("".join(self.stdout), "".join(self.stderr), code, "".join(self.shown))
 
     def error(self, e: BaseException) -> None:
         self.failed = True
@@ -138,6 +141,8 @@ class Invocation:
     stdin: str | None = None
     # How long a watch runs in virtual time, or WALL_CLOCK: until interrupted, as wall time passes.
     watch_for: Duration | None = None
+    # What `edit` opens: a function from the object's text to the edited text, or that text.
+    editor: Callable[[str], str] | str | None = None
 
     @property
     def name(self) -> str:

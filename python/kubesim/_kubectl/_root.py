@@ -15,6 +15,7 @@ from . import (
     delete,
     describe,
     drain,
+    edit,
     expose,
     get,
     label,
@@ -46,7 +47,7 @@ COMMANDS: dict[str, Callable[[Invocation, Out], None] | None] = {
     "set": set_.run,
     "explain": None,
     "get": get.run,
-    "edit": exec_.run_edit,
+    "edit": edit.run_edit,
     "delete": delete.run,
     "rollout": rollout.run,
     "scale": scale.run,
@@ -154,7 +155,14 @@ def _unknown_command(word: str) -> Fail:
     return Fail(text)
 
 
-def _dispatch(c: Cluster, args: list[str], stdin: str | None, watch_for: Duration | None, o: Out) -> None:
+def _dispatch(
+    c: Cluster,
+    args: list[str],
+    stdin: str | None,
+    watch_for: Duration | None,
+    o: Out,
+    editor: Callable[[str], str] | str | None = None,
+) -> None:
     path, rest, words = find_command(args, TREE)
     if not path:
         if not words:
@@ -171,7 +179,7 @@ def _dispatch(c: Cluster, args: list[str], stdin: str | None, watch_for: Duratio
     module = COMMANDS[verb]
     if module is None:
         raise not_modelled(f"kubectl {verb}")
-    module(Invocation(c, path, rest, stdin, watch_for), o)
+    module(Invocation(c, path, rest, stdin, watch_for, editor), o)
 
 
 def run(
@@ -180,9 +188,10 @@ def run(
     stdin: str | None = None,
     watch_for: Duration | None = None,
     sink: Callable[[str, str], None] | None = None,
+    editor: Callable[[str], str] | str | None = None,
 ) -> KubectlResult:
     """Run one kubectl command line against ``c``; ``sink`` also receives each write as it
-    happens (the `kubesim` command streams a watch through it)."""
+    happens (the `kubesim` command streams a watch through it); ``editor`` is what `edit` opens."""
     try:
         args = shlex.split(command) if isinstance(command, str) else list(command)
     except ValueError as e:
@@ -191,7 +200,7 @@ def run(
         args = args[1:]
     o = Out(sink)
     try:
-        _dispatch(c, args, stdin, watch_for, o)
+        _dispatch(c, args, stdin, watch_for, o, editor)
     except Fail as e:
         o.out(e.stdout)
         o.error(e)

@@ -1,7 +1,7 @@
-"""`kubectl exec`, `logs` and `edit`: kubesim checks their arguments as kubectl does (the errors
-kubectl prints before it talks to a server, then the pod's own errors), and then says plainly
-that it does not run commands in containers or open an editor yet. `logs` prints what the
-image profiles say containers write (``c.images.register(…, logs=[…])``)."""
+"""`kubectl exec` and `logs`: kubesim checks their arguments as kubectl does (the errors kubectl
+prints before it talks to a server, then the pod's own errors). `logs` prints what the image
+profiles say containers write (``c.images.register(…, logs=[…])``); `exec` runs the commands
+they declare (``exec={…}``)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,6 @@ from ..errors import KubesimError, NotFoundError
 from ._base import Fail, Invocation, Out, error_text, not_modelled, usage_error
 from ._flags import parse
 from ._resources import kind_of
-
-_NO_RESOURCES = (
-    "error: You must provide one or more resources by argument or filename.\n"
-    "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
-    "   '<resource> <name>'\n   '<resource>'"
-)
 
 
 def run_exec(inv: Invocation, o: Out) -> None:
@@ -34,17 +28,41 @@ def run_exec(inv: Invocation, o: Out) -> None:
         raise usage_error("exec", "exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead")
     if not a.after_dashdash:
         raise Fail("error: you must specify at least one command for the container")
-    if a.positional:
-        kind, slash, name = a.positional[0].rpartition("/")
-        if not slash or kind_of(kind).kind == "Pod":
-            try:
-                pod = inv.cluster.get("Pod", name, a.namespace).to_dict()
-            except NotFoundError as e:
-                raise Fail(error_text(e)) from None
-            phase = pod.get("status", {}).get("phase")
-            if phase in ("Succeeded", "Failed"):
-                raise Fail(f"error: cannot exec into a container in a completed pod; current phase is {phase}")
-    raise not_modelled("kubectl exec (running commands in containers)")
+    if not a.positional:
+        raise not_modelled("kubectl exec -f (the pod named by a file)")
+    ns = a.namespace
+    kind, slash, name = a.positional[0].rpartition("/")
+    if not slash or kind_of(kind).kind == "Pod":
+        try:
+            pod = inv.cluster.get("Pod", name, ns).to_dict()
+        except NotFoundError as e:
+            raise Fail(error_text(e)) from None
+    else:
+        # upstream: `deploy/web`, `svc/web`, … resolve to one of their pods, as for logs.
+        pod = _pod_of(inv, o, a.positional[0], ns)
+    name = pod["metadata"]["name"]
+    phase = pod.get("status", {}).get("phase")
+    if phase in ("Succeeded", "Failed"):
+        raise Fail(f"error: cannot exec into a container in a completed pod; current phase is {phase}")
+    container = a.value("--container") or (
+        _default_container(pod, Out()) if a.bool("--quiet") else _default_container(pod, o)
+    )
+    if a.bool("--tty"):
+        # upstream: a TTY needs a terminal on stdin, which a script (and Python) has not.
+        o.err("Unable to use a TTY - input is not a terminal or the right kind of file")
+    try:
+        stdout, stderr, code, error = inv.cluster._native.pod_exec(ns, name, container, a.after_dashdash)
+    except KubesimError as e:
+        raise Fail(f"Error from server (BadRequest): {e}") from None
+    if error is not None:
+        raise Fail(f"error: {error}")
+    o.out(stdout)
+    if stderr:
+        o.err(stderr)
+    if code != 0:
+        # upstream: the remote exit code becomes kubectl's own.
+        o.err(f"command terminated with exit code {code}")
+        o.exit_code = code
 
 
 def run_logs(inv: Invocation, o: Out) -> None:
@@ -233,10 +251,3 @@ def _default_container(pod: dict, o: Out) -> str:
     if len(names) > 1:
         o.err(f'Defaulted container "{names[0]}" out of: {", ".join(names)}')
     return names[0]
-
-
-def run_edit(inv: Invocation, o: Out) -> None:
-    a = parse("edit", inv.argv, {"--filename", "--output"}, {"--recursive", "--output-patch"})
-    if not a.positional and not a.values("--filename"):
-        raise Fail(_NO_RESOURCES)
-    raise not_modelled("kubectl edit (an editor on the object); use kubectl patch, set or apply")
