@@ -19,6 +19,7 @@ use crate::sim::clock::{Clock, Millis, DEFAULT_EPOCH_MS};
 use crate::store::{DeleteOptions, ObjectKey, Store, StoreError, WatchEvent};
 
 mod eviction;
+mod status;
 pub use eviction::{Eviction, EvictionError};
 
 /// upstream: kubectl's client-side apply annotation.
