@@ -16,6 +16,7 @@ mod discovery;
 mod http;
 mod kinds;
 mod metrics;
+mod openapi;
 mod patch;
 mod protobuf;
 mod request;
@@ -235,8 +236,8 @@ fn dispatch(state: &State, req: &Request, route: Route) -> Response {
             .map(|v| json_response(200, &v))
             .unwrap_or_else(|| failure_response(Failure::no_route())),
         Route::OpenApiIndex if get => json_response(200, &discovery::openapi_index()),
-        Route::OpenApi(path) if get => discovery::openapi_for_path(&path)
-            .map(|v| json_response(200, &v))
+        Route::OpenApi(path) if get => discovery::openapi_bytes(&path)
+            .map(|b| respond(200, "application/json", b))
             .unwrap_or_else(|| failure_response(Failure::no_route())),
         Route::Clock if get => {
             let mut c = state.cluster.lock();
