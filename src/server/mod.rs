@@ -13,6 +13,7 @@
 //! every 50 ms the cluster runs up to that point, so watches see rollouts progress.
 
 mod discovery;
+mod fields;
 mod http;
 mod kinds;
 mod metrics;
@@ -21,6 +22,7 @@ mod patch;
 mod protobuf;
 mod request;
 mod rest;
+mod ssa;
 mod status;
 mod table;
 mod validation;
@@ -84,6 +86,8 @@ pub struct State {
     writes: Arc<AtomicU64>,
     address: String,
     stopping: AtomicBool,
+    /// Who set which fields of the objects written through this server.
+    managed: Mutex<fields::Managed>,
 }
 
 impl State {
@@ -131,6 +135,7 @@ impl Server {
             writes: options.writes,
             address: addr.to_string(),
             stopping: AtomicBool::new(false),
+            managed: Mutex::default(),
         });
         let (tx, rx) = tokio::sync::watch::channel(false);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -361,6 +366,10 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
     };
     let mut guard = state.cluster.lock();
     state.catch_up(&mut guard);
+    let pending = match fields::before(&state.managed.lock(), &guard, req, t, &body) {
+        Ok(p) => p,
+        Err(f) => return failure_response(f),
+    };
     // upstream: a dry run is defaulted, admitted and validated like the write, and stores
     // nothing. Here it is the write on a copy of the cluster (a copy of every index: O(objects),
     // acceptable for what dry runs are used for).
@@ -388,9 +397,16 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
         (m, _) => Err(Failure::method_not_allowed(m)),
     };
     drop(scratch);
+    let now = guard.now();
     drop(guard);
     match answer {
-        Ok((code, body)) => {
+        Ok((code, mut body)) => {
+            let mut managed = state.managed.lock();
+            if let (Some(p), Some(o), false) = (pending, validation.written.as_ref(), dry_run) {
+                p.after(&mut managed, now, o, t.version);
+            }
+            managed.decorate(t.kind, &mut body);
+            drop(managed);
             if writes && !dry_run {
                 state.writes.fetch_add(1, Ordering::Relaxed);
             }
