@@ -38,6 +38,16 @@ impl Managed {
         }
     }
 
+    /// A deleted object's entries go with it (a terminating one keeps them until a later write
+    /// finds it gone).
+    pub fn forget_unless_stored(&mut self, c: &Cluster, kind: Kind, namespace: &str, name: &str) {
+        let key = key_of(kind, namespace, name);
+        let stored = c.store().lookup(kind, namespace, name).map(|o| o.meta.uid);
+        if self.0.get(&key).is_some_and(|(uid, _)| Some(*uid) != stored) {
+            self.0.remove(&key);
+        }
+    }
+
     /// Put `managedFields` into an answer: an object of the kind, or a list of them.
     pub fn decorate(&self, kind: Kind, body: &mut Value) {
         if let Some(Value::Array(items)) = body.get_mut("items") {

@@ -397,14 +397,18 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
         (m, _) => Err(Failure::method_not_allowed(m)),
     };
     drop(scratch);
-    let now = guard.now();
+    // Recorded under the cluster lock, so the next request's apply sees this write's owners.
+    let mut managed = state.managed.lock();
+    if let (Ok(_), Some(p), Some(o), false) = (&answer, pending, validation.written.as_ref(), dry_run) {
+        p.after(&mut managed, guard.now(), o, t.version);
+    }
+    if let (Ok(_), "DELETE", Some(name)) = (&answer, req.method.as_str(), t.name.as_deref()) {
+        let namespace = if t.kind.namespaced() { t.namespace.as_deref().unwrap_or("") } else { "" };
+        managed.forget_unless_stored(&guard, t.kind, namespace, name);
+    }
     drop(guard);
     match answer {
         Ok((code, mut body)) => {
-            let mut managed = state.managed.lock();
-            if let (Some(p), Some(o), false) = (pending, validation.written.as_ref(), dry_run) {
-                p.after(&mut managed, now, o, t.version);
-            }
             managed.decorate(t.kind, &mut body);
             drop(managed);
             if writes && !dry_run {
