@@ -9,7 +9,6 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -129,9 +128,16 @@ def test_official_client_apply_conflict_and_force(served: tuple[kubesim.Cluster,
         assert e.value.status == 409
         status = json.loads(e.value.body)
         assert status["reason"] == "Conflict"
-        assert status["message"] == 'Apply failed with 1 conflict: conflict with "operator-a" using apps/v1: .spec.replicas'
+        assert (
+            status["message"]
+            == 'Apply failed with 1 conflict: conflict with "operator-a" using apps/v1: .spec.replicas'
+        )
         assert status["details"]["causes"] == [
-            {"reason": "FieldManagerConflict", "message": 'conflict with "operator-a" using apps/v1', "field": ".spec.replicas"}
+            {
+                "reason": "FieldManagerConflict",
+                "message": 'conflict with "operator-a" using apps/v1',
+                "field": ".spec.replicas",
+            }
         ]
         assert c.deployment("web").replicas == 2
         d = apps.patch_namespaced_deployment("web", "default", other, field_manager="operator-b", force=True, **ssa)

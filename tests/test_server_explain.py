@@ -47,7 +47,7 @@ DESCRIPTION:
     Specification of the desired behavior of the Deployment.
     DeploymentSpec is the specification of the desired behavior of the
     Deployment.
-    
+{blank}
 FIELDS:
   minReadySeconds\t<integer>
     Minimum number of seconds for which a newly created pod should be ready
@@ -56,7 +56,7 @@ FIELDS:
 
   paused\t<boolean>
     Indicates that the deployment is paused.
-"""
+""".format(blank="    ")  # kubectl prints the description's indent on its blank last line
 
 
 @needs_kubectl
@@ -130,4 +130,6 @@ def test_documents_are_cached_and_hashed(served: tuple[kubesim.Cluster, kubesim.
     schemas = json.loads(first)["components"]["schemas"]
     gvk = schemas["io.k8s.api.apps.v1.Deployment"]["x-kubernetes-group-version-kind"]
     assert gvk == [{"group": "apps", "kind": "Deployment", "version": "v1"}]
-    assert json.load(urllib.request.urlopen(srv.url + "/openapi/v3"))["paths"]["apis/apps/v1"]["serverRelativeURL"] == url
+    assert (
+        json.load(urllib.request.urlopen(srv.url + "/openapi/v3"))["paths"]["apis/apps/v1"]["serverRelativeURL"] == url
+    )

@@ -99,7 +99,9 @@ def test_a_stale_resource_version_is_a_conflict_and_changes_nothing(served: Any)
     apps = client.AppsV1Api(api_client)
     d = apps.read_namespaced_deployment_status("web", "default")
     rv = c.deployment("web").to_dict()["metadata"]["resourceVersion"]
-    apps.patch_namespaced_deployment_status("web", "default", {"status": {"conditions": [{"type": "A", "status": "True"}]}})
+    apps.patch_namespaced_deployment_status(
+        "web", "default", {"status": {"conditions": [{"type": "A", "status": "True"}]}}
+    )
     d.status.conditions = [client.V1DeploymentCondition(type="B", status="True")]
     with pytest.raises(ApiException) as e:
         apps.replace_namespaced_deployment_status("web", "default", d)
@@ -115,7 +117,9 @@ def test_a_client_pod_status_is_shown_until_the_kubelet_writes_and_never_reaches
     core = client.CoreV1Api(api_client)
     pod = c.pods()[0]
     gate = {"type": "example.com/gate", "status": "True"}
-    written = core.patch_namespaced_pod_status(pod.name, "default", {"status": {"conditions": [gate], "phase": "Failed"}})
+    written = core.patch_namespaced_pod_status(
+        pod.name, "default", {"status": {"conditions": [gate], "phase": "Failed"}}
+    )
     assert conditions(written)["example.com/gate"] == "True" and written.status.phase == "Failed"
     # Shown as written (the kubelet has nothing new to report) …
     c.advance("1m")
