@@ -180,3 +180,16 @@ def test_kubectl_get_and_patch_with_subresource_status(served: Any) -> None:
     r = kubectl("patch", "deployment", "web", "--subresource=status", "-p", '{"spec":{"replicas":5}}')
     assert (r.returncode, r.stdout) == (0, "deployment.apps/web patched (no change)\n"), r.stderr
     assert c.deployment("web").replicas == 2
+    # `kubectl edit --subresource=status` (the editor a sed): the status is written, the spec
+    # change in the edited text is ignored.
+    env = dict(srv.env(), KUBE_EDITOR="sed -i -e 's/ replicas: 2/ replicas: 7/'")
+    r = subprocess.run(
+        [KUBECTL or "kubectl", "edit", "deployment", "web", "--subresource=status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (r.returncode, r.stdout) == (0, "deployment.apps/web edited\n"), r.stderr
+    assert c.deployment("web").replicas == 2
