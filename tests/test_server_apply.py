@@ -95,6 +95,19 @@ def test_an_update_takes_ownership_and_a_later_apply_conflicts(served: tuple[kub
     assert image == "nginx:1.9.1"
 
 
+@needs_kubectl
+def test_an_apply_removes_what_its_manager_stopped_setting(served: tuple[kubesim.Cluster, kubesim.Server]) -> None:
+    c, srv = served
+    tiered = manifest(3).replace("  labels:\n    app: nginx\n", "  labels:\n    app: nginx\n    tier: web\n", 1)
+    assert "tier: web" in tiered
+    assert run(srv, "apply", "--server-side", "-f", "-", stdin=tiered).returncode == 0
+    # A label another manager set is theirs: the applier's removal leaves it.
+    assert run(srv, "label", "deployment", "nginx-deployment", "team=a").returncode == 0
+    assert c.deployment("nginx-deployment").labels == {"app": "nginx", "tier": "web", "team": "a"}
+    assert run(srv, "apply", "--server-side", "-f", "-", stdin=manifest(3)).returncode == 0
+    assert c.deployment("nginx-deployment").labels == {"app": "nginx", "team": "a"}
+
+
 kubernetes = pytest.importorskip("kubernetes", reason="the official kubernetes client is not installed")
 from kubernetes import client, config  # noqa: E402
 from kubernetes.client.rest import ApiException  # noqa: E402

@@ -101,7 +101,7 @@ pub fn before(
     c: &Cluster,
     req: &Request,
     t: &Target,
-    body: &Value,
+    body: &mut Value,
 ) -> Result<Option<Pending>, Failure> {
     let status = match t.sub.as_deref() {
         None => false,
@@ -141,6 +141,7 @@ pub fn before(
         }
         let w = pending.write(c.now());
         let part = |v: &Value| ssa::owned_part(v, status);
+        let previous = entries.clone();
         if let Err(conflicts) =
             ssa::apply(&mut entries, &w, &part(body), &part(&live), &part(&merged), req.flag("force"))
         {
@@ -151,6 +152,10 @@ pub fn before(
                 .collect();
             return Err(Failure::with_details(409, "Conflict", conflicts.message(), json!({"causes": causes})));
         }
+        // The fields this applier stopped setting, which nobody else owns, go (the write's merge
+        // removes them).
+        let removed = ssa::pruned(&previous, &entries, &w);
+        ssa::add_removals(body, &removed);
         pending.applied = Some(entries);
     }
     Ok(Some(pending))

@@ -366,7 +366,8 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
     };
     let mut guard = state.cluster.lock();
     state.catch_up(&mut guard);
-    let pending = match fields::before(&state.managed.lock(), &guard, req, t, &body) {
+    let mut body = body;
+    let pending = match fields::before(&state.managed.lock(), &guard, req, t, &mut body) {
         Ok(p) => p,
         Err(f) => return failure_response(f),
     };

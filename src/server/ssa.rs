@@ -12,7 +12,8 @@
 //! - an **Apply** by manager M merges M's configuration into the object; the fields it changes
 //!   (added or given another value) that another manager owns are conflicts: 409, unless
 //!   `force`, which takes them from their owners. M then owns exactly the fields of its
-//!   configuration (a field set to the value it already had is shared with its other owners);
+//!   configuration (a field set to the value it already had is shared with its other owners),
+//!   and the fields it owned before, stopped setting and nobody else owns are removed;
 //! - an **Update** (create, replace, patch) by manager U takes the fields it changes from every
 //!   other manager and adds them to U's own set; removed fields are owned by nobody.
 
@@ -384,6 +385,70 @@ pub fn update(entries: &mut Vec<Entry>, w: &Write, old: &Value, new: &Value) {
         .unwrap_or_default();
     fields.extend(changed);
     set_entry(entries, w, Operation::Update, fields);
+}
+
+/// upstream: an applier that stops setting a field it owned, which no other manager owns,
+/// removes it from the object. `before` and `after` are the entries around [`apply`]; the
+/// paths to remove, none below another.
+pub fn pruned(before: &[Entry], after: &[Entry], w: &Write) -> Vec<Path> {
+    let Some(previous) = before.iter().find(|e| e.is(w.manager, Operation::Apply, w.subresource)) else {
+        return Vec::new();
+    };
+    let owned: BTreeSet<&Path> = after.iter().flat_map(|e| e.fields.iter()).collect();
+    let mut out: Vec<Path> = Vec::new();
+    // Sorted: a path comes after its prefixes.
+    for p in &previous.fields {
+        if !owned.contains(p) && !out.iter().any(|q| p.starts_with(q)) {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+/// Turn removals into a strategic merge patch's: `null` for a field, `$patch: delete` for a
+/// keyed item, `$deleteFromPrimitiveList` for a set's item, added to an apply's body.
+pub fn add_removals(body: &mut Value, paths: &[Path]) {
+    for path in paths {
+        remove_in(body, path);
+    }
+}
+
+fn remove_in(node: &mut Value, path: &[String]) {
+    let Some((first, rest)) = path.split_first() else { return };
+    let Value::Object(m) = node else { return };
+    let Some(field) = first.strip_prefix("f:") else { return };
+    let Some(next) = rest.first() else {
+        m.insert(field.to_string(), Value::Null);
+        return;
+    };
+    if let Some(key) = next.strip_prefix("k:") {
+        let Ok(Value::Object(key)) = serde_json::from_str::<Value>(key) else { return };
+        let list = m.entry(field.to_string()).or_insert_with(|| json!([]));
+        let Value::Array(items) = list else { return };
+        let matches = |item: &Value| key.iter().all(|(k, v)| &key_value(item, k) == v);
+        if rest.len() == 1 {
+            let mut directive = key.clone();
+            directive.insert("$patch".into(), json!("delete"));
+            items.push(Value::Object(directive));
+            return;
+        }
+        let at = match items.iter().position(matches) {
+            Some(i) => i,
+            None => {
+                items.push(Value::Object(key.clone()));
+                items.len() - 1
+            }
+        };
+        remove_in(&mut items[at], &rest[1..]);
+    } else if let Some(value) = next.strip_prefix("v:") {
+        let Ok(value) = serde_json::from_str::<Value>(value) else { return };
+        let gone = m.entry(format!("$deleteFromPrimitiveList/{field}")).or_insert_with(|| json!([]));
+        if let Value::Array(g) = gone {
+            g.push(value);
+        }
+    } else {
+        remove_in(m.entry(field.to_string()).or_insert_with(|| json!({})), rest);
+    }
 }
 
 fn set_entry(entries: &mut Vec<Entry>, w: &Write, operation: Operation, fields: BTreeSet<Path>) {

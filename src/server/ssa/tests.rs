@@ -163,3 +163,35 @@ fn owned_part_leaves_out_identity_and_the_other_half() {
     assert_eq!(owned_part(&obj, false), json!({"metadata": {"labels": {"a": "b"}}, "spec": {"x": 1}}));
     assert_eq!(owned_part(&obj, true), json!({"status": {"phase": "Running"}}));
 }
+
+#[test]
+fn an_applier_removes_what_it_stopped_setting_unless_another_manager_owns_it() {
+    let first = json!({"metadata": {"labels": {"app": "web", "tier": "a"}, "finalizers": ["x"]},
+        "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "v1"}, {"name": "d", "image": "v1"}]}}}});
+    let mut entries = Vec::new();
+    let live = apply_as(&mut entries, "a", &json!({}), &first, false).unwrap();
+    // Another applier shares the finalizer.
+    apply_as(&mut entries, "b", &live, &json!({"metadata": {"finalizers": ["x"]}}), false).unwrap();
+    let second = json!({"metadata": {"labels": {"app": "web"}},
+        "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "v1"}]}}}});
+    let before = entries.clone();
+    let mut body = second.clone();
+    let mut merged = live.clone();
+    super::super::patch::strategic_merge(&mut merged, &body).unwrap();
+    apply(&mut entries, &write("a"), &second, &live, &merged, false).unwrap();
+    let removed = pruned(&before, &entries, &write("a"));
+    let paths: Vec<String> = removed.iter().map(path_string).collect();
+    assert_eq!(
+        paths,
+        [".metadata.labels.tier", ".spec.template.spec.containers[name=\"d\"]"],
+        "not the shared finalizer"
+    );
+    add_removals(&mut body, &removed);
+    let mut result = live.clone();
+    super::super::patch::strategic_merge(&mut result, &body).unwrap();
+    assert_eq!(
+        result,
+        json!({"metadata": {"labels": {"app": "web"}, "finalizers": ["x"]},
+               "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "v1"}]}}}})
+    );
+}
