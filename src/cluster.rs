@@ -20,6 +20,7 @@ use crate::store::{DeleteOptions, ObjectKey, Store, StoreError, WatchEvent};
 
 mod eviction;
 mod snapshot;
+mod status;
 pub use eviction::{Eviction, EvictionError};
 
 /// upstream: kubectl's client-side apply annotation.

@@ -217,6 +217,11 @@ pub struct StatusNote {
     message: Option<Arc<str>>,
     /// When a component set `DisruptionTarget=True`, and which.
     disruption_target: Option<(Millis, Disruption)>,
+    /// A status a client wrote through `pods/status`: shown as the pod's status until the
+    /// kubelet (or another controller) next writes the pod's status. The record above and the
+    /// simulation never read it, so a client's status cannot change what the kubelet knows.
+    #[serde(with = "crate::snapshot::shared::wire")]
+    written: Option<Arc<core::PodStatus>>,
 }
 
 /// Who marked a pod as a disruption target before deleting it (upstream: the
@@ -279,12 +284,29 @@ impl PodRuntime {
         let since = note.disruption_target.map_or(at, |(t, _)| t);
         note.disruption_target = Some((since, by));
     }
+    /// The status a client wrote through `pods/status`, while it is shown.
+    pub fn written_status(&self) -> Option<&Arc<core::PodStatus>> {
+        self.note.as_ref().and_then(|n| n.written.as_ref())
+    }
+    /// Show `status` as the pod's status until the next status write that does not set it again.
+    pub fn set_written_status(&mut self, status: Option<Arc<core::PodStatus>>) {
+        self.note.get_or_insert_with(Default::default).written = status;
+        self.tidy_note();
+    }
+    /// upstream: the kubelet's status manager writes the status it computes over what a client
+    /// wrote. A status write that carries the stored client status along unchanged (the same
+    /// `Arc`: a controller's copy of the stored record) drops it; one that sets a new one keeps it.
+    pub fn drop_carried_written_status(&mut self, stored: &PodRuntime) {
+        if let (Some(new), Some(old)) = (self.written_status(), stored.written_status()) {
+            if Arc::ptr_eq(new, old) {
+                self.set_written_status(None);
+            }
+        }
+    }
     fn tidy_note(&mut self) {
-        if self
-            .note
-            .as_deref()
-            .is_some_and(|n| n.reason.is_none() && n.message.is_none() && n.disruption_target.is_none())
-        {
+        if self.note.as_deref().is_some_and(|n| {
+            n.reason.is_none() && n.message.is_none() && n.disruption_target.is_none() && n.written.is_none()
+        }) {
             self.note = None;
         }
     }
@@ -325,8 +347,11 @@ impl PodRuntime {
         self.condition(ConditionType::Ready).filter(|c| c.status).map(|c| c.last_transition)
     }
 
-    /// The wire `PodStatus` for this pod.
+    /// The wire `PodStatus` for this pod (a client's written status while it is shown).
     pub fn to_status(&self, meta: &Meta, spec: &core::PodSpec) -> core::PodStatus {
+        if let Some(written) = self.written_status() {
+            return (**written).clone();
+        }
         let conditions: Vec<core::PodCondition> = ConditionType::ALL
             .iter()
             .filter_map(|&t| self.condition(t).map(|c| (t, c)))

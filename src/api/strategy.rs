@@ -177,7 +177,10 @@ pub fn prepare_for_status_update(new: &mut Object, old: &Object) {
         (Body::HorizontalPodAutoscaler { spec, .. }, Body::HorizontalPodAutoscaler { spec: s, .. }) => {
             *spec = s.clone()
         }
-        (Body::Pod { spec, .. }, Body::Pod { spec: s, .. }) => *spec = s.clone(),
+        (Body::Pod { spec, status }, Body::Pod { spec: s, status: stored }) => {
+            *spec = s.clone();
+            status.drop_carried_written_status(stored);
+        }
         (Body::Node { spec, .. }, Body::Node { spec: s, .. }) => *spec = s.clone(),
         (Body::Job { spec, template, .. }, Body::Job { spec: s, template: t, .. }) => {
             *spec = s.clone();

@@ -227,25 +227,47 @@ fn group_versions() -> Vec<(&'static str, &'static str)> {
     out
 }
 
+/// Every group-version's OpenAPI path, its document's text and that text's hash: built on first
+/// use, once per process (the schemas take a few hundred types to generate; a served document
+/// is then a copy of bytes).
+fn openapi_documents() -> &'static [(String, bytes::Bytes, String)] {
+    static DOCS: std::sync::OnceLock<Vec<(String, bytes::Bytes, String)>> = std::sync::OnceLock::new();
+    DOCS.get_or_init(|| {
+        group_versions()
+            .into_iter()
+            .map(|(g, v)| {
+                let text = openapi_document(g, v).to_string();
+                let hash = fnv_hex(&text);
+                (openapi_path(g, v), bytes::Bytes::from(text), hash)
+            })
+            .collect()
+    })
+}
+
 /// `GET /openapi/v3`: one entry per served group-version, at a URL with the document's hash.
 pub fn openapi_index() -> Value {
     let mut paths = serde_json::Map::new();
-    for (g, v) in group_versions() {
-        let path = openapi_path(g, v);
-        let hash = fnv_hex(&openapi_document(g, v).to_string());
+    for (path, _, hash) in openapi_documents() {
         paths.insert(path.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={hash}")}));
     }
     json!({"paths": paths})
 }
 
+/// `GET /openapi/v3/{path}` as JSON text, if it names a served group-version.
+pub fn openapi_bytes(path: &str) -> Option<bytes::Bytes> {
+    openapi_documents().iter().find(|(p, _, _)| p == path).map(|(_, text, _)| text.clone())
+}
+
 /// `GET /openapi/v3/{path}`, if it names a served group-version.
+#[cfg(test)]
 pub fn openapi_for_path(path: &str) -> Option<Value> {
-    group_versions().into_iter().find(|(g, v)| openapi_path(g, v) == path).map(|(g, v)| openapi_document(g, v))
+    openapi_bytes(path).and_then(|b| serde_json::from_slice(&b).ok())
 }
 
 /// A per-group-version document with, for each kind, the item path's PATCH operation carrying
 /// the kind's GVK and a `fieldValidation` parameter: what kubectl's query-parameter verifier
-/// looks for before it leaves validation to the server (apiserver.md §3.2). No schemas yet.
+/// looks for before it leaves validation to the server (apiserver.md §3.2); and the kinds'
+/// schemas, which `kubectl explain` reads ([`super::openapi`]).
 fn openapi_document(group: &str, version: &str) -> Value {
     let mut paths = serde_json::Map::new();
     let prefix = format!("/{}", openapi_path(group, version));
@@ -274,7 +296,7 @@ fn openapi_document(group: &str, version: &str) -> Value {
         );
     }
     json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": GIT_VERSION}, "paths": paths,
-           "components": {"schemas": {}}})
+           "components": {"schemas": super::openapi::schemas(group, version)}})
 }
 
 /// FNV-1a, hex: a stable hash for the OpenAPI index's URLs.

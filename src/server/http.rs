@@ -100,6 +100,7 @@ pub async fn handle(state: Arc<State>, req: hyper::Request<Incoming>) -> Result<
         query: request::decode_query(parts.uri.query().unwrap_or("")),
         accept: header(hyper::header::ACCEPT),
         content_type: header(hyper::header::CONTENT_TYPE),
+        user_agent: header(hyper::header::USER_AGENT),
         body,
     };
     if let Some(message) = state.broken.lock().clone() {

@@ -68,6 +68,8 @@ pub fn has_status(kind: Kind) -> bool {
             | Kind::DaemonSet
             | Kind::StatefulSet
             | Kind::PersistentVolumeClaim
+            // upstream: services/status (a load balancer controller writes its ingress there).
+            | Kind::Service
     )
 }
 

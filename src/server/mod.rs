@@ -13,13 +13,16 @@
 //! every 50 ms the cluster runs up to that point, so watches see rollouts progress.
 
 mod discovery;
+mod fields;
 mod http;
 mod kinds;
 mod metrics;
+mod openapi;
 mod patch;
 mod protobuf;
 mod request;
 mod rest;
+mod ssa;
 mod status;
 mod table;
 mod validation;
@@ -83,6 +86,8 @@ pub struct State {
     writes: Arc<AtomicU64>,
     address: String,
     stopping: AtomicBool,
+    /// Who set which fields of the objects written through this server.
+    managed: Mutex<fields::Managed>,
 }
 
 impl State {
@@ -130,6 +135,7 @@ impl Server {
             writes: options.writes,
             address: addr.to_string(),
             stopping: AtomicBool::new(false),
+            managed: Mutex::default(),
         });
         let (tx, rx) = tokio::sync::watch::channel(false);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -235,8 +241,8 @@ fn dispatch(state: &State, req: &Request, route: Route) -> Response {
             .map(|v| json_response(200, &v))
             .unwrap_or_else(|| failure_response(Failure::no_route())),
         Route::OpenApiIndex if get => json_response(200, &discovery::openapi_index()),
-        Route::OpenApi(path) if get => discovery::openapi_for_path(&path)
-            .map(|v| json_response(200, &v))
+        Route::OpenApi(path) if get => discovery::openapi_bytes(&path)
+            .map(|b| respond(200, "application/json", b))
             .unwrap_or_else(|| failure_response(Failure::no_route())),
         Route::Clock if get => {
             let mut c = state.cluster.lock();
@@ -360,6 +366,11 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
     };
     let mut guard = state.cluster.lock();
     state.catch_up(&mut guard);
+    let mut body = body;
+    let pending = match fields::before(&state.managed.lock(), &guard, req, t, &mut body) {
+        Ok(p) => p,
+        Err(f) => return failure_response(f),
+    };
     // upstream: a dry run is defaulted, admitted and validated like the write, and stores
     // nothing. Here it is the write on a copy of the cluster (a copy of every index: O(objects),
     // acceptable for what dry runs are used for).
@@ -387,9 +398,20 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
         (m, _) => Err(Failure::method_not_allowed(m)),
     };
     drop(scratch);
+    // Recorded under the cluster lock, so the next request's apply sees this write's owners.
+    let mut managed = state.managed.lock();
+    if let (Ok(_), Some(p), Some(o), false) = (&answer, pending, validation.written.as_ref(), dry_run) {
+        p.after(&mut managed, guard.now(), o, t.version);
+    }
+    if let (Ok(_), "DELETE", Some(name)) = (&answer, req.method.as_str(), t.name.as_deref()) {
+        let namespace = if t.kind.namespaced() { t.namespace.as_deref().unwrap_or("") } else { "" };
+        managed.forget_unless_stored(&guard, t.kind, namespace, name);
+    }
     drop(guard);
     match answer {
-        Ok((code, body)) => {
+        Ok((code, mut body)) => {
+            managed.decorate(t.kind, &mut body);
+            drop(managed);
             if writes && !dry_run {
                 state.writes.fetch_add(1, Ordering::Relaxed);
             }

@@ -12,6 +12,8 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     pub accept: String,
     pub content_type: String,
+    /// `User-Agent`: names the field manager of a write without `fieldManager`.
+    pub user_agent: String,
     pub body: Bytes,
 }
 

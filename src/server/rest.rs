@@ -265,14 +265,18 @@ pub fn replace(c: &mut Cluster, v: &mut Validation, t: &Target, name: &str, mut 
             Ok((200, kinds::encode(&latest(c, o), t.version)))
         }
         Some("scale") if kinds::has_scale(t.kind) => set_scale(c, t, name, body),
-        Some("status") if kinds::has_status(t.kind) => Err(status_writes()),
+        Some("status") if kinds::has_status(t.kind) => write_status(c, v, t, name, body),
         Some(_) => Err(Failure::no_route()),
     }
 }
 
-/// Controllers own status in kubesim; a client's status write would race them.
-fn status_writes() -> Failure {
-    Failure::method_not_allowed("status writes are not served yet: kubesim's controllers own status")
+/// A write of `/status` (PUT, or PATCH as the patched object): only `.status` changes. The
+/// answer is the object as the status write stored it (upstream answers before any controller
+/// reacts; the owning controller may write over it at the same instant).
+fn write_status(c: &mut Cluster, v: &mut Validation, t: &Target, name: &str, mut body: Value) -> Answer {
+    reconcile_body(t, &mut body, Some(name))?;
+    let o = v.write(c, body, Cluster::replace_status_value)?;
+    Ok((200, kinds::encode(&o, t.version)))
 }
 
 /// The patch types of PATCH (apiserver.md §3, §6).
@@ -323,7 +327,13 @@ pub fn patch(c: &mut Cluster, v: &mut Validation, t: &Target, name: &str, kind: 
             apply_patch(&mut doc, kind, &body)?;
             return set_scale(c, t, name, doc);
         }
-        Some("status") if kinds::has_status(t.kind) => return Err(status_writes()),
+        Some("status") if kinds::has_status(t.kind) => {
+            // upstream: the patch applies to the whole object read through `/status`; the status
+            // strategy then keeps everything but `.status` from the stored object.
+            let mut doc = kinds::encode(&*live(c, t, name)?, t.version);
+            apply_patch(&mut doc, kind, &body)?;
+            return write_status(c, v, t, name, doc);
+        }
         Some(_) => return Err(Failure::no_route()),
     }
     let current = match c.get(t.kind, namespace_of(t), name) {

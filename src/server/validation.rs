@@ -21,6 +21,8 @@ pub struct Validation {
     strict: bool,
     warn: bool,
     pub warnings: Vec<String>,
+    /// The object the write stored (what the field managers record).
+    pub written: Option<Arc<Object>>,
 }
 
 impl Validation {
@@ -35,7 +37,7 @@ impl Validation {
             )))
             }
         };
-        Ok(Validation { strict, warn, warnings: Vec::new() })
+        Ok(Validation { strict, warn, warnings: Vec::new(), written: None })
     }
 
     /// Write `body` with `write`. The core decodes strictly; when it refuses an unknown field,
@@ -49,7 +51,7 @@ impl Validation {
     ) -> Result<Arc<Object>, Failure> {
         let first = match write(c, body.clone()) {
             Err(e) if unknown_field(&e).is_some() => e,
-            other => return other.map_err(core),
+            other => return self.stored(other.map_err(core)),
         };
         let (mut stripped, mut fields) = (body, Vec::new());
         let mut last = first;
@@ -79,7 +81,15 @@ impl Validation {
         if self.warn {
             self.warnings.extend(fields.iter().map(|f| format!("unknown field \"{f}\"")));
         }
-        write(c, stripped).map_err(core)
+        let written = write(c, stripped).map_err(core);
+        self.stored(written)
+    }
+
+    fn stored(&mut self, written: Result<Arc<Object>, Failure>) -> Result<Arc<Object>, Failure> {
+        if let Ok(o) = &written {
+            self.written = Some(o.clone());
+        }
+        written
     }
 }
 
