@@ -6,6 +6,7 @@ reaches the kubelet's own record."""
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -130,6 +131,10 @@ def test_a_client_pod_status_is_shown_until_the_kubelet_writes_and_never_reaches
     # its ReplicaSet counts it and makes no replacement (a failed pod would be replaced).
     assert c.deployment("web").available_replicas == 2 and len(c.pods()) == 2
     assert "Running" in c.kubectl(f"get pod {pod.name}")
+    # A saved cluster keeps what was written, as it keeps the kubelet's record apart.
+    loaded = pickle.loads(pickle.dumps(c))
+    assert loaded.pod(pod.name).phase == "Failed" and loaded.pod(pod.name).ready
+    assert "example.com/gate" in {x["type"] for x in loaded.pod(pod.name).to_dict()["status"]["conditions"]}
     # The kubelet's next status write (the pod stops) replaces it.
     c.delete("pod", pod.name)
     after = core.read_namespaced_pod(pod.name, "default")
