@@ -4,9 +4,11 @@
 
 use serde_json::{Map, Value};
 
-/// upstream: the `patchMergeKey` of list fields in the built-in types (k8s.io/api struct tags).
-/// `ports` is a container's (containerPort) or a Service's (port): told apart by the elements.
-fn merge_key(field: &str, elements: &[&Value]) -> Option<&'static str> {
+/// upstream: the keys of the built-in types' keyed lists (`x-kubernetes-list-map-keys`); the
+/// first is the `patchMergeKey` strategic merge uses. `ports` are a container's (containerPort)
+/// or a Service's (port), told apart by whether any element has a `containerPort`. Status lists
+/// (`containerStatuses`) have a merge key but are atomic lists for server-side apply.
+pub(super) fn list_map_keys(field: &str, container_ports: bool) -> Option<&'static [&'static str]> {
     Some(match field {
         "containers"
         | "initContainers"
@@ -17,17 +19,21 @@ fn merge_key(field: &str, elements: &[&Value]) -> Option<&'static str> {
         | "resourceClaims"
         | "schedulingGates"
         | "containerStatuses"
-        | "initContainerStatuses" => "name",
-        "volumeMounts" => "mountPath",
-        "volumeDevices" => "devicePath",
-        "conditions" | "addresses" => "type",
-        "ownerReferences" => "uid",
-        "hostAliases" => "ip",
-        "topologySpreadConstraints" => "topologyKey",
-        "ports" if elements.iter().any(|e| e.get("containerPort").is_some()) => "containerPort",
-        "ports" => "port",
+        | "initContainerStatuses" => &["name"],
+        "volumeMounts" => &["mountPath"],
+        "volumeDevices" => &["devicePath"],
+        "conditions" | "addresses" => &["type"],
+        "ownerReferences" => &["uid"],
+        "hostAliases" => &["ip"],
+        "topologySpreadConstraints" => &["topologyKey", "whenUnsatisfiable"],
+        "ports" if container_ports => &["containerPort", "protocol"],
+        "ports" => &["port", "protocol"],
         _ => return None,
     })
+}
+
+fn merge_key(field: &str, elements: &[&Value]) -> Option<&'static str> {
+    list_map_keys(field, elements.iter().any(|e| e.get("containerPort").is_some())).map(|keys| keys[0])
 }
 
 /// upstream: lists of scalars with `patchStrategy:"merge"` (their elements are unioned).

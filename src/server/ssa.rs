@@ -109,28 +109,12 @@ impl Conflicts {
     }
 }
 
-/// upstream: list-map keys (`x-kubernetes-list-map-keys`, else the patch merge key) of the
-/// keyed lists of the built-in types; `ports` are a container's or a Service's.
+/// upstream: list-map keys of the keyed lists of the built-in types (status lists are atomic).
 fn list_keys(field: &str, items: &[Value]) -> Option<&'static [&'static str]> {
-    Some(match field {
-        "containers"
-        | "initContainers"
-        | "ephemeralContainers"
-        | "env"
-        | "volumes"
-        | "imagePullSecrets"
-        | "resourceClaims"
-        | "schedulingGates" => &["name"],
-        "volumeMounts" => &["mountPath"],
-        "volumeDevices" => &["devicePath"],
-        "conditions" | "addresses" => &["type"],
-        "ownerReferences" => &["uid"],
-        "hostAliases" => &["ip"],
-        "topologySpreadConstraints" => &["topologyKey", "whenUnsatisfiable"],
-        "ports" if items.iter().any(|e| e.get("containerPort").is_some()) => &["containerPort", "protocol"],
-        "ports" => &["port", "protocol"],
-        _ => return None,
-    })
+    if matches!(field, "containerStatuses" | "initContainerStatuses") {
+        return None;
+    }
+    super::patch::list_map_keys(field, items.iter().any(|e| e.get("containerPort").is_some()))
 }
 
 /// upstream: lists of scalars merged as sets (`patchStrategy: merge`).
