@@ -182,8 +182,10 @@ pub(super) type Searched = (Option<Candidate>, BTreeMap<String, usize>, BTreeMap
 /// with names it visits only those nodes (in name order: upstream's is map order); with
 /// preferences the feasible nodes it found are scored again with the preferred terms,
 /// normalized over them.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn search(
     nodes: &[NodeState],
+    total: usize,
     start: usize,
     to_find: usize,
     pod: &Object,
@@ -192,7 +194,8 @@ pub(super) fn search(
     nonzero: &Resources,
 ) -> Searched {
     const NOT_HELPFUL: &str = "Preemption is not helpful for scheduling";
-    let n = nodes.len();
+    // (`nodes` may hold only the nodes pinned pods name; `total` counts all.)
+    let n = total;
     let names = match pre_filter(spec) {
         PreFilter::AllNodes => None,
         // The PreFilter rejects the pod before any node is visited: the cursor stays.

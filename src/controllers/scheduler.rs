@@ -109,6 +109,39 @@ impl NodeInfo {
     }
 }
 
+/// The nodes every pod of the batch is pinned to (upstream's NodeAffinity PreFilter result),
+/// when each pod is pinned and has no preferred terms; `None` otherwise.
+fn pinned_nodes(pods: &[Arc<Object>]) -> Option<std::collections::BTreeSet<&str>> {
+    let mut all = std::collections::BTreeSet::new();
+    for p in pods {
+        let Body::Pod { spec, .. } = &p.body else { return None };
+        match node_affinity::pre_filter(spec) {
+            node_affinity::PreFilter::Nodes(names) if !node_affinity::has_preferences(spec) => all.extend(names),
+            _ => return None,
+        }
+    }
+    Some(all)
+}
+
+/// [`node_states`] of the named nodes that exist, in name order.
+fn named_node_states<'a>(ctx: &'a Ctx, names: &std::collections::BTreeSet<&str>) -> Vec<NodeState<'a>> {
+    names
+        .iter()
+        .filter_map(|name| {
+            let (name, info) = ctx.nodes.info.get_key_value(*name)?;
+            let held = ctx.nodes.allocated.get(&**name);
+            Some(NodeState {
+                name,
+                info,
+                draw: info.draw,
+                requested: held.map_or_else(Resources::default, |a| a.requested.clone()),
+                nonzero: held.map_or_else(Resources::default, |a| a.nonzero.clone()),
+                pods: held.map_or(0, |a| a.pods),
+            })
+        })
+        .collect()
+}
+
 fn node_states<'a>(ctx: &'a Ctx) -> Vec<NodeState<'a>> {
     // What bound, unfinished pods hold (kept up to date by the engine as pods bind and finish;
     // terminating pods hold their share until they are gone). Both maps are by node name, so
@@ -303,16 +336,24 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
     } else {
         pods.sort_by(queue_order);
     }
-    let mut nodes = node_states(ctx);
-    let start = if nodes.is_empty() { 0 } else { ctx.nodes.scheduler_start % nodes.len() };
+    let total = ctx.nodes.info.len();
+    let start = if total == 0 { 0 } else { ctx.nodes.scheduler_start % total };
     // Pod (anti-)affinity or topology spread in play: placing one pod changes where the next
     // may go, so the batch goes one by one, each pod seeing the pods placed before it.
     let constrained = ctx.nodes.affinity_pods > 0
         || pods.iter().any(|p| matches!(&p.body, Body::Pod { spec, .. } if constrained(spec)));
+    // Pods pinned to named nodes (a DaemonSet's) are searched among those nodes only: the batch
+    // needs only their states, not a copy of every node's (which would make a DaemonSet of N
+    // nodes cost O(N) per batch of 250, O(N²) for a rollout). The cursor still moves over all.
+    let named = if constrained { None } else { pinned_nodes(&pods) };
+    let mut nodes = match &named {
+        Some(names) => named_node_states(ctx, names),
+        None => node_states(ctx),
+    };
     let (placements, start) = if constrained {
         place_constrained(ctx, &mut nodes, start, &pods)
     } else {
-        place(&mut nodes, start, &pods, ctx.parallel)
+        place(&mut nodes, total, start, &pods, ctx.parallel && named.is_none())
     };
     let write = |(pod, placement): (&Arc<Object>, Placement)| {
         let Body::Pod { status, .. } = &pod.body else { return (ObjectKey::of(pod), Reconciled::nothing()) };
@@ -345,7 +386,7 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
                 }
             }
             Placement::Unschedulable(reasons, preemption) => {
-                let message = unschedulable_message(nodes.len(), &reasons, &preemption);
+                let message = unschedulable_message(total, &reasons, &preemption);
                 if status.message().map(|m| &**m) != Some(message.as_str())
                     || status.condition(ConditionType::PodScheduled).is_none_or(|c| c.status)
                 {
@@ -397,9 +438,17 @@ enum Placement {
 /// the chunk began; then, one by one, the guess is checked against what the earlier pods of
 /// the chunk changed (only the nodes they took need a fresh look). A pod whose guess cannot be
 /// confirmed is searched afresh, so the result is exactly the sequential one.
-fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parallel: bool) -> (Vec<Placement>, usize) {
+/// `total` is the number of nodes the cursor moves over: all of them, of which `nodes` may hold
+/// only those the pods are pinned to (then the search is sequential).
+fn place(
+    nodes: &mut [NodeState],
+    total: usize,
+    mut start: usize,
+    pods: &[Arc<Object>],
+    parallel: bool,
+) -> (Vec<Placement>, usize) {
     let to_find = feasible_nodes_to_find(nodes.len());
-    let n = nodes.len();
+    let n = total;
     let advance = |start: usize, visited: usize| if n == 0 { 0 } else { (start + visited) % n };
     let mut out = Vec::with_capacity(pods.len());
     let bind = |nodes: &mut [NodeState], out: &mut Vec<Placement>, i: usize, req: &Resources, nonzero: &Resources| {
@@ -425,7 +474,7 @@ fn place(nodes: &mut [NodeState], mut start: usize, pods: &[Arc<Object>], parall
             }
         }
         let (best, reasons, preemption, visited) =
-            node_affinity::search(nodes, start, to_find, pod, spec, &req, &nonzero);
+            node_affinity::search(nodes, n, start, to_find, pod, spec, &req, &nonzero);
         match best {
             Some((_, _, i)) => bind(nodes, out, i, &req, &nonzero),
             None => {
@@ -569,7 +618,7 @@ fn place_constrained(
         let (req, nonzero) = pod_requests(spec);
         if n == 0 || (with_terms == 0 && !constrained(spec)) {
             let (best, reasons, preemption, visited) =
-                node_affinity::search(nodes, start, to_find, pod, spec, &req, &nonzero);
+                node_affinity::search(nodes, n, start, to_find, pod, spec, &req, &nonzero);
             start = if n == 0 { 0 } else { (start + visited) % n };
             match best {
                 Some((_, _, i)) => {
@@ -1128,8 +1177,8 @@ mod tests {
                 .collect();
             let start = start % names.len();
             let (mut one, mut chunked) = (states(), states());
-            let (want, want_cursor) = place(&mut one, start, &pods, false);
-            let (got, got_cursor) = place(&mut chunked, start, &pods, true);
+            let (want, want_cursor) = place(&mut one, names.len(), start, &pods, false);
+            let (got, got_cursor) = place(&mut chunked, names.len(), start, &pods, true);
             // Both against every pod searched afresh (no reuse of a search that found nothing).
             let mut plain = states();
             let (mut cursor, mut fresh) = (start, Vec::new());
@@ -1185,7 +1234,8 @@ mod tests {
             .collect();
         let big = |uid| pod_requesting(2000, uid);
         let pods = [big(1), big(2), pod_requesting(0, 3), pod_requesting(0, 4), big(5)];
-        let (placements, _) = place(&mut nodes, 0, &pods, false);
+        let n = nodes.len();
+        let (placements, _) = place(&mut nodes, n, 0, &pods, false);
         let cpu_only = BTreeMap::from([("Insufficient cpu".to_string(), 2)]);
         let unschedulable = |p: &Placement| match p {
             Placement::Unschedulable(reasons, _) => Some(reasons.clone()),
