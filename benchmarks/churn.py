@@ -227,7 +227,7 @@ def scenario_calls(n: int, threads: int) -> dict[str, Any]:
 
 
 def scenario_daemonset(n: int, threads: int) -> dict[str, Any]:
-    c = kubesim.Cluster(nodes=n, seed=1, threads=threads, events=False)
+    c = new_cluster(nodes=n, seed=1, threads=threads, events=False)
     phases: dict[str, float] = {}
     ds = workload("Deployment", "agent", 1, "nginx:1.25")
     ds["kind"] = "DaemonSet"
@@ -257,7 +257,7 @@ def batch_job(name: str, image: str, indexed: bool, **spec: Any) -> dict[str, An
 def scenario_jobs(n: int, threads: int) -> dict[str, Any]:
     # A fixed 100 nodes (room for every pod at both sizes): the scheduler scores every node for
     # each pod, so nodes growing with N would make each pod cost more at 2N.
-    c = kubesim.Cluster(nodes=100, seed=1, threads=threads, events=False)
+    c = new_cluster(nodes=100, seed=1, threads=threads, events=False)
     c.images.register("work:*", completes_after="10s")
     c.images.register("fail:*", crash_after="2s", exit_code=1)
     phases: dict[str, float] = {}
@@ -276,7 +276,7 @@ def scenario_jobs(n: int, threads: int) -> dict[str, Any]:
 
 
 def scenario_cronjobs(n: int, threads: int) -> dict[str, Any]:
-    c = kubesim.Cluster(nodes=10, seed=1, threads=threads, events=False)
+    c = new_cluster(nodes=10, seed=1, threads=threads, events=False)
     c.images.register("tick:*", completes_after="1s")
     phases: dict[str, float] = {}
     docs = [

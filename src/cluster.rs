@@ -219,6 +219,10 @@ impl Cluster {
     pub fn store(&self) -> &Store {
         &self.store
     }
+    #[cfg(test)]
+    pub(crate) fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
     pub fn clock(&self) -> &Clock {
         &self.clock
     }
@@ -639,6 +643,15 @@ impl Cluster {
     /// `since` (all of them when `since` is 0), every node's allocation, and new events.
     pub fn timeline_sample(&self, since: u64, pods: bool) -> crate::timeline::Sample {
         crate::timeline::sample(&self.store, &self.engine.nodes, since, pods)
+    }
+
+    /// The recorder has read up to resourceVersion `rv`: keep the keys written after it (for its
+    /// next sample), or, with `None`, stop keeping them (recording stopped).
+    pub fn timeline_read(&mut self, rv: Option<u64>) {
+        match rv {
+            Some(rv) => self.store.track_changes(rv),
+            None => self.store.untrack_changes(),
+        }
     }
 
     /// [`run_to`](Self::run_to), stopping after the first instant at which something was

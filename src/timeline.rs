@@ -2,9 +2,10 @@
 //! utilizations of Deployments, ReplicaSets, HorizontalPodAutoscalers and pods, each node's
 //! allocation, and the events that happened.
 //!
-//! A sample reads only the objects written since the previous sample (found in the watch log,
-//! by resourceVersion), so a sample costs O(objects changed), never O(history). When the watch
-//! log no longer reaches back that far, the sample is a full one and says so.
+//! A sample reads only the objects written since the previous sample (the store's change feed,
+//! kept while a recorder records and trimmed by each sample; else the watch log), so a sample
+//! costs O(objects changed), never O(history) or O(stored). When neither reaches back that
+//! far (the first sample, or after a load), the sample is a full one and says so.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -70,6 +71,9 @@ pub struct Sample {
     pub events: Vec<EventSample>,
 }
 
+/// One write a sample reads: its event type, the key, a pod's node.
+type Change = (WatchEventType, ObjectKey, Option<Arc<str>>);
+
 const SAMPLED: [Kind; 4] = [Kind::Deployment, Kind::ReplicaSet, Kind::HorizontalPodAutoscaler, Kind::Pod];
 
 /// Everything written after `since` (all objects when `since` is 0 or out of the watch log's
@@ -78,26 +82,38 @@ const SAMPLED: [Kind; 4] = [Kind::Deployment, Kind::ReplicaSet, Kind::Horizontal
 pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sample {
     let wanted = |k: Kind| (k != Kind::Pod || pods) && (SAMPLED.contains(&k) || k == Kind::Event);
     let mut out = Sample { resource_version: store.resource_version(), ..Sample::default() };
-    let changed = if since == 0 { None } else { store.watch_since(since).ok() };
+    // What was written since: from the recorder's change feed, else from the watch log while it
+    // reaches back that far (each as (event type, key, a pod's node)).
+    let watched;
+    let changed: Option<Vec<Change>> = if since == 0 {
+        None
+    } else if let Some(feed) = store.changes_since(since) {
+        Some(feed.map(|(t, k, n)| (t, k.clone(), n.map(Arc::from))).collect())
+    } else {
+        watched = store.watch_since(since).ok();
+        watched.as_ref().map(|events| {
+            events.iter().map(|e| (e.event_type, ObjectKey::of(&e.object), node_of(&e.object).map(Arc::from))).collect()
+        })
+    };
     match changed {
         Some(events) => {
-            // The store holds the latest state; the watch log only says which keys to read.
+            // The store holds the latest state; the change list only says which keys to read.
             let mut touched: BTreeSet<ObjectKey> = BTreeSet::new();
             let mut nodes_touched: BTreeSet<Arc<str>> = BTreeSet::new();
-            for e in events {
-                let kind = e.object.kind();
+            for (event_type, key, node) in events {
+                let kind = key.kind();
                 match kind {
-                    Kind::Pod => nodes_touched.extend(node_of(&e.object).map(Arc::from)),
+                    Kind::Pod => nodes_touched.extend(node),
                     Kind::Node => {
-                        nodes_touched.insert(e.object.meta.name.clone());
+                        nodes_touched.insert(key.name.clone());
                     }
                     _ => {}
                 }
                 if wanted(kind) {
-                    if kind == Kind::Event && e.event_type == WatchEventType::Deleted {
+                    if kind == Kind::Event && event_type == WatchEventType::Deleted {
                         continue; // an expired Event is not an occurrence
                     }
-                    touched.insert(ObjectKey::of(&e.object));
+                    touched.insert(key);
                 }
             }
             for key in touched {
@@ -357,6 +373,33 @@ mod tests {
         check(&c, "node deleted");
         c.advance(120_000).unwrap();
         check(&c, "replaced");
+    }
+
+    #[test]
+    fn the_change_feed_keeps_samples_incremental_past_the_watch_log() {
+        // With the recorder's feed, a sample after more writes than the watch log holds still
+        // reads only what changed; without it, the sample falls back to a full one.
+        let mut c = Cluster::new(ClusterOptions::default()).unwrap();
+        c.apply_text(DEPLOY, "t").unwrap();
+        c.advance(10_000).unwrap();
+        let first = c.timeline_sample(0, true);
+        let mut other = c.fork();
+        c.timeline_read(Some(first.resource_version));
+        for cluster in [&mut c, &mut other] {
+            cluster.store_mut().set_watch_capacity(1);
+            cluster.patch(Kind::Deployment, "default", "web", &serde_json::json!({"spec": {"replicas": 5}})).unwrap();
+            cluster.advance(10_000).unwrap();
+        }
+        let fed = c.timeline_sample(first.resource_version, true);
+        assert!(!fed.full);
+        assert_eq!(fed.objects.iter().filter(|o| o.kind == Kind::Pod).count(), 2, "the two new pods only");
+        assert_eq!(field(&fed, Kind::Deployment, "web", "available"), Some(&FieldValue::Int(5)));
+        assert!(other.timeline_sample(first.resource_version, true).full);
+        // Read up to here: the feed drops what was read, and stops when asked.
+        c.timeline_read(Some(fed.resource_version));
+        assert!(c.store().changes_since(fed.resource_version).is_some_and(|mut e| e.next().is_none()));
+        c.timeline_read(None);
+        assert!(c.store().changes_since(fed.resource_version).is_none());
     }
 
     #[test]

@@ -504,6 +504,7 @@ class Cluster:
             if self._recorder is not None:
                 self._recorder.sample()
                 self._recorder.active = False
+                self._native.timeline_stop()
             return
         every_ms = to_ms("1s" if every is True else every)
         rec = self._recorder

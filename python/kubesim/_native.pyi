@@ -234,6 +234,7 @@ class Cluster:
     def run_to_ms(self, t: int) -> None: ...
     def run_to_change_ms(self, t: int) -> bool:
         """``run_to_ms``, returning after the first instant that wrote something; True at ``t``."""
+    def timeline_stop(self) -> None: ...
     def timeline_sample(
         self, since: int, pods: bool = True
     ) -> tuple[

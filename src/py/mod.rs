@@ -1068,7 +1068,11 @@ impl PyCluster {
     #[pyo3(signature = (since, pods=true))]
     fn timeline_sample<'py>(&self, py: Python<'py>, since: u64, pods: bool) -> PyResult<Bound<'py, PyTuple>> {
         use crate::timeline::FieldValue;
-        let s = self.with("record", |c| Ok(c.timeline_sample(since, pods)))?;
+        let s = self.with("record", |c| {
+            let s = c.timeline_sample(since, pods);
+            c.timeline_read(Some(s.resource_version));
+            Ok(s)
+        })?;
         let objects = PyList::empty(py);
         for o in &s.objects {
             let fields = PyList::empty(py);
@@ -1102,6 +1106,14 @@ impl PyCluster {
             events.append(row)?;
         }
         (s.resource_version, s.full, objects, deleted, events).into_pyobject(py)
+    }
+
+    /// Recording stopped: the store no longer keeps the keys written for the recorder.
+    fn timeline_stop(&self) -> PyResult<()> {
+        self.with("record", |c| {
+            c.timeline_read(None);
+            Ok(())
+        })
     }
 
     /// For kubesim's own tests of the containment above: an internal error (a panic on a worker

@@ -326,6 +326,16 @@ pub struct Store {
     generated: HashMap<u64, u64>,
     watch: VecDeque<WatchEvent>,
     watch_capacity: usize,
+    /// What was written since the timeline recorder's last sample, while one records (the
+    /// watch log keeps only the last 1,000 events; this keeps keys, not object versions).
+    changes: Option<ChangeLog>,
+}
+
+/// The keys written after `base`: (resourceVersion, event type, key, a pod's node).
+#[derive(Clone, Debug, Default)]
+pub struct ChangeLog {
+    base: u64,
+    entries: Vec<(u64, WatchEventType, ObjectKey, Option<Arc<str>>)>,
 }
 
 /// What an update did: the version it replaced, and the one stored (the same `Arc` when it
@@ -402,6 +412,7 @@ impl Store {
             generated: HashMap::new(),
             watch: VecDeque::new(),
             watch_capacity: DEFAULT_WATCH_CAPACITY,
+            changes: None,
         }
     }
 
@@ -1123,8 +1134,36 @@ impl Store {
     }
 
     fn push_watch(&mut self, event_type: WatchEventType, object: Arc<Object>) {
+        if let Some(log) = &mut self.changes {
+            let node = crate::controllers::replicaset::node_of(&object).map(Arc::from);
+            log.entries.push((self.resource_version, event_type, ObjectKey::of(&object), node));
+        }
         self.watch.push_back(WatchEvent { event_type, resource_version: self.resource_version, object });
         self.trim_watch();
+    }
+
+    /// Keep the keys written from now on (after resourceVersion `since`, which the caller has
+    /// read up to), dropping what is kept up to it: the recorder's change feed.
+    pub fn track_changes(&mut self, since: u64) {
+        let log = self.changes.get_or_insert_with(|| ChangeLog { base: since, entries: Vec::new() });
+        let keep = log.entries.partition_point(|e| e.0 <= since);
+        log.entries.drain(..keep);
+        log.base = log.base.max(since);
+    }
+
+    /// Stop keeping the keys written.
+    pub fn untrack_changes(&mut self) {
+        self.changes = None;
+    }
+
+    /// The keys written after `since`, if they are kept that far back.
+    pub fn changes_since(
+        &self,
+        since: u64,
+    ) -> Option<impl Iterator<Item = (WatchEventType, &ObjectKey, Option<&str>)>> {
+        let log = self.changes.as_ref().filter(|l| since >= l.base)?;
+        let from = log.entries.partition_point(|e| e.0 <= since);
+        Some(log.entries[from..].iter().map(|(_, t, k, n)| (*t, k, n.as_deref())))
     }
 
     fn trim_watch(&mut self) {
