@@ -400,6 +400,19 @@ mod tests {
         assert!(c.store().changes_since(fed.resource_version).is_some_and(|mut e| e.next().is_none()));
         c.timeline_read(None);
         assert!(c.store().changes_since(fed.resource_version).is_none());
+        // A feed longer than half the store (and 1,024) starts again: the sample after it
+        // is a full one, and the one after that reads the feed again.
+        c.timeline_read(Some(c.store().resource_version()));
+        let rv = c.store().resource_version();
+        let big = DEPLOY.replace("replicas: 3", "replicas: 1500");
+        c.apply_text(&big, "t").unwrap();
+        c.advance(10_000).unwrap();
+        assert!(c.timeline_sample(rv, true).full, "the feed was dropped past 1,024 entries");
+        let after = c.timeline_sample(0, true);
+        c.timeline_read(Some(after.resource_version));
+        c.patch(Kind::Deployment, "default", "web", &serde_json::json!({"spec": {"replicas": 1501}})).unwrap();
+        c.advance(10_000).unwrap();
+        assert!(!c.timeline_sample(after.resource_version, true).full);
     }
 
     #[test]

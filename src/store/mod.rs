@@ -1135,6 +1135,13 @@ impl Store {
 
     fn push_watch(&mut self, event_type: WatchEventType, object: Arc<Object>) {
         if let Some(log) = &mut self.changes {
+            // Past half as many entries as objects stored, reading everything costs about what
+            // reading the feed would: it starts again from here (the next sample is a full one),
+            // so it never holds more than O(objects).
+            if log.entries.len() >= self.objects.len() / 2 + 1024 {
+                log.entries = Vec::new();
+                log.base = self.resource_version;
+            }
             let node = crate::controllers::replicaset::node_of(&object).map(Arc::from);
             log.entries.push((self.resource_version, event_type, ObjectKey::of(&object), node));
         }
