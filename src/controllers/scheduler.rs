@@ -129,15 +129,7 @@ fn named_node_states<'a>(ctx: &'a Ctx, names: &std::collections::BTreeSet<&str>)
         .iter()
         .filter_map(|name| {
             let (name, info) = ctx.nodes.info.get_key_value(*name)?;
-            let held = ctx.nodes.allocated.get(&**name);
-            Some(NodeState {
-                name,
-                info,
-                draw: info.draw,
-                requested: held.map_or_else(Resources::default, |a| a.requested.clone()),
-                nonzero: held.map_or_else(Resources::default, |a| a.nonzero.clone()),
-                pods: held.map_or(0, |a| a.pods),
-            })
+            Some(NodeState::of(name, info, ctx.nodes.allocated.get(&**name)))
         })
         .collect()
 }
@@ -154,17 +146,23 @@ fn node_states<'a>(ctx: &'a Ctx) -> Vec<NodeState<'a>> {
             // (Names are mostly the same `Arc`: compared by pointer first.)
             let same = |n: &Arc<str>| Arc::ptr_eq(n, name) || n == name;
             while held.next_if(|(n, _)| !same(n) && *n < name).is_some() {}
-            let held = held.next_if(|(n, _)| same(n)).map(|(_, a)| a);
-            NodeState {
-                name,
-                info,
-                draw: info.draw,
-                requested: held.map_or_else(Resources::default, |a| a.requested.clone()),
-                nonzero: held.map_or_else(Resources::default, |a| a.nonzero.clone()),
-                pods: held.map_or(0, |a| a.pods),
-            }
+            NodeState::of(name, info, held.next_if(|(n, _)| same(n)).map(|(_, a)| a))
         })
         .collect()
+}
+
+impl<'a> NodeState<'a> {
+    /// A node as the scheduler sees it: its info and what the pods bound to it hold.
+    fn of(name: &'a Arc<str>, info: &'a NodeInfo, held: Option<&Allocation>) -> NodeState<'a> {
+        NodeState {
+            name,
+            info,
+            draw: info.draw,
+            requested: held.map_or_else(Resources::default, |a| a.requested.clone()),
+            nonzero: held.map_or_else(Resources::default, |a| a.nonzero.clone()),
+            pods: held.map_or(0, |a| a.pods),
+        }
+    }
 }
 
 /// What the pods bound to a node hold.
