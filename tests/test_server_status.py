@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from test_server import NGINX
 
 import kubesim
 
@@ -22,19 +23,8 @@ from kubernetes.client.rest import ApiException  # noqa: E402
 
 KUBECTL = shutil.which("kubectl")
 
-WEB = {
-    "apiVersion": "apps/v1",
-    "kind": "Deployment",
-    "metadata": {"name": "web", "labels": {"app": "web"}},
-    "spec": {
-        "replicas": 2,
-        "selector": {"matchLabels": {"app": "web"}},
-        "template": {
-            "metadata": {"labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25"}]},
-        },
-    },
-}
+# The Deployment the other API-server tests serve.
+WEB = NGINX
 
 
 @pytest.fixture
