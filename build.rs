@@ -8,6 +8,7 @@ use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::autoscaling::{v1 as autoscaling_v1, v2 as autoscaling_v2};
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::discovery::v1 as discovery;
 use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::schemars::generate::SchemaSettings;
 use k8s_openapi::schemars::JsonSchema;
@@ -46,6 +47,8 @@ fn main() {
     kind!("StatefulSet", "v1", apps::StatefulSet);
     kind!("ControllerRevision", "v1", apps::ControllerRevision);
     kind!("PersistentVolumeClaim", "v1", core::PersistentVolumeClaim);
+    kind!("EndpointSlice", "v1", discovery::EndpointSlice);
+    kind!("Endpoints", "v1", core::Endpoints);
     let definitions: Map<String, Value> = g.take_definitions(true).into_iter().collect();
     let out = json!({"kinds": kinds, "definitions": definitions});
     let path = std::path::Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("schemas.json");

@@ -657,6 +657,54 @@ class Service(Object):
     def ports(self) -> list[dict[str, Any]]:
         return list(self.spec.get("ports", []))
 
+    def endpoint_slices(self) -> list[EndpointSlice]:
+        """The EndpointSlices the EndpointSlice controller keeps for this Service."""
+        selector = f"kubernetes.io/service-name={self.name}"
+        return self._cluster.list("endpointslices", selector, self.namespace)  # type: ignore[return-value]
+
+    @property
+    def endpoints(self) -> list[str]:
+        """The addresses of the ready endpoints (what a client of the Service reaches), sorted."""
+        return sorted(a for s in self.endpoint_slices() for a in s.ready_addresses)
+
+
+class EndpointSlice(Object):
+    """A discovery.k8s.io/v1 EndpointSlice: up to 100 of a Service's endpoints."""
+
+    kind = "EndpointSlice"
+
+    @property
+    def address_type(self) -> str:
+        return str(self.to_dict().get("addressType", ""))
+
+    @property
+    def endpoints(self) -> list[dict[str, Any]]:
+        return list(self.to_dict().get("endpoints") or [])
+
+    @property
+    def ports(self) -> list[dict[str, Any]]:
+        return list(self.to_dict().get("ports") or [])
+
+    @property
+    def ready_addresses(self) -> list[str]:
+        """Addresses of the endpoints whose ``ready`` condition is not false (upstream: nil is ready)."""
+        return [
+            a
+            for e in self.endpoints
+            if e.get("conditions", {}).get("ready", True) is not False
+            for a in e.get("addresses", [])
+        ]
+
+
+class Endpoints(Object):
+    """A core/v1 Endpoints: a Service's addresses, ready and not, by port set."""
+
+    kind = "Endpoints"
+
+    @property
+    def subsets(self) -> list[dict[str, Any]]:
+        return list(self.to_dict().get("subsets") or [])
+
 
 class ServiceAccount(Object):
     kind = "ServiceAccount"
@@ -824,6 +872,8 @@ HANDLES: dict[str, type[Object]] = {
         ConfigMap,
         Secret,
         Service,
+        EndpointSlice,
+        Endpoints,
         ServiceAccount,
         Job,
         CronJob,

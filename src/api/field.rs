@@ -87,6 +87,8 @@ pub enum ErrorKind {
     NotSupported(Value, Vec<String>),
     Duplicate(Value),
     TooLong(Value),
+    /// `field.TooMany`: the count and the most allowed.
+    TooMany(i64, i64),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -113,6 +115,9 @@ impl FieldError {
             detail: String::new(),
         }
     }
+    pub fn too_many(path: Path, actual: usize, max: usize) -> Self {
+        FieldError { path, kind: ErrorKind::TooMany(actual as i64, max as i64), detail: String::new() }
+    }
     pub fn duplicate(path: Path, value: impl Into<Value>) -> Self {
         FieldError { path, kind: ErrorKind::Duplicate(value.into()), detail: String::new() }
     }
@@ -129,6 +134,8 @@ impl FieldError {
             ErrorKind::Invalid(v) => format!("Invalid value: {v}"),
             ErrorKind::Duplicate(v) => format!("Duplicate value: {v}"),
             ErrorKind::TooLong(v) => format!("Too long: {v}"),
+            // upstream: field.TooMany — `Too many: 1001: must have at most 1000 items`.
+            ErrorKind::TooMany(actual, max) => format!("Too many: {actual}: must have at most {max} items"),
             ErrorKind::NotSupported(v, supported) => {
                 let list: Vec<String> =
                     supported.iter().map(|s| serde_json::Value::String(s.clone()).to_string()).collect();

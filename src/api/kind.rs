@@ -25,10 +25,12 @@ pub enum Kind {
     StatefulSet,
     ControllerRevision,
     PersistentVolumeClaim,
+    EndpointSlice,
+    Endpoints,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Deployment,
@@ -47,6 +49,8 @@ impl Kind {
         Kind::StatefulSet,
         Kind::ControllerRevision,
         Kind::PersistentVolumeClaim,
+        Kind::EndpointSlice,
+        Kind::Endpoints,
     ];
 
     /// `metadata.kind` as written in manifests.
@@ -70,6 +74,8 @@ impl Kind {
             Kind::StatefulSet => "StatefulSet",
             Kind::ControllerRevision => "ControllerRevision",
             Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
+            Kind::EndpointSlice => "EndpointSlice",
+            Kind::Endpoints => "Endpoints",
         }
     }
 
@@ -81,6 +87,7 @@ impl Kind {
             Kind::Job | Kind::CronJob => "batch",
             Kind::PodDisruptionBudget => "policy",
             Kind::DaemonSet | Kind::StatefulSet | Kind::ControllerRevision => "apps",
+            Kind::EndpointSlice => "discovery.k8s.io",
             _ => "",
         }
     }
@@ -93,6 +100,7 @@ impl Kind {
             Kind::Job | Kind::CronJob => "batch/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::DaemonSet | Kind::StatefulSet | Kind::ControllerRevision => "apps/v1",
+            Kind::EndpointSlice => "discovery.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -117,6 +125,8 @@ impl Kind {
             Kind::StatefulSet => "statefulsets",
             Kind::ControllerRevision => "controllerrevisions",
             Kind::PersistentVolumeClaim => "persistentvolumeclaims",
+            Kind::EndpointSlice => "endpointslices",
+            Kind::Endpoints => "endpoints",
         }
     }
 
@@ -140,6 +150,8 @@ impl Kind {
             Kind::StatefulSet => "statefulset",
             Kind::ControllerRevision => "controllerrevision",
             Kind::PersistentVolumeClaim => "persistentvolumeclaim",
+            Kind::EndpointSlice => "endpointslice",
+            Kind::Endpoints => "endpoints",
         }
     }
 
@@ -163,6 +175,8 @@ impl Kind {
             Kind::StatefulSet => &["sts"],
             Kind::ControllerRevision => &[],
             Kind::PersistentVolumeClaim => &["pvc"],
+            Kind::EndpointSlice => &[],
+            Kind::Endpoints => &["ep"],
         }
     }
 
@@ -258,6 +272,11 @@ mod tests {
             ("sts", Kind::StatefulSet),
             ("statefulsets.apps", Kind::StatefulSet),
             ("pvc", Kind::PersistentVolumeClaim),
+            ("ep", Kind::Endpoints),
+            ("endpoints", Kind::Endpoints),
+            ("endpointslices", Kind::EndpointSlice),
+            ("endpointslices.discovery.k8s.io", Kind::EndpointSlice),
+            ("endpointslice.v1.discovery.k8s.io", Kind::EndpointSlice),
         ] {
             assert_eq!(Kind::from_resource_name(s), Some(k), "{s}");
         }

@@ -122,6 +122,12 @@ pub fn to_time(ms: Millis) -> Time {
     Time(Timestamp::from_second(ms.div_euclid(1000)).unwrap_or(Timestamp::UNIX_EPOCH))
 }
 
+/// upstream: `time.RFC3339Nano` of a virtual instant (what annotations holding a time carry):
+/// the fraction of a second only when there is one, without trailing zeros.
+pub fn rfc3339_nano(ms: Millis) -> String {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH).to_string()
+}
+
 pub fn from_time(t: &Time) -> Millis {
     t.0.as_millisecond()
 }

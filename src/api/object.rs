@@ -7,6 +7,7 @@ use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::autoscaling::{v1 as autoscaling_v1, v2 as autoscaling};
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::discovery::v1 as discovery;
 use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use serde::de::DeserializeOwned;
@@ -104,6 +105,10 @@ pub enum Body {
         template: PodTemplate,
     },
     PersistentVolumeClaim(#[serde(with = "crate::snapshot::shared::wire")] Box<core::PersistentVolumeClaim>),
+    /// discovery.k8s.io/v1; the EndpointSlice controller writes those of Services with a selector.
+    EndpointSlice(#[serde(with = "crate::snapshot::shared::wire")] Box<discovery::EndpointSlice>),
+    /// v1 Endpoints; the endpoints controller writes those of Services with a selector.
+    Endpoints(#[serde(with = "crate::snapshot::shared::wire")] Box<core::Endpoints>),
 }
 
 /// A ReplicaSet's spec other than its template (which is a shared [`PodTemplate`]).
@@ -180,6 +185,8 @@ impl Object {
             Body::ControllerRevision(_) => Kind::ControllerRevision,
             Body::StatefulSet { .. } => Kind::StatefulSet,
             Body::PersistentVolumeClaim(_) => Kind::PersistentVolumeClaim,
+            Body::EndpointSlice(_) => Kind::EndpointSlice,
+            Body::Endpoints(_) => Kind::Endpoints,
         }
     }
 
@@ -212,6 +219,8 @@ impl Object {
                 a == b && ta == tb
             }
             (Body::PersistentVolumeClaim(a), Body::PersistentVolumeClaim(b)) => a.spec == b.spec,
+            (Body::EndpointSlice(a), Body::EndpointSlice(b)) => a == b,
+            (Body::Endpoints(a), Body::Endpoints(b)) => a == b,
             _ => false,
         }
     }
@@ -311,6 +320,8 @@ impl Object {
                 )
             }
             Body::PersistentVolumeClaim(b) => to_value(&core::PersistentVolumeClaim { metadata, ..(**b).clone() }),
+            Body::EndpointSlice(b) => to_value(&discovery::EndpointSlice { metadata, ..(**b).clone() }),
+            Body::Endpoints(b) => to_value(&core::Endpoints { metadata, ..(**b).clone() }),
         }
     }
 
@@ -516,6 +527,20 @@ impl Object {
                 check(kind, &pvc.metadata, validation::validate_persistent_volume_claim(&pvc))?;
                 let metadata = std::mem::take(&mut pvc.metadata);
                 Object { meta: Meta::from_object_meta(metadata), body: Body::PersistentVolumeClaim(Box::new(pvc)) }
+            }
+            Kind::EndpointSlice => {
+                let mut slice: discovery::EndpointSlice = decode_strict(&value, kind, &version)?;
+                defaults::default_endpoint_slice(&mut slice);
+                check(kind, &slice.metadata, validation::validate_endpoint_slice(&slice))?;
+                let metadata = std::mem::take(&mut slice.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::EndpointSlice(Box::new(slice)) }
+            }
+            Kind::Endpoints => {
+                let mut ep: core::Endpoints = decode_strict(&value, kind, &version)?;
+                defaults::default_endpoints(&mut ep);
+                check(kind, &ep.metadata, validation::validate_endpoints(&ep))?;
+                let metadata = std::mem::take(&mut ep.metadata);
+                Object { meta: Meta::from_object_meta(metadata), body: Body::Endpoints(Box::new(ep)) }
             }
             Kind::Event => {
                 let mut e: core::Event = decode_strict(&value, kind, &version)?;

@@ -51,7 +51,7 @@ pub fn prepare_for_create(obj: &mut Object) {
             // apps/v1 shows as this annotation.
             Arc::make_mut(&mut obj.meta.annotations).insert(TEMPLATE_GENERATION.into(), "1".into());
         }
-        Body::ControllerRevision(_) => {}
+        Body::ControllerRevision(_) | Body::EndpointSlice(_) | Body::Endpoints(_) => {}
         Body::StatefulSet { status, .. } => **status = Default::default(),
         // kubesim has one volume provisioner that binds a claim as it is created.
         Body::PersistentVolumeClaim(pvc) => {

@@ -6,6 +6,8 @@ pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
+pub mod endpoints;
+pub mod endpointslice;
 pub mod gc;
 pub mod history;
 pub mod hpa;
@@ -49,10 +51,12 @@ pub enum ControllerId {
     ServiceAccounts = 13,
     KubernetesService = 14,
     PodGarbageCollector = 15,
+    EndpointSlice = 16,
+    Endpoints = 17,
 }
 
 impl ControllerId {
-    pub const ALL: [ControllerId; 16] = [
+    pub const ALL: [ControllerId; 18] = [
         ControllerId::GarbageCollector,
         ControllerId::NodeLifecycle,
         ControllerId::Namespace,
@@ -69,6 +73,8 @@ impl ControllerId {
         ControllerId::ServiceAccounts,
         ControllerId::KubernetesService,
         ControllerId::PodGarbageCollector,
+        ControllerId::EndpointSlice,
+        ControllerId::Endpoints,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -88,6 +94,8 @@ impl ControllerId {
             ControllerId::ServiceAccounts => "service-account-controller",
             ControllerId::KubernetesService => "kube-apiserver",
             ControllerId::PodGarbageCollector => "pod-garbage-collector",
+            ControllerId::EndpointSlice => "endpointslice-controller",
+            ControllerId::Endpoints => "endpoint-controller",
         }
     }
 }
@@ -268,6 +276,10 @@ pub struct Ctx<'a> {
     pub by_node: &'a PodsByNode,
     /// The DaemonSet controller's memory of its last syncs.
     pub daemon: &'a daemonset::Memory,
+    /// The EndpointSlice controller's memory of each Service's slices.
+    pub slices: &'a endpointslice::Memory,
+    /// The endpoints controller's memory of each Service's addresses.
+    pub endpoints: &'a endpoints::Memory,
 }
 
 /// Pods grouped by the node they are bound to, in key order within each node.

@@ -18,8 +18,9 @@ use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
-    cronjob, daemonset, deployment, disruption, gc, hpa, job, kubernetes_service, namespace, nodelifecycle, replicaset,
-    scheduler, serviceaccounts, statefulset, ControllerId, Ctx, NodeRuntime, Reconciled, Write,
+    cronjob, daemonset, deployment, disruption, endpoints, endpointslice, gc, hpa, job, kubernetes_service, namespace,
+    nodelifecycle, replicaset, scheduler, serviceaccounts, statefulset, ControllerId, Ctx, NodeRuntime, Reconciled,
+    Write,
 };
 use crate::error::KubesimError;
 use crate::kubelet;
@@ -106,6 +107,10 @@ pub struct Engine {
     hpa_memory: BTreeMap<ObjectKey, hpa::HpaMemory>,
     /// DaemonSet controller memory (each DaemonSet's view of its nodes at its last sync).
     daemon_memory: crate::controllers::daemonset::Memory,
+    /// EndpointSlice controller memory (which slice holds each pod of each Service).
+    endpoint_memory: endpointslice::Memory,
+    /// Endpoints controller memory (each Service's addresses by port set).
+    endpoints_v1_memory: endpoints::Memory,
     /// What one reconcile's updates changed (key, resourceVersion before, after), so its later
     /// writes to the same object build on them (a buffer kept between commits).
     rewritten: Vec<(ObjectKey, u64, u64)>,
@@ -176,6 +181,8 @@ impl Engine {
             load: crate::metrics::LoadModel::default(),
             hpa_memory: BTreeMap::new(),
             daemon_memory: Default::default(),
+            endpoint_memory: Default::default(),
+            endpoints_v1_memory: Default::default(),
             rewritten: Vec::new(),
             replaced: Vec::new(),
             freeing: Default::default(),
@@ -399,12 +406,38 @@ impl Engine {
             Kind::ServiceAccount if new.is_none() && &*key.name == serviceaccounts::DEFAULT => {
                 self.mark(ControllerId::ServiceAccounts, ObjectKey::new(Kind::Namespace, "", &key.namespace))
             }
-            Kind::Service
+            Kind::Service => {
                 if new.is_none()
                     && &*key.name == kubernetes_service::NAME
-                    && &*key.namespace == kubernetes_service::NAMESPACE =>
-            {
-                self.mark(ControllerId::KubernetesService, key.clone())
+                    && &*key.namespace == kubernetes_service::NAMESPACE
+                {
+                    self.mark(ControllerId::KubernetesService, key.clone())
+                }
+                // upstream: the EndpointSlice and endpoints controllers' service handlers (the
+                // endpoints controller also deletes a gone Service's Endpoints).
+                self.endpoint_memory.forget(&key);
+                self.endpoints_v1_memory.forget(&key);
+                if new.is_some() {
+                    self.mark(ControllerId::EndpointSlice, key.clone());
+                }
+                self.mark(ControllerId::Endpoints, key.clone());
+            }
+            Kind::EndpointSlice => {
+                // upstream: onEndpointSliceUpdate — a change to a slice the controller manages
+                // that it did not make itself syncs its Service again.
+                for o in concerned(old, new).into_iter().flatten() {
+                    let Some(svc) = endpointslice::service_of(o) else { continue };
+                    if origin.is_some_and(|(c, k)| c == ControllerId::EndpointSlice && *k == svc) {
+                        self.endpoint_memory.slice_written(&svc, old, new);
+                        break;
+                    }
+                    self.endpoint_memory.forget(&svc);
+                    self.mark(ControllerId::EndpointSlice, svc);
+                }
+            }
+            // upstream: onEndpointsDelete — an Endpoints deleted by someone else is made again.
+            Kind::Endpoints if new.is_none() && origin.is_none_or(|(c, _)| c != ControllerId::Endpoints) => {
+                self.mark(ControllerId::Endpoints, ObjectKey::shared(Kind::Service, &key.namespace, &key.name))
             }
             _ => {}
         }
@@ -501,6 +534,7 @@ impl Engine {
         }
         self.account(old, new);
         self.mark_budgets_of(store, old, new);
+        self.mark_services_of(store, key, old, new);
         match new {
             Some(p) => {
                 let bound = node_of(p).is_some();
@@ -612,6 +646,33 @@ impl Engine {
     /// handlers): those selecting the pod before or after, when what a budget counts changed —
     /// the pod came or went, or its labels, owner, readiness or deletion changed. (Upstream
     /// queues only the first matching budget; every one is synced here.)
+    /// upstream: the EndpointSlice controller's pod handlers — a pod write that can change an
+    /// endpoint syncs the Services selecting the pod before or after it.
+    fn mark_services_of(&mut self, store: &Store, key: &ObjectKey, old: Option<&Object>, new: Option<&Object>) {
+        if let (Some(o), Some(n)) = (old, new) {
+            if !endpointslice::pod_write_matters(o, n) {
+                return;
+            }
+        }
+        let Some(ns) = new.or(old).map(|p| &p.meta.namespace) else { return };
+        let keys: Vec<ObjectKey> = store
+            .scan(Kind::Service, Some(ns))
+            .filter(|s| match &s.body {
+                Body::Service(svc) => endpointslice::manages(svc).is_some_and(|sel| {
+                    [old, new].into_iter().flatten().any(|p| endpointslice::selects(sel, &p.meta.labels))
+                }),
+                _ => false,
+            })
+            .map(|s| ObjectKey::of(s))
+            .collect();
+        for k in keys {
+            self.endpoint_memory.pod_changed(&k, &key.name);
+            self.endpoints_v1_memory.pod_changed(&k, &key.name);
+            self.mark(ControllerId::EndpointSlice, k.clone());
+            self.mark(ControllerId::Endpoints, k);
+        }
+    }
+
     fn mark_budgets_of(&mut self, store: &Store, old: Option<&Object>, new: Option<&Object>) {
         if self.budgets == 0 {
             return;
@@ -749,6 +810,8 @@ impl Engine {
                     events: self.record_events,
                     by_node: &by_node,
                     daemon: &self.daemon_memory,
+                    slices: &self.endpoint_memory,
+                    endpoints: &self.endpoints_v1_memory,
                 };
                 // What can be done before the commit is done where the writes are made: events
                 // not recorded dropped; in parallel rounds, creates and updates worked out (the
@@ -1155,6 +1218,8 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::Kubelet => kubelet::reconcile(ctx, key),
         ControllerId::ServiceAccounts => serviceaccounts::reconcile(ctx, key),
         ControllerId::KubernetesService => kubernetes_service::reconcile(ctx, key),
+        ControllerId::EndpointSlice => endpointslice::reconcile(ctx, key),
+        ControllerId::Endpoints => endpoints::reconcile(ctx, key),
         ControllerId::PodGarbageCollector => crate::controllers::podgc::reconcile(ctx, key),
     }
 }

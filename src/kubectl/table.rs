@@ -68,6 +68,8 @@ pub fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
             &["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"],
             &["VOLUMEMODE"],
         ),
+        Kind::EndpointSlice => (&["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], &[]),
+        Kind::Endpoints => (&["NAME", "ENDPOINTS", "AGE"], &[]),
     };
     let mut h = base.to_vec();
     if wide {
@@ -436,6 +438,76 @@ pub fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
             r.insert(6, age(o, now));
             r
         }
+        // upstream: printEndpointSlice — formatDiscoveryPorts, formatDiscoveryEndpoints.
+        Body::EndpointSlice(s) => {
+            let ports = s.ports.iter().flatten().map(|p| match (p.port, &p.name) {
+                (Some(n), _) => n.to_string(),
+                (None, Some(name)) => name.clone(),
+                (None, None) => "*".into(),
+            });
+            let addresses = s.endpoints.iter().flat_map(|e| e.addresses.iter().cloned());
+            vec![
+                name,
+                s.address_type.clone(),
+                first_three(ports, "<unset>"),
+                first_three(addresses, "<unset>"),
+                age(o, now),
+            ]
+        }
+        Body::Endpoints(e) => vec![name, endpoints_cell(e, None), age(o, now)],
+    }
+}
+
+/// upstream: listWithMoreString — the first three, then ` + N more...`; `empty` for none.
+fn first_three(items: impl Iterator<Item = String>, empty: &str) -> String {
+    let (mut list, mut count) = (Vec::new(), 0usize);
+    for item in items {
+        if list.len() < 3 {
+            list.push(item);
+        }
+        count += 1;
+    }
+    match count {
+        0 => empty.into(),
+        n if n > 3 => format!("{} + {} more...", list.join(","), n - 3),
+        _ => list.join(","),
+    }
+}
+
+/// upstream: formatEndpoints — the ready addresses as `ip:port` for each port (of the ports
+/// named in `ports`, when given), bare IPs for a subset without ports; `<none>` without subsets.
+pub fn endpoints_cell(e: &k8s_openapi::api::core::v1::Endpoints, ports: Option<&[&str]>) -> String {
+    let subsets = e.subsets.as_deref().unwrap_or_default();
+    if subsets.is_empty() {
+        return "<none>".into();
+    }
+    let mut cells = Vec::new();
+    for ss in subsets {
+        let addresses = ss.addresses.as_deref().unwrap_or_default();
+        match ss.ports.as_deref().unwrap_or_default() {
+            [] => cells.extend(addresses.iter().map(|a| a.ip.clone())),
+            ss_ports => {
+                for p in ss_ports.iter().filter(|p| ports.is_none_or(|n| n.contains(&p.name.as_deref().unwrap_or(""))))
+                {
+                    cells.extend(addresses.iter().map(|a| join_host_port(&a.ip, p.port)));
+                }
+            }
+        }
+    }
+    let n = cells.len();
+    if n > 3 {
+        format!("{} + {} more...", cells[..3].join(","), n - 3)
+    } else {
+        cells.join(",")
+    }
+}
+
+/// Go's net.JoinHostPort: IPv6 hosts in brackets.
+pub fn join_host_port(ip: &str, port: i32) -> String {
+    if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
     }
 }
 

@@ -70,6 +70,7 @@ fn cause_reason(kind: &ErrorKind) -> &'static str {
         ErrorKind::NotSupported(..) => "FieldValueNotSupported",
         ErrorKind::Duplicate(_) => "FieldValueDuplicate",
         ErrorKind::TooLong(_) => "FieldValueTooLong",
+        ErrorKind::TooMany(..) => "FieldValueTooMany",
     }
 }
 

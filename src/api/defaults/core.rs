@@ -1,7 +1,8 @@
 //! core/v1 objects a manifest carries beside its workloads: Secret and Service defaults
 //! (`pkg/apis/core/v1/defaults.go`) and what the Service REST storage fills in on create.
 
-use k8s_openapi::api::core::v1::{Secret, Service, ServiceStatus};
+use k8s_openapi::api::core::v1::{Endpoints, Secret, Service, ServiceStatus};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use k8s_openapi::ByteString;
 
@@ -66,5 +67,21 @@ pub fn default_service(svc: &mut Service) {
     }
     if svc.status.is_none() {
         svc.status = Some(ServiceStatus { load_balancer: Some(Default::default()), ..Default::default() });
+    }
+}
+
+/// upstream: SetDefaults_EndpointPort (discovery/v1) — a port's name defaults to "" and its
+/// protocol to TCP.
+pub fn default_endpoint_slice(s: &mut EndpointSlice) {
+    for p in s.ports.iter_mut().flatten() {
+        p.name.get_or_insert_with(String::new);
+        p.protocol.get_or_insert_with(|| "TCP".into());
+    }
+}
+
+/// upstream: SetDefaults_EndpointPort (core/v1) — protocol TCP.
+pub fn default_endpoints(e: &mut Endpoints) {
+    for p in e.subsets.iter_mut().flatten().flat_map(|s| s.ports.iter_mut().flatten()) {
+        p.protocol.get_or_insert_with(|| "TCP".into());
     }
 }

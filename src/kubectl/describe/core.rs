@@ -9,7 +9,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{annotations_multiline, events_table, labels_multiline, tabwrite_padded, Context};
 use crate::api::{Body, Kind, Object};
-use crate::labels::Selector;
+use crate::controllers::endpointslice;
+use crate::kubectl::table::join_host_port;
 use crate::sim::clock::Millis;
 
 fn head(o: &mut String, obj: &Object) {
@@ -65,40 +66,116 @@ pub fn describe_service_account(obj: &Object, events: &[Arc<Object>], now: Milli
     tabwrite_padded(&o, 2)
 }
 
-/// The ready endpoints of one service port, `ip:port`, as the EndpointSlice controller would
-/// list them: Ready, not terminating pods the selector matches, the target port resolved
-/// against each pod's container ports. `None` when the Service has no selector (then no
-/// controller keeps slices for it).
-fn endpoints(ctx: &Context, obj: &Object, spec: &core::ServiceSpec, port: &core::ServicePort) -> Option<String> {
-    let selector = spec.selector.as_ref().filter(|s| !s.is_empty())?;
-    let selector = Selector::from_parts(selector.iter(), &[]).ok()?;
+/// upstream: formatEndpointSlices — from the Service's EndpointSlices (listed by the
+/// `kubernetes.io/service-name` label, by name), the ready endpoints (a missing condition counts
+/// as ready) of the slice ports named like this service port, as `ip:port`, at most three, then
+/// ` + N more...`; `<none>` without slices.
+fn endpoints(ctx: &Context, obj: &Object, port: &core::ServicePort) -> String {
+    let name = port.name.as_deref().unwrap_or("");
+    let slices: Vec<_> = ctx
+        .store
+        .scan(Kind::EndpointSlice, Some(&obj.meta.namespace))
+        .filter(|s| s.meta.labels.get(endpointslice::LABEL_SERVICE_NAME).is_some_and(|n| **n == *obj.meta.name))
+        .collect();
+    if slices.is_empty() {
+        return "<none>".into();
+    }
     let mut list = Vec::new();
-    for pod in ctx.store.list(Kind::Pod, Some(&obj.meta.namespace), &selector) {
-        let Body::Pod { spec: pod_spec, status } = &pod.body else { continue };
-        let (Some(ip), true, None) = (status.pod_ip, status.is_ready(), pod.meta.deletion_timestamp()) else {
-            continue;
-        };
-        let target = match &port.target_port {
-            Some(IntOrString::Int(n)) => Some(*n),
-            Some(IntOrString::String(name)) => pod_spec
-                .containers
-                .iter()
-                .flat_map(|c| c.ports.iter().flatten())
-                .find(|p| p.name.as_deref() == Some(name.as_str()))
-                .map(|p| p.container_port),
-            None => Some(port.port),
-        };
-        if let Some(t) = target {
-            list.push(format!("{ip}:{t}"));
+    for s in slices {
+        let Body::EndpointSlice(slice) = &s.body else { continue };
+        let ready = slice
+            .endpoints
+            .iter()
+            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready) != Some(false))
+            .filter_map(|e| e.addresses.first());
+        match slice.ports.as_deref().unwrap_or_default() {
+            [] => list.extend(ready.cloned()),
+            ports => {
+                let ready: Vec<&String> = ready.collect();
+                for p in ports.iter().filter(|p| p.name.as_deref().unwrap_or("") == name) {
+                    let n = p.port.unwrap_or_default();
+                    list.extend(ready.iter().map(|a| join_host_port(a, n)));
+                }
+            }
         }
     }
-    // upstream: formatEndpointSlices — at most three, then ` + N more...`.
     let more = list.len().saturating_sub(3);
     let mut text = list.into_iter().take(3).collect::<Vec<_>>().join(",");
     if more > 0 {
         text.push_str(&format!(" + {more} more..."));
     }
-    Some(text)
+    text
+}
+
+/// upstream: describeEndpoints — each subset's ready and not-ready IPs and its ports.
+pub fn describe_endpoints(obj: &Object, events: &[Arc<Object>], now: Millis) -> String {
+    let Body::Endpoints(ep) = &obj.body else { return String::new() };
+    let mut o = String::new();
+    head(&mut o, obj);
+    o.push_str("Subsets:\n");
+    let ips = |list: &Option<Vec<core::EndpointAddress>>| {
+        let ips: Vec<&str> = list.iter().flatten().map(|a| a.ip.as_str()).collect();
+        if ips.is_empty() {
+            "<none>".to_string()
+        } else {
+            ips.join(",")
+        }
+    };
+    for subset in ep.subsets.iter().flatten() {
+        o.push_str(&format!("  Addresses:\t{}\n", ips(&subset.addresses)));
+        o.push_str(&format!("  NotReadyAddresses:\t{}\n", ips(&subset.not_ready_addresses)));
+        if let Some(ports) = subset.ports.as_ref().filter(|p| !p.is_empty()) {
+            o.push_str("  Ports:\n    Name\tPort\tProtocol\n    ----\t----\t--------\n");
+            for p in ports {
+                let name = p.name.as_deref().filter(|n| !n.is_empty()).unwrap_or("<unset>");
+                o.push_str(&format!("    {name}\t{}\t{}\n", p.port, p.protocol.as_deref().unwrap_or("")));
+            }
+        }
+        o.push('\n');
+    }
+    o.push_str(&events_table(events, now));
+    tabwrite_padded(&o, 2)
+}
+
+/// upstream: describeEndpointSliceV1 — the ports, then each endpoint's addresses, readiness,
+/// hostname, target, node and zone.
+pub fn describe_endpoint_slice(obj: &Object, events: &[Arc<Object>], now: Millis) -> String {
+    let Body::EndpointSlice(slice) = &obj.body else { return String::new() };
+    let mut o = String::new();
+    head(&mut o, obj);
+    o.push_str(&format!("AddressType:\t{}\n", slice.address_type));
+    let unset = |v: Option<&str>| v.unwrap_or("<unset>").to_string();
+    match slice.ports.as_deref().unwrap_or_default() {
+        [] => o.push_str("Ports: <unset>\n"),
+        ports => {
+            o.push_str("Ports:\n  Name\tPort\tProtocol\n  ----\t----\t--------\n");
+            for p in ports {
+                let name = unset(p.name.as_deref().filter(|n| !n.is_empty()));
+                let port = p.port.map_or("<unset>".to_string(), |n| n.to_string());
+                o.push_str(&format!("  {name}\t{port}\t{}\n", p.protocol.as_deref().unwrap_or("")));
+            }
+        }
+    }
+    if slice.endpoints.is_empty() {
+        o.push_str("Endpoints: <none>\n");
+    } else {
+        o.push_str("Endpoints:\n");
+        for e in &slice.endpoints {
+            let addresses = if e.addresses.is_empty() { "<none>".to_string() } else { e.addresses.join(", ") };
+            o.push_str(&format!("  - Addresses:\t{addresses}\n    Conditions:\n"));
+            let ready = e.conditions.as_ref().and_then(|c| c.ready).map(|r| r.to_string());
+            o.push_str(&format!("      Ready:\t{}\n", unset(ready.as_deref())));
+            o.push_str(&format!("    Hostname:\t{}\n", unset(e.hostname.as_deref())));
+            if let Some(r) = &e.target_ref {
+                let kind = r.kind.as_deref().unwrap_or("");
+                o.push_str(&format!("    TargetRef:\t{kind}/{}\n", r.name.as_deref().unwrap_or("")));
+            }
+            o.push_str(&format!("    NodeName:\t{}\n", unset(e.node_name.as_deref())));
+            o.push_str(&format!("    Zone:\t{}\n", unset(e.zone.as_deref())));
+        }
+    }
+    o.push_str(&events_table(events, now));
+    tabwrite_padded(&o, 2)
 }
 
 pub fn describe_service(ctx: &Context, obj: &Object, events: &[Arc<Object>]) -> String {
@@ -143,7 +220,7 @@ pub fn describe_service(ctx: &Context, obj: &Object, events: &[Arc<Object>]) -> 
         if let Some(node_port) = port.node_port.filter(|n| *n != 0) {
             o.push_str(&format!("NodePort:\t{name}\t{node_port}/{proto}\n"));
         }
-        let eps = endpoints(ctx, obj, &spec, port).unwrap_or_else(|| "<none>".into());
+        let eps = endpoints(ctx, obj, port);
         o.push_str(&format!("Endpoints:\t{eps}\n"));
     }
     o.push_str(&format!("Session Affinity:\t{}\n", spec.session_affinity.as_deref().unwrap_or("")));

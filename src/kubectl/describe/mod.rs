@@ -66,10 +66,13 @@ pub fn describe(ctx: &Context, kind: Kind, namespace: &str, name: &str) -> Resul
                 "kubesim does not describe persistentvolumeclaims; use `kubectl get pvc -o yaml`".into(),
             ))
         }
+        Kind::EndpointSlice => core::describe_endpoint_slice(&obj, &events, ctx.now),
+        Kind::Endpoints => core::describe_endpoints(&obj, &events, ctx.now),
         Kind::ControllerRevision => {
-            return Err(KubesimError::InvalidArgument(
-                "kubesim does not describe controllerrevisions; use `kubectl get controllerrevisions -o yaml`".into(),
-            ))
+            let plural = kind.plural();
+            return Err(KubesimError::InvalidArgument(format!(
+                "kubesim does not describe {plural}; use `kubectl get {plural} -o yaml`"
+            )));
         }
     })
 }
