@@ -26,6 +26,7 @@ use crate::kubelet;
 use crate::kubelet::images::ImageRegistry;
 use crate::labels::Selector;
 use crate::sim::clock::{EventQueue, Millis};
+use crate::sim::latency::{Latency, TokenBucket};
 use crate::store::{ObjectKey, Prepared, Store, StoreError, Written};
 
 pub use events::EventLog;
@@ -122,6 +123,15 @@ pub struct Engine {
     pub interrupt: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
     /// Jobs whose pods changed, synced [`job::SYNC_BATCH`] later (upstream's batched pod events).
     job_batch: Vec<ObjectKey>,
+    /// The latencies modelled (none by default; see [`crate::sim::latency`]).
+    pub latency: Latency,
+    /// Changes heard by the controllers since the round began, told to them
+    /// `latency.informer_delay` later (when that is not zero).
+    informing: Vec<(ControllerId, ObjectKey)>,
+    /// The scheduler's rate limit (with `latency.scheduler_qps`).
+    bucket: TokenBucket,
+    /// Pending pods whose scheduling attempt waits for its token, and when it has it.
+    reserved: BTreeMap<ObjectKey, Millis>,
 }
 
 /// The count of batches being freed on the pool. A copy of the engine (a fork, a dry run's
@@ -182,6 +192,10 @@ impl Engine {
             max_objects: DEFAULT_MAX_OBJECTS,
             interrupt: None,
             job_batch: Vec::new(),
+            latency: Latency::default(),
+            informing: Vec::new(),
+            bucket: TokenBucket::default(),
+            reserved: BTreeMap::new(),
         })
     }
 
@@ -256,6 +270,81 @@ impl Engine {
         }
     }
 
+    /// A controller hears of a change (its informer): at once, or `informer_delay` later. The
+    /// kubelet has its own latency (`kubelet_sync_period`) and hears at once.
+    fn notify(&mut self, c: ControllerId, key: ObjectKey) {
+        if self.latency.informer_delay == 0 || c == ControllerId::Kubelet {
+            self.mark(c, key);
+        } else {
+            self.informing.push((c, key));
+        }
+    }
+
+    /// What the controllers heard since the last round, told to them `informer_delay` from
+    /// `now` (in the order heard: a timer per (controller, key), the earliest kept). A reconcile
+    /// then reads the store as it is when the timer fires, which holds every write up to then.
+    fn flush_informing(&mut self, now: Millis) {
+        for (c, key) in std::mem::take(&mut self.informing) {
+            self.schedule(c, key, now + self.latency.informer_delay, now);
+        }
+    }
+
+    /// upstream: the scheduler's API client rate limit (client-go's token bucket, QPS and
+    /// burst of KubeSchedulerConfiguration.clientConnection). Each attempt at a pending pod
+    /// takes a token, in the scheduling queue's order; a pod without one waits for its own
+    /// reserved instant (a timer), so waiting pods cost nothing per round.
+    fn throttle_scheduler(&mut self, store: &Store, keys: &mut Vec<ObjectKey>, now: Millis) {
+        let Some(qps) = self.latency.scheduler_qps else { return };
+        let burst = self.latency.scheduler_burst;
+        let mut go = Vec::with_capacity(keys.len());
+        let mut fresh: Vec<Arc<Object>> = Vec::new();
+        for k in keys.drain(..) {
+            match self.reserved.get(&k).copied() {
+                Some(at) if at <= now => {
+                    self.reserved.remove(&k);
+                    go.push(k);
+                }
+                Some(at) => self.schedule(ControllerId::Scheduler, k, at, now),
+                None => match store.get_by_key(&k) {
+                    Some(p) if replicaset::is_active(p) && node_of(p).is_none() => fresh.push(p.clone()),
+                    _ => go.push(k),
+                },
+            }
+        }
+        fresh.sort_by(|a, b| scheduler::queue_order(a, b));
+        for p in fresh {
+            let k = ObjectKey::of(&p);
+            let at = self.bucket.reserve(qps, burst, now);
+            if at <= now {
+                go.push(k);
+            } else {
+                self.reserved.insert(k.clone(), at);
+                self.schedule(ControllerId::Scheduler, k, at, now);
+            }
+        }
+        go.sort_unstable();
+        *keys = go;
+    }
+
+    /// upstream: the kubelet's serialized image puller (serializeImagePulls) — a node pulls
+    /// one image at a time, a pull starting when the one before it is done; a pod wanting an
+    /// image already being pulled waits for that pull. The pod's kubelet looks again when its
+    /// image is there.
+    fn queue_pull(&mut self, node: Arc<str>, image: Arc<str>, took: Millis, pod: &ObjectKey, now: Millis) {
+        let slot = (node, image);
+        let done = match self.nodes.images.get(&slot) {
+            Some(&t) if t > now => t,
+            _ => {
+                let free = self.nodes.pulling_until.get(&slot.0).copied().unwrap_or(now).max(now);
+                let done = free + took;
+                self.nodes.pulling_until.insert(slot.0.clone(), done);
+                self.nodes.images.insert(slot, done);
+                done
+            }
+        };
+        self.schedule(ControllerId::Kubelet, pod.clone(), done, now);
+    }
+
     fn schedule(&mut self, c: ControllerId, key: ObjectKey, at: Millis, now: Millis) {
         if at <= now {
             self.mark(c, key);
@@ -302,44 +391,47 @@ impl Engine {
             Kind::Pod => self.observe_pod(store, &key, old, new, &skip),
             Kind::ReplicaSet => {
                 if !skip(ControllerId::ReplicaSet) {
-                    self.mark(ControllerId::ReplicaSet, key.clone());
+                    self.notify(ControllerId::ReplicaSet, key.clone());
                 }
                 self.mark_deployments_of(store, old, new);
             }
-            Kind::Deployment if !skip(ControllerId::Deployment) => self.mark(ControllerId::Deployment, key.clone()),
+            Kind::Deployment if !skip(ControllerId::Deployment) => self.notify(ControllerId::Deployment, key.clone()),
             Kind::Job => {
                 if new.is_some() && !skip(ControllerId::Job) {
-                    self.mark(ControllerId::Job, key.clone());
+                    self.notify(ControllerId::Job, key.clone());
                 }
                 // upstream: the Job controller's deleteJob handler — the pods of a removed Job that
                 // still hold its tracking finalizer are released (a deleting or finished pod
                 // would otherwise never change again to ask).
                 if let (Some(o), None) = (old, new) {
                     for pod in store.dependents_iter(o.meta.uid).filter(|p| job::has_finalizer(p)) {
-                        self.mark(ControllerId::Job, ObjectKey::of(pod));
+                        self.notify(ControllerId::Job, ObjectKey::of(pod));
                     }
                 }
                 // The CronJob that made it hears of its Jobs' changes.
                 for o in concerned(old, new).into_iter().flatten() {
                     if let Some(r) = o.meta.controller_ref().filter(|r| &*r.kind == "CronJob") {
-                        self.mark(ControllerId::CronJob, ObjectKey::shared(Kind::CronJob, &o.meta.namespace, &r.name));
+                        self.notify(
+                            ControllerId::CronJob,
+                            ObjectKey::shared(Kind::CronJob, &o.meta.namespace, &r.name),
+                        );
                     }
                 }
             }
             Kind::CronJob if new.is_some() && !skip(ControllerId::CronJob) => {
-                self.mark(ControllerId::CronJob, key.clone())
+                self.notify(ControllerId::CronJob, key.clone())
             }
             Kind::Namespace
                 if new.is_some_and(|n| n.meta.deletion_timestamp().is_some()) && !skip(ControllerId::Namespace) =>
             {
-                self.mark(ControllerId::Namespace, key.clone())
+                self.notify(ControllerId::Namespace, key.clone())
             }
             Kind::HorizontalPodAutoscaler => {
                 if new.is_none() {
                     self.hpa_memory.remove(&key);
                 } else if !skip(ControllerId::HorizontalPodAutoscaler) {
                     // Besides changes, the HPA syncs on its own 15 s period.
-                    self.mark(ControllerId::HorizontalPodAutoscaler, key.clone());
+                    self.notify(ControllerId::HorizontalPodAutoscaler, key.clone());
                 }
             }
             Kind::PodDisruptionBudget => {
@@ -349,7 +441,7 @@ impl Engine {
                     _ => {}
                 }
                 if new.is_some() && !skip(ControllerId::Disruption) {
-                    self.mark(ControllerId::Disruption, key.clone())
+                    self.notify(ControllerId::Disruption, key.clone())
                 }
             }
             Kind::Node => {
@@ -361,32 +453,34 @@ impl Engine {
                     self.nodes.gone.remove(&key.name);
                 } else {
                     // upstream: the pod garbage collector's orphan check (for the pods bound to it).
-                    self.mark(ControllerId::PodGarbageCollector, key.clone());
+                    self.notify(ControllerId::PodGarbageCollector, key.clone());
                 }
-                self.mark(ControllerId::NodeLifecycle, key.clone());
+                self.notify(ControllerId::NodeLifecycle, key.clone());
                 self.retry_unschedulable();
                 // upstream: the DaemonSet controller's node handlers enqueue the DaemonSets.
                 self.daemon_memory.forget(None);
                 for ds in store.scan(Kind::DaemonSet, None) {
-                    self.mark(ControllerId::DaemonSet, ObjectKey::of(ds));
+                    self.notify(ControllerId::DaemonSet, ObjectKey::of(ds));
                 }
             }
             Kind::DaemonSet => {
                 if new.is_none() {
                     self.daemon_memory.forget(Some(&key));
                 } else if !skip(ControllerId::DaemonSet) {
-                    self.mark(ControllerId::DaemonSet, key.clone())
+                    self.notify(ControllerId::DaemonSet, key.clone())
                 }
             }
-            Kind::StatefulSet if !skip(ControllerId::StatefulSet) => self.mark(ControllerId::StatefulSet, key.clone()),
+            Kind::StatefulSet if !skip(ControllerId::StatefulSet) => {
+                self.notify(ControllerId::StatefulSet, key.clone())
+            }
             Kind::ControllerRevision => {
                 for o in [old, new].into_iter().flatten() {
                     match o.meta.controller_ref() {
-                        Some(r) if &*r.kind == "DaemonSet" => self.mark(
+                        Some(r) if &*r.kind == "DaemonSet" => self.notify(
                             ControllerId::DaemonSet,
                             ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name),
                         ),
-                        Some(r) if &*r.kind == "StatefulSet" => self.mark(
+                        Some(r) if &*r.kind == "StatefulSet" => self.notify(
                             ControllerId::StatefulSet,
                             ObjectKey::shared(Kind::StatefulSet, &o.meta.namespace, &r.name),
                         ),
@@ -395,16 +489,16 @@ impl Engine {
                 }
             }
             // upstream: the serviceaccounts controller watches namespaces and ServiceAccounts.
-            Kind::Namespace if new.is_some() => self.mark(ControllerId::ServiceAccounts, key.clone()),
+            Kind::Namespace if new.is_some() => self.notify(ControllerId::ServiceAccounts, key.clone()),
             Kind::ServiceAccount if new.is_none() && &*key.name == serviceaccounts::DEFAULT => {
-                self.mark(ControllerId::ServiceAccounts, ObjectKey::new(Kind::Namespace, "", &key.namespace))
+                self.notify(ControllerId::ServiceAccounts, ObjectKey::new(Kind::Namespace, "", &key.namespace))
             }
             Kind::Service
                 if new.is_none()
                     && &*key.name == kubernetes_service::NAME
                     && &*key.namespace == kubernetes_service::NAMESPACE =>
             {
-                self.mark(ControllerId::KubernetesService, key.clone())
+                self.notify(ControllerId::KubernetesService, key.clone())
             }
             _ => {}
         }
@@ -419,16 +513,16 @@ impl Engine {
                 })
             };
             if gc_finalizer || (old.is_none() && !n.meta.owner_references.is_empty() && !by_owner(n)) {
-                self.mark(ControllerId::GarbageCollector, key.clone());
+                self.notify(ControllerId::GarbageCollector, key.clone());
             }
         } else if let Some(o) = old {
             for d in store.dependents(o.meta.uid) {
-                self.mark(ControllerId::GarbageCollector, ObjectKey::of(&d));
+                self.notify(ControllerId::GarbageCollector, ObjectKey::of(&d));
             }
             for r in o.meta.owner_references.iter() {
                 if let Some(owner) = store.owner(&o.meta.namespace, r) {
                     if owner.meta.deletion_timestamp().is_some() {
-                        self.mark(ControllerId::GarbageCollector, ObjectKey::of(owner));
+                        self.notify(ControllerId::GarbageCollector, ObjectKey::of(owner));
                     }
                 }
             }
@@ -446,14 +540,14 @@ impl Engine {
         // A pod bound to a node that does not exist goes to the pod garbage collector.
         if let Some(n) = new.and_then(node_of).filter(|n| old.and_then(node_of) != Some(*n)) {
             if !self.nodes.info.contains_key(n) {
-                self.mark(ControllerId::PodGarbageCollector, ObjectKey::new(Kind::Node, "", n));
+                self.notify(ControllerId::PodGarbageCollector, ObjectKey::new(Kind::Node, "", n));
             }
         }
         // The owning ReplicaSet(s), before and after; orphans go to every matching ReplicaSet.
         for o in concerned(old, new).into_iter().flatten() {
             match o.meta.controller_ref() {
                 Some(r) if &*r.kind == "ReplicaSet" => {
-                    self.mark(
+                    self.notify(
                         ControllerId::ReplicaSet,
                         ObjectKey::shared(Kind::ReplicaSet, &o.meta.namespace, &r.name),
                     );
@@ -461,10 +555,10 @@ impl Engine {
                 Some(r) if &*r.kind == "DaemonSet" => {
                     let ds = ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name);
                     self.daemon_memory.pod_changed(&ds, key);
-                    self.mark(ControllerId::DaemonSet, ds);
+                    self.notify(ControllerId::DaemonSet, ds);
                 }
                 Some(r) if &*r.kind == "StatefulSet" => {
-                    self.mark(
+                    self.notify(
                         ControllerId::StatefulSet,
                         ObjectKey::shared(Kind::StatefulSet, &o.meta.namespace, &r.name),
                     );
@@ -479,14 +573,14 @@ impl Engine {
                             if Selector::from_label_selector(Some(&spec.selector))
                                 .is_ok_and(|s| s.matches(&o.meta.labels))
                             {
-                                self.mark(ControllerId::DaemonSet, ObjectKey::of(ds));
+                                self.notify(ControllerId::DaemonSet, ObjectKey::of(ds));
                             }
                         }
                     }
                     for rs in store.scan(Kind::ReplicaSet, Some(&o.meta.namespace)) {
                         if let Body::ReplicaSet { spec, .. } = &rs.body {
                             if spec.selector.selector().is_ok_and(|s| s.matches(&o.meta.labels)) {
-                                self.mark(ControllerId::ReplicaSet, ObjectKey::of(rs));
+                                self.notify(ControllerId::ReplicaSet, ObjectKey::of(rs));
                             }
                         }
                     }
@@ -496,7 +590,7 @@ impl Engine {
         if let Some(p) = new.filter(|p| job::has_finalizer(p)) {
             // A pod whose Job is gone still holds the Job's finalizer: the Job controller lets go.
             if p.meta.controller_ref().is_none_or(|r| store.owner(&p.meta.namespace, r).is_none()) {
-                self.mark(ControllerId::Job, key.clone());
+                self.notify(ControllerId::Job, key.clone());
             }
         }
         self.account(old, new);
@@ -506,7 +600,7 @@ impl Engine {
                 let bound = node_of(p).is_some();
                 let deleting = p.meta.deletion_timestamp().is_some();
                 if !bound && !deleting && !skip(ControllerId::Scheduler) {
-                    self.mark(ControllerId::Scheduler, key.clone());
+                    self.notify(ControllerId::Scheduler, key.clone());
                 }
                 if bound && old.is_some_and(|o| node_of(o).is_none()) && !self.waiting_for_pods.is_empty() {
                     // upstream: a pod assigned to a node may satisfy a waiting pod's affinity
@@ -516,7 +610,7 @@ impl Engine {
                 if bound {
                     self.forget_pending(key);
                     if !skip(ControllerId::Kubelet) {
-                        self.mark(ControllerId::Kubelet, key.clone());
+                        self.notify(ControllerId::Kubelet, key.clone());
                     }
                 }
                 // Capacity frees up when a pod finishes (upstream: the scheduler's informer drops
@@ -587,7 +681,7 @@ impl Engine {
         for o in concerned(old, new).into_iter().flatten() {
             match o.meta.controller_ref() {
                 Some(r) if &*r.kind == "Deployment" => {
-                    self.mark(
+                    self.notify(
                         ControllerId::Deployment,
                         ObjectKey::shared(Kind::Deployment, &o.meta.namespace, &r.name),
                     );
@@ -599,7 +693,7 @@ impl Engine {
                             if Selector::from_label_selector(Some(&spec.selector))
                                 .is_ok_and(|s| !s.is_everything() && s.matches(&o.meta.labels))
                             {
-                                self.mark(ControllerId::Deployment, ObjectKey::of(d));
+                                self.notify(ControllerId::Deployment, ObjectKey::of(d));
                             }
                         }
                     }
@@ -641,7 +735,7 @@ impl Engine {
             .map(|b| ObjectKey::of(b))
             .collect();
         for k in keys {
-            self.mark(ControllerId::Disruption, k);
+            self.notify(ControllerId::Disruption, k);
         }
     }
 
@@ -679,6 +773,7 @@ impl Engine {
 
     /// A pod bound or gone: no longer the scheduler's.
     fn forget_pending(&mut self, key: &ObjectKey) {
+        self.reserved.remove(key);
         self.waiting_for_pods.remove(key);
         self.unschedulable.remove(key);
         self.attempts.remove(key);
@@ -719,8 +814,9 @@ impl Engine {
         self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
             self.flush_retry(now);
+            self.flush_informing(now);
             for k in std::mem::take(&mut self.job_batch) {
-                self.schedule(ControllerId::Job, k, now + job::SYNC_BATCH, now);
+                self.schedule(ControllerId::Job, k, now + job::SYNC_BATCH + self.latency.informer_delay, now);
             }
             if self.dirty.iter().all(Vec::is_empty) {
                 self.freed();
@@ -732,7 +828,13 @@ impl Engine {
             }
             // What the round adds besides Events (which a round deleting pods records too).
             let stored_before = store.len() - self.events.len().min(store.len());
-            let jobs = self.take_round();
+            let mut jobs = self.take_round();
+            if self.latency.scheduler_qps.is_some() {
+                let i = jobs.iter().position(|(c, _)| *c == ControllerId::Scheduler).unwrap_or(0);
+                let mut keys = std::mem::take(&mut jobs[i].1);
+                self.throttle_scheduler(store, &mut keys, now);
+                jobs[i].1 = keys;
+            }
             // Small rounds are not worth waking the pool; the results are the same either way.
             let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
             let parallel = self.threads > 1 && work >= self.parallel_threshold;
@@ -744,6 +846,7 @@ impl Engine {
                     images: &self.images,
                     nodes: &self.nodes,
                     load: &self.load,
+                    latency: &self.latency,
                     hpa: &self.hpa_memory,
                     parallel,
                     events: self.record_events,
@@ -897,6 +1000,9 @@ impl Engine {
                 }
                 Write::NodeGone { node, since: None } => {
                     self.nodes.gone.remove(&node);
+                }
+                Write::ImagePull { node, image, done } if self.latency.serialize_image_pulls => {
+                    self.queue_pull(node, image, done - now, key, now)
                 }
                 Write::ImagePull { node, image, done } => {
                     self.nodes.images.entry((node, image)).or_insert(done);
