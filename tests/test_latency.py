@@ -5,6 +5,7 @@ gives the same history for any thread count."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 from collections.abc import Callable
 
@@ -42,6 +43,8 @@ def test_knobs_are_off_by_default_and_upstream_names_upstreams_values():
     assert (up.informer_delay, up.scheduler_qps, up.scheduler_burst) == (0.05, 50.0, 100)
     assert (up.kubelet_sync_period, up.pull_bandwidth, up.serialize_image_pulls) == (1.0, 50_000_000, True)
     assert kubesim.Latency(scheduler_qps=2).scheduler_burst == 1, "a qps alone: a bucket of one"
+    for copied in (pickle.loads(pickle.dumps(up)), copy.deepcopy(up), eval(f"kubesim.{up!r}")):
+        assert copied == up
 
 
 @pytest.mark.parametrize(
@@ -158,14 +161,8 @@ def history(c: kubesim.Cluster) -> tuple[int, list[dict]]:
     return c.resource_version, [o.to_dict() for o in objects]
 
 
-SLOW = kubesim.Latency(
-    informer_delay="50ms",
-    scheduler_qps=20,
-    scheduler_burst=5,
-    kubelet_sync_period="1s",
-    pull_bandwidth="50MB/s",
-    serialize_image_pulls=True,
-)
+# Every knob on, the scheduler slower than upstream's, so that pods wait for tokens.
+SLOW = dataclasses.replace(kubesim.Latency.upstream(), scheduler_qps=20, scheduler_burst=5)
 
 
 def busy(threads: int = 1, latency: kubesim.Latency = SLOW, until: str = "20s") -> kubesim.Cluster:

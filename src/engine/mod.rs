@@ -275,7 +275,7 @@ impl Engine {
     fn notify(&mut self, c: ControllerId, key: ObjectKey) {
         if self.latency.informer_delay == 0 || c == ControllerId::Kubelet {
             self.mark(c, key);
-        } else {
+        } else if self.informing.last().is_none_or(|(lc, lk)| *lc != c || *lk != key) {
             self.informing.push((c, key));
         }
     }
@@ -452,6 +452,7 @@ impl Engine {
                 if new.is_some() {
                     self.nodes.gone.remove(&key.name);
                 } else {
+                    self.nodes.booting.remove(&key.name);
                     // upstream: the pod garbage collector's orphan check (for the pods bound to it).
                     self.notify(ControllerId::PodGarbageCollector, key.clone());
                 }
