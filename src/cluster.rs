@@ -19,6 +19,8 @@ use crate::sim::clock::{Clock, Millis, DEFAULT_EPOCH_MS};
 use crate::store::{DeleteOptions, ObjectKey, Store, StoreError, WatchEvent};
 
 mod eviction;
+#[cfg(test)]
+mod latency_tests;
 mod snapshot;
 mod status;
 pub use eviction::{Eviction, EvictionError};
@@ -44,6 +46,10 @@ pub struct NodeTemplate {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub taints: Vec<k8s_openapi::api::core::v1::Taint>,
+    /// How long after it is added the node's kubelet reports Ready (`None`: at once), drawn
+    /// from the cluster seed and the node's name.
+    #[serde(default)]
+    pub ready_after: Option<crate::kubelet::dist::Dist>,
 }
 
 fn default_cpu() -> String {
@@ -65,11 +71,43 @@ impl NodeTemplate {
             pods: default_pods(),
             labels: BTreeMap::new(),
             taints: Vec::new(),
+            ready_after: None,
         }
     }
 
     /// The Node object a kubelet would register for this template; `index` picks its
     /// InternalIP and pod CIDR.
+    /// How long after it is added this node is Ready (0: at once): the template's
+    /// `ready_after`, drawn from (seed, node name) so that no other object changes it.
+    pub fn draw_ready_after(&self, seed: u64) -> Millis {
+        let key = crate::sim::rng::stable_hash(seed, &[b"node ready_after", self.name.as_bytes()]);
+        self.ready_after.as_ref().map_or(0, |d| d.draw(key))
+    }
+
+    /// The Node object a kubelet would register for this template, NotReady (and tainted
+    /// not-ready:NoSchedule, as upstream's kubelet registers it) if it is `booting`; `index`
+    /// picks its InternalIP and pod CIDR.
+    fn booting_manifest(&self, index: usize, now: Millis, booting: bool) -> Value {
+        let mut v = self.manifest(index, now);
+        if !booting {
+            return v;
+        }
+        let not_ready = crate::controllers::nodelifecycle::NOT_READY;
+        let mut taints = serde_json::to_value(&self.taints).unwrap_or(Value::Array(Vec::new()));
+        if let Value::Array(list) = &mut taints {
+            list.push(json!({"key": not_ready, "effect": "NoSchedule"}));
+        }
+        v["spec"]["taints"] = taints;
+        if let Some(Value::Array(conds)) = v["status"].get_mut("conditions") {
+            for c in conds.iter_mut().filter(|c| c["type"] == "Ready") {
+                c["status"] = "False".into();
+                c["reason"] = "KubeletNotReady".into();
+                c["message"] = "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized".into();
+            }
+        }
+        v
+    }
+
     fn manifest(&self, index: usize, now: Millis) -> Value {
         let t = crate::api::meta::to_time(now);
         let cond = |type_: &str, status: &str, reason: &str, message: &str| {
@@ -124,6 +162,8 @@ pub struct ClusterOptions {
     pub nodes: Vec<NodeTemplate>,
     /// Reconcile threads; results do not depend on it.
     pub threads: usize,
+    /// The control-plane and node latencies modelled (none by default).
+    pub latency: crate::sim::latency::Latency,
 }
 
 impl Default for ClusterOptions {
@@ -133,6 +173,7 @@ impl Default for ClusterOptions {
             start: DEFAULT_EPOCH_MS,
             nodes: (1..=3).map(NodeTemplate::numbered).collect(),
             threads: 1,
+            latency: Default::default(),
         }
     }
 }
@@ -184,6 +225,8 @@ impl Cluster {
             engine: Engine::new(options.threads)?,
             batching: false,
         };
+        options.latency.check().map_err(KubesimError::InvalidArgument)?;
+        c.engine.latency = options.latency.clone();
         c.engine.load.start = options.start;
         for ns in INITIAL_NAMESPACES {
             c.create_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
@@ -195,8 +238,16 @@ impl Cluster {
             if !seen.insert(n.name.clone()) {
                 return Err(KubesimError::InvalidArgument(format!("duplicate node name {:?}", n.name)));
             }
+            if let Some(d) = &n.ready_after {
+                d.check().map_err(|e| KubesimError::InvalidArgument(format!("node {}: ready_after: {e}", n.name)))?;
+            }
+            let ready_after = n.draw_ready_after(options.seed);
+            if ready_after > 0 {
+                let name: Arc<str> = Arc::from(n.name.as_str());
+                c.engine.nodes.booting.insert(name, c.clock.now() + ready_after);
+            }
             // A kubelet registers its node with status; create keeps what the node reports.
-            let obj = Object::decode(n.manifest(i + 1, c.clock.now()))?;
+            let obj = Object::decode(n.booting_manifest(i + 1, c.clock.now(), ready_after > 0))?;
             let created = c.store.create(obj, c.clock.now())?;
             c.engine.observe(&c.store, None, None, Some(&created));
         }
@@ -231,6 +282,10 @@ impl Cluster {
     }
     pub fn threads(&self) -> usize {
         self.engine.threads()
+    }
+    /// The latencies modelled (see [`crate::sim::latency`]).
+    pub fn latency(&self) -> &crate::sim::latency::Latency {
+        &self.engine.latency
     }
     /// Run `f` once on every worker thread of the reconcile pool.
     pub fn on_workers(&self, f: &(dyn Fn() + Sync)) {

@@ -26,6 +26,7 @@ from ._handles import (
     PodDisruptionBudget,
     ReplicaSet,
 )
+from ._latency import Latency
 from ._native import __version__
 from ._objectlist import ObjectList
 from ._rollout import Revision
@@ -74,6 +75,7 @@ __all__ = [
     "Job",
     "KubectlError",
     "KubesimError",
+    "Latency",
     "ManifestError",
     "MetricsUnavailableError",
     "Namespace",

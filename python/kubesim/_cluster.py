@@ -33,6 +33,7 @@ from ._handles import (
     ReplicaSet,
     _demand,
 )
+from ._latency import Latency, parse_bytes
 from ._objectlist import ObjectList
 from ._progress import VirtualTimeBar
 from ._progress import enabled as _progress_enabled
@@ -105,7 +106,7 @@ class ImageRegistry:
         completes_after: Duration | Dist | None = None,
         liveness_fails_after: Duration | Dist | None = None,
         stop: Duration | Dist | None = None,
-        size: int = 64 * 1024 * 1024,
+        size: int | str = 64 * 1024 * 1024,
         logs: Sequence[str | tuple[Duration, str]] = (),
         exec: Mapping[str, str | tuple[str, int] | Mapping[str, Any]] | None = None,
     ) -> None:
@@ -117,6 +118,9 @@ class ImageRegistry:
         the container exits with ``exit_code`` (137 shows as OOMKilled) this long after start;
         ``completes_after``: it exits 0. ``liveness_fails_after``: liveness probes fail from then
         on. ``stop``: time to exit after SIGTERM (default: runs until the grace period ends).
+        ``size``: the image's size in bytes (or ``"120MB"``, ``"64MiB"``), shown in the Pulled
+        event; with ``Latency(pull_bandwidth=…)`` a pull takes ``size / pull_bandwidth`` instead
+        of ``pull``.
 
         Each timing is a duration or a distribution from :mod:`kubesim.dist` (e.g.
         ``pull=kubesim.dist.lognormal(median="2s", p99="20s")``), drawn per container run from
@@ -148,7 +152,8 @@ class ImageRegistry:
         profile.update({k: spec_of(v, k) for k, v in optional.items() if v is not None})
         profile["logs"] = [_log_line(i, line) for i, line in enumerate(logs)]
         profile["exec"] = [_exec_command(command, answer) for command, answer in (exec or {}).items()]
-        self._cluster._native.register_image(ref, exists, exit_code, size, json.dumps(profile))
+        size_bytes = parse_bytes(size, "size")
+        self._cluster._native.register_image(ref, exists, exit_code, size_bytes, json.dumps(profile))
 
 
 def _log_line(i: int, line: str | tuple[Duration, str]) -> dict[str, Any]:
@@ -301,6 +306,18 @@ _READS = frozenset(
 )
 
 
+def _node_spec(node: Mapping[str, Any], index: int) -> dict[str, Any]:
+    """A node spec as the core reads it: ``ready_after`` as a distribution's spec."""
+    from .dist import spec_of
+
+    if not isinstance(node, Mapping):
+        raise TypeError(f"nodes[{index}] is a node spec (a dict), not {node!r}")
+    spec = dict(node)
+    if spec.get("ready_after") is not None:
+        spec["ready_after"] = spec_of(spec["ready_after"], f"nodes[{index}].ready_after")
+    return spec
+
+
 class _Journaled:
     """The native cluster, with every state-changing call recorded (name, args, kwargs) when
     ``journal`` is a list (``Cluster(journal=True)``), for audit; with ``None`` calls pass
@@ -328,11 +345,15 @@ class Cluster:
     """A simulated Kubernetes cluster in deterministic virtual time.
 
     ``nodes`` is a count (``node-1`` … ``node-N``, 4 CPU / 16Gi / 110 pods each) or a list of
-    node specs (``{"name", "cpu", "memory", "pods", "labels", "taints"}``). ``seed`` fixes every
-    uid and generated name. ``start`` is when virtual time begins (default
-    2026-01-01T00:00:00Z). ``threads`` sizes the reconcile pool (default: ``KUBESIM_THREADS`` or
-    the core count); results never depend on it. ``events=False`` stops recording Event objects,
-    which dominate memory in simulations of tens of thousands of pods. ``record=False`` records
+    node specs (``{"name", "cpu", "memory", "pods", "labels", "taints", "ready_after"}``;
+    ``ready_after``, a duration or a :mod:`kubesim.dist` distribution drawn from the seed and the
+    node's name, keeps the node NotReady that long after it is added). ``seed`` fixes every
+    uid and generated name. ``latency`` (a :class:`kubesim.Latency`) turns on control-plane and
+    node latencies; by default there are none and controllers act at once. ``start`` is when
+    virtual time begins (default 2026-01-01T00:00:00Z). ``threads`` sizes the reconcile pool
+    (default: ``KUBESIM_THREADS`` or the core count); results never depend on it.
+    ``events=False`` stops recording Event objects, which dominate memory in simulations of
+    tens of thousands of pods. ``record=False`` records
     no timeline (by default every change is recorded from the start, see :meth:`record`, so
     :func:`kubesim.plot.rollout` works after the fact). ``max_objects`` is the
     object budget (default 5,000,000 objects of every kind, events included): a run that would
@@ -365,7 +386,10 @@ class Cluster:
         max_objects: int | None = None,
         record: bool = True,
         journal: bool = False,
+        latency: Latency | None = None,
     ) -> None:
+        if latency is not None and not isinstance(latency, Latency):
+            raise TypeError(f"latency is a kubesim.Latency, not {latency!r}")
         if isinstance(nodes, bool) or not isinstance(nodes, int | Sequence):
             raise TypeError("nodes is a count or a list of node specs")
         if isinstance(nodes, int):
@@ -373,7 +397,7 @@ class Cluster:
                 raise InvalidArgumentError(f"nodes must be >= 0, got {nodes}")
             nodes_json, count = None, nodes
         else:
-            nodes_json, count = json.dumps([dict(n) for n in nodes]), 0
+            nodes_json, count = json.dumps([_node_spec(n, i) for i, n in enumerate(nodes)]), 0
         if threads is None:
             env = os.environ.get("KUBESIM_THREADS")
             threads = int(env) if env else (getattr(default_threads, "value", None) or os.cpu_count() or 1)
@@ -382,7 +406,8 @@ class Cluster:
         if not 0 <= seed < 2**64:
             raise InvalidArgumentError(f"seed must be in [0, 2**64), got {seed}")
         self.seed = seed
-        native = _native.Cluster(nodes_json, count, seed, start_ms(start), threads)
+        latency_json = None if latency is None else json.dumps(latency.spec())
+        native = _native.Cluster(nodes_json, count, seed, start_ms(start), threads, latency_json)
         self._native: Any = _Journaled(native, [] if journal else None)
         if not events:
             self._native.set_events(False)
@@ -396,6 +421,11 @@ class Cluster:
     def threads(self) -> int:
         """Reconcile threads (results never depend on it)."""
         return self._native.threads
+
+    @property
+    def latency(self) -> Latency:
+        """The control-plane and node latencies modelled (see :class:`kubesim.Latency`)."""
+        return Latency.from_spec(json.loads(self._native.latency_json))
 
     @property
     def max_objects(self) -> int:

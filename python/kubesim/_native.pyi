@@ -40,6 +40,7 @@ class Cluster:
         seed: int = 0,
         start_ms: int | None = None,
         threads: int = 1,
+        latency_json: str | None = None,
     ) -> Cluster: ...
     def apply(self, text: str, source: str) -> builtins.list[tuple[str, str, str, str, str | None, str] | Exception]:
         """Apply every document: ``(kind, namespace, name, action, warning, line)`` or the error for that document."""
@@ -179,6 +180,9 @@ class Cluster:
         """`release_memory()`, also on each of this cluster's worker threads."""
     def _debug_panic(self, op: str) -> None:
         """For kubesim's own tests: an internal error (a panic on a worker thread) during ``op``."""
+    @property
+    def latency_json(self) -> str:
+        """The latencies modelled, as JSON (see ``kubesim.Latency``)."""
     @property
     def threads(self) -> int: ...
     def get(self, kind: str, namespace: str, name: str, path: Sequence[str] | None = None) -> Any:

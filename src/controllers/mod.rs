@@ -256,6 +256,11 @@ pub struct NodeRuntime {
     /// Bound, unfinished pods with pod (anti-)affinity terms: while there are any, every pod's
     /// placement must look at them (upstream: NodeInfo.PodsWithAffinity).
     pub affinity_pods: i64,
+    /// With serialized image pulls: when each node's pull queue is free again.
+    pub pulling_until: std::collections::BTreeMap<Arc<str>, Millis>,
+    /// Nodes whose kubelet is not Ready yet after the node was added, and when it will be
+    /// (a node template's `ready_after`).
+    pub booting: std::collections::BTreeMap<Arc<str>, Millis>,
 }
 
 /// What a reconcile may read.
@@ -265,6 +270,8 @@ pub struct Ctx<'a> {
     pub images: &'a ImageRegistry,
     pub nodes: &'a NodeRuntime,
     pub load: &'a crate::metrics::LoadModel,
+    /// The latencies modelled (see [`crate::sim::latency`]).
+    pub latency: &'a crate::sim::latency::Latency,
     pub hpa: &'a std::collections::BTreeMap<ObjectKey, hpa::HpaMemory>,
     /// The round runs on the engine's pool: a controller may split its own work with rayon
     /// (with the same result as doing it in order).

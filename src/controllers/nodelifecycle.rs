@@ -26,6 +26,12 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     if let Some(t) = down_since.filter(|_| !unreachable) {
         return out.requeue(Some(t + NODE_MONITOR_GRACE));
     }
+    // A node added with a `ready_after` stays NotReady (as its kubelet registered it) until then.
+    let booted = match ctx.nodes.booting.get(&*node.meta.name) {
+        Some(&t) if now < t => return out.requeue(Some(t)),
+        Some(_) => true,
+        None => false,
+    };
     let mut new_status = (**status).clone();
     let mut new_spec = (**spec).clone();
     let conditions = new_status.conditions.get_or_insert_with(Vec::new);
@@ -63,6 +69,11 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         }
     } else if !unreachable && has_taint {
         taints.retain(|t| t.key != UNREACHABLE);
+    }
+    if booted && !unreachable {
+        // upstream: the kubelet registers a node tainted not-ready:NoSchedule; the taint goes
+        // once the node is Ready (TaintNodesByCondition).
+        taints.retain(|t| t.key != NOT_READY);
     }
     if taints.is_empty() {
         new_spec.taints = None;

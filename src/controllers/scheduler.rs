@@ -309,6 +309,19 @@ pub(super) fn score(node: &NodeState, nonzero: &Resources) -> i64 {
 }
 
 /// Schedule the given pending pods in queue order (priority, then age).
+/// upstream: the scheduling queue's order (PrioritySort) — higher priority first, then the
+/// earlier created, then by key.
+pub fn queue_order(a: &Object, b: &Object) -> std::cmp::Ordering {
+    let prio = |o: &Object| match &o.body {
+        Body::Pod { spec, .. } => spec.priority.unwrap_or(0),
+        _ => 0,
+    };
+    prio(b)
+        .cmp(&prio(a))
+        .then(a.meta.creation_timestamp.cmp(&b.meta.creation_timestamp))
+        .then(ObjectKey::of(a).cmp(&ObjectKey::of(b)))
+}
+
 pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconciled)> {
     let pending = |k: &ObjectKey| ctx.store.get_by_key(k).filter(|p| is_active(p) && node_of(p).is_none()).cloned();
     let mut pods: Vec<Arc<Object>> = if ctx.parallel {
@@ -319,20 +332,10 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
     if pods.is_empty() {
         return Vec::new();
     }
-    let queue_order = |a: &Arc<Object>, b: &Arc<Object>| {
-        let prio = |o: &Object| match &o.body {
-            Body::Pod { spec, .. } => spec.priority.unwrap_or(0),
-            _ => 0,
-        };
-        prio(b)
-            .cmp(&prio(a))
-            .then(a.meta.creation_timestamp.cmp(&b.meta.creation_timestamp))
-            .then(ObjectKey::of(a).cmp(&ObjectKey::of(b)))
-    };
     if ctx.parallel {
-        pods.par_sort_by(queue_order);
+        pods.par_sort_by(|a, b| queue_order(a, b));
     } else {
-        pods.sort_by(queue_order);
+        pods.sort_by(|a, b| queue_order(a, b));
     }
     let total = ctx.nodes.info.len();
     let start = if total == 0 { 0 } else { ctx.nodes.scheduler_start % total };

@@ -5,6 +5,7 @@
 //! later virtual time. The result never depends on the thread count.
 
 mod events;
+mod latency;
 pub mod snapshot;
 
 use std::collections::{btree_map, BTreeMap, BTreeSet};
@@ -27,6 +28,7 @@ use crate::kubelet;
 use crate::kubelet::images::ImageRegistry;
 use crate::labels::Selector;
 use crate::sim::clock::{EventQueue, Millis};
+use crate::sim::latency::{Latency, TokenBucket};
 use crate::store::{ObjectKey, Prepared, Store, StoreError, Written};
 
 pub use events::EventLog;
@@ -127,6 +129,15 @@ pub struct Engine {
     pub interrupt: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
     /// Jobs whose pods changed, synced [`job::SYNC_BATCH`] later (upstream's batched pod events).
     job_batch: Vec<ObjectKey>,
+    /// The latencies modelled (none by default; see [`crate::sim::latency`]).
+    pub latency: Latency,
+    /// Changes heard by the controllers since the round began, told to them
+    /// `latency.informer_delay` later (when that is not zero).
+    informing: Vec<(ControllerId, ObjectKey)>,
+    /// The scheduler's rate limit (with `latency.scheduler_qps`).
+    bucket: TokenBucket,
+    /// Pending pods whose scheduling attempt waits for its token, and when it has it.
+    reserved: BTreeMap<ObjectKey, Millis>,
 }
 
 /// The count of batches being freed on the pool. A copy of the engine (a fork, a dry run's
@@ -189,6 +200,10 @@ impl Engine {
             max_objects: DEFAULT_MAX_OBJECTS,
             interrupt: None,
             job_batch: Vec::new(),
+            latency: Latency::default(),
+            informing: Vec::new(),
+            bucket: TokenBucket::default(),
+            reserved: BTreeMap::new(),
         })
     }
 
@@ -309,44 +324,47 @@ impl Engine {
             Kind::Pod => self.observe_pod(store, &key, old, new, &skip),
             Kind::ReplicaSet => {
                 if !skip(ControllerId::ReplicaSet) {
-                    self.mark(ControllerId::ReplicaSet, key.clone());
+                    self.notify(ControllerId::ReplicaSet, key.clone());
                 }
                 self.mark_deployments_of(store, old, new);
             }
-            Kind::Deployment if !skip(ControllerId::Deployment) => self.mark(ControllerId::Deployment, key.clone()),
+            Kind::Deployment if !skip(ControllerId::Deployment) => self.notify(ControllerId::Deployment, key.clone()),
             Kind::Job => {
                 if new.is_some() && !skip(ControllerId::Job) {
-                    self.mark(ControllerId::Job, key.clone());
+                    self.notify(ControllerId::Job, key.clone());
                 }
                 // upstream: the Job controller's deleteJob handler — the pods of a removed Job that
                 // still hold its tracking finalizer are released (a deleting or finished pod
                 // would otherwise never change again to ask).
                 if let (Some(o), None) = (old, new) {
                     for pod in store.dependents_iter(o.meta.uid).filter(|p| job::has_finalizer(p)) {
-                        self.mark(ControllerId::Job, ObjectKey::of(pod));
+                        self.notify(ControllerId::Job, ObjectKey::of(pod));
                     }
                 }
                 // The CronJob that made it hears of its Jobs' changes.
                 for o in concerned(old, new).into_iter().flatten() {
                     if let Some(r) = o.meta.controller_ref().filter(|r| &*r.kind == "CronJob") {
-                        self.mark(ControllerId::CronJob, ObjectKey::shared(Kind::CronJob, &o.meta.namespace, &r.name));
+                        self.notify(
+                            ControllerId::CronJob,
+                            ObjectKey::shared(Kind::CronJob, &o.meta.namespace, &r.name),
+                        );
                     }
                 }
             }
             Kind::CronJob if new.is_some() && !skip(ControllerId::CronJob) => {
-                self.mark(ControllerId::CronJob, key.clone())
+                self.notify(ControllerId::CronJob, key.clone())
             }
             Kind::Namespace
                 if new.is_some_and(|n| n.meta.deletion_timestamp().is_some()) && !skip(ControllerId::Namespace) =>
             {
-                self.mark(ControllerId::Namespace, key.clone())
+                self.notify(ControllerId::Namespace, key.clone())
             }
             Kind::HorizontalPodAutoscaler => {
                 if new.is_none() {
                     self.hpa_memory.remove(&key);
                 } else if !skip(ControllerId::HorizontalPodAutoscaler) {
                     // Besides changes, the HPA syncs on its own 15 s period.
-                    self.mark(ControllerId::HorizontalPodAutoscaler, key.clone());
+                    self.notify(ControllerId::HorizontalPodAutoscaler, key.clone());
                 }
             }
             Kind::PodDisruptionBudget => {
@@ -356,7 +374,7 @@ impl Engine {
                     _ => {}
                 }
                 if new.is_some() && !skip(ControllerId::Disruption) {
-                    self.mark(ControllerId::Disruption, key.clone())
+                    self.notify(ControllerId::Disruption, key.clone())
                 }
             }
             Kind::Node => {
@@ -367,33 +385,36 @@ impl Engine {
                 if new.is_some() {
                     self.nodes.gone.remove(&key.name);
                 } else {
+                    self.nodes.booting.remove(&key.name);
                     // upstream: the pod garbage collector's orphan check (for the pods bound to it).
-                    self.mark(ControllerId::PodGarbageCollector, key.clone());
+                    self.notify(ControllerId::PodGarbageCollector, key.clone());
                 }
-                self.mark(ControllerId::NodeLifecycle, key.clone());
+                self.notify(ControllerId::NodeLifecycle, key.clone());
                 self.retry_unschedulable();
                 // upstream: the DaemonSet controller's node handlers enqueue the DaemonSets.
                 self.daemon_memory.forget(None);
                 for ds in store.scan(Kind::DaemonSet, None) {
-                    self.mark(ControllerId::DaemonSet, ObjectKey::of(ds));
+                    self.notify(ControllerId::DaemonSet, ObjectKey::of(ds));
                 }
             }
             Kind::DaemonSet => {
                 if new.is_none() {
                     self.daemon_memory.forget(Some(&key));
                 } else if !skip(ControllerId::DaemonSet) {
-                    self.mark(ControllerId::DaemonSet, key.clone())
+                    self.notify(ControllerId::DaemonSet, key.clone())
                 }
             }
-            Kind::StatefulSet if !skip(ControllerId::StatefulSet) => self.mark(ControllerId::StatefulSet, key.clone()),
+            Kind::StatefulSet if !skip(ControllerId::StatefulSet) => {
+                self.notify(ControllerId::StatefulSet, key.clone())
+            }
             Kind::ControllerRevision => {
                 for o in [old, new].into_iter().flatten() {
                     match o.meta.controller_ref() {
-                        Some(r) if &*r.kind == "DaemonSet" => self.mark(
+                        Some(r) if &*r.kind == "DaemonSet" => self.notify(
                             ControllerId::DaemonSet,
                             ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name),
                         ),
-                        Some(r) if &*r.kind == "StatefulSet" => self.mark(
+                        Some(r) if &*r.kind == "StatefulSet" => self.notify(
                             ControllerId::StatefulSet,
                             ObjectKey::shared(Kind::StatefulSet, &o.meta.namespace, &r.name),
                         ),
@@ -402,25 +423,25 @@ impl Engine {
                 }
             }
             // upstream: the serviceaccounts controller watches namespaces and ServiceAccounts.
-            Kind::Namespace if new.is_some() => self.mark(ControllerId::ServiceAccounts, key.clone()),
+            Kind::Namespace if new.is_some() => self.notify(ControllerId::ServiceAccounts, key.clone()),
             Kind::ServiceAccount if new.is_none() && &*key.name == serviceaccounts::DEFAULT => {
-                self.mark(ControllerId::ServiceAccounts, ObjectKey::new(Kind::Namespace, "", &key.namespace))
+                self.notify(ControllerId::ServiceAccounts, ObjectKey::new(Kind::Namespace, "", &key.namespace))
             }
             Kind::Service => {
                 if new.is_none()
                     && &*key.name == kubernetes_service::NAME
                     && &*key.namespace == kubernetes_service::NAMESPACE
                 {
-                    self.mark(ControllerId::KubernetesService, key.clone())
+                    self.notify(ControllerId::KubernetesService, key.clone())
                 }
                 // upstream: the EndpointSlice and endpoints controllers' service handlers (the
                 // endpoints controller also deletes a gone Service's Endpoints).
                 self.endpoint_memory.forget(&key);
                 self.endpoints_v1_memory.forget(&key);
                 if new.is_some() {
-                    self.mark(ControllerId::EndpointSlice, key.clone());
+                    self.notify(ControllerId::EndpointSlice, key.clone());
                 }
-                self.mark(ControllerId::Endpoints, key.clone());
+                self.notify(ControllerId::Endpoints, key.clone());
             }
             Kind::EndpointSlice => {
                 // upstream: onEndpointSliceUpdate — a change to a slice the controller manages
@@ -432,12 +453,12 @@ impl Engine {
                         break;
                     }
                     self.endpoint_memory.forget(&svc);
-                    self.mark(ControllerId::EndpointSlice, svc);
+                    self.notify(ControllerId::EndpointSlice, svc);
                 }
             }
             // upstream: onEndpointsDelete — an Endpoints deleted by someone else is made again.
             Kind::Endpoints if new.is_none() && origin.is_none_or(|(c, _)| c != ControllerId::Endpoints) => {
-                self.mark(ControllerId::Endpoints, ObjectKey::shared(Kind::Service, &key.namespace, &key.name))
+                self.notify(ControllerId::Endpoints, ObjectKey::shared(Kind::Service, &key.namespace, &key.name))
             }
             _ => {}
         }
@@ -452,16 +473,16 @@ impl Engine {
                 })
             };
             if gc_finalizer || (old.is_none() && !n.meta.owner_references.is_empty() && !by_owner(n)) {
-                self.mark(ControllerId::GarbageCollector, key.clone());
+                self.notify(ControllerId::GarbageCollector, key.clone());
             }
         } else if let Some(o) = old {
             for d in store.dependents(o.meta.uid) {
-                self.mark(ControllerId::GarbageCollector, ObjectKey::of(&d));
+                self.notify(ControllerId::GarbageCollector, ObjectKey::of(&d));
             }
             for r in o.meta.owner_references.iter() {
                 if let Some(owner) = store.owner(&o.meta.namespace, r) {
                     if owner.meta.deletion_timestamp().is_some() {
-                        self.mark(ControllerId::GarbageCollector, ObjectKey::of(owner));
+                        self.notify(ControllerId::GarbageCollector, ObjectKey::of(owner));
                     }
                 }
             }
@@ -479,14 +500,14 @@ impl Engine {
         // A pod bound to a node that does not exist goes to the pod garbage collector.
         if let Some(n) = new.and_then(node_of).filter(|n| old.and_then(node_of) != Some(*n)) {
             if !self.nodes.info.contains_key(n) {
-                self.mark(ControllerId::PodGarbageCollector, ObjectKey::new(Kind::Node, "", n));
+                self.notify(ControllerId::PodGarbageCollector, ObjectKey::new(Kind::Node, "", n));
             }
         }
         // The owning ReplicaSet(s), before and after; orphans go to every matching ReplicaSet.
         for o in concerned(old, new).into_iter().flatten() {
             match o.meta.controller_ref() {
                 Some(r) if &*r.kind == "ReplicaSet" => {
-                    self.mark(
+                    self.notify(
                         ControllerId::ReplicaSet,
                         ObjectKey::shared(Kind::ReplicaSet, &o.meta.namespace, &r.name),
                     );
@@ -494,10 +515,10 @@ impl Engine {
                 Some(r) if &*r.kind == "DaemonSet" => {
                     let ds = ObjectKey::shared(Kind::DaemonSet, &o.meta.namespace, &r.name);
                     self.daemon_memory.pod_changed(&ds, key);
-                    self.mark(ControllerId::DaemonSet, ds);
+                    self.notify(ControllerId::DaemonSet, ds);
                 }
                 Some(r) if &*r.kind == "StatefulSet" => {
-                    self.mark(
+                    self.notify(
                         ControllerId::StatefulSet,
                         ObjectKey::shared(Kind::StatefulSet, &o.meta.namespace, &r.name),
                     );
@@ -512,14 +533,14 @@ impl Engine {
                             if Selector::from_label_selector(Some(&spec.selector))
                                 .is_ok_and(|s| s.matches(&o.meta.labels))
                             {
-                                self.mark(ControllerId::DaemonSet, ObjectKey::of(ds));
+                                self.notify(ControllerId::DaemonSet, ObjectKey::of(ds));
                             }
                         }
                     }
                     for rs in store.scan(Kind::ReplicaSet, Some(&o.meta.namespace)) {
                         if let Body::ReplicaSet { spec, .. } = &rs.body {
                             if spec.selector.selector().is_ok_and(|s| s.matches(&o.meta.labels)) {
-                                self.mark(ControllerId::ReplicaSet, ObjectKey::of(rs));
+                                self.notify(ControllerId::ReplicaSet, ObjectKey::of(rs));
                             }
                         }
                     }
@@ -529,7 +550,7 @@ impl Engine {
         if let Some(p) = new.filter(|p| job::has_finalizer(p)) {
             // A pod whose Job is gone still holds the Job's finalizer: the Job controller lets go.
             if p.meta.controller_ref().is_none_or(|r| store.owner(&p.meta.namespace, r).is_none()) {
-                self.mark(ControllerId::Job, key.clone());
+                self.notify(ControllerId::Job, key.clone());
             }
         }
         self.account(old, new);
@@ -540,7 +561,7 @@ impl Engine {
                 let bound = node_of(p).is_some();
                 let deleting = p.meta.deletion_timestamp().is_some();
                 if !bound && !deleting && !skip(ControllerId::Scheduler) {
-                    self.mark(ControllerId::Scheduler, key.clone());
+                    self.notify(ControllerId::Scheduler, key.clone());
                 }
                 if bound && old.is_some_and(|o| node_of(o).is_none()) && !self.waiting_for_pods.is_empty() {
                     // upstream: a pod assigned to a node may satisfy a waiting pod's affinity
@@ -550,7 +571,7 @@ impl Engine {
                 if bound {
                     self.forget_pending(key);
                     if !skip(ControllerId::Kubelet) {
-                        self.mark(ControllerId::Kubelet, key.clone());
+                        self.notify(ControllerId::Kubelet, key.clone());
                     }
                 }
                 // Capacity frees up when a pod finishes (upstream: the scheduler's informer drops
@@ -621,7 +642,7 @@ impl Engine {
         for o in concerned(old, new).into_iter().flatten() {
             match o.meta.controller_ref() {
                 Some(r) if &*r.kind == "Deployment" => {
-                    self.mark(
+                    self.notify(
                         ControllerId::Deployment,
                         ObjectKey::shared(Kind::Deployment, &o.meta.namespace, &r.name),
                     );
@@ -633,7 +654,7 @@ impl Engine {
                             if Selector::from_label_selector(Some(&spec.selector))
                                 .is_ok_and(|s| !s.is_everything() && s.matches(&o.meta.labels))
                             {
-                                self.mark(ControllerId::Deployment, ObjectKey::of(d));
+                                self.notify(ControllerId::Deployment, ObjectKey::of(d));
                             }
                         }
                     }
@@ -668,8 +689,8 @@ impl Engine {
         for k in keys {
             self.endpoint_memory.pod_changed(&k, &key.name);
             self.endpoints_v1_memory.pod_changed(&k, &key.name);
-            self.mark(ControllerId::EndpointSlice, k.clone());
-            self.mark(ControllerId::Endpoints, k);
+            self.notify(ControllerId::EndpointSlice, k.clone());
+            self.notify(ControllerId::Endpoints, k);
         }
     }
 
@@ -702,7 +723,7 @@ impl Engine {
             .map(|b| ObjectKey::of(b))
             .collect();
         for k in keys {
-            self.mark(ControllerId::Disruption, k);
+            self.notify(ControllerId::Disruption, k);
         }
     }
 
@@ -740,6 +761,7 @@ impl Engine {
 
     /// A pod bound or gone: no longer the scheduler's.
     fn forget_pending(&mut self, key: &ObjectKey) {
+        self.reserved.remove(key);
         self.waiting_for_pods.remove(key);
         self.unschedulable.remove(key);
         self.attempts.remove(key);
@@ -780,8 +802,9 @@ impl Engine {
         self.events.expire(store, now);
         for _round in 0..MAX_ROUNDS {
             self.flush_retry(now);
+            self.flush_informing(now);
             for k in std::mem::take(&mut self.job_batch) {
-                self.schedule(ControllerId::Job, k, now + job::SYNC_BATCH, now);
+                self.schedule(ControllerId::Job, k, now + job::SYNC_BATCH + self.latency.informer_delay, now);
             }
             if self.dirty.iter().all(Vec::is_empty) {
                 self.freed();
@@ -793,7 +816,13 @@ impl Engine {
             }
             // What the round adds besides Events (which a round deleting pods records too).
             let stored_before = store.len() - self.events.len().min(store.len());
-            let jobs = self.take_round();
+            let mut jobs = self.take_round();
+            if self.latency.scheduler_qps.is_some() {
+                let i = jobs.iter().position(|(c, _)| *c == ControllerId::Scheduler).unwrap_or(0);
+                let mut keys = std::mem::take(&mut jobs[i].1);
+                self.throttle_scheduler(store, &mut keys, now);
+                jobs[i].1 = keys;
+            }
             // Small rounds are not worth waking the pool; the results are the same either way.
             let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
             let parallel = self.threads > 1 && work >= self.parallel_threshold;
@@ -805,6 +834,7 @@ impl Engine {
                     images: &self.images,
                     nodes: &self.nodes,
                     load: &self.load,
+                    latency: &self.latency,
                     hpa: &self.hpa_memory,
                     parallel,
                     events: self.record_events,
@@ -960,6 +990,9 @@ impl Engine {
                 }
                 Write::NodeGone { node, since: None } => {
                     self.nodes.gone.remove(&node);
+                }
+                Write::ImagePull { node, image, done } if self.latency.serialize_image_pulls => {
+                    self.queue_pull(node, image, done - now, key, now)
                 }
                 Write::ImagePull { node, image, done } => {
                     self.nodes.images.entry((node, image)).or_insert(done);

@@ -17,6 +17,7 @@ use crate::error::KubesimError;
 use crate::kubelet::images::ImageRegistry;
 use crate::metrics::LoadModel;
 use crate::sim::clock::{EventQueue, Millis};
+use crate::sim::latency::{Latency, TokenBucket};
 use crate::store::ObjectKey;
 
 type Queues = (
@@ -42,7 +43,11 @@ type Memory = (
     BTreeMap<ObjectKey, hpa::HpaMemory>,
     usize,
     Vec<ObjectKey>,
+    Latencies,
 );
+/// The latencies and their state: the knobs, the changes not yet told to the controllers, the
+/// scheduler's token bucket and the pods waiting for its tokens.
+type Latencies = (Latency, Vec<(ControllerId, ObjectKey)>, TokenBucket, BTreeMap<ObjectKey, Millis>);
 
 /// What [`Engine::write_state`] writes, read back (see [`Engine::from_state`]).
 #[derive(Deserialize)]
@@ -74,6 +79,7 @@ impl Engine {
             &self.hpa_memory,
             self.max_objects,
             &self.job_batch,
+            (&self.latency, &self.informing, &self.bucket, &self.reserved),
         ))?;
         t.end()
     }
@@ -94,8 +100,20 @@ impl Engine {
             e.attempts,
             e.retry_pending,
         ) = queues;
-        (e.images, e.nodes, e.events, e.ips, e.record_events, e.load, e.hpa_memory, e.max_objects, e.job_batch) =
-            memory;
+        let latencies;
+        (
+            e.images,
+            e.nodes,
+            e.events,
+            e.ips,
+            e.record_events,
+            e.load,
+            e.hpa_memory,
+            e.max_objects,
+            e.job_batch,
+            latencies,
+        ) = memory;
+        (e.latency, e.informing, e.bucket, e.reserved) = latencies;
         Ok(e)
     }
 }

@@ -71,6 +71,14 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         containers.resize(spec.containers.len(), ContainerRuntime::default());
         rt.containers = containers.into();
     }
+    if rt.start_time().is_none() && pod.meta.deletion_timestamp().is_none() {
+        // upstream: the kubelet's sync loop — with a sync period, a newly bound pod waits for
+        // the next tick (ticks fall at the cluster's start plus whole periods).
+        let tick = ctx.latency.kubelet_tick(ctx.load.start, now);
+        if tick > now {
+            return Reconciled::nothing().requeue(Some(tick));
+        }
+    }
     if rt.start_time().is_none() {
         // The pod is admitted: sandbox and network come up at once (the CNI assigns the IP when
         // this status is committed).
@@ -211,15 +219,23 @@ fn step_container(
         let profile = spec.profile(&draw_key(pc.pod, c, crt));
         match crt.stage {
             Stage::New => begin_pull_or_start(pc, c, crt, &profile),
-            Stage::Pulling { until, since } if until <= now => {
+            Stage::Pulling { until, since } if pulled_by(pc, image, until) <= now => {
                 if profile.exists {
+                    let until = pulled_by(pc, image, until);
                     let took = format_go_duration(until - since);
+                    let took = if pc.ctx.latency.serialize_image_pulls {
+                        // upstream: "in <pull> (<pull and the wait for the puller> including waiting)".
+                        let pulling = pc.ctx.latency.pull_time(profile.size_bytes, profile.pull).min(until - since);
+                        format!("{} ({took} including waiting)", format_go_duration(pulling))
+                    } else {
+                        format!("{took} ({took} including waiting)")
+                    };
                     pc.event(
                         Some(&c.name),
                         false,
                         "Pulled",
                         format!(
-                            "Successfully pulled image \"{image}\" in {took} ({took} including waiting). Image size: {} bytes.",
+                            "Successfully pulled image \"{image}\" in {took}. Image size: {} bytes.",
                             profile.size_bytes
                         ),
                     );
@@ -239,7 +255,7 @@ fn step_container(
                     return Some(now + ERR_IMAGE_PULL_SHOWN);
                 }
             }
-            Stage::Pulling { until, .. } => return Some(until),
+            Stage::Pulling { until, .. } => return Some(pulled_by(pc, image, until)),
             Stage::PullBackOff { until } if until <= now => {
                 crt.stage = Stage::New;
             }
@@ -399,12 +415,22 @@ fn begin_pull_or_start(pc: &mut PodCtx, c: &core::Container, crt: &mut Container
     // Join a pull already under way on this node rather than pulling twice.
     let until = match cached.filter(|t| *t > now && profile.exists) {
         Some(t) => t,
-        None => now + profile.pull,
+        None => now + pc.ctx.latency.pull_time(profile.size_bytes, profile.pull),
     };
     crt.stage = Stage::Pulling { until, since: now };
     if profile.exists && cached.is_none_or(|t| t <= now) {
         pc.events.push(Write::ImagePull { node: pc.node.clone(), image: image.into(), done: until });
     }
+}
+
+/// When a pull the container waits for ends: as planned, or with serialized pulls when the
+/// node's puller gets to it (the engine queues the pull when it commits it).
+fn pulled_by(pc: &PodCtx, image: &str, planned: Millis) -> Millis {
+    if !pc.ctx.latency.serialize_image_pulls {
+        return planned;
+    }
+    let queued = pc.ctx.nodes.images.get(&(pc.node.clone(), Arc::from(image))).copied();
+    queued.map_or(planned, |t| t.max(planned))
 }
 
 fn probe_period(p: Option<&core::Probe>) -> Millis {

@@ -394,20 +394,26 @@ fn contained<T>(op: &str, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
 #[pymethods]
 impl PyCluster {
     #[new]
-    #[pyo3(signature = (nodes_json=None, node_count=3, seed=0, start_ms=None, threads=1))]
+    #[pyo3(signature = (nodes_json=None, node_count=3, seed=0, start_ms=None, threads=1, latency_json=None))]
     fn new(
         nodes_json: Option<&str>,
         node_count: usize,
         seed: u64,
         start_ms: Option<i64>,
         threads: usize,
+        latency_json: Option<&str>,
     ) -> PyResult<Self> {
+        let latency = match latency_json {
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("invalid latency: {e}"))))?,
+            None => Default::default(),
+        };
         let nodes = match nodes_json {
             Some(text) => serde_json::from_str::<Vec<NodeTemplate>>(text)
                 .map_err(|e| to_pyerr(KubesimError::InvalidArgument(format!("invalid node spec: {e}"))))?,
             None => (1..=node_count).map(NodeTemplate::numbered).collect(),
         };
-        let options = ClusterOptions { seed, start: start_ms.unwrap_or(DEFAULT_EPOCH_MS), nodes, threads };
+        let options = ClusterOptions { seed, start: start_ms.unwrap_or(DEFAULT_EPOCH_MS), nodes, threads, latency };
         let cluster = contained("Cluster", || Cluster::new(options).map_err(to_pyerr))?;
         Ok(PyCluster { inner: Arc::new(Mutex::new(cluster)), broken: Arc::default(), served_writes: Arc::default() })
     }
@@ -913,6 +919,14 @@ impl PyCluster {
     /// Objects per kind, pods per phase, ready and terminating pods.
     fn stats(&self) -> PyResult<BTreeMap<String, u64>> {
         self.with("stats", |c| Ok(c.stats()))
+    }
+
+    /// The latencies modelled, as JSON (see `kubesim.Latency`).
+    #[getter]
+    fn latency_json(&self) -> PyResult<String> {
+        self.with("latency", |c| {
+            serde_json::to_string(c.latency()).map_err(|e| KubesimError::Simulation(format!("latency: {e}")))
+        })
     }
 
     #[getter]

@@ -84,6 +84,32 @@ fn a_loaded_cluster_continues_mid_rollout_exactly_as_the_original() {
 }
 
 #[test]
+fn a_loaded_or_forked_cluster_with_latencies_continues_exactly_as_the_original() {
+    let latency = crate::sim::latency::Latency {
+        informer_delay: 50,
+        scheduler_qps: Some(2.0),
+        scheduler_burst: 1,
+        kubelet_sync_period: 1_000,
+        pull_bandwidth: Some(20_000_000),
+        serialize_image_pulls: true,
+    };
+    let mut a = Cluster::new(ClusterOptions { latency: latency.clone(), ..Default::default() }).expect("cluster");
+    a.apply_text(WEB, "web.yaml").expect("apply");
+    // Mid-way: pods waiting for scheduler tokens, pulls queued, changes not yet heard.
+    a.advance(1_525).expect("advance");
+    let bound = |c: &Cluster| c.store().scan(crate::api::Kind::Pod, None).filter(|p| node_of(p).is_some()).count();
+    assert!((1..6).contains(&bound(&a)), "some pods wait for a token: {} bound", bound(&a));
+    let mut b = roundtrip(&a, 2);
+    assert_eq!(b.latency(), &latency);
+    let (mut f, mut c) = (a.fork(), roundtrip(&a, 1));
+    continue_both(&mut a, &mut b);
+    continue_both(&mut f, &mut c);
+    assert_eq!(history(&a, 0), history(&f, 0), "a fork continues as the original");
+}
+
+use crate::controllers::replicaset::node_of;
+
+#[test]
 fn stored_objects_and_shared_specs_are_written_once() {
     let mut a = cluster(1);
     a.apply_text(&WEB.replace("replicas: 6", "replicas: 60"), "web.yaml").expect("apply");
