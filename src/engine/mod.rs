@@ -501,6 +501,11 @@ impl Engine {
         }
         self.account(old, new);
         self.mark_budgets_of(store, old, new);
+        // upstream: the disruption controller's pod handlers queue a pod whose DisruptionTarget
+        // condition may go stale (stalePodDisruptionQueue), whatever budgets there are.
+        if new.is_some_and(disruption::may_go_stale) && !skip(ControllerId::Disruption) {
+            self.mark(ControllerId::Disruption, key.clone());
+        }
         match new {
             Some(p) => {
                 let bound = node_of(p).is_some();
@@ -640,6 +645,12 @@ impl Engine {
             })
             .map(|b| ObjectKey::of(b))
             .collect();
+        // upstream: getPdbForPod warns about a pod that more than one budget selects; the
+        // disruption controller's pod reconcile records that on the pod.
+        let several = new.filter(|p| keys.len() > 1 && disruption::budgets_selecting(store, p).nth(1).is_some());
+        if let Some(p) = several {
+            self.mark(ControllerId::Disruption, ObjectKey::of(p));
+        }
         for k in keys {
             self.mark(ControllerId::Disruption, k);
         }
