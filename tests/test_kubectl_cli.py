@@ -202,7 +202,10 @@ def test_loading_garbage_or_a_missing_file_is_a_clear_error(tmp_path):
 def _other_version(data: bytes) -> bytes:
     """``data`` with every snapshot header naming another kubesim version (of the same length)."""
     version = kubesim.__version__.encode()
-    header = b"\x93KUBESIM" + (1).to_bytes(2, "little") + bytes([len(version)]) + version
+    magic = b"\x93KUBESIM"
+    # The snapshot format (u16, little-endian) follows the magic; any format will do here.
+    fmt = data[data.index(magic) + len(magic) :][:2]
+    header = magic + fmt + bytes([len(version)]) + version
     assert header in data
     return data.replace(header, header[: -len(version)] + b"9" * len(version))
 

@@ -106,6 +106,8 @@ pub struct Engine {
     hpa_memory: BTreeMap<ObjectKey, hpa::HpaMemory>,
     /// DaemonSet controller memory (each DaemonSet's view of its nodes at its last sync).
     daemon_memory: crate::controllers::daemonset::Memory,
+    /// Job controller memory: each Job's pod-failure back-off record.
+    job_backoff: job::backoff::Memory,
     /// What one reconcile's updates changed (key, resourceVersion before, after), so its later
     /// writes to the same object build on them (a buffer kept between commits).
     rewritten: Vec<(ObjectKey, u64, u64)>,
@@ -176,6 +178,7 @@ impl Engine {
             load: crate::metrics::LoadModel::default(),
             hpa_memory: BTreeMap::new(),
             daemon_memory: Default::default(),
+            job_backoff: Default::default(),
             rewritten: Vec::new(),
             replaced: Vec::new(),
             freeing: Default::default(),
@@ -310,6 +313,10 @@ impl Engine {
             Kind::Job => {
                 if new.is_some() && !skip(ControllerId::Job) {
                     self.mark(ControllerId::Job, key.clone());
+                }
+                if new.is_none() {
+                    // upstream: syncJob of a Job no longer found removes its back-off record.
+                    self.job_backoff.remove(&key);
                 }
                 // upstream: the Job controller's deleteJob handler — the pods of a removed Job that
                 // still hold its tracking finalizer are released (a deleting or finished pod
@@ -760,6 +767,7 @@ impl Engine {
                     events: self.record_events,
                     by_node: &by_node,
                     daemon: &self.daemon_memory,
+                    job_backoff: &self.job_backoff,
                 };
                 // What can be done before the commit is done where the writes are made: events
                 // not recorded dropped; in parallel rounds, creates and updates worked out (the
@@ -902,6 +910,14 @@ impl Engine {
                 Write::SchedulerCursor(n) => self.nodes.scheduler_start = n,
                 Write::HpaMemory(k, m) => {
                     self.hpa_memory.insert(k, *m);
+                }
+                Write::JobBackoff(k, Some(r)) => {
+                    if rewritten.iter().any(|(w, ..)| *w == k) {
+                        self.job_backoff.insert(k, r);
+                    }
+                }
+                Write::JobBackoff(k, None) => {
+                    self.job_backoff.remove(&k);
                 }
                 Write::NodeGone { node, since: Some(t) } => {
                     self.nodes.gone.entry(node).or_insert(t);

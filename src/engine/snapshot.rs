@@ -1,4 +1,5 @@
-//! The engine in a snapshot: timers, queues, dirty keys, controller memory, node runtime, image
+//! The engine in a snapshot: timers, queues, dirty keys, controller memory (the HPAs' and the Job
+//! controller's back-off records, which the store cannot give back), node runtime, image
 //! registry, load model and event recorder. What is only a cache of the current round (key
 //! buffers, replaced versions waiting to be freed, the interrupt check) is not written, nor the
 //! thread pool: a loaded engine gets a pool of the size asked for (results never depend on it).
@@ -42,6 +43,7 @@ type Memory = (
     BTreeMap<ObjectKey, hpa::HpaMemory>,
     usize,
     Vec<ObjectKey>,
+    crate::controllers::job::backoff::Memory,
 );
 
 /// What [`Engine::write_state`] writes, read back (see [`Engine::from_state`]).
@@ -74,6 +76,7 @@ impl Engine {
             &self.hpa_memory,
             self.max_objects,
             &self.job_batch,
+            &self.job_backoff,
         ))?;
         t.end()
     }
@@ -94,8 +97,18 @@ impl Engine {
             e.attempts,
             e.retry_pending,
         ) = queues;
-        (e.images, e.nodes, e.events, e.ips, e.record_events, e.load, e.hpa_memory, e.max_objects, e.job_batch) =
-            memory;
+        (
+            e.images,
+            e.nodes,
+            e.events,
+            e.ips,
+            e.record_events,
+            e.load,
+            e.hpa_memory,
+            e.max_objects,
+            e.job_batch,
+            e.job_backoff,
+        ) = memory;
         Ok(e)
     }
 }
