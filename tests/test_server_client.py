@@ -30,6 +30,14 @@ WEB = {
     },
 }
 
+# A budget for WEB's pods (app=web): one may be disrupted at a time.
+BUDGET = {
+    "apiVersion": "policy/v1",
+    "kind": "PodDisruptionBudget",
+    "metadata": {"name": "web"},
+    "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
+}
+
 
 @pytest.fixture
 def api() -> Iterator[tuple[kubesim.Cluster, Any]]:
@@ -164,13 +172,7 @@ def test_pod_disruption_budgets_and_evictions(api: Any) -> None:
     c, api_client = api
     apps, core, policy = client.AppsV1Api(api_client), client.CoreV1Api(api_client), client.PolicyV1Api(api_client)
     apps.create_namespaced_deployment("default", WEB)
-    budget = {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": {"name": "web"},
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
-    }
-    policy.create_namespaced_pod_disruption_budget("default", budget)
+    policy.create_namespaced_pod_disruption_budget("default", BUDGET)
     c.advance("1m")
     read = policy.read_namespaced_pod_disruption_budget("web", "default")
     assert (read.status.disruptions_allowed, read.status.current_healthy, read.status.expected_pods) == (1, 3, 3)
@@ -213,13 +215,7 @@ def test_an_eviction_refused_while_the_budget_is_processed_says_retry_after_10_s
     }
     core.create_namespaced_pod("default", pod)
     c.advance("30s")
-    budget = {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": {"name": "web"},
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
-    }
-    policy.create_namespaced_pod_disruption_budget("default", budget)
+    policy.create_namespaced_pod_disruption_budget("default", BUDGET)
     eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "owned", "namespace": "default"}}
     with pytest.raises(client.ApiException) as e:
         core.create_namespaced_pod_eviction("owned", "default", eviction)
