@@ -344,6 +344,50 @@ def test_eviction_decisions(setup, outcome):
         assert {b.name: b.to_dict() for b in c.pdbs()} == budgets_before
 
 
+def test_a_pod_two_budgets_select_is_warned_about_and_drain_reports_its_500():
+    # upstream: getPdbForPod warns on the pod (two spaces before "Chose"); the eviction REST
+    # refuses such a pod with a bare 500, which kubectl drain reports without retrying.
+    c = kubesim.Cluster(nodes=3, seed=0)
+    c.kubectl("create deployment web --image=nginx --replicas=3")
+    c.apply([pdb("b", maxUnavailable=1), pdb("a", maxUnavailable=1)])
+    c.apply(pod("lone", labels={"app": "lone"}))
+    c.apply(pdb("c", selector={"matchLabels": {"app": "lone"}}, minAvailable=0))
+    c.advance("1m")
+    for p in c.pods("app=web"):
+        warnings = [r for r in reasons(c, p) if r[0] == "Warning"]
+        assert warnings == [
+            (
+                "Warning",
+                "MultiplePodDisruptionBudgets",
+                f'Pod "default"/"{p.name}" matches multiple PodDisruptionBudgets.  Chose "a" arbitrarily.',
+            )
+        ]
+    assert [r for r in reasons(c, c.pod("lone")) if r[0] == "Warning"] == [], "one budget: no warning"
+    assert status(c, "a") == status(c, "b") == (1, 3, 2, 3), "both budgets are synced"
+    node = c.pod("lone").node
+    web = next(p.name for p in c.pods("app=web") if p.node == node)
+    r = c.kubectl(f"drain {node} --force", check=False)
+    assert r.exit_code == 1
+    assert r.stdout.splitlines() == [
+        f"node/{node} cordoned",
+        "evicting pod default/lone",
+        f"evicting pod default/{web}",
+        "pod/lone evicted",
+    ]
+    err = (
+        f'error when evicting pods/"{web}" -n "default": '
+        "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
+    )
+    assert r.stderr == (
+        "Warning: deleting Pods that declare no controller: default/lone\n"
+        + f'There are pending pods in node "{node}" when an error occurred: {err}\n'
+        + f"pod/{web}\n"
+        + f'error: unable to drain node "{node}" due to error: {err}, continuing command...\n'
+        + f"There are pending nodes to be drained:\n {node}\n{err}\n"
+    )
+    assert "deletionTimestamp" not in c.pod(web).to_dict()["metadata"]
+
+
 def test_disrupted_pods_keep_counting_as_unhealthy_until_seen_terminating():
     # upstream: a granted eviction is in disruptedPods; the pod is not counted healthy while it
     # is there (at most DeletionTimeout, 2 min), and drops out once it is seen terminating.

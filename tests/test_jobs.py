@@ -128,6 +128,41 @@ def test_backoff_limit_and_exponential_pod_back_off(c, limit, created, failed_at
     assert c.kubectl("get job pi").splitlines()[1].split()[1] == "Failed"
 
 
+@pytest.mark.parametrize("delete_failed", [False, True])
+def test_deleting_failed_pods_does_not_reset_the_back_off(c, delete_failed):
+    # upstream backoffRecordStore: the Job controller remembers failuresAfterLastSuccess and
+    # lastFailureTime in memory, updated as pods finish, so a client deleting the failed pods
+    # (kubectl delete, a cleanup operator) leaves the 10, 20, 40 s back-off as it was.
+    c.apply(job(image="fail:1", backoffLimit=3))
+    j = c.job("pi")
+    created: dict[str, float] = {}
+    while not j.failed_condition and c.elapsed < 300:
+        for p in j.pods():
+            created.setdefault(p.name, c.elapsed)
+            if delete_failed and p.phase == "Failed" and "deletionTimestamp" not in p.to_dict()["metadata"]:
+                c.delete("pod", p.name)
+        c.advance("1s")
+    assert sorted(created.values()) == [0, 11, 32, 73]
+    assert j.failed == 4 and c.elapsed == 75
+    if delete_failed:
+        assert j.pods() == [], "every failed pod was deleted"
+
+
+def test_a_job_made_again_under_the_same_name_starts_without_the_old_back_off(c):
+    # upstream: syncJob of a Job no longer found removes its back-off record.
+    c.apply(job(image="fail:1", backoffLimit=5))
+    c.advance("14s")
+    assert c.job("pi").failed == 2
+    c.delete("job", "pi")
+    c.advance("1s")
+    assert not c._exists("Job", "default", "pi")
+    # The old Job's record (2 failures, the last at 12 s) would hold pods back until 32 s.
+    c.apply(job(image="fail:1", backoffLimit=5))
+    start = c.elapsed
+    c.advance("12s")
+    assert created_at(c.job("pi")) == [start, start + 11], "at once, then 10 s after its own first failure"
+
+
 def test_back_off_is_capped_at_ten_minutes(c):
     c.apply(job(image="fail:1", backoffLimit=9))
     j = c.job("pi")
@@ -183,10 +218,17 @@ def test_indexed_job_replaces_a_failed_index_at_the_lowest_free_index(c):
     c.advance("5s")
     c.delete("pod", victim.name)
     c.advance("2s")
-    running = [p for p in j.pods() if "deletionTimestamp" not in p.to_dict()["metadata"]]
-    indexes = sorted(p.labels["batch.kubernetes.io/job-completion-index"] for p in running)
-    assert indexes == ["0", "1", "2"], "index 1 got a new pod"
+
+    def running() -> list[str]:
+        live = [p for p in j.pods() if "deletionTimestamp" not in p.to_dict()["metadata"]]
+        return sorted(p.labels["batch.kubernetes.io/job-completion-index"] for p in live)
+
     assert j.failed == 1, "a deleted running pod counts as failed (TerminatingOrFailed)"
+    # upstream: that failure (at deletionTimestamp − grace, i.e. 5 s) starts the 10 s back-off
+    # in the controller's record; the other indexes' successes at 10 s reset it (newBackoffRecord).
+    assert running() == ["0", "2"], "no replacement during the back-off"
+    c.advance("4s")
+    assert running() == ["0", "1", "2"], "index 1 got a new pod once the successes ended the back-off"
     c.run_until(lambda: j.complete, timeout="5m")
     assert j.completed_indexes == "0-2"
 
@@ -412,10 +454,12 @@ def test_same_seed_same_history_for_one_and_two_threads():
 @pytest.mark.parametrize(
     ("policy", "replaced_after", "failed_at_once"),
     [
-        # A deleted pod is replaced at once and counted as failed while it terminates...
-        ("TerminatingOrFailed", 0, 1),
-        # ...or only once it has stopped (the 30 s grace period of a container that ignores SIGTERM).
-        ("Failed", 30, 0),
+        # A deleted pod counts as failed while it terminates, at deletionTimestamp − grace (the
+        # moment of the delete): its replacement waits out the 10 s pod-failure back-off...
+        ("TerminatingOrFailed", 10, 1),
+        # ...or only once it has stopped (the 30 s grace period of a container that ignores
+        # SIGTERM), failed when its container was killed: 30 s, then the 10 s back-off.
+        ("Failed", 40, 0),
     ],
 )
 def test_pod_replacement_policy(c, policy, replaced_after, failed_at_once):
@@ -428,9 +472,9 @@ def test_pod_replacement_policy(c, policy, replaced_after, failed_at_once):
     assert j.failed == failed_at_once
     assert j.status["terminating"] == 1
     live = lambda: [p for p in j.pods() if "deletionTimestamp" not in p.to_dict()["metadata"]]  # noqa: E731
-    if replaced_after:
-        assert len(live()) == 1, "the terminating pod holds its place"
-        c.advance(f"{replaced_after}s")
+    c.advance(f"{replaced_after - 2}s")
+    assert len(live()) == 1, "the terminating pod holds its place, or the back-off runs"
+    c.advance("1s")
     assert len(live()) == 2
     assert j.failed == 1
 

@@ -288,3 +288,85 @@ def test_spread_constraints_are_validated_as_upstream():
         "labelSelector is not set"
     )
     assert c.deployments() == []
+
+
+@pytest.mark.parametrize(("match_label_keys", "done"), [(None, False), (["pod-template-hash"], True)])
+def test_anti_affinity_match_label_keys_lets_a_rollout_surge_beside_the_old_revision(match_label_keys, done):
+    # upstream KEP-3633's example: one pod per node by required anti-affinity, maxUnavailable 0.
+    # Counting every app=web pod, the surge pod finds no node and the rollout never moves; with
+    # matchLabelKeys [pod-template-hash] each revision avoids only itself.
+    c = kubesim.Cluster(nodes=3, seed=0)
+    anti_term: dict[str, Any] = term("web", HOST)
+    if match_label_keys:
+        anti_term["matchLabelKeys"] = match_label_keys
+    d = deployment(
+        "web", 3, affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [anti_term]}}
+    )
+    d["spec"]["strategy"] = {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    c.apply(d)
+    c.advance("30s")
+    assert len({p.node for p in c.pods("app=web")}) == 3
+    c.kubectl("set image deployment/web c=nginx:1.27")
+    c.advance("5m")
+    web = c.deployment("web")
+    assert (web.updated_replicas == 3 and web.available_replicas == 3 and len(c.pods()) == 3) is done
+    if not done:
+        assert web.updated_replicas == 1 and [p.phase for p in c.pods() if p.node is None] == ["Pending"]
+        assert any("didn't match pod anti-affinity rules" in m for m in failed_scheduling(c))
+
+
+def test_mismatch_label_keys_keep_each_tenant_to_its_own_nodes():
+    # upstream KEP-3633's tenant example: anti-affinity to pods that have a tenant label whose
+    # value differs from this pod's (`tenant NotIn (mine)` merged into the selector).
+    c = kubesim.Cluster(nodes=2, seed=0)
+    isolation = {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "labelSelector": {"matchExpressions": [{"key": "tenant", "operator": "Exists"}]},
+                    "mismatchLabelKeys": ["tenant"],
+                    "topologyKey": HOST,
+                }
+            ]
+        }
+    }
+
+    def tenant_pod(name: str, tenant: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "labels": {"tenant": tenant}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}], "affinity": isolation},
+        }
+
+    for name, tenant in [("a1", "a"), ("b1", "b"), ("a2", "a"), ("b2", "b"), ("c1", "c")]:
+        c.apply(tenant_pod(name, tenant))
+        c.advance("5s")
+    node = {p.name: p.node for p in c.pods()}
+    assert node["a1"] != node["b1"] and node["a2"] == node["a1"] and node["b2"] == node["b1"]
+    assert node["c1"] is None, "every node has another tenant's pods"
+    # The spec is stored as written: kubesim merges the keys when it schedules (upstream's API
+    # server writes the merged requirement into the pod's selector when it creates the pod).
+    assert "mismatchLabelKeys" in str(c.pod("c1").to_dict()["spec"]["affinity"])
+
+
+def test_pod_affinity_terms_are_validated_as_upstream():
+    c = zoned("abc")
+    bad = {
+        "labelSelector": {"matchLabels": {"app": "api"}},
+        "topologyKey": "",
+        "matchLabelKeys": ["track"],
+        "mismatchLabelKeys": ["track"],
+    }
+    with pytest.raises(kubesim.InvalidObjectError) as e:
+        c.apply(
+            deployment("api", 1, affinity={"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [bad]}})
+        )
+    path = "spec.template.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]"
+    assert str(e.value) == (
+        'error when applying <dict> (document 1): The Deployment "api" is invalid: \n'
+        f'* {path}.matchLabelKeys[0]: Invalid value: "track": exists in both matchLabelKeys and mismatchLabelKeys\n'
+        f"* {path}.topologyKey: Required value: can not be empty\n"
+        f'* {path}.topologyKey: Invalid value: "": name part must be non-empty'
+    )
+    assert c.deployments() == []

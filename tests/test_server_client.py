@@ -30,6 +30,14 @@ WEB = {
     },
 }
 
+# A budget for WEB's pods (app=web): one may be disrupted at a time.
+BUDGET = {
+    "apiVersion": "policy/v1",
+    "kind": "PodDisruptionBudget",
+    "metadata": {"name": "web"},
+    "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
+}
+
 
 @pytest.fixture
 def api() -> Iterator[tuple[kubesim.Cluster, Any]]:
@@ -164,13 +172,7 @@ def test_pod_disruption_budgets_and_evictions(api: Any) -> None:
     c, api_client = api
     apps, core, policy = client.AppsV1Api(api_client), client.CoreV1Api(api_client), client.PolicyV1Api(api_client)
     apps.create_namespaced_deployment("default", WEB)
-    budget = {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": {"name": "web"},
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
-    }
-    policy.create_namespaced_pod_disruption_budget("default", budget)
+    policy.create_namespaced_pod_disruption_budget("default", BUDGET)
     c.advance("1m")
     read = policy.read_namespaced_pod_disruption_budget("web", "default")
     assert (read.status.disruptions_allowed, read.status.current_healthy, read.status.expected_pods) == (1, 3, 3)
@@ -186,4 +188,40 @@ def test_pod_disruption_budgets_and_evictions(api: Any) -> None:
     assert body["details"]["causes"] == [
         {"reason": "DisruptionBudget", "message": "The disruption budget web needs 2 healthy pods and has 2 currently"}
     ]
+    # upstream: checkAndDecrement's NewTooManyRequests(…, 0) — no retryAfterSeconds, no header.
+    assert "retryAfterSeconds" not in body["details"] and "Retry-After" not in e.value.headers
     assert "deletionTimestamp" not in c.pod(second).to_dict()["metadata"]
+
+
+def test_an_eviction_refused_while_the_budget_is_processed_says_retry_after_10_seconds(api: Any) -> None:
+    # upstream: createTooManyRequestsError — NewTooManyRequests(…, 10) while the budget's
+    # observedGeneration lags (here the controller fails safe on an owner without /scale), and
+    # ErrorNegotiated puts details.retryAfterSeconds in a Retry-After header too.
+    c, api_client = api
+    core, policy = client.CoreV1Api(api_client), client.PolicyV1Api(api_client)
+    c.kubectl("create configmap owner --from-literal=a=b")
+    owner = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "name": "owner",
+        "uid": c.get("configmap", "owner").uid,
+        "controller": True,
+    }
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "owned", "labels": {"app": "web"}, "ownerReferences": [owner]},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+    }
+    core.create_namespaced_pod("default", pod)
+    c.advance("30s")
+    policy.create_namespaced_pod_disruption_budget("default", BUDGET)
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "owned", "namespace": "default"}}
+    with pytest.raises(client.ApiException) as e:
+        core.create_namespaced_pod_eviction("owned", "default", eviction)
+    assert e.value.status == 429 and e.value.headers["Retry-After"] == "10"
+    details = json.loads(e.value.body)["details"]
+    assert details["retryAfterSeconds"] == 10
+    assert details["causes"] == [
+        {"reason": "DisruptionBudget", "message": "The disruption budget web is still being processed by the server."}
+    ]

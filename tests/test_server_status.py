@@ -132,6 +132,53 @@ def test_a_client_pod_status_is_shown_until_the_kubelet_writes_and_never_reaches
     assert after.metadata.deletion_timestamp is not None
 
 
+@pytest.mark.parametrize(
+    ("reason", "phase", "reset"),
+    [
+        # upstream: nonTerminatingPodHasStaleDisruptionCondition — which conditions go stale
+        ("EvictionByEvictionAPI", None, True),
+        ("DeletionByTaintManager", None, True),
+        ("TerminationByKubelet", None, False),  # the kubelet's own: never stale
+        ("EvictionByEvictionAPI", "Failed", False),  # a finished pod's conditions are left alone
+    ],
+)
+def test_a_stale_disruption_target_a_client_wrote_is_reset_after_two_minutes(
+    served: Any, reason: str, phase: str | None, reset: bool
+) -> None:
+    # upstream: syncStalePodDisruption (test/integration/disruption TestStalePodDisruption
+    # writes the condition through pods/status too): a DisruptionTarget=True condition on a pod
+    # not deleted within stalePodDisruptionTimeout (2 min from its lastTransitionTime) is set
+    # to False, with no reason or message.
+    c, _, api_client = served
+    core = client.CoreV1Api(api_client)
+    pod = c.pods()[0]
+    marked = {
+        "type": "DisruptionTarget",
+        "status": "True",
+        "reason": reason,
+        "message": "test",
+        "lastTransitionTime": "2026-01-01T00:00:10Z",
+    }
+    status: dict[str, Any] = {"conditions": [marked]}
+    if phase:
+        status["phase"] = phase
+    core.patch_namespaced_pod_status(pod.name, "default", {"status": status})
+
+    def target() -> dict[str, Any]:
+        (cond,) = [x for x in pod.to_dict()["status"]["conditions"] if x["type"] == "DisruptionTarget"]
+        return dict(cond)
+
+    c.advance(119.999)
+    assert target() == marked
+    c.advance(0.001)
+    assert c.now.isoformat() == "2026-01-01T00:02:10+00:00"
+    if reset:
+        assert target() == {"type": "DisruptionTarget", "status": "False", "lastTransitionTime": "2026-01-01T00:02:10Z"}
+    else:
+        c.advance("10m")
+        assert target() == marked
+
+
 def test_a_bad_status_is_refused_and_changes_nothing(served: Any) -> None:
     c, _, api_client = served
     apps = client.AppsV1Api(api_client)

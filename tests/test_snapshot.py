@@ -107,6 +107,38 @@ def test_the_python_side_is_saved_too(tmp_path):
     assert loaded.kubectl("get pods") == c.kubectl("get pods")
 
 
+@pytest.mark.parametrize("how", ["save", "pickle", "deepcopy", "fork"])
+def test_a_jobs_back_off_record_survives_a_copy_after_its_failed_pods_are_deleted(how, tmp_path):
+    # The Job controller's back-off record lives in its memory (upstream backoffRecordStore),
+    # not in the store: with the failed pods deleted, only the saved record knows that the next
+    # pod waits 20 s after the second failure.
+    c = kubesim.Cluster(nodes=1, seed=3)
+    c.images.register("fail:*", crash_after="1s", exit_code=3, pull="0s", start="0s")
+    c.apply(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "pi"},
+            "spec": {
+                "backoffLimit": 4,
+                "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "fail:1"}]}},
+            },
+        }
+    )
+    c.advance("14s")  # the second pod (created at 11 s) failed at 12 s
+    assert [p.phase for p in c.pods()] == ["Failed", "Failed"]
+    for p in c.pods():
+        c.delete("pod", p.name)
+    c.advance("1s")
+    assert c.pods() == []
+    copy_ = c.fork() if how == "fork" else copied(c, how, 1, tmp_path)
+    for x in (c, copy_):
+        x.advance("30s")
+    created = lambda x: sorted(p.to_dict()["metadata"]["creationTimestamp"] for p in x.pods())  # noqa: E731
+    assert created(copy_) == created(c) == ["2026-01-01T00:00:32Z"], "20 s after the failure at 12 s"
+    assert everything(copy_) == everything(c)
+
+
 def test_load_time_and_size_follow_the_objects_not_the_history(tmp_path):
     """A long history of changes to few objects saves as few objects."""
     c = kubesim.Cluster(nodes=1, seed=0, events=False)

@@ -232,6 +232,9 @@ pub enum Disruption {
     EvictionApi,
     /// The pod garbage collector, for a pod bound to a node that no longer exists.
     PodGc,
+    /// The disruption controller reset a stale marking: the condition is False, with no
+    /// reason or message (upstream: syncStalePodDisruption).
+    Reset,
 }
 
 impl Disruption {
@@ -239,13 +242,19 @@ impl Disruption {
         match self {
             Disruption::EvictionApi => "EvictionByEvictionAPI",
             Disruption::PodGc => "DeletionByPodGC",
+            Disruption::Reset => "",
         }
     }
     pub fn message(self) -> &'static str {
         match self {
             Disruption::EvictionApi => "Eviction API: evicting",
             Disruption::PodGc => "PodGC: node no longer exists",
+            Disruption::Reset => "",
         }
+    }
+    /// The condition's status: True for every marking, False once reset.
+    pub fn is_true(self) -> bool {
+        self != Disruption::Reset
     }
 }
 
@@ -281,8 +290,44 @@ impl PodRuntime {
     /// stays from the first marking (the status does not change), the reason is the latest.
     pub fn set_disruption_target(&mut self, at: Millis, by: Disruption) {
         let note = self.note.get_or_insert_with(Default::default);
-        let since = note.disruption_target.map_or(at, |(t, _)| t);
+        let since = match note.disruption_target {
+            Some((t, was)) if was.is_true() == by.is_true() => t,
+            _ => at,
+        };
         note.disruption_target = Some((since, by));
+    }
+    /// upstream: nonTerminatingPodHasStaleDisruptionCondition — when a `DisruptionTarget=True`
+    /// condition of the status shown (a client's, while it is shown) was set, unless the pod
+    /// is finished or the kubelet set it (TerminationByKubelet: never stale). The caller checks
+    /// that the pod is not terminating.
+    pub fn disruption_target_since(&self) -> Option<Millis> {
+        if let Some(written) = self.written_status() {
+            let terminal = matches!(written.phase.as_deref(), Some("Succeeded" | "Failed"));
+            let c = written.conditions.iter().flatten().find(|c| c.type_ == "DisruptionTarget")?;
+            let by_kubelet = c.reason.as_deref() == Some("TerminationByKubelet");
+            return (c.status == "True" && !by_kubelet && !terminal)
+                .then(|| c.last_transition_time.as_ref().map_or(0, crate::api::meta::from_time));
+        }
+        let (since, by) = self.disruption_target()?;
+        (by.is_true() && !self.phase.is_terminal()).then_some(since)
+    }
+    /// upstream: syncStalePodDisruption — `DisruptionTarget` set to False at `now`, with no
+    /// reason or message, in the status shown (a client's status stays shown, so changed).
+    pub fn reset_disruption_target(&mut self, now: Millis) {
+        if let Some(written) = self.written_status() {
+            let mut status = (**written).clone();
+            for c in status.conditions.iter_mut().flatten().filter(|c| c.type_ == "DisruptionTarget") {
+                *c = core::PodCondition {
+                    type_: c.type_.clone(),
+                    status: "False".into(),
+                    last_transition_time: Some(to_time(now)),
+                    ..Default::default()
+                };
+            }
+            self.set_written_status(Some(Arc::new(status)));
+            return;
+        }
+        self.set_disruption_target(now, Disruption::Reset);
     }
     /// The status a client wrote through `pods/status`, while it is shown.
     pub fn written_status(&self) -> Option<&Arc<core::PodStatus>> {
@@ -366,9 +411,9 @@ impl PodRuntime {
             })
             .chain(self.disruption_target().map(|(at, by)| core::PodCondition {
                 type_: "DisruptionTarget".into(),
-                status: "True".into(),
-                reason: Some(by.reason().into()),
-                message: Some(by.message().into()),
+                status: if by.is_true() { "True" } else { "False" }.into(),
+                reason: by.is_true().then(|| by.reason().into()),
+                message: by.is_true().then(|| by.message().into()),
                 last_transition_time: Some(to_time(at)),
                 last_probe_time: None,
                 observed_generation: None,

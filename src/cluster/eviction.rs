@@ -86,12 +86,7 @@ impl Cluster {
         if ignore_budget {
             return self.delete_evicted(&pod, e);
         }
-        let budgets: Vec<Arc<Object>> = self
-            .store
-            .scan(Kind::PodDisruptionBudget, Some(&e.namespace))
-            .filter(|b| matches!(&b.body, Body::PodDisruptionBudget(p) if disruption::selects(p, &pod.meta.labels)))
-            .cloned()
-            .collect();
+        let budgets: Vec<Arc<Object>> = disruption::budgets_selecting(&self.store, &pod).cloned().collect();
         if budgets.len() > 1 {
             return Err(EvictionError {
                 code: 500,
@@ -185,5 +180,85 @@ impl Cluster {
         let remaining = self.store.get_by_key(&key).cloned();
         let _ = after;
         self.user_wrote(before.as_ref(), remaining.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::Disruption;
+    use crate::cluster::ClusterOptions;
+    use k8s_openapi::api::core::v1::PodCondition;
+
+    const POD: &str =
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: nginx\n";
+
+    fn disruption_target(c: &Cluster) -> Vec<PodCondition> {
+        let pod = c.get(Kind::Pod, "default", "web").unwrap();
+        let Body::Pod { spec, status } = &pod.body else { panic!("not a pod") };
+        let conditions = status.to_status(&pod.meta, spec).conditions.unwrap_or_default();
+        conditions.into_iter().filter(|c| c.type_ == "DisruptionTarget").collect()
+    }
+
+    /// A pod marked `DisruptionTarget=True` (as an eviction does before its delete), then left.
+    fn marked(by: Disruption, manifest: &str) -> Cluster {
+        let mut c = Cluster::new(ClusterOptions::default()).unwrap();
+        c.apply_text(manifest, "t").unwrap();
+        c.advance(10_000).unwrap();
+        let stored = c.get(Kind::Pod, "default", "web").unwrap();
+        let mut pod = (*stored).clone();
+        if let Body::Pod { status, .. } = &mut pod.body {
+            status.set_disruption_target(c.clock.now(), by);
+        }
+        let (old, new) = c.store.write(pod, true).unwrap();
+        c.user_wrote(Some(&old), Some(&new)).unwrap();
+        c
+    }
+
+    #[test]
+    fn a_disruption_target_left_on_a_pod_not_deleted_is_reset_after_two_minutes() {
+        // upstream: syncStalePodDisruption — after stalePodDisruptionTimeout the condition is
+        // set to False with no reason or message, at the time of the reset.
+        let mut c = marked(Disruption::EvictionApi, POD);
+        let at = c.clock.now();
+        c.advance(disruption::STALE_POD_DISRUPTION_TIMEOUT - 1).unwrap();
+        let before = disruption_target(&c);
+        assert_eq!(before.len(), 1);
+        assert_eq!((before[0].status.as_str(), before[0].reason.as_deref()), ("True", Some("EvictionByEvictionAPI")));
+        c.advance(1).unwrap();
+        let after = disruption_target(&c);
+        assert_eq!(
+            after,
+            vec![PodCondition {
+                type_: "DisruptionTarget".into(),
+                status: "False".into(),
+                last_transition_time: Some(to_time(at + disruption::STALE_POD_DISRUPTION_TIMEOUT)),
+                ..Default::default()
+            }]
+        );
+        // A later marking turns it True again, from that time.
+        c.advance(5_000).unwrap();
+        let stored = c.get(Kind::Pod, "default", "web").unwrap();
+        let mut pod = (*stored).clone();
+        if let Body::Pod { status, .. } = &mut pod.body {
+            status.set_disruption_target(c.clock.now(), Disruption::EvictionApi);
+        }
+        let again = pod.body.clone();
+        let Body::Pod { status, .. } = &again else { unreachable!() };
+        assert_eq!(status.disruption_target(), Some((c.clock.now(), Disruption::EvictionApi)));
+    }
+
+    #[test]
+    fn a_terminating_pod_keeps_its_disruption_target() {
+        // upstream: a pod with a deletionTimestamp has no stale condition (a finalizer keeps
+        // this one terminating past the timeout).
+        let held = POD.replace("  name: web\n", "  name: web\n  finalizers: [example.com/hold]\n");
+        let mut c = marked(Disruption::EvictionApi, &held);
+        let pod = c.get(Kind::Pod, "default", "web").unwrap();
+        c.delete_evicted(&pod, &Eviction::default()).unwrap();
+        c.advance(2 * disruption::STALE_POD_DISRUPTION_TIMEOUT).unwrap();
+        let pod = c.get(Kind::Pod, "default", "web").unwrap();
+        assert!(pod.meta.deletion_timestamp().is_some(), "held by its finalizer");
+        assert_eq!(disruption_target(&c)[0].status, "True");
     }
 }

@@ -23,6 +23,9 @@ pub const DELETION_TIMEOUT: Millis = 2 * 60 * 1000;
 /// upstream: the disruption controller's events come from `controllermanager`.
 const COMPONENT: &str = "controllermanager";
 pub const CONDITION: &str = "DisruptionAllowed";
+/// upstream: stalePodDisruptionTimeout — how long a `DisruptionTarget=True` condition may stay
+/// on a pod that is not deleted before the controller resets it.
+pub const STALE_POD_DISRUPTION_TIMEOUT: Millis = 2 * 60 * 1000;
 
 /// The pods a budget selects: upstream `getPodsForPdb` — a nil selector selects nothing, `{}`
 /// every pod of the namespace (policy/v1).
@@ -38,6 +41,60 @@ pub fn pods_for(store: &Store, namespace: &str, selector: Option<&LabelSelector>
 pub fn selects(pdb: &PodDisruptionBudget, labels: &crate::api::meta::StringMap) -> bool {
     let sel = pdb.spec.as_ref().and_then(|s| s.selector.as_ref());
     Selector::from_label_selector(sel).is_ok_and(|s| s.matches(labels))
+}
+
+/// The budgets of a pod's namespace that select it, in name order (upstream:
+/// GetPodPodDisruptionBudgets, and the eviction handler's getPodDisruptionBudgets).
+pub fn budgets_selecting<'a>(store: &'a Store, pod: &'a Object) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
+    store
+        .scan(Kind::PodDisruptionBudget, Some(&pod.meta.namespace))
+        .filter(|b| matches!(&b.body, Body::PodDisruptionBudget(p) if selects(p, &pod.meta.labels)))
+}
+
+/// Whether a pod carries a `DisruptionTarget=True` condition that goes stale if the pod is
+/// not deleted (upstream: nonTerminatingPodHasStaleDisruptionCondition).
+pub fn may_go_stale(pod: &Object) -> bool {
+    stale_since(pod).is_some()
+}
+
+fn stale_since(pod: &Object) -> Option<Millis> {
+    match &pod.body {
+        Body::Pod { status, .. } if pod.meta.deletion_timestamp().is_none() => status.disruption_target_since(),
+        _ => None,
+    }
+}
+
+/// The disruption controller's work on one pod: upstream getPdbForPod's warning when more
+/// than one budget selects it (the first by name is "chosen"; every one is synced here), and
+/// syncStalePodDisruption — a `DisruptionTarget=True` condition on a pod that was not deleted
+/// within [`STALE_POD_DISRUPTION_TIMEOUT`] is set to False (a timer until then).
+fn reconcile_pod(ctx: &Ctx, pod: &Object) -> Reconciled {
+    let mut writes = Vec::new();
+    let mut budgets = budgets_selecting(ctx.store, pod);
+    if let (Some(first), Some(_)) = (budgets.next(), budgets.next()) {
+        let message = format!(
+            "Pod {:?}/{:?} matches multiple PodDisruptionBudgets.  Chose {:?} arbitrarily.",
+            &*pod.meta.namespace, &*pod.meta.name, &*first.meta.name
+        );
+        writes.push(Write::Event(Box::new(EventRecord::about(
+            pod,
+            COMPONENT,
+            true,
+            "MultiplePodDisruptionBudgets",
+            message,
+        ))));
+    }
+    let Some(since) = stale_since(pod) else { return Reconciled { writes, requeue_at: None } };
+    let stale_at = since.saturating_add(STALE_POD_DISRUPTION_TIMEOUT);
+    if stale_at > ctx.now {
+        return Reconciled { writes, requeue_at: Some(stale_at) };
+    }
+    let mut reset = pod.clone();
+    if let Body::Pod { status, .. } = &mut reset.body {
+        status.reset_disruption_target(ctx.now);
+    }
+    writes.push(Write::UpdateStatus(Box::new(reset)));
+    Reconciled { writes, requeue_at: None }
 }
 
 /// upstream: intstr.GetScaledValueFromIntOrPercent with roundUp — an integer as it is, `p%`
@@ -204,6 +261,9 @@ fn conditions_up_to_date(status: &PodDisruptionBudgetStatus, generation: i64) ->
 
 pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let Some(obj) = ctx.store.get_by_key(key) else { return Reconciled::nothing() };
+    if let Body::Pod { .. } = &obj.body {
+        return reconcile_pod(ctx, obj);
+    }
     let Body::PodDisruptionBudget(pdb) = &obj.body else { return Reconciled::nothing() };
     if obj.meta.deletion_timestamp().is_some() {
         return Reconciled::nothing();

@@ -174,6 +174,10 @@ pub enum Write {
     FinalizeNamespace(ObjectKey),
     /// HPA controller memory (recommendations and scale events) for one HPA.
     HpaMemory(ObjectKey, Box<hpa::HpaMemory>),
+    /// Job controller memory: the Job's back-off record (`None`: forget it). A record is kept
+    /// only if the same reconcile's status write of the Job was committed (upstream: the
+    /// record is updated after the status that counts the new pods is written).
+    JobBackoff(ObjectKey, Option<job::backoff::BackoffRecord>),
     /// Scheduler state: where the next node search starts.
     SchedulerCursor(usize),
     /// Pod garbage collector state: since when a node that pods are bound to has been missing
@@ -287,6 +291,8 @@ pub struct Ctx<'a> {
     pub slices: &'a endpointslice::Memory,
     /// The endpoints controller's memory of each Service's addresses.
     pub endpoints: &'a endpoints::Memory,
+    /// The Job controller's back-off record per Job.
+    pub job_backoff: &'a job::backoff::Memory,
 }
 
 /// Pods grouped by the node they are bound to, in key order within each node.

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1 as core;
 
 use crate::api::meta::StringMap;
 use crate::api::{Body, Object};
-use crate::labels::Selector;
+use crate::labels::{merge_label_keys, Selector};
 
 /// upstream: ErrReasonAffinityRulesNotMatch and friends.
 pub const AFFINITY_NOT_MATCH: &str = "node(s) didn't match pod affinity rules";
@@ -52,7 +52,19 @@ impl Term {
         Term {
             namespaces,
             namespace_selector,
-            selector: Selector::from_label_selector(t.label_selector.as_ref()).unwrap_or(Selector::Nothing),
+            // upstream: the API server merges the owner's values of matchLabelKeys (In) and
+            // mismatchLabelKeys (NotIn) into the selector when the pod is created; kubesim
+            // merges them here, so pods of one template keep sharing its spec.
+            selector: Selector::from_label_selector(
+                merge_label_keys(
+                    t.label_selector.as_ref(),
+                    t.match_label_keys.as_deref().unwrap_or_default(),
+                    t.mismatch_label_keys.as_deref().unwrap_or_default(),
+                    &*owner.meta.labels,
+                )
+                .as_ref(),
+            )
+            .unwrap_or(Selector::Nothing),
             key: t.topology_key.clone(),
             weight,
         }

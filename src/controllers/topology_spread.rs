@@ -9,12 +9,11 @@
 use std::collections::HashMap;
 
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
 use super::pod_affinity::Placed;
 use crate::api::meta::StringMap;
 use crate::api::{Body, Object};
-use crate::labels::Selector;
+use crate::labels::{merge_label_keys, Selector};
 
 /// upstream: ErrReasonConstraintsNotMatch / ErrReasonNodeLabelNotMatch.
 pub const CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints";
@@ -38,27 +37,19 @@ fn constraints(pod: &Object, spec: &core::PodSpec, hard: bool) -> Vec<Constraint
             max_skew: c.max_skew as i64,
             key: c.topology_key.clone(),
             // upstream: a nil labelSelector matches nothing.
-            selector: Selector::from_label_selector(with_match_label_keys(c, &pod.meta.labels).as_ref())
-                .unwrap_or(Selector::Nothing),
+            selector: Selector::from_label_selector(
+                merge_label_keys(
+                    c.label_selector.as_ref(),
+                    c.match_label_keys.as_deref().unwrap_or_default(),
+                    &[],
+                    &*pod.meta.labels,
+                )
+                .as_ref(),
+            )
+            .unwrap_or(Selector::Nothing),
             min_domains: c.min_domains.map(i64::from),
         })
         .collect()
-}
-
-/// upstream: mergeLabelSetWithSelector — the selector, and `key In (value)` for each of the
-/// constraint's `matchLabelKeys` the pod has a label for (keys it lacks are ignored).
-fn with_match_label_keys(c: &core::TopologySpreadConstraint, labels: &StringMap) -> Option<LabelSelector> {
-    let mut sel = c.label_selector.clone()?;
-    for key in c.match_label_keys.iter().flatten() {
-        if let Some(v) = labels.get(key) {
-            sel.match_expressions.get_or_insert_with(Vec::new).push(LabelSelectorRequirement {
-                key: key.clone(),
-                operator: "In".into(),
-                values: Some(vec![v.clone()]),
-            });
-        }
-    }
-    Some(sel)
 }
 
 /// Whether a pod has topology spread constraints.

@@ -113,6 +113,8 @@ pub struct Engine {
     endpoint_memory: endpointslice::Memory,
     /// Endpoints controller memory (each Service's addresses by port set).
     endpoints_v1_memory: endpoints::Memory,
+    /// Job controller memory: each Job's pod-failure back-off record.
+    job_backoff: job::backoff::Memory,
     /// What one reconcile's updates changed (key, resourceVersion before, after), so its later
     /// writes to the same object build on them (a buffer kept between commits).
     rewritten: Vec<(ObjectKey, u64, u64)>,
@@ -194,6 +196,7 @@ impl Engine {
             daemon_memory: Default::default(),
             endpoint_memory: Default::default(),
             endpoints_v1_memory: Default::default(),
+            job_backoff: Default::default(),
             rewritten: Vec::new(),
             replaced: Vec::new(),
             freeing: Default::default(),
@@ -332,6 +335,10 @@ impl Engine {
             Kind::Job => {
                 if new.is_some() && !skip(ControllerId::Job) {
                     self.notify(ControllerId::Job, key.clone());
+                }
+                if new.is_none() {
+                    // upstream: syncJob of a Job no longer found removes its back-off record.
+                    self.job_backoff.remove(&key);
                 }
                 // upstream: the Job controller's deleteJob handler — the pods of a removed Job that
                 // still hold its tracking finalizer are released (a deleting or finished pod
@@ -556,6 +563,11 @@ impl Engine {
         self.account(old, new);
         self.mark_budgets_of(store, old, new);
         self.mark_services_of(store, key, old, new);
+        // upstream: the disruption controller's pod handlers queue a pod whose DisruptionTarget
+        // condition may go stale (stalePodDisruptionQueue), whatever budgets there are.
+        if new.is_some_and(disruption::may_go_stale) && !skip(ControllerId::Disruption) {
+            self.notify(ControllerId::Disruption, key.clone());
+        }
         match new {
             Some(p) => {
                 let bound = node_of(p).is_some();
@@ -722,6 +734,12 @@ impl Engine {
             })
             .map(|b| ObjectKey::of(b))
             .collect();
+        // upstream: getPdbForPod warns about a pod that more than one budget selects; the
+        // disruption controller's pod reconcile records that on the pod.
+        let several = new.filter(|p| keys.len() > 1 && disruption::budgets_selecting(store, p).nth(1).is_some());
+        if let Some(p) = several {
+            self.notify(ControllerId::Disruption, ObjectKey::of(p));
+        }
         for k in keys {
             self.notify(ControllerId::Disruption, k);
         }
@@ -842,6 +860,7 @@ impl Engine {
                     daemon: &self.daemon_memory,
                     slices: &self.endpoint_memory,
                     endpoints: &self.endpoints_v1_memory,
+                    job_backoff: &self.job_backoff,
                 };
                 // What can be done before the commit is done where the writes are made: events
                 // not recorded dropped; in parallel rounds, creates and updates worked out (the
@@ -984,6 +1003,14 @@ impl Engine {
                 Write::SchedulerCursor(n) => self.nodes.scheduler_start = n,
                 Write::HpaMemory(k, m) => {
                     self.hpa_memory.insert(k, *m);
+                }
+                Write::JobBackoff(k, Some(r)) => {
+                    if rewritten.iter().any(|(w, ..)| *w == k) {
+                        self.job_backoff.insert(k, r);
+                    }
+                }
+                Write::JobBackoff(k, None) => {
+                    self.job_backoff.remove(&k);
                 }
                 Write::NodeGone { node, since: Some(t) } => {
                     self.nodes.gone.entry(node).or_insert(t);

@@ -1,4 +1,5 @@
-//! The engine in a snapshot: timers, queues, dirty keys, controller memory, node runtime, image
+//! The engine in a snapshot: timers, queues, dirty keys, controller memory (the HPAs' and the Job
+//! controller's back-off records, which the store cannot give back), node runtime, image
 //! registry, load model and event recorder. What is only a cache of the current round (key
 //! buffers, replaced versions waiting to be freed, the interrupt check) is not written, nor the
 //! thread pool: a loaded engine gets a pool of the size asked for (results never depend on it).
@@ -44,6 +45,7 @@ type Memory = (
     usize,
     Vec<ObjectKey>,
     Latencies,
+    crate::controllers::job::backoff::Memory,
 );
 /// The latencies and their state: the knobs, the changes not yet told to the controllers, the
 /// scheduler's token bucket and the pods waiting for its tokens.
@@ -80,6 +82,7 @@ impl Engine {
             self.max_objects,
             &self.job_batch,
             (&self.latency, &self.informing, &self.bucket, &self.reserved),
+            &self.job_backoff,
         ))?;
         t.end()
     }
@@ -112,6 +115,7 @@ impl Engine {
             e.max_objects,
             e.job_batch,
             latencies,
+            e.job_backoff,
         ) = memory;
         (e.latency, e.informing, e.bucket, e.reserved) = latencies;
         Ok(e)

@@ -62,8 +62,15 @@ pub fn json_response(code: u16, body: &Value) -> Response {
     respond(code, "application/json", Bytes::from(body.to_string()))
 }
 
+/// upstream: responsewriters.ErrorNegotiated — a Status whose details suggest a wait
+/// (`retryAfterSeconds` > 0) also says so in a `Retry-After` header.
 pub fn failure_response(f: Failure) -> Response {
-    json_response(f.code, &f.body)
+    let mut r = json_response(f.code, &f.body);
+    let wait = f.body.pointer("/details/retryAfterSeconds").and_then(Value::as_u64).filter(|s| *s > 0);
+    if let Some(v) = wait.and_then(|s| hyper::header::HeaderValue::from_str(&s.to_string()).ok()) {
+        r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
+    }
+    r
 }
 
 pub async fn handle(state: Arc<State>, req: hyper::Request<Incoming>) -> Result<Response, Infallible> {

@@ -24,6 +24,7 @@ mod meta;
 mod node;
 mod node_affinity;
 mod pod;
+mod pod_affinity;
 mod policy;
 mod probe;
 mod resources;

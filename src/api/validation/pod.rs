@@ -107,8 +107,10 @@ fn label_field(errs: &mut ErrorList, value: &Option<String>, path: Path) {
     }
 }
 
-/// upstream: ValidatePodSpec. `is_pod` is PodValidationOptions.ResourceIsPod.
-fn validate_pod_spec_for(spec: &PodSpec, path: &Path, is_pod: bool) -> ErrorList {
+/// upstream: ValidatePodSpec. `pod_labels` are a Pod's labels (`Some` is
+/// PodValidationOptions.ResourceIsPod), `None` for a pod template.
+fn validate_pod_spec_for(spec: &PodSpec, path: &Path, pod_labels: Option<&BTreeMap<String, String>>) -> ErrorList {
+    let is_pod = pod_labels.is_some();
     let mut errs = ErrorList::new();
     if spec.termination_grace_period_seconds.is_none() {
         errs.push(FieldError::required(path.child("terminationGracePeriodSeconds"), ""));
@@ -172,8 +174,12 @@ fn validate_pod_spec_for(spec: &PodSpec, path: &Path, is_pod: bool) -> ErrorList
     label_field(&mut errs, &spec.hostname, path.child("hostname"));
     label_field(&mut errs, &spec.subdomain, path.child("subdomain"));
     errs.extend(validate_tolerations(spec.tolerations.as_deref().unwrap_or(&[]), &path.child("tolerations")));
-    if let Some(na) = spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()) {
-        errs.extend(super::node_affinity::validate_node_affinity(na, &path.child("affinity").child("nodeAffinity")));
+    if let Some(affinity) = &spec.affinity {
+        let p = path.child("affinity");
+        if let Some(na) = &affinity.node_affinity {
+            errs.extend(super::node_affinity::validate_node_affinity(na, &p.child("nodeAffinity")));
+        }
+        errs.extend(super::pod_affinity::validate_pod_affinities(affinity, pod_labels, &p));
     }
     if let Some(tsc) = &spec.topology_spread_constraints {
         errs.extend(super::topology_spread::validate_topology_spread(tsc, &path.child("topologySpreadConstraints")));
@@ -196,7 +202,7 @@ fn validate_pod_spec_for(spec: &PodSpec, path: &Path, is_pod: bool) -> ErrorList
 /// Validates a pod spec as it appears in a pod template (Deployment, ReplicaSet). For a Pod use
 /// [`validate_pod`], which adds the pod-only checks.
 pub fn validate_pod_spec(spec: &PodSpec, path: &Path) -> ErrorList {
-    validate_pod_spec_for(spec, path, false)
+    validate_pod_spec_for(spec, path, None)
 }
 
 /// upstream: ValidatePodSpecificAnnotations — the part kubesim models (pod deletion cost).
@@ -223,7 +229,9 @@ pub fn validate_pod(pod: &Pod) -> ErrorList {
     errs.extend(validate_pod_annotations(pod.metadata.annotations.as_ref(), &meta_path.child("annotations")));
     let default_spec = PodSpec::default();
     let spec = pod.spec.as_ref().unwrap_or(&default_spec);
-    errs.extend(validate_pod_spec_for(spec, &spec_path, true));
+    let no_labels = BTreeMap::new();
+    let labels = pod.metadata.labels.as_ref().unwrap_or(&no_labels);
+    errs.extend(validate_pod_spec_for(spec, &spec_path, Some(labels)));
     for (field, list) in [("containers", Some(&spec.containers)), ("initContainers", spec.init_containers.as_ref())] {
         for (i, c) in list.into_iter().flatten().enumerate() {
             let image = c.image.as_deref().unwrap_or("");

@@ -2,9 +2,12 @@
 //! since the last success, no new pod for 10 s·2^(n−1), at most 10 minutes, counted from the
 //! last failure's finish time.
 
+use std::collections::BTreeMap;
+
 use crate::api::pod::{ConditionType, ContainerState};
 use crate::api::{Body, Object};
 use crate::sim::clock::Millis;
+use crate::store::ObjectKey;
 
 /// upstream: DefaultJobPodFailureBackOff.
 pub const DEFAULT_BACKOFF: Millis = 10_000;
@@ -12,27 +15,30 @@ pub const DEFAULT_BACKOFF: Millis = 10_000;
 pub const MAX_BACKOFF: Millis = 600_000;
 
 /// upstream: backoffRecord — failures since the last success and when the last one finished.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BackoffRecord {
     pub failures: u32,
     pub last_failure: Option<Millis>,
 }
 
+/// upstream: backoffStore — the Job controller's record per Job, kept in memory (so deleting
+/// a Job's failed pods does not reset its back-off), updated when a sync has written the newly
+/// finished pods into the Job's status, dropped when the Job finishes or is deleted.
+pub type Memory = BTreeMap<ObjectKey, BackoffRecord>;
+
 impl BackoffRecord {
-    /// The record of finished pods given as (finish time, failed): sorted by finish time, a
-    /// success resets the count (upstream: newBackoffRecord over the finished pods).
-    pub fn of(mut finished: Vec<(Millis, bool)>) -> BackoffRecord {
-        finished.sort_unstable();
-        let mut r = BackoffRecord::default();
-        for (t, failed) in finished {
-            if failed {
-                r.failures += 1;
-                r.last_failure = Some(r.last_failure.map_or(t, |l| l.max(t)));
-            } else {
-                r.failures = 0;
-            }
-        }
-        r
+    /// upstream: newBackoffRecord — this record after the pods that finished since the last
+    /// sync (their finish times): failures only add up, from the latest one's time; a success
+    /// starts again, keeping only the failures that finished after the last success.
+    pub fn after(self, mut succeeded: Vec<Millis>, mut failed: Vec<Millis>) -> BackoffRecord {
+        succeeded.sort_unstable();
+        failed.sort_unstable();
+        let Some(&last_success) = succeeded.last() else {
+            let Some(&last) = failed.last() else { return self };
+            return BackoffRecord { failures: self.failures + failed.len() as u32, last_failure: Some(last) };
+        };
+        let after: Vec<Millis> = failed.into_iter().filter(|&t| t > last_success).collect();
+        BackoffRecord { failures: after.len() as u32, last_failure: after.last().copied() }
     }
 
     /// upstream: getRemainingTime — what is left of the back-off at `now` (0 when none).
@@ -105,11 +111,22 @@ mod tests {
     }
 
     #[test]
-    fn a_success_resets_the_count() {
-        let r = BackoffRecord::of(vec![(1000, true), (2000, true), (3000, false), (4000, true)]);
-        assert_eq!(r, BackoffRecord { failures: 1, last_failure: Some(4000) });
-        let r = BackoffRecord::of(vec![(5000, true), (1000, true), (3000, true)]);
-        assert_eq!(r, BackoffRecord { failures: 3, last_failure: Some(5000) });
-        assert_eq!(BackoffRecord::of(vec![(1000, false)]).remaining(1000, DEFAULT_BACKOFF, MAX_BACKOFF), 0);
+    fn new_finished_pods_update_the_record_as_upstream_new_backoff_record() {
+        // upstream TestNewBackoffRecord: (record before, new successes, new failures) → after.
+        let r = |failures, last: Option<Millis>| BackoffRecord { failures, last_failure: last };
+        let rows = [
+            (r(0, None), vec![], vec![], r(0, None), "nothing new"),
+            (r(2, Some(5000)), vec![], vec![], r(2, Some(5000)), "nothing new keeps the record"),
+            (r(0, None), vec![], vec![3000, 1000], r(2, Some(3000)), "failures add up, latest time"),
+            (r(2, Some(5000)), vec![], vec![9000], r(3, Some(9000)), "on top of the record"),
+            (r(2, Some(5000)), vec![6000], vec![], r(0, None), "a success starts again"),
+            (r(4, Some(5000)), vec![6000], vec![4000, 7000, 8000], r(2, Some(8000)), "only failures after the success"),
+            (r(4, Some(5000)), vec![6000], vec![6000], r(0, None), "a failure at the success's time does not count"),
+        ];
+        for (before, succeeded, failed, want, why) in rows {
+            assert_eq!(before.after(succeeded, failed), want, "{why}");
+        }
+        assert_eq!(r(1, Some(1000)).remaining(1000, DEFAULT_BACKOFF, MAX_BACKOFF), 10_000);
+        assert_eq!(r(0, None).remaining(1000, DEFAULT_BACKOFF, MAX_BACKOFF), 0);
     }
 }

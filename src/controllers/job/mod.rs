@@ -22,6 +22,7 @@ use crate::api::template::PodTemplate;
 use crate::api::{Body, Kind, Object};
 use crate::sim::clock::Millis;
 use crate::store::ObjectKey;
+use backoff::BackoffRecord;
 use policy::Action;
 use status::{Cond, Finish};
 
@@ -71,6 +72,10 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     }
     if let Some(done) = status::finished_at(status) {
         out.writes.extend(pods.iter().filter(|p| has_finalizer(p)).map(|p| without_finalizer(p)));
+        // upstream: syncJob of a finished Job removes its back-off record.
+        if ctx.job_backoff.contains_key(key) {
+            out.writes.push(Write::JobBackoff(key.clone(), None));
+        }
         // upstream: the TTL-after-finished controller deletes the Job, Foreground, uid-checked.
         if let Some(ttl) = spec.ttl_seconds_after_finished {
             let expires = done + ttl as Millis * 1000;
@@ -89,7 +94,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         }
         return out;
     }
-    Sync { ctx, job, spec, template, pods, out }.run(status)
+    let backoff = ctx.job_backoff.get(key).copied().unwrap_or_default();
+    Sync { ctx, job, spec, template, pods, out, backoff }.run(status)
 }
 
 /// A pod still holding the tracking finalizer whose Job is gone: let it go.
@@ -109,6 +115,8 @@ struct Sync<'a> {
     template: &'a PodTemplate,
     pods: Vec<&'a Arc<Object>>,
     out: Reconciled,
+    /// The Job's back-off record: the remembered one, then with the pods this sync counts.
+    backoff: BackoffRecord,
 }
 
 impl<'a> Sync<'a> {
@@ -169,6 +177,23 @@ impl<'a> Sync<'a> {
         let mut fail_job: Option<String> = None;
         let mut release: Vec<&'a Arc<Object>> = Vec::new();
         let pods = self.pods.clone();
+        // upstream: getNewFinishedPods — finished pods still holding the finalizer and not yet
+        // in uncountedTerminatedPods (each is seen new once its uid is stored there).
+        let (mut new_succeeded, mut new_failed) = (Vec::new(), Vec::new());
+        for &pod in &pods {
+            let uid = pod.meta.uid.to_string();
+            let index_ok = !indexed || indexes::of_pod(pod).is_some_and(|i| completions.is_some_and(|c| i < c));
+            if !has_finalizer(pod) || stored_uncounted.contains(&uid) || !index_ok {
+                continue;
+            }
+            if phase(pod) == Phase::Succeeded {
+                new_succeeded.push(backoff::finish_time(pod));
+            } else if self.is_failed(pod) {
+                new_failed.push(backoff::finish_time(pod));
+            }
+        }
+        self.backoff = self.backoff.after(new_succeeded, new_failed);
+        let remembered = self.ctx.job_backoff.get(&ObjectKey::of(self.job)).copied().unwrap_or_default();
         for &pod in &pods {
             let p = phase(pod);
             let deleting = pod.meta.deletion_timestamp().is_some();
@@ -347,6 +372,11 @@ impl<'a> Sync<'a> {
                 **status = st;
             }
             self.out.writes.push(Write::UpdateStatus(Box::new(updated)));
+            if self.backoff != remembered {
+                // Kept once that status write is committed (upstream: updateBackoffRecord
+                // after flushUncountedAndRemoveFinalizers' status update).
+                self.out.writes.push(Write::JobBackoff(ObjectKey::of(self.job), Some(self.backoff)));
+            }
         }
         // The finalizers of pods counted in the stored status come off after the status write.
         self.out.writes.extend(release.iter().map(|p| without_finalizer(p)));

@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector};
 
-use super::backoff::{delay, finish_time, BackoffRecord, DEFAULT_BACKOFF, MAX_BACKOFF};
+use super::backoff::{delay, finish_time, DEFAULT_BACKOFF, MAX_BACKOFF};
 use super::indexes::{self, COMPLETION_INDEX};
 use super::policy::{self, Action};
-use super::{has_finalizer, phase, Sync, COMPONENT, MAX_PER_SYNC, TRACKING_FINALIZER};
-use crate::api::pod::Phase;
+use super::{phase, Sync, COMPONENT, MAX_PER_SYNC, TRACKING_FINALIZER};
 use crate::api::{Body, Kind, Object, OwnerRef};
 use crate::controllers::replicaset::{pod_from_template, pods_to_delete};
 use crate::controllers::{EventRecord, Write};
@@ -141,22 +140,8 @@ impl<'a> Sync<'a> {
         if !wanted {
             return false;
         }
-        let finished: Vec<(Millis, bool)> = self
-            .pods
-            .iter()
-            .filter_map(|p| {
-                let ph = phase(p);
-                let deleting = p.meta.deletion_timestamp().is_some();
-                if ph == Phase::Succeeded && !deleting {
-                    Some((finish_time(p), false))
-                } else if (ph == Phase::Failed && !deleting) || (deleting && has_finalizer(p) && self.is_failed(p)) {
-                    Some((finish_time(p), true))
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let remaining = BackoffRecord::of(finished).remaining(self.ctx.now, DEFAULT_BACKOFF, MAX_BACKOFF);
+        // upstream: the remaining time of the record this sync made (newBackoffRecord).
+        let remaining = self.backoff.remaining(self.ctx.now, DEFAULT_BACKOFF, MAX_BACKOFF);
         if remaining > 0 {
             // upstream: the sync is requeued after what is left, at least a second.
             self.requeue(self.ctx.now + remaining.max(1000));
