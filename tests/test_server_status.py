@@ -235,3 +235,39 @@ def test_kubectl_get_and_patch_with_subresource_status(served: Any) -> None:
     )
     assert (r.returncode, r.stdout) == (0, "deployment.apps/web edited\n"), r.stderr
     assert c.deployment("web").replicas == 2
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="the real kubectl binary is not on PATH")
+@pytest.mark.parametrize(
+    "args",
+    [
+        [
+            "patch",
+            "deployment",
+            "web",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            '{"status":{"conditions":[{"type":"example.com/Audited","status":"True"}]}}',
+        ],
+        ["patch", "deployment", "web", "--subresource=status", "-p", '{"spec":{"replicas":5}}'],
+        ["patch", "configmap", "settings", "--subresource=status", "-p", '{"data":{"a":"2"}}'],
+        ["patch", "deployment", "web", "--subresource=foo", "-p", "{}"],
+    ],
+)
+def test_in_process_patch_of_the_status_subresource_answers_as_the_real_kubectl(args: list[str]) -> None:
+    def cluster() -> kubesim.Cluster:
+        c = kubesim.Cluster(nodes=2, seed=0)
+        c.apply(WEB)
+        c.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"a": "1"}})
+        c.advance("10s")
+        return c
+
+    served, local = cluster(), cluster()
+    with served.serve() as srv:
+        real = subprocess.run(
+            [KUBECTL or "kubectl", *args], env=srv.env(), capture_output=True, text=True, timeout=60, check=False
+        )
+    mine = local.kubectl(args, check=False)
+    assert (mine.exit_code, mine.stdout, mine.stderr) == (real.returncode, real.stdout, real.stderr)
+    assert local.kubectl("get deploy,cm -o yaml") == served.kubectl("get deploy,cm -o yaml")

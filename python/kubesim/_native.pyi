@@ -48,6 +48,8 @@ class Cluster:
         """Create one object from YAML/JSON text; returns ``(Kind, namespace, name)`` of the stored object."""
     def replace(self, manifest: str) -> tuple[str, str, str]:
         """Replace one object from YAML/JSON text; returns ``(Kind, namespace, name)``."""
+    def replace_status(self, manifest: str) -> tuple[str, str, str]:
+        """Replace one object's status (the ``/status`` subresource); returns ``(Kind, namespace, name)``."""
     def patch(self, kind: str, namespace: str, name: str, patch_json: str) -> tuple[str, str, str]:
         """JSON merge patch; returns ``(Kind, namespace, name)``."""
     def delete(
@@ -283,6 +285,8 @@ def resolve_kind(name: str) -> tuple[str, bool]:
 def kind_info(name: str) -> tuple[str, bool, str, list[str], str, str, str]:
     """``(Kind, namespaced, plural, short names, apiVersion, qualified singular, API resource)``."""
 
+def status_kinds() -> list[str]:
+    """The kinds with a ``/status`` subresource."""
 def served_kinds() -> list[str]:
     """Every kind the simulated API server serves."""
 

@@ -180,6 +180,28 @@ impl Kind {
         }
     }
 
+    /// Whether the kind has a `/status` subresource (its status is a controller's, written
+    /// apart from the spec).
+    pub fn has_status(self) -> bool {
+        matches!(
+            self,
+            Kind::Pod
+                | Kind::ReplicaSet
+                | Kind::Deployment
+                | Kind::HorizontalPodAutoscaler
+                | Kind::Node
+                | Kind::Namespace
+                | Kind::Job
+                | Kind::CronJob
+                | Kind::PodDisruptionBudget
+                | Kind::DaemonSet
+                | Kind::StatefulSet
+                | Kind::PersistentVolumeClaim
+                // upstream: services/status (a load balancer controller writes its ingress there).
+                | Kind::Service
+        )
+    }
+
     pub fn namespaced(self) -> bool {
         !matches!(self, Kind::Namespace | Kind::Node)
     }

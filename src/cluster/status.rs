@@ -18,6 +18,12 @@ impl Cluster {
     /// A non-zero resourceVersion in the body must be current (409 otherwise).
     pub fn replace_status_value(&mut self, value: Value) -> Result<Arc<Object>> {
         let decoded = Object::decode(value.clone())?;
+        if !decoded.kind().has_status() {
+            return Err(crate::error::KubesimError::InvalidArgument(format!(
+                "{} have no status subresource",
+                decoded.kind().resource()
+            )));
+        }
         let key = ObjectKey::of(&decoded);
         let obj = match decoded.body {
             // A pod's status is the kubelet's compact record, which a client's status must not

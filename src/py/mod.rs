@@ -527,6 +527,13 @@ impl PyCluster {
         self.run(py, "replace", |c| c.replace_value(v).map(|o| key_of(&o)))
     }
 
+    /// Replace one object's status (the `/status` subresource) from YAML or JSON text:
+    /// `(kind, namespace, name)`.
+    fn replace_status(&self, py: Python<'_>, manifest: &str) -> PyResult<Key> {
+        let v = contained("replace_status", || single_document(manifest))?;
+        self.run(py, "replace_status", |c| c.replace_status_value(v).map(|o| key_of(&o)))
+    }
+
     /// JSON merge patch: `(kind, namespace, name)`.
     fn patch(&self, py: Python<'_>, kind: &str, namespace: &str, name: &str, patch_json: &str) -> PyResult<Key> {
         let kind = kind_of(kind)?;
@@ -1268,6 +1275,12 @@ fn served_kinds() -> Vec<&'static str> {
     crate::api::Kind::ALL.iter().map(|k| k.name()).collect()
 }
 
+/// The kinds with a `/status` subresource.
+#[pyfunction]
+fn status_kinds() -> Vec<&'static str> {
+    crate::api::Kind::ALL.iter().filter(|k| k.has_status()).map(|k| k.name()).collect()
+}
+
 /// Rows aligned like kubectl's tab writer (padding 3, no trailing spaces).
 #[pyfunction]
 fn tabwrite(rows: Vec<Vec<String>>) -> String {
@@ -1297,6 +1310,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(resolve_kind, m)?)?;
     m.add_function(wrap_pyfunction!(kind_info, m)?)?;
     m.add_function(wrap_pyfunction!(served_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(status_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(parse_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(label_value_errors, m)?)?;
     m.add_function(wrap_pyfunction!(qualified_name_errors, m)?)?;

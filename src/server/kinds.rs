@@ -54,23 +54,7 @@ pub fn categories(kind: Kind) -> &'static [&'static str] {
 
 /// Kinds whose status is written by a controller (`/status` subresource).
 pub fn has_status(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::Pod
-            | Kind::ReplicaSet
-            | Kind::Deployment
-            | Kind::HorizontalPodAutoscaler
-            | Kind::Node
-            | Kind::Namespace
-            | Kind::Job
-            | Kind::CronJob
-            | Kind::PodDisruptionBudget
-            | Kind::DaemonSet
-            | Kind::StatefulSet
-            | Kind::PersistentVolumeClaim
-            // upstream: services/status (a load balancer controller writes its ingress there).
-            | Kind::Service
-    )
+    kind.has_status()
 }
 
 /// upstream: pods serve the policy/v1 `eviction` subresource (kubectl drain looks for it in

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _native
 from ..errors import KubesimError
 from . import _patches
-from ._base import Fail, Invocation, Out, error_text
+from ._base import Fail, Invocation, Out, error_text, not_modelled
 from ._flags import dry_run, parse
 from ._manifests import documents
 from ._printers import OBJECT_FORMATS, output_format, print_objects
@@ -86,6 +86,9 @@ def run(inv: Invocation, o: Out) -> None:
         raise Fail("error: cannot specify --local and --dry-run=server - did you mean --dry-run=client?")
     patch = _patch_value(text)
     is_dry_run = dry_run(a)
+    subresource = a.value("--subresource")
+    if subresource == "scale":
+        raise not_modelled("kubectl patch --subresource=scale")
 
     objects: list[tuple[dict[str, Any], bool]] = []  # (object, from the server)
     if a.values("--filename"):
@@ -107,14 +110,34 @@ def run(inv: Invocation, o: Out) -> None:
             except KubesimError as e:
                 o.error(e)
     for live, on_server in objects:
-        _patch_one(c, o, live, patch, patch_type, on_server and not is_dry_run, fmt, arg)
+        if subresource and (subresource != "status" or kind_of(live["kind"]).kind not in _native.status_kinds()):
+            # upstream: the API server has no such subresource for the kind
+            o.error(Fail("Error from server (NotFound): the server could not find the requested resource"))
+            continue
+        _patch_one(c, o, live, patch, patch_type, on_server and not is_dry_run, fmt, arg, bool(subresource))
 
 
 def _patch_one(
-    c: Cluster, o: Out, live: dict[str, Any], patch: Any, patch_type: str, write: bool, fmt: str, arg: str
+    c: Cluster,
+    o: Out,
+    live: dict[str, Any],
+    patch: Any,
+    patch_type: str,
+    write: bool,
+    fmt: str,
+    arg: str,
+    status: bool = False,
 ) -> None:
     k = kind_of(live["kind"])
     name = live["metadata"]["name"]
+    if status and k.kind not in _native.status_kinds():
+        # upstream: a kind without a status subresource is not found at …/status
+        o.error(
+            Fail(
+                f"Error from server (NotFound): the server could not find the requested resource (patch {k.resource} {name})"
+            )
+        )
+        return
     try:
         patched = apply_patch(k.kind, live, patch, patch_type)
     except _patches.PatchError as e:
@@ -124,7 +147,12 @@ def _patch_one(
     changed = patched != live
     if write and changed:
         try:
-            patched = c.replace(patched).to_dict()
+            if status:
+                # upstream: a /status write changes the status only; what it returns is the object.
+                kind, ns, _ = c._native.replace_status(json.dumps(patched))
+                patched = c.get(kind, name, ns).to_dict()
+            else:
+                patched = c.replace(patched).to_dict()
         except KubesimError as e:
             o.error(Fail(error_text(e)))
             return
