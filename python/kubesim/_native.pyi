@@ -287,6 +287,7 @@ def kind_info(name: str) -> tuple[str, bool, str, list[str], str, str, str]:
 
 def status_kinds() -> list[str]:
     """The kinds with a ``/status`` subresource."""
+
 def served_kinds() -> list[str]:
     """Every kind the simulated API server serves."""
 
