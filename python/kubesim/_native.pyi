@@ -15,6 +15,7 @@ __all__ = [
     "resolve_kind",
     "kind_info",
     "served_kinds",
+    "status_kinds",
     "parse_manifest",
     "label_value_errors",
     "qualified_name_errors",
