@@ -66,7 +66,13 @@ RECORD = True
 
 
 def new_cluster(*args: Any, **kwargs: Any) -> kubesim.Cluster:
-    return kubesim.Cluster(*args, record=RECORD, **kwargs)
+    c = kubesim.Cluster(*args, record=RECORD, **kwargs)
+    CLUSTERS.append(c)
+    return c
+
+
+# The run's clusters: memory they freed is handed back before a phase's peak is measured.
+CLUSTERS: list[kubesim.Cluster] = []
 
 
 def rss_bytes() -> int:
@@ -75,7 +81,29 @@ def rss_bytes() -> int:
 
 
 def peak_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, max(PHASE_PEAKS.values(), default=0))
+
+
+# The peak RSS of each timed phase (Linux: VmHWM, reset through /proc/self/clear_refs before
+# the phase), so that a rollout's own peak is told apart from the creation's before it.
+PHASE_PEAKS: dict[str, int] = {}
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _hwm_bytes() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def ready(c: kubesim.Cluster, pods: int) -> None:
@@ -83,9 +111,18 @@ def ready(c: kubesim.Cluster, pods: int) -> None:
 
 
 def timed(phases: dict[str, float], name: str, f: Any) -> None:
+    before = _hwm_bytes()
+    for c in CLUSTERS:
+        c._native.release_memory()
+    reset = _reset_peak()
     t = time.perf_counter()
     f()
     phases[name] = round(time.perf_counter() - t, 3)
+    if reset:
+        PHASE_PEAKS[name] = _hwm_bytes()
+    else:
+        PHASE_PEAKS.pop(name, None)
+    PHASE_PEAKS.setdefault("before " + name, before)
 
 
 def scenario_rollout(n: int, threads: int) -> dict[str, Any]:
@@ -334,6 +371,9 @@ def one(name: str, n: int, threads: int) -> dict[str, Any]:
         "peak_rss_mb": round(peak / 2**20, 1),
         "settled_rss_mb": round(settled / 2**20, 1),
         "peak_over_settled": round(peak / settled, 2),
+        "phase_peak_over_settled": {
+            k: round(v / settled, 2) for k, v in PHASE_PEAKS.items() if not k.startswith("before ")
+        },
         **result,
     }
 
