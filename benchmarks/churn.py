@@ -25,6 +25,8 @@ Scenarios (N is the number of pods unless said):
 - daemonset: one DaemonSet over N nodes (N pods): apply → every pod Ready; set image with
   maxUnavailable 10% → rolled out (upstream syncs at most 250 creates and 250 deletes a
   sync, and each sync judges every node).
+- service: the rollout scenario with a Service selecting the Deployment's pods, so the
+  EndpointSlice and endpoints controllers keep N endpoints (N/100 slices) through it.
 - jobs: N Jobs (not pods) of 2 completions each, a quarter Indexed: apply → all Complete; then
   N/2 Jobs whose pods fail (backoffLimit 2, the 10 s and 20 s back-offs) → all Failed; then
   the completed Jobs deleted → their pods gone. On 100 nodes at every size.
@@ -58,6 +60,7 @@ DEFAULT_SIZES = {
     "daemonset": 10_000,
     "jobs": 1_000,
     "cronjobs": 200,
+    "service": 10_000,
 }
 
 
@@ -133,6 +136,25 @@ def scenario_rollout(n: int, threads: int) -> dict[str, Any]:
     timed(phases, "rollout", lambda: (d.set_image(main="nginx:1.26"), d.rollout.status(timeout="10h")))
     timed(phases, "scale_down", lambda: (d.scale(n // 2), ready(c, n // 2)))
     timed(phases, "scale_up", lambda: (d.scale(n), ready(c, n)))
+    return {"phases": phases, "rollout_vs_create": round(phases["rollout"] / phases["create"], 2), "cluster": c}
+
+
+def scenario_service(n: int, threads: int) -> dict[str, Any]:
+    c = new_cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
+    phases: dict[str, float] = {}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }
+    timed(phases, "create", lambda: (c.apply([service, workload("Deployment", "web", n, "nginx:1.25")]), ready(c, n)))
+    d = c.deployment("web")
+    timed(phases, "rollout", lambda: (d.set_image(main="nginx:1.26"), d.rollout.status(timeout="10h")))
+    timed(phases, "scale_down", lambda: (d.scale(n // 2), ready(c, n // 2)))
+    timed(phases, "scale_up", lambda: (d.scale(n), ready(c, n)))
+    listed = sum(len(s.endpoints) for s in c.list("endpointslices", "kubernetes.io/service-name=web"))
+    assert listed == n, f"{listed} endpoints for {n} pods"
     return {"phases": phases, "rollout_vs_create": round(phases["rollout"] / phases["create"], 2), "cluster": c}
 
 
@@ -341,6 +363,7 @@ def scenario_cronjobs(n: int, threads: int) -> dict[str, Any]:
 
 SCENARIOS = {
     "rollout": scenario_rollout,
+    "service": scenario_service,
     "many": scenario_many,
     "nodefail": scenario_nodefail,
     "hpa": scenario_hpa,
