@@ -11,7 +11,7 @@
 //! written) a sync.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference};
 use rustc_hash::FxHashMap;
@@ -85,38 +85,15 @@ impl Cache {
     }
 }
 
-/// The controller's memory of every Service it synced (a cache, left out of snapshots).
-#[derive(Debug, Default)]
-pub struct Memory(Mutex<FxHashMap<ObjectKey, Cache>>);
-
-impl Clone for Memory {
-    fn clone(&self) -> Self {
-        Memory(Mutex::new(self.map().clone()))
-    }
-}
+/// The controller's memory of every Service it synced.
+pub type Memory = super::memory::Memory<Cache>;
 
 impl Memory {
-    fn map(&self) -> std::sync::MutexGuard<'_, FxHashMap<ObjectKey, Cache>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-    fn map_mut(&mut self) -> &mut FxHashMap<ObjectKey, Cache> {
-        self.0.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-    fn take(&self, key: &ObjectKey) -> Option<Cache> {
-        self.map().remove(key)
-    }
-    fn put(&self, key: ObjectKey, cache: Cache) {
-        self.map().insert(key, cache);
-    }
     /// A pod the Service `svc` selects (or selected) was written.
     pub fn pod_changed(&mut self, svc: &ObjectKey, pod: &Arc<str>) {
-        if let Some(c) = self.map_mut().get_mut(svc) {
+        if let Some(c) = self.get_mut(svc) {
             c.dirty.push(pod.clone());
         }
-    }
-    /// `svc` changed or went: the next sync starts from its pods.
-    pub fn forget(&mut self, svc: &ObjectKey) {
-        self.map_mut().remove(svc);
     }
 }
 

@@ -13,6 +13,7 @@ pub mod history;
 pub mod hpa;
 pub mod job;
 pub mod kubernetes_service;
+pub mod memory;
 pub mod namespace;
 pub mod node_affinity;
 pub mod nodelifecycle;

@@ -443,8 +443,8 @@ impl Engine {
                 }
                 // upstream: the EndpointSlice and endpoints controllers' service handlers (the
                 // endpoints controller also deletes a gone Service's Endpoints).
-                self.endpoint_memory.forget(&key);
-                self.endpoints_v1_memory.forget(&key);
+                self.endpoint_memory.forget(Some(&key));
+                self.endpoints_v1_memory.forget(Some(&key));
                 if new.is_some() {
                     self.notify(ControllerId::EndpointSlice, key.clone());
                 }
@@ -459,7 +459,7 @@ impl Engine {
                         self.endpoint_memory.slice_written(&svc, old, new);
                         break;
                     }
-                    self.endpoint_memory.forget(&svc);
+                    self.endpoint_memory.forget(Some(&svc));
                     self.notify(ControllerId::EndpointSlice, svc);
                 }
             }

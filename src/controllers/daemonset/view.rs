@@ -10,7 +10,7 @@
 //! (debug builds check it on every sync).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -371,7 +371,7 @@ fn status(s: &Sync, run: bool, pods: &[Arc<Object>], p: &mut Part) {
 /// What a sync keeps for the next: valid while the DaemonSet's spec and template, and every
 /// node, stay as they were (a node's change drops it); the pods changed since are in `dirty`.
 #[derive(Clone, Debug)]
-pub(super) struct Cache {
+pub struct Cache {
     uid: crate::api::Uid,
     generation: i64,
     hash: String,
@@ -381,47 +381,20 @@ pub(super) struct Cache {
     pods: FxHashMap<ObjectKey, NodeKey>,
     /// Each node's pods (oldest first) and its part.
     nodes: FxHashMap<NodeKey, (Vec<Arc<Object>>, Part)>,
-    pub totals: Totals,
+    pub(super) totals: Totals,
     /// Pods of this DaemonSet written since the sync that made this memory.
     dirty: Vec<ObjectKey>,
 }
 
 /// The DaemonSet controller's memory: one [`Cache`] per DaemonSet that has synced since its
-/// nodes last changed. Reconciles of different DaemonSets take and put back their own entry.
-#[derive(Debug, Default)]
-pub struct Memory(Mutex<FxHashMap<ObjectKey, Cache>>);
-
-impl Clone for Memory {
-    fn clone(&self) -> Self {
-        Memory(Mutex::new(self.map().clone()))
-    }
-}
+/// nodes last changed.
+pub type Memory = crate::controllers::memory::Memory<Cache>;
 
 impl Memory {
-    fn map(&self) -> std::sync::MutexGuard<'_, FxHashMap<ObjectKey, Cache>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-    pub(super) fn take(&self, key: &ObjectKey) -> Option<Cache> {
-        self.map().remove(key)
-    }
-    pub(super) fn put(&self, key: ObjectKey, cache: Cache) {
-        self.map().insert(key, cache);
-    }
     /// A pod of the DaemonSet `ds` was written (the next sync reads it again).
     pub fn pod_changed(&mut self, ds: &ObjectKey, pod: &ObjectKey) {
-        let map = self.0.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(c) = map.get_mut(ds) {
+        if let Some(c) = self.get_mut(ds) {
             c.dirty.push(pod.clone());
-        }
-    }
-    /// A node changed (every DaemonSet judges its nodes again), or a DaemonSet went.
-    pub fn forget(&mut self, ds: Option<&ObjectKey>) {
-        let map = self.0.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match ds {
-            Some(k) => {
-                map.remove(k);
-            }
-            None => map.clear(),
         }
     }
 }
