@@ -87,6 +87,18 @@ def scenarios(draw: Any, max_replicas: int = 10, max_steps: int = 8, max_deploym
         if limit is not None:
             spec["revisionHistoryLimit"] = limit
         manifests.append(m)
+    # A Service over the first Deployment's pods: the endpoint controllers' memory meets every
+    # step (node failures, saves, rollouts), and debug builds check each sync against one from
+    # scratch.
+    labels = manifests[0]["spec"]["template"]["metadata"]["labels"]
+    manifests.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "s0"},
+            "spec": {"selector": dict(labels), "ports": [{"port": 80}]},
+        }
+    )
     steps = []
     for _ in range(draw(st.integers(1, max_steps))):
         d = draw(st.integers(0, count - 1))

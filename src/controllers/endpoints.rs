@@ -113,6 +113,11 @@ fn entry(
     {
         return None;
     }
+    // upstream: podToEndpointAddressForService — the pod's address of the Service's first IP
+    // family; pods have IPv4 addresses only.
+    if spec.ip_families.as_deref().and_then(|f| f.first()).is_some_and(|f| f == "IPv6") {
+        return None;
+    }
     let ip = status.pod_ip?.to_string();
     let headless_without_ports =
         spec.ports.as_deref().unwrap_or_default().is_empty() && spec.cluster_ip.as_deref() == Some("None");
@@ -161,14 +166,11 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let (Some(spec), Some(selector)) = (service.spec.as_ref(), manages(service)) else {
         return Reconciled::nothing();
     };
-    if svc.meta.deletion_timestamp().is_some() {
-        return Reconciled::nothing();
-    }
     let cached = ctx.endpoints.take(key).filter(|c| c.uid == svc.meta.uid && c.version == svc.meta.resource_version);
-    let (mut cache, pods, full) = match cached {
+    let (mut cache, pods) = match cached {
         Some(mut c) => {
             let dirty: BTreeSet<Arc<str>> = std::mem::take(&mut c.dirty).into_iter().collect();
-            (c, dirty, false)
+            (c, dirty)
         }
         None => {
             let c = Cache { uid: svc.meta.uid, version: svc.meta.resource_version, ..Default::default() };
@@ -178,23 +180,14 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
                 .filter(|p| selects(selector, &p.meta.labels))
                 .map(|p| p.meta.name.clone())
                 .collect();
-            (c, pods, true)
+            (c, pods)
         }
     };
-    // upstream: the trigger time tracker — the earliest change among the pods that changed.
-    let mut trigger: Option<Millis> = full.then_some(svc.meta.creation_timestamp);
     for name in &pods {
         cache.remove(name);
         let pod = ctx.store.get_by_key(&ObjectKey::new(Kind::Pod, &svc.meta.namespace, name));
-        if let Some(p) = pod {
-            if let Body::Pod { status, .. } = &p.body {
-                if let Some(c) = status.condition(ConditionType::Ready) {
-                    trigger = Some(trigger.map_or(c.last_transition, |t| t.min(c.last_transition)));
-                }
-            }
-            if let Some(e) = entry(svc, spec, selector, p) {
-                cache.insert(name.clone(), e);
-            }
+        if let Some(e) = pod.and_then(|p| entry(svc, spec, selector, p)) {
+            cache.insert(name.clone(), e);
         }
     }
     let (subsets, truncated) = subsets(&cache);
@@ -205,6 +198,18 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     } else {
         labels.remove(LABEL_HEADLESS);
     }
+    // upstream: the trigger time tracker — the earliest Ready transition among the pods whose
+    // address changed (from what is stored, so a sync from memory and one from scratch agree),
+    // or the Service's creation for its first Endpoints.
+    let trigger = changed_pods(current, &subsets)
+        .into_iter()
+        .filter_map(|name| {
+            let p = ctx.store.get_by_key(&ObjectKey::new(Kind::Pod, &svc.meta.namespace, &name))?;
+            let Body::Pod { status, .. } = &p.body else { return None };
+            status.condition(ConditionType::Ready).map(|c| c.last_transition)
+        })
+        .chain(current.is_none().then_some(svc.meta.creation_timestamp))
+        .min();
     let write = match current {
         Some(cur) => {
             let Body::Endpoints(e) = &cur.body else { return Reconciled::nothing() };
@@ -235,6 +240,28 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     };
     ctx.endpoints.put(key.clone(), cache);
     Reconciled { writes: write.into_iter().collect(), requeue_at: None }
+}
+
+/// The pods whose address (or readiness) differs between the stored Endpoints and `subsets`.
+fn changed_pods(current: Option<&Arc<Object>>, subsets: &[EndpointSubset]) -> BTreeSet<String> {
+    let listed = |subsets: &[EndpointSubset]| -> BTreeSet<(String, String, bool)> {
+        let mut out = BTreeSet::new();
+        for ss in subsets {
+            for (list, ready) in [(&ss.addresses, true), (&ss.not_ready_addresses, false)] {
+                for a in list.iter().flatten() {
+                    let pod = a.target_ref.as_ref().and_then(|r| r.name.clone()).unwrap_or_default();
+                    out.insert((pod, a.ip.clone(), ready));
+                }
+            }
+        }
+        out
+    };
+    let stored = match current.map(|c| &c.body) {
+        Some(Body::Endpoints(e)) => listed(e.subsets.as_deref().unwrap_or_default()),
+        _ => BTreeSet::new(),
+    };
+    let now = listed(subsets);
+    stored.symmetric_difference(&now).map(|(pod, _, _)| pod.clone()).collect()
 }
 
 fn non_empty(subsets: Vec<EndpointSubset>) -> Option<Vec<EndpointSubset>> {
@@ -272,13 +299,15 @@ fn subsets(cache: &Cache) -> (Vec<EndpointSubset>, bool) {
     let n_groups = cache.groups.len();
     let mut out = Vec::with_capacity(n_groups);
     for (i, (ports, g)) in cache.groups.iter().enumerate() {
+        // upstream: truncateEndpoints — each subset its share (rounded up), the last what is
+        // left, none more than can still be added.
         let share = |n: usize| {
-            if i + 1 == n_groups {
-                can_be_added.min(n)
+            let want = if i + 1 == n_groups {
+                can_be_added
             } else {
                 ((n as f64 / num_total.max(1) as f64) * max as f64).ceil() as usize
-            }
-            .min(n)
+            };
+            want.min(n).min(can_be_added)
         };
         let (ready_n, not_ready_n) = match (truncated, cut_ready) {
             (false, _) => (g.ready.len(), g.not_ready.len()),

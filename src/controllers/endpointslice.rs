@@ -35,6 +35,8 @@ pub const LABEL_HEADLESS: &str = "service.kubernetes.io/headless";
 pub const CONTROLLER_NAME: &str = "endpointslice-controller.k8s.io";
 /// upstream: v1.EndpointsLastChangeTriggerTime.
 pub const TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";
+/// upstream: v1.LabelTopologyZone, which an endpoint's `zone` is read from.
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 /// upstream: the controller's `--max-endpoints-per-slice` default.
 pub const MAX_ENDPOINTS_PER_SLICE: usize = 100;
 
@@ -123,17 +125,23 @@ pub fn service_of(slice: &Object) -> Option<ObjectKey> {
     Some(ObjectKey::new(Kind::Service, &slice.meta.namespace, name))
 }
 
+/// Whether the slice carries this controller's managed-by label.
+pub fn managed(slice: &Object) -> bool {
+    slice.meta.labels.get(LABEL_MANAGED_BY).is_some_and(|m| m == CONTROLLER_NAME)
+}
+
 /// Whether the controller manages `svc`'s endpoints: a selector, and not an ExternalName
-/// Service (upstream: syncService returns early for both).
+/// Service (upstream: syncService returns early for both). An empty selector is none: upstream
+/// stores `{}` as nil ("if empty or not present, … an external process managing its endpoints").
 pub fn manages(svc: &core::Service) -> Option<&BTreeMap<String, String>> {
     let spec = svc.spec.as_ref()?;
     if spec.type_.as_deref() == Some("ExternalName") {
         return None;
     }
-    spec.selector.as_ref()
+    spec.selector.as_ref().filter(|s| !s.is_empty())
 }
 
-/// upstream: the Service selector (a plain map: every pair must match; `{}` selects all).
+/// upstream: the Service selector (a plain map: every pair must match).
 pub fn selects(selector: &BTreeMap<String, String>, labels: &StringMap) -> bool {
     selector.iter().all(|(k, v)| labels.get(k).is_some_and(|l| l == v))
 }
@@ -250,7 +258,7 @@ impl Target<'_> {
         let serving = status.is_ready();
         let terminating = pod.meta.deletion_timestamp().is_some();
         let ready = publish || (serving && !terminating);
-        let zone = node.and_then(|n| n.meta.labels.get("topology.kubernetes.io/zone")).filter(|z| !z.is_empty());
+        let zone = node.and_then(|n| n.meta.labels.get(ZONE_LABEL)).filter(|z| !z.is_empty());
         let hostname = hostname_for(self.svc, pod, spec);
         let endpoint = Endpoint {
             addresses: vec![ip.to_string()],
@@ -340,10 +348,6 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let (Some(spec), Some(selector)) = (service.spec.as_ref(), manages(service)) else {
         return Reconciled::nothing();
     };
-    // upstream: no new slices for a Service being deleted (the garbage collector takes them).
-    if svc.meta.deletion_timestamp().is_some() {
-        return Reconciled::nothing();
-    }
     let target = Target { svc, spec, selector, address_type: address_type(spec) };
     let cache = ctx.slices.take(key).filter(|c| c.uid == svc.meta.uid && c.version == svc.meta.resource_version);
     let (cache, pods, full) = match cache {
@@ -364,8 +368,9 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         let want = self::plan(ctx, &target, &scratch, &all, true);
         debug_assert_eq!(plan.summary(), want.summary(), "EndpointSlices of {key:?} from memory");
     }
-    if full {
-        // upstream: a Service the trigger time tracker has not seen counts from its creation.
+    if cache.slices.is_empty() {
+        // upstream: a Service the trigger time tracker has not seen (none of its slices is
+        // stored yet) counts from its creation.
         plan.trigger = min_time(plan.trigger, Some(svc.meta.creation_timestamp));
     }
     let writes = plan.into_writes(&target);
@@ -394,10 +399,9 @@ fn from_scratch(ctx: &Ctx, t: &Target) -> (Cache, BTreeSet<Arc<str>>) {
 /// The slices labelled with the Service's name and this controller (upstream: the lister's
 /// selector), owned by it or not.
 fn slices_of<'a>(ctx: &'a Ctx, svc: &'a Object) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
-    ctx.store.scan(Kind::EndpointSlice, Some(&svc.meta.namespace)).filter(|s| {
-        s.meta.labels.get(LABEL_SERVICE_NAME).is_some_and(|n| **n == *svc.meta.name)
-            && s.meta.labels.get(LABEL_MANAGED_BY).is_some_and(|m| m == CONTROLLER_NAME)
-    })
+    ctx.store
+        .scan(Kind::EndpointSlice, Some(&svc.meta.namespace))
+        .filter(|s| s.meta.labels.get(LABEL_SERVICE_NAME).is_some_and(|n| **n == *svc.meta.name) && managed(s))
 }
 
 /// What a sync decided.
@@ -443,7 +447,7 @@ fn plan(ctx: &Ctx, t: &Target, cache: &Cache, pods: &BTreeSet<Arc<str>>, full: b
         let key = ObjectKey::new(Kind::EndpointSlice, &t.svc.meta.namespace, name);
         let Some(stored) = ctx.store.get_by_key(&key) else { continue };
         let Body::EndpointSlice(slice) = &stored.body else { continue };
-        let owned = stored.meta.owner_references.iter().any(|r| r.uid == t.svc.meta.uid && &*r.kind == "Service");
+        let owned = owned_by(stored, t.svc);
         if !owned || slice.address_type != t.address_type {
             out.delete.insert(name.clone(), stored.clone());
             continue;
@@ -453,7 +457,8 @@ fn plan(ctx: &Ctx, t: &Target, cache: &Cache, pods: &BTreeSet<Arc<str>>, full: b
         let mut changed = false;
         for ep in &slice.endpoints {
             let pod = ep.target_ref.as_ref().and_then(|r| r.name.as_deref()).unwrap_or_default();
-            if !pods.contains(pod) {
+            // (An endpoint of no pod is never desired: a sync from scratch drops it.)
+            if !pods.contains(pod) && !(full && pod.is_empty()) {
                 kept.push(ep.clone());
                 continue;
             }
@@ -561,6 +566,15 @@ fn plan(ctx: &Ctx, t: &Target, cache: &Cache, pods: &BTreeSet<Arc<str>>, full: b
     out
 }
 
+/// upstream: ownedBy — an owner reference to the Service (uid, kind Service, apiVersion v1).
+fn owned_by(slice: &Object, svc: &Object) -> bool {
+    slice
+        .meta
+        .owner_references
+        .iter()
+        .any(|r| r.uid == svc.meta.uid && &*r.kind == "Service" && &*r.api_version == "v1")
+}
+
 /// upstream: placeholderSliceCompare — the same ports, endpoints, address type and labels.
 fn is_placeholder_like(stored: &Object, placeholder: &Object) -> bool {
     match (&stored.body, &placeholder.body) {
@@ -630,7 +644,7 @@ impl Plan {
         let deletes: Vec<Arc<str>> = self.delete.keys().cloned().collect();
         for name in deletes {
             let Some(stored) = self.delete.get(&name) else { continue };
-            let owned = stored.meta.owner_references.iter().any(|r| r.uid == t.svc.meta.uid);
+            let owned = owned_by(stored, t.svc);
             let same_type = matches!(&stored.body, Body::EndpointSlice(s) if s.address_type == t.address_type);
             if !owned || !same_type {
                 continue;
@@ -640,6 +654,11 @@ impl Plan {
             draft.obj.meta = Meta { labels: draft.obj.meta.labels.clone(), ..stored.meta.clone() };
             draft.stored = true;
             self.update.insert(name, draft);
+        }
+        // upstream: no new slices for a Service being deleted (the garbage collector would race
+        // them); its slices are still updated and deleted.
+        if t.svc.meta.deletion_timestamp().is_some() {
+            self.create.clear();
         }
         let trigger = self.trigger;
         let stamp = |obj: &mut Object| {

@@ -398,6 +398,17 @@ impl Engine {
                 }
                 self.notify(ControllerId::NodeLifecycle, key.clone());
                 self.retry_unschedulable();
+                // An endpoint names its node's zone and is left out while its node is missing:
+                // a node that comes, goes or changes zone syncs every Service from scratch.
+                let zone = |o: Option<&Object>| o.map(|n| n.meta.labels.get(endpointslice::ZONE_LABEL).cloned());
+                if old.is_none() || new.is_none() || zone(old) != zone(new) {
+                    self.endpoint_memory.forget(None);
+                    for svc in store.scan(Kind::Service, None) {
+                        if matches!(&svc.body, Body::Service(s) if endpointslice::manages(s).is_some()) {
+                            self.notify(ControllerId::EndpointSlice, ObjectKey::of(svc));
+                        }
+                    }
+                }
                 // upstream: the DaemonSet controller's node handlers enqueue the DaemonSets.
                 self.daemon_memory.forget(None);
                 for ds in store.scan(Kind::DaemonSet, None) {
@@ -452,9 +463,13 @@ impl Engine {
             }
             Kind::EndpointSlice => {
                 // upstream: onEndpointSliceUpdate — a change to a slice the controller manages
-                // that it did not make itself syncs its Service again.
-                for o in concerned(old, new).into_iter().flatten() {
-                    let Some(svc) = endpointslice::service_of(o) else { continue };
+                // that it did not make itself syncs its Service again (the version before and
+                // after: a slice that stops being managed is the controller's business too).
+                for o in [old, new].into_iter().flatten() {
+                    // (Slices someone else manages are not the controller's business.)
+                    let Some(svc) = endpointslice::service_of(o).filter(|_| endpointslice::managed(o)) else {
+                        continue;
+                    };
                     if origin.is_some_and(|(c, k)| c == ControllerId::EndpointSlice && *k == svc) {
                         self.endpoint_memory.slice_written(&svc, old, new);
                         break;
@@ -675,10 +690,6 @@ impl Engine {
         }
     }
 
-    /// The PodDisruptionBudgets a pod change concerns (upstream: the disruption controller's pod
-    /// handlers): those selecting the pod before or after, when what a budget counts changed —
-    /// the pod came or went, or its labels, owner, readiness or deletion changed. (Upstream
-    /// queues only the first matching budget; every one is synced here.)
     /// upstream: the EndpointSlice controller's pod handlers — a pod write that can change an
     /// endpoint syncs the Services selecting the pod before or after it.
     fn mark_services_of(&mut self, store: &Store, key: &ObjectKey, old: Option<&Object>, new: Option<&Object>) {
@@ -706,6 +717,10 @@ impl Engine {
         }
     }
 
+    /// The PodDisruptionBudgets a pod change concerns (upstream: the disruption controller's pod
+    /// handlers): those selecting the pod before or after, when what a budget counts changed —
+    /// the pod came or went, or its labels, owner, readiness or deletion changed. (Upstream
+    /// queues only the first matching budget; every one is synced here.)
     fn mark_budgets_of(&mut self, store: &Store, old: Option<&Object>, new: Option<&Object>) {
         if self.budgets == 0 {
             return;
@@ -983,8 +998,8 @@ impl Engine {
                             let gone = store.get_by_key(&target).is_none();
                             self.observe(store, origin, old.as_deref(), if gone { None } else { Some(&after) });
                         }
-                        Err(StoreError::NotFound { .. }) => {}
-                        Err(_) => self.mark(c, key.clone()),
+                        Err(StoreError::NotFound { .. }) => self.write_failed(c, key, false),
+                        Err(_) => self.write_failed(c, key, true),
                     }
                 }
                 Write::Remove { key: target, uid } => {
@@ -1062,6 +1077,9 @@ impl Engine {
                 true
             }
             Err(err) => {
+                if c == ControllerId::EndpointSlice {
+                    self.endpoint_memory.forget(Some(key));
+                }
                 if let Some(owner) = store.get_by_key(key).cloned().filter(|_| self.record_events) {
                     let e = crate::controllers::EventRecord::about(
                         &owner,
@@ -1126,12 +1144,28 @@ impl Engine {
                 rewritten.push((key, old.meta.resource_version, new.meta.resource_version));
                 self.free(old);
             }
-            Err(StoreError::NotFound { .. }) => {}
-            Err(_) => {
+            Err(StoreError::NotFound { .. }) => {
                 if let Some((c, k)) = origin {
-                    self.mark(c, k.clone());
+                    self.write_failed(c, k, false);
                 }
             }
+            Err(_) => {
+                if let Some((c, k)) = origin {
+                    self.write_failed(c, k, true);
+                }
+            }
+        }
+    }
+
+    /// A write of `c`'s reconcile of `key` did not go through: `c` tries again (`retry`), and a
+    /// controller that remembers what it wrote forgets, as its memory no longer says what is
+    /// stored.
+    fn write_failed(&mut self, c: ControllerId, key: &ObjectKey, retry: bool) {
+        if c == ControllerId::EndpointSlice {
+            self.endpoint_memory.forget(Some(key));
+        }
+        if retry {
+            self.mark(c, key.clone());
         }
     }
 

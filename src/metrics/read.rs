@@ -19,7 +19,7 @@ use crate::sim::clock::Millis;
 use crate::store::{ObjectKey, Store};
 
 /// A resource metrics-server measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Resource {
     Cpu,
     Memory,
@@ -68,6 +68,9 @@ pub struct Reader<'a> {
     nodes: RefCell<FxHashMap<Box<str>, bool>>,
     /// The Deployment of each ReplicaSet read so far (a sync's pods share one or two).
     deployments: RefCell<FxHashMap<Uid, Option<Arc<Object>>>>,
+    /// Per Deployment and resource: what each of its pods uses idle, and its share of the
+    /// demand when Ready (the same for every pod of the Deployment at one scrape).
+    shares: RefCell<FxHashMap<(Uid, Resource), (i64, i64)>>,
     /// The pods the caller listed (an HPA's, by its target's selector): when they are all of a
     /// Deployment's pods, its sharers are counted among them rather than read from the store.
     listed: &'a [Arc<Object>],
@@ -99,6 +102,7 @@ impl<'a> Reader<'a> {
             sharers: RefCell::new(BTreeMap::new()),
             nodes: RefCell::default(),
             deployments: RefCell::default(),
+            shares: RefCell::default(),
             listed: &[],
         }
     }
@@ -214,17 +218,29 @@ impl<'a> Reader<'a> {
             return Some(v);
         }
         let Some(d) = self.deployment_of(pod) else { return Some(0) };
-        let Some(load) = self.load.deployments.get(&ObjectKey::of(&d)) else { return Some(0) };
-        let idle = r.of(&load.idle).unwrap_or(0);
-        let demand = match r {
-            Resource::Cpu => load.cpu.as_ref(),
-            Resource::Memory => load.memory.as_ref(),
+        let (idle, share) = self.share(&d, r);
+        Some(idle.saturating_add(if Self::ready(pod) { share } else { 0 }))
+    }
+
+    /// What each pod of `d` uses of `r` idle, and its share of `d`'s demand when Ready.
+    fn share(&self, d: &Object, r: Resource) -> (i64, i64) {
+        if let Some(s) = self.shares.borrow().get(&(d.meta.uid, r)) {
+            return *s;
+        }
+        let s = match self.load.deployments.get(&ObjectKey::of(d)) {
+            None => (0, 0),
+            Some(load) => {
+                let idle = r.of(&load.idle).unwrap_or(0);
+                let demand = match r {
+                    Resource::Cpu => load.cpu.as_ref(),
+                    Resource::Memory => load.memory.as_ref(),
+                };
+                let share = demand.map_or(0, |t| t.at(self.scrape) / self.sharers(d, &Metric::Resource(r)).max(1));
+                (idle, share)
+            }
         };
-        let share = match demand {
-            Some(t) if Self::ready(pod) => t.at(self.scrape) / self.sharers(&d, &Metric::Resource(r)).max(1),
-            _ => 0,
-        };
-        Some(idle.saturating_add(share))
+        self.shares.borrow_mut().insert((d.meta.uid, r), s);
+        s
     }
 
     /// A pod's value of the Pods metric `name` at the last scrape; `None` without a sample.

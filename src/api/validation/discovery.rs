@@ -90,23 +90,17 @@ pub fn validate_endpoint_slice(slice: &EndpointSlice) -> ErrorList {
         for (j, a) in ep.addresses.iter().enumerate() {
             let ap = addresses.index(j);
             match address_type {
-                "IPv4" | "IPv6" => {
-                    let mut ip_errs = ErrorList::new();
-                    let parsed = endpoint_ip_errors(a, &ap, &mut ip_errs);
-                    let family_ok = match parsed {
-                        Some(IpAddr::V4(_)) => address_type == "IPv4",
-                        Some(IpAddr::V6(_)) => address_type == "IPv6",
-                        None => true,
-                    };
-                    errs.extend(ip_errs);
-                    if !family_ok {
-                        errs.push(FieldError::invalid(
-                            ap,
-                            a.as_str(),
-                            format!("must be a valid {address_type} address"),
-                        ));
+                // upstream: IsValidIPv4Address / IsValidIPv6Address, then ValidateEndpointIP.
+                "IPv4" | "IPv6" => match a.parse::<IpAddr>() {
+                    Ok(ip) if ip.is_ipv4() == (address_type == "IPv4") => {
+                        endpoint_ip_errors(a, &ap, &mut errs);
                     }
-                }
+                    _ => errs.push(FieldError::invalid(
+                        ap,
+                        a.as_str(),
+                        format!("must be a valid {address_type} address"),
+                    )),
+                },
                 "FQDN" => {
                     for m in is_dns1123_subdomain(a) {
                         errs.push(FieldError::invalid(ap.clone(), a.as_str(), m));
@@ -218,7 +212,7 @@ mod tests {
                 json!({"addressType": "IPv4", "endpoints": [{"addresses": ["127.0.0.1", "10.1"]}]}),
                 vec![
                     "endpoints[0].addresses[0]: Invalid value: \"127.0.0.1\": may not be in the loopback range (127.0.0.0/8, ::1/128)",
-                    "endpoints[0].addresses[1]: Invalid value: \"10.1\": must be a valid IP address",
+                    "endpoints[0].addresses[1]: Invalid value: \"10.1\": must be a valid IPv4 address",
                 ],
             ),
             (

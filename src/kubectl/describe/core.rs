@@ -68,8 +68,9 @@ pub fn describe_service_account(obj: &Object, events: &[Arc<Object>], now: Milli
 
 /// upstream: formatEndpointSlices — from the Service's EndpointSlices (listed by the
 /// `kubernetes.io/service-name` label, by name), the ready endpoints (a missing condition counts
-/// as ready) of the slice ports named like this service port, as `ip:port`, at most three, then
-/// ` + N more...`; `<none>` without slices.
+/// as ready) of the slice ports named like this service port, as `ip:port` (bare addresses for
+/// a slice without ports), at most three; once three are listed, any further endpoint, ready or
+/// not, adds ` + N more...` with N the ready ones past three; `<none>` without slices.
 fn endpoints(ctx: &Context, obj: &Object, port: &core::ServicePort) -> String {
     let name = port.name.as_deref().unwrap_or("");
     let slices: Vec<_> = ctx
@@ -80,31 +81,38 @@ fn endpoints(ctx: &Context, obj: &Object, port: &core::ServicePort) -> String {
     if slices.is_empty() {
         return "<none>".into();
     }
-    let mut list = Vec::new();
+    const MAX: usize = 3;
+    let (mut list, mut more, mut count) = (Vec::new(), false, 0usize);
+    let mut visit = |e: &k8s_openapi::api::discovery::v1::Endpoint, port: Option<i32>| {
+        if list.len() == MAX {
+            more = true;
+        }
+        if e.conditions.as_ref().and_then(|c| c.ready) == Some(false) {
+            return;
+        }
+        let addr = e.addresses.first().map(String::as_str).unwrap_or_default();
+        if !more {
+            list.push(port.map_or_else(|| addr.to_string(), |p| join_host_port(addr, p)));
+        }
+        count += 1;
+    };
     for s in slices {
         let Body::EndpointSlice(slice) = &s.body else { continue };
-        let ready = slice
-            .endpoints
-            .iter()
-            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready) != Some(false))
-            .filter_map(|e| e.addresses.first());
         match slice.ports.as_deref().unwrap_or_default() {
-            [] => list.extend(ready.cloned()),
+            [] => slice.endpoints.iter().for_each(|e| visit(e, None)),
             ports => {
-                let ready: Vec<&String> = ready.collect();
                 for p in ports.iter().filter(|p| p.name.as_deref().unwrap_or("") == name) {
-                    let n = p.port.unwrap_or_default();
-                    list.extend(ready.iter().map(|a| join_host_port(a, n)));
+                    slice.endpoints.iter().for_each(|e| visit(e, Some(p.port.unwrap_or_default())));
                 }
             }
         }
     }
-    let more = list.len().saturating_sub(3);
-    let mut text = list.into_iter().take(3).collect::<Vec<_>>().join(",");
-    if more > 0 {
-        text.push_str(&format!(" + {more} more..."));
+    let text = list.join(",");
+    if more {
+        format!("{text} + {} more...", count.saturating_sub(MAX))
+    } else {
+        text
     }
-    text
 }
 
 /// upstream: describeEndpoints — each subset's ready and not-ready IPs and its ports.
