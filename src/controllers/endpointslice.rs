@@ -458,7 +458,7 @@ fn plan(ctx: &Ctx, t: &Target, cache: &Cache, pods: &BTreeSet<Arc<str>>, full: b
         for ep in &slice.endpoints {
             let pod = ep.target_ref.as_ref().and_then(|r| r.name.as_deref()).unwrap_or_default();
             // (An endpoint of no pod is never desired: a sync from scratch drops it.)
-            if !pods.contains(pod) && !(full && pod.is_empty()) {
+            if !(pods.contains(pod) || full && pod.is_empty()) {
                 kept.push(ep.clone());
                 continue;
             }
