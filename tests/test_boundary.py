@@ -348,3 +348,152 @@ def test_print_objects_refuses_other_formats(c):
         c._native.print_objects([("Deployment", "default", "gone")], True, "json")
     with pytest.raises(kubesim.InvalidArgumentError, match='resource type "widgets"'):
         c._native.print_objects([("widgets", "default", "x")], True, "json")
+
+
+# ----- dicts of every kind: the values `kubectl get -o json` prints, key for key, in order -----
+
+QUANTITIES = ["0.5", "500m", "1", "1.5Gi", "2k", "1e3", "100Mi", "0", "123456789012"]
+
+
+def every_kind(c: kubesim.Cluster, text: str, cpu: str, memory: str) -> None:
+    """One object (or more) of every kind the core serves, with odd values where they can go:
+    quantities as written, int-or-string fields both ways, empty maps, nulls, any text."""
+    template = {
+        "metadata": {"labels": {"app": "all"}, "annotations": {"note": text, "empty": ""}},
+        "spec": {
+            "nodeSelector": None,
+            "containers": [
+                {
+                    "name": "c",
+                    "image": "nginx:1.25",
+                    "env": [{"name": "TEXT", "value": text}, {"name": "EMPTY", "value": ""}],
+                    "ports": [{"name": "http", "containerPort": 8080}],
+                    "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {}},
+                    "readinessProbe": {"httpGet": {"path": "/", "port": "http"}},
+                }
+            ],
+        },
+    }
+    selector = {"matchLabels": {"app": "all"}}
+    meta = {"name": "all", "labels": {}, "annotations": {"note": text}}
+    c.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "odd", "annotations": {"t": text}}})
+    c.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta,
+            "spec": {"selector": selector, "template": template},
+        }
+    )
+    c.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"text": text, "empty": ""}})
+    c.apply({"apiVersion": "v1", "kind": "Secret", "metadata": meta, "stringData": {"text": text}, "data": {}})
+    c.apply({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta})
+    c.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta,
+            "spec": {
+                "selector": {"app": "all"},
+                "ports": [{"name": "h", "port": 80, "targetPort": "http"}, {"name": "n", "port": 81, "targetPort": 9}],
+            },
+        }
+    )
+    job_template = {**template, "spec": {**template["spec"], "restartPolicy": "Never"}}
+    c.apply({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": {"template": job_template}})
+    c.apply(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": meta,
+            "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": job_template}}},
+        }
+    )
+    c.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": {"name": "ds"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "ds"}},
+                "template": {**template, "metadata": {"labels": {"app": "ds"}}},
+            },
+        }
+    )
+    c.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "db"},
+            "spec": {
+                "serviceName": "db",
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": {**template, "metadata": {"labels": {"app": "db"}}},
+                "volumeClaimTemplates": [
+                    {
+                        "metadata": {"name": "data"},
+                        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": memory}}},
+                    }
+                ],
+            },
+        }
+    )
+    c.apply(
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": meta,
+            "spec": {"minAvailable": "50%", "selector": selector},
+        }
+    )
+    c.apply(
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": meta,
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "all"},
+                "minReplicas": 1,
+                "maxReplicas": 3,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
+                    }
+                ],
+            },
+        }
+    )
+    c.advance("40s")
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    text=st.text(max_size=20) | st.just(TRICKY),
+    cpu=st.sampled_from(QUANTITIES),
+    memory=st.sampled_from(QUANTITIES),
+)
+def test_dicts_of_every_kind_are_what_kubectl_json_prints(text, cpu, memory):
+    c = kubesim.Cluster(nodes=2, seed=1)
+    every_kind(c, text, cpu, memory)
+    kinds = _native_kinds()
+    seen = set()
+    for kind in kinds:
+        printed = json.loads(c.kubectl(f"get {kind.lower()} -A -o json"))["items"]
+        handles = c.list(kind, namespace=None)
+        dicts = [h.to_dict() for h in handles]
+        # json.dumps without sort_keys writes the keys in the dicts' own order, and tells an int
+        # from a float or a string, and True from 1.
+        assert [json.dumps(d) for d in dicts] == [json.dumps(p) for p in printed], kind
+        assert [json.dumps(d) for d in c._native.list(kind, None, "")] == [json.dumps(p) for p in printed], kind
+        for h, p in zip(handles, printed, strict=True):
+            assert json.dumps(h.spec if "spec" in p else {}) == json.dumps(p.get("spec", {})), kind
+        seen |= {kind} if printed else set()
+    assert seen == set(kinds)
+
+
+def _native_kinds() -> list[str]:
+    from kubesim import _native
+
+    return list(_native.served_kinds())
