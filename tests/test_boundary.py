@@ -497,3 +497,52 @@ def _native_kinds() -> list[str]:
     from kubesim import _native
 
     return list(_native.served_kinds())
+
+
+# ----- a list's handles read together -----
+
+
+@pytest.fixture
+def maps() -> kubesim.Cluster:
+    c = kubesim.Cluster(nodes=1, seed=3)
+    for i in range(100):
+        c.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"m{i:03}"}, "data": {"i": str(i)}})
+    return c
+
+
+def test_a_lists_dicts_are_read_in_growing_chunks(maps):
+    handles = maps.list("configmaps")
+    alone = [maps.get("configmap", h.name).to_dict() for h in handles]
+    spy = spy_on(maps)
+    assert [h.to_dict() for h in handles] == alone
+    chunks = [len(args[1]) for name, args in spy.calls if name == "get_many"]
+    assert chunks == [16, 16, 32, 36] and {name for name, _ in spy.calls} == {"get_many"}
+    # Read again: the chunks were handed out; each read is a new value.
+    again = handles[0].to_dict()
+    assert again == alone[0] and again is not handles[0].to_dict()
+    again["data"]["i"] = "changed"
+    assert handles[0].to_dict()["data"]["i"] == "0"
+
+
+def test_a_lists_handles_show_writes_made_between_reads(maps):
+    handles = maps.list("configmaps")
+    assert handles[0].to_dict()["data"] == {"i": "0"}
+    maps.patch("configmap", "m001", {"data": {"i": "one"}})
+    maps.delete("configmap", "m002")
+    assert handles[1].to_dict()["data"] == {"i": "one"}
+    with pytest.raises(kubesim.NotFoundError, match='"m002" not found'):
+        handles[2].to_dict()
+    # A chunk that holds a deleted object is not read; the others are read one by one.
+    assert [h.to_dict()["data"]["i"] for h in handles[3:6]] == ["3", "4", "5"]
+    assert handles[99].to_dict()["data"] == {"i": "99"} and handles[50].to_dict()["data"] == {"i": "50"}
+
+
+def test_a_listed_handle_copies_and_pickles_without_its_list(maps):
+    import copy
+    import pickle
+
+    h = maps.list("configmaps")[7]
+    h.to_dict()
+    for other in (copy.deepcopy(h), pickle.loads(pickle.dumps(h))):
+        assert other.name == "m007" and other._listing is None
+        assert other.to_dict()["data"] == {"i": "7"}

@@ -32,6 +32,7 @@ from ._handles import (
     PodDisruptionBudget,
     ReplicaSet,
     _demand,
+    _Listing,
 )
 from ._latency import Latency, parse_bytes
 from ._objectlist import ObjectList
@@ -678,7 +679,8 @@ class Cluster:
         kind_name, namespaced = _native.resolve_kind(kind)
         names = self._native.list_names(kind, namespace if namespaced else None, _selector_string(selector))
         cls = HANDLES[kind_name]
-        return ObjectList(cls(self, ns, name) for ns, name in names)
+        listing = _Listing(self._native, kind_name, names)
+        return ObjectList(cls(self, ns, name, listing, i) for i, (ns, name) in enumerate(names))
 
     def pods(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[Pod]:
         return self.list("pods", selector, namespace)  # type: ignore[return-value]
