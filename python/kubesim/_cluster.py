@@ -329,10 +329,22 @@ class _Journaled:
         self._native = native
         self._journal = journal
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The methods kept below belong to the native cluster they were taken from.
+        if name in ("_native", "_journal"):
+            for kept in [k for k in self.__dict__ if k not in ("_native", "_journal")]:
+                del self.__dict__[kept]
+        super().__setattr__(name, value)
+
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._native, name)
         journal = self._journal
-        if journal is None or name in _READS or not callable(attr):
+        if not callable(attr):
+            return attr  # a value (resource_version, now_ms): read anew each time
+        if journal is None or name in _READS:
+            # Kept on the instance, so that later calls find it without coming here: this
+            # method is a Python call, about three times the cost of a native lookup.
+            self.__dict__[name] = attr
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
