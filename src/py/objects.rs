@@ -9,6 +9,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::api::sorted::object_tree;
 use crate::api::Object;
 
 /// The cyclic garbage collector, paused while many objects are made at once (a list, a
@@ -56,7 +57,7 @@ impl Printed<'_> {
         // long list is not copied as its buffer grows.
         let capacity = match self {
             Printed::List(all @ [first, ..]) => {
-                let one = pretty(&first.to_json());
+                let one = pretty(&object_tree(first));
                 let lines = one.iter().filter(|b| **b == b'\n').count() + 1;
                 (one.len() + 8 * lines + 16) * all.len() * 9 / 8 + 256
             }
@@ -81,7 +82,7 @@ impl Printed<'_> {
     }
 }
 
-fn pretty(value: &Value) -> Vec<u8> {
+fn pretty(value: &impl Serialize) -> Vec<u8> {
     let mut out = Vec::new();
     let mut ser =
         serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
@@ -97,7 +98,7 @@ fn list_value(items: Vec<Value>) -> Value {
 impl Serialize for Printed<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Printed::Object(o) => o.to_json().serialize(s),
+            Printed::Object(o) => object_tree(o).serialize(s),
             // The keys of `list_value`, in order.
             Printed::List(objects) => {
                 let mut map = s.serialize_map(Some(4))?;
@@ -117,7 +118,7 @@ impl Serialize for Items<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for o in self.0 {
-            seq.serialize_element(&o.to_json())?;
+            seq.serialize_element(&object_tree(o))?;
         }
         seq.end()
     }
