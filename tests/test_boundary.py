@@ -348,3 +348,201 @@ def test_print_objects_refuses_other_formats(c):
         c._native.print_objects([("Deployment", "default", "gone")], True, "json")
     with pytest.raises(kubesim.InvalidArgumentError, match='resource type "widgets"'):
         c._native.print_objects([("widgets", "default", "x")], True, "json")
+
+
+# ----- dicts of every kind: the values `kubectl get -o json` prints, key for key, in order -----
+
+QUANTITIES = ["0.5", "500m", "1", "1.5Gi", "2k", "1e3", "100Mi", "0", "123456789012"]
+
+
+def every_kind(c: kubesim.Cluster, text: str, cpu: str, memory: str) -> None:
+    """One object (or more) of every kind the core serves, with odd values where they can go:
+    quantities as written, int-or-string fields both ways, empty maps, nulls, any text."""
+    template = {
+        "metadata": {"labels": {"app": "all"}, "annotations": {"note": text, "empty": ""}},
+        "spec": {
+            "nodeSelector": None,
+            "containers": [
+                {
+                    "name": "c",
+                    "image": "nginx:1.25",
+                    "env": [{"name": "TEXT", "value": text}, {"name": "EMPTY", "value": ""}],
+                    "ports": [{"name": "http", "containerPort": 8080}],
+                    "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {}},
+                    "readinessProbe": {"httpGet": {"path": "/", "port": "http"}},
+                }
+            ],
+        },
+    }
+    selector = {"matchLabels": {"app": "all"}}
+    meta = {"name": "all", "labels": {}, "annotations": {"note": text}}
+    c.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "odd", "annotations": {"t": text}}})
+    c.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta,
+            "spec": {"selector": selector, "template": template},
+        }
+    )
+    c.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"text": text, "empty": ""}})
+    c.apply({"apiVersion": "v1", "kind": "Secret", "metadata": meta, "stringData": {"text": text}, "data": {}})
+    c.apply({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta})
+    c.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta,
+            "spec": {
+                "selector": {"app": "all"},
+                "ports": [{"name": "h", "port": 80, "targetPort": "http"}, {"name": "n", "port": 81, "targetPort": 9}],
+            },
+        }
+    )
+    job_template = {**template, "spec": {**template["spec"], "restartPolicy": "Never"}}
+    c.apply({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": {"template": job_template}})
+    c.apply(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": meta,
+            "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": job_template}}},
+        }
+    )
+    c.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": {"name": "ds"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "ds"}},
+                "template": {**template, "metadata": {"labels": {"app": "ds"}}},
+            },
+        }
+    )
+    c.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "db"},
+            "spec": {
+                "serviceName": "db",
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": {**template, "metadata": {"labels": {"app": "db"}}},
+                "volumeClaimTemplates": [
+                    {
+                        "metadata": {"name": "data"},
+                        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": memory}}},
+                    }
+                ],
+            },
+        }
+    )
+    c.apply(
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": meta,
+            "spec": {"minAvailable": "50%", "selector": selector},
+        }
+    )
+    c.apply(
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": meta,
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "all"},
+                "minReplicas": 1,
+                "maxReplicas": 3,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
+                    }
+                ],
+            },
+        }
+    )
+    c.advance("40s")
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    text=st.text(max_size=20) | st.just(TRICKY),
+    cpu=st.sampled_from(QUANTITIES),
+    memory=st.sampled_from(QUANTITIES),
+)
+def test_dicts_of_every_kind_are_what_kubectl_json_prints(text, cpu, memory):
+    c = kubesim.Cluster(nodes=2, seed=1)
+    every_kind(c, text, cpu, memory)
+    kinds = _native_kinds()
+    seen = set()
+    for kind in kinds:
+        printed = json.loads(c.kubectl(f"get {kind.lower()} -A -o json"))["items"]
+        handles = c.list(kind, namespace=None)
+        dicts = [h.to_dict() for h in handles]
+        # json.dumps without sort_keys writes the keys in the dicts' own order, and tells an int
+        # from a float or a string, and True from 1.
+        assert [json.dumps(d) for d in dicts] == [json.dumps(p) for p in printed], kind
+        assert [json.dumps(d) for d in c._native.list(kind, None, "")] == [json.dumps(p) for p in printed], kind
+        for h, p in zip(handles, printed, strict=True):
+            assert json.dumps(h.spec if "spec" in p else {}) == json.dumps(p.get("spec", {})), kind
+        seen |= {kind} if printed else set()
+    assert seen == set(kinds)
+
+
+def _native_kinds() -> list[str]:
+    from kubesim import _native
+
+    return list(_native.served_kinds())
+
+
+# ----- a list's handles read together -----
+
+
+@pytest.fixture
+def maps() -> kubesim.Cluster:
+    c = kubesim.Cluster(nodes=1, seed=3)
+    for i in range(100):
+        c.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"m{i:03}"}, "data": {"i": str(i)}})
+    return c
+
+
+def test_a_lists_dicts_are_read_in_growing_chunks(maps):
+    handles = maps.list("configmaps")
+    alone = [maps.get("configmap", h.name).to_dict() for h in handles]
+    spy = spy_on(maps)
+    assert [h.to_dict() for h in handles] == alone
+    chunks = [len(args[1]) for name, args in spy.calls if name == "get_many"]
+    assert chunks == [16, 16, 32, 36] and {name for name, _ in spy.calls} == {"get_many"}
+    # Read again: the chunks were handed out; each read is a new value.
+    again = handles[0].to_dict()
+    assert again == alone[0] and again is not handles[0].to_dict()
+    again["data"]["i"] = "changed"
+    assert handles[0].to_dict()["data"]["i"] == "0"
+
+
+def test_a_lists_handles_show_writes_made_between_reads(maps):
+    handles = maps.list("configmaps")
+    assert handles[0].to_dict()["data"] == {"i": "0"}
+    maps.patch("configmap", "m001", {"data": {"i": "one"}})
+    maps.delete("configmap", "m002")
+    assert handles[1].to_dict()["data"] == {"i": "one"}
+    with pytest.raises(kubesim.NotFoundError, match='"m002" not found'):
+        handles[2].to_dict()
+    # A chunk that holds a deleted object is not read; the others are read one by one.
+    assert [h.to_dict()["data"]["i"] for h in handles[3:6]] == ["3", "4", "5"]
+    assert handles[99].to_dict()["data"] == {"i": "99"} and handles[50].to_dict()["data"] == {"i": "50"}
+
+
+def test_a_listed_handle_copies_and_pickles_without_its_list(maps):
+    import copy
+    import pickle
+
+    h = maps.list("configmaps")[7]
+    h.to_dict()
+    for other in (copy.deepcopy(h), pickle.loads(pickle.dumps(h))):
+        assert other.name == "m007" and other._listing is None
+        assert other.to_dict()["data"] == {"i": "7"}

@@ -32,6 +32,7 @@ from ._handles import (
     PodDisruptionBudget,
     ReplicaSet,
     _demand,
+    _Listing,
 )
 from ._latency import Latency, parse_bytes
 from ._objectlist import ObjectList
@@ -328,10 +329,22 @@ class _Journaled:
         self._native = native
         self._journal = journal
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The methods kept below belong to the native cluster they were taken from.
+        if name in ("_native", "_journal"):
+            for kept in [k for k in self.__dict__ if k not in ("_native", "_journal")]:
+                del self.__dict__[kept]
+        super().__setattr__(name, value)
+
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._native, name)
         journal = self._journal
-        if journal is None or name in _READS or not callable(attr):
+        if not callable(attr):
+            return attr  # a value (resource_version, now_ms): read anew each time
+        if journal is None or name in _READS:
+            # Kept on the instance, so that later calls find it without coming here: this
+            # method is a Python call, about three times the cost of a native lookup.
+            self.__dict__[name] = attr
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -678,7 +691,8 @@ class Cluster:
         kind_name, namespaced = _native.resolve_kind(kind)
         names = self._native.list_names(kind, namespace if namespaced else None, _selector_string(selector))
         cls = HANDLES[kind_name]
-        return ObjectList(cls(self, ns, name) for ns, name in names)
+        listing = _Listing(self._native, kind_name, names)
+        return ObjectList(cls(self, ns, name, listing, i) for i, (ns, name) in enumerate(names))
 
     def pods(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[Pod]:
         return self.list("pods", selector, namespace)  # type: ignore[return-value]

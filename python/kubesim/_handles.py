@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .errors import NotFoundError
+
 if TYPE_CHECKING:
     from ._cluster import Cluster
     from ._rollout import Rollout
@@ -41,20 +43,75 @@ def _parse_time(value: str | None) -> _dt.datetime | None:
     return _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+class _Listing:
+    """The handles of one list, read together: reading their dicts one after another (``[h.to_dict()
+    for h in c.deployments()]``) reads them from the core in chunks of one native call each
+    (growing as the reading goes on, so that no more than about twice what was read is made),
+    not one call per handle. A chunk's dicts are each handed out once, and only while the store
+    is as it was when the chunk was read (its resourceVersion, which every write moves): a handle
+    still shows the cluster as of its read. Reading out of order reads one object at a time."""
+
+    __slots__ = ("_dicts", "_end", "_keys", "_kind", "_native", "_read", "_version")
+
+    def __init__(self, native: Any, kind: str, keys: Sequence[tuple[str, str]]) -> None:
+        self._native = native
+        self._kind = kind
+        self._keys = keys
+        self._version = -1
+        self._dicts: dict[int, dict[str, Any]] = {}
+        self._end = 0  # the index after the last one read; -1 after a chunk failed
+        self._read = 0  # dicts read in chunks at this version
+
+    def take(self, i: int) -> dict[str, Any] | None:
+        """The dict of handle ``i``, or None when it is to be read on its own."""
+        version = self._native.resource_version
+        if version != self._version:
+            self._version, self._end, self._read = version, i, 0
+            self._dicts.clear()
+        d = self._dicts.pop(i, None)
+        if d is not None or i != self._end:
+            return d
+        end = min(len(self._keys), i + max(16, self._read))
+        try:
+            dicts = self._native.get_many(self._kind, self._keys[i:end])
+        except NotFoundError:  # one of them was deleted: each is read (and fails) alone
+            self._end = -1
+            return None
+        self._dicts.update(zip(range(i + 1, end), dicts[1:], strict=True))
+        self._end, self._read = end, self._read + len(dicts)
+        first: dict[str, Any] = dicts[0]
+        return first
+
+
 class Object:
     """A live view of one stored object."""
 
     kind: str = ""
+    # Set on the handles a list returns (see `_Listing`).
+    _listing: _Listing | None = None
+    _index = 0
 
-    def __init__(self, cluster: Cluster, namespace: str, name: str) -> None:
+    def __init__(
+        self, cluster: Cluster, namespace: str, name: str, listing: _Listing | None = None, index: int = 0
+    ) -> None:
         self._cluster = cluster
         self._namespace = namespace
         self._name = name
+        if listing is not None:
+            self._listing, self._index = listing, index
 
     def to_dict(self) -> dict[str, Any]:
         """The object as the API server returns it (Kubernetes' camelCase keys)."""
+        if self._listing is not None:
+            d = self._listing.take(self._index)
+            if d is not None:
+                return d
         result: dict[str, Any] = self._cluster._native.get(self.kind, self._namespace, self._name)
         return result
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy or a pickle is a handle of its own (the listing holds the native cluster).
+        return {k: v for k, v in self.__dict__.items() if k not in ("_listing", "_index")}
 
     def _part(self, key: str) -> dict[str, Any]:
         """One top-level part of the object (``metadata``, ``spec``, ``status``), ``{}`` when it

@@ -12,6 +12,7 @@ pub mod meta;
 pub mod object;
 pub mod pod;
 pub mod quantity;
+pub mod sorted;
 pub mod strategy;
 pub mod template;
 pub mod validation;

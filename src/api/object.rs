@@ -11,7 +11,7 @@ use k8s_openapi::api::discovery::v1 as discovery;
 use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::error::ApiError;
@@ -242,86 +242,35 @@ impl Object {
 
     /// The full Kubernetes JSON, keys sorted as kubectl prints them.
     pub fn to_json(&self) -> Value {
-        let metadata = self.meta.to_object_meta();
+        let mut value = to_value(&self.wire());
+        if let Some(text) = self.template_spec_json() {
+            if let Some(t) = value.pointer_mut("/spec/template").and_then(Value::as_object_mut) {
+                // The stored text was written from the typed spec; parsing it to a value gives
+                // the same object without a typed spec in between.
+                t.insert("spec".into(), serde_json::from_str(text).unwrap_or_else(|_| serde_json::json!({})));
+            }
+        }
+        value
+    }
+
+    /// The object as the API server shows it, to serialize straight into any format (no JSON
+    /// value in between), except a workload's `spec.template.spec`: it is left out, and is
+    /// [`Object::template_spec_json`], to be put in its place (`to_json` shows how). Map keys come
+    /// in the wire structs' field order; `to_json` sorts them.
+    pub fn wire(&self) -> Wire<'_> {
+        Wire(self)
+    }
+
+    /// A workload's `spec.template.spec` as its stored JSON text (compact, fields in the typed
+    /// spec's order), which [`Object::wire`] leaves out.
+    pub fn template_spec_json(&self) -> Option<&str> {
         match &self.body {
-            Body::Namespace { spec, status } => {
-                to_value(&core::Namespace { metadata, spec: spec.clone(), status: status.clone() })
-            }
-            Body::Node { spec, status } => {
-                to_value(&core::Node { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
-            }
-            Body::Deployment { spec, status, template } => {
-                let mut spec = (**spec).clone();
-                spec.template = template.to_wire_without_spec();
-                with_template_spec(
-                    to_value(&apps::Deployment { metadata, spec: Some(spec), status: Some((**status).clone()) }),
-                    template,
-                )
-            }
-            Body::ReplicaSet { spec, status, template } => {
-                let spec = apps::ReplicaSetSpec {
-                    replicas: spec.replicas,
-                    min_ready_seconds: spec.min_ready_seconds,
-                    selector: spec.selector.to_wire(),
-                    template: Some(template.to_wire_without_spec()),
-                };
-                with_template_spec(
-                    to_value(&apps::ReplicaSet { metadata, spec: Some(spec), status: Some((**status).clone()) }),
-                    template,
-                )
-            }
-            Body::Pod { spec, status } => {
-                let mut spec = (**spec).clone();
-                if spec.node_name.is_none() {
-                    spec.node_name = status.node_name.as_deref().map(str::to_string);
-                }
-                let wire_status = status.to_status(&self.meta, &spec);
-                to_value(&core::Pod { metadata, spec: Some(spec), status: Some(wire_status) })
-            }
-            Body::HorizontalPodAutoscaler { spec, status } => to_value(&autoscaling::HorizontalPodAutoscaler {
-                metadata,
-                spec: Some((**spec).clone()),
-                status: Some((**status).clone()),
-            }),
-            Body::Event(e) => {
-                let mut e = e.to_wire();
-                e.metadata = metadata;
-                to_value(&e)
-            }
-            Body::ConfigMap(b) => to_value(&core::ConfigMap { metadata, ..(**b).clone() }),
-            Body::Secret(b) => to_value(&core::Secret { metadata, ..(**b).clone() }),
-            Body::Service(b) => to_value(&core::Service { metadata, ..(**b).clone() }),
-            Body::ServiceAccount(b) => to_value(&core::ServiceAccount { metadata, ..(**b).clone() }),
-            Body::Job { spec, status, template } => {
-                let mut spec = (**spec).clone();
-                spec.template = template.to_wire_without_spec();
-                with_template_spec(
-                    to_value(&batch::Job { metadata, spec: Some(spec), status: Some((**status).clone()) }),
-                    template,
-                )
-            }
-            Body::CronJob(b) => to_value(&batch::CronJob { metadata, ..(**b).clone() }),
-            Body::PodDisruptionBudget(b) => to_value(&policy::PodDisruptionBudget { metadata, ..(**b).clone() }),
-            Body::DaemonSet { spec, status, template } => {
-                let mut spec = (**spec).clone();
-                spec.template = template.to_wire_without_spec();
-                with_template_spec(
-                    to_value(&apps::DaemonSet { metadata, spec: Some(spec), status: Some((**status).clone()) }),
-                    template,
-                )
-            }
-            Body::ControllerRevision(b) => to_value(&apps::ControllerRevision { metadata, ..(**b).clone() }),
-            Body::StatefulSet { spec, status, template } => {
-                let mut spec = (**spec).clone();
-                spec.template = template.to_wire_without_spec();
-                with_template_spec(
-                    to_value(&apps::StatefulSet { metadata, spec: Some(spec), status: Some((**status).clone()) }),
-                    template,
-                )
-            }
-            Body::PersistentVolumeClaim(b) => to_value(&core::PersistentVolumeClaim { metadata, ..(**b).clone() }),
-            Body::EndpointSlice(b) => to_value(&discovery::EndpointSlice { metadata, ..(**b).clone() }),
-            Body::Endpoints(b) => to_value(&core::Endpoints { metadata, ..(**b).clone() }),
+            Body::Deployment { template, .. }
+            | Body::ReplicaSet { template, .. }
+            | Body::Job { template, .. }
+            | Body::DaemonSet { template, .. }
+            | Body::StatefulSet { template, .. } => Some(template.spec_json()),
+            _ => None,
         }
     }
 
@@ -555,6 +504,81 @@ impl Object {
     }
 }
 
+/// See [`Object::wire`].
+pub struct Wire<'a>(&'a Object);
+
+impl Serialize for Wire<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let o = self.0;
+        let metadata = o.meta.to_object_meta();
+        // A workload whose spec's template is stored apart (its spec left to template_spec_json).
+        macro_rules! workload {
+            ($wire:ty, $spec:expr, $status:expr, $template:expr) => {{
+                type Workload = $wire;
+                let mut spec = (**$spec).clone();
+                spec.template = $template.to_wire_without_spec();
+                ser(s, &Workload { metadata, spec: Some(spec), status: Some((**$status).clone()) })
+            }};
+        }
+        match &o.body {
+            Body::Namespace { spec, status } => {
+                ser(s, &core::Namespace { metadata, spec: spec.clone(), status: status.clone() })
+            }
+            Body::Node { spec, status } => {
+                ser(s, &core::Node { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
+            }
+            Body::Deployment { spec, status, template } => workload!(apps::Deployment, spec, status, template),
+            Body::ReplicaSet { spec, status, template } => {
+                let spec = apps::ReplicaSetSpec {
+                    replicas: spec.replicas,
+                    min_ready_seconds: spec.min_ready_seconds,
+                    selector: spec.selector.to_wire(),
+                    template: Some(template.to_wire_without_spec()),
+                };
+                ser(s, &apps::ReplicaSet { metadata, spec: Some(spec), status: Some((**status).clone()) })
+            }
+            Body::Pod { spec, status } => {
+                let mut spec = (**spec).clone();
+                if spec.node_name.is_none() {
+                    spec.node_name = status.node_name.as_deref().map(str::to_string);
+                }
+                let wire_status = status.to_status(&o.meta, &spec);
+                ser(s, &core::Pod { metadata, spec: Some(spec), status: Some(wire_status) })
+            }
+            Body::HorizontalPodAutoscaler { spec, status } => ser(
+                s,
+                &autoscaling::HorizontalPodAutoscaler {
+                    metadata,
+                    spec: Some((**spec).clone()),
+                    status: Some((**status).clone()),
+                },
+            ),
+            Body::Event(e) => {
+                let mut e = e.to_wire();
+                e.metadata = metadata;
+                ser(s, &e)
+            }
+            Body::ConfigMap(b) => ser(s, &core::ConfigMap { metadata, ..(**b).clone() }),
+            Body::Secret(b) => ser(s, &core::Secret { metadata, ..(**b).clone() }),
+            Body::Service(b) => ser(s, &core::Service { metadata, ..(**b).clone() }),
+            Body::ServiceAccount(b) => ser(s, &core::ServiceAccount { metadata, ..(**b).clone() }),
+            Body::Job { spec, status, template } => workload!(batch::Job, spec, status, template),
+            Body::CronJob(b) => ser(s, &batch::CronJob { metadata, ..(**b).clone() }),
+            Body::PodDisruptionBudget(b) => ser(s, &policy::PodDisruptionBudget { metadata, ..(**b).clone() }),
+            Body::DaemonSet { spec, status, template } => workload!(apps::DaemonSet, spec, status, template),
+            Body::ControllerRevision(b) => ser(s, &apps::ControllerRevision { metadata, ..(**b).clone() }),
+            Body::StatefulSet { spec, status, template } => workload!(apps::StatefulSet, spec, status, template),
+            Body::PersistentVolumeClaim(b) => ser(s, &core::PersistentVolumeClaim { metadata, ..(**b).clone() }),
+            Body::EndpointSlice(b) => ser(s, &discovery::EndpointSlice { metadata, ..(**b).clone() }),
+            Body::Endpoints(b) => ser(s, &core::Endpoints { metadata, ..(**b).clone() }),
+        }
+    }
+}
+
+fn ser<S: Serializer, T: Serialize>(s: S, t: &T) -> Result<S::Ok, S::Error> {
+    t.serialize(s)
+}
+
 fn to_value<T: Serialize>(t: &T) -> Value {
     // k8s-openapi types serialize infallibly to JSON (string keys, no non-finite floats).
     serde_json::to_value(t).unwrap_or(Value::Null)
@@ -659,13 +683,6 @@ fn first_unknown_field(input: &Value, decoded: &Value, path: &str) -> Option<Str
 
 /// A workload's JSON with its template's spec put in from the stored text (not parsed into the
 /// typed spec and serialised again).
-fn with_template_spec(mut v: Value, template: &PodTemplate) -> Value {
-    if let Some(t) = v.pointer_mut("/spec/template").and_then(Value::as_object_mut) {
-        t.insert("spec".into(), template.spec_value());
-    }
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

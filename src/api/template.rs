@@ -131,13 +131,13 @@ impl PodTemplate {
         serde_json::from_str(&self.spec_json).unwrap_or_default()
     }
 
-    /// The spec as a JSON value, read from the stored text without the typed spec in between
-    /// (what `to_json` shows: the text was written from that typed spec).
-    pub fn spec_value(&self) -> serde_json::Value {
-        serde_json::from_str(&self.spec_json).unwrap_or_else(|_| serde_json::json!({}))
+    /// The spec as the workload shows it, as the compact JSON text it is stored as (written
+    /// from the typed spec, so its fields come in the typed spec's order).
+    pub fn spec_json(&self) -> &str {
+        &self.spec_json
     }
 
-    /// [`PodTemplate::to_wire`] without its spec (to be filled in from [`PodTemplate::spec_value`]).
+    /// [`PodTemplate::to_wire`] without its spec (to be filled in from [`PodTemplate::spec_json`]).
     pub fn to_wire_without_spec(&self) -> core::PodTemplateSpec {
         let mut meta = self.other_meta.as_deref().cloned().unwrap_or_default();
         meta.labels = super::meta::wire_map(&self.labels);

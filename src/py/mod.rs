@@ -27,6 +27,7 @@ use crate::store::{DeleteOptions, Propagation, StoreError};
 mod objects;
 mod server;
 mod snapshot;
+mod to_py;
 
 /// The Python class each core error becomes (classes live in `kubesim.errors`).
 fn error_class(e: &KubesimError) -> &'static str {
@@ -954,12 +955,12 @@ impl PyCluster {
     ) -> PyResult<Bound<'py, PyAny>> {
         let kind = kind_of(kind)?;
         let (obj, at) = self.with("get", |c| Ok((c.get(kind, namespace, name)?, clock_of(c))))?;
-        self.outside("get", at, || {
-            let value = obj.to_json();
-            match objects::at_path(&value, path.as_deref().unwrap_or_default()) {
-                Some(v) => objects::to_py(py, v),
+        self.outside("get", at, || match path.as_deref() {
+            None | Some([]) => to_py::object(py, &obj),
+            Some(path) => match objects::at_path(&obj.to_json(), path) {
+                Some(v) => to_py::value(py, v),
                 None => Ok(py.None().into_bound(py)),
-            }
+            },
         })
     }
 
@@ -1043,7 +1044,7 @@ impl PyCluster {
             let _paused = objects::GcPaused::new(py);
             let out = PyList::empty(py);
             for e in &events {
-                out.append((e.event_type.as_str(), e.resource_version, objects::to_py(py, &e.object.to_json())?))?;
+                out.append((e.event_type.as_str(), e.resource_version, to_py::object(py, &e.object)?))?;
             }
             Ok(out)
         })
@@ -1176,7 +1177,7 @@ fn dict_list<'py>(py: Python<'py>, objs: &[Arc<crate::api::Object>]) -> PyResult
     let _paused = objects::GcPaused::new(py);
     let out = PyList::empty(py);
     for o in objs {
-        out.append(objects::to_py(py, &o.to_json())?)?;
+        out.append(to_py::object(py, o)?)?;
     }
     Ok(out)
 }

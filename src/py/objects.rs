@@ -1,83 +1,16 @@
-//! Stored objects as Python values and as kubectl's `-o json` / `-o yaml` text, built from the
-//! objects' serde values: nothing crosses the boundary as JSON text to be parsed again.
+//! Stored objects as kubectl's `-o json` / `-o yaml` text, built from the objects' serde
+//! values (their Python values are made in `to_py`): nothing crosses the boundary as JSON text
+//! to be parsed again.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyList, PyString};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::api::sorted::object_tree;
 use crate::api::Object;
-
-/// A JSON value as Python objects (dict, list, str, int, bool, None), built directly.
-///
-/// Object keys are shared: the field names of Kubernetes objects are a small set, repeated in
-/// every object, so each is made once and reused (as `json.loads` reuses the keys within one
-/// document). This makes a dict about a third smaller (a Deployment: about 6 KiB instead of 10)
-/// and quicker to make than with a new string per key, which is what the pythonize crate does.
-pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    // Never wait for the cache: a finalizer run by a garbage collection while a dict is made
-    // may read objects too (on this thread, or on another one that took the GIL meanwhile).
-    match KEYS.try_lock() {
-        Some(mut keys) => convert(py, value, Some(&mut keys)),
-        None => convert(py, value, None),
-    }
-}
-
-/// Keys made so far: at most `MAX_KEYS`, each at most `MAX_KEY_LEN` bytes (label and
-/// annotation keys are the user's own and could be many).
-static KEYS: Mutex<Keys> = Mutex::new(Keys { strings: BTreeMap::new() });
-const MAX_KEYS: usize = 4096;
-const MAX_KEY_LEN: usize = 64;
-
-struct Keys {
-    strings: BTreeMap<Box<str>, Py<PyString>>,
-}
-
-impl Keys {
-    fn get<'py>(&mut self, py: Python<'py>, key: &str) -> Bound<'py, PyString> {
-        if let Some(s) = self.strings.get(key) {
-            return s.bind(py).clone();
-        }
-        let s = PyString::new(py, key);
-        if self.strings.len() < MAX_KEYS && key.len() <= MAX_KEY_LEN {
-            self.strings.insert(key.into(), s.clone().unbind());
-        }
-        s
-    }
-}
-
-fn convert<'py>(py: Python<'py>, value: &Value, mut keys: Option<&mut Keys>) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => i.into_pyobject(py)?.into_any(),
-            (None, Some(u), _) => u.into_pyobject(py)?.into_any(),
-            (None, None, f) => f.unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
-        },
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            let items = items.iter().map(|v| convert(py, v, keys.as_deref_mut())).collect::<PyResult<Vec<_>>>()?;
-            PyList::new(py, items)?.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, v) in map {
-                let key = match keys.as_deref_mut() {
-                    Some(keys) => keys.get(py, k),
-                    None => PyString::new(py, k),
-                };
-                dict.set_item(key, convert(py, v, keys.as_deref_mut())?)?;
-            }
-            dict.into_any()
-        }
-    })
-}
 
 /// The cyclic garbage collector, paused while many objects are made at once (a list, a
 /// watch) and resumed when this is dropped (also on a panic), if it was running. What is made
@@ -124,7 +57,7 @@ impl Printed<'_> {
         // long list is not copied as its buffer grows.
         let capacity = match self {
             Printed::List(all @ [first, ..]) => {
-                let one = pretty(&first.to_json());
+                let one = pretty(&object_tree(first));
                 let lines = one.iter().filter(|b| **b == b'\n').count() + 1;
                 (one.len() + 8 * lines + 16) * all.len() * 9 / 8 + 256
             }
@@ -149,7 +82,7 @@ impl Printed<'_> {
     }
 }
 
-fn pretty(value: &Value) -> Vec<u8> {
+fn pretty(value: &impl Serialize) -> Vec<u8> {
     let mut out = Vec::new();
     let mut ser =
         serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
@@ -165,7 +98,7 @@ fn list_value(items: Vec<Value>) -> Value {
 impl Serialize for Printed<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Printed::Object(o) => o.to_json().serialize(s),
+            Printed::Object(o) => object_tree(o).serialize(s),
             // The keys of `list_value`, in order.
             Printed::List(objects) => {
                 let mut map = s.serialize_map(Some(4))?;
@@ -185,7 +118,7 @@ impl Serialize for Items<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for o in self.0 {
-            seq.serialize_element(&o.to_json())?;
+            seq.serialize_element(&object_tree(o))?;
         }
         seq.end()
     }

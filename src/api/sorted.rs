@@ -1,0 +1,669 @@
+//! Objects as JSON-shaped values with every map's keys sorted, built straight from the wire
+//! structs by a serde `Serializer` (and from stored JSON text by a serde `Visitor`) into any
+//! [`Build`]er: Python objects (src/py/), or a [`Tree`] that kubectl's `-o json` writes. This is
+//! what `serde_json::to_value` gives (its map is a B-tree: sorted keys, a later duplicate wins,
+//! a non-finite float is null), without a B-tree node and a `String` per key on the way.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::ser::{self, Serialize, Serializer};
+
+use super::Object;
+
+/// A map key: a wire struct's field name, or a map's own key (labels, annotations, …).
+pub type Key = Cow<'static, str>;
+
+/// Makes values of some output from what the serializer reads.
+pub trait Build {
+    type Out;
+    type Error;
+    fn null(&mut self) -> Self::Out;
+    fn bool(&mut self, v: bool) -> Self::Out;
+    fn int(&mut self, v: i64) -> Self::Out;
+    fn uint(&mut self, v: u64) -> Self::Out;
+    /// A finite float (a non-finite one is [`Build::null`]).
+    fn float(&mut self, v: f64) -> Self::Out;
+    fn str(&mut self, v: &str) -> Self::Out;
+    fn list(&mut self, items: Vec<Self::Out>) -> Result<Self::Out, Self::Error>;
+    /// A map of `entries`, sorted by key, each key once.
+    fn map(&mut self, entries: Vec<(Key, Self::Out)>) -> Result<Self::Out, Self::Error>;
+    /// `value` put under `key` in the map at `path` (keys from the top), if there is one; the
+    /// key sorts after the keys that map holds.
+    fn append_at(
+        &mut self,
+        top: &mut Self::Out,
+        path: &[&str],
+        key: &'static str,
+        value: Self::Out,
+    ) -> Result<(), Self::Error>;
+}
+
+/// The builder's error, or a value serde cannot make JSON of (a map key that is not a string).
+#[derive(Debug)]
+pub enum Error<E> {
+    Build(E),
+    Invalid(String),
+}
+
+impl<E: fmt::Debug> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Build(e) => write!(f, "{e:?}"),
+            Error::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl<E: fmt::Debug> std::error::Error for Error<E> {}
+
+impl<E: fmt::Debug> ser::Error for Error<E> {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error::Invalid(msg.to_string())
+    }
+}
+
+/// The object as the API server shows it (see [`Object::wire`]).
+pub fn object<B: Build>(b: &mut B, obj: &Object) -> Result<B::Out, Error<B::Error>>
+where
+    B::Error: fmt::Debug,
+{
+    let mut top = obj.wire().serialize(Ser(&mut *b))?;
+    if let Some(text) = obj.template_spec_json() {
+        let spec = json_text(b, text)?;
+        // `spec.template` holds only `metadata`, which sorts before `spec`.
+        b.append_at(&mut top, &["spec", "template"], "spec", spec).map_err(Error::Build)?;
+    }
+    Ok(top)
+}
+
+/// Any serializable value (a part of an object's JSON value, …).
+pub fn value<B: Build, T: Serialize + ?Sized>(b: &mut B, value: &T) -> Result<B::Out, Error<B::Error>>
+where
+    B::Error: fmt::Debug,
+{
+    value.serialize(Ser(b))
+}
+
+/// A JSON value with its maps as sorted vectors: what kubectl's `-o json` writes, serialized
+/// with the calls `serde_json::Value` makes, so the text is the same byte for byte.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tree {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Str(String),
+    List(Vec<Tree>),
+    Map(Vec<(Key, Tree)>),
+}
+
+impl Serialize for Tree {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Tree::Null => s.serialize_unit(),
+            Tree::Bool(b) => s.serialize_bool(*b),
+            // As serde_json's number: a non-negative integer is a u64, a negative one an i64.
+            Tree::Int(i) if *i >= 0 => s.serialize_u64(*i as u64),
+            Tree::Int(i) => s.serialize_i64(*i),
+            Tree::Uint(u) => s.serialize_u64(*u),
+            Tree::Float(f) => s.serialize_f64(*f),
+            Tree::Str(t) => s.serialize_str(t),
+            Tree::List(items) => s.collect_seq(items),
+            Tree::Map(entries) => s.collect_map(entries.iter().map(|(k, v)| (k.as_ref(), v))),
+        }
+    }
+}
+
+/// Builds [`Tree`]s.
+pub struct TreeBuild;
+
+impl Build for TreeBuild {
+    type Out = Tree;
+    type Error = std::convert::Infallible;
+    fn null(&mut self) -> Tree {
+        Tree::Null
+    }
+    fn bool(&mut self, v: bool) -> Tree {
+        Tree::Bool(v)
+    }
+    fn int(&mut self, v: i64) -> Tree {
+        Tree::Int(v)
+    }
+    fn uint(&mut self, v: u64) -> Tree {
+        Tree::Uint(v)
+    }
+    fn float(&mut self, v: f64) -> Tree {
+        Tree::Float(v)
+    }
+    fn str(&mut self, v: &str) -> Tree {
+        Tree::Str(v.to_string())
+    }
+    fn list(&mut self, items: Vec<Tree>) -> Result<Tree, Self::Error> {
+        Ok(Tree::List(items))
+    }
+    fn map(&mut self, entries: Vec<(Key, Tree)>) -> Result<Tree, Self::Error> {
+        Ok(Tree::Map(entries))
+    }
+    fn append_at(&mut self, top: &mut Tree, path: &[&str], key: &'static str, value: Tree) -> Result<(), Self::Error> {
+        let at = path.iter().try_fold(top, |t, step| match t {
+            Tree::Map(entries) => entries.iter_mut().find(|(k, _)| k == step).map(|(_, v)| v),
+            _ => None,
+        });
+        if let Some(Tree::Map(entries)) = at {
+            entries.push((Cow::Borrowed(key), value));
+        }
+        Ok(())
+    }
+}
+
+/// The object as a [`Tree`] (kubectl's `-o json` of it).
+pub fn object_tree(obj: &Object) -> Tree {
+    // Building a tree cannot fail, and the wire structs are JSON (string keys).
+    object(&mut TreeBuild, obj).unwrap_or(Tree::Null)
+}
+
+struct Ser<'b, B>(&'b mut B);
+
+/// A list being made.
+pub struct Seq<'b, B: Build> {
+    b: &'b mut B,
+    items: Vec<B::Out>,
+    /// Set for an enum's tuple variant: the list goes in a one-key map under this name.
+    variant: Option<&'static str>,
+}
+
+/// A map being made: entries are gathered, then sorted by key.
+pub struct Map<'b, B: Build> {
+    b: &'b mut B,
+    entries: Vec<(Key, B::Out)>,
+    key: Option<Key>,
+    variant: Option<&'static str>,
+}
+
+/// Entries sorted by key, a later duplicate winning (as in a B-tree map).
+fn sorted<V>(mut entries: Vec<(Key, V)>) -> Vec<(Key, V)> {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+        let mut kept: Vec<(Key, V)> = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            match kept.last_mut() {
+                Some(last) if last.0 == k => last.1 = v,
+                _ => kept.push((k, v)),
+            }
+        }
+        return kept;
+    }
+    entries
+}
+
+fn map_of<B: Build>(b: &mut B, entries: Vec<(Key, B::Out)>) -> Result<B::Out, Error<B::Error>> {
+    b.map(sorted(entries)).map_err(Error::Build)
+}
+
+fn variant_of<B: Build>(b: &mut B, variant: Option<&'static str>, v: B::Out) -> Result<B::Out, Error<B::Error>> {
+    match variant {
+        Some(name) => map_of(b, vec![(Cow::Borrowed(name), v)]),
+        None => Ok(v),
+    }
+}
+
+macro_rules! small_int {
+    ($($method:ident: $t:ty),*) => {
+        $(fn $method(self, v: $t) -> Result<B::Out, Self::Error> {
+            Ok(self.0.int(v.into()))
+        })*
+    };
+}
+
+impl<'b, B: Build> Serializer for Ser<'b, B>
+where
+    B::Error: fmt::Debug,
+{
+    type Ok = B::Out;
+    type Error = Error<B::Error>;
+    type SerializeSeq = Seq<'b, B>;
+    type SerializeTuple = Seq<'b, B>;
+    type SerializeTupleStruct = Seq<'b, B>;
+    type SerializeTupleVariant = Seq<'b, B>;
+    type SerializeMap = Map<'b, B>;
+    type SerializeStruct = Map<'b, B>;
+    type SerializeStructVariant = Map<'b, B>;
+
+    fn serialize_bool(self, v: bool) -> Result<B::Out, Self::Error> {
+        Ok(self.0.bool(v))
+    }
+    small_int!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32);
+    small_int!(serialize_u8: u8, serialize_u16: u16, serialize_u32: u32);
+    fn serialize_i64(self, v: i64) -> Result<B::Out, Self::Error> {
+        Ok(self.0.int(v))
+    }
+    fn serialize_i128(self, v: i128) -> Result<B::Out, Self::Error> {
+        match (i64::try_from(v), u64::try_from(v)) {
+            (Ok(i), _) => Ok(self.0.int(i)),
+            (_, Ok(u)) => Ok(self.0.uint(u)),
+            _ => Err(ser::Error::custom("number out of range")),
+        }
+    }
+    fn serialize_u64(self, v: u64) -> Result<B::Out, Self::Error> {
+        Ok(self.0.uint(v))
+    }
+    fn serialize_u128(self, v: u128) -> Result<B::Out, Self::Error> {
+        u64::try_from(v).map(|u| self.0.uint(u)).map_err(|_| ser::Error::custom("number out of range"))
+    }
+    fn serialize_f32(self, v: f32) -> Result<B::Out, Self::Error> {
+        self.serialize_f64(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Result<B::Out, Self::Error> {
+        Ok(if v.is_finite() { self.0.float(v) } else { self.0.null() })
+    }
+    fn serialize_char(self, v: char) -> Result<B::Out, Self::Error> {
+        Ok(self.0.str(v.encode_utf8(&mut [0; 4])))
+    }
+    fn serialize_str(self, v: &str) -> Result<B::Out, Self::Error> {
+        Ok(self.0.str(v))
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<B::Out, Self::Error> {
+        // As serde_json's value: an array of numbers.
+        let items = v.iter().map(|b| self.0.int((*b).into())).collect();
+        self.0.list(items).map_err(Error::Build)
+    }
+    fn serialize_none(self) -> Result<B::Out, Self::Error> {
+        Ok(self.0.null())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<B::Out, Self::Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<B::Out, Self::Error> {
+        Ok(self.0.null())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<B::Out, Self::Error> {
+        Ok(self.0.null())
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _i: u32,
+        variant: &'static str,
+    ) -> Result<B::Out, Self::Error> {
+        Ok(self.0.str(variant))
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<B::Out, Self::Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _i: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<B::Out, Self::Error> {
+        let inner = value.serialize(Ser(&mut *self.0))?;
+        variant_of(self.0, Some(variant), inner)
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Seq<'b, B>, Self::Error> {
+        Ok(Seq { b: self.0, items: Vec::with_capacity(len.unwrap_or(0)), variant: None })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Seq<'b, B>, Self::Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Seq<'b, B>, Self::Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _i: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Seq<'b, B>, Self::Error> {
+        Ok(Seq { b: self.0, items: Vec::with_capacity(len), variant: Some(variant) })
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<Map<'b, B>, Self::Error> {
+        Ok(Map { b: self.0, entries: Vec::with_capacity(len.unwrap_or(0)), key: None, variant: None })
+    }
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Map<'b, B>, Self::Error> {
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _i: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Map<'b, B>, Self::Error> {
+        Ok(Map { b: self.0, entries: Vec::with_capacity(len), key: None, variant: Some(variant) })
+    }
+}
+
+macro_rules! seq_impl {
+    ($trait:ident, $method:ident) => {
+        impl<B: Build> ser::$trait for Seq<'_, B>
+        where
+            B::Error: fmt::Debug,
+        {
+            type Ok = B::Out;
+            type Error = Error<B::Error>;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
+                self.items.push(value.serialize(Ser(&mut *self.b))?);
+                Ok(())
+            }
+            fn end(self) -> Result<B::Out, Self::Error> {
+                let list = self.b.list(self.items).map_err(Error::Build)?;
+                variant_of(self.b, self.variant, list)
+            }
+        }
+    };
+}
+seq_impl!(SerializeSeq, serialize_element);
+seq_impl!(SerializeTuple, serialize_element);
+seq_impl!(SerializeTupleStruct, serialize_field);
+seq_impl!(SerializeTupleVariant, serialize_field);
+
+impl<B: Build> ser::SerializeMap for Map<'_, B>
+where
+    B::Error: fmt::Debug,
+{
+    type Ok = B::Out;
+    type Error = Error<B::Error>;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Self::Error> {
+        self.key = Some(Cow::Owned(key.serialize(KeyText)?));
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
+        let key = self.key.take().ok_or_else(|| Error::Invalid("a map value without its key".into()))?;
+        self.entries.push((key, value.serialize(Ser(&mut *self.b))?));
+        Ok(())
+    }
+    fn end(self) -> Result<B::Out, Self::Error> {
+        let map = map_of(self.b, self.entries)?;
+        variant_of(self.b, self.variant, map)
+    }
+}
+
+macro_rules! struct_impl {
+    ($trait:ident) => {
+        impl<B: Build> ser::$trait for Map<'_, B>
+        where
+            B::Error: fmt::Debug,
+        {
+            type Ok = B::Out;
+            type Error = Error<B::Error>;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Self::Error> {
+                self.entries.push((Cow::Borrowed(key), value.serialize(Ser(&mut *self.b))?));
+                Ok(())
+            }
+            fn end(self) -> Result<B::Out, Self::Error> {
+                let map = map_of(self.b, self.entries)?;
+                variant_of(self.b, self.variant, map)
+            }
+        }
+    };
+}
+struct_impl!(SerializeStruct);
+struct_impl!(SerializeStructVariant);
+
+/// A map key as text, as serde_json's value takes it: a string, or a number or bool written out.
+struct KeyText;
+
+macro_rules! written_out {
+    ($($method:ident: $t:ty),*) => {
+        $(fn $method(self, v: $t) -> Result<String, Self::Error> {
+            Ok(v.to_string())
+        })*
+    };
+}
+
+macro_rules! refused {
+    ($($method:ident: $t:ty),*) => {
+        $(fn $method(self, _v: $t) -> Result<String, Self::Error> {
+            Err(key_must_be_a_string())
+        })*
+    };
+}
+
+fn key_must_be_a_string() -> KeyError {
+    KeyError
+}
+
+/// A map key serde_json would refuse.
+#[derive(Debug)]
+struct KeyError;
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("key must be a string")
+    }
+}
+impl std::error::Error for KeyError {}
+impl ser::Error for KeyError {
+    fn custom<T: fmt::Display>(_msg: T) -> Self {
+        KeyError
+    }
+}
+impl<E> From<KeyError> for Error<E> {
+    fn from(e: KeyError) -> Self {
+        Error::Invalid(e.to_string())
+    }
+}
+
+impl Serializer for KeyText {
+    type Ok = String;
+    type Error = KeyError;
+    type SerializeSeq = ser::Impossible<String, KeyError>;
+    type SerializeTuple = ser::Impossible<String, KeyError>;
+    type SerializeTupleStruct = ser::Impossible<String, KeyError>;
+    type SerializeTupleVariant = ser::Impossible<String, KeyError>;
+    type SerializeMap = ser::Impossible<String, KeyError>;
+    type SerializeStruct = ser::Impossible<String, KeyError>;
+    type SerializeStructVariant = ser::Impossible<String, KeyError>;
+
+    written_out!(serialize_str: &str, serialize_char: char, serialize_bool: bool);
+    written_out!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64);
+    written_out!(serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64);
+    fn serialize_unit_variant(self, _name: &'static str, _i: u32, variant: &'static str) -> Result<String, KeyError> {
+        Ok(variant.to_string())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<String, KeyError> {
+        value.serialize(self)
+    }
+    refused!(serialize_f32: f32, serialize_f64: f64, serialize_bytes: &[u8]);
+    fn serialize_none(self) -> Result<String, KeyError> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<String, KeyError> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_unit(self) -> Result<String, KeyError> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<String, KeyError> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _i: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<String, KeyError> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, KeyError> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, KeyError> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Self::SerializeTupleStruct, KeyError> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _i: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, KeyError> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, KeyError> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self::SerializeStruct, KeyError> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _i: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, KeyError> {
+        Err(key_must_be_a_string())
+    }
+}
+
+/// Stored JSON text (a workload's template spec), read once into the builder's values.
+pub fn json_text<B: Build>(b: &mut B, text: &str) -> Result<B::Out, Error<B::Error>> {
+    let mut cx = Cx { b, failed: None };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let made = Text(&mut cx).deserialize(&mut de);
+    match (cx.failed.take(), made) {
+        (Some(e), _) => Err(Error::Build(e)),
+        (None, Ok(v)) => Ok(v),
+        (None, Err(e)) => Err(Error::Invalid(format!("stored JSON text: {e}"))),
+    }
+}
+
+/// A builder, and the error it met inside a `Visitor` (whose error type cannot carry it).
+struct Cx<'b, B: Build> {
+    b: &'b mut B,
+    failed: Option<B::Error>,
+}
+
+impl<B: Build> Cx<'_, B> {
+    fn fail<E: de::Error>(&mut self, e: B::Error) -> E {
+        self.failed = Some(e);
+        E::custom("the builder failed")
+    }
+}
+
+/// One JSON value of the text; maps' keys sorted, as the serializer does.
+struct Text<'c, 'b, B: Build>(&'c mut Cx<'b, B>);
+
+impl<'de, B: Build> DeserializeSeed<'de> for Text<'_, '_, B> {
+    type Value = B::Out;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, B: Build> Visitor<'de> for Text<'_, '_, B> {
+    type Value = B::Out;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(self.0.b.bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(self.0.b.int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(self.0.b.uint(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(if v.is_finite() { self.0.b.float(v) } else { self.0.b.null() })
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.b.str(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(self.0.b.null())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(Text(&mut *self.0))? {
+            items.push(item);
+        }
+        self.0.b.list(items).map_err(|e| self.0.fail(e))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(Text(&mut *self.0))?;
+            entries.push((Cow::Owned(key), value));
+        }
+        self.0.b.map(sorted(entries)).map_err(|e| self.0.fail(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_tree_writes_the_json_text_of_the_objects_value() {
+        let template = json!({"metadata": {"labels": {"app": "w"}},
+            "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}],
+                "resources": {"requests": {"cpu": "0.5", "memory": "1e3"}}}]}});
+        let manifests = [
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w", "annotations": {"note": "é 中文 \u{2028}"}},
+                "spec": {"selector": {"matchLabels": {"app": "w"}}, "template": template}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m"}, "data": {"b": "", "a": "x"}}),
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                "spec": {"ports": [{"name": "h", "port": 80, "targetPort": "http"}, {"name": "n", "port": 81, "targetPort": 9}]}}),
+        ];
+        for m in manifests {
+            let o = Object::decode(m).unwrap();
+            let tree = serde_json::to_string_pretty(&object_tree(&o)).unwrap();
+            assert_eq!(tree, serde_json::to_string_pretty(&o.to_json()).unwrap(), "{:?}", o.kind());
+        }
+    }
+
+    #[test]
+    fn keys_are_sorted_and_a_later_duplicate_wins() {
+        let entries = vec![
+            (Cow::Borrowed("b"), 1),
+            (Cow::Owned("a".to_string()), 2),
+            (Cow::Borrowed("B"), 3),
+            (Cow::Borrowed("a"), 4),
+        ];
+        assert_eq!(sorted(entries), vec![(Cow::Borrowed("B"), 3), (Cow::Borrowed("a"), 4), (Cow::Borrowed("b"), 1)]);
+    }
+
+    #[test]
+    fn values_are_what_a_json_value_holds() {
+        let v = value(&mut TreeBuild, &(f64::NAN, 1.5f32, -3i8, u64::MAX, 'x', ())).unwrap();
+        assert_eq!(
+            v,
+            Tree::List(vec![
+                Tree::Null,
+                Tree::Float(1.5),
+                Tree::Int(-3),
+                Tree::Uint(u64::MAX),
+                Tree::Str("x".into()),
+                Tree::Null
+            ])
+        );
+        let refused = std::collections::BTreeMap::from([((1, 2), 3)]);
+        assert!(matches!(value(&mut TreeBuild, &refused), Err(Error::Invalid(m)) if m == "key must be a string"));
+    }
+}
