@@ -30,7 +30,11 @@ DIST = ROOT / "dist"
 VERSION = tomllib.loads((ROOT / "Cargo.toml").read_text(encoding="utf-8"))["package"]["version"]
 # The wheel holds one stripped extension (Rust core, API server, mimalloc) and small Python and
 # example files. Kept small: a wheel over budget is a regression to explain, not to wave through.
-WHEEL_BUDGET_BYTES = 5 * 2**20
+# 5 MiB until the EndpointSlice and endpoints controllers (two kinds, their schemas and
+# printers), the latency knobs and the sorted serializer that reads objects into Python took
+# the wheel to 5.34 MiB; serializing for Python through the one tree builder kubectl's -o json
+# uses (rather than a second copy of every wire type's serializer) brought it to 5.19 MiB.
+WHEEL_BUDGET_BYTES = 5.5 * 2**20
 EXAMPLES = ["nginx-deployment.yaml", "redis-pod.yaml", "web-app/web-app.yaml"]
 
 
