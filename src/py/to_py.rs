@@ -13,22 +13,25 @@ use pyo3::types::{PyBool, PyDict, PyList, PyString};
 use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 
-use crate::api::sorted::{self, Key, Tree, TreeBuild};
+use crate::api::sorted::{self, Build, Key};
 use crate::api::Object;
 
 /// The object as a dict, as the API server shows it.
 pub fn object<'py>(py: Python<'py>, obj: &Object) -> PyResult<Bound<'py, PyAny>> {
-    Cx::new(py).tree(sorted::object_tree(obj))
+    sorted::object(&mut Cx::new(py), obj).map_err(py_err)
 }
 
 /// Any serializable value (a part of an object's JSON value, a watch event's object) as
 /// Python values.
 pub fn value<'py, T: Serialize + ?Sized>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
-    let tree = sorted::value(&mut TreeBuild, value).map_err(|e| match e {
-        sorted::Error::Build(never) => match never {},
+    sorted::value(&mut Cx::new(py), value).map_err(py_err)
+}
+
+fn py_err(e: sorted::Error<PyErr>) -> PyErr {
+    match e {
+        sorted::Error::Build(e) => e,
         sorted::Error::Invalid(message) => PyValueError::new_err(message),
-    })?;
-    Cx::new(py).tree(tree)
+    }
 }
 
 /// Key strings made so far, shared by every dict: the field names of Kubernetes objects are a
@@ -96,30 +99,49 @@ impl<'py> Cx<'py> {
     }
 }
 
-impl<'py> Cx<'py> {
-    /// A tree as Python values (the one builder the wire structs are serialized with, shared
-    /// with kubectl's `-o json`, so their serializers exist once in the extension).
-    fn tree(&mut self, t: Tree) -> PyResult<Bound<'py, PyAny>> {
-        let py = self.py;
-        Ok(match t {
-            Tree::Null => py.None().into_bound(py),
-            Tree::Bool(v) => PyBool::new(py, v).to_owned().into_any(),
-            Tree::Int(v) => v.into_pyobject(py).map(Bound::into_any).unwrap_or_else(|i| match i {}),
-            Tree::Uint(v) => v.into_pyobject(py).map(Bound::into_any).unwrap_or_else(|i| match i {}),
-            Tree::Float(v) => v.into_pyobject(py).map(Bound::into_any).unwrap_or_else(|i| match i {}),
-            Tree::Str(v) => PyString::new(py, &v).into_any(),
-            Tree::List(items) => {
-                let items = items.into_iter().map(|i| self.tree(i)).collect::<PyResult<Vec<_>>>()?;
-                PyList::new(py, items)?.into_any()
+impl<'py> Build for Cx<'py> {
+    type Out = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn null(&mut self) -> Self::Out {
+        self.py.None().into_bound(self.py)
+    }
+    fn bool(&mut self, v: bool) -> Self::Out {
+        PyBool::new(self.py, v).to_owned().into_any()
+    }
+    fn int(&mut self, v: i64) -> Self::Out {
+        v.into_pyobject(self.py).map(Bound::into_any).unwrap_or_else(|i| match i {})
+    }
+    fn uint(&mut self, v: u64) -> Self::Out {
+        v.into_pyobject(self.py).map(Bound::into_any).unwrap_or_else(|i| match i {})
+    }
+    fn float(&mut self, v: f64) -> Self::Out {
+        v.into_pyobject(self.py).map(Bound::into_any).unwrap_or_else(|i| match i {})
+    }
+    fn str(&mut self, v: &str) -> Self::Out {
+        PyString::new(self.py, v).into_any()
+    }
+    fn list(&mut self, items: Vec<Self::Out>) -> PyResult<Self::Out> {
+        Ok(PyList::new(self.py, items)?.into_any())
+    }
+    fn map(&mut self, entries: Vec<(Key, Self::Out)>) -> PyResult<Self::Out> {
+        let dict = PyDict::new(self.py);
+        for (k, v) in entries {
+            dict.set_item(self.key(&k), v)?;
+        }
+        Ok(dict.into_any())
+    }
+    fn append_at(&mut self, top: &mut Self::Out, path: &[&str], key: &'static str, value: Self::Out) -> PyResult<()> {
+        let mut at = top.clone();
+        for step in path {
+            match at.cast::<PyDict>().ok().and_then(|d| d.get_item(step).ok().flatten()) {
+                Some(next) => at = next,
+                None => return Ok(()),
             }
-            Tree::Map(entries) => {
-                let dict = PyDict::new(py);
-                for (k, v) in entries {
-                    let v = self.tree(v)?;
-                    dict.set_item(self.key(&k), v)?;
-                }
-                dict.into_any()
-            }
-        })
+        }
+        if let Ok(dict) = at.cast::<PyDict>() {
+            dict.set_item(self.field(key), value)?;
+        }
+        Ok(())
     }
 }
