@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_server import NGINX
 
 import kubesim
 
@@ -112,19 +113,8 @@ kubernetes = pytest.importorskip("kubernetes", reason="the official kubernetes c
 from kubernetes import client, config  # noqa: E402
 from kubernetes.client.rest import ApiException  # noqa: E402
 
-WEB = {
-    "apiVersion": "apps/v1",
-    "kind": "Deployment",
-    "metadata": {"name": "web"},
-    "spec": {
-        "replicas": 2,
-        "selector": {"matchLabels": {"app": "web"}},
-        "template": {
-            "metadata": {"labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25"}]},
-        },
-    },
-}
+# The Deployment the other API-server tests serve, without its labels.
+WEB = {**NGINX, "metadata": {"name": "web"}}
 
 
 def test_official_client_apply_conflict_and_force(served: tuple[kubesim.Cluster, kubesim.Server]) -> None:
