@@ -213,8 +213,8 @@ def set_image(
     d: Deployment, images: dict[str, str], record: bool = False, cause: str | None = None, dry_run: bool = False
 ) -> str:
     """`kubectl set image deployment/NAME c=image …`: prints nothing when nothing changes."""
-    obj = d.to_dict()
-    spec = obj["spec"]["template"]["spec"]
+    # Only the spec crosses into Python: the containers are all this reads.
+    spec = d._part("spec")["template"]["spec"]
     lists = [spec.get("initContainers", []), spec["containers"]]
     names = {c["name"] for lst in lists for c in lst}
     for container in images:

@@ -647,21 +647,76 @@ fn decode_strict<T: DeserializeOwned + Serialize>(value: &Value, kind: Kind, ver
             format!("{field}: invalid value: {literal}, expected a finite number"),
         ));
     }
-    let typed: T = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
-        let field = e.path().to_string();
-        let field = if field == "." { String::new() } else { field };
-        let inner = e.into_inner().to_string();
-        let message = if field.is_empty() { inner } else { format!("{field}: {inner}") };
-        decode_error(field, message)
-    })?;
-    let back = to_value(&typed);
-    if let Some(field) = first_unknown_field(value, &back, "") {
+    // upstream: strict decoding rejects the first field the type does not know (a null one is
+    // as good as absent). The fields the decoder skips are those; read from the value in place.
+    let mut unknown: Option<String> = None;
+    let decoded = serde_ignored::deserialize(value, |path| {
+        if unknown.is_none() {
+            let field = field_path(&path);
+            if !is_null_at(value, &path) {
+                unknown = Some(field);
+            }
+        }
+    });
+    let typed: T = match decoded {
+        Ok(typed) => typed,
+        // A type error: decoded again, tracking the path, for the message (rare: no cost on
+        // the way that succeeds).
+        Err(first) => {
+            let Err(e) = serde_path_to_error::deserialize::<_, T>(value) else {
+                return Err(decode_error(String::new(), first.to_string()));
+            };
+            let field = e.path().to_string();
+            let field = if field == "." { String::new() } else { field };
+            let inner = e.into_inner().to_string();
+            let message = if field.is_empty() { inner } else { format!("{field}: {inner}") };
+            return Err(decode_error(field, message));
+        }
+    };
+    #[cfg(debug_assertions)]
+    {
+        let back = serde_json::to_value(&typed).expect("a decoded object serializes");
+        debug_assert_eq!(unknown, first_unknown_field(value, &back, ""), "unknown field found in one pass");
+    }
+    if let Some(field) = unknown {
         return Err(decode_error(field.clone(), format!("strict decoding error: unknown field \"{field}\"")));
     }
     Ok(typed)
 }
 
-/// The first path present (and non-null) in `input` but absent from `decoded`.
+/// A skipped field's path as the API server names it: `spec.template.spec.containers[0].foo`.
+fn field_path(path: &serde_ignored::Path) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => match field_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => field_path(parent),
+    }
+}
+
+/// Whether the value at a skipped field's path is null (or not there).
+fn is_null_at(value: &Value, path: &serde_ignored::Path) -> bool {
+    fn at<'v>(value: &'v Value, path: &serde_ignored::Path) -> Option<&'v Value> {
+        use serde_ignored::Path;
+        match path {
+            Path::Root => Some(value),
+            Path::Seq { parent, index } => at(value, parent)?.get(*index),
+            Path::Map { parent, key } => at(value, parent)?.get(key),
+            Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+                at(value, parent)
+            }
+        }
+    }
+    at(value, path).is_none_or(Value::is_null)
+}
+
+/// The first path present (and non-null) in `input` but absent from `decoded` (what a
+/// debug build checks [`decode_strict`]'s one pass against).
+#[cfg(debug_assertions)]
 fn first_unknown_field(input: &Value, decoded: &Value, path: &str) -> Option<String> {
     match (input, decoded) {
         (Value::Object(a), Value::Object(b)) => a.iter().find_map(|(k, v)| {
