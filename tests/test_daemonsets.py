@@ -354,3 +354,22 @@ def test_same_seed_same_history_for_one_and_two_threads():
         return [(e.type, e.kind, e.name, e.resource_version) for e in c.watch(since=0)], c.elapsed
 
     assert run(1) == run(2)
+
+
+def test_a_daemon_pod_marked_failed_through_the_status_subresource_is_killed():
+    # upstream: podsShouldBeOnNode reads the pod's status.phase, which a client may write.
+    c = kubesim.Cluster(nodes=2, seed=21)
+    c.apply(daemonset())
+    c.advance("10s")
+    [p] = [p for p in c.pods() if p.node == "node-1"]
+    c.kubectl(f"""patch pod {p.name} --subresource=status --type=merge -p '{{"status":{{"phase":"Failed"}}}}'""")
+    assert "deletionTimestamp" in p.to_dict()["metadata"]
+    [e] = [e for e in c.events(c.daemonset("agent")) if e.reason == "FailedDaemonPod"]
+    assert (e.type, e.message) == (
+        "Warning",
+        f"Found failed daemon pod default/{p.name} on node node-1, will try to kill it",
+    )
+    c.run_until(
+        lambda: [q.phase for q in c.pods() if q.node == "node-1" and q.name != p.name] == ["Running"], timeout="1m"
+    )
+    assert p.name not in [q.name for q in c.pods()], "replaced once it was gone"

@@ -67,9 +67,11 @@ fn ready(pod: &Object) -> bool {
     matches!(&pod.body, Body::Pod { status, .. } if status.is_ready())
 }
 
+/// Whether a pod is Failed (`Some(true)`) or Succeeded (`Some(false)`), by the phase the API
+/// shows (a client's `pods/status` write included: upstream reads the pod's status.phase).
 fn phase_failed(pod: &Object) -> Option<bool> {
     match &pod.body {
-        Body::Pod { status, .. } => match status.phase {
+        Body::Pod { status, .. } => match status.shown_phase() {
             crate::api::pod::Phase::Failed => Some(true),
             crate::api::pod::Phase::Succeeded => Some(false),
             _ => None,
