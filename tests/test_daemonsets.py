@@ -1,6 +1,8 @@
 """DaemonSets: one pod per eligible node, pinned by node affinity; revisions; rolling updates
 with maxUnavailable or maxSurge, OnDelete; nodes that come, go, fail and recover."""
 
+import datetime
+
 import pytest
 
 import kubesim
@@ -351,6 +353,211 @@ def test_same_seed_same_history_for_one_and_two_threads():
         c.advance("20s")
         set_image(c, "agent", "nginx:1.26")
         c.kubectl("rollout status ds/agent")
+        return [(e.type, e.kind, e.name, e.resource_version) for e in c.watch(since=0)], c.elapsed
+
+    assert run(1) == run(2)
+
+
+def test_a_daemon_pod_marked_failed_through_the_status_subresource_is_killed():
+    # upstream: podsShouldBeOnNode reads the pod's status.phase, which a client may write.
+    c = kubesim.Cluster(nodes=2, seed=21)
+    c.apply(daemonset())
+    c.advance("10s")
+    [p] = [p for p in c.pods() if p.node == "node-1"]
+    c.kubectl(f"""patch pod {p.name} --subresource=status --type=merge -p '{{"status":{{"phase":"Failed"}}}}'""")
+    assert "deletionTimestamp" in p.to_dict()["metadata"]
+    [e] = [e for e in c.events(c.daemonset("agent")) if e.reason == "FailedDaemonPod"]
+    assert (e.type, e.message) == (
+        "Warning",
+        f"Found failed daemon pod default/{p.name} on node node-1, will try to kill it",
+    )
+    c.run_until(
+        lambda: [q.phase for q in c.pods() if q.node == "node-1" and q.name != p.name] == ["Running"], timeout="1m"
+    )
+    assert p.name not in [q.name for q in c.pods()], "replaced once it was gone"
+
+
+# --- The failed-pod back-off (upstream: failedPodsBackoff, NewBackOff(1s, 15m), per DaemonSet,
+# observed generation and node). A daemon pod is marked Failed through the status subresource;
+# the image starts at once and stops 1 s after SIGTERM, so a killed pod's replacement comes 1 s
+# after the kill.
+
+
+def backoff_cluster(nodes=2, threads=None, strategy=None):
+    c = kubesim.Cluster(nodes=nodes, seed=21, threads=threads)
+    c.images.register("agent:*", pull="0s", start="0s", stop="1s")
+    c.apply(daemonset(image="agent:1", strategy=strategy))
+    c.run_until(lambda: len([p for p in c.pods() if p.phase == "Running"]) == nodes, timeout="1m")
+    return c
+
+
+def live_pod(c, node):
+    """The node's daemon pod that is not terminating."""
+    [p] = [p for p in c.pods() if p.node == node and "deletionTimestamp" not in p.to_dict()["metadata"]]
+    return p
+
+
+def mark_failed(c, name):
+    c.kubectl(f"""patch pod {name} --subresource=status --type=merge -p '{{"status":{{"phase":"Failed"}}}}'""")
+
+
+def killed(c, name):
+    """Whether the pod is gone or terminating."""
+    return all(p.name != name or "deletionTimestamp" in p.to_dict()["metadata"] for p in c.pods())
+
+
+def fail_and_time(c, node, timeout="40m"):
+    """Mark the node's pod Failed now; the seconds at which it is killed and its replacement
+    created (both measured from the cluster's start)."""
+    p = live_pod(c, node)
+    mark_failed(c, p.name)
+    c.run_until(lambda: killed(c, p.name), timeout=timeout)
+    kill = c.elapsed
+    c.run_until(lambda: any(q.node == node and q.name != p.name for q in c.pods()), timeout="1m")
+    return p.name, kill, c.elapsed
+
+
+def failed_events(c):
+    start = c.now - datetime.timedelta(seconds=c.elapsed)
+    ds = c.daemonset("agent")
+    return [
+        (e.type, e.message, (e.first_timestamp - start).total_seconds())
+        for e in c.events(ds)
+        if e.reason == "FailedDaemonPod"
+    ]
+
+
+def test_a_failed_daemon_pod_waits_for_its_nodes_back_off_before_it_is_killed():
+    c = backoff_cluster()
+    c.advance(10 - c.elapsed)
+    other = live_pod(c, "node-2").name
+    got = [fail_and_time(c, "node-1") for _ in range(8)]
+    # Kill n steps the node's back-off to 1 s, 2 s, 4 s …; a pod failing within it is left (no
+    # replacement: the node still has its pod) and the DaemonSet synced again after the whole
+    # current back-off (upstream: enqueueDaemonSetAfter(ds, Get(key)), not what is left of it).
+    # Each pod here fails as soon as it runs, 1 s after the previous kill.
+    assert [(kill, new) for _, kill, new in got] == [
+        (10.0, 11.0),  # no entry: killed at once; back-off 1 s from 10
+        (11.0, 12.0),  # 1 s after: out of it; 2 s from 11
+        (14.0, 15.0),  # failed at 12, in it: synced again 2 s later
+        (19.0, 20.0),  # failed at 15 within 4 s: + 4
+        (28.0, 29.0),  # + 8
+        (45.0, 46.0),  # + 16
+        (78.0, 79.0),  # + 32
+        (143.0, 144.0),  # + 64
+    ]
+    assert failed_events(c) == [
+        ("Warning", f"Found failed daemon pod default/{name} on node node-1, will try to kill it", kill)
+        for name, kill, _ in got
+    ]
+    assert live_pod(c, "node-2").name == other, "the other node's pod is left alone"
+
+
+def test_a_failed_pod_left_by_the_back_off_stays_with_no_replacement_until_it_is_killed():
+    c = backoff_cluster()
+    c.advance(10 - c.elapsed)
+    fail_and_time(c, "node-1")  # killed at 10: back-off 1 s
+    c.advance(11.5 - c.elapsed)
+    assert fail_and_time(c, "node-1")[1:] == (11.5, 12.5), "1.5 s after: out of it; now 2 s from 11.5"
+    q = live_pod(c, "node-1")
+    mark_failed(c, q.name)  # 1 s into the 2 s back-off
+    c.advance(1.999)
+    assert [(x.name, x.phase) for x in c.pods() if x.node == "node-1"] == [(q.name, "Failed")]
+    assert c.daemonset("agent").current_number_scheduled == 2, "the failed pod is still the node's pod"
+    c.advance(0.001)
+    assert killed(c, q.name), "killed when the DaemonSet is synced again, 2 s after the failure"
+    assert c.elapsed == 14.5
+
+
+def test_each_nodes_back_off_is_its_own():
+    c = backoff_cluster()
+    c.advance(10 - c.elapsed)
+    assert fail_and_time(c, "node-1")[1:] == (10.0, 11.0)
+    assert fail_and_time(c, "node-1")[1:] == (11.0, 12.0)  # node-1: 2 s from 11
+    # node-1's pod fails again within its back-off; node-2's first failure is killed at once.
+    n1, n2 = live_pod(c, "node-1").name, live_pod(c, "node-2").name
+    mark_failed(c, n1)
+    mark_failed(c, n2)
+    assert killed(c, n2) and not killed(c, n1)
+    # node-1's back-off ends at 13, when node-2's replacement brings a sync (before the 14 the
+    # requeue asked for): any sync after the back-off kills the pod.
+    c.run_until(lambda: killed(c, n1), timeout="1m")
+    assert c.elapsed == 13.0
+    assert [m for _, m, t in failed_events(c) if t >= 12] == [
+        f"Found failed daemon pod default/{n2} on node node-2, will try to kill it",
+        f"Found failed daemon pod default/{n1} on node node-1, will try to kill it",
+    ]
+
+
+def test_the_back_off_is_capped_at_fifteen_minutes_and_starts_again_after_thirty():
+    c = backoff_cluster(nodes=1)
+    c.advance(10 - c.elapsed)
+    kills = [fail_and_time(c, "node-1", timeout="2h")[1] for _ in range(13)]
+    waits = [round(b - a - 1) for a, b in zip(kills, kills[1:], strict=False)]
+    # Each pod fails 1 s after the previous kill: out of the first 1 s back-off, then within
+    # each later one, which it waits out whole from its failure (2, 4 … 512 s, then 15 min).
+    assert waits == [0, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
+    # Unused for exactly 2 × 15 min since the last kill, the entry still holds (at its cap: the
+    # pod is out of it and killed, but the next one, failing 1 s later, waits 15 min) …
+    last = kills[-1]
+    c.advance(last + 1800 - c.elapsed)
+    assert fail_and_time(c, "node-1")[1] == last + 1800
+    assert fail_and_time(c, "node-1", timeout="2h")[1] == last + 1801 + 900
+    # … and after more than that it has expired: the back-off starts again at 1 s.
+    last = last + 1801 + 900
+    c.advance(round(last + 1800.001 - c.elapsed, 3))
+    assert round(fail_and_time(c, "node-1")[1], 3) == round(last + 1800.001, 3)
+    assert round(fail_and_time(c, "node-1")[1], 3) == round(last + 1801.001, 3), "out of a 1 s back-off"
+
+
+def test_a_new_generation_has_a_back_off_of_its_own():
+    # upstream: failedPodsBackoffKey names status.observedGeneration, so after a template change
+    # the first failure of the new generation on a node is killed at once.
+    c = backoff_cluster()
+    c.advance(10 - c.elapsed)
+    kills = [fail_and_time(c, "node-1")[1] for _ in range(3)]
+    assert kills == [10.0, 11.0, 14.0]  # back-off 4 s from 14 for generation 1; pod running at 15
+    set_image(c, "agent", "agent:2")
+    ds = c.daemonset("agent")
+    assert ds.to_dict()["status"]["observedGeneration"] == 2
+    new_on_node_1 = lambda: [p for p in c.pods() if p.node == "node-1" and p.labels["pod-template-generation"] == "2"]  # noqa: E731
+    c.run_until(lambda: new_on_node_1(), timeout="1m")
+    assert c.elapsed == 16.0
+    name, kill, new = fail_and_time(c, "node-1")
+    assert kill == 16.0, "generation 2's first kill on node-1 (generation 1's back-off ran to 18)"
+    assert failed_events(c)[-1][1:] == (
+        f"Found failed daemon pod default/{name} on node node-1, will try to kill it",
+        16.0,
+    )
+    # Generation 2's own back-off then counts: 1 s from 16.
+    assert fail_and_time(c, "node-1")[1] == 17.0
+    assert fail_and_time(c, "node-1")[1] == 20.0
+
+
+def test_with_surge_a_pod_left_by_the_back_off_gets_a_replacement_beside_it():
+    # upstream: with maxSurge, a node whose only pod is a failed one within the back-off (not
+    # counted as running) gets a new pod at once; the failed pod is killed when the back-off ends.
+    c = backoff_cluster(strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}})
+    c.advance(10 - c.elapsed)
+    assert fail_and_time(c, "node-1")[1:] == (10.0, 10.0), "killed, and replaced at once: surging"
+    p = live_pod(c, "node-1")
+    mark_failed(c, p.name)  # within 1 s from 10
+    live = [(q.name, q.phase) for q in c.pods() if q.node == "node-1" and not killed(c, q.name)]
+    assert len(live) == 2 and (p.name, "Failed") in live, "the failed pod stays, a new one beside it"
+    c.run_until(lambda: killed(c, p.name), timeout="1m")
+    assert c.elapsed == 11.0
+
+
+def test_the_back_off_is_the_same_for_one_and_two_threads():
+    def run(threads):
+        c = backoff_cluster(nodes=4, threads=threads)
+        c.advance(10 - c.elapsed)
+        for _ in range(3):
+            for node in ("node-1", "node-3"):
+                p = live_pod(c, node)
+                mark_failed(c, p.name)
+            c.advance("3s")
+        c.advance("30s")
         return [(e.type, e.kind, e.name, e.resource_version) for e in c.watch(since=0)], c.elapsed
 
     assert run(1) == run(2)

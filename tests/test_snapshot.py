@@ -271,3 +271,45 @@ def test_every_kind_survives_a_save_and_goes_on_alike(tmp_path):
     assert [e.name for e in loaded.watch(0)] == [e.name for e in c.watch(0)]
     job_pod = next(p for p in c.pods() if p.name.startswith("once-"))
     assert loaded.pod(job_pod.name).logs() == job_pod.logs()
+
+
+@pytest.mark.parametrize("how", ["save", "pickle", "deepcopy", "fork"])
+def test_a_daemon_sets_failed_pod_back_off_survives_a_copy(how, tmp_path):
+    # The DaemonSet controller's back-off (upstream failedPodsBackoff) lives in its memory, not
+    # in the store: only the copied entry (2 s from the kill at 11) knows that a pod failing at
+    # 12.5 waits until 14.5 rather than being killed at once.
+    c = kubesim.Cluster(nodes=1, seed=5)
+    c.images.register("agent:*", pull="0s", start="0s", stop="1s")
+    c.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": {"name": "agent"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "agent"}},
+                "template": {
+                    "metadata": {"labels": {"app": "agent"}},
+                    "spec": {"containers": [{"name": "agent", "image": "agent:1"}]},
+                },
+            },
+        }
+    )
+
+    def fail_live_pod(x: kubesim.Cluster) -> str:
+        [p] = [p for p in x.pods() if "deletionTimestamp" not in p.to_dict()["metadata"]]
+        x.kubectl(f"""patch pod {p.name} --subresource=status --type=merge -p '{{"status":{{"phase":"Failed"}}}}'""")
+        return p.name
+
+    for at in (10, 11):  # killed at once: the back-off is 1 s from 10, then 2 s from 11
+        c.advance(at - c.elapsed)
+        fail_live_pod(c)
+    c.advance(12.25 - c.elapsed)  # the last replacement runs from 12
+    copy_ = c.fork() if how == "fork" else copied(c, how, 1, tmp_path)
+    for x in (c, copy_):
+        x.advance("0.25s")
+        name = fail_live_pod(x)
+        x.advance("1.999s")
+        assert x.pod(name).phase == "Failed" and "deletionTimestamp" not in x.pod(name).to_dict()["metadata"]
+        x.advance("0.001s")
+        assert "deletionTimestamp" in x.pod(name).to_dict()["metadata"], "killed 2 s after it failed, at 14.5"
+    assert everything(copy_) == everything(c)

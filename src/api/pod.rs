@@ -329,6 +329,19 @@ impl PodRuntime {
         }
         self.set_disruption_target(now, Disruption::Reset);
     }
+    /// The phase the API shows: the one a client wrote through `pods/status` while that status
+    /// is shown (an unknown or missing phase there counts as the kubelet's), else the kubelet's.
+    pub fn shown_phase(&self) -> Phase {
+        let written = self.written_status().and_then(|w| w.phase.as_deref());
+        match written {
+            Some("Pending") => Phase::Pending,
+            Some("Running") => Phase::Running,
+            Some("Succeeded") => Phase::Succeeded,
+            Some("Failed") => Phase::Failed,
+            Some("Unknown") => Phase::Unknown,
+            _ => self.phase,
+        }
+    }
     /// The status a client wrote through `pods/status`, while it is shown.
     pub fn written_status(&self) -> Option<&Arc<core::PodStatus>> {
         self.note.as_ref().and_then(|n| n.written.as_ref())

@@ -179,6 +179,9 @@ pub enum Write {
     /// only if the same reconcile's status write of the Job was committed (upstream: the
     /// record is updated after the status that counts the new pods is written).
     JobBackoff(ObjectKey, Option<job::backoff::BackoffRecord>),
+    /// DaemonSet controller memory: a node's failed-pod back-off entry, stepped by a kill
+    /// (upstream: failedPodsBackoff.Next, before the delete is sent, whatever becomes of it).
+    DaemonSetBackoff(String, daemonset::backoff::Entry),
     /// Scheduler state: where the next node search starts.
     SchedulerCursor(usize),
     /// Pod garbage collector state: since when a node that pods are bound to has been missing
@@ -294,6 +297,8 @@ pub struct Ctx<'a> {
     pub endpoints: &'a endpoints::Memory,
     /// The Job controller's back-off record per Job.
     pub job_backoff: &'a job::backoff::Memory,
+    /// The DaemonSet controller's failed-pod back-off per DaemonSet and node.
+    pub daemon_backoff: &'a daemonset::backoff::Memory,
 }
 
 /// Pods grouped by the node they are bound to, in key order within each node.

@@ -115,6 +115,8 @@ pub struct Engine {
     endpoints_v1_memory: endpoints::Memory,
     /// Job controller memory: each Job's pod-failure back-off record.
     job_backoff: job::backoff::Memory,
+    /// DaemonSet controller memory: the failed-pod back-off per DaemonSet and node.
+    daemon_backoff: crate::controllers::daemonset::backoff::Memory,
     /// What one reconcile's updates changed (key, resourceVersion before, after), so its later
     /// writes to the same object build on them (a buffer kept between commits).
     rewritten: Vec<(ObjectKey, u64, u64)>,
@@ -197,6 +199,7 @@ impl Engine {
             endpoint_memory: Default::default(),
             endpoints_v1_memory: Default::default(),
             job_backoff: Default::default(),
+            daemon_backoff: Default::default(),
             rewritten: Vec::new(),
             replaced: Vec::new(),
             freeing: Default::default(),
@@ -876,6 +879,7 @@ impl Engine {
                     slices: &self.endpoint_memory,
                     endpoints: &self.endpoints_v1_memory,
                     job_backoff: &self.job_backoff,
+                    daemon_backoff: &self.daemon_backoff,
                 };
                 // What can be done before the commit is done where the writes are made: events
                 // not recorded dropped; in parallel rounds, creates and updates worked out (the
@@ -1027,6 +1031,7 @@ impl Engine {
                 Write::JobBackoff(k, None) => {
                     self.job_backoff.remove(&k);
                 }
+                Write::DaemonSetBackoff(k, e) => self.daemon_backoff.set(k, e, now),
                 Write::NodeGone { node, since: Some(t) } => {
                     self.nodes.gone.entry(node).or_insert(t);
                 }

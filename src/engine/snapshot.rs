@@ -1,10 +1,11 @@
-//! The engine in a snapshot: timers, queues, dirty keys, controller memory (the HPAs' and the Job
-//! controller's back-off records, which the store cannot give back), node runtime, image
-//! registry, load model and event recorder. What is only a cache of the current round (key
-//! buffers, replaced versions waiting to be freed, the interrupt check) is not written, nor the
-//! thread pool: a loaded engine gets a pool of the size asked for (results never depend on it).
-//! Nor the DaemonSet controller's memory, which only remembers what the store holds: a loaded
-//! engine's first sync of each DaemonSet works it out again, with the same result.
+//! The engine in a snapshot: timers, queues, dirty keys, controller memory (the HPAs', the Job
+//! controller's back-off records and the DaemonSet controller's failed-pod back-off, which the
+//! store cannot give back), node runtime, image registry, load model and event recorder. What
+//! is only a cache of the current round (key buffers, replaced versions waiting to be freed,
+//! the interrupt check) is not written, nor the thread pool: a loaded engine gets a pool of the
+//! size asked for (results never depend on it). Nor the DaemonSet controller's view of its
+//! nodes, which only remembers what the store holds: a loaded engine's first sync of each
+//! DaemonSet works it out again, with the same result.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -46,6 +47,7 @@ type Memory = (
     Vec<ObjectKey>,
     Latencies,
     crate::controllers::job::backoff::Memory,
+    crate::controllers::daemonset::backoff::Memory,
 );
 /// The latencies and their state: the knobs, the changes not yet told to the controllers, the
 /// scheduler's token bucket and the pods waiting for its tokens.
@@ -83,6 +85,7 @@ impl Engine {
             &self.job_batch,
             (&self.latency, &self.informing, &self.bucket, &self.reserved),
             &self.job_backoff,
+            &self.daemon_backoff,
         ))?;
         t.end()
     }
@@ -116,6 +119,7 @@ impl Engine {
             e.job_batch,
             latencies,
             e.job_backoff,
+            e.daemon_backoff,
         ) = memory;
         (e.latency, e.informing, e.bucket, e.reserved) = latencies;
         Ok(e)

@@ -2,6 +2,7 @@
 //! one, pinned there by node affinity; revisions as ControllerRevisions; RollingUpdate
 //! (maxUnavailable or maxSurge) and OnDelete; status per node.
 
+pub mod backoff;
 mod eligibility;
 mod update;
 mod view;
@@ -46,6 +47,9 @@ pub(crate) struct Sync<'a> {
     generation: Option<String>,
     min_ready: i32,
     selector: &'a Selector,
+    /// The DaemonSet's `status.observedGeneration` as this sync reads it (upstream: part of
+    /// failedPodsBackoffKey).
+    observed_generation: i64,
 }
 
 /// A DaemonSet's pods by the node they belong to.
@@ -67,9 +71,11 @@ fn ready(pod: &Object) -> bool {
     matches!(&pod.body, Body::Pod { status, .. } if status.is_ready())
 }
 
+/// Whether a pod is Failed (`Some(true)`) or Succeeded (`Some(false)`), by the phase the API
+/// shows (a client's `pods/status` write included: upstream reads the pod's status.phase).
 fn phase_failed(pod: &Object) -> Option<bool> {
     match &pod.body {
-        Body::Pod { status, .. } => match status.phase {
+        Body::Pod { status, .. } => match status.shown_phase() {
             crate::api::pod::Phase::Failed => Some(true),
             crate::api::pod::Phase::Succeeded => Some(false),
             _ => None,
@@ -145,6 +151,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         generation: ds.meta.annotations.get(TEMPLATE_GENERATION).cloned(),
         min_ready: spec.min_ready_seconds.unwrap_or(0),
         selector: &selector,
+        observed_generation: status.observed_generation.unwrap_or(0),
     };
 
     // Every node's part in the sync (see view.rs): from the last sync's memory and the pods
@@ -163,6 +170,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     };
     let totals = &cache.totals;
     out.writes.extend(totals.events().map(|e| Write::Event(Box::new(e.clone()))));
+    // upstream: failedPodsBackoff.Next — each failed pod killed steps its node's back-off.
+    out.writes.extend(totals.backoffs().map(|(k, e)| Write::DaemonSetBackoff(k.clone(), *e)));
     // upstream: the rolling update runs only once what manage() asked for has been observed.
     let rolling = spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) == Some("RollingUpdate");
     let (to_create, to_delete) = totals.plan(&s, rolling, BURST_REPLICAS);

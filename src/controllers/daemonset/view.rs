@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::backoff::{self, Entry};
 use super::update::Counts;
 use super::{phase_failed, ready, Sync, COMPONENT, HASH_LABEL};
 use crate::api::{Body, Object};
@@ -38,6 +39,11 @@ pub(super) struct Part {
     delete: Vec<Arc<Object>>,
     /// manage(): the events about finished pods.
     events: Vec<EventRecord>,
+    /// manage(): the node has a Failed pod that it may keep (its part depends on the back-off
+    /// and the clock, so every sync works it out again).
+    failed: bool,
+    /// manage(): the node's back-off entry, stepped because a failed pod is killed.
+    backoff: Option<(String, Entry)>,
     /// rollingUpdate without surge: the node counts as unavailable; its old pod that is not
     /// available (replaced at once) or that is (a candidate).
     unavailable: i64,
@@ -63,6 +69,8 @@ pub(super) struct Totals {
     create: BTreeSet<NodeKey>,
     delete: BTreeMap<NodeKey, Vec<Arc<Object>>>,
     events: BTreeMap<NodeKey, Vec<EventRecord>>,
+    failed: BTreeSet<NodeKey>,
+    backoff: BTreeMap<NodeKey, (String, Entry)>,
     unavailable: i64,
     old_unavailable: BTreeMap<NodeKey, Arc<Object>>,
     old_available: BTreeMap<NodeKey, Arc<Object>>,
@@ -73,7 +81,8 @@ pub(super) struct Totals {
     should_not_run: BTreeMap<NodeKey, Arc<Object>>,
     candidates: BTreeSet<NodeKey>,
     pub status: [i64; 6],
-    /// Nodes with a requeue time (only with minReadySeconds, when no memory is kept).
+    /// Nodes with a requeue time (a failed pod's back-off; with minReadySeconds, when no memory
+    /// is kept, a pod becoming available).
     requeue: BTreeMap<NodeKey, Millis>,
     hashes: BTreeMap<String, usize>,
 }
@@ -107,6 +116,8 @@ impl Totals {
         flag(&mut self.create, k, p.create, sign);
         set(&mut self.delete, k, Some(&p.delete).filter(|d| !d.is_empty()), sign);
         set(&mut self.events, k, Some(&p.events).filter(|e| !e.is_empty()), sign);
+        flag(&mut self.failed, k, p.failed, sign);
+        set(&mut self.backoff, k, p.backoff.as_ref(), sign);
         self.unavailable += sign * p.unavailable;
         set(&mut self.old_unavailable, k, p.old_unavailable.as_ref(), sign);
         set(&mut self.old_available, k, p.old_available.as_ref(), sign);
@@ -135,6 +146,11 @@ impl Totals {
 
     pub fn events(&self) -> impl Iterator<Item = &EventRecord> {
         self.events.values().flatten()
+    }
+
+    /// The back-off entries this sync's kills stepped, by node.
+    pub fn backoffs(&self) -> impl Iterator<Item = &(String, Entry)> {
+        self.backoff.values()
     }
 
     pub fn live_hash(&self, h: &str) -> bool {
@@ -228,11 +244,32 @@ fn manage(s: &Sync, name: &str, run: bool, keep: bool, pods: &[Arc<Object>], p: 
         return;
     }
     let mut running = Vec::new();
+    // The node's back-off entry, as this sync has stepped it (read when a pod has failed).
+    let mut backoff: Option<(String, Option<Entry>)> = None;
+    let now = s.ctx.now;
     for pod in pods.iter().filter(|p| p.meta.deletion_timestamp().is_none()) {
-        // upstream: failed pods are killed (with a per-node back-off kubesim does not model),
-        // succeeded ones deleted; each with its event.
+        // upstream: failed pods are killed and succeeded ones deleted, each with its event.
         match phase_failed(pod) {
             Some(failed) => {
+                if failed {
+                    p.failed = true;
+                    let (key, entry) = backoff.get_or_insert_with(|| {
+                        let key = backoff::key(s.ds.meta.uid, s.observed_generation, name);
+                        let entry = s.ctx.daemon_backoff.get(&key);
+                        (key, entry)
+                    });
+                    // upstream: podsShouldBeOnNode — a failed pod within its node's back-off
+                    // is neither killed nor counted as running; the DaemonSet is requeued
+                    // after the current back-off (Get: the whole back-off, not what is left).
+                    if backoff::in_back_off_since_update(*entry, now) {
+                        let at = now + entry.map_or(0, |e| e.backoff);
+                        p.requeue = Some(p.requeue.map_or(at, |r| r.min(at)));
+                        continue;
+                    }
+                    let stepped = backoff::next(*entry, now);
+                    *entry = Some(stepped);
+                    p.backoff = Some((key.clone(), stepped));
+                }
                 let (reason, kind, verb) = if failed {
                     ("FailedDaemonPod", "failed", "kill")
                 } else {
@@ -357,8 +394,11 @@ fn status(s: &Sync, run: bool, pods: &[Arc<Object>], p: &mut Part) {
                     *available = 1;
                 } else if let Body::Pod { status, .. } = &pod.body {
                     // upstream: requeued after minReadySeconds while ready ≠ available.
-                    p.requeue =
-                        status.ready_since().map(|t| t.div_euclid(1000) * 1000 + s.min_ready as Millis * 1000 + 1);
+                    let at = status.ready_since().map(|t| t.div_euclid(1000) * 1000 + s.min_ready as Millis * 1000 + 1);
+                    p.requeue = match (p.requeue, at) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
                 }
             }
             *updated = i64::from(s.is_updated(pod));
@@ -463,7 +503,8 @@ impl Cache {
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
         dirty.dedup();
-        let mut touched: BTreeSet<NodeKey> = BTreeSet::new();
+        // Nodes with a failed pod depend on the back-off and the clock: always worked out again.
+        let mut touched: BTreeSet<NodeKey> = self.totals.failed.clone();
         for key in dirty {
             let now = s
                 .ctx
