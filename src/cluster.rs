@@ -668,26 +668,27 @@ impl Cluster {
     /// each document is applied on its own and reported, so good documents land even when a
     /// bad one fails (as kubectl does).
     pub fn apply_text(&mut self, text: &str, source: &str) -> Result<Vec<Result<ApplyResult>>> {
-        // Pieces of a long text are parsed on the pool.
-        let docs = parse_documents_with(text, source, |pieces, parse| self.engine.map(pieces, parse))?;
+        // Pieces of a long text are parsed on the pool, and each document is worked out (decoded,
+        // its last-applied configuration written) where its piece was parsed: a long text is never
+        // held as JSON values all at once, only as the objects it makes.
+        let docs = parse_documents_with(
+            text,
+            source,
+            |pieces, parse| {
+                self.engine.map(pieces, |piece| {
+                    parse(piece).map(|(docs, count)| (docs.into_iter().map(|d| d.map(ApplyInput::of)).collect(), count))
+                })
+            },
+            ApplyInput::of,
+        )?;
         self.batching = true;
         let mut results = Vec::with_capacity(docs.len());
-        // Decoding depends on a document alone: a chunk of documents at a time on the pool (not
-        // all at once, so a large text is not held decoded twice over), applied in order.
-        let mut docs = docs.into_iter();
-        loop {
-            let chunk: Vec<Document> = docs.by_ref().take(APPLY_CHUNK).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            let inputs = self.engine.map(chunk, |d| (ApplyInput::of(d.value), d.source, d.document));
-            for (input, source_name, document) in inputs {
-                results.push(input.and_then(|i| self.apply_input(i)).map_err(|e| KubesimError::InDocument {
-                    source_name,
-                    document,
-                    error: Box::new(e),
-                }));
-            }
+        for Document { value: input, source: source_name, document } in docs {
+            results.push(input.and_then(|i| self.apply_input(i)).map_err(|e| KubesimError::InDocument {
+                source_name,
+                document,
+                error: Box::new(e),
+            }));
         }
         self.batching = false;
         self.settle()?;
@@ -740,7 +741,7 @@ impl Cluster {
     }
 
     fn apply_input(&mut self, input: ApplyInput) -> Result<ApplyResult> {
-        let ApplyInput { manifest, mut obj, namespace, applied } = input;
+        let ApplyInput { mut obj, namespace, applied } = input;
         let kind = obj.kind();
         let name = obj.meta.name.to_string();
         let result =
@@ -752,7 +753,7 @@ impl Cluster {
                 self.allocate(&mut obj)?;
                 obj.meta.resource_version = 0;
                 self.engine.check_budget(&self.store, 1)?;
-                let created = self.store.create(obj.clone(), self.clock.now())?;
+                let created = self.store.create(obj, self.clock.now())?;
                 self.user_wrote(None, Some(&created))?;
                 Ok(result(ApplyAction::Created, None))
             }
@@ -764,7 +765,12 @@ impl Cluster {
                     "Warning: resource {} is missing the {LAST_APPLIED} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.",
                     kind.plural().to_string() + "/" + &obj.meta.name
                 ));
-                let mut desired = manifest.clone();
+                // The manifest as sent is the last-applied configuration with the annotation set
+                // (`applied` is that manifest less the annotation, with `annotations` made a map,
+                // which setting the annotation does too).
+                let mut desired: Value = serde_json::from_str(&applied).map_err(|e| {
+                    KubesimError::Simulation(format!("last-applied configuration does not read back: {e}"))
+                })?;
                 set_annotation(&mut desired, LAST_APPLIED, &applied);
                 let mut merged = live.to_json();
                 three_way_merge(&mut merged, previous.as_ref(), &desired);
@@ -780,16 +786,12 @@ impl Cluster {
     }
 }
 
-/// Documents decoded together by `apply_text`.
-const APPLY_CHUNK: usize = 512;
-
 /// What `kubectl apply` works out from a manifest alone, before it looks at the cluster.
 struct ApplyInput {
-    /// The manifest with its namespace filled in, as kubectl sends (and records) it.
-    manifest: Value,
     obj: Object,
     namespace: String,
-    /// The last-applied-configuration annotation's value.
+    /// The last-applied-configuration annotation's value: the manifest with its namespace filled
+    /// in, as kubectl sends (and records) it.
     applied: String,
 }
 
@@ -810,8 +812,8 @@ impl ApplyInput {
                 meta.insert("namespace".into(), namespace.clone().into());
             }
         }
-        let applied = last_applied_configuration(&manifest);
-        Ok(ApplyInput { manifest, obj, namespace, applied })
+        let applied = last_applied_configuration(manifest);
+        Ok(ApplyInput { obj, namespace, applied })
     }
 }
 
@@ -842,8 +844,7 @@ fn check_metric_name(name: &str) -> Result<()> {
 
 /// kubectl's last-applied-configuration: the manifest as sent (the annotation itself removed, `annotations: {}` kept), compact JSON with sorted keys and a
 /// trailing newline.
-pub fn last_applied_configuration(manifest: &Value) -> String {
-    let mut m = manifest.clone();
+pub fn last_applied_configuration(mut m: Value) -> String {
     if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
         let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
         if let Some(a) = annotations.as_object_mut() {

@@ -8,12 +8,20 @@ use serde_json::Value;
 use super::error::ApiError;
 use super::yaml_value::{repeated_key_position, JsonValue};
 
-/// One object read from a manifest; `document` counts from 1 within its source.
+/// One object read from a manifest; `document` counts from 1 within its source. `V` is what the
+/// object became where it was read (see [`parse_documents_with`]): its JSON value by default.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Document {
+pub struct Document<V = Value> {
     pub source: String,
     pub document: usize,
-    pub value: Value,
+    pub value: V,
+}
+
+impl Document {
+    /// The same document, its value turned into something else.
+    pub fn map<V>(self, f: impl FnOnce(Value) -> V) -> Document<V> {
+        Document { source: self.source, document: self.document, value: f(self.value) }
+    }
 }
 
 /// Split `text` into objects. A syntax error anywhere rejects the whole text (as kubectl does
@@ -23,23 +31,37 @@ pub fn parse_documents(text: &str, source: &str) -> Result<Vec<Document>, ApiErr
 }
 
 /// [`parse_documents`], with the text's pieces (see [`pieces`]) parsed by `map` — on a thread
-/// pool, say — and put together in order: the same documents with the same numbers. Any error
-/// is the whole text's, found by parsing it in one stream, so it reads exactly as
+/// pool, say — and put together in order: the same documents with the same numbers. `map` may
+/// turn each piece's values into something else where it parsed them (so that a long text is
+/// never held as values all at once); `convert` does the same for a text read in one stream.
+/// Any error is the whole text's, found by parsing it in one stream, so it reads exactly as
 /// [`parse_documents`] puts it.
-pub fn parse_documents_with<M>(text: &str, source: &str, map: M) -> Result<Vec<Document>, ApiError>
+pub fn parse_documents_with<V, M>(
+    text: &str,
+    source: &str,
+    map: M,
+    convert: impl Fn(Value) -> V,
+) -> Result<Vec<Document<V>>, ApiError>
 where
-    M: FnOnce(Vec<&str>, &PieceParser) -> Vec<Result<(Vec<Document>, usize), ApiError>>,
+    M: FnOnce(Vec<&str>, &PieceParser) -> Vec<Result<(Vec<Document<V>>, usize), ApiError>>,
 {
-    parse_pieces(text, source, PIECE_BYTES, map)
+    parse_pieces(text, source, PIECE_BYTES, map, convert)
 }
 
-fn parse_pieces<M>(text: &str, source: &str, min_bytes: usize, map: M) -> Result<Vec<Document>, ApiError>
+fn parse_pieces<V, M>(
+    text: &str,
+    source: &str,
+    min_bytes: usize,
+    map: M,
+    convert: impl Fn(Value) -> V,
+) -> Result<Vec<Document<V>>, ApiError>
 where
-    M: FnOnce(Vec<&str>, &PieceParser) -> Vec<Result<(Vec<Document>, usize), ApiError>>,
+    M: FnOnce(Vec<&str>, &PieceParser) -> Vec<Result<(Vec<Document<V>>, usize), ApiError>>,
 {
+    let whole = || parse_documents(text, source).map(|docs| docs.into_iter().map(|d| d.map(&convert)).collect());
     let pieces = pieces(text, min_bytes);
     if pieces.len() < 2 {
-        return parse_documents(text, source);
+        return whole();
     }
     let parse = |piece: &str| parse_piece(piece, source);
     let mut docs = Vec::new();
@@ -48,7 +70,7 @@ where
         // A first piece without objects may be comments, which alone read as one empty document
         // but before a marker as none: the whole text is read in one stream instead.
         let Some((piece_docs, count)) = parsed.ok().filter(|(d, _)| i > 0 || !d.is_empty()) else {
-            return parse_documents(text, source);
+            return whole();
         };
         docs.extend(piece_docs.into_iter().map(|d| Document { document: d.document + before, ..d }));
         before += count;
@@ -279,7 +301,7 @@ mod tests {
                 let pieces = pieces(text, min_bytes);
                 assert_eq!(pieces.concat(), text, "pieces of {text:?} put together");
                 let serial = |pieces: Vec<&str>, parse: &PieceParser| pieces.into_iter().map(parse).collect();
-                let got = parse_pieces(text, "t", min_bytes, serial).map_err(|e| e.to_string());
+                let got = parse_pieces(text, "t", min_bytes, serial, |v| v).map_err(|e| e.to_string());
                 assert_eq!(got, whole, "{text:?} in pieces {pieces:?}");
             }
         }
