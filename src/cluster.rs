@@ -976,6 +976,49 @@ mod tests {
         (history.collect(), c.engine.prepared)
     }
 
+    /// Two ReplicaSets applied at once, 24 low-priority pods (`a`) and 24 high-priority ones
+    /// (`z`), on 3 nodes with room for 24; rounds capped at `cap` keys a controller.
+    fn capped_run(cap: Option<usize>, threads: usize) -> (Vec<String>, BTreeMap<String, String>) {
+        let nodes = (1..=3).map(|i| NodeTemplate { cpu: "4".into(), ..NodeTemplate::numbered(i) }).collect();
+        let mut c = Cluster::new(ClusterOptions { seed: 9, threads, nodes, ..Default::default() }).unwrap();
+        c.engine.parallel_threshold = 1;
+        c.engine.round_cap = cap;
+        c.store.set_watch_capacity(usize::MAX);
+        let rs = |name: &str, priority: i32| {
+            format!(
+                "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: {name}}}\nspec:\n  replicas: 24\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{priority: {priority}, containers: [{{name: c, image: nginx, resources: {{requests: {{cpu: 500m}}}}}}]}}\n"
+            )
+        };
+        actions(&mut c, &format!("{}---\n{}", rs("a", 0), rs("z", 1000)));
+        let placed = |c: &Cluster| -> BTreeMap<String, String> {
+            c.store
+                .scan(Kind::Pod, Some("default"))
+                .filter_map(|p| {
+                    crate::controllers::replicaset::node_of(p).map(|n| (p.meta.name.to_string(), n.to_string()))
+                })
+                .collect()
+        };
+        // upstream: the scheduling queue pops the higher priority first, however the rounds fall.
+        let at_once = placed(&c);
+        assert_eq!(at_once.len(), 24, "{at_once:?}");
+        assert!(at_once.keys().all(|name| name.starts_with("z-")), "the high-priority pods first: {at_once:?}");
+        c.advance(60_000).unwrap();
+        let history = c.watch_since(0).unwrap();
+        let history =
+            history.iter().map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json()));
+        (history.collect(), placed(&c))
+    }
+
+    #[test]
+    fn capped_rounds_place_pods_in_queue_order_as_one_round_would() {
+        let (whole, placed) = capped_run(None, 1);
+        let (capped, capped_placed) = capped_run(Some(5), 1);
+        assert_eq!(capped_placed, placed, "the same nodes for the same pods");
+        assert_ne!(capped, whole, "the cap split the instant's rounds (so the writes came in another order)");
+        let (two_threads, _) = capped_run(Some(5), 2);
+        assert_eq!(two_threads, capped, "the same history on two threads");
+    }
+
     #[test]
     fn run_to_change_stops_at_each_instant_that_wrote_and_ends_where_run_to_does() {
         let options = || ClusterOptions { seed: 2, nodes: vec![NodeTemplate::numbered(1)], ..Default::default() };

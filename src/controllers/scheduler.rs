@@ -322,6 +322,20 @@ pub fn queue_order(a: &Object, b: &Object) -> std::cmp::Ordering {
         .then(ObjectKey::of(a).cmp(&ObjectKey::of(b)))
 }
 
+/// The pending pods among `keys` beyond the first `cap` in queue order, taken out of `keys`
+/// (for a later round: each round's batch is then the queue's head, as one batch's would be).
+pub fn beyond_cap(store: &crate::store::Store, keys: &mut Vec<ObjectKey>, cap: usize) -> Vec<ObjectKey> {
+    let mut pending: Vec<&Arc<Object>> =
+        keys.iter().filter_map(|k| store.get_by_key(k)).filter(|p| is_active(p) && node_of(p).is_none()).collect();
+    if pending.len() <= cap {
+        return Vec::new();
+    }
+    pending.sort_unstable_by(|a, b| queue_order(a, b));
+    let later: rustc_hash::FxHashSet<ObjectKey> = pending[cap..].iter().map(|p| ObjectKey::of(p)).collect();
+    keys.retain(|k| !later.contains(k));
+    later.into_iter().collect()
+}
+
 pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconciled)> {
     let pending = |k: &ObjectKey| ctx.store.get_by_key(k).filter(|p| is_active(p) && node_of(p).is_none()).cloned();
     let mut pods: Vec<Arc<Object>> = if ctx.parallel {

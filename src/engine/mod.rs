@@ -52,6 +52,11 @@ fn scheduling_backoff(attempts: u32) -> Millis {
     (1000 << doublings).min(10_000)
 }
 
+/// A round reconciles at most this many keys of a controller, or an eighth of what is stored if
+/// that is more (see [`Engine::defer_beyond_cap`]).
+const ROUND_KEYS_MIN: usize = 1 << 14;
+const ROUND_SHARE: usize = 8;
+
 /// Key buffer capacity kept per controller between instants.
 const SPARE_KEYS: usize = 1024;
 /// Replaced versions handed to the pool to free at a time.
@@ -65,6 +70,9 @@ pub struct Engine {
     /// thread), and so do sorting them and `map`s of this many items; tests lower it so that
     /// every round does.
     pub parallel_threshold: usize,
+    /// The most keys of a controller a round reconciles, if not worked out from the store (see
+    /// [`Engine::defer_beyond_cap`]); tests lower it.
+    pub round_cap: Option<usize>,
     /// Writes worked out on the pool: updates stored as prepared, updates written in full
     /// after all (their object written earlier in the round, or an outcome only the commit
     /// can decide), and creates.
@@ -177,6 +185,7 @@ impl Engine {
             pool: Arc::new(pool),
             threads,
             parallel_threshold: PARALLEL_THRESHOLD,
+            round_cap: None,
             prepared: [0; 3],
             dirty: Default::default(),
             spare: Default::default(),
@@ -262,6 +271,23 @@ impl Engine {
             jobs.iter_mut().for_each(sort);
         }
         jobs
+    }
+
+    /// Leave the keys of a controller beyond the round's cap (in its order: key order, or the
+    /// scheduling queue's) for the next round at the same instant. A round's new versions exist
+    /// beside the stored ones until it commits, so an instant that changes every pod (a million
+    /// bound at once) would otherwise hold twice the pods; capped, it holds an eighth more. The
+    /// cap depends on the store alone (not the threads), so histories stay the same for any
+    /// thread count; rounds below it are as they were.
+    fn defer_beyond_cap(&mut self, store: &Store, jobs: &mut [(ControllerId, Vec<ObjectKey>)]) {
+        let cap = self.round_cap.unwrap_or_else(|| ROUND_KEYS_MIN.max(store.len() / ROUND_SHARE));
+        for (c, keys) in jobs.iter_mut().filter(|(_, keys)| keys.len() > cap) {
+            let rest = match c {
+                ControllerId::Scheduler => scheduler::beyond_cap(store, keys, cap),
+                _ => keys.split_off(cap),
+            };
+            self.dirty[idx(*c)].extend(rest);
+        }
     }
 
     /// Give a round's key buffers back for marking, emptied (and trimmed to twice their use,
@@ -859,6 +885,7 @@ impl Engine {
                 self.throttle_scheduler(store, &mut keys, now);
                 jobs[i].1 = keys;
             }
+            self.defer_beyond_cap(store, &mut jobs);
             // Small rounds are not worth waking the pool; the results are the same either way.
             let work: usize = jobs.iter().map(|(_, k)| k.len()).sum();
             let parallel = self.threads > 1 && work >= self.parallel_threshold;
