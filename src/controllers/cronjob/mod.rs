@@ -9,9 +9,9 @@ pub mod schedule;
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
-use k8s_openapi::api::batch::v1::{CronJobSpec, CronJobStatus, JobStatus};
+use k8s_openapi::api::batch::v1::{CronJobSpec, CronJobStatus, Job, JobStatus};
 use k8s_openapi::api::core::v1::ObjectReference;
-use serde_json::json;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Ctx, DeleteOptions, EventRecord, Propagation, Reconciled, Write};
 use crate::api::meta::{from_time, to_time};
@@ -357,19 +357,21 @@ pub fn job_from_template(
     annotations
         .insert(SCHEDULED_TIMESTAMP.into(), at.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string().replace("+00:00", "Z"));
     let owner = crate::api::OwnerRef::controller_of(Kind::CronJob, &cj.meta.name, cj.meta.uid).to_wire();
-    let value = json!({
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": name,
-            "namespace": &*cj.meta.namespace,
-            "labels": meta.labels.unwrap_or_default(),
-            "annotations": annotations,
-            "ownerReferences": [owner],
+    // The template is typed already: the Job is built from it, then defaulted and validated as
+    // the API server would a decoded one (a round trip through JSON would change nothing).
+    let job = Job {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(cj.meta.namespace.to_string()),
+            labels: Some(meta.labels.unwrap_or_default()),
+            annotations: Some(annotations),
+            owner_references: Some(vec![owner]),
+            ..Default::default()
         },
-        "spec": template.spec.clone().unwrap_or_default(),
-    });
-    Object::decode(value).map_err(|e| e.to_string())
+        spec: Some(template.spec.clone().unwrap_or_default()),
+        status: None,
+    };
+    Object::from_job(job).map_err(|e| e.to_string())
 }
 
 /// upstream: cleanupFinishedJobs — finished Jobs past the history limits go, oldest start first
