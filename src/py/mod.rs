@@ -1089,45 +1089,41 @@ impl PyCluster {
     /// `(namespace, name, kind, object, type, reason, message, source, first_ms, last_ms, count)`.
     #[pyo3(signature = (since, pods=true))]
     fn timeline_sample<'py>(&self, py: Python<'py>, since: u64, pods: bool) -> PyResult<Bound<'py, PyTuple>> {
-        use crate::timeline::FieldValue;
         let s = self.with("record", |c| {
             let s = c.timeline_sample(since, pods);
             c.timeline_read(Some(s.resource_version));
             Ok(s)
         })?;
-        let objects = PyList::empty(py);
-        for o in &s.objects {
-            let fields = PyList::empty(py);
-            for (name, value) in &o.fields {
-                let v = match value {
-                    FieldValue::Int(i) => i.into_pyobject(py)?.into_any(),
-                    FieldValue::Str(t) => t.into_pyobject(py)?.into_any(),
-                    FieldValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-                };
-                fields.append((name, v))?;
+        sample_to_py(py, &s)
+    }
+
+    /// `run_to_change_ms` and `timeline_sample` in turn until `t` (or until `limit` samples):
+    /// `(reached, [(now_ms, sample), …])`, a sample after each instant that wrote, as
+    /// `timeline_sample` gives it. An error carries the samples taken before it in its
+    /// `timeline_samples` attribute.
+    #[pyo3(signature = (t, since, pods=true, limit=1024))]
+    fn run_to_sampled_ms<'py>(
+        &self,
+        py: Python<'py>,
+        t: i64,
+        since: u64,
+        pods: bool,
+        limit: usize,
+    ) -> PyResult<(bool, Bound<'py, PyList>)> {
+        let mut samples = Vec::new();
+        let mut since = since;
+        let result = self.run(py, "advance", |c| c.run_to_sampled(t, &mut since, pods, limit.max(1), &mut samples));
+        let list = PyList::empty(py);
+        for (now, s) in &samples {
+            list.append((*now, sample_to_py(py, s)?))?;
+        }
+        match result {
+            Ok(reached) => Ok((reached, list)),
+            Err(e) => {
+                e.value(py).setattr("timeline_samples", list)?;
+                Err(e)
             }
-            objects.append((o.kind.name(), &*o.namespace, &*o.name, fields))?;
         }
-        let deleted: Vec<(&str, &str, &str)> =
-            s.deleted.iter().map(|k| (k.kind().name(), &*k.namespace, &*k.name)).collect();
-        let events = PyList::empty(py);
-        for e in &s.events {
-            let row = (
-                &*e.namespace,
-                &*e.name,
-                &*e.kind,
-                &*e.object,
-                &*e.type_,
-                &*e.reason,
-                &*e.message,
-                &*e.source,
-                e.first,
-                e.last,
-                e.count,
-            );
-            events.append(row)?;
-        }
-        (s.resource_version, s.full, objects, deleted, events).into_pyobject(py)
     }
 
     /// Recording stopped: the store no longer keeps the keys written for the recorder.
@@ -1322,4 +1318,42 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_EPOCH_MS", DEFAULT_EPOCH_MS)?;
     Ok(())
+}
+
+/// A timeline sample as Python values: `(resource_version, full, objects, deleted, events)`.
+fn sample_to_py<'py>(py: Python<'py>, s: &crate::timeline::Sample) -> PyResult<Bound<'py, PyTuple>> {
+    use crate::timeline::FieldValue;
+    let objects = PyList::empty(py);
+    for o in &s.objects {
+        let fields = PyList::empty(py);
+        for (name, value) in &o.fields {
+            let v = match value {
+                FieldValue::Int(i) => i.into_pyobject(py)?.into_any(),
+                FieldValue::Str(t) => t.into_pyobject(py)?.into_any(),
+                FieldValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+            };
+            fields.append((name, v))?;
+        }
+        objects.append((o.kind.name(), &*o.namespace, &*o.name, fields))?;
+    }
+    let deleted: Vec<(&str, &str, &str)> =
+        s.deleted.iter().map(|k| (k.kind().name(), &*k.namespace, &*k.name)).collect();
+    let events = PyList::empty(py);
+    for e in &s.events {
+        let row = (
+            &*e.namespace,
+            &*e.name,
+            &*e.kind,
+            &*e.object,
+            &*e.type_,
+            &*e.reason,
+            &*e.message,
+            &*e.source,
+            e.first,
+            e.last,
+            e.count,
+        );
+        events.append(row)?;
+    }
+    (s.resource_version, s.full, objects, deleted, events).into_pyobject(py)
 }
