@@ -9,7 +9,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, MutexGuard};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use serde_json::Value;
 
 use crate::api::{ApiError, Kind};
@@ -1094,7 +1094,7 @@ impl PyCluster {
             c.timeline_read(Some(s.resource_version));
             Ok(s)
         })?;
-        sample_to_py(py, &s)
+        sample_to_py(py, &s, &mut SampleStrings::default())
     }
 
     /// `run_to_change_ms` and `timeline_sample` in turn until `t` (or until `limit` samples):
@@ -1114,8 +1114,9 @@ impl PyCluster {
         let mut since = since;
         let result = self.run(py, "advance", |c| c.run_to_sampled(t, &mut since, pods, limit.max(1), &mut samples));
         let list = PyList::empty(py);
+        let mut strings = SampleStrings::default();
         for (now, s) in &samples {
-            list.append((*now, sample_to_py(py, s)?))?;
+            list.append((*now, sample_to_py(py, s, &mut strings)?))?;
         }
         match result {
             Ok(reached) => Ok((reached, list)),
@@ -1320,8 +1321,24 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// Python strings for the texts that repeat across a batch of samples (kinds, namespaces,
+/// field names, node and owner names, event types, reasons and sources): each made once a
+/// batch rather than once a row, and the recorder's dictionaries then compare them by identity.
+#[derive(Default)]
+struct SampleStrings<'s, 'py>(rustc_hash::FxHashMap<&'s str, Bound<'py, PyString>>);
+
+impl<'s, 'py> SampleStrings<'s, 'py> {
+    fn get(&mut self, py: Python<'py>, text: &'s str) -> Bound<'py, PyString> {
+        self.0.entry(text).or_insert_with(|| PyString::new(py, text)).clone()
+    }
+}
+
 /// A timeline sample as Python values: `(resource_version, full, objects, deleted, events)`.
-fn sample_to_py<'py>(py: Python<'py>, s: &crate::timeline::Sample) -> PyResult<Bound<'py, PyTuple>> {
+fn sample_to_py<'s, 'py>(
+    py: Python<'py>,
+    s: &'s crate::timeline::Sample,
+    strings: &mut SampleStrings<'s, 'py>,
+) -> PyResult<Bound<'py, PyTuple>> {
     use crate::timeline::FieldValue;
     let objects = PyList::empty(py);
     for o in &s.objects {
@@ -1329,26 +1346,27 @@ fn sample_to_py<'py>(py: Python<'py>, s: &crate::timeline::Sample) -> PyResult<B
         for (name, value) in &o.fields {
             let v = match value {
                 FieldValue::Int(i) => i.into_pyobject(py)?.into_any(),
-                FieldValue::Str(t) => t.into_pyobject(py)?.into_any(),
+                FieldValue::Str(t) => strings.get(py, t).into_any(),
                 FieldValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
             };
-            fields.append((name, v))?;
+            fields.append((strings.get(py, name), v))?;
         }
-        objects.append((o.kind.name(), &*o.namespace, &*o.name, fields))?;
+        let (kind, namespace) = (strings.get(py, o.kind.name()), strings.get(py, &o.namespace));
+        objects.append((kind, namespace, &*o.name, fields))?;
     }
     let deleted: Vec<(&str, &str, &str)> =
         s.deleted.iter().map(|k| (k.kind().name(), &*k.namespace, &*k.name)).collect();
     let events = PyList::empty(py);
     for e in &s.events {
         let row = (
-            &*e.namespace,
+            strings.get(py, &e.namespace),
             &*e.name,
-            &*e.kind,
+            strings.get(py, &e.kind),
             &*e.object,
-            &*e.type_,
-            &*e.reason,
+            strings.get(py, &e.type_),
+            strings.get(py, &e.reason),
             &*e.message,
-            &*e.source,
+            strings.get(py, &e.source),
             e.first,
             e.last,
             e.count,
