@@ -250,10 +250,12 @@ impl Engine {
     /// is left out of the round (most rounds concern two or three of the eighteen), so a round
     /// costs what it reconciles, not a visit to every controller.
     fn take_round(&mut self) -> Vec<(ControllerId, Vec<ObjectKey>)> {
-        let mut jobs: Vec<(ControllerId, Vec<ObjectKey>)> = ControllerId::ALL
-            .iter()
-            .filter_map(|&c| (!self.dirty[idx(c)].is_empty()).then(|| (c, self.take_marked(c))))
-            .collect();
+        let mut jobs: Vec<(ControllerId, Vec<ObjectKey>)> = Vec::new();
+        for c in ControllerId::ALL {
+            if !self.dirty[idx(c)].is_empty() {
+                jobs.push((c, self.take_marked(c)));
+            }
+        }
         let marks: usize = jobs.iter().map(|(_, k)| k.len()).sum();
         let parallel = self.threads > 1 && marks >= self.parallel_threshold;
         let sort = |(_, keys): &mut (ControllerId, Vec<ObjectKey>)| canonical(keys, parallel);
