@@ -70,6 +70,7 @@ bench: venv
 	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 1 --no-events
 	$(PY) benchmarks/scale.py --replicasets 10000 --replicas 10 --threads 2 --no-events
 	$(PY) benchmarks/hpa.py
+	$(PY) benchmarks/cronjob_week.py
 	$(PY) benchmarks/churn.py
 	$(PY) benchmarks/boundary.py
 	$(PY) benchmarks/soak.py --deployments 100 --days 7

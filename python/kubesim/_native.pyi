@@ -241,6 +241,27 @@ class Cluster:
     def run_to_ms(self, t: int) -> None: ...
     def run_to_change_ms(self, t: int) -> bool:
         """``run_to_ms``, returning after the first instant that wrote something; True at ``t``."""
+    def run_to_sampled_ms(
+        self, t: int, since: int, pods: bool = True, limit: int = 1024
+    ) -> tuple[
+        bool,
+        builtins.list[
+            tuple[
+                int,
+                tuple[
+                    int,
+                    bool,
+                    builtins.list[tuple[str, str, str, builtins.list[tuple[str, int | str | bool]]]],
+                    builtins.list[tuple[str, str, str]],
+                    builtins.list[tuple[str, str, str, str, str, str, str, str, int, int, int]],
+                ],
+            ]
+        ],
+    ]:
+        """``run_to_change_ms`` then ``timeline_sample`` after ``since``, again and again until
+        ``t`` (True) or ``limit`` samples: ``(reached, [(now_ms, sample), …])``, one sample per
+        instant that wrote. An error carries the samples taken before it as
+        ``timeline_samples``."""
     def timeline_stop(self) -> None: ...
     def timeline_sample(
         self, since: int, pods: bool = True

@@ -10,7 +10,7 @@ kept only when a value changed, so the history is a change log: a value holds un
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from ._optional import require
@@ -23,6 +23,14 @@ __all__ = ["Recorder", "Timeline"]
 Key = tuple[str, str, str]  # kind, namespace, name
 Row = tuple[float, str, str, str, str, Any]  # time, kind, namespace, name, field, value
 EventRow = tuple[float, str, str, str, str, str, str, str, int, float]
+# What the core hands over: (resource_version, full, objects, deleted, events).
+Sample = tuple[
+    int,
+    bool,
+    list[tuple[str, str, str, list[tuple[str, Any]]]],
+    list[tuple[str, str, str]],
+    list[tuple[str, str, str, str, str, str, str, str, int, int, int]],
+]
 
 COLUMNS = ("time", "kind", "namespace", "name", "field", "value")
 EVENT_COLUMNS = ("time", "namespace", "kind", "name", "type", "reason", "message", "source", "count", "first_time")
@@ -70,10 +78,16 @@ class Recorder:
         there, so a quiet hour costs nothing."""
         native = self.cluster._native
         if self.every_ms == 0:
-            # The core runs on until an instant wrote something: one call per such instant.
+            # The core samples each instant that wrote and hands the samples over in batches
+            # (not one call per instant); an error brings those taken before it.
             while True:
-                reached = native.run_to_change_ms(target_ms)
-                self.sample()
+                try:
+                    reached, samples = native.run_to_sampled_ms(target_ms, self._rv, self.pods)
+                except BaseException as e:
+                    self._take_all(getattr(e, "timeline_samples", ()))
+                    raise
+                self._take_all(samples)
+                self._cursor_ms = max(self._cursor_ms, native.now_ms)
                 if reached:
                     return
         while (due := self.next_due()) <= target_ms:
@@ -96,7 +110,16 @@ class Recorder:
         self._cursor_ms = max(self._cursor_ms, now)
         if native.resource_version == self._rv:
             return
-        rv, full, objects, deleted, events = native.timeline_sample(self._rv, self.pods)
+        self._take(now, native.timeline_sample(self._rv, self.pods))
+
+    def _take_all(self, samples: Iterable[tuple[int, Sample]]) -> None:
+        for now, sample in samples:
+            self._cursor_ms = max(self._cursor_ms, now)
+            self._take(now, sample)
+
+    def _take(self, now: int, sample: Sample) -> None:
+        """Rows for one sample the core took at ``now``."""
+        rv, full, objects, deleted, events = sample
         self._rv = rv
         t = (now - self.origin_ms) / 1000
         rows = self.rows

@@ -274,6 +274,20 @@ impl Object {
         }
     }
 
+    /// A typed Job (with its namespace) defaulted and validated as [`Object::decode`] would
+    /// after decoding it: what a controller making Jobs from a typed template (the CronJob
+    /// controller) creates, without writing the Job out as JSON to read it back.
+    pub fn from_job(mut j: batch::Job) -> Result<Object, ApiError> {
+        defaults::default_job(&mut j);
+        check(Kind::Job, &j.metadata, validation::validate_job(&j))?;
+        let mut spec = j.spec.unwrap_or_default();
+        let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
+        Ok(Object {
+            meta: Meta::from_object_meta(j.metadata),
+            body: Body::Job { spec: Box::new(spec), status: Box::new(j.status.unwrap_or_default()), template },
+        })
+    }
+
     /// Decode one manifest document the way the API server does: resolve apiVersion/kind,
     /// decode strictly (type errors and unknown fields name their field path), apply defaults,
     /// validate. The result is ready to create or update.
@@ -408,17 +422,7 @@ impl Object {
                 let metadata = std::mem::take(&mut sa.metadata);
                 Object { meta: Meta::from_object_meta(metadata), body: Body::ServiceAccount(Box::new(sa)) }
             }
-            Kind::Job => {
-                let mut j: batch::Job = decode_strict(&value, kind, &version)?;
-                defaults::default_job(&mut j);
-                check(kind, &j.metadata, validation::validate_job(&j))?;
-                let mut spec = j.spec.unwrap_or_default();
-                let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
-                Object {
-                    meta: Meta::from_object_meta(j.metadata),
-                    body: Body::Job { spec: Box::new(spec), status: Box::new(j.status.unwrap_or_default()), template },
-                }
-            }
+            Kind::Job => Object::from_job(decode_strict(&value, kind, &version)?)?,
             Kind::CronJob => {
                 let mut cj: batch::CronJob = decode_strict(&value, kind, &version)?;
                 defaults::default_cron_job(&mut cj);

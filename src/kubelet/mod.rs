@@ -211,8 +211,16 @@ fn step_container(
 ) -> Option<Millis> {
     let now = pc.ctx.now;
     let image = image_of(c);
-    let default = ImageSpec::default();
-    let spec = pc.ctx.images.spec(image).unwrap_or(&default);
+    // The defaults only for an image nothing registered matches (made only then: they hold
+    // the default exec commands).
+    let default;
+    let spec = match pc.ctx.images.spec(image) {
+        Some(spec) => spec,
+        None => {
+            default = ImageSpec::default();
+            &default
+        }
+    };
     // A few transitions can happen at one instant (pull done → start); loop until settled.
     for _ in 0..8 {
         // Drawn for this run of the container: a restart in the loop draws the next run's.

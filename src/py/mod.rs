@@ -9,7 +9,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, MutexGuard};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use serde_json::Value;
 
 use crate::api::{ApiError, Kind};
@@ -1089,45 +1089,42 @@ impl PyCluster {
     /// `(namespace, name, kind, object, type, reason, message, source, first_ms, last_ms, count)`.
     #[pyo3(signature = (since, pods=true))]
     fn timeline_sample<'py>(&self, py: Python<'py>, since: u64, pods: bool) -> PyResult<Bound<'py, PyTuple>> {
-        use crate::timeline::FieldValue;
         let s = self.with("record", |c| {
             let s = c.timeline_sample(since, pods);
             c.timeline_read(Some(s.resource_version));
             Ok(s)
         })?;
-        let objects = PyList::empty(py);
-        for o in &s.objects {
-            let fields = PyList::empty(py);
-            for (name, value) in &o.fields {
-                let v = match value {
-                    FieldValue::Int(i) => i.into_pyobject(py)?.into_any(),
-                    FieldValue::Str(t) => t.into_pyobject(py)?.into_any(),
-                    FieldValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-                };
-                fields.append((name, v))?;
+        sample_to_py(py, &s, &mut SampleStrings::default())
+    }
+
+    /// `run_to_change_ms` and `timeline_sample` in turn until `t` (or until `limit` samples):
+    /// `(reached, [(now_ms, sample), …])`, a sample after each instant that wrote, as
+    /// `timeline_sample` gives it. An error carries the samples taken before it in its
+    /// `timeline_samples` attribute.
+    #[pyo3(signature = (t, since, pods=true, limit=1024))]
+    fn run_to_sampled_ms<'py>(
+        &self,
+        py: Python<'py>,
+        t: i64,
+        since: u64,
+        pods: bool,
+        limit: usize,
+    ) -> PyResult<(bool, Bound<'py, PyList>)> {
+        let mut samples = Vec::new();
+        let mut since = since;
+        let result = self.run(py, "advance", |c| c.run_to_sampled(t, &mut since, pods, limit.max(1), &mut samples));
+        let list = PyList::empty(py);
+        let mut strings = SampleStrings::default();
+        for (now, s) in &samples {
+            list.append((*now, sample_to_py(py, s, &mut strings)?))?;
+        }
+        match result {
+            Ok(reached) => Ok((reached, list)),
+            Err(e) => {
+                e.value(py).setattr("timeline_samples", list)?;
+                Err(e)
             }
-            objects.append((o.kind.name(), &*o.namespace, &*o.name, fields))?;
         }
-        let deleted: Vec<(&str, &str, &str)> =
-            s.deleted.iter().map(|k| (k.kind().name(), &*k.namespace, &*k.name)).collect();
-        let events = PyList::empty(py);
-        for e in &s.events {
-            let row = (
-                &*e.namespace,
-                &*e.name,
-                &*e.kind,
-                &*e.object,
-                &*e.type_,
-                &*e.reason,
-                &*e.message,
-                &*e.source,
-                e.first,
-                e.last,
-                e.count,
-            );
-            events.append(row)?;
-        }
-        (s.resource_version, s.full, objects, deleted, events).into_pyobject(py)
     }
 
     /// Recording stopped: the store no longer keeps the keys written for the recorder.
@@ -1322,4 +1319,59 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_EPOCH_MS", DEFAULT_EPOCH_MS)?;
     Ok(())
+}
+
+/// Python strings for the texts that repeat across a batch of samples (kinds, namespaces,
+/// field names, node and owner names, event types, reasons and sources): each made once a
+/// batch rather than once a row, and the recorder's dictionaries then compare them by identity.
+#[derive(Default)]
+struct SampleStrings<'s, 'py>(rustc_hash::FxHashMap<&'s str, Bound<'py, PyString>>);
+
+impl<'s, 'py> SampleStrings<'s, 'py> {
+    fn get(&mut self, py: Python<'py>, text: &'s str) -> Bound<'py, PyString> {
+        self.0.entry(text).or_insert_with(|| PyString::new(py, text)).clone()
+    }
+}
+
+/// A timeline sample as Python values: `(resource_version, full, objects, deleted, events)`.
+fn sample_to_py<'s, 'py>(
+    py: Python<'py>,
+    s: &'s crate::timeline::Sample,
+    strings: &mut SampleStrings<'s, 'py>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    use crate::timeline::FieldValue;
+    let objects = PyList::empty(py);
+    for o in &s.objects {
+        let fields = PyList::empty(py);
+        for (name, value) in &o.fields {
+            let v = match value {
+                FieldValue::Int(i) => i.into_pyobject(py)?.into_any(),
+                FieldValue::Str(t) => strings.get(py, t).into_any(),
+                FieldValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+            };
+            fields.append((strings.get(py, name), v))?;
+        }
+        let (kind, namespace) = (strings.get(py, o.kind.name()), strings.get(py, &o.namespace));
+        objects.append((kind, namespace, &*o.name, fields))?;
+    }
+    let deleted: Vec<(&str, &str, &str)> =
+        s.deleted.iter().map(|k| (k.kind().name(), &*k.namespace, &*k.name)).collect();
+    let events = PyList::empty(py);
+    for e in &s.events {
+        let row = (
+            strings.get(py, &e.namespace),
+            &*e.name,
+            strings.get(py, &e.kind),
+            &*e.object,
+            strings.get(py, &e.type_),
+            strings.get(py, &e.reason),
+            &*e.message,
+            strings.get(py, &e.source),
+            e.first,
+            e.last,
+            e.count,
+        );
+        events.append(row)?;
+    }
+    (s.resource_version, s.full, objects, deleted, events).into_pyobject(py)
 }

@@ -9,9 +9,9 @@ pub mod schedule;
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
-use k8s_openapi::api::batch::v1::{CronJobSpec, CronJobStatus, JobStatus};
+use k8s_openapi::api::batch::v1::{self as batch, CronJobSpec, CronJobStatus, Job, JobStatus};
 use k8s_openapi::api::core::v1::ObjectReference;
-use serde_json::json;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Ctx, DeleteOptions, EventRecord, Propagation, Reconciled, Write};
 use crate::api::meta::{from_time, to_time};
@@ -124,6 +124,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         .filter(|j| j.kind() == Kind::Job && j.meta.controller_ref().is_some_and(|r| r.uid == obj.meta.uid))
         .collect();
     jobs.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
+    // The Jobs' uids as status.active writes them, worked out once.
+    let uids: Vec<String> = jobs.iter().map(|j| j.meta.uid.to_string()).collect();
 
     // Active entries made before their Job existed carry its name only: fill in the rest.
     for r in st.active.iter_mut().flatten() {
@@ -134,13 +136,11 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             }
         }
     }
-    let in_active = |st: &CronJobStatus, j: &Object| {
-        st.active.iter().flatten().any(|r| r.uid.as_deref() == Some(&j.meta.uid.to_string()))
-    };
-    for j in &jobs {
+    let in_active = |st: &CronJobStatus, uid: &str| st.active.iter().flatten().any(|r| r.uid.as_deref() == Some(uid));
+    for (j, uid) in jobs.iter().zip(&uids) {
         let Some(js) = job_status(j) else { continue };
         let finished = job_finished(js);
-        let found = in_active(&st, j);
+        let found = in_active(&st, uid);
         match (found, finished) {
             (false, None) => event(
                 &mut out,
@@ -149,9 +149,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
                 format!("Saw a job that the controller did not create or forgot: {}", j.meta.name),
             ),
             (true, Some(how)) => {
-                let uid = j.meta.uid.to_string();
                 if let Some(active) = st.active.as_mut() {
-                    active.retain(|r| r.uid.as_deref() != Some(&uid));
+                    active.retain(|r| r.uid.as_deref() != Some(uid));
                 }
                 event(&mut out, false, "SawCompletedJob", format!("Saw completed job: {}, status: {how}", j.meta.name));
             }
@@ -171,7 +170,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     if let Some(active) = st.active.as_mut() {
         let mut missing = Vec::new();
         active.retain(|r| {
-            let exists = r.uid.is_none() || jobs.iter().any(|j| r.uid.as_deref() == Some(&j.meta.uid.to_string()));
+            let exists = r.uid.as_ref().is_none_or(|u| uids.contains(u));
             if !exists {
                 missing.push(r.name.clone().unwrap_or_default());
             }
@@ -190,10 +189,10 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         st.active = None;
     }
     if st != stored {
-        let mut updated = (**obj).clone();
-        if let Body::CronJob(b) = &mut updated.body {
-            b.status = Some(st);
-        }
+        // A status update: the API server takes the spec from the stored version (the status
+        // subresource), so the write carries none rather than a copy of the Job template.
+        let body = batch::CronJob { spec: None, status: Some(st), ..Default::default() };
+        let updated = Object { meta: obj.meta.clone(), body: Body::CronJob(Box::new(body)) };
         out.writes.insert(0, Write::UpdateStatus(Box::new(updated)));
         // upstream: the CronJob informer brings a status update back to the controller (which
         // then records lastSuccessfulTime of a Job it just saw complete).
@@ -357,19 +356,21 @@ pub fn job_from_template(
     annotations
         .insert(SCHEDULED_TIMESTAMP.into(), at.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string().replace("+00:00", "Z"));
     let owner = crate::api::OwnerRef::controller_of(Kind::CronJob, &cj.meta.name, cj.meta.uid).to_wire();
-    let value = json!({
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": name,
-            "namespace": &*cj.meta.namespace,
-            "labels": meta.labels.unwrap_or_default(),
-            "annotations": annotations,
-            "ownerReferences": [owner],
+    // The template is typed already: the Job is built from it, then defaulted and validated as
+    // the API server would a decoded one (a round trip through JSON would change nothing).
+    let job = Job {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(cj.meta.namespace.to_string()),
+            labels: Some(meta.labels.unwrap_or_default()),
+            annotations: Some(annotations),
+            owner_references: Some(vec![owner]),
+            ..Default::default()
         },
-        "spec": template.spec.clone().unwrap_or_default(),
-    });
-    Object::decode(value).map_err(|e| e.to_string())
+        spec: Some(template.spec.clone().unwrap_or_default()),
+        status: None,
+    };
+    Object::from_job(job).map_err(|e| e.to_string())
 }
 
 /// upstream: cleanupFinishedJobs — finished Jobs past the history limits go, oldest start first

@@ -116,25 +116,30 @@ fn field(text: &str, b: &Bounds) -> Result<u64, String> {
 }
 
 fn range(expr: &str, b: &Bounds) -> Result<u64, String> {
-    let parts: Vec<&str> = expr.split('/').collect();
-    let bounds: Vec<&str> = parts[0].split('-').collect();
-    let single = bounds.len() == 1;
+    // (Split without collecting: a CronJob's schedule is parsed at each of its syncs.)
+    let mut parts = expr.split('/');
+    let low_high = parts.next().unwrap_or_default();
+    let (step_text, slashes) = (parts.next(), parts.count());
+    let mut bounds = low_high.split('-');
+    let low = bounds.next().unwrap_or_default();
+    let (high, hyphens) = (bounds.next(), bounds.count());
+    let single = high.is_none();
     let (start, mut end, mut extra);
-    if bounds[0] == "*" || bounds[0] == "?" {
+    if low == "*" || low == "?" {
         (start, end, extra) = (b.min, b.max, STAR);
     } else {
-        start = int_or_name(bounds[0], b)?;
-        end = match bounds.len() {
-            1 => start,
-            2 => int_or_name(bounds[1], b)?,
+        start = int_or_name(low, b)?;
+        end = match (high, hyphens) {
+            (None, _) => start,
+            (Some(high), 0) => int_or_name(high, b)?,
             _ => return Err(format!("too many hyphens: {expr}")),
         };
         extra = 0;
     }
-    let step = match parts.len() {
-        1 => 1,
-        2 => {
-            let step = int(parts[1])?;
+    let step = match (step_text, slashes) {
+        (None, _) => 1,
+        (Some(step_text), 0) => {
+            let step = int(step_text)?;
             // upstream: `N/step` means `N-max/step`.
             if single {
                 end = b.max;
