@@ -655,17 +655,14 @@ fn decode_strict<T: DeserializeOwned + Serialize>(value: &Value, kind: Kind, ver
     // as good as absent). The fields the decoder skips are those; read from the value in place.
     let mut unknown: Option<String> = None;
     let decoded = serde_ignored::deserialize(value, |path| {
-        if unknown.is_none() {
-            let field = field_path(&path);
-            if !is_null_at(value, &path) {
-                unknown = Some(field);
-            }
+        if unknown.is_none() && !is_null_at(value, &path) {
+            unknown = Some(field_path(&path));
         }
     });
     let typed: T = match decoded {
         Ok(typed) => typed,
         // A type error: decoded again, tracking the path, for the message (rare: no cost on
-        // the way that succeeds).
+        // the way that succeeds, which tracking every field would add).
         Err(first) => {
             let Err(e) = serde_path_to_error::deserialize::<_, T>(value) else {
                 return Err(decode_error(String::new(), first.to_string()));
