@@ -734,31 +734,26 @@ impl Cluster {
         Ok(true)
     }
 
+    /// A timeline sample of what was written after the log's resourceVersion (everything when
+    /// it is 0), folded into `log` at the current instant; nothing when nothing was written.
+    pub fn sample_into(&mut self, pods: bool, log: &mut crate::timeline::Log) {
+        if self.store.resource_version() != log.resource_version {
+            let sample = self.timeline_sample(log.resource_version, pods);
+            self.timeline_read(Some(sample.resource_version));
+            log.take(self.clock.now(), &sample);
+        }
+    }
+
     /// What the change-resolution recorder does, without a return to the caller per instant:
-    /// [`run_to_change`](Self::run_to_change) again and again, and after each call a timeline
-    /// sample of what was written since resourceVersion `since` (none if nothing was), stamped
-    /// with the instant and added to `samples` (each sample moves `since` on). Returns whether
-    /// time reached `target`; it stops early, at an instant, once `samples` holds `limit`
-    /// samples (so they are handed over a bounded number at a time). On an error, the samples
-    /// taken before it are in `samples`.
-    pub fn run_to_sampled(
-        &mut self,
-        target: Millis,
-        since: &mut u64,
-        pods: bool,
-        limit: usize,
-        samples: &mut Vec<(Millis, crate::timeline::Sample)>,
-    ) -> Result<bool> {
+    /// [`run_to_change`](Self::run_to_change) again and again until `target`, and after each
+    /// call [`sample_into`](Self::sample_into) `log`. On an error, the samples taken before it
+    /// are in `log`.
+    pub fn run_to_sampled(&mut self, target: Millis, pods: bool, log: &mut crate::timeline::Log) -> Result<()> {
         loop {
             let reached = self.run_to_change(target)?;
-            if self.store.resource_version() != *since {
-                let sample = self.timeline_sample(*since, pods);
-                self.timeline_read(Some(sample.resource_version));
-                *since = sample.resource_version;
-                samples.push((self.clock.now(), sample));
-            }
-            if reached || samples.len() >= limit {
-                return Ok(reached);
+            self.sample_into(pods, log);
+            if reached {
+                return Ok(());
             }
         }
     }
@@ -1079,62 +1074,46 @@ mod tests {
         assert_eq!(history(&stepped), history(&whole), "the same history as one run_to");
     }
 
-    /// A CronJob's runs (a Job, its pod, completion, history cleanup) for `minutes`: the
-    /// timeline samples taken after each instant that wrote, by stepping with `run_to_change`
-    /// and sampling in between (`limit` 0), or by `run_to_sampled` handing over at most `limit`
-    /// at a time; and the watch history.
-    fn sampled_cron_runs(limit: usize, minutes: Millis) -> (Vec<(Millis, crate::timeline::Sample)>, Vec<String>) {
+    /// A CronJob's runs (a Job, its pod, completion, history cleanup) for `minutes`, recorded
+    /// by stepping with `run_to_change` and sampling in between (`stepped`), or by one
+    /// `run_to_sampled`: the timeline log and the watch history.
+    fn sampled_cron_runs(stepped: bool, minutes: Millis) -> (crate::timeline::Log, Vec<String>) {
         let mut c = Cluster::new(ClusterOptions { seed: 4, ..Default::default() }).unwrap();
         c.store.set_watch_capacity(usize::MAX);
         let quick = ImageProfile { completes_after: Some(1_000), ..Default::default() };
         c.images_mut().register("tick:1", quick);
         let cron = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: tick}\nspec:\n  schedule: '*/5 * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec: {restartPolicy: Never, containers: [{name: c, image: 'tick:1'}]}\n";
         assert_eq!(actions(&mut c, cron), ["cronjob.batch/tick created"]);
-        let first = c.timeline_sample(0, true);
-        c.timeline_read(Some(first.resource_version));
-        let (end, mut since, mut samples) = (c.now() + minutes * 60_000, first.resource_version, Vec::new());
-        if limit == 0 {
-            // What the recorder did in Python: one call per instant that wrote, then a sample.
-            loop {
-                let reached = c.run_to_change(end).unwrap();
-                if c.store.resource_version() != since {
-                    let s = c.timeline_sample(since, true);
-                    c.timeline_read(Some(s.resource_version));
-                    since = s.resource_version;
-                    samples.push((c.now(), s));
-                }
-                if reached {
-                    break;
-                }
+        let mut log = crate::timeline::Log::default();
+        c.sample_into(true, &mut log);
+        let end = c.now() + minutes * 60_000;
+        if stepped {
+            // One call per instant that wrote, then a sample.
+            while !c.run_to_change(end).unwrap() {
+                c.sample_into(true, &mut log);
             }
+            c.sample_into(true, &mut log);
         } else {
-            loop {
-                let before = samples.len();
-                let reached = c.run_to_sampled(end, &mut since, true, limit, &mut samples).unwrap();
-                assert!(samples.len() - before <= limit, "at most `limit` samples a call");
-                if reached {
-                    break;
-                }
-            }
+            c.run_to_sampled(end, true, &mut log).unwrap();
         }
         assert_eq!(c.now(), end);
-        let log = c.watch_since(0).unwrap();
-        let history = log.iter().map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json()));
-        (samples, history.collect())
+        let watched = c.watch_since(0).unwrap();
+        let history =
+            watched.iter().map(|e| format!("{:?} {} {}", e.event_type, e.resource_version, e.object.to_json()));
+        (log, history.collect())
     }
 
     #[test]
     fn run_to_sampled_samples_each_instant_that_wrote_as_stepping_does() {
-        let (stepped, history) = sampled_cron_runs(0, 31);
+        let (stepped, history) = sampled_cron_runs(true, 31);
         // Six runs, each sampled at several instants (the Job and pod made, the pod running,
         // done, the Job complete, the oldest Job deleted).
-        assert!(stepped.len() >= 6 * 3, "{} samples", stepped.len());
-        assert!(stepped.windows(2).all(|w| w[0].0 < w[1].0), "one sample an instant, in time order");
-        for limit in [1, 2, 1024] {
-            let (sampled, same_history) = sampled_cron_runs(limit, 31);
-            assert_eq!(sampled, stepped, "the same samples, handed over {limit} at a time");
-            assert_eq!(same_history, history, "the same history");
-        }
+        assert!(stepped.starts.len() >= 6 * 3, "{} samples", stepped.starts.len());
+        let times: Vec<Millis> = stepped.starts.iter().map(|i| stepped.rows[*i].time).collect();
+        assert!(times.windows(2).all(|w| w[0] < w[1]), "one sample an instant, in time order");
+        let (sampled, same_history) = sampled_cron_runs(false, 31);
+        assert_eq!(sampled, stepped, "the same log");
+        assert_eq!(same_history, history, "the same history");
     }
 
     /// A rollout run to the end, asked to stop at every `every`-th check (0: never) and resumed

@@ -7,8 +7,11 @@
 //! costs O(objects changed), never O(history) or O(stored). When neither reaches back that
 //! far (the first sample, or after a load), the sample is a full one and says so.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::api::{Body, Kind, Object};
 use crate::controllers::deployment::{max_surge, max_unavailable};
@@ -18,7 +21,7 @@ use crate::sim::clock::Millis;
 use crate::store::{ObjectKey, Store, WatchEventType};
 
 /// One recorded value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum FieldValue {
     Int(i64),
     Str(Arc<str>),
@@ -32,17 +35,20 @@ impl FieldValue {
     }
 }
 
+/// A recorded field's name: most are fixed words; a condition's or a metric's is made.
+pub type Field = Cow<'static, str>;
+
 /// The recorded fields of one object as it is now.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ObjectSample {
     pub kind: Kind,
     pub namespace: Arc<str>,
     pub name: Arc<str>,
-    pub fields: Vec<(String, FieldValue)>,
+    pub fields: Vec<(Field, FieldValue)>,
 }
 
 /// One occurrence of an Event (a new Event, or a higher count of an existing one).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EventSample {
     pub namespace: Arc<str>,
     /// The Event object's own name.
@@ -69,6 +75,162 @@ pub struct Sample {
     pub objects: Vec<ObjectSample>,
     pub deleted: Vec<ObjectKey>,
     pub events: Vec<EventSample>,
+}
+
+/// One recorded change: from `time` on, `field` of the object holds `value` (the field
+/// `deleted` is true from the object's deletion, false again if it comes back).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Row {
+    pub time: Millis,
+    pub kind: Kind,
+    pub namespace: Arc<str>,
+    pub name: Arc<str>,
+    pub field: Field,
+    pub value: FieldValue,
+}
+
+/// The recorder's history, folded from samples as they are taken: a row for each value that
+/// changed (a change log, not a copy of every sample), the start of each sample's rows, and
+/// each Event occurrence once. Samples are folded here, in the core, so that recording costs
+/// O(values changed), and nothing is made for the caller until it reads the rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Log {
+    pub rows: Vec<Row>,
+    /// Where each sample that recorded something starts in `rows`.
+    pub starts: Vec<usize>,
+    /// Event occurrences, in the order they were sampled.
+    pub events: Vec<EventSample>,
+    /// The resourceVersion the last sample read up to (0: the next sample is a full one).
+    pub resource_version: u64,
+    /// Each recorded object's fields as last recorded.
+    last: FxHashMap<ObjectKey, Vec<(Field, FieldValue)>>,
+    /// Objects recorded as deleted (a row says so again if they come back).
+    deleted: FxHashSet<ObjectKey>,
+    /// The count last recorded for each Event (namespace, name).
+    event_counts: FxHashMap<EventKey, i32>,
+}
+
+/// A [`Log`] as saved: keys as (kind, namespace, name), in an order that does not depend on
+/// hashing.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedLog {
+    rows: Vec<Row>,
+    starts: Vec<usize>,
+    events: Vec<EventSample>,
+    resource_version: u64,
+    last: Vec<(SavedKey, Vec<(Field, FieldValue)>)>,
+    deleted: Vec<SavedKey>,
+    event_counts: Vec<(EventKey, i32)>,
+}
+
+type SavedKey = (Kind, Arc<str>, Arc<str>);
+
+/// An Event's namespace and name.
+type EventKey = (Arc<str>, Arc<str>);
+
+fn saved_key(k: &ObjectKey) -> SavedKey {
+    (k.kind(), k.namespace.clone(), k.name.clone())
+}
+
+impl Log {
+    /// Fold in a sample taken at `now`.
+    pub fn take(&mut self, now: Millis, s: &Sample) {
+        self.resource_version = s.resource_version;
+        let start = self.rows.len();
+        let mut seen: Option<FxHashSet<ObjectKey>> = s.full.then(FxHashSet::default);
+        let rows = &mut self.rows;
+        for o in &s.objects {
+            let key = ObjectKey::shared(o.kind, &o.namespace, &o.name);
+            let row = |field: Field, value: FieldValue| Row {
+                time: now,
+                kind: o.kind,
+                namespace: key.namespace.clone(),
+                name: o.name.clone(),
+                field,
+                value,
+            };
+            if let Some(seen) = &mut seen {
+                seen.insert(key.clone());
+            }
+            let last = match self.last.get_mut(&key) {
+                Some(last) => last,
+                None => {
+                    if self.deleted.remove(&key) {
+                        rows.push(row("deleted".into(), FieldValue::Bool(false)));
+                    }
+                    self.last.entry(key.clone()).or_default()
+                }
+            };
+            for (field, value) in &o.fields {
+                match last.iter_mut().find(|(f, _)| f == field) {
+                    Some((_, v)) if v == value => continue,
+                    Some((_, v)) => *v = value.clone(),
+                    None => last.push((field.clone(), value.clone())),
+                }
+                rows.push(row(field.clone(), value.clone()));
+            }
+        }
+        let mut gone: Vec<ObjectKey> = s.deleted.clone();
+        if let Some(seen) = seen {
+            // A full sample lists every object: one recorded before and missing now is gone.
+            let mut missing: Vec<ObjectKey> = self.last.keys().filter(|k| !seen.contains(*k)).cloned().collect();
+            missing.sort();
+            gone.extend(missing);
+        }
+        for key in gone {
+            if self.last.remove(&key).is_some() {
+                let (kind, namespace, name) = (key.kind(), key.namespace.clone(), key.name.clone());
+                self.deleted.insert(key);
+                let value = FieldValue::Bool(true);
+                self.rows.push(Row { time: now, kind, namespace, name, field: "deleted".into(), value });
+            }
+        }
+        if self.rows.len() > start {
+            self.starts.push(start);
+        }
+        for e in &s.events {
+            let key = (e.namespace.clone(), e.name.clone());
+            if self.event_counts.get(&key) != Some(&e.count) {
+                self.event_counts.insert(key, e.count);
+                self.events.push(e.clone());
+            }
+        }
+    }
+
+    /// The log as bytes (postcard, as snapshots are), for a saved or pickled recorder.
+    pub fn save(&self) -> Vec<u8> {
+        let mut last: Vec<_> = self.last.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        last.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut deleted: Vec<&ObjectKey> = self.deleted.iter().collect();
+        deleted.sort();
+        let mut event_counts: Vec<_> = self.event_counts.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        event_counts.sort();
+        let saved = SavedLog {
+            rows: self.rows.clone(),
+            starts: self.starts.clone(),
+            events: self.events.clone(),
+            resource_version: self.resource_version,
+            last: last.iter().map(|(k, v)| (saved_key(k), v.clone())).collect(),
+            deleted: deleted.into_iter().map(saved_key).collect(),
+            event_counts,
+        };
+        postcard::to_allocvec(&saved).expect("a timeline log serializes")
+    }
+
+    /// A log from [`save`](Self::save)'s bytes.
+    pub fn load(bytes: &[u8]) -> Result<Log, postcard::Error> {
+        let s: SavedLog = postcard::from_bytes(bytes)?;
+        let key = |(kind, ns, name): SavedKey| ObjectKey::shared(kind, &ns, &name);
+        Ok(Log {
+            rows: s.rows,
+            starts: s.starts,
+            events: s.events,
+            resource_version: s.resource_version,
+            last: s.last.into_iter().map(|(k, v)| (key(k), v)).collect(),
+            deleted: s.deleted.into_iter().map(key).collect(),
+            event_counts: s.event_counts.into_iter().collect(),
+        })
+    }
 }
 
 /// One write a sample reads: its event type, the key, a pod's node.
@@ -161,52 +323,52 @@ fn revision(o: &Object) -> i64 {
 
 /// `Type` → status and `Type.reason` → reason, for each condition.
 fn conditions<'a>(
-    fields: &mut Vec<(String, FieldValue)>,
+    fields: &mut Vec<(Field, FieldValue)>,
     conds: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
 ) {
     for (type_, status, reason) in conds {
-        fields.push((type_.to_string(), text(status)));
-        fields.push((format!("{type_}.reason"), text(reason.unwrap_or(""))));
+        fields.push((type_.to_string().into(), text(status)));
+        fields.push((format!("{type_}.reason").into(), text(reason.unwrap_or(""))));
     }
 }
 
 fn object_sample(o: &Arc<Object>) -> Option<ObjectSample> {
-    let mut f: Vec<(String, FieldValue)> = Vec::new();
-    let mut put = |name: &str, v: FieldValue| f.push((name.to_string(), v));
+    let mut f: Vec<(Field, FieldValue)> = Vec::with_capacity(16);
+    let mut put = |name: Field, v: FieldValue| f.push((name, v));
     match &o.body {
         Body::Deployment { spec, status, .. } => {
-            put("desired", int(Some(spec.replicas.unwrap_or(1))));
-            put("current", int(status.replicas));
-            put("ready", int(status.ready_replicas));
-            put("available", int(status.available_replicas));
-            put("updated", int(status.updated_replicas));
-            put("unavailable", int(status.unavailable_replicas));
+            put("desired".into(), int(Some(spec.replicas.unwrap_or(1))));
+            put("current".into(), int(status.replicas));
+            put("ready".into(), int(status.ready_replicas));
+            put("available".into(), int(status.available_replicas));
+            put("updated".into(), int(status.updated_replicas));
+            put("unavailable".into(), int(status.unavailable_replicas));
             let strategy = spec.strategy.as_ref().and_then(|s| s.type_.as_deref()).unwrap_or("RollingUpdate");
-            put("strategy", text(strategy));
-            put("max_surge", int(Some(max_surge(spec))));
-            put("max_unavailable", int(Some(max_unavailable(spec))));
-            put("paused", FieldValue::Bool(spec.paused.unwrap_or(false)));
-            put("revision", FieldValue::Int(revision(o)));
+            put("strategy".into(), text(strategy));
+            put("max_surge".into(), int(Some(max_surge(spec))));
+            put("max_unavailable".into(), int(Some(max_unavailable(spec))));
+            put("paused".into(), FieldValue::Bool(spec.paused.unwrap_or(false)));
+            put("revision".into(), FieldValue::Int(revision(o)));
             let conds = status.conditions.iter().flatten();
             conditions(&mut f, conds.map(|c| (c.type_.as_str(), c.status.as_str(), c.reason.as_deref())));
         }
         Body::ReplicaSet { spec, status, template } => {
-            put("desired", int(Some(spec.replicas.unwrap_or(1))));
-            put("current", int(Some(status.replicas)));
-            put("ready", int(status.ready_replicas));
-            put("available", int(status.available_replicas));
-            put("revision", FieldValue::Int(revision(o)));
-            put("owner", text(controller_name(o).unwrap_or("")));
+            put("desired".into(), int(Some(spec.replicas.unwrap_or(1))));
+            put("current".into(), int(Some(status.replicas)));
+            put("ready".into(), int(status.ready_replicas));
+            put("available".into(), int(status.available_replicas));
+            put("revision".into(), FieldValue::Int(revision(o)));
+            put("owner".into(), text(controller_name(o).unwrap_or("")));
             let images: Vec<String> = template.spec().containers.into_iter().filter_map(|c| c.image).collect();
-            put("image", text(&images.join(",")));
+            put("image".into(), text(&images.join(",")));
         }
         Body::HorizontalPodAutoscaler { spec, status } => {
-            put("min", int(Some(spec.min_replicas.unwrap_or(1))));
-            put("max", int(Some(spec.max_replicas)));
-            put("current", int(status.current_replicas));
-            put("desired", int(Some(status.desired_replicas)));
+            put("min".into(), int(Some(spec.min_replicas.unwrap_or(1))));
+            put("max".into(), int(Some(spec.max_replicas)));
+            put("current".into(), int(status.current_replicas));
+            put("desired".into(), int(Some(status.desired_replicas)));
             let target = &spec.scale_target_ref;
-            put("target", text(&format!("{}/{}", target.kind, target.name)));
+            put("target".into(), text(&format!("{}/{}", target.kind, target.name)));
             for m in spec.metrics.iter().flatten().filter_map(|m| m.resource.as_ref()) {
                 let current = status
                     .current_metrics
@@ -220,17 +382,17 @@ fn object_sample(o: &Arc<Object>) -> Option<ObjectSample> {
                 };
                 if m.target.type_ == "Utilization" {
                     if let Some(u) = current.and_then(|c| c.average_utilization) {
-                        put(&format!("{}_utilization", m.name), int(Some(u)));
+                        put(format!("{}_utilization", m.name).into(), int(Some(u)));
                     }
                     if let Some(t) = m.target.average_utilization {
-                        put(&format!("{}_target_utilization", m.name), int(Some(t)));
+                        put(format!("{}_target_utilization", m.name).into(), int(Some(t)));
                     }
                 } else {
                     if let Some(v) = milli(current.and_then(|c| c.average_value.as_ref())) {
-                        put(&format!("{}_average_milli", m.name), FieldValue::Int(v));
+                        put(format!("{}_average_milli", m.name).into(), FieldValue::Int(v));
                     }
                     if let Some(v) = milli(m.target.average_value.as_ref()) {
-                        put(&format!("{}_target_average_milli", m.name), FieldValue::Int(v));
+                        put(format!("{}_target_average_milli", m.name).into(), FieldValue::Int(v));
                     }
                 }
             }
@@ -241,11 +403,11 @@ fn object_sample(o: &Arc<Object>) -> Option<ObjectSample> {
             // The kubectl STATUS column, with "Ready" for a running pod that passes readiness.
             let (_, reason, _) = crate::kubectl::table::pod_status(o, status, 0);
             let state = if reason == "Running" && status.is_ready() { "Ready" } else { reason.as_str() };
-            put("state", text(state));
-            put("node", text(status.node_name.as_deref().unwrap_or("")));
-            put("owner", text(controller_name(o).unwrap_or("")));
+            put("state".into(), text(state));
+            put("node".into(), text(status.node_name.as_deref().unwrap_or("")));
+            put("owner".into(), text(controller_name(o).unwrap_or("")));
             let restarts: u32 = status.containers.iter().map(|c| c.restart_count).sum();
-            put("restarts", FieldValue::Int(i64::from(restarts)));
+            put("restarts".into(), FieldValue::Int(i64::from(restarts)));
         }
         _ => return None,
     }
@@ -258,12 +420,12 @@ fn node_sample(n: &Arc<Object>, nodes: &NodeRuntime) -> Option<ObjectSample> {
     let held = nodes.allocated.get(&n.meta.name).cloned().unwrap_or_default();
     let info = nodes.info.get(&n.meta.name);
     let fields = vec![
-        ("ready".to_string(), FieldValue::Bool(ready)),
-        ("cpu_allocatable_milli".to_string(), FieldValue::saturating(info.map_or(0, |i| i.allocatable.cpu))),
-        ("memory_allocatable".to_string(), FieldValue::saturating(info.map_or(0, |i| i.allocatable.memory / 1000))),
-        ("cpu_requested_milli".to_string(), FieldValue::saturating(held.requested.cpu)),
-        ("memory_requested".to_string(), FieldValue::saturating(held.requested.memory / 1000)),
-        ("pods".to_string(), FieldValue::Int(held.pods)),
+        (Cow::Borrowed("ready"), FieldValue::Bool(ready)),
+        (Cow::Borrowed("cpu_allocatable_milli"), FieldValue::saturating(info.map_or(0, |i| i.allocatable.cpu))),
+        (Cow::Borrowed("memory_allocatable"), FieldValue::saturating(info.map_or(0, |i| i.allocatable.memory / 1000))),
+        (Cow::Borrowed("cpu_requested_milli"), FieldValue::saturating(held.requested.cpu)),
+        (Cow::Borrowed("memory_requested"), FieldValue::saturating(held.requested.memory / 1000)),
+        (Cow::Borrowed("pods"), FieldValue::Int(held.pods)),
     ];
     Some(ObjectSample { kind: Kind::Node, namespace: "".into(), name: n.meta.name.clone(), fields })
 }
@@ -336,7 +498,7 @@ mod tests {
         // samples must give every node's allocation as a full sample reads it.
         use std::collections::BTreeMap;
         let mut c = Cluster::new(ClusterOptions::default()).unwrap();
-        let mut seen: BTreeMap<Arc<str>, Vec<(String, FieldValue)>> = BTreeMap::new();
+        let mut seen: BTreeMap<Arc<str>, Vec<(Field, FieldValue)>> = BTreeMap::new();
         let mut rv = 0;
         let mut check = |c: &Cluster, step: &str| {
             let s = c.timeline_sample(rv, true);
@@ -347,7 +509,7 @@ mod tests {
             for k in s.deleted.iter().filter(|k| k.kind() == Kind::Node) {
                 seen.remove(&k.name);
             }
-            let full: BTreeMap<Arc<str>, Vec<(String, FieldValue)>> = c
+            let full: BTreeMap<Arc<str>, Vec<(Field, FieldValue)>> = c
                 .timeline_sample(0, true)
                 .objects
                 .into_iter()
@@ -413,6 +575,88 @@ mod tests {
         c.patch(Kind::Deployment, "default", "web", &serde_json::json!({"spec": {"replicas": 1501}})).unwrap();
         c.advance(10_000).unwrap();
         assert!(!c.timeline_sample(after.resource_version, true).full);
+    }
+
+    fn object(kind: Kind, name: &str, fields: &[(&'static str, FieldValue)]) -> ObjectSample {
+        let fields = fields.iter().map(|(f, v)| (Field::Borrowed(f), v.clone())).collect();
+        ObjectSample { kind, namespace: "default".into(), name: name.into(), fields }
+    }
+
+    fn event(name: &str, count: i32) -> EventSample {
+        let t = |s: &str| -> Arc<str> { s.into() };
+        EventSample {
+            namespace: t("default"),
+            name: t(name),
+            kind: t("Pod"),
+            object: t("p"),
+            type_: t("Normal"),
+            reason: t("Pulled"),
+            message: t("m"),
+            source: t("kubelet"),
+            first: 0,
+            last: i64::from(count),
+            count,
+        }
+    }
+
+    /// The log's rows as (time, name, field, value), for comparing.
+    fn rows(log: &Log) -> Vec<(Millis, String, String, FieldValue)> {
+        log.rows.iter().map(|r| (r.time, r.name.to_string(), r.field.to_string(), r.value.clone())).collect()
+    }
+
+    #[test]
+    fn the_log_keeps_a_row_per_value_that_changed() {
+        use FieldValue::{Bool, Int};
+        let mut log = Log::default();
+        let sample =
+            |rv, full, objects, deleted, events| Sample { resource_version: rv, full, objects, deleted, events };
+        let a = |n: i64| object(Kind::Deployment, "a", &[("ready", Int(n)), ("paused", Bool(false))]);
+        let b = object(Kind::Deployment, "b", &[("ready", Int(1))]);
+        log.take(1, &sample(5, true, vec![a(0), b.clone()], vec![], vec![event("e1", 1)]));
+        assert_eq!(log.resource_version, 5);
+        assert_eq!(log.rows.len(), 3);
+        // Unchanged values make no rows; a changed one does; a value of another type (1 and
+        // true) is a change.
+        log.take(2, &sample(6, false, vec![a(0)], vec![], vec![event("e1", 1)]));
+        assert_eq!(log.rows.len(), 3, "nothing changed");
+        assert_eq!(log.starts, [0], "a sample that recorded nothing has no start");
+        log.take(3, &sample(7, false, vec![a(2)], vec![], vec![event("e1", 2), event("e2", 1)]));
+        let flipped = object(Kind::Deployment, "b", &[("ready", Bool(true))]);
+        log.take(4, &sample(8, false, vec![flipped], vec![], vec![]));
+        // Deleted: its row; back again: `deleted` false and every field anew.
+        log.take(5, &sample(9, false, vec![], vec![ObjectKey::new(Kind::Deployment, "default", "a")], vec![]));
+        log.take(6, &sample(10, false, vec![a(2)], vec![], vec![]));
+        // A full sample without an object: it is gone.
+        log.take(7, &sample(11, true, vec![a(2)], vec![], vec![]));
+        let s = |t: &str| t.to_string();
+        assert_eq!(
+            rows(&log),
+            [
+                (1, s("a"), s("ready"), Int(0)),
+                (1, s("a"), s("paused"), Bool(false)),
+                (1, s("b"), s("ready"), Int(1)),
+                (3, s("a"), s("ready"), Int(2)),
+                (4, s("b"), s("ready"), Bool(true)),
+                (5, s("a"), s("deleted"), Bool(true)),
+                (6, s("a"), s("deleted"), Bool(false)),
+                (6, s("a"), s("ready"), Int(2)),
+                (6, s("a"), s("paused"), Bool(false)),
+                (7, s("b"), s("deleted"), Bool(true)),
+            ]
+        );
+        assert_eq!(log.starts, [0, 3, 4, 5, 6, 9]);
+        // An Event is recorded once per count.
+        let events: Vec<(&str, i32)> = log.events.iter().map(|e| (&*e.name, e.count)).collect();
+        assert_eq!(events, [("e1", 1), ("e1", 2), ("e2", 1)]);
+        // Saved and loaded, it is the same log and folds the next sample the same way.
+        let mut loaded = Log::load(&log.save()).unwrap();
+        assert_eq!(loaded, log);
+        let next = sample(12, false, vec![a(3), b], vec![], vec![event("e2", 1)]);
+        log.take(8, &next);
+        loaded.take(8, &next);
+        assert_eq!(loaded, log);
+        assert_eq!(log.rows.len(), 13, "a's ready, and b back (deleted false, ready)");
+        assert!(Log::load(b"not a log").is_err());
     }
 
     #[test]

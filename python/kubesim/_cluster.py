@@ -299,6 +299,7 @@ _READS = frozenset(
         "describe_template",
         "top_table",
         "timeline_sample",
+        "timeline_into",
         "pod_log",
         "serve",
         "fork",

@@ -7,6 +7,7 @@ from typing import Any, final
 __all__ = [
     "Cluster",
     "Server",
+    "TimelineLog",
     "parse_duration",
     "release_memory",
     "parse_quantity",
@@ -241,39 +242,36 @@ class Cluster:
     def run_to_ms(self, t: int) -> None: ...
     def run_to_change_ms(self, t: int) -> bool:
         """``run_to_ms``, returning after the first instant that wrote something; True at ``t``."""
-    def run_to_sampled_ms(
-        self, t: int, since: int, pods: bool = True, limit: int = 1024
-    ) -> tuple[
-        bool,
-        builtins.list[
-            tuple[
-                int,
-                tuple[
-                    int,
-                    bool,
-                    builtins.list[tuple[str, str, str, builtins.list[tuple[str, int | str | bool]]]],
-                    builtins.list[tuple[str, str, str]],
-                    builtins.list[tuple[str, str, str, str, str, str, str, str, int, int, int]],
-                ],
-            ]
-        ],
-    ]:
-        """``run_to_change_ms`` then ``timeline_sample`` after ``since``, again and again until
-        ``t`` (True) or ``limit`` samples: ``(reached, [(now_ms, sample), …])``, one sample per
-        instant that wrote. An error carries the samples taken before it as
-        ``timeline_samples``."""
+    def timeline_into(self, log: TimelineLog) -> None:
+        """The log that ``timeline_sample`` and ``run_to_sampled_ms`` fold samples into."""
+    def run_to_sampled_ms(self, t: int, pods: bool = True) -> None:
+        """``run_to_change_ms`` then ``timeline_sample``, again and again until ``t``: one
+        sample per instant that wrote. On an error, the samples taken before it are in the
+        log."""
     def timeline_stop(self) -> None: ...
-    def timeline_sample(
-        self, since: int, pods: bool = True
-    ) -> tuple[
-        int,
-        bool,
-        builtins.list[tuple[str, str, str, builtins.list[tuple[str, int | str | bool]]]],
-        builtins.list[tuple[str, str, str]],
-        builtins.list[tuple[str, str, str, str, str, str, str, str, int, int, int]],
-    ]:
-        """What the timeline recorder needs after resourceVersion ``since`` (0: everything):
-        ``(resource_version, full, objects, deleted, events)``."""
+    def timeline_sample(self, pods: bool = True) -> None:
+        """A sample of what was written after the log's resourceVersion (0: everything),
+        folded into the log given to ``timeline_into``."""
+
+@final
+class TimelineLog:
+    """The timeline recorder's rows, kept by the core: each sample folded into the values that
+    changed."""
+
+    resource_version: int
+    @property
+    def event_count(self) -> int: ...
+    def __len__(self) -> int: ...
+    def rows(self, origin_ms: int, start: int) -> builtins.list[tuple[float, str, str, str, str, int | str | bool]]:
+        """The rows from ``start`` on: ``(time, kind, namespace, name, field, value)``."""
+    def starts(self, start: int) -> builtins.list[int]:
+        """Where each sample that recorded something starts, from the ``start``-th on."""
+    def events(
+        self, origin_ms: int, start: int
+    ) -> builtins.list[tuple[float, str, str, str, str, str, str, str, int, float]]:
+        """The event occurrences from ``start`` on (rows of ``Timeline.events``)."""
+    def __copy__(self) -> TimelineLog: ...
+    def __deepcopy__(self, _memo: object) -> TimelineLog: ...
 
 @final
 class Server:

@@ -10,9 +10,11 @@ kept only when a value changed, so the history is a change log: a value holds un
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import copy
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
+from . import _native
 from ._optional import require
 
 if TYPE_CHECKING:
@@ -23,21 +25,15 @@ __all__ = ["Recorder", "Timeline"]
 Key = tuple[str, str, str]  # kind, namespace, name
 Row = tuple[float, str, str, str, str, Any]  # time, kind, namespace, name, field, value
 EventRow = tuple[float, str, str, str, str, str, str, str, int, float]
-# What the core hands over: (resource_version, full, objects, deleted, events).
-Sample = tuple[
-    int,
-    bool,
-    list[tuple[str, str, str, list[tuple[str, Any]]]],
-    list[tuple[str, str, str]],
-    list[tuple[str, str, str, str, str, str, str, str, int, int, int]],
-]
-
 COLUMNS = ("time", "kind", "namespace", "name", "field", "value")
 EVENT_COLUMNS = ("time", "namespace", "kind", "name", "type", "reason", "message", "source", "count", "first_time")
 
 
 class Recorder:
-    """Samples a cluster into rows. One per cluster; ``Cluster.record`` makes it."""
+    """Samples a cluster into rows. One per cluster; ``Cluster.record`` makes it.
+
+    The rows are kept by the core (a ``TimelineLog``, which folds each sample into the values
+    that changed) and made into Python tuples when they are read, the new ones only."""
 
     def __init__(self, cluster: Cluster, every_ms: int, pods: bool = True) -> None:
         if every_ms < 0:
@@ -48,20 +44,46 @@ class Recorder:
         self.every_ms = every_ms
         self.pods = pods
         self.active = True
-        self.rows: list[Row] = []
-        # Where each sample's rows start (samples that changed nothing have none).
-        self.sample_starts: list[int] = []
-        self.events: list[EventRow] = []
-        self._last: dict[Key, dict[str, Any]] = {}
-        self._deleted: set[Key] = set()
-        self._event_counts: dict[tuple[str, str], int] = {}
-        self._rv = 0
+        self._log = _native.TimelineLog()
+        # The rows, sample starts and events read from the log so far.
+        self._rows: list[Row] = []
+        self._starts: list[int] = []
+        self._events: list[EventRow] = []
         native = cluster._native
         self.origin_ms = native.start_ms
         self.first_ms = native.now_ms
         # The grid point at or before the last sample: the next sample is due one step later.
         self._cursor_ms = native.now_ms
         self.sample()
+
+    @property
+    def _rv(self) -> int:
+        """The resourceVersion sampled up to (0: the next sample reads every object)."""
+        return self._log.resource_version
+
+    @_rv.setter
+    def _rv(self, rv: int) -> None:
+        self._log.resource_version = rv
+
+    @property
+    def rows(self) -> list[Row]:
+        log = self._log
+        if len(log) > len(self._rows):
+            self._rows += log.rows(self.origin_ms, len(self._rows))
+        return self._rows
+
+    @property
+    def sample_starts(self) -> list[int]:
+        """Where each sample's rows start (samples that changed nothing have none)."""
+        self._starts += self._log.starts(len(self._starts))
+        return self._starts
+
+    @property
+    def events(self) -> list[EventRow]:
+        log = self._log
+        if log.event_count > len(self._events):
+            self._events += log.events(self.origin_ms, len(self._events))
+        return self._events
 
     @property
     def last_ms(self) -> int:
@@ -78,18 +100,13 @@ class Recorder:
         there, so a quiet hour costs nothing."""
         native = self.cluster._native
         if self.every_ms == 0:
-            # The core samples each instant that wrote and hands the samples over in batches
-            # (not one call per instant); an error brings those taken before it.
-            while True:
-                try:
-                    reached, samples = native.run_to_sampled_ms(target_ms, self._rv, self.pods)
-                except BaseException as e:
-                    self._take_all(getattr(e, "timeline_samples", ()))
-                    raise
-                self._take_all(samples)
+            # The core samples each instant that wrote into the log, with no return per instant.
+            native.timeline_into(self._log)
+            try:
+                native.run_to_sampled_ms(target_ms, self.pods)
+            finally:
                 self._cursor_ms = max(self._cursor_ms, native.now_ms)
-                if reached:
-                    return
+            return
         while (due := self.next_due()) <= target_ms:
             if native.resource_version == self._rv:
                 nxt = native.next_event_ms
@@ -106,75 +123,28 @@ class Recorder:
     def sample(self) -> None:
         """Record what changed since the previous sample, at the current virtual time."""
         native = self.cluster._native
-        now = native.now_ms
-        self._cursor_ms = max(self._cursor_ms, now)
+        self._cursor_ms = max(self._cursor_ms, native.now_ms)
         if native.resource_version == self._rv:
             return
-        self._take(now, native.timeline_sample(self._rv, self.pods))
+        native.timeline_into(self._log)
+        native.timeline_sample(self.pods)
 
-    def _take_all(self, samples: Iterable[tuple[int, Sample]]) -> None:
-        for now, sample in samples:
-            self._cursor_ms = max(self._cursor_ms, now)
-            self._take(now, sample)
+    def __getstate__(self) -> dict[str, Any]:
+        # What was read from the log is read again after loading.
+        return {k: v for k, v in self.__dict__.items() if k not in ("_rows", "_starts", "_events")}
 
-    def _take(self, now: int, sample: Sample) -> None:
-        """Rows for one sample the core took at ``now``."""
-        rv, full, objects, deleted, events = sample
-        self._rv = rv
-        t = (now - self.origin_ms) / 1000
-        rows = self.rows
-        start = len(rows)
-        seen: set[Key] = set()
-        for kind, ns, name, fields in objects:
-            key = (kind, ns, name)
-            seen.add(key)
-            last = self._last.get(key)
-            if last is None:
-                last = self._last[key] = {}
-                if key in self._deleted:
-                    self._deleted.discard(key)
-                    rows.append((t, kind, ns, name, "deleted", False))
-            for field, value in fields:
-                if field not in last or last[field] != value or type(last[field]) is not type(value):
-                    last[field] = value
-                    rows.append((t, kind, ns, name, field, value))
-        gone: list[Key] = [tuple(k) for k in deleted]  # type: ignore[misc]
-        if full:
-            gone += [k for k in self._last if k not in seen]
-        for key in gone:
-            if self._last.pop(key, None) is not None:
-                self._deleted.add(key)
-                rows.append((t, *key, "deleted", True))
-        if len(rows) > start:
-            self.sample_starts.append(start)
-        for ns, name, kind, obj, type_, reason, message, source, first, last_ms, count in events:
-            if self._event_counts.get((ns, name)) == count:
-                continue
-            self._event_counts[(ns, name)] = count
-            self.events.append(
-                (
-                    (last_ms - self.origin_ms) / 1000,
-                    ns,
-                    kind,
-                    obj,
-                    type_,
-                    reason,
-                    message,
-                    source,
-                    count,
-                    (first - self.origin_ms) / 1000,
-                )
-            )
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._rows, self._starts, self._events = [], [], []
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Recorder:
-        """A fork's copy: the rows are immutable tuples, so the lists are copied, not their rows
-        (the copy costs O(rows) pointers plus O(objects), not a walk of every value)."""
+        """A fork's copy: the log is copied in the core; the rows read from it are immutable
+        tuples, so those lists are copied, not their rows."""
         new = Recorder.__new__(Recorder)
         new.__dict__.update(self.__dict__)
         new.cluster = memo.get(id(self.cluster), self.cluster)
-        new.rows, new.sample_starts, new.events = self.rows[:], self.sample_starts[:], self.events[:]
-        new._last = {k: dict(v) for k, v in self._last.items()}
-        new._deleted, new._event_counts = set(self._deleted), dict(self._event_counts)
+        new._log = copy.copy(self._log)
+        new._rows, new._starts, new._events = self._rows[:], self._starts[:], self._events[:]
         return new
 
     def timeline(self) -> Timeline:

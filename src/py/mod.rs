@@ -9,7 +9,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, MutexGuard};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use serde_json::Value;
 
 use crate::api::{ApiError, Kind};
@@ -27,6 +27,7 @@ use crate::store::{DeleteOptions, Propagation, StoreError};
 mod objects;
 mod server;
 mod snapshot;
+mod timeline;
 mod to_py;
 
 /// The Python class each core error becomes (classes live in `kubesim.errors`).
@@ -222,9 +223,27 @@ pub struct PyCluster {
     broken: Arc<Mutex<Option<String>>>,
     /// Requests of the API server that changed the cluster (they are not in the journal).
     served_writes: Arc<std::sync::atomic::AtomicU64>,
+    /// The log the timeline recorder samples into (`timeline_into`).
+    timeline: Mutex<Option<Py<timeline::PyTimelineLog>>>,
 }
 
 impl PyCluster {
+    /// The log given to `timeline_into`.
+    fn timeline_log(&self, py: Python<'_>) -> PyResult<Py<timeline::PyTimelineLog>> {
+        let log = self.timeline.lock().as_ref().map(|l| l.clone_ref(py));
+        log.ok_or_else(|| PyRuntimeError::new_err("no timeline log: call timeline_into(log) first"))
+    }
+
+    /// A Python cluster around `cluster`, whose API server has served `writes` writes.
+    fn of(cluster: Cluster, writes: u64) -> PyCluster {
+        PyCluster {
+            inner: Arc::new(Mutex::new(cluster)),
+            broken: Arc::default(),
+            served_writes: Arc::new(std::sync::atomic::AtomicU64::new(writes)),
+            timeline: Mutex::new(None),
+        }
+    }
+
     /// The cluster, unless a callable of this cluster's is running on this thread (the cluster
     /// is then locked by the call that advances it, and waiting would deadlock).
     fn cluster(&self) -> PyResult<MutexGuard<'_, Cluster>> {
@@ -416,7 +435,7 @@ impl PyCluster {
         };
         let options = ClusterOptions { seed, start: start_ms.unwrap_or(DEFAULT_EPOCH_MS), nodes, threads, latency };
         let cluster = contained("Cluster", || Cluster::new(options).map_err(to_pyerr))?;
-        Ok(PyCluster { inner: Arc::new(Mutex::new(cluster)), broken: Arc::default(), served_writes: Arc::default() })
+        Ok(PyCluster::of(cluster, 0))
     }
 
     /// Serve the cluster over HTTP as a Kubernetes API server (see src/server/).
@@ -440,12 +459,7 @@ impl PyCluster {
         let c: &Cluster = &guard;
         let forked = py.detach(|| catch_unwind(AssertUnwindSafe(|| Ok(c.fork()))));
         let forked = self.contain("fork", c, forked)?;
-        let writes = self.served_writes.load(std::sync::atomic::Ordering::Relaxed);
-        Ok(PyCluster {
-            inner: Arc::new(Mutex::new(forked)),
-            broken: Arc::default(),
-            served_writes: Arc::new(std::sync::atomic::AtomicU64::new(writes)),
-        })
+        Ok(PyCluster::of(forked, self.served_writes.load(std::sync::atomic::Ordering::Relaxed)))
     }
 
     /// `(snapshot bytes, [callable, …])`: the whole simulation, and the load and metric
@@ -466,7 +480,7 @@ impl PyCluster {
         threads: usize,
     ) -> PyResult<PyCluster> {
         let cluster = snapshot::restore(py, data, source, callables, threads)?;
-        Ok(PyCluster { inner: Arc::new(Mutex::new(cluster)), broken: Arc::default(), served_writes: Arc::default() })
+        Ok(PyCluster::of(cluster, 0))
     }
 
     /// Draw future uids and generated names from `seed`.
@@ -1083,48 +1097,32 @@ impl PyCluster {
         self.run(py, "advance", |c| c.run_to_change(t))
     }
 
-    /// A timeline sample after resourceVersion `since` (0: everything):
-    /// `(resource_version, full, objects, deleted, events)`; objects are
-    /// `(kind, namespace, name, [(field, value), …])`, deleted `(kind, namespace, name)`, events
-    /// `(namespace, name, kind, object, type, reason, message, source, first_ms, last_ms, count)`.
-    #[pyo3(signature = (since, pods=true))]
-    fn timeline_sample<'py>(&self, py: Python<'py>, since: u64, pods: bool) -> PyResult<Bound<'py, PyTuple>> {
-        let s = self.with("record", |c| {
-            let s = c.timeline_sample(since, pods);
-            c.timeline_read(Some(s.resource_version));
-            Ok(s)
-        })?;
-        sample_to_py(py, &s, &mut SampleStrings::default())
+    /// The timeline log that `timeline_sample` and `run_to_sampled_ms` fold samples into.
+    fn timeline_into(&self, log: Py<timeline::PyTimelineLog>) {
+        *self.timeline.lock() = Some(log);
     }
 
-    /// `run_to_change_ms` and `timeline_sample` in turn until `t` (or until `limit` samples):
-    /// `(reached, [(now_ms, sample), …])`, a sample after each instant that wrote, as
-    /// `timeline_sample` gives it. An error carries the samples taken before it in its
-    /// `timeline_samples` attribute.
-    #[pyo3(signature = (t, since, pods=true, limit=1024))]
-    fn run_to_sampled_ms<'py>(
-        &self,
-        py: Python<'py>,
-        t: i64,
-        since: u64,
-        pods: bool,
-        limit: usize,
-    ) -> PyResult<(bool, Bound<'py, PyList>)> {
-        let mut samples = Vec::new();
-        let mut since = since;
-        let result = self.run(py, "advance", |c| c.run_to_sampled(t, &mut since, pods, limit.max(1), &mut samples));
-        let list = PyList::empty(py);
-        let mut strings = SampleStrings::default();
-        for (now, s) in &samples {
-            list.append((*now, sample_to_py(py, s, &mut strings)?))?;
-        }
-        match result {
-            Ok(reached) => Ok((reached, list)),
-            Err(e) => {
-                e.value(py).setattr("timeline_samples", list)?;
-                Err(e)
-            }
-        }
+    /// A timeline sample of what was written after the log's resourceVersion (0: everything),
+    /// folded into the log (`timeline_into`).
+    #[pyo3(signature = (pods=true))]
+    fn timeline_sample(&self, py: Python<'_>, pods: bool) -> PyResult<()> {
+        let log = self.timeline_log(py)?;
+        let mut log = log.bind(py).try_borrow_mut()?;
+        let log = &mut log.0;
+        self.with("record", |c| {
+            c.sample_into(pods, log);
+            Ok(())
+        })
+    }
+
+    /// `run_to_change_ms` and `timeline_sample` in turn until `t`: a sample after each instant
+    /// that wrote. On an error, the samples taken before it are in the log.
+    #[pyo3(signature = (t, pods=true))]
+    fn run_to_sampled_ms(&self, py: Python<'_>, t: i64, pods: bool) -> PyResult<()> {
+        let log = self.timeline_log(py)?;
+        let mut log = log.bind(py).try_borrow_mut()?;
+        let log = &mut log.0;
+        self.run(py, "advance", |c| c.run_to_sampled(t, pods, log))
     }
 
     /// Recording stopped: the store no longer keeps the keys written for the recorder.
@@ -1299,6 +1297,7 @@ fn to_yaml(json: &str) -> PyResult<String> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     install_panic_hook();
     m.add_class::<PyCluster>()?;
+    m.add_class::<timeline::PyTimelineLog>()?;
     m.add_class::<server::PyServer>()?;
     m.add_function(wrap_pyfunction!(parse_duration, m)?)?;
     m.add_function(wrap_pyfunction!(release_memory, m)?)?;
@@ -1319,59 +1318,4 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_EPOCH_MS", DEFAULT_EPOCH_MS)?;
     Ok(())
-}
-
-/// Python strings for the texts that repeat across a batch of samples (kinds, namespaces,
-/// field names, node and owner names, event types, reasons and sources): each made once a
-/// batch rather than once a row, and the recorder's dictionaries then compare them by identity.
-#[derive(Default)]
-struct SampleStrings<'s, 'py>(rustc_hash::FxHashMap<&'s str, Bound<'py, PyString>>);
-
-impl<'s, 'py> SampleStrings<'s, 'py> {
-    fn get(&mut self, py: Python<'py>, text: &'s str) -> Bound<'py, PyString> {
-        self.0.entry(text).or_insert_with(|| PyString::new(py, text)).clone()
-    }
-}
-
-/// A timeline sample as Python values: `(resource_version, full, objects, deleted, events)`.
-fn sample_to_py<'s, 'py>(
-    py: Python<'py>,
-    s: &'s crate::timeline::Sample,
-    strings: &mut SampleStrings<'s, 'py>,
-) -> PyResult<Bound<'py, PyTuple>> {
-    use crate::timeline::FieldValue;
-    let objects = PyList::empty(py);
-    for o in &s.objects {
-        let fields = PyList::empty(py);
-        for (name, value) in &o.fields {
-            let v = match value {
-                FieldValue::Int(i) => i.into_pyobject(py)?.into_any(),
-                FieldValue::Str(t) => strings.get(py, t).into_any(),
-                FieldValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-            };
-            fields.append((strings.get(py, name), v))?;
-        }
-        let (kind, namespace) = (strings.get(py, o.kind.name()), strings.get(py, &o.namespace));
-        objects.append((kind, namespace, &*o.name, fields))?;
-    }
-    let deleted: Vec<(&str, &str, &str)> =
-        s.deleted.iter().map(|k| (k.kind().name(), &*k.namespace, &*k.name)).collect();
-    let events = PyList::empty(py);
-    for e in &s.events {
-        let row = (
-            strings.get(py, &e.namespace),
-            &*e.name,
-            strings.get(py, &e.kind),
-            &*e.object,
-            strings.get(py, &e.type_),
-            strings.get(py, &e.reason),
-            &*e.message,
-            strings.get(py, &e.source),
-            e.first,
-            e.last,
-            e.count,
-        );
-        events.append(row)?;
-    }
-    (s.resource_version, s.full, objects, deleted, events).into_pyobject(py)
 }
