@@ -234,7 +234,7 @@ impl Log {
 }
 
 /// One write a sample reads: its event type, the key, a pod's node.
-type Change = (WatchEventType, ObjectKey, Option<Arc<str>>);
+type Change<'a> = (WatchEventType, Cow<'a, ObjectKey>, Option<&'a str>);
 
 const SAMPLED: [Kind; 4] = [Kind::Deployment, Kind::ReplicaSet, Kind::HorizontalPodAutoscaler, Kind::Pod];
 
@@ -250,46 +250,46 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
     let changed: Option<Vec<Change>> = if since == 0 {
         None
     } else if let Some(feed) = store.changes_since(since) {
-        Some(feed.map(|(t, k, n)| (t, k.clone(), n.map(Arc::from))).collect())
+        Some(feed.map(|(t, k, n)| (t, Cow::Borrowed(k), n)).collect())
     } else {
         watched = store.watch_since(since).ok();
         watched.as_ref().map(|events| {
-            events.iter().map(|e| (e.event_type, ObjectKey::of(&e.object), node_of(&e.object).map(Arc::from))).collect()
+            events.iter().map(|e| (e.event_type, Cow::Owned(ObjectKey::of(&e.object)), node_of(&e.object))).collect()
         })
     };
     match changed {
         Some(events) => {
             // The store holds the latest state; the change list only says which keys to read.
-            let mut touched: BTreeSet<ObjectKey> = BTreeSet::new();
-            let mut nodes_touched: BTreeSet<Arc<str>> = BTreeSet::new();
-            for (event_type, key, node) in events {
+            let mut touched: BTreeSet<&ObjectKey> = BTreeSet::new();
+            let mut nodes_touched: BTreeSet<&str> = BTreeSet::new();
+            for (event_type, key, node) in &events {
                 let kind = key.kind();
                 match kind {
-                    Kind::Pod => nodes_touched.extend(node),
+                    Kind::Pod => nodes_touched.extend(*node),
                     Kind::Node => {
-                        nodes_touched.insert(key.name.clone());
+                        nodes_touched.insert(&key.name);
                     }
                     _ => {}
                 }
                 if wanted(kind) {
-                    if kind == Kind::Event && event_type == WatchEventType::Deleted {
+                    if kind == Kind::Event && *event_type == WatchEventType::Deleted {
                         continue; // an expired Event is not an occurrence
                     }
                     touched.insert(key);
                 }
             }
             for key in touched {
-                match store.get_by_key(&key) {
+                match store.get_by_key(key) {
                     Some(obj) if key.kind() == Kind::Event => out.events.extend(event_sample(obj)),
                     Some(obj) => out.objects.extend(object_sample(obj)),
                     None if key.kind() == Kind::Event => {}
-                    None => out.deleted.push(key),
+                    None => out.deleted.push(key.clone()),
                 }
             }
             for name in nodes_touched {
-                match store.get(Kind::Node, "", &name) {
+                match store.get(Kind::Node, "", name) {
                     Ok(n) => out.objects.extend(node_sample(&n, nodes)),
-                    Err(_) => out.deleted.push(ObjectKey::new(Kind::Node, "", &name)),
+                    Err(_) => out.deleted.push(ObjectKey::new(Kind::Node, "", name)),
                 }
             }
         }
@@ -359,7 +359,8 @@ fn object_sample(o: &Arc<Object>) -> Option<ObjectSample> {
             put("available".into(), int(status.available_replicas));
             put("revision".into(), FieldValue::Int(revision(o)));
             put("owner".into(), text(controller_name(o).unwrap_or("")));
-            let images: Vec<String> = template.spec().containers.into_iter().filter_map(|c| c.image).collect();
+            // The admitted spec has the same containers as the template's (admission adds none).
+            let images: Vec<&str> = template.admitted.containers.iter().filter_map(|c| c.image.as_deref()).collect();
             put("image".into(), text(&images.join(",")));
         }
         Body::HorizontalPodAutoscaler { spec, status } => {

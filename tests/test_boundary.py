@@ -489,6 +489,9 @@ def test_dicts_of_every_kind_are_what_kubectl_json_prints(text, cpu, memory):
         assert [json.dumps(d) for d in c._native.list(kind, None, "")] == [json.dumps(p) for p in printed], kind
         for h, p in zip(handles, printed, strict=True):
             assert json.dumps(h.spec if "spec" in p else {}) == json.dumps(p.get("spec", {})), kind
+            # A part read alone (the status and metadata are made without the rest).
+            for part in ("status", "metadata"):
+                assert json.dumps(h._part(part)) == json.dumps(p.get(part, {})), (kind, part)
         seen |= {kind} if printed else set()
     assert seen == set(kinds)
 

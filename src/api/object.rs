@@ -261,6 +261,12 @@ impl Object {
         Wire(self)
     }
 
+    /// The object's `status` as [`Object::wire`] shows it, to serialize on its own (a handle
+    /// reading its status need not make the rest of the object).
+    pub fn status_wire(&self) -> StatusWire<'_> {
+        StatusWire(self)
+    }
+
     /// A workload's `spec.template.spec` as its stored JSON text (compact, fields in the typed
     /// spec's order), which [`Object::wire`] leaves out.
     pub fn template_spec_json(&self) -> Option<&str> {
@@ -575,6 +581,31 @@ impl Serialize for Wire<'_> {
             Body::PersistentVolumeClaim(b) => ser(s, &core::PersistentVolumeClaim { metadata, ..(**b).clone() }),
             Body::EndpointSlice(b) => ser(s, &discovery::EndpointSlice { metadata, ..(**b).clone() }),
             Body::Endpoints(b) => ser(s, &core::Endpoints { metadata, ..(**b).clone() }),
+        }
+    }
+}
+
+/// See [`Object::status_wire`].
+pub struct StatusWire<'a>(&'a Object);
+
+impl Serialize for StatusWire<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // What `Wire` puts under `status`, made the same way.
+        match &self.0.body {
+            Body::Node { status, .. } => ser(s, status),
+            Body::Deployment { status, .. } => ser(s, status),
+            Body::ReplicaSet { status, .. } => ser(s, status),
+            Body::HorizontalPodAutoscaler { status, .. } => ser(s, status),
+            Body::Job { status, .. } => ser(s, status),
+            Body::DaemonSet { status, .. } => ser(s, status),
+            Body::StatefulSet { status, .. } => ser(s, status),
+            Body::Pod { spec, status } if spec.node_name.is_none() && status.node_name.is_some() => {
+                let mut spec = (**spec).clone();
+                spec.node_name = status.node_name.as_deref().map(str::to_string);
+                ser(s, &status.to_status(&self.0.meta, &spec))
+            }
+            Body::Pod { spec, status } => ser(s, &status.to_status(&self.0.meta, spec)),
+            _ => ser(s, &self.0.to_json().get("status")),
         }
     }
 }

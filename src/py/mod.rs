@@ -971,6 +971,13 @@ impl PyCluster {
         let (obj, at) = self.with("get", |c| Ok((c.get(kind, namespace, name)?, clock_of(c))))?;
         self.outside("get", at, || match path.as_deref() {
             None | Some([]) => to_py::object(py, &obj),
+            // A handle's status and metadata reads: the part alone, not the whole object.
+            Some([part]) if part == "status" => {
+                #[cfg(debug_assertions)]
+                assert_eq!(serde_json::to_value(obj.status_wire()).ok(), Some(obj.to_json()["status"].clone()));
+                to_py::value(py, &obj.status_wire())
+            }
+            Some([part]) if part == "metadata" => to_py::value(py, &obj.meta.to_object_meta()),
             Some(path) => match objects::at_path(&obj.to_json(), path) {
                 Some(v) => to_py::value(py, v),
                 None => Ok(py.None().into_bound(py)),
