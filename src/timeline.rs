@@ -161,8 +161,13 @@ impl Log {
                     self.last.entry(key.clone()).or_default()
                 }
             };
-            for (field, value) in &o.fields {
-                match last.iter_mut().find(|(f, _)| f == field) {
+            for (i, (field, value)) in o.fields.iter().enumerate() {
+                // An object's fields come in the same order each sample: look where it was first.
+                let at = match last.get(i) {
+                    Some((f, _)) if f == field => Some(i),
+                    _ => last.iter().position(|(f, _)| f == field),
+                };
+                match at.map(|i| &mut last[i]) {
                     Some((_, v)) if v == value => continue,
                     Some((_, v)) => *v = value.clone(),
                     None => last.push((field.clone(), value.clone())),
@@ -327,10 +332,24 @@ fn conditions<'a>(
     conds: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
 ) {
     for (type_, status, reason) in conds {
-        fields.push((type_.to_string().into(), text(status)));
-        fields.push((format!("{type_}.reason").into(), text(reason.unwrap_or(""))));
+        let (name, reason_name): (Field, Field) = match KNOWN_CONDITIONS.iter().find(|(t, _)| *t == type_) {
+            Some((t, r)) => (Cow::Borrowed(t), Cow::Borrowed(r)),
+            None => (type_.to_string().into(), format!("{type_}.reason").into()),
+        };
+        fields.push((name, text(status)));
+        fields.push((reason_name, text(reason.unwrap_or(""))));
     }
 }
+
+/// The condition types of Deployments and HPAs, and their reason fields, as fixed words.
+const KNOWN_CONDITIONS: [(&str, &str); 6] = [
+    ("Available", "Available.reason"),
+    ("Progressing", "Progressing.reason"),
+    ("ReplicaFailure", "ReplicaFailure.reason"),
+    ("AbleToScale", "AbleToScale.reason"),
+    ("ScalingActive", "ScalingActive.reason"),
+    ("ScalingLimited", "ScalingLimited.reason"),
+];
 
 fn object_sample(o: &Arc<Object>) -> Option<ObjectSample> {
     let mut f: Vec<(Field, FieldValue)> = Vec::with_capacity(16);

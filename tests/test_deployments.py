@@ -204,6 +204,43 @@ def test_set_image_on_an_unknown_container_is_an_error(cluster, examples):
         cluster.deployment("nginx-deployment").set_image(foo="x")
 
 
+@pytest.mark.parametrize(
+    ("images", "record"),
+    [({"web": "nginx:1.26"}, False), ({"init": "busybox:2"}, True), ({"*": "app:9", "web": "nginx:1.27"}, True)],
+)
+def test_set_image_writes_what_a_merge_patch_of_the_containers_writes(images, record):
+    """`set_image` changes the containers in the core: the history is the one a merge patch of
+    the containers (with their images changed, as kubectl's patch has them) makes."""
+    manifest = deployment(replicas=3)
+    spec = manifest["spec"]["template"]["spec"]
+    spec["initContainers"] = [{"name": "init", "image": "busybox:1"}]
+    spec["containers"] = [{"name": "web", "image": "nginx:1.25"}, {"name": "side", "image": "app:1"}]
+    patched = kubesim.Cluster(nodes=2, seed=5)
+    patched.apply(manifest)
+    patched.advance("20s")
+    native = patched.fork()
+    d = native.deployment("web")
+    assert d.set_image(record=record, **images) == "deployment.apps/web image updated"
+    # The same change as a merge patch of both container lists.
+    tmpl = patched.deployment("web").to_dict()["spec"]["template"]["spec"]
+    for c in [*tmpl["initContainers"], *tmpl["containers"]]:
+        c["image"] = images.get(c["name"], images.get("*", c["image"]))
+    patch: dict = {"spec": {"template": {"spec": {k: tmpl[k] for k in ("initContainers", "containers")}}}}
+    if record:
+        args = " ".join(f"{k}={v}" for k, v in images.items())
+        cause = f"kubectl set image deployment/web {args} --record=true"
+        patch["metadata"] = {"annotations": {"kubernetes.io/change-cause": cause}}
+    patched.patch("deployment", "web", patch)
+    for c in (native, patched):
+        c.advance("2m")
+    assert native.deployment("web").to_dict() == patched.deployment("web").to_dict()
+    listing = "get pods,replicasets -o yaml"
+    assert native.kubectl(listing) == patched.kubectl(listing)
+    # Once more: nothing changes, nothing is written.
+    rv = native._native.resource_version
+    assert d.set_image(**images) == "" and native._native.resource_version == rv
+
+
 def test_status_counts_follow_upstream(cluster):
     cluster.apply(deployment(replicas=4))
     d = cluster.deployment("web")

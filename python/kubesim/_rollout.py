@@ -209,37 +209,15 @@ class Rollout:
         return f"deployment.apps/{self._d.name} {verb}"
 
 
-def set_image(
-    d: Deployment, images: dict[str, str], record: bool = False, cause: str | None = None, dry_run: bool = False
-) -> str:
+def set_image(d: Deployment, images: dict[str, str], record: bool = False) -> str:
     """`kubectl set image deployment/NAME c=image …`: prints nothing when nothing changes."""
-    # Only the spec crosses into Python: the containers are all this reads.
-    spec = d._part("spec")["template"]["spec"]
-    lists = [spec.get("initContainers", []), spec["containers"]]
-    names = {c["name"] for lst in lists for c in lst}
-    for container in images:
-        if container != "*" and container not in names:
-            raise InvalidArgumentError(f'unable to find container named "{container}"')
-    changed = False
-    for lst in lists:
-        for c in lst:
-            image = images.get(c["name"], images.get("*"))
-            if image is not None and c.get("image") != image:
-                c["image"] = image
-                changed = True
-    if not changed:
-        return ""
-    patch: dict[str, Any] = {"spec": {"template": {"spec": {"containers": spec["containers"]}}}}
-    if spec.get("initContainers"):
-        patch["spec"]["template"]["spec"]["initContainers"] = spec["initContainers"]
+    cause = None
     if record:
-        if cause is None:
-            args = " ".join(f"{k}={v}" for k, v in images.items())
-            cause = f"kubectl set image deployment/{d.name} {args} --record=true"
-        patch["metadata"] = {"annotations": {CHANGE_CAUSE: cause}}
-    if dry_run:
-        return f"deployment.apps/{d.name} image updated (dry run)"
-    d._cluster.patch("deployment", d.name, patch, d.namespace)
+        args = " ".join(f"{k}={v}" for k, v in images.items())
+        cause = f"kubectl set image deployment/{d.name} {args} --record=true"
+    # The containers are changed in the core, as a merge patch of them would change them.
+    if not d._cluster._native.set_image("Deployment", d.namespace, d.name, list(images.items()), cause):
+        return ""
     return f"deployment.apps/{d.name} image updated"
 
 

@@ -556,6 +556,21 @@ impl PyCluster {
         self.run(py, "patch", |c| c.patch(kind, namespace, name, &p).map(|o| key_of(&o)))
     }
 
+    /// `kubectl set image` (see `Cluster::set_image`): whether an image changed.
+    #[pyo3(signature = (kind, namespace, name, images, cause=None))]
+    fn set_image(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        images: Vec<(String, String)>,
+        cause: Option<String>,
+    ) -> PyResult<bool> {
+        let kind = kind_of(kind)?;
+        self.run(py, "set image", |c| c.set_image(kind, namespace, name, &images, cause.as_deref()))
+    }
+
     /// Delete; `propagation` is Background, Foreground or Orphan (None: the kind's default).
     #[pyo3(signature = (kind, namespace, name, propagation=None, grace_period_seconds=None))]
     fn delete(

@@ -1142,7 +1142,15 @@ impl Store {
                 log.entries = Vec::new();
                 log.base = self.resource_version;
             }
-            let node = crate::controllers::replicaset::node_of(&object).map(Arc::from);
+            // A pod's node as the shared text its status holds, else (a spec naming it) a copy.
+            let node = match &object.body {
+                crate::api::Body::Pod { spec, status } => match (&spec.node_name, &status.node_name) {
+                    (Some(n), Some(shared)) if **n == **shared => Some(shared.clone()),
+                    (Some(n), _) => Some(Arc::from(n.as_str())),
+                    (None, shared) => shared.clone(),
+                },
+                _ => None,
+            };
             log.entries.push((self.resource_version, event_type, ObjectKey::of(&object), node));
         }
         self.watch.push_back(WatchEvent { event_type, resource_version: self.resource_version, object });
