@@ -1165,7 +1165,7 @@ mod tests {
         // Six runs, each sampled at several instants (the Job and pod made, the pod running,
         // done, the Job complete, the oldest Job deleted).
         assert!(stepped.starts.len() >= 6 * 3, "{} samples", stepped.starts.len());
-        let times: Vec<Millis> = stepped.starts.iter().map(|i| stepped.rows[*i].time).collect();
+        let times: Vec<Millis> = stepped.starts.iter().map(|i| stepped.rows.get(*i).unwrap().time).collect();
         assert!(times.windows(2).all(|w| w[0] < w[1]), "one sample an instant, in time order");
         let (sampled, same_history) = sampled_cron_runs(false, 31);
         assert_eq!(sampled, stepped, "the same log");

@@ -18,7 +18,7 @@ use crate::controllers::deployment::{max_surge, max_unavailable};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::NodeRuntime;
 use crate::sim::clock::Millis;
-use crate::store::{ObjectKey, Store, WatchEventType};
+use crate::store::{ObjectKey, Store};
 
 /// One recorded value.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -95,11 +95,11 @@ pub struct Row {
 /// O(values changed), and nothing is made for the caller until it reads the rows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Log {
-    pub rows: Vec<Row>,
+    pub rows: Chunked<Row>,
     /// Where each sample that recorded something starts in `rows`.
     pub starts: Vec<usize>,
     /// Event occurrences, in the order they were sampled.
-    pub events: Vec<EventSample>,
+    pub events: Chunked<EventSample>,
     /// The resourceVersion the last sample read up to (0: the next sample is a full one).
     pub resource_version: u64,
     /// Each recorded object's fields as last recorded.
@@ -108,6 +108,75 @@ pub struct Log {
     deleted: FxHashSet<ObjectKey>,
     /// The count last recorded for each Event (namespace, name).
     event_counts: FxHashMap<EventKey, i32>,
+}
+
+/// Whether two field names are the same: most are the same fixed word, found by address.
+fn same_field(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
+}
+
+/// An append-only list kept in fixed-size chunks: growing it never moves what it holds (a
+/// long recording's rows are not copied again at each doubling, nor fresh pages zeroed for it).
+#[derive(Clone, Debug)]
+pub struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+const CHUNK: usize = 1024;
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked { chunks: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Chunked<T> {
+    pub fn push(&mut self, item: T) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < CHUNK => last.push(item),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(item);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<&T> {
+        self.chunks.get(i / CHUNK).and_then(|c| c.get(i % CHUNK))
+    }
+
+    /// The items from the `start`-th on.
+    pub fn iter_from(&self, start: usize) -> impl Iterator<Item = &T> {
+        let first = self.chunks.get(start / CHUNK).map(|c| c.get(start % CHUNK..).unwrap_or_default());
+        first.into_iter().chain(self.chunks.iter().skip(start / CHUNK + 1).map(Vec::as_slice)).flatten()
+    }
+}
+
+impl<T> FromIterator<T> for Chunked<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
+        let mut out = Chunked::default();
+        for item in items {
+            out.push(item);
+        }
+        out
+    }
+}
+
+impl<T: PartialEq> PartialEq for Chunked<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter_from(0).eq(other.iter_from(0))
+    }
 }
 
 /// A [`Log`] as saved: keys as (kind, namespace, name), in an order that does not depend on
@@ -164,8 +233,8 @@ impl Log {
             for (i, (field, value)) in o.fields.iter().enumerate() {
                 // An object's fields come in the same order each sample: look where it was first.
                 let at = match last.get(i) {
-                    Some((f, _)) if f == field => Some(i),
-                    _ => last.iter().position(|(f, _)| f == field),
+                    Some((f, _)) if same_field(f, field) => Some(i),
+                    _ => last.iter().position(|(f, _)| same_field(f, field)),
                 };
                 match at.map(|i| &mut last[i]) {
                     Some((_, v)) if v == value => continue,
@@ -183,6 +252,12 @@ impl Log {
             gone.extend(missing);
         }
         for key in gone {
+            if key.kind() == Kind::Event {
+                // An Event's name is not used again while it is stored: forgetting its count
+                // keeps what the log holds for Events to those still stored.
+                self.event_counts.remove(&(key.namespace.clone(), key.name.clone()));
+                continue;
+            }
             if self.last.remove(&key).is_some() {
                 let (kind, namespace, name) = (key.kind(), key.namespace.clone(), key.name.clone());
                 self.deleted.insert(key);
@@ -200,6 +275,11 @@ impl Log {
                 self.events.push(e.clone());
             }
         }
+        if s.full {
+            // Every stored Event is listed: the others are gone.
+            let stored: FxHashSet<(&str, &str)> = s.events.iter().map(|e| (&*e.namespace, &*e.name)).collect();
+            self.event_counts.retain(|(ns, name), _| stored.contains(&(&**ns, &**name)));
+        }
     }
 
     /// The log as bytes (postcard, as snapshots are), for a saved or pickled recorder.
@@ -211,9 +291,9 @@ impl Log {
         let mut event_counts: Vec<_> = self.event_counts.iter().map(|(k, v)| (k.clone(), *v)).collect();
         event_counts.sort();
         let saved = SavedLog {
-            rows: self.rows.clone(),
+            rows: self.rows.iter_from(0).cloned().collect(),
             starts: self.starts.clone(),
-            events: self.events.clone(),
+            events: self.events.iter_from(0).cloned().collect(),
             resource_version: self.resource_version,
             last: last.iter().map(|(k, v)| (saved_key(k), v.clone())).collect(),
             deleted: deleted.into_iter().map(saved_key).collect(),
@@ -227,9 +307,9 @@ impl Log {
         let s: SavedLog = postcard::from_bytes(bytes)?;
         let key = |(kind, ns, name): SavedKey| ObjectKey::shared(kind, &ns, &name);
         Ok(Log {
-            rows: s.rows,
+            rows: s.rows.into_iter().collect(),
             starts: s.starts,
-            events: s.events,
+            events: s.events.into_iter().collect(),
             resource_version: s.resource_version,
             last: s.last.into_iter().map(|(k, v)| (key(k), v)).collect(),
             deleted: s.deleted.into_iter().map(key).collect(),
@@ -238,8 +318,8 @@ impl Log {
     }
 }
 
-/// One write a sample reads: its event type, the key, a pod's node.
-type Change<'a> = (WatchEventType, Cow<'a, ObjectKey>, Option<&'a str>);
+/// One write a sample reads: the key, a pod's node.
+type Change<'a> = (Cow<'a, ObjectKey>, Option<&'a str>);
 
 const SAMPLED: [Kind; 4] = [Kind::Deployment, Kind::ReplicaSet, Kind::HorizontalPodAutoscaler, Kind::Pod];
 
@@ -255,11 +335,11 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
     let changed: Option<Vec<Change>> = if since == 0 {
         None
     } else if let Some(feed) = store.changes_since(since) {
-        Some(feed.map(|(t, k, n)| (t, Cow::Borrowed(k), n)).collect())
+        Some(feed.map(|(k, n)| (Cow::Borrowed(k), n)).collect())
     } else {
         watched = store.watch_since(since).ok();
         watched.as_ref().map(|events| {
-            events.iter().map(|e| (e.event_type, Cow::Owned(ObjectKey::of(&e.object)), node_of(&e.object))).collect()
+            events.iter().map(|e| (Cow::Owned(ObjectKey::of(&e.object)), node_of(&e.object))).collect()
         })
     };
     match changed {
@@ -267,7 +347,7 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
             // The store holds the latest state; the change list only says which keys to read.
             let mut touched: BTreeSet<&ObjectKey> = BTreeSet::new();
             let mut nodes_touched: BTreeSet<&str> = BTreeSet::new();
-            for (event_type, key, node) in &events {
+            for (key, node) in &events {
                 let kind = key.kind();
                 match kind {
                     Kind::Pod => nodes_touched.extend(*node),
@@ -277,9 +357,6 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
                     _ => {}
                 }
                 if wanted(kind) {
-                    if kind == Kind::Event && *event_type == WatchEventType::Deleted {
-                        continue; // an expired Event is not an occurrence
-                    }
                     touched.insert(key);
                 }
             }
@@ -287,7 +364,8 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
                 match store.get_by_key(key) {
                     Some(obj) if key.kind() == Kind::Event => out.events.extend(event_sample(obj)),
                     Some(obj) => out.objects.extend(object_sample(obj)),
-                    None if key.kind() == Kind::Event => {}
+                    // An expired Event is not an occurrence; it is listed as deleted (for the
+                    // recorder to forget its count), like any other object.
                     None => out.deleted.push(key.clone()),
                 }
             }
@@ -621,7 +699,7 @@ mod tests {
 
     /// The log's rows as (time, name, field, value), for comparing.
     fn rows(log: &Log) -> Vec<(Millis, String, String, FieldValue)> {
-        log.rows.iter().map(|r| (r.time, r.name.to_string(), r.field.to_string(), r.value.clone())).collect()
+        log.rows.iter_from(0).map(|r| (r.time, r.name.to_string(), r.field.to_string(), r.value.clone())).collect()
     }
 
     #[test]
@@ -647,7 +725,7 @@ mod tests {
         log.take(5, &sample(9, false, vec![], vec![ObjectKey::new(Kind::Deployment, "default", "a")], vec![]));
         log.take(6, &sample(10, false, vec![a(2)], vec![], vec![]));
         // A full sample without an object: it is gone.
-        log.take(7, &sample(11, true, vec![a(2)], vec![], vec![]));
+        log.take(7, &sample(11, true, vec![a(2)], vec![], vec![event("e1", 2), event("e2", 1)]));
         let s = |t: &str| t.to_string();
         assert_eq!(
             rows(&log),
@@ -666,7 +744,7 @@ mod tests {
         );
         assert_eq!(log.starts, [0, 3, 4, 5, 6, 9]);
         // An Event is recorded once per count.
-        let events: Vec<(&str, i32)> = log.events.iter().map(|e| (&*e.name, e.count)).collect();
+        let events: Vec<(&str, i32)> = log.events.iter_from(0).map(|e| (&*e.name, e.count)).collect();
         assert_eq!(events, [("e1", 1), ("e1", 2), ("e2", 1)]);
         // Saved and loaded, it is the same log and folds the next sample the same way.
         let mut loaded = Log::load(&log.save()).unwrap();
@@ -676,7 +754,31 @@ mod tests {
         loaded.take(8, &next);
         assert_eq!(loaded, log);
         assert_eq!(log.rows.len(), 13, "a's ready, and b back (deleted false, ready)");
+        // An expired Event's count is forgotten (no row); an Event of that name made again
+        // is an occurrence, even at the same count. A full sample forgets those not listed.
+        let expired = ObjectKey::new(Kind::Event, "default", "e1");
+        log.take(9, &sample(13, false, vec![], vec![expired], vec![]));
+        assert_eq!((log.rows.len(), log.event_counts.len()), (13, 1));
+        log.take(10, &sample(14, false, vec![], vec![], vec![event("e1", 1)]));
+        let names: Vec<(&str, i32)> = log.events.iter_from(0).map(|e| (&*e.name, e.count)).collect();
+        assert_eq!(log.events.len(), 4, "{names:?}");
+        log.take(11, &sample(15, true, vec![a(3)], vec![], vec![event("e1", 1)]));
+        assert_eq!(log.event_counts.keys().map(|(_, n)| &**n).collect::<Vec<_>>(), ["e1"]);
+        assert_eq!(log.events.len(), 4, "e1 at the count recorded");
         assert!(Log::load(b"not a log").is_err());
+    }
+
+    #[test]
+    fn a_chunked_list_reads_from_any_start_across_its_chunks() {
+        let items: Chunked<usize> = (0..2 * CHUNK + 500).collect();
+        assert_eq!(items.len(), 2 * CHUNK + 500);
+        for start in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 2 * CHUNK + 499, 2 * CHUNK + 500, 5 * CHUNK] {
+            let got: Vec<usize> = items.iter_from(start).copied().collect();
+            assert_eq!(got, (start.min(items.len())..items.len()).collect::<Vec<_>>(), "from {start}");
+        }
+        assert_eq!(items.get(CHUNK + 7), Some(&(CHUNK + 7)));
+        assert_eq!(items.get(2 * CHUNK + 500), None);
+        assert!(Chunked::<usize>::default().is_empty() && Chunked::<usize>::default().iter_from(3).next().is_none());
     }
 
     #[test]

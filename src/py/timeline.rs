@@ -63,7 +63,7 @@ impl PyTimelineLog {
     fn rows<'py>(&self, py: Python<'py>, origin_ms: Millis, start: usize) -> PyResult<Bound<'py, PyList>> {
         let mut strings = Strings::default();
         let out = PyList::empty(py);
-        for r in self.0.rows.get(start..).unwrap_or_default() {
+        for r in self.0.rows.iter_from(start) {
             let value = match &r.value {
                 FieldValue::Int(i) => i.into_pyobject(py)?.into_any(),
                 FieldValue::Str(t) => strings.get(py, t).into_any(),
@@ -86,7 +86,7 @@ impl PyTimelineLog {
     fn events<'py>(&self, py: Python<'py>, origin_ms: Millis, start: usize) -> PyResult<Bound<'py, PyList>> {
         let mut strings = Strings::default();
         let out = PyList::empty(py);
-        for e in self.0.events.get(start..).unwrap_or_default() {
+        for e in self.0.events.iter_from(start) {
             out.append((
                 seconds(e.last, origin_ms),
                 strings.get(py, &e.namespace),

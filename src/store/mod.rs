@@ -335,7 +335,8 @@ pub struct Store {
 #[derive(Clone, Debug, Default)]
 pub struct ChangeLog {
     base: u64,
-    entries: Vec<(u64, WatchEventType, ObjectKey, Option<Arc<str>>)>,
+    /// (resourceVersion, key, a pod's node) of each write.
+    entries: Vec<(u64, ObjectKey, Option<Arc<str>>)>,
 }
 
 /// What an update did: the version it replaced, and the one stored (the same `Arc` when it
@@ -1151,7 +1152,7 @@ impl Store {
                 },
                 _ => None,
             };
-            log.entries.push((self.resource_version, event_type, ObjectKey::of(&object), node));
+            log.entries.push((self.resource_version, ObjectKey::of(&object), node));
         }
         self.watch.push_back(WatchEvent { event_type, resource_version: self.resource_version, object });
         self.trim_watch();
@@ -1175,10 +1176,10 @@ impl Store {
     pub fn changes_since(
         &self,
         since: u64,
-    ) -> Option<impl Iterator<Item = (WatchEventType, &ObjectKey, Option<&str>)>> {
+    ) -> Option<impl Iterator<Item = (&ObjectKey, Option<&str>)>> {
         let log = self.changes.as_ref().filter(|l| since >= l.base)?;
         let from = log.entries.partition_point(|e| e.0 <= since);
-        Some(log.entries[from..].iter().map(|(_, t, k, n)| (*t, k, n.as_deref())))
+        Some(log.entries[from..].iter().map(|(_, k, n)| (k, n.as_deref())))
     }
 
     fn trim_watch(&mut self) {
