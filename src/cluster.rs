@@ -637,30 +637,22 @@ impl Cluster {
         self.update_and_settle(obj)
     }
 
-    /// `kubectl set image` on a workload: each container (init containers too) named in
+    /// `kubectl set image` on a Deployment: each container (init containers too) named in
     /// `images`, or every container for `*`, gets that image; `cause`, if given, becomes the
     /// `kubernetes.io/change-cause` annotation. The same write as a merge patch of the containers
-    /// with their images changed, made without a round trip through the caller. Returns whether
+    /// with their images changed, made on the typed object (no JSON in between). Returns whether
     /// an image changed (nothing is written when none did).
     pub fn set_image(
         &mut self,
-        kind: Kind,
         namespace: &str,
         name: &str,
         images: &[(String, String)],
         cause: Option<&str>,
     ) -> Result<bool> {
-        let live = self.store.get(kind, namespace, name)?;
-        let mut doc = live.to_json();
-        let Some(spec) = doc.pointer_mut("/spec/template/spec").and_then(Value::as_object_mut) else {
-            return Err(KubesimError::InvalidArgument(format!("{} has no pod template", kind.name())));
-        };
-        let lists = ["initContainers", "containers"];
-        let named = |n: &str| {
-            lists
-                .iter()
-                .any(|l| spec.get(*l).and_then(Value::as_array).is_some_and(|cs| cs.iter().any(|c| c["name"] == n)))
-        };
+        let live = self.store.get(Kind::Deployment, namespace, name)?;
+        let mut d = live.deployment_wire().expect("a stored Deployment is one");
+        let spec = d.spec.as_mut().and_then(|s| s.template.spec.as_mut()).expect("a Deployment's template has a spec");
+        let named = |n: &str| spec.init_containers.iter().flatten().chain(&spec.containers).any(|c| c.name == n);
         // upstream: kubectl set image refuses a container the template does not have.
         if let Some((missing, _)) = images.iter().find(|(n, _)| n != "*" && !named(n)) {
             return Err(KubesimError::InvalidArgument(format!("unable to find container named \"{missing}\"")));
@@ -670,26 +662,20 @@ impl Cluster {
             exact.or_else(|| images.iter().find(|(c, _)| c == "*")).map(|(_, image)| image)
         };
         let mut changed = false;
-        for list in lists {
-            for c in spec.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
-                let Some(image) = c["name"].as_str().and_then(image_for) else { continue };
-                if c.get("image").and_then(Value::as_str) != Some(image.as_str()) {
-                    c["image"] = Value::String(image.clone());
-                    changed = true;
-                }
+        for c in spec.init_containers.iter_mut().flatten().chain(spec.containers.iter_mut()) {
+            let Some(image) = image_for(&c.name) else { continue };
+            if c.image.as_ref() != Some(image) {
+                c.image = Some(image.clone());
+                changed = true;
             }
         }
         if !changed {
             return Ok(false);
         }
         if let Some(cause) = cause {
-            let meta = &mut doc["metadata"];
-            if !meta["annotations"].is_object() {
-                meta["annotations"] = Value::Object(Default::default());
-            }
-            meta["annotations"]["kubernetes.io/change-cause"] = Value::String(cause.into());
+            d.metadata.annotations.get_or_insert_default().insert("kubernetes.io/change-cause".into(), cause.into());
         }
-        self.update_and_settle(Object::decode(doc)?)?;
+        self.update_and_settle(Object::from_deployment(d)?)?;
         Ok(true)
     }
 

@@ -338,9 +338,9 @@ pub fn sample(store: &Store, nodes: &NodeRuntime, since: u64, pods: bool) -> Sam
         Some(feed.map(|(k, n)| (Cow::Borrowed(k), n)).collect())
     } else {
         watched = store.watch_since(since).ok();
-        watched.as_ref().map(|events| {
-            events.iter().map(|e| (Cow::Owned(ObjectKey::of(&e.object)), node_of(&e.object))).collect()
-        })
+        watched
+            .as_ref()
+            .map(|events| events.iter().map(|e| (Cow::Owned(ObjectKey::of(&e.object)), node_of(&e.object))).collect())
     };
     match changed {
         Some(events) => {

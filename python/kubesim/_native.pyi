@@ -54,13 +54,12 @@ class Cluster:
         """Replace one object's status (the ``/status`` subresource); returns ``(Kind, namespace, name)``."""
     def set_image(
         self,
-        kind: str,
         namespace: str,
         name: str,
         images: builtins.list[tuple[str, str]],
         cause: str | None = None,
     ) -> bool:
-        """``kubectl set image``: each named container (``*``: every one) gets its image,
+        """``kubectl set image`` on a Deployment: each named container (``*``: every one) gets its image,
         ``cause`` the change-cause annotation; whether an image changed."""
     def patch(self, kind: str, namespace: str, name: str, patch_json: str) -> tuple[str, str, str]:
         """JSON merge patch; returns ``(Kind, namespace, name)``."""

@@ -216,7 +216,7 @@ def set_image(d: Deployment, images: dict[str, str], record: bool = False) -> st
         args = " ".join(f"{k}={v}" for k, v in images.items())
         cause = f"kubectl set image deployment/{d.name} {args} --record=true"
     # The containers are changed in the core, as a merge patch of them would change them.
-    if not d._cluster._native.set_image("Deployment", d.namespace, d.name, list(images.items()), cause):
+    if not d._cluster._native.set_image(d.namespace, d.name, list(images.items()), cause):
         return ""
     return f"deployment.apps/{d.name} image updated"
 

@@ -261,6 +261,30 @@ impl Object {
         Wire(self)
     }
 
+    /// A Deployment from its wire struct, defaulted and validated as a decoded one is.
+    pub fn from_deployment(mut d: apps::Deployment) -> Result<Object, ApiError> {
+        defaults::default_deployment(&mut d);
+        check(Kind::Deployment, &d.metadata, validation::validate_deployment(&d))?;
+        let mut spec = d.spec.unwrap_or_default();
+        let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
+        Ok(Object {
+            meta: Meta::from_object_meta(d.metadata),
+            body: Body::Deployment { spec: Box::new(spec), status: Box::new(d.status.unwrap_or_default()), template },
+        })
+    }
+
+    /// A Deployment's wire struct, as the API server shows it (what `to_json` is the JSON of).
+    pub fn deployment_wire(&self) -> Option<apps::Deployment> {
+        let Body::Deployment { spec, status, template } = &self.body else { return None };
+        let mut spec = (**spec).clone();
+        spec.template = template.to_wire();
+        Some(apps::Deployment {
+            metadata: self.meta.to_object_meta(),
+            spec: Some(spec),
+            status: Some((**status).clone()),
+        })
+    }
+
     /// The object's `status` as [`Object::wire`] shows it, to serialize on its own (a handle
     /// reading its status need not make the rest of the object).
     pub fn status_wire(&self) -> StatusWire<'_> {
@@ -342,21 +366,7 @@ impl Object {
                     },
                 }
             }
-            Kind::Deployment => {
-                let mut d: apps::Deployment = decode_strict(&value, kind, &version)?;
-                defaults::default_deployment(&mut d);
-                check(kind, &d.metadata, validation::validate_deployment(&d))?;
-                let mut spec = d.spec.unwrap_or_default();
-                let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
-                Object {
-                    meta: Meta::from_object_meta(d.metadata),
-                    body: Body::Deployment {
-                        spec: Box::new(spec),
-                        status: Box::new(d.status.unwrap_or_default()),
-                        template,
-                    },
-                }
-            }
+            Kind::Deployment => Object::from_deployment(decode_strict(&value, kind, &version)?)?,
             Kind::ReplicaSet => {
                 let mut rs: apps::ReplicaSet = decode_strict(&value, kind, &version)?;
                 defaults::default_replica_set(&mut rs);

@@ -556,19 +556,17 @@ impl PyCluster {
         self.run(py, "patch", |c| c.patch(kind, namespace, name, &p).map(|o| key_of(&o)))
     }
 
-    /// `kubectl set image` (see `Cluster::set_image`): whether an image changed.
-    #[pyo3(signature = (kind, namespace, name, images, cause=None))]
+    /// `kubectl set image` on a Deployment (see `Cluster::set_image`): whether an image changed.
+    #[pyo3(signature = (namespace, name, images, cause=None))]
     fn set_image(
         &self,
         py: Python<'_>,
-        kind: &str,
         namespace: &str,
         name: &str,
         images: Vec<(String, String)>,
         cause: Option<String>,
     ) -> PyResult<bool> {
-        let kind = kind_of(kind)?;
-        self.run(py, "set image", |c| c.set_image(kind, namespace, name, &images, cause.as_deref()))
+        self.run(py, "set image", |c| c.set_image(namespace, name, &images, cause.as_deref()))
     }
 
     /// Delete; `propagation` is Background, Foreground or Orphan (None: the kind's default).

@@ -1173,10 +1173,7 @@ impl Store {
     }
 
     /// The keys written after `since`, if they are kept that far back.
-    pub fn changes_since(
-        &self,
-        since: u64,
-    ) -> Option<impl Iterator<Item = (&ObjectKey, Option<&str>)>> {
+    pub fn changes_since(&self, since: u64) -> Option<impl Iterator<Item = (&ObjectKey, Option<&str>)>> {
         let log = self.changes.as_ref().filter(|l| since >= l.base)?;
         let from = log.entries.partition_point(|e| e.0 <= since);
         Some(log.entries[from..].iter().map(|(_, k, n)| (k, n.as_deref())))
