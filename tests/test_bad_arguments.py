@@ -49,10 +49,12 @@ def deep(levels: int) -> dict[str, Any]:
             "-inf is not a JSON number",
         ),
         ({"metadata": {"labels": {"a": {1, 2}}}}, "metadata.labels.a", "a set is not JSON data"),
+        ({"metadata": {"labels": {(1, 2): "x"}}}, "metadata.labels", "is not a string"),
+        ({"metadata": {"labels": {math.nan: "x"}}}, "metadata.labels", "key nan is not a JSON number"),
         ({"metadata": deep(127)}, "metadata.a.a.a", "nested more than 127 levels deep"),
         ({"metadata": deep(5000)}, "metadata.a.a.a", "nested more than 127 levels deep"),
     ],
-    ids=["nan", "inf", "-inf-in-a-list", "set", "128-levels", "5000-levels"],
+    ids=["nan", "inf", "-inf-in-a-list", "set", "tuple-key", "nan-key", "128-levels", "5000-levels"],
 )
 def test_patch_that_is_not_json_is_an_invalid_argument(web, patch, field, message):
     before = state(web)
@@ -61,6 +63,12 @@ def test_patch_that_is_not_json_is_an_invalid_argument(web, patch, field, messag
     assert e.value.field.startswith(field)
     assert state(web) == before
     assert web.deployment("web").replicas == 2
+
+
+def test_brackets_in_text_are_not_nesting(web):
+    # Enough brackets to look deep, but inside a string: the patch is JSON and lands.
+    web.patch("deployment", "web", {"metadata": {"annotations": {"text": "[{" * 200}}})
+    assert web.deployment("web").annotations["text"] == "[{" * 200
 
 
 def test_patch_nesting_up_to_the_limit_reaches_the_api_server(web):

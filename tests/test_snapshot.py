@@ -90,10 +90,11 @@ def test_mid_rollout_with_an_autoscaler_and_a_load_callable(tmp_path):
     ]
 
 
-def test_the_python_side_is_saved_too(tmp_path):
+@pytest.mark.parametrize("every", ["10s", 0])
+def test_the_python_side_is_saved_too(tmp_path, every):
     c = kubesim.Cluster(nodes=2, seed=2, journal=True)
     c.images.register("app:slow", pull="90s")
-    c.record(every="10s")
+    c.record(every=every)
     c.apply(workload("Deployment", "web", 2, "app:slow"))
     c.advance("30s")
     loaded = pickle.loads(pickle.dumps(c))
@@ -104,6 +105,7 @@ def test_the_python_side_is_saved_too(tmp_path):
         x.deployment("web").scale(4)
         x.advance("2m")  # the registered pull time still applies
     assert list(loaded.timeline()) == list(c.timeline())
+    assert loaded.timeline().events == c.timeline().events and len(c.timeline().events) > 5
     assert loaded.kubectl("get pods") == c.kubectl("get pods")
 
 

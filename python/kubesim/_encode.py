@@ -52,8 +52,10 @@ def check(value: Any) -> None:
                 raise NotJSON(_short(path), f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(v, Mapping):
             for k, item in v.items():
-                if not isinstance(k, str | int | bool | type(None)):  # json.dumps writes these as strings
+                if not isinstance(k, str | int | float | bool | type(None)):  # json.dumps writes these as strings
                     raise NotJSON(path, f"key {k!r} is not a string")
+                if isinstance(k, float) and not math.isfinite(k):
+                    raise NotJSON(path, f"key {k!r} is not a JSON number")
                 stack.append((item, _join(path, k), depth + 1))
         elif isinstance(v, list | tuple):
             stack.extend((item, _join(path, i), depth + 1) for i, item in enumerate(v))
@@ -66,6 +68,15 @@ def _clip(text: str) -> str:
 
 
 def dumps(value: Any) -> str:
-    """``value`` as JSON text, after :func:`check`."""
-    check(value)
-    return json.dumps(value, allow_nan=False)
+    """``value`` as JSON text; :class:`NotJSON` (from :func:`check`) naming the field when it is
+    not JSON data. The C encoder writes it first: the walk in Python runs only when that fails, or
+    when the text has brackets enough to nest past ``MAX_DEPTH``. (Keys are written as
+    ``json.dumps`` writes them: numbers, booleans and None as strings.)"""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        check(value)  # raises NotJSON naming the field, unless the value is JSON after all
+        raise
+    if text.count("{") + text.count("[") > MAX_DEPTH:
+        check(value)
+    return text
