@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Recorder", "Timeline"]
 
-Key = tuple[str, str, str]  # kind, namespace, name
 Row = tuple[float, str, str, str, str, Any]  # time, kind, namespace, name, field, value
 EventRow = tuple[float, str, str, str, str, str, str, str, int, float]
 COLUMNS = ("time", "kind", "namespace", "name", "field", "value")
