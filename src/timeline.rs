@@ -244,14 +244,13 @@ impl Log {
                 rows.push(row(field.clone(), value.clone()));
             }
         }
-        let mut gone: Vec<ObjectKey> = s.deleted.clone();
-        if let Some(seen) = seen {
-            // A full sample lists every object: one recorded before and missing now is gone.
-            let mut missing: Vec<ObjectKey> = self.last.keys().filter(|k| !seen.contains(*k)).cloned().collect();
-            missing.sort();
-            gone.extend(missing);
-        }
-        for key in gone {
+        // A full sample lists every object: one recorded before and missing now is gone.
+        let mut missing: Vec<ObjectKey> = match seen {
+            Some(seen) => self.last.keys().filter(|k| !seen.contains(*k)).cloned().collect(),
+            None => Vec::new(),
+        };
+        missing.sort();
+        for key in s.deleted.iter().cloned().chain(missing) {
             if key.kind() == Kind::Event {
                 // An Event's name is not used again while it is stored: forgetting its count
                 // keeps what the log holds for Events to those still stored.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,23 @@ def test_kubectl_is_a_package_of_verb_modules():
 def test_each_module_imports_first_in_a_fresh_interpreter(module):
     r = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "0"), ("1", "1")])
+def test_import_has_the_allocator_commit_arenas_as_used_unless_told(given, seen):
+    # Read by the core's allocator when it loads: set before, and a value already set wins.
+    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_ARENA_EAGER_COMMIT"}
+    if given is not None:
+        env["MIMALLOC_ARENA_EAGER_COMMIT"] = given
+    # What the environment says at the moment the core is imported (a finder that only looks).
+    code = """
+import os, sys
+class Look:
+    def find_spec(self, name, path=None, target=None):
+        if name == "kubesim._native":
+            print(os.environ.get("MIMALLOC_ARENA_EAGER_COMMIT"))
+sys.meta_path.insert(0, Look())
+import kubesim
+"""
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == [seen]
