@@ -206,6 +206,24 @@ def test_keys_of_any_length_and_number_come_back(c):
     assert c.deployment("web").annotations["note"] == TRICKY
 
 
+def test_values_of_any_number_come_back_each_its_own(c):
+    # Short values are shared from a table of 4,096 slots, a newer value replacing an older one
+    # in its slot: many more distinct values than slots (and values that differ in one byte, or
+    # only past the table's 64 bytes, or in non-ASCII text) each come back as written.
+    values = [f"v{i}" for i in range(6000)] + ["é" * (i % 40) + "ü" for i in range(40)]
+    values += ["x" * 63 + str(i % 10) for i in range(10)] + ["y" * 70 + str(i) for i in range(10)]
+    data = {f"k{i}": v for i, v in enumerate(values)}
+    c.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "many"}, "data": data})
+    for _ in range(2):  # the second read is served from the table the first one filled
+        got = c.get("configmap", "many").to_dict()["data"]
+        assert got == data and [got[f"k{i}"] for i in range(len(values))] == values
+    # A shared value is still a value of its own to the caller: str cannot be changed in place.
+    first, second = c.deployment("web").to_dict(), c.deployment("web").to_dict()
+    assert first["kind"] == second["kind"] == "Deployment"
+    first["kind"] = "Changed"
+    assert c.deployment("web").to_dict()["kind"] == "Deployment"
+
+
 def test_lists_come_in_store_order_with_selectors(c):
     c.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "aaa"}})
     c.apply({**workload(name="zeta", labels={"tier": "web"}), "metadata": {"name": "zeta", "namespace": "aaa"}})

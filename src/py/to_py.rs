@@ -5,6 +5,7 @@
 //! float as None.
 
 use std::borrow::Cow;
+use std::hash::BuildHasher;
 
 use parking_lot::{Mutex, MutexGuard};
 use pyo3::exceptions::PyValueError;
@@ -40,17 +41,29 @@ fn py_err(e: sorted::Error<PyErr>) -> PyErr {
 /// key. Field names are `&'static str`s of the wire structs, found by address (no hashing or
 /// comparing of text); other keys (labels, annotations, map keys of stored JSON text) by text,
 /// at most `MAX_KEYS` of them, each at most `MAX_KEY_LEN` bytes (they are the user's own).
+///
+/// Short string values are shared too, through `values`: most of an object's values repeat
+/// from object to object (`"apps/v1"`, `"RollingUpdate"`, `"25%"`, `"TCP"`, `"IfNotPresent"`,
+/// condition types and reasons, the timestamps of one instant). A value's hash picks one slot
+/// of the table and a different value there is replaced, so the table stays `VALUE_SLOTS`
+/// strings however many distinct values pass (names, uids). A `str` is immutable: a caller
+/// cannot tell a shared one from a new one.
 struct Keys {
     fields: hashbrown::HashMap<(usize, usize), Py<PyString>, FxBuildHasher>,
     texts: hashbrown::HashMap<Box<str>, Py<PyString>, FxBuildHasher>,
+    values: Vec<Option<(u64, Py<PyString>)>>,
 }
 
 static KEYS: Mutex<Keys> = Mutex::new(Keys {
     fields: hashbrown::HashMap::with_hasher(FxBuildHasher),
     texts: hashbrown::HashMap::with_hasher(FxBuildHasher),
+    values: Vec::new(),
 });
 const MAX_KEYS: usize = 4096;
 const MAX_KEY_LEN: usize = 64;
+/// Slots of the value table (a power of two), and the longest value put in it.
+const VALUE_SLOTS: usize = 4096;
+const MAX_VALUE_LEN: usize = 64;
 
 /// What one conversion works with: the interpreter, and the key cache unless another
 /// conversion holds it (a finalizer run by a garbage collection while a dict is made may read
@@ -91,6 +104,28 @@ impl<'py> Cx<'py> {
         s
     }
 
+    fn value(&mut self, v: &str) -> Bound<'py, PyString> {
+        let py = self.py;
+        let Some(keys) = self.keys.as_deref_mut().filter(|_| v.len() <= MAX_VALUE_LEN) else {
+            return PyString::new(py, v);
+        };
+        if keys.values.is_empty() {
+            keys.values.resize_with(VALUE_SLOTS, || None);
+        }
+        let hash = FxBuildHasher.hash_one(v);
+        // The high bits: Fx mixes the low bits of a short text least.
+        let slot = &mut keys.values[(hash >> (64 - VALUE_SLOTS.trailing_zeros())) as usize];
+        if let Some((h, s)) = slot {
+            let s = s.bind(py);
+            if *h == hash && s.to_str().is_ok_and(|t| t == v) {
+                return s.clone();
+            }
+        }
+        let s = PyString::new(py, v);
+        *slot = Some((hash, s.clone().unbind()));
+        s
+    }
+
     fn key(&mut self, key: &Key) -> Bound<'py, PyString> {
         match key {
             Cow::Borrowed(k) => self.field(k),
@@ -119,7 +154,7 @@ impl<'py> Build for Cx<'py> {
         v.into_pyobject(self.py).map(Bound::into_any).unwrap_or_else(|i| match i {})
     }
     fn str(&mut self, v: &str) -> Self::Out {
-        PyString::new(self.py, v).into_any()
+        self.value(v).into_any()
     }
     fn list(&mut self, items: Vec<Self::Out>) -> PyResult<Self::Out> {
         Ok(PyList::new(self.py, items)?.into_any())
