@@ -166,6 +166,46 @@ def test_watch_replays_adds_modifies_deletes(cluster):
     assert [e.type for e in cluster.watch(since=since, kind="deploy")] == []
 
 
+def test_every_modified_event_of_a_pod_shows_a_change():
+    # upstream: an update that leaves the stored object as it was is no write (no new
+    # resourceVersion, no watch event), and the kubelet writes a pod's status only when what it
+    # shows changed. A pull that ends (ContainerCreating before and after), SIGTERM sent to a
+    # container that runs on through its grace period, a crash loop's back-off steps: each
+    # changes only the kubelet's own bookkeeping, so a watcher sees no event for it.
+    c = kubesim.Cluster(nodes=2, seed=4)
+    c.images.register("slow:*", pull="5s", start="1s", stop="20s")
+    c.images.register("crash:*", crash_after="3s")
+    since = c.resource_version
+    c.apply(
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name},
+                "spec": {"containers": [{"name": "c", "image": image}]},
+            }
+            for name, image in (("slow", "slow:1"), ("crash", "crash:1"))
+        ]
+    )
+    c.advance("2m")
+    c.delete("pod", "slow")
+    c.advance("1m")
+    shown: dict[str, dict] = {}
+    modified = 0
+    for e in c.watch(since=since, kind="pod"):
+        name = e.object["metadata"]["name"]
+        if e.type == "MODIFIED":
+            modified += 1
+            before = {**shown[name], "metadata": {**shown[name]["metadata"], "resourceVersion": None}}
+            after = {**e.object, "metadata": {**e.object["metadata"], "resourceVersion": None}}
+            assert before != after, f"{name} at {e.resource_version}: a MODIFIED event that changed nothing"
+        shown[name] = e.object
+    assert "slow" not in [p.name for p in c.pods()], "the deleted pod ran its grace period out and went"
+    assert c.pod("crash").restarts >= 2 and modified > 8, "the run went through the kubelet's stages"
+    # The pod went through pull, start and crash loop all the same: what the API shows is intact.
+    assert c.pod("crash").to_dict()["status"]["containerStatuses"][0]["restartCount"] == c.pod("crash").restarts
+
+
 def test_same_seed_same_uids_and_other_seed_other_uids(examples):
     def uids(seed: int) -> list[str]:
         c = kubesim.Cluster(seed=seed)

@@ -165,6 +165,17 @@ impl Object {
         }
     }
 
+    /// A new version of a pod that differs from `old` only in the kubelet's own bookkeeping
+    /// (see [`PodRuntime::same_shown`]): the API would show the same object.
+    pub fn changes_nothing_shown(&self, old: &Object) -> bool {
+        match (&self.body, &old.body) {
+            (Body::Pod { spec: a, status: s }, Body::Pod { spec: b, status: t }) => {
+                self.meta == old.meta && (Arc::ptr_eq(a, b) || a == b) && s.same_shown(t)
+            }
+            _ => false,
+        }
+    }
+
     pub fn kind(&self) -> Kind {
         match self.body {
             Body::Namespace { .. } => Kind::Namespace,

@@ -258,7 +258,66 @@ impl Disruption {
     }
 }
 
+impl ContainerRuntime {
+    /// Equal in what the API shows of the container: all but the kubelet's own bookkeeping (its
+    /// stage, when a back-off was last stepped, the pull back-off, the probe failures reported).
+    fn same_shown(&self, other: &ContainerRuntime) -> bool {
+        // Every field named: a new one must be placed on one side or the other.
+        let ContainerRuntime {
+            state,
+            last_state,
+            ready,
+            started,
+            restart_count,
+            backoff,
+            backoff_updated: _,
+            pull_backoff: _,
+            probes_reported: _,
+            stage: _,
+        } = self;
+        *state == other.state
+            && *last_state == other.last_state
+            && *ready == other.ready
+            && *started == other.started
+            && *restart_count == other.restart_count
+            && *backoff == other.backoff
+    }
+
+    /// The kubelet's own bookkeeping taken from `from` (see [`ContainerRuntime::same_shown`]).
+    fn keep_private(&mut self, from: &ContainerRuntime) {
+        self.backoff_updated = from.backoff_updated;
+        self.pull_backoff = from.pull_backoff;
+        self.probes_reported = from.probes_reported;
+        self.stage = from.stage;
+    }
+}
+
 impl PodRuntime {
+    /// Equal in what the API shows (`status` as read): only the kubelet's own bookkeeping of
+    /// its containers may differ. Upstream keeps that in the kubelet's memory, so a change of it
+    /// alone is no write at all.
+    pub fn same_shown(&self, other: &PodRuntime) -> bool {
+        let PodRuntime { phase, qos_class, node_name, host_ip, pod_ip, start, conditions, note, containers } = self;
+        *phase == other.phase
+            && *qos_class == other.qos_class
+            && *node_name == other.node_name
+            && *host_ip == other.host_ip
+            && *pod_ip == other.pod_ip
+            && *start == other.start
+            && *conditions == other.conditions
+            && *note == other.note
+            && containers.len() == other.containers.len()
+            && containers.iter().zip(other.containers.iter()).all(|(a, b)| a.same_shown(b))
+    }
+
+    /// The kubelet's own bookkeeping of each container taken from `from`, the stored status:
+    /// what another writer of the status sends is never newer than what the kubelet stored.
+    pub fn keep_private(&mut self, from: &PodRuntime) {
+        for (c, f) in self.containers.iter_mut().zip(from.containers.iter()) {
+            c.keep_private(f);
+        }
+    }
+
     /// `status.startTime`: when the kubelet first saw the pod.
     pub fn start_time(&self) -> Option<Millis> {
         (self.start.0 != Millis::MIN).then_some(self.start.0)

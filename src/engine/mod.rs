@@ -1158,6 +1158,16 @@ impl Engine {
         }
         if status {
             self.assign_ip(&mut obj);
+            // The kubelet's own bookkeeping in a pod is the kubelet's: another writer's status,
+            // worked out against an earlier version, keeps what is stored (a change of that
+            // bookkeeping alone takes no resourceVersion, so it would not conflict).
+            if origin.is_some_and(|(c, _)| c != ControllerId::Kubelet) {
+                if let (Body::Pod { status: mine, .. }, Some(Body::Pod { status: stored, .. })) =
+                    (&mut obj.body, store.get_by_key(&key).map(|o| &o.body))
+                {
+                    mine.keep_private(stored);
+                }
+            }
         }
         let written = store.write(obj, status);
         self.wrote(store, origin, written, rewritten);
@@ -1174,9 +1184,11 @@ impl Engine {
         match written {
             Ok((old, new)) => {
                 let key = ObjectKey::of(&old);
-                if !Arc::ptr_eq(&old, &new) {
+                // A version with the same resourceVersion changed nothing the API shows (the
+                // kubelet's own bookkeeping): no informer hears of it.
+                if !Arc::ptr_eq(&old, &new) && old.meta.resource_version != new.meta.resource_version {
                     self.observe(store, origin, Some(&old), Some(&new));
-                } else if store.get_by_key(&key).is_none() {
+                } else if Arc::ptr_eq(&old, &new) && store.get_by_key(&key).is_none() {
                     // The update took the last finalizer away and the object went with it.
                     self.observe(store, origin, Some(&old), None);
                 }

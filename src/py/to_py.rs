@@ -113,8 +113,7 @@ impl<'py> Cx<'py> {
             keys.values.resize_with(VALUE_SLOTS, || None);
         }
         let hash = FxBuildHasher.hash_one(v);
-        // The high bits: Fx mixes the low bits of a short text least.
-        let slot = &mut keys.values[(hash >> (64 - VALUE_SLOTS.trailing_zeros())) as usize];
+        let slot = &mut keys.values[hash as usize & (VALUE_SLOTS - 1)];
         if let Some((h, s)) = slot {
             let s = s.bind(py);
             if *h == hash && s.to_str().is_ok_and(|t| t == v) {

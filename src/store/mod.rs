@@ -795,13 +795,34 @@ impl Store {
             // The object goes away now.
             return self.remove(&key).map(|_| (old.clone(), old));
         }
-        obj.meta.resource_version = self.resource_version + 1;
+        let quiet = obj.changes_nothing_shown(&old);
+        if !quiet {
+            obj.meta.resource_version = self.resource_version + 1;
+        }
         let obj = Arc::new(obj);
         // SAFETY: `&mut self`; `old` is an owned handle, not a borrow of the slot.
         drop(unsafe { slot.put(obj.clone()) });
-        self.resource_version += 1;
-        self.reindex(&key, &old, obj.clone());
+        self.stored(&key, &old, obj.clone(), quiet);
         Ok((old, obj))
+    }
+
+    /// The store's count and indexes after `obj` replaced `old` in its slot: a new
+    /// resourceVersion, the indexes and the watch log; or, for a `quiet` version (one whose
+    /// change the API does not show, see [`Object::changes_nothing_shown`]), the point index
+    /// alone. upstream: an update that leaves the stored bytes as they were is no write (no new
+    /// resourceVersion, no watch event); the kubelet's own bookkeeping, kept here in the pod,
+    /// lives in the kubelet's memory there.
+    fn stored(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>, quiet: bool) {
+        #[cfg(debug_assertions)]
+        if quiet {
+            assert_eq!(old.to_json(), obj.to_json(), "a quiet version must show as the stored one");
+        }
+        if quiet {
+            self.repoint(old, obj);
+        } else {
+            self.resource_version += 1;
+            self.reindex(key, old, obj);
+        }
     }
 
     /// Work an update out against the store as it is now, without changing it (so on many
@@ -850,11 +871,13 @@ impl Store {
         }
         match (slot, Arc::get_mut(&mut new)) {
             (Some(slot), Some(obj)) => {
-                obj.meta.resource_version = self.resource_version + 1;
+                let quiet = obj.changes_nothing_shown(&old);
+                if !quiet {
+                    obj.meta.resource_version = self.resource_version + 1;
+                }
                 // SAFETY: `&mut self`; `old` is an owned handle, not a borrow of the slot.
                 drop(unsafe { slot.put(new.clone()) });
-                self.resource_version += 1;
-                self.reindex(&key, &old, new.clone());
+                self.stored(&key, &old, new.clone(), quiet);
                 Ok((old, new))
             }
             _ => {
@@ -1095,12 +1118,17 @@ impl Store {
         self.reindex(&key, old, obj);
     }
 
-    /// The indexes and the watch log after `obj` replaced `old` in its slot.
-    fn reindex(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>) {
+    /// The point index after `obj` replaced `old` in its slot.
+    fn repoint(&mut self, old: &Arc<Object>, obj: Arc<Object>) {
         match self.by_key.find_mut(object_hash(old), |o| Arc::ptr_eq(o, old)) {
-            Some(entry) => *entry = obj.clone(),
+            Some(entry) => *entry = obj,
             None => debug_assert!(false, "the point index holds every stored object"),
         }
+    }
+
+    /// The indexes and the watch log after `obj` replaced `old` in its slot.
+    fn reindex(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>) {
+        self.repoint(old, obj.clone());
         let (before, after) = (tally::Contribution::of(old), tally::Contribution::of(&obj));
         let same_owner = old.meta.controller_ref().map(|r| r.uid) == obj.meta.controller_ref().map(|r| r.uid);
         if before != after || !same_owner || old.meta.labels != obj.meta.labels {
