@@ -1408,6 +1408,56 @@ mod tests {
         assert_eq!(all, ControllerId::ALL);
     }
 
+    /// A change of the kubelet's own bookkeeping alone is stored quietly (no resourceVersion, no
+    /// watch event); another controller's status, worked out against the version before it,
+    /// then does not conflict, and must not take the bookkeeping back.
+    #[test]
+    fn another_writers_status_keeps_the_kubelets_bookkeeping() {
+        use crate::api::pod::{ContainerRuntime, PodRuntime, Stage};
+        let decode = |v: serde_json::Value| Object::decode(v).unwrap();
+        let mut store = Store::new(1);
+        store
+            .create(
+                decode(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})),
+                0,
+            )
+            .unwrap();
+        let mut pod = decode(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+        }));
+        if let Body::Pod { status, .. } = &mut pod.body {
+            status.containers = vec![ContainerRuntime::default()].into();
+        }
+        let read = store.create(pod, 0).unwrap();
+        let (key, rv) = (ObjectKey::of(&read), read.meta.resource_version);
+        let version = |change: &dyn Fn(&mut PodRuntime)| {
+            let mut o = (*read).clone();
+            if let Body::Pod { status, .. } = &mut o.body {
+                change(status);
+            }
+            Box::new(o)
+        };
+        let status = |o: &Object| match &o.body {
+            Body::Pod { status, .. } => status.clone(),
+            _ => unreachable!(),
+        };
+        let starting = Stage::Starting { until: 5_000 };
+        let mut e = Engine::new(1).unwrap();
+        let write = |o| Reconciled { writes: vec![Write::UpdateStatus(o)], requeue_at: None };
+        e.commit(&mut store, ControllerId::Kubelet, &key, write(version(&|s| s.containers[0].stage = starting)), 1_000);
+        let quiet = store.get_by_key(&key).unwrap().clone();
+        assert_eq!((quiet.meta.resource_version, store.resource_version()), (rv, rv), "no write the API shows");
+        assert_eq!(status(&quiet).containers[0].stage, starting);
+        assert!(store.watch_since(rv).unwrap().is_empty(), "no watch event");
+        // The node lifecycle controller's status, from the version it read before.
+        let ip = Some(Ipv4Addr::new(10, 0, 0, 9));
+        e.commit(&mut store, ControllerId::NodeLifecycle, &key, write(version(&|s| s.host_ip = ip)), 1_000);
+        let after = store.get_by_key(&key).unwrap();
+        assert_eq!(after.meta.resource_version, rv + 1);
+        assert_eq!((status(after).host_ip, status(after).containers[0].stage), (ip, starting));
+    }
+
     #[test]
     fn scheduling_backoff_doubles_from_one_second_to_ten() {
         // upstream calculateBackoffDuration with the default 1 s initial and 10 s maximum.
