@@ -813,11 +813,9 @@ impl Store {
     /// resourceVersion, no watch event); the kubelet's own bookkeeping, kept here in the pod,
     /// lives in the kubelet's memory there.
     fn stored(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>, quiet: bool) {
-        #[cfg(debug_assertions)]
         if quiet {
+            #[cfg(debug_assertions)]
             assert_eq!(old.to_json(), obj.to_json(), "a quiet version must show as the stored one");
-        }
-        if quiet {
             self.repoint(old, obj);
         } else {
             self.resource_version += 1;
