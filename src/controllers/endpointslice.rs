@@ -18,7 +18,7 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Ctx, Reconciled, Write};
 use crate::api::meta::{Meta, OwnerRef, StringMap};
@@ -63,6 +63,15 @@ struct SliceInfo {
     len: usize,
 }
 
+/// The slices of one port map, so that a sync reads the slices it needs, not all of them.
+#[derive(Clone, Debug, Default)]
+struct PortGroup {
+    /// The endpoints its slices hold.
+    total: usize,
+    /// (endpoints, name) of each of its slices: the fullest that still fits is a range's end.
+    by_len: BTreeSet<(usize, Arc<str>)>,
+}
+
 /// One Service's slices as of its last sync, and the pods written since.
 #[derive(Clone, Debug, Default)]
 pub struct Cache {
@@ -72,6 +81,8 @@ pub struct Cache {
     /// The slice holding each pod's endpoint.
     placed: FxHashMap<Arc<str>, Arc<str>>,
     slices: BTreeMap<Arc<str>, SliceInfo>,
+    /// The same slices by port map.
+    groups: BTreeMap<PortKey, PortGroup>,
     dirty: Vec<Arc<str>>,
 }
 
@@ -87,11 +98,26 @@ impl Cache {
                 self.placed.remove(pod);
             }
         }
+        self.forget(name);
         if add {
             let ports = PortKey::of(s.ports.as_deref().unwrap_or_default());
-            self.slices.insert(name.clone(), SliceInfo { ports, len: s.endpoints.len() });
-        } else {
-            self.slices.remove(name);
+            let len = s.endpoints.len();
+            let group = self.groups.entry(ports.clone()).or_default();
+            group.total += len;
+            group.by_len.insert((len, name.clone()));
+            self.slices.insert(name.clone(), SliceInfo { ports, len });
+        }
+    }
+
+    /// Drop what is known of the slice `name`.
+    fn forget(&mut self, name: &Arc<str>) {
+        let Some(info) = self.slices.remove(name) else { return };
+        if let Some(group) = self.groups.get_mut(&info.ports) {
+            group.total -= info.len;
+            group.by_len.remove(&(info.len, name.clone()));
+            if group.by_len.is_empty() {
+                self.groups.remove(&info.ports);
+            }
         }
     }
 }
@@ -327,6 +353,19 @@ struct Draft {
 }
 
 impl Draft {
+    /// An update of the stored slice with `endpoints` in place of its own (which are not copied).
+    fn stored_with(stored: &Object, endpoints: Vec<Endpoint>) -> Draft {
+        let body = match &stored.body {
+            Body::EndpointSlice(s) => Body::EndpointSlice(Box::new(EndpointSlice {
+                address_type: s.address_type.clone(),
+                endpoints,
+                metadata: s.metadata.clone(),
+                ports: s.ports.clone(),
+            })),
+            other => other.clone(),
+        };
+        Draft { obj: Object { meta: stored.meta.clone(), body }, stored: true }
+    }
     fn slice(&mut self) -> &mut EndpointSlice {
         match &mut self.obj.body {
             Body::EndpointSlice(s) => s,
@@ -435,11 +474,15 @@ fn plan(ctx: &Ctx, t: &Target, cache: &Cache, pods: &BTreeSet<Arc<str>>, full: b
         pods.iter().filter_map(|p| cache.placed.get(p).cloned()).collect()
     };
     let labels = t.labels();
-    // Endpoints per port map once this sync is done, to find the port maps no longer desired.
-    let mut remaining: BTreeMap<PortKey, usize> = BTreeMap::new();
-    for (name, info) in &cache.slices {
-        if !touched.contains(name) {
-            *remaining.entry(info.ports.clone()).or_default() += info.len;
+    // Whether an endpoint is of a pod looked at, asked of every endpoint of the touched slices.
+    let looked: FxHashSet<&str> = pods.iter().map(|p| &**p).collect();
+    // Endpoints per port map once this sync is done, to find the port maps no longer desired:
+    // first those of the slices not looked into.
+    let mut remaining: BTreeMap<PortKey, usize> =
+        cache.groups.iter().map(|(ports, g)| (ports.clone(), g.total)).collect();
+    for info in touched.iter().filter_map(|name| cache.slices.get(name)) {
+        if let Some(n) = remaining.get_mut(&info.ports) {
+            *n -= info.len;
         }
     }
     // 1. The touched slices keep the endpoints still desired, updated; the rest go.
@@ -458,7 +501,7 @@ fn plan(ctx: &Ctx, t: &Target, cache: &Cache, pods: &BTreeSet<Arc<str>>, full: b
         for ep in &slice.endpoints {
             let pod = ep.target_ref.as_ref().and_then(|r| r.name.as_deref()).unwrap_or_default();
             // (An endpoint of no pod is never desired: a sync from scratch drops it.)
-            if !(pods.contains(pod) || full && pod.is_empty()) {
+            if !(looked.contains(pod) || full && pod.is_empty()) {
                 kept.push(ep.clone());
                 continue;
             }
@@ -482,10 +525,8 @@ fn plan(ctx: &Ctx, t: &Target, cache: &Cache, pods: &BTreeSet<Arc<str>>, full: b
             if kept.is_empty() {
                 out.delete.insert(name.clone(), stored.clone());
             } else {
-                let mut obj = (**stored).clone();
-                obj.meta.labels = Arc::new(labels.clone());
-                let mut d = Draft { obj, stored: true };
-                d.slice().endpoints = kept;
+                let mut d = Draft::stored_with(stored, kept);
+                d.obj.meta.labels = Arc::new(labels.clone());
                 out.update.insert(name.clone(), d);
             }
         } else if labels_changed {
@@ -498,8 +539,14 @@ fn plan(ctx: &Ctx, t: &Target, cache: &Cache, pods: &BTreeSet<Arc<str>>, full: b
     for (ports, (_, eps)) in &desired {
         *remaining.entry(ports.clone()).or_default() += eps.len();
     }
-    for (name, info) in &cache.slices {
-        if remaining.get(&info.ports).copied().unwrap_or(0) == 0 && !out.update.contains_key(name) {
+    for (ports, group) in &cache.groups {
+        if remaining.get(ports).copied().unwrap_or(0) != 0 {
+            continue;
+        }
+        for (_, name) in &group.by_len {
+            if out.update.contains_key(name) {
+                continue;
+            }
             if let Some(s) = ctx.store.get_by_key(&ObjectKey::new(Kind::EndpointSlice, &t.svc.meta.namespace, name)) {
                 out.delete.insert(name.clone(), s.clone());
             }
@@ -589,22 +636,23 @@ fn is_placeholder_like(stored: &Object, placeholder: &Object) -> bool {
 }
 
 /// upstream: getSliceToFill — among the slices left unchanged, the one `n` endpoints would bring
-/// closest to full (the first by name among equals).
+/// closest to full (the first by name among equals): the fullest that `n` more still fit, read
+/// from the port map's slices ordered by size, skipping those this sync changes.
 fn slice_to_fill(cache: &Cache, plan: &Plan, ports: &PortKey, n: usize) -> Option<Arc<str>> {
-    let mut best: Option<(usize, &Arc<str>)> = None;
-    for (name, info) in &cache.slices {
-        if &info.ports != ports || plan.update.contains_key(name) || plan.delete.contains_key(name) {
-            continue;
+    let group = cache.groups.get(ports)?;
+    let none: Arc<str> = Arc::from("");
+    let left = |name: &Arc<str>| !plan.update.contains_key(name) && !plan.delete.contains_key(name);
+    // Sizes from the largest that fits down; within a size, names in order.
+    let mut below = MAX_ENDPOINTS_PER_SLICE.checked_sub(n)? + 1;
+    while let Some((len, _)) = group.by_len.range(..(below, none.clone())).next_back() {
+        let len = *len;
+        if let Some((_, name)) = group.by_len.range((len, none.clone())..(len + 1, none.clone())).find(|(_, n)| left(n))
+        {
+            return Some(name.clone());
         }
-        let Some(diff) = MAX_ENDPOINTS_PER_SLICE.checked_sub(n + info.len) else { continue };
-        if best.is_none_or(|(d, _)| diff < d) {
-            best = Some((diff, name));
-            if diff == 0 {
-                break;
-            }
-        }
+        below = len;
     }
-    best.map(|(_, n)| n.clone())
+    None
 }
 
 fn min_time(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
@@ -689,5 +737,85 @@ impl Plan {
             });
         }
         writes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A slice named `name` with `len` endpoints (pods `name-0`, …) and the given port.
+    fn slice(name: &str, port: i32, len: usize) -> Object {
+        let endpoints = (0..len)
+            .map(|i| Endpoint {
+                target_ref: Some(core::ObjectReference { name: Some(format!("{name}-{i}")), ..Default::default() }),
+                ..Default::default()
+            })
+            .collect();
+        let ports = Some(vec![EndpointPort { port: Some(port), ..Default::default() }]);
+        let body = Body::EndpointSlice(Box::new(EndpointSlice { endpoints, ports, ..Default::default() }));
+        Object { meta: Meta { name: name.into(), ..Default::default() }, body }
+    }
+
+    /// upstream's getSliceToFill as a scan of every slice, in name order.
+    fn slice_to_fill_by_scan(cache: &Cache, plan: &Plan, ports: &PortKey, n: usize) -> Option<Arc<str>> {
+        let mut best: Option<(usize, &Arc<str>)> = None;
+        for (name, info) in &cache.slices {
+            if &info.ports != ports || plan.update.contains_key(name) || plan.delete.contains_key(name) {
+                continue;
+            }
+            let Some(diff) = MAX_ENDPOINTS_PER_SLICE.checked_sub(n + info.len) else { continue };
+            if best.is_none_or(|(d, _)| diff < d) {
+                best = Some((diff, name));
+            }
+        }
+        best.map(|(_, n)| n.clone())
+    }
+
+    proptest! {
+        /// The slice to fill, read from the port map's slices by size, is the one a scan of
+        /// every slice finds; and each port map's count is its slices' sum, after slices are
+        /// written and deleted.
+        #[test]
+        fn the_slice_to_fill_is_the_one_a_scan_finds(
+            writes in prop::collection::vec((0usize..40, 0i32..2, 0usize..=100, any::<bool>()), 1..120),
+            changing in prop::collection::vec((0usize..40, any::<bool>()), 0..10),
+            n in 1usize..100,
+        ) {
+            let mut cache = Cache::default();
+            let mut stored: BTreeMap<String, Object> = BTreeMap::new();
+            for (i, port, len, delete) in writes {
+                let name = format!("s{i}");
+                let old = stored.remove(&name);
+                if let Some(o) = &old {
+                    cache.index(o, false);
+                }
+                if !delete {
+                    let new = slice(&name, port, len);
+                    cache.index(&new, true);
+                    stored.insert(name, new);
+                }
+            }
+            for (ports, group) in &cache.groups {
+                let of_group: Vec<&SliceInfo> = cache.slices.values().filter(|s| &s.ports == ports).collect();
+                prop_assert_eq!(group.total, of_group.iter().map(|s| s.len).sum::<usize>());
+                prop_assert_eq!(group.by_len.len(), of_group.len());
+            }
+            prop_assert_eq!(cache.groups.values().map(|g| g.by_len.len()).sum::<usize>(), cache.slices.len());
+            let mut plan = Plan::default();
+            for (i, update) in changing {
+                let name: Arc<str> = format!("s{i}").into();
+                if update {
+                    plan.update.insert(name.clone(), Draft { obj: slice(&name, 0, 0), stored: true });
+                } else {
+                    plan.delete.insert(name.clone(), Arc::new(slice(&name, 0, 0)));
+                }
+            }
+            for port in 0..2 {
+                let ports = PortKey::of(&[EndpointPort { port: Some(port), ..Default::default() }]);
+                prop_assert_eq!(slice_to_fill(&cache, &plan, &ports, n), slice_to_fill_by_scan(&cache, &plan, &ports, n));
+            }
+        }
     }
 }
