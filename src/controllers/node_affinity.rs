@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1 as core;
 
 use super::scheduler::Resources;
-use super::scheduler::{self, better, evaluate_at, filter, pod_draw, round_from, score, Candidate, NodeState, Window};
+use super::scheduler::{
+    self, better, evaluate_at, filter, pod_draw, round_from, score, Candidate, NodeState, Window, NOT_HELPFUL,
+};
 use crate::api::meta::StringMap;
 use crate::api::Object;
 use crate::sim::rng::splitmix64;
@@ -193,7 +195,6 @@ pub(super) fn search(
     req: &Resources,
     nonzero: &Resources,
 ) -> Searched {
-    const NOT_HELPFUL: &str = "Preemption is not helpful for scheduling";
     // (`nodes` may hold only the nodes pinned pods name; `total` counts all.)
     let n = total;
     let names = match pre_filter(spec) {
@@ -233,7 +234,7 @@ pub(super) fn search(
                 window = window.merge(evaluate_at(nodes, std::iter::once(i), pod, spec, req, nonzero));
             }
             let mut reasons = if window.best.is_some() { BTreeMap::new() } else { window.messages() };
-            let mut preemption = window.preemption.clone();
+            let mut preemption = window.preemption();
             if n > m && window.best.is_none() {
                 reasons.insert(ERR_REASON_PREFILTER.to_string(), n - m);
                 *preemption.entry(NOT_HELPFUL).or_default() += n - m;

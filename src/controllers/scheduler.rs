@@ -208,6 +208,10 @@ pub fn tolerates(tolerations: &[core::Toleration], taint: &core::Taint) -> bool 
     })
 }
 
+/// upstream's preemption verdicts in a FitError: a node failing on resources, on anything else.
+pub(super) const NO_VICTIMS: &str = "No preemption victims found for incoming pod";
+pub(super) const NOT_HELPFUL: &str = "Preemption is not helpful for scheduling";
+
 /// Why a node cannot take a pod, as upstream's filter plugins word it (kept unformatted while
 /// nodes are visited: the message is built once per pod that fits nowhere).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -672,7 +676,7 @@ fn place_constrained(
             node_affinity::PreFilter::AllNodes => None,
             node_affinity::PreFilter::Conflict => {
                 reasons.insert(node_affinity::ERR_REASON_CONFLICT.to_string(), 0);
-                preemption.insert("Preemption is not helpful for scheduling", n);
+                preemption.insert(NOT_HELPFUL, n);
                 out.push(Placement::Unschedulable(reasons, preemption));
                 continue;
             }
@@ -708,12 +712,7 @@ fn place_constrained(
                     for w in why {
                         *reasons.entry(w).or_insert(0) += 1;
                     }
-                    let p = if resolvable {
-                        "No preemption victims found for incoming pod"
-                    } else {
-                        "Preemption is not helpful for scheduling"
-                    };
-                    *preemption.entry(p).or_insert(0) += 1;
+                    *preemption.entry(if resolvable { NO_VICTIMS } else { NOT_HELPFUL }).or_insert(0) += 1;
                 }
             }
         }
@@ -721,7 +720,7 @@ fn place_constrained(
         if feasible.is_empty() {
             if let Some(c) = candidates.as_ref().filter(|c| c.len() < n) {
                 reasons.insert(node_affinity::ERR_REASON_PREFILTER.to_string(), n - c.len());
-                *preemption.entry("Preemption is not helpful for scheduling").or_default() += n - c.len();
+                *preemption.entry(NOT_HELPFUL).or_default() += n - c.len();
             }
             out.push(Placement::Unschedulable(reasons, preemption));
             continue;
@@ -969,7 +968,10 @@ pub(super) struct Window<'a> {
     pub(super) best: Option<Candidate>,
     /// Each reason with the number of nodes that gave it (a handful of reasons).
     reasons: Vec<(Unfit<'a>, usize)>,
-    pub(super) preemption: BTreeMap<&'static str, usize>,
+    /// Nodes failing on resources (preemption could free them) and on anything else: counted
+    /// here, worded by [`Window::preemption`] (a node visited costs no map update).
+    no_victims: usize,
+    not_helpful: usize,
 }
 
 impl<'a> Window<'a> {
@@ -991,10 +993,14 @@ impl<'a> Window<'a> {
         for (r, n) in later.reasons {
             self.count(r, n);
         }
-        for (r, n) in later.preemption {
-            *self.preemption.entry(r).or_default() += n;
-        }
+        self.no_victims += later.no_victims;
+        self.not_helpful += later.not_helpful;
         self
+    }
+
+    /// The preemption verdicts as upstream words them, with the number of nodes of each.
+    pub(super) fn preemption(&self) -> BTreeMap<&'static str, usize> {
+        [(NO_VICTIMS, self.no_victims), (NOT_HELPFUL, self.not_helpful)].into_iter().filter(|(_, n)| *n > 0).collect()
     }
 
     /// The reasons as upstream's FitError counts them, by message.
@@ -1054,12 +1060,11 @@ pub(super) fn evaluate_at<'a>(
                 for r in why.into_iter().flatten() {
                     w.count(r, 1);
                 }
-                let p = if resources {
-                    "No preemption victims found for incoming pod"
+                if resources {
+                    w.no_victims += 1;
                 } else {
-                    "Preemption is not helpful for scheduling"
-                };
-                *w.preemption.entry(p).or_default() += 1;
+                    w.not_helpful += 1;
+                }
             }
         }
     }
@@ -1088,7 +1093,7 @@ pub(super) fn search(
         total = total.merge(w);
     }
     let reasons = if total.best.is_some() { BTreeMap::new() } else { total.messages() };
-    (total.best, reasons, total.preemption, visited)
+    (total.best, reasons, total.preemption(), visited)
 }
 
 /// upstream: FitError.Error — `0/3 nodes are available: 3 Insufficient cpu. preemption: …`
