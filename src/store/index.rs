@@ -176,3 +176,58 @@ impl LabelIndex {
         Some(keys)
     }
 }
+
+/// Every stored key in key order (kind, namespace, name): what lists and scans walk. The
+/// objects themselves are in the store's point index, so an update, which keeps its key,
+/// leaves this alone; and a name is compared here one pointer away (the object's own `Arc`).
+#[derive(Clone, Debug, Default)]
+pub struct KeyOrder {
+    kinds: BTreeMap<Kind, BTreeMap<Arc<str>, BTreeSet<NameKey>>>,
+    len: usize,
+}
+
+impl KeyOrder {
+    /// Add `key`; false if it was there.
+    pub fn insert(&mut self, key: &ObjectKey) -> bool {
+        let set = self.kinds.entry(key.kind()).or_default().entry(key.namespace.clone()).or_default();
+        let new = set.insert(NameKey::of(key));
+        self.len += usize::from(new);
+        new
+    }
+
+    /// Remove `key`; false if it was not there.
+    pub fn remove(&mut self, key: &ObjectKey) -> bool {
+        let Some(namespaces) = self.kinds.get_mut(&key.kind()) else { return false };
+        let Some(set) = namespaces.get_mut(&*key.namespace) else { return false };
+        let gone = set.remove(&NameKey::of(key));
+        if set.is_empty() {
+            namespaces.remove(&*key.namespace);
+            if namespaces.is_empty() {
+                self.kinds.remove(&key.kind());
+            }
+        }
+        self.len -= usize::from(gone);
+        gone
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The keys of `kind` as (namespace, name), in key order: in `namespace` only, or in all.
+    pub fn of_kind<'a>(&'a self, kind: Kind, namespace: Option<&str>) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let namespaces = self.kinds.get(&kind);
+        let sets: Box<dyn Iterator<Item = (&'a Arc<str>, &'a BTreeSet<NameKey>)> + 'a> = match namespace {
+            Some(ns) => Box::new(namespaces.and_then(|m| m.get_key_value(ns)).into_iter()),
+            None => Box::new(namespaces.into_iter().flat_map(|m| m.iter())),
+        };
+        sets.flat_map(|(ns, set)| set.iter().map(move |k| (&**ns, &*k.name)))
+    }
+
+    /// Every key as (kind, namespace, name), in key order.
+    pub fn all(&self) -> impl Iterator<Item = (Kind, &str, &str)> {
+        self.kinds.iter().flat_map(|(&kind, namespaces)| {
+            namespaces.iter().flat_map(move |(ns, set)| set.iter().map(move |k| (kind, &**ns, &*k.name)))
+        })
+    }
+}

@@ -8,13 +8,12 @@ mod index;
 mod snapshot;
 pub mod tally;
 
-use std::cell::UnsafeCell;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 pub use error::StoreError;
-use index::KeySets;
 pub use index::LabelIndex;
+use index::{KeyOrder, KeySets};
 
 use crate::api::meta::Uid;
 use crate::api::{strategy, Body, Kind, Object};
@@ -88,127 +87,16 @@ impl Ord for ObjectKey {
     }
 }
 
-/// What ordering and finding an object needs of its key: implemented by [`ObjectKey`] and by
-/// the store's [`Slot`]s, so that the set of slots is searched with a key.
-trait KeyView {
-    fn packed(&self) -> u64;
-    fn namespace(&self) -> &Arc<str>;
-    fn name(&self) -> &Arc<str>;
-}
-
-impl KeyView for ObjectKey {
-    fn packed(&self) -> u64 {
-        self.packed
-    }
-    fn namespace(&self) -> &Arc<str> {
-        &self.namespace
-    }
-    fn name(&self) -> &Arc<str> {
-        &self.name
-    }
-}
-
 /// Kind, namespace, then name; the name's first seven bytes come from the inline word, and
 /// shared strings compare by pointer first.
-fn compare<A: KeyView + ?Sized, B: KeyView + ?Sized>(a: &A, b: &B) -> std::cmp::Ordering {
+fn compare(a: &ObjectKey, b: &ObjectKey) -> std::cmp::Ordering {
     let shared = |x: &Arc<str>, y: &Arc<str>| if Arc::ptr_eq(x, y) { std::cmp::Ordering::Equal } else { x.cmp(y) };
-    let (pa, pb) = (a.packed(), b.packed());
+    let (pa, pb) = (a.packed, b.packed);
     (pa >> 56)
         .cmp(&(pb >> 56))
-        .then_with(|| shared(a.namespace(), b.namespace()))
+        .then_with(|| shared(&a.namespace, &b.namespace))
         .then_with(|| (pa & NAME_BITS).cmp(&(pb & NAME_BITS)))
-        .then_with(|| shared(a.name(), b.name()))
-}
-
-/// Equality and order exactly as [`compare`] says.
-macro_rules! ordered_by_compare {
-    ($($t:ty),*) => {$(
-        impl PartialEq for $t {
-            fn eq(&self, other: &Self) -> bool {
-                compare(self, other).is_eq()
-            }
-        }
-        impl Eq for $t {}
-        impl PartialOrd for $t {
-            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-                Some(self.cmp(other))
-            }
-        }
-        impl Ord for $t {
-            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-                compare(self, other)
-            }
-        }
-    )*};
-}
-
-ordered_by_compare!(dyn KeyView + '_, Slot);
-
-/// One entry of the store's object set: the object with its key's inline word and namespace;
-/// the name is the object's own. 32 bytes, where a map from [`ObjectKey`] to the object spends
-/// 48 per entry (a third of a pod's share of the tree). An update puts its new version in the
-/// slot found for it (one search of the set, not a second to replace the slot).
-struct Slot {
-    packed: u64,
-    namespace: Arc<str>,
-    obj: UnsafeCell<Arc<Object>>,
-}
-
-// SAFETY: the object is replaced only by `Slot::put`, whose callers hold the store by `&mut`
-// (so no other thread, nor any reference handed out, can see the slot meanwhile); otherwise it
-// is read as the `Arc<Object>` it is, which is `Sync`.
-unsafe impl Sync for Slot {}
-
-impl Slot {
-    fn new(key: ObjectKey, obj: Arc<Object>) -> Slot {
-        debug_assert!(Arc::ptr_eq(&key.name, &obj.meta.name) || key.name == obj.meta.name);
-        Slot { packed: key.packed, namespace: key.namespace, obj: UnsafeCell::new(obj) }
-    }
-
-    fn obj(&self) -> &Arc<Object> {
-        // SAFETY: see `unsafe impl Sync for Slot`: no `put` while this borrow of the store lives.
-        unsafe { &*self.obj.get() }
-    }
-
-    /// Store `obj`, a new version of the slot's object (same kind, namespace and name, so the
-    /// set's order holds), and hand back the one it replaces.
-    ///
-    /// # Safety
-    /// The caller holds the store by `&mut` and no reference into this slot's object is alive.
-    unsafe fn put(&self, obj: Arc<Object>) -> Arc<Object> {
-        debug_assert!(obj.meta.name == self.obj().meta.name && obj.meta.namespace == self.obj().meta.namespace);
-        std::mem::replace(&mut *self.obj.get(), obj)
-    }
-}
-
-impl Clone for Slot {
-    fn clone(&self) -> Slot {
-        Slot { packed: self.packed, namespace: self.namespace.clone(), obj: UnsafeCell::new(self.obj().clone()) }
-    }
-}
-
-impl std::fmt::Debug for Slot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Slot").field("packed", &self.packed).field("obj", self.obj()).finish_non_exhaustive()
-    }
-}
-
-impl KeyView for Slot {
-    fn packed(&self) -> u64 {
-        self.packed
-    }
-    fn namespace(&self) -> &Arc<str> {
-        &self.namespace
-    }
-    fn name(&self) -> &Arc<str> {
-        &self.obj().meta.name
-    }
-}
-
-impl<'a> std::borrow::Borrow<dyn KeyView + 'a> for Slot {
-    fn borrow(&self) -> &(dyn KeyView + 'a) {
-        self
-    }
+        .then_with(|| shared(&a.name, &b.name))
 }
 
 impl PartialOrd for ObjectKey {
@@ -300,7 +188,8 @@ pub const DEFAULT_WATCH_CAPACITY: usize = 1_000;
 #[derive(Clone, Debug)]
 pub struct Store {
     seed: u64,
-    objects: BTreeSet<Slot>,
+    /// The stored keys in order (lists and scans walk them).
+    objects: KeyOrder,
     /// The same objects for lookups by key: the B-tree's search compares names that often share
     /// a long prefix (a ReplicaSet's pods), a hash lookup reads one name. 9 bytes an object.
     by_key: hashbrown::HashTable<Arc<Object>>,
@@ -400,7 +289,7 @@ impl Store {
     pub fn new(seed: u64) -> Store {
         Store {
             seed,
-            objects: BTreeSet::new(),
+            objects: KeyOrder::default(),
             by_key: hashbrown::HashTable::new(),
             resource_version: 0,
             labels: LabelIndex::default(),
@@ -444,11 +333,11 @@ impl Store {
     }
 
     pub fn len(&self) -> usize {
-        self.objects.len()
+        self.by_key.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.by_key.is_empty()
     }
 
     pub fn set_watch_capacity(&mut self, capacity: usize) {
@@ -504,13 +393,16 @@ impl Store {
     /// Every object of `kind` in key order, without consulting the index (used by `list` for
     /// selectors with no positive requirement, and by tests as the reference answer).
     pub fn scan<'a>(&'a self, kind: Kind, namespace: Option<&'a str>) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
-        let start = ObjectKey::new(kind, namespace.unwrap_or(""), "");
-        self.objects
-            .range::<dyn KeyView, _>((std::ops::Bound::Included(&start as &dyn KeyView), std::ops::Bound::Unbounded))
-            .take_while(move |s| {
-                packed_kind(s.packed) == kind && namespace.is_none_or(|ns| !kind.namespaced() || &*s.namespace == ns)
-            })
-            .map(Slot::obj)
+        let namespace = namespace.filter(|_| kind.namespaced());
+        self.objects.of_kind(kind, namespace).map(move |(ns, name)| self.stored_object(kind, ns, name))
+    }
+
+    /// The object under a key the key order holds (the point index holds every one).
+    fn stored_object(&self, kind: Kind, namespace: &str, name: &str) -> &Arc<Object> {
+        match self.lookup(kind, namespace, name) {
+            Some(o) => o,
+            None => unreachable!("{kind:?} {namespace}/{name} is ordered but not stored"),
+        }
     }
 
     /// Panics unless the point index holds exactly the stored objects (the same `Arc`s) and the
@@ -532,16 +424,18 @@ impl Store {
             }
         }
         assert_eq!(self.by_key.len(), self.objects.len(), "point index size");
-        for slot in &self.objects {
-            let key = ObjectKey { packed: slot.packed, namespace: slot.namespace.clone(), name: slot.name().clone() };
+        let mut orphans = 0;
+        for (kind, namespace, name) in self.objects.all() {
+            let key = ObjectKey::new(kind, namespace, name);
             let found = self.get_by_key(&key).unwrap_or_else(|| panic!("{key:?} missing from the point index"));
-            assert!(Arc::ptr_eq(found, slot.obj()), "{key:?}: the point index holds another version");
+            assert!(*found.meta.name == *name && *found.meta.namespace == *namespace && found.kind() == kind);
             let orphan = self.orphans.names_in(key.kind(), &key.namespace).any(|(_, _, n)| *n == *key.name);
-            assert_eq!(orphan, is_orphan(slot.obj()), "{key:?} in the orphan index");
+            assert_eq!(orphan, is_orphan(found), "{key:?} in the orphan index");
+            orphans += usize::from(orphan);
         }
         // Nor does the orphan index hold anything else.
         let indexed: usize = [Kind::Pod, Kind::ReplicaSet].iter().map(|&k| self.orphans.names(k).count()).sum();
-        assert_eq!(indexed, self.objects.iter().filter(|s| is_orphan(s.obj())).count(), "orphan index size");
+        assert_eq!(indexed, orphans, "orphan index size");
     }
 
     /// The tallies worked out afresh from every pod (what the kept ones must equal).
@@ -689,7 +583,8 @@ impl Store {
             });
         if let Some(o) = Arc::get_mut(&mut obj).filter(|_| current) {
             o.meta.resource_version = self.resource_version + 1;
-            if self.objects.insert(Slot::new(key.clone(), obj.clone())) {
+            if self.get_by_key(&key).is_none() {
+                self.objects.insert(&ObjectKey::of(&obj));
                 self.resource_version += 1;
                 if let Some((counter, _, after)) = took.counter {
                     self.generated.insert(counter, after);
@@ -749,7 +644,7 @@ impl Store {
         }
         let key = ObjectKey::of(obj);
         // (A generated name is free already.)
-        if generated.is_none() && self.objects.contains(&key as &dyn KeyView) {
+        if generated.is_none() && self.get_by_key(&key).is_some() {
             return Err(StoreError::AlreadyExists { kind, name: key.name.to_string() });
         }
         strategy::prepare_for_create(obj);
@@ -783,8 +678,7 @@ impl Store {
     /// last finalizer did).
     pub fn write(&mut self, mut obj: Object, status: bool) -> Result<Written, StoreError> {
         let key = ObjectKey::of(&obj);
-        let slot = Self::current_slot(&self.objects, &key, &obj)?;
-        let old = slot.obj().clone();
+        let old = self.current(&key, &obj)?.clone();
         Self::merge(&mut obj, &old, status)?;
         if obj.same(&old) {
             return Ok((old.clone(), old));
@@ -800,8 +694,6 @@ impl Store {
             obj.meta.resource_version = self.resource_version + 1;
         }
         let obj = Arc::new(obj);
-        // SAFETY: `&mut self`; `old` is an owned handle, not a borrow of the slot.
-        drop(unsafe { slot.put(obj.clone()) });
         self.stored(&key, &old, obj.clone(), quiet);
         Ok((old, obj))
     }
@@ -863,18 +755,16 @@ impl Store {
             Prepared::Ready { old, new, client_version, status } => (old, new, client_version, status),
         };
         let key = ObjectKey::of(&old);
-        let slot = self.objects.get(&key as &dyn KeyView).filter(|s| Arc::ptr_eq(s.obj(), &old));
-        if slot.is_some() && Arc::ptr_eq(&old, &new) {
+        let current = self.get_by_key(&key).is_some_and(|o| Arc::ptr_eq(o, &old));
+        if current && Arc::ptr_eq(&old, &new) {
             return Ok((old.clone(), old));
         }
-        match (slot, Arc::get_mut(&mut new)) {
-            (Some(slot), Some(obj)) => {
+        match (current, Arc::get_mut(&mut new)) {
+            (true, Some(obj)) => {
                 let quiet = obj.changes_nothing_shown(&old);
                 if !quiet {
                     obj.meta.resource_version = self.resource_version + 1;
                 }
-                // SAFETY: `&mut self`; `old` is an owned handle, not a borrow of the slot.
-                drop(unsafe { slot.put(new.clone()) });
                 self.stored(&key, &old, new.clone(), quiet);
                 Ok((old, new))
             }
@@ -897,19 +787,6 @@ impl Store {
             return Err(StoreError::Conflict { kind, name: key.name.to_string() });
         }
         Ok(stored)
-    }
-
-    /// [`Store::current`]'s slot, borrowing the object set alone.
-    #[allow(clippy::mutable_key_type)] // `Slot::put` changes the object, never its key
-    fn current_slot<'a>(objects: &'a BTreeSet<Slot>, key: &ObjectKey, obj: &Object) -> Result<&'a Slot, StoreError> {
-        let kind = key.kind();
-        let slot = objects
-            .get(key as &dyn KeyView)
-            .ok_or_else(|| StoreError::NotFound { kind, name: key.name.to_string() })?;
-        if obj.meta.resource_version != 0 && obj.meta.resource_version != slot.obj().meta.resource_version {
-            return Err(StoreError::Conflict { kind, name: key.name.to_string() });
-        }
-        Ok(slot)
     }
 
     /// An update's new version as the API server makes it from the client's object and the
@@ -1064,10 +941,10 @@ impl Store {
 
     fn remove(&mut self, key: &ObjectKey) -> Result<Arc<Object>, StoreError> {
         let old = self
-            .objects
-            .take(key as &dyn KeyView)
-            .map(|s| s.obj.into_inner())
+            .get_by_key(key)
+            .cloned()
             .ok_or_else(|| StoreError::NotFound { kind: key.kind(), name: key.name.to_string() })?;
+        self.objects.remove(key);
         if let Ok(entry) = self.by_key.find_entry(object_hash(&old), |o| Arc::ptr_eq(o, &old)) {
             entry.remove();
         }
@@ -1092,7 +969,7 @@ impl Store {
     }
 
     fn insert(&mut self, key: ObjectKey, obj: Arc<Object>, event: WatchEventType) {
-        self.objects.insert(Slot::new(key.clone(), obj.clone()));
+        self.objects.insert(&ObjectKey::of(&obj));
         self.index_new(&key, obj, event);
     }
 
@@ -1107,12 +984,7 @@ impl Store {
 
     fn replace_indexed(&mut self, old: &Arc<Object>, obj: Arc<Object>) {
         let key = ObjectKey::of(&obj);
-        let slot = self.objects.get(&key as &dyn KeyView);
-        debug_assert!(slot.is_some(), "only a stored object is replaced");
-        if let Some(slot) = slot {
-            // SAFETY: `&mut self`; `old` is an owned handle, not a borrow of the slot.
-            drop(unsafe { slot.put(obj.clone()) });
-        }
+        debug_assert!(self.get_by_key(&key).is_some_and(|o| Arc::ptr_eq(o, old)), "only a stored object is replaced");
         self.reindex(&key, old, obj);
     }
 
@@ -1256,7 +1128,7 @@ impl Store {
             n += 1;
             let draw = stable_hash(counter_key, &[&n.to_le_bytes()]);
             let name = format!("{base}{}", name_suffix(draw, 5));
-            if !self.objects.contains(&ObjectKey::new(kind, namespace, &name) as &dyn KeyView) {
+            if self.lookup(kind, namespace, &name).is_none() {
                 return (name.into(), (counter_key, before, n));
             }
         }

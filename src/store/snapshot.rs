@@ -8,7 +8,9 @@ use std::sync::Arc;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{is_orphan, object_hash, pack, KeySets, LabelIndex, ObjectKey, Slot, Store, WatchEvent, WatchEventType};
+use super::{
+    is_orphan, object_hash, pack, KeyOrder, KeySets, LabelIndex, ObjectKey, Store, WatchEvent, WatchEventType,
+};
 use crate::api::meta::Uid;
 use crate::api::{Kind, Object};
 use crate::sim::clock::Millis;
@@ -60,7 +62,8 @@ impl Serialize for Store {
         let mut t = s.serialize_tuple(9)?;
         t.serialize_element(&self.seed)?;
         t.serialize_element(&self.resource_version)?;
-        let objects: Vec<Obj> = self.objects.iter().map(|slot| Obj(slot.obj().clone())).collect();
+        let objects: Vec<Obj> =
+            self.objects.all().map(|(kind, ns, name)| Obj(self.stored_object(kind, ns, name).clone())).collect();
         t.serialize_element(&objects)?;
         t.serialize_element(&self.incarnations)?;
         t.serialize_element(&self.incarnations_at)?;
@@ -102,7 +105,13 @@ impl Store {
     /// Build the object set and every index from `keyed` (in key order): the independent ones
     /// side by side when `parallel`, then the pod tallies, which read the others.
     fn index(&mut self, keyed: &[(ObjectKey, Arc<Object>)], parallel: bool) {
-        let objects = || keyed.iter().map(|(k, o)| Slot::new(k.clone(), o.clone())).collect();
+        let objects = || {
+            let mut order = KeyOrder::default();
+            for (_, o) in keyed {
+                order.insert(&ObjectKey::of(o));
+            }
+            order
+        };
         let by_key = || {
             let mut t = hashbrown::HashTable::with_capacity(keyed.len());
             for (_, o) in keyed {

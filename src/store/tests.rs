@@ -266,7 +266,7 @@ fn namespaced_objects_need_their_namespace() {
 proptest! {
     /// The packed key orders and compares exactly like (kind, namespace, name), whatever the
     /// names share (a seven-byte prefix or more, a prefix of each other, nothing), and so does
-    /// the store's slot for it.
+    /// the store's key order.
     #[test]
     fn object_keys_order_like_kind_namespace_name(
         a in (0usize..7, "[ab]{0,2}", "app-12[0-9]{0,3}(-[a-z]{0,3}){0,4}"),
@@ -283,11 +283,18 @@ proptest! {
         prop_assert_eq!(ka.kind(), Kind::ALL[a.0]);
         // A key made from a stored object equals one made from the same strings.
         prop_assert_eq!(ka.clone(), ObjectKey::new(ka.kind(), &ka.namespace, &ka.name));
-        let mut obj = pod("placeholder", &BTreeMap::new());
-        obj.meta.name = ka.name.clone();
-        let slot = Slot::new(ka.clone(), Arc::new(obj));
-        prop_assert_eq!(compare(&slot, &kb as &dyn KeyView), tuple(&a).cmp(&tuple(&b)));
-        prop_assert_eq!(compare(&kb as &dyn KeyView, &slot), tuple(&b).cmp(&tuple(&a)));
+        // The store's key order (which lists walk) agrees.
+        let mut order = super::index::KeyOrder::default();
+        prop_assert!(order.insert(&kb));
+        prop_assert_eq!(order.insert(&ka), ka != kb);
+        let listed: Vec<(Kind, String, String)> =
+            order.all().map(|(k, ns, name)| (k, ns.to_string(), name.to_string())).collect();
+        let mut want = vec![tuple(&a), tuple(&b)];
+        want.sort();
+        want.dedup();
+        prop_assert_eq!(listed, want);
+        prop_assert!(order.remove(&ka));
+        prop_assert_eq!(order.len(), usize::from(ka != kb));
     }
 }
 
