@@ -190,8 +190,9 @@ pub struct Store {
     seed: u64,
     /// The stored keys in order (lists and scans walk them).
     objects: KeyOrder,
-    /// The same objects for lookups by key: the B-tree's search compares names that often share
-    /// a long prefix (a ReplicaSet's pods), a hash lookup reads one name. 9 bytes an object.
+    /// The objects, by key (the point index): a lookup or an update reads one name, where a
+    /// search of the key order compares names that often share a long prefix (a ReplicaSet's
+    /// pods). 9 bytes an object.
     by_key: hashbrown::HashTable<Arc<Object>>,
     resource_version: u64,
     labels: LabelIndex,
@@ -698,7 +699,7 @@ impl Store {
         Ok((old, obj))
     }
 
-    /// The store's count and indexes after `obj` replaced `old` in its slot: a new
+    /// The store's count and indexes when `obj` replaces `old` (same key): a new
     /// resourceVersion, the indexes and the watch log; or, for a `quiet` version (one whose
     /// change the API does not show, see [`Object::changes_nothing_shown`]), the point index
     /// alone. upstream: an update that leaves the stored bytes as they were is no write (no new
@@ -988,7 +989,7 @@ impl Store {
         self.reindex(&key, old, obj);
     }
 
-    /// The point index after `obj` replaced `old` in its slot.
+    /// Put `obj` in the point index in place of `old` (same key).
     fn repoint(&mut self, old: &Arc<Object>, obj: Arc<Object>) {
         match self.by_key.find_mut(object_hash(old), |o| Arc::ptr_eq(o, old)) {
             Some(entry) => *entry = obj,
@@ -996,7 +997,7 @@ impl Store {
         }
     }
 
-    /// The indexes and the watch log after `obj` replaced `old` in its slot.
+    /// Put `obj` in place of `old` (same key), with the indexes and the watch log.
     fn reindex(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>) {
         self.repoint(old, obj.clone());
         let (before, after) = (tally::Contribution::of(old), tally::Contribution::of(&obj));
