@@ -1092,8 +1092,10 @@ pub(super) fn search(
         visited += want;
         total = total.merge(w);
     }
-    let reasons = if total.best.is_some() { BTreeMap::new() } else { total.messages() };
-    (total.best, reasons, total.preemption(), visited)
+    // (What failed is worded only when nothing fits: a placed pod's caller reads neither.)
+    let (reasons, preemption) =
+        if total.best.is_some() { Default::default() } else { (total.messages(), total.preemption()) };
+    (total.best, reasons, preemption, visited)
 }
 
 /// upstream: FitError.Error — `0/3 nodes are available: 3 Insufficient cpu. preemption: …`

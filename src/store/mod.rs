@@ -945,7 +945,8 @@ impl Store {
             .get_by_key(key)
             .cloned()
             .ok_or_else(|| StoreError::NotFound { kind: key.kind(), name: key.name.to_string() })?;
-        self.objects.remove(key);
+        let ordered = self.objects.remove(key);
+        debug_assert!(ordered, "the key order holds every stored key");
         if let Ok(entry) = self.by_key.find_entry(object_hash(&old), |o| Arc::ptr_eq(o, &old)) {
             entry.remove();
         }
