@@ -86,26 +86,47 @@ pub struct Cache {
     dirty: Vec<Arc<str>>,
 }
 
+/// The pods whose endpoints a slice holds.
+fn pods_of(slice: &EndpointSlice) -> impl Iterator<Item = &str> {
+    slice.endpoints.iter().filter_map(|ep| ep.target_ref.as_ref().and_then(|r| r.name.as_deref()))
+}
+
 impl Cache {
-    fn index(&mut self, slice: &Object, add: bool) {
-        let Body::EndpointSlice(s) = &slice.body else { return };
-        let name = &slice.meta.name;
-        for ep in &s.endpoints {
-            let Some(pod) = ep.target_ref.as_ref().and_then(|r| r.name.as_deref()) else { continue };
-            if add {
-                self.placed.insert(pod.into(), name.clone());
-            } else if self.placed.get(pod).is_some_and(|s| s == name) {
-                self.placed.remove(pod);
+    /// What is known of a slice after it went from `old` to `new` (`None`: not there). The pods
+    /// an update keeps stay placed as they were: a rewrite of a full slice for one changed pod
+    /// touches that pod's entry, not a hundred.
+    fn rewrite(&mut self, old: Option<&Object>, new: Option<&Object>) {
+        fn slice(o: Option<&Object>) -> Option<(Arc<str>, &EndpointSlice)> {
+            match o.map(|o| (&o.meta.name, &o.body)) {
+                Some((name, Body::EndpointSlice(s))) => Some((name.clone(), &**s)),
+                _ => None,
             }
         }
-        self.forget(name);
-        if add {
+        let (old, new) = (slice(old), slice(new));
+        let kept: FxHashSet<&str> = match (&old, &new) {
+            (Some((a, _)), Some((b, s))) if a == b => pods_of(s).collect(),
+            _ => FxHashSet::default(),
+        };
+        if let Some((name, s)) = &old {
+            for pod in pods_of(s).filter(|p| !kept.contains(p)) {
+                if self.placed.get(pod).is_some_and(|s| s == name) {
+                    self.placed.remove(pod);
+                }
+            }
+            self.forget(name);
+        }
+        if let Some((name, s)) = new {
+            for pod in pods_of(s) {
+                if self.placed.get(pod).is_none_or(|s| *s != name) {
+                    self.placed.insert(pod.into(), name.clone());
+                }
+            }
             let ports = PortKey::of(s.ports.as_deref().unwrap_or_default());
             let len = s.endpoints.len();
             let group = self.groups.entry(ports.clone()).or_default();
             group.total += len;
             group.by_len.insert((len, name.clone()));
-            self.slices.insert(name.clone(), SliceInfo { ports, len });
+            self.slices.insert(name, SliceInfo { ports, len });
         }
     }
 
@@ -135,12 +156,7 @@ impl Memory {
     /// The controller's own write of one of `svc`'s slices was committed.
     pub fn slice_written(&mut self, svc: &ObjectKey, old: Option<&Object>, new: Option<&Object>) {
         if let Some(c) = self.get_mut(svc) {
-            if let Some(o) = old {
-                c.index(o, false);
-            }
-            if let Some(n) = new {
-                c.index(n, true);
-            }
+            c.rewrite(old, new);
         }
     }
 }
@@ -423,7 +439,7 @@ fn from_scratch(ctx: &Ctx, t: &Target) -> (Cache, BTreeSet<Arc<str>>) {
     let svc = t.svc;
     let mut c = Cache { uid: svc.meta.uid, version: svc.meta.resource_version, ..Default::default() };
     for s in slices_of(ctx, svc) {
-        c.index(s, true);
+        c.rewrite(None, Some(s));
     }
     let mut pods: BTreeSet<Arc<str>> = c.placed.keys().cloned().collect();
     pods.extend(
@@ -773,6 +789,45 @@ mod tests {
         best.map(|(_, n)| n.clone())
     }
 
+    /// A slice named `name` holding the endpoints of `pods`.
+    fn holding(name: &str, pods: &[&str]) -> Object {
+        let mut s = slice(name, 80, pods.len());
+        if let Body::EndpointSlice(body) = &mut s.body {
+            for (ep, pod) in body.endpoints.iter_mut().zip(pods) {
+                ep.target_ref = Some(core::ObjectReference { name: Some(pod.to_string()), ..Default::default() });
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn a_pod_moved_between_slices_is_placed_in_the_one_holding_it() {
+        let placed = |c: &Cache| -> Vec<(String, String)> {
+            let mut v: Vec<_> = c.placed.iter().map(|(p, s)| (p.to_string(), s.to_string())).collect();
+            v.sort();
+            v
+        };
+        let pair = |p: &str, s: &str| (p.to_string(), s.to_string());
+        // Moved out first, then in.
+        let mut c = Cache::default();
+        let a = holding("a", &["p1", "p2"]);
+        c.rewrite(None, Some(&a));
+        let a2 = holding("a", &["p2"]);
+        c.rewrite(Some(&a), Some(&a2));
+        c.rewrite(None, Some(&holding("b", &["p1"])));
+        assert_eq!(placed(&c), vec![pair("p1", "b"), pair("p2", "a")]);
+        // Moved in first, then out: the slice it left does not take it back out.
+        let mut c = Cache::default();
+        c.rewrite(None, Some(&a));
+        let b = holding("b", &["p1", "p3"]);
+        c.rewrite(None, Some(&b));
+        c.rewrite(Some(&a), Some(&a2));
+        assert_eq!(placed(&c), vec![pair("p1", "b"), pair("p2", "a"), pair("p3", "b")]);
+        // A slice deleted takes its pods with it, and only those still placed in it.
+        c.rewrite(Some(&b), None);
+        assert_eq!(placed(&c), vec![pair("p2", "a")]);
+    }
+
     proptest! {
         /// The slice to fill, read from the port map's slices by size, is the one a scan of
         /// every slice finds; and each port map's count is its slices' sum, after slices are
@@ -788,15 +843,22 @@ mod tests {
             for (i, port, len, delete) in writes {
                 let name = format!("s{i}");
                 let old = stored.remove(&name);
-                if let Some(o) = &old {
-                    cache.index(o, false);
-                }
-                if !delete {
-                    let new = slice(&name, port, len);
-                    cache.index(&new, true);
+                let new = (!delete).then(|| slice(&name, port, len));
+                cache.rewrite(old.as_ref(), new.as_ref());
+                if let Some(new) = new {
                     stored.insert(name, new);
                 }
             }
+            // Each pod is placed in the slice holding it (the slices' pods are their own).
+            let placed: BTreeMap<&str, &str> = stored
+                .values()
+                .flat_map(|o| match &o.body {
+                    Body::EndpointSlice(s) => pods_of(s).map(|p| (p, &*o.meta.name)).collect::<Vec<_>>(),
+                    _ => Vec::new(),
+                })
+                .collect();
+            let kept: BTreeMap<&str, &str> = cache.placed.iter().map(|(p, s)| (&**p, &**s)).collect();
+            prop_assert_eq!(kept, placed);
             for (ports, group) in &cache.groups {
                 let of_group: Vec<&SliceInfo> = cache.slices.values().filter(|s| &s.ports == ports).collect();
                 prop_assert_eq!(group.total, of_group.iter().map(|s| s.len).sum::<usize>());
