@@ -121,6 +121,7 @@ impl Cache {
                     self.placed.insert(pod.into(), name.clone());
                 }
             }
+            self.forget(&name);
             let ports = PortKey::of(s.ports.as_deref().unwrap_or_default());
             let len = s.endpoints.len();
             let group = self.groups.entry(ports.clone()).or_default();
