@@ -179,27 +179,35 @@ impl ImageRegistry {
     }
 }
 
-/// `*` matches any run of characters, `?` one character; everything else literally.
+/// `*` matches any run of characters, `?` one character; everything else literally. Walks the
+/// bytes without copying either string (the kubelet asks this of every registered pattern at
+/// every container step): a literal byte compares as itself, `?` and a backtrack step over one
+/// whole UTF-8 character, so a match consumes whole characters of the text.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    // The length of the UTF-8 character starting at `i` (a char boundary of the text).
+    let char_len = |i: usize| text[i..].chars().next().map_or(1, char::len_utf8);
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None::<usize>, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && p[pi] == b'?' {
             pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+            ti += char_len(ti);
+        } else if pi < p.len() && p[pi] == b'*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
         } else if let Some(s) = star {
             pi = s + 1;
-            mark += 1;
+            mark += char_len(mark);
             ti = mark;
         } else {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -215,6 +223,50 @@ mod tests {
         assert!(glob_match("app:?", "app:2"));
         assert!(!glob_match("app:?", "app:22"));
         assert!(glob_match("*/team/*:1.*", "registry.io/team/api:1.4"));
+    }
+
+    /// The matcher over whole characters, as it was written first (each string copied into a
+    /// vector of chars): the byte walk must agree with it.
+    fn glob_match_chars(pattern: &str, text: &str) -> bool {
+        let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+        let (mut pi, mut ti, mut star, mut mark) = (0, 0, None::<usize>, 0);
+        while ti < t.len() {
+            if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+                pi += 1;
+                ti += 1;
+            } else if pi < p.len() && p[pi] == '*' {
+                star = Some(pi);
+                mark = ti;
+                pi += 1;
+            } else if let Some(s) = star {
+                pi = s + 1;
+                mark += 1;
+                ti = mark;
+            } else {
+                return false;
+            }
+        }
+        p[pi..].iter().all(|&c| c == '*')
+    }
+
+    #[test]
+    fn question_marks_match_whole_characters() {
+        assert!(glob_match("app:?", "app:é"));
+        assert!(!glob_match("app:??", "app:é"));
+        assert!(glob_match("*é", "caféé"));
+        assert!(!glob_match("*è", "café"));
+        assert!(glob_match("?*?", "éè"));
+        assert!(!glob_match("a*é?", "aé"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_byte_walk_matches_as_characters_do(
+            pattern in "[a*?é:è.]{0,8}",
+            text in "[aé:è.]{0,10}",
+        ) {
+            proptest::prop_assert_eq!(glob_match(&pattern, &text), glob_match_chars(&pattern, &text));
+        }
     }
 
     #[test]
