@@ -8,12 +8,13 @@ mod events;
 mod latency;
 pub mod snapshot;
 
-use std::collections::{btree_map, BTreeMap, BTreeSet};
+use std::collections::{hash_map, BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::api::pod::ConditionType;
 use crate::api::{Body, Kind, Object};
@@ -84,25 +85,28 @@ pub struct Engine {
     /// Last round's key buffers, emptied, to take the next round's marks without regrowing.
     spare: [Vec<ObjectKey>; N],
     timers: EventQueue<(ControllerId, ObjectKey)>,
-    /// Earliest pending timer per (controller, key), so requeues do not pile up. (A B-tree, so
-    /// its memory shrinks as timers fire.)
-    scheduled: BTreeMap<(ControllerId, ObjectKey), Millis>,
+    /// Earliest pending timer per (controller, key), so requeues do not pile up. Hashed: only
+    /// looked up (what fires is the queue's order, and marks are sorted when a round takes
+    /// them); trimmed as timers fire (see [`trim`]).
+    scheduled: FxHashMap<(ControllerId, ObjectKey), Millis>,
     pub images: ImageRegistry,
     pub nodes: NodeRuntime,
     /// Pods the scheduler could not place, waiting for a change that may make room (upstream's
     /// unschedulablePods): a change moves them all out, each retried once its back-off is over.
-    unschedulable: BTreeSet<ObjectKey>,
+    /// (Hashed, as are the other sets of pending pods below: moving them schedules each, and
+    /// what that marks is sorted when a round takes it, so their order never shows.)
+    unschedulable: FxHashSet<ObjectKey>,
     /// The unschedulable pods with pod (anti-)affinity or topology spread constraints: a pod
     /// bound elsewhere may make room for them (upstream: the AssignedPodAdd event their
     /// plugins register), so a binding moves these (and only these) to be retried.
-    waiting_for_pods: BTreeSet<ObjectKey>,
+    waiting_for_pods: FxHashSet<ObjectKey>,
     /// A pod was bound since the round began: `waiting_for_pods` are moved at the next round.
     retry_waiting: bool,
     /// How many PodDisruptionBudgets are stored (none: a pod change looks for none).
     budgets: usize,
     /// Failed scheduling attempts of each pending pod and when the last one failed (upstream:
     /// QueuedPodInfo's Attempts and Timestamp), for its back-off.
-    attempts: BTreeMap<ObjectKey, (u32, Millis)>,
+    attempts: FxHashMap<ObjectKey, (u32, Millis)>,
     /// Capacity or nodes changed since the round began: the unschedulable pods are moved once
     /// at the next round, however many changes asked for it (not once per change).
     retry_pending: bool,
@@ -149,7 +153,7 @@ pub struct Engine {
     /// The scheduler's rate limit (with `latency.scheduler_qps`).
     bucket: TokenBucket,
     /// Pending pods whose scheduling attempt waits for its token, and when it has it.
-    reserved: BTreeMap<ObjectKey, Millis>,
+    reserved: FxHashMap<ObjectKey, Millis>,
 }
 
 /// The count of batches being freed on the pool. A copy of the engine (a fork, a dry run's
@@ -173,6 +177,40 @@ fn idx(c: ControllerId) -> usize {
     c as usize
 }
 
+/// Give back a hashed map's memory once it holds under a quarter of what it has room for (a
+/// burst of timers or pending pods is not kept for good); rehashing what is left then costs
+/// no more than the removals that emptied it.
+fn trim(table: &mut impl Trim) {
+    let (len, capacity) = table.fill();
+    if capacity > SPARE_KEYS && len < capacity / 4 {
+        table.shrink(len * 2);
+    }
+}
+
+/// A hashed map or set, as [`trim`] sees it.
+trait Trim {
+    fn fill(&self) -> (usize, usize);
+    fn shrink(&mut self, to: usize);
+}
+
+impl<K: std::hash::Hash + Eq, V> Trim for FxHashMap<K, V> {
+    fn fill(&self) -> (usize, usize) {
+        (self.len(), self.capacity())
+    }
+    fn shrink(&mut self, to: usize) {
+        self.shrink_to(to);
+    }
+}
+
+impl<K: std::hash::Hash + Eq> Trim for FxHashSet<K> {
+    fn fill(&self) -> (usize, usize) {
+        (self.len(), self.capacity())
+    }
+    fn shrink(&mut self, to: usize) {
+        self.shrink_to(to);
+    }
+}
+
 impl Engine {
     pub fn new(threads: usize) -> Result<Engine, KubesimError> {
         let threads = threads.max(1);
@@ -190,14 +228,14 @@ impl Engine {
             dirty: Default::default(),
             spare: Default::default(),
             timers: EventQueue::default(),
-            scheduled: BTreeMap::new(),
+            scheduled: FxHashMap::default(),
             images: ImageRegistry::with_builtins(),
             nodes: NodeRuntime::default(),
-            unschedulable: BTreeSet::new(),
-            waiting_for_pods: BTreeSet::new(),
+            unschedulable: FxHashSet::default(),
+            waiting_for_pods: FxHashSet::default(),
             retry_waiting: false,
             budgets: 0,
-            attempts: BTreeMap::new(),
+            attempts: FxHashMap::default(),
             retry_pending: false,
             events: EventLog::default(),
             ips: BTreeMap::new(),
@@ -218,7 +256,7 @@ impl Engine {
             latency: Latency::default(),
             informing: Vec::new(),
             bucket: TokenBucket::default(),
-            reserved: BTreeMap::new(),
+            reserved: FxHashMap::default(),
         })
     }
 
@@ -323,7 +361,7 @@ impl Engine {
             return;
         }
         let entry = self.scheduled.entry((c, key));
-        if matches!(&entry, btree_map::Entry::Occupied(e) if *e.get() <= at) {
+        if matches!(&entry, hash_map::Entry::Occupied(e) if *e.get() <= at) {
             return;
         }
         let slot = entry.key().clone();
@@ -336,12 +374,13 @@ impl Engine {
         while let Some((t, slots)) = self.timers.pop_due(now) {
             for slot in slots {
                 let (c, key) = match self.scheduled.entry(slot) {
-                    btree_map::Entry::Occupied(e) if *e.get() == t => e.remove_entry().0,
+                    hash_map::Entry::Occupied(e) if *e.get() == t => e.remove_entry().0,
                     e => e.key().clone(),
                 };
                 self.mark(c, key);
             }
         }
+        trim(&mut self.scheduled);
     }
 
     /// Tell the controllers about a change (an informer event).
@@ -830,10 +869,17 @@ impl Engine {
 
     /// A pod bound or gone: no longer the scheduler's.
     fn forget_pending(&mut self, key: &ObjectKey) {
-        self.reserved.remove(key);
+        if self.reserved.remove(key).is_some() {
+            trim(&mut self.reserved);
+        }
         self.waiting_for_pods.remove(key);
-        self.unschedulable.remove(key);
-        self.attempts.remove(key);
+        if self.unschedulable.remove(key) {
+            trim(&mut self.unschedulable);
+            trim(&mut self.waiting_for_pods);
+        }
+        if self.attempts.remove(key).is_some() {
+            trim(&mut self.attempts);
+        }
     }
 
     /// [`KubesimError::Interrupted`] if the caller asked the run to stop.

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::ser::SerializeTuple;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -27,12 +28,12 @@ type Queues = (
     [u64; 3],
     [Vec<ObjectKey>; N],
     EventQueue<(ControllerId, ObjectKey)>,
-    BTreeMap<(ControllerId, ObjectKey), Millis>,
-    BTreeSet<ObjectKey>,
-    BTreeSet<ObjectKey>,
+    FxHashMap<(ControllerId, ObjectKey), Millis>,
+    FxHashSet<ObjectKey>,
+    FxHashSet<ObjectKey>,
     bool,
     usize,
-    BTreeMap<ObjectKey, (u32, Millis)>,
+    FxHashMap<ObjectKey, (u32, Millis)>,
     bool,
 );
 type Memory = (
@@ -51,7 +52,7 @@ type Memory = (
 );
 /// The latencies and their state: the knobs, the changes not yet told to the controllers, the
 /// scheduler's token bucket and the pods waiting for its tokens.
-type Latencies = (Latency, Vec<(ControllerId, ObjectKey)>, TokenBucket, BTreeMap<ObjectKey, Millis>);
+type Latencies = (Latency, Vec<(ControllerId, ObjectKey)>, TokenBucket, FxHashMap<ObjectKey, Millis>);
 
 /// What [`Engine::write_state`] writes, read back (see [`Engine::from_state`]).
 #[derive(Deserialize)]
@@ -65,12 +66,12 @@ impl Engine {
             self.prepared,
             &self.dirty,
             &self.timers,
-            &self.scheduled,
-            &self.unschedulable,
-            &self.waiting_for_pods,
+            Sorted(&self.scheduled),
+            Sorted(&self.unschedulable),
+            Sorted(&self.waiting_for_pods),
             self.retry_waiting,
             self.budgets,
-            &self.attempts,
+            Sorted(&self.attempts),
             self.retry_pending,
         ))?;
         t.serialize_element(&(
@@ -83,7 +84,7 @@ impl Engine {
             &self.hpa_memory,
             self.max_objects,
             &self.job_batch,
-            (&self.latency, &self.informing, &self.bucket, &self.reserved),
+            (&self.latency, &self.informing, &self.bucket, Sorted(&self.reserved)),
             &self.job_backoff,
             &self.daemon_backoff,
         ))?;
@@ -132,5 +133,25 @@ pub struct Written<'a>(pub &'a Engine);
 impl Serialize for Written<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.0.write_state(s)
+    }
+}
+
+/// A hashed map or set written in key order (as the B-trees it replaced wrote it), so that the
+/// same state writes the same bytes however its table grew.
+struct Sorted<'a, T>(&'a T);
+
+impl<K: Ord + Serialize, V: Serialize> Serialize for Sorted<'_, FxHashMap<K, V>> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&K, &V)> = self.0.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        s.collect_map(entries)
+    }
+}
+
+impl<K: Ord + Serialize> Serialize for Sorted<'_, FxHashSet<K>> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut keys: Vec<&K> = self.0.iter().collect();
+        keys.sort_unstable();
+        s.collect_seq(keys)
     }
 }
