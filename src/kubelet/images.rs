@@ -192,13 +192,14 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
         if pi < p.len() && p[pi] == b'?' {
             pi += 1;
             ti += char_len(ti);
+        } else if pi < p.len() && p[pi] == t[ti] {
+            // (A `*` in the text is matched by one in the pattern as itself, before wildcards.)
+            pi += 1;
+            ti += 1;
         } else if pi < p.len() && p[pi] == b'*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
-        } else if pi < p.len() && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += char_len(mark);
@@ -257,13 +258,17 @@ mod tests {
         assert!(!glob_match("*è", "café"));
         assert!(glob_match("?*?", "éè"));
         assert!(!glob_match("a*é?", "aé"));
+        assert!(glob_match("x?", "x€"));
+        assert!(!glob_match("*₭", "a€"));
+        // A `*` of the text is matched as itself first, as the first matcher did.
+        assert!(!glob_match("*b", "*ab"));
     }
 
     proptest::proptest! {
         #[test]
         fn the_byte_walk_matches_as_characters_do(
-            pattern in "[a*?é:è.]{0,8}",
-            text in "[aé:è.]{0,10}",
+            pattern in "[a*?é:è€₭.]{0,8}",
+            text in "[a*?é:è€₭.]{0,10}",
         ) {
             proptest::prop_assert_eq!(glob_match(&pattern, &text), glob_match_chars(&pattern, &text));
         }
