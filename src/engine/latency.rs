@@ -43,6 +43,7 @@ impl Engine {
             match self.reserved.get(&k).copied() {
                 Some(at) if at <= now => {
                     self.reserved.remove(&k);
+                    super::trim(&mut self.reserved);
                     go.push(k);
                 }
                 Some(at) => self.schedule(ControllerId::Scheduler, k, at, now),

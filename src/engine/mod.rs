@@ -93,8 +93,8 @@ pub struct Engine {
     pub nodes: NodeRuntime,
     /// Pods the scheduler could not place, waiting for a change that may make room (upstream's
     /// unschedulablePods): a change moves them all out, each retried once its back-off is over.
-    /// (Hashed, as are the other sets of pending pods below: moving them schedules each, and
-    /// what that marks is sorted when a round takes it, so their order never shows.)
+    /// (Hashed, as are the other sets of pending pods below: only looked up, and moved in key
+    /// order; see [`in_key_order`].)
     unschedulable: FxHashSet<ObjectKey>,
     /// The unschedulable pods with pod (anti-)affinity or topology spread constraints: a pod
     /// bound elsewhere may make room for them (upstream: the AssignedPodAdd event their
@@ -185,6 +185,14 @@ fn trim(table: &mut impl Trim) {
     if capacity > SPARE_KEYS && len < capacity / 4 {
         table.shrink(len * 2);
     }
+}
+
+/// A hashed set's keys in key order: the timers set from them queue in this order, which a
+/// snapshot writes, so it must not depend on how the table grew (a loaded engine's is rebuilt).
+fn in_key_order(keys: FxHashSet<ObjectKey>) -> Vec<ObjectKey> {
+    let mut keys: Vec<ObjectKey> = keys.into_iter().collect();
+    keys.sort_unstable();
+    keys
 }
 
 /// A hashed map or set, as [`trim`] sees it.
@@ -843,16 +851,17 @@ impl Engine {
     /// MoveAllToActiveOrBackoffQueue): at once if their back-off is over, else when it is.
     fn flush_retry(&mut self, now: Millis) {
         if std::mem::take(&mut self.retry_waiting) && !self.retry_pending {
-            for k in std::mem::take(&mut self.waiting_for_pods) {
+            for k in in_key_order(std::mem::take(&mut self.waiting_for_pods)) {
                 if self.unschedulable.remove(&k) {
                     let at = self.attempts.get(&k).map_or(now, |&(n, last)| last + scheduling_backoff(n));
                     self.schedule(ControllerId::Scheduler, k, at, now);
                 }
             }
+            trim(&mut self.unschedulable);
         }
         if std::mem::take(&mut self.retry_pending) {
-            self.waiting_for_pods.clear();
-            for k in std::mem::take(&mut self.unschedulable) {
+            self.waiting_for_pods = FxHashSet::default();
+            for k in in_key_order(std::mem::take(&mut self.unschedulable)) {
                 let at = self.attempts.get(&k).map_or(now, |&(n, last)| last + scheduling_backoff(n));
                 self.schedule(ControllerId::Scheduler, k, at, now);
             }
