@@ -1521,4 +1521,34 @@ mod tests {
             assert_eq!(scheduling_backoff(attempts), ms, "after {attempts} failed attempts");
         }
     }
+    /// The pending pods' hashed tables show no trace of how they grew: two engines holding
+    /// the same pods (one of whose tables grew past thousands of other pods first) write the
+    /// same snapshot bytes, before and after the pods are moved to be retried (the timers they
+    /// set queue in key order).
+    #[test]
+    fn pending_tables_write_the_same_snapshot_however_they_grew() {
+        let key = |i: usize| ObjectKey::new(Kind::Pod, "default", &format!("web-{i:05}"));
+        let bytes = |e: &Engine| postcard::to_stdvec(&snapshot::Written(e)).expect("postcard");
+        let (mut plain, mut grown) = (Engine::new(1).unwrap(), Engine::new(1).unwrap());
+        for i in (0..4_000).filter(|i| i % 7 != 0) {
+            grown.scheduling_failed(&key(i), 1_000);
+        }
+        for i in (0..4_000).rev().filter(|i| i % 7 == 0) {
+            plain.scheduling_failed(&key(i), 1_000);
+            grown.scheduling_failed(&key(i), 1_000);
+        }
+        for i in (0..4_000).filter(|i| i % 7 != 0) {
+            grown.forget_pending(&key(i));
+        }
+        for e in [&mut plain, &mut grown] {
+            e.schedule(ControllerId::Deployment, key(3), 9_000, 1_000);
+            e.retry_unschedulable();
+        }
+        assert_eq!(plain.unschedulable, grown.unschedulable);
+        assert_eq!(bytes(&plain), bytes(&grown));
+        plain.flush_retry(1_000);
+        grown.flush_retry(1_000);
+        assert!(plain.unschedulable.is_empty() && plain.timers.next_time().is_some());
+        assert_eq!(bytes(&plain), bytes(&grown));
+    }
 }
