@@ -180,6 +180,9 @@ impl LabelIndex {
 /// Every stored key in key order (kind, namespace, name): what lists and scans walk. The
 /// objects themselves are in the store's point index, so an update, which keeps its key,
 /// leaves this alone; and a name is compared here one pointer away (the object's own `Arc`).
+/// (Not a `KeySets<Kind>`, though it holds the same: those sets are keyed by (group,
+/// namespace) pairs, which a borrowed namespace cannot look up without making an `Arc`, and
+/// the engine scans one namespace's Services, ReplicaSets, … at every pod write.)
 #[derive(Clone, Debug, Default)]
 pub struct KeyOrder {
     kinds: BTreeMap<Kind, BTreeMap<Arc<str>, BTreeSet<NameKey>>>,
