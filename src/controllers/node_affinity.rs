@@ -168,9 +168,9 @@ pub fn weighted(raw: i64, max_raw: i64) -> i64 {
     }
 }
 
-/// Whether pods with this spec may be placed by the scheduler's speculative chunks: their
-/// node scores do not depend on which other nodes are feasible, and their search visits the
-/// whole node list.
+/// Whether the scheduler may remember what its filters and scores said of each node for pods
+/// with this spec: their node scores do not depend on which other nodes are feasible, and
+/// their search visits the whole node list.
 pub fn speculable(spec: &core::PodSpec) -> bool {
     !has_preferences(spec) && pre_filter(spec) == PreFilter::AllNodes
 }
