@@ -214,7 +214,7 @@ fn tallied_counts(
     let mut c = Counts { active: 0, fully_labeled: 0, ready: 0, available: 0, requeue_at: None };
     let Some(tally) = ctx.store.pod_tally(rs.meta.uid) else { return Some(c) };
     for (labels, g) in &tally.groups {
-        if !selector.matches(labels) {
+        if !selector.matches(&**labels) {
             return None;
         }
         c.active += g.active as usize;

@@ -170,7 +170,7 @@ fn related_per_node<'a>(ctx: &'a Ctx, rs: &Object) -> Option<HashMap<&'a str, us
         let Ok(selector) = spec.selector.selector() else { continue };
         let tally = ctx.store.pod_tally(sibling.meta.uid);
         let controlled: usize = tally.map_or(0, |t| t.groups.values().map(|g| g.pods as usize).sum());
-        if tally.is_some_and(|t| t.groups.keys().any(|labels| !selector.matches(labels))) {
+        if tally.is_some_and(|t| t.groups.keys().any(|labels| !selector.matches(&**labels))) {
             return None;
         }
         let labelled = selector

@@ -21,7 +21,7 @@ pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost"
 /// One controller's pods, grouped by their labels (a ReplicaSet's pods share its template's).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodTally {
-    pub groups: BTreeMap<Arc<StringMap>, TallyGroup>,
+    pub groups: BTreeMap<Labels, TallyGroup>,
     /// Active pods in all groups.
     pub active: u32,
     /// The active pods by [`RankKey`], each group's (uid, name) in uid order: kept while the
@@ -29,6 +29,42 @@ pub struct PodTally {
     /// since a small one lists its few pods as cheaply and the groups cost memory per pod.
     pub ranking: Option<Ranking>,
 }
+
+/// A tally group's labels, ordered by their content, but found by pointer first: a
+/// ReplicaSet's pods share their template's map, so a pod's write finds its group in one
+/// comparison instead of comparing every label.
+#[derive(Clone, Debug)]
+pub struct Labels(pub Arc<StringMap>);
+
+impl std::ops::Deref for Labels {
+    type Target = StringMap;
+    fn deref(&self) -> &StringMap {
+        &self.0
+    }
+}
+
+impl Ord for Labels {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.0.cmp(&other.0)
+    }
+}
+
+impl PartialOrd for Labels {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Labels {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Labels {}
 
 /// Active pods by [`RankKey`], each group's (uid, name) in uid order.
 pub type Ranking = BTreeMap<RankKey, Members>;
@@ -151,9 +187,11 @@ impl RankKey {
     /// The key of a pod (`None` for other kinds).
     pub fn of(obj: &Object) -> Option<RankKey> {
         let Body::Pod { spec, status } = &obj.body else { return None };
-        let node = match &spec.node_name {
-            Some(n) => Some(Arc::from(n.as_str())),
-            None => status.node_name.clone(),
+        // (The scheduler's binding shares its text: no copy when the spec names the same node.)
+        let node = match (&spec.node_name, &status.node_name) {
+            (Some(n), Some(bound)) if **n == **bound => Some(bound.clone()),
+            (Some(n), _) => Some(Arc::from(n.as_str())),
+            (None, bound) => bound.clone(),
         };
         let phase = match status.phase {
             Phase::Unknown => 1,
@@ -211,7 +249,7 @@ pub fn rank(ranking: &mut Ranking, obj: &Object, key: RankKey) {
 
 impl PodTally {
     pub fn add(&mut self, obj: &Object, c: Contribution) {
-        let g = self.groups.entry(obj.meta.labels.clone()).or_default();
+        let g = self.groups.entry(Labels(obj.meta.labels.clone())).or_default();
         g.pods += 1;
         g.active += u32::from(c.rank.is_some());
         self.active += u32::from(c.rank.is_some());
@@ -234,8 +272,8 @@ impl PodTally {
             }
         }
         self.active -= u32::from(c.rank.is_some());
-        let labels = &obj.meta.labels;
-        let Some(g) = self.groups.get_mut(labels) else {
+        let labels = Labels(obj.meta.labels.clone());
+        let Some(g) = self.groups.get_mut(&labels) else {
             debug_assert!(false, "a pod removed from a tally it is not in");
             return;
         };
@@ -251,7 +289,7 @@ impl PodTally {
             }
         }
         if g.pods == 0 {
-            self.groups.remove(labels);
+            self.groups.remove(&labels);
         }
     }
 
@@ -264,6 +302,22 @@ impl PodTally {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Labels order by content: the pointer only shortcuts a comparison of one map with itself,
+    /// so pods whose equal maps were made apart fall in one group.
+    #[test]
+    fn labels_compare_by_content_whatever_their_pointer() {
+        let map = |pairs: &[(&str, &str)]| -> Arc<StringMap> {
+            Arc::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        };
+        let (a, b) = (map(&[("app", "web")]), map(&[("app", "web")]));
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert_eq!(Labels(a.clone()), Labels(b.clone()));
+        let later = Labels(map(&[("app", "zz")]));
+        assert!(Labels(a.clone()) < later && later > Labels(b.clone()));
+        let groups: BTreeMap<Labels, u32> = [(Labels(a), 1), (Labels(b), 2)].into_iter().collect();
+        assert_eq!(groups.len(), 1);
+    }
 
     proptest! {
         /// A group's members, vector or B-tree, answer every range like a B-tree map of them,
