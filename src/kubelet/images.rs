@@ -49,6 +49,50 @@ impl Default for ImageProfile {
     }
 }
 
+/// One run's [`ImageProfile`], each timing drawn when it is read: a kubelet step reads one or
+/// two of them, and a draw hashes its key and seeds a generator.
+#[derive(Clone, Copy)]
+pub struct Timings<'a> {
+    spec: &'a ImageSpec,
+    key: DrawKey<'a>,
+}
+
+impl Timings<'_> {
+    pub fn exists(&self) -> bool {
+        self.spec.exists
+    }
+    pub fn pull(&self) -> Millis {
+        self.spec.pull.draw(self.key.of("pull"))
+    }
+    pub fn start(&self) -> Millis {
+        self.spec.start.draw(self.key.of("start"))
+    }
+    pub fn ready_after(&self) -> Option<Millis> {
+        self.maybe(&self.spec.ready_after, "ready_after")
+    }
+    pub fn crash_after(&self) -> Option<Millis> {
+        self.maybe(&self.spec.crash_after, "crash_after")
+    }
+    pub fn exit_code(&self) -> i32 {
+        self.spec.exit_code
+    }
+    pub fn completes_after(&self) -> Option<Millis> {
+        self.maybe(&self.spec.completes_after, "completes_after")
+    }
+    pub fn liveness_fails_after(&self) -> Option<Millis> {
+        self.maybe(&self.spec.liveness_fails_after, "liveness_fails_after")
+    }
+    pub fn stop(&self) -> Option<Millis> {
+        self.maybe(&self.spec.stop, "stop")
+    }
+    pub fn size_bytes(&self) -> u64 {
+        self.spec.size_bytes
+    }
+    fn maybe(&self, d: &Option<Dist>, what: &str) -> Option<Millis> {
+        d.as_ref().map(|d| d.draw(self.key.of(what)))
+    }
+}
+
 /// How containers of an image behave, as registered: each timing fixed or a distribution.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageSpec {
@@ -96,19 +140,24 @@ impl Default for ImageSpec {
 impl ImageSpec {
     /// The timings of the container run `key` names.
     pub fn profile(&self, key: &DrawKey) -> ImageProfile {
-        let opt = |d: &Option<Dist>, what| d.as_ref().map(|d| d.draw(key.of(what)));
+        let t = self.timings(*key);
         ImageProfile {
-            exists: self.exists,
-            pull: self.pull.draw(key.of("pull")),
-            start: self.start.draw(key.of("start")),
-            ready_after: opt(&self.ready_after, "ready_after"),
-            crash_after: opt(&self.crash_after, "crash_after"),
-            exit_code: self.exit_code,
-            completes_after: opt(&self.completes_after, "completes_after"),
-            liveness_fails_after: opt(&self.liveness_fails_after, "liveness_fails_after"),
-            stop: opt(&self.stop, "stop"),
-            size_bytes: self.size_bytes,
+            exists: t.exists(),
+            pull: t.pull(),
+            start: t.start(),
+            ready_after: t.ready_after(),
+            crash_after: t.crash_after(),
+            exit_code: t.exit_code(),
+            completes_after: t.completes_after(),
+            liveness_fails_after: t.liveness_fails_after(),
+            stop: t.stop(),
+            size_bytes: t.size_bytes(),
         }
+    }
+
+    /// The timings of the container run `key` names, each drawn when it is read.
+    pub fn timings<'a>(&'a self, key: DrawKey<'a>) -> Timings<'a> {
+        Timings { spec: self, key }
     }
 
     /// Why a timing cannot be drawn from, naming it (e.g. `pull: uniform needs …`).
@@ -172,6 +221,12 @@ impl ImageRegistry {
     /// The timings of one run of a container of `image` (the defaults when nothing matches).
     pub fn profile(&self, image: &str, key: &DrawKey) -> ImageProfile {
         self.spec(image).map(|s| s.profile(key)).unwrap_or_default()
+    }
+
+    /// [`ImageRegistry::profile`], each timing drawn when it is read.
+    pub fn timings<'a>(&'a self, image: &str, key: DrawKey<'a>) -> Timings<'a> {
+        static DEFAULT: std::sync::LazyLock<ImageSpec> = std::sync::LazyLock::new(ImageSpec::default);
+        self.spec(image).unwrap_or(&DEFAULT).timings(key)
     }
 
     pub fn entries(&self) -> &[(String, ImageSpec)] {

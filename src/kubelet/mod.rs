@@ -19,7 +19,7 @@ use crate::api::{Body, Object};
 use crate::controllers::{Ctx, EventRecord, Reconciled, Write};
 use crate::sim::clock::{format_go_duration, Millis};
 use crate::store::ObjectKey;
-use images::{ImageProfile, ImageSpec};
+use images::{ImageSpec, Timings};
 
 const COMPONENT: &str = "kubelet";
 /// upstream: kubelet back-off — 10 s initial, doubling to 300 s; an entry idle for 2× max resets.
@@ -92,7 +92,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     if let Some(deadline) = pod.meta.deletion_timestamp() {
         let mut all_done = true;
         for (c, crt) in spec.containers.iter().zip(rt.containers.iter_mut()) {
-            let profile = ctx.images.profile(image_of(c), &draw_key(pod, c, crt));
+            let profile = ctx.images.timings(image_of(c), draw_key(pod, c, crt));
             if let Some(t) = terminate_container(&mut pc, c, crt, &profile, deadline) {
                 all_done = false;
                 next = earliest(next, Some(t));
@@ -224,16 +224,16 @@ fn step_container(
     // A few transitions can happen at one instant (pull done → start); loop until settled.
     for _ in 0..8 {
         // Drawn for this run of the container: a restart in the loop draws the next run's.
-        let profile = spec.profile(&draw_key(pc.pod, c, crt));
+        let profile = spec.timings(draw_key(pc.pod, c, crt));
         match crt.stage {
             Stage::New => begin_pull_or_start(pc, c, crt, &profile),
             Stage::Pulling { until, since } if pulled_by(pc, image, until) <= now => {
-                if profile.exists {
+                if profile.exists() {
                     let until = pulled_by(pc, image, until);
                     let took = format_go_duration(until - since);
                     let took = if pc.ctx.latency.serialize_image_pulls {
                         // upstream: "in <pull> (<pull and the wait for the puller> including waiting)".
-                        let pulling = pc.ctx.latency.pull_time(profile.size_bytes, profile.pull).min(until - since);
+                        let pulling = pc.ctx.latency.pull_time(profile.size_bytes(), profile.pull()).min(until - since);
                         format!("{} ({took} including waiting)", format_go_duration(pulling))
                     } else {
                         format!("{took} ({took} including waiting)")
@@ -244,10 +244,10 @@ fn step_container(
                         "Pulled",
                         format!(
                             "Successfully pulled image \"{image}\" in {took}. Image size: {} bytes.",
-                            profile.size_bytes
+                            profile.size_bytes()
                         ),
                     );
-                    crt.stage = Stage::Starting { until: now + profile.start };
+                    crt.stage = Stage::Starting { until: now + profile.start() };
                 } else {
                     pc.event(
                         Some(&c.name),
@@ -394,7 +394,7 @@ fn pull_error(image: &str) -> String {
     )
 }
 
-fn begin_pull_or_start(pc: &mut PodCtx, c: &core::Container, crt: &mut ContainerRuntime, profile: &ImageProfile) {
+fn begin_pull_or_start(pc: &mut PodCtx, c: &core::Container, crt: &mut ContainerRuntime, profile: &Timings) {
     let now = pc.ctx.now;
     let image = image_of(c);
     let policy = c.image_pull_policy.as_deref().unwrap_or("IfNotPresent");
@@ -403,7 +403,7 @@ fn begin_pull_or_start(pc: &mut PodCtx, c: &core::Container, crt: &mut Container
     if present && policy != "Always" {
         pc.event(Some(&c.name), false, "Pulled", format!("Container image \"{image}\" already present on machine"));
         crt.state = ContainerState::Waiting { reason: "ContainerCreating" };
-        crt.stage = Stage::Starting { until: now + profile.start };
+        crt.stage = Stage::Starting { until: now + profile.start() };
         return;
     }
     if policy == "Never" {
@@ -421,12 +421,12 @@ fn begin_pull_or_start(pc: &mut PodCtx, c: &core::Container, crt: &mut Container
     crt.state =
         ContainerState::Waiting { reason: if crt.pull_backoff > 0 { "ImagePullBackOff" } else { "ContainerCreating" } };
     // Join a pull already under way on this node rather than pulling twice.
-    let until = match cached.filter(|t| *t > now && profile.exists) {
+    let until = match cached.filter(|t| *t > now && profile.exists()) {
         Some(t) => t,
-        None => now + pc.ctx.latency.pull_time(profile.size_bytes, profile.pull),
+        None => now + pc.ctx.latency.pull_time(profile.size_bytes(), profile.pull()),
     };
     crt.stage = Stage::Pulling { until, since: now };
-    if profile.exists && cached.is_none_or(|t| t <= now) {
+    if profile.exists() && cached.is_none_or(|t| t <= now) {
         pc.events.push(Write::ImagePull { node: pc.node.clone(), image: image.into(), done: until });
     }
 }
@@ -446,19 +446,15 @@ fn probe_period(p: Option<&core::Probe>) -> Millis {
 }
 
 /// When (and how) the container exits on its own: crash, completion or a liveness kill.
-fn exit_plan(
-    c: &core::Container,
-    profile: &ImageProfile,
-    started: Millis,
-) -> Option<(Millis, i32, &'static str, bool)> {
+fn exit_plan(c: &core::Container, profile: &Timings, started: Millis) -> Option<(Millis, i32, &'static str, bool)> {
     let mut best: Option<(Millis, i32, &'static str, bool)> = None;
     let mut consider = |e: (Millis, i32, &'static str, bool)| {
         if best.is_none_or(|b| e.0 < b.0) {
             best = Some(e);
         }
     };
-    if let Some(d) = profile.crash_after {
-        let code = profile.exit_code;
+    if let Some(d) = profile.crash_after() {
+        let code = profile.exit_code();
         let reason = match code {
             0 => "Completed",
             137 => "OOMKilled",
@@ -466,10 +462,10 @@ fn exit_plan(
         };
         consider((started + d, code, reason, false));
     }
-    if let Some(d) = profile.completes_after {
+    if let Some(d) = profile.completes_after() {
         consider((started + d, 0, "Completed", false));
     }
-    if let (Some(p), Some(d)) = (c.liveness_probe.as_ref(), profile.liveness_fails_after) {
+    if let (Some(p), Some(d)) = (c.liveness_probe.as_ref(), profile.liveness_fails_after()) {
         let period = probe_period(Some(p));
         let first_valid = ceil_div(p.initial_delay_seconds.unwrap_or(0) as Millis * 1000, period);
         let first_fail = first_valid.max(ceil_div(d, period));
@@ -494,7 +490,7 @@ fn readiness(
     pc: &mut PodCtx,
     c: &core::Container,
     crt: &mut ContainerRuntime,
-    profile: &ImageProfile,
+    profile: &Timings,
     started: Millis,
     pod_ip: Option<std::net::Ipv4Addr>,
 ) -> (bool, Option<Millis>) {
@@ -502,7 +498,7 @@ fn readiness(
     let Some(p) = c.readiness_probe.as_ref() else { return (true, None) };
     let period = probe_period(Some(p));
     let first_valid = ceil_div(p.initial_delay_seconds.unwrap_or(0) as Millis * 1000, period);
-    let first_success = first_valid.max(profile.ready_after.map(|d| ceil_div(d, period)).unwrap_or(0));
+    let first_success = first_valid.max(profile.ready_after().map(|d| ceil_div(d, period)).unwrap_or(0));
     let ready_tick = first_success + p.success_threshold.unwrap_or(1).max(1) as Millis - 1;
     let ready_at = started + ready_tick * period;
     // Failed probes happen at ticks first_valid..first_success; report those now due.
@@ -557,14 +553,14 @@ fn terminate_container(
     pc: &mut PodCtx,
     c: &core::Container,
     crt: &mut ContainerRuntime,
-    profile: &ImageProfile,
+    profile: &Timings,
     deadline: Millis,
 ) -> Option<Millis> {
     let now = pc.ctx.now;
     match crt.stage {
         Stage::Running | Stage::Starting { .. } if matches!(crt.state, ContainerState::Running { .. }) => {
             pc.event(Some(&c.name), false, "Killing", format!("Stopping container {}", c.name));
-            let until = profile.stop.map(|s| (now + s).min(deadline)).unwrap_or(deadline);
+            let until = profile.stop().map(|s| (now + s).min(deadline)).unwrap_or(deadline);
             crt.stage = Stage::Stopping { until };
             if until > now {
                 return Some(until);
