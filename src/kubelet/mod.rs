@@ -37,11 +37,12 @@ struct PodCtx<'a> {
 }
 
 impl PodCtx<'_> {
-    fn event(&mut self, container: Option<&str>, warning: bool, reason: &'static str, message: String) {
+    /// Record an Event when Events are recorded (the message is formatted only then).
+    fn event(&mut self, container: Option<&str>, warning: bool, reason: &'static str, message: std::fmt::Arguments) {
         if !self.ctx.events {
             return;
         }
-        let mut e = EventRecord::about(self.pod, COMPONENT, warning, reason, message);
+        let mut e = EventRecord::about(self.pod, COMPONENT, warning, reason, message.to_string());
         e.field_path = container.map(|c| format!("spec.containers{{{c}}}"));
         e.host = Some(self.node.clone());
         self.events.push(Write::Event(Box::new(e)));
@@ -242,7 +243,7 @@ fn step_container(
                         Some(&c.name),
                         false,
                         "Pulled",
-                        format!(
+                        format_args!(
                             "Successfully pulled image \"{image}\" in {took}. Image size: {} bytes.",
                             profile.size_bytes()
                         ),
@@ -253,9 +254,9 @@ fn step_container(
                         Some(&c.name),
                         true,
                         "Failed",
-                        format!("Failed to pull image \"{image}\": {}", pull_error(image)),
+                        format_args!("Failed to pull image \"{image}\": {}", pull_error(image)),
                     );
-                    pc.event(Some(&c.name), true, "Failed", "Error: ErrImagePull".into());
+                    pc.event(Some(&c.name), true, "Failed", format_args!("Error: ErrImagePull"));
                     crt.pull_backoff =
                         if crt.pull_backoff == 0 { BACKOFF_INITIAL } else { (crt.pull_backoff * 2).min(BACKOFF_MAX) };
                     crt.state = ContainerState::Waiting { reason: "ErrImagePull" };
@@ -270,20 +271,20 @@ fn step_container(
             Stage::PullBackOff { until } => {
                 if crt.state == (ContainerState::Waiting { reason: "ErrImagePull" }) {
                     crt.state = ContainerState::Waiting { reason: "ImagePullBackOff" };
-                    pc.event(Some(&c.name), false, "BackOff", format!("Back-off pulling image \"{image}\""));
-                    pc.event(Some(&c.name), true, "Failed", "Error: ImagePullBackOff".into());
+                    pc.event(Some(&c.name), false, "BackOff", format_args!("Back-off pulling image \"{image}\""));
+                    pc.event(Some(&c.name), true, "Failed", format_args!("Error: ImagePullBackOff"));
                 }
                 return Some(until);
             }
             Stage::Starting { until } if until <= now => {
                 if let Some(problem) = config::missing_config(pc.ctx.store, &pc.pod.meta.namespace, c) {
-                    pc.event(Some(&c.name), true, "Failed", format!("Error: {problem}"));
+                    pc.event(Some(&c.name), true, "Failed", format_args!("Error: {problem}"));
                     crt.state = ContainerState::Waiting { reason: "CreateContainerConfigError" };
                     crt.stage = Stage::Starting { until: now + config::CONFIG_RETRY };
                     return Some(now + config::CONFIG_RETRY);
                 }
-                pc.event(Some(&c.name), false, "Created", format!("Created container: {}", c.name));
-                pc.event(Some(&c.name), false, "Started", format!("Started container {}", c.name));
+                pc.event(Some(&c.name), false, "Created", format_args!("Created container: {}", c.name));
+                pc.event(Some(&c.name), false, "Started", format_args!("Started container {}", c.name));
                 crt.state = ContainerState::Running { started_at: now };
                 crt.started = true;
                 crt.stage = Stage::Running;
@@ -303,7 +304,7 @@ fn step_container(
                                 Some(&c.name),
                                 true,
                                 "Unhealthy",
-                                format!(
+                                format_args!(
                                     "Liveness probe failed: {}",
                                     probe_failure(c, c.liveness_probe.as_ref(), pod_ip)
                                 ),
@@ -313,7 +314,7 @@ fn step_container(
                             Some(&c.name),
                             false,
                             "Killing",
-                            format!("Container {} failed liveness probe, will be restarted", c.name),
+                            format_args!("Container {} failed liveness probe, will be restarted", c.name),
                         );
                     }
                     crt.state = ContainerState::Terminated { exit_code: code, reason, started_at, finished_at: at };
@@ -334,7 +335,7 @@ fn step_container(
                         crt.last_state = Some(Box::new(crt.state.clone()));
                         crt.state = ContainerState::Waiting { reason: "CrashLoopBackOff" };
                         crt.stage = Stage::BackOff { until: at + crt.backoff };
-                        pc.event(Some(&c.name), true, "BackOff", backoff_message(pc.pod, c));
+                        pc.event(Some(&c.name), true, "BackOff", format_args!("{}", backoff_message(pc.pod, c)));
                         return Some(at + crt.backoff);
                     }
                     step_backoff(crt, live_entry, now);
@@ -369,9 +370,14 @@ fn restart(pc: &mut PodCtx, c: &core::Container, crt: &mut ContainerRuntime, now
     };
     crt.last_state = previous;
     crt.restart_count += 1;
-    pc.event(Some(&c.name), false, "Pulled", format!("Container image \"{}\" already present on machine", image_of(c)));
-    pc.event(Some(&c.name), false, "Created", format!("Created container: {}", c.name));
-    pc.event(Some(&c.name), false, "Started", format!("Started container {}", c.name));
+    pc.event(
+        Some(&c.name),
+        false,
+        "Pulled",
+        format_args!("Container image \"{}\" already present on machine", image_of(c)),
+    );
+    pc.event(Some(&c.name), false, "Created", format_args!("Created container: {}", c.name));
+    pc.event(Some(&c.name), false, "Started", format_args!("Started container {}", c.name));
     crt.state = ContainerState::Running { started_at: now };
     crt.started = true;
     crt.ready = false;
@@ -401,7 +407,12 @@ fn begin_pull_or_start(pc: &mut PodCtx, c: &core::Container, crt: &mut Container
     let cached = pc.ctx.nodes.images.get(&(pc.node.clone(), Arc::from(image))).copied();
     let present = cached.is_some_and(|t| t <= now);
     if present && policy != "Always" {
-        pc.event(Some(&c.name), false, "Pulled", format!("Container image \"{image}\" already present on machine"));
+        pc.event(
+            Some(&c.name),
+            false,
+            "Pulled",
+            format_args!("Container image \"{image}\" already present on machine"),
+        );
         crt.state = ContainerState::Waiting { reason: "ContainerCreating" };
         crt.stage = Stage::Starting { until: now + profile.start() };
         return;
@@ -411,13 +422,13 @@ fn begin_pull_or_start(pc: &mut PodCtx, c: &core::Container, crt: &mut Container
             Some(&c.name),
             true,
             "ErrImageNeverPull",
-            format!("Container image \"{image}\" is not present with pull policy of Never"),
+            format_args!("Container image \"{image}\" is not present with pull policy of Never"),
         );
         crt.state = ContainerState::Waiting { reason: "ErrImageNeverPull" };
         crt.stage = Stage::Done;
         return;
     }
-    pc.event(Some(&c.name), false, "Pulling", format!("Pulling image \"{image}\""));
+    pc.event(Some(&c.name), false, "Pulling", format_args!("Pulling image \"{image}\""));
     crt.state =
         ContainerState::Waiting { reason: if crt.pull_backoff > 0 { "ImagePullBackOff" } else { "ContainerCreating" } };
     // Join a pull already under way on this node rather than pulling twice.
@@ -512,7 +523,7 @@ fn readiness(
                 Some(&c.name),
                 true,
                 "Unhealthy",
-                format!("Readiness probe failed: {}", probe_failure(c, Some(p), pod_ip)),
+                format_args!("Readiness probe failed: {}", probe_failure(c, Some(p), pod_ip)),
             );
         }
     }
@@ -559,7 +570,7 @@ fn terminate_container(
     let now = pc.ctx.now;
     match crt.stage {
         Stage::Running | Stage::Starting { .. } if matches!(crt.state, ContainerState::Running { .. }) => {
-            pc.event(Some(&c.name), false, "Killing", format!("Stopping container {}", c.name));
+            pc.event(Some(&c.name), false, "Killing", format_args!("Stopping container {}", c.name));
             let until = profile.stop().map(|s| (now + s).min(deadline)).unwrap_or(deadline);
             crt.stage = Stage::Stopping { until };
             if until > now {
