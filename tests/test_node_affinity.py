@@ -142,9 +142,8 @@ def test_invalid_node_affinity_is_rejected_with_its_field_path_and_changes_nothi
 
 
 def test_deployment_pods_with_node_affinity_place_alike_with_one_or_two_threads():
-    # Many pods alike (more than a round's parallel threshold): the scheduler remembers what
-    # the affinity filter said of each node for the next pod, and must place them the same way
-    # with one thread or two.
+    # Many pods alike (more than a round's parallel threshold), with preferred terms (each pod's
+    # search is done in full and scored with them): the same placements with one thread or two.
     nodes = [{"name": f"node-{i:02}", "labels": {"zone": "abc"[i % 3]}} for i in range(30)]
     dep = {
         "apiVersion": "apps/v1",

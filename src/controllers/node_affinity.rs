@@ -171,7 +171,7 @@ pub fn weighted(raw: i64, max_raw: i64) -> i64 {
 /// Whether the scheduler may remember what its filters and scores said of each node for pods
 /// with this spec: their node scores do not depend on which other nodes are feasible, and
 /// their search visits the whole node list.
-pub fn speculable(spec: &core::PodSpec) -> bool {
+pub fn memoizable(spec: &core::PodSpec) -> bool {
     !has_preferences(spec) && pre_filter(spec) == PreFilter::AllNodes
 }
 

@@ -452,7 +452,7 @@ enum Placement {
 /// The node states are updated with every binding. `total` is the number of nodes the cursor
 /// moves over: all of them, of which `nodes` may hold only those the pods are pinned to.
 ///
-/// A pod whose search is the filters and the resource scores alone ([`node_affinity::speculable`])
+/// A pod whose search is the filters and the resource scores alone ([`node_affinity::memoizable`])
 /// reads what they said of each node from a [`Memo`] kept for its class of pods alike, so a
 /// ReplicaSet's pods each visit their stretch of nodes without filtering and scoring every
 /// node in it again: only a node a pod was bound to is looked at afresh.
@@ -479,7 +479,7 @@ fn place(nodes: &mut [NodeState], total: usize, mut start: usize, pods: &[Arc<Ob
         }
         let remembered = memo
             .as_mut()
-            .filter(|_| node_affinity::speculable(spec))
+            .filter(|_| node_affinity::memoizable(spec))
             .and_then(|m| m.search(nodes, start, to_find, pod, spec, &req, &nonzero));
         // What found no node is searched in full: the reasons each node failed are worded.
         let (best, visited) = match remembered {
@@ -601,7 +601,7 @@ fn constrained(spec: &core::PodSpec) -> bool {
 }
 
 /// [`place`] for a batch with pod (anti-)affinity or topology spread constraints: one pod at a
-/// time (no speculation), each seeing the pods bound before the batch and those the batch
+/// time (nothing of a search remembered for the next pod), each seeing the pods bound before the batch and those the batch
 /// placed before it. The filters run in the default profile's order (resources, then
 /// PodTopologySpread, then InterPodAffinity); their scores (weight 2 each) add to the others.
 fn place_constrained(
@@ -755,7 +755,7 @@ fn place_constrained(
 }
 
 /// The last pod that fit no node. While nothing has been bound since, the nodes are as it saw
-/// them, so a pod the filters treat alike (see [`alike`]) fits nowhere either, for the same
+/// them, so a pod the filters treat alike (see [`filters_alike`]) fits nowhere either, for the same
 /// reasons, after visiting as many nodes: a queue of pending pods alike costs one search, not
 /// one per pod, when nothing frees up for them.
 struct Nowhere {
@@ -979,6 +979,55 @@ mod tests {
     use crate::api::meta::{Meta, Uid};
     use proptest::prelude::*;
 
+    /// A pod of `class`: 0 plain, 1 tolerating the taint `k`, 2 requiring `zone=a`, 3 preferring
+    /// `zone=a` (a search the scheduler does not remember); otherwise as [`pod_requesting`].
+    fn pod_of_class(cpu: i64, uid: u128, class: u8) -> Arc<Object> {
+        let mut pod = Arc::unwrap_or_clone(pod_requesting(cpu, uid));
+        let Body::Pod { spec, .. } = &mut pod.body else { unreachable!() };
+        let spec = Arc::make_mut(spec);
+        let zone_a = || core::NodeSelectorTerm {
+            match_expressions: Some(vec![core::NodeSelectorRequirement {
+                key: "zone".into(),
+                operator: "In".into(),
+                values: Some(vec!["a".into()]),
+            }]),
+            ..Default::default()
+        };
+        match class {
+            1 => {
+                spec.tolerations = Some(vec![core::Toleration {
+                    key: Some("k".into()),
+                    operator: Some("Exists".into()),
+                    ..Default::default()
+                }])
+            }
+            2 => {
+                spec.affinity = Some(core::Affinity {
+                    node_affinity: Some(core::NodeAffinity {
+                        required_during_scheduling_ignored_during_execution: Some(core::NodeSelector {
+                            node_selector_terms: vec![zone_a()],
+                        }),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                })
+            }
+            3 => {
+                spec.affinity = Some(core::Affinity {
+                    node_affinity: Some(core::NodeAffinity {
+                        preferred_during_scheduling_ignored_during_execution: Some(vec![
+                            core::PreferredSchedulingTerm { weight: 5, preference: zone_a() },
+                        ]),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                })
+            }
+            _ => {}
+        }
+        Arc::new(pod)
+    }
+
     /// A pod requesting `cpu` millicores (none when 0), tolerating nothing.
     fn pod_requesting(cpu: i64, uid: u128) -> Arc<Object> {
         let mut spec = core::PodSpec::default();
@@ -999,13 +1048,17 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
         /// Runs of pods alike, placed with what the filters and scores said of each node
-        /// remembered (through nodes filling up, taints and scarce cpu), go where each pod's
-        /// own full search sends it, and leave the same cursor and nodes.
+        /// remembered (through nodes filling up, taints, zones and scarce cpu, with runs of
+        /// other classes and of pods searched in full in between), go where each pod's own
+        /// full search sends it, and leave the same cursor and nodes.
         #[test]
         fn remembered_placement_matches_a_full_search_per_pod(
             node_specs in prop::collection::vec((2i64..9, 0i64..60, 0i64..20, 0u8..100), 1..240),
-            runs in prop::collection::vec((prop_oneof![Just(0i64), 50i64..400], 1usize..200, any::<u64>()), 0..8),
-            (room, taints) in prop_oneof![Just((60, 0)), Just((6, 0)), Just((60, 2))],
+            runs in prop::collection::vec(
+                (prop_oneof![Just(0i64), 50i64..400], 1usize..200, any::<u64>(), 0u8..4),
+                0..8,
+            ),
+            (room, taints) in prop_oneof![Just((60, 0)), Just((6, 0)), Just((60, 2)), Just((60, 40))],
             start in 0usize..1000,
         ) {
             // `room`: pods a node takes beyond what it holds (below ~2, nodes fill up);
@@ -1015,8 +1068,9 @@ mod tests {
             let names: Vec<Arc<str>> = (0..node_specs.len()).map(|i| format!("node-{i}").into()).collect();
             let infos: Vec<NodeInfo> = node_specs
                 .iter()
-                .map(|&(cpus, max_pods, _, tainted)| NodeInfo {
-                    labels: Default::default(),
+                .enumerate()
+                .map(|(i, &(cpus, max_pods, _, tainted))| NodeInfo {
+                    labels: Arc::new([("zone".to_string(), if i % 3 == 0 { "a" } else { "b" }.to_string())].into_iter().collect()),
                     taints: if tainted {
                         vec![core::Taint { key: "k".into(), effect: "NoSchedule".into(), ..Default::default() }]
                     } else {
@@ -1050,8 +1104,12 @@ mod tests {
             // Runs of pods alike (as a ReplicaSet makes them), each with its own uid.
             let pods: Vec<Arc<Object>> = runs
                 .iter()
-                .flat_map(|&(cpu, len, hi)| (0..len).map(move |i| (cpu, (hi as u128) << 64 | i as u128)))
-                .map(|(cpu, uid)| pod_requesting(cpu, uid))
+                // (Every third pod of a run is plain: pods asking alike but filtered apart follow
+                // one another.)
+                .flat_map(|&(cpu, len, hi, class)| {
+                    (0..len).map(move |i| (cpu, (hi as u128) << 64 | i as u128, if i % 3 == 2 { 0 } else { class }))
+                })
+                .map(|(cpu, uid, class)| pod_of_class(cpu, uid, class))
                 .collect();
             let start = start % names.len();
             let mut remembered = states();
@@ -1063,7 +1121,8 @@ mod tests {
                 let Body::Pod { spec, .. } = &pod.body else { unreachable!() };
                 let (req, nonzero) = pod_requests(spec);
                 let to_find = feasible_nodes_to_find(plain.len());
-                let (best, reasons, preemption, visited) = search(&plain, cursor, to_find, pod, spec, &req, &nonzero);
+                let (best, reasons, preemption, visited) =
+                    node_affinity::search(&plain, plain.len(), cursor, to_find, pod, spec, &req, &nonzero);
                 fresh.push(match best {
                     Some((_, _, i)) => {
                         plain[i].take(&req, &nonzero);

@@ -138,6 +138,15 @@ impl Default for ImageSpec {
 }
 
 impl ImageSpec {
+    /// What an image no registered pattern matches behaves like ([`ImageSpec::default`], made
+    /// once: it holds the default exec commands).
+    pub fn unregistered() -> &'static ImageSpec {
+        static DEFAULT: std::sync::LazyLock<ImageSpec> = std::sync::LazyLock::new(ImageSpec::default);
+        &DEFAULT
+    }
+}
+
+impl ImageSpec {
     /// The timings of the container run `key` names.
     pub fn profile(&self, key: &DrawKey) -> ImageProfile {
         let t = self.timings(*key);
@@ -225,8 +234,7 @@ impl ImageRegistry {
 
     /// [`ImageRegistry::profile`], each timing drawn when it is read.
     pub fn timings<'a>(&'a self, image: &str, key: DrawKey<'a>) -> Timings<'a> {
-        static DEFAULT: std::sync::LazyLock<ImageSpec> = std::sync::LazyLock::new(ImageSpec::default);
-        self.spec(image).unwrap_or(&DEFAULT).timings(key)
+        self.spec(image).unwrap_or(ImageSpec::unregistered()).timings(key)
     }
 
     pub fn entries(&self) -> &[(String, ImageSpec)] {
@@ -338,5 +346,46 @@ mod tests {
         assert!(!r.profile("nginx:1.161", &key).exists);
         assert_eq!(r.profile("nginx:1.7.9", &key).pull, 5_000);
         assert_eq!(r.profile("redis", &key), ImageProfile::default());
+    }
+
+    /// The timings the kubelet reads one by one are each drawn from its own tag of the key
+    /// (as the profile drew them all at once), and an image nothing matches has the defaults.
+    #[test]
+    fn timings_read_one_by_one_draw_each_from_its_own_tag() {
+        use super::super::dist::Dist;
+        let mut r = ImageRegistry::default();
+        let spread = |low, high| Dist::Uniform { low, high };
+        let mut spec = ImageSpec::from(ImageProfile::default());
+        (spec.pull, spec.start) = (spread(1_000, 9_000), spread(100, 900));
+        spec.ready_after = Some(spread(1, 50_000));
+        spec.crash_after = Some(spread(2, 60_000));
+        spec.completes_after = Some(spread(3, 70_000));
+        spec.liveness_fails_after = Some(spread(4, 80_000));
+        spec.stop = Some(spread(5, 90_000));
+        spec.exit_code = 3;
+        r.register("app:*", spec.clone());
+        for restarts in [0, 2] {
+            let key = DrawKey { pod_uid: 7, container: "main", restarts };
+            let t = r.timings("app:1", key);
+            let drawn = |d: &Option<Dist>, tag| d.as_ref().map(|d| d.draw(key.of(tag)));
+            assert_eq!((t.pull(), t.start()), (spec.pull.draw(key.of("pull")), spec.start.draw(key.of("start"))));
+            assert_eq!(t.ready_after(), drawn(&spec.ready_after, "ready_after"));
+            assert_eq!(t.crash_after(), drawn(&spec.crash_after, "crash_after"));
+            assert_eq!(t.completes_after(), drawn(&spec.completes_after, "completes_after"));
+            assert_eq!(t.liveness_fails_after(), drawn(&spec.liveness_fails_after, "liveness_fails_after"));
+            assert_eq!(t.stop(), drawn(&spec.stop, "stop"));
+            assert_eq!((t.exists(), t.exit_code(), t.size_bytes()), (spec.exists, 3, spec.size_bytes));
+        }
+        let key = DrawKey { pod_uid: 7, container: "main", restarts: 0 };
+        let t = r.timings("redis", key);
+        let d = ImageProfile::default();
+        assert_eq!(
+            (t.exists(), t.pull(), t.start(), t.exit_code(), t.size_bytes()),
+            (d.exists, d.pull, d.start, d.exit_code, d.size_bytes)
+        );
+        assert_eq!(
+            (t.ready_after(), t.crash_after(), t.completes_after(), t.liveness_fails_after(), t.stop()),
+            (d.ready_after, d.crash_after, d.completes_after, d.liveness_fails_after, d.stop)
+        );
     }
 }

@@ -212,16 +212,7 @@ fn step_container(
 ) -> Option<Millis> {
     let now = pc.ctx.now;
     let image = image_of(c);
-    // The defaults only for an image nothing registered matches (made only then: they hold
-    // the default exec commands).
-    let default;
-    let spec = match pc.ctx.images.spec(image) {
-        Some(spec) => spec,
-        None => {
-            default = ImageSpec::default();
-            &default
-        }
-    };
+    let spec = pc.ctx.images.spec(image).unwrap_or(ImageSpec::unregistered());
     // A few transitions can happen at one instant (pull done → start); loop until settled.
     for _ in 0..8 {
         // Drawn for this run of the container: a restart in the loop draws the next run's.
@@ -231,23 +222,27 @@ fn step_container(
             Stage::Pulling { until, since } if pulled_by(pc, image, until) <= now => {
                 if profile.exists() {
                     let until = pulled_by(pc, image, until);
-                    let took = format_go_duration(until - since);
-                    let took = if pc.ctx.latency.serialize_image_pulls {
-                        // upstream: "in <pull> (<pull and the wait for the puller> including waiting)".
-                        let pulling = pc.ctx.latency.pull_time(profile.size_bytes(), profile.pull()).min(until - since);
-                        format!("{} ({took} including waiting)", format_go_duration(pulling))
-                    } else {
-                        format!("{took} ({took} including waiting)")
-                    };
-                    pc.event(
-                        Some(&c.name),
-                        false,
-                        "Pulled",
-                        format_args!(
-                            "Successfully pulled image \"{image}\" in {took}. Image size: {} bytes.",
-                            profile.size_bytes()
-                        ),
-                    );
+                    // (The text's durations are worked out only for an Event recorded.)
+                    if pc.ctx.events {
+                        let took = format_go_duration(until - since);
+                        let took = if pc.ctx.latency.serialize_image_pulls {
+                            // upstream: "in <pull> (<pull and the wait for the puller> including waiting)".
+                            let pulling =
+                                pc.ctx.latency.pull_time(profile.size_bytes(), profile.pull()).min(until - since);
+                            format!("{} ({took} including waiting)", format_go_duration(pulling))
+                        } else {
+                            format!("{took} ({took} including waiting)")
+                        };
+                        pc.event(
+                            Some(&c.name),
+                            false,
+                            "Pulled",
+                            format_args!(
+                                "Successfully pulled image \"{image}\" in {took}. Image size: {} bytes.",
+                                profile.size_bytes()
+                            ),
+                        );
+                    }
                     crt.stage = Stage::Starting { until: now + profile.start() };
                 } else {
                     pc.event(
