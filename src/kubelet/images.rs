@@ -6,7 +6,8 @@ use super::dist::{Dist, DrawKey};
 use super::exec::ExecCommand;
 use crate::sim::clock::Millis;
 
-/// How one run of a container of an image behaves, its timings drawn ([`ImageSpec::profile`]).
+/// How one run of a container of an image behaves (as registered with fixed timings; the
+/// kubelet reads a run's timings drawn through [`ImageSpec::timings`]).
 /// Durations are virtual milliseconds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageProfile {
@@ -49,7 +50,7 @@ impl Default for ImageProfile {
     }
 }
 
-/// One run's [`ImageProfile`], each timing drawn when it is read: a kubelet step reads one or
+/// One run's timings (an [`ImageProfile`] drawn from an [`ImageSpec`]), each drawn when it is read: a kubelet step reads one or
 /// two of them, and a draw hashes its key and seeds a generator.
 #[derive(Clone, Copy)]
 pub struct Timings<'a> {
@@ -147,23 +148,6 @@ impl ImageSpec {
 }
 
 impl ImageSpec {
-    /// The timings of the container run `key` names.
-    pub fn profile(&self, key: &DrawKey) -> ImageProfile {
-        let t = self.timings(*key);
-        ImageProfile {
-            exists: t.exists(),
-            pull: t.pull(),
-            start: t.start(),
-            ready_after: t.ready_after(),
-            crash_after: t.crash_after(),
-            exit_code: t.exit_code(),
-            completes_after: t.completes_after(),
-            liveness_fails_after: t.liveness_fails_after(),
-            stop: t.stop(),
-            size_bytes: t.size_bytes(),
-        }
-    }
-
     /// The timings of the container run `key` names, each drawn when it is read.
     pub fn timings<'a>(&'a self, key: DrawKey<'a>) -> Timings<'a> {
         Timings { spec: self, key }
@@ -227,12 +211,8 @@ impl ImageRegistry {
         self.entries.iter().rev().find(|(p, _)| glob_match(p, image)).map(|(_, spec)| spec)
     }
 
-    /// The timings of one run of a container of `image` (the defaults when nothing matches).
-    pub fn profile(&self, image: &str, key: &DrawKey) -> ImageProfile {
-        self.spec(image).map(|s| s.profile(key)).unwrap_or_default()
-    }
-
-    /// [`ImageRegistry::profile`], each timing drawn when it is read.
+    /// The timings of one run of a container of `image` (the defaults when nothing matches),
+    /// each drawn when it is read.
     pub fn timings<'a>(&'a self, image: &str, key: DrawKey<'a>) -> Timings<'a> {
         self.spec(image).unwrap_or(ImageSpec::unregistered()).timings(key)
     }
@@ -343,13 +323,13 @@ mod tests {
         r.register("nginx:*", ImageProfile { pull: 5_000, ..Default::default() });
         r.register("nginx:1.161", ImageProfile { exists: false, ..Default::default() });
         let key = DrawKey { pod_uid: 1, container: "main", restarts: 0 };
-        assert!(!r.profile("nginx:1.161", &key).exists);
-        assert_eq!(r.profile("nginx:1.7.9", &key).pull, 5_000);
-        assert_eq!(r.profile("redis", &key), ImageProfile::default());
+        assert!(!r.timings("nginx:1.161", key).exists());
+        assert_eq!(r.timings("nginx:1.7.9", key).pull(), 5_000);
+        assert_eq!(r.timings("redis", key).pull(), ImageProfile::default().pull);
     }
 
     /// The timings the kubelet reads one by one are each drawn from its own tag of the key
-    /// (as the profile drew them all at once), and an image nothing matches has the defaults.
+    /// (the same draws whatever else is read), and an image nothing matches has the defaults.
     #[test]
     fn timings_read_one_by_one_draw_each_from_its_own_tag() {
         use super::super::dist::Dist;
