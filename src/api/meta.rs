@@ -53,11 +53,29 @@ impl Uid {
     pub fn is_nil(self) -> bool {
         self.0 == 0
     }
+    /// The uid as the API writes it (lowercase, hyphenated), without allocating.
+    pub fn text(self) -> UidText {
+        let mut buf = [0u8; 36];
+        uuid::Uuid::from_u128(self.0).hyphenated().encode_lower(&mut buf);
+        UidText(buf)
+    }
+}
+
+/// A uid's text, held inline (see [`Uid::text`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct UidText([u8; 36]);
+
+impl std::ops::Deref for UidText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Written by `encode_lower`: hex digits and hyphens only.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 impl std::fmt::Display for Uid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", uuid::Uuid::from_u128(self.0).hyphenated())
+        f.write_str(&self.text())
     }
 }
 

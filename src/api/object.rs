@@ -9,7 +9,7 @@ use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::discovery::v1 as discovery;
 use k8s_openapi::api::policy::v1 as policy;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta};
 use serde::de::DeserializeOwned;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -318,15 +318,49 @@ impl Object {
     /// A typed Job (with its namespace) defaulted and validated as [`Object::decode`] would
     /// after decoding it: what a controller making Jobs from a typed template (the CronJob
     /// controller) creates, without writing the Job out as JSON to read it back.
-    pub fn from_job(mut j: batch::Job) -> Result<Object, ApiError> {
+    pub fn from_job(j: batch::Job) -> Result<Object, ApiError> {
+        let spec = std::borrow::Cow::Owned(j.spec.unwrap_or_default());
+        Object::job_with(j.metadata, spec, j.status)
+    }
+
+    /// [`Object::from_job`] of a Job with this metadata and spec (and no status), the spec
+    /// read in place.
+    pub fn job_from_spec(metadata: ObjectMeta, spec: &batch::JobSpec) -> Result<Object, ApiError> {
+        Object::job_with(metadata, std::borrow::Cow::Borrowed(spec), None)
+    }
+
+    /// A spec admitted before (each Job a CronJob makes has its template's) is taken from
+    /// [`admitted_jobs`]: only the metadata is defaulted and checked again.
+    fn job_with(
+        mut metadata: ObjectMeta,
+        raw: std::borrow::Cow<'_, batch::JobSpec>,
+        status: Option<batch::JobStatus>,
+    ) -> Result<Object, ApiError> {
+        let status = Box::new(status.unwrap_or_default());
+        if let Some((spec, template)) = admitted_jobs::get(&raw) {
+            defaults::default_job_labels(&mut metadata, &raw);
+            let root = super::field::Path::root("metadata");
+            let errors = validation::validate_object_meta(&metadata, true, validation::NameRule::Subdomain, &root);
+            if errors.is_empty() {
+                return Ok(Object {
+                    meta: Meta::from_object_meta(metadata),
+                    body: Body::Job { spec, status, template },
+                });
+            }
+            // Invalid metadata: the whole pipeline below (whose label default does the same
+            // again, to the same effect) words the errors as it always does.
+        }
+        let key = admitted_jobs::memoizable(&raw).then(|| raw.clone().into_owned());
+        let mut j = batch::Job { metadata, spec: Some(raw.into_owned()), status: None };
         defaults::default_job(&mut j);
         check(Kind::Job, &j.metadata, validation::validate_job(&j))?;
         let mut spec = j.spec.unwrap_or_default();
         let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
-        Ok(Object {
-            meta: Meta::from_object_meta(j.metadata),
-            body: Body::Job { spec: Box::new(spec), status: Box::new(j.status.unwrap_or_default()), template },
-        })
+        let spec = Box::new(spec);
+        if let Some(key) = key {
+            admitted_jobs::put(key, &spec, &template);
+        }
+        Ok(Object { meta: Meta::from_object_meta(j.metadata), body: Body::Job { spec, status, template } })
     }
 
     /// Decode one manifest document the way the API server does: resolve apiVersion/kind,
@@ -640,11 +674,7 @@ fn to_value<T: Serialize>(t: &T) -> Value {
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
 
-fn check(
-    kind: Kind,
-    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-    errors: super::field::ErrorList,
-) -> Result<(), ApiError> {
+fn check(kind: Kind, meta: &ObjectMeta, errors: super::field::ErrorList) -> Result<(), ApiError> {
     if errors.is_empty() {
         return Ok(());
     }
@@ -889,9 +919,95 @@ mod tests {
     }
 
     #[test]
+    fn a_job_spec_admitted_before_gives_what_admitting_it_in_full_gives() {
+        // A template no other test uses: the first Job admits it in full, the rest reuse it.
+        let spec = json!({"parallelism": 3, "template": {"metadata": {"labels": {"memo": "jobs"}},
+            "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "memo:1"}]}}});
+        let job = |name: &str, labels: Value, spec: &Value| {
+            Object::decode(json!({"apiVersion": "batch/v1", "kind": "Job",
+                "metadata": {"name": name, "labels": labels}, "spec": spec}))
+        };
+        let first = job("a", json!({}), &spec).unwrap();
+        let second = job("b", json!({}), &spec).unwrap();
+        assert_eq!(second.body, first.body);
+        assert_eq!(second.to_json()["spec"], first.to_json()["spec"]);
+        assert_eq!(second.to_json()["spec"]["completions"], Value::Null, "parallelism set: no default");
+        assert_eq!(second.to_json()["spec"]["backoffLimit"], json!(6));
+        // The metadata is still defaulted and checked per Job.
+        assert_eq!(second.to_json()["metadata"]["labels"], json!({"memo": "jobs"}));
+        assert_eq!(job("c", json!({"own": "x"}), &spec).unwrap().to_json()["metadata"]["labels"], json!({"own": "x"}));
+        let err = job("Bad_Name", json!({}), &spec).unwrap_err().to_string();
+        assert!(
+            err.starts_with("The Job \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\""),
+            "{err}"
+        );
+        // A spec that fails is never remembered as admitted.
+        let invalid = json!({"parallelism": -1, "template": spec["template"]});
+        for name in ["d", "e"] {
+            let err = job(name, json!({}), &invalid).unwrap_err().to_string();
+            assert!(err.contains("spec.parallelism"), "{err}");
+        }
+        // Nor is one with a selector: whether the server generated it depends on the Job.
+        let selected = json!({"selector": {"matchLabels": {"memo": "jobs"}}, "template": spec["template"]});
+        for name in ["f", "g"] {
+            let err = job(name, json!({}), &selected).unwrap_err().to_string();
+            assert!(err.contains("`selector` not auto-generated"), "{err}");
+        }
+    }
+
+    #[test]
     fn an_object_with_its_arc_header_fits_a_256_byte_allocation() {
         // Every pod version is an `Arc<Object>`: past 256 bytes with the two reference counts,
         // the allocator rounds each one up to 320.
         assert!(std::mem::size_of::<Object>() + 16 <= 256, "{}", std::mem::size_of::<Object>());
+    }
+}
+
+/// Job specs admitted before, by content. Defaulting and validating a Job's spec (its pod
+/// template above all) depends on the spec alone unless it carries a selector (then the
+/// selector is checked against the Job's own name and uid), so the Jobs made from one template
+/// are admitted once. Output never depends on it: a hit returns what admission made of an
+/// equal spec.
+mod admitted_jobs {
+    use std::collections::VecDeque;
+    use std::sync::{Mutex, OnceLock};
+
+    use k8s_openapi::api::batch::v1::JobSpec;
+
+    use super::PodTemplate;
+
+    /// Distinct specs remembered; the oldest goes first.
+    const CAPACITY: usize = 32;
+
+    /// (the spec as given, the admitted spec without its template, the admitted template).
+    type Entry = (JobSpec, Box<JobSpec>, PodTemplate);
+
+    fn table() -> &'static Mutex<VecDeque<Entry>> {
+        static TABLE: OnceLock<Mutex<VecDeque<Entry>>> = OnceLock::new();
+        TABLE.get_or_init(|| Mutex::new(VecDeque::with_capacity(CAPACITY)))
+    }
+
+    /// Whether admitting `raw` depends on nothing but `raw`.
+    pub fn memoizable(raw: &JobSpec) -> bool {
+        raw.selector.is_none()
+    }
+
+    pub fn get(raw: &JobSpec) -> Option<(Box<JobSpec>, PodTemplate)> {
+        if !memoizable(raw) {
+            return None;
+        }
+        let table = table().lock().ok()?;
+        table.iter().find(|(r, ..)| r == raw).map(|(_, spec, template)| (spec.clone(), template.clone()))
+    }
+
+    pub fn put(raw: JobSpec, spec: &JobSpec, template: &PodTemplate) {
+        let Ok(mut table) = table().lock() else { return };
+        if table.iter().any(|(r, ..)| *r == raw) {
+            return;
+        }
+        if table.len() == CAPACITY {
+            table.pop_front();
+        }
+        table.push_back((raw, Box::new(spec.clone()), template.clone()));
     }
 }

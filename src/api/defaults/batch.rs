@@ -1,6 +1,7 @@
 //! batch/v1 defaults: Job (upstream `SetDefaults_Job`).
 
 use k8s_openapi::api::batch::v1::{CronJob, Job, JobSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::default_str;
 use super::pod::default_pod_spec;
@@ -8,16 +9,21 @@ use super::pod::default_pod_spec;
 /// upstream: SetDefaults_Job plus the pod template's defaults.
 pub fn default_job(j: &mut Job) {
     let spec = j.spec.get_or_insert_with(Default::default);
-    // upstream: a Job without labels takes its template's (the generated ones are added when
-    // the object is stored, and read back the same way: see `batch_strategy::generate_selector`).
-    let template_labels = spec.template.metadata.as_ref().and_then(|m| m.labels.clone());
+    default_job_labels(&mut j.metadata, spec);
+    default_job_spec(spec);
+}
+
+/// The part of a Job's defaults that touches its metadata: upstream, a Job without labels takes
+/// its template's (the generated ones are added when the object is stored, and read back the
+/// same way: see `batch_strategy::generate_selector`).
+pub fn default_job_labels(meta: &mut ObjectMeta, spec: &JobSpec) {
+    let template_labels = spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref());
     if let Some(labels) = template_labels.filter(|l| !l.is_empty()) {
-        let meta_labels = j.metadata.labels.get_or_insert_with(Default::default);
+        let meta_labels = meta.labels.get_or_insert_with(Default::default);
         if meta_labels.is_empty() {
-            *meta_labels = labels;
+            *meta_labels = labels.clone();
         }
     }
-    default_job_spec(spec);
 }
 
 /// The Job spec's defaults (shared with a CronJob's job template).

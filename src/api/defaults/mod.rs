@@ -23,7 +23,7 @@ mod statefulset;
 pub use apps::{default_deployment, default_replica_set};
 pub(crate) use autoscaling::cpu_utilization_metric;
 pub use autoscaling::default_hpa;
-pub use batch::{default_cron_job, default_job, default_job_spec};
+pub use batch::{default_cron_job, default_job, default_job_labels, default_job_spec};
 pub use core::{default_endpoint_slice, default_endpoints, default_secret, default_service};
 pub use daemonset::default_daemon_set;
 pub use image::default_image_pull_policy;

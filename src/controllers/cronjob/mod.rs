@@ -9,12 +9,12 @@ pub mod schedule;
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
-use k8s_openapi::api::batch::v1::{self as batch, CronJobSpec, CronJobStatus, Job, JobStatus};
+use k8s_openapi::api::batch::v1::{self as batch, CronJobSpec, CronJobStatus, JobSpec, JobStatus};
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Ctx, DeleteOptions, EventRecord, Propagation, Reconciled, Write};
-use crate::api::meta::{from_time, to_time};
+use crate::api::meta::{from_time, to_time, UidText};
 use crate::api::{Body, Kind, Object};
 use crate::sim::clock::Millis;
 use crate::store::ObjectKey;
@@ -125,7 +125,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         .collect();
     jobs.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
     // The Jobs' uids as status.active writes them, worked out once.
-    let uids: Vec<String> = jobs.iter().map(|j| j.meta.uid.to_string()).collect();
+    let uids: Vec<UidText> = jobs.iter().map(|j| j.meta.uid.text()).collect();
 
     // Active entries made before their Job existed carry its name only: fill in the rest.
     for r in st.active.iter_mut().flatten() {
@@ -170,7 +170,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     if let Some(active) = st.active.as_mut() {
         let mut missing = Vec::new();
         active.retain(|r| {
-            let exists = r.uid.as_ref().is_none_or(|u| uids.contains(u));
+            let exists = r.uid.as_deref().is_none_or(|u| uids.iter().any(|t| **t == *u));
             if !exists {
                 missing.push(r.name.clone().unwrap_or_default());
             }
@@ -358,19 +358,16 @@ pub fn job_from_template(
     let owner = crate::api::OwnerRef::controller_of(Kind::CronJob, &cj.meta.name, cj.meta.uid).to_wire();
     // The template is typed already: the Job is built from it, then defaulted and validated as
     // the API server would a decoded one (a round trip through JSON would change nothing).
-    let job = Job {
-        metadata: ObjectMeta {
-            name: Some(name.to_string()),
-            namespace: Some(cj.meta.namespace.to_string()),
-            labels: Some(meta.labels.unwrap_or_default()),
-            annotations: Some(annotations),
-            owner_references: Some(vec![owner]),
-            ..Default::default()
-        },
-        spec: Some(template.spec.clone().unwrap_or_default()),
-        status: None,
+    let metadata = ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: Some(cj.meta.namespace.to_string()),
+        labels: Some(meta.labels.unwrap_or_default()),
+        annotations: Some(annotations),
+        owner_references: Some(vec![owner]),
+        ..Default::default()
     };
-    Object::from_job(job).map_err(|e| e.to_string())
+    let default_spec = JobSpec::default();
+    Object::job_from_spec(metadata, template.spec.as_ref().unwrap_or(&default_spec)).map_err(|e| e.to_string())
 }
 
 /// upstream: cleanupFinishedJobs — finished Jobs past the history limits go, oldest start first

@@ -36,8 +36,42 @@ const MONTH: Bounds = Bounds {
 };
 const DOW: Bounds = Bounds { min: 0, max: 6, names: &["sun", "mon", "tue", "wed", "thu", "fri", "sat"] };
 
+/// How many distinct schedule texts each thread remembers parsed.
+const PARSED_CAPACITY: usize = 64;
+
+/// How many recent [`Schedule::next`] answers each thread remembers.
+const NEXT_CAPACITY: usize = 16;
+
+/// (schedule, zone, after, answer).
+type NextMemo = std::collections::VecDeque<(Schedule, TimeZone, Millis, Option<Millis>)>;
+/// (text, what parsing it gave).
+type ParseMemo = std::collections::VecDeque<(Box<str>, Result<Schedule, String>)>;
+
+thread_local! {
+    /// Recent answers of [`Schedule::next`]: a CronJob's sync asks for the same few times (the
+    /// run after its last schedule time, and the one after that) at each of its syncs.
+    static NEXT: std::cell::RefCell<NextMemo> = const { std::cell::RefCell::new(NextMemo::new()) };
+    /// Schedules parsed before, by text: a CronJob's schedule is read at each of its syncs.
+    static PARSED: std::cell::RefCell<ParseMemo> = const { std::cell::RefCell::new(ParseMemo::new()) };
+}
+
 /// upstream: cron.ParseStandard, with its error messages.
 pub fn parse(spec: &str) -> Result<Schedule, String> {
+    let known = PARSED.with_borrow(|parsed| parsed.iter().find(|(text, _)| **text == *spec).map(|(_, s)| s.clone()));
+    if let Some(schedule) = known {
+        return schedule;
+    }
+    let schedule = parse_text(spec);
+    PARSED.with_borrow_mut(|parsed| {
+        if parsed.len() == PARSED_CAPACITY {
+            parsed.pop_front();
+        }
+        parsed.push_back((spec.into(), schedule.clone()));
+    });
+    schedule
+}
+
+fn parse_text(spec: &str) -> Result<Schedule, String> {
     let spec = spec.trim();
     if spec.is_empty() {
         return Err("empty spec string".into());
@@ -59,7 +93,7 @@ pub fn parse(spec: &str) -> Result<Schedule, String> {
 }
 
 fn parse_descriptor(d: &str, spec: &str) -> Result<Schedule, String> {
-    let standard = |s: &str| parse(s);
+    let standard = |s: &str| parse_text(s);
     match d {
         "yearly" | "annually" => standard("0 0 1 1 *"),
         "monthly" => standard("0 0 1 * *"),
@@ -204,6 +238,27 @@ impl Schedule {
     /// after `t` (milliseconds since the Unix epoch), `None` when there is none within five
     /// years.
     pub fn next(&self, t: Millis, tz: &TimeZone) -> Option<Millis> {
+        if let Schedule::Every(d) = *self {
+            return Some(t.div_euclid(1000) * 1000 + d);
+        }
+        let known = NEXT.with_borrow(|memo| {
+            memo.iter().find(|(s, z, at, _)| *at == t && s == self && z == tz).map(|&(.., next)| next)
+        });
+        if let Some(next) = known {
+            return next;
+        }
+        let next = self.walk(t, tz);
+        NEXT.with_borrow_mut(|memo| {
+            if memo.len() == NEXT_CAPACITY {
+                memo.pop_front();
+            }
+            memo.push_back((self.clone(), tz.clone(), t, next));
+        });
+        next
+    }
+
+    /// [`Schedule::next`] worked out: the calendar walk.
+    fn walk(&self, t: Millis, tz: &TimeZone) -> Option<Millis> {
         let (minute, hour, dom, month, dow) = match *self {
             Schedule::Every(d) => return Some(t.div_euclid(1000) * 1000 + d),
             Schedule::Spec { minute, hour, dom, month, dow } => (minute, hour, dom, month, dow),
@@ -396,5 +451,23 @@ mod tests {
             assert_eq!(show(parse(spec).unwrap().next(ms(from), &ny), &ny), want, "{spec} after {from}");
         }
         assert_eq!(zone(Some("Europe/Pariss")).unwrap_err(), "unknown time zone Europe/Pariss");
+    }
+
+    #[test]
+    fn remembered_answers_are_per_text_schedule_zone_and_time() {
+        let (utc, ny) = (TimeZone::UTC, zone(Some("America/New_York")).unwrap());
+        let (t, later) = (ms("2026-07-01T00:30:00Z"), ms("2026-07-01T09:30:00Z"));
+        // Twice over: the second round is answered from what the first remembered.
+        for round in 0..2 {
+            let daily = parse("0 9 * * *").unwrap();
+            let hourly = parse("0 * * * *").unwrap();
+            assert_ne!(daily, hourly, "round {round}");
+            assert_eq!(daily.next(t, &utc), Some(ms("2026-07-01T09:00:00Z")), "round {round}");
+            assert_eq!(daily.next(t, &ny), Some(ms("2026-07-01T13:00:00Z")), "round {round}");
+            assert_eq!(daily.next(later, &utc), Some(ms("2026-07-02T09:00:00Z")), "round {round}");
+            assert_eq!(hourly.next(t, &utc), Some(ms("2026-07-01T01:00:00Z")), "round {round}");
+            assert_eq!(parse("0 9 * *").unwrap_err(), "expected exactly 5 fields, found 4: [0 9 * *]");
+            assert_eq!(parse("@hourly"), Ok(hourly));
+        }
     }
 }
