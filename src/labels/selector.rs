@@ -352,6 +352,15 @@ impl Selector {
             Selector::Requirements(r) => r.iter().all(|req| req.matches(labels)),
         }
     }
+
+    /// [`Selector::matches`] for labels known to meet requirement `known` (the one an index
+    /// answered exactly): the other requirements are checked.
+    pub fn matches_besides<L: LabelSource + ?Sized>(&self, labels: &L, known: usize) -> bool {
+        match self {
+            Selector::Nothing => false,
+            Selector::Requirements(r) => r.iter().enumerate().all(|(i, req)| i == known || req.matches(labels)),
+        }
+    }
 }
 
 /// What a selector reads of a label set: the value under a key. The store keeps labels as

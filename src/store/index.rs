@@ -109,6 +109,9 @@ impl<G: Ord + Clone> KeySets<G> {
     }
 }
 
+/// Candidate keys from the label index: (namespace, name), in key order.
+pub type Candidates<'a> = Vec<(&'a str, &'a str)>;
+
 /// Label index: (kind, label key) → label value → object keys.
 #[derive(Clone, Debug, Default)]
 pub struct LabelIndex {
@@ -142,13 +145,24 @@ impl LabelIndex {
     /// A sorted superset of the objects that can match, taken from the most selective
     /// requirement that needs its key present; `None` when no requirement can use the index
     /// (only `!=`, `notin`, `!key`, or match-everything) and the caller must scan.
-    pub fn candidates<'a>(&'a self, kind: Kind, selector: &Selector) -> Option<Vec<(&'a str, &'a str)>> {
+    pub fn candidates<'a>(&'a self, kind: Kind, selector: &Selector) -> Option<Candidates<'a>> {
+        self.candidates_meeting(kind, selector).map(|(keys, _)| keys)
+    }
+
+    /// [`LabelIndex::candidates`], with the position of the requirement every candidate
+    /// meets by construction when there is one (`key`, `key=value`, `key in (…)`: the sets
+    /// taken hold exactly the objects that meet it).
+    pub fn candidates_meeting<'a>(
+        &'a self,
+        kind: Kind,
+        selector: &Selector,
+    ) -> Option<(Candidates<'a>, Option<usize>)> {
         if selector.is_nothing() {
-            return Some(Vec::new());
+            return Some((Vec::new(), None));
         }
         type Sets<'a> = Vec<(&'a Arc<str>, &'a BTreeSet<NameKey>)>;
-        let mut best: Option<(usize, Sets)> = None;
-        for r in selector.requirements().iter().filter(|r| r.requires_key()) {
+        let mut best: Option<(usize, Sets, Option<usize>)> = None;
+        for (i, r) in selector.requirements().iter().enumerate().filter(|(_, r)| r.requires_key()) {
             let values = self.by_key.get(&(kind, r.key().to_string()));
             let sets: Sets = match (values, r.operator()) {
                 (None, _) => Vec::new(),
@@ -158,11 +172,13 @@ impl LabelIndex {
                 (Some(values), _) => values.all().collect(),
             };
             let size = sets.iter().map(|(_, s)| s.len()).sum();
-            if best.as_ref().is_none_or(|(b, _)| size < *b) {
-                best = Some((size, sets));
+            if best.as_ref().is_none_or(|(b, ..)| size < *b) {
+                let exact =
+                    matches!(r.operator(), Operator::Equals | Operator::DoubleEquals | Operator::In | Operator::Exists);
+                best = Some((size, sets, exact.then_some(i)));
             }
         }
-        let (size, sets) = best?;
+        let (size, sets, met) = best?;
         let mut keys: Vec<(&str, &str)> = Vec::with_capacity(size);
         for (ns, set) in &sets {
             keys.extend(set.iter().map(|k| (&***ns, &*k.name)));
@@ -173,7 +189,7 @@ impl LabelIndex {
             keys.sort_unstable();
             keys.dedup();
         }
-        Some(keys)
+        Some((keys, met))
     }
 }
 

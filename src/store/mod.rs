@@ -374,12 +374,15 @@ impl Store {
     /// sorted by namespace then name, as the API server lists them.
     pub fn list(&self, kind: Kind, namespace: Option<&str>, selector: &Selector) -> Vec<Arc<Object>> {
         let ns_ok = |ns: &str| namespace.is_none_or(|want| !kind.namespaced() || ns == want);
-        match self.labels.candidates(kind, selector) {
-            Some(keys) => keys
+        match self.labels.candidates_meeting(kind, selector) {
+            Some((keys, met)) => keys
                 .into_iter()
                 .filter(|(ns, _)| ns_ok(ns))
                 .filter_map(|(ns, name)| self.lookup(kind, ns, name))
-                .filter(|o| selector.matches(&o.meta.labels))
+                .filter(|o| match met {
+                    Some(known) => selector.matches_besides(&o.meta.labels, known),
+                    None => selector.matches(&o.meta.labels),
+                })
                 .cloned()
                 .collect(),
             None => self.scan(kind, namespace).filter(|o| selector.matches(&o.meta.labels)).cloned().collect(),

@@ -52,7 +52,7 @@ fn deployment(name: &str, replicas: i32) -> Object {
 }
 
 const KEYS: [&str; 4] = ["app", "tier", "env", "x"];
-const VALUES: [&str; 4] = ["a", "b", "c", ""];
+const VALUES: [&str; 6] = ["a", "b", "c", "", "0", "2"];
 
 fn labels_strategy() -> impl Strategy<Value = BTreeMap<String, String>> {
     proptest::collection::btree_map(
@@ -66,13 +66,15 @@ fn requirement_strategy() -> impl Strategy<Value = String> {
     let key = proptest::sample::select(KEYS.to_vec());
     let value = proptest::sample::select(VALUES.to_vec());
     let values = proptest::collection::vec(proptest::sample::select(VALUES.to_vec()), 0..3);
-    (key, value, values, 0..7u8).prop_map(|(k, v, vs, op)| match op {
+    (key, value, values, 0..9u8).prop_map(|(k, v, vs, op)| match op {
         0 => format!("{k}={v}"),
         1 => format!("{k}!={v}"),
         2 => format!("{k} in ({})", vs.join(",")),
         3 => format!("{k} notin ({})", vs.join(",")),
         4 => k.to_string(),
         5 => format!("!{k}"),
+        6 => format!("{k}>1"),
+        7 => format!("{k}<1"),
         _ => format!("{k}=={v}"),
     })
 }
