@@ -1,4 +1,5 @@
 //! Wire types, defaulting, validation, manifests in and out.
+pub mod admitted_jobs;
 pub mod allocate;
 pub mod batch_strategy;
 pub mod convert;

@@ -19,7 +19,7 @@ use super::kind::Kind;
 use super::meta::{string_map, wire_map, Meta, StringMap};
 use super::pod::PodRuntime;
 use super::template::PodTemplate;
-use super::{convert, defaults, validation};
+use super::{admitted_jobs, convert, defaults, validation};
 use crate::labels::{Selector, SelectorError};
 
 /// The per-kind part of an object. Pods hold their spec behind an `Arc` so that the pods of one
@@ -339,9 +339,7 @@ impl Object {
         let status = Box::new(status.unwrap_or_default());
         if let Some((spec, template)) = admitted_jobs::get(&raw) {
             defaults::default_job_labels(&mut metadata, &raw);
-            let root = super::field::Path::root("metadata");
-            let errors = validation::validate_object_meta(&metadata, true, validation::NameRule::Subdomain, &root);
-            if errors.is_empty() {
+            if validation::validate_job_meta(&metadata).is_empty() {
                 return Ok(Object {
                     meta: Meta::from_object_meta(metadata),
                     body: Body::Job { spec, status, template },
@@ -920,39 +918,53 @@ mod tests {
 
     #[test]
     fn a_job_spec_admitted_before_gives_what_admitting_it_in_full_gives() {
+        use crate::api::batch_strategy::{CONTROLLER_UID, JOB_NAME};
         // A template no other test uses: the first Job admits it in full, the rest reuse it.
-        let spec = json!({"parallelism": 3, "template": {"metadata": {"labels": {"memo": "jobs"}},
-            "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "memo:1"}]}}});
-        let job = |name: &str, labels: Value, spec: &Value| {
-            Object::decode(json!({"apiVersion": "batch/v1", "kind": "Job",
-                "metadata": {"name": name, "labels": labels}, "spec": spec}))
+        let spec = json!({"parallelism": 3, "template": {"metadata": {"labels": {"memo": "jobs"},
+            "annotations": {"note": "n"}}, "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "memo:1"}]}}});
+        let raw = |spec: &Value| serde_json::from_value::<batch::JobSpec>(spec.clone()).unwrap();
+        let job = |meta: Value, spec: &Value| {
+            Object::decode(json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": spec}))
         };
-        let first = job("a", json!({}), &spec).unwrap();
-        let second = job("b", json!({}), &spec).unwrap();
+        let first = job(json!({"name": "a"}), &spec).unwrap();
+        assert!(admitted_jobs::get(&raw(&spec)).is_some(), "remembered once admitted");
+        let second = job(json!({"name": "b"}), &spec).unwrap();
         assert_eq!(second.body, first.body);
         assert_eq!(second.to_json()["spec"], first.to_json()["spec"]);
         assert_eq!(second.to_json()["spec"]["completions"], Value::Null, "parallelism set: no default");
         assert_eq!(second.to_json()["spec"]["backoffLimit"], json!(6));
+        let (Body::Job { template: t1, .. }, Body::Job { template: t2, .. }) = (&first.body, &second.body) else {
+            panic!("Jobs")
+        };
+        assert!(Arc::ptr_eq(&t1.admitted, &t2.admitted), "the admitted pod spec is interned");
+        // Maps of its own: a snapshot writes a shared map once, and that must not depend on
+        // what the table held.
+        assert!(!Arc::ptr_eq(&t1.labels, &t2.labels) && !Arc::ptr_eq(&t1.annotations, &t2.annotations));
         // The metadata is still defaulted and checked per Job.
         assert_eq!(second.to_json()["metadata"]["labels"], json!({"memo": "jobs"}));
-        assert_eq!(job("c", json!({"own": "x"}), &spec).unwrap().to_json()["metadata"]["labels"], json!({"own": "x"}));
-        let err = job("Bad_Name", json!({}), &spec).unwrap_err().to_string();
+        let own = job(json!({"name": "c", "labels": {"own": "x"}}), &spec).unwrap();
+        assert_eq!(own.to_json()["metadata"]["labels"], json!({"own": "x"}));
+        let err = job(json!({"name": "Bad_Name"}), &spec).unwrap_err().to_string();
         assert!(
             err.starts_with("The Job \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\""),
             "{err}"
         );
-        // A spec that fails is never remembered as admitted.
+        // A spec that fails is never remembered.
         let invalid = json!({"parallelism": -1, "template": spec["template"]});
         for name in ["d", "e"] {
-            let err = job(name, json!({}), &invalid).unwrap_err().to_string();
+            let err = job(json!({"name": name}), &invalid).unwrap_err().to_string();
             assert!(err.contains("spec.parallelism"), "{err}");
         }
-        // Nor is one with a selector: whether the server generated it depends on the Job.
-        let selected = json!({"selector": {"matchLabels": {"memo": "jobs"}}, "template": spec["template"]});
-        for name in ["f", "g"] {
-            let err = job(name, json!({}), &selected).unwrap_err().to_string();
-            assert!(err.contains("`selector` not auto-generated"), "{err}");
-        }
+        assert!(admitted_jobs::get(&raw(&invalid)).is_none());
+        // Nor is one with a selector, even one that passes: whether the server generated it
+        // depends on the Job's name and uid.
+        let uid = "6f1d9a2e-0000-4000-8000-000000000001";
+        let selected = json!({"selector": {"matchLabels": {CONTROLLER_UID: uid, JOB_NAME: "f"}},
+            "template": spec["template"]});
+        job(json!({"name": "f", "uid": uid}), &selected).unwrap();
+        assert!(admitted_jobs::get(&raw(&selected)).is_none());
+        let err = job(json!({"name": "g", "uid": "6f1d9a2e-0000-4000-8000-000000000002"}), &selected).unwrap_err();
+        assert!(err.to_string().contains("`selector` not auto-generated"), "{err}");
     }
 
     #[test]
@@ -960,54 +972,5 @@ mod tests {
         // Every pod version is an `Arc<Object>`: past 256 bytes with the two reference counts,
         // the allocator rounds each one up to 320.
         assert!(std::mem::size_of::<Object>() + 16 <= 256, "{}", std::mem::size_of::<Object>());
-    }
-}
-
-/// Job specs admitted before, by content. Defaulting and validating a Job's spec (its pod
-/// template above all) depends on the spec alone unless it carries a selector (then the
-/// selector is checked against the Job's own name and uid), so the Jobs made from one template
-/// are admitted once. Output never depends on it: a hit returns what admission made of an
-/// equal spec.
-mod admitted_jobs {
-    use std::collections::VecDeque;
-    use std::sync::{Mutex, OnceLock};
-
-    use k8s_openapi::api::batch::v1::JobSpec;
-
-    use super::PodTemplate;
-
-    /// Distinct specs remembered; the oldest goes first.
-    const CAPACITY: usize = 32;
-
-    /// (the spec as given, the admitted spec without its template, the admitted template).
-    type Entry = (JobSpec, Box<JobSpec>, PodTemplate);
-
-    fn table() -> &'static Mutex<VecDeque<Entry>> {
-        static TABLE: OnceLock<Mutex<VecDeque<Entry>>> = OnceLock::new();
-        TABLE.get_or_init(|| Mutex::new(VecDeque::with_capacity(CAPACITY)))
-    }
-
-    /// Whether admitting `raw` depends on nothing but `raw`.
-    pub fn memoizable(raw: &JobSpec) -> bool {
-        raw.selector.is_none()
-    }
-
-    pub fn get(raw: &JobSpec) -> Option<(Box<JobSpec>, PodTemplate)> {
-        if !memoizable(raw) {
-            return None;
-        }
-        let table = table().lock().ok()?;
-        table.iter().find(|(r, ..)| r == raw).map(|(_, spec, template)| (spec.clone(), template.clone()))
-    }
-
-    pub fn put(raw: JobSpec, spec: &JobSpec, template: &PodTemplate) {
-        let Ok(mut table) = table().lock() else { return };
-        if table.iter().any(|(r, ..)| *r == raw) {
-            return;
-        }
-        if table.len() == CAPACITY {
-            table.pop_front();
-        }
-        table.push_back((raw, Box::new(spec.clone()), template.clone()));
     }
 }

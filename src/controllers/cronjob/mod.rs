@@ -285,7 +285,7 @@ fn schedule_run(
     }
     if policy == "Replace" {
         for r in st.active.take().unwrap_or_default() {
-            let Some(job) = jobs.iter().find(|j| r.uid.as_deref() == Some(&j.meta.uid.to_string())) else { continue };
+            let Some(job) = jobs.iter().find(|j| r.uid.as_deref() == Some(&*j.meta.uid.text())) else { continue };
             out.writes.push(Write::Delete {
                 key: ObjectKey::of(job),
                 options: DeleteOptions {

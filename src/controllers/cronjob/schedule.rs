@@ -150,7 +150,6 @@ fn field(text: &str, b: &Bounds) -> Result<u64, String> {
 }
 
 fn range(expr: &str, b: &Bounds) -> Result<u64, String> {
-    // (Split without collecting: a CronJob's schedule is parsed at each of its syncs.)
     let mut parts = expr.split('/');
     let low_high = parts.next().unwrap_or_default();
     let (step_text, slashes) = (parts.next(), parts.count());
@@ -238,9 +237,6 @@ impl Schedule {
     /// after `t` (milliseconds since the Unix epoch), `None` when there is none within five
     /// years.
     pub fn next(&self, t: Millis, tz: &TimeZone) -> Option<Millis> {
-        if let Schedule::Every(d) = *self {
-            return Some(t.div_euclid(1000) * 1000 + d);
-        }
         let known = NEXT.with_borrow(|memo| {
             memo.iter().find(|(s, z, at, _)| *at == t && s == self && z == tz).map(|&(.., next)| next)
         });
