@@ -143,20 +143,11 @@ impl LabelIndex {
     }
 
     /// A sorted superset of the objects that can match, taken from the most selective
-    /// requirement that needs its key present; `None` when no requirement can use the index
+    /// requirement that needs its key present, with that requirement's position when every
+    /// candidate meets it by construction (`key`, `key=value`, `key in (…)`: the sets taken
+    /// hold exactly the objects that meet it); `None` when no requirement can use the index
     /// (only `!=`, `notin`, `!key`, or match-everything) and the caller must scan.
-    pub fn candidates<'a>(&'a self, kind: Kind, selector: &Selector) -> Option<Candidates<'a>> {
-        self.candidates_meeting(kind, selector).map(|(keys, _)| keys)
-    }
-
-    /// [`LabelIndex::candidates`], with the position of the requirement every candidate
-    /// meets by construction when there is one (`key`, `key=value`, `key in (…)`: the sets
-    /// taken hold exactly the objects that meet it).
-    pub fn candidates_meeting<'a>(
-        &'a self,
-        kind: Kind,
-        selector: &Selector,
-    ) -> Option<(Candidates<'a>, Option<usize>)> {
+    pub fn candidates<'a>(&'a self, kind: Kind, selector: &Selector) -> Option<(Candidates<'a>, Option<usize>)> {
         if selector.is_nothing() {
             return Some((Vec::new(), None));
         }
@@ -164,17 +155,17 @@ impl LabelIndex {
         let mut best: Option<(usize, Sets, Option<usize>)> = None;
         for (i, r) in selector.requirements().iter().enumerate().filter(|(_, r)| r.requires_key()) {
             let values = self.by_key.get(&(kind, r.key().to_string()));
-            let sets: Sets = match (values, r.operator()) {
-                (None, _) => Vec::new(),
+            // (the sets, whether they hold exactly the objects that meet `r`)
+            let (sets, exact): (Sets, bool) = match (values, r.operator()) {
+                (None, _) => (Vec::new(), true),
                 (Some(values), Operator::Equals | Operator::DoubleEquals | Operator::In) => {
-                    r.values().iter().flat_map(|v| values.group(v)).collect()
+                    (r.values().iter().flat_map(|v| values.group(v)).collect(), true)
                 }
-                (Some(values), _) => values.all().collect(),
+                (Some(values), Operator::Exists) => (values.all().collect(), true),
+                (Some(values), _) => (values.all().collect(), false),
             };
             let size = sets.iter().map(|(_, s)| s.len()).sum();
             if best.as_ref().is_none_or(|(b, ..)| size < *b) {
-                let exact =
-                    matches!(r.operator(), Operator::Equals | Operator::DoubleEquals | Operator::In | Operator::Exists);
                 best = Some((size, sets, exact.then_some(i)));
             }
         }

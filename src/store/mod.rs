@@ -374,7 +374,7 @@ impl Store {
     /// sorted by namespace then name, as the API server lists them.
     pub fn list(&self, kind: Kind, namespace: Option<&str>, selector: &Selector) -> Vec<Arc<Object>> {
         let ns_ok = |ns: &str| namespace.is_none_or(|want| !kind.namespaced() || ns == want);
-        match self.labels.candidates_meeting(kind, selector) {
+        match self.labels.candidates(kind, selector) {
             Some((keys, met)) => keys
                 .into_iter()
                 .filter(|(ns, _)| ns_ok(ns))
