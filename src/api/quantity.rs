@@ -348,12 +348,30 @@ impl ParsedQuantity {
 /// A quantity in thousandths of its unit (millicores for CPU, millibytes for memory), rounded
 /// up as `Quantity.MilliValue()` does. `None` if the text is not a quantity.
 pub fn parse_milli(text: &str) -> Option<i128> {
-    ParsedQuantity::parse(text).ok()?.milli_value()
+    plain_milli(text).or_else(|| ParsedQuantity::parse(text).ok()?.milli_value())
+}
+
+/// What [`parse_milli`] gives for `N` and `Nm` (how requests and targets are mostly written)
+/// without building a quantity; `None` for any other text.
+fn plain_milli(text: &str) -> Option<i128> {
+    let b = text.trim().as_bytes();
+    let (digits, scale) = match b.split_last() {
+        Some((b'm', digits)) => (digits, 1),
+        _ => (b, 1000),
+    };
+    // (fifteen digits times a thousand cannot overflow)
+    if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(digits.iter().fold(0i128, |v, d| v * 10 + i128::from(d - b'0')) * scale)
 }
 
 /// Like [`parse_milli`], but a value too large for i128 saturates (keeping its sign) instead of
 /// being `None`: `None` only when the text is not a quantity.
 pub fn parse_milli_saturating(text: &str) -> Option<i128> {
+    if let Some(v) = plain_milli(text) {
+        return Some(v);
+    }
     let q = ParsedQuantity::parse(text).ok()?;
     Some(q.milli_value().unwrap_or(if q.is_negative() { i128::MIN } else { i128::MAX }))
 }
@@ -446,6 +464,20 @@ mod parse_milli_tests {
         }
         for bad in ["", "abc", "1x", "1.2.3", "m", "--1"] {
             assert_eq!(parse_milli(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn plain_numbers_take_the_short_way_to_the_same_value() {
+        for q in ["0", "7", "007m", "250m", " 3 ", "999999999999999", "999999999999999m", "1000000000000000"] {
+            let full = ParsedQuantity::parse(q).ok().and_then(|p| p.milli_value());
+            assert_eq!(parse_milli(q), full, "{q}");
+            assert_eq!(parse_milli_saturating(q), full, "{q}");
+        }
+        assert_eq!(plain_milli("250m"), Some(250));
+        assert_eq!(plain_milli("3"), Some(3000));
+        for other in ["", "m", "1.5", "-1", "+1", "1k", "1Mi", "1e3", "1000000000000000"] {
+            assert_eq!(plain_milli(other), None, "{other}");
         }
     }
 

@@ -4,7 +4,7 @@
 //! A pod has a sample once every container was running at a scrape on a node whose kubelet
 //! answers (Ready), as metrics-server has none before its first scrape after the pod started.
 
-use std::cell::RefCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
@@ -67,13 +67,31 @@ pub struct Reader<'a> {
     /// Whether each node read so far answers scrapes (many pods share a few nodes).
     nodes: RefCell<FxHashMap<Box<str>, bool>>,
     /// The Deployment of each ReplicaSet read so far (a sync's pods share one or two).
-    deployments: RefCell<FxHashMap<Uid, Option<Arc<Object>>>>,
+    deployments: RefCell<FxHashMap<Uid, Option<&'a Object>>>,
+    /// The last ReplicaSet asked of `deployments`, and its answer (a sync's pods come in runs
+    /// of one ReplicaSet).
+    last_deployment: Cell<Option<(Uid, Option<&'a Object>)>>,
     /// Per Deployment and resource: what each of its pods uses idle, and its share of the
     /// demand when Ready (the same for every pod of the Deployment at one scrape).
-    shares: RefCell<FxHashMap<(Uid, Resource), (i64, i64)>>,
+    shares: RefCell<FxHashMap<(Uid, Resource), Share>>,
+    /// The last entry asked of `shares`.
+    last_share: Cell<Option<((Uid, Resource), Share)>>,
     /// The pods the caller listed (an HPA's, by its target's selector): when they are all of a
     /// Deployment's pods, its sharers are counted among them rather than read from the store.
     listed: &'a [Arc<Object>],
+    /// Per listed pod, whether metrics-server sampled it and whether it is Ready, read once.
+    listed_flags: OnceCell<Vec<Flags>>,
+}
+
+/// What a pod of a Deployment uses idle, and its share of the Deployment's demand when Ready.
+type Share = (i64, i64);
+
+/// What one sample depends on besides the load model: whether the pod was sampled at the
+/// scrape, and whether it is Ready.
+#[derive(Clone, Copy)]
+struct Flags {
+    scraped: bool,
+    ready: bool,
 }
 
 fn node_name(pod: &Object) -> Option<&str> {
@@ -100,10 +118,14 @@ impl<'a> Reader<'a> {
             load,
             scrape: load.last_scrape(now),
             sharers: RefCell::new(BTreeMap::new()),
-            nodes: RefCell::default(),
+            // (room for a sync's nodes without growing)
+            nodes: RefCell::new(FxHashMap::with_capacity_and_hasher(16, Default::default())),
             deployments: RefCell::default(),
+            last_deployment: Cell::new(None),
             shares: RefCell::default(),
+            last_share: Cell::new(None),
             listed: &[],
+            listed_flags: OnceCell::new(),
         }
     }
 
@@ -113,11 +135,16 @@ impl<'a> Reader<'a> {
         self
     }
 
-    /// Whether the listed pods are exactly the pods of `d`'s ReplicaSets: every one belongs
-    /// to `d`, and as many were listed as those ReplicaSets control, with nothing else naming
-    /// them as owner.
+    /// The pods given to [`Reader::listing`].
+    pub fn listed(&self) -> &'a [Arc<Object>] {
+        self.listed
+    }
+
+    /// Whether the listed pods are exactly the pods of the ReplicaSets that name `d` as owner,
+    /// with nothing else naming those ReplicaSets as owner (the pods `sharers` would walk).
     fn listed_are_all_of(&self, d: &Object) -> bool {
         let mut controlled = 0;
+        let mut own: Vec<Uid> = Vec::new();
         for rs in self.store.dependents_iter(d.meta.uid).filter(|o| o.kind() == Kind::ReplicaSet) {
             let pods =
                 self.store.pod_tally(rs.meta.uid).map_or(0, |t| t.groups.values().map(|g| g.pods as usize).sum());
@@ -125,9 +152,18 @@ impl<'a> Reader<'a> {
                 return false;
             }
             controlled += pods;
+            own.push(rs.meta.uid);
         }
+        // Every listed pod is one of those ReplicaSets' pods (the tallies count pods by their
+        // controller's uid), and there are as many: the listed pods are all of them.
         controlled == self.listed.len()
-            && self.listed.iter().all(|p| self.deployment_of(p).is_some_and(|x| x.meta.uid == d.meta.uid))
+            && self.listed.iter().all(|p| p.meta.controller_ref().is_some_and(|r| own.contains(&r.uid)))
+    }
+
+    fn flags(&self) -> &[Flags] {
+        self.listed_flags.get_or_init(|| {
+            self.listed.iter().map(|p| Flags { scraped: self.scraped(p), ready: Self::ready(p) }).collect()
+        })
     }
 
     /// Whether metrics-server had a sample of the pod at the last scrape.
@@ -155,16 +191,22 @@ impl<'a> Reader<'a> {
     }
 
     /// The Deployment a pod belongs to (pod → ReplicaSet → Deployment).
-    fn deployment_of(&self, pod: &Object) -> Option<Arc<Object>> {
+    fn deployment_of(&self, pod: &Object) -> Option<&'a Object> {
         let owner = pod.meta.controller_ref()?;
-        if let Some(d) = self.deployments.borrow().get(&owner.uid) {
-            return d.clone();
+        if let Some((_, d)) = self.last_deployment.get().filter(|(uid, _)| *uid == owner.uid) {
+            return d;
         }
-        let d = self.store.owner(&pod.meta.namespace, owner).and_then(|rs| {
-            let d = self.store.owner(&rs.meta.namespace, rs.meta.controller_ref()?)?;
-            (d.kind() == Kind::Deployment).then(|| d.clone())
+        if let Some(&d) = self.deployments.borrow().get(&owner.uid) {
+            self.last_deployment.set(Some((owner.uid, d)));
+            return d;
+        }
+        let store = self.store;
+        let d = store.owner(&pod.meta.namespace, owner).and_then(|rs| {
+            let d = store.owner(&rs.meta.namespace, rs.meta.controller_ref()?)?;
+            (d.kind() == Kind::Deployment).then_some(&**d)
         });
-        self.deployments.borrow_mut().insert(owner.uid, d.clone());
+        self.deployments.borrow_mut().insert(owner.uid, d);
+        self.last_deployment.set(Some((owner.uid, d)));
         d
     }
 
@@ -199,7 +241,10 @@ impl<'a> Reader<'a> {
             rss.map(|rs| self.store.dependents_iter(rs.meta.uid).filter(|p| shares(p)).count() as i64).sum()
         };
         let n = if !self.listed.is_empty() && self.listed_are_all_of(d) {
-            let n = self.listed.iter().filter(|p| shares(p)).count() as i64;
+            let listed = self.listed.iter().zip(self.flags());
+            let n = listed
+                .filter(|(p, f)| p.kind() == Kind::Pod && f.ready && f.scraped && !self.overridden(p, metric))
+                .count() as i64;
             debug_assert_eq!(n, walked(), "sharers of {} among the listed pods", d.meta.name);
             n
         } else {
@@ -211,21 +256,35 @@ impl<'a> Reader<'a> {
 
     /// A pod's CPU or memory usage (milli-units) at the last scrape; `None` without a sample.
     pub fn resource(&self, pod: &Object, r: Resource) -> Option<i64> {
-        if !self.scraped(pod) {
+        self.sample(pod, r, Flags { scraped: self.scraped(pod), ready: Self::ready(pod) })
+    }
+
+    /// [`Reader::resource`] of each listed pod, in order, with each pod's flags read once.
+    pub fn listed_resources(&self, r: Resource) -> Vec<Option<i64>> {
+        self.listed.iter().zip(self.flags()).map(|(p, f)| self.sample(p, r, *f)).collect()
+    }
+
+    fn sample(&self, pod: &Object, r: Resource, f: Flags) -> Option<i64> {
+        if !f.scraped {
             return None;
         }
         if let Some(v) = self.pod_usage(pod).and_then(|u| r.of(u)) {
             return Some(v);
         }
         let Some(d) = self.deployment_of(pod) else { return Some(0) };
-        let (idle, share) = self.share(&d, r);
-        Some(idle.saturating_add(if Self::ready(pod) { share } else { 0 }))
+        let (idle, share) = self.share(d, r);
+        Some(idle.saturating_add(if f.ready { share } else { 0 }))
     }
 
     /// What each pod of `d` uses of `r` idle, and its share of `d`'s demand when Ready.
     fn share(&self, d: &Object, r: Resource) -> (i64, i64) {
-        if let Some(s) = self.shares.borrow().get(&(d.meta.uid, r)) {
-            return *s;
+        let key = (d.meta.uid, r);
+        if let Some((_, s)) = self.last_share.get().filter(|(k, _)| *k == key) {
+            return s;
+        }
+        if let Some(&s) = self.shares.borrow().get(&key) {
+            self.last_share.set(Some((key, s)));
+            return s;
         }
         let s = match self.load.deployments.get(&ObjectKey::of(d)) {
             None => (0, 0),
@@ -239,7 +298,8 @@ impl<'a> Reader<'a> {
                 (idle, share)
             }
         };
-        self.shares.borrow_mut().insert((d.meta.uid, r), s);
+        self.shares.borrow_mut().insert(key, s);
+        self.last_share.set(Some((key, s)));
         s
     }
 
@@ -252,13 +312,13 @@ impl<'a> Reader<'a> {
             return Some(*v);
         }
         let d = self.deployment_of(pod)?;
-        let series = self.load.deployments.get(&ObjectKey::of(&d))?.metrics.get(name)?;
+        let series = self.load.deployments.get(&ObjectKey::of(d))?.metrics.get(name)?;
         let value = series.value.at(self.scrape);
         if series.per_pod {
             return Some(value);
         }
         let metric = Metric::Pods(name.to_string());
-        Some(if Self::ready(pod) { value / self.sharers(&d, &metric).max(1) } else { 0 })
+        Some(if Self::ready(pod) { value / self.sharers(d, &metric).max(1) } else { 0 })
     }
 
     /// Whether any series of the Pods metric `name` exists (else the adapter cannot find it).
@@ -291,5 +351,67 @@ impl<'a> Reader<'a> {
             slot.1 = slot.1.saturating_add(mem);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{Cluster, ClusterOptions, NodeTemplate};
+    use crate::metrics::series::Demand;
+
+    fn apply(c: &mut Cluster, text: &str) {
+        for r in c.apply_text(text, "t").unwrap() {
+            r.unwrap();
+        }
+    }
+
+    /// What an HPA's sync reads, all at once, is what it would read pod by pod: through a
+    /// rollout (two ReplicaSets), pods not yet sampled or Ready, a pod whose usage is set, and
+    /// a pod of no Deployment among the listed ones.
+    #[test]
+    fn listed_samples_are_each_pods_own() {
+        let nodes = (1..=2).map(NodeTemplate::numbered).collect();
+        let mut c = Cluster::new(ClusterOptions { seed: 3, threads: 1, nodes, ..Default::default() }).unwrap();
+        let deployment = |image: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 4\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: c, image: \"{image}\", resources: {{requests: {{cpu: 100m, memory: 64Mi}}}}, readinessProbe: {{httpGet: {{path: /, port: 80}}, initialDelaySeconds: 40}}}}]}}\n")
+        };
+        apply(&mut c, &deployment("nginx:1.25"));
+        c.set_load("default", "web", Some(Demand::Constant(900)), None, Usage { cpu: Some(10), memory: Some(5) })
+            .unwrap();
+        let selector = Selector::parse("app=web").unwrap();
+        // (no sample, idle only: running but not Ready, with a share of the demand)
+        let mut seen = (0, 0, 0);
+        let check = |c: &Cluster, seen: &mut (usize, usize, usize)| {
+            let pods = c.store().list(Kind::Pod, Some("default"), &selector);
+            let reader = c.metrics_reader().listing(&pods);
+            for r in [Resource::Cpu, Resource::Memory] {
+                let one_by_one = c.metrics_reader().listing(&pods);
+                let each: Vec<Option<i64>> = pods.iter().map(|p| one_by_one.resource(p, r)).collect();
+                assert_eq!(reader.listed_resources(r), each, "{r:?} at {}", c.now());
+            }
+            for v in reader.listed_resources(Resource::Cpu) {
+                match v {
+                    None => seen.0 += 1,
+                    Some(10) => seen.1 += 1,
+                    Some(v) if v > 10 => seen.2 += 1,
+                    Some(_) => {}
+                }
+            }
+        };
+        // (in steps shorter than the scrape interval, as the samples change at scrapes too)
+        for _ in 0..24 {
+            c.advance(5_000).unwrap();
+            check(&c, &mut seen);
+        }
+        c.set_image("default", "web", &[("c".into(), "nginx:1.26".into())], None).unwrap();
+        let name = c.store().scan(Kind::Pod, None).next().unwrap().meta.name.to_string();
+        c.set_usage("default", &name, Usage { cpu: Some(77), memory: None }).unwrap();
+        apply(&mut c, "apiVersion: v1\nkind: Pod\nmetadata: {name: stray, labels: {app: web}}\nspec: {containers: [{name: c, image: nginx}]}\n");
+        for _ in 0..36 {
+            c.advance(5_000).unwrap();
+            check(&c, &mut seen);
+        }
+        assert!(seen.0 > 0 && seen.1 > 0 && seen.2 > 0, "every kind of sample was compared: {seen:?}");
     }
 }

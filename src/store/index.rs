@@ -146,12 +146,19 @@ impl LabelIndex {
     /// requirement that needs its key present, with that requirement's position when every
     /// candidate meets it by construction (`key`, `key=value`, `key in (…)`: the sets taken
     /// hold exactly the objects that meet it); `None` when no requirement can use the index
-    /// (only `!=`, `notin`, `!key`, or match-everything) and the caller must scan.
-    pub fn candidates<'a>(&'a self, kind: Kind, selector: &Selector) -> Option<(Candidates<'a>, Option<usize>)> {
+    /// (only `!=`, `notin`, `!key`, or match-everything) and the caller must scan. Only
+    /// objects in `namespace` are candidates, or in every namespace for `None`.
+    pub fn candidates<'a>(
+        &'a self,
+        kind: Kind,
+        namespace: Option<&str>,
+        selector: &Selector,
+    ) -> Option<(Candidates<'a>, Option<usize>)> {
         if selector.is_nothing() {
             return Some((Vec::new(), None));
         }
         type Sets<'a> = Vec<(&'a Arc<str>, &'a BTreeSet<NameKey>)>;
+        let in_namespace = |(ns, _): &(&Arc<str>, _)| namespace.is_none_or(|want| ***ns == *want);
         let mut best: Option<(usize, Sets, Option<usize>)> = None;
         for (i, r) in selector.requirements().iter().enumerate().filter(|(_, r)| r.requires_key()) {
             let values = self.by_key.get(&(kind, r.key().to_string()));
@@ -159,10 +166,10 @@ impl LabelIndex {
             let (sets, exact): (Sets, bool) = match (values, r.operator()) {
                 (None, _) => (Vec::new(), true),
                 (Some(values), Operator::Equals | Operator::DoubleEquals | Operator::In) => {
-                    (r.values().iter().flat_map(|v| values.group(v)).collect(), true)
+                    (r.values().iter().flat_map(|v| values.group(v)).filter(in_namespace).collect(), true)
                 }
-                (Some(values), Operator::Exists) => (values.all().collect(), true),
-                (Some(values), _) => (values.all().collect(), false),
+                (Some(values), Operator::Exists) => (values.all().filter(in_namespace).collect(), true),
+                (Some(values), _) => (values.all().filter(in_namespace).collect(), false),
             };
             let size = sets.iter().map(|(_, s)| s.len()).sum();
             if best.as_ref().is_none_or(|(b, ..)| size < *b) {

@@ -373,11 +373,9 @@ impl Store {
     /// Objects of `kind` (in `namespace`, or all namespaces for `None`) matching `selector`,
     /// sorted by namespace then name, as the API server lists them.
     pub fn list(&self, kind: Kind, namespace: Option<&str>, selector: &Selector) -> Vec<Arc<Object>> {
-        let ns_ok = |ns: &str| namespace.is_none_or(|want| !kind.namespaced() || ns == want);
-        match self.labels.candidates(kind, selector) {
+        match self.labels.candidates(kind, namespace.filter(|_| kind.namespaced()), selector) {
             Some((keys, met)) => keys
                 .into_iter()
-                .filter(|(ns, _)| ns_ok(ns))
                 .filter_map(|(ns, name)| self.lookup(kind, ns, name))
                 .filter(|o| match met {
                     Some(known) => selector.matches_besides(&o.meta.labels, known),

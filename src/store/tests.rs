@@ -129,18 +129,18 @@ fn positive_requirements_are_answered_from_the_index() {
         store.create(pod(&format!("p{i}"), &BTreeMap::from([("app".to_string(), app.to_string())])), 0).unwrap();
     }
     let sel = Selector::parse("app=rare").unwrap();
-    let (candidates, _) = store.labels.candidates(Kind::Pod, &sel).unwrap();
+    let (candidates, _) = store.labels.candidates(Kind::Pod, None, &sel).unwrap();
     assert_eq!(candidates.len(), 1, "only the matching pod is a candidate");
     // Which requirement every candidate meets by construction: the chosen one, when the sets
     // taken for it hold exactly the objects that meet it.
-    let met = |s: &str| store.labels.candidates(Kind::Pod, &Selector::parse(s).unwrap()).map(|(_, m)| m);
+    let met = |s: &str| store.labels.candidates(Kind::Pod, None, &Selector::parse(s).unwrap()).map(|(_, m)| m);
     assert_eq!(met("app=rare"), Some(Some(0)));
     assert_eq!(met("app in (rare,other)"), Some(Some(0)));
     assert_eq!(met("app"), Some(Some(0)));
     assert_eq!(met("app!=common,app=rare"), Some(Some(1)));
     assert_eq!(met("app>1"), Some(None), "`>` takes every object with the key: a superset");
     // A selector with only negative requirements cannot use the index.
-    assert!(store.labels.candidates(Kind::Pod, &Selector::parse("app!=rare").unwrap()).is_none());
+    assert!(store.labels.candidates(Kind::Pod, None, &Selector::parse("app!=rare").unwrap()).is_none());
 }
 
 #[test]

@@ -43,13 +43,18 @@ fn ceil_replicas(x: f64) -> i32 {
 
 /// One HPA sync's view of its target's pods and the metrics APIs.
 pub(super) struct Calc<'a> {
+    /// Reads the metrics of the target's pods, which it was given (see [`Reader::listing`]).
     pub reader: Reader<'a>,
-    pub pods: &'a [Arc<Object>],
     pub namespace: &'a str,
     pub now: Millis,
 }
 
-impl Calc<'_> {
+impl<'a> Calc<'a> {
+    /// The target's pods.
+    fn pods(&self) -> &'a [Arc<Object>] {
+        self.reader.listed()
+    }
+
     fn group(&self, pod: &Object, sample: Option<i64>, cpu: bool) -> Group {
         let Body::Pod { status, .. } = &pod.body else { return Group::Ignored };
         if pod.meta.deletion_timestamp().is_some() || status.phase == Phase::Failed {
@@ -87,38 +92,38 @@ impl Calc<'_> {
     /// upstream: GetResourceReplicas — a Utilization target. Returns the proposal, the
     /// utilization (whole percent) and the average usage of the pods counted.
     pub fn resource_utilization(&self, current: i32, r: Resource, target: i32) -> Result<(i32, i32, i64), String> {
-        let samples: Vec<Option<i64>> = self.pods.iter().map(|p| self.reader.resource(p, r)).collect();
+        let samples = self.reader.listed_resources(r);
         if samples.iter().all(Option::is_none) {
             return Err(format!(
                 "unable to get metrics for resource {}: no metrics returned from resource metrics API",
                 r.name()
             ));
         }
-        if self.pods.is_empty() {
+        if self.pods().is_empty() {
             return Err(Self::no_pods());
         }
         let groups: Vec<Group> =
-            self.pods.iter().zip(&samples).map(|(p, s)| self.group(p, *s, r == Resource::Cpu)).collect();
+            self.pods().iter().zip(&samples).map(|(p, s)| self.group(p, *s, r == Resource::Cpu)).collect();
         if !groups.contains(&Group::Ready) {
             return Err("did not receive metrics for targeted pods (pods might be unready)".into());
         }
         // Pods made from one template share their spec: its requests are summed once.
         let mut summed: Vec<(*const PodSpec, i64)> = Vec::new();
-        let requests = self
-            .pods
-            .iter()
-            .map(|p| {
-                let Body::Pod { spec, .. } = &p.body else { return requests(p, r.name()) };
-                if let Some((_, v)) = summed.iter().find(|(s, _)| std::ptr::eq(*s, Arc::as_ptr(spec))) {
-                    return Ok(*v);
+        let mut requests = Vec::with_capacity(self.pods().len());
+        for p in self.pods() {
+            let Body::Pod { spec, .. } = &p.body else { return Err("not a pod".into()) };
+            let v = match summed.iter().find(|(s, _)| std::ptr::eq(*s, Arc::as_ptr(spec))) {
+                Some((_, v)) => *v,
+                None => {
+                    let v = requests_of(spec, &p.meta.name, r.name())?;
+                    if summed.len() < 8 {
+                        summed.push((Arc::as_ptr(spec), v));
+                    }
+                    v
                 }
-                let v = requests(p, r.name())?;
-                if summed.len() < 8 {
-                    summed.push((Arc::as_ptr(spec), v));
-                }
-                Ok(v)
-            })
-            .collect::<Result<Vec<i64>, String>>()?;
+            };
+            requests.push(v);
+        }
         // upstream: GetResourceUtilizationRatio over the pods with a (kept) sample.
         let utilization = |entries: &[(i64, i64)]| -> Result<(f64, i32, i64), String> {
             // Sums in i128: a pod's requests and usage may each be as large as int64.
@@ -130,7 +135,7 @@ impl Calc<'_> {
             let util = (usage * 100 / request).clamp(0, i32::MAX as i128) as i32;
             Ok((util as f64 / target as f64, util, (usage / entries.len() as i128) as i64))
         };
-        let ready: Vec<(i64, i64)> = (0..self.pods.len())
+        let ready: Vec<(i64, i64)> = (0..self.pods().len())
             .filter(|&i| groups[i] == Group::Ready)
             .map(|i| (samples[i].unwrap_or(0), requests[i]))
             .collect();
@@ -163,7 +168,7 @@ impl Calc<'_> {
 
     /// upstream: GetRawResourceReplicas — an AverageValue target (milli-units).
     pub fn resource_average(&self, current: i32, r: Resource, target: i64) -> Result<(i32, i64), String> {
-        let samples: Vec<Option<i64>> = self.pods.iter().map(|p| self.reader.resource(p, r)).collect();
+        let samples = self.reader.listed_resources(r);
         if samples.iter().all(Option::is_none) {
             return Err(format!(
                 "unable to get metrics for resource {}: no metrics returned from resource metrics API",
@@ -181,7 +186,7 @@ impl Calc<'_> {
                 "unable to fetch metrics from custom metrics API: the server could not find the metric {name} for pods"
             )));
         }
-        let samples: Vec<Option<i64>> = self.pods.iter().map(|p| self.reader.pods_metric(p, name)).collect();
+        let samples: Vec<Option<i64>> = self.pods().iter().map(|p| self.reader.pods_metric(p, name)).collect();
         if samples.iter().all(Option::is_none) {
             return Err(wrap("no metrics returned from custom metrics API"));
         }
@@ -190,12 +195,12 @@ impl Calc<'_> {
 
     /// upstream: calcPlainMetricReplicas — the average of the kept samples against the target.
     fn plain(&self, current: i32, samples: &[Option<i64>], cpu: bool, target: i64) -> Result<(i32, i64), String> {
-        if self.pods.is_empty() {
+        if self.pods().is_empty() {
             return Err(Self::no_pods());
         }
-        let groups: Vec<Group> = self.pods.iter().zip(samples).map(|(p, s)| self.group(p, *s, cpu)).collect();
+        let groups: Vec<Group> = self.pods().iter().zip(samples).map(|(p, s)| self.group(p, *s, cpu)).collect();
         let ready: Vec<i64> =
-            (0..self.pods.len()).filter(|&i| groups[i] == Group::Ready).map(|i| samples[i].unwrap_or(0)).collect();
+            (0..self.pods().len()).filter(|&i| groups[i] == Group::Ready).map(|i| samples[i].unwrap_or(0)).collect();
         if ready.is_empty() {
             return Err("did not receive metrics for targeted pods (pods might be unready)".into());
         }
@@ -264,11 +269,11 @@ impl Calc<'_> {
         if within_tolerance(ratio) {
             return Ok((current, usage));
         }
-        if self.pods.is_empty() {
+        if self.pods().is_empty() {
             return Err(format!("unable to calculate ready pods: {}", Self::no_pods()));
         }
         let ready = self
-            .pods
+            .pods()
             .iter()
             .filter(
                 |p| matches!(&p.body, Body::Pod { status, .. } if status.phase == Phase::Running && status.is_ready()),
@@ -312,16 +317,13 @@ fn settle(current: i32, ratio: f64, new_ratio: f64, counted: usize) -> i32 {
 }
 
 /// A pod's summed container requests for `resource` (milli-units).
-fn requests(pod: &Object, resource: &str) -> Result<i64, String> {
-    let Body::Pod { spec, .. } = &pod.body else { return Err("not a pod".into()) };
+fn requests_of(spec: &PodSpec, pod: &str, resource: &str) -> Result<i64, String> {
     let mut sum = 0i64;
     for c in &spec.containers {
         let q = c.resources.as_ref().and_then(|r| r.requests.as_ref()).and_then(|r| r.get(resource));
         match q.and_then(|q| parse_milli_saturating(&q.0)) {
             Some(v) => sum = sum.saturating_add(v.clamp(0, i64::MAX as i128) as i64),
-            None => {
-                return Err(format!("missing request for {resource} in container {} of Pod {}", c.name, pod.meta.name))
-            }
+            None => return Err(format!("missing request for {resource} in container {} of Pod {}", c.name, pod)),
         }
     }
     Ok(sum)

@@ -140,12 +140,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             Ok(sel) => ctx.store.list(Kind::Pod, Some(&h.meta.namespace), &sel),
             Err(_) => Vec::new(),
         };
-        let calc = Calc {
-            reader: Reader::new(ctx.store, ctx.load, now).listing(&pods),
-            pods: &pods,
-            namespace: &h.meta.namespace,
-            now,
-        };
+        let calc =
+            Calc { reader: Reader::new(ctx.store, ctx.load, now).listing(&pods), namespace: &h.meta.namespace, now };
         // upstream: computeReplicasForMetrics — the first largest proposal wins; statuses keep
         // their positions (an empty one for a failed metric).
         let mut best: Option<(i32, String)> = None;
