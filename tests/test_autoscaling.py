@@ -733,3 +733,24 @@ def test_legacy_downscale_waits_five_minutes_after_the_last_high_recommendation(
         seen.append((cluster.elapsed - drop, d.replicas))
     assert all(r == 4 for t, r in seen if t < 5 * 60 - 15), seen
     assert seen[-1][1] == 1
+
+
+def test_a_missing_target_is_failed_get_scale_and_keeps_the_last_metrics(cluster):
+    # upstream reconcileAutoscaler: the event, AbleToScale False, and the status written with
+    # only that condition changed (currentMetrics and the replica counts stay).
+    d = running(cluster, replicas=2)
+    d.set_load(cpu="600m")
+    d.autoscale(min=2, max=5, cpu_percent=80)
+    cluster.advance("1m")
+    before = cluster.hpa("web").status
+    assert before["currentMetrics"][0]["resource"]["current"]["averageUtilization"] > 0
+    cluster.delete("deployment", "web")
+    cluster.advance("30s")
+    h = cluster.hpa("web")
+    able = next(c for c in h.conditions if c["type"] == "AbleToScale")
+    message = 'the HPA controller was unable to get the target\'s current scale: deployments.apps "web" not found'
+    assert (able["status"], able["reason"], able["message"]) == ("False", "FailedGetScale", message)
+    assert any(e.reason == "FailedGetScale" and e.type == "Warning" for e in cluster.events(h))
+    after = h.status
+    for field in ("currentMetrics", "currentReplicas", "desiredReplicas"):
+        assert after[field] == before[field], field

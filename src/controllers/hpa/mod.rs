@@ -69,7 +69,23 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let Body::HorizontalPodAutoscaler { spec, status } = &h.body else { return Reconciled::nothing() };
     let now = ctx.now;
     let mut out = Reconciled::nothing().requeue(Some(now + SYNC_PERIOD));
-    let mut st = (**status).clone();
+    // (currentMetrics is made anew below; only a failure to get the target keeps the old)
+    let hpa::HorizontalPodAutoscalerStatus {
+        conditions,
+        current_metrics,
+        current_replicas,
+        desired_replicas,
+        last_scale_time,
+        observed_generation,
+    } = &**status;
+    let mut st = hpa::HorizontalPodAutoscalerStatus {
+        conditions: conditions.clone(),
+        current_metrics: None,
+        current_replicas: *current_replicas,
+        desired_replicas: *desired_replicas,
+        last_scale_time: last_scale_time.clone(),
+        observed_generation: *observed_generation,
+    };
     let event = |warning: bool, reason: &'static str, message: String| {
         Write::Event(Box::new(EventRecord::about(h, COMPONENT, warning, reason, message)))
     };
@@ -87,6 +103,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         );
         set_condition(&mut st, "AbleToScale", false, "FailedGetScale", msg.clone(), now);
         out.writes.push(event(true, "FailedGetScale", msg));
+        st.current_metrics = current_metrics.clone();
         return finish(out, h, status, st);
     };
     // upstream: the scale subresource — spec.replicas, status.replicas and the selector.
