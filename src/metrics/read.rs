@@ -78,7 +78,7 @@ pub struct Reader<'a> {
     last_share: Cell<Option<((Uid, Resource), Share)>>,
     /// The pods the caller listed (an HPA's, by its target's selector): when they are all of a
     /// Deployment's pods, its sharers are counted among them rather than read from the store.
-    listed: &'a [Arc<Object>],
+    listed: &'a [&'a Arc<Object>],
     /// Per listed pod, whether metrics-server sampled it and whether it is Ready, read once.
     listed_flags: OnceCell<Vec<Flags>>,
 }
@@ -130,13 +130,13 @@ impl<'a> Reader<'a> {
     }
 
     /// A reader that knows the pods its caller listed (see [`Reader::sharers`]).
-    pub fn listing(mut self, pods: &'a [Arc<Object>]) -> Self {
+    pub fn listing(mut self, pods: &'a [&'a Arc<Object>]) -> Self {
         self.listed = pods;
         self
     }
 
     /// The pods given to [`Reader::listing`].
-    pub fn listed(&self) -> &'a [Arc<Object>] {
+    pub fn listed(&self) -> &'a [&'a Arc<Object>] {
         self.listed
     }
 
@@ -383,10 +383,11 @@ mod tests {
         // (no sample, idle only: running but not Ready, with a share of the demand)
         let mut seen = (0, 0, 0);
         let check = |c: &Cluster, seen: &mut (usize, usize, usize)| {
-            let pods = c.store().list(Kind::Pod, Some("default"), &selector);
+            let pods = c.store().list_refs(Kind::Pod, Some("default"), &selector);
             let reader = c.metrics_reader().listing(&pods);
             for r in [Resource::Cpu, Resource::Memory] {
-                let one_by_one = c.metrics_reader().listing(&pods);
+                // (a reader not given the listing counts each Deployment's sharers from the store)
+                let one_by_one = c.metrics_reader();
                 let each: Vec<Option<i64>> = pods.iter().map(|p| one_by_one.resource(p, r)).collect();
                 assert_eq!(reader.listed_resources(r), each, "{r:?} at {}", c.now());
             }

@@ -373,6 +373,16 @@ impl Store {
     /// Objects of `kind` (in `namespace`, or all namespaces for `None`) matching `selector`,
     /// sorted by namespace then name, as the API server lists them.
     pub fn list(&self, kind: Kind, namespace: Option<&str>, selector: &Selector) -> Vec<Arc<Object>> {
+        self.list_refs(kind, namespace, selector).into_iter().cloned().collect()
+    }
+
+    /// [`Store::list`], borrowed from the store.
+    pub fn list_refs<'a>(
+        &'a self,
+        kind: Kind,
+        namespace: Option<&'a str>,
+        selector: &Selector,
+    ) -> Vec<&'a Arc<Object>> {
         match self.labels.candidates(kind, namespace.filter(|_| kind.namespaced()), selector) {
             Some((keys, met)) => keys
                 .into_iter()
@@ -381,9 +391,8 @@ impl Store {
                     Some(known) => selector.matches_besides(&o.meta.labels, known),
                     None => selector.matches(&o.meta.labels),
                 })
-                .cloned()
                 .collect(),
-            None => self.scan(kind, namespace).filter(|o| selector.matches(&o.meta.labels)).cloned().collect(),
+            None => self.scan(kind, namespace).filter(|o| selector.matches(&o.meta.labels)).collect(),
         }
     }
 

@@ -51,7 +51,7 @@ pub(super) struct Calc<'a> {
 
 impl<'a> Calc<'a> {
     /// The target's pods.
-    fn pods(&self) -> &'a [Arc<Object>] {
+    fn pods(&self) -> &'a [&'a Arc<Object>] {
         self.reader.listed()
     }
 

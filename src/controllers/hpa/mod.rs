@@ -154,7 +154,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         rescale_reason = "Current number of replicas below Spec.MinReplicas".into();
     } else {
         let pods = match selector {
-            Ok(sel) => ctx.store.list(Kind::Pod, Some(&h.meta.namespace), &sel),
+            Ok(sel) => ctx.store.list_refs(Kind::Pod, Some(&h.meta.namespace), &sel),
             Err(_) => Vec::new(),
         };
         let calc =
