@@ -261,7 +261,16 @@ impl<'a> Reader<'a> {
 
     /// [`Reader::resource`] of each listed pod, in order, with each pod's flags read once.
     pub fn listed_resources(&self, r: Resource) -> Vec<Option<i64>> {
-        self.listed.iter().zip(self.flags()).map(|(p, f)| self.sample(p, r, *f)).collect()
+        self.each_listed(|p, f| self.sample(p, r, f))
+    }
+
+    /// [`Reader::pods_metric`] of each listed pod, in order, with each pod's flags read once.
+    pub fn listed_pods_metrics(&self, name: &str) -> Vec<Option<i64>> {
+        self.each_listed(|p, f| self.pods_sample(p, name, f))
+    }
+
+    fn each_listed(&self, value: impl Fn(&Object, Flags) -> Option<i64>) -> Vec<Option<i64>> {
+        self.listed.iter().zip(self.flags()).map(|(p, f)| value(p, *f)).collect()
     }
 
     fn sample(&self, pod: &Object, r: Resource, f: Flags) -> Option<i64> {
@@ -305,7 +314,11 @@ impl<'a> Reader<'a> {
 
     /// A pod's value of the Pods metric `name` at the last scrape; `None` without a sample.
     pub fn pods_metric(&self, pod: &Object, name: &str) -> Option<i64> {
-        if !self.scraped(pod) {
+        self.pods_sample(pod, name, Flags { scraped: self.scraped(pod), ready: Self::ready(pod) })
+    }
+
+    fn pods_sample(&self, pod: &Object, name: &str, f: Flags) -> Option<i64> {
+        if !f.scraped {
             return None;
         }
         if let Some(v) = self.load.pod_metrics.get(&ObjectKey::of(pod)).and_then(|m| m.get(name)) {
@@ -318,7 +331,7 @@ impl<'a> Reader<'a> {
             return Some(value);
         }
         let metric = Metric::Pods(name.to_string());
-        Some(if Self::ready(pod) { value / self.sharers(d, &metric).max(1) } else { 0 })
+        Some(if f.ready { value / self.sharers(d, &metric).max(1) } else { 0 })
     }
 
     /// Whether any series of the Pods metric `name` exists (else the adapter cannot find it).
@@ -366,9 +379,10 @@ mod tests {
         }
     }
 
-    /// What an HPA's sync reads, all at once, is what it would read pod by pod: through a
-    /// rollout (two ReplicaSets), pods not yet sampled or Ready, a pod whose usage is set, and
-    /// a pod of no Deployment among the listed ones.
+    /// What an HPA's sync reads, all at once, is what it would read pod by pod (resources and
+    /// a Pods metric shared by the Ready pods): through a rollout (two ReplicaSets), pods not
+    /// yet sampled or Ready, a pod whose values are set, and a pod of no Deployment among the
+    /// listed ones.
     #[test]
     fn listed_samples_are_each_pods_own() {
         let nodes = (1..=2).map(NodeTemplate::numbered).collect();
@@ -379,6 +393,7 @@ mod tests {
         apply(&mut c, &deployment("nginx:1.25"));
         c.set_load("default", "web", Some(Demand::Constant(900)), None, Usage { cpu: Some(10), memory: Some(5) })
             .unwrap();
+        c.set_pods_metric("default", "web", "rps", Some((Demand::Constant(1200), false))).unwrap();
         let selector = Selector::parse("app=web").unwrap();
         // (no sample, idle only: running but not Ready, with a share of the demand)
         let mut seen = (0, 0, 0);
@@ -391,6 +406,9 @@ mod tests {
                 let each: Vec<Option<i64>> = pods.iter().map(|p| one_by_one.resource(p, r)).collect();
                 assert_eq!(reader.listed_resources(r), each, "{r:?} at {}", c.now());
             }
+            let one_by_one = c.metrics_reader();
+            let each: Vec<Option<i64>> = pods.iter().map(|p| one_by_one.pods_metric(p, "rps")).collect();
+            assert_eq!(reader.listed_pods_metrics("rps"), each, "rps at {}", c.now());
             for v in reader.listed_resources(Resource::Cpu) {
                 match v {
                     None => seen.0 += 1,
@@ -408,6 +426,7 @@ mod tests {
         c.set_image("default", "web", &[("c".into(), "nginx:1.26".into())], None).unwrap();
         let name = c.store().scan(Kind::Pod, None).next().unwrap().meta.name.to_string();
         c.set_usage("default", &name, Usage { cpu: Some(77), memory: None }).unwrap();
+        c.set_pod_metric("default", &name, "rps", Some(5)).unwrap();
         apply(&mut c, "apiVersion: v1\nkind: Pod\nmetadata: {name: stray, labels: {app: web}}\nspec: {containers: [{name: c, image: nginx}]}\n");
         for _ in 0..36 {
             c.advance(5_000).unwrap();

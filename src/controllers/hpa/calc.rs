@@ -186,7 +186,7 @@ impl<'a> Calc<'a> {
                 "unable to fetch metrics from custom metrics API: the server could not find the metric {name} for pods"
             )));
         }
-        let samples: Vec<Option<i64>> = self.pods().iter().map(|p| self.reader.pods_metric(p, name)).collect();
+        let samples = self.reader.listed_pods_metrics(name);
         if samples.iter().all(Option::is_none) {
             return Err(wrap("no metrics returned from custom metrics API"));
         }
