@@ -17,7 +17,7 @@ use super::template::PodTemplate;
 const CAPACITY: usize = 32;
 
 /// (the spec as given, the admitted spec without its template, the admitted template).
-type Entry = (JobSpec, Box<JobSpec>, PodTemplate);
+type Entry = (JobSpec, Arc<JobSpec>, PodTemplate);
 
 fn table() -> &'static Mutex<VecDeque<Entry>> {
     static TABLE: OnceLock<Mutex<VecDeque<Entry>>> = OnceLock::new();
@@ -40,7 +40,7 @@ fn unshared(t: &PodTemplate) -> PodTemplate {
 }
 
 /// What admitting `raw` gave before, if it is remembered.
-pub fn get(raw: &JobSpec) -> Option<(Box<JobSpec>, PodTemplate)> {
+pub fn get(raw: &JobSpec) -> Option<(Arc<JobSpec>, PodTemplate)> {
     if !memoizable(raw) {
         return None;
     }
@@ -49,7 +49,7 @@ pub fn get(raw: &JobSpec) -> Option<(Box<JobSpec>, PodTemplate)> {
 }
 
 /// Remember what admitting `raw` gave (`raw` passed defaulting and validation).
-pub fn put(raw: JobSpec, spec: &JobSpec, template: &PodTemplate) {
+pub fn put(raw: JobSpec, spec: &Arc<JobSpec>, template: &PodTemplate) {
     let Ok(mut table) = table().lock() else { return };
     if table.iter().any(|(r, ..)| *r == raw) {
         return;
@@ -57,5 +57,5 @@ pub fn put(raw: JobSpec, spec: &JobSpec, template: &PodTemplate) {
     if table.len() == CAPACITY {
         table.pop_front();
     }
-    table.push_back((raw, Box::new(spec.clone()), unshared(template)));
+    table.push_back((raw, spec.clone(), unshared(template)));
 }

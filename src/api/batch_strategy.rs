@@ -22,9 +22,14 @@ pub fn generate_selector(obj: &mut Object) {
         return;
     }
     let mut labeled = template.clone();
-    for (k, v) in [(CONTROLLER_UID, &uid), (JOB_NAME, &name), (LEGACY_CONTROLLER_UID, &uid), (LEGACY_JOB_NAME, &name)] {
-        if labeled.labels.get(k) != Some(v) {
-            labeled = labeled.with_label(k, v);
+    let pairs = [(CONTROLLER_UID, &uid), (JOB_NAME, &name), (LEGACY_CONTROLLER_UID, &uid), (LEGACY_JOB_NAME, &name)];
+    if pairs.iter().any(|(k, v)| labeled.labels.get(*k) != Some(*v)) {
+        // One copy of the label map (if shared), the four labels set in it.
+        let labels = std::sync::Arc::make_mut(&mut labeled.labels);
+        for (k, v) in pairs {
+            if labels.get(k) != Some(v) {
+                labels.insert(k.to_string(), v.clone());
+            }
         }
     }
     // upstream: SetDefaults_Job — a Job without labels takes its template's (as read back,
@@ -34,7 +39,7 @@ pub fn generate_selector(obj: &mut Object) {
     }
     *template = labeled;
     if spec.selector.is_none() {
-        spec.selector = Some(LabelSelector {
+        std::sync::Arc::make_mut(spec).selector = Some(LabelSelector {
             match_labels: Some([(CONTROLLER_UID.to_string(), uid)].into_iter().collect()),
             match_expressions: None,
         });
@@ -51,7 +56,7 @@ pub fn prepare_job_update(new: &mut Object, old: &Object) {
     };
     *status = old_status.clone();
     if spec.manual_selector != Some(true) && spec.selector.is_none() {
-        spec.selector = old_spec.selector.clone();
+        std::sync::Arc::make_mut(spec).selector = old_spec.selector.clone();
         let uid = old.meta.uid.to_string();
         let name = old.meta.name.to_string();
         for (k, v) in

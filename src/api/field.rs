@@ -15,18 +15,25 @@ impl Path {
     pub fn none() -> Self {
         Path(String::new())
     }
+    // Paths are made for every field validated, most never printed: built by appending, not
+    // through the formatting machinery.
     pub fn child(&self, name: &str) -> Self {
         if self.0.is_empty() {
-            Path(name.to_string())
-        } else {
-            Path(format!("{}.{name}", self.0))
+            return Path(name.to_string());
         }
+        self.joined(&[".", name])
     }
     pub fn index(&self, i: usize) -> Self {
-        Path(format!("{}[{i}]", self.0))
+        self.joined(&["[", itoa::Buffer::new().format(i), "]"])
     }
     pub fn key(&self, k: &str) -> Self {
-        Path(format!("{}[{k}]", self.0))
+        self.joined(&["[", k, "]"])
+    }
+    fn joined(&self, parts: &[&str]) -> Self {
+        let mut s = String::with_capacity(self.0.len() + parts.iter().map(|p| p.len()).sum::<usize>());
+        s.push_str(&self.0);
+        parts.iter().for_each(|p| s.push_str(p));
+        Path(s)
     }
     pub fn as_str(&self) -> &str {
         &self.0

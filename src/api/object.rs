@@ -75,15 +75,21 @@ pub enum Body {
     ServiceAccount(#[serde(with = "crate::snapshot::shared::wire")] Box<core::ServiceAccount>),
     /// `spec.template` lives in `template` (shared with the pods); `spec.template` in the box is
     /// left empty.
+    /// The spec is shared between versions (a status write copies none of it).
     Job {
         #[serde(with = "crate::snapshot::shared::wire")]
-        spec: Box<batch::JobSpec>,
+        spec: Arc<batch::JobSpec>,
         #[serde(with = "crate::snapshot::shared::wire")]
         status: Box<batch::JobStatus>,
         template: PodTemplate,
     },
-    /// The whole wire struct; its `metadata` stays default.
-    CronJob(#[serde(with = "crate::snapshot::shared::wire")] Box<batch::CronJob>),
+    /// The spec is shared between versions (a status write copies no Job template).
+    CronJob {
+        #[serde(with = "crate::snapshot::shared::wire")]
+        spec: Arc<batch::CronJobSpec>,
+        #[serde(with = "crate::snapshot::shared::wire")]
+        status: Box<batch::CronJobStatus>,
+    },
     /// policy/v1; the disruption controller writes its status.
     PodDisruptionBudget(#[serde(with = "crate::snapshot::shared::wire")] Box<policy::PodDisruptionBudget>),
     /// `spec.template` lives in `template` (shared with the pods' specs' base); `spec.template`
@@ -190,7 +196,7 @@ impl Object {
             Body::Service(_) => Kind::Service,
             Body::ServiceAccount(_) => Kind::ServiceAccount,
             Body::Job { .. } => Kind::Job,
-            Body::CronJob(_) => Kind::CronJob,
+            Body::CronJob { .. } => Kind::CronJob,
             Body::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
             Body::DaemonSet { .. } => Kind::DaemonSet,
             Body::ControllerRevision(_) => Kind::ControllerRevision,
@@ -220,7 +226,7 @@ impl Object {
             (Body::Service(a), Body::Service(b)) => a.spec == b.spec,
             (Body::ServiceAccount(a), Body::ServiceAccount(b)) => a == b,
             (Body::Job { spec: a, template: ta, .. }, Body::Job { spec: b, template: tb, .. }) => a == b && ta == tb,
-            (Body::CronJob(a), Body::CronJob(b)) => a.spec == b.spec,
+            (Body::CronJob { spec: a, .. }, Body::CronJob { spec: b, .. }) => a == b,
             (Body::PodDisruptionBudget(a), Body::PodDisruptionBudget(b)) => a.spec == b.spec,
             (Body::DaemonSet { spec: a, template: ta, .. }, Body::DaemonSet { spec: b, template: tb, .. }) => {
                 a == b && ta == tb
@@ -354,7 +360,7 @@ impl Object {
         check(Kind::Job, &j.metadata, validation::validate_job(&j))?;
         let mut spec = j.spec.unwrap_or_default();
         let template = PodTemplate::from_wire(Some(std::mem::take(&mut spec.template)));
-        let spec = Box::new(spec);
+        let spec = Arc::new(spec);
         if let Some(key) = key {
             admitted_jobs::put(key, &spec, &template);
         }
@@ -486,8 +492,11 @@ impl Object {
                 let mut cj: batch::CronJob = decode_strict(&value, kind, &version)?;
                 defaults::default_cron_job(&mut cj);
                 check(kind, &cj.metadata, validation::validate_cron_job(&cj))?;
-                let metadata = std::mem::take(&mut cj.metadata);
-                Object { meta: Meta::from_object_meta(metadata), body: Body::CronJob(Box::new(cj)) }
+                let body = Body::CronJob {
+                    spec: Arc::new(cj.spec.unwrap_or_default()),
+                    status: Box::new(cj.status.unwrap_or_default()),
+                };
+                Object { meta: Meta::from_object_meta(cj.metadata), body }
             }
             Kind::PodDisruptionBudget => {
                 let mut pdb: policy::PodDisruptionBudget = decode_strict(&value, kind, &version)?;
@@ -626,7 +635,9 @@ impl Serialize for Wire<'_> {
             Body::Service(b) => ser(s, &core::Service { metadata, ..(**b).clone() }),
             Body::ServiceAccount(b) => ser(s, &core::ServiceAccount { metadata, ..(**b).clone() }),
             Body::Job { spec, status, template } => workload!(batch::Job, spec, status, template),
-            Body::CronJob(b) => ser(s, &batch::CronJob { metadata, ..(**b).clone() }),
+            Body::CronJob { spec, status } => {
+                ser(s, &batch::CronJob { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
+            }
             Body::PodDisruptionBudget(b) => ser(s, &policy::PodDisruptionBudget { metadata, ..(**b).clone() }),
             Body::DaemonSet { spec, status, template } => workload!(apps::DaemonSet, spec, status, template),
             Body::ControllerRevision(b) => ser(s, &apps::ControllerRevision { metadata, ..(**b).clone() }),

@@ -42,7 +42,7 @@ pub fn prepare_for_create(obj: &mut Object) {
         }
         Body::Node { .. } | Body::Event(_) | Body::ConfigMap(_) | Body::Secret(_) | Body::ServiceAccount(_) => {}
         Body::Job { status, .. } => **status = Default::default(),
-        Body::CronJob(cj) => cj.status = Some(Default::default()),
+        Body::CronJob { status, .. } => **status = Default::default(),
         // upstream: podDisruptionBudgetStrategy.PrepareForCreate — the status starts empty.
         Body::PodDisruptionBudget(pdb) => pdb.status = Some(Default::default()),
         Body::DaemonSet { status, .. } => {
@@ -136,7 +136,7 @@ pub fn prepare_for_update(new: &mut Object, old: &Object) {
             Arc::make_mut(&mut new.meta.annotations).insert(TEMPLATE_GENERATION.into(), generation.to_string());
         }
         (Body::Job { .. }, Body::Job { .. }) => super::batch_strategy::prepare_job_update(new, old),
-        (Body::CronJob(new), Body::CronJob(old)) => new.status = old.status.clone(),
+        (Body::CronJob { status, .. }, Body::CronJob { status: s, .. }) => *status = s.clone(),
         _ => {}
     }
 }
@@ -186,7 +186,7 @@ pub fn prepare_for_status_update(new: &mut Object, old: &Object) {
             *spec = s.clone();
             *template = t.clone();
         }
-        (Body::CronJob(new), Body::CronJob(old)) => new.spec = old.spec.clone(),
+        (Body::CronJob { spec, .. }, Body::CronJob { spec: s, .. }) => *spec = s.clone(),
         (Body::Namespace { spec, .. }, Body::Namespace { spec: s, .. }) => *spec = s.clone(),
         (Body::DaemonSet { spec, template, .. }, Body::DaemonSet { spec: s, template: t, .. }) => {
             *spec = s.clone();

@@ -53,9 +53,12 @@ pub fn duration(status: &JobStatus, now: Millis) -> String {
 
 /// upstream printCronJob: SCHEDULE, TIMEZONE, SUSPEND, ACTIVE, LAST SCHEDULE (AGE is added by
 /// the caller), and with `-o wide` the job template's containers, images and selector.
-pub fn cron_job_cells(cj: &k8s_openapi::api::batch::v1::CronJob, now: Millis, wide: bool) -> Vec<String> {
-    let spec = cj.spec.clone().unwrap_or_default();
-    let status = cj.status.clone().unwrap_or_default();
+pub fn cron_job_cells(
+    spec: &k8s_openapi::api::batch::v1::CronJobSpec,
+    status: &k8s_openapi::api::batch::v1::CronJobStatus,
+    now: Millis,
+    wide: bool,
+) -> Vec<String> {
     let last = status.last_schedule_time.as_ref().map_or("<none>".to_string(), |t| human_duration(now - from_time(t)));
     let suspend = spec.suspend.map_or("<unset>".to_string(), |s| if s { "True".into() } else { "False".into() });
     let mut r = vec![

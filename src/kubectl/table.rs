@@ -432,9 +432,9 @@ pub fn row(o: &Object, now: Millis, wide: bool) -> Vec<String> {
             }
             r
         }
-        Body::CronJob(cj) => {
+        Body::CronJob { spec, status } => {
             let mut r = vec![name];
-            r.extend(super::batch_table::cron_job_cells(cj, now, wide));
+            r.extend(super::batch_table::cron_job_cells(spec, status, now, wide));
             r.insert(6, age(o, now));
             r
         }

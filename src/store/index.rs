@@ -112,34 +112,51 @@ impl<G: Ord + Clone> KeySets<G> {
 /// Candidate keys from the label index: (namespace, name), in key order.
 pub type Candidates<'a> = Vec<(&'a str, &'a str)>;
 
-/// Label index: (kind, label key) → label value → object keys.
+/// Label index: kind → label key → label value → object keys. (Nested by kind so that a
+/// borrowed label key looks its values up: no key is copied to read or to remove.)
 #[derive(Clone, Debug, Default)]
 pub struct LabelIndex {
-    by_key: BTreeMap<(Kind, String), KeySets<String>>,
+    by_key: BTreeMap<Kind, BTreeMap<String, KeySets<String>>>,
 }
 
 impl LabelIndex {
     pub fn insert(&mut self, key: &ObjectKey, labels: &StringMap) {
+        if labels.is_empty() {
+            return;
+        }
+        let keys = self.by_key.entry(key.kind()).or_default();
         for (k, v) in labels {
-            self.by_key.entry((key.kind(), k.clone())).or_default().insert(v.clone(), key);
+            let values = match keys.get_mut(k.as_str()) {
+                Some(values) => values,
+                None => keys.entry(k.clone()).or_default(),
+            };
+            values.insert(v.clone(), key);
         }
     }
 
     pub fn remove(&mut self, key: &ObjectKey, labels: &StringMap) {
+        let Some(keys) = self.by_key.get_mut(&key.kind()) else { return };
         for (k, v) in labels {
-            let ik = (key.kind(), k.clone());
-            if let Some(values) = self.by_key.get_mut(&ik) {
+            if let Some(values) = keys.get_mut(k.as_str()) {
                 values.remove(v.clone(), key);
                 if values.is_empty() {
-                    self.by_key.remove(&ik);
+                    keys.remove(k.as_str());
                 }
             }
         }
+        if keys.is_empty() {
+            self.by_key.remove(&key.kind());
+        }
+    }
+
+    /// The values of one label key on objects of one kind.
+    fn values(&self, kind: Kind, key: &str) -> Option<&KeySets<String>> {
+        self.by_key.get(&kind)?.get(key)
     }
 
     /// How many objects of `kind` in `namespace` carry the label `key=value`.
     pub fn count(&self, kind: Kind, namespace: &Arc<str>, key: &str, value: &str) -> usize {
-        self.by_key.get(&(kind, key.to_string())).map_or(0, |values| values.count_in(value.to_string(), namespace))
+        self.values(kind, key).map_or(0, |values| values.count_in(value.to_string(), namespace))
     }
 
     /// A sorted superset of the objects that can match, taken from the most selective
@@ -161,7 +178,7 @@ impl LabelIndex {
         let in_namespace = |(ns, _): &(&Arc<str>, _)| namespace.is_none_or(|want| ***ns == *want);
         let mut best: Option<(usize, Sets, Option<usize>)> = None;
         for (i, r) in selector.requirements().iter().enumerate().filter(|(_, r)| r.requires_key()) {
-            let values = self.by_key.get(&(kind, r.key().to_string()));
+            let values = self.values(kind, r.key());
             // (the sets, whether they hold exactly the objects that meet `r`)
             let (sets, exact): (Sets, bool) = match (values, r.operator()) {
                 (None, _) => (Vec::new(), true),

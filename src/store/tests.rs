@@ -784,3 +784,68 @@ fn a_ranking_holds_the_pods_a_controller_has_in_other_namespaces_too() {
     assert_eq!(ranked, Some(tally::RANKED_FROM as usize + 1));
     store.check_indexes();
 }
+
+/// A status write shares the stored spec of a CronJob and of a Job (the status subresource
+/// takes the spec from the stored version), so it copies no Job template; a spec write
+/// stores the new spec.
+#[test]
+fn status_writes_share_the_stored_spec_of_cron_jobs_and_jobs() {
+    let mut s = store_with_default_namespace(5);
+    let template = json!({"spec": {"template": {"spec": {
+        "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}});
+    let cron_job = Object::decode(json!({
+        "apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": {"name": "tick", "namespace": "default"},
+        "spec": {"schedule": "*/5 * * * *", "jobTemplate": template},
+    }))
+    .unwrap();
+    let job = Object::decode(json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "once", "namespace": "default"},
+        "spec": template["spec"],
+    }))
+    .unwrap();
+    let spec_of = |o: &Object| -> (
+        Option<Arc<k8s_openapi::api::batch::v1::CronJobSpec>>,
+        Option<Arc<k8s_openapi::api::batch::v1::JobSpec>>,
+    ) {
+        match &o.body {
+            crate::api::Body::CronJob { spec, .. } => (Some(spec.clone()), None),
+            crate::api::Body::Job { spec, .. } => (None, Some(spec.clone())),
+            _ => (None, None),
+        }
+    };
+    for obj in [cron_job, job] {
+        let stored = s.create(obj, 0).unwrap();
+        // A status write whose body carries another spec: the stored one is kept, shared.
+        let mut update = (*stored).clone();
+        match &mut update.body {
+            crate::api::Body::CronJob { spec, status } => {
+                Arc::make_mut(spec).schedule = "@hourly".into();
+                status.last_schedule_time = Some(crate::api::meta::to_time(60_000));
+            }
+            crate::api::Body::Job { spec, status, .. } => {
+                Arc::make_mut(spec).parallelism = Some(7);
+                status.active = Some(1);
+            }
+            _ => unreachable!(),
+        }
+        let (_, written) = s.write(update, true).unwrap();
+        assert_ne!(written.body, stored.body, "{}: the status changed", stored.meta.name);
+        match (spec_of(&stored), spec_of(&written)) {
+            ((Some(a), None), (Some(b), None)) => assert!(Arc::ptr_eq(&a, &b), "the CronJob's spec is shared"),
+            ((None, Some(a)), (None, Some(b))) => assert!(Arc::ptr_eq(&a, &b), "the Job's spec is shared"),
+            other => panic!("{other:?}"),
+        }
+        // A spec write stores the new spec.
+        let mut update = (*written).clone();
+        if let crate::api::Body::CronJob { spec, .. } = &mut update.body {
+            Arc::make_mut(spec).schedule = "@hourly".into();
+        } else if let crate::api::Body::Job { spec, .. } = &mut update.body {
+            Arc::make_mut(spec).active_deadline_seconds = Some(60);
+        }
+        let (_, respecced) = s.write(update, false).unwrap();
+        assert!(!respecced.same_spec(&written), "{}: the spec changed", stored.meta.name);
+        assert_eq!(respecced.meta.generation, written.meta.generation + 1);
+    }
+}

@@ -9,7 +9,7 @@ pub mod schedule;
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
-use k8s_openapi::api::batch::v1::{self as batch, CronJobSpec, CronJobStatus, JobSpec, JobStatus};
+use k8s_openapi::api::batch::v1::{CronJobSpec, CronJobStatus, JobSpec, JobStatus};
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -109,11 +109,8 @@ fn rfc1123z(ms: Millis) -> String {
 
 pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     let Some(obj) = ctx.store.get_by_key(key) else { return Reconciled::nothing() };
-    let Body::CronJob(cj) = &obj.body else { return Reconciled::nothing() };
-    let default_spec = CronJobSpec::default();
-    let spec = cj.spec.as_ref().unwrap_or(&default_spec);
-    let stored = cj.status.clone().unwrap_or_default();
-    let mut st = stored.clone();
+    let Body::CronJob { spec, status: stored } = &obj.body else { return Reconciled::nothing() };
+    let mut st = (**stored).clone();
     let mut out = Reconciled::nothing();
     let event = |out: &mut Reconciled, warning: bool, reason: &'static str, message: String| {
         out.writes.push(Write::Event(Box::new(EventRecord::about(obj, COMPONENT, warning, reason, message))));
@@ -188,11 +185,10 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     if st.active.as_ref().is_some_and(Vec::is_empty) {
         st.active = None;
     }
-    if st != stored {
-        // A status update: the API server takes the spec from the stored version (the status
-        // subresource), so the write carries none rather than a copy of the Job template.
-        let body = batch::CronJob { spec: None, status: Some(st), ..Default::default() };
-        let updated = Object { meta: obj.meta.clone(), body: Body::CronJob(Box::new(body)) };
+    if st != **stored {
+        // A status update (the spec is the stored one, shared).
+        let body = Body::CronJob { spec: spec.clone(), status: Box::new(st) };
+        let updated = Object { meta: obj.meta.clone(), body };
         out.writes.insert(0, Write::UpdateStatus(Box::new(updated)));
         // upstream: the CronJob informer brings a status update back to the controller (which
         // then records lastSuccessfulTime of a Job it just saw complete).
@@ -266,14 +262,14 @@ fn schedule_run(
         return;
     }
     let name = format!("{}-{}", obj.meta.name, t.div_euclid(60_000));
-    let active_names = || st.active.iter().flatten().filter_map(|r| r.name.clone()).collect::<Vec<_>>();
     let last = st.last_schedule_time.as_ref().map(from_time);
-    if active_names().contains(&name) || last == Some(t) {
+    let mut active_names = st.active.iter().flatten().filter_map(|r| r.name.as_deref());
+    if active_names.any(|n| n == name) || last == Some(t) {
         wake(out, Some(t));
         return;
     }
     let policy = spec.concurrency_policy.as_deref().unwrap_or("Allow");
-    if policy == "Forbid" && !active_names().is_empty() {
+    if policy == "Forbid" && st.active.iter().flatten().any(|r| r.name.is_some()) {
         event(
             out,
             false,
@@ -375,15 +371,15 @@ pub fn job_from_template(
 fn cleanup_history(spec: &CronJobSpec, jobs: &[&Arc<Object>], out: &mut Reconciled, cj: &Object) {
     let mut by_outcome = |outcome: &str, limit: Option<i32>| {
         let Some(limit) = limit else { return };
-        let mut finished: Vec<&Arc<Object>> = jobs
-            .iter()
-            .copied()
-            .filter(|j| job_status(j).and_then(job_finished) == Some(outcome) && j.meta.deletion_timestamp().is_none())
-            .collect();
-        let excess = finished.len().saturating_sub(limit.max(0) as usize);
+        let past = |j: &Arc<Object>| {
+            job_status(j).and_then(job_finished) == Some(outcome) && j.meta.deletion_timestamp().is_none()
+        };
+        // Counted first: within the limits (the usual case) nothing is collected.
+        let excess = jobs.iter().filter(|j| past(j)).count().saturating_sub(limit.max(0) as usize);
         if excess == 0 {
             return;
         }
+        let mut finished: Vec<&Arc<Object>> = jobs.iter().copied().filter(|j| past(j)).collect();
         finished.sort_by_key(|j| {
             let start = job_status(j).and_then(|s| s.start_time.as_ref()).map(from_time);
             (start.is_none(), start, j.meta.name.clone())

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use k8s_openapi::api::batch::v1::{JobSpec, JobStatus, UncountedTerminatedPods};
 
 use super::{Ctx, DeleteOptions, EventRecord, Propagation, Reconciled, Write};
+use crate::api::meta::Uid;
 use crate::api::pod::Phase;
 use crate::api::template::PodTemplate;
 use crate::api::{Body, Kind, Object};
@@ -152,13 +153,19 @@ impl<'a> Sync<'a> {
         let uncounted = st.uncounted_terminated_pods.take().unwrap_or_default();
         let mut unc_s = uncounted.succeeded.unwrap_or_default();
         let mut unc_f = uncounted.failed.unwrap_or_default();
-        let stored_uncounted: BTreeSet<String> = unc_s.iter().chain(unc_f.iter()).cloned().collect();
-        let by_uid: BTreeMap<String, &Arc<Object>> = self.pods.iter().map(|p| (p.meta.uid.to_string(), *p)).collect();
+        // The stored uids as uids: an entry that is not a pod uid's text matches no pod.
+        let as_uid = |s: &String| Uid::parse(s).filter(|u| *u.text() == **s);
+        let stored_uncounted: BTreeSet<Uid> = unc_s.iter().chain(unc_f.iter()).filter_map(as_uid).collect();
+        let by_uid: BTreeMap<Uid, &Arc<Object>> = if stored_uncounted.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.pods.iter().map(|p| (p.meta.uid, *p)).collect()
+        };
         let mut succeeded = st.succeeded.unwrap_or(0);
         let mut failed = st.failed.unwrap_or(0);
 
         // Uncounted pods whose finalizer is gone (or that are gone) are counted now.
-        let pending = |uid: &String| by_uid.get(uid).is_some_and(|p| has_finalizer(p));
+        let pending = |uid: &String| as_uid(uid).and_then(|u| by_uid.get(&u)).is_some_and(|p| has_finalizer(p));
         let (before_s, before_f) = (unc_s.len(), unc_f.len());
         unc_s.retain(pending);
         unc_f.retain(pending);
@@ -181,9 +188,8 @@ impl<'a> Sync<'a> {
         // in uncountedTerminatedPods (each is seen new once its uid is stored there).
         let (mut new_succeeded, mut new_failed) = (Vec::new(), Vec::new());
         for &pod in &pods {
-            let uid = pod.meta.uid.to_string();
             let index_ok = !indexed || indexes::of_pod(pod).is_some_and(|i| completions.is_some_and(|c| i < c));
-            if !has_finalizer(pod) || stored_uncounted.contains(&uid) || !index_ok {
+            if !has_finalizer(pod) || stored_uncounted.contains(&pod.meta.uid) || !index_ok {
                 continue;
             }
             if phase(pod) == Phase::Succeeded {
@@ -209,8 +215,7 @@ impl<'a> Sync<'a> {
             if !has_finalizer(pod) {
                 continue;
             }
-            let uid = pod.meta.uid.to_string();
-            if stored_uncounted.contains(&uid) {
+            if stored_uncounted.contains(&pod.meta.uid) {
                 release.push(pod);
                 continue;
             }
@@ -222,7 +227,7 @@ impl<'a> Sync<'a> {
                 if let (true, Some(i)) = (indexed, index) {
                     completed.insert(i);
                 }
-                unc_s.push(uid);
+                unc_s.push(pod.meta.uid.to_string());
             } else if self.is_failed(pod) {
                 let action =
                     spec.pod_failure_policy.as_ref().and_then(|pol| policy::match_pod_failure_policy(pol, pod));
@@ -244,7 +249,7 @@ impl<'a> Sync<'a> {
                         failed_indexes.insert(i);
                     }
                 }
-                unc_f.push(uid);
+                unc_f.push(pod.meta.uid.to_string());
             }
         }
         if indexed {
@@ -366,11 +371,10 @@ impl<'a> Sync<'a> {
             }
         }
         let mut writes = std::mem::take(&mut self.out.writes);
-        if st != *stored {
-            let mut updated = (**self.job).clone();
-            if let Body::Job { status, .. } = &mut updated.body {
-                **status = st;
-            }
+        if let (true, Body::Job { spec, template, .. }) = (st != *stored, &self.job.body) {
+            // The spec and template are the stored ones, shared; only the status is new.
+            let body = Body::Job { spec: spec.clone(), status: Box::new(st), template: template.clone() };
+            let updated = Object { meta: self.job.meta.clone(), body };
             self.out.writes.push(Write::UpdateStatus(Box::new(updated)));
             if self.backoff != remembered {
                 // Kept once that status write is committed (upstream: updateBackoffRecord

@@ -84,9 +84,7 @@ pub(super) fn describe_job(ctx: &Context, job: &Object, events: &[Arc<Object>]) 
 
 /// `kubectl describe cronjob NAME` (upstream describeCronJob and describeJobTemplate).
 pub(super) fn describe_cron_job(ctx: &Context, cj: &Object, events: &[Arc<Object>]) -> String {
-    let Body::CronJob(b) = &cj.body else { return String::new() };
-    let spec = b.spec.clone().unwrap_or_default();
-    let status = b.status.clone().unwrap_or_default();
+    let Body::CronJob { spec, status } = &cj.body else { return String::new() };
     let mut o = format!("Name:\t{}\nNamespace:\t{}\n", cj.meta.name, cj.meta.namespace);
     labels_multiline(&mut o, "Labels", cj.meta.labels.iter());
     annotations_multiline(&mut o, "Annotations", &cj.meta.annotations);
