@@ -161,11 +161,18 @@ pub struct Object {
 }
 
 impl Object {
-    /// `==`, without comparing a pod's shared spec field by field when both share one.
+    /// `==`, without comparing a shared spec (a pod's, a Job's, a CronJob's) field by field when
+    /// both share one (the wire types have no `Eq`, so `Arc`'s `==` always compares contents).
     pub fn same(&self, other: &Object) -> bool {
         match (&self.body, &other.body) {
             (Body::Pod { spec: a, status: s }, Body::Pod { spec: b, status: t }) => {
                 self.meta == other.meta && s == t && (Arc::ptr_eq(a, b) || a == b)
+            }
+            (Body::CronJob { spec: a, status: s }, Body::CronJob { spec: b, status: t }) => {
+                self.meta == other.meta && s == t && (Arc::ptr_eq(a, b) || a == b)
+            }
+            (Body::Job { spec: a, status: s, template: ta }, Body::Job { spec: b, status: t, template: tb }) => {
+                self.meta == other.meta && s == t && (Arc::ptr_eq(a, b) || a == b) && ta == tb
             }
             _ => self == other,
         }
@@ -661,6 +668,7 @@ impl Serialize for StatusWire<'_> {
             Body::ReplicaSet { status, .. } => ser(s, status),
             Body::HorizontalPodAutoscaler { status, .. } => ser(s, status),
             Body::Job { status, .. } => ser(s, status),
+            Body::CronJob { status, .. } => ser(s, status),
             Body::DaemonSet { status, .. } => ser(s, status),
             Body::StatefulSet { status, .. } => ser(s, status),
             Body::Pod { spec, status } if spec.node_name.is_none() && status.node_name.is_some() => {

@@ -238,7 +238,8 @@ impl Schedule {
     /// years.
     pub fn next(&self, t: Millis, tz: &TimeZone) -> Option<Millis> {
         let known = NEXT.with_borrow(|memo| {
-            memo.iter().find(|(s, z, at, _)| *at == t && s == self && z == tz).map(|&(.., next)| next)
+            // Newest first: a sync asks again for what the last syncs asked.
+            memo.iter().rev().find(|(s, z, at, _)| *at == t && s == self && z == tz).map(|&(.., next)| next)
         });
         if let Some(next) = known {
             return next;
