@@ -162,17 +162,17 @@ pub struct Object {
 
 impl Object {
     /// `==`, without comparing a shared spec (a pod's, a Job's, a CronJob's) field by field when
-    /// both share one (the wire types have no `Eq`, so `Arc`'s `==` always compares contents).
+    /// both share one.
     pub fn same(&self, other: &Object) -> bool {
         match (&self.body, &other.body) {
             (Body::Pod { spec: a, status: s }, Body::Pod { spec: b, status: t }) => {
-                self.meta == other.meta && s == t && (Arc::ptr_eq(a, b) || a == b)
+                self.meta == other.meta && s == t && shared_eq(a, b)
             }
             (Body::CronJob { spec: a, status: s }, Body::CronJob { spec: b, status: t }) => {
-                self.meta == other.meta && s == t && (Arc::ptr_eq(a, b) || a == b)
+                self.meta == other.meta && s == t && shared_eq(a, b)
             }
             (Body::Job { spec: a, status: s, template: ta }, Body::Job { spec: b, status: t, template: tb }) => {
-                self.meta == other.meta && s == t && (Arc::ptr_eq(a, b) || a == b) && ta == tb
+                self.meta == other.meta && s == t && shared_eq(a, b) && ta == tb
             }
             _ => self == other,
         }
@@ -183,7 +183,7 @@ impl Object {
     pub fn changes_nothing_shown(&self, old: &Object) -> bool {
         match (&self.body, &old.body) {
             (Body::Pod { spec: a, status: s }, Body::Pod { spec: b, status: t }) => {
-                self.meta == old.meta && (Arc::ptr_eq(a, b) || a == b) && s.same_shown(t)
+                self.meta == old.meta && shared_eq(a, b) && s.same_shown(t)
             }
             _ => false,
         }
@@ -680,6 +680,12 @@ impl Serialize for StatusWire<'_> {
             _ => ser(s, &self.0.to_json().get("status")),
         }
     }
+}
+
+/// Equal shared values: the same allocation, else equal contents (the wire types have no `Eq`,
+/// so `Arc`'s own `==` always compares contents).
+fn shared_eq<T: PartialEq>(a: &Arc<T>, b: &Arc<T>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
 }
 
 fn ser<S: Serializer, T: Serialize>(s: S, t: &T) -> Result<S::Ok, S::Error> {

@@ -112,7 +112,7 @@ fn release_orphan(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
 struct Sync<'a> {
     ctx: &'a Ctx<'a>,
     job: &'a Arc<Object>,
-    spec: &'a JobSpec,
+    spec: &'a Arc<JobSpec>,
     template: &'a PodTemplate,
     pods: Vec<&'a Arc<Object>>,
     out: Reconciled,
@@ -371,9 +371,9 @@ impl<'a> Sync<'a> {
             }
         }
         let mut writes = std::mem::take(&mut self.out.writes);
-        if let (true, Body::Job { spec, template, .. }) = (st != *stored, &self.job.body) {
+        if st != *stored {
             // The spec and template are the stored ones, shared; only the status is new.
-            let body = Body::Job { spec: spec.clone(), status: Box::new(st), template: template.clone() };
+            let body = Body::Job { spec: self.spec.clone(), status: Box::new(st), template: self.template.clone() };
             let updated = Object { meta: self.job.meta.clone(), body };
             self.out.writes.push(Write::UpdateStatus(Box::new(updated)));
             if self.backoff != remembered {
