@@ -406,6 +406,11 @@ impl Cluster {
         crate::metrics::read::Reader::new(&self.store, &self.engine.load, self.clock.now())
     }
 
+    /// The load model the metrics APIs read.
+    pub fn load_model(&self) -> &crate::metrics::LoadModel {
+        &self.engine.load
+    }
+
     /// Turn Event recording on or off (events cost memory in very large simulations).
     pub fn set_record_events(&mut self, on: bool) {
         self.engine.record_events = on;

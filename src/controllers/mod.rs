@@ -175,6 +175,8 @@ pub enum Write {
     FinalizeNamespace(ObjectKey),
     /// HPA controller memory (recommendations and scale events) for one HPA.
     HpaMemory(ObjectKey, Box<hpa::HpaMemory>),
+    /// An HPA's record of its last proposals (`None`: forget it), see [`hpa::Memo`].
+    HpaMemo(ObjectKey, Option<Box<hpa::Memo>>),
     /// Job controller memory: the Job's back-off record (`None`: forget it). A record is kept
     /// only if the same reconcile's status write of the Job was committed (upstream: the
     /// record is updated after the status that counts the new pods is written).
@@ -281,6 +283,8 @@ pub struct Ctx<'a> {
     /// The latencies modelled (see [`crate::sim::latency`]).
     pub latency: &'a crate::sim::latency::Latency,
     pub hpa: &'a std::collections::BTreeMap<ObjectKey, hpa::HpaMemory>,
+    /// Each HPA's record of its last proposals (derived state: a cache, not history).
+    pub hpa_memo: &'a std::collections::BTreeMap<ObjectKey, hpa::Memo>,
     /// The round runs on the engine's pool: a controller may split its own work with rayon
     /// (with the same result as doing it in order).
     pub parallel: bool,

@@ -804,7 +804,7 @@ mod tests {
             let (store, sets) = rollout_store(&specs);
             store.check_indexes();
             let (images, nodes, load, hpa) = Default::default();
-            let ctx = Ctx { store: &store, now: NOW, images: &images, nodes: &nodes, load: &load, latency: &Default::default(), hpa: &hpa, parallel: false, events: true, by_node: &Default::default(), daemon: &Default::default(), slices: &Default::default(), endpoints: &Default::default(), job_backoff: &Default::default(), daemon_backoff: &Default::default() };
+            let ctx = Ctx { store: &store, now: NOW, images: &images, nodes: &nodes, load: &load, latency: &Default::default(), hpa: &hpa, hpa_memo: &Default::default(), parallel: false, events: true, by_node: &Default::default(), daemon: &Default::default(), slices: &Default::default(), endpoints: &Default::default(), job_backoff: &Default::default(), daemon_backoff: &Default::default() };
             // (A stray pod that was not bound is gone at once when deleted.)
             let strays = store.orphans(Kind::Pod, &Arc::from("default")).next().is_some();
             for rs in &sets {

@@ -119,6 +119,8 @@ pub struct Engine {
     pub load: crate::metrics::LoadModel,
     /// HPA controller memory per HPA.
     hpa_memory: BTreeMap<ObjectKey, hpa::HpaMemory>,
+    /// Each HPA's record of its last proposals: a cache, not history (not in snapshots).
+    hpa_memo: BTreeMap<ObjectKey, hpa::Memo>,
     /// DaemonSet controller memory (each DaemonSet's view of its nodes at its last sync).
     daemon_memory: crate::controllers::daemonset::Memory,
     /// EndpointSlice controller memory (which slice holds each pod of each Service).
@@ -250,6 +252,7 @@ impl Engine {
             record_events: true,
             load: crate::metrics::LoadModel::default(),
             hpa_memory: BTreeMap::new(),
+            hpa_memo: BTreeMap::new(),
             daemon_memory: Default::default(),
             endpoint_memory: Default::default(),
             endpoints_v1_memory: Default::default(),
@@ -452,6 +455,7 @@ impl Engine {
             Kind::HorizontalPodAutoscaler => {
                 if new.is_none() {
                     self.hpa_memory.remove(&key);
+                    self.hpa_memo.remove(&key);
                 } else if !skip(ControllerId::HorizontalPodAutoscaler) {
                     // Besides changes, the HPA syncs on its own 15 s period.
                     self.notify(ControllerId::HorizontalPodAutoscaler, key.clone());
@@ -961,6 +965,7 @@ impl Engine {
                     load: &self.load,
                     latency: &self.latency,
                     hpa: &self.hpa_memory,
+                    hpa_memo: &self.hpa_memo,
                     parallel,
                     events: self.record_events,
                     by_node: &by_node,
@@ -1111,6 +1116,12 @@ impl Engine {
                 Write::SchedulerCursor(n) => self.nodes.scheduler_start = n,
                 Write::HpaMemory(k, m) => {
                     self.hpa_memory.insert(k, *m);
+                }
+                Write::HpaMemo(k, Some(m)) => {
+                    self.hpa_memo.insert(k, *m);
+                }
+                Write::HpaMemo(k, None) => {
+                    self.hpa_memo.remove(&k);
                 }
                 Write::JobBackoff(k, Some(r)) => {
                     if rewritten.iter().any(|(w, ..)| *w == k) {

@@ -142,7 +142,7 @@ impl<'a> Reader<'a> {
 
     /// Whether the listed pods are exactly the pods of the ReplicaSets that name `d` as owner,
     /// with nothing else naming those ReplicaSets as owner (the pods `sharers` would walk).
-    fn listed_are_all_of(&self, d: &Object) -> bool {
+    pub fn listed_are_all_of(&self, d: &Object) -> bool {
         let mut controlled = 0;
         let mut own: Vec<Uid> = Vec::new();
         for rs in self.store.dependents_iter(d.meta.uid).filter(|o| o.kind() == Kind::ReplicaSet) {

@@ -31,7 +31,30 @@ static NO_NAMESPACE: LazyLock<Arc<str>> = LazyLock::new(|| "".into());
 /// Object keys in groups `G` (a label value, an owner uid), each group split by namespace.
 #[derive(Clone, Debug)]
 pub struct KeySets<G> {
-    sets: BTreeMap<(G, Arc<str>), BTreeSet<NameKey>>,
+    sets: BTreeMap<(G, Arc<str>), Slot>,
+}
+
+/// One group's keys in one namespace, and when they last changed (the store's tick then).
+#[derive(Clone, Debug, Default)]
+struct Slot {
+    keys: BTreeSet<NameKey>,
+    changed: u64,
+}
+
+/// When the keys of some groups last changed: the latest change among their slots, and how
+/// many slots there are. Ticks only grow, so it moves with every key added or removed: a
+/// change to a slot that stays raises the latest; a slot that goes away alone lowers the count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stamp {
+    latest: u64,
+    slots: usize,
+}
+
+impl Stamp {
+    fn add(&mut self, slot: &Slot) {
+        self.latest = self.latest.max(slot.changed);
+        self.slots += 1;
+    }
 }
 
 impl<G> Default for KeySets<G> {
@@ -41,31 +64,60 @@ impl<G> Default for KeySets<G> {
 }
 
 impl<G: Ord + Clone> KeySets<G> {
-    pub fn insert(&mut self, group: G, key: &ObjectKey) {
-        self.sets.entry((group, key.namespace.clone())).or_default().insert(NameKey::of(key));
+    /// Add `key` to `group`, at `tick` (the store's count of index changes, which only grows).
+    pub fn insert(&mut self, group: G, key: &ObjectKey, tick: u64) {
+        let slot = self.sets.entry((group, key.namespace.clone())).or_default();
+        slot.keys.insert(NameKey::of(key));
+        slot.changed = tick;
     }
 
-    pub fn remove(&mut self, group: G, key: &ObjectKey) {
-        let slot = (group, key.namespace.clone());
-        if let Some(set) = self.sets.get_mut(&slot) {
-            set.remove(&NameKey::of(key));
-            if set.is_empty() {
-                self.sets.remove(&slot);
+    /// Remove `key` from `group`, at `tick`.
+    pub fn remove(&mut self, group: G, key: &ObjectKey, tick: u64) {
+        let at = (group, key.namespace.clone());
+        if let Some(slot) = self.sets.get_mut(&at) {
+            slot.keys.remove(&NameKey::of(key));
+            slot.changed = tick;
+            if slot.keys.is_empty() {
+                self.sets.remove(&at);
             }
         }
+    }
+
+    /// When one group's keys in `namespace` (or in every namespace) last changed.
+    pub fn stamp(&self, group: &G, namespace: Option<&str>) -> Stamp {
+        self.stamp_of(Some(std::slice::from_ref(group)), namespace)
     }
 
     pub fn is_empty(&self) -> bool {
         self.sets.is_empty()
     }
 
-    /// One group's sets, by namespace.
-    fn group<'a>(&'a self, group: &G) -> impl Iterator<Item = (&'a Arc<str>, &'a BTreeSet<NameKey>)> + 'a {
+    /// When some groups' keys in `namespace` (or in every namespace) last changed: the groups
+    /// `groups` names, or all of them for `None`.
+    fn stamp_of(&self, groups: Option<&[G]>, namespace: Option<&str>) -> Stamp {
+        let in_namespace = |(ns, _): &(&Arc<str>, &Slot)| namespace.is_none_or(|want| ***ns == *want);
+        let mut stamp = Stamp::default();
+        match groups {
+            Some(groups) => {
+                groups.iter().flat_map(|g| self.slots(g)).filter(in_namespace).for_each(|(_, s)| stamp.add(s))
+            }
+            None => self.sets.iter().map(|((_, ns), s)| (ns, s)).filter(in_namespace).for_each(|(_, s)| stamp.add(s)),
+        }
+        stamp
+    }
+
+    /// One group's slots, by namespace.
+    fn slots<'a>(&'a self, group: &G) -> impl Iterator<Item = (&'a Arc<str>, &'a Slot)> + 'a {
         let group = group.clone();
         self.sets
             .range((group.clone(), NO_NAMESPACE.clone())..)
             .take_while(move |((g, _), _)| *g == group)
-            .map(|((_, ns), set)| (ns, set))
+            .map(|((_, ns), slot)| (ns, slot))
+    }
+
+    /// One group's sets, by namespace.
+    fn group<'a>(&'a self, group: &G) -> impl Iterator<Item = (&'a Arc<str>, &'a BTreeSet<NameKey>)> + 'a {
+        self.slots(group).map(|(ns, slot)| (ns, &slot.keys))
     }
 
     /// One group's keys as (kind, namespace, name), in key order, without building keys.
@@ -90,7 +142,7 @@ impl<G: Ord + Clone> KeySets<G> {
         self.sets
             .get_key_value(&(group, namespace.clone()))
             .into_iter()
-            .flat_map(|((_, ns), set)| set.iter().map(move |k| (super::packed_kind(k.packed), &**ns, &*k.name)))
+            .flat_map(|((_, ns), slot)| slot.keys.iter().map(move |k| (super::packed_kind(k.packed), &**ns, &*k.name)))
     }
 
     /// How many keys one group holds, in every namespace.
@@ -100,12 +152,12 @@ impl<G: Ord + Clone> KeySets<G> {
 
     /// How many keys one group holds in one namespace.
     pub fn count_in(&self, group: G, namespace: &Arc<str>) -> usize {
-        self.sets.get(&(group, namespace.clone())).map_or(0, BTreeSet::len)
+        self.sets.get(&(group, namespace.clone())).map_or(0, |slot| slot.keys.len())
     }
 
     /// Every group's sets.
     fn all(&self) -> impl Iterator<Item = (&Arc<str>, &BTreeSet<NameKey>)> {
-        self.sets.iter().map(|((_, ns), set)| (ns, set))
+        self.sets.iter().map(|((_, ns), slot)| (ns, &slot.keys))
     }
 }
 
@@ -120,7 +172,7 @@ pub struct LabelIndex {
 }
 
 impl LabelIndex {
-    pub fn insert(&mut self, key: &ObjectKey, labels: &StringMap) {
+    pub fn insert(&mut self, key: &ObjectKey, labels: &StringMap, tick: u64) {
         if labels.is_empty() {
             return;
         }
@@ -130,15 +182,15 @@ impl LabelIndex {
                 Some(values) => values,
                 None => keys.entry(k.clone()).or_default(),
             };
-            values.insert(v.clone(), key);
+            values.insert(v.clone(), key, tick);
         }
     }
 
-    pub fn remove(&mut self, key: &ObjectKey, labels: &StringMap) {
+    pub fn remove(&mut self, key: &ObjectKey, labels: &StringMap, tick: u64) {
         let Some(keys) = self.by_key.get_mut(&key.kind()) else { return };
         for (k, v) in labels {
             if let Some(values) = keys.get_mut(k.as_str()) {
-                values.remove(v.clone(), key);
+                values.remove(v.clone(), key, tick);
                 if values.is_empty() {
                     keys.remove(k.as_str());
                 }
@@ -157,6 +209,21 @@ impl LabelIndex {
     /// How many objects of `kind` in `namespace` carry the label `key=value`.
     pub fn count(&self, kind: Kind, namespace: &Arc<str>, key: &str, value: &str) -> usize {
         self.values(kind, key).map_or(0, |values| values.count_in(value.to_string(), namespace))
+    }
+
+    /// When the objects of `kind` in `namespace` (or in every namespace) that `selector` can
+    /// match last came or went, or had their labels changed: the stamp of the first
+    /// requirement whose sets hold exactly the objects that meet it (`key`, `key=value`,
+    /// `key in (…)`), since every match is among them. `None` when there is no such requirement.
+    pub fn stamp(&self, kind: Kind, namespace: Option<&str>, selector: &Selector) -> Option<Stamp> {
+        let r = selector.requirements().iter().find(|r| {
+            matches!(r.operator(), Operator::Equals | Operator::DoubleEquals | Operator::In | Operator::Exists)
+        })?;
+        let Some(values) = self.values(kind, r.key()) else { return Some(Stamp::default()) };
+        Some(match r.operator() {
+            Operator::Exists => values.stamp_of(None, namespace),
+            _ => values.stamp_of(Some(r.values()), namespace),
+        })
     }
 
     /// A sorted superset of the objects that can match, taken from the most selective

@@ -12,8 +12,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 pub use error::StoreError;
-pub use index::LabelIndex;
 use index::{KeyOrder, KeySets};
+pub use index::{LabelIndex, Stamp};
 
 use crate::api::meta::Uid;
 use crate::api::{strategy, Body, Kind, Object};
@@ -219,6 +219,13 @@ pub struct Store {
     /// What was written since the timeline recorder's last sample, while one records (the
     /// watch log keeps only the last 1,000 events; this keeps keys, not object versions).
     changes: Option<ChangeLog>,
+    /// The index clock: one tick per write that changes what the API shows (a create, an
+    /// update, a delete). The label and owner indexes' slots and the pod tallies hold the tick
+    /// of their last change, so a reader can tell whether what it read has changed since
+    /// without reading it again (see [`Store::selector_stamp`]). It only grows.
+    ticks: u64,
+    /// The tick of the last write of a Node.
+    nodes_written: u64,
 }
 
 /// The keys written after `base`: (resourceVersion, event type, key, a pod's node).
@@ -304,6 +311,8 @@ impl Store {
             watch: VecDeque::new(),
             watch_capacity: DEFAULT_WATCH_CAPACITY,
             changes: None,
+            ticks: 0,
+            nodes_written: 0,
         }
     }
 
@@ -462,6 +471,29 @@ impl Store {
             }
         }
         out
+    }
+
+    /// When the objects of `kind` in `namespace` that `selector` can match last came, went or
+    /// changed labels (see [`LabelIndex::stamp`]); `None` for a selector without a requirement
+    /// that needs its key present.
+    pub fn selector_stamp(&self, kind: Kind, namespace: &str, selector: &Selector) -> Option<Stamp> {
+        self.labels.stamp(kind, Some(namespace), selector)
+    }
+
+    /// When the set of objects naming `owner` in their ownerReferences last changed.
+    pub fn dependents_stamp(&self, owner: Uid) -> Stamp {
+        self.owners.stamp(&owner, None)
+    }
+
+    /// The tick of the last write of a pod `controller` controls (none: it controls no pod).
+    /// With [`Store::selector_stamp`], a reader of some pods knows they are as it read them.
+    pub fn pods_written(&self, controller: Uid) -> Option<u64> {
+        self.tallies.get(&controller).map(|t| t.written)
+    }
+
+    /// The tick of the last write of a Node.
+    pub fn nodes_written(&self) -> u64 {
+        self.nodes_written
     }
 
     /// What the pods controlled by `owner` add up to (none: it controls no pod).
@@ -960,14 +992,16 @@ impl Store {
         if let Ok(entry) = self.by_key.find_entry(object_hash(&old), |o| Arc::ptr_eq(o, &old)) {
             entry.remove();
         }
-        self.labels.remove(key, &old.meta.labels);
+        let tick = self.tick();
+        self.labels.remove(key, &old.meta.labels, tick);
         for r in old.meta.owner_references.iter() {
-            self.owners.remove(r.uid, key);
+            self.owners.remove(r.uid, key, tick);
         }
         if is_orphan(&old) {
-            self.orphans.remove(key.kind(), key);
+            self.orphans.remove(key.kind(), key, tick);
         }
         self.untally(&old);
+        self.note_write(&old, tick);
         *self.incarnations.entry(self.key_hash(key)).or_insert(0) += 1;
         if key.kind() == Kind::Namespace {
             self.namespaces_removed += 1;
@@ -988,9 +1022,11 @@ impl Store {
     /// The indexes and the watch log after `obj` was stored under `key`.
     fn index_new(&mut self, key: &ObjectKey, obj: Arc<Object>, event: WatchEventType) {
         self.by_key.insert_unique(object_hash(&obj), obj.clone(), |o| object_hash(o));
+        let tick = self.tick();
         self.tally(&obj);
-        self.labels.insert(key, &obj.meta.labels);
-        self.index_owners(key, &obj);
+        self.note_write(&obj, tick);
+        self.labels.insert(key, &obj.meta.labels, tick);
+        self.index_owners(key, &obj, tick);
         self.push_watch(event, obj);
     }
 
@@ -1017,30 +1053,52 @@ impl Store {
             self.untally(old);
             self.tally(&obj);
         }
+        let tick = self.tick();
+        self.note_write(&obj, tick);
         if old.meta.labels != obj.meta.labels {
-            self.labels.remove(key, &old.meta.labels);
-            self.labels.insert(key, &obj.meta.labels);
+            self.labels.remove(key, &old.meta.labels, tick);
+            self.labels.insert(key, &obj.meta.labels, tick);
         }
         if old.meta.owner_references != obj.meta.owner_references {
             for r in old.meta.owner_references.iter() {
-                self.owners.remove(r.uid, key);
+                self.owners.remove(r.uid, key, tick);
             }
             if is_orphan(old) {
-                self.orphans.remove(key.kind(), key);
+                self.orphans.remove(key.kind(), key, tick);
             }
-            self.index_owners(key, &obj);
+            self.index_owners(key, &obj, tick);
         }
         self.push_watch(WatchEventType::Modified, obj);
     }
 
-    fn index_owners(&mut self, key: &ObjectKey, obj: &Object) {
+    fn index_owners(&mut self, key: &ObjectKey, obj: &Object, tick: u64) {
         for r in obj.meta.owner_references.iter() {
             if !r.uid.is_nil() {
-                self.owners.insert(r.uid, key);
+                self.owners.insert(r.uid, key, tick);
             }
         }
         if is_orphan(obj) {
-            self.orphans.insert(key.kind(), key);
+            self.orphans.insert(key.kind(), key, tick);
+        }
+    }
+
+    /// The next tick of the index clock (see [`Store::ticks`]).
+    fn tick(&mut self) -> u64 {
+        self.ticks += 1;
+        self.ticks
+    }
+
+    /// Note a write of `obj` (a version stored or removed) at `tick`: in its controller's pod
+    /// tally if it is a controlled pod, and in `nodes_written` if it is a Node.
+    fn note_write(&mut self, obj: &Object, tick: u64) {
+        match obj.kind() {
+            Kind::Pod => {
+                if let Some(t) = obj.meta.controller_ref().and_then(|r| self.tallies.get_mut(&r.uid)) {
+                    t.written = tick;
+                }
+            }
+            Kind::Node => self.nodes_written = tick,
+            _ => {}
         }
     }
 

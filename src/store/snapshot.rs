@@ -122,7 +122,7 @@ impl Store {
         let labels = || {
             let mut index = LabelIndex::default();
             for (key, obj) in keyed {
-                index.insert(key, &obj.meta.labels);
+                index.insert(key, &obj.meta.labels, 0);
             }
             index
         };
@@ -159,10 +159,10 @@ impl Store {
 fn index_owners(owners: &mut KeySets<Uid>, orphans: &mut KeySets<Kind>, key: &ObjectKey, obj: &Object) {
     for r in obj.meta.owner_references.iter() {
         if !r.uid.is_nil() {
-            owners.insert(r.uid, key);
+            owners.insert(r.uid, key, 0);
         }
     }
     if is_orphan(obj) {
-        orphans.insert(key.kind(), key);
+        orphans.insert(key.kind(), key, 0);
     }
 }

@@ -28,6 +28,8 @@ pub struct PodTally {
     /// controller has many active pods (from [`RANKED_FROM`] until it falls below half that),
     /// since a small one lists its few pods as cheaply and the groups cost memory per pod.
     pub ranking: Option<Ranking>,
+    /// The store's tick at the last write of one of these pods (see `Store::ticks`).
+    pub written: u64,
 }
 
 /// A tally group's labels, ordered by their content, but found by pointer first: a

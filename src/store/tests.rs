@@ -121,6 +121,49 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// A selector's stamp moves whenever the pods it matches in a namespace come, go or are
+    /// relabelled: two equal stamps of one selector mean the same matching keys (deletions of a
+    /// group's last key included, which take its slot away).
+    #[test]
+    fn equal_selector_stamps_mean_the_same_matches(
+        steps in proptest::collection::vec((labels_strategy(), 0..NAMESPACES.len(), 0..12usize, 0..3u8), 1..40),
+        selectors in proptest::collection::vec(proptest::collection::vec(requirement_strategy(), 1..3), 1..6),
+    ) {
+        let mut store = store_with_namespaces(1);
+        let sels: Vec<Selector> = selectors.iter().map(|r| Selector::parse(&r.join(",")).unwrap()).collect();
+        // Per (selector, namespace): every (stamp, matching names) seen so far.
+        type Seen = Vec<(Stamp, Vec<String>)>;
+        let mut seen: BTreeMap<(usize, usize), Seen> = BTreeMap::new();
+        for (labels, ns, i, op) in steps {
+            let (ns, name) = (NAMESPACES[ns], format!("p{i}"));
+            match (op, store.get(Kind::Pod, ns, &name)) {
+                (0, Err(_)) => { store.create(pod_in(ns, &name, &labels), 0).unwrap(); }
+                (1, Ok(live)) => {
+                    let mut o = (*live).clone();
+                    o.meta.labels = pod_in(ns, &name, &labels).meta.labels;
+                    store.update(o).unwrap();
+                }
+                (_, Ok(_)) => { store.delete(Kind::Pod, ns, &name, 0).unwrap(); }
+                _ => {}
+            }
+            for (s, sel) in sels.iter().enumerate() {
+                for (n, ns) in NAMESPACES.iter().enumerate() {
+                    let Some(stamp) = store.selector_stamp(Kind::Pod, ns, sel) else { continue };
+                    let names: Vec<String> = store.list(Kind::Pod, Some(ns), sel).iter().map(|o| o.meta.name.to_string()).collect();
+                    let history = seen.entry((s, n)).or_default();
+                    if let Some((_, before)) = history.iter().find(|(t, _)| *t == stamp) {
+                        prop_assert_eq!(before, &names, "selector {} in {}", sel, ns);
+                    }
+                    history.push((stamp, names));
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn positive_requirements_are_answered_from_the_index() {
     let mut store = store_with_default_namespace(0);

@@ -3,6 +3,7 @@
 //! the user's series. `controllers.md` §3.
 
 mod calc;
+mod memo;
 mod normalize;
 
 use k8s_openapi::api::autoscaling::v2 as hpa;
@@ -17,6 +18,8 @@ use crate::metrics::read::{Reader, Resource};
 use crate::sim::clock::Millis;
 use crate::store::ObjectKey;
 use calc::{go_label_selector, target_milli, Calc};
+pub use memo::Memo;
+use memo::{Outcome, Target};
 use normalize::{normalize_legacy, normalize_with_behavior};
 
 const COMPONENT: &str = "horizontal-pod-autoscaler";
@@ -153,18 +156,42 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         desired = min;
         rescale_reason = "Current number of replicas below Spec.MinReplicas".into();
     } else {
-        let pods = match selector {
-            Ok(sel) => ctx.store.list_refs(Kind::Pod, Some(&h.meta.namespace), &sel),
-            Err(_) => Vec::new(),
+        let namespace = &*h.meta.namespace;
+        let facts = Target { uid: target.meta.uid, current, status_replicas, metrics: spec.metrics.as_ref() };
+        // Every metric's outcome, worked out from the target's pods.
+        let work_out = |selector: Option<&Selector>| -> (Vec<Outcome>, Option<Memo>) {
+            let pods = selector.map_or_else(Vec::new, |s| ctx.store.list_refs(Kind::Pod, Some(namespace), s));
+            let calc = Calc { reader: Reader::new(ctx.store, ctx.load, now).listing(&pods), namespace, now };
+            let outcomes: Vec<Outcome> =
+                spec.metrics.iter().flatten().map(|m| compute_metric(&calc, m, current, status_replicas)).collect();
+            let memo = selector.and_then(|s| Memo::record(ctx.store, ctx.load, &calc, &facts, s, &outcomes));
+            (outcomes, memo)
         };
-        let calc =
-            Calc { reader: Reader::new(ctx.store, ctx.load, now).listing(&pods), namespace: &h.meta.namespace, now };
+        let selector = selector.ok();
+        let kept = ctx
+            .hpa_memo
+            .get(key)
+            .filter(|m| selector.as_ref().is_some_and(|s| m.holds(ctx.store, ctx.load, namespace, &facts, s, now)));
+        let outcomes = match kept {
+            Some(m) => {
+                #[cfg(debug_assertions)]
+                assert_eq!(work_out(selector.as_ref()).0, m.outcomes, "the kept outcomes of HPA {}", h.meta.name);
+                m.outcomes.clone()
+            }
+            None => {
+                let (outcomes, memo) = work_out(selector.as_ref());
+                if memo.is_some() || ctx.hpa_memo.contains_key(key) {
+                    out.writes.push(Write::HpaMemo(key.clone(), memo.map(Box::new)));
+                }
+                outcomes
+            }
+        };
         // upstream: computeReplicasForMetrics — the first largest proposal wins; statuses keep
         // their positions (an empty one for a failed metric).
         let mut best: Option<(i32, String)> = None;
         let mut failures: Vec<MetricFailure> = Vec::new();
-        for m in spec.metrics.iter().flatten() {
-            match compute_metric(&calc, m, current, status_replicas) {
+        for outcome in outcomes {
+            match outcome {
                 Ok((n, name, status)) => {
                     metrics_status.push(status);
                     if best.as_ref().is_none_or(|(b, _)| *b == 0 || n > *b) {
@@ -253,6 +280,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
 
 /// A metric that gave no proposal: the condition reason, the message of its event and
 /// condition, and the error upstream wraps it in for `FailedComputeMetricsReplicas`.
+#[derive(Clone, Debug, PartialEq)]
 struct MetricFailure {
     reason: &'static str,
     message: String,
