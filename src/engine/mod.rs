@@ -1114,13 +1114,15 @@ impl Engine {
                 Write::Event(e) if self.record_events => self.events.record(store, *e, now),
                 Write::Event(_) => {}
                 Write::SchedulerCursor(n) => self.nodes.scheduler_start = n,
-                Write::HpaMemory(k, m) => {
+                // (not for an HPA deleted earlier in the round: its memory went with it)
+                Write::HpaMemory(k, m) if store.get_by_key(&k).is_some() => {
                     self.hpa_memory.insert(k, *m);
                 }
-                Write::HpaMemo(k, Some(m)) => {
+                Write::HpaMemory(..) => {}
+                Write::HpaMemo(k, Some(m)) if store.get_by_key(&k).is_some() => {
                     self.hpa_memo.insert(k, *m);
                 }
-                Write::HpaMemo(k, None) => {
+                Write::HpaMemo(k, _) => {
                     self.hpa_memo.remove(&k);
                 }
                 Write::JobBackoff(k, Some(r)) => {

@@ -71,34 +71,35 @@ struct Controller {
     written: Option<u64>,
     /// When its dependents last came or went.
     dependents: Stamp,
-    /// Its own controller's uid, if it is stored (`None`: it is not).
-    found: Option<Option<Uid>>,
+    /// Whether it is stored, and then its own controller as the pods' reads find it (kind and
+    /// uid of the stored object its controller reference names, if any).
+    found: Option<Option<(Kind, Uid)>>,
 }
 
 impl Controller {
     fn read(store: &Store, namespace: &str, kind: Kind, name: &Arc<str>, uid: Uid) -> Controller {
-        let found = store
-            .lookup(kind, namespace, name)
-            .filter(|o| o.meta.uid == uid)
-            .map(|o| o.meta.controller_ref().map(|r| r.uid));
         Controller {
             kind,
             name: name.clone(),
             uid,
             written: store.pods_written(uid),
             dependents: store.dependents_stamp(uid),
-            found,
+            found: Self::find(store, namespace, kind, name, uid),
         }
     }
 
+    /// What [`Controller::found`] holds: the lookups of a pod's Deployment (`Reader`'s
+    /// `deployment_of`: the controller by kind, name and uid, then its own controller likewise).
+    fn find(store: &Store, namespace: &str, kind: Kind, name: &str, uid: Uid) -> Option<Option<(Kind, Uid)>> {
+        let o = store.lookup(kind, namespace, name).filter(|o| o.meta.uid == uid)?;
+        let owner = o.meta.controller_ref().and_then(|r| store.owner(namespace, r));
+        Some(owner.map(|d| (d.kind(), d.meta.uid)))
+    }
+
     fn holds(&self, store: &Store, namespace: &str) -> bool {
-        let found = store
-            .lookup(self.kind, namespace, &self.name)
-            .filter(|o| o.meta.uid == self.uid)
-            .map(|o| o.meta.controller_ref().map(|r| r.uid));
         store.pods_written(self.uid) == self.written
-            && found == self.found
             && store.dependents_stamp(self.uid) == self.dependents
+            && Self::find(store, namespace, self.kind, &self.name, self.uid) == self.found
     }
 }
 
@@ -391,6 +392,106 @@ mod tests {
         assert!(holds(&c, &memo, &m, 4), "the scrape before reads the old value");
         c.run_to(scrape).unwrap();
         assert!(!holds(&c, &memo, &m, 4), "the scrape after the change");
+    }
+
+    /// What a sync would work out now, from the pods.
+    fn fresh(c: &Cluster, metrics: &[hpa::MetricSpec], current: i32) -> Vec<Outcome> {
+        let selector = Selector::parse("app=web").unwrap();
+        let pods = c.store().list_refs(Kind::Pod, Some("default"), &selector);
+        let reader = Reader::new(c.store(), c.load_model(), c.now()).listing(&pods);
+        let calc = Calc { reader, namespace: "default", now: c.now() };
+        metrics.iter().map(|m| super::super::compute_metric(&calc, m, current, 4)).collect()
+    }
+
+    fn ready_cluster() -> Cluster {
+        let nodes = (1..=2).map(NodeTemplate::numbered).collect();
+        let mut c = Cluster::new(ClusterOptions { seed: 5, threads: 1, nodes, ..Default::default() }).unwrap();
+        apply(&mut c, WEB);
+        c.set_load("default", "web", Some(Demand::Constant(300)), None, Usage::default()).unwrap();
+        c.advance(600_000).unwrap();
+        c
+    }
+
+    /// Written straight to the store (no controller reacts), as an informer could see it.
+    fn write(c: &mut Cluster, kind: Kind, name: &str, change: impl FnOnce(&mut Object)) {
+        let mut o = (*c.store().get(kind, "default", name).unwrap()).clone();
+        change(&mut o);
+        // (a Node's conditions are its status)
+        match kind {
+            Kind::Node => c.store_mut().update_status(o).unwrap(),
+            _ => c.store_mut().update(o).unwrap(),
+        };
+    }
+
+    /// A ReplicaSet whose controller reference comes to name its Deployment (same uid, the
+    /// name put right): the pods' Deployment, and so their share of its load, is found anew.
+    #[test]
+    fn a_record_does_not_hold_when_the_pods_deployment_is_found_anew() {
+        let mut c = ready_cluster();
+        let m = metrics();
+        let rs = c.store().scan(Kind::ReplicaSet, Some("default")).next().unwrap().meta.name.to_string();
+        let rename =
+            |to: &'static str| move |o: &mut Object| Arc::make_mut(&mut o.meta.owner_references)[0].name = to.into();
+        write(&mut c, Kind::ReplicaSet, &rs, rename("not-web"));
+        let memo = record(&c, &m, 4).unwrap();
+        write(&mut c, Kind::ReplicaSet, &rs, rename("web"));
+        assert_ne!(memo.outcomes, fresh(&c, &m, 4), "the load is read again");
+        assert!(!holds(&c, &memo, &m, 4));
+    }
+
+    /// Nodes written alone (their kubelets stop answering scrapes), and a Deployment deleted
+    /// alone: nothing else the record holds moves.
+    #[test]
+    fn a_record_does_not_hold_after_a_node_or_the_deployment_alone_changes() {
+        let mut c = ready_cluster();
+        let m = metrics();
+        let memo = record(&c, &m, 4).unwrap();
+        for node in ["node-1", "node-2"] {
+            write(&mut c, Kind::Node, node, |o| {
+                if let Body::Node { status, .. } = &mut o.body {
+                    for cond in status.conditions.iter_mut().flatten() {
+                        cond.status = "Unknown".into();
+                    }
+                }
+            });
+        }
+        assert_ne!(memo.outcomes, fresh(&c, &m, 4), "no pod has a sample");
+        assert!(!holds(&c, &memo, &m, 4));
+
+        let mut c = ready_cluster();
+        let memo = record(&c, &m, 4).unwrap();
+        let d = c.store().get(Kind::Deployment, "default", "web").unwrap();
+        c.store_mut().remove_now(&ObjectKey::of(&d), d.meta.uid).unwrap();
+        assert_ne!(memo.outcomes, fresh(&c, &m, 4), "the pods share no Deployment's load");
+        let target = Target { uid: d.meta.uid, current: 4, status_replicas: 4, metrics: Some(&m) };
+        let selector = Selector::parse("app=web").unwrap();
+        assert!(!memo.holds(c.store(), c.load_model(), "default", &target, &selector, c.now()));
+    }
+
+    /// A pod started after the last scrape, or Ready less than a scrape interval before it,
+    /// reads otherwise at a later scrape with no write: the record holds until that scrape.
+    #[test]
+    fn a_record_holds_until_a_new_pod_reads_otherwise_at_a_scrape() {
+        let mut c = ready_cluster();
+        let m = metrics();
+        c.patch(Kind::Deployment, "default", "web", &serde_json::json!({"spec": {"replicas": 5}})).unwrap();
+        // (until the new pod is Ready and written no more)
+        let ready = |c: &Cluster| {
+            c.store()
+                .scan(Kind::Pod, Some("default"))
+                .all(|p| matches!(&p.body, Body::Pod { status, .. } if status.is_ready()))
+        };
+        while !ready(&c) {
+            c.advance(100).unwrap();
+        }
+        let memo = record(&c, &m, 5).unwrap();
+        assert!(memo.scrape_before < Millis::MAX, "the new pod reads otherwise at a later scrape");
+        let scrape = c.load_model().last_scrape(memo.scrape_before + SCRAPE_INTERVAL - 1);
+        c.run_to(scrape - 1).unwrap();
+        assert!(holds(&c, &memo, &m, 5), "before that scrape");
+        assert_eq!(memo.outcomes, fresh(&c, &m, 5));
+        c.run_to(scrape).unwrap();
+        assert!(!holds(&c, &memo, &m, 5), "at that scrape");
     }
 
     fn victim_of(c: &Cluster) -> String {
