@@ -199,7 +199,7 @@ pub struct Store {
     /// owner uid → dependents (ownerReferences), for garbage collection and adoption.
     owners: KeySets<Uid>,
     /// controller uid → what its pods add up to (see [`tally`]).
-    tallies: HashMap<Uid, tally::PodTally>,
+    tallies: rustc_hash::FxHashMap<Uid, tally::PodTally>,
     /// Objects of the kinds controllers adopt (pods, ReplicaSets) that have no controller
     /// reference, so adoption reads the orphans rather than every object its selector matches.
     orphans: KeySets<Kind>,
@@ -303,7 +303,7 @@ impl Store {
             labels: LabelIndex::default(),
             owners: KeySets::default(),
             orphans: KeySets::default(),
-            tallies: HashMap::new(),
+            tallies: Default::default(),
             incarnations: HashMap::new(),
             incarnations_at: None,
             namespaces_removed: 0,
@@ -460,8 +460,8 @@ impl Store {
 
     /// The tallies worked out afresh from every pod (what the kept ones must equal).
     #[cfg(test)]
-    fn recount_tallies(&self) -> HashMap<Uid, tally::PodTally> {
-        let mut out: HashMap<Uid, tally::PodTally> = HashMap::new();
+    fn recount_tallies(&self) -> rustc_hash::FxHashMap<Uid, tally::PodTally> {
+        let mut out: rustc_hash::FxHashMap<Uid, tally::PodTally> = Default::default();
         for p in self.scan(Kind::Pod, None) {
             if let (Some(c), Some(r)) = (tally::Contribution::of(p), p.meta.controller_ref()) {
                 // (Every ranking, kept or not, to compare the kept ones with.)
