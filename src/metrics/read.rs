@@ -191,7 +191,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The Deployment a pod belongs to (pod → ReplicaSet → Deployment).
-    fn deployment_of(&self, pod: &Object) -> Option<&'a Object> {
+    pub fn deployment_of(&self, pod: &Object) -> Option<&'a Object> {
         let owner = pod.meta.controller_ref()?;
         if let Some((_, d)) = self.last_deployment.get().filter(|(uid, _)| *uid == owner.uid) {
             return d;

@@ -210,8 +210,7 @@ impl Memo {
             }
             let kind = Kind::ALL.into_iter().find(|k| k.name() == &*r.kind)?;
             controllers.push(Controller::read(store, namespace, kind, &r.name, r.uid));
-            let owner = store.owner(namespace, r).and_then(|o| store.owner(namespace, o.meta.controller_ref()?));
-            let Some(d) = owner.filter(|d| d.kind() == Kind::Deployment) else { continue };
+            let Some(d) = calc.reader.deployment_of(p) else { continue };
             if deployments.iter().any(|x| x.uid == d.meta.uid) {
                 continue;
             }
