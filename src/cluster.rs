@@ -507,24 +507,17 @@ impl Cluster {
 
     /// Counts for a quick look (and for benchmarks): objects per kind, pods per phase, ready pods.
     pub fn stats(&self) -> BTreeMap<String, u64> {
+        // Counted as the store is written: a poll costs the kinds, not the stored objects.
+        let census = self.store.census();
         let mut out: BTreeMap<String, u64> = BTreeMap::new();
         for kind in Kind::ALL {
-            let n = self.store.scan(kind, None).count() as u64;
-            out.insert(kind.plural().to_string(), n);
+            out.insert(kind.plural().to_string(), census.of_kind(kind));
         }
-        let mut phases: BTreeMap<&str, u64> = BTreeMap::new();
-        let (mut ready, mut terminating) = (0, 0);
-        for pod in self.store.scan(Kind::Pod, None) {
-            if let crate::api::Body::Pod { status, .. } = &pod.body {
-                *phases.entry(status.phase.as_str()).or_default() += 1;
-                ready += u64::from(status.is_ready());
-                terminating += u64::from(pod.meta.deletion_timestamp().is_some());
-            }
+        for (phase, n) in census.pod_phases() {
+            out.insert(format!("pods_{}", phase.as_str().to_ascii_lowercase()), n);
         }
-        for (phase, n) in phases {
-            out.insert(format!("pods_{}", phase.to_ascii_lowercase()), n);
-        }
-        for (name, n) in [("pods_ready", ready), ("pods_terminating", terminating)] {
+        let pods = census.pods();
+        for (name, n) in [("pods_ready", pods.ready), ("pods_terminating", pods.terminating)] {
             if n > 0 {
                 out.insert(name.into(), n);
             }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 
@@ -479,6 +480,63 @@ def test_many_replicas_are_created_in_bursts_of_at_most_500(cluster):
     assert c.stats()["pods"] == 1200
     c.advance("5s")
     assert c.stats()["pods_ready"] == 1200
+
+
+def test_stats_count_what_is_stored_through_rollouts_failures_deletes_and_a_reload():
+    c = kubesim.Cluster(nodes=3, seed=3)
+    c.apply(workload(replicas=6))
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "flaky"},
+        "spec": {
+            "backoffLimit": 2,
+            "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "fail:1"}]}},
+        },
+    }
+    c.apply(job)
+
+    def recount(c):
+        want = {}
+        for kind in ("namespaces", "nodes", "deployments", "replicasets", "pods", "events", "jobs", "endpoints"):
+            want[kind] = len(c.kubectl(f"get {kind} -A -o name").split())
+        pods = c.pods()
+        for p in pods:
+            key = f"pods_{p.phase.lower()}"
+            want[key] = want.get(key, 0) + 1
+        for key, n in (
+            ("pods_ready", sum(p.ready for p in pods)),
+            ("pods_terminating", sum(p.deletion_timestamp is not None for p in pods)),
+        ):
+            if n:
+                want[key] = n
+        return want
+
+    def check(c):
+        stats = c.stats()
+        want = recount(c)
+        assert {k: stats.get(k, 0) for k in want} == want
+        assert {k for k in stats if k.startswith("pods_")} == {k for k in want if k.startswith("pods_")}
+
+    for step in ("apply", "ready", "rollout", "failed node", "evicted", "deleted", "reload"):
+        if step == "ready":
+            c.advance("30s")
+        elif step == "rollout":
+            c.deployment("web").set_image(main="nginx:1.26")
+            c.advance("2s")
+        elif step == "failed node":
+            c.node(c.pods()[0].node).fail()
+            c.advance("1m")
+        elif step == "evicted":
+            c.advance("6m")
+            assert c.stats().get("pods_terminating", 0) > 0, "the failed node's pods are terminating"
+        elif step == "deleted":
+            c.delete("deployment", "web")
+            c.advance("1s")
+        elif step == "reload":
+            c = pickle.loads(pickle.dumps(c))
+            c.advance("1m")
+        check(c)
 
 
 def test_events_expire_an_hour_after_they_last_happened(cluster, examples):

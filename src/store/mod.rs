@@ -3,6 +3,7 @@
 //! A label index answers selector queries from the index rather than a scan whenever the
 //! selector has a requirement that needs a key to be present.
 
+pub mod census;
 mod error;
 mod index;
 mod snapshot;
@@ -226,6 +227,8 @@ pub struct Store {
     ticks: u64,
     /// The tick of the last write of a Node.
     nodes_written: u64,
+    /// Objects per kind, pods per phase (see [`census`]).
+    census: census::Census,
 }
 
 /// The keys written after `base`: (resourceVersion, event type, key, a pod's node).
@@ -313,6 +316,7 @@ impl Store {
             changes: None,
             ticks: 0,
             nodes_written: 0,
+            census: census::Census::default(),
         }
     }
 
@@ -456,6 +460,11 @@ impl Store {
         // Nor does the orphan index hold anything else.
         let indexed: usize = [Kind::Pod, Kind::ReplicaSet].iter().map(|&k| self.orphans.names(k).count()).sum();
         assert_eq!(indexed, orphans, "orphan index size");
+        let mut census = census::Census::default();
+        for (kind, namespace, name) in self.objects.all() {
+            census.add(self.stored_object(kind, namespace, name));
+        }
+        assert_eq!(self.census, census, "census");
     }
 
     /// The tallies worked out afresh from every pod (what the kept ones must equal).
@@ -494,6 +503,11 @@ impl Store {
     /// The tick of the last write of a Node.
     pub fn nodes_written(&self) -> u64 {
         self.nodes_written
+    }
+
+    /// Objects per kind and pods per phase, as stored now.
+    pub fn census(&self) -> &census::Census {
+        &self.census
     }
 
     /// What the pods controlled by `owner` add up to (none: it controls no pod).
@@ -1002,6 +1016,7 @@ impl Store {
         }
         self.untally(&old);
         self.note_write(&old, tick);
+        self.census.remove(&old);
         *self.incarnations.entry(self.key_hash(key)).or_insert(0) += 1;
         if key.kind() == Kind::Namespace {
             self.namespaces_removed += 1;
@@ -1025,6 +1040,7 @@ impl Store {
         let tick = self.tick();
         self.tally(&obj);
         self.note_write(&obj, tick);
+        self.census.add(&obj);
         self.labels.insert(key, &obj.meta.labels, tick);
         self.index_owners(key, &obj, tick);
         self.push_watch(event, obj);
@@ -1055,6 +1071,7 @@ impl Store {
         }
         let tick = self.tick();
         self.note_write(&obj, tick);
+        self.census.replace(old, &obj);
         if old.meta.labels != obj.meta.labels {
             self.labels.remove(key, &old.meta.labels, tick);
             self.labels.insert(key, &obj.meta.labels, tick);

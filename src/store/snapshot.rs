@@ -151,6 +151,7 @@ impl Store {
         }
         for (_, obj) in keyed {
             self.tally(obj);
+            self.census.add(obj);
         }
     }
 }
