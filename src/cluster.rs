@@ -228,6 +228,7 @@ impl Cluster {
         options.latency.check().map_err(KubesimError::InvalidArgument)?;
         c.engine.latency = options.latency.clone();
         c.engine.load.start = options.start;
+        c.engine.start_scheduler(options.start);
         for ns in INITIAL_NAMESPACES {
             c.create_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
         }

@@ -204,6 +204,44 @@ def test_unschedulable_pods_are_retried_after_their_back_off(frees_at, failures,
     assert sum(e.count for e in tried) == failures
 
 
+@pytest.mark.parametrize(
+    ("created_at", "change_at", "reload", "tried_at"),
+    [
+        # upstream: flushUnschedulablePodsLeftover runs every 30 s from the scheduler's start
+        # and moves the pods unschedulable for more than 5 min since their last attempt
+        # (DefaultPodMaxInUnschedulablePodsDuration); their back-off is over, so each is tried
+        # at that tick.
+        (0, None, False, [0, 330, 660, 990]),  # 300 s is not more than 5 min: the 330 s tick
+        (7, None, False, [7, 330, 660]),
+        (30, None, False, [30, 360, 690]),
+        (31, None, True, [31, 360, 690]),  # a saved cluster keeps the flush it was waiting for
+        # A change at 100 s tries the pod again (and fails): the 5 min count from there.
+        (0, 100, False, [0, 100, 420, 750]),
+    ],
+)
+def test_a_pod_left_unschedulable_is_tried_again_by_the_five_minute_flush(created_at, change_at, reload, tried_at):
+    c = kubesim.Cluster(nodes=[{"name": "only", "cpu": "2"}])
+    c.apply(pod_requesting("crumb", "100m"))
+    if created_at:
+        c.advance(f"{created_at}s")
+    c.apply(pod_requesting("want", "4"))
+
+    def tried() -> int:
+        return sum(e.count for e in c.events(c.pod("want")) if e.reason == "FailedScheduling")
+
+    seen: list[float] = []
+    while len(seen) < len(tried_at):
+        c.run_until(lambda: tried() > len(seen), timeout="6m")
+        seen.append(c.elapsed)
+        if change_at is not None and c.elapsed < change_at:
+            c.advance(f"{round((change_at - c.elapsed) * 1000)}ms")
+            c.delete("pod", "crumb", grace_period=0)  # room for nothing, but a change
+        if reload and len(seen) == 1:
+            c = pickle.loads(pickle.dumps(c))
+    assert seen == tried_at
+    assert c.pod("want").node is None
+
+
 def test_a_pod_that_finishes_makes_room_for_an_unschedulable_one():
     c = kubesim.Cluster(nodes=[{"name": "only", "cpu": "2"}])
     c.images.register("job:1", completes_after="5s")

@@ -47,6 +47,8 @@ impl Cluster {
         if !rest.is_empty() {
             return Err(corrupt(format!("{} bytes follow the state", rest.len())).into());
         }
-        Ok(Cluster { store, clock, engine: Engine::from_state(threads, engine)?, batching })
+        let mut engine = Engine::from_state(threads, engine)?;
+        engine.start_scheduler(clock.start());
+        Ok(Cluster { store, clock, engine, batching })
     }
 }

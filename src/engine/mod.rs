@@ -53,6 +53,19 @@ fn scheduling_backoff(attempts: u32) -> Millis {
     (1000 << doublings).min(10_000)
 }
 
+/// upstream: PriorityQueue.Run calls flushUnschedulablePodsLeftover every 30 s (wait.Until),
+/// which moves the pods that have stayed unschedulable for more than
+/// DefaultPodMaxInUnschedulablePodsDuration (5 min) since their last attempt.
+const LEFTOVER_FLUSH_PERIOD: Millis = 30_000;
+const MAX_IN_UNSCHEDULABLE: Millis = 300_000;
+
+/// The flush that moves a pod left unschedulable at `since`: the first of the scheduler's 30 s
+/// ticks (counted from `start`, when the scheduler started) more than 5 minutes later.
+fn leftover_flush_at(since: Millis, start: Millis) -> Millis {
+    let after = since.saturating_sub(start).max(0).saturating_add(MAX_IN_UNSCHEDULABLE);
+    start.saturating_add((after / LEFTOVER_FLUSH_PERIOD + 1).saturating_mul(LEFTOVER_FLUSH_PERIOD))
+}
+
 /// A round reconciles at most this many keys of a controller, or an eighth of what is stored if
 /// that is more (see [`Engine::defer_beyond_cap`]).
 const ROUND_KEYS_MIN: usize = 1 << 14;
@@ -107,6 +120,12 @@ pub struct Engine {
     /// Failed scheduling attempts of each pending pod and when the last one failed (upstream:
     /// QueuedPodInfo's Attempts and Timestamp), for its back-off.
     attempts: FxHashMap<ObjectKey, (u32, Millis)>,
+    /// The unschedulable pods by the flush that moves them if nothing else has by then (see
+    /// [`leftover_flush_at`]): each pod of `unschedulable` once, under the flush its last
+    /// attempt gives. Worked out again from those two when a snapshot is loaded.
+    leftover: BTreeMap<Millis, FxHashSet<ObjectKey>>,
+    /// When the scheduler started (the cluster's start): its leftover flushes tick from here.
+    scheduler_start: Millis,
     /// Capacity or nodes changed since the round began: the unschedulable pods are moved once
     /// at the next round, however many changes asked for it (not once per change).
     retry_pending: bool,
@@ -246,6 +265,8 @@ impl Engine {
             retry_waiting: false,
             budgets: 0,
             attempts: FxHashMap::default(),
+            leftover: BTreeMap::new(),
+            scheduler_start: 0,
             retry_pending: false,
             events: EventLog::default(),
             ips: BTreeMap::new(),
@@ -291,7 +312,23 @@ impl Engine {
     }
 
     pub fn next_timer(&self) -> Option<Millis> {
-        self.timers.next_time()
+        let flush = self.leftover.first_key_value().map(|(&t, _)| t);
+        match (self.timers.next_time(), flush) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The scheduler starts with the cluster at `start` (its leftover flushes tick from there);
+    /// the leftover index is worked out again from the unschedulable pods' last attempts.
+    pub fn start_scheduler(&mut self, start: Millis) {
+        self.scheduler_start = start;
+        self.leftover.clear();
+        for k in &self.unschedulable {
+            if let Some(&(_, last)) = self.attempts.get(k) {
+                self.leftover.entry(leftover_flush_at(last, start)).or_default().insert(k.clone());
+            }
+        }
     }
 
     /// A controller's dirty keys, each once, in key order (the canonical reconcile order).
@@ -380,8 +417,18 @@ impl Engine {
         self.timers.push(at, slot);
     }
 
-    /// Move every timer due at or before `now` into the dirty sets.
+    /// Move every timer due at or before `now` into the dirty sets, and the pods left
+    /// unschedulable for the flushes due to the scheduler (their back-off is long over).
     pub fn fire_due(&mut self, now: Millis) {
+        while let Some(entry) = self.leftover.first_entry().filter(|e| *e.key() <= now) {
+            for k in in_key_order(entry.remove()) {
+                self.unschedulable.remove(&k);
+                self.waiting_for_pods.remove(&k);
+                self.mark(ControllerId::Scheduler, k);
+            }
+            trim(&mut self.unschedulable);
+            trim(&mut self.waiting_for_pods);
+        }
         while let Some((t, slots)) = self.timers.pop_due(now) {
             for slot in slots {
                 let (c, key) = match self.scheduled.entry(slot) {
@@ -857,6 +904,7 @@ impl Engine {
         if std::mem::take(&mut self.retry_waiting) && !self.retry_pending {
             for k in in_key_order(std::mem::take(&mut self.waiting_for_pods)) {
                 if self.unschedulable.remove(&k) {
+                    self.unindex_leftover(&k);
                     let at = self.attempts.get(&k).map_or(now, |&(n, last)| last + scheduling_backoff(n));
                     self.schedule(ControllerId::Scheduler, k, at, now);
                 }
@@ -865,6 +913,7 @@ impl Engine {
         }
         if std::mem::take(&mut self.retry_pending) {
             self.waiting_for_pods = FxHashSet::default();
+            self.leftover.clear();
             for k in in_key_order(std::mem::take(&mut self.unschedulable)) {
                 let at = self.attempts.get(&k).map_or(now, |&(n, last)| last + scheduling_backoff(n));
                 self.schedule(ControllerId::Scheduler, k, at, now);
@@ -873,11 +922,28 @@ impl Engine {
     }
 
     /// The scheduler tried the pod and could not place it: it waits among the unschedulable
-    /// pods for a change. (Upstream also retries a pod left there five minutes; not modelled.)
+    /// pods for a change, or for the flush of pods left there five minutes.
     fn scheduling_failed(&mut self, key: &ObjectKey, now: Millis) {
+        if self.unschedulable.contains(key) {
+            self.unindex_leftover(key);
+        }
         let tried = self.attempts.entry(key.clone()).or_insert((0, now));
         *tried = (tried.0.saturating_add(1), now);
         self.unschedulable.insert(key.clone());
+        self.leftover.entry(leftover_flush_at(now, self.scheduler_start)).or_default().insert(key.clone());
+    }
+
+    /// Take an unschedulable pod out of the leftover index (under the flush its last attempt
+    /// gives), before it leaves the unschedulable pods or is tried again.
+    fn unindex_leftover(&mut self, key: &ObjectKey) {
+        let Some(&(_, last)) = self.attempts.get(key) else { return };
+        let at = leftover_flush_at(last, self.scheduler_start);
+        if let Some(keys) = self.leftover.get_mut(&at) {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.leftover.remove(&at);
+            }
+        }
     }
 
     /// A pod bound or gone: no longer the scheduler's.
@@ -886,7 +952,9 @@ impl Engine {
             trim(&mut self.reserved);
         }
         self.waiting_for_pods.remove(key);
-        if self.unschedulable.remove(key) {
+        if self.unschedulable.contains(key) {
+            self.unindex_leftover(key);
+            self.unschedulable.remove(key);
             trim(&mut self.unschedulable);
             trim(&mut self.waiting_for_pods);
         }
@@ -1534,6 +1602,27 @@ mod tests {
             assert_eq!(scheduling_backoff(attempts), ms, "after {attempts} failed attempts");
         }
     }
+    #[test]
+    fn a_pod_left_unschedulable_is_flushed_at_the_first_30_s_tick_more_than_5_min_later() {
+        // upstream: flushUnschedulablePodsLeftover every 30 s from the scheduler's start moves
+        // the pods whose last attempt is more than (not exactly) 5 min old.
+        let table = [
+            // (scheduler start, last attempt, flush)
+            (0, 0, 330_000),
+            (0, 1, 330_000),
+            (0, 29_999, 330_000),
+            (0, 30_000, 360_000),
+            (0, 7_000, 330_000),
+            (1_000, 1_000, 331_000),
+            (1_000, 31_000, 361_000),
+            (1_000, 31_001, 361_000),
+            (-45_000, 0, 315_000),
+        ];
+        for (start, last, flush) in table {
+            assert_eq!(leftover_flush_at(last, start), flush, "start {start}, last attempt {last}");
+        }
+    }
+
     /// The pending pods' hashed tables show no trace of how they grew: two engines holding
     /// the same pods (one of whose tables grew past thousands of other pods first) write the
     /// same snapshot bytes, before and after the pods are moved to be retried (the timers they
