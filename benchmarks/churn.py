@@ -17,8 +17,9 @@ Scenarios (N is the number of pods unless said):
 - hpa: N/50 autoscaled Deployments (about 50 pods each at peak) under a daily load curve for
   24 h of virtual time.
 - get: `kubectl get pods` over N pods.
-- calls: 200 calls each of scale, set_image, patch, get + to_dict and apply on a 2-replica
-  Deployment beside one of N replicas (microseconds a call: what it changes, not what is stored).
+- calls: 200 calls each of scale, set_image, patch, get + to_dict, apply, events of a pod and
+  `kubectl describe pod` on a 2-replica Deployment beside one of N replicas, Events on
+  (microseconds a call: what it changes or reads, not what is stored).
 - pending: one ReplicaSet of N replicas on 3 nodes (all but a few hundred pods Pending):
   apply → settled; then, ten times, 100 running pods deleted and a second of virtual time
   (each delete moves every pending pod back to the scheduler).
@@ -261,7 +262,9 @@ def scenario_pending(n: int, threads: int) -> dict[str, Any]:
 def scenario_calls(n: int, threads: int) -> dict[str, Any]:
     # One call on a 2-replica Deployment while another of N replicas exists: each phase is 200
     # calls of one kind, so its time at N and 2N shows whether a call costs what it changes.
-    c = new_cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads, events=False)
+    # Events on (the default): the Events of N pods are stored, and reading one pod's must not
+    # read them all.
+    c = new_cluster(nodes=max(3, math.ceil(n / 100)), seed=1, threads=threads)
     phases: dict[str, float] = {}
     timed(
         phases,
@@ -278,6 +281,8 @@ def scenario_calls(n: int, threads: int) -> dict[str, Any]:
         "patch": lambda i: c.patch("deployment", "small", {"metadata": {"labels": {"n": str(i)}}}),
         "get_to_dict": lambda i: c.deployment("small").to_dict(),
         "apply": lambda i: c.apply(workload("Deployment", "small", 2 + i % 2, "nginx:1.25")),
+        "events": lambda i: c.events(c.pods("app=small")[0]),
+        "describe_pod": lambda i: c.kubectl(f"describe pod {c.pods('app=small')[0].name}"),
     }
     for name, call in calls.items():
         timed(phases, name, lambda call=call: [call(i) for i in range(200)])

@@ -577,6 +577,22 @@ impl Cluster {
         Ok(self.store.list(kind, namespace, &selector))
     }
 
+    /// The Events whose involvedObject names `uid`, in `namespace` (all namespaces for `None`),
+    /// in list order: read from the store's index, not from every Event.
+    pub fn events_about(&self, uid: &str, namespace: Option<&str>) -> Vec<Arc<Object>> {
+        self.store.events_about(uid, namespace).cloned().collect()
+    }
+
+    /// The objects of `kind` in `namespace` whose controller reference names `owner`, in list
+    /// order: read from the owner index, not from every object of the kind.
+    pub fn controlled(&self, kind: Kind, namespace: &str, owner: crate::api::meta::Uid) -> Vec<Arc<Object>> {
+        self.store
+            .dependents_of_kind(owner, kind)
+            .filter(|o| *o.meta.namespace == *namespace && o.meta.controller_ref().is_some_and(|r| r.uid == owner))
+            .cloned()
+            .collect()
+    }
+
     pub fn watch_since(&self, resource_version: u64) -> Result<Vec<WatchEvent>> {
         Ok(self.store.watch_since(resource_version)?)
     }

@@ -372,6 +372,28 @@ def test_deleting_a_replicaset_deletes_its_pods_in_the_background(cluster):
     assert cluster.pods() == []
 
 
+def test_a_workloads_pods_are_those_it_controls_whatever_else_is_there():
+    c = kubesim.Cluster(nodes=2)
+    c.apply([workload(replicas=3), workload(name="web2", replicas=2)])
+    c.advance("10s")
+    d = c.deployment("web")
+    (rs,) = d.replicasets()
+    # A pod that names the ReplicaSet as an owner but not as its controller is not its pod.
+    bystander = pod_requesting("bystander", "10m")
+    bystander["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs.name, "uid": rs.uid, "controller": False}
+    ]
+    c.apply(bystander)
+    mine = sorted(p.name for p in c.pods() if p.name.startswith(rs.name))
+    assert [p.name for p in d.pods()] == [p.name for p in rs.pods()] == mine and len(mine) == 3
+    d.set_image(main="nginx:1.26")
+    c.advance("2s")  # mid-rollout: pods of two ReplicaSets, by name
+    both = {r.name for r in d.replicasets()}
+    want = sorted(p.name for p in c.pods() if p.name.rsplit("-", 1)[0] in both)
+    assert len(both) == 2 and [p.name for p in d.pods()] == want
+    assert [p.name for p in c.deployment("web2").pods()] == sorted(p.name for p in c.pods("app=web2"))
+
+
 def test_orphan_deletion_leaves_the_pods_ownerless(cluster):
     cluster.apply(replicaset())
     cluster.advance("10s")
@@ -575,6 +597,19 @@ def test_stats_count_what_is_stored_through_rollouts_failures_deletes_and_a_relo
             c = pickle.loads(pickle.dumps(c))
             c.advance("1m")
         check(c)
+
+
+def test_events_of_an_object_are_those_about_its_uid_not_an_earlier_one_of_that_name():
+    c = kubesim.Cluster(nodes=1)
+    c.apply(pod_requesting("p", "100m"))
+    c.advance("10s")
+    first = [e.reason for e in c.events(c.pod("p"))]
+    assert "Scheduled" in first and "Started" in first
+    c.delete("pod", "p", grace_period=0)
+    c.apply(pod_requesting("p", "100"))  # the same name, a new uid, and room for none
+    c.advance("1s")
+    assert [e.reason for e in c.events(c.pod("p"))] == ["FailedScheduling"]
+    assert {e.reason for e in c.events()} >= set(first) | {"FailedScheduling"}
 
 
 def test_events_expire_an_hour_after_they_last_happened(cluster, examples):

@@ -38,12 +38,7 @@ class _Revisioned(Object):
         return AppsRollout(self)  # type: ignore[arg-type]
 
     def _controlled(self, kind: str) -> list[Any]:
-        uid = self.uid
-        return [
-            o
-            for o in self._cluster.list(kind, None, self.namespace)
-            if any(r.get("uid") == uid and r.get("controller") for r in o.owner_references)
-        ]
+        return self._cluster._controlled(kind, self)
 
     def pods(self) -> list[Pod]:
         """The pods this workload controls, by name."""

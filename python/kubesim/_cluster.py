@@ -691,9 +691,19 @@ class Cluster:
         ``namespace=None`` lists all namespaces."""
         kind_name, namespaced = _native.resolve_kind(kind)
         names = self._native.list_names(kind, namespace if namespaced else None, _selector_string(selector))
+        return self._listed(kind_name, names)
+
+    def _listed(self, kind_name: str, names: builtins.list[tuple[str, str]]) -> builtins.list[Object]:
+        """Handles of ``kind_name`` for ``names``, reading their objects together when first asked."""
         cls = HANDLES[kind_name]
         listing = _Listing(self._native, kind_name, names)
         return ObjectList(cls(self, ns, name, listing, i) for i, (ns, name) in enumerate(names))
+
+    def _controlled(self, kind: str, owner: Object) -> builtins.list[Object]:
+        """The objects of ``kind`` in ``owner``'s namespace whose controller it is, by name (read
+        from the core's owner index, not from every object of the kind)."""
+        kind_name, _ = _native.resolve_kind(kind)
+        return self._listed(kind_name, self._native.controlled_names(kind, owner.namespace, owner.uid))
 
     def pods(self, selector: Selector = None, namespace: str | None = "default") -> builtins.list[Pod]:
         return self.list("pods", selector, namespace)  # type: ignore[return-value]
@@ -731,14 +741,15 @@ class Cluster:
 
     def events(self, object: Object | None = None, namespace: str | None = "default") -> builtins.list[Event]:
         """Events, oldest first (by last occurrence); with ``object``, only the events about it."""
+        events: builtins.list[Event]
         if object is not None:
-            namespace = object.namespace or "default"
-        events: builtins.list[Event] = self.list("events", None, namespace)  # type: ignore[assignment]
+            # Read from the core's index of Events by involvedObject.uid, not from every Event.
+            names = self._native.event_names_about(object.uid, object.namespace or "default")
+            events = self._listed("Event", names)  # type: ignore[assignment]
+        else:
+            events = self.list("events", None, namespace)  # type: ignore[assignment]
         read = self._native.get_many("Event", [(e.namespace, e.name) for e in events])
         dicts = builtins.list(zip(events, read, strict=True))
-        if object is not None:
-            uid = object.uid
-            dicts = [(e, d) for e, d in dicts if d["involvedObject"].get("uid") == uid]
         # The resourceVersion orders events by when they last happened.
         dicts.sort(key=lambda ed: int(ed[1]["metadata"]["resourceVersion"]))
         return [e for e, _ in dicts]

@@ -452,16 +452,15 @@ class Deployment(_Workload):
 
     def pods(self) -> list[Pod]:
         """The pods of this Deployment's ReplicaSets."""
-        uids = {rs.uid for rs in self.replicasets()}
-        return [
-            p
-            for p in self._cluster.pods(namespace=self.namespace)
-            if any(r.get("uid") in uids and r.get("controller") for r in p.owner_references)
-        ]
+        return sorted((p for rs in self.replicasets() for p in rs.pods()), key=lambda p: p.name)
 
 
 class ReplicaSet(_Workload):
     kind = "ReplicaSet"
+
+    def pods(self) -> list[Pod]:
+        """The pods this ReplicaSet controls, by name."""
+        return self._cluster._controlled("pods", self)  # type: ignore[return-value]
 
     @property
     def fully_labeled_replicas(self) -> int:
@@ -828,12 +827,7 @@ class Job(Object):
 
     def pods(self) -> list[Pod]:
         """The pods this Job controls."""
-        uid = self.uid
-        return [
-            p
-            for p in self._cluster.pods(namespace=self.namespace)
-            if any(r.get("uid") == uid and r.get("controller") for r in p.owner_references)
-        ]
+        return self._cluster._controlled("pods", self)  # type: ignore[return-value]
 
 
 class CronJob(Object):

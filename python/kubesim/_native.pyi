@@ -214,6 +214,10 @@ class Cluster:
         """One object as YAML."""
     def list_names(self, kind: str, namespace: str | None, selector: str = "") -> builtins.list[tuple[str, str]]:
         """``(namespace, name)`` of matching objects in list order."""
+    def controlled_names(self, kind: str, namespace: str, uid: str) -> builtins.list[tuple[str, str]]:
+        """``(namespace, name)`` of the objects of ``kind`` that ``uid`` controls, in list order."""
+    def event_names_about(self, uid: str, namespace: str | None) -> builtins.list[tuple[str, str]]:
+        """``(namespace, name)`` of the Events whose involvedObject names ``uid``, in list order."""
     def list(self, kind: str, namespace: str | None, selector: str = "") -> builtins.list[dict[str, Any]]:
         """Matching objects as dicts, in list order."""
     def watch(self, since: int) -> builtins.list[tuple[str, int, dict[str, Any]]]:

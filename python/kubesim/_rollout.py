@@ -222,9 +222,4 @@ def set_image(d: Deployment, images: dict[str, str], record: bool = False) -> st
 
 
 def owned_replicasets(d: Deployment) -> list[ReplicaSet]:
-    uid = d.uid
-    return [
-        rs
-        for rs in d._cluster.replicasets(namespace=d.namespace)
-        if any(r.get("uid") == uid and r.get("controller") for r in rs.owner_references)
-    ]
+    return d._cluster._controlled("replicasets", d)  # type: ignore[return-value]

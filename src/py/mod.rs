@@ -1057,6 +1057,30 @@ impl PyCluster {
         })
     }
 
+    /// `(namespace, name)` of the Events whose involvedObject names `uid`, in `namespace` (or
+    /// in all), in list order.
+    fn event_names_about(&self, uid: &str, namespace: Option<&str>) -> PyResult<Vec<(String, String)>> {
+        self.with("events", |c| {
+            Ok(c.events_about(uid, namespace)
+                .iter()
+                .map(|o| (o.meta.namespace.to_string(), o.meta.name.to_string()))
+                .collect())
+        })
+    }
+
+    /// `(namespace, name)` of the objects of `kind` in `namespace` whose controller is `uid`,
+    /// in list order (none for a uid that is not one).
+    fn controlled_names(&self, kind: &str, namespace: &str, uid: &str) -> PyResult<Vec<(String, String)>> {
+        let kind = kind_of(kind)?;
+        let Some(uid) = crate::api::meta::Uid::parse(uid) else { return Ok(Vec::new()) };
+        self.with("list", |c| {
+            Ok(c.controlled(kind, namespace, uid)
+                .iter()
+                .map(|o| (o.meta.namespace.to_string(), o.meta.name.to_string()))
+                .collect())
+        })
+    }
+
     /// Matching objects as dicts, in list order, each made from its stored value in turn.
     #[pyo3(signature = (kind, namespace, selector=""))]
     fn list<'py>(

@@ -52,7 +52,12 @@ impl FieldSelector {
 
     /// The name an equality on `metadata.name` pins, if any (a point lookup instead of a list).
     pub fn name(&self) -> Option<&str> {
-        self.0.iter().find(|(f, _, eq)| f == "metadata.name" && *eq).map(|(_, v, _)| v.as_str())
+        self.equal("metadata.name")
+    }
+
+    /// The value an equality on `field` pins, if any.
+    fn equal(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|(f, _, eq)| f == field && *eq).map(|(_, v, _)| v.as_str())
     }
 
     pub fn matches(&self, o: &Object) -> bool {
@@ -111,6 +116,11 @@ impl Filter {
                 let ns = if self.kind.namespaced() { self.namespace.as_deref().unwrap_or("") } else { "" };
                 return store.lookup(self.kind, ns, name).filter(|o| self.matches(o)).cloned().into_iter().collect();
             }
+        }
+        // What kubectl describe asks for: the Events about one object, from the store's index.
+        if let Some(uid) = self.fields.equal("involvedObject.uid").filter(|_| self.kind == Kind::Event) {
+            let namespace = self.namespace.as_deref();
+            return store.events_about(uid, namespace).filter(|o| self.matches(o)).cloned().collect();
         }
         let mut out = store.list(self.kind, self.namespace.as_deref(), &self.labels);
         out.retain(|o| self.fields.matches(o));

@@ -145,6 +145,12 @@ impl<G: Ord + Clone> KeySets<G> {
             .flat_map(|((_, ns), slot)| slot.keys.iter().map(move |k| (super::packed_kind(k.packed), &**ns, &*k.name)))
     }
 
+    /// How many keys all groups hold.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.sets.values().map(|s| s.keys.len()).sum()
+    }
+
     /// How many keys one group holds, in every namespace.
     pub fn count(&self, group: &G) -> usize {
         self.group(group).map(|(_, set)| set.len()).sum()

@@ -177,6 +177,14 @@ fn object_hash(obj: &Object) -> u64 {
     key_hash(obj.kind(), &obj.meta.namespace, &obj.meta.name)
 }
 
+/// The uid an Event's involvedObject names (none for other kinds).
+fn involved_uid(obj: &Object) -> Option<&Arc<str>> {
+    match &obj.body {
+        Body::Event(ev) => ev.uid.as_ref(),
+        _ => None,
+    }
+}
+
 /// An object a controller could adopt: a pod or ReplicaSet with no controller reference
 /// (upstream: ClaimObject adopts only objects whose controllerRef is nil).
 fn is_orphan(obj: &Object) -> bool {
@@ -201,6 +209,9 @@ pub struct Store {
     owners: KeySets<Uid>,
     /// controller uid → what its pods add up to (see [`tally`]).
     tallies: rustc_hash::FxHashMap<Uid, tally::PodTally>,
+    /// Events by the uid their involvedObject names (a Node's events name its name there), so
+    /// the events about one object are read without reading every Event.
+    involved: KeySets<Arc<str>>,
     /// Objects of the kinds controllers adopt (pods, ReplicaSets) that have no controller
     /// reference, so adoption reads the orphans rather than every object its selector matches.
     orphans: KeySets<Kind>,
@@ -305,6 +316,7 @@ impl Store {
             resource_version: 0,
             labels: LabelIndex::default(),
             owners: KeySets::default(),
+            involved: KeySets::default(),
             orphans: KeySets::default(),
             tallies: Default::default(),
             incarnations: HashMap::new(),
@@ -460,6 +472,17 @@ impl Store {
         // Nor does the orphan index hold anything else.
         let indexed: usize = [Kind::Pod, Kind::ReplicaSet].iter().map(|&k| self.orphans.names(k).count()).sum();
         assert_eq!(indexed, orphans, "orphan index size");
+        let involved: usize = self
+            .objects
+            .all()
+            .filter(|&(k, ns, n)| {
+                let obj = self.stored_object(k, ns, n);
+                involved_uid(obj).is_some_and(|uid| self.events_about(uid, Some(ns)).any(|e| Arc::ptr_eq(e, obj)))
+            })
+            .count();
+        let events_with_uid = self.scan(Kind::Event, None).filter(|e| involved_uid(e).is_some()).count();
+        assert_eq!(involved, events_with_uid, "every Event with an involved uid is indexed under it");
+        assert_eq!(self.involved.len(), events_with_uid, "involved index size");
         let mut census = census::Census::default();
         for (kind, namespace, name) in self.objects.all() {
             census.add(self.stored_object(kind, namespace, name));
@@ -557,6 +580,18 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// The Events whose involvedObject names `uid` (in `namespace`, or in any), in key order.
+    pub fn events_about<'a>(
+        &'a self,
+        uid: &str,
+        namespace: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
+        self.involved
+            .names(Arc::from(uid))
+            .filter(move |(_, ns, _)| namespace.is_none_or(|want| *ns == want))
+            .filter_map(|(kind, ns, name)| self.lookup(kind, ns, name))
     }
 
     /// Objects of `kind` in `namespace` without a controller reference, in key order: what a
@@ -1014,6 +1049,9 @@ impl Store {
         if is_orphan(&old) {
             self.orphans.remove(key.kind(), key, tick);
         }
+        if let Some(uid) = involved_uid(&old) {
+            self.involved.remove(uid.clone(), key, tick);
+        }
         self.untally(&old);
         self.note_write(&old, tick);
         self.census.remove(&old);
@@ -1043,6 +1081,9 @@ impl Store {
         self.census.add(&obj);
         self.labels.insert(key, &obj.meta.labels, tick);
         self.index_owners(key, &obj, tick);
+        if let Some(uid) = involved_uid(&obj) {
+            self.involved.insert(uid.clone(), key, tick);
+        }
         self.push_watch(event, obj);
     }
 
@@ -1084,6 +1125,15 @@ impl Store {
                 self.orphans.remove(key.kind(), key, tick);
             }
             self.index_owners(key, &obj, tick);
+        }
+        let (before, after) = (involved_uid(old), involved_uid(&obj));
+        if before != after {
+            if let Some(uid) = before {
+                self.involved.remove(uid.clone(), key, tick);
+            }
+            if let Some(uid) = after {
+                self.involved.insert(uid.clone(), key, tick);
+            }
         }
         self.push_watch(WatchEventType::Modified, obj);
     }

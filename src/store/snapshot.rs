@@ -127,18 +127,21 @@ impl Store {
             index
         };
         let owners = || {
-            let (mut owners, mut orphans) = (KeySets::default(), KeySets::default());
+            let (mut owners, mut orphans, mut involved) = (KeySets::default(), KeySets::default(), KeySets::default());
             for (key, obj) in keyed {
                 index_owners(&mut owners, &mut orphans, key, obj);
+                if let Some(uid) = super::involved_uid(obj) {
+                    involved.insert(uid.clone(), key, 0);
+                }
             }
-            (owners, orphans)
+            (owners, orphans, involved)
         };
         if parallel {
             std::thread::scope(|s| {
                 let objects = s.spawn(objects);
                 let labels = s.spawn(labels);
                 self.by_key = by_key();
-                (self.owners, self.orphans) = owners();
+                (self.owners, self.orphans, self.involved) = owners();
                 // (A panic in a builder is a bug; it reaches the binding's containment as one.)
                 self.objects = objects.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
                 self.labels = labels.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
@@ -147,7 +150,7 @@ impl Store {
             self.objects = objects();
             self.by_key = by_key();
             self.labels = labels();
-            (self.owners, self.orphans) = owners();
+            (self.owners, self.orphans, self.involved) = owners();
         }
         for (_, obj) in keyed {
             self.tally(obj);

@@ -909,3 +909,42 @@ fn a_cron_job_without_a_status_shows_an_empty_one() {
     assert_eq!(serde_json::to_value(cron_job.status_wire()).unwrap(), whole["status"]);
     assert_eq!(whole["spec"]["schedule"], "@hourly");
 }
+
+fn event(namespace: &str, name: &str, uid: &str) -> Object {
+    Object::decode(json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": name, "namespace": namespace},
+        "involvedObject": {"kind": "Pod", "name": "p", "namespace": namespace, "uid": uid},
+        "reason": "Test", "message": "m", "type": "Normal",
+    }))
+    .unwrap()
+}
+
+#[test]
+fn events_are_found_by_the_uid_they_are_about_through_updates_and_deletes() {
+    let mut s = store_with_namespaces(1);
+    for (ns, name, uid) in
+        [("default", "e1", "u1"), ("default", "e2", "u2"), ("zoo", "e3", "u1"), ("default", "e0", "u1")]
+    {
+        s.create(event(ns, name, uid), 0).unwrap();
+    }
+    let about = |s: &Store, uid: &str, ns: Option<&str>| {
+        s.events_about(uid, ns).map(|e| format!("{}/{}", e.meta.namespace, e.meta.name)).collect::<Vec<_>>()
+    };
+    assert_eq!(about(&s, "u1", None), ["default/e0", "default/e1", "zoo/e3"]);
+    assert_eq!(about(&s, "u1", Some("zoo")), ["zoo/e3"]);
+    assert_eq!(about(&s, "u2", Some("default")), ["default/e2"]);
+    assert!(about(&s, "u3", None).is_empty());
+    s.check_indexes();
+    // An update that points an Event at another object moves it in the index.
+    let mut moved = (*s.get(Kind::Event, "default", "e1").unwrap()).clone();
+    if let Body::Event(ev) = &mut moved.body {
+        ev.uid = Some("u2".into());
+    }
+    s.update(moved).unwrap();
+    assert_eq!(about(&s, "u1", None), ["default/e0", "zoo/e3"]);
+    assert_eq!(about(&s, "u2", None), ["default/e1", "default/e2"]);
+    s.delete(Kind::Event, "zoo", "e3", 0).unwrap();
+    assert_eq!(about(&s, "u1", None), ["default/e0"]);
+    s.check_indexes();
+}

@@ -104,8 +104,14 @@ fn events_about(store: &Store, obj: &Object) -> Vec<Arc<Object>> {
     let kind = obj.kind();
     let uid = obj.meta.uid.to_string();
     let namespace = kind.namespaced().then_some(&*obj.meta.namespace);
-    store
-        .scan(Kind::Event, namespace)
+    let by_name = (kind == Kind::Node).then(|| store.events_about(&obj.meta.name, namespace));
+    let mut about: Vec<&Arc<Object>> =
+        store.events_about(&uid, namespace).chain(by_name.into_iter().flatten()).collect();
+    // In key order, as the scan of every Event gave them.
+    about.sort_by(|a, b| (&a.meta.namespace, &a.meta.name).cmp(&(&b.meta.namespace, &b.meta.name)));
+    about.dedup_by(|a, b| Arc::ptr_eq(a, b));
+    about
+        .into_iter()
         .filter(|e| match &e.body {
             Body::Event(ev) => {
                 let same_uid = ev.uid.as_deref() == Some(uid.as_str())
