@@ -858,12 +858,7 @@ class CronJob(Object):
 
     def jobs(self) -> list[Job]:
         """The Jobs it made (and still has)."""
-        uid = self.uid
-        return [
-            j
-            for j in self._cluster.jobs(namespace=self.namespace)
-            if any(r.get("uid") == uid and r.get("controller") for r in j.owner_references)
-        ]
+        return self._cluster._controlled("jobs", self)  # type: ignore[return-value]
 
 
 class PodDisruptionBudget(Object):
