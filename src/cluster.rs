@@ -459,6 +459,14 @@ impl Cluster {
         self.engine.next_timer()
     }
 
+    /// When the next timer that can change the cluster fires: [`Cluster::next_event_time`]
+    /// without the scheduler's leftover flushes (which only try again, and fail again, pods
+    /// that failed in a cluster that has not changed since). A wait with no timeout ends when
+    /// there is none.
+    pub fn next_change_time(&self) -> Option<Millis> {
+        self.engine.next_change_timer()
+    }
+
     /// Move virtual time forward by `ms`, running everything that falls due on the way.
     pub fn advance(&mut self, ms: Millis) -> Result<()> {
         let target = self.clock.now().saturating_add(ms.max(0));

@@ -242,6 +242,39 @@ def test_a_pod_left_unschedulable_is_tried_again_by_the_five_minute_flush(create
     assert c.pod("want").node is None
 
 
+def test_a_wait_without_a_timeout_ends_when_only_the_five_minute_flush_is_pending():
+    c = kubesim.Cluster(nodes=[{"name": "only", "cpu": "2"}])
+    c.apply(pod_requesting("want", "4"))
+    c.advance("10s")
+    # The flush would only try the pod again in a cluster that has not changed.
+    with pytest.raises(kubesim.TimeoutError, match="nothing pending"):
+        c.run_until(lambda: c.pod("want").node is not None)
+    assert c.elapsed == 10
+    sts = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "serviceName": "db",
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {
+                "metadata": {"labels": {"app": "db"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx:1.25", "resources": {"requests": {"cpu": "4"}}}]},
+            },
+        },
+    }
+    c.apply(sts)
+    with pytest.raises(kubesim.RolloutTimeoutError, match="nothing pending"):
+        c.statefulset("db").rollout.status()
+    assert c.elapsed == 10
+    # With a timeout, the wait stops at the flush that tries the pod again.
+    c.run_until(
+        lambda: sum(e.count for e in c.events(c.pod("want")) if e.reason == "FailedScheduling") == 2, timeout="10m"
+    )
+    assert c.elapsed == 330
+
+
 def test_a_pod_that_finishes_makes_room_for_an_unschedulable_one():
     c = kubesim.Cluster(nodes=[{"name": "only", "cpu": "2"}])
     c.images.register("job:1", completes_after="5s")

@@ -113,7 +113,11 @@ class Rollout:
             if done:
                 return messages
             nxt = reachable(native.next_event_ms)
-            if nxt is None or (end is not None and nxt > end):
+            if (
+                nxt is None
+                or (end is None and reachable(native.next_change_ms) is None)
+                or (end is not None and nxt > end)
+            ):
                 if end is not None:
                     c._run_to(end)
                     message, done, failed = status_message(self._d.to_dict())

@@ -101,7 +101,11 @@ class AppsRollout:
                 if done:
                     return messages
                 nxt = reachable(c._native.next_event_ms)
-                if nxt is None or (end is not None and nxt > end):
+                if (
+                    nxt is None
+                    or (end is None and reachable(c._native.next_change_ms) is None)
+                    or (end is not None and nxt > end)
+                ):
                     if end is not None:
                         c._run_to(end)
                         message, done = status_message(self._w.to_dict())

@@ -319,6 +319,13 @@ impl Engine {
         }
     }
 
+    /// When the next timer fires, leaving out the scheduler's leftover flushes: what can change
+    /// the cluster. A flush alone only tries again pods that failed in a cluster that has not
+    /// changed since, which fail the same way (their FailedScheduling count grows).
+    pub fn next_change_timer(&self) -> Option<Millis> {
+        self.timers.next_time()
+    }
+
     /// The scheduler starts with the cluster at `start` (its leftover flushes tick from there);
     /// the leftover index is worked out again from the unschedulable pods' last attempts.
     pub fn start_scheduler(&mut self, start: Millis) {
@@ -1602,6 +1609,55 @@ mod tests {
             assert_eq!(scheduling_backoff(attempts), ms, "after {attempts} failed attempts");
         }
     }
+    impl Engine {
+        /// Panics unless the leftover index holds exactly the unschedulable pods, each under
+        /// the flush its last attempt gives.
+        fn check_leftover(&self) {
+            let mut want: BTreeMap<Millis, FxHashSet<ObjectKey>> = BTreeMap::new();
+            for k in &self.unschedulable {
+                let (_, last) = self.attempts[k];
+                want.entry(leftover_flush_at(last, self.scheduler_start)).or_default().insert(k.clone());
+            }
+            assert_eq!(self.leftover, want);
+            assert!(self.waiting_for_pods.is_subset(&self.unschedulable));
+        }
+    }
+
+    #[test]
+    fn the_leftover_index_follows_the_unschedulable_pods_through_every_move() {
+        let key = |i: i64| ObjectKey::new(Kind::Pod, "default", &format!("p-{i}"));
+        let mut e = Engine::new(1).unwrap();
+        e.start_scheduler(0);
+        for i in 0..6 {
+            e.scheduling_failed(&key(i), 1_000 * i);
+        }
+        e.waiting_for_pods.extend([key(1), key(2)]);
+        e.check_leftover();
+        assert_eq!(e.next_timer(), Some(330_000));
+        assert_eq!(e.next_change_timer(), None, "a flush alone changes nothing");
+        e.forget_pending(&key(0)); // bound
+        e.check_leftover();
+        e.scheduling_failed(&key(3), 100_000); // tried again on a change, and failed
+        e.check_leftover();
+        // A pod bound elsewhere moves the pods waiting for pods (to their back-off timers).
+        e.retry_waiting = true;
+        e.flush_retry(101_000);
+        e.check_leftover();
+        assert!(!e.unschedulable.contains(&key(1)) && !e.unschedulable.contains(&key(2)));
+        // The flush at 330 s moves the pods whose last attempt was more than 5 min before.
+        e.fire_due(330_000);
+        e.check_leftover();
+        assert_eq!(e.unschedulable.iter().cloned().collect::<Vec<_>>(), [key(3)]);
+        let marked = e.take_marked(ControllerId::Scheduler);
+        assert!([key(4), key(5)].iter().all(|k| marked.contains(k)), "{marked:?}");
+        assert_eq!(e.next_timer(), Some(420_000));
+        // A change moves them all.
+        e.retry_unschedulable();
+        e.flush_retry(331_000);
+        e.check_leftover();
+        assert!(e.leftover.is_empty() && e.unschedulable.is_empty());
+    }
+
     #[test]
     fn a_pod_left_unschedulable_is_flushed_at_the_first_30_s_tick_more_than_5_min_later() {
         // upstream: flushUnschedulablePodsLeftover every 30 s from the scheduler's start moves

@@ -1128,6 +1128,11 @@ impl PyCluster {
         self.with("advance", |c| Ok(c.next_event_time()))
     }
 
+    #[getter]
+    fn next_change_ms(&self) -> PyResult<Option<i64>> {
+        self.with("advance", |c| Ok(c.next_change_time()))
+    }
+
     fn advance_ms(&self, py: Python<'_>, ms: i64) -> PyResult<()> {
         self.run(py, "advance", |c| c.advance(ms))
     }

@@ -118,7 +118,9 @@ impl Filter {
             }
         }
         // What kubectl describe asks for: the Events about one object, from the store's index.
-        if let Some(uid) = self.fields.equal("involvedObject.uid").filter(|_| self.kind == Kind::Event) {
+        // (An empty uid selects the Events without one, which the index leaves out.)
+        if let Some(uid) = self.fields.equal("involvedObject.uid").filter(|u| self.kind == Kind::Event && !u.is_empty())
+        {
             let namespace = self.namespace.as_deref();
             return store.events_about(uid, namespace).filter(|o| self.matches(o)).cloned().collect();
         }
