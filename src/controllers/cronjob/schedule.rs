@@ -102,42 +102,83 @@ fn parse_descriptor(d: &str, spec: &str) -> Result<Schedule, String> {
         "hourly" => standard("0 * * * *"),
         _ => match d.strip_prefix("every ") {
             Some(text) => {
-                let d = parse_go_duration(text.trim()).ok_or_else(|| {
-                    format!("failed to parse duration {spec}: time: invalid duration \"{}\"", text.trim())
-                })?;
+                let ns = parse_go_duration(text.trim()).map_err(|e| format!("failed to parse duration {spec}: {e}"))?;
                 // upstream: Every — below a second is a second; whole seconds only.
-                Ok(Schedule::Every((d.max(1000) / 1000) * 1000))
+                Ok(Schedule::Every(ns.max(1_000_000_000) / 1_000_000_000 * 1000))
             }
             None => Err(format!("unrecognized descriptor: {spec}")),
         },
     }
 }
 
-/// A Go duration (`1h30m`, `90s`, `1.5h`), in milliseconds.
-fn parse_go_duration(s: &str) -> Option<Millis> {
-    if s.is_empty() {
-        return None;
+/// upstream: time.ParseDuration — an optional sign, then `<decimal><unit>` pairs (`1h30m`,
+/// `1.5h`, `90s`), summed in whole nanoseconds. A sum past 2^63 − 1 ns (about 292 years) is an
+/// error, as in Go, rather than a number that overflows later.
+fn parse_go_duration(orig: &str) -> Result<i64, String> {
+    let invalid = || format!("time: invalid duration {orig:?}");
+    let (negative, mut rest) = match orig.as_bytes().first() {
+        Some(b'-') => (true, &orig[1..]),
+        Some(b'+') => (false, &orig[1..]),
+        _ => (false, orig),
+    };
+    if rest == "0" {
+        return Ok(0);
     }
-    let mut total = 0f64;
-    let mut rest = s;
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    const LIMIT: u128 = 1 << 63;
+    let mut total: u128 = 0;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let value: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let ms = match &rest[..unit_len] {
-            "ns" => 1e-6,
-            "us" | "µs" => 1e-3,
-            "ms" => 1.0,
-            "s" => 1e3,
-            "m" => 6e4,
-            "h" => 3.6e6,
-            _ => return None,
+        let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let whole_len = digits(rest);
+        let whole = &rest[..whole_len];
+        rest = &rest[whole_len..];
+        let mut fraction = "";
+        if let Some(after) = rest.strip_prefix('.') {
+            fraction = &after[..digits(after)];
+            rest = &after[fraction.len()..];
+        }
+        if whole.is_empty() && fraction.is_empty() {
+            return Err(invalid());
+        }
+        let unit_len = rest.find(|c: char| c == '.' || c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_ns: u128 = match &rest[..unit_len] {
+            "" => return Err(format!("time: missing unit in duration {orig:?}")),
+            "ns" => 1,
+            "us" | "µs" | "μs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            unit => return Err(format!("time: unknown unit {unit:?} in duration {orig:?}")),
         };
-        total += value * ms;
         rest = &rest[unit_len..];
+        let mut v: u128 = 0;
+        for d in whole.bytes() {
+            v = v * 10 + u128::from(d - b'0');
+            if v > LIMIT {
+                return Err(invalid());
+            }
+        }
+        v *= unit_ns;
+        // Digits past the 18th change the sum by less than a nanosecond of an hour's worth.
+        let (mut f, mut scale) = (0u128, 1u128);
+        for d in fraction.bytes().take(18) {
+            f = f * 10 + u128::from(d - b'0');
+            scale *= 10;
+        }
+        total += v + f * unit_ns / scale;
+        if total > LIMIT {
+            return Err(invalid());
+        }
     }
-    Some(total as Millis)
+    match (negative, i64::try_from(total)) {
+        (false, Ok(ns)) => Ok(ns),
+        (true, Ok(ns)) => Ok(-ns),
+        (true, Err(_)) => Ok(i64::MIN),
+        (false, Err(_)) => Err(invalid()),
+    }
 }
 
 /// One field: comma-separated ranges (upstream getField / getRange).
@@ -257,11 +298,12 @@ impl Schedule {
     /// [`Schedule::next`] worked out: the calendar walk.
     fn walk(&self, t: Millis, tz: &TimeZone) -> Option<Millis> {
         let (minute, hour, dom, month, dow) = match *self {
-            Schedule::Every(d) => return Some(t.div_euclid(1000) * 1000 + d),
+            // Past the end of time there is no next run (and no overflow).
+            Schedule::Every(d) => return t.div_euclid(1000).checked_mul(1000)?.checked_add(d),
             Schedule::Spec { minute, hour, dom, month, dow } => (minute, hour, dom, month, dow),
         };
         // Next whole second after t.
-        let start = Timestamp::from_millisecond(t.div_euclid(1000) * 1000 + 1000).ok()?;
+        let start = Timestamp::from_millisecond(t.div_euclid(1000).checked_add(1)?.checked_mul(1000)?).ok()?;
         let mut z = start.to_zoned(tz.clone());
         let year_limit = z.year() + 5;
         let mut added = false;
@@ -396,6 +438,37 @@ mod tests {
         ] {
             assert!(parse(ok).is_ok(), "{ok}");
         }
+    }
+
+    #[test]
+    fn every_reads_durations_as_go_does() {
+        let every = |ms: Millis| Ok(Schedule::Every(ms));
+        assert_eq!(parse("@every 1h30m"), every(5_400_000));
+        assert_eq!(parse("@every 1.5s"), every(1000), "whole seconds only");
+        assert_eq!(parse("@every -5s"), every(1000), "below a second is a second");
+        assert_eq!(parse("@every 2562047h"), every(2_562_047 * 3_600_000));
+        // Past 2^63 − 1 ns Go's ParseDuration refuses the text; it once saturated here, and the
+        // next run after any time then overflowed.
+        let rows = [
+            ("@every 2562048h", "time: invalid duration \"2562048h\""),
+            ("@every 99999999999999999999s", "time: invalid duration \"99999999999999999999s\""),
+            ("@every 1", "time: missing unit in duration \"1\""),
+            ("@every 1d", "time: unknown unit \"d\" in duration \"1d\""),
+            ("@every .s", "time: invalid duration \".s\""),
+        ];
+        for (spec, want) in rows {
+            assert_eq!(parse(spec), Err(format!("failed to parse duration {spec}: {want}")), "{spec}");
+        }
+    }
+
+    #[test]
+    fn no_next_run_past_the_end_of_time() {
+        let utc = TimeZone::UTC;
+        let longest = parse("@every 2562047h").unwrap();
+        assert_eq!(longest.next(i64::MAX - 1000, &utc), None);
+        assert_eq!(parse("@every 1s").unwrap().next(i64::MIN, &utc), None);
+        assert_eq!(parse("* * * * *").unwrap().next(i64::MAX, &utc), None);
+        assert_eq!(parse("* * * * *").unwrap().next(i64::MIN, &utc), None);
     }
 
     #[test]
