@@ -46,7 +46,8 @@ pub fn most_recent_schedule_time(
 ) -> Result<(Millis, Option<Millis>, Missed), String> {
     let mut earliest = earliest;
     if let Some(d) = deadline {
-        earliest = earliest.max(now - d * 1000);
+        // startingDeadlineSeconds is only validated non-negative: any i64 reaches here.
+        earliest = earliest.max(now.saturating_sub(d.saturating_mul(1000)));
     }
     let too_close = || "time difference between two schedules is less than 1 second".to_string();
     let t1 = sched.next(earliest, tz).ok_or_else(too_close)?;
@@ -83,7 +84,7 @@ pub fn next_wakeup(sched: &Schedule, tz: &TimeZone, earliest: Millis, now: Milli
         (None, Missed::None) => earliest,
         (None, _) => now,
     };
-    sched.next(base, tz).map(|t| t + NEXT_SCHEDULE_DELTA)
+    sched.next(base, tz).map(|t| t.saturating_add(NEXT_SCHEDULE_DELTA))
 }
 
 fn job_finished(status: &JobStatus) -> Option<&'static str> {
@@ -256,7 +257,7 @@ fn schedule_run(
         wake(out, None);
         return;
     };
-    if spec.starting_deadline_seconds.is_some_and(|d| t + d * 1000 < now) {
+    if spec.starting_deadline_seconds.is_some_and(|d| t.saturating_add(d.saturating_mul(1000)) < now) {
         event(out, true, "MissSchedule", format!("Missed scheduled time to start a job: {}", rfc1123z(t)));
         wake(out, Some(t));
         return;

@@ -66,3 +66,25 @@ fn job_names_carry_the_scheduled_minute() {
     let ny = zone(Some("America/New_York")).unwrap();
     assert_eq!(to_time(T).0.to_zoned(ny).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(), "2016-05-19T06:00:00-04:00");
 }
+
+#[test]
+fn any_starting_deadline_is_a_deadline_not_an_overflow() {
+    // startingDeadlineSeconds is validated only as non-negative: i64::MAX seconds is "no
+    // deadline", not a multiplication that overflows.
+    let sched = parse("0 * * * *").unwrap();
+    let got = most_recent_schedule_time(&sched, &TimeZone::UTC, T, Some(i64::MAX), T + 61 * M).unwrap();
+    assert_eq!(got, (T, Some(T + 60 * M), Missed::None));
+}
+
+#[test]
+fn a_cronjob_with_the_largest_deadline_runs() {
+    use crate::api::Kind;
+    use crate::cluster::{Cluster, ClusterOptions};
+    let mut c = Cluster::new(ClusterOptions::default()).unwrap();
+    let manifest = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: hello}\nspec:\n  schedule: '*/1 * * * *'\n  startingDeadlineSeconds: 9223372036854775807\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers: [{name: hello, image: busybox}]\n";
+    for r in c.apply_text(manifest, "cronjob.yaml").unwrap() {
+        r.unwrap();
+    }
+    c.advance(2 * M + S).unwrap();
+    assert!(!c.list(Kind::Job, Some("default"), "").unwrap().is_empty(), "the deadline never passes");
+}
