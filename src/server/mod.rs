@@ -15,6 +15,7 @@
 mod discovery;
 mod fields;
 mod http;
+mod in_process;
 mod kinds;
 mod metrics;
 mod openapi;
@@ -44,6 +45,8 @@ use http::{body_json, failure_response, json_response, respond, Response};
 use request::{Request, Route};
 use rest::PatchType;
 use status::Failure;
+
+pub use in_process::{InProcess, InProcessRequest};
 
 /// How virtual time moves while serving.
 #[derive(Clone, Copy, Debug, PartialEq)]
