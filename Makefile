@@ -94,7 +94,7 @@ figures: build-dev
 # LeakSanitizer is off: the merge-patch target keeps a cluster per thread whose caches grow, so
 # it ran a leak scan after most inputs (about 150 executions a second instead of 3,500).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= manifest selector quantity_duration merge_patch
+FUZZ_TARGETS ?= manifest selector quantity_duration merge_patch cron kubectl server
 
 fuzz:
 	cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
