@@ -13,7 +13,10 @@
 use _native::api::manifest::parse_documents;
 use _native::api::yaml::to_yaml;
 use _native::api::Kind;
-use _native::cluster::{Cluster, ClusterOptions, NodeTemplate};
+#[path = "../common/mod.rs"]
+mod common;
+
+use _native::cluster::Cluster;
 use _native::kubectl::table::{render, TableOptions};
 use _native::kubectl::top::TopRequest;
 use _native::kubelet::logs::LogOptions;
@@ -72,16 +75,8 @@ spec:
 "#;
 
 thread_local! {
-    static BASE: Cluster = {
-        let mut c = Cluster::new(ClusterOptions { nodes: vec![NodeTemplate::numbered(1)], ..ClusterOptions::default() })
-            .expect("a one-node cluster starts");
-        for r in c.apply_text(OBJECTS, "objects.yaml").expect("parses") {
-            r.expect("applies");
-        }
-        // Long enough for the pods to run, a metrics scrape, and a CronJob run or two.
-        c.advance(150_000).expect("the cluster runs");
-        c
-    };
+    // Long enough for the pods to run, a metrics scrape, and a CronJob run or two.
+    static BASE: Cluster = common::cluster_with(OBJECTS, 150_000);
 }
 
 /// A shell-like split: single and double quotes, backslash escapes.

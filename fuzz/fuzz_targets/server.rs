@@ -6,7 +6,10 @@
 //! store's resourceVersion as it was.
 #![no_main]
 
-use _native::cluster::{Cluster, ClusterOptions, NodeTemplate};
+#[path = "../common/mod.rs"]
+mod common;
+
+use _native::cluster::Cluster;
 use _native::server::{InProcess, InProcessRequest};
 use _native::sim::clock::parse_duration;
 use libfuzzer_sys::fuzz_target;
@@ -15,15 +18,7 @@ use serde_json::Value;
 const OBJECTS: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: main\n        image: nginx:1.25\n        resources:\n          requests: {cpu: 100m, memory: 64Mi}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n";
 
 thread_local! {
-    static BASE: Cluster = {
-        let mut c = Cluster::new(ClusterOptions { nodes: vec![NodeTemplate::numbered(1)], ..ClusterOptions::default() })
-            .expect("a one-node cluster starts");
-        for r in c.apply_text(OBJECTS, "objects.yaml").expect("parses") {
-            r.expect("applies");
-        }
-        c.advance(60_000).expect("the cluster runs");
-        c
-    };
+    static BASE: Cluster = common::cluster_with(OBJECTS, 60_000);
 }
 
 /// Replica counts and time jumps that only make the request long (see the manifest target).
