@@ -250,21 +250,7 @@ def test_a_wait_without_a_timeout_ends_when_only_the_five_minute_flush_is_pendin
     with pytest.raises(kubesim.TimeoutError, match="nothing pending"):
         c.run_until(lambda: c.pod("want").node is not None)
     assert c.elapsed == 10
-    sts = {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": "db"},
-        "spec": {
-            "serviceName": "db",
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "db"}},
-            "template": {
-                "metadata": {"labels": {"app": "db"}},
-                "spec": {"containers": [{"name": "c", "image": "nginx:1.25", "resources": {"requests": {"cpu": "4"}}}]},
-            },
-        },
-    }
-    c.apply(sts)
+    c.apply(workload("StatefulSet", "db", 1, resources={"requests": {"cpu": "4"}}))
     with pytest.raises(kubesim.RolloutTimeoutError, match="nothing pending"):
         c.statefulset("db").rollout.status()
     assert c.elapsed == 10
