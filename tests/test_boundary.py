@@ -196,6 +196,26 @@ def test_types_survive_the_crossing(c):
     assert "mine" not in c.deployment("web").labels
 
 
+def test_a_shared_template_spec_is_a_new_value_in_every_read(c):
+    # The Deployment and its ReplicaSet store one pod template spec; the core makes its dicts
+    # once and copies them for each read. No read may see what a caller did to an earlier one.
+    d = c.deployment("web")
+    first, second = d.to_dict(), d.to_dict()
+    rs = c.replicasets(selector="app=web")[0].to_dict()
+    pristine = json.dumps(first)
+    specs = [x["spec"]["template"]["spec"] for x in (first, second, rs)]
+    assert specs[0] == specs[1] == specs[2]
+    for container in specs[0]["containers"]:
+        container["image"] = "changed"
+        container["resources"]["requests"].clear()
+    specs[0]["containers"].append({"name": "extra"})
+    specs[0]["dnsPolicy"] = "None"
+    assert json.dumps(second) == pristine
+    assert specs[2]["containers"] == specs[1]["containers"] and specs[2]["dnsPolicy"] == "ClusterFirst"
+    assert json.dumps(d.to_dict()) == pristine
+    assert json.dumps(c._native.list("deployment", "default", "tier=web")[0]) == pristine
+
+
 def test_keys_of_any_length_and_number_come_back(c):
     # More keys than the core keeps made (4,096), and keys longer than it keeps (64 bytes).
     many = {f"k{i}": str(i) for i in range(5000)}

@@ -317,7 +317,7 @@ impl Object {
 
     /// A workload's `spec.template.spec` as its stored JSON text (compact, fields in the typed
     /// spec's order), which [`Object::wire`] leaves out.
-    pub fn template_spec_json(&self) -> Option<&str> {
+    pub fn template_spec_json(&self) -> Option<&Arc<str>> {
         match &self.body {
             Body::Deployment { template, .. }
             | Body::ReplicaSet { template, .. }

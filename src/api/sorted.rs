@@ -6,6 +6,11 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use rustc_hash::FxBuildHasher;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{self, Serialize, Serializer};
@@ -38,6 +43,56 @@ pub trait Build {
         key: &'static str,
         value: Self::Out,
     ) -> Result<(), Self::Error>;
+    /// The value of stored JSON text that many objects share (a workload's interned pod
+    /// template spec, see [`Object::template_spec_json`]): [`json_text`] unless the builder
+    /// keeps what it made from the same text before.
+    fn shared_text(&mut self, text: &Arc<str>) -> Result<Self::Out, Error<Self::Error>>
+    where
+        Self: Sized,
+        Self::Error: fmt::Debug,
+    {
+        json_text(self, text)
+    }
+}
+
+/// Values made from shared stored text (see [`Build::shared_text`]), found by the text's
+/// allocation in a table of `SHARED_SLOTS` slots: a text's slot holds the value made last from
+/// it, until another text that hashes to the slot replaces it. An entry holds its text, so the
+/// allocation cannot be freed and reused for another text while the entry is there; the table
+/// keeps at most `SHARED_SLOTS` texts alive that nothing else holds.
+pub struct SharedTexts<V> {
+    slots: Vec<Option<(Arc<str>, V)>>,
+}
+
+const SHARED_SLOTS: usize = 256;
+
+impl<V> SharedTexts<V> {
+    pub const fn new() -> Self {
+        SharedTexts { slots: Vec::new() }
+    }
+
+    /// The value kept for `text`, made by `make` (and kept) if the table has none.
+    pub fn get_or_make<E>(&mut self, text: &Arc<str>, make: impl FnOnce() -> Result<V, E>) -> Result<&V, E> {
+        if self.slots.is_empty() {
+            self.slots.resize_with(SHARED_SLOTS, || None);
+        }
+        let at = FxBuildHasher.hash_one(Arc::as_ptr(text) as *const u8 as usize) as usize % SHARED_SLOTS;
+        let slot = &mut self.slots[at];
+        if !matches!(slot, Some((kept, _)) if Arc::ptr_eq(kept, text)) {
+            *slot = None;
+        }
+        let (_, value) = match slot {
+            Some(entry) => entry,
+            None => slot.insert((text.clone(), make()?)),
+        };
+        Ok(value)
+    }
+}
+
+impl<V> Default for SharedTexts<V> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The builder's error, or a value serde cannot make JSON of (a map key that is not a string).
@@ -71,7 +126,7 @@ where
 {
     let mut top = obj.wire().serialize(Ser(&mut *b))?;
     if let Some(text) = obj.template_spec_json() {
-        let spec = json_text(b, text)?;
+        let spec = b.shared_text(text)?;
         // `spec.template` holds only `metadata`, which sorts before `spec`.
         b.append_at(&mut top, &["spec", "template"], "spec", spec).map_err(Error::Build)?;
     }
@@ -98,6 +153,9 @@ pub enum Tree {
     Str(String),
     List(Vec<Tree>),
     Map(Vec<(Key, Tree)>),
+    /// A value shared with other trees (a workload's pod template spec, see
+    /// [`Build::shared_text`]).
+    Shared(Arc<Tree>),
 }
 
 impl Serialize for Tree {
@@ -113,6 +171,7 @@ impl Serialize for Tree {
             Tree::Str(t) => s.serialize_str(t),
             Tree::List(items) => s.collect_seq(items),
             Tree::Map(entries) => s.collect_map(entries.iter().map(|(k, v)| (k.as_ref(), v))),
+            Tree::Shared(tree) => tree.serialize(s),
         }
     }
 }
@@ -156,6 +215,12 @@ impl Build for TreeBuild {
             entries.push((Cow::Borrowed(key), value));
         }
         Ok(())
+    }
+    fn shared_text(&mut self, text: &Arc<str>) -> Result<Tree, Error<Self::Error>> {
+        static TREES: Mutex<SharedTexts<Arc<Tree>>> = Mutex::new(SharedTexts::new());
+        let mut trees = TREES.lock();
+        let tree = trees.get_or_make(text, || json_text(&mut TreeBuild, text).map(Arc::new))?;
+        Ok(Tree::Shared(tree.clone()))
     }
 }
 
@@ -636,6 +701,65 @@ mod tests {
             let tree = serde_json::to_string_pretty(&object_tree(&o)).unwrap();
             assert_eq!(tree, serde_json::to_string_pretty(&o.to_json()).unwrap(), "{:?}", o.kind());
         }
+    }
+
+    #[test]
+    fn a_shared_text_is_made_once_while_its_slot_holds_it() {
+        let mut table = SharedTexts::new();
+        let text: Arc<str> = Arc::from(r#"{"b": [1, {"c": null}], "a": "x"}"#);
+        let mut made = 0;
+        for _ in 0..3 {
+            let v = table.get_or_make(&text, || -> Result<_, ()> {
+                made += 1;
+                Ok(json_text(&mut TreeBuild, &text).unwrap())
+            });
+            assert_eq!(v, Ok(&json_text(&mut TreeBuild, &text).unwrap()));
+        }
+        assert_eq!(made, 1);
+        // The same content in another allocation is another text; a failure keeps nothing.
+        let copy: Arc<str> = Arc::from(&*text);
+        assert_eq!(table.get_or_make(&copy, || Err::<Tree, _>("no")), Err("no"));
+        assert_eq!(table.get_or_make(&copy, || Ok::<_, ()>(Tree::Null)), Ok(&Tree::Null));
+        // Every slot filled by other texts: the first is made again.
+        let others: Vec<Arc<str>> = (0..SHARED_SLOTS * 8).map(|i| Arc::from(i.to_string())).collect();
+        for other in &others {
+            let _ = table.get_or_make(other, || Ok::<_, ()>(Tree::Null));
+        }
+        let _ = table.get_or_make(&text, || -> Result<_, ()> {
+            made += 1;
+            Ok(Tree::Null)
+        });
+        assert_eq!(made, 2);
+    }
+
+    #[test]
+    fn a_workloads_shared_template_spec_writes_as_its_text_parsed() {
+        let template = json!({"metadata": {"labels": {"app": "w"}},
+            "spec": {"containers": [{"name": "c", "image": "i", "env": [{"name": "Z", "value": "\u{7}"}]}]}});
+        let d = Object::decode(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"},
+            "spec": {"selector": {"matchLabels": {"app": "w"}}, "template": template}}))
+        .unwrap();
+        let text = d.template_spec_json().unwrap();
+        let first = object_tree(&d);
+        let again = object_tree(&d);
+        let shared = |t: &Tree| match t {
+            Tree::Map(top) => match &top.iter().find(|(k, _)| k == "spec").unwrap().1 {
+                Tree::Map(spec) => match &spec.iter().find(|(k, _)| k == "template").unwrap().1 {
+                    Tree::Map(tm) => tm.iter().find(|(k, _)| k == "spec").unwrap().1.clone(),
+                    _ => Tree::Null,
+                },
+                _ => Tree::Null,
+            },
+            _ => Tree::Null,
+        };
+        match (shared(&first), shared(&again)) {
+            (Tree::Shared(a), Tree::Shared(b)) => {
+                assert!(Arc::ptr_eq(&a, &b));
+                assert_eq!(*a, json_text(&mut TreeBuild, text).unwrap());
+            }
+            other => panic!("not shared: {other:?}"),
+        }
+        assert_eq!(serde_json::to_value(&first).unwrap(), d.to_json());
     }
 
     #[test]

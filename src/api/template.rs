@@ -133,7 +133,7 @@ impl PodTemplate {
 
     /// The spec as the workload shows it, as the compact JSON text it is stored as (written
     /// from the typed spec, so its fields come in the typed spec's order).
-    pub fn spec_json(&self) -> &str {
+    pub fn spec_json(&self) -> &Arc<str> {
         &self.spec_json
     }
 

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
 use pyo3::exceptions::PyValueError;
@@ -14,7 +15,7 @@ use pyo3::types::{PyBool, PyDict, PyList, PyString};
 use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 
-use crate::api::sorted::{self, Build, Key};
+use crate::api::sorted::{self, Build, Key, SharedTexts};
 use crate::api::Object;
 
 /// The object as a dict, as the API server shows it.
@@ -165,6 +166,17 @@ impl<'py> Build for Cx<'py> {
         }
         Ok(dict.into_any())
     }
+    /// A pod template spec made once per interned text and copied for each object that shows it:
+    /// a copy of a dict shares its keys' table and its immutable values (a fresh dict and list
+    /// for each of the spec's maps and lists, as a parse would give), without reading the text
+    /// again. The kept value itself is never handed out.
+    fn shared_text(&mut self, text: &Arc<str>) -> Result<Self::Out, sorted::Error<PyErr>> {
+        static TEMPLATES: Mutex<SharedTexts<Py<PyAny>>> = Mutex::new(SharedTexts::new());
+        // A finalizer run while the spec is made may read objects too; it never waits.
+        let Some(mut kept) = TEMPLATES.try_lock() else { return sorted::json_text(self, text) };
+        let spec = kept.get_or_make(text, || sorted::json_text(self, text).map(Bound::unbind))?;
+        deep_copy(spec.bind(self.py)).map_err(sorted::Error::Build)
+    }
     fn append_at(&mut self, top: &mut Self::Out, path: &[&str], key: &'static str, value: Self::Out) -> PyResult<()> {
         let mut at = top.clone();
         for step in path {
@@ -177,5 +189,24 @@ impl<'py> Build for Cx<'py> {
             dict.set_item(self.field(key), value)?;
         }
         Ok(())
+    }
+}
+
+/// A copy of a value made of dicts, lists and immutable leaves: every dict and list new, the
+/// leaves (str, int, float, bool, None) shared.
+fn deep_copy<'py>(v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if let Ok(dict) = v.cast_exact::<PyDict>() {
+        let copy = dict.copy()?;
+        for (key, item) in dict.iter() {
+            if item.is_exact_instance_of::<PyDict>() || item.is_exact_instance_of::<PyList>() {
+                copy.set_item(key, deep_copy(&item)?)?;
+            }
+        }
+        Ok(copy.into_any())
+    } else if let Ok(list) = v.cast_exact::<PyList>() {
+        let items = list.iter().map(|item| deep_copy(&item)).collect::<PyResult<Vec<_>>>()?;
+        Ok(PyList::new(v.py(), items)?.into_any())
+    } else {
+        Ok(v.clone())
     }
 }
