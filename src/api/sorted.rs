@@ -176,6 +176,108 @@ impl Serialize for Tree {
     }
 }
 
+impl Tree {
+    /// The tree as JSON text indented by four spaces a level, starting at `depth` levels (the
+    /// first line is not indented): byte for byte what serde_json's `PrettyFormatter` with a
+    /// four-space indent writes, as kubectl's `-o json` prints it, without serde's calls per
+    /// token.
+    pub fn write_pretty(&self, out: &mut Vec<u8>, depth: usize) {
+        match self {
+            Tree::Null => out.extend_from_slice(b"null"),
+            Tree::Bool(true) => out.extend_from_slice(b"true"),
+            Tree::Bool(false) => out.extend_from_slice(b"false"),
+            Tree::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+            Tree::Uint(u) => out.extend_from_slice(itoa::Buffer::new().format(*u).as_bytes()),
+            // As serde_json writes a float (ryu); a tree holds only finite ones.
+            Tree::Float(f) => {
+                let _ = serde_json::to_writer(&mut *out, f);
+            }
+            Tree::Str(t) => write_json_str(out, t),
+            Tree::List(items) if items.is_empty() => out.extend_from_slice(b"[]"),
+            Tree::List(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+                    write_indent(out, depth + 1);
+                    item.write_pretty(out, depth + 1);
+                }
+                out.push(b'\n');
+                write_indent(out, depth);
+                out.push(b']');
+            }
+            Tree::Map(entries) if entries.is_empty() => out.extend_from_slice(b"{}"),
+            Tree::Map(entries) => {
+                out.push(b'{');
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+                    write_indent(out, depth + 1);
+                    write_json_str(out, key);
+                    out.extend_from_slice(b": ");
+                    value.write_pretty(out, depth + 1);
+                }
+                out.push(b'\n');
+                write_indent(out, depth);
+                out.push(b'}');
+            }
+            Tree::Shared(tree) => tree.write_pretty(out, depth),
+        }
+    }
+}
+
+/// Four spaces a level, written a run at a time.
+pub fn write_indent(out: &mut Vec<u8>, depth: usize) {
+    const SPACES: &[u8; 64] = &[b' '; 64];
+    let mut n = depth * 4;
+    while n > 0 {
+        let run = n.min(SPACES.len());
+        out.extend_from_slice(&SPACES[..run]);
+        n -= run;
+    }
+}
+
+/// A JSON string as serde_json writes it: `"` and `\\` escaped, the control characters as
+/// `\b \t \n \f \r` or `\u00xx` (lower-case hex), everything else (non-ASCII too) as it is.
+pub fn write_json_str(out: &mut Vec<u8>, text: &str) {
+    /// For each byte, 0 if it stands as it is, else the letter after its backslash (`u`: the
+    /// `\u00xx` form).
+    const ESCAPE: [u8; 256] = {
+        let mut table = [0u8; 256];
+        let mut b = 0;
+        while b < 0x20 {
+            table[b] = b'u';
+            b += 1;
+        }
+        table[0x08] = b'b';
+        table[b'\t' as usize] = b't';
+        table[b'\n' as usize] = b'n';
+        table[0x0c] = b'f';
+        table[b'\r' as usize] = b'r';
+        table[b'"' as usize] = b'"';
+        table[b'\\' as usize] = b'\\';
+        table
+    };
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = ESCAPE[usize::from(b)];
+        if escape == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        match escape {
+            b'u' => {
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])
+            }
+            letter => out.extend_from_slice(&[b'\\', letter]),
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
 /// Builds [`Tree`]s.
 pub struct TreeBuild;
 
@@ -760,6 +862,40 @@ mod tests {
             other => panic!("not shared: {other:?}"),
         }
         assert_eq!(serde_json::to_value(&first).unwrap(), d.to_json());
+    }
+
+    fn any_tree() -> impl proptest::strategy::Strategy<Value = Tree> {
+        use proptest::prelude::*;
+        // Text with the characters JSON escapes, and non-ASCII.
+        let text = || proptest::string::string_regex("[\\x00-\\x1f\"\\\\a-z\u{7f}é中\u{2028}\u{1F600}]{0,6}").unwrap();
+        let leaf = prop_oneof![
+            Just(Tree::Null),
+            any::<bool>().prop_map(Tree::Bool),
+            any::<i64>().prop_map(Tree::Int),
+            any::<u64>().prop_map(Tree::Uint),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Tree::Float),
+            text().prop_map(Tree::Str),
+        ];
+        leaf.prop_recursive(4, 48, 5, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Tree::List),
+                proptest::collection::vec((text(), inner.clone()), 0..5)
+                    .prop_map(|entries| Tree::Map(entries.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect())),
+                inner.prop_map(|t| Tree::Shared(Arc::new(t))),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pretty_text_is_serde_jsons_with_a_four_space_indent(tree in any_tree()) {
+            let mut ours = Vec::new();
+            tree.write_pretty(&mut ours, 0);
+            let mut theirs = Vec::new();
+            let pretty = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+            tree.serialize(&mut serde_json::Serializer::with_formatter(&mut theirs, pretty)).unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
+        }
     }
 
     #[test]

@@ -5,11 +5,9 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use serde::ser::{SerializeMap, SerializeSeq};
-use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::api::sorted::object_tree;
+use crate::api::sorted::{object_tree, write_indent};
 use crate::api::Object;
 
 /// The cyclic garbage collector, paused while many objects are made at once (a list, a
@@ -53,22 +51,40 @@ impl Printed<'_> {
     // map keys (serde_json's map is sorted too). Text is written as kubesim always wrote it:
     // json.dumps(indent=4, sort_keys=True, ensure_ascii=False), which tests hold it to.
     pub fn json(&self) -> String {
-        // Sized from the first object (a list's items are indented two levels deeper), so that a
-        // long list is not copied as its buffer grows.
-        let capacity = match self {
-            Printed::List(all @ [first, ..]) => {
-                let one = pretty(&object_tree(first));
-                let lines = one.iter().filter(|b| **b == b'\n').count() + 1;
-                (one.len() + 8 * lines + 16) * all.len() * 9 / 8 + 256
+        let mut out = Vec::new();
+        match self {
+            Printed::Object(o) => object_tree(o).write_pretty(&mut out, 0),
+            // The keys of `list_value`, in order; the items two levels deep.
+            Printed::List(objects) => {
+                out.extend_from_slice(b"{\n    \"apiVersion\": \"v1\",\n    \"items\": ");
+                match objects {
+                    [] => out.extend_from_slice(b"[]"),
+                    [first, ..] => {
+                        let one = object_tree(first);
+                        let mut sized = Vec::new();
+                        one.write_pretty(&mut sized, 2);
+                        // Sized from the first object, so that a long list is not copied as
+                        // its buffer grows.
+                        out.reserve(sized.len() * objects.len() * 9 / 8 + 256);
+                        out.push(b'[');
+                        for (i, o) in objects.iter().enumerate() {
+                            out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+                            write_indent(&mut out, 2);
+                            match i {
+                                0 => out.extend_from_slice(&sized),
+                                _ => object_tree(o).write_pretty(&mut out, 2),
+                            }
+                        }
+                        out.extend_from_slice(b"\n    ]");
+                    }
+                }
+                out.extend_from_slice(
+                    b",\n    \"kind\": \"List\",\n    \"metadata\": {\n        \"resourceVersion\": \"\"\n    }\n}",
+                );
             }
-            _ => 0,
-        };
-        let mut out = Vec::with_capacity(capacity);
-        let mut ser =
-            serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
-        // Serializing JSON values into a Vec cannot fail (string keys, no non-finite numbers).
-        let _ = self.serialize(&mut ser);
+        }
         out.push(b'\n');
+        // Written from `&str`s and ASCII punctuation only.
         String::from_utf8(out).unwrap_or_default()
     }
 
@@ -82,44 +98,7 @@ impl Printed<'_> {
     }
 }
 
-fn pretty(value: &impl Serialize) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut ser =
-        serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
-    let _ = value.serialize(&mut ser);
-    out
-}
-
 /// upstream: kubectl prints several objects as a `v1` `List` with an empty resourceVersion.
 fn list_value(items: Vec<Value>) -> Value {
     serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
-}
-
-impl Serialize for Printed<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Printed::Object(o) => object_tree(o).serialize(s),
-            // The keys of `list_value`, in order.
-            Printed::List(objects) => {
-                let mut map = s.serialize_map(Some(4))?;
-                map.serialize_entry("apiVersion", "v1")?;
-                map.serialize_entry("items", &Items(objects))?;
-                map.serialize_entry("kind", "List")?;
-                map.serialize_entry("metadata", &serde_json::json!({"resourceVersion": ""}))?;
-                map.end()
-            }
-        }
-    }
-}
-
-struct Items<'a>(&'a [Arc<Object>]);
-
-impl Serialize for Items<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for o in self.0 {
-            seq.serialize_element(&object_tree(o))?;
-        }
-        seq.end()
-    }
 }
