@@ -196,9 +196,10 @@ def test_types_survive_the_crossing(c):
     assert "mine" not in c.deployment("web").labels
 
 
-def test_a_shared_template_spec_is_a_new_value_in_every_read(c):
+def test_every_read_is_a_new_value_though_made_from_shared_parts(c):
     # The Deployment and its ReplicaSet store one pod template spec; the core makes its dicts
-    # once and copies them for each read. No read may see what a caller did to an earlier one.
+    # once and copies them for each read. No read may see what a caller did to an earlier one,
+    # in the shared part or elsewhere.
     d = c.deployment("web")
     first, second = d.to_dict(), d.to_dict()
     rs = c.replicasets(selector="app=web")[0].to_dict()
@@ -210,6 +211,10 @@ def test_a_shared_template_spec_is_a_new_value_in_every_read(c):
         container["resources"]["requests"].clear()
     specs[0]["containers"].append({"name": "extra"})
     specs[0]["dnsPolicy"] = "None"
+    first["spec"]["replicas"] = 99
+    first["spec"]["strategy"]["rollingUpdate"]["maxSurge"] = 7
+    first["status"].clear()
+    first["metadata"]["uid"] = "x"
     assert json.dumps(second) == pristine
     assert specs[2]["containers"] == specs[1]["containers"] and specs[2]["dnsPolicy"] == "ClusterFirst"
     assert json.dumps(d.to_dict()) == pristine
