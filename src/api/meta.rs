@@ -230,6 +230,13 @@ impl Meta {
         }
     }
 
+    /// The metadata as the API shows it, serialized from the stored fields: the value of
+    /// [`Meta::to_object_meta`] (the same fields in k8s-openapi's order) without copying
+    /// anything into an `ObjectMeta` first.
+    pub fn wire(&self) -> MetaWire<'_> {
+        MetaWire(self)
+    }
+
     /// The owner reference with `controller: true`, if any.
     pub fn controller_ref(&self) -> Option<&OwnerRef> {
         self.owner_references.iter().find(|r| r.controller == Some(true))
@@ -287,5 +294,128 @@ impl OwnerRef {
             controller: self.controller,
             block_owner_deletion: self.block_owner_deletion,
         }
+    }
+}
+
+/// See [`Meta::wire`].
+pub struct MetaWire<'a>(&'a Meta);
+
+impl serde::Serialize for MetaWire<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let m = self.0;
+        let created = (m.creation_timestamp != 0).then(|| to_time(m.creation_timestamp));
+        let deleted = m.deletion_timestamp().map(to_time);
+        let grace = m.deletion_grace_period_seconds();
+        let mut version = itoa::Buffer::new();
+        let resource_version = (m.resource_version > 0).then(|| version.format(m.resource_version));
+        let uid = (!m.uid.is_nil()).then(|| m.uid.text());
+        let present = [
+            !m.annotations.is_empty(),
+            created.is_some(),
+            grace.is_some(),
+            deleted.is_some(),
+            !m.finalizers().is_empty(),
+            m.generate_name.is_some(),
+            m.generation > 0,
+            !m.labels.is_empty(),
+            !m.name.is_empty(),
+            !m.namespace.is_empty(),
+            !m.owner_references.is_empty(),
+            resource_version.is_some(),
+            uid.is_some(),
+        ];
+        // The fields of k8s-openapi's ObjectMeta in its order (managedFields and selfLink are
+        // never set).
+        let mut st = s.serialize_struct("ObjectMeta", present.iter().filter(|p| **p).count())?;
+        if !m.annotations.is_empty() {
+            st.serialize_field("annotations", &Sorted(&m.annotations))?;
+        }
+        if let Some(t) = &created {
+            st.serialize_field("creationTimestamp", t)?;
+        }
+        if let Some(g) = &grace {
+            st.serialize_field("deletionGracePeriodSeconds", g)?;
+        }
+        if let Some(t) = &deleted {
+            st.serialize_field("deletionTimestamp", t)?;
+        }
+        if !m.finalizers().is_empty() {
+            st.serialize_field("finalizers", m.finalizers())?;
+        }
+        if let Some(g) = m.generate_name() {
+            st.serialize_field("generateName", g)?;
+        }
+        if m.generation > 0 {
+            st.serialize_field("generation", &m.generation)?;
+        }
+        if !m.labels.is_empty() {
+            st.serialize_field("labels", &Sorted(&m.labels))?;
+        }
+        if !m.name.is_empty() {
+            st.serialize_field("name", &*m.name)?;
+        }
+        if !m.namespace.is_empty() {
+            st.serialize_field("namespace", &*m.namespace)?;
+        }
+        if !m.owner_references.is_empty() {
+            st.serialize_field("ownerReferences", &OwnersWire(&m.owner_references))?;
+        }
+        if let Some(v) = resource_version {
+            st.serialize_field("resourceVersion", v)?;
+        }
+        if let Some(uid) = &uid {
+            st.serialize_field("uid", &**uid)?;
+        }
+        st.end()
+    }
+}
+
+/// A [`StringMap`] as a JSON object (its keys are kept sorted, as a wire map's are).
+struct Sorted<'a>(&'a StringMap);
+
+impl serde::Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter())
+    }
+}
+
+/// Owner references as [`OwnerRef::to_wire`] gives them, serialized in place.
+struct OwnersWire<'a>(&'a [OwnerRef]);
+
+impl serde::Serialize for OwnersWire<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(OwnerWire))
+    }
+}
+
+struct OwnerWire<'a>(&'a OwnerRef);
+
+impl serde::Serialize for OwnerWire<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let r = self.0;
+        let parsed;
+        let uid: &str = match r.uid_text.as_deref() {
+            Some(text) => text,
+            None => {
+                parsed = r.uid.text();
+                &parsed
+            }
+        };
+        // k8s-openapi's OwnerReference, in its order.
+        let n = 4 + usize::from(r.block_owner_deletion.is_some()) + usize::from(r.controller.is_some());
+        let mut st = s.serialize_struct("OwnerReference", n)?;
+        st.serialize_field("apiVersion", &*r.api_version)?;
+        if let Some(b) = &r.block_owner_deletion {
+            st.serialize_field("blockOwnerDeletion", b)?;
+        }
+        if let Some(c) = &r.controller {
+            st.serialize_field("controller", c)?;
+        }
+        st.serialize_field("kind", &*r.kind)?;
+        st.serialize_field("name", &*r.name)?;
+        st.serialize_field("uid", uid)?;
+        st.end()
     }
 }

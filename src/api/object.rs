@@ -1,6 +1,8 @@
 //! Stored objects: compact metadata plus a per-kind body built from k8s-openapi wire types.
 //! Decoding a manifest runs the API server's pipeline: strict decode, defaulting, validation.
 
+use std::borrow::Cow;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1 as apps;
@@ -589,23 +591,22 @@ pub struct Wire<'a>(&'a Object);
 impl Serialize for Wire<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let o = self.0;
-        let metadata = o.meta.to_object_meta();
+        // The kinds with a spec and a status are written from the stored values in place.
+        macro_rules! resource {
+            ($wire:ty, $spec:expr, $status:expr) => {
+                Resource::<$wire, _, _> { meta: &o.meta, spec: $spec, status: $status, wire: PhantomData }.serialize(s)
+            };
+        }
         // A workload whose spec's template is stored apart (its spec left to template_spec_json).
         macro_rules! workload {
             ($wire:ty, $spec:expr, $status:expr, $template:expr) => {{
-                type Workload = $wire;
                 let mut spec = (**$spec).clone();
                 spec.template = $template.to_wire_without_spec();
-                ser(s, &Workload { metadata, spec: Some(spec), status: Some((**$status).clone()) })
+                resource!($wire, Some(&spec), Some(&**$status))
             }};
         }
         match &o.body {
-            Body::Namespace { spec, status } => {
-                ser(s, &core::Namespace { metadata, spec: spec.clone(), status: status.clone() })
-            }
-            Body::Node { spec, status } => {
-                ser(s, &core::Node { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
-            }
+            Body::Node { spec, status } => resource!(core::Node, Some(&**spec), Some(&**status)),
             Body::Deployment { spec, status, template } => workload!(apps::Deployment, spec, status, template),
             Body::ReplicaSet { spec, status, template } => {
                 let spec = apps::ReplicaSetSpec {
@@ -614,45 +615,83 @@ impl Serialize for Wire<'_> {
                     selector: spec.selector.to_wire(),
                     template: Some(template.to_wire_without_spec()),
                 };
-                ser(s, &apps::ReplicaSet { metadata, spec: Some(spec), status: Some((**status).clone()) })
+                resource!(apps::ReplicaSet, Some(&spec), Some(&**status))
             }
             Body::Pod { spec, status } => {
-                let mut spec = (**spec).clone();
-                if spec.node_name.is_none() {
-                    spec.node_name = status.node_name.as_deref().map(str::to_string);
-                }
+                // A pod bound by the scheduler shows its node in its spec.
+                let spec = match (&spec.node_name, &status.node_name) {
+                    (None, Some(node)) => {
+                        Cow::Owned(core::PodSpec { node_name: Some(node.to_string()), ..(**spec).clone() })
+                    }
+                    _ => Cow::Borrowed(&**spec),
+                };
                 let wire_status = status.to_status(&o.meta, &spec);
-                ser(s, &core::Pod { metadata, spec: Some(spec), status: Some(wire_status) })
+                resource!(core::Pod, Some(&*spec), Some(&wire_status))
             }
-            Body::HorizontalPodAutoscaler { spec, status } => ser(
+            Body::HorizontalPodAutoscaler { spec, status } => {
+                resource!(autoscaling::HorizontalPodAutoscaler, Some(&**spec), Some(&**status))
+            }
+            Body::Job { spec, status, template } => workload!(batch::Job, spec, status, template),
+            Body::CronJob { spec, status } => resource!(batch::CronJob, Some(&**spec), Some(&**status)),
+            // The other kinds through their wire struct, with the metadata copied into it.
+            Body::Namespace { spec, status } => ser(
                 s,
-                &autoscaling::HorizontalPodAutoscaler {
-                    metadata,
-                    spec: Some((**spec).clone()),
-                    status: Some((**status).clone()),
-                },
+                &core::Namespace { metadata: o.meta.to_object_meta(), spec: spec.clone(), status: status.clone() },
             ),
             Body::Event(e) => {
                 let mut e = e.to_wire();
-                e.metadata = metadata;
+                e.metadata = o.meta.to_object_meta();
                 ser(s, &e)
             }
-            Body::ConfigMap(b) => ser(s, &core::ConfigMap { metadata, ..(**b).clone() }),
-            Body::Secret(b) => ser(s, &core::Secret { metadata, ..(**b).clone() }),
-            Body::Service(b) => ser(s, &core::Service { metadata, ..(**b).clone() }),
-            Body::ServiceAccount(b) => ser(s, &core::ServiceAccount { metadata, ..(**b).clone() }),
-            Body::Job { spec, status, template } => workload!(batch::Job, spec, status, template),
-            Body::CronJob { spec, status } => {
-                ser(s, &batch::CronJob { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
+            Body::ConfigMap(b) => ser(s, &core::ConfigMap { metadata: o.meta.to_object_meta(), ..(**b).clone() }),
+            Body::Secret(b) => ser(s, &core::Secret { metadata: o.meta.to_object_meta(), ..(**b).clone() }),
+            Body::Service(b) => ser(s, &core::Service { metadata: o.meta.to_object_meta(), ..(**b).clone() }),
+            Body::ServiceAccount(b) => {
+                ser(s, &core::ServiceAccount { metadata: o.meta.to_object_meta(), ..(**b).clone() })
             }
-            Body::PodDisruptionBudget(b) => ser(s, &policy::PodDisruptionBudget { metadata, ..(**b).clone() }),
+            Body::PodDisruptionBudget(b) => {
+                ser(s, &policy::PodDisruptionBudget { metadata: o.meta.to_object_meta(), ..(**b).clone() })
+            }
             Body::DaemonSet { spec, status, template } => workload!(apps::DaemonSet, spec, status, template),
-            Body::ControllerRevision(b) => ser(s, &apps::ControllerRevision { metadata, ..(**b).clone() }),
+            Body::ControllerRevision(b) => {
+                ser(s, &apps::ControllerRevision { metadata: o.meta.to_object_meta(), ..(**b).clone() })
+            }
             Body::StatefulSet { spec, status, template } => workload!(apps::StatefulSet, spec, status, template),
-            Body::PersistentVolumeClaim(b) => ser(s, &core::PersistentVolumeClaim { metadata, ..(**b).clone() }),
-            Body::EndpointSlice(b) => ser(s, &discovery::EndpointSlice { metadata, ..(**b).clone() }),
-            Body::Endpoints(b) => ser(s, &core::Endpoints { metadata, ..(**b).clone() }),
+            Body::PersistentVolumeClaim(b) => {
+                ser(s, &core::PersistentVolumeClaim { metadata: o.meta.to_object_meta(), ..(**b).clone() })
+            }
+            Body::EndpointSlice(b) => {
+                ser(s, &discovery::EndpointSlice { metadata: o.meta.to_object_meta(), ..(**b).clone() })
+            }
+            Body::Endpoints(b) => ser(s, &core::Endpoints { metadata: o.meta.to_object_meta(), ..(**b).clone() }),
         }
+    }
+}
+
+/// A kind with a spec and a status as its wire struct `W` writes it (apiVersion, kind,
+/// metadata, spec, status: k8s-openapi's order), each part serialized from where it is kept.
+struct Resource<'a, W, Sp, St> {
+    meta: &'a Meta,
+    spec: Option<&'a Sp>,
+    status: Option<&'a St>,
+    wire: PhantomData<W>,
+}
+
+impl<W: k8s_openapi::Resource, Sp: Serialize, St: Serialize> Serialize for Resource<'_, W, Sp, St> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let parts = 3 + usize::from(self.spec.is_some()) + usize::from(self.status.is_some());
+        let mut st = s.serialize_struct(W::KIND, parts)?;
+        st.serialize_field("apiVersion", W::API_VERSION)?;
+        st.serialize_field("kind", W::KIND)?;
+        st.serialize_field("metadata", &self.meta.wire())?;
+        if let Some(spec) = self.spec {
+            st.serialize_field("spec", spec)?;
+        }
+        if let Some(status) = self.status {
+            st.serialize_field("status", status)?;
+        }
+        st.end()
     }
 }
 
@@ -866,6 +905,62 @@ mod tests {
             assert_eq!(shown["spec"]["template"]["spec"], serde_json::to_value(template.spec()).unwrap(), "{kind}");
             assert_eq!(shown["spec"]["template"]["spec"]["terminationGracePeriodSeconds"], json!(45));
             assert_eq!(shown["spec"]["template"]["metadata"]["annotations"], json!({"a": "b"}));
+        }
+    }
+
+    #[test]
+    fn metadata_is_written_as_its_wire_struct_writes_it() {
+        use super::super::meta::{OwnerRef, Uid};
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+        let base = Object::decode(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i"}]}}))
+        .unwrap()
+        .meta;
+        let owner = |uid: &str, controller, block| {
+            OwnerRef::from_wire(OwnerReference {
+                api_version: "apps/v1".into(),
+                kind: "ReplicaSet".into(),
+                name: "rs \"1\"".into(),
+                uid: uid.into(),
+                controller,
+                block_owner_deletion: block,
+            })
+        };
+        let mut metas = vec![Meta::default(), base.clone()];
+        for i in 0..8u64 {
+            let mut m = base.clone();
+            let on = |bit: u64| i & bit != 0;
+            m.uid = Uid::from_random(i, 7);
+            m.resource_version = 10u64.pow(i as u32);
+            m.creation_timestamp = 1_767_225_600_123 + i as i64 * 86_400_000;
+            m.generation = i as i64;
+            if on(1) {
+                m.namespace = "team-a".into();
+                m.generate_name = Some(Arc::new("p-".into()));
+                m.labels =
+                    Arc::new([("b".to_string(), "2".to_string()), ("a".into(), "é".into())].into_iter().collect());
+                m.owner_references = Arc::new(vec![
+                    owner("not-a-uuid", Some(true), Some(true)),
+                    owner(&Uid::from_random(3, 4).to_string(), None, None),
+                ]);
+            }
+            if on(2) {
+                m.annotations = Arc::new([("note".to_string(), "x\ny".to_string())].into_iter().collect());
+                m.set_deletion_timestamp(Some(1_767_225_660_999));
+                m.set_deletion_grace_period_seconds(Some(30));
+            }
+            if on(4) {
+                m.set_finalizers(vec!["kubernetes.io/pv-protection".into(), "b".into()]);
+                m.name = "".into();
+            }
+            metas.push(m);
+        }
+        for m in metas {
+            let ours = serde_json::to_string(&m.wire()).unwrap();
+            assert_eq!(ours, serde_json::to_string(&m.to_object_meta()).unwrap());
+            // The sorted builder gives what serde_json's value gives.
+            let tree = crate::api::sorted::value(&mut crate::api::sorted::TreeBuild, &m.wire()).unwrap();
+            assert_eq!(serde_json::to_value(&tree).unwrap(), serde_json::to_value(m.to_object_meta()).unwrap());
         }
     }
 
