@@ -1021,6 +1021,132 @@ mod tests {
             .collect()
     }
 
+    /// What `Object::wire` wrote for the kinds it now writes in place, when it copied each into
+    /// its k8s-openapi struct (metadata by `to_object_meta`): the oracle of the test below.
+    fn copied_wire(o: &Object) -> Option<String> {
+        use crate::api::Body;
+        use k8s_openapi::api::{
+            apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, core::v1 as core,
+        };
+        let metadata = o.meta.to_object_meta();
+        let text = |v: &dyn erased::Text| v.text();
+        let out = match &o.body {
+            Body::Node { spec, status } => {
+                text(&core::Node { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
+            }
+            Body::Deployment { spec, status, template } => {
+                let mut spec = (**spec).clone();
+                spec.template = template.to_wire_without_spec();
+                text(&apps::Deployment { metadata, spec: Some(spec), status: Some((**status).clone()) })
+            }
+            Body::ReplicaSet { spec, status, template } => text(&apps::ReplicaSet {
+                metadata,
+                spec: Some(apps::ReplicaSetSpec {
+                    replicas: spec.replicas,
+                    min_ready_seconds: spec.min_ready_seconds,
+                    selector: spec.selector.to_wire(),
+                    template: Some(template.to_wire_without_spec()),
+                }),
+                status: Some((**status).clone()),
+            }),
+            Body::Pod { spec, status } => {
+                let mut spec = (**spec).clone();
+                if spec.node_name.is_none() {
+                    spec.node_name = status.node_name.as_deref().map(str::to_string);
+                }
+                let status = status.to_status(&o.meta, &spec);
+                text(&core::Pod { metadata, spec: Some(spec), status: Some(status) })
+            }
+            Body::HorizontalPodAutoscaler { spec, status } => text(&autoscaling::HorizontalPodAutoscaler {
+                metadata,
+                spec: Some((**spec).clone()),
+                status: Some((**status).clone()),
+            }),
+            Body::Job { spec, status, template } => {
+                let mut spec = (**spec).clone();
+                spec.template = template.to_wire_without_spec();
+                text(&batch::Job { metadata, spec: Some(spec), status: Some((**status).clone()) })
+            }
+            Body::CronJob { spec, status } => {
+                text(&batch::CronJob { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
+            }
+            Body::DaemonSet { spec, status, template } => {
+                let mut spec = (**spec).clone();
+                spec.template = template.to_wire_without_spec();
+                text(&apps::DaemonSet { metadata, spec: Some(spec), status: Some((**status).clone()) })
+            }
+            Body::StatefulSet { spec, status, template } => {
+                let mut spec = (**spec).clone();
+                spec.template = template.to_wire_without_spec();
+                text(&apps::StatefulSet { metadata, spec: Some(spec), status: Some((**status).clone()) })
+            }
+            _ => return None,
+        };
+        Some(out)
+    }
+
+    mod erased {
+        /// serde_json's text of a value (a trait object, so one closure takes every wire struct).
+        pub trait Text {
+            fn text(&self) -> String;
+        }
+        impl<T: serde::Serialize> Text for T {
+            fn text(&self) -> String {
+                serde_json::to_string(self).unwrap()
+            }
+        }
+    }
+
+    #[test]
+    fn the_kinds_written_in_place_are_written_as_their_wire_structs_wrote_them() {
+        let nodes = (1..=2).map(NodeTemplate::numbered).collect();
+        let mut c = Cluster::new(ClusterOptions { seed: 3, nodes, ..Default::default() }).unwrap();
+        let workload = |kind: &str, extra: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: w-{lower}, labels: {{tier: a}}, annotations: {{note: \"é \\\" x\"}}}}\nspec:\n  selector: {{matchLabels: {{app: {lower}}}}}\n  template:\n    metadata: {{labels: {{app: {lower}}}}}\n    spec: {{containers: [{{name: c, image: \"nginx:1.25\"}}]}}\n{extra}",
+                lower = kind.to_lowercase()
+            )
+        };
+        let manifests = [
+            workload("Deployment", "  replicas: 3\n"),
+            workload("DaemonSet", ""),
+            workload("StatefulSet", "  replicas: 2\n  serviceName: s\n"),
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: cj}\nspec:\n  schedule: \"*/5 * * * *\"\n  jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}}}}\n".into(),
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: w-deployment}\n  minReplicas: 1\n  maxReplicas: 4\n".into(),
+        ];
+        assert!(actions(&mut c, &manifests.join("---\n")).iter().all(|a| a.ends_with("created")));
+        c.advance(330_000).unwrap();
+        // A pod terminating (deletion timestamp and grace period) and one not yet bound.
+        let pod = c.list(Kind::Pod, Some("default"), "app=deployment").unwrap()[0].meta.name.to_string();
+        c.delete(Kind::Pod, "default", &pod).unwrap();
+        actions(&mut c, &workload("Deployment", "  replicas: 9\n"));
+        let mut seen = BTreeMap::new();
+        for kind in Kind::ALL {
+            for o in c.list(kind, None, "").unwrap() {
+                if let Some(copied) = copied_wire(&o) {
+                    assert_eq!(serde_json::to_string(&o.wire()).unwrap(), copied, "{}", o.meta.name);
+                    *seen.entry(kind.name()).or_insert(0) += 1;
+                }
+            }
+        }
+        let kinds: Vec<_> = seen.keys().copied().collect();
+        let expected = [
+            "CronJob",
+            "DaemonSet",
+            "Deployment",
+            "HorizontalPodAutoscaler",
+            "Job",
+            "Node",
+            "Pod",
+            "ReplicaSet",
+            "StatefulSet",
+        ];
+        assert_eq!(kinds, expected);
+        let pods = c.list(Kind::Pod, None, "").unwrap();
+        assert!(pods.iter().any(|p| p.meta.deletion_timestamp().is_some()), "a terminating pod");
+        assert!(pods.iter().any(|p| matches!(&p.body, crate::api::Body::Pod { spec, status } if spec.node_name.is_none() && status.node_name.is_some())), "a pod bound by the scheduler");
+    }
+
     #[test]
     fn apply_creates_then_is_unchanged_then_configured() {
         let mut c = Cluster::new(ClusterOptions::default()).unwrap();

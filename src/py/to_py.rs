@@ -169,7 +169,8 @@ impl<'py> Build for Cx<'py> {
     /// A pod template spec made once per interned text and copied for each object that shows it:
     /// a copy of a dict shares its keys' table and its immutable values (a fresh dict and list
     /// for each of the spec's maps and lists, as a parse would give), without reading the text
-    /// again. The kept value itself is never handed out.
+    /// again. The kept value itself is never handed out. At most 256 specs are kept (with their
+    /// text), for the life of the process.
     fn shared_text(&mut self, text: &Arc<str>) -> Result<Self::Out, sorted::Error<PyErr>> {
         static TEMPLATES: Mutex<SharedTexts<Py<PyAny>>> = Mutex::new(SharedTexts::new());
         // A finalizer run while the spec is made may read objects too; it never waits.
