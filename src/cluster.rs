@@ -1028,17 +1028,24 @@ mod tests {
         use k8s_openapi::api::{
             apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, core::v1 as core,
         };
+        fn text<T: serde::Serialize>(value: &T) -> String {
+            serde_json::to_string(value).unwrap()
+        }
         let metadata = o.meta.to_object_meta();
-        let text = |v: &dyn erased::Text| v.text();
+        // A workload's spec with its template put in (the spec's own text left out).
+        macro_rules! workload {
+            ($wire:ty, $spec:expr, $status:expr, $template:expr) => {{
+                let mut spec = (**$spec).clone();
+                spec.template = $template.to_wire_without_spec();
+                type Wire = $wire;
+                text(&Wire { metadata, spec: Some(spec), status: Some((**$status).clone()) })
+            }};
+        }
         let out = match &o.body {
             Body::Node { spec, status } => {
                 text(&core::Node { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
             }
-            Body::Deployment { spec, status, template } => {
-                let mut spec = (**spec).clone();
-                spec.template = template.to_wire_without_spec();
-                text(&apps::Deployment { metadata, spec: Some(spec), status: Some((**status).clone()) })
-            }
+            Body::Deployment { spec, status, template } => workload!(apps::Deployment, spec, status, template),
             Body::ReplicaSet { spec, status, template } => text(&apps::ReplicaSet {
                 metadata,
                 spec: Some(apps::ReplicaSetSpec {
@@ -1062,39 +1069,15 @@ mod tests {
                 spec: Some((**spec).clone()),
                 status: Some((**status).clone()),
             }),
-            Body::Job { spec, status, template } => {
-                let mut spec = (**spec).clone();
-                spec.template = template.to_wire_without_spec();
-                text(&batch::Job { metadata, spec: Some(spec), status: Some((**status).clone()) })
-            }
+            Body::Job { spec, status, template } => workload!(batch::Job, spec, status, template),
             Body::CronJob { spec, status } => {
                 text(&batch::CronJob { metadata, spec: Some((**spec).clone()), status: Some((**status).clone()) })
             }
-            Body::DaemonSet { spec, status, template } => {
-                let mut spec = (**spec).clone();
-                spec.template = template.to_wire_without_spec();
-                text(&apps::DaemonSet { metadata, spec: Some(spec), status: Some((**status).clone()) })
-            }
-            Body::StatefulSet { spec, status, template } => {
-                let mut spec = (**spec).clone();
-                spec.template = template.to_wire_without_spec();
-                text(&apps::StatefulSet { metadata, spec: Some(spec), status: Some((**status).clone()) })
-            }
+            Body::DaemonSet { spec, status, template } => workload!(apps::DaemonSet, spec, status, template),
+            Body::StatefulSet { spec, status, template } => workload!(apps::StatefulSet, spec, status, template),
             _ => return None,
         };
         Some(out)
-    }
-
-    mod erased {
-        /// serde_json's text of a value (a trait object, so one closure takes every wire struct).
-        pub trait Text {
-            fn text(&self) -> String;
-        }
-        impl<T: serde::Serialize> Text for T {
-            fn text(&self) -> String {
-                serde_json::to_string(self).unwrap()
-            }
-        }
     }
 
     #[test]
