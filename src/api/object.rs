@@ -269,11 +269,11 @@ impl Object {
     /// The full Kubernetes JSON, keys sorted as kubectl prints them.
     pub fn to_json(&self) -> Value {
         let mut value = to_value(&self.wire());
-        if let Some(text) = self.template_spec_json() {
+        if let Some(template) = self.template() {
             if let Some(t) = value.pointer_mut("/spec/template").and_then(Value::as_object_mut) {
-                // The stored text was written from the typed spec; parsing it to a value gives
-                // the same object without a typed spec in between.
-                t.insert("spec".into(), serde_json::from_str(text).unwrap_or_else(|_| serde_json::json!({})));
+                // The stored text was written from the typed spec; its value is the same object
+                // without a typed spec in between.
+                t.insert("spec".into(), template.spec_value());
             }
         }
         value
@@ -320,12 +320,17 @@ impl Object {
     /// A workload's `spec.template.spec` as its stored JSON text (compact, fields in the typed
     /// spec's order), which [`Object::wire`] leaves out.
     pub fn template_spec_json(&self) -> Option<&Arc<str>> {
+        self.template().map(PodTemplate::spec_json)
+    }
+
+    /// A workload's pod template.
+    pub fn template(&self) -> Option<&PodTemplate> {
         match &self.body {
             Body::Deployment { template, .. }
             | Body::ReplicaSet { template, .. }
             | Body::Job { template, .. }
             | Body::DaemonSet { template, .. }
-            | Body::StatefulSet { template, .. } => Some(template.spec_json()),
+            | Body::StatefulSet { template, .. } => Some(template),
             _ => None,
         }
     }

@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::defaults;
 use super::meta::StringMap;
+use super::sorted::SharedTexts;
 use crate::sim::rng::stable_hash;
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -103,6 +104,18 @@ pub(crate) fn intern_spec(spec: core::PodSpec, json: &str) -> Arc<core::PodSpec>
     }
 }
 
+/// A copy of what `make` makes from the interned text `text`, kept for the next call with the
+/// same text (in a table of recent texts; see [`SharedTexts`]). Another thread holding the
+/// table makes its own: the same value either way.
+fn made_from<V: Clone>(table: &Mutex<SharedTexts<V>>, text: &Arc<str>, make: impl FnOnce() -> V) -> V {
+    match table.try_lock() {
+        Ok(mut kept) => match kept.get_or_make(text, || Ok::<V, std::convert::Infallible>(make())) {
+            Ok(v) => v.clone(),
+        },
+        Err(_) => make(),
+    }
+}
+
 impl PodTemplate {
     pub fn from_wire(t: Option<core::PodTemplateSpec>) -> PodTemplate {
         let t = t.unwrap_or_default();
@@ -112,23 +125,31 @@ impl PodTemplate {
         let other_meta = (meta != ObjectMeta::default()).then(|| Box::new(meta));
         let spec = t.spec.unwrap_or_default();
         // k8s-openapi types serialize infallibly to JSON.
-        let spec_json = serde_json::to_string(&spec).unwrap_or_default();
-        let mut pod = core::Pod { spec: Some(spec), ..Default::default() };
-        defaults::default_pod(&mut pod);
-        let admitted = pod.spec.unwrap_or_default();
-        let admitted_json = serde_json::to_string(&admitted).unwrap_or_default();
-        PodTemplate {
-            labels,
-            annotations,
-            other_meta,
-            spec_json: intern_text(spec_json),
-            admitted: intern_spec(admitted, &admitted_json),
-        }
+        let spec_json = intern_text(serde_json::to_string(&spec).unwrap_or_default());
+        // The admitted spec depends on the spec alone: one text, one admission.
+        static ADMITTED: Mutex<SharedTexts<Arc<core::PodSpec>>> = Mutex::new(SharedTexts::new());
+        let admitted = made_from(&ADMITTED, &spec_json, || {
+            let mut pod = core::Pod { spec: Some(spec), ..Default::default() };
+            defaults::default_pod(&mut pod);
+            let admitted = pod.spec.unwrap_or_default();
+            let admitted_json = serde_json::to_string(&admitted).unwrap_or_default();
+            intern_spec(admitted, &admitted_json)
+        });
+        PodTemplate { labels, annotations, other_meta, spec_json, admitted }
     }
 
     /// The spec as the workload shows it.
     pub fn spec(&self) -> core::PodSpec {
-        serde_json::from_str(&self.spec_json).unwrap_or_default()
+        static SPECS: Mutex<SharedTexts<core::PodSpec>> = Mutex::new(SharedTexts::new());
+        made_from(&SPECS, &self.spec_json, || serde_json::from_str(&self.spec_json).unwrap_or_default())
+    }
+
+    /// The spec as the workload shows it, as a JSON value.
+    pub fn spec_value(&self) -> serde_json::Value {
+        static VALUES: Mutex<SharedTexts<serde_json::Value>> = Mutex::new(SharedTexts::new());
+        made_from(&VALUES, &self.spec_json, || {
+            serde_json::from_str(&self.spec_json).unwrap_or_else(|_| serde_json::json!({}))
+        })
     }
 
     /// The spec as the workload shows it, as the compact JSON text it is stored as (written
@@ -206,5 +227,22 @@ mod tests {
         assert_eq!(a.spec().containers[0].image.as_deref(), Some("nginx:1"));
         assert_eq!(a.admitted.service_account_name.as_deref(), Some("default"));
         assert!(a.spec().service_account_name.is_none(), "admission fields are not shown on the template");
+    }
+
+    /// What is kept per spec text (the admitted spec, the typed spec, its JSON value) is what
+    /// working it out afresh gives, for more texts than the tables keep, met again out of order.
+    #[test]
+    fn what_is_kept_per_spec_text_is_what_is_made_afresh() {
+        let images: Vec<String> = (0..600).map(|i| format!("nginx:1.{i}")).collect();
+        for image in images.iter().chain(images.iter().rev()).chain(images.iter().step_by(7)) {
+            let t = PodTemplate::from_wire(Some(template(image)));
+            let mut pod = core::Pod { spec: template(image).spec, ..Default::default() };
+            defaults::default_pod(&mut pod);
+            assert_eq!(*t.admitted, pod.spec.unwrap(), "{image}");
+            let shown: core::PodSpec = serde_json::from_str(t.spec_json()).unwrap();
+            assert_eq!(t.spec(), shown, "{image}");
+            assert_eq!(t.spec().containers[0].image.as_deref(), Some(image.as_str()));
+            assert_eq!(t.spec_value(), serde_json::to_value(&shown).unwrap(), "{image}");
+        }
     }
 }
