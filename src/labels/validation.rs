@@ -70,10 +70,10 @@ fn matches_dns1123_subdomain(s: &str) -> bool {
 /// A label key or annotation key: optional DNS-subdomain prefix and `/`, then a name part.
 pub fn is_qualified_name(value: &str) -> Vec<String> {
     let mut errs = Vec::new();
-    let parts: Vec<&str> = value.split('/').collect();
-    let name = match parts.as_slice() {
-        [name] => *name,
-        [prefix, name] => {
+    let mut parts = value.splitn(3, '/');
+    let name = match (parts.next().unwrap_or_default(), parts.next(), parts.next()) {
+        (name, None, _) => name,
+        (prefix, Some(name), None) => {
             if prefix.is_empty() {
                 errs.push("prefix part must be non-empty".to_string());
             } else {
@@ -81,7 +81,7 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
                     errs.push(format!("prefix part {m}"));
                 }
             }
-            *name
+            name
         }
         _ => {
             return vec![format!(

@@ -151,11 +151,13 @@ impl Rs {
         let annotations = obj.meta.annotations.clone();
         Rs { obj, replicas, annotations, created_here: false, is_new: false }
     }
-    fn status(&self) -> apps::ReplicaSetStatus {
-        if self.created_here {
-            return Default::default();
+    /// The ReplicaSet's status as stored (one created in this sync has none yet), read in place.
+    fn status(&self) -> &apps::ReplicaSetStatus {
+        static NONE: std::sync::LazyLock<apps::ReplicaSetStatus> = std::sync::LazyLock::new(Default::default);
+        match rs_parts(&self.obj) {
+            Some((_, s, _)) if !self.created_here => s,
+            _ => &NONE,
         }
-        rs_parts(&self.obj).map(|(_, s, _)| s.clone()).unwrap_or_default()
     }
     fn spec_replicas(&self) -> i32 {
         rs_parts(&self.obj).and_then(|(s, _, _)| s.replicas).unwrap_or(1)

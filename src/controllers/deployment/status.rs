@@ -82,13 +82,17 @@ pub(super) fn sync_status(s: &mut Sync, rss: &[Rs], new_idx: Option<usize>, roll
     let now = s.ctx.now;
     let desired = replicas_of(s.spec);
     let sum =
-        |f: &dyn Fn(&apps::ReplicaSetStatus) -> i32| rss.iter().map(|r| f(&r.status())).fold(0i32, i32::saturating_add);
+        |f: &dyn Fn(&apps::ReplicaSetStatus) -> i32| rss.iter().map(|r| f(r.status())).fold(0i32, i32::saturating_add);
     let replicas = sum(&|st| st.replicas);
     let ready = sum(&|st| st.ready_replicas.unwrap_or(0));
     let available = sum(&|st| st.available_replicas.unwrap_or(0));
     let updated = new_idx.map(|n| rss[n].status().replicas).unwrap_or(0);
     let spec_total: i32 = rss.iter().map(|r| r.replicas).fold(0i32, i32::saturating_add);
-    let prev = s.new_status.clone();
+    // (What the progress check compares with: the counts as they were.)
+    let prev = {
+        let p = &s.new_status;
+        (p.replicas, p.updated_replicas, p.ready_replicas, p.available_replicas)
+    };
     let st = &mut s.new_status;
     st.observed_generation = Some(s.d.meta.generation);
     st.replicas = Some(replicas);
@@ -141,11 +145,12 @@ pub(super) fn sync_status(s: &mut Sync, rss: &[Rs], new_idx: Option<usize>, roll
             && replicas == desired
             && available == desired
             && st.observed_generation.unwrap_or(0) >= s.d.meta.generation;
-        let old = |f: fn(&apps::DeploymentStatus) -> Option<i32>| f(&prev).unwrap_or(0);
-        let progressed = updated > old(|x| x.updated_replicas)
-            || (replicas - updated) < (old(|x| x.replicas) - old(|x| x.updated_replicas))
-            || ready > old(|x| x.ready_replicas)
-            || available > old(|x| x.available_replicas);
+        let old = |v: Option<i32>| v.unwrap_or(0);
+        let (old_replicas, old_updated, old_ready, old_available) = prev;
+        let progressed = updated > old(old_updated)
+            || (replicas - updated) < (old(old_replicas) - old(old_updated))
+            || ready > old(old_ready)
+            || available > old(old_available);
         if complete {
             let msg = match &rs_name {
                 Some(n) => format!("ReplicaSet \"{n}\" has successfully progressed."),
@@ -208,5 +213,5 @@ pub(super) fn sync_status(s: &mut Sync, rss: &[Rs], new_idx: Option<usize>, roll
 }
 
 pub(super) fn rs_failure(rs: &Rs) -> Option<apps::ReplicaSetCondition> {
-    rs.status().conditions.into_iter().flatten().find(|c| c.type_ == "ReplicaFailure")
+    rs.status().conditions.iter().flatten().find(|c| c.type_ == "ReplicaFailure").cloned()
 }
