@@ -186,6 +186,9 @@ pub enum Write {
     DaemonSetBackoff(String, daemonset::backoff::Entry),
     /// Scheduler state: where the next node search starts.
     SchedulerCursor(usize),
+    /// Scheduler state: a batch that bound nothing, and the last pod in it that fit no node,
+    /// with the node state's count of changes it saw (see [`NodeRuntime::changes`]).
+    SchedulerNowhere(Box<(u64, scheduler::Nowhere)>),
     /// Pod garbage collector state: since when a node that pods are bound to has been missing
     /// (`None`: no longer tracked).
     NodeGone {
@@ -263,6 +266,16 @@ pub struct NodeRuntime {
     pub allocated: std::collections::BTreeMap<Arc<str>, scheduler::Allocation>,
     /// Where the scheduler's next node search starts.
     pub scheduler_start: usize,
+    /// How many times `info` or `allocated` changed (all the scheduler's filters read of the
+    /// nodes), so that a search's outcome is known to hold while it stays the same. Not kept
+    /// in snapshots: a restored cluster starts with no outcome kept.
+    #[serde(skip)]
+    pub changes: u64,
+    /// The last pod the scheduler found no node for in a batch that bound none, with `changes`
+    /// as the search saw it: while `changes` is the same, a pod the filters treat alike fits
+    /// nowhere for the same reasons (see [`scheduler::Nowhere`]).
+    #[serde(skip)]
+    pub nowhere: Option<Box<(u64, scheduler::Nowhere)>>,
     /// Bound, unfinished pods with pod (anti-)affinity terms: while there are any, every pod's
     /// placement must look at them (upstream: NodeInfo.PodsWithAffinity).
     pub affinity_pods: i64,

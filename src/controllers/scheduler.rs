@@ -370,10 +370,11 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
         Some(names) => named_node_states(ctx, names),
         None => node_states(ctx),
     };
-    let (placements, start) = if constrained {
-        place_constrained(ctx, &mut nodes, start, &pods)
+    let (placements, start, nowhere) = if constrained {
+        let (placements, start) = place_constrained(ctx, &mut nodes, start, &pods);
+        (placements, start, None)
     } else {
-        place(&mut nodes, total, start, &pods)
+        place(&mut nodes, total, start, &pods, known_nowhere(ctx))
     };
     let write = |(pod, placement): (&Arc<Object>, Placement)| {
         let Body::Pod { status, .. } = &pod.body else { return (ObjectKey::of(pod), Reconciled::nothing()) };
@@ -435,8 +436,16 @@ pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconci
     };
     if let Some((_, last)) = out.last_mut() {
         last.writes.push(Write::SchedulerCursor(start));
+        if let Some(kept) = nowhere {
+            last.writes.push(Write::SchedulerNowhere(Box::new((ctx.nodes.changes, kept))));
+        }
     }
     out
+}
+
+/// The pod a batch before found no node for, while the nodes are still as its search saw them.
+fn known_nowhere<'a>(ctx: &'a Ctx) -> Option<&'a Nowhere> {
+    ctx.nodes.nowhere.as_deref().filter(|(seen, _)| *seen == ctx.nodes.changes).map(|(_, n)| n)
 }
 
 /// Where the scheduler put a pod, or why it could not.
@@ -456,14 +465,24 @@ enum Placement {
 /// reads what they said of each node from a [`Memo`] kept for its class of pods alike, so a
 /// ReplicaSet's pods each visit their stretch of nodes without filtering and scoring every
 /// node in it again: only a node a pod was bound to is looked at afresh.
-fn place(nodes: &mut [NodeState], total: usize, mut start: usize, pods: &[Arc<Object>]) -> (Vec<Placement>, usize) {
+///
+/// `known`: a pod an earlier batch found no node for, the nodes being as it saw them. The
+/// returned [`Nowhere`] is the last pod of a batch that bound nothing (for the next batch).
+fn place(
+    nodes: &mut [NodeState],
+    total: usize,
+    mut start: usize,
+    pods: &[Arc<Object>],
+    known: Option<&Nowhere>,
+) -> (Vec<Placement>, usize, Option<Nowhere>) {
     let to_find = feasible_nodes_to_find(nodes.len());
     let n = total;
     let advance = |start: usize, visited: usize| if n == 0 { 0 } else { (start + visited) % n };
     let mut out = Vec::with_capacity(pods.len());
-    let mut nowhere: Option<Nowhere> = None;
     // (Pinned pods' batches hold only the nodes they name, and search those alone.)
-    let mut memo = (n > 0 && nodes.len() == n).then(|| Memo::new(n));
+    let every_node = n > 0 && nodes.len() == n;
+    let mut nowhere: Option<Nowhere> = known.filter(|_| every_node).map(|k| Nowhere { checked: 0, ..k.clone() });
+    let mut memo = every_node.then(|| Memo::new(n));
     for pod in pods {
         let Body::Pod { spec, .. } = &pod.body else {
             out.push(Placement::Unschedulable(BTreeMap::new(), BTreeMap::new()));
@@ -513,7 +532,9 @@ fn place(nodes: &mut [NodeState], total: usize, mut start: usize, pods: &[Arc<Ob
         out.push(Placement::Bound(i));
         start = advance(start, visited);
     }
-    (out, start)
+    // (A binding changed the nodes: what fit nowhere before it may fit now.)
+    let kept = nowhere.filter(|_| every_node && !out.iter().any(|p| matches!(p, Placement::Bound(_))));
+    (out, start, kept)
 }
 
 /// What the filters and the score said of each node for one class of pods that they treat
@@ -758,7 +779,8 @@ fn place_constrained(
 /// them, so a pod the filters treat alike (see [`filters_alike`]) fits nowhere either, for the same
 /// reasons, after visiting as many nodes: a queue of pending pods alike costs one search, not
 /// one per pod, when nothing frees up for them.
-struct Nowhere {
+#[derive(Clone, Debug)]
+pub struct Nowhere {
     spec: Arc<core::PodSpec>,
     requests: (Resources, Resources),
     reasons: BTreeMap<String, usize>,
@@ -1060,6 +1082,7 @@ mod tests {
             ),
             (room, taints) in prop_oneof![Just((60, 0)), Just((6, 0)), Just((60, 2)), Just((60, 40))],
             start in 0usize..1000,
+            splits in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
         ) {
             // `room`: pods a node takes beyond what it holds (below ~2, nodes fill up);
             // `taints`: percent of nodes with a taint no pod tolerates.
@@ -1112,8 +1135,19 @@ mod tests {
                 .map(|(cpu, uid, class)| pod_of_class(cpu, uid, class))
                 .collect();
             let start = start % names.len();
+            // In batches (split at `splits`), each handed what the batch before found nowhere
+            // for, as the engine keeps it: only after a batch that bound nothing.
             let mut remembered = states();
-            let (got, got_cursor) = place(&mut remembered, names.len(), start, &pods);
+            let mut cuts: Vec<usize> = splits.iter().map(|i| i.index(pods.len() + 1)).collect();
+            cuts.extend([0, pods.len()]);
+            cuts.sort_unstable();
+            let (mut got, mut got_cursor, mut kept) = (Vec::new(), start, None);
+            for w in cuts.windows(2) {
+                let batch = place(&mut remembered, names.len(), got_cursor, &pods[w[0]..w[1]], kept.as_ref());
+                got.extend(batch.0);
+                got_cursor = batch.1;
+                kept = batch.2;
+            }
             // Against every pod searched afresh (no reuse of a search that found nothing).
             let mut plain = states();
             let (mut cursor, mut fresh) = (start, Vec::new());
@@ -1154,22 +1188,34 @@ mod tests {
             draw: 0,
         };
         let infos = [info(2), info(110)];
-        let mut nodes: Vec<NodeState> = names
-            .iter()
-            .zip(&infos)
-            .map(|(name, info)| NodeState {
-                name,
-                info,
-                draw: stable_hash(0, &[name.as_bytes()]),
-                requested: Resources::default(),
-                nonzero: Resources::default(),
-                pods: 1,
-            })
-            .collect();
+        let states = || -> Vec<NodeState> {
+            names
+                .iter()
+                .zip(&infos)
+                .map(|(name, info)| NodeState {
+                    name,
+                    info,
+                    draw: stable_hash(0, &[name.as_bytes()]),
+                    requested: Resources::default(),
+                    nonzero: Resources::default(),
+                    pods: 1,
+                })
+                .collect()
+        };
+        let mut nodes = states();
         let big = |uid| pod_requesting(2000, uid);
         let pods = [big(1), big(2), pod_requesting(0, 3), pod_requesting(0, 4), big(5)];
         let n = nodes.len();
-        let (placements, _) = place(&mut nodes, n, 0, &pods);
+        let (placements, ..) = place(&mut nodes, n, 0, &pods, None);
+        // In batches: one that bound nothing hands on what fit nowhere (the next uses it, and
+        // places as one batch would); one that bound a pod hands on nothing.
+        let mut batched = states();
+        let (first, cursor, kept) = place(&mut batched, n, 0, &pods[..2], None);
+        assert_eq!(first, placements[..2]);
+        assert!(kept.as_ref().is_some_and(|k| k.reasons == BTreeMap::from([("Insufficient cpu".to_string(), 2)])));
+        let (rest, _, after) = place(&mut batched, n, cursor, &pods[2..], kept.as_ref());
+        assert_eq!(rest, placements[2..]);
+        assert!(after.is_none(), "a batch that bound pods hands nothing on");
         let cpu_only = BTreeMap::from([("Insufficient cpu".to_string(), 2)]);
         let unschedulable = |p: &Placement| match p {
             Placement::Unschedulable(reasons, _) => Some(reasons.clone()),

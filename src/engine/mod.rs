@@ -526,7 +526,11 @@ impl Engine {
                 }
             }
             Kind::Node => {
-                match new.and_then(scheduler::NodeInfo::of) {
+                let info = new.and_then(scheduler::NodeInfo::of);
+                if self.nodes.info.get(&key.name) != info.as_ref() {
+                    self.nodes.changes += 1;
+                }
+                match info {
                     Some(info) => self.nodes.info.insert(key.name.clone(), info),
                     None => self.nodes.info.remove(&key.name),
                 };
@@ -801,6 +805,7 @@ impl Engine {
             Some((k, _)) => k.clone(),
             None => self.nodes.info.get_key_value(node).map_or_else(|| Arc::from(node), |(k, _)| k.clone()),
         };
+        self.nodes.changes += 1;
         self.nodes.allocated.entry(key).or_default()
     }
 
@@ -1189,6 +1194,7 @@ impl Engine {
                 Write::Event(e) if self.record_events => self.events.record(store, *e, now),
                 Write::Event(_) => {}
                 Write::SchedulerCursor(n) => self.nodes.scheduler_start = n,
+                Write::SchedulerNowhere(kept) => self.nodes.nowhere = Some(kept),
                 // (not for an HPA deleted earlier in the round: its memory went with it)
                 Write::HpaMemory(k, m) if store.get_by_key(&k).is_some() => {
                     self.hpa_memory.insert(k, *m);
