@@ -143,9 +143,10 @@ impl Requirement {
         }
         let mut sorted = values;
         sorted.sort();
-        let mut deduped = sorted.clone();
+        // (Repeated values are printed as written, and matched once: copied only when there are any.)
+        let printed_values = sorted.windows(2).any(|w| w[0] == w[1]).then(|| sorted.clone());
+        let mut deduped = sorted;
         deduped.dedup();
-        let printed_values = (deduped.len() != sorted.len()).then_some(sorted);
         Ok(Requirement { key: key.to_string(), operator, values: deduped, bound, printed_values })
     }
 

@@ -117,7 +117,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             Selector::from_label_selector(Some(&spec.selector)),
         ),
         Body::ReplicaSet { spec, status, .. } => {
-            (spec.replicas.unwrap_or(1), status.replicas, spec.selector.selector().cloned())
+            (spec.replicas.unwrap_or(1), status.replicas, spec.selector.selector())
         }
         _ => return out,
     };

@@ -63,7 +63,7 @@ pub(super) fn describe_replica_set(ctx: &Context, rs: &Object, events: &[Arc<Obj
     }
     o.push_str(&format!("Replicas:\t{} current / {} desired\n", status.replicas, spec.replicas.unwrap_or(1)));
     // upstream: getPodStatusForController — the pods it controls, counted by phase.
-    let selector = spec.selector.selector().cloned().unwrap_or_else(|_| Selector::nothing());
+    let selector = spec.selector.selector().unwrap_or_else(|_| Selector::nothing());
     let (mut running, mut waiting, mut succeeded, mut failed) = (0, 0, 0, 0);
     for p in controlled(ctx, Kind::Pod, rs, &selector) {
         if let Body::Pod { status, .. } = &p.body {
