@@ -1174,6 +1174,56 @@ mod tests {
         (history.collect(), c.engine.prepared)
     }
 
+    /// The scheduler hands a pod that fit no node from batch to batch only while the nodes
+    /// and what their pods hold stay as they were: Pending pods are placed once a pod's
+    /// removal frees room, and once an uncordoned node takes pods again.
+    #[test]
+    fn pods_that_fit_nowhere_are_placed_once_room_is_made() {
+        let nodes = (1..=2).map(|i| NodeTemplate { cpu: "1".into(), ..NodeTemplate::numbered(i) }).collect();
+        let mut c = Cluster::new(ClusterOptions { seed: 4, nodes, ..Default::default() }).unwrap();
+        let rs = |replicas: usize| {
+            format!(
+                "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: a}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: a}}}}\n  template:\n    metadata: {{labels: {{app: a}}}}\n    spec: {{containers: [{{name: c, image: nginx, resources: {{requests: {{cpu: 400m}}}}}}]}}\n"
+            )
+        };
+        let placed = |c: &Cluster| {
+            let pods = c.store.scan(Kind::Pod, Some("default"));
+            let live: Vec<_> = pods.filter(|p| p.meta.deletion_timestamp().is_none()).collect();
+            let bound = live.iter().filter(|p| crate::controllers::replicaset::node_of(p).is_some()).count();
+            (bound, live.len() - bound)
+        };
+        // Two 400m pods a node: six pods leave two Pending, tried in batch after batch.
+        actions(&mut c, &rs(6));
+        c.advance(60_000).unwrap();
+        assert_eq!(placed(&c), (4, 2));
+        let running =
+            c.store.scan(Kind::Pod, Some("default")).find(|p| crate::controllers::replicaset::node_of(p).is_some());
+        let name = running.unwrap().meta.name.to_string();
+        c.delete(Kind::Pod, "default", &name).unwrap();
+        c.advance(120_000).unwrap();
+        assert_eq!(placed(&c), (4, 2), "the freed room went to a Pending pod; the replacement waits");
+        // Both nodes cordoned, node-2's pods deleted: their replacements wait, though they
+        // would fit; node-2 uncordoned: placed there.
+        for node in ["node-1", "node-2"] {
+            c.patch(Kind::Node, "", node, &serde_json::json!({"spec": {"unschedulable": true}})).unwrap();
+        }
+        let on_node_2: Vec<String> = c
+            .store
+            .scan(Kind::Pod, Some("default"))
+            .filter(|p| crate::controllers::replicaset::node_of(p) == Some("node-2"))
+            .map(|p| p.meta.name.to_string())
+            .collect();
+        assert_eq!(on_node_2.len(), 2);
+        for pod in &on_node_2 {
+            c.delete(Kind::Pod, "default", pod).unwrap();
+        }
+        c.advance(120_000).unwrap();
+        assert_eq!(placed(&c), (2, 4), "nothing is placed on cordoned nodes");
+        c.patch(Kind::Node, "", "node-2", &serde_json::json!({"spec": {"unschedulable": false}})).unwrap();
+        c.advance(120_000).unwrap();
+        assert_eq!(placed(&c), (4, 2), "the uncordoned node takes two Pending pods");
+    }
+
     /// Two ReplicaSets applied at once, 24 low-priority pods (`a`) and 24 high-priority ones
     /// (`z`), on 3 nodes with room for 24; rounds capped at `cap` keys a controller.
     fn capped_run(cap: Option<usize>, threads: usize) -> (Vec<String>, BTreeMap<String, String>) {

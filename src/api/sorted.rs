@@ -94,6 +94,23 @@ impl<V> SharedTexts<V> {
     }
 }
 
+impl<V> SharedTexts<V> {
+    /// `then` of the value `table` keeps for `text` (made by `make` and kept if it has none).
+    /// When the table is held (by another thread, or by this one in a finalizer run while it
+    /// makes a value), `then` gets a value made for this call alone: the same answer.
+    pub fn through<T, E>(
+        table: &Mutex<SharedTexts<V>>,
+        text: &Arc<str>,
+        make: impl FnOnce() -> Result<V, E>,
+        then: impl FnOnce(&V) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match table.try_lock() {
+            Some(mut kept) => then(kept.get_or_make(text, make)?),
+            None => then(&make()?),
+        }
+    }
+}
+
 impl<V> Default for SharedTexts<V> {
     fn default() -> Self {
         Self::new()
@@ -325,9 +342,8 @@ impl Build for TreeBuild {
     }
     fn shared_text(&mut self, text: &Arc<str>) -> Result<Tree, Error<Self::Error>> {
         static TREES: Mutex<SharedTexts<Arc<Tree>>> = Mutex::new(SharedTexts::new());
-        let mut trees = TREES.lock();
-        let tree = trees.get_or_make(text, || json_text(&mut TreeBuild, text).map(Arc::new))?;
-        Ok(Tree::Shared(tree.clone()))
+        let make = || json_text(&mut TreeBuild, text).map(Arc::new);
+        SharedTexts::through(&TREES, text, make, |tree| Ok(Tree::Shared(tree.clone())))
     }
 }
 

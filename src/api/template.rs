@@ -3,10 +3,12 @@
 //! interned, so ten thousand ReplicaSets of the same image hold one copy.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use parking_lot::Mutex as ParkingMutex;
 
 use super::defaults;
 use super::meta::StringMap;
@@ -105,14 +107,11 @@ pub(crate) fn intern_spec(spec: core::PodSpec, json: &str) -> Arc<core::PodSpec>
 }
 
 /// A copy of what `make` makes from the interned text `text`, kept for the next call with the
-/// same text (in a table of recent texts; see [`SharedTexts`]). Another thread holding the
-/// table makes its own: the same value either way.
-fn made_from<V: Clone>(table: &Mutex<SharedTexts<V>>, text: &Arc<str>, make: impl FnOnce() -> V) -> V {
-    match table.try_lock() {
-        Ok(mut kept) => match kept.get_or_make(text, || Ok::<V, std::convert::Infallible>(make())) {
-            Ok(v) => v.clone(),
-        },
-        Err(_) => make(),
+/// same text (see [`SharedTexts::through`]).
+fn made_from<V: Clone>(table: &ParkingMutex<SharedTexts<V>>, text: &Arc<str>, make: impl FnOnce() -> V) -> V {
+    let made = SharedTexts::through(table, text, || Ok::<V, Infallible>(make()), |v| Ok(v.clone()));
+    match made {
+        Ok(v) => v,
     }
 }
 
@@ -127,7 +126,7 @@ impl PodTemplate {
         // k8s-openapi types serialize infallibly to JSON.
         let spec_json = intern_text(serde_json::to_string(&spec).unwrap_or_default());
         // The admitted spec depends on the spec alone: one text, one admission.
-        static ADMITTED: Mutex<SharedTexts<Arc<core::PodSpec>>> = Mutex::new(SharedTexts::new());
+        static ADMITTED: ParkingMutex<SharedTexts<Arc<core::PodSpec>>> = ParkingMutex::new(SharedTexts::new());
         let admitted = made_from(&ADMITTED, &spec_json, || {
             let mut pod = core::Pod { spec: Some(spec), ..Default::default() };
             defaults::default_pod(&mut pod);
@@ -140,13 +139,13 @@ impl PodTemplate {
 
     /// The spec as the workload shows it.
     pub fn spec(&self) -> core::PodSpec {
-        static SPECS: Mutex<SharedTexts<core::PodSpec>> = Mutex::new(SharedTexts::new());
+        static SPECS: ParkingMutex<SharedTexts<core::PodSpec>> = ParkingMutex::new(SharedTexts::new());
         made_from(&SPECS, &self.spec_json, || serde_json::from_str(&self.spec_json).unwrap_or_default())
     }
 
     /// The spec as the workload shows it, as a JSON value.
     pub fn spec_value(&self) -> serde_json::Value {
-        static VALUES: Mutex<SharedTexts<serde_json::Value>> = Mutex::new(SharedTexts::new());
+        static VALUES: ParkingMutex<SharedTexts<serde_json::Value>> = ParkingMutex::new(SharedTexts::new());
         made_from(&VALUES, &self.spec_json, || {
             serde_json::from_str(&self.spec_json).unwrap_or_else(|_| serde_json::json!({}))
         })

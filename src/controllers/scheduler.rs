@@ -1207,15 +1207,6 @@ mod tests {
         let pods = [big(1), big(2), pod_requesting(0, 3), pod_requesting(0, 4), big(5)];
         let n = nodes.len();
         let (placements, ..) = place(&mut nodes, n, 0, &pods, None);
-        // In batches: one that bound nothing hands on what fit nowhere (the next uses it, and
-        // places as one batch would); one that bound a pod hands on nothing.
-        let mut batched = states();
-        let (first, cursor, kept) = place(&mut batched, n, 0, &pods[..2], None);
-        assert_eq!(first, placements[..2]);
-        assert!(kept.as_ref().is_some_and(|k| k.reasons == BTreeMap::from([("Insufficient cpu".to_string(), 2)])));
-        let (rest, _, after) = place(&mut batched, n, cursor, &pods[2..], kept.as_ref());
-        assert_eq!(rest, placements[2..]);
-        assert!(after.is_none(), "a batch that bound pods hands nothing on");
         let cpu_only = BTreeMap::from([("Insufficient cpu".to_string(), 2)]);
         let unschedulable = |p: &Placement| match p {
             Placement::Unschedulable(reasons, _) => Some(reasons.clone()),
@@ -1226,6 +1217,26 @@ mod tests {
         assert!(placements[2..4].iter().all(|p| matches!(p, Placement::Bound(_))));
         let full = BTreeMap::from([("Insufficient cpu".to_string(), 2), ("Too many pods".to_string(), 1)]);
         assert_eq!(unschedulable(&placements[4]), Some(full), "node-0 took its last pod in between");
+
+        // In batches: one that bound nothing hands on its last pod that fit nowhere, and the
+        // next places as one batch would; one that bound a pod hands on nothing.
+        let mut batched = states();
+        let (first, cursor, kept) = place(&mut batched, n, 0, &pods[..2], None);
+        assert_eq!(first, placements[..2]);
+        let kept = kept.expect("a batch that bound nothing hands on what fit nowhere");
+        assert_eq!(kept.reasons, BTreeMap::from([("Insufficient cpu".to_string(), 2)]));
+        let (rest, _, after) = place(&mut batched, n, cursor, &pods[2..], Some(&kept));
+        assert_eq!(rest, placements[2..]);
+        assert!(after.is_none(), "a batch that bound pods hands nothing on");
+        // What is handed on is what the next batch's first pod alike is told, unsearched (a
+        // made-up reason shows it), and only until a pod is bound.
+        let told = Nowhere { reasons: BTreeMap::from([("(handed on)".to_string(), 2)]), ..kept };
+        let alike = [big(6), pod_requesting(0, 7), big(8)];
+        let (got, ..) = place(&mut states(), n, 0, &alike, Some(&told));
+        assert_eq!(unschedulable(&got[0]), Some(told.reasons.clone()));
+        assert!(matches!(got[1], Placement::Bound(_)));
+        let searched = unschedulable(&got[2]).expect("a 2-cpu pod fits no node");
+        assert!(searched.contains_key("Insufficient cpu"), "a pod was bound in between: searched again");
     }
 
     #[test]

@@ -173,10 +173,9 @@ impl<'py> Build for Cx<'py> {
     /// text), for the life of the process.
     fn shared_text(&mut self, text: &Arc<str>) -> Result<Self::Out, sorted::Error<PyErr>> {
         static TEMPLATES: Mutex<SharedTexts<Py<PyAny>>> = Mutex::new(SharedTexts::new());
-        // A finalizer run while the spec is made may read objects too; it never waits.
-        let Some(mut kept) = TEMPLATES.try_lock() else { return sorted::json_text(self, text) };
-        let spec = kept.get_or_make(text, || sorted::json_text(self, text).map(Bound::unbind))?;
-        deep_copy(spec.bind(self.py)).map_err(sorted::Error::Build)
+        let py = self.py;
+        let make = || sorted::json_text(self, text).map(Bound::unbind);
+        SharedTexts::through(&TEMPLATES, text, make, |spec| deep_copy(spec.bind(py)).map_err(sorted::Error::Build))
     }
     fn append_at(&mut self, top: &mut Self::Out, path: &[&str], key: &'static str, value: Self::Out) -> PyResult<()> {
         let mut at = top.clone();
