@@ -92,9 +92,7 @@ impl<V> SharedTexts<V> {
         };
         Ok(value)
     }
-}
 
-impl<V> SharedTexts<V> {
     /// `then` of the value `table` keeps for `text` (made by `make` and kept if it has none).
     /// When the table is held (by another thread, or by this one in a finalizer run while it
     /// makes a value), `then` gets a value made for this call alone: the same answer.
