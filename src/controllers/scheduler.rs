@@ -313,32 +313,80 @@ pub(super) fn score(node: &NodeState, nonzero: &Resources) -> i64 {
     least + balanced as i64
 }
 
+/// A pod's priority (0 when it has none).
+fn priority(o: &Object) -> i32 {
+    match &o.body {
+        Body::Pod { spec, .. } => spec.priority.unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// Schedule the given pending pods in queue order (priority, then age).
 /// upstream: the scheduling queue's order (PrioritySort) — higher priority first, then the
 /// earlier created, then by key.
 pub fn queue_order(a: &Object, b: &Object) -> std::cmp::Ordering {
-    let prio = |o: &Object| match &o.body {
-        Body::Pod { spec, .. } => spec.priority.unwrap_or(0),
-        _ => 0,
-    };
-    prio(b)
-        .cmp(&prio(a))
+    // (By key: kind, namespace, name, as `ObjectKey` orders, without building the keys.)
+    fn key(o: &Object) -> (u8, &str, &str) {
+        (o.kind() as u8, &o.meta.namespace, &o.meta.name)
+    }
+    priority(b)
+        .cmp(&priority(a))
         .then(a.meta.creation_timestamp.cmp(&b.meta.creation_timestamp))
-        .then(ObjectKey::of(a).cmp(&ObjectKey::of(b)))
+        .then_with(|| key(a).cmp(&key(b)))
 }
 
-/// The pending pods among `keys` beyond the first `cap` in queue order, taken out of `keys`
-/// (for a later round: each round's batch is then the queue's head, as one batch's would be).
-pub fn beyond_cap(store: &crate::store::Store, keys: &mut Vec<ObjectKey>, cap: usize) -> Vec<ObjectKey> {
-    let mut pending: Vec<&Arc<Object>> =
-        keys.iter().filter_map(|k| store.get_by_key(k)).filter(|p| is_active(p) && node_of(p).is_none()).collect();
-    if pending.len() <= cap {
-        return Vec::new();
+/// A pending pod's place in the scheduling queue: [`queue_order`] as a key.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct QueueKey {
+    priority: std::cmp::Reverse<i32>,
+    created: crate::sim::clock::Millis,
+    key: ObjectKey,
+}
+
+impl QueueKey {
+    pub fn of(pod: &Object) -> QueueKey {
+        QueueKey {
+            priority: std::cmp::Reverse(priority(pod)),
+            created: pod.meta.creation_timestamp,
+            key: ObjectKey::of(pod),
+        }
     }
-    pending.sort_unstable_by(|a, b| queue_order(a, b));
-    let later: rustc_hash::FxHashSet<ObjectKey> = pending[cap..].iter().map(|p| ObjectKey::of(p)).collect();
-    keys.retain(|k| !later.contains(k));
-    later.into_iter().collect()
+
+    pub fn key(&self) -> &ObjectKey {
+        &self.key
+    }
+
+    /// Whether this is `pod`'s place (the pod under the key, not one made anew since).
+    fn holds(&self, pod: &Object) -> bool {
+        self.priority.0 == priority(pod) && self.created == pod.meta.creation_timestamp
+    }
+}
+
+/// The head of the scheduling queue for a round capped at `cap` pods: the pending pods among
+/// `keys` join `queue` (the pods earlier rounds of the instant left, in queue order), and `keys`
+/// becomes the first `cap` still pending, in queue order; the rest wait in `queue` for the next
+/// round. Each round's batch is the queue's head, as one batch's would be, and a round costs
+/// its own keys and batch, not a sort of everything still waiting.
+pub fn queue_head(
+    store: &crate::store::Store,
+    queue: &mut std::collections::BTreeSet<QueueKey>,
+    keys: &mut Vec<ObjectKey>,
+    cap: usize,
+) {
+    let pending = |p: &&Arc<Object>| is_active(p) && node_of(p).is_none();
+    for k in keys.drain(..) {
+        if let Some(p) = store.get_by_key(&k).filter(pending) {
+            queue.insert(QueueKey::of(p));
+        }
+    }
+    while keys.len() < cap {
+        let Some(next) = queue.pop_first() else { break };
+        // (A pod bound or deleted since it was queued is no longer pending; one made anew under
+        // its name was queued at its own place when it was created.)
+        if store.get_by_key(&next.key).filter(pending).is_some_and(|p| next.holds(p)) {
+            keys.push(next.key);
+        }
+    }
 }
 
 pub fn reconcile_batch(ctx: &Ctx, keys: &[ObjectKey]) -> Vec<(ObjectKey, Reconciled)> {

@@ -98,6 +98,9 @@ pub struct Engine {
     /// Last round's key buffers, emptied, to take the next round's marks without regrowing.
     spare: [Vec<ObjectKey>; N],
     timers: EventQueue<(ControllerId, ObjectKey)>,
+    /// Pending pods a round's cap left for the next rounds of the instant, in queue order (see
+    /// [`Engine::defer_beyond_cap`]); the scheduler's marks, as far as settling goes.
+    queued: BTreeSet<scheduler::QueueKey>,
     /// Earliest pending timer per (controller, key), so requeues do not pile up. Hashed: only
     /// looked up (what fires is the queue's order, and marks are sorted when a round takes
     /// them); trimmed as timers fire (see [`trim`]).
@@ -257,6 +260,7 @@ impl Engine {
             dirty: Default::default(),
             spare: Default::default(),
             timers: EventQueue::default(),
+            queued: BTreeSet::new(),
             scheduled: FxHashMap::default(),
             images: ImageRegistry::with_builtins(),
             nodes: NodeRuntime::default(),
@@ -357,7 +361,7 @@ impl Engine {
     fn take_round(&mut self) -> Vec<(ControllerId, Vec<ObjectKey>)> {
         let mut jobs: Vec<(ControllerId, Vec<ObjectKey>)> = Vec::new();
         for c in ControllerId::ALL {
-            if !self.dirty[idx(c)].is_empty() {
+            if !self.dirty[idx(c)].is_empty() || (c == ControllerId::Scheduler && !self.queued.is_empty()) {
                 jobs.push((c, self.take_marked(c)));
             }
         }
@@ -377,16 +381,36 @@ impl Engine {
     /// beside the stored ones until it commits, so an instant that changes every pod (a million
     /// bound at once) would otherwise hold twice the pods; capped, it holds an eighth more. The
     /// cap depends on the store alone (not the threads), so histories stay the same for any
-    /// thread count; rounds below it are as they were.
+    /// thread count; rounds below it are as they were. The pending pods left over wait in
+    /// `queued`, in queue order, so that each round takes its batch from the front instead of
+    /// sorting everything still waiting again (which made a wave of N pods retried at once
+    /// cost N²/cap).
     fn defer_beyond_cap(&mut self, store: &Store, jobs: &mut [(ControllerId, Vec<ObjectKey>)]) {
         let cap = self.round_cap.unwrap_or_else(|| ROUND_KEYS_MIN.max(store.len() / ROUND_SHARE));
-        for (c, keys) in jobs.iter_mut().filter(|(_, keys)| keys.len() > cap) {
-            let rest = match c {
-                ControllerId::Scheduler => scheduler::beyond_cap(store, keys, cap),
-                _ => keys.split_off(cap),
-            };
-            self.dirty[idx(*c)].extend(rest);
+        for (c, keys) in jobs.iter_mut() {
+            match c {
+                ControllerId::Scheduler if keys.len() > cap || !self.queued.is_empty() => {
+                    scheduler::queue_head(store, &mut self.queued, keys, cap)
+                }
+                ControllerId::Scheduler => {}
+                _ if keys.len() > cap => {
+                    let rest = keys.split_off(cap);
+                    self.dirty[idx(*c)].extend(rest);
+                }
+                _ => {}
+            }
         }
+    }
+
+    /// The dirty keys with the pods queued beyond a round's cap among the scheduler's (as a
+    /// snapshot keeps them: the next round queues them again).
+    fn dirty_with_queued(&self) -> std::borrow::Cow<'_, [Vec<ObjectKey>; N]> {
+        if self.queued.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.dirty);
+        }
+        let mut dirty = self.dirty.clone();
+        dirty[idx(ControllerId::Scheduler)].extend(self.queued.iter().map(|q| q.key().clone()));
+        std::borrow::Cow::Owned(dirty)
     }
 
     /// Give a round's key buffers back for marking, emptied (and trimmed to twice their use,
@@ -1014,7 +1038,7 @@ impl Engine {
             for k in std::mem::take(&mut self.job_batch) {
                 self.schedule(ControllerId::Job, k, now + job::SYNC_BATCH + self.latency.informer_delay, now);
             }
-            if self.dirty.iter().all(Vec::is_empty) {
+            if self.dirty.iter().all(Vec::is_empty) && self.queued.is_empty() {
                 self.freed();
                 // Settled: what a burst of marks grew the buffers to is not kept past it.
                 for keys in self.dirty.iter_mut().chain(self.spare.iter_mut()) {
@@ -1109,6 +1133,8 @@ impl Engine {
             }
         }
         self.freed();
+        let queued = std::mem::take(&mut self.queued);
+        self.dirty[idx(ControllerId::Scheduler)].extend(queued.iter().map(|q| q.key().clone()));
         let stuck: Vec<String> = ControllerId::ALL
             .iter()
             .flat_map(|&c| {

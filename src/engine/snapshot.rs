@@ -64,7 +64,7 @@ impl Engine {
         t.serialize_element(&(
             self.parallel_threshold,
             self.prepared,
-            &self.dirty,
+            &*self.dirty_with_queued(),
             &self.timers,
             Sorted(&self.scheduled),
             Sorted(&self.unschedulable),
