@@ -190,7 +190,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             cache.insert(name.clone(), e);
         }
     }
-    let (subsets, truncated) = subsets(&cache);
+    let (shares, truncated) = shares(&cache);
     let mut labels: StringMap = (*svc.meta.labels).clone();
     // upstream: the headless label follows the Service's cluster IP.
     if matches!(spec.cluster_ip.as_deref(), None | Some("") | Some("None")) {
@@ -201,22 +201,27 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     // upstream: the trigger time tracker — the earliest Ready transition among the pods whose
     // address changed (from what is stored, so a sync from memory and one from scratch agree),
     // or the Service's creation for its first Endpoints.
-    let trigger = changed_pods(current, &subsets)
-        .into_iter()
-        .filter_map(|name| {
-            let p = ctx.store.get_by_key(&ObjectKey::new(Kind::Pod, &svc.meta.namespace, &name))?;
-            let Body::Pod { status, .. } = &p.body else { return None };
-            status.condition(ConditionType::Ready).map(|c| c.last_transition)
-        })
-        .chain(current.is_none().then_some(svc.meta.creation_timestamp))
-        .min();
+    let trigger = |subsets: &[EndpointSubset]| {
+        changed_pods(current, subsets)
+            .into_iter()
+            .filter_map(|name| {
+                let p = ctx.store.get_by_key(&ObjectKey::new(Kind::Pod, &svc.meta.namespace, name))?;
+                let Body::Pod { status, .. } = &p.body else { return None };
+                status.condition(ConditionType::Ready).map(|c| c.last_transition)
+            })
+            .chain(current.is_none().then_some(svc.meta.creation_timestamp))
+            .min()
+    };
     let write = match current {
         Some(cur) => {
             let Body::Endpoints(e) = &cur.body else { return Reconciled::nothing() };
-            let same = e.subsets.as_deref().unwrap_or_default() == subsets.as_slice()
-                && *cur.meta.labels == labels
-                && cur.meta.annotations.get(OVER_CAPACITY).is_some() == truncated;
+            // (Compared in place: a sync whose pods are beyond the 1,000 listed builds nothing.)
+            let same = *cur.meta.labels == labels
+                && cur.meta.annotations.get(OVER_CAPACITY).is_some() == truncated
+                && lists_as(&cache, &shares, e.subsets.as_deref().unwrap_or_default());
             (!same).then(|| {
+                let subsets = subsets(&cache, &shares);
+                let trigger = trigger(&subsets);
                 let mut obj = (**cur).clone();
                 obj.meta.labels = Arc::new(labels);
                 obj.meta.annotations = Arc::new(annotations(&cur.meta.annotations, trigger, truncated));
@@ -226,6 +231,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
             })
         }
         None => {
+            let subsets = subsets(&cache, &shares);
+            let trigger = trigger(&subsets);
             let meta = Meta {
                 name: svc.meta.name.clone(),
                 namespace: svc.meta.namespace.clone(),
@@ -243,25 +250,25 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
 }
 
 /// The pods whose address (or readiness) differs between the stored Endpoints and `subsets`.
-fn changed_pods(current: Option<&Arc<Object>>, subsets: &[EndpointSubset]) -> BTreeSet<String> {
-    let listed = |subsets: &[EndpointSubset]| -> BTreeSet<(String, String, bool)> {
+fn changed_pods<'a>(current: Option<&'a Arc<Object>>, subsets: &'a [EndpointSubset]) -> BTreeSet<&'a str> {
+    fn listed(subsets: &[EndpointSubset]) -> BTreeSet<(&str, &str, bool)> {
         let mut out = BTreeSet::new();
         for ss in subsets {
             for (list, ready) in [(&ss.addresses, true), (&ss.not_ready_addresses, false)] {
                 for a in list.iter().flatten() {
-                    let pod = a.target_ref.as_ref().and_then(|r| r.name.clone()).unwrap_or_default();
-                    out.insert((pod, a.ip.clone(), ready));
+                    let pod = a.target_ref.as_ref().and_then(|r| r.name.as_deref()).unwrap_or_default();
+                    out.insert((pod, a.ip.as_str(), ready));
                 }
             }
         }
         out
-    };
+    }
     let stored = match current.map(|c| &c.body) {
         Some(Body::Endpoints(e)) => listed(e.subsets.as_deref().unwrap_or_default()),
         _ => BTreeSet::new(),
     };
     let now = listed(subsets);
-    stored.symmetric_difference(&now).map(|(pod, _, _)| pod.clone()).collect()
+    stored.symmetric_difference(&now).map(|(pod, _, _)| *pod).collect()
 }
 
 fn non_empty(subsets: Vec<EndpointSubset>) -> Option<Vec<EndpointSubset>> {
@@ -282,10 +289,11 @@ fn annotations(current: &StringMap, trigger: Option<Millis>, truncated: bool) ->
     out
 }
 
-/// upstream: RepackSubsets, then truncateEndpoints — one subset per port set (port sets in
-/// order, ports by name), its addresses by IP; past [`MAX_CAPACITY`], the not-ready addresses
-/// are cut first, each subset keeping its share (rounded up) of what is left.
-fn subsets(cache: &Cache) -> (Vec<EndpointSubset>, bool) {
+/// How many of each port set's ready and not-ready addresses the Endpoints lists, in port-set
+/// order, and whether that is fewer than there are. upstream: truncateEndpoints — past
+/// [`MAX_CAPACITY`], the not-ready addresses are cut first, each subset keeping its share
+/// (rounded up) of what is left.
+fn shares(cache: &Cache) -> (Vec<(usize, usize)>, bool) {
     let total_ready: usize = cache.groups.values().map(|g| g.ready.len()).sum();
     let total_not_ready: usize = cache.groups.values().map(|g| g.not_ready.len()).sum();
     let truncated = total_ready + total_not_ready > MAX_CAPACITY;
@@ -298,7 +306,7 @@ fn subsets(cache: &Cache) -> (Vec<EndpointSubset>, bool) {
     let mut can_be_added = max;
     let n_groups = cache.groups.len();
     let mut out = Vec::with_capacity(n_groups);
-    for (i, (ports, g)) in cache.groups.iter().enumerate() {
+    for (i, g) in cache.groups.values().enumerate() {
         // upstream: truncateEndpoints — each subset its share (rounded up), the last what is
         // left, none more than can still be added.
         let share = |n: usize| {
@@ -317,29 +325,141 @@ fn subsets(cache: &Cache) -> (Vec<EndpointSubset>, bool) {
         if truncated {
             can_be_added = can_be_added.saturating_sub(if cut_ready { ready_n } else { not_ready_n });
         }
-        let addresses = |keys: &BTreeSet<AddressKey>, n: usize| -> Option<Vec<EndpointAddress>> {
-            let list: Vec<EndpointAddress> =
-                keys.iter().take(n).filter_map(|k| cache.pods.get(&k.2).map(|e| e.address.clone())).collect();
-            (!list.is_empty()).then_some(list)
-        };
-        let mut port_list: Vec<EndpointPort> = ports
-            .iter()
-            .map(|(name, port, protocol, app)| EndpointPort {
-                name: Some(name.clone()).filter(|n| !n.is_empty()),
-                port: *port,
-                protocol: Some(protocol.clone()),
-                app_protocol: app.clone(),
-            })
-            .collect();
-        port_list.sort_by(|a, b| a.name.cmp(&b.name).then(a.port.cmp(&b.port)));
-        let subset = EndpointSubset {
-            addresses: addresses(&g.ready, ready_n),
-            not_ready_addresses: addresses(&g.not_ready, not_ready_n),
-            ports: (!port_list.is_empty()).then_some(port_list),
-        };
-        if subset.addresses.is_some() || subset.not_ready_addresses.is_some() {
-            out.push(subset);
-        }
+        out.push((ready_n, not_ready_n));
     }
     (out, truncated)
+}
+
+/// The first `n` addresses of a list, in IP order.
+fn listed<'a>(cache: &'a Cache, keys: &'a BTreeSet<AddressKey>, n: usize) -> impl Iterator<Item = &'a EndpointAddress> {
+    keys.iter().take(n).filter_map(|k| cache.pods.get(&k.2).map(|e| &e.address))
+}
+
+/// A port set's ports as the Endpoints lists them (by name, then port).
+fn port_list(ports: &[ResolvedPort]) -> Vec<EndpointPort> {
+    let mut list: Vec<EndpointPort> = ports
+        .iter()
+        .map(|(name, port, protocol, app)| EndpointPort {
+            name: Some(name.clone()).filter(|n| !n.is_empty()),
+            port: *port,
+            protocol: Some(protocol.clone()),
+            app_protocol: app.clone(),
+        })
+        .collect();
+    list.sort_by(|a, b| a.name.cmp(&b.name).then(a.port.cmp(&b.port)));
+    list
+}
+
+/// upstream: RepackSubsets, then truncateEndpoints — one subset per port set (port sets in
+/// order, ports by name), its addresses by IP, as many as [`shares`] keeps.
+fn subsets(cache: &Cache, shares: &[(usize, usize)]) -> Vec<EndpointSubset> {
+    let list = |keys, n| Some(listed(cache, keys, n).cloned().collect::<Vec<_>>()).filter(|l| !l.is_empty());
+    cache
+        .groups
+        .iter()
+        .zip(shares)
+        .map(|((ports, g), &(ready_n, not_ready_n))| EndpointSubset {
+            addresses: list(&g.ready, ready_n),
+            not_ready_addresses: list(&g.not_ready, not_ready_n),
+            ports: Some(port_list(ports)).filter(|l| !l.is_empty()),
+        })
+        .filter(|s| s.addresses.is_some() || s.not_ready_addresses.is_some())
+        .collect()
+}
+
+/// Whether [`subsets`] would give `stored`, worked out without building it.
+fn lists_as(cache: &Cache, shares: &[(usize, usize)], stored: &[EndpointSubset]) -> bool {
+    // `Some` of a list as `subsets` makes one: `None` when it would be empty.
+    fn same<'a, T: PartialEq + 'a>(stored: &Option<Vec<T>>, mut made: impl Iterator<Item = &'a T>) -> bool {
+        match stored {
+            None => made.next().is_none(),
+            Some(list) => !list.is_empty() && list.iter().eq(made),
+        }
+    }
+    let mut stored = stored.iter();
+    for ((ports, g), &(ready_n, not_ready_n)) in cache.groups.iter().zip(shares) {
+        let shown = |keys, n| listed(cache, keys, n).next().is_some();
+        if !shown(&g.ready, ready_n) && !shown(&g.not_ready, not_ready_n) {
+            continue;
+        }
+        let Some(s) = stored.next() else { return false };
+        if !same(&s.addresses, listed(cache, &g.ready, ready_n))
+            || !same(&s.not_ready_addresses, listed(cache, &g.not_ready, not_ready_n))
+            || !same(&s.ports, port_list(ports).iter())
+        {
+            return false;
+        }
+    }
+    stored.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A Service's addresses: each pod's port set (0: headless, no ports), readiness and IP.
+    fn cache(pods: &[(u8, bool, u16)]) -> Cache {
+        let mut c = Cache::default();
+        for (i, &(ports, ready, ip)) in pods.iter().enumerate() {
+            let name: Arc<str> = format!("p{i}").into();
+            let ports: Arc<[ResolvedPort]> = (0..ports).map(|p| (format!("p{p}"), 80, "TCP".into(), None)).collect();
+            let ip = format!("10.0.{}.{}", ip / 256, ip % 256);
+            let address = EndpointAddress { ip: ip.clone(), ..Default::default() };
+            c.insert(name.clone(), Entry { ports, ready, key: (ip, i.to_string(), name), address });
+        }
+        c
+    }
+
+    /// Ways to make a stored list differ from (or, by chance, equal) what a sync lists.
+    fn mutate(mut subsets: Vec<EndpointSubset>, how: u8, at: usize) -> Vec<EndpointSubset> {
+        let n = subsets.len();
+        match (how, n) {
+            (0, _) => {}
+            (1, _) => subsets.push(EndpointSubset::default()),
+            (_, 0) => subsets.push(EndpointSubset { addresses: Some(Vec::new()), ..Default::default() }),
+            (2, _) => drop(subsets.remove(at % n)),
+            (3, _) => {
+                if let Some(a) = subsets[at % n].addresses.as_mut().and_then(|l| l.pop()) {
+                    subsets[at % n].not_ready_addresses.get_or_insert_with(Vec::new).push(a);
+                }
+            }
+            (4, _) => subsets[at % n].ports = None,
+            (5, _) => {
+                if let Some(a) = subsets[at % n].addresses.as_mut().and_then(|l| l.first_mut()) {
+                    a.ip.push('0');
+                }
+            }
+            (6, _) => {
+                // An empty list where a sync lists none (`None`), or emptied.
+                let s = &mut subsets[at % n];
+                match (&s.not_ready_addresses, &s.ports) {
+                    (None, _) => s.not_ready_addresses = Some(Vec::new()),
+                    (_, None) => s.ports = Some(Vec::new()),
+                    _ => s.addresses.get_or_insert_with(Vec::new).clear(),
+                }
+            }
+            _ => subsets.swap(0, at % n),
+        }
+        subsets
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        /// Comparing in place says what building the subsets and comparing them says, truncated
+        /// (past 1,000 addresses) or not.
+        #[test]
+        fn a_stored_list_is_compared_in_place_as_when_built(
+            pods in prop::collection::vec((0u8..3, any::<bool>(), 0u16..2048), 0..1300),
+            how in 0u8..8,
+            at in 0usize..8,
+        ) {
+            let c = cache(&pods);
+            let (shares, _) = shares(&c);
+            let built = subsets(&c, &shares);
+            prop_assert!(lists_as(&c, &shares, &built));
+            let stored = mutate(built.clone(), how, at);
+            prop_assert_eq!(lists_as(&c, &shares, &stored), stored == built, "{:?}", how);
+        }
+    }
 }
