@@ -1318,6 +1318,56 @@ mod tests {
         assert_eq!(capped_pending_run(2), one, "the same history on two threads");
     }
 
+    /// A full cluster, rounds capped at 5, stopped after every round of an instant until pods
+    /// wait beyond the cap; saved and loaded there, the copy goes on as the original does,
+    /// with the scheduler's rate limit (each pod takes one token when first tried) and without.
+    #[test]
+    fn a_snapshot_with_pods_queued_beyond_a_rounds_cap_goes_on_as_the_original() {
+        for qps in [None, Some(10.0)] {
+            let nodes = (1..=3).map(|i| NodeTemplate { cpu: "4".into(), ..NodeTemplate::numbered(i) }).collect();
+            let latency =
+                crate::sim::latency::Latency { scheduler_qps: qps, scheduler_burst: 12, ..Default::default() };
+            let mut c = Cluster::new(ClusterOptions { seed: 4, nodes, latency, ..Default::default() }).unwrap();
+            c.engine.parallel_threshold = 1;
+            c.engine.round_cap = Some(5);
+            c.store.set_watch_capacity(usize::MAX);
+            c.set_interrupt(Some(Arc::new(|| true)));
+            let rs = "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: a}\nspec:\n  replicas: 40\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec: {containers: [{name: c, image: nginx, resources: {requests: {cpu: 500m}}}]}\n";
+            assert!(matches!(c.apply_text(rs, "t"), Err(KubesimError::Interrupted)));
+            let now = c.now();
+            let mut rounds = 0;
+            while c.engine.queued().next().is_none() {
+                assert!(
+                    matches!(c.run_to(now), Err(KubesimError::Interrupted)),
+                    "{qps:?}: settled before any pod waited"
+                );
+                rounds += 1;
+                assert!(rounds < 50, "{qps:?}: no pod waited beyond the cap");
+            }
+            let (bytes, series) = c.snapshot().unwrap();
+            let mut copy = Cluster::from_snapshot(&bytes, "t.kubesim", series, 1).unwrap();
+            copy.engine.round_cap = Some(5);
+            copy.store.set_watch_capacity(usize::MAX);
+            assert!(copy.engine.queued().eq(c.engine.queued()), "{qps:?}: the queue is saved");
+            c.set_interrupt(None);
+            let end = now + 60_000;
+            c.run_to(end).unwrap();
+            copy.run_to(end).unwrap();
+            let history = |c: &Cluster| -> Vec<String> {
+                c.watch_since(0)
+                    .unwrap()
+                    .iter()
+                    .map(|e| format!("{} {}", e.resource_version, e.object.to_json()))
+                    .collect()
+            };
+            let (a, b) = (history(&c), history(&copy));
+            assert!(a.len() > 100, "{qps:?}: a real history");
+            if let Some(i) = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i)) {
+                panic!("{qps:?}: write {i} differs:\n{:?}\n{:?}", a.get(i), b.get(i));
+            }
+        }
+    }
+
     #[test]
     fn run_to_change_stops_at_each_instant_that_wrote_and_ends_where_run_to_does() {
         let options = || ClusterOptions { seed: 2, nodes: vec![NodeTemplate::numbered(1)], ..Default::default() };

@@ -444,6 +444,27 @@ mod tests {
         subsets
     }
 
+    #[test]
+    fn a_port_set_left_out_by_the_truncation_is_skipped_in_place_too() {
+        // (ports, ready, count): more than 1,000 ready addresses, or exactly 1,000, leave no
+        // room for another port set's not-ready ones: its subset is not listed at all.
+        for (ready, extra) in [(1001, 5), (1000, 5), (999, 5)] {
+            let pods: Vec<(u8, bool, u16)> = (0..ready)
+                .map(|i| (1, true, i as u16))
+                .chain((0..extra).map(|i| (2, false, 1500 + i as u16)))
+                .collect();
+            let c = cache(&pods);
+            let (shares, truncated) = shares(&c);
+            assert!(truncated, "{ready} + {extra} addresses are past 1,000");
+            let built = subsets(&c, &shares);
+            assert_eq!(built.len(), if ready >= 1000 { 1 } else { 2 }, "{ready} ready: {shares:?}");
+            assert!(lists_as(&c, &shares, &built), "{ready} ready");
+            let mut more = built.clone();
+            more.push(EndpointSubset { not_ready_addresses: Some(Vec::new()), ..Default::default() });
+            assert!(!lists_as(&c, &shares, &more), "{ready} ready: a subset too many");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(96))]
         /// Comparing in place says what building the subsets and comparing them says, truncated

@@ -336,7 +336,7 @@ pub fn queue_order(a: &Object, b: &Object) -> std::cmp::Ordering {
 }
 
 /// A pending pod's place in the scheduling queue: [`queue_order`] as a key.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct QueueKey {
     priority: std::cmp::Reverse<i32>,
     created: crate::sim::clock::Millis,

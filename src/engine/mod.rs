@@ -296,6 +296,11 @@ impl Engine {
         })
     }
 
+    /// The pending pods a round's cap left for the next rounds of the instant, in queue order.
+    pub fn queued(&self) -> impl Iterator<Item = &ObjectKey> + '_ {
+        self.queued.iter().map(scheduler::QueueKey::key)
+    }
+
     pub fn threads(&self) -> usize {
         self.threads
     }
@@ -400,17 +405,6 @@ impl Engine {
                 _ => {}
             }
         }
-    }
-
-    /// The dirty keys with the pods queued beyond a round's cap among the scheduler's (as a
-    /// snapshot keeps them: the next round queues them again).
-    fn dirty_with_queued(&self) -> std::borrow::Cow<'_, [Vec<ObjectKey>; N]> {
-        if self.queued.is_empty() {
-            return std::borrow::Cow::Borrowed(&self.dirty);
-        }
-        let mut dirty = self.dirty.clone();
-        dirty[idx(ControllerId::Scheduler)].extend(self.queued.iter().map(|q| q.key().clone()));
-        std::borrow::Cow::Owned(dirty)
     }
 
     /// Give a round's key buffers back for marking, emptied (and trimmed to twice their use,

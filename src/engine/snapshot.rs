@@ -1,4 +1,5 @@
-//! The engine in a snapshot: timers, queues, dirty keys, controller memory (the HPAs', the Job
+//! The engine in a snapshot: timers, queues (the scheduler's pods a round's cap left over
+//! among them), dirty keys, controller memory (the HPAs', the Job
 //! controller's back-off records and the DaemonSet controller's failed-pod back-off, which the
 //! store cannot give back), node runtime, image registry, load model and event recorder. What
 //! is only a cache of the current round (key buffers, replaced versions waiting to be freed,
@@ -35,6 +36,7 @@ type Queues = (
     usize,
     FxHashMap<ObjectKey, (u32, Millis)>,
     bool,
+    BTreeSet<crate::controllers::scheduler::QueueKey>,
 );
 type Memory = (
     ImageRegistry,
@@ -64,7 +66,7 @@ impl Engine {
         t.serialize_element(&(
             self.parallel_threshold,
             self.prepared,
-            &*self.dirty_with_queued(),
+            &self.dirty,
             &self.timers,
             Sorted(&self.scheduled),
             Sorted(&self.unschedulable),
@@ -73,6 +75,7 @@ impl Engine {
             self.budgets,
             Sorted(&self.attempts),
             self.retry_pending,
+            &self.queued,
         ))?;
         t.serialize_element(&(
             &self.images,
@@ -106,6 +109,7 @@ impl Engine {
             e.budgets,
             e.attempts,
             e.retry_pending,
+            e.queued,
         ) = queues;
         let latencies;
         (
