@@ -1269,7 +1269,7 @@ mod tests {
 
     /// A full cluster with 36 Pending pods of two priorities, rounds capped at 5 keys: bound
     /// pods deleted twice (each delete moves every Pending pod back to the queue), the cluster
-    /// run on. The history as text, and where each pod went.
+    /// run on: the history as text.
     fn capped_pending_run(threads: usize) -> Vec<String> {
         let nodes = (1..=3).map(|i| NodeTemplate { cpu: "4".into(), ..NodeTemplate::numbered(i) }).collect();
         let mut c = Cluster::new(ClusterOptions { seed: 5, threads, nodes, ..Default::default() }).unwrap();
