@@ -1224,20 +1224,29 @@ mod tests {
         assert_eq!(placed(&c), (4, 2), "the uncordoned node takes two Pending pods");
     }
 
-    /// Two ReplicaSets applied at once, 24 low-priority pods (`a`) and 24 high-priority ones
-    /// (`z`), on 3 nodes with room for 24; rounds capped at `cap` keys a controller.
-    fn capped_run(cap: Option<usize>, threads: usize) -> (Vec<String>, BTreeMap<String, String>) {
+    /// Three 4-CPU nodes (room for 24 pods of 500m), rounds capped at `cap` keys a controller,
+    /// every round on the pool, the whole watch history kept.
+    fn capped_cluster(seed: u64, threads: usize, cap: Option<usize>, latency: crate::sim::latency::Latency) -> Cluster {
         let nodes = (1..=3).map(|i| NodeTemplate { cpu: "4".into(), ..NodeTemplate::numbered(i) }).collect();
-        let mut c = Cluster::new(ClusterOptions { seed: 9, threads, nodes, ..Default::default() }).unwrap();
+        let mut c = Cluster::new(ClusterOptions { seed, threads, nodes, latency, ..Default::default() }).unwrap();
         c.engine.parallel_threshold = 1;
         c.engine.round_cap = cap;
         c.store.set_watch_capacity(usize::MAX);
-        let rs = |name: &str, priority: i32| {
-            format!(
-                "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: {name}}}\nspec:\n  replicas: 24\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{priority: {priority}, containers: [{{name: c, image: nginx, resources: {{requests: {{cpu: 500m}}}}}}]}}\n"
-            )
-        };
-        actions(&mut c, &format!("{}---\n{}", rs("a", 0), rs("z", 1000)));
+        c
+    }
+
+    /// A ReplicaSet of 500m pods at `priority`.
+    fn priority_rs(name: &str, replicas: usize, priority: i32) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: {name}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{priority: {priority}, containers: [{{name: c, image: nginx, resources: {{requests: {{cpu: 500m}}}}}}]}}\n"
+        )
+    }
+
+    /// Two ReplicaSets applied at once, 24 low-priority pods (`a`) and 24 high-priority ones
+    /// (`z`), on 3 nodes with room for 24; rounds capped at `cap` keys a controller.
+    fn capped_run(cap: Option<usize>, threads: usize) -> (Vec<String>, BTreeMap<String, String>) {
+        let mut c = capped_cluster(9, threads, cap, Default::default());
+        actions(&mut c, &format!("{}---\n{}", priority_rs("a", 24, 0), priority_rs("z", 24, 1000)));
         let placed = |c: &Cluster| -> BTreeMap<String, String> {
             c.store
                 .scan(Kind::Pod, Some("default"))
@@ -1271,19 +1280,10 @@ mod tests {
     /// pods deleted twice (each delete moves every Pending pod back to the queue), the cluster
     /// run on: the history as text.
     fn capped_pending_run(threads: usize) -> Vec<String> {
-        let nodes = (1..=3).map(|i| NodeTemplate { cpu: "4".into(), ..NodeTemplate::numbered(i) }).collect();
-        let mut c = Cluster::new(ClusterOptions { seed: 5, threads, nodes, ..Default::default() }).unwrap();
-        c.engine.parallel_threshold = 1;
-        c.engine.round_cap = Some(5);
-        c.store.set_watch_capacity(usize::MAX);
-        let rs = |name: &str, replicas: usize, priority: i32| {
-            format!(
-                "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: {name}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{priority: {priority}, containers: [{{name: c, image: nginx, resources: {{requests: {{cpu: 500m}}}}}}]}}\n"
-            )
-        };
-        actions(&mut c, &rs("a", 30, 0));
+        let mut c = capped_cluster(5, threads, Some(5), Default::default());
+        actions(&mut c, &priority_rs("a", 30, 0));
         c.advance(5_000).unwrap();
-        actions(&mut c, &rs("z", 30, 1000));
+        actions(&mut c, &priority_rs("z", 30, 1000));
         for wave in 0..2 {
             c.advance(20_000).unwrap();
             let bound: Vec<String> = c
@@ -1324,16 +1324,11 @@ mod tests {
     #[test]
     fn a_snapshot_with_pods_queued_beyond_a_rounds_cap_goes_on_as_the_original() {
         for qps in [None, Some(10.0)] {
-            let nodes = (1..=3).map(|i| NodeTemplate { cpu: "4".into(), ..NodeTemplate::numbered(i) }).collect();
             let latency =
                 crate::sim::latency::Latency { scheduler_qps: qps, scheduler_burst: 12, ..Default::default() };
-            let mut c = Cluster::new(ClusterOptions { seed: 4, nodes, latency, ..Default::default() }).unwrap();
-            c.engine.parallel_threshold = 1;
-            c.engine.round_cap = Some(5);
-            c.store.set_watch_capacity(usize::MAX);
+            let mut c = capped_cluster(4, 1, Some(5), latency);
             c.set_interrupt(Some(Arc::new(|| true)));
-            let rs = "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: a}\nspec:\n  replicas: 40\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec: {containers: [{name: c, image: nginx, resources: {requests: {cpu: 500m}}}]}\n";
-            assert!(matches!(c.apply_text(rs, "t"), Err(KubesimError::Interrupted)));
+            assert!(matches!(c.apply_text(&priority_rs("a", 40, 0), "t"), Err(KubesimError::Interrupted)));
             let now = c.now();
             let mut rounds = 0;
             while c.engine.queued().next().is_none() {
