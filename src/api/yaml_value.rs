@@ -189,6 +189,17 @@ pub fn repeated_key_position(text: &str, line: usize, column: usize, message: &s
 
 /// The path and YAML spelling of the first float in `value` that JSON cannot hold.
 pub fn first_non_finite(value: &Value) -> Option<(String, &str)> {
+    // Every object decoded passes here and almost none holds such a float: a walk that builds
+    // no path says whether to look for it.
+    fn any(value: &Value) -> bool {
+        match value {
+            Value::Object(map) => {
+                (map.len() == 1 && matches!(map.get(NON_FINITE_KEY), Some(Value::String(_)))) || map.values().any(any)
+            }
+            Value::Array(items) => items.iter().any(any),
+            _ => false,
+        }
+    }
     fn walk<'v>(value: &'v Value, path: &mut String) -> Option<&'v str> {
         match value {
             Value::Object(map) => {
@@ -221,6 +232,9 @@ pub fn first_non_finite(value: &Value) -> Option<(String, &str)> {
             }
             _ => None,
         }
+    }
+    if !any(value) {
+        return None;
     }
     let mut path = String::new();
     walk(value, &mut path).map(|literal| (path, literal))

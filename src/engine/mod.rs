@@ -134,7 +134,7 @@ pub struct Engine {
     retry_pending: bool,
     events: EventLog,
     /// Pod IPs in use per node (the CNI's host-local IPAM): next host number, addresses in use.
-    ips: BTreeMap<Arc<str>, (u32, BTreeSet<u32>)>,
+    ips: FxHashMap<Arc<str>, (u32, BTreeSet<u32>)>,
     /// Record Event objects (on by default; off for very large experiments).
     pub record_events: bool,
     /// Load model and metrics (what metrics-server would report).
@@ -273,7 +273,7 @@ impl Engine {
             scheduler_start: 0,
             retry_pending: false,
             events: EventLog::default(),
-            ips: BTreeMap::new(),
+            ips: FxHashMap::default(),
             record_events: true,
             load: crate::metrics::LoadModel::default(),
             hpa_memory: BTreeMap::new(),

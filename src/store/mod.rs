@@ -173,6 +173,12 @@ fn key_hash(kind: Kind, namespace: &str, name: &str) -> u64 {
     h.finish()
 }
 
+/// `a == b`, without reading the text when both are the same (a key made from the stored
+/// object shares its strings).
+fn same_text(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
+}
+
 fn object_hash(obj: &Object) -> u64 {
     key_hash(obj.kind(), &obj.meta.namespace, &obj.meta.name)
 }
@@ -384,7 +390,7 @@ impl Store {
     pub fn lookup(&self, kind: Kind, namespace: &str, name: &str) -> Option<&Arc<Object>> {
         let namespace = if kind.namespaced() { namespace } else { "" };
         self.by_key.find(key_hash(kind, namespace, name), |o| {
-            o.kind() == kind && *o.meta.name == *name && *o.meta.namespace == *namespace
+            o.kind() == kind && same_text(&o.meta.name, name) && same_text(&o.meta.namespace, namespace)
         })
     }
 
