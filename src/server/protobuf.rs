@@ -1,7 +1,8 @@
 //! Protobuf request bodies (apiserver.md §9): kubectl 1.32's typed clients send
 //! `application/vnd.kubernetes.protobuf` for `autoscale` (an autoscaling/v1 HPA), `create
-//! deployment|namespace|job`, `create configmap|secret|serviceaccount|service` and the DELETEs of
-//! `drain`, and a 415 makes no retry in JSON. The envelope is `k8s\0` and a
+//! deployment|namespace|job|cronjob|poddisruptionbudget`, `create
+//! configmap|secret|serviceaccount|service` and the DELETEs of `drain`, and a 415 makes no retry
+//! in JSON. The envelope is `k8s\0` and a
 //! `runtime.Unknown`; the object inside is decoded into JSON by small field tables of the
 //! messages those commands send (field numbers from k8s.io/api's generated.proto). Fields
 //! without an entry are skipped, so what a table lacks is left to defaulting.
@@ -134,6 +135,19 @@ const JOB_SPEC: &[Field] = &[
     f(14, "podReplacementPolicy", Ty::Str),
 ];
 const JOB: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(JOB_SPEC))];
+// What `kubectl create cronjob NAME --image=… --schedule=…` sends (batch/v1); every spec field,
+// as the same message carries them all.
+const CRON_JOB_SPEC: &[Field] = &[
+    f(1, "schedule", Ty::Str),
+    f(2, "startingDeadlineSeconds", Ty::Int),
+    f(3, "concurrencyPolicy", Ty::Str),
+    f(4, "suspend", Ty::OptBool),
+    f(5, "jobTemplate", Ty::Msg(JOB)),
+    f(6, "successfulJobsHistoryLimit", Ty::Int),
+    f(7, "failedJobsHistoryLimit", Ty::Int),
+    f(8, "timeZone", Ty::Str),
+];
+const CRON_JOB: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(CRON_JOB_SPEC))];
 // What `kubectl create configmap|secret generic|serviceaccount|service …` send (core/v1).
 const CONFIG_MAP: &[Field] = &[
     f(1, "metadata", Ty::Msg(OBJECT_META)),
@@ -205,6 +219,14 @@ const DELETE_OPTIONS: &[Field] = &[
 
 // What `kubectl drain` POSTs to a pod's `eviction` subresource (policy/v1).
 const EVICTION: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "deleteOptions", Ty::Msg(DELETE_OPTIONS))];
+// What `kubectl create poddisruptionbudget NAME --selector=… --min-available=…` sends.
+const PDB_SPEC: &[Field] = &[
+    f(1, "minAvailable", Ty::IntOrString),
+    f(2, "selector", Ty::Msg(LABEL_SELECTOR)),
+    f(3, "maxUnavailable", Ty::IntOrString),
+    f(4, "unhealthyPodEvictionPolicy", Ty::Str),
+];
+const PDB: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(PDB_SPEC))];
 
 /// The message table of an object kubectl sends as protobuf, by apiVersion and kind.
 fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
@@ -217,6 +239,8 @@ fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
         ("v1", "ServiceAccount") => SERVICE_ACCOUNT,
         ("v1", "Service") => SERVICE,
         ("batch/v1", "Job") => JOB,
+        ("batch/v1", "CronJob") => CRON_JOB,
+        ("policy/v1", "PodDisruptionBudget") => PDB,
         // (kubectl's DeleteOptions name the group version of the object being deleted.)
         (_, "DeleteOptions") => DELETE_OPTIONS,
         ("policy/v1", "Eviction") => EVICTION,
@@ -507,6 +531,97 @@ mod tests {
         assert_eq!(
             decode(&envelope(b"Secret", &secret)).unwrap(),
             json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "c"}, "data": {"a": "eA=="}, "type": "Opaque"})
+        );
+    }
+
+    fn envelope(api_version: &[u8], kind: &[u8], obj: &[u8]) -> Vec<u8> {
+        let mut tm = Vec::new();
+        bytes_field(1, api_version, &mut tm);
+        bytes_field(2, kind, &mut tm);
+        let mut body = b"k8s\0".to_vec();
+        bytes_field(1, &tm, &mut body);
+        bytes_field(2, obj, &mut body);
+        body
+    }
+
+    fn named(name: &[u8]) -> Vec<u8> {
+        let mut meta = Vec::new();
+        bytes_field(1, name, &mut meta);
+        meta
+    }
+
+    /// A CronJob with every spec field set (distinct values, so that a wrong field number
+    /// shows), its job template as `kubectl create cronjob` builds it.
+    #[test]
+    fn a_cronjob_body_decodes_with_every_spec_field() {
+        let mut container = Vec::new();
+        bytes_field(1, b"tick", &mut container);
+        bytes_field(2, b"busybox", &mut container);
+        bytes_field(3, b"date", &mut container);
+        let mut pod_spec = Vec::new();
+        bytes_field(2, &container, &mut pod_spec);
+        bytes_field(3, b"OnFailure", &mut pod_spec);
+        let mut template = Vec::new();
+        bytes_field(2, &pod_spec, &mut template);
+        let mut job_spec = Vec::new();
+        bytes_field(6, &template, &mut job_spec);
+        let mut job_template = Vec::new();
+        bytes_field(1, &named(b"tick"), &mut job_template);
+        bytes_field(2, &job_spec, &mut job_template);
+        let mut spec = Vec::new();
+        bytes_field(1, b"*/5 * * * *", &mut spec);
+        int_field(2, 200, &mut spec);
+        bytes_field(3, b"Forbid", &mut spec);
+        int_field(4, 1, &mut spec);
+        bytes_field(5, &job_template, &mut spec);
+        int_field(6, 7, &mut spec);
+        int_field(7, 0, &mut spec);
+        bytes_field(8, b"Europe/Paris", &mut spec);
+        let mut cj = Vec::new();
+        bytes_field(1, &named(b"tick"), &mut cj);
+        bytes_field(2, &spec, &mut cj);
+        bytes_field(3, b"", &mut cj);
+        assert_eq!(
+            decode(&envelope(b"batch/v1", b"CronJob", &cj)).unwrap(),
+            json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "tick"},
+                   "spec": {"schedule": "*/5 * * * *", "startingDeadlineSeconds": 200, "concurrencyPolicy": "Forbid",
+                            "suspend": true, "successfulJobsHistoryLimit": 7, "failedJobsHistoryLimit": 0,
+                            "timeZone": "Europe/Paris",
+                            "jobTemplate": {"metadata": {"name": "tick"}, "spec": {"template": {"spec": {
+                                "containers": [{"name": "tick", "image": "busybox", "command": ["date"]}],
+                                "restartPolicy": "OnFailure"}}}}}})
+        );
+    }
+
+    /// A PodDisruptionBudget: minAvailable a percent, maxUnavailable an int (IntOrString both
+    /// ways), the selector and the eviction policy.
+    #[test]
+    fn a_pdb_body_decodes_with_both_kinds_of_int_or_string() {
+        let int_or_string = |ty: u64, int: u64, text: &[u8]| {
+            let mut v = Vec::new();
+            int_field(1, ty, &mut v);
+            int_field(2, int, &mut v);
+            bytes_field(3, text, &mut v);
+            v
+        };
+        let mut entry = Vec::new();
+        bytes_field(1, b"app", &mut entry);
+        bytes_field(2, b"web", &mut entry);
+        let mut selector = Vec::new();
+        bytes_field(1, &entry, &mut selector);
+        let mut spec = Vec::new();
+        bytes_field(1, &int_or_string(1, 0, b"50%"), &mut spec);
+        bytes_field(2, &selector, &mut spec);
+        bytes_field(3, &int_or_string(0, 2, b""), &mut spec);
+        bytes_field(4, b"AlwaysAllow", &mut spec);
+        let mut pdb = Vec::new();
+        bytes_field(1, &named(b"web"), &mut pdb);
+        bytes_field(2, &spec, &mut pdb);
+        assert_eq!(
+            decode(&envelope(b"policy/v1", b"PodDisruptionBudget", &pdb)).unwrap(),
+            json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "web"},
+                   "spec": {"minAvailable": "50%", "selector": {"matchLabels": {"app": "web"}}, "maxUnavailable": 2,
+                            "unhealthyPodEvictionPolicy": "AlwaysAllow"}})
         );
     }
 
