@@ -120,11 +120,19 @@ pub fn pod_log(
             .replace("{ip}", &ip)
             .replace("{restarts}", &restarts.to_string())
     };
-    let mut written: Vec<(Millis, String)> = lines
-        .iter()
-        .map(|l| (started.saturating_add(l.offset), l))
+    // What a script kubesim follows writes (see `script`), then the image profile's lines.
+    let script = super::script::of(c).map(|s| s.output).unwrap_or_default();
+    let script = script.into_iter().map(|(offset, out)| {
+        let t = started.saturating_add(offset);
+        let text = match out {
+            super::script::Output::Text(text) => text,
+            super::script::Output::Date => super::script::date_text(t),
+        };
+        (t, text)
+    });
+    let mut written: Vec<(Millis, String)> = script
+        .chain(lines.iter().map(|l| (started.saturating_add(l.offset), fill(&l.text))))
         .filter(|(t, _)| *t <= ended && opts.since.is_none_or(|s| *t >= s))
-        .map(|(t, l)| (t, fill(&l.text)))
         .collect();
     written.sort_by_key(|(t, _)| *t);
     if let Some(n) = opts.tail_lines.filter(|n| *n >= 0) {

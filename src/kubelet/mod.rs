@@ -8,6 +8,7 @@ pub mod dist;
 pub mod exec;
 pub mod images;
 pub mod logs;
+pub mod script;
 
 use std::sync::Arc;
 
@@ -459,6 +460,7 @@ fn exit_plan(c: &core::Container, profile: &Timings, started: Millis) -> Option<
             best = Some(e);
         }
     };
+    let decided = profile.crash_after().is_some() || profile.completes_after().is_some();
     if let Some(d) = profile.crash_after() {
         let code = profile.exit_code();
         let reason = match code {
@@ -470,6 +472,12 @@ fn exit_plan(c: &core::Container, profile: &Timings, started: Millis) -> Option<
     }
     if let Some(d) = profile.completes_after() {
         consider((started + d, 0, "Completed", false));
+    }
+    if !decided {
+        // The image does not say when it exits: a command kubesim can follow does.
+        if let Some(s) = script::of(c) {
+            consider((started + s.runs_for, s.exit_code, if s.exit_code == 0 { "Completed" } else { "Error" }, false));
+        }
     }
     if let (Some(p), Some(d)) = (c.liveness_probe.as_ref(), profile.liveness_fails_after()) {
         let period = probe_period(Some(p));
