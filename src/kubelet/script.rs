@@ -308,6 +308,20 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text as an `sh -c` script or a command's words: an answer, never a panic; and a
+        /// script that is known ends no sooner than its output.
+        #[test]
+        fn any_script_is_read_without_panicking(script in "[ a-z0-9;&|'\"\\#\n.$>-]{0,40}", words in proptest::collection::vec("[a-z0-9.-]{0,6}", 1..4)) {
+            for c in [container(&["sh", "-c"], &[&script]), container(&words.iter().map(String::as_str).collect::<Vec<_>>(), &[])] {
+                if let Some(s) = of(&c) {
+                    proptest::prop_assert!(s.output.iter().all(|(t, _)| *t <= s.runs_for));
+                    proptest::prop_assert!((0..256).contains(&s.exit_code));
+                }
+            }
+        }
+    }
+
     #[test]
     fn date_prints_as_busybox_does() {
         assert_eq!(date_text(1_767_226_200_000), "Thu Jan  1 00:10:00 UTC 2026");
