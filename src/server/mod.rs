@@ -247,6 +247,14 @@ fn dispatch(state: &State, req: &Request, route: Route) -> Response {
         Route::OpenApi(path) if get => discovery::openapi_bytes(&path)
             .map(|b| respond(200, "application/json", b))
             .unwrap_or_else(|| failure_response(Failure::no_route())),
+        // upstream: the health endpoints' checks; kubesim has one, ping, always passing.
+        Route::Health(endpoint, check) if get => match check.as_deref() {
+            None if req.param("verbose").is_some() => {
+                respond(200, "text/plain; charset=utf-8", Bytes::from(format!("[+]ping ok\n{endpoint} check passed\n")))
+            }
+            None | Some("ping") => respond(200, "text/plain; charset=utf-8", Bytes::from_static(b"ok")),
+            Some(_) => failure_response(Failure::no_route()),
+        },
         Route::Clock if get => {
             let mut c = state.cluster.lock();
             state.catch_up(&mut c);
@@ -467,6 +475,18 @@ mod tests {
     }
 
     const DEPLOYMENT: &str = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}"#;
+
+    #[test]
+    fn health_endpoints_answer_as_the_api_servers_do() {
+        let (server, _cluster) = start(ClockMode::Manual);
+        for path in ["/healthz", "/livez", "/readyz", "/readyz/ping", "/livez/ping?exclude=etcd"] {
+            assert_eq!(exchange(&server, "GET", path, ""), ("HTTP/1.1 200 OK".into(), "ok".into()), "{path}");
+        }
+        let (status, body) = exchange(&server, "GET", "/readyz?verbose", "");
+        assert_eq!((status.as_str(), body.as_str()), ("HTTP/1.1 200 OK", "[+]ping ok\nreadyz check passed\n"));
+        assert_eq!(exchange(&server, "GET", "/livez/etcd", "").0, "HTTP/1.1 404 Not Found");
+        assert_eq!(exchange(&server, "POST", "/healthz", "").0, "HTTP/1.1 405 Method Not Allowed");
+    }
 
     #[test]
     fn serves_version_create_get_and_a_chunked_watch() {

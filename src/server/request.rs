@@ -109,6 +109,8 @@ pub enum Route {
     Advance,
     /// `GET /kubesim/clock`: the virtual clock.
     Clock,
+    /// `/healthz`, `/livez`, `/readyz` (the endpoint), or one named check of it.
+    Health(&'static str, Option<String>),
     Unknown,
 }
 
@@ -128,6 +130,14 @@ pub fn route(path: &str) -> Route {
         ["openapi", "v3", rest @ ..] => Route::OpenApi(rest.join("/")),
         ["kubesim", "advance"] => Route::Advance,
         ["kubesim", "clock"] => Route::Clock,
+        [endpoint @ ("healthz" | "livez" | "readyz"), check @ ..] if check.len() <= 1 => {
+            let endpoint = match *endpoint {
+                "healthz" => "healthz",
+                "livez" => "livez",
+                _ => "readyz",
+            };
+            Route::Health(endpoint, check.first().map(|c| c.to_string()))
+        }
         _ => Route::Unknown,
     }
 }
@@ -202,6 +212,9 @@ mod tests {
         assert_eq!(route("/apis/apps/v1/namespaces/default/widgets"), Route::Unknown);
         assert_eq!(route("/apis/apps/v1"), Route::GroupVersion("apps".into(), "v1".into()));
         assert_eq!(route("/version"), Route::Version);
+        assert_eq!(route("/readyz"), Route::Health("readyz", None));
+        assert_eq!(route("/livez/ping"), Route::Health("livez", Some("ping".into())));
+        assert_eq!(route("/healthz/a/b"), Route::Unknown);
         assert_eq!(
             route("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/web"),
             Route::Metrics("pods".into(), Some("default".into()), Some("web".into()))
