@@ -32,10 +32,10 @@ pub struct Script {
 /// The script of a container (its `command` then its `args`), if kubesim knows every part of
 /// it. A container without a command runs its image's entrypoint, which kubesim cannot know.
 pub fn of(c: &core::Container) -> Option<Script> {
-    let argv: Vec<&str> = c.command.iter().flatten().chain(c.args.iter().flatten()).map(String::as_str).collect();
     if c.command.as_ref().is_none_or(Vec::is_empty) {
         return None;
     }
+    let argv: Vec<&str> = c.command.iter().flatten().chain(c.args.iter().flatten()).map(String::as_str).collect();
     let shell = matches!(base(argv[0]), "sh" | "bash" | "ash" | "dash");
     let commands = if shell {
         // `sh -c SCRIPT [NAME [ARGS…]]`: the script, its $0 and positional parameters (unused
