@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 import kubesim
+from kubesim.testing import workload
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="the real kubectl binary is not on PATH")
@@ -189,20 +190,6 @@ def test_create_cronjob_and_pdb_through_the_server_make_what_kubectl_makes_local
         c.advance("6m")  # (upstream: the first run is looked at 100 ms after 00:05)
         assert [j.owner_references[0]["name"] for j in c.jobs()] == ["tick"]
     else:
-        c.apply(
-            {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "metadata": {"name": "web"},
-                "spec": {
-                    "replicas": 2,
-                    "selector": {"matchLabels": {"app": "web"}},
-                    "template": {
-                        "metadata": {"labels": {"app": "web"}},
-                        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
-                    },
-                },
-            }
-        )
+        c.apply(workload("Deployment", "web", 2, "nginx"))
         c.advance("1m")
         assert c.pdb("tick").disruptions_allowed == 1

@@ -460,8 +460,8 @@ fn exit_plan(c: &core::Container, profile: &Timings, started: Millis) -> Option<
             best = Some(e);
         }
     };
-    let decided = profile.crash_after().is_some() || profile.completes_after().is_some();
-    if let Some(d) = profile.crash_after() {
+    let (crash, completes) = (profile.crash_after(), profile.completes_after());
+    if let Some(d) = crash {
         let code = profile.exit_code();
         let reason = match code {
             0 => "Completed",
@@ -470,10 +470,10 @@ fn exit_plan(c: &core::Container, profile: &Timings, started: Millis) -> Option<
         };
         consider((started + d, code, reason, false));
     }
-    if let Some(d) = profile.completes_after() {
+    if let Some(d) = completes {
         consider((started + d, 0, "Completed", false));
     }
-    if !decided {
+    if crash.is_none() && completes.is_none() {
         // The image does not say when it exits: a command kubesim can follow does.
         if let Some(s) = script::of(c) {
             consider((started + s.runs_for, s.exit_code, if s.exit_code == 0 { "Completed" } else { "Error" }, false));
