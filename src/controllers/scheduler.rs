@@ -587,27 +587,87 @@ fn place(
 
 /// What the filters and the score said of each node for one class of pods that they treat
 /// alike (same tolerations, node selector, affinity and requests: see [`filters_alike`]),
-/// worked out when a search first visits the node and forgotten when a pod is bound to it (the
-/// only change a batch makes to a node).
+/// worked out when a search first reaches the node and forgotten when a pod is bound to it (the
+/// only change a batch makes to a node). The nodes are summed up in blocks of [`Memo::BLOCK`]
+/// (how many are feasible, the best score), so a search passes a block whole when the stretch
+/// it still needs is longer and no node of the block can beat the best found: a pod costs the
+/// blocks of its stretch and the nodes that tie for the best, not every node of the stretch.
 struct Memo {
     class: Option<(Arc<core::PodSpec>, Resources, Resources)>,
     /// Per node, the generation its score was worked out in; 0: not since it last changed.
     known: Vec<u32>,
     /// Per node, its score for the class, or [`Memo::UNFIT`].
     score: Vec<i64>,
+    /// Per block, the generation its summary was made in (0: a node of it changed since).
+    summed: Vec<u32>,
+    /// Per block, its feasible nodes and their best score ([`Memo::UNFIT`] when none).
+    blocks: Vec<(usize, i64)>,
     generation: u32,
 }
 
 impl Memo {
     /// (Scores run from 0 to 200.)
     const UNFIT: i64 = i64::MIN;
+    const BLOCK: usize = 32;
 
     fn new(n: usize) -> Memo {
-        Memo { class: None, known: vec![0; n], score: vec![0; n], generation: 0 }
+        let blocks = n.div_ceil(Self::BLOCK);
+        Memo {
+            class: None,
+            known: vec![0; n],
+            score: vec![0; n],
+            summed: vec![0; blocks],
+            blocks: vec![(0, Self::UNFIT); blocks],
+            generation: 0,
+        }
     }
 
     fn forget(&mut self, node: usize) {
         self.known[node] = 0;
+        self.summed[node / Self::BLOCK] = 0;
+    }
+
+    /// The node's score for the class, worked out unless known.
+    fn score_of(
+        &mut self,
+        nodes: &[NodeState],
+        i: usize,
+        spec: &core::PodSpec,
+        req: &Resources,
+        nonzero: &Resources,
+    ) -> i64 {
+        if self.known[i] != self.generation {
+            self.score[i] = match filter(&nodes[i], spec, req) {
+                Ok(()) => score(&nodes[i], nonzero),
+                Err(_) => Self::UNFIT,
+            };
+            self.known[i] = self.generation;
+        }
+        self.score[i]
+    }
+
+    /// Block `b`'s summary, made again if a node of it changed (or the class did).
+    fn block(
+        &mut self,
+        nodes: &[NodeState],
+        b: usize,
+        spec: &core::PodSpec,
+        req: &Resources,
+        nonzero: &Resources,
+    ) -> (usize, i64) {
+        if self.summed[b] != self.generation {
+            let (mut feasible, mut best) = (0, Self::UNFIT);
+            for i in b * Self::BLOCK..nodes.len().min((b + 1) * Self::BLOCK) {
+                let s = self.score_of(nodes, i, spec, req, nonzero);
+                if s != Self::UNFIT {
+                    feasible += 1;
+                    best = best.max(s);
+                }
+            }
+            self.blocks[b] = (feasible, best);
+            self.summed[b] = self.generation;
+        }
+        self.blocks[b]
     }
 
     /// [`search`] for a pod of the memo's class (it becomes the class when it is not): the
@@ -629,36 +689,62 @@ impl Memo {
             self.generation = self.generation.wrapping_add(1);
             if self.generation == 0 {
                 self.known.fill(0);
+                self.summed.fill(0);
                 self.generation = 1;
             }
             self.class = Some((spec.clone(), req.clone(), nonzero.clone()));
         }
         let n = nodes.len();
+        let start = start % n;
         let pod_draw = pod_draw(pod);
         let (mut best, mut feasible, mut visited): (Option<Candidate>, usize, usize) = (None, 0, 0);
-        for i in round_from(n, start % n, n) {
-            visited += 1;
-            if self.known[i] != self.generation {
-                self.score[i] = match filter(&nodes[i], spec, req) {
-                    Ok(()) => score(&nodes[i], nonzero),
-                    Err(_) => Self::UNFIT,
-                };
-                self.known[i] = self.generation;
-            }
-            let s = self.score[i];
-            if s == Self::UNFIT {
-                continue;
-            }
-            feasible += 1;
-            // As `evaluate_at` ranks them: the tie-break draw only where the score can win.
+        // As `evaluate_at` ranks them, in visit order: the tie-break draw only where the score
+        // can win.
+        let consider = |best: &mut Option<Candidate>, s: i64, i: usize| {
             if best.is_none_or(|b| s >= b.0) {
                 let cand = (s, splitmix64(nodes[i].draw ^ pod_draw), i);
                 if best.is_none_or(|b| better(cand, b)) {
-                    best = Some(cand);
+                    *best = Some(cand);
                 }
             }
-            if feasible == to_find {
-                break;
+        };
+        // The visit: `start` to the end, then round from the first node.
+        for (from, to) in [(start, n), (0, start)] {
+            let mut i = from;
+            while i < to {
+                let b = i / Self::BLOCK;
+                let end = n.min((b + 1) * Self::BLOCK);
+                if i == b * Self::BLOCK && end <= to {
+                    let (count, top) = self.block(nodes, b, spec, req, nonzero);
+                    // The stretch goes past this block: only its nodes of the best score can win.
+                    if feasible + count < to_find {
+                        if count > 0 && best.is_none_or(|b| top >= b.0) {
+                            for k in i..end {
+                                if self.score[k] == top {
+                                    consider(&mut best, top, k);
+                                }
+                            }
+                        }
+                        feasible += count;
+                        visited += end - i;
+                        i = end;
+                        continue;
+                    }
+                }
+                // Part of a block, or the block the stretch ends in: node by node.
+                for k in i..end.min(to) {
+                    visited += 1;
+                    let s = self.score_of(nodes, k, spec, req, nonzero);
+                    if s == Self::UNFIT {
+                        continue;
+                    }
+                    feasible += 1;
+                    consider(&mut best, s, k);
+                    if feasible == to_find {
+                        return best.map(|b| (b, visited));
+                    }
+                }
+                i = end.min(to);
             }
         }
         best.map(|b| (b, visited))
@@ -1123,7 +1209,7 @@ mod tests {
         /// full search sends it, and leave the same cursor and nodes.
         #[test]
         fn remembered_placement_matches_a_full_search_per_pod(
-            node_specs in prop::collection::vec((2i64..9, 0i64..60, 0i64..20, 0u8..100), 1..240),
+            node_specs in prop::collection::vec((2i64..9, 0i64..60, 0i64..20, 0u8..100), 1..400),
             runs in prop::collection::vec(
                 (prop_oneof![Just(0i64), 50i64..400], 1usize..200, any::<u64>(), 0u8..4),
                 0..8,
