@@ -978,17 +978,20 @@ impl Engine {
 
     /// A pod bound or gone: no longer the scheduler's.
     fn forget_pending(&mut self, key: &ObjectKey) {
-        if self.reserved.remove(key).is_some() {
+        // (Every bound pod passes here: an empty table is not asked, which would hash the key.)
+        if !self.reserved.is_empty() && self.reserved.remove(key).is_some() {
             trim(&mut self.reserved);
         }
-        self.waiting_for_pods.remove(key);
-        if self.unschedulable.contains(key) {
+        if !self.waiting_for_pods.is_empty() {
+            self.waiting_for_pods.remove(key);
+        }
+        if !self.unschedulable.is_empty() && self.unschedulable.contains(key) {
             self.unindex_leftover(key);
             self.unschedulable.remove(key);
             trim(&mut self.unschedulable);
             trim(&mut self.waiting_for_pods);
         }
-        if self.attempts.remove(key).is_some() {
+        if !self.attempts.is_empty() && self.attempts.remove(key).is_some() {
             trim(&mut self.attempts);
         }
     }
