@@ -12,7 +12,7 @@ type Text = Option<Arc<str>>;
 
 /// Repeated texts (reasons, components, node names, common messages) are shared.
 pub fn intern(s: &str) -> Arc<str> {
-    type Table = (std::collections::HashMap<Box<str>, std::sync::Weak<str>>, usize);
+    type Table = (std::collections::HashMap<Box<str>, std::sync::Weak<str>, rustc_hash::FxBuildHasher>, usize);
     static TABLE: OnceLock<Mutex<Table>> = OnceLock::new();
     let table = TABLE.get_or_init(|| Mutex::new((Default::default(), 4096)));
     let Ok(mut guard) = table.lock() else { return s.into() };
@@ -28,6 +28,17 @@ pub fn intern(s: &str) -> Arc<str> {
     let value: Arc<str> = s.into();
     t.insert(s.into(), Arc::downgrade(&value));
     value
+}
+
+/// [`intern`] for a text of the program itself (a kind, a reason, a component), found by its
+/// address: an Event names several, and its recording is on the serial commit. The program's
+/// texts are few, and each is kept for the life of the process.
+pub fn intern_static(s: &'static str) -> Arc<str> {
+    type Table = std::collections::HashMap<(usize, usize), Arc<str>, rustc_hash::FxBuildHasher>;
+    static TABLE: OnceLock<Mutex<Table>> = OnceLock::new();
+    let table = TABLE.get_or_init(Default::default);
+    let Ok(mut t) = table.lock() else { return intern(s) };
+    t.entry((s.as_ptr() as usize, s.len())).or_insert_with(|| intern(s)).clone()
 }
 
 fn text(s: Option<String>) -> Text {
@@ -172,5 +183,10 @@ mod tests {
         let a = intern("Scheduled");
         let b = intern("Scheduled");
         assert!(Arc::ptr_eq(&a, &b));
+        // The program's own texts share with the texts made at run time.
+        let c = intern_static("Scheduled");
+        assert!(Arc::ptr_eq(&a, &c) && Arc::ptr_eq(&c, &intern_static("Scheduled")));
+        let made = String::from("Sched") + "uled";
+        assert!(Arc::ptr_eq(&intern(&made), &c));
     }
 }

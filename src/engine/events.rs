@@ -2,7 +2,7 @@
 //! (object, source, type, reason, message), with `count` and `lastTimestamp` bumped on repeats
 //! (upstream: EventCorrelator / EventLogger).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use crate::api::event::EventBody;
@@ -19,7 +19,7 @@ pub const EVENT_TTL: Millis = 3_600_000;
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct EventLog {
     /// Aggregation key → the Event object that holds it.
-    index: HashMap<u64, ObjectKey>,
+    index: FxHashMap<u64, ObjectKey>,
     /// Last nanosecond stamp handed out, so names stay unique within a millisecond.
     last_ns: i128,
     /// Events by creation, with their aggregation keys, for expiry.
@@ -99,22 +99,22 @@ impl EventLog {
         self.last_ns = ns_stamp;
         // Events about cluster-scoped objects (nodes) live in `default`, as upstream records them.
         let namespace: Arc<str> = if e.namespace.is_empty() { "default".into() } else { e.namespace.clone() };
-        let name = format!("{}.{:x}", e.name, ns_stamp);
-        use crate::api::event::intern;
+        let name = event_name(&e.name, ns_stamp);
+        use crate::api::event::{intern, intern_static};
         let event = EventBody {
-            kind: Some(intern(e.kind.name())),
-            api_version: Some(intern(e.kind.api_version())),
+            kind: Some(intern_static(e.kind.name())),
+            api_version: Some(intern_static(e.kind.api_version())),
             name: Some(e.name.clone()),
             namespace: (!e.namespace.is_empty()).then(|| e.namespace.clone()),
             uid: Some(e.uid.to_string().into()),
             field_path: e.field_path.as_deref().map(intern),
             involved_resource_version: None,
-            reason: Some(intern(e.reason)),
+            reason: Some(intern_static(e.reason)),
             message: Some(e.message.as_str().into()),
-            type_: Some(intern(if e.warning { "Warning" } else { "Normal" })),
-            component: Some(intern(e.component)),
+            type_: Some(intern_static(if e.warning { "Warning" } else { "Normal" })),
+            component: Some(intern_static(e.component)),
             host: e.host.clone(),
-            reporting_component: Some(intern(e.component)),
+            reporting_component: Some(intern_static(e.component)),
             reporting_instance: Some(intern(host)),
             first: Some(now),
             last: Some(now),
@@ -129,6 +129,34 @@ impl EventLog {
             let key = ObjectKey::of(&created);
             self.created.push_back((now, key.clone(), agg));
             self.index.insert(agg, key);
+        }
+    }
+}
+
+/// upstream: the recorder's `fmt.Sprintf("%v.%x", ref.Name, t.UnixNano())` — the object's
+/// name, a dot and the nanosecond stamp in lower-case hex (written here without the
+/// formatting machinery: every Event is named on the serial commit).
+fn event_name(name: &str, ns_stamp: i128) -> String {
+    let mut out = String::with_capacity(name.len() + 1 + 32);
+    out.push_str(name);
+    out.push('.');
+    let v = ns_stamp.max(0) as u128;
+    let digits = (128 - v.leading_zeros()).div_ceil(4).max(1);
+    for i in (0..digits).rev() {
+        out.push(char::from(b"0123456789abcdef"[((v >> (4 * i)) & 0xf) as usize]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::event_name;
+
+    #[test]
+    fn event_names_are_the_object_name_and_the_stamp_in_hex() {
+        for stamp in [0i128, 1, 15, 16, 255, 1_767_225_600_000_000_000, 1_767_225_600_123_456_789, i64::MAX as i128 * 4]
+        {
+            assert_eq!(event_name("web-1", stamp), format!("web-1.{stamp:x}"));
         }
     }
 }
