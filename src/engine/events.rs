@@ -140,7 +140,8 @@ fn event_name(name: &str, ns_stamp: i128) -> String {
     let mut out = String::with_capacity(name.len() + 1 + 32);
     out.push_str(name);
     out.push('.');
-    let v = ns_stamp.max(0) as u128;
+    // (As `{:x}` writes an i128: a negative one in two's complement.)
+    let v = ns_stamp as u128;
     let digits = (128 - v.leading_zeros()).div_ceil(4).max(1);
     for i in (0..digits).rev() {
         out.push(char::from(b"0123456789abcdef"[((v >> (4 * i)) & 0xf) as usize]));
@@ -154,7 +155,8 @@ mod tests {
 
     #[test]
     fn event_names_are_the_object_name_and_the_stamp_in_hex() {
-        for stamp in [0i128, 1, 15, 16, 255, 1_767_225_600_000_000_000, 1_767_225_600_123_456_789, i64::MAX as i128 * 4]
+        for stamp in
+            [0i128, 1, 15, 16, 255, 1_767_225_600_000_000_000, 1_767_225_600_123_456_789, i64::MAX as i128 * 4, -1]
         {
             assert_eq!(event_name("web-1", stamp), format!("web-1.{stamp:x}"));
         }
