@@ -366,7 +366,10 @@ impl QueueKey {
 /// `keys` join `queue` (the pods earlier rounds of the instant left, in queue order), and `keys`
 /// becomes the first `cap` still pending, in queue order; the rest wait in `queue` for the next
 /// round. Each round's batch is the queue's head, as one batch's would be, and a round costs
-/// its own keys and batch, not a sort of everything still waiting.
+/// its own keys and batch, not a sort of everything still waiting. `keys` come in key order (a
+/// round's canonical order), so ordering them by priority and age alone, stably, puts them in
+/// queue order: they merge with the queue's head, and those left over join it in one pass
+/// rather than a search each.
 pub fn queue_head(
     store: &crate::store::Store,
     queue: &mut std::collections::BTreeSet<QueueKey>,
@@ -374,18 +377,43 @@ pub fn queue_head(
     cap: usize,
 ) {
     let pending = |p: &&Arc<Object>| is_active(p) && node_of(p).is_none();
-    for k in keys.drain(..) {
-        if let Some(p) = store.get_by_key(&k).filter(pending) {
-            queue.insert(QueueKey::of(p));
-        }
+    let mut fresh: Vec<QueueKey> =
+        keys.drain(..).filter_map(|k| store.get_by_key(&k).filter(pending).map(|p| QueueKey::of(p))).collect();
+    fresh.sort_by_key(|q| (q.priority, q.created));
+    if !fresh.is_sorted() {
+        fresh.sort();
     }
+    fresh.dedup();
+    let mut fresh = fresh.into_iter().peekable();
     while keys.len() < cap {
+        let from_queue = match (queue.first(), fresh.peek()) {
+            (Some(q), Some(f)) => q <= f,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        if !from_queue {
+            // (Looked up just now: pending.)
+            keys.extend(fresh.next().map(|q| q.key));
+            continue;
+        }
         let Some(next) = queue.pop_first() else { break };
+        if fresh.next_if_eq(&next).is_some() {
+            keys.push(next.key);
+            continue;
+        }
         // (A pod bound or deleted since it was queued is no longer pending; one made anew under
         // its name was queued at its own place when it was created.)
         if store.get_by_key(&next.key).filter(pending).is_some_and(|p| next.holds(p)) {
             keys.push(next.key);
         }
+    }
+    let rest: Vec<QueueKey> = fresh.collect();
+    // (Many join as one sorted tree merged in, in time linear in both; a few by a search each.)
+    if rest.len() >= queue.len() / 8 {
+        queue.append(&mut rest.into_iter().collect());
+    } else {
+        queue.extend(rest);
     }
 }
 
@@ -1200,8 +1228,74 @@ mod tests {
         Arc::new(Object { meta, body: Body::Pod { spec: Arc::new(spec), status: Default::default() } })
     }
 
+    /// The queue's head as a search per pod would find it: every pending pod among `keys` joins
+    /// the queue, then the first `cap` still pending (and under the same place) leave it.
+    fn queue_head_by_search(
+        store: &crate::store::Store,
+        queue: &mut std::collections::BTreeSet<QueueKey>,
+        keys: &mut Vec<ObjectKey>,
+        cap: usize,
+    ) {
+        let pending = |p: &&Arc<Object>| is_active(p) && node_of(p).is_none();
+        for k in keys.drain(..) {
+            if let Some(p) = store.get_by_key(&k).filter(pending) {
+                queue.insert(QueueKey::of(p));
+            }
+        }
+        while keys.len() < cap {
+            let Some(next) = queue.pop_first() else { break };
+            if store.get_by_key(&next.key).filter(pending).is_some_and(|p| next.holds(p)) {
+                keys.push(next.key);
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// The queue's head merged from a round's keys equals a search per pod, through pods of
+        /// two priorities made at a few instants, some bound, some gone, some queued under an
+        /// older place (made anew since), with more or fewer keys than the cap.
+        #[test]
+        fn queue_head_merges_as_a_search_per_pod_would(
+            pods in proptest::collection::vec((0u8..2, 0i64..4, 0u8..6, any::<bool>(), any::<bool>()), 1..120),
+            cap in 1usize..40,
+        ) {
+            let mut store = crate::store::Store::new(0);
+            let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}});
+            store.create(Object::decode(ns).unwrap(), 0).unwrap();
+            let (mut queue, mut keys) = (std::collections::BTreeSet::new(), Vec::new());
+            for (i, &(high, created, state, queued, marked)) in pods.iter().enumerate() {
+                let mut pod = Arc::unwrap_or_clone(pod_requesting(0, i as u128 + 1));
+                pod.meta.namespace = "default".into();
+                let Body::Pod { spec, .. } = &mut pod.body else { unreachable!() };
+                let spec = Arc::make_mut(spec);
+                spec.priority = Some(if high == 1 { 1000 } else { 0 });
+                if state == 0 {
+                    spec.node_name = Some("n1".into());
+                }
+                let key = ObjectKey::of(&pod);
+                let made = created * 1000;
+                if state != 1 {
+                    store.create(pod.clone(), made).unwrap();
+                }
+                if queued {
+                    // (State 2: queued when an earlier pod of its name was made.)
+                    let mut then = pod;
+                    then.meta.creation_timestamp = if state == 2 { made - 500 } else { made };
+                    queue.insert(QueueKey::of(&then));
+                }
+                if marked {
+                    keys.push(key);
+                }
+            }
+            keys.sort();
+            let (mut want_queue, mut want_keys) = (queue.clone(), keys.clone());
+            queue_head_by_search(&store, &mut want_queue, &mut want_keys, cap);
+            queue_head(&store, &mut queue, &mut keys, cap);
+            prop_assert_eq!(&keys, &want_keys);
+            prop_assert_eq!(&queue, &want_queue);
+        }
 
         /// Runs of pods alike, placed with what the filters and scores said of each node
         /// remembered (through nodes filling up, taints, zones and scarce cpu, with runs of
