@@ -889,6 +889,18 @@ fn first_unknown_field(input: &Value, decoded: &Value, path: &str) -> Option<Str
 
 /// A workload's JSON with its template's spec put in from the stored text (not parsed into the
 /// typed spec and serialised again).
+/// The pods a Service's endpoints come from: its selector, unless it is an ExternalName Service
+/// (upstream: the endpoint controllers' syncService returns early for both). An empty selector
+/// is none: upstream stores `{}` as nil ("if empty or not present, … an external process
+/// managing its endpoints").
+pub fn service_selector(svc: &core::Service) -> Option<&std::collections::BTreeMap<String, String>> {
+    let spec = svc.spec.as_ref()?;
+    if spec.type_.as_deref() == Some("ExternalName") {
+        return None;
+    }
+    spec.selector.as_ref().filter(|s| !s.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

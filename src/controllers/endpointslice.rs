@@ -173,16 +173,8 @@ pub fn managed(slice: &Object) -> bool {
     slice.meta.labels.get(LABEL_MANAGED_BY).is_some_and(|m| m == CONTROLLER_NAME)
 }
 
-/// Whether the controller manages `svc`'s endpoints: a selector, and not an ExternalName
-/// Service (upstream: syncService returns early for both). An empty selector is none: upstream
-/// stores `{}` as nil ("if empty or not present, … an external process managing its endpoints").
-pub fn manages(svc: &core::Service) -> Option<&BTreeMap<String, String>> {
-    let spec = svc.spec.as_ref()?;
-    if spec.type_.as_deref() == Some("ExternalName") {
-        return None;
-    }
-    spec.selector.as_ref().filter(|s| !s.is_empty())
-}
+/// Whether the controller manages a Service's endpoints: the Service's pod selector.
+pub use crate::api::object::service_selector as manages;
 
 /// upstream: the Service selector (a plain map: every pair must match).
 pub fn selects(selector: &BTreeMap<String, String>, labels: &StringMap) -> bool {

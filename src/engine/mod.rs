@@ -807,24 +807,29 @@ impl Engine {
         };
         self.nodes.affinity_pods += terms(after) - terms(before);
         if let Some((node, spec)) = before {
-            let (real, nonzero) = scheduler::pod_requests(spec);
-            self.allocation(node).add(&real, &nonzero, -1);
+            self.allocate(node, spec, -1);
         }
         if let Some((node, spec)) = after {
-            let (real, nonzero) = scheduler::pod_requests(spec);
-            self.allocation(node).add(&real, &nonzero, 1);
+            self.allocate(node, spec, 1);
         }
     }
 
-    /// What the pods bound to `node` hold, keyed by the node info's own name (no allocation
-    /// once it exists; the scheduler's walk over both maps then matches names by pointer).
-    fn allocation(&mut self, node: &str) -> &mut scheduler::Allocation {
-        let key = match self.nodes.allocated.get_key_value(node) {
-            Some((k, _)) => k.clone(),
-            None => self.nodes.info.get_key_value(node).map_or_else(|| Arc::from(node), |(k, _)| k.clone()),
-        };
+    /// Add what a pod requests to (`sign` 1) or take it from (−1) what the pods bound to `node`
+    /// hold, keyed by the node info's own name (no allocation once it exists; the scheduler's
+    /// walk over both maps then matches names by pointer). One search when the node holds pods
+    /// already, as it mostly does.
+    fn allocate(&mut self, node: &str, spec: &k8s_openapi::api::core::v1::PodSpec, sign: i64) {
+        let (real, nonzero) = scheduler::pod_requests(spec);
         self.nodes.changes += 1;
-        self.nodes.allocated.entry(key).or_default()
+        match self.nodes.allocated.get_mut(node) {
+            Some(a) => a.add(&real, &nonzero, sign),
+            None => {
+                let key = self.nodes.info.get_key_value(node).map_or_else(|| Arc::from(node), |(k, _)| k.clone());
+                let mut a = scheduler::Allocation::default();
+                a.add(&real, &nonzero, sign);
+                self.nodes.allocated.insert(key, a);
+            }
+        }
     }
 
     /// The Deployment(s) a ReplicaSet change concerns: its controller, or for an orphan every
@@ -863,6 +868,9 @@ impl Engine {
             }
         }
         let Some(ns) = new.or(old).map(|p| &p.meta.namespace) else { return };
+        if store.census().selecting_services(ns) == 0 {
+            return;
+        }
         let keys: Vec<ObjectKey> = store
             .scan(Kind::Service, Some(ns))
             .filter(|s| match &s.body {

@@ -64,7 +64,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     if ctx.nodes.down.contains_key(node) {
         return Reconciled::nothing();
     }
-    let Some(node_obj) = ctx.store.get(crate::api::Kind::Node, "", node).ok() else { return Reconciled::nothing() };
+    let Some(node_obj) = ctx.store.lookup(crate::api::Kind::Node, "", node) else { return Reconciled::nothing() };
     let mut pc = PodCtx { ctx, pod, node: node_obj.meta.name.clone(), events: Vec::new() };
     let mut rt = status.clone();
     let now = ctx.now;
@@ -85,7 +85,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         // The pod is admitted: sandbox and network come up at once (the CNI assigns the IP when
         // this status is committed).
         rt.set_start_time(Some(now));
-        rt.host_ip = host_ip(&node_obj);
+        rt.host_ip = host_ip(node_obj);
         rt.set_condition(ConditionType::PodReadyToStartContainers, true, None, now);
         rt.set_condition(ConditionType::Initialized, true, None, now);
     }
