@@ -284,8 +284,9 @@ struct Took {
 #[derive(Clone, Debug)]
 pub enum Prepared {
     /// `new` replaces `old` (the same `Arc` when the update changes nothing), if `old` is still
-    /// the stored version; `client_version` is the resourceVersion the client sent.
-    Ready { old: Arc<Object>, new: Arc<Object>, client_version: u64, status: bool },
+    /// the stored version; `client_version` is the resourceVersion the client sent; `hash` is
+    /// the key's in the point index (worked out where the update was, not on the commit).
+    Ready { old: Arc<Object>, new: Arc<Object>, client_version: u64, status: bool, hash: u64 },
     /// To be written in full, in order (not found, a conflict, invalid, or its last finalizer
     /// going: outcomes the commit must decide against the store as it is then).
     Later { obj: Box<Object>, status: bool },
@@ -831,13 +832,14 @@ impl Store {
         if Self::merge(&mut obj, old, status).is_err() {
             return later(obj);
         }
+        let hash = object_hash(old);
         if obj.same(old) {
-            return Prepared::Ready { old: old.clone(), new: old.clone(), client_version, status };
+            return Prepared::Ready { old: old.clone(), new: old.clone(), client_version, status, hash };
         }
         if takes_last_finalizer(&obj, old) {
             return later(obj);
         }
-        Prepared::Ready { old: old.clone(), new: Arc::new(obj), client_version, status }
+        Prepared::Ready { old: old.clone(), new: Arc::new(obj), client_version, status, hash }
     }
 
     /// Store a prepared update if the version it was worked out against is still the stored
@@ -848,30 +850,35 @@ impl Store {
     /// the update strategies overwrite they take from the stored version alone; `prepare` keeps
     /// back the one update that is not so).
     pub fn commit_prepared(&mut self, prepared: Prepared) -> Result<Written, (Box<Object>, bool)> {
-        let (old, mut new, client_version, status) = match prepared {
+        let (old, mut new, client_version, status, hash) = match prepared {
             Prepared::Later { obj, status } => return Err((obj, status)),
-            Prepared::Ready { old, new, client_version, status } => (old, new, client_version, status),
+            Prepared::Ready { old, new, client_version, status, hash } => (old, new, client_version, status, hash),
         };
-        let key = ObjectKey::of(&old);
-        let current = self.get_by_key(&key).is_some_and(|o| Arc::ptr_eq(o, &old));
-        if current && Arc::ptr_eq(&old, &new) {
+        // (One probe that compares pointers: the stored version is found and replaced in place,
+        // without hashing the key's text or reading the objects the probe passes.)
+        let later = |new: Arc<Object>| {
+            let mut obj = Box::new(Arc::unwrap_or_clone(new));
+            obj.meta.resource_version = client_version;
+            Err((obj, status))
+        };
+        let Some(slot) = self.by_key.find_mut(hash, |o| Arc::ptr_eq(o, &old)) else { return later(new) };
+        if Arc::ptr_eq(&old, &new) {
             return Ok((old.clone(), old));
         }
-        match (current, Arc::get_mut(&mut new)) {
-            (true, Some(obj)) => {
-                let quiet = obj.changes_nothing_shown(&old);
-                if !quiet {
-                    obj.meta.resource_version = self.resource_version + 1;
-                }
-                self.stored(&key, &old, new.clone(), quiet);
-                Ok((old, new))
-            }
-            _ => {
-                let mut obj = Box::new(Arc::unwrap_or_clone(new));
-                obj.meta.resource_version = client_version;
-                Err((obj, status))
-            }
+        let Some(obj) = Arc::get_mut(&mut new) else { return later(new) };
+        let quiet = obj.changes_nothing_shown(&old);
+        if !quiet {
+            obj.meta.resource_version = self.resource_version + 1;
         }
+        *slot = new.clone();
+        if quiet {
+            #[cfg(debug_assertions)]
+            assert_eq!(old.to_json(), new.to_json(), "a quiet version must show as the stored one");
+        } else {
+            self.resource_version += 1;
+            self.indexed_anew(&ObjectKey::of(&old), &old, new.clone());
+        }
+        Ok((old, new))
     }
 
     /// The stored version an update of `obj` would replace: it must exist, and a non-zero
@@ -1110,6 +1117,11 @@ impl Store {
     /// Put `obj` in place of `old` (same key), with the indexes and the watch log.
     fn reindex(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>) {
         self.repoint(old, obj.clone());
+        self.indexed_anew(key, old, obj);
+    }
+
+    /// The indexes and the watch log after `obj` took `old`'s place in the point index.
+    fn indexed_anew(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>) {
         let (before, after) = (tally::Contribution::of(old), tally::Contribution::of(&obj));
         let same_owner = old.meta.controller_ref().map(|r| r.uid) == obj.meta.controller_ref().map(|r| r.uid);
         if before != after || !same_owner || old.meta.labels != obj.meta.labels {
