@@ -887,8 +887,6 @@ fn first_unknown_field(input: &Value, decoded: &Value, path: &str) -> Option<Str
     }
 }
 
-/// A workload's JSON with its template's spec put in from the stored text (not parsed into the
-/// typed spec and serialised again).
 /// The pods a Service's endpoints come from: its selector, unless it is an ExternalName Service
 /// (upstream: the endpoint controllers' syncService returns early for both). An empty selector
 /// is none: upstream stores `{}` as nil ("if empty or not present, … an external process
@@ -901,6 +899,8 @@ pub fn service_selector(svc: &core::Service) -> Option<&std::collections::BTreeM
     spec.selector.as_ref().filter(|s| !s.is_empty())
 }
 
+/// A workload's JSON with its template's spec put in from the stored text (not parsed into the
+/// typed spec and serialised again).
 #[cfg(test)]
 mod tests {
     use super::*;

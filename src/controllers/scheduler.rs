@@ -1254,20 +1254,24 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
         /// The queue's head merged from a round's keys equals a search per pod, through pods of
-        /// two priorities made at a few instants, some bound, some gone, some queued under an
-        /// older place (made anew since), with more or fewer keys than the cap.
+        /// two priorities in two namespaces made at a few instants, some bound, some gone, some
+        /// queued under an older place (made anew since, or at another priority), with more or
+        /// fewer keys than the cap, in key order or not, some twice.
         #[test]
         fn queue_head_merges_as_a_search_per_pod_would(
-            pods in proptest::collection::vec((0u8..2, 0i64..4, 0u8..6, any::<bool>(), any::<bool>()), 1..120),
+            pods in proptest::collection::vec((0u8..2, 0i64..4, 0u8..7, any::<bool>(), 0u8..3, any::<bool>()), 1..120),
             cap in 1usize..40,
+            shuffled in any::<bool>(),
         ) {
             let mut store = crate::store::Store::new(0);
-            let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}});
-            store.create(Object::decode(ns).unwrap(), 0).unwrap();
+            for ns in ["default", "b"] {
+                let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+                store.create(Object::decode(ns).unwrap(), 0).unwrap();
+            }
             let (mut queue, mut keys) = (std::collections::BTreeSet::new(), Vec::new());
-            for (i, &(high, created, state, queued, marked)) in pods.iter().enumerate() {
+            for (i, &(high, created, state, queued, marked, other_ns)) in pods.iter().enumerate() {
                 let mut pod = Arc::unwrap_or_clone(pod_requesting(0, i as u128 + 1));
-                pod.meta.namespace = "default".into();
+                pod.meta.namespace = if other_ns { "b" } else { "default" }.into();
                 let Body::Pod { spec, .. } = &mut pod.body else { unreachable!() };
                 let spec = Arc::make_mut(spec);
                 spec.priority = Some(if high == 1 { 1000 } else { 0 });
@@ -1280,16 +1284,26 @@ mod tests {
                     store.create(pod.clone(), made).unwrap();
                 }
                 if queued {
-                    // (State 2: queued when an earlier pod of its name was made.)
+                    // (State 2: queued when an earlier pod of its name was made; state 3: queued
+                    // at another priority.)
                     let mut then = pod;
                     then.meta.creation_timestamp = if state == 2 { made - 500 } else { made };
+                    if state == 3 {
+                        let Body::Pod { spec, .. } = &mut then.body else { unreachable!() };
+                        Arc::make_mut(spec).priority = Some(if high == 1 { 0 } else { 1000 });
+                    }
                     queue.insert(QueueKey::of(&then));
                 }
-                if marked {
-                    keys.push(key);
+                for _ in 0..marked {
+                    keys.push(key.clone());
                 }
             }
-            keys.sort();
+            if shuffled {
+                keys.reverse();
+            } else {
+                keys.sort();
+                keys.dedup();
+            }
             let (mut want_queue, mut want_keys) = (queue.clone(), keys.clone());
             queue_head_by_search(&store, &mut want_queue, &mut want_keys, cap);
             queue_head(&store, &mut queue, &mut keys, cap);

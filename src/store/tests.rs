@@ -948,3 +948,52 @@ fn events_are_found_by_the_uid_they_are_about_through_updates_and_deletes() {
     assert_eq!(about(&s, "u1", None), ["default/e0"]);
     s.check_indexes();
 }
+
+/// A Service as the census counts it: with a selector, an empty one, none, or an ExternalName
+/// Service with a selector.
+fn service(namespace: &str, name: &str, shape: u8) -> Object {
+    let spec = match shape {
+        0 => json!({"selector": {"app": name}, "ports": [{"port": 80}]}),
+        1 => json!({"selector": {}, "ports": [{"port": 80}]}),
+        2 => json!({"ports": [{"port": 80}]}),
+        _ => json!({"type": "ExternalName", "externalName": "example.com", "selector": {"app": name}}),
+    };
+    Object::decode(json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace}, "spec": spec}))
+    .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The census's count of Services with a pod selector, per namespace, equals a count of the
+    /// stored Services through creates, updates that give or take the selector (or make the
+    /// Service an ExternalName one), deletes and namespace deletions, and after a snapshot.
+    #[test]
+    fn selecting_services_are_counted_as_stored(
+        ops in proptest::collection::vec((0u8..4, 0usize..3, 0usize..3, 0u8..4), 1..40),
+    ) {
+        let mut s = store_with_namespaces(5);
+        let counted = |s: &Store, ns: &str| {
+            s.scan(Kind::Service, Some(ns))
+                .filter(|o| matches!(&o.body, Body::Service(svc) if crate::api::object::service_selector(svc).is_some()))
+                .count() as u64
+        };
+        for (t, (op, ns, name, shape)) in ops.into_iter().enumerate() {
+            let (ns, name) = (NAMESPACES[ns], ["a", "b", "c"][name]);
+            let now = t as i64 * 1000;
+            let _ = match op {
+                0 => s.create(service(ns, name, shape), now).map(drop),
+                1 => s.write(service(ns, name, shape), false).map(drop),
+                2 => s.delete(Kind::Service, ns, name, now).map(drop),
+                _ => s.delete(Kind::Namespace, "", ns, now).map(drop),
+            };
+            for ns in NAMESPACES {
+                prop_assert_eq!(s.census().selecting_services(ns), counted(&s, ns), "{}", ns);
+            }
+        }
+        s.check_indexes();
+        let (bytes, series) = crate::snapshot::shared::writing(|| postcard::to_allocvec(&s).unwrap());
+        let loaded: Store = crate::snapshot::shared::reading(series, 1, || postcard::from_bytes(&bytes).unwrap());
+        prop_assert_eq!(loaded.census(), s.census());
+    }
+}
