@@ -463,7 +463,6 @@ impl Engine {
                 self.mark(c, key);
             }
         }
-        trim(&mut self.scheduled);
     }
 
     /// Tell the controllers about a change (an informer event).
@@ -1045,10 +1044,14 @@ impl Engine {
             }
             if self.dirty.iter().all(Vec::is_empty) && self.queued.is_empty() {
                 self.freed();
-                // Settled: what a burst of marks grew the buffers to is not kept past it.
+                // Settled: what a burst of marks grew the buffers to is not kept past it. (The
+                // timers' table is trimmed here, not as its timers fire: an instant whose timers
+                // each set the next one — a million pods' kubelet ticks, then their readiness —
+                // fills again the room the fired ones left, instead of rehashing into it.)
                 for keys in self.dirty.iter_mut().chain(self.spare.iter_mut()) {
                     keys.shrink_to(SPARE_KEYS);
                 }
+                trim(&mut self.scheduled);
                 return Ok(());
             }
             // What the round adds besides Events (which a round deleting pods records too).
@@ -1556,6 +1559,25 @@ mod tests {
     /// The controllers of a round and their keys, by name.
     fn taken(round: &[(ControllerId, Vec<ObjectKey>)]) -> Vec<(ControllerId, Vec<&str>)> {
         round.iter().map(|(c, keys)| (*c, keys.iter().map(|k| &*k.name).collect())).collect()
+    }
+
+    /// A burst of timers fired keeps its table's room through the instant (the timers its
+    /// reconciles set fill it again without rehashing), and the settled engine gives it back.
+    #[test]
+    fn the_timers_table_is_trimmed_once_the_instant_settles() {
+        let mut e = Engine::new(1).unwrap();
+        let mut store = Store::new(0);
+        for i in 0..20_000 {
+            e.schedule(ControllerId::Kubelet, ObjectKey::new(Kind::Pod, "default", &format!("p{i}")), 5_000, 0);
+        }
+        assert!(e.scheduled.capacity() >= 20_000);
+        e.fire_due(5_000);
+        assert!(e.scheduled.is_empty());
+        // (Removals leave markers that the table's reported capacity counts out.)
+        let room = e.scheduled.capacity();
+        assert!(room >= 20_000, "{room} kept while the instant's reconciles may set timers");
+        e.settle(&mut store, 5_000).unwrap();
+        assert!(e.scheduled.capacity() < SPARE_KEYS, "{} kept after settling", e.scheduled.capacity());
     }
 
     #[test]
