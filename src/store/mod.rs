@@ -804,13 +804,19 @@ impl Store {
     /// resourceVersion, no watch event); the kubelet's own bookkeeping, kept here in the pod,
     /// lives in the kubelet's memory there.
     fn stored(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>, quiet: bool) {
+        self.repoint(old, obj.clone());
+        self.took_place(key, old, obj, quiet);
+    }
+
+    /// The rest of [`Store::stored`] once `obj` has taken `old`'s place in the point index: a
+    /// quiet version stops there; another takes the next resourceVersion and the indexes.
+    fn took_place(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>, quiet: bool) {
         if quiet {
             #[cfg(debug_assertions)]
             assert_eq!(old.to_json(), obj.to_json(), "a quiet version must show as the stored one");
-            self.repoint(old, obj);
         } else {
             self.resource_version += 1;
-            self.reindex(key, old, obj);
+            self.indexed_anew(key, old, obj);
         }
     }
 
@@ -871,13 +877,7 @@ impl Store {
             obj.meta.resource_version = self.resource_version + 1;
         }
         *slot = new.clone();
-        if quiet {
-            #[cfg(debug_assertions)]
-            assert_eq!(old.to_json(), new.to_json(), "a quiet version must show as the stored one");
-        } else {
-            self.resource_version += 1;
-            self.indexed_anew(&ObjectKey::of(&old), &old, new.clone());
-        }
+        self.took_place(&ObjectKey::of(&old), &old, new.clone(), quiet);
         Ok((old, new))
     }
 
