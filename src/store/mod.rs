@@ -286,10 +286,30 @@ pub enum Prepared {
     /// `new` replaces `old` (the same `Arc` when the update changes nothing), if `old` is still
     /// the stored version; `client_version` is the resourceVersion the client sent; `hash` is
     /// the key's in the point index (worked out where the update was, not on the commit).
-    Ready { old: Arc<Object>, new: Arc<Object>, client_version: u64, status: bool, hash: u64 },
+    /// `retally`: what the update changes in the pod tallies ([`Retally::of`]), also worked out
+    /// where the update was.
+    Ready { old: Arc<Object>, new: Arc<Object>, client_version: u64, status: bool, hash: u64, retally: Retally },
     /// To be written in full, in order (not found, a conflict, invalid, or its last finalizer
     /// going: outcomes the commit must decide against the store as it is then).
     Later { obj: Box<Object>, status: bool },
+}
+
+/// What replacing one version of an object with another changes in the controllers' pod
+/// tallies: nothing (`None`), or the contribution the old version takes away and the one the
+/// new version adds (boxed: most writes are not of controlled pods, or change nothing there).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Retally(Option<Box<[Option<tally::Contribution>; 2]>>);
+
+impl Retally {
+    pub fn of(old: &Object, obj: &Object) -> Retally {
+        let (before, after) = (tally::Contribution::of(old), tally::Contribution::of(obj));
+        let same_owner = old.meta.controller_ref().map(|r| r.uid) == obj.meta.controller_ref().map(|r| r.uid);
+        if before != after || !same_owner || old.meta.labels != obj.meta.labels {
+            Retally(Some(Box::new([before, after])))
+        } else {
+            Retally(None)
+        }
+    }
 }
 
 impl Prepared {
@@ -546,7 +566,12 @@ impl Store {
     }
 
     fn tally(&mut self, obj: &Object) {
-        let (Some(c), Some(r)) = (tally::Contribution::of(obj), obj.meta.controller_ref()) else { return };
+        self.tally_with(obj, tally::Contribution::of(obj));
+    }
+
+    /// [`Store::tally`] with the pod's contribution worked out.
+    fn tally_with(&mut self, obj: &Object, contribution: Option<tally::Contribution>) {
+        let (Some(c), Some(r)) = (contribution, obj.meta.controller_ref()) else { return };
         let t = self.tallies.entry(r.uid).or_default();
         t.add(obj, c);
         if t.ranking.is_none() && t.active >= tally::RANKED_FROM {
@@ -576,7 +601,12 @@ impl Store {
     }
 
     fn untally(&mut self, obj: &Object) {
-        if let (Some(c), Some(r)) = (tally::Contribution::of(obj), obj.meta.controller_ref()) {
+        self.untally_with(obj, tally::Contribution::of(obj));
+    }
+
+    /// [`Store::untally`] with the pod's contribution worked out.
+    fn untally_with(&mut self, obj: &Object, contribution: Option<tally::Contribution>) {
+        if let (Some(c), Some(r)) = (contribution, obj.meta.controller_ref()) {
             if let Some(t) = self.tallies.get_mut(&r.uid) {
                 t.remove(obj, c);
                 if t.active < tally::RANKED_FROM / 2 {
@@ -805,18 +835,20 @@ impl Store {
     /// lives in the kubelet's memory there.
     fn stored(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>, quiet: bool) {
         self.repoint(old, obj.clone());
-        self.took_place(key, old, obj, quiet);
+        self.took_place(key, old, obj, quiet, None);
     }
 
     /// The rest of [`Store::stored`] once `obj` has taken `old`'s place in the point index: a
     /// quiet version stops there; another takes the next resourceVersion and the indexes.
-    fn took_place(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>, quiet: bool) {
+    /// `retally`: [`Retally::of`] the two versions, if already worked out.
+    fn took_place(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>, quiet: bool, retally: Option<Retally>) {
         if quiet {
             #[cfg(debug_assertions)]
             assert_eq!(old.to_json(), obj.to_json(), "a quiet version must show as the stored one");
         } else {
             self.resource_version += 1;
-            self.indexed_anew(key, old, obj);
+            let retally = retally.unwrap_or_else(|| Retally::of(old, &obj));
+            self.indexed_anew(key, old, obj, retally);
         }
     }
 
@@ -840,12 +872,14 @@ impl Store {
         }
         let hash = object_hash(old);
         if obj.same(old) {
-            return Prepared::Ready { old: old.clone(), new: old.clone(), client_version, status, hash };
+            let retally = Retally::default();
+            return Prepared::Ready { old: old.clone(), new: old.clone(), client_version, status, hash, retally };
         }
         if takes_last_finalizer(&obj, old) {
             return later(obj);
         }
-        Prepared::Ready { old: old.clone(), new: Arc::new(obj), client_version, status, hash }
+        let retally = Retally::of(old, &obj);
+        Prepared::Ready { old: old.clone(), new: Arc::new(obj), client_version, status, hash, retally }
     }
 
     /// Store a prepared update if the version it was worked out against is still the stored
@@ -856,9 +890,11 @@ impl Store {
     /// the update strategies overwrite they take from the stored version alone; `prepare` keeps
     /// back the one update that is not so).
     pub fn commit_prepared(&mut self, prepared: Prepared) -> Result<Written, (Box<Object>, bool)> {
-        let (old, mut new, client_version, status, hash) = match prepared {
+        let (old, mut new, client_version, status, hash, retally) = match prepared {
             Prepared::Later { obj, status } => return Err((obj, status)),
-            Prepared::Ready { old, new, client_version, status, hash } => (old, new, client_version, status, hash),
+            Prepared::Ready { old, new, client_version, status, hash, retally } => {
+                (old, new, client_version, status, hash, retally)
+            }
         };
         // (One probe that compares pointers: the stored version is found and replaced in place,
         // without hashing the key's text or reading the objects the probe passes.)
@@ -877,7 +913,8 @@ impl Store {
             obj.meta.resource_version = self.resource_version + 1;
         }
         *slot = new.clone();
-        self.took_place(&ObjectKey::of(&old), &old, new.clone(), quiet);
+        debug_assert_eq!(retally, Retally::of(&old, &new), "the tallies' change as the commit would work it out");
+        self.took_place(&ObjectKey::of(&old), &old, new.clone(), quiet, Some(retally));
         Ok((old, new))
     }
 
@@ -1117,16 +1154,15 @@ impl Store {
     /// Put `obj` in place of `old` (same key), with the indexes and the watch log.
     fn reindex(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>) {
         self.repoint(old, obj.clone());
-        self.indexed_anew(key, old, obj);
+        let retally = Retally::of(old, &obj);
+        self.indexed_anew(key, old, obj, retally);
     }
 
     /// The indexes and the watch log after `obj` took `old`'s place in the point index.
-    fn indexed_anew(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>) {
-        let (before, after) = (tally::Contribution::of(old), tally::Contribution::of(&obj));
-        let same_owner = old.meta.controller_ref().map(|r| r.uid) == obj.meta.controller_ref().map(|r| r.uid);
-        if before != after || !same_owner || old.meta.labels != obj.meta.labels {
-            self.untally(old);
-            self.tally(&obj);
+    fn indexed_anew(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>, retally: Retally) {
+        if let Some([before, after]) = retally.0.map(|b| *b) {
+            self.untally_with(old, before);
+            self.tally_with(&obj, after);
         }
         let tick = self.tick();
         self.note_write(&obj, tick);
