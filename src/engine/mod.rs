@@ -7,8 +7,9 @@
 mod events;
 mod latency;
 pub mod snapshot;
+mod timers;
 
-use std::collections::{hash_map, BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use crate::error::KubesimError;
 use crate::kubelet;
 use crate::kubelet::images::ImageRegistry;
 use crate::labels::Selector;
-use crate::sim::clock::{EventQueue, Millis};
+use crate::sim::clock::Millis;
 use crate::sim::latency::{Latency, TokenBucket};
 use crate::store::{ObjectKey, Prepared, Store, StoreError, Written};
 
@@ -97,14 +98,11 @@ pub struct Engine {
     dirty: [Vec<ObjectKey>; N],
     /// Last round's key buffers, emptied, to take the next round's marks without regrowing.
     spare: [Vec<ObjectKey>; N],
-    timers: EventQueue<(ControllerId, ObjectKey)>,
+    /// Keys that come back to a controller at a later instant.
+    timers: timers::Timers,
     /// Pending pods a round's cap left for the next rounds of the instant, in queue order (see
     /// [`Engine::defer_beyond_cap`]); the scheduler's marks, as far as settling goes.
     queued: BTreeSet<scheduler::QueueKey>,
-    /// Earliest pending timer per (controller, key), so requeues do not pile up. Hashed: only
-    /// looked up (what fires is the queue's order, and marks are sorted when a round takes
-    /// them); trimmed as timers fire (see [`trim`]).
-    scheduled: FxHashMap<(ControllerId, ObjectKey), Millis>,
     pub images: ImageRegistry,
     pub nodes: NodeRuntime,
     /// Pods the scheduler could not place, waiting for a change that may make room (upstream's
@@ -201,6 +199,16 @@ fn idx(c: ControllerId) -> usize {
     c as usize
 }
 
+/// Mark `key` dirty for `c` in the round's key buffers.
+fn mark(dirty: &mut [Vec<ObjectKey>; N], c: ControllerId, key: ObjectKey) {
+    let keys = &mut dirty[idx(c)];
+    // Writes are committed in key order, so marks of one key often come in a row (a
+    // ReplicaSet's pods marking it): kept once, the buffer stays short.
+    if keys.last() != Some(&key) {
+        keys.push(key);
+    }
+}
+
 /// Give back a hashed map's memory once it holds under a quarter of what it has room for (a
 /// burst of timers or pending pods is not kept for good); rehashing what is left then costs
 /// no more than the removals that emptied it.
@@ -259,9 +267,8 @@ impl Engine {
             prepared: [0; 3],
             dirty: Default::default(),
             spare: Default::default(),
-            timers: EventQueue::default(),
+            timers: timers::Timers::default(),
             queued: BTreeSet::new(),
-            scheduled: FxHashMap::default(),
             images: ImageRegistry::with_builtins(),
             nodes: NodeRuntime::default(),
             unschedulable: FxHashSet::default(),
@@ -420,12 +427,7 @@ impl Engine {
     }
 
     pub fn mark(&mut self, c: ControllerId, key: ObjectKey) {
-        let keys = &mut self.dirty[idx(c)];
-        // Writes are committed in key order, so marks of one key often come in a row (a
-        // ReplicaSet's pods marking it): kept once, the buffer stays short.
-        if keys.last() != Some(&key) {
-            keys.push(key);
-        }
+        mark(&mut self.dirty, c, key);
     }
 
     fn schedule(&mut self, c: ControllerId, key: ObjectKey, at: Millis, now: Millis) {
@@ -433,13 +435,7 @@ impl Engine {
             self.mark(c, key);
             return;
         }
-        let entry = self.scheduled.entry((c, key));
-        if matches!(&entry, hash_map::Entry::Occupied(e) if *e.get() <= at) {
-            return;
-        }
-        let slot = entry.key().clone();
-        *entry.or_insert(at) = at;
-        self.timers.push(at, slot);
+        self.timers.set(c, key, at);
     }
 
     /// Move every timer due at or before `now` into the dirty sets, and the pods left
@@ -454,15 +450,8 @@ impl Engine {
             trim(&mut self.unschedulable);
             trim(&mut self.waiting_for_pods);
         }
-        while let Some((t, slots)) = self.timers.pop_due(now) {
-            for slot in slots {
-                let (c, key) = match self.scheduled.entry(slot) {
-                    hash_map::Entry::Occupied(e) if *e.get() == t => e.remove_entry().0,
-                    e => e.key().clone(),
-                };
-                self.mark(c, key);
-            }
-        }
+        let dirty = &mut self.dirty;
+        self.timers.fire_due(now, |c, key| mark(dirty, c, key));
     }
 
     /// Tell the controllers about a change (an informer event).
@@ -1051,7 +1040,7 @@ impl Engine {
                 for keys in self.dirty.iter_mut().chain(self.spare.iter_mut()) {
                     keys.shrink_to(SPARE_KEYS);
                 }
-                trim(&mut self.scheduled);
+                self.timers.trim();
                 return Ok(());
             }
             // What the round adds besides Events (which a round deleting pods records too).
@@ -1570,14 +1559,14 @@ mod tests {
         for i in 0..20_000 {
             e.schedule(ControllerId::Kubelet, ObjectKey::new(Kind::Pod, "default", &format!("p{i}")), 5_000, 0);
         }
-        assert!(e.scheduled.capacity() >= 20_000);
+        assert!(e.timers.capacity() >= 20_000);
         e.fire_due(5_000);
-        assert!(e.scheduled.is_empty());
+        assert_eq!(e.timers.len(), 0);
         // (Removals leave markers that the table's reported capacity counts out.)
-        let room = e.scheduled.capacity();
+        let room = e.timers.capacity();
         assert!(room >= 20_000, "{room} kept while the instant's reconciles may set timers");
         e.settle(&mut store, 5_000).unwrap();
-        assert!(e.scheduled.capacity() < SPARE_KEYS, "{} kept after settling", e.scheduled.capacity());
+        assert!(e.timers.capacity() < SPARE_KEYS, "{} kept after settling", e.timers.capacity());
     }
 
     #[test]

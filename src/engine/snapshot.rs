@@ -67,8 +67,8 @@ impl Engine {
             self.parallel_threshold,
             self.prepared,
             &self.dirty,
-            &self.timers,
-            Sorted(&self.scheduled),
+            self.timers.parts().0,
+            self.timers.parts().1,
             Sorted(&self.unschedulable),
             Sorted(&self.waiting_for_pods),
             self.retry_waiting,
@@ -97,12 +97,13 @@ impl Engine {
     pub fn from_state(threads: usize, state: EngineState) -> Result<Engine, KubesimError> {
         let mut e = Engine::new(threads)?;
         let EngineState(queues, memory) = state;
+        let (timers, earliest);
         (
             e.parallel_threshold,
             e.prepared,
             e.dirty,
-            e.timers,
-            e.scheduled,
+            timers,
+            earliest,
             e.unschedulable,
             e.waiting_for_pods,
             e.retry_waiting,
@@ -111,6 +112,7 @@ impl Engine {
             e.retry_pending,
             e.queued,
         ) = queues;
+        e.timers = super::timers::Timers::from_parts(timers, earliest);
         let latencies;
         (
             e.images,

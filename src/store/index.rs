@@ -13,15 +13,20 @@ use crate::api::Kind;
 use crate::labels::{Operator, Selector};
 
 /// An object key without its namespace; ordered like the key within one namespace.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct NameKey {
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NameKey {
     packed: u64,
     name: Arc<str>,
 }
 
 impl NameKey {
-    fn of(key: &ObjectKey) -> NameKey {
+    pub fn of(key: &ObjectKey) -> NameKey {
         NameKey { packed: key.packed, name: key.name.clone() }
+    }
+
+    /// The whole key, in `namespace`.
+    pub fn in_namespace(&self, namespace: &Arc<str>) -> ObjectKey {
+        ObjectKey { namespace: namespace.clone(), name: self.name.clone(), packed: self.packed }
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 pub use error::StoreError;
 use index::{KeyOrder, KeySets};
-pub use index::{LabelIndex, Stamp};
+pub use index::{LabelIndex, NameKey, Stamp};
 
 use crate::api::meta::Uid;
 use crate::api::{strategy, Body, Kind, Object};
