@@ -18,12 +18,20 @@ pub const EVENT_TTL: Millis = 3_600_000;
 
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct EventLog {
-    /// Aggregation key → the Event object that holds it.
+    /// Aggregation key → the Event object that holds it. (Written in key order: the same
+    /// state writes the same bytes, however the table grew.)
+    #[serde(serialize_with = "in_key_order")]
     index: FxHashMap<u64, ObjectKey>,
     /// Last nanosecond stamp handed out, so names stay unique within a millisecond.
     last_ns: i128,
     /// Events by creation, with their aggregation keys, for expiry.
     created: std::collections::VecDeque<(Millis, ObjectKey, u64)>,
+}
+
+fn in_key_order<S: serde::Serializer>(index: &FxHashMap<u64, ObjectKey>, s: S) -> Result<S::Ok, S::Error> {
+    let mut entries: Vec<(&u64, &ObjectKey)> = index.iter().collect();
+    entries.sort_unstable_by_key(|(agg, _)| **agg);
+    s.collect_map(entries)
 }
 
 impl EventLog {
@@ -151,7 +159,7 @@ fn event_name(name: &str, ns_stamp: i128) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::event_name;
+    use super::{event_name, in_key_order, FxHashMap, ObjectKey};
 
     #[test]
     fn event_names_are_the_object_name_and_the_stamp_in_hex() {
@@ -160,5 +168,27 @@ mod tests {
         {
             assert_eq!(event_name("web-1", stamp), format!("web-1.{stamp:x}"));
         }
+    }
+
+    /// The aggregation index is written in key order: two tables with the same entries, one
+    /// grown large first, write the same bytes (their own orders differ).
+    #[test]
+    fn the_index_writes_the_same_bytes_however_its_table_grew() {
+        #[derive(serde::Serialize)]
+        struct Index<'a>(#[serde(serialize_with = "in_key_order")] &'a FxHashMap<u64, ObjectKey>);
+        let entries: Vec<(u64, ObjectKey)> = (0..40u64)
+            .map(|i| {
+                (
+                    i.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    ObjectKey::new(crate::api::Kind::Event, "default", &format!("e{i}")),
+                )
+            })
+            .collect();
+        let small: FxHashMap<u64, ObjectKey> = entries.iter().cloned().collect();
+        let mut grown: FxHashMap<u64, ObjectKey> = FxHashMap::with_capacity_and_hasher(4096, Default::default());
+        grown.extend(entries.iter().rev().cloned());
+        assert_ne!(small.keys().collect::<Vec<_>>(), grown.keys().collect::<Vec<_>>(), "the tables' own orders differ");
+        let write = |m| postcard::to_stdvec(&Index(m)).unwrap();
+        assert_eq!(write(&small), write(&grown));
     }
 }

@@ -16,7 +16,7 @@ use serde::{Serialize, Serializer};
 use super::{idx, trim, N};
 use crate::controllers::ControllerId;
 use crate::sim::clock::{EventQueue, Millis};
-use crate::store::{NameKey, ObjectKey};
+use crate::store::{KeyIn, NameKey, ObjectKey};
 
 /// One controller's earliest pending instants, by namespace, then by key within it.
 type Earliest = FxHashMap<Arc<str>, FxHashMap<NameKey, Millis>>;
@@ -72,7 +72,12 @@ impl Timers {
     pub fn trim(&mut self) {
         for earliest in &mut self.earliest {
             earliest.retain(|_, in_namespace| {
-                trim(in_namespace);
+                // (Each namespace's table gives its room back on its own: many namespaces'
+                // small tables, each under trim's floor, would keep what one table would not.)
+                let (len, capacity) = (in_namespace.len(), in_namespace.capacity());
+                if len < capacity / 4 {
+                    in_namespace.shrink_to(len * 2);
+                }
                 !in_namespace.is_empty()
             });
             trim(earliest);
@@ -116,14 +121,15 @@ struct ByKey<'a>(&'a Timers);
 
 impl Serialize for ByKey<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<((ControllerId, ObjectKey), Millis)> = Vec::with_capacity(self.0.len());
+        // (Borrowed, in the order of (controller, key): kind, namespace, then the rest.)
+        let mut entries: Vec<(ControllerId, &Arc<str>, &NameKey, Millis)> = Vec::with_capacity(self.0.len());
         for (c, earliest) in ControllerId::ALL.iter().zip(&self.0.earliest) {
             for (namespace, in_namespace) in earliest {
-                entries.extend(in_namespace.iter().map(|(name, at)| ((*c, name.in_namespace(namespace)), *at)));
+                entries.extend(in_namespace.iter().map(|(name, at)| (*c, namespace, name, *at)));
             }
         }
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        s.collect_map(entries.iter().map(|(k, v)| (k, v)))
+        entries.sort_unstable_by(|a, b| (a.0, a.2.kind(), a.1, a.2).cmp(&(b.0, b.2.kind(), b.1, b.2)));
+        s.collect_map(entries.iter().map(|(c, namespace, name, at)| ((c, KeyIn(namespace, name)), at)))
     }
 }
 
@@ -135,6 +141,12 @@ mod tests {
 
     fn key(ns: &str, name: &str) -> ObjectKey {
         ObjectKey::new(Kind::Pod, ns, name)
+    }
+
+    /// A pod or Deployment in one of two namespaces, or a Node (cluster-scoped), named alike.
+    fn any_key(kind: usize, ns: usize, name: usize) -> ObjectKey {
+        let (kind, name) = ([Kind::Pod, Kind::Deployment, Kind::Node][kind], format!("x-{name}"));
+        ObjectKey::new(kind, ["default", "other"][ns], &name)
     }
 
     /// The earliest instants per (controller, key), as one table of pairs kept them.
@@ -173,13 +185,12 @@ mod tests {
         /// write as one table of (controller, key) pairs would.
         #[test]
         fn timers_act_and_write_as_a_table_of_pairs(
-            ops in prop::collection::vec((0usize..3, 0usize..2, 0usize..4, 1i64..40, any::<bool>()), 1..300),
+            ops in prop::collection::vec((0usize..3, (0usize..3, 0usize..2, 0usize..4), 1i64..40, any::<bool>()), 1..300),
         ) {
             let controllers = [ControllerId::Kubelet, ControllerId::Job, ControllerId::Deployment];
-            let namespaces = ["default", "other"];
             let (mut timers, mut pairs) = (Timers::default(), Pairs::default());
             let mut now = 0;
-            for (c, ns, name, later, fire) in ops {
+            for (c, (kind, ns, name), later, fire) in ops {
                 if fire {
                     now += later / 4;
                     let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -187,7 +198,7 @@ mod tests {
                     pairs.fire_due(now, |c, k| b.push((c, k)));
                     prop_assert_eq!(a, b);
                 } else {
-                    let k = key(namespaces[ns], &format!("pod-{name}"));
+                    let k = any_key(kind, ns, name);
                     prop_assert_eq!(timers.set(controllers[c], k.clone(), now + later), pairs.set(controllers[c], k, now + later));
                 }
                 prop_assert_eq!(timers.next_time(), pairs.queue.next_time());
@@ -198,6 +209,12 @@ mod tests {
             let written = postcard::to_stdvec(&timers.parts().1).unwrap();
             let expected: Vec<_> = pairs.earliest.iter().collect();
             prop_assert_eq!(written, postcard::to_stdvec(&SerializeAsMap(&expected)).unwrap());
+            // Written as a snapshot writes (strings shared) and read back: the same instants.
+            let (bytes, series) = crate::snapshot::shared::writing(|| postcard::to_stdvec(&timers.parts().1).unwrap());
+            let read: FxHashMap<(ControllerId, ObjectKey), Millis> =
+                crate::snapshot::shared::reading(series, 1, || postcard::from_bytes(&bytes).unwrap());
+            let read: std::collections::BTreeMap<_, _> = read.into_iter().collect();
+            prop_assert_eq!(&read, &pairs.earliest);
             // Made again from those parts, the timers go on as the originals do.
             let earliest: FxHashMap<(ControllerId, ObjectKey), Millis> =
                 pairs.earliest.iter().map(|(k, v)| (k.clone(), *v)).collect();
@@ -237,8 +254,29 @@ mod tests {
         let mut fired = 0;
         timers.fire_due(5_000, |_, _| fired += 1);
         assert_eq!((fired, timers.len()), (20_000, 0));
-        assert!(timers.capacity() >= 20_000, "{} kept while the instant's reconciles may set timers", timers.capacity());
+        assert!(
+            timers.capacity() >= 20_000,
+            "{} kept while the instant's reconciles may set timers",
+            timers.capacity()
+        );
         timers.trim();
         assert_eq!(timers.capacity(), 0, "an emptied namespace's table goes");
+    }
+
+    /// A namespace's table that keeps a few timers of a burst gives back the rest of its
+    /// room, however small its table (many namespaces' tables add up).
+    #[test]
+    fn a_namespace_keeping_a_few_timers_gives_back_its_room() {
+        let mut timers = Timers::default();
+        for ns in ["a", "b"] {
+            for i in 0..600 {
+                timers.set(ControllerId::Kubelet, key(ns, &format!("p{i}")), 5_000);
+            }
+            timers.set(ControllerId::Kubelet, key(ns, "late"), 9_000);
+        }
+        timers.fire_due(5_000, |_, _| {});
+        timers.trim();
+        assert_eq!(timers.len(), 2);
+        assert!(timers.capacity() <= 16, "{} kept for 2 timers", timers.capacity());
     }
 }

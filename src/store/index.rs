@@ -24,6 +24,14 @@ impl NameKey {
         NameKey { packed: key.packed, name: key.name.clone() }
     }
 
+    pub fn kind(&self) -> Kind {
+        super::packed_kind(self.packed)
+    }
+
+    pub fn name(&self) -> &Arc<str> {
+        &self.name
+    }
+
     /// The whole key, in `namespace`.
     pub fn in_namespace(&self, namespace: &Arc<str>) -> ObjectKey {
         ObjectKey { namespace: namespace.clone(), name: self.name.clone(), packed: self.packed }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 pub use error::StoreError;
 use index::{KeyOrder, KeySets};
 pub use index::{LabelIndex, NameKey, Stamp};
+pub use snapshot::KeyIn;
 
 use crate::api::meta::Uid;
 use crate::api::{strategy, Body, Kind, Object};
@@ -303,6 +304,9 @@ pub struct Retally(Option<Box<[Option<tally::Contribution>; 2]>>);
 impl Retally {
     pub fn of(old: &Object, obj: &Object) -> Retally {
         let (before, after) = (tally::Contribution::of(old), tally::Contribution::of(obj));
+        if before.is_none() && after.is_none() {
+            return Retally(None);
+        }
         let same_owner = old.meta.controller_ref().map(|r| r.uid) == obj.meta.controller_ref().map(|r| r.uid);
         if before != after || !same_owner || old.meta.labels != obj.meta.labels {
             Retally(Some(Box::new([before, after])))
@@ -316,6 +320,9 @@ impl Prepared {
     /// The version a prepared status update will store, if `wants` it amended in commit order
     /// (the CNI's pod address). A prepared update that changed nothing has no version of its
     /// own: it becomes one to write in full (which sees the amendment) and this gives `None`.
+    /// The amendment must leave what the pod tallies read as it is (labels, owners, deletion,
+    /// the deletion-cost annotation, node, phase, readiness, restarts, creation): the update
+    /// carries its [`Retally`], worked out before (debug builds check it at the commit).
     pub fn status_version_mut(&mut self, wants: impl Fn(&Object) -> bool) -> Option<&mut Object> {
         let Prepared::Ready { new, client_version, status: true, .. } = self else { return None };
         if !wants(new) {
@@ -841,7 +848,14 @@ impl Store {
     /// The rest of [`Store::stored`] once `obj` has taken `old`'s place in the point index: a
     /// quiet version stops there; another takes the next resourceVersion and the indexes.
     /// `retally`: [`Retally::of`] the two versions, if already worked out.
-    fn took_place(&mut self, key: &ObjectKey, old: &Arc<Object>, obj: Arc<Object>, quiet: bool, retally: Option<Retally>) {
+    fn took_place(
+        &mut self,
+        key: &ObjectKey,
+        old: &Arc<Object>,
+        obj: Arc<Object>,
+        quiet: bool,
+        retally: Option<Retally>,
+    ) {
         if quiet {
             #[cfg(debug_assertions)]
             assert_eq!(old.to_json(), obj.to_json(), "a quiet version must show as the stored one");

@@ -16,11 +16,23 @@ use crate::api::{Kind, Object};
 use crate::sim::clock::Millis;
 use crate::snapshot::shared;
 
+/// How a key is written: kind, namespace (shared), name.
+#[derive(Serialize)]
+struct K<'a>(Kind, #[serde(with = "shared::strs")] &'a Arc<str>, &'a str);
+
 impl Serialize for ObjectKey {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct K<'a>(Kind, #[serde(with = "shared::strs")] &'a Arc<str>, &'a str);
         K(self.kind(), &self.namespace, &self.name).serialize(s)
+    }
+}
+
+/// A key given as its namespace and the rest ([`NameKey`]), written as the whole
+/// [`ObjectKey`] is.
+pub struct KeyIn<'a>(pub &'a Arc<str>, pub &'a super::NameKey);
+
+impl Serialize for KeyIn<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        K(self.1.kind(), self.0, self.1.name()).serialize(s)
     }
 }
 

@@ -444,7 +444,11 @@ proptest! {
             base.create(d, 0).unwrap();
         }
         base.delete(Kind::Deployment, "default", "d2", 5).unwrap();
-        let mut p = (*base.create(pod("p", &BTreeMap::new()), 0).unwrap()).clone();
+        // (A controlled pod: its binds and label changes move it in its controller's tally,
+        // which a prepared update works out before the commit.)
+        let mut p = pod("p", &BTreeMap::new());
+        p.meta.owner_references = Arc::new(vec![crate::api::OwnerRef::controller_of(Kind::ReplicaSet, &"web".into(), Uid(9))]);
+        let mut p = (*base.create(p, 0).unwrap()).clone();
         if let crate::api::Body::Pod { status, .. } = &mut p.body {
             status.node_name = Some("n1".into());
         }
