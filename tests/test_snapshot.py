@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -315,3 +318,37 @@ def test_a_daemon_sets_failed_pod_back_off_survives_a_copy(how, tmp_path):
         x.advance("0.001s")
         assert "deletionTimestamp" in x.pod(name).to_dict()["metadata"], "killed 2 s after it failed, at 14.5"
     assert everything(copy_) == everything(c)
+
+
+SAVE_SCRIPT = """
+import sys
+import kubesim
+from kubesim.testing import workload
+
+c = kubesim.Cluster(nodes=4, seed=5, threads=2)
+c.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}})
+for ns in ("default", "other"):
+    for i in range(4):
+        m = workload("Deployment", f"web-{i}", 3, "nginx:1.25")
+        m["metadata"]["namespace"] = ns
+        c.apply(m)
+c.advance("2s")
+c.deployment("web-0").set_image(main="nginx:1.26")
+c.advance("800ms")
+c.save(sys.argv[1])
+"""
+
+
+def test_the_same_cluster_saved_in_two_processes_writes_the_same_file(tmp_path):
+    # The same state writes the same bytes: no table is written in an order drawn at random
+    # for each process (std's hash maps, Python's string hashing). Two processes, two seeds of
+    # Python's own hash; 10 ReplicaSets' generated-name counters among what is written.
+    script = tmp_path / "save.py"
+    script.write_text(SAVE_SCRIPT)
+    saved = []
+    for seed in ("1", "2"):
+        path = tmp_path / f"saved-{seed}.kubesim"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, str(script), str(path)], env=env, check=True, timeout=300)
+        saved.append(path.read_bytes())
+    assert saved[0] == saved[1]
