@@ -20,18 +20,12 @@ pub const EVENT_TTL: Millis = 3_600_000;
 pub struct EventLog {
     /// Aggregation key → the Event object that holds it. (Written in key order: the same
     /// state writes the same bytes, however the table grew.)
-    #[serde(serialize_with = "in_key_order")]
+    #[serde(serialize_with = "crate::snapshot::shared::sorted_map")]
     index: FxHashMap<u64, ObjectKey>,
     /// Last nanosecond stamp handed out, so names stay unique within a millisecond.
     last_ns: i128,
     /// Events by creation, with their aggregation keys, for expiry.
     created: std::collections::VecDeque<(Millis, ObjectKey, u64)>,
-}
-
-fn in_key_order<S: serde::Serializer>(index: &FxHashMap<u64, ObjectKey>, s: S) -> Result<S::Ok, S::Error> {
-    let mut entries: Vec<(&u64, &ObjectKey)> = index.iter().collect();
-    entries.sort_unstable_by_key(|(agg, _)| **agg);
-    s.collect_map(entries)
 }
 
 impl EventLog {
@@ -159,7 +153,7 @@ fn event_name(name: &str, ns_stamp: i128) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{event_name, in_key_order, FxHashMap, ObjectKey};
+    use super::{event_name, FxHashMap, ObjectKey};
 
     #[test]
     fn event_names_are_the_object_name_and_the_stamp_in_hex() {
@@ -175,7 +169,9 @@ mod tests {
     #[test]
     fn the_index_writes_the_same_bytes_however_its_table_grew() {
         #[derive(serde::Serialize)]
-        struct Index<'a>(#[serde(serialize_with = "in_key_order")] &'a FxHashMap<u64, ObjectKey>);
+        struct Index<'a>(
+            #[serde(serialize_with = "crate::snapshot::shared::sorted_map")] &'a FxHashMap<u64, ObjectKey>,
+        );
         let entries: Vec<(u64, ObjectKey)> = (0..40u64)
             .map(|i| {
                 (

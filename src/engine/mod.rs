@@ -213,8 +213,13 @@ fn mark(dirty: &mut [Vec<ObjectKey>; N], c: ControllerId, key: ObjectKey) {
 /// burst of timers or pending pods is not kept for good); rehashing what is left then costs
 /// no more than the removals that emptied it.
 fn trim(table: &mut impl Trim) {
+    trim_from(table, SPARE_KEYS);
+}
+
+/// [`trim`] for a table whose room counts from `floor` entries up (one of many small tables).
+fn trim_from(table: &mut impl Trim, floor: usize) {
     let (len, capacity) = table.fill();
-    if capacity > SPARE_KEYS && len < capacity / 4 {
+    if capacity > floor && len < capacity / 4 {
         table.shrink(len * 2);
     }
 }

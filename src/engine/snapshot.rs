@@ -22,6 +22,7 @@ use crate::kubelet::images::ImageRegistry;
 use crate::metrics::LoadModel;
 use crate::sim::clock::{EventQueue, Millis};
 use crate::sim::latency::{Latency, TokenBucket};
+use crate::snapshot::shared::Sorted;
 use crate::store::ObjectKey;
 
 type Queues = (
@@ -139,25 +140,5 @@ pub struct Written<'a>(pub &'a Engine);
 impl Serialize for Written<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.0.write_state(s)
-    }
-}
-
-/// A hashed map or set written in key order (as the B-trees it replaced wrote it), so that the
-/// same state writes the same bytes however its table grew.
-struct Sorted<'a, T>(&'a T);
-
-impl<K: Ord + Serialize, V: Serialize> Serialize for Sorted<'_, FxHashMap<K, V>> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<(&K, &V)> = self.0.iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        s.collect_map(entries)
-    }
-}
-
-impl<K: Ord + Serialize> Serialize for Sorted<'_, FxHashSet<K>> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut keys: Vec<&K> = self.0.iter().collect();
-        keys.sort_unstable();
-        s.collect_seq(keys)
     }
 }

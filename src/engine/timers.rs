@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use serde::{Serialize, Serializer};
 
-use super::{idx, trim, N};
+use super::{idx, trim, trim_from, N};
 use crate::controllers::ControllerId;
 use crate::sim::clock::{EventQueue, Millis};
 use crate::store::{KeyIn, NameKey, ObjectKey};
@@ -57,9 +57,10 @@ impl Timers {
         while let Some((t, slots)) = self.queue.pop_due(now) {
             for (c, key) in slots {
                 if let Some(in_namespace) = self.earliest[idx(c)].get_mut(&key.namespace) {
-                    let name = NameKey::of(&key);
-                    if in_namespace.get(&name) == Some(&t) {
-                        in_namespace.remove(&name);
+                    if let Entry::Occupied(e) = in_namespace.entry(NameKey::of(&key)) {
+                        if *e.get() == t {
+                            e.remove();
+                        }
                     }
                 }
                 fire(c, key);
@@ -74,10 +75,7 @@ impl Timers {
             earliest.retain(|_, in_namespace| {
                 // (Each namespace's table gives its room back on its own: many namespaces'
                 // small tables, each under trim's floor, would keep what one table would not.)
-                let (len, capacity) = (in_namespace.len(), in_namespace.capacity());
-                if len < capacity / 4 {
-                    in_namespace.shrink_to(len * 2);
-                }
+                trim_from(in_namespace, 0);
                 !in_namespace.is_empty()
             });
             trim(earliest);

@@ -16,6 +16,35 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::metrics::Series;
 
+/// A hashed map or set written in key order (as the B-trees it replaced wrote it), so that the
+/// same state writes the same bytes however its table grew, and whatever order std's hasher
+/// drew for it.
+pub struct Sorted<'a, T>(pub &'a T);
+
+impl<K: Ord + Serialize, V: Serialize, H> Serialize for Sorted<'_, std::collections::HashMap<K, V, H>> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        sorted_map(self.0, s)
+    }
+}
+
+impl<K: Ord + Serialize, H> Serialize for Sorted<'_, std::collections::HashSet<K, H>> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut keys: Vec<&K> = self.0.iter().collect();
+        keys.sort_unstable();
+        s.collect_seq(keys)
+    }
+}
+
+/// [`Sorted`] as a field's `serialize_with`.
+pub fn sorted_map<K: Ord + Serialize, V: Serialize, H, S: Serializer>(
+    map: &std::collections::HashMap<K, V, H>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut entries: Vec<(&K, &V)> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    s.collect_map(entries)
+}
+
 /// One kind of shared value: how it is written in full and read back.
 pub trait Codec: 'static {
     type Value: ?Sized + 'static;

@@ -68,18 +68,6 @@ struct Obj(#[serde(with = "shared::objects")] Arc<Object>);
 /// instant they count for, namespaces removed, generated-name counters, watch log, capacity).
 type Parts = (u64, u64, Vec<Obj>, HashMap<u64, u32>, Option<Millis>, u64, HashMap<u64, u64>, Vec<Watched>, usize);
 
-/// A hashed map written in key order: the same state writes the same bytes (a std map's
-/// order is drawn at random for each map).
-struct InKeyOrder<'a, K, V>(&'a HashMap<K, V>);
-
-impl<K: Ord + Serialize, V: Serialize> Serialize for InKeyOrder<'_, K, V> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<(&K, &V)> = self.0.iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        s.collect_map(entries)
-    }
-}
-
 impl Serialize for Store {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeTuple;
@@ -89,10 +77,10 @@ impl Serialize for Store {
         let objects: Vec<Obj> =
             self.objects.all().map(|(kind, ns, name)| Obj(self.stored_object(kind, ns, name).clone())).collect();
         t.serialize_element(&objects)?;
-        t.serialize_element(&InKeyOrder(&self.incarnations))?;
+        t.serialize_element(&shared::Sorted(&self.incarnations))?;
         t.serialize_element(&self.incarnations_at)?;
         t.serialize_element(&self.namespaces_removed)?;
-        t.serialize_element(&InKeyOrder(&self.generated))?;
+        t.serialize_element(&shared::Sorted(&self.generated))?;
         let watch: Vec<Watched> =
             self.watch.iter().map(|e| Watched(e.event_type, e.resource_version, e.object.clone())).collect();
         t.serialize_element(&watch)?;
