@@ -4,6 +4,7 @@ Indexed pods, the finish conditions, suspend, deadlines, TTL and the pod failure
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -506,3 +507,195 @@ def test_elastic_indexed_job_scales_completions_with_parallelism(c):
     c.apply(job("plain", completions=2))
     with pytest.raises(kubesim.InvalidObjectError, match="spec.completions: Invalid value: 3: field is immutable"):
         c.patch("job", "plain", {"spec": {"completions": 3}})
+
+
+def test_suspended_job_never_started_may_change_its_pods_scheduling(c):
+    # upstream validatePodTemplateUpdate with AllowMutableSchedulingDirectives (strategy.go): a
+    # Job suspended and without a startTime may change its template's node affinity,
+    # nodeSelector, tolerations, schedulingGates, labels and annotations (what a queueing
+    # controller such as Kueue does before it lets the Job start); nothing else of the template.
+    c.apply(job(suspend=True, completions=1))
+    c.advance("5s")
+    pin = {
+        "metadata": {"labels": {"queue": "gold"}, "annotations": {"admitted-by": "queue"}},
+        "spec": {
+            "nodeSelector": {"kubernetes.io/hostname": "node-2"},
+            "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
+            "affinity": {
+                "nodeAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": {
+                        "nodeSelectorTerms": [
+                            {"matchExpressions": [{"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}]}
+                        ]
+                    }
+                }
+            },
+        },
+    }
+    before = c.job("pi").to_dict()["metadata"]["generation"]
+    c.patch("job", "pi", {"spec": {"template": pin}})
+    template = c.job("pi").to_dict()["spec"]["template"]
+    assert template["spec"]["nodeSelector"] == {"kubernetes.io/hostname": "node-2"}
+    assert template["metadata"]["labels"]["queue"] == "gold"
+    assert c.job("pi").to_dict()["metadata"]["generation"] == before + 1
+    # The image is still immutable, suspended or not; so is pod affinity, which is not a
+    # scheduling directive the rule lets change.
+    with pytest.raises(kubesim.InvalidObjectError, match="spec.template: Invalid value: .*field is immutable"):
+        c.patch("job", "pi", {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "work:2"}]}}}})
+    anti = {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": []}}
+    with pytest.raises(kubesim.InvalidObjectError, match="spec.template: Invalid value"):
+        c.patch("job", "pi", {"spec": {"template": {"spec": {"affinity": anti}}}})
+    # Resumed: the pod runs where the changed template says.
+    c.patch("job", "pi", {"spec": {"suspend": False}})
+    c.advance("2s")
+    [pod] = c.job("pi").pods()
+    assert pod.node == "node-2" and pod.labels["queue"] == "gold"
+    # Started (a startTime), then suspended again: the template is frozen once more.
+    c.patch("job", "pi", {"spec": {"suspend": True}})
+    c.advance("1s")
+    assert c.job("pi").start_time is not None
+    with pytest.raises(kubesim.InvalidObjectError, match="spec.template: Invalid value: .*field is immutable"):
+        c.patch("job", "pi", {"spec": {"template": {"spec": {"nodeSelector": {"kubernetes.io/hostname": "node-1"}}}}})
+
+
+def test_a_running_job_keeps_its_scheduling_directives(c):
+    c.apply(job(image="forever:1"))
+    c.advance("2s")
+    with pytest.raises(kubesim.InvalidObjectError, match="spec.template: Invalid value: .*field is immutable"):
+        c.patch("job", "pi", {"spec": {"template": {"spec": {"nodeSelector": {"kubernetes.io/hostname": "node-1"}}}}})
+
+
+@pytest.mark.parametrize(
+    ("created", "change", "message"),
+    [
+        # upstream ValidateJobSpecUpdate: each of these is immutable, printed as Go's ErrorBody
+        # prints the new value (a pointer's value, or null).
+        (
+            {"completionMode": "NonIndexed"},
+            {"completionMode": "Indexed", "completions": 1},
+            'spec.completionMode: Invalid value: "Indexed": field is immutable',
+        ),
+        (
+            {"completionMode": "Indexed", "completions": 2, "backoffLimitPerIndex": 1},
+            {"backoffLimitPerIndex": 3},
+            "spec.backoffLimitPerIndex: Invalid value: 3: field is immutable",
+        ),
+        (
+            {"completionMode": "Indexed", "completions": 2, "backoffLimitPerIndex": 1},
+            {"backoffLimitPerIndex": None},
+            "spec.backoffLimitPerIndex: Invalid value: null: field is immutable",
+        ),
+        (
+            {"managedBy": "example.com/queue"},
+            {"managedBy": "example.com/other"},
+            'spec.managedBy: Invalid value: "example.com/other": field is immutable',
+        ),
+        (
+            {},
+            {
+                "podReplacementPolicy": "Failed",
+                "podFailurePolicy": {
+                    "rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [1]}}]
+                },
+            },
+            "spec.podFailurePolicy: Invalid value: {",
+        ),
+        (
+            {"completionMode": "Indexed", "completions": 2},
+            {"successPolicy": {"rules": [{"succeededIndexes": "0"}]}},
+            "spec.successPolicy: Invalid value: {",
+        ),
+    ],
+)
+def test_job_spec_fields_that_are_immutable(c, created, change, message):
+    c.apply(job(suspend=True, **created))
+    before = c.job("pi").to_dict()
+    with pytest.raises(kubesim.InvalidObjectError) as e:
+        c.patch("job", "pi", {"spec": change})
+    assert message in str(e.value)
+    if "podFailurePolicy" in change or "successPolicy" in change:
+        assert "field is immutable" in str(e.value)
+    assert c.job("pi").to_dict() == before, "a refused update changes nothing"
+
+
+@pytest.mark.parametrize(
+    ("managed_by", "message"),
+    [
+        # upstream validateJobSpec: managedBy is a domain-prefixed path of at most 63 bytes.
+        ("queue", 'spec.managedBy: Invalid value: "queue": must be a domain-prefixed path (such as "acme.io/foo")'),
+        ("", "spec.managedBy: Required value"),
+        ("Example.com/q", 'spec.managedBy: Invalid value: "Example.com": a lowercase RFC 1123 subdomain'),
+        ("example.com/a b", 'spec.managedBy: Invalid value: "a b": Invalid path (regex used for validation is'),
+        ("example.com/" + "q" * 60, "spec.managedBy: Too long: may not be more than 63 bytes"),
+    ],
+)
+def test_bad_managed_by_is_rejected(c, managed_by, message):
+    with pytest.raises(kubesim.InvalidObjectError) as e:
+        c.apply(job(managedBy=managed_by))
+    assert message in str(e.value)
+    assert c.jobs() == []
+
+
+def test_a_job_managed_by_another_controller_is_left_to_it(c):
+    # upstream syncJob: a Job whose managedBy names another controller is skipped (no pods, no
+    # status); the TTL-after-finished controller still deletes it once finished.
+    c.apply(job("ext", managedBy="example.com/queue", ttlSecondsAfterFinished=30))
+    c.apply(job("own", managedBy="kubernetes.io/job-controller"))
+    c.advance("1m")
+    ext = c.job("ext")
+    assert ext.pods() == [] and ext.to_dict().get("status", {}) == {}
+    assert c.job("own").to_dict()["status"]["succeeded"] == 1
+    assert c.kubectl("get job ext --no-headers").split()[1:3] == ["Running", "0/1"]
+    # The other controller finishes it through the status subresource.
+    done = "2026-01-01T00:01:00Z"
+    status = {
+        "status": {
+            "startTime": "2026-01-01T00:00:00Z",
+            "completionTime": done,
+            "succeeded": 1,
+            "conditions": [
+                {"type": "SuccessCriteriaMet", "status": "True", "lastTransitionTime": done},
+                {"type": "Complete", "status": "True", "lastTransitionTime": done},
+            ],
+        }
+    }
+    c.kubectl(f"patch job ext --subresource=status --type=merge -p '{json.dumps(status)}'")
+    assert c.kubectl("get job ext --no-headers").split()[1:3] == ["Complete", "1/1"]
+    c.advance("29s")
+    assert [j.name for j in c.jobs()] == ["ext", "own"] and c.job("ext").pods() == []
+    c.advance("2s")
+    assert [j.name for j in c.jobs()] == ["own"]
+
+
+def test_a_job_claims_pods_as_its_selector_says(c):
+    # upstream getPodsForJob (ClaimPods with the tracking finalizer): an orphan pod matching a
+    # manual selector is adopted and counts toward the Job; a pod of the Job that stops matching
+    # is released (owner reference and finalizer removed) and replaced.
+    c.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "early", "labels": {"app": "batch"}},
+            "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "work:1"}]},
+        }
+    )
+    c.advance("3s")
+    manual = job(completions=2, parallelism=2, manualSelector=True, selector={"matchLabels": {"app": "batch"}})
+    manual["spec"]["template"]["metadata"] = {"labels": {"app": "batch"}}
+    c.apply(manual)
+    j = c.job("pi")
+    early = c.pod("early").to_dict()["metadata"]
+    assert [(r["kind"], r["name"], r["controller"]) for r in early["ownerReferences"]] == [("Job", "pi", True)]
+    assert early["finalizers"] == ["batch.kubernetes.io/job-tracking"]
+    assert sorted(p.name == "early" for p in j.pods()) == [False, True], "one new pod beside the adopted one"
+    c.advance("15s")
+    assert j.to_dict()["status"]["succeeded"] == 2 and "finalizers" not in c.pod("early").to_dict()["metadata"]
+    # A pod relabeled out of a Job's (generated) selector is let go, and replaced.
+    c.apply(job("gen", image="forever:1"))
+    c.advance("1s")
+    [mine] = c.job("gen").pods()
+    c.kubectl(f"label pod {mine.name} batch.kubernetes.io/controller-uid-")
+    c.advance("2s")
+    meta = c.pod(mine.name).to_dict()["metadata"]
+    assert "ownerReferences" not in meta and "finalizers" not in meta
+    assert [p.name for p in c.job("gen").pods()] != [mine.name] and len(c.job("gen").pods()) == 1

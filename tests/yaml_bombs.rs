@@ -127,7 +127,7 @@ fn a_ten_megabyte_scalar_is_invalid_not_stored() {
     let before = c.store().resource_version();
     let results = c.apply_text(&text, "big.yaml").unwrap();
     let err = results[0].as_ref().expect_err("too large to store");
-    assert!(err.to_string().contains("metadata.annotations: Too long: must have at most 262144 bytes"), "{err}");
+    assert!(err.to_string().contains("metadata.annotations: Too long: may not be more than 262144 bytes"), "{err}");
     assert_eq!(c.store().resource_version(), before, "nothing was written");
 }
 

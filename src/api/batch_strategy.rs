@@ -1,10 +1,12 @@
 //! The API server's registry rules for Jobs (`pkg/registry/batch/job/strategy.go`): the
 //! generated selector and labels, and what an update may change.
 
+use k8s_openapi::api::core::v1::Affinity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::field::{ErrorList, FieldError, Path, Value};
 use super::object::{Body, Object};
+use super::template::PodTemplate;
 
 /// The labels a Job's pods carry so that its generated selector matches only them.
 pub const CONTROLLER_UID: &str = "batch.kubernetes.io/controller-uid";
@@ -69,21 +71,22 @@ pub fn prepare_job_update(new: &mut Object, old: &Object) {
     }
 }
 
-/// upstream: ValidateJobSpecUpdate — selector, completions and the pod template are immutable,
-/// except that an Indexed Job's completions may change together with parallelism (elastic
-/// Indexed Jobs, GA in 1.31: validateCompletions). kubesim does not model the suspended-Job
-/// template exceptions.
+/// upstream: ValidateJobSpecUpdate — completions (but see below), the selector, the pod template,
+/// completionMode, podFailurePolicy, backoffLimitPerIndex, managedBy and successPolicy are
+/// immutable, in that order. An Indexed Job's completions may change together with parallelism
+/// (elastic Indexed Jobs, GA in 1.31: validateCompletions). A Job that is suspended and has
+/// never started may change its pods' scheduling directives (validatePodTemplateUpdate, with
+/// the strategy's AllowMutableSchedulingDirectives): what a queueing controller such as Kueue
+/// sets before it lets the Job start.
 pub fn validate_job_update(new: &Object, old: &Object) -> ErrorList {
     let mut errs = ErrorList::new();
-    let (Body::Job { spec: a, template: ta, .. }, Body::Job { spec: b, template: tb, .. }) = (&new.body, &old.body)
+    let (Body::Job { spec: a, template: ta, .. }, Body::Job { spec: b, template: tb, status: old_status }) =
+        (&new.body, &old.body)
     else {
         return errs;
     };
     let p = Path::root("spec");
     let immutable = |path: Path, value: String| FieldError::invalid(path, Value::Raw(value), "field is immutable");
-    if a.selector != b.selector {
-        errs.push(immutable(p.child("selector"), serde_json::to_string(&a.selector).unwrap_or_default()));
-    }
     let indexed = a.completion_mode.as_deref() == Some("Indexed");
     if a.completions != b.completions && !indexed {
         errs.push(immutable(p.child("completions"), a.completions.map_or("null".into(), |c| c.to_string())));
@@ -97,8 +100,66 @@ pub fn validate_job_update(new: &Object, old: &Object) -> ErrorList {
             ));
         }
     }
-    if ta != tb {
+    if a.selector != b.selector {
+        errs.push(immutable(p.child("selector"), serde_json::to_string(&a.selector).unwrap_or_default()));
+    }
+    // upstream (strategy.go): suspended, and no startTime yet.
+    let scheduling_mutable = b.suspend == Some(true) && old_status.start_time.is_none();
+    if template_changed(ta, tb, scheduling_mutable) {
         errs.push(immutable(p.child("template"), serde_json::to_string(&ta.to_wire()).unwrap_or_default()));
     }
+    // A field error shows a pointer's value, or null (Go's ErrorBody). Struct values are shown
+    // as their JSON: Go's `%#v` of them prints pointer addresses, which no two servers share.
+    let quoted = |v: &Option<String>| v.as_deref().map_or("null".into(), |s| serde_json::Value::from(s).to_string());
+    let json = |v: Option<String>| v.unwrap_or_else(|| "null".into());
+    if a.completion_mode != b.completion_mode {
+        errs.push(immutable(p.child("completionMode"), quoted(&a.completion_mode)));
+    }
+    if a.pod_failure_policy != b.pod_failure_policy {
+        let shown = a.pod_failure_policy.as_ref().and_then(|v| serde_json::to_string(v).ok());
+        errs.push(immutable(p.child("podFailurePolicy"), json(shown)));
+    }
+    if a.backoff_limit_per_index != b.backoff_limit_per_index {
+        let shown = a.backoff_limit_per_index.map(|v| v.to_string());
+        errs.push(immutable(p.child("backoffLimitPerIndex"), json(shown)));
+    }
+    if a.managed_by != b.managed_by {
+        errs.push(immutable(p.child("managedBy"), quoted(&a.managed_by)));
+    }
+    if a.success_policy != b.success_policy {
+        let shown = a.success_policy.as_ref().and_then(|v| serde_json::to_string(v).ok());
+        errs.push(immutable(p.child("successPolicy"), json(shown)));
+    }
     errs
+}
+
+/// upstream: validatePodTemplateUpdate — whether `new` differs from `old` in more than it may.
+/// With `scheduling_mutable`, the template's labels and annotations, and its spec's node
+/// affinity, nodeSelector, tolerations and schedulingGates may change; the rest of affinity
+/// may only go away when node affinity was all it held.
+fn template_changed(new: &PodTemplate, old: &PodTemplate, scheduling_mutable: bool) -> bool {
+    if !scheduling_mutable {
+        return new != old;
+    }
+    if new.other_meta != old.other_meta {
+        return true;
+    }
+    let (a, mut b) = (new.spec(), old.spec());
+    match (&a.affinity, b.affinity.as_mut()) {
+        (None, Some(was)) => {
+            was.node_affinity = None;
+            if *was == Affinity::default() {
+                b.affinity = None;
+            }
+        }
+        (Some(now), None) => {
+            b.affinity = Some(Affinity { node_affinity: now.node_affinity.clone(), ..Default::default() });
+        }
+        (Some(now), Some(was)) => was.node_affinity = now.node_affinity.clone(),
+        (None, None) => {}
+    }
+    b.node_selector = a.node_selector.clone();
+    b.tolerations = a.tolerations.clone();
+    b.scheduling_gates = a.scheduling_gates.clone();
+    a != b
 }

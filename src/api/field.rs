@@ -93,7 +93,8 @@ pub enum ErrorKind {
     Forbidden,
     NotSupported(Value, Vec<String>),
     Duplicate(Value),
-    TooLong(Value),
+    /// `field.TooLong`: the value is never shown, the limit is in the detail.
+    TooLong,
     /// `field.TooMany`: the count and the most allowed.
     TooMany(i64, i64),
 }
@@ -125,6 +126,10 @@ impl FieldError {
     pub fn too_many(path: Path, actual: usize, max: usize) -> Self {
         FieldError { path, kind: ErrorKind::TooMany(actual as i64, max as i64), detail: String::new() }
     }
+    /// upstream (apimachinery 1.32+): field.TooLong — `Too long: may not be more than 63 bytes`.
+    pub fn too_long(path: Path, max_bytes: usize) -> Self {
+        FieldError { path, kind: ErrorKind::TooLong, detail: format!("may not be more than {max_bytes} bytes") }
+    }
     pub fn duplicate(path: Path, value: impl Into<Value>) -> Self {
         FieldError { path, kind: ErrorKind::Duplicate(value.into()), detail: String::new() }
     }
@@ -140,7 +145,7 @@ impl FieldError {
             ErrorKind::Forbidden => "Forbidden".to_string(),
             ErrorKind::Invalid(v) => format!("Invalid value: {v}"),
             ErrorKind::Duplicate(v) => format!("Duplicate value: {v}"),
-            ErrorKind::TooLong(v) => format!("Too long: {v}"),
+            ErrorKind::TooLong => "Too long".to_string(),
             // upstream: field.TooMany — `Too many: 1001: must have at most 1000 items`.
             ErrorKind::TooMany(actual, max) => format!("Too many: {actual}: must have at most {max} items"),
             ErrorKind::NotSupported(v, supported) => {

@@ -722,6 +722,17 @@ impl Engine {
                             }
                         }
                     }
+                    // upstream: the Job controller's addPod/updatePod queue every Job whose
+                    // selector matches an orphan (getPodJobs), batched, to claim it.
+                    for job in store.scan(Kind::Job, Some(&o.meta.namespace)) {
+                        if let Body::Job { spec, .. } = &job.body {
+                            if Selector::from_label_selector(spec.selector.as_ref())
+                                .is_ok_and(|s| s.matches(&o.meta.labels))
+                            {
+                                self.job_batch.push(ObjectKey::of(job));
+                            }
+                        }
+                    }
                 }
             }
         }

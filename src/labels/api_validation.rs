@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
-use super::validation::{is_qualified_name, is_valid_label_value};
-use crate::api::field::{ErrorKind, ErrorList, FieldError, Path, Value};
+use super::validation::{is_dns1123_subdomain, is_qualified_name, is_valid_label_value, regex_error};
+use crate::api::field::{ErrorList, FieldError, Path};
 
 /// upstream: `TotalAnnotationSizeLimitB` — keys plus values of all annotations, in bytes.
 pub const TOTAL_ANNOTATION_SIZE_LIMIT_B: usize = 256 * 1024;
@@ -99,13 +99,32 @@ pub fn validate_annotations(annotations: &BTreeMap<String, String>, path: &Path)
     }
     let total: usize = annotations.iter().map(|(k, v)| k.len() + v.len()).sum();
     if total > TOTAL_ANNOTATION_SIZE_LIMIT_B {
-        // upstream `field.TooLong` never prints the value; `api::field` renders `TooLong`'s value
-        // right after `Too long: `, so the limit text travels there and the detail stays empty.
-        errs.push(FieldError {
-            path: path.clone(),
-            kind: ErrorKind::TooLong(Value::Raw(format!("must have at most {TOTAL_ANNOTATION_SIZE_LIMIT_B} bytes"))),
-            detail: String::new(),
-        });
+        errs.push(FieldError::too_long(path.clone(), TOTAL_ANNOTATION_SIZE_LIMIT_B));
+    }
+    errs
+}
+
+/// upstream: `httpPathFmt` — the characters RFC 3986 allows in an HTTP path.
+const HTTP_PATH_FMT: &str = r"[A-Za-z0-9/\-._~%!$&'()*+,;=:]+";
+
+/// upstream: validation.IsDomainPrefixedPath — `acme.io/foo`: an RFC 1123 subdomain, a slash,
+/// and a non-empty HTTP path.
+pub fn is_domain_prefixed_path(path: &Path, value: &str) -> ErrorList {
+    if value.is_empty() {
+        return vec![FieldError::required(path.clone(), "")];
+    }
+    let Some((host, rest)) = value.split_once('/').filter(|(h, r)| !h.is_empty() && !r.is_empty()) else {
+        return vec![FieldError::invalid(
+            path.clone(),
+            value,
+            "must be a domain-prefixed path (such as \"acme.io/foo\")",
+        )];
+    };
+    let mut errs: ErrorList =
+        is_dns1123_subdomain(host).into_iter().map(|m| FieldError::invalid(path.clone(), host, m)).collect();
+    let http_path = |c: char| c.is_ascii_alphanumeric() || "/-._~%!$&'()*+,;=:".contains(c);
+    if !rest.chars().all(http_path) {
+        errs.push(FieldError::invalid(path.clone(), rest, regex_error("Invalid path", HTTP_PATH_FMT, &[])));
     }
     errs
 }
@@ -258,7 +277,7 @@ mod tests {
         let over = BTreeMap::from([("k".to_string(), "v".repeat(TOTAL_ANNOTATION_SIZE_LIMIT_B))]);
         assert_eq!(
             messages(&validate_annotations(&over, &path)),
-            vec!["metadata.annotations: Too long: must have at most 262144 bytes"]
+            vec!["metadata.annotations: Too long: may not be more than 262144 bytes"]
         );
     }
 }

@@ -13,7 +13,7 @@ pub const DNS1123_SUBDOMAIN_MAX_LENGTH: usize = 253;
 
 /// upstream: validation.RegexError — examples are joined with ", or " after a comma, which yields
 /// the famous double space (`'MyName',  or 'my.name'`).
-fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
+pub(crate) fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
     let mut s = format!("{msg} (");
     if !examples.is_empty() {
         s.push_str("e.g. ");

@@ -69,7 +69,7 @@ fn cause_reason(kind: &ErrorKind) -> &'static str {
         ErrorKind::Forbidden => "FieldValueForbidden",
         ErrorKind::NotSupported(..) => "FieldValueNotSupported",
         ErrorKind::Duplicate(_) => "FieldValueDuplicate",
-        ErrorKind::TooLong(_) => "FieldValueTooLong",
+        ErrorKind::TooLong => "FieldValueTooLong",
         ErrorKind::TooMany(..) => "FieldValueTooMany",
     }
 }

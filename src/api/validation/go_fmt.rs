@@ -39,15 +39,4 @@ pub(super) fn go_int_or_string(v: &IntOrString) -> String {
     }
 }
 
-/// upstream: validation.RegexError (examples joined with ",  or ").
-pub(super) fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
-    let mut s = format!("{msg} (");
-    if !examples.is_empty() {
-        let quoted: Vec<String> = examples.iter().map(|e| format!("'{e}'")).collect();
-        s.push_str("e.g. ");
-        s.push_str(&quoted.join(",  or "));
-        s.push_str(", ");
-    }
-    s.push_str(&format!("regex used for validation is '{fmt}')"));
-    s
-}
+pub(super) use crate::labels::validation::regex_error;

@@ -17,10 +17,11 @@ use std::sync::Arc;
 use k8s_openapi::api::batch::v1::{JobSpec, JobStatus, UncountedTerminatedPods};
 
 use super::{Ctx, DeleteOptions, EventRecord, Propagation, Reconciled, Write};
-use crate::api::meta::Uid;
+use crate::api::meta::{OwnerRef, Uid};
 use crate::api::pod::Phase;
 use crate::api::template::PodTemplate;
 use crate::api::{Body, Kind, Object};
+use crate::labels::Selector;
 use crate::sim::clock::Millis;
 use crate::store::ObjectKey;
 use backoff::BackoffRecord;
@@ -59,6 +60,15 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
     }
     let Some(job) = ctx.store.get_by_key(key) else { return Reconciled::nothing() };
     let Body::Job { spec, status, template } = &job.body else { return Reconciled::nothing() };
+    if managed_elsewhere(spec) {
+        // upstream: syncJob skips a Job another controller manages (JobManagedBy, beta and on
+        // in 1.32), its pods and their finalizers included; the TTL-after-finished controller
+        // does not look at managedBy.
+        if job.meta.deletion_timestamp().is_some() {
+            return Reconciled::nothing();
+        }
+        return ttl_after_finished(ctx, key, job, spec, status);
+    }
     let mut pods: Vec<&Arc<Object>> = ctx
         .store
         .dependents_iter(job.meta.uid)
@@ -71,32 +81,93 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         out.writes.extend(pods.iter().filter(|p| has_finalizer(p)).map(|p| without_finalizer(p)));
         return out;
     }
-    if let Some(done) = status::finished_at(status) {
+    if status::finished_at(status).is_some() {
         out.writes.extend(pods.iter().filter(|p| has_finalizer(p)).map(|p| without_finalizer(p)));
         // upstream: syncJob of a finished Job removes its back-off record.
         if ctx.job_backoff.contains_key(key) {
             out.writes.push(Write::JobBackoff(key.clone(), None));
         }
-        // upstream: the TTL-after-finished controller deletes the Job, Foreground, uid-checked.
-        if let Some(ttl) = spec.ttl_seconds_after_finished {
-            let expires = done + ttl as Millis * 1000;
-            if ctx.now >= expires {
-                out.writes.push(Write::Delete {
-                    key: key.clone(),
-                    options: DeleteOptions {
-                        propagation: Propagation::Foreground,
-                        uid: Some(job.meta.uid),
-                        ..Default::default()
-                    },
-                });
-            } else {
-                out.requeue_at = Some(expires);
-            }
-        }
+        let ttl = ttl_after_finished(ctx, key, job, spec, status);
+        out.writes.extend(ttl.writes);
+        out.requeue_at = ttl.requeue_at;
         return out;
+    }
+    let adopted = claim(ctx, job, spec, &mut pods, &mut out);
+    pods.extend(&adopted);
+    if !adopted.is_empty() {
+        pods.sort_by(|a, b| (a.meta.creation_timestamp, &a.meta.name).cmp(&(b.meta.creation_timestamp, &b.meta.name)));
     }
     let backoff = ctx.job_backoff.get(key).copied().unwrap_or_default();
     Sync { ctx, job, spec, template, pods, out, backoff }.run(status)
+}
+
+/// upstream: getPodsForJob's ClaimPods (with the tracking finalizer) — the Job's pods that no
+/// longer match its selector are released (owner reference and finalizer removed); orphan
+/// pods that match, and are not being deleted, are adopted (a controller reference and the
+/// finalizer added). Returns the adopted pods as this sync counts them (the finalizer on), and
+/// takes the released ones out of `pods`. A generated selector matches the Job's own pods
+/// alone; a manual one (`manualSelector: true`) can match pods made before the Job.
+fn claim(
+    ctx: &Ctx,
+    job: &Object,
+    spec: &JobSpec,
+    pods: &mut Vec<&Arc<Object>>,
+    out: &mut Reconciled,
+) -> Vec<Arc<Object>> {
+    let Ok(selector) = Selector::from_label_selector(spec.selector.as_ref()) else { return Vec::new() };
+    pods.retain(|p| {
+        if selector.matches(&p.meta.labels) {
+            return true;
+        }
+        let mut released = (***p).clone();
+        Arc::make_mut(&mut released.meta.owner_references).retain(|r| r.uid != job.meta.uid);
+        released.meta.finalizers_mut().retain(|f| f != TRACKING_FINALIZER);
+        out.writes.push(Write::Update(Box::new(released)));
+        false
+    });
+    let owner = OwnerRef::controller_of(Kind::Job, &job.meta.name, job.meta.uid);
+    ctx.store
+        .orphans(Kind::Pod, &job.meta.namespace)
+        .filter(|p| p.meta.deletion_timestamp().is_none() && selector.matches(&p.meta.labels))
+        .map(|p| {
+            let mut pod = (**p).clone();
+            Arc::make_mut(&mut pod.meta.owner_references).push(owner.clone());
+            if !has_finalizer(&pod) {
+                pod.meta.finalizers_mut().push(TRACKING_FINALIZER.to_string());
+            }
+            out.writes.push(Write::Update(Box::new(pod.clone())));
+            Arc::new(pod)
+        })
+        .collect()
+}
+
+/// upstream: batch.JobControllerName — the `managedBy` value of Jobs this controller syncs.
+pub const JOB_CONTROLLER_NAME: &str = "kubernetes.io/job-controller";
+
+/// upstream: managedByExternalController — `spec.managedBy` names another controller.
+pub fn managed_elsewhere(spec: &JobSpec) -> bool {
+    spec.managed_by.as_deref().is_some_and(|by| by != JOB_CONTROLLER_NAME)
+}
+
+/// upstream: the TTL-after-finished controller — a finished Job with ttlSecondsAfterFinished is
+/// deleted (Foreground, uid-checked) that long after it finished; until then it is requeued.
+fn ttl_after_finished(ctx: &Ctx, key: &ObjectKey, job: &Object, spec: &JobSpec, status: &JobStatus) -> Reconciled {
+    let mut out = Reconciled::nothing();
+    let (Some(done), Some(ttl)) = (status::finished_at(status), spec.ttl_seconds_after_finished) else { return out };
+    let expires = done + ttl as Millis * 1000;
+    if ctx.now >= expires {
+        out.writes.push(Write::Delete {
+            key: key.clone(),
+            options: DeleteOptions {
+                propagation: Propagation::Foreground,
+                uid: Some(job.meta.uid),
+                ..Default::default()
+            },
+        });
+    } else {
+        out.requeue_at = Some(expires);
+    }
+    out
 }
 
 /// A pod still holding the tracking finalizer whose Job is gone: let it go.
