@@ -550,6 +550,21 @@ def test_suspended_job_never_started_may_change_its_pods_scheduling(c):
     c.advance("2s")
     [pod] = c.job("pi").pods()
     assert pod.node == "node-2" and pod.labels["queue"] == "gold"
+    # The labels the server generated stay, whatever else of the labels changes.
+    c.apply(job("held", suspend=True))
+    uid = c.job("held").uid
+    with pytest.raises(kubesim.InvalidObjectError) as e:
+        c.patch("job", "held", {"spec": {"template": {"metadata": {"labels": {"controller-uid": None}}}}})
+    assert f"spec.template.metadata.labels[controller-uid]: Required value: must be '{uid}'" in str(e.value)
+    with pytest.raises(kubesim.InvalidObjectError) as e:
+        c.patch(
+            "job", "held", {"spec": {"template": {"metadata": {"labels": {"batch.kubernetes.io/controller-uid": "x"}}}}}
+        )
+    assert (
+        "spec.template.metadata.labels[batch.kubernetes.io/controller-uid]: Invalid value: map[string]string{"
+        in str(e.value)
+    )
+    assert "`selector` does not match template `labels`" in str(e.value)
     # Started (a startTime), then suspended again: the template is frozen once more.
     c.patch("job", "pi", {"spec": {"suspend": True}})
     c.advance("1s")
@@ -698,4 +713,5 @@ def test_a_job_claims_pods_as_its_selector_says(c):
     c.advance("2s")
     meta = c.pod(mine.name).to_dict()["metadata"]
     assert "ownerReferences" not in meta and "finalizers" not in meta
-    assert [p.name for p in c.job("gen").pods()] != [mine.name] and len(c.job("gen").pods()) == 1
+    [replacement] = c.job("gen").pods()
+    assert replacement.name != mine.name and replacement.name.startswith("gen-")

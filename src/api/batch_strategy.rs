@@ -1,6 +1,8 @@
 //! The API server's registry rules for Jobs (`pkg/registry/batch/job/strategy.go`): the
 //! generated selector and labels, and what an update may change.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::core::v1::Affinity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
@@ -11,8 +13,8 @@ use super::template::PodTemplate;
 /// The labels a Job's pods carry so that its generated selector matches only them.
 pub const CONTROLLER_UID: &str = "batch.kubernetes.io/controller-uid";
 pub const JOB_NAME: &str = "batch.kubernetes.io/job-name";
-const LEGACY_CONTROLLER_UID: &str = "controller-uid";
-const LEGACY_JOB_NAME: &str = "job-name";
+pub const LEGACY_CONTROLLER_UID: &str = "controller-uid";
+pub const LEGACY_JOB_NAME: &str = "job-name";
 
 /// upstream: generateSelector — unless `manualSelector` is true, the template gets the
 /// controller-uid and job-name labels (current and legacy keys), and the selector matches the uid.
@@ -85,6 +87,17 @@ pub fn validate_job_update(new: &Object, old: &Object) -> ErrorList {
     else {
         return errs;
     };
+    if a.manual_selector != Some(true) {
+        let labels: BTreeMap<String, String> = ta.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let prefixed = tb.labels.contains_key(CONTROLLER_UID) && tb.labels.contains_key(JOB_NAME);
+        errs.extend(super::validation::validate_generated_labels(
+            &old.meta.uid.to_string(),
+            &old.meta.name,
+            &labels,
+            a.selector.as_ref(),
+            prefixed,
+        ));
+    }
     let p = Path::root("spec");
     let immutable = |path: Path, value: String| FieldError::invalid(path, Value::Raw(value), "field is immutable");
     let indexed = a.completion_mode.as_deref() == Some("Indexed");

@@ -722,15 +722,19 @@ impl Engine {
                             }
                         }
                     }
-                    // upstream: the Job controller's addPod/updatePod queue every Job whose
-                    // selector matches an orphan (getPodJobs), batched, to claim it.
-                    for job in store.scan(Kind::Job, Some(&o.meta.namespace)) {
-                        if let Body::Job { spec, .. } = &job.body {
-                            if Selector::from_label_selector(spec.selector.as_ref())
-                                .is_ok_and(|s| s.matches(&o.meta.labels))
-                            {
-                                self.job_batch.push(ObjectKey::of(job));
-                            }
+                }
+            }
+        }
+        // upstream: the Job controller's addPod/updatePod queue, batched, every Job whose
+        // non-empty selector matches a pod that is new or became an orphan, or an orphan whose
+        // labels changed (getPodJobs), to claim it.
+        if let Some(p) = new.filter(|p| p.meta.controller_ref().is_none() && p.meta.deletion_timestamp().is_none()) {
+            if old.is_none_or(|o| o.meta.labels != p.meta.labels || o.meta.controller_ref().is_some()) {
+                for job in store.scan(Kind::Job, Some(&p.meta.namespace)) {
+                    if let Body::Job { spec, .. } = &job.body {
+                        let selector = Selector::from_label_selector(spec.selector.as_ref());
+                        if selector.is_ok_and(|s| !s.is_everything() && s.matches(&p.meta.labels)) {
+                            self.job_batch.push(ObjectKey::of(job));
                         }
                     }
                 }

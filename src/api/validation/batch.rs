@@ -1,6 +1,8 @@
 //! batch/v1: Job — counts, completion mode, the pod failure and success policies, the pod
 //! template (upstream `pkg/apis/batch/validation`).
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -46,6 +48,50 @@ pub fn validate_job(j: &Job) -> ErrorList {
         ));
     }
     errs.extend(validate_job_spec(spec, &p));
+    errs
+}
+
+/// upstream: ValidateJob's validateGeneratedSelector and ValidateJobSpec's selector check, for an
+/// update of a Job whose selector the server generated (a created Job gets its labels after
+/// validation): the template keeps `controller-uid` and `job-name` (and the prefixed ones when
+/// the stored template has both, upstream's RequirePrefixedLabels), and the selector still
+/// matches the template's labels. A suspended Job may change its template's labels, but not
+/// these.
+pub fn validate_generated_labels(
+    uid: &str,
+    name: &str,
+    labels: &BTreeMap<String, String>,
+    selector: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+    require_prefixed: bool,
+) -> ErrorList {
+    use crate::api::batch_strategy::{CONTROLLER_UID, JOB_NAME, LEGACY_CONTROLLER_UID, LEGACY_JOB_NAME};
+    let mut errs = ErrorList::new();
+    let at = Path::root("spec").child("template").child("metadata");
+    let mut wanted = vec![(LEGACY_CONTROLLER_UID, uid), (LEGACY_JOB_NAME, name)];
+    if require_prefixed {
+        wanted.extend([(CONTROLLER_UID, uid), (JOB_NAME, name)]);
+    }
+    // upstream: ValidateHasLabel.
+    for (key, value) in wanted {
+        let path = at.child("labels").key(key);
+        match labels.get(key) {
+            None => errs.push(FieldError::required(path, format!("must be '{value}'"))),
+            Some(v) if v != value => errs.push(FieldError::invalid(
+                path,
+                Value::Raw(go_string_map(Some(labels))),
+                format!("must be '{value}'"),
+            )),
+            Some(_) => {}
+        }
+    }
+    let sel = selector.cloned().unwrap_or_default();
+    if !WorkloadSelector::Match(&sel).matches(Some(labels)) {
+        errs.push(FieldError::invalid(
+            at.child("labels"),
+            Value::Raw(go_string_map(Some(labels))),
+            "`selector` does not match template `labels`",
+        ));
+    }
     errs
 }
 

@@ -37,7 +37,7 @@ mod topology_spread;
 pub(crate) use crate::api::quantity::ParsedQuantity;
 pub use apps::{validate_deployment, validate_replica_set};
 pub use autoscaling::validate_hpa;
-pub use batch::{validate_cron_job, validate_job, validate_job_meta, validate_job_spec};
+pub use batch::{validate_cron_job, validate_generated_labels, validate_job, validate_job_meta, validate_job_spec};
 pub use core::{validate_config_map, validate_secret, validate_service, validate_service_account};
 pub use daemonset::{validate_controller_revision, validate_daemon_set};
 pub use discovery::{validate_endpoint_slice, validate_endpoints};

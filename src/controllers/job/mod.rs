@@ -92,10 +92,13 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         out.requeue_at = ttl.requeue_at;
         return out;
     }
-    let adopted = claim(ctx, job, spec, &mut pods, &mut out);
-    pods.extend(&adopted);
-    if !adopted.is_empty() {
-        pods.sort_by(|a, b| (a.meta.creation_timestamp, &a.meta.name).cmp(&(b.meta.creation_timestamp, &b.meta.name)));
+    claim(ctx, job, spec, &mut pods, &mut out);
+    if !out.writes.is_empty() {
+        // The claim's writes go alone, and the Job syncs again at this instant with the pods
+        // as claimed: another controller may claim the same orphan in this round, and then
+        // this adoption fails (upstream: AdoptPod fails, getPodsForJob returns the error, and
+        // the sync counts nothing).
+        return out.requeue(Some(ctx.now));
     }
     let backoff = ctx.job_backoff.get(key).copied().unwrap_or_default();
     Sync { ctx, job, spec, template, pods, out, backoff }.run(status)
@@ -104,17 +107,11 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
 /// upstream: getPodsForJob's ClaimPods (with the tracking finalizer) — the Job's pods that no
 /// longer match its selector are released (owner reference and finalizer removed); orphan
 /// pods that match, and are not being deleted, are adopted (a controller reference and the
-/// finalizer added). Returns the adopted pods as this sync counts them (the finalizer on), and
-/// takes the released ones out of `pods`. A generated selector matches the Job's own pods
-/// alone; a manual one (`manualSelector: true`) can match pods made before the Job.
-fn claim(
-    ctx: &Ctx,
-    job: &Object,
-    spec: &JobSpec,
-    pods: &mut Vec<&Arc<Object>>,
-    out: &mut Reconciled,
-) -> Vec<Arc<Object>> {
-    let Ok(selector) = Selector::from_label_selector(spec.selector.as_ref()) else { return Vec::new() };
+/// finalizer added), as writes in `out`; the released ones are taken out of `pods`. A
+/// generated selector matches the Job's own pods alone; a manual one (`manualSelector: true`)
+/// can match pods made before the Job.
+fn claim(ctx: &Ctx, job: &Object, spec: &JobSpec, pods: &mut Vec<&Arc<Object>>, out: &mut Reconciled) {
+    let Ok(selector) = Selector::from_label_selector(spec.selector.as_ref()) else { return };
     pods.retain(|p| {
         if selector.matches(&p.meta.labels) {
             return true;
@@ -126,19 +123,18 @@ fn claim(
         false
     });
     let owner = OwnerRef::controller_of(Kind::Job, &job.meta.name, job.meta.uid);
-    ctx.store
-        .orphans(Kind::Pod, &job.meta.namespace)
-        .filter(|p| p.meta.deletion_timestamp().is_none() && selector.matches(&p.meta.labels))
-        .map(|p| {
-            let mut pod = (**p).clone();
-            Arc::make_mut(&mut pod.meta.owner_references).push(owner.clone());
-            if !has_finalizer(&pod) {
-                pod.meta.finalizers_mut().push(TRACKING_FINALIZER.to_string());
-            }
-            out.writes.push(Write::Update(Box::new(pod.clone())));
-            Arc::new(pod)
-        })
-        .collect()
+    let orphans = ctx.store.orphans(Kind::Pod, &job.meta.namespace);
+    for p in orphans.filter(|p| p.meta.deletion_timestamp().is_none() && selector.matches(&p.meta.labels)) {
+        let mut pod = (**p).clone();
+        // (A reference to the Job that is not a controller one becomes it: one entry per uid.)
+        let refs = Arc::make_mut(&mut pod.meta.owner_references);
+        refs.retain(|r| r.uid != job.meta.uid);
+        refs.push(owner.clone());
+        if !has_finalizer(&pod) {
+            pod.meta.finalizers_mut().push(TRACKING_FINALIZER.to_string());
+        }
+        out.writes.push(Write::Update(Box::new(pod)));
+    }
 }
 
 /// upstream: batch.JobControllerName — the `managedBy` value of Jobs this controller syncs.
