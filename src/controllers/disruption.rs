@@ -288,8 +288,8 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
                 format!("Failed to calculate the number of expected pods: {e}"),
             ));
             // upstream: failSafe — no disruptions, DisruptionAllowed=False/SyncFailed with the
-            // error; observedGeneration is left as it was. (Upstream retries with back-off;
-            // here a change of the budget or its pods syncs it again.)
+            // error; observedGeneration is left as it was. sync returns the fail-safe write's
+            // result, so a write that lands is not retried: the next change syncs it again.
             let mut status = old.clone();
             status.disruptions_allowed = 0;
             let generation = status.observed_generation.unwrap_or(0);
