@@ -34,6 +34,10 @@ Scenarios (N is the number of pods unless said):
 - cronjobs: N CronJobs (not pods) on `*/5 * * * *` with one-second Jobs, for a day of virtual
   time (288 runs each; the history keeps three Jobs each), on 10 nodes at every size (the
   runs of one instant fit; scoring more nodes would cost more per pod).
+- bare: N bare pods (no controller: what `kubectl run` makes), then 1,000 Deployments of 2
+  and 1,000 Jobs of 2 completions created beside them in the same namespace → all Ready and
+  Complete. The second phase is the same work at every N: a controller's look for orphans to
+  adopt reads what its selector can match, not every bare pod.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ DEFAULT_SIZES = {
     "jobs": 1_000,
     "cronjobs": 200,
     "service": 10_000,
+    "bare": 10_000,
 }
 
 
@@ -366,6 +371,27 @@ def scenario_cronjobs(n: int, threads: int) -> dict[str, Any]:
     return {"phases": phases, "runs": 288 * n, "cluster": c}
 
 
+def scenario_bare(n: int, threads: int) -> dict[str, Any]:
+    c = new_cluster(nodes=100, seed=1, threads=threads, events=False)
+    c.images.register("work:*", completes_after="10s")
+    phases: dict[str, float] = {}
+    bare = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": f"bare-{i}", "labels": {"app": "bare"}},
+            "spec": {"containers": [{"name": "main", "image": "nginx:1.25"}]},
+        }
+        for i in range(n)
+    ]
+    timed(phases, "bare", lambda: (c.apply(bare), c.advance("30s")))
+    owned = [workload("Deployment", f"web-{i}", 2, "nginx:1.25") for i in range(1000)]
+    owned += [batch_job(f"job-{i}", "work:1", False, completions=2, parallelism=2) for i in range(1000)]
+    timed(phases, "controllers", lambda: (c.apply(owned), c.advance("1m")))
+    assert c.stats()["pods"] == n + 4000
+    return {"phases": phases, "cluster": c}
+
+
 SCENARIOS = {
     "rollout": scenario_rollout,
     "service": scenario_service,
@@ -378,6 +404,7 @@ SCENARIOS = {
     "daemonset": scenario_daemonset,
     "jobs": scenario_jobs,
     "cronjobs": scenario_cronjobs,
+    "bare": scenario_bare,
 }
 
 

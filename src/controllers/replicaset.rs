@@ -172,10 +172,8 @@ fn claim(ctx: &Ctx, rs: &Object, selector: &Selector, deleting: bool, out: &mut 
 }
 
 /// Orphan pods the ReplicaSet would adopt: matching its selector and not being deleted.
-fn adoptable<'a>(ctx: &'a Ctx, rs: &'a Object, selector: &'a Selector) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
-    ctx.store
-        .orphans(Kind::Pod, &rs.meta.namespace)
-        .filter(|p| p.meta.deletion_timestamp().is_none() && selector.matches(&p.meta.labels))
+fn adoptable<'a>(ctx: &'a Ctx, rs: &'a Object, selector: &Selector) -> Vec<&'a Arc<Object>> {
+    ctx.store.adoptable(Kind::Pod, &rs.meta.namespace, selector)
 }
 
 /// [`Counts`] of the active pods, one by one.
@@ -208,7 +206,7 @@ fn tallied_counts(
     template: &PodTemplate,
     min_ready: i32,
 ) -> Option<Counts> {
-    if adoptable(ctx, rs, selector).next().is_some() {
+    if !adoptable(ctx, rs, selector).is_empty() {
         return None;
     }
     let mut c = Counts { active: 0, fully_labeled: 0, ready: 0, available: 0, requeue_at: None };

@@ -181,6 +181,9 @@ impl<G: Ord + Clone> KeySets<G> {
 }
 
 /// Candidate keys from the label index: (namespace, name), in key order.
+/// One requirement's index sets: (namespace, keys) pairs.
+type Sets<'a> = Vec<(&'a Arc<str>, &'a BTreeSet<NameKey>)>;
+
 pub type Candidates<'a> = Vec<(&'a str, &'a str)>;
 
 /// Label index: kind → label key → label value → object keys. (Nested by kind so that a
@@ -260,7 +263,37 @@ impl LabelIndex {
         if selector.is_nothing() {
             return Some((Vec::new(), None));
         }
-        type Sets<'a> = Vec<(&'a Arc<str>, &'a BTreeSet<NameKey>)>;
+        let (size, sets, met) = self.best(kind, namespace, selector)?;
+        let mut keys: Vec<(&str, &str)> = Vec::with_capacity(size);
+        for (ns, set) in &sets {
+            keys.extend(set.iter().map(|k| (&***ns, &*k.name)));
+        }
+        // One value's sets come in namespace order already; several values' must be merged.
+        // Within one kind, (namespace, name) orders as the keys do.
+        if sets.windows(2).any(|w| w[0].0 >= w[1].0) {
+            keys.sort_unstable();
+            keys.dedup();
+        }
+        Some((keys, met))
+    }
+
+    /// How many objects [`LabelIndex::candidates`] would give, without gathering them (`None`:
+    /// the index cannot narrow the selector down).
+    pub fn candidate_count(&self, kind: Kind, namespace: Option<&str>, selector: &Selector) -> Option<usize> {
+        if selector.is_nothing() {
+            return Some(0);
+        }
+        self.best(kind, namespace, selector).map(|(size, ..)| size)
+    }
+
+    /// The requirement of `selector` whose index sets hold the fewest objects: their count, the
+    /// sets, and the requirement's position when every object in them meets it.
+    fn best<'a>(
+        &'a self,
+        kind: Kind,
+        namespace: Option<&str>,
+        selector: &Selector,
+    ) -> Option<(usize, Sets<'a>, Option<usize>)> {
         let in_namespace = |(ns, _): &(&Arc<str>, _)| namespace.is_none_or(|want| ***ns == *want);
         let mut best: Option<(usize, Sets, Option<usize>)> = None;
         for (i, r) in selector.requirements().iter().enumerate().filter(|(_, r)| r.requires_key()) {
@@ -279,18 +312,7 @@ impl LabelIndex {
                 best = Some((size, sets, exact.then_some(i)));
             }
         }
-        let (size, sets, met) = best?;
-        let mut keys: Vec<(&str, &str)> = Vec::with_capacity(size);
-        for (ns, set) in &sets {
-            keys.extend(set.iter().map(|k| (&***ns, &*k.name)));
-        }
-        // One value's sets come in namespace order already; several values' must be merged.
-        // Within one kind, (namespace, name) orders as the keys do.
-        if sets.windows(2).any(|w| w[0].0 >= w[1].0) {
-            keys.sort_unstable();
-            keys.dedup();
-        }
-        Some((keys, met))
+        best
     }
 }
 

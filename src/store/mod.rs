@@ -644,6 +644,24 @@ impl Store {
         self.orphans.names_in(kind, namespace).filter_map(move |(kind, ns, name)| self.lookup(kind, ns, name))
     }
 
+    /// What a controller with `selector` would adopt (upstream ClaimObject's orphan branch):
+    /// orphans of `kind` in `namespace` that `selector` matches and that are not being deleted,
+    /// in key order. Read from the orphan index, or from the label index when it narrows the
+    /// selector to fewer objects than there are orphans (a Job's generated selector meets only
+    /// its own pods, however many bare pods share the namespace), so a sync costs what the
+    /// controller could claim rather than every orphan stored.
+    pub fn adoptable<'a>(&'a self, kind: Kind, namespace: &'a Arc<str>, selector: &Selector) -> Vec<&'a Arc<Object>> {
+        let orphans = self.orphans.count_in(kind, namespace);
+        if orphans == 0 {
+            return Vec::new();
+        }
+        let adoptable = |o: &&Arc<Object>| o.meta.deletion_timestamp().is_none() && is_orphan(o);
+        if self.labels.candidate_count(kind, Some(namespace), selector).is_some_and(|n| n < orphans) {
+            return self.list_refs(kind, Some(namespace), selector).into_iter().filter(adoptable).collect();
+        }
+        self.orphans(kind, namespace).filter(|o| adoptable(o) && selector.matches(&o.meta.labels)).collect()
+    }
+
     /// [`Store::dependents_iter`] of one kind (an owner's revisions without its pods).
     pub fn dependents_of_kind(&self, owner: Uid, kind: Kind) -> impl Iterator<Item = &Arc<Object>> + '_ {
         self.owners.names_of_kind(owner, kind).filter_map(move |(kind, ns, name)| self.lookup(kind, ns, name))

@@ -203,10 +203,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
 
 /// Whether a sync would adopt an orphan (then it claims everything, as a full sync).
 fn adopts_orphans(s: &Sync) -> bool {
-    s.ctx
-        .store
-        .orphans(Kind::Pod, &s.ds.meta.namespace)
-        .any(|p| p.meta.deletion_timestamp().is_none() && s.selector.matches(&p.meta.labels))
+    !s.ctx.store.adoptable(Kind::Pod, &s.ds.meta.namespace, s.selector).is_empty()
 }
 
 /// The whole view: the pods claimed (upstream: getNodesToDaemonPods), grouped by node, oldest
@@ -317,13 +314,11 @@ fn claim(ctx: &Ctx, ds: &Object, selector: &Selector, out: &mut Reconciled) -> V
         }
     }
     let owner = OwnerRef::controller_of(Kind::DaemonSet, &ds.meta.name, ds.meta.uid);
-    for pod in ctx.store.orphans(Kind::Pod, &ds.meta.namespace) {
-        if pod.meta.deletion_timestamp().is_none() && selector.matches(&pod.meta.labels) {
-            let mut adopted = (**pod).clone();
-            Arc::make_mut(&mut adopted.meta.owner_references).push(owner.clone());
-            out.writes.push(Write::Update(Box::new(adopted)));
-            claimed.push(pod.clone());
-        }
+    for pod in ctx.store.adoptable(Kind::Pod, &ds.meta.namespace, selector) {
+        let mut adopted = (**pod).clone();
+        Arc::make_mut(&mut adopted.meta.owner_references).push(owner.clone());
+        out.writes.push(Write::Update(Box::new(adopted)));
+        claimed.push(pod.clone());
     }
     claimed
 }

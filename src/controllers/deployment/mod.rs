@@ -281,10 +281,7 @@ pub fn reconcile(ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         }
     }
     if !deleting {
-        for rs in ctx.store.orphans(Kind::ReplicaSet, &d.meta.namespace) {
-            if rs.meta.deletion_timestamp().is_some() || !selector.matches(&rs.meta.labels) {
-                continue;
-            }
+        for rs in ctx.store.adoptable(Kind::ReplicaSet, &d.meta.namespace, &selector) {
             let mut adopted = (**rs).clone();
             Arc::make_mut(&mut adopted.meta.owner_references).push(OwnerRef::controller_of(
                 Kind::Deployment,

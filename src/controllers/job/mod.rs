@@ -123,8 +123,7 @@ fn claim(ctx: &Ctx, job: &Object, spec: &JobSpec, pods: &mut Vec<&Arc<Object>>, 
         false
     });
     let owner = OwnerRef::controller_of(Kind::Job, &job.meta.name, job.meta.uid);
-    let orphans = ctx.store.orphans(Kind::Pod, &job.meta.namespace);
-    for p in orphans.filter(|p| p.meta.deletion_timestamp().is_none() && selector.matches(&p.meta.labels)) {
+    for p in ctx.store.adoptable(Kind::Pod, &job.meta.namespace, &selector) {
         let mut pod = (**p).clone();
         // (A reference to the Job that is not a controller one becomes it: one entry per uid.)
         let refs = Arc::make_mut(&mut pod.meta.owner_references);
