@@ -726,14 +726,15 @@ impl Engine {
             }
         }
         // upstream: the Job controller's addPod/updatePod queue, batched, every Job whose
-        // non-empty selector matches a pod that is new or became an orphan, or an orphan whose
-        // labels changed (getPodJobs), to claim it.
-        if let Some(p) = new.filter(|p| p.meta.controller_ref().is_none() && p.meta.deletion_timestamp().is_none()) {
+        // selector matches a pod that is new or became an orphan, or an orphan whose labels
+        // changed (getPodJobs, which finds no Job for a pod without labels), to claim it.
+        let orphan = |p: &&Object| p.meta.controller_ref().is_none() && p.meta.deletion_timestamp().is_none();
+        if let Some(p) = new.filter(|p| orphan(p) && !p.meta.labels.is_empty()) {
             if old.is_none_or(|o| o.meta.labels != p.meta.labels || o.meta.controller_ref().is_some()) {
                 for job in store.scan(Kind::Job, Some(&p.meta.namespace)) {
                     if let Body::Job { spec, .. } = &job.body {
                         let selector = Selector::from_label_selector(spec.selector.as_ref());
-                        if selector.is_ok_and(|s| !s.is_everything() && s.matches(&p.meta.labels)) {
+                        if selector.is_ok_and(|s| s.matches(&p.meta.labels)) {
                             self.job_batch.push(ObjectKey::of(job));
                         }
                     }

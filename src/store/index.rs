@@ -133,6 +133,17 @@ impl<G: Ord + Clone> KeySets<G> {
         self.slots(group).map(|(ns, slot)| (ns, &slot.keys))
     }
 
+    /// One group's sets in `namespace` (one at most, found directly), or in every namespace.
+    fn group_in<'a>(&'a self, group: &G, namespace: Option<&str>) -> Sets<'a> {
+        match namespace {
+            None => self.group(group).collect(),
+            Some(ns) => {
+                let at = (group.clone(), Arc::<str>::from(ns));
+                self.sets.get_key_value(&at).map(|((_, ns), slot)| (ns, &slot.keys)).into_iter().collect()
+            }
+        }
+    }
+
     /// One group's keys as (kind, namespace, name), in key order, without building keys.
     pub fn names(&self, group: G) -> impl Iterator<Item = (Kind, &str, &str)> + '_ {
         self.group(&group)
@@ -263,7 +274,26 @@ impl LabelIndex {
         if selector.is_nothing() {
             return Some((Vec::new(), None));
         }
-        let (size, sets, met) = self.best(kind, namespace, selector)?;
+        Some(Self::gather(self.best(kind, namespace, selector)?))
+    }
+
+    /// [`LabelIndex::candidates`] if there are fewer than `limit` of them (found without
+    /// gathering them), else `None`.
+    pub fn candidates_fewer_than<'a>(
+        &'a self,
+        kind: Kind,
+        namespace: Option<&str>,
+        selector: &Selector,
+        limit: usize,
+    ) -> Option<(Candidates<'a>, Option<usize>)> {
+        if selector.is_nothing() {
+            return Some((Vec::new(), None));
+        }
+        self.best(kind, namespace, selector).filter(|(size, ..)| *size < limit).map(Self::gather)
+    }
+
+    /// The keys of the chosen requirement's sets, in key order.
+    fn gather((size, sets, met): (usize, Sets<'_>, Option<usize>)) -> (Candidates<'_>, Option<usize>) {
         let mut keys: Vec<(&str, &str)> = Vec::with_capacity(size);
         for (ns, set) in &sets {
             keys.extend(set.iter().map(|k| (&***ns, &*k.name)));
@@ -274,16 +304,7 @@ impl LabelIndex {
             keys.sort_unstable();
             keys.dedup();
         }
-        Some((keys, met))
-    }
-
-    /// How many objects [`LabelIndex::candidates`] would give, without gathering them (`None`:
-    /// the index cannot narrow the selector down).
-    pub fn candidate_count(&self, kind: Kind, namespace: Option<&str>, selector: &Selector) -> Option<usize> {
-        if selector.is_nothing() {
-            return Some(0);
-        }
-        self.best(kind, namespace, selector).map(|(size, ..)| size)
+        (keys, met)
     }
 
     /// The requirement of `selector` whose index sets hold the fewest objects: their count, the
@@ -302,7 +323,7 @@ impl LabelIndex {
             let (sets, exact): (Sets, bool) = match (values, r.operator()) {
                 (None, _) => (Vec::new(), true),
                 (Some(values), Operator::Equals | Operator::DoubleEquals | Operator::In) => {
-                    (r.values().iter().flat_map(|v| values.group(v)).filter(in_namespace).collect(), true)
+                    (r.values().iter().flat_map(|v| values.group_in(v, namespace)).collect(), true)
                 }
                 (Some(values), Operator::Exists) => (values.all().filter(in_namespace).collect(), true),
                 (Some(values), _) => (values.all().filter(in_namespace).collect(), false),

@@ -160,6 +160,10 @@ pub struct DeleteOptions {
     pub uid: Option<Uid>,
 }
 
+/// Orphans a controller's look for what it may adopt reads one by one (see
+/// [`Store::adoptable`]): below this, weighing the label index costs about what it saves.
+const ORPHANS_SCANNED: usize = 32;
+
 /// upstream: metav1.FinalizerDeleteDependents / FinalizerOrphanDependents.
 pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
 pub const ORPHAN_FINALIZER: &str = "orphan";
@@ -443,16 +447,24 @@ impl Store {
         selector: &Selector,
     ) -> Vec<&'a Arc<Object>> {
         match self.labels.candidates(kind, namespace.filter(|_| kind.namespaced()), selector) {
-            Some((keys, met)) => keys
-                .into_iter()
-                .filter_map(|(ns, name)| self.lookup(kind, ns, name))
-                .filter(|o| match met {
-                    Some(known) => selector.matches_besides(&o.meta.labels, known),
-                    None => selector.matches(&o.meta.labels),
-                })
-                .collect(),
+            Some(candidates) => self.candidates_matching(kind, candidates, selector),
             None => self.scan(kind, namespace).filter(|o| selector.matches(&o.meta.labels)).collect(),
         }
+    }
+
+    /// The objects of the label index's candidates that `selector` matches (`met`: the
+    /// requirement every candidate meets already).
+    fn candidates_matching<'a>(
+        &'a self,
+        kind: Kind,
+        (keys, met): (index::Candidates<'a>, Option<usize>),
+        selector: &Selector,
+    ) -> Vec<&'a Arc<Object>> {
+        let matches = |o: &&Arc<Object>| match met {
+            Some(known) => selector.matches_besides(&o.meta.labels, known),
+            None => selector.matches(&o.meta.labels),
+        };
+        keys.into_iter().filter_map(|(ns, name)| self.lookup(kind, ns, name)).filter(matches).collect()
     }
 
     /// How many objects of `kind` in `namespace` carry the label `key=value` (from the index).
@@ -646,18 +658,17 @@ impl Store {
 
     /// What a controller with `selector` would adopt (upstream ClaimObject's orphan branch):
     /// orphans of `kind` in `namespace` that `selector` matches and that are not being deleted,
-    /// in key order. Read from the orphan index, or from the label index when it narrows the
-    /// selector to fewer objects than there are orphans (a Job's generated selector meets only
-    /// its own pods, however many bare pods share the namespace), so a sync costs what the
-    /// controller could claim rather than every orphan stored.
+    /// in key order. Read from the orphan index; past [`ORPHANS_SCANNED`] orphans, from the
+    /// label index instead when it narrows the selector to fewer objects (a Job's generated
+    /// selector meets only its own pods, however many bare pods share the namespace), so a sync
+    /// costs what the controller could claim rather than every orphan stored.
     pub fn adoptable<'a>(&'a self, kind: Kind, namespace: &'a Arc<str>, selector: &Selector) -> Vec<&'a Arc<Object>> {
         let orphans = self.orphans.count_in(kind, namespace);
-        if orphans == 0 {
-            return Vec::new();
-        }
         let adoptable = |o: &&Arc<Object>| o.meta.deletion_timestamp().is_none() && is_orphan(o);
-        if self.labels.candidate_count(kind, Some(namespace), selector).is_some_and(|n| n < orphans) {
-            return self.list_refs(kind, Some(namespace), selector).into_iter().filter(adoptable).collect();
+        if orphans > ORPHANS_SCANNED {
+            if let Some(fewer) = self.labels.candidates_fewer_than(kind, Some(namespace), selector, orphans) {
+                return self.candidates_matching(kind, fewer, selector).into_iter().filter(adoptable).collect();
+            }
         }
         self.orphans(kind, namespace).filter(|o| adoptable(o) && selector.matches(&o.meta.labels)).collect()
     }

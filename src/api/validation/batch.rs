@@ -86,9 +86,10 @@ pub fn validate_generated_labels(
     }
     let sel = selector.cloned().unwrap_or_default();
     if !WorkloadSelector::Match(&sel).matches(Some(labels)) {
+        // (No labels at all are Go's nil map.)
         errs.push(FieldError::invalid(
             at.child("labels"),
-            Value::Raw(go_string_map(Some(labels))),
+            Value::Raw(go_string_map(Some(labels).filter(|l| !l.is_empty()))),
             "`selector` does not match template `labels`",
         ));
     }
