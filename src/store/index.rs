@@ -191,10 +191,10 @@ impl<G: Ord + Clone> KeySets<G> {
     }
 }
 
-/// Candidate keys from the label index: (namespace, name), in key order.
 /// One requirement's index sets: (namespace, keys) pairs.
 type Sets<'a> = Vec<(&'a Arc<str>, &'a BTreeSet<NameKey>)>;
 
+/// Candidate keys from the label index: (namespace, name), in key order.
 pub type Candidates<'a> = Vec<(&'a str, &'a str)>;
 
 /// Label index: kind → label key → label value → object keys. (Nested by kind so that a

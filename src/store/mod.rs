@@ -658,7 +658,7 @@ impl Store {
 
     /// What a controller with `selector` would adopt (upstream ClaimObject's orphan branch):
     /// orphans of `kind` in `namespace` that `selector` matches and that are not being deleted,
-    /// in key order. Read from the orphan index; past [`ORPHANS_SCANNED`] orphans, from the
+    /// in key order. Read from the orphan index; past `ORPHANS_SCANNED` (32) orphans, from the
     /// label index instead when it narrows the selector to fewer objects (a Job's generated
     /// selector meets only its own pods, however many bare pods share the namespace), so a sync
     /// costs what the controller could claim rather than every orphan stored.
