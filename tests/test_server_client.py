@@ -225,3 +225,43 @@ def test_an_eviction_refused_while_the_budget_is_processed_says_retry_after_10_s
     assert details["causes"] == [
         {"reason": "DisruptionBudget", "message": "The disruption budget web is still being processed by the server."}
     ]
+
+
+def test_access_and_self_reviews_answer_as_an_always_allow_server() -> None:
+    # An operator that checks its permissions at start (a SelfSubjectAccessReview) is allowed,
+    # as by an API server run with --authorization-mode=AlwaysAllow; the token's user is named.
+    c = kubesim.Cluster(nodes=1, seed=0)
+    with c.serve(token="s3cret") as srv:
+        api_client = config.new_client_from_config(srv.kubeconfig)
+        try:
+            authz, authn = client.AuthorizationV1Api(api_client), client.AuthenticationV1Api(api_client)
+            attrs = client.V1ResourceAttributes(verb="patch", group="apps", resource="deployments", namespace="default")
+            review = authz.create_self_subject_access_review(
+                client.V1SelfSubjectAccessReview(spec=client.V1SelfSubjectAccessReviewSpec(resource_attributes=attrs))
+            )
+            assert review.status.allowed is True and review.spec.resource_attributes.resource == "deployments"
+            me = authn.create_self_subject_review(client.V1SelfSubjectReview()).status.user_info
+            assert (me.username, me.groups) == ("kubesim", ["system:masters", "system:authenticated"])
+            local = authz.create_namespaced_local_subject_access_review(
+                "team",
+                client.V1LocalSubjectAccessReview(
+                    metadata=client.V1ObjectMeta(namespace="team"),
+                    spec=client.V1SubjectAccessReviewSpec(
+                        user="jane", resource_attributes=client.V1ResourceAttributes(verb="get", namespace="team")
+                    ),
+                ),
+            )
+            assert local.status.allowed is True
+            # upstream: ValidateSubjectAccessReviewSpec — a review of nobody is refused (422).
+            with pytest.raises(client.ApiException) as e:
+                authz.create_subject_access_review(
+                    client.V1SubjectAccessReview(
+                        spec=client.V1SubjectAccessReviewSpec(
+                            resource_attributes=client.V1ResourceAttributes(verb="get")
+                        )
+                    )
+                )
+            assert e.value.status == 422
+            assert json.loads(e.value.body)["details"]["causes"][0]["field"] == "spec.user"
+        finally:
+            api_client.close()

@@ -4,6 +4,7 @@ renders the output (tables: AGE comes from the virtual clock)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -71,7 +72,7 @@ def test_version_and_api_resources(kubectl: Kubectl) -> None:
     # The dispatcher runs its built-in 1.32 for minor 32; kubesim's version rides as build metadata.
     assert f"Server Version: v1.32.4+kubesim-{kubesim.__version__}\n" in out
     resources = kubectl("api-resources").stdout
-    assert "deployments                deploy       apps/v1" in resources
+    assert re.search(r"^deployments +deploy +apps/v1 +true +Deployment$", resources, re.M), resources
 
 
 def test_apply_get_scale_set_image_rollout_delete(kubectl: Kubectl) -> None:
@@ -410,3 +411,32 @@ def test_get_prints_what_kubesim_prints(kubectl: Kubectl) -> None:
         real = k(*command.split(), ok=False)
         mine = k.c.kubectl(command, check=False)
         assert (real.stdout, real.stderr, real.returncode) == (mine.stdout, mine.stderr, mine.exit_code), command
+
+
+def test_auth_can_i_and_whoami_answer_as_an_always_allow_server(kubectl: Kubectl) -> None:
+    # kubesim's server authorizes everything (upstream: --authorization-mode=AlwaysAllow) and,
+    # without a token, knows every caller as upstream's anonymous user.
+    k = kubectl
+    assert k("auth", "can-i", "create", "pods").stdout == "yes\n"
+    assert k("auth", "can-i", "delete", "nodes", "--all-namespaces").stdout == "yes\n"
+    assert k("auth", "can-i", "get", "/healthz").stdout == "yes\n"
+    assert k("auth", "can-i", "create", "pods", "--as=system:serviceaccount:default:bot").stdout == "yes\n"
+    rules = k("auth", "can-i", "--list").stdout.splitlines()
+    assert [line.split() for line in rules] == [
+        ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"],
+        ["*.*", "[]", "[]", "[*]"],
+        ["[*]", "[]", "[*]"],
+    ]
+    assert k("auth", "whoami").stdout == (
+        "ATTRIBUTE   VALUE\nUsername    system:anonymous\nGroups      [system:unauthenticated]\n"
+    )
+    me = json.loads(k("auth", "whoami", "--as=jane", "--as-group=dev", "-o", "json").stdout)
+    assert me["status"]["userInfo"] == {"username": "jane", "groups": ["dev", "system:authenticated"]}
+    assert me["metadata"]["creationTimestamp"] == k.c.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    names = k("api-resources", "--api-group=authorization.k8s.io", "-o", "name").stdout.split()
+    assert names == [
+        "localsubjectaccessreviews.authorization.k8s.io",
+        "selfsubjectaccessreviews.authorization.k8s.io",
+        "selfsubjectrulesreviews.authorization.k8s.io",
+        "subjectaccessreviews.authorization.k8s.io",
+    ]

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::review::{self, Review};
 use super::{kinds, metrics};
 use crate::api::Kind;
 
@@ -113,11 +114,31 @@ fn aggregated_metrics() -> Value {
            "versions": [{"version": metrics::VERSION, "resources": resources, "freshness": "Current"}]})
 }
 
+/// The review groups (create-only resources answered without storing, see [`review`]).
+const REVIEW_GROUPS: [&str; 2] = [review::AUTHENTICATION, review::AUTHORIZATION];
+
+fn reviews_of(group: &str) -> impl Iterator<Item = Review> + '_ {
+    Review::ALL.into_iter().filter(move |r| r.group() == group)
+}
+
+fn aggregated_reviews(group: &str) -> Value {
+    let resources: Vec<Value> = reviews_of(group)
+        .map(|r| {
+            json!({"resource": r.plural(), "responseKind": {"group": group, "version": review::VERSION, "kind": r.kind()},
+                   "scope": if r.namespaced() { "Namespaced" } else { "Cluster" },
+                   "singularResource": r.plural().trim_end_matches('s'), "verbs": ["create"]})
+        })
+        .collect();
+    json!({"metadata": {"name": group, "creationTimestamp": null},
+           "versions": [{"version": review::VERSION, "resources": resources, "freshness": "Current"}]})
+}
+
 /// `GET /api` (`core` true) or `GET /apis` as an APIGroupDiscoveryList.
 pub fn aggregated(core: bool, version: &str) -> Value {
     let mut groups: Vec<Value> =
         kinds::groups().into_iter().filter(|g| g.is_empty() == core).map(aggregated_group).collect();
     if !core {
+        groups.extend(REVIEW_GROUPS.map(aggregated_reviews));
         groups.push(aggregated_metrics());
     }
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": format!("apidiscovery.k8s.io/{version}"),
@@ -142,8 +163,14 @@ fn api_group(group: &str) -> Value {
 /// Legacy `GET /apis`.
 pub fn api_group_list() -> Value {
     let mut groups: Vec<Value> = kinds::groups().into_iter().filter(|g| !g.is_empty()).map(api_group).collect();
+    groups.extend(REVIEW_GROUPS.map(review_group));
     groups.push(metrics_group());
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+fn review_group(group: &str) -> Value {
+    let gv = json!({"groupVersion": format!("{group}/{}", review::VERSION), "version": review::VERSION});
+    json!({"name": group, "versions": [gv.clone()], "preferredVersion": gv})
 }
 
 fn metrics_group() -> Value {
@@ -155,6 +182,8 @@ fn metrics_group() -> Value {
 pub fn api_group_object(group: &str) -> Option<Value> {
     let mut g = if group == metrics::GROUP {
         metrics_group()
+    } else if REVIEW_GROUPS.contains(&group) {
+        review_group(group)
     } else if group.is_empty() || !kinds::groups().contains(&group) {
         return None;
     } else {
@@ -176,6 +205,16 @@ pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
             .collect();
         return Some(json!({"kind": "APIResourceList", "apiVersion": "v1",
                            "groupVersion": format!("{}/{}", metrics::GROUP, metrics::VERSION), "resources": resources}));
+    }
+    if REVIEW_GROUPS.contains(&group) && version == review::VERSION {
+        let resources: Vec<Value> = reviews_of(group)
+            .map(|r| {
+                json!({"name": r.plural(), "singularName": r.plural().trim_end_matches('s'),
+                            "namespaced": r.namespaced(), "kind": r.kind(), "verbs": ["create"]})
+            })
+            .collect();
+        return Some(json!({"kind": "APIResourceList", "apiVersion": "v1",
+                           "groupVersion": format!("{group}/{}", review::VERSION), "resources": resources}));
     }
     let served = kinds::kinds_of(group, version);
     if served.is_empty() {

@@ -14,6 +14,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::request::{self, Request, Route};
+use super::review::{self, User};
 use super::status::Failure;
 use super::{dispatch, protobuf, watch, State, MAX_BODY, READ_TIMEOUT};
 
@@ -101,7 +102,17 @@ pub async fn handle(state: Arc<State>, req: hyper::Request<Incoming>) -> Result<
         Ok(Err(_)) => return Ok(failure_response(Failure::bad_request("the request body could not be read"))),
         Err(_) => return Ok(failure_response(Failure::new(408, "Timeout", "the request body was not sent in time"))),
     };
+    // upstream: the authenticator's user (the token's, else anonymous), then impersonation.
+    let named = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let as_groups: Vec<String> =
+        parts.headers.get_all("impersonate-group").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
+    let (as_user, as_uid) = (named("impersonate-user"), named("impersonate-uid"));
+    if let Some(f) = review::impersonation_error(as_user, &as_groups, as_uid) {
+        return Ok(failure_response(f));
+    }
+    let user = if state.token.is_some() { User::token_user() } else { User::anonymous() };
     let request = Request {
+        user: user.impersonated(as_user, as_groups, as_uid),
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
         query: request::decode_query(parts.uri.query().unwrap_or("")),

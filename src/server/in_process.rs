@@ -64,6 +64,7 @@ impl InProcess {
             accept: r.accept.to_string(),
             content_type: r.content_type.to_string(),
             user_agent: String::new(),
+            user: super::review::User::anonymous(),
             body: Bytes::copy_from_slice(r.body),
         };
         let route = request::route(&request.path);

@@ -23,6 +23,7 @@ mod patch;
 mod protobuf;
 mod request;
 mod rest;
+mod review;
 mod ssa;
 mod status;
 mod table;
@@ -284,6 +285,23 @@ fn dispatch(state: &State, req: &Request, route: Route) -> Response {
             }
         }
         Route::Resource(t) => resource(state, req, &t),
+        Route::Review(r, namespace) if req.method == "POST" => {
+            let answer = body_json(req, false).and_then(|body| {
+                // (Only the SelfSubjectReview reads the cluster: its creation time is now.)
+                let now = if r == review::Review::SelfSubject {
+                    let mut c = state.cluster.lock();
+                    state.catch_up(&mut c);
+                    serde_json::to_value(crate::api::meta::to_time(c.now())).unwrap_or(Value::Null)
+                } else {
+                    Value::Null
+                };
+                review::create(r, namespace.as_deref(), body, &req.user, now)
+            });
+            match answer {
+                Ok(v) => json_response(201, &v),
+                Err(f) => failure_response(f),
+            }
+        }
         Route::Unknown => failure_response(Failure::no_route()),
         _ => failure_response(Failure::method_not_allowed(&req.method)),
     }

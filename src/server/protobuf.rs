@@ -228,6 +228,40 @@ const PDB_SPEC: &[Field] = &[
 ];
 const PDB: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(PDB_SPEC))];
 
+// authorization.k8s.io/v1 and authentication.k8s.io/v1 (`kubectl auth can-i`, `auth whoami`).
+const FIELD_SELECTOR_ATTRIBUTES: &[Field] =
+    &[f(1, "rawSelector", Ty::Str), rep(2, "requirements", Ty::Msg(REQUIREMENT))];
+const RESOURCE_ATTRIBUTES: &[Field] = &[
+    f(1, "namespace", Ty::Str),
+    f(2, "verb", Ty::Str),
+    f(3, "group", Ty::Str),
+    f(4, "version", Ty::Str),
+    f(5, "resource", Ty::Str),
+    f(6, "subresource", Ty::Str),
+    f(7, "name", Ty::Str),
+    f(8, "fieldSelector", Ty::Msg(FIELD_SELECTOR_ATTRIBUTES)),
+    f(9, "labelSelector", Ty::Msg(FIELD_SELECTOR_ATTRIBUTES)),
+];
+const NON_RESOURCE_ATTRIBUTES: &[Field] = &[f(1, "path", Ty::Str), f(2, "verb", Ty::Str)];
+const SELF_SUBJECT_ACCESS_REVIEW_SPEC: &[Field] = &[
+    f(1, "resourceAttributes", Ty::Msg(RESOURCE_ATTRIBUTES)),
+    f(2, "nonResourceAttributes", Ty::Msg(NON_RESOURCE_ATTRIBUTES)),
+];
+const SUBJECT_ACCESS_REVIEW_SPEC: &[Field] = &[
+    f(1, "resourceAttributes", Ty::Msg(RESOURCE_ATTRIBUTES)),
+    f(2, "nonResourceAttributes", Ty::Msg(NON_RESOURCE_ATTRIBUTES)),
+    f(3, "user", Ty::Str),
+    rep(4, "groups", Ty::Str),
+    f(6, "uid", Ty::Str),
+];
+const SELF_SUBJECT_ACCESS_REVIEW: &[Field] =
+    &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(SELF_SUBJECT_ACCESS_REVIEW_SPEC))];
+const SUBJECT_ACCESS_REVIEW: &[Field] =
+    &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(SUBJECT_ACCESS_REVIEW_SPEC))];
+const SELF_SUBJECT_RULES_REVIEW: &[Field] =
+    &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(&[f(1, "namespace", Ty::Str)]))];
+const SELF_SUBJECT_REVIEW: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META))];
+
 /// The message table of an object kubectl sends as protobuf, by apiVersion and kind.
 fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
     Some(match (api_version, kind) {
@@ -244,6 +278,10 @@ fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
         // (kubectl's DeleteOptions name the group version of the object being deleted.)
         (_, "DeleteOptions") => DELETE_OPTIONS,
         ("policy/v1", "Eviction") => EVICTION,
+        ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => SELF_SUBJECT_ACCESS_REVIEW,
+        ("authorization.k8s.io/v1", "SubjectAccessReview" | "LocalSubjectAccessReview") => SUBJECT_ACCESS_REVIEW,
+        ("authorization.k8s.io/v1", "SelfSubjectRulesReview") => SELF_SUBJECT_RULES_REVIEW,
+        ("authentication.k8s.io/v1", "SelfSubjectReview") => SELF_SUBJECT_REVIEW,
         _ => return None,
     })
 }

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::kinds;
+use super::review::{self, Review, User};
 use crate::api::Kind;
 
 pub struct Request {
@@ -14,6 +15,8 @@ pub struct Request {
     pub content_type: String,
     /// `User-Agent`: names the field manager of a write without `fieldManager`.
     pub user_agent: String,
+    /// Who the request is from, as the reviews answer it.
+    pub user: User,
     pub body: Bytes,
 }
 
@@ -105,6 +108,8 @@ pub enum Route {
     Resource(Target),
     /// The metrics API: plural (`pods`, `nodes`), namespace, name.
     Metrics(String, Option<String>, Option<String>),
+    /// A review (create only), and the namespace of a LocalSubjectAccessReview.
+    Review(Review, Option<String>),
     /// `POST /kubesim/advance?by=30s`: move virtual time.
     Advance,
     /// `GET /kubesim/clock`: the virtual clock.
@@ -125,6 +130,9 @@ pub fn route(path: &str) -> Route {
         ["apis", g] => Route::Group((*g).into()),
         ["apis", g, v] => Route::GroupVersion((*g).into(), (*v).into()),
         ["apis", "metrics.k8s.io", "v1beta1", rest @ ..] => metrics(rest),
+        ["apis", g @ (review::AUTHORIZATION | review::AUTHENTICATION), v, rest @ ..] => {
+            Review::of(g, v, rest).map_or(Route::Unknown, |(r, ns)| Route::Review(r, ns))
+        }
         ["apis", g, v, rest @ ..] => resource(g, v, rest),
         ["openapi", "v3"] => Route::OpenApiIndex,
         ["openapi", "v3", rest @ ..] => Route::OpenApi(rest.join("/")),
