@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -441,3 +443,28 @@ def test_recreate_reports_progress_without_a_new_replicaset(cluster):
     cluster.advance("1s")
     messages = [c.get("message", "") for c in d.conditions]
     assert not any('ReplicaSet ""' in m for m in messages), messages
+
+
+def test_a_name_too_long_for_its_replicaset_stops_the_rollout_with_upstreams_condition():
+    # upstream: getNewReplicaSet's failed create. The ReplicaSet is named "<deployment>-<hash>",
+    # and the API server refuses a name past 253 characters: the Progressing condition turns
+    # False with reason ReplicaSetCreateError, and no ReplicaSet or pod is made. (Its Warning
+    # Event is refused too: an Event is named "<object>.<hex>", past 253 as well.)
+    c = kubesim.Cluster(nodes=2, seed=0)
+    name = "a" * 250
+    web = {"matchLabels": {"app": "web"}}
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    spec = {"replicas": 2, "selector": web, "template": template}
+    c.apply({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name}, "spec": spec})
+    c.advance("1m")
+    assert c.replicasets() == [] and c.pods() == []
+    (cond,) = c.deployment(name).to_dict()["status"]["conditions"]
+    assert (cond["type"], cond["status"], cond["reason"]) == ("Progressing", "False", "ReplicaSetCreateError")
+    assert re.fullmatch(
+        f'Failed to create new replica set "(?P<rs>{name}-[a-z0-9]+)": ReplicaSet.apps "(?P=rs)" is invalid: '
+        'metadata.name: Invalid value: "(?P=rs)": must be no more than 253 characters',
+        cond["message"],
+    ), cond["message"]
+    assert [e.reason for e in c.events()] == []
+    with pytest.raises(kubesim.KubectlError, match="timed out"):
+        c.kubectl(f"rollout status deployment/{name} --timeout=30s")

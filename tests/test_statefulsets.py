@@ -294,3 +294,26 @@ def test_only_some_spec_fields_may_change():
         c.patch("statefulset", "web", {"spec": {"serviceName": "other"}})
     assert e.value.field == "spec"
     assert c.statefulset("web").spec["serviceName"] == "nginx"
+
+
+@pytest.mark.parametrize("length", [45, 60])
+def test_a_name_too_long_for_the_revision_label_gets_no_pods(length):
+    # upstream: the API server validates a controller's pods as anyone's; the pods' label
+    # controller-revision-hash is "<name>-<hash>", so past 63 characters every create is refused
+    # and the controller records why (StatefulSetControl's recordPodEvent).
+    c = kubesim.Cluster(nodes=2, seed=0)
+    name = "s" * length
+    c.apply(statefulset(name=name, replicas=2, claims=False))
+    c.advance("1m")
+    revision = c.statefulset(name).to_dict()["status"]["updateRevision"]
+    if len(revision) <= 63:
+        assert [p.name for p in c.pods()] == [f"{name}-0", f"{name}-1"]
+        assert not [e for e in c.events() if e.reason == "FailedCreate"]
+        return
+    assert c.pods() == []
+    failed = [e for e in c.events() if e.reason == "FailedCreate"]
+    assert len(failed) == 1 and failed[0].type == "Warning"
+    assert failed[0].message == (
+        f'create Pod {name}-0 in StatefulSet {name} failed error: Pod "{name}-0" is invalid: '
+        f'metadata.labels: Invalid value: "{revision}": must be no more than 63 characters'
+    )

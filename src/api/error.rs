@@ -23,6 +23,20 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The message as the API server words it (upstream: apierrors.NewInvalid, `Pod "x" is
+    /// invalid: …` with the group-qualified kind, the errors aggregated in brackets when more
+    /// than one), which is what a controller's Event quotes; [`ApiError`]'s own text is
+    /// kubectl's rendering (`The Pod "x" is invalid: …`). Other errors read the same either way.
+    pub fn server_message(&self) -> String {
+        let ApiError::Invalid { kind, name, errors } = self else { return self.to_string() };
+        let qualified =
+            if kind.group().is_empty() { kind.name().to_string() } else { format!("{}.{}", kind.name(), kind.group()) };
+        if errors.is_empty() {
+            return format!("{qualified} \"{name}\" is invalid");
+        }
+        format!("{qualified} \"{name}\" is invalid: {}", super::field::aggregate(errors))
+    }
+
     /// The field path the error is about, if one.
     pub fn field(&self) -> Option<String> {
         match self {

@@ -174,6 +174,22 @@ impl fmt::Display for FieldError {
 
 pub type ErrorList = Vec<FieldError>;
 
+/// upstream: `ErrorList.ToAggregate().Error()` — the messages once each, in order; one alone,
+/// more in brackets joined by `, `.
+pub fn aggregate(errors: &[FieldError]) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for e in errors {
+        let m = e.to_string();
+        if !seen.contains(&m) {
+            seen.push(m);
+        }
+    }
+    match seen.as_slice() {
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

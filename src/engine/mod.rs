@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::api::pod::ConditionType;
-use crate::api::{Body, Kind, Object};
+use crate::api::{ApiError, Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
     cronjob, daemonset, deployment, disruption, endpoints, endpointslice, gc, hpa, job, kubernetes_service, namespace,
@@ -1313,13 +1313,22 @@ impl Engine {
                     self.endpoint_memory.forget(Some(key));
                 }
                 if let Some(owner) = store.get_by_key(key).cloned().filter(|_| self.record_events) {
-                    let e = crate::controllers::EventRecord::about(
-                        &owner,
-                        c.name(),
-                        true,
-                        "FailedCreate",
-                        format!("Error creating: {err}"),
-                    );
+                    let said = match &err {
+                        StoreError::Invalid(a) => a.server_message(),
+                        other => other.to_string(),
+                    };
+                    let message = match (c, &err) {
+                        // upstream: StatefulSetControl's recordPodEvent.
+                        (
+                            ControllerId::StatefulSet,
+                            StoreError::Invalid(ApiError::Invalid { kind: Kind::Pod, name, .. }),
+                        ) => {
+                            format!("create Pod {name} in StatefulSet {} failed error: {said}", owner.meta.name)
+                        }
+                        // upstream: the pod control's "Error creating: %v".
+                        _ => format!("Error creating: {said}"),
+                    };
+                    let e = crate::controllers::EventRecord::about(&owner, c.name(), true, "FailedCreate", message);
                     self.events.record(store, e, now);
                 }
                 // A name clash is retried at once (the next draw is free); a refusal that only

@@ -77,7 +77,7 @@ pub fn validate_label_name(name: &str, path: &Path) -> ErrorList {
 
 /// upstream: `ValidateLabels` (for `metadata.labels`, `matchLabels`, …). Every error carries the
 /// map's own path, not `[key]`: key problems show the key as the value, value problems the value.
-pub fn validate_labels(labels: &BTreeMap<String, String>, path: &Path) -> ErrorList {
+pub fn validate_labels<'a>(labels: impl IntoIterator<Item = (&'a String, &'a String)>, path: &Path) -> ErrorList {
     let mut errs = ErrorList::new();
     for (k, v) in labels {
         errs.extend(validate_label_name(k, path));

@@ -410,17 +410,12 @@ fn invalid(review: Review, errors: Vec<FieldError>) -> Result<(), Failure> {
         return Ok(());
     }
     let qualified = format!("{}.{}", review.kind(), review.group());
-    let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    let aggregate = match listed.as_slice() {
-        [one] => one.clone(),
-        many => format!("[{}]", many.join(", ")),
-    };
     let causes: Vec<Value> = errors
         .iter()
         .map(|e| json!({"reason": "FieldValueInvalid", "message": e.error_body(), "field": e.field()}))
         .collect();
     let details = json!({"group": review.group(), "kind": review.kind(), "causes": causes});
-    let message = format!("{qualified} \"\" is invalid: {aggregate}");
+    let message = format!("{qualified} \"\" is invalid: {}", field::aggregate(&errors));
     Err(Failure { code: 422, body: status(422, "Invalid", &message, Some(details)) })
 }
 

@@ -18,7 +18,7 @@ pub use index::{LabelIndex, NameKey, Stamp};
 pub use snapshot::KeyIn;
 
 use crate::api::meta::Uid;
-use crate::api::{strategy, Body, Kind, Object};
+use crate::api::{strategy, ApiError, Body, Kind, Object};
 use crate::labels::Selector;
 use crate::sim::clock::Millis;
 use crate::sim::rng::{name_suffix, stable_hash};
@@ -806,6 +806,10 @@ impl Store {
             let (name, taken) = self.generate_name(kind, &obj.meta.namespace, prefix, counter);
             obj.meta.name = name;
             generated = Some(taken);
+        }
+        let errors = crate::api::validation::validate_created(kind, &obj.meta);
+        if !errors.is_empty() {
+            return Err(StoreError::Invalid(ApiError::Invalid { kind, name: obj.meta.name.to_string(), errors }));
         }
         let key = ObjectKey::of(obj);
         // (A generated name is free already.)

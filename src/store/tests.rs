@@ -1068,3 +1068,46 @@ fn stores_with_the_same_history_write_the_same_bytes() {
     let write = |s: &Store| crate::snapshot::shared::writing(|| postcard::to_allocvec(s).unwrap()).0;
     assert_eq!(write(&build()), write(&build()));
 }
+
+#[test]
+fn creates_are_refused_with_the_api_servers_messages_when_name_or_labels_are_invalid() {
+    // A controller's object is built in place (not decoded): the store validates its name and
+    // labels as the API server validates every create. (name, extra label value, message)
+    let long_value = "v".repeat(64);
+    let long_name = "p".repeat(254);
+    let cases: [(&str, Option<&str>, Option<String>); 4] = [
+        ("ok", Some("fine"), None),
+        (
+            "ok",
+            Some(&long_value),
+            Some(format!(
+                "Pod \"ok\" is invalid: metadata.labels: Invalid value: \"{long_value}\": must be no more than 63 characters"
+            )),
+        ),
+        (&long_name, None, Some(format!("Pod \"{long_name}\" is invalid: metadata.name: Invalid value: \"{long_name}\": must be no more than 253 characters"))),
+        (
+            "Web_1",
+            None,
+            Some("Pod \"Web_1\" is invalid: metadata.name: Invalid value: \"Web_1\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')".into()),
+        ),
+    ];
+    for (name, value, want) in cases {
+        let mut store = store_with_default_namespace(1);
+        let mut obj = pod("placeholder", &BTreeMap::new());
+        obj.meta.name = name.into();
+        if let Some(v) = value {
+            let mut labels = (*obj.meta.labels).clone();
+            labels.insert("app".into(), v.into());
+            obj.meta.labels = Arc::new(labels);
+        }
+        let before = store.resource_version();
+        match (store.create(obj, 0), want) {
+            (Ok(_), None) => {}
+            (Err(StoreError::Invalid(e)), Some(want)) => {
+                assert_eq!(e.server_message(), want);
+                assert_eq!(store.resource_version(), before, "a refused create changes nothing");
+            }
+            (got, want) => panic!("{name}: {got:?}, wanted {want:?}"),
+        }
+    }
+}

@@ -70,6 +70,28 @@ fn api_version_has_version(api_version: &str) -> bool {
     }
 }
 
+/// upstream: the API server validates every create's metadata, a controller's as anyone's. Of
+/// ValidateObjectMeta, what a controller can get wrong from the names it is given: the name (by
+/// its kind's rule) and the labels. So a StatefulSet whose name makes its pods'
+/// `controller-revision-hash` label longer than 63 characters gets no pods, as on a cluster.
+/// (What a client sends was validated whole when it was decoded.)
+pub fn validate_created(kind: crate::api::Kind, meta: &crate::api::meta::Meta) -> ErrorList {
+    use crate::api::Kind;
+    let path = Path::root("metadata");
+    let rule = match kind {
+        Kind::Namespace => NameRule::Label,
+        Kind::Service => NameRule::Dns1035Label,
+        _ => NameRule::Subdomain,
+    };
+    let mut errs: ErrorList = rule
+        .check(&meta.name, false)
+        .into_iter()
+        .map(|m| FieldError::invalid(path.child("name"), &*meta.name, m))
+        .collect();
+    errs.extend(crate::labels::validate_labels(meta.labels.iter(), &path.child("labels")));
+    errs
+}
+
 /// Validates `metadata` on create. Name generation must already have happened: an empty `name`
 /// is `Required value: name or generateName is required` even when `generateName` is set.
 pub fn validate_object_meta(meta: &ObjectMeta, namespaced: bool, name_rule: NameRule, path: &Path) -> ErrorList {

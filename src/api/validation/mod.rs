@@ -41,7 +41,7 @@ pub use batch::{validate_cron_job, validate_generated_labels, validate_job, vali
 pub use core::{validate_config_map, validate_secret, validate_service, validate_service_account};
 pub use daemonset::{validate_controller_revision, validate_daemon_set};
 pub use discovery::{validate_endpoint_slice, validate_endpoints};
-pub use meta::{validate_object_meta, NameRule};
+pub use meta::{validate_created, validate_object_meta, NameRule};
 pub use node::{validate_namespace, validate_node};
 pub use pod::{validate_pod, validate_pod_spec};
 pub use policy::validate_pod_disruption_budget;

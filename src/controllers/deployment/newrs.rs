@@ -8,7 +8,8 @@ use super::status::{progressing, set_condition};
 use super::*;
 
 /// upstream: getNewReplicaSet — find (and re-annotate) or create the new ReplicaSet.
-/// `Err(())`: the new ReplicaSet's name is taken (collisionCount was bumped); the sync stops.
+/// `Err(())`: the new ReplicaSet's name is taken (collisionCount was bumped), or the API server
+/// would refuse it; the sync stops.
 pub(super) fn ensure_new_rs(
     s: &mut Sync,
     rss: &mut Vec<Rs>,
@@ -109,6 +110,21 @@ pub(super) fn ensure_new_rs(
         created_here: true,
         is_new: true,
     };
+    // upstream: getNewReplicaSet's failed create — the API server refuses a name past 253
+    // characters (a Deployment name of more than 242): the Progressing condition says so (with
+    // a progress deadline), a Warning Event too, and the rollout goes no further. (Upstream
+    // retries the sync 15 times with back-off, recording the Event each time; kubesim records
+    // it once and tries again when the Deployment changes.)
+    let errors = crate::api::validation::validate_created(Kind::ReplicaSet, &rs.obj.meta);
+    if !errors.is_empty() {
+        let err = crate::api::ApiError::Invalid { kind: Kind::ReplicaSet, name: name.clone(), errors };
+        let msg = format!("Failed to create new replica set \"{name}\": {}", err.server_message());
+        if progress_deadline(s.spec).is_some() {
+            set_condition(&mut s.new_status, "Progressing", "False", "ReplicaSetCreateError", msg.clone(), now);
+        }
+        s.event("ReplicaSetCreateError", msg, true);
+        return Err(());
+    }
     let size = new_rs_new_replicas(s.spec, rss, Some(&rs));
     rs.replicas = size;
     let mut obj = (*rs.obj).clone();
