@@ -213,3 +213,21 @@ def test_the_real_kubectl_reads_logs_through_the_api_server(c):
             == 'error: error from server (NotFound): pods "nope" not found in namespace "default"\n'
         )
         assert r.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("image", "status", "log"),
+    [
+        # busybox has no ENTRYPOINT: `--` args are its whole command line.
+        ("busybox:1.36", "Completed", "hi\n"),
+        ("alpine", "Completed", "hi\n"),
+        # An image whose entrypoint kubesim cannot know runs as its profile says.
+        ("example.com/tools:1", "Running", ""),
+    ],
+)
+def test_run_with_args_alone_runs_them_in_an_image_without_entrypoint(image, status, log):
+    c = kubesim.Cluster(nodes=1, seed=0)
+    c.kubectl(f"run one --image={image} --restart=Never -- echo hi")
+    c.advance("1m")
+    assert c.kubectl("get pod one").splitlines()[1].split()[2] == status
+    assert c.kubectl("logs one") == log

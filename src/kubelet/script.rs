@@ -30,12 +30,21 @@ pub struct Script {
 }
 
 /// The script of a container (its `command` then its `args`), if kubesim knows every part of
-/// it. A container without a command runs its image's entrypoint, which kubesim cannot know.
+/// it. A container without a command runs its image's entrypoint, then its `args` (or the
+/// image's own CMD): kubesim knows that only of [`SHELL_IMAGES`], whose entrypoint is empty,
+/// so that their `args` are the whole command line (`kubectl run bb --image=busybox -- echo
+/// hi`). (Without args their CMD, a shell, runs; kubesim does not follow it.)
 pub fn of(c: &core::Container) -> Option<Script> {
-    if c.command.as_ref().is_none_or(Vec::is_empty) {
+    let argv: Vec<&str> = if c.command.as_ref().is_some_and(|v| !v.is_empty()) {
+        c.command.iter().flatten().chain(c.args.iter().flatten()).map(String::as_str).collect()
+    } else if c.image.as_deref().is_some_and(shell_image) {
+        c.args.iter().flatten().map(String::as_str).collect()
+    } else {
+        return None;
+    };
+    if argv.is_empty() {
         return None;
     }
-    let argv: Vec<&str> = c.command.iter().flatten().chain(c.args.iter().flatten()).map(String::as_str).collect();
     let shell = matches!(base(argv[0]), "sh" | "bash" | "ash" | "dash");
     let commands = if shell {
         // `sh -c SCRIPT [NAME [ARGS…]]`: the script, its $0 and positional parameters (unused
@@ -48,6 +57,19 @@ pub fn of(c: &core::Container) -> Option<Script> {
         vec![(Op::Then, argv.iter().map(|w| (*w).to_string()).collect())]
     };
     run(&commands)
+}
+
+/// Images whose configuration has no ENTRYPOINT and a shell as CMD (Docker's official
+/// busybox, alpine, ubuntu, debian and fedora images), by repository name.
+pub const SHELL_IMAGES: [&str; 5] = ["busybox", "alpine", "ubuntu", "debian", "fedora"];
+
+/// Whether an image reference (`busybox`, `busybox:1.36`, `docker.io/library/alpine@sha256:…`)
+/// names one of [`SHELL_IMAGES`].
+fn shell_image(image: &str) -> bool {
+    let image = image.split('@').next().unwrap_or(image);
+    let name = image.rsplit('/').next().unwrap_or(image);
+    let repository = name.split(':').next().unwrap_or(name);
+    SHELL_IMAGES.contains(&repository)
 }
 
 fn base(program: &str) -> &str {
@@ -281,10 +303,34 @@ mod tests {
     }
 
     #[test]
+    fn args_alone_are_the_command_line_of_an_image_without_entrypoint() {
+        let with_image = |image: &str, command: &[&str], args: &[&str]| core::Container {
+            image: Some(image.into()),
+            ..container(command, args)
+        };
+        let hi = Some(Script { output: vec![(0, text("hi"))], runs_for: 0, exit_code: 0 });
+        // (image, command, args, script)
+        let cases = [
+            ("busybox", &[][..], &["echo", "hi"][..], hi.clone()),
+            ("busybox:1.36", &[], &["echo", "hi"], hi.clone()),
+            ("docker.io/library/alpine@sha256:0123", &[], &["sh", "-c", "echo hi"], hi.clone()),
+            ("ubuntu:24.04", &[], &["echo", "hi"], hi.clone()),
+            ("busybox", &["echo"], &["hi"], hi.clone()),
+            // An image whose entrypoint kubesim does not know, or a shell image's own CMD.
+            ("nginx", &[], &["echo", "hi"], None),
+            ("example.com/busybox-tools:1", &[], &["echo", "hi"], None),
+            ("busybox", &[], &[], None),
+        ];
+        for (image, command, args, want) in cases {
+            assert_eq!(of(&with_image(image, command, args)), want, "{image} {command:?} {args:?}");
+        }
+    }
+
+    #[test]
     fn anything_else_is_unknown() {
         let sh = |script: &str| container(&["sh", "-c"], &[script]);
         for c in [
-            container(&[], &["echo", "hi"]), // args alone: the image's entrypoint runs them
+            container(&[], &["echo", "hi"]), // args alone: an unknown image's entrypoint runs them
             container(&["nginx"], &[]),
             container(&["perl", "-wle", "print 1"], &[]),
             container(&["sleep", "infinity"], &[]),
