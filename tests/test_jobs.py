@@ -5,6 +5,7 @@ Indexed pods, the finish conditions, suspend, deadlines, TTL and the pod failure
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -715,3 +716,41 @@ def test_a_job_claims_pods_as_its_selector_says(c):
     assert "ownerReferences" not in meta and "finalizers" not in meta
     [replacement] = c.job("gen").pods()
     assert replacement.name != mine.name and replacement.name.startswith("gen-")
+
+
+@pytest.mark.parametrize(
+    ("selector", "error"),
+    [
+        # upstream ValidateJobSpec: required, but (unlike a Deployment's) an empty one is valid.
+        (None, "spec.selector: Required value"),
+        ({}, None),
+        ({"matchLabels": {"app": "other"}}, "`selector` does not match template `labels`"),
+        ({"matchLabels": {"app": "batch"}}, None),
+    ],
+)
+def test_a_manual_selector_is_validated_as_upstream(c, selector, error):
+    manual = job(completions=1, manualSelector=True)
+    if selector is not None:
+        manual["spec"]["selector"] = selector
+    manual["spec"]["template"]["metadata"] = {"labels": {"app": "batch"}}
+    if error is None:
+        c.apply(manual)
+        c.advance("15s")
+        assert c.job("pi").to_dict()["status"]["succeeded"] == 1
+    else:
+        with pytest.raises(kubesim.InvalidObjectError, match=re.escape(error)):
+            c.apply(manual)
+        assert c.jobs() == []
+
+
+def test_an_empty_manual_selector_adopts_every_orphan_of_the_namespace(c):
+    # upstream: `selector: {}` matches every pod; ClaimPods adopts each orphan that matches.
+    bare = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bare", "labels": {"any": "thing"}}}
+    bare["spec"] = {"restartPolicy": "Never", "containers": [{"name": "c", "image": "work:1"}]}
+    c.apply(bare)
+    c.advance("1s")
+    greedy = job(completions=2, manualSelector=True, selector={})
+    greedy["spec"]["template"]["metadata"] = {"labels": {"app": "batch"}}
+    c.apply(greedy)
+    refs = c.pod("bare").to_dict()["metadata"]["ownerReferences"]
+    assert [(r["kind"], r["name"]) for r in refs] == [("Job", "pi")]

@@ -11,7 +11,7 @@ use super::go_fmt::go_string_map;
 use super::meta::{validate_annotations, validate_labels, validate_object_meta, NameRule};
 use super::nonnegative;
 use super::pod::{validate_pod_annotations, validate_pod_spec};
-use super::selector::{validate_workload_selector, WorkloadSelector};
+use super::selector::{validate_label_selector, WorkloadSelector};
 use crate::api::field::{ErrorList, FieldError, Path, Value};
 use crate::labels::api_validation::is_domain_prefixed_path;
 
@@ -28,15 +28,23 @@ pub fn validate_job(j: &Job) -> ErrorList {
     let spec = j.spec.as_ref().unwrap_or(&default_spec);
     let p = Path::root("spec");
     if spec.manual_selector == Some(true) {
-        let sel = spec.selector.clone().unwrap_or_default();
-        if let Some(selector) = validate_workload_selector(&sel, &p, "deployment", &mut errs) {
-            let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref());
-            if !matches!(selector, WorkloadSelector::Everything) && !selector.matches(labels) {
-                errs.push(FieldError::invalid(
-                    p.child("template").child("metadata").child("labels"),
-                    Value::Raw(go_string_map(labels)),
-                    "`selector` does not match template `labels`",
-                ));
+        // upstream: ValidateJobSpec — a selector is required, valid, and matches the template's
+        // labels. Unlike a Deployment's, an empty one (`selector: {}`) is allowed: it matches
+        // every pod of the namespace, and the Job adopts every orphan among them.
+        match spec.selector.as_ref() {
+            None => errs.push(FieldError::required(p.child("selector"), "")),
+            Some(sel) => {
+                let sel_errs = validate_label_selector(sel, &p.child("selector"));
+                let convertible = sel_errs.is_empty();
+                errs.extend(sel_errs);
+                let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref());
+                if convertible && !WorkloadSelector::Match(sel).matches(labels) {
+                    errs.push(FieldError::invalid(
+                        p.child("template").child("metadata").child("labels"),
+                        Value::Raw(go_string_map(labels)),
+                        "`selector` does not match template `labels`",
+                    ));
+                }
             }
         }
     } else if let Some(sel) = spec.selector.as_ref().filter(|sel| !generated(j, sel)) {

@@ -31,7 +31,7 @@ fn go_label_selector(sel: &LabelSelector) -> String {
 }
 
 /// upstream: metav1validation.ValidateLabelSelector (invalid label values not allowed).
-fn validate_label_selector(sel: &LabelSelector, path: &Path) -> ErrorList {
+pub(super) fn validate_label_selector(sel: &LabelSelector, path: &Path) -> ErrorList {
     crate::labels::validate_label_selector(sel, path)
 }
 
