@@ -1195,8 +1195,8 @@ impl Engine {
                 }
                 // A later slow-start batch than one that failed is not tried.
                 Write::Create { .. } | Write::PreparedCreate { .. } => {}
-                Write::Update(obj) => self.write_update(store, origin, *obj, false, &mut rewritten),
-                Write::UpdateStatus(obj) => self.write_update(store, origin, *obj, true, &mut rewritten),
+                Write::Update(obj) => self.write_update(store, origin, *obj, false, &mut rewritten, now),
+                Write::UpdateStatus(obj) => self.write_update(store, origin, *obj, true, &mut rewritten, now),
                 Write::Prepared(mut p) => {
                     // The CNI's address, in commit order, as `write_update` gives it.
                     if let Some(obj) = p.status_version_mut(wants_ip) {
@@ -1205,11 +1205,11 @@ impl Engine {
                     match store.commit_prepared(p) {
                         Ok(written) => {
                             self.prepared[0] += 1;
-                            self.wrote(store, origin, Ok(written), &mut rewritten)
+                            self.wrote(store, origin, Ok(written), &mut rewritten, now)
                         }
                         Err((obj, status)) => {
                             self.prepared[1] += 1;
-                            self.write_update(store, origin, *obj, status, &mut rewritten)
+                            self.write_update(store, origin, *obj, status, &mut rewritten, now)
                         }
                     }
                 }
@@ -1220,8 +1220,7 @@ impl Engine {
                             let gone = store.get_by_key(&target).is_none();
                             self.observe(store, origin, old.as_deref(), if gone { None } else { Some(&after) });
                         }
-                        Err(StoreError::NotFound { .. }) => self.write_failed(c, key, false),
-                        Err(_) => self.write_failed(c, key, true),
+                        Err(e) => self.write_failed(c, key, &e, now),
                     }
                 }
                 Write::Remove { key: target, uid } => {
@@ -1351,6 +1350,7 @@ impl Engine {
         mut obj: Object,
         status: bool,
         rewritten: &mut Vec<(ObjectKey, u64, u64)>,
+        now: Millis,
     ) {
         let key = ObjectKey::of(&obj);
         for (k, before, after) in rewritten.iter() {
@@ -1372,7 +1372,7 @@ impl Engine {
             }
         }
         let written = store.write(obj, status);
-        self.wrote(store, origin, written, rewritten);
+        self.wrote(store, origin, written, rewritten, now);
     }
 
     /// Tell the controllers what an update did (or requeue its writer on a conflict).
@@ -1382,6 +1382,7 @@ impl Engine {
         origin: Option<(ControllerId, &ObjectKey)>,
         written: Result<Written, StoreError>,
         rewritten: &mut Vec<(ObjectKey, u64, u64)>,
+        now: Millis,
     ) {
         match written {
             Ok((old, new)) => {
@@ -1397,28 +1398,29 @@ impl Engine {
                 rewritten.push((key, old.meta.resource_version, new.meta.resource_version));
                 self.free(old);
             }
-            Err(StoreError::NotFound { .. }) => {
+            Err(e) => {
                 if let Some((c, k)) = origin {
-                    self.write_failed(c, k, false);
-                }
-            }
-            Err(_) => {
-                if let Some((c, k)) = origin {
-                    self.write_failed(c, k, true);
+                    self.write_failed(c, k, &e, now);
                 }
             }
         }
     }
 
-    /// A write of `c`'s reconcile of `key` did not go through: `c` tries again (`retry`), and a
-    /// controller that remembers what it wrote forgets, as its memory no longer says what is
-    /// stored.
-    fn write_failed(&mut self, c: ControllerId, key: &ObjectKey, retry: bool) {
+    /// A write of `c`'s reconcile of `key` did not go through, and a controller that remembers
+    /// what it wrote forgets, as its memory no longer says what is stored. `c` tries again as
+    /// upstream's rate-limited work queue would have it: after a conflict at once (the next
+    /// reconcile reads what is stored); after a refusal that a new read does not lift (an
+    /// update the API server finds invalid) a second later, not in every round of this
+    /// instant, which would end the settle at its round limit; after the object went away,
+    /// not at all.
+    fn write_failed(&mut self, c: ControllerId, key: &ObjectKey, err: &StoreError, now: Millis) {
         if c == ControllerId::EndpointSlice {
             self.endpoint_memory.forget(Some(key));
         }
-        if retry {
-            self.mark(c, key.clone());
+        match err {
+            StoreError::NotFound { .. } => {}
+            StoreError::Conflict { .. } | StoreError::AlreadyExists { .. } => self.mark(c, key.clone()),
+            _ => self.schedule(c, key.clone(), now + CREATE_RETRY, now),
         }
     }
 
@@ -1698,6 +1700,40 @@ mod tests {
             }
             assert_eq!(self.leftover, want);
             assert!(self.waiting_for_pods.is_subset(&self.unschedulable));
+        }
+    }
+
+    /// A write refused for what it says is tried again a second later, as upstream's
+    /// rate-limited queue would, not in every round of the instant; a conflict at once.
+    #[test]
+    fn a_refused_update_is_retried_later_and_a_conflict_at_once() {
+        let decode = |v: serde_json::Value| Object::decode(v).unwrap();
+        let mut store = Store::new(1);
+        let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}});
+        store.create(decode(ns), 0).unwrap();
+        let pod = decode(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+        }));
+        let stored = store.create(pod, 0).unwrap();
+        let owner = ObjectKey::new(Kind::ReplicaSet, "default", "rs");
+        // upstream: a pod's containers cannot be added to by an update (ValidatePodUpdate).
+        let mut invalid = (*stored).clone();
+        if let Body::Pod { spec, .. } = &mut invalid.body {
+            let spec = Arc::make_mut(spec);
+            let mut second = spec.containers[0].clone();
+            second.name = "d".into();
+            spec.containers.push(second);
+        }
+        let mut stale = (*stored).clone();
+        stale.meta.resource_version += 7;
+        for (obj, at_once) in [(invalid, false), (stale, true)] {
+            let mut e = Engine::new(1).unwrap();
+            let rec = Reconciled { writes: vec![Write::Update(Box::new(obj))], requeue_at: None };
+            e.commit(&mut store, ControllerId::ReplicaSet, &owner, rec, 5_000);
+            let marked = e.take_marked(ControllerId::ReplicaSet);
+            assert_eq!(marked.contains(&owner), at_once, "{marked:?}");
+            assert_eq!(e.next_timer(), if at_once { None } else { Some(6_000) });
         }
     }
 
