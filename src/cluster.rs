@@ -185,6 +185,51 @@ pub enum ApplyAction {
     Unchanged,
 }
 
+/// What a LIST or WATCH selects: kind, namespace, labels and fields (for the API server and
+/// `c.kubectl()` alike).
+pub struct Filter {
+    pub kind: Kind,
+    pub namespace: Option<String>,
+    pub labels: Selector,
+    pub fields: crate::labels::FieldSelector,
+}
+
+impl Filter {
+    pub fn matches(&self, o: &Object) -> bool {
+        o.kind() == self.kind
+            && self.namespace.as_deref().is_none_or(|ns| !self.kind.namespaced() || *o.meta.namespace == *ns)
+            && self.labels.matches(&o.meta.labels)
+            && self.fields.matches(o)
+    }
+
+    /// Whether an object can start or stop matching while it lives (a label or a field other
+    /// than its name): then a watch must follow each object's membership.
+    pub fn can_change(&self) -> bool {
+        !self.labels.requirements().is_empty() || !self.fields.only_identity()
+    }
+
+    /// The matching objects, in the API server's order (namespace, then name).
+    pub fn list(&self, c: &Cluster) -> Vec<Arc<Object>> {
+        let store = c.store();
+        if let Some(name) = self.fields.equal("metadata.name") {
+            if !self.kind.namespaced() || self.namespace.is_some() {
+                let ns = if self.kind.namespaced() { self.namespace.as_deref().unwrap_or("") } else { "" };
+                return store.lookup(self.kind, ns, name).filter(|o| self.matches(o)).cloned().into_iter().collect();
+            }
+        }
+        // What kubectl describe asks for: the Events about one object, from the store's index.
+        // (An empty uid selects the Events without one, which the index leaves out.)
+        if let Some(uid) = self.fields.equal("involvedObject.uid").filter(|u| self.kind == Kind::Event && !u.is_empty())
+        {
+            let namespace = self.namespace.as_deref();
+            return store.events_about(uid, namespace).filter(|o| self.matches(o)).cloned().collect();
+        }
+        let mut out = store.list(self.kind, self.namespace.as_deref(), &self.labels);
+        out.retain(|o| self.fields.matches(o));
+        out
+    }
+}
+
 /// One line of `kubectl apply` output.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApplyResult {

@@ -251,6 +251,47 @@ def test_field_selectors_filter_as_the_api_server_does(c):
     )
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # upstream fields.ParseSelector and UnescapeValue (Go prints the rune's code), and each
+        # kind's field label conversion; kubectl wraps the server's 400 the same way for each.
+        ("pods --field-selector foo", "invalid selector: 'foo'; can't understand 'foo'"),
+        ("pods --field-selector status.phase=a=b", "invalid field selector: unescaped character in value: 61"),
+        ("pods --field-selector spec.foo=bar", "field label not supported: spec.foo"),
+        ("nodes --field-selector metadata.namespace=x", "field label not supported: metadata.namespace"),
+        ("pods -w --field-selector spec.foo=1", "field label not supported: spec.foo"),
+    ],
+)
+def test_a_refused_field_selector_reads_as_from_the_api_server(c, args, message):
+    resource, selector = args.split()[0], args.split("--field-selector ")[1]
+    gvr = '"/v1, Resource=pods"' if resource == "pods" else '"/v1, Resource=nodes"'
+    assert run(c, f"get {args}", for_="10s") == (
+        "",
+        f'Error from server (BadRequest): Unable to find {gvr} that match label selector "", field selector '
+        f'"{selector}": {message}\n',
+        1,
+    )
+
+
+def test_fields_of_jobs_nodes_and_escaped_values_select_as_upstream(c):
+    c.kubectl("create job done --image=busybox -- echo hi")
+    c.kubectl("create job waiting --image=busybox -- sleep 600")
+    c.kubectl("cordon node-2")
+    c.advance("1m")
+    # upstream: the Job registry selects on status.successful, the Node registry on
+    # spec.unschedulable (a missing count is 0, a missing flag false).
+    assert c.kubectl("get jobs --field-selector status.successful=1 -o name") == "job.batch/done\n"
+    assert c.kubectl("get jobs --field-selector status.successful=0 -o name") == "job.batch/waiting\n"
+    assert c.kubectl("get nodes --field-selector spec.unschedulable=true -o name") == "node/node-2\n"
+    assert len(c.kubectl("get nodes --field-selector spec.unschedulable=false -o name").split()) == 2
+    # The Python API selects the same way; an escaped comma is part of a value.
+    assert [j.name for j in c.list("jobs", field_selector="status.successful!=0")] == ["done"]
+    assert c.list("pods", field_selector=r"metadata.name=a\,b") == []
+    with pytest.raises(kubesim.InvalidArgumentError, match="field label not supported: spec.replicas"):
+        c.list("deployments", field_selector="spec.replicas=1")
+
+
 # ----- set image|env|resources, scale --all, label --dry-run -----
 
 

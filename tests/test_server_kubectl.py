@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -440,3 +441,17 @@ def test_auth_can_i_and_whoami_answer_as_an_always_allow_server(kubectl: Kubectl
         "selfsubjectrulesreviews.authorization.k8s.io",
         "subjectaccessreviews.authorization.k8s.io",
     ]
+
+
+def test_field_selectors_select_and_refuse_as_c_kubectl_does(kubectl: Kubectl) -> None:
+    # One implementation (the core's) answers the server's LIST and c.kubectl(): the same pods,
+    # and the same refusals, which the real kubectl words from the server's 400.
+    k = kubectl
+    k.c.kubectl("create deployment web --image=nginx --replicas=3")
+    k.c.advance("30s")
+    for selector in ["status.phase=Running", "status.phase!=Running", "spec.nodeName=node-1,status.phase==Running"]:
+        same_as_kubesim(k, f"get pods --field-selector {selector} -o name")
+    for selector in ["foo", "spec.foo=bar", "status.phase=a=b", r"status.phase=a\x"]:
+        real = k("get", "pods", "--field-selector", selector, ok=False)
+        mine = k.c.kubectl(f"get pods --field-selector {shlex.quote(selector)}", check=False)
+        assert (real.returncode, real.stderr) == (mine.exit_code, mine.stderr), selector

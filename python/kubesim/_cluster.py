@@ -692,11 +692,16 @@ class Cluster:
         kind_name, namespace = self._native.locate(kind, namespace, name)
         return self._handle(kind_name, namespace, name)
 
-    def list(self, kind: str, selector: Selector = None, namespace: str | None = "default") -> builtins.list[Object]:
+    def list(
+        self, kind: str, selector: Selector = None, namespace: str | None = "default", field_selector: str = ""
+    ) -> builtins.list[Object]:
         """Objects of ``kind`` matching ``selector``, sorted by namespace and name.
-        ``namespace=None`` lists all namespaces."""
+        ``namespace=None`` lists all namespaces. ``field_selector`` selects on fields as the API
+        server does (``"status.phase=Running,spec.nodeName!=node-1"``: the fields each kind's
+        registry selects on; another field is an InvalidArgumentError)."""
         kind_name, namespaced = _native.resolve_kind(kind)
-        names = self._native.list_names(kind, namespace if namespaced else None, _selector_string(selector))
+        scope = namespace if namespaced else None
+        names = self._native.list_names(kind, scope, _selector_string(selector), field_selector)
         return self._listed(kind_name, names)
 
     def _listed(self, kind_name: str, names: builtins.list[tuple[str, str]]) -> builtins.list[Object]:

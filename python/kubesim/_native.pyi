@@ -116,6 +116,7 @@ class Cluster:
         wide: bool,
         show_labels: bool,
         label_columns: builtins.list[str],
+        field_selector: str = "",
     ) -> tuple[builtins.list[str], builtins.list[tuple[str, int, str, str, builtins.list[str]]]]:
         """`kubectl get -w`: the header, and each watch event of `kind` after `since` as a table row."""
     def get_table(
@@ -212,8 +213,10 @@ class Cluster:
         the object itself when ``single`` and there is one, else a ``List``."""
     def get_yaml(self, kind: str, namespace: str, name: str) -> str:
         """One object as YAML."""
-    def list_names(self, kind: str, namespace: str | None, selector: str = "") -> builtins.list[tuple[str, str]]:
-        """``(namespace, name)`` of matching objects in list order."""
+    def list_names(
+        self, kind: str, namespace: str | None, selector: str = "", field_selector: str = ""
+    ) -> builtins.list[tuple[str, str]]:
+        """``(namespace, name)`` of matching objects (labels and fields) in list order."""
     def controlled_names(self, kind: str, namespace: str, uid: str) -> builtins.list[tuple[str, str]]:
         """``(namespace, name)`` of the objects of ``kind`` that ``uid`` controls, in list order."""
     def event_names_about(self, uid: str, namespace: str | None) -> builtins.list[tuple[str, str]]:

@@ -30,6 +30,23 @@ mod snapshot;
 mod timeline;
 mod to_py;
 
+/// A LIST's selection: labels and fields (an unsupported or malformed field selector is an
+/// InvalidArgumentError with the API server's message).
+fn filter(
+    kind: Kind,
+    namespace: Option<&str>,
+    labels: &str,
+    fields: &str,
+) -> Result<crate::cluster::Filter, KubesimError> {
+    Ok(crate::cluster::Filter {
+        kind,
+        namespace: namespace.map(str::to_string),
+        labels: crate::labels::Selector::parse(labels)?,
+        fields: crate::labels::FieldSelector::for_kind(fields, kind)
+            .map_err(|e| KubesimError::InvalidArgument(e.to_string()))?,
+    })
+}
+
 /// The Python class each core error becomes (classes live in `kubesim.errors`).
 fn error_class(e: &KubesimError) -> &'static str {
     match e {
@@ -794,7 +811,7 @@ impl PyCluster {
     /// `namespace`, all for None, matching `selector`), each as the table row of the version it
     /// carries, as of now: `(type, resourceVersion, namespace, name, cells)`; and the header.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (since, kind, namespace, selector, wide, show_labels, label_columns))]
+    #[pyo3(signature = (since, kind, namespace, selector, wide, show_labels, label_columns, field_selector=""))]
     fn watch_rows(
         &self,
         since: u64,
@@ -804,10 +821,11 @@ impl PyCluster {
         wide: bool,
         show_labels: bool,
         label_columns: Vec<String>,
+        field_selector: &str,
     ) -> PyResult<WatchRows> {
         let kind = kind_of(kind)?;
         self.with("watch", |c| {
-            let selector = crate::labels::Selector::parse(selector)?;
+            let selector = filter(kind, namespace, selector, field_selector)?;
             let opts = crate::kubectl::table::TableOptions {
                 wide,
                 show_labels,
@@ -819,9 +837,7 @@ impl PyCluster {
             let rows = c
                 .watch_since(since)?
                 .into_iter()
-                .filter(|e| e.object.kind() == kind)
-                .filter(|e| namespace.is_none_or(|ns| !kind.namespaced() || *e.object.meta.namespace == *ns))
-                .filter(|e| selector.matches(&e.object.meta.labels))
+                .filter(|e| selector.matches(&e.object))
                 .map(|e| {
                     let cells = crate::kubectl::table::row_cells(kind, &e.object, c.now(), &opts);
                     let o = &e.object.meta;
@@ -1047,12 +1063,23 @@ impl PyCluster {
         self.with("get", |c| c.get(kind, namespace, name).map(|o| crate::api::yaml::to_yaml(&o.to_json())))
     }
 
-    /// `(namespace, name)` of every matching object, in list order.
-    #[pyo3(signature = (kind, namespace, selector=""))]
-    fn list_names(&self, kind: &str, namespace: Option<&str>, selector: &str) -> PyResult<Vec<(String, String)>> {
+    /// `(namespace, name)` of every matching object (labels, and fields as the API server
+    /// selects them), in list order.
+    #[pyo3(signature = (kind, namespace, selector="", field_selector=""))]
+    fn list_names(
+        &self,
+        kind: &str,
+        namespace: Option<&str>,
+        selector: &str,
+        field_selector: &str,
+    ) -> PyResult<Vec<(String, String)>> {
         let kind = kind_of(kind)?;
         self.with("list", |c| {
-            let objs = c.list(kind, namespace, selector)?;
+            let objs = if field_selector.is_empty() {
+                c.list(kind, namespace, selector)?
+            } else {
+                filter(kind, namespace, selector, field_selector)?.list(c)
+            };
             Ok(objs.iter().map(|o| (o.meta.namespace.to_string(), o.meta.name.to_string())).collect())
         })
     }

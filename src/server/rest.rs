@@ -12,9 +12,9 @@ use super::request::{Request, Target};
 use super::status::{failure, Failure};
 use super::table;
 pub use super::validation::Validation;
-use crate::api::{Kind, Object};
-use crate::cluster::{merge_patch, Cluster};
-use crate::labels::Selector;
+use crate::api::Object;
+use crate::cluster::{merge_patch, Cluster, Filter};
+use crate::labels::{FieldSelector, Selector};
 use crate::store::{DeleteOptions, Propagation};
 
 /// A successful answer: HTTP code and JSON body.
@@ -24,110 +24,13 @@ pub fn core(e: crate::error::KubesimError) -> Failure {
     failure(&e)
 }
 
-/// `fieldSelector`: `a=b`, `a==b`, `a!=b` terms joined by commas (upstream: fields.ParseSelector).
-pub struct FieldSelector(Vec<(String, String, bool)>);
-
-impl FieldSelector {
-    pub fn parse(s: &str) -> Result<FieldSelector, Failure> {
-        let mut terms = Vec::new();
-        for term in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-            let (field, value, equal) = if let Some((f, v)) = term.split_once("!=") {
-                (f, v, false)
-            } else if let Some((f, v)) = term.split_once("==") {
-                (f, v, true)
-            } else if let Some((f, v)) = term.split_once('=') {
-                (f, v, true)
-            } else {
-                return Err(Failure::bad_request(format!("invalid selector: '{s}'; can't understand '{term}'")));
-            };
-            terms.push((field.trim().to_string(), value.trim().to_string(), equal));
-        }
-        Ok(FieldSelector(terms))
-    }
-
-    /// Whether every term is about the name or namespace (which never change for an object).
-    pub fn only_identity(&self) -> bool {
-        self.0.iter().all(|(f, _, _)| f == "metadata.name" || f == "metadata.namespace")
-    }
-
-    /// The name an equality on `metadata.name` pins, if any (a point lookup instead of a list).
-    pub fn name(&self) -> Option<&str> {
-        self.equal("metadata.name")
-    }
-
-    /// The value an equality on `field` pins, if any.
-    fn equal(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|(f, _, eq)| f == field && *eq).map(|(_, v, _)| v.as_str())
-    }
-
-    pub fn matches(&self, o: &Object) -> bool {
-        let mut json: Option<Value> = None;
-        self.0.iter().all(|(field, want, equal)| {
-            let got = match field.as_str() {
-                "metadata.name" => Some(o.meta.name.to_string()),
-                "metadata.namespace" => Some(o.meta.namespace.to_string()),
-                path => {
-                    let j = json.get_or_insert_with(|| o.to_json());
-                    let mut cur = Some(&*j);
-                    for part in path.split('.') {
-                        cur = cur.and_then(|c| c.get(part));
-                    }
-                    cur.map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
-                }
-            };
-            (got.as_deref().unwrap_or("") == want) == *equal
-        })
-    }
-}
-
-/// What a LIST or WATCH selects: kind, namespace, labels and fields.
-pub struct Filter {
-    pub kind: Kind,
-    pub namespace: Option<String>,
-    pub labels: Selector,
-    pub fields: FieldSelector,
-}
-
-impl Filter {
-    pub fn of(req: &Request, t: &Target) -> Result<Filter, Failure> {
-        let labels = Selector::parse(req.param("labelSelector").unwrap_or("")).map_err(|e| core(e.into()))?;
-        let fields = FieldSelector::parse(req.param("fieldSelector").unwrap_or(""))?;
-        Ok(Filter { kind: t.kind, namespace: t.namespace.clone(), labels, fields })
-    }
-
-    pub fn matches(&self, o: &Object) -> bool {
-        o.kind() == self.kind
-            && self.namespace.as_deref().is_none_or(|ns| !self.kind.namespaced() || *o.meta.namespace == *ns)
-            && self.labels.matches(&o.meta.labels)
-            && self.fields.matches(o)
-    }
-
-    /// Whether an object can start or stop matching while it lives (a label or a field other
-    /// than its name): then a watch must follow each object's membership.
-    pub fn can_change(&self) -> bool {
-        !self.labels.requirements().is_empty() || !self.fields.only_identity()
-    }
-
-    /// The matching objects, in the API server's order (namespace, then name).
-    pub fn list(&self, c: &Cluster) -> Vec<Arc<Object>> {
-        let store = c.store();
-        if let Some(name) = self.fields.name() {
-            if !self.kind.namespaced() || self.namespace.is_some() {
-                let ns = if self.kind.namespaced() { self.namespace.as_deref().unwrap_or("") } else { "" };
-                return store.lookup(self.kind, ns, name).filter(|o| self.matches(o)).cloned().into_iter().collect();
-            }
-        }
-        // What kubectl describe asks for: the Events about one object, from the store's index.
-        // (An empty uid selects the Events without one, which the index leaves out.)
-        if let Some(uid) = self.fields.equal("involvedObject.uid").filter(|u| self.kind == Kind::Event && !u.is_empty())
-        {
-            let namespace = self.namespace.as_deref();
-            return store.events_about(uid, namespace).filter(|o| self.matches(o)).cloned().collect();
-        }
-        let mut out = store.list(self.kind, self.namespace.as_deref(), &self.labels);
-        out.retain(|o| self.fields.matches(o));
-        out
-    }
+/// What a LIST or WATCH of `t` selects, from its `labelSelector` and `fieldSelector`.
+pub fn filter_of(req: &Request, t: &Target) -> Result<Filter, Failure> {
+    let labels = Selector::parse(req.param("labelSelector").unwrap_or("")).map_err(|e| core(e.into()))?;
+    // upstream: a bad or unsupported field selector is a 400 (kubectl wraps the message).
+    let fields = FieldSelector::for_kind(req.param("fieldSelector").unwrap_or(""), t.kind)
+        .map_err(|e| Failure::bad_request(e.to_string()))?;
+    Ok(Filter { kind: t.kind, namespace: t.namespace.clone(), labels, fields })
 }
 
 /// `metadata.continue` of a page: the key of the last object sent.
@@ -138,7 +41,7 @@ fn continue_token(o: &Object) -> String {
 /// GET on a collection: a List, or a Table when asked (apiserver.md §4). `limit` pages the list;
 /// `continue` resumes after the key the previous page ended with.
 pub fn list(c: &Cluster, req: &Request, t: &Target) -> Answer {
-    let filter = Filter::of(req, t)?;
+    let filter = filter_of(req, t)?;
     let mut items = filter.list(c);
     if let Some(after) = req.param("continue").filter(|s| !s.is_empty()) {
         items.retain(|o| continue_token(o).as_str() > after);
@@ -501,7 +404,7 @@ pub fn evict(c: &mut Cluster, req: &Request, t: &Target, name: &str, body: &Valu
 /// DELETE of a collection (deletecollection): every selected object, then the list of them.
 pub fn delete_collection(c: &mut Cluster, req: &Request, t: &Target, body: &Value) -> Answer {
     let (options, _) = delete_options(req, body)?;
-    let filter = Filter::of(req, t)?;
+    let filter = filter_of(req, t)?;
     let chosen = filter.list(c);
     let mut items = Vec::with_capacity(chosen.len());
     for o in chosen {

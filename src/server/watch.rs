@@ -11,11 +11,12 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::request::{Request, Target};
-use super::rest::Filter;
+use super::rest::filter_of;
 use super::status::{failure, Failure};
 use super::table;
 use super::State;
 use crate::api::{Kind, Object};
+use crate::cluster::Filter;
 use crate::sim::clock::Millis;
 use crate::store::WatchEventType;
 
@@ -155,7 +156,7 @@ fn poll(state: &State, spec: &Spec, cursor: u64, visible: &mut Option<Visible>) 
 /// given, as the Python client's `watch.stream` relies on) and a task that follows the log.
 /// Returns the receiving end of the event stream.
 pub fn start(state: Arc<State>, req: &Request, t: &Target) -> Result<mpsc::Receiver<Bytes>, Failure> {
-    let filter = Filter::of(req, t)?;
+    let filter = filter_of(req, t)?;
     let spec = Arc::new(Spec {
         filter,
         table: req.wants_table(),

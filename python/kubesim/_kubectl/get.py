@@ -61,21 +61,18 @@ def _get(c: Cluster, args: Args, o: Out, stdin: str | None) -> None:
 
     # Objects per kind, in list order (or the order they were named).
     found: dict[Kind, list[Object]] = {k: [] for k in kinds}
+    field_selector = args.value("--field-selector") or ""
     for k, ns, n in items:
         if n is None:
-            found[k] += c.list(k.kind, selector or None, None if all_ns or not k.namespaced else ns)
+            scope = None if all_ns or not k.namespaced else ns
+            with fields.refused(k, selector, field_selector):
+                found[k] += c.list(k.kind, selector or None, scope, field_selector)
             continue
         try:
             found[k].append(c.get(k.kind, n, ns))
         except NotFoundError as e:
             if not args.bool("--ignore-not-found"):
                 o.error(e)
-    field_selector = args.value("--field-selector")
-    if field_selector:
-        for k in kinds:
-            matches = fields.matcher(k, field_selector, selector)
-            ds = c._native.get_many(k.kind, [(obj.namespace, obj.name) for obj in found[k]])
-            found[k] = [obj for obj, d in zip(found[k], ds, strict=True) if matches(d)]
     sort_by = args.value("--sort-by")
     dicts: dict[Kind, list[dict[str, Any]]] = {}
     # -o json and -o yaml are written by the core from the stored objects; the other printers

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import _native
@@ -121,10 +120,10 @@ def run(inv: Invocation, a: Args, o: Out) -> None:
             return
         o.out(columns.line(row))
 
-    field_selector = a.value("--field-selector")
-    field_matches = fields.matcher(kind, field_selector, selector) if field_selector else None
+    field_selector = a.value("--field-selector") or ""
     rv = c._native.resource_version
-    head, rows = _initial(c, kind, namespace, selector, names, a, opts, field_matches)
+    with fields.refused(kind, selector, field_selector):
+        head, rows = _initial(c, kind, namespace, selector, field_selector, names, a, opts)
     if a.bool("--no-headers"):
         head = []
     if events_col and head:
@@ -146,12 +145,9 @@ def run(inv: Invocation, a: Args, o: Out) -> None:
 
     def emit() -> None:
         nonlocal rv
-        _, events = c._native.watch_rows(rv, kind.kind, namespace, selector, *opts)
-        wanted = (field_matches is not None or structured) and events
-        objects = {e_rv: d for _, e_rv, d in c._native.watch(rv)} if wanted else {}
+        _, events = c._native.watch_rows(rv, kind.kind, namespace, selector, *opts, field_selector)
+        objects = {e_rv: d for _, e_rv, d in c._native.watch(rv)} if structured and events else {}
         for event, e_rv, _ns, name, cells in events:
-            if field_matches is not None and not field_matches(objects[e_rv]):
-                continue
             if names and name not in names:
                 continue
             if structured:
@@ -187,19 +183,17 @@ def _initial(
     kind: Kind,
     namespace: str | None,
     selector: str,
+    field_selector: str,
     names: list[str],
     a: Args,
     opts: tuple[bool, bool, list[str]],
-    field_matches: Callable[[dict[str, Any]], bool] | None,
 ) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """The list a watch starts from: the header, and (name, cells) per object."""
     if names:
         ns = ns_for(kind, a.namespace)
         keys = [(ns, c.get(kind.kind, n, ns).name) for n in names]
     else:
-        keys = [(obj.namespace, obj.name) for obj in c.list(kind.kind, selector or None, namespace)]
-    if field_matches is not None:
-        keys = [key for key, d in zip(keys, c._native.get_many(kind.kind, keys), strict=True) if field_matches(d)]
+        keys = [(o.namespace, o.name) for o in c.list(kind.kind, selector or None, namespace, field_selector)]
     head, rows = c._native.table_cells(kind.kind, keys, *opts, namespace is None)
     return head, [(name, r) for (_, name), r in zip(keys, rows, strict=True)]
 
