@@ -4,6 +4,7 @@ renders the output (tables: AGE comes from the virtual clock)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -455,3 +456,24 @@ def test_field_selectors_select_and_refuse_as_c_kubectl_does(kubectl: Kubectl) -
         real = k("get", "pods", "--field-selector", selector, ok=False)
         mine = k.c.kubectl(f"get pods --field-selector {shlex.quote(selector)}", check=False)
         assert (real.returncode, real.stderr) == (mine.exit_code, mine.stderr), selector
+
+
+def test_create_token_issues_a_token_with_upstreams_claims(kubectl: Kubectl) -> None:
+    k = kubectl
+    token = k("create", "token", "default", "--audience=vault", "--duration=2h").stdout.strip()
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    now = int(k.c.now.timestamp())
+    uid = k.c.get("serviceaccount", "default").uid
+    assert claims["aud"] == ["vault"] and (claims["iat"], claims["exp"]) == (now, now + 7200)
+    assert claims["sub"] == "system:serviceaccount:default:default"
+    assert claims["kubernetes.io"] == {"namespace": "default", "serviceaccount": {"name": "default", "uid": uid}}
+    # kubesim signs nothing, and says so in the header.
+    assert json.loads(base64.urlsafe_b64decode(header + "==")) == {"alg": "none", "typ": "JWT"} and signature == ""
+    short = k("create", "token", "default", "--duration=5m", ok=False)
+    assert short.stderr == (
+        'error: failed to create token: TokenRequest.authentication.k8s.io "default" is invalid: '
+        "spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes\n"
+    )
+    missing = k("create", "token", "robot", ok=False)
+    assert missing.stderr == 'error: failed to create token: serviceaccounts "robot" not found\n'

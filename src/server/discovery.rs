@@ -71,6 +71,11 @@ fn aggregated_resource(kind: Kind, version: &str) -> Value {
         subresources.push(json!({"subresource": "eviction",
             "responseKind": {"group": "policy", "version": "v1", "kind": "Eviction"}, "verbs": ["create"]}));
     }
+    if kinds::has_token(kind) {
+        subresources.push(json!({"subresource": "token",
+            "responseKind": {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"},
+            "verbs": ["create"]}));
+    }
     let mut r = json!({
         "resource": kind.plural(),
         "responseKind": {"group": group, "version": version, "kind": kind.name()},
@@ -241,6 +246,11 @@ pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
         if kinds::has_eviction(kind) {
             resources.push(json!({"name": format!("{}/eviction", kind.plural()), "singularName": "",
                 "namespaced": true, "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}));
+        }
+        if kinds::has_token(kind) {
+            resources.push(json!({"name": format!("{}/token", kind.plural()), "singularName": "",
+                "namespaced": true, "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest",
+                "verbs": ["create"]}));
         }
     }
     Some(json!({"kind": "APIResourceList", "apiVersion": "v1",

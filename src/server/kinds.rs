@@ -57,6 +57,12 @@ pub fn has_status(kind: Kind) -> bool {
     kind.has_status()
 }
 
+/// upstream: service accounts serve the authentication.k8s.io/v1 `token` subresource
+/// (TokenRequest, `kubectl create token`).
+pub fn has_token(kind: Kind) -> bool {
+    kind == Kind::ServiceAccount
+}
+
 /// upstream: pods serve the policy/v1 `eviction` subresource (kubectl drain looks for it in
 /// discovery before it evicts instead of deleting).
 pub fn has_eviction(kind: Kind) -> bool {

@@ -27,6 +27,7 @@ mod review;
 mod ssa;
 mod status;
 mod table;
+mod token;
 mod validation;
 mod watch;
 
@@ -413,6 +414,9 @@ fn resource(state: &State, req: &Request, t: &request::Target) -> Response {
         ("GET", Some(name)) => rest::get(c, req, t, name),
         ("POST", None) if t.sub.is_none() => rest::create(c, v, t, body),
         ("POST", Some(name)) if t.sub.as_deref() == Some("eviction") => rest::evict(c, req, t, name, &body),
+        ("POST", Some(name)) if t.sub.as_deref() == Some("token") => {
+            token::create(c, t.namespace.as_deref().unwrap_or("default"), name, body)
+        }
         ("PUT", Some(name)) => rest::replace(c, v, t, name, body),
         ("PATCH", Some(name)) => match PatchType::of(&req.content_type) {
             Some(kind) => rest::patch(c, v, t, name, kind, body),

@@ -261,6 +261,14 @@ const SUBJECT_ACCESS_REVIEW: &[Field] =
 const SELF_SUBJECT_RULES_REVIEW: &[Field] =
     &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(&[f(1, "namespace", Ty::Str)]))];
 const SELF_SUBJECT_REVIEW: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META))];
+const BOUND_OBJECT_REFERENCE: &[Field] =
+    &[f(1, "kind", Ty::Str), f(2, "apiVersion", Ty::Str), f(3, "name", Ty::Str), f(4, "uid", Ty::Str)];
+const TOKEN_REQUEST_SPEC: &[Field] = &[
+    rep(1, "audiences", Ty::Str),
+    f(3, "boundObjectRef", Ty::Msg(BOUND_OBJECT_REFERENCE)),
+    f(4, "expirationSeconds", Ty::Int),
+];
+const TOKEN_REQUEST: &[Field] = &[f(1, "metadata", Ty::Msg(OBJECT_META)), f(2, "spec", Ty::Msg(TOKEN_REQUEST_SPEC))];
 
 /// The message table of an object kubectl sends as protobuf, by apiVersion and kind.
 fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
@@ -282,6 +290,7 @@ fn table(api_version: &str, kind: &str) -> Option<&'static [Field]> {
         ("authorization.k8s.io/v1", "SubjectAccessReview" | "LocalSubjectAccessReview") => SUBJECT_ACCESS_REVIEW,
         ("authorization.k8s.io/v1", "SelfSubjectRulesReview") => SELF_SUBJECT_RULES_REVIEW,
         ("authentication.k8s.io/v1", "SelfSubjectReview") => SELF_SUBJECT_REVIEW,
+        ("authentication.k8s.io/v1", "TokenRequest") => TOKEN_REQUEST,
         _ => return None,
     })
 }

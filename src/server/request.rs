@@ -165,7 +165,8 @@ fn resource(group: &str, version: &str, rest: &[&str]) -> Route {
     let target = |ns: Option<&str>, plural: &str, more: &[&str]| -> Route {
         let Some((kind, version)) = kinds::resolve(group, version, plural) else { return Route::Unknown };
         let known_sub = more.get(1).is_none_or(|s| matches!(*s, "status" | "scale"))
-            || (kind == Kind::Pod && matches!(more.get(1), Some(&"log" | &"eviction")));
+            || (kind == Kind::Pod && matches!(more.get(1), Some(&"log" | &"eviction")))
+            || (kinds::has_token(kind) && more.get(1) == Some(&"token"));
         if more.len() > 2 || !known_sub || (ns.is_some() && !kind.namespaced()) {
             return Route::Unknown;
         }
