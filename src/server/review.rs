@@ -11,11 +11,7 @@
 //! `system:masters`; without one, upstream's anonymous user (`--anonymous-auth`); either may be
 //! impersonated (`kubectl --as`, `--as-group`), as AlwaysAllow lets anyone impersonate.
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::{json, Map, Value};
-
-use k8s_openapi::api::authorization::v1 as authz;
 
 use super::status::{status, Failure};
 use crate::api::field::{self, FieldError, Path};
@@ -151,7 +147,9 @@ pub fn impersonation_error(user: Option<&str>, groups: &[String], uid: Option<&s
     })
 }
 
-/// `POST` of a review: the review with its status (201), or the failure.
+/// `POST` of a review: the review with its status (201), or the failure. The body is read as
+/// JSON, field by field as upstream's typed decoding reads it: unknown fields dropped, a field
+/// of the wrong type refused (400), empty strings omitted from the answer as Go omits them.
 pub fn create(review: Review, namespace: Option<&str>, body: Value, user: &User, now: Value) -> Result<Value, Failure> {
     let mut body = match body {
         Value::Null => Map::new(),
@@ -159,60 +157,55 @@ pub fn create(review: Review, namespace: Option<&str>, body: Value, user: &User,
         _ => return Err(Failure::bad_request("the body of the request must be a JSON object")),
     };
     check_type_meta(review, &mut body)?;
-    let value = Value::Object(body);
-    match review {
-        Review::SelfSubjectAccess => {
-            let mut r: authz::SelfSubjectAccessReview = decode(review, value)?;
-            let spec = &mut r.spec;
-            tidy(&mut spec.resource_attributes, &mut spec.non_resource_attributes);
-            let path = Path::root("spec");
-            let mut errors = attributes(&path, &spec.resource_attributes, &spec.non_resource_attributes);
-            errors.extend(empty_metadata(&r.metadata, false));
-            invalid(review, errors)?;
-            r.status = Some(allowed());
-            encode(review, &r)
-        }
-        Review::SubjectAccess | Review::LocalSubjectAccess => {
+    let d = Decoder(review.kind());
+    let meta = d.object(body.get("metadata"), "metadata")?.cloned().unwrap_or_default();
+    let spec_in = d.object(body.get("spec"), "spec")?.cloned().unwrap_or_default();
+    let spec_path = Path::root("spec");
+    let (spec, status) = match review {
+        Review::SelfSubjectAccess | Review::SubjectAccess | Review::LocalSubjectAccess => {
+            let mut spec = Map::new();
+            let resource = d.resource_attributes(spec_in.get("resourceAttributes"))?;
+            let non_resource = d.non_resource_attributes(spec_in.get("nonResourceAttributes"))?;
+            let mut errors = attributes(&spec_path, resource.as_ref(), non_resource.as_ref());
             let local = review == Review::LocalSubjectAccess;
-            let mut r: authz::SubjectAccessReview = decode(review, value)?;
-            let spec = &mut r.spec;
-            tidy(&mut spec.resource_attributes, &mut spec.non_resource_attributes);
-            for s in [&mut spec.user, &mut spec.uid] {
-                if s.as_deref() == Some("") {
-                    *s = None;
+            if review != Review::SelfSubjectAccess {
+                // upstream: ValidateSubjectAccessReviewSpec.
+                let user_name = d.string(spec_in.get("user"), "spec.user")?;
+                let groups = d.strings(spec_in.get("groups"), "spec.groups")?;
+                if user_name.is_empty() && groups.is_empty() {
+                    let e = FieldError::invalid(
+                        spec_path.child("user"),
+                        "",
+                        "at least one of user or group must be specified",
+                    );
+                    errors.push(e);
+                }
+                put(&mut spec, "user", json!(user_name));
+                put(&mut spec, "groups", json!(groups));
+                let uid = d.string(spec_in.get("uid"), "spec.uid")?;
+                put(&mut spec, "uid", json!(uid));
+                if let Some(extra) = d.object(spec_in.get("extra"), "spec.extra")? {
+                    let mut kept = Map::new();
+                    for (k, v) in extra {
+                        kept.insert(k.clone(), json!(d.strings(Some(v), &format!("spec.extra.{k}"))?));
+                    }
+                    put(&mut spec, "extra", Value::Object(kept));
                 }
             }
-            let path = Path::root("spec");
-            let mut errors = attributes(&path, &spec.resource_attributes, &spec.non_resource_attributes);
-            // upstream: ValidateSubjectAccessReviewSpec.
-            if spec.user.as_deref().unwrap_or("").is_empty() && spec.groups.as_ref().is_none_or(Vec::is_empty) {
-                let user = spec.user.clone().unwrap_or_default();
-                errors.push(FieldError::invalid(
-                    path.child("user"),
-                    user,
-                    "at least one of user or group must be specified",
-                ));
-            }
-            errors.extend(empty_metadata(&r.metadata, local));
+            let meta_ns = d.string(meta.get("namespace"), "metadata.namespace")?;
+            errors.extend(empty_metadata(&meta, local));
             if local {
                 // upstream: ValidateLocalSubjectAccessReview.
-                let meta_ns = r.metadata.namespace.clone().unwrap_or_default();
-                if let Some(attrs) = &spec.resource_attributes {
-                    let ns = attrs.namespace.clone().unwrap_or_default();
+                if let Some(attrs) = &resource {
+                    let ns = attrs.get("namespace").and_then(Value::as_str).unwrap_or("");
                     if ns != meta_ns {
-                        errors.push(FieldError::invalid(
-                            Path::root("spec.resourceAttributes.namespace"),
-                            ns,
-                            "must match metadata.namespace",
-                        ));
+                        let path = Path::root("spec.resourceAttributes.namespace");
+                        errors.push(FieldError::invalid(path, ns, "must match metadata.namespace"));
                     }
                 }
-                if let Some(n) = &spec.non_resource_attributes {
-                    errors.push(FieldError::invalid(
-                        Path::root("spec.nonResourceAttributes"),
-                        go_struct(n.path.as_deref(), n.verb.as_deref()),
-                        "disallowed on this kind of request",
-                    ));
+                if let Some(n) = &non_resource {
+                    let path = Path::root("spec.nonResourceAttributes");
+                    errors.push(FieldError::invalid(path, go_struct(n), "disallowed on this kind of request"));
                 }
             }
             invalid(review, errors)?;
@@ -222,133 +215,171 @@ pub fn create(review: Review, namespace: Option<&str>, body: Value, user: &User,
                 if path_ns.is_empty() {
                     return Err(Failure::bad_request(format!("namespace is required on this type: {path_ns}")));
                 }
-                if r.metadata.namespace.as_deref().unwrap_or("") != path_ns {
+                if meta_ns != path_ns {
                     return Err(Failure::bad_request(format!(
                         "spec.resourceAttributes.namespace must match namespace: {path_ns}"
                     )));
                 }
             }
-            r.status = Some(allowed());
-            encode(review, &r)
+            put(&mut spec, "resourceAttributes", resource.map(Value::Object).unwrap_or(Value::Null));
+            put(&mut spec, "nonResourceAttributes", non_resource.map(Value::Object).unwrap_or(Value::Null));
+            // upstream: what the AlwaysAllow authorizer decides.
+            (Value::Object(spec), json!({"allowed": true}))
         }
         Review::SelfSubjectRules => {
-            let mut r: authz::SelfSubjectRulesReview = decode(review, value)?;
-            let ns = r.spec.namespace.clone().unwrap_or_default();
+            let ns = d.string(spec_in.get("namespace"), "spec.namespace")?;
             if ns.is_empty() {
                 return Err(Failure::bad_request("no namespace on request"));
             }
-            // upstream: the AlwaysAllow authorizer's RulesFor.
-            let all = || Some(vec!["*".to_string()]);
-            r.status = Some(authz::SubjectRulesReviewStatus {
-                resource_rules: vec![authz::ResourceRule {
-                    verbs: vec!["*".into()],
-                    api_groups: all(),
-                    resources: all(),
-                    resource_names: None,
-                }],
-                non_resource_rules: vec![authz::NonResourceRule { verbs: vec!["*".into()], non_resource_urls: all() }],
-                incomplete: false,
-                evaluation_error: None,
+            // upstream: the AlwaysAllow authorizer's RulesFor; the answer is a new review
+            // holding only the status.
+            let status = json!({
+                "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+                "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
+                "incomplete": false,
             });
-            // upstream: the answer is a new review holding only the status.
-            r.metadata = Default::default();
-            let mut out = encode(review, &r)?;
-            if let Some(m) = out.as_object_mut() {
-                m.insert("spec".into(), json!({}));
-            }
-            Ok(out)
+            return Ok(json!({"kind": review.kind(), "apiVersion": review.api_version(),
+                             "metadata": {"creationTimestamp": null}, "spec": {}, "status": status}));
         }
         Review::SelfSubject => {
             // upstream: the review's own fields are not read; the answer is made anew.
-            let _: k8s_openapi::api::authentication::v1::SelfSubjectReview = decode(review, value)?;
             let mut info = Map::new();
             info.insert("username".into(), json!(user.name));
-            if !user.uid.is_empty() {
-                info.insert("uid".into(), json!(user.uid));
-            }
-            if !user.groups.is_empty() {
-                info.insert("groups".into(), json!(user.groups));
-            }
-            Ok(json!({"kind": review.kind(), "apiVersion": review.api_version(),
-                      "metadata": {"creationTimestamp": now}, "status": {"userInfo": info}}))
+            put(&mut info, "uid", json!(user.uid));
+            put(&mut info, "groups", json!(user.groups));
+            return Ok(json!({"kind": review.kind(), "apiVersion": review.api_version(),
+                             "metadata": {"creationTimestamp": now}, "status": {"userInfo": info}}));
         }
+    };
+    let mut metadata = meta;
+    metadata.entry("creationTimestamp").or_insert(Value::Null);
+    Ok(json!({"kind": review.kind(), "apiVersion": review.api_version(), "metadata": metadata,
+              "spec": spec, "status": status}))
+}
+
+/// `value` under `key`, unless it is what Go's `omitempty` leaves out (an empty string, list
+/// or map, or null).
+fn put(m: &mut Map<String, Value>, key: &str, value: Value) {
+    let empty = match &value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    };
+    if !empty {
+        m.insert(key.into(), value);
     }
 }
 
 /// upstream: a body of another group version or kind is refused before decoding.
+pub(super) fn check_type_meta_of(kind: &str, api_version: &str, body: &mut Map<String, Value>) -> Result<(), Failure> {
+    for (field, want, noun) in [("apiVersion", api_version, "API version"), ("kind", kind, "kind")] {
+        match body.remove(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(v)) if v.is_empty() || v == want => {}
+            Some(v) => {
+                let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                return Err(Failure::bad_request(format!(
+                    "the {noun} in the data ({v}) does not match the expected {noun} ({want})"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_type_meta(review: Review, body: &mut Map<String, Value>) -> Result<(), Failure> {
-    let api_version = review.api_version();
-    match body.remove("apiVersion") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(v)) if v.is_empty() || v == api_version => {}
-        Some(v) => {
-            let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-            return Err(Failure::bad_request(format!(
-                "the API version in the data ({v}) does not match the expected API version ({api_version})"
-            )));
-        }
-    }
-    match body.remove("kind") {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::String(k)) if k.is_empty() || k == review.kind() => Ok(()),
-        Some(k) => {
-            let k = k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string());
-            Err(Failure::bad_request(format!(
-                "the kind in the data ({k}) does not match the expected kind ({})",
-                review.kind()
-            )))
-        }
-    }
+    check_type_meta_of(review.kind(), &review.api_version(), body)
 }
 
-fn decode<T: DeserializeOwned>(review: Review, value: Value) -> Result<T, Failure> {
-    serde_json::from_value(value).map_err(|e| {
-        let kind = review.kind();
-        Failure::bad_request(format!("{kind} in version \"{VERSION}\" cannot be handled as a {kind}: {e}"))
-    })
-}
+/// Reads a body's fields as Go's JSON decoder would fill the kind's struct, with its message
+/// for a field of the wrong type.
+pub(super) struct Decoder<'k>(pub(super) &'k str);
 
-fn encode<T: Serialize>(review: Review, r: &T) -> Result<Value, Failure> {
-    let mut v = serde_json::to_value(r).map_err(|e| Failure::internal(&e.to_string()))?;
-    if let Some(m) = v.as_object_mut() {
-        m.insert("apiVersion".into(), json!(review.api_version()));
-        m.insert("kind".into(), json!(review.kind()));
-        // upstream: the review's metadata as Go writes an empty ObjectMeta.
-        if let Some(Value::Object(meta)) = m.get_mut("metadata") {
-            meta.entry("creationTimestamp").or_insert(Value::Null);
+impl Decoder<'_> {
+    fn refuse(&self, value: &Value, path: &str, go_type: &str) -> Failure {
+        let json_type = match value {
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+            Value::Null => "null",
+        };
+        let kind = self.0;
+        Failure::bad_request(format!(
+            "{kind} in version \"v1\" cannot be handled as a {kind}: json: cannot unmarshal {json_type} into Go struct field {kind}.{path} of type {go_type}"
+        ))
+    }
+
+    pub(super) fn string(&self, v: Option<&Value>, path: &str) -> Result<String, Failure> {
+        match v {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(self.refuse(other, path, "string")),
         }
     }
-    Ok(v)
-}
 
-/// What the AlwaysAllow authorizer decides.
-fn allowed() -> authz::SubjectAccessReviewStatus {
-    authz::SubjectAccessReviewStatus { allowed: true, denied: None, evaluation_error: None, reason: None }
-}
-
-/// Empty strings dropped, as Go writes the attributes' `omitempty` strings.
-fn tidy(resource: &mut Option<authz::ResourceAttributes>, non_resource: &mut Option<authz::NonResourceAttributes>) {
-    let drop_empty = |s: &mut Option<String>| {
-        if s.as_deref() == Some("") {
-            *s = None;
-        }
-    };
-    if let Some(a) = resource {
-        for s in [
-            &mut a.namespace,
-            &mut a.verb,
-            &mut a.group,
-            &mut a.version,
-            &mut a.resource,
-            &mut a.subresource,
-            &mut a.name,
-        ] {
-            drop_empty(s);
+    pub(super) fn strings(&self, v: Option<&Value>, path: &str) -> Result<Vec<String>, Failure> {
+        match v {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items.iter().map(|i| self.string(Some(i), path)).collect(),
+            Some(other) => Err(self.refuse(other, path, "[]string")),
         }
     }
-    if let Some(n) = non_resource {
-        drop_empty(&mut n.path);
-        drop_empty(&mut n.verb);
+
+    pub(super) fn int(&self, v: Option<&Value>, path: &str) -> Result<Option<i64>, Failure> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(n @ Value::Number(_)) => n.as_i64().map(Some).ok_or_else(|| self.refuse(n, path, "int64")),
+            Some(other) => Err(self.refuse(other, path, "int64")),
+        }
+    }
+
+    pub(super) fn object<'v>(
+        &self,
+        v: Option<&'v Value>,
+        path: &str,
+    ) -> Result<Option<&'v Map<String, Value>>, Failure> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m)),
+            Some(other) => Err(self.refuse(other, path, "object")),
+        }
+    }
+
+    /// A struct of string fields, as Go keeps it: the known fields that are not empty.
+    pub(super) fn strings_struct(
+        &self,
+        v: Option<&Value>,
+        path: &str,
+        fields: &[&str],
+    ) -> Result<Option<Map<String, Value>>, Failure> {
+        let Some(m) = self.object(v, path)? else { return Ok(None) };
+        let mut out = Map::new();
+        for f in fields {
+            put(&mut out, f, json!(self.string(m.get(*f), &format!("{path}.{f}"))?));
+        }
+        Ok(Some(out))
+    }
+
+    fn resource_attributes(&self, v: Option<&Value>) -> Result<Option<Map<String, Value>>, Failure> {
+        let path = "spec.resourceAttributes";
+        let fields = ["namespace", "verb", "group", "version", "resource", "subresource", "name"];
+        let Some(mut out) = self.strings_struct(v, path, &fields)? else { return Ok(None) };
+        let given = self.object(v, path)?.cloned().unwrap_or_default();
+        for selector in ["fieldSelector", "labelSelector"] {
+            // (kept as given: AlwaysAllow reads neither)
+            if let Some(m) = self.object(given.get(selector), &format!("{path}.{selector}"))? {
+                put(&mut out, selector, Value::Object(m.clone()));
+            }
+        }
+        Ok(Some(out))
+    }
+
+    fn non_resource_attributes(&self, v: Option<&Value>) -> Result<Option<Map<String, Value>>, Failure> {
+        self.strings_struct(v, "spec.nonResourceAttributes", &["path", "verb"])
     }
 }
 
@@ -357,13 +388,13 @@ fn tidy(resource: &mut Option<authz::ResourceAttributes>, non_resource: &mut Opt
 /// prints as "null", a struct of the internal type as JSON with its Go field names.)
 fn attributes(
     spec: &Path,
-    resource: &Option<authz::ResourceAttributes>,
-    non_resource: &Option<authz::NonResourceAttributes>,
+    resource: Option<&Map<String, Value>>,
+    non_resource: Option<&Map<String, Value>>,
 ) -> Vec<FieldError> {
     match (resource, non_resource) {
         (Some(_), Some(n)) => vec![FieldError::invalid(
             spec.child("nonResourceAttributes"),
-            go_struct(n.path.as_deref(), n.verb.as_deref()),
+            go_struct(n),
             "cannot be specified in combination with resourceAttributes",
         )],
         (None, None) => vec![FieldError::invalid(
@@ -375,33 +406,32 @@ fn attributes(
     }
 }
 
-fn go_struct(path: Option<&str>, verb: Option<&str>) -> field::Value {
-    field::Value::Raw(json!({"Path": path.unwrap_or(""), "Verb": verb.unwrap_or("")}).to_string())
+fn go_struct(n: &Map<String, Value>) -> field::Value {
+    let get = |k: &str| n.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    field::Value::Raw(json!({"Path": get("path"), "Verb": get("verb")}).to_string())
 }
 
 /// upstream: a review's metadata must be empty (but for managedFields, and a local review's
-/// namespace).
-fn empty_metadata(
-    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-    local: bool,
-) -> Option<FieldError> {
-    let mut rest = meta.clone();
-    rest.managed_fields = None;
-    // (A protobuf body carries Go's empty strings.)
-    for s in [&mut rest.name, &mut rest.generate_name, &mut rest.namespace] {
-        if s.as_deref() == Some("") {
-            *s = None;
-        }
-    }
-    if local {
-        rest.namespace = None;
-    }
-    if rest == Default::default() {
+/// namespace); an empty string, list or map counts as unset, as Semantic.DeepEqual has it.
+fn empty_metadata(meta: &Map<String, Value>, local: bool) -> Option<FieldError> {
+    let set = meta.iter().any(|(k, v)| {
+        let skipped = k == "managedFields" || (local && k == "namespace");
+        let empty = match v {
+            Value::Null => true,
+            Value::String(s) => s.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            Value::Object(o) => o.is_empty(),
+            _ => false,
+        };
+        !skipped && !empty
+    });
+    if !set {
         return None;
     }
-    let shown = field::Value::Raw(serde_json::to_string(meta).unwrap_or_default());
+    let mut shown = meta.clone();
+    shown.entry("creationTimestamp").or_insert(Value::Null);
     let detail = if local { "must be empty except for namespace" } else { "must be empty" };
-    Some(FieldError::invalid(Path::root("metadata"), shown, detail))
+    Some(FieldError::invalid(Path::root("metadata"), field::Value::Raw(Value::Object(shown).to_string()), detail))
 }
 
 /// upstream: apierrors.NewInvalid — a 422 naming the group-qualified kind and an empty name.

@@ -9,10 +9,10 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use k8s_openapi::api::authentication::v1 as authn;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::rest::{core, Answer};
+use super::review::{check_type_meta_of, Decoder};
 use super::status::Failure;
 use crate::api::meta::to_time;
 use crate::api::Kind;
@@ -31,34 +31,17 @@ const MAX_EXPIRATION: i64 = 1 << 32;
 pub fn create(c: &Cluster, namespace: &str, name: &str, body: Value) -> Answer {
     let account = c.get(Kind::ServiceAccount, namespace, name).map_err(core)?;
     let mut body = match body {
-        Value::Null => serde_json::Map::new(),
+        Value::Null => Map::new(),
         Value::Object(m) => m,
         _ => return Err(Failure::bad_request("the body of the request must be a JSON object")),
     };
-    for (field, want) in [("apiVersion", "authentication.k8s.io/v1"), ("kind", "TokenRequest")] {
-        match body.remove(field) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(v)) if v.is_empty() || v == want => {}
-            Some(v) => {
-                let noun = if field == "kind" { "kind" } else { "API version" };
-                let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-                return Err(Failure::bad_request(format!(
-                    "the {noun} in the data ({v}) does not match the expected {noun} ({want})"
-                )));
-            }
-        }
-    }
-    body.entry("spec").or_insert_with(|| json!({}));
-    let mut req: authn::TokenRequest = serde_json::from_value(Value::Object(body)).map_err(|e| {
-        Failure::bad_request(format!("TokenRequest in version \"v1\" cannot be handled as a TokenRequest: {e}"))
-    })?;
-    // (A protobuf body carries Go's empty strings.)
-    for s in [&mut req.metadata.name, &mut req.metadata.namespace, &mut req.metadata.generate_name] {
-        if s.as_deref() == Some("") {
-            *s = None;
-        }
-    }
-    let expiration = *req.spec.expiration_seconds.get_or_insert(DEFAULT_EXPIRATION);
+    check_type_meta_of("TokenRequest", "authentication.k8s.io/v1", &mut body)?;
+    let d = Decoder("TokenRequest");
+    let spec = d.object(body.get("spec"), "spec")?.cloned().unwrap_or_default();
+    let mut audiences = d.strings(spec.get("audiences"), "spec.audiences")?;
+    let expiration = d.int(spec.get("expirationSeconds"), "spec.expirationSeconds")?.unwrap_or(DEFAULT_EXPIRATION);
+    let bound_ref =
+        d.strings_struct(spec.get("boundObjectRef"), "spec.boundObjectRef", &["kind", "apiVersion", "name", "uid"])?;
     // upstream: ValidateTokenRequest.
     let too = if expiration < MIN_EXPIRATION {
         Some("may not specify a duration less than 10 minutes")
@@ -77,10 +60,10 @@ pub fn create(c: &Cluster, namespace: &str, name: &str, body: Value) -> Answer {
             json!({"name": name, "group": "authentication.k8s.io", "kind": "TokenRequest", "causes": [cause]});
         return Err(Failure::with_details(422, "Invalid", message, details));
     }
-    if req.spec.audiences.is_empty() {
-        req.spec.audiences = vec![ISSUER.to_string()];
+    if audiences.is_empty() {
+        audiences = vec![ISSUER.to_string()];
     }
-    let bound = bound_object(c, namespace, req.spec.bound_object_ref.as_ref())?;
+    let bound = bound_object(c, namespace, bound_ref.as_ref())?;
     let now = c.now();
     let (iat, exp) = (now.div_euclid(1000), now.div_euclid(1000) + expiration);
     let account_uid = account.meta.uid.to_string();
@@ -91,35 +74,41 @@ pub fn create(c: &Cluster, namespace: &str, name: &str, body: Value) -> Answer {
     // A uuid drawn from what the token says (the same request at the same instant, the same
     // token: nothing is random across runs).
     let (iat_bytes, expiration_bytes) = (iat.to_le_bytes(), expiration.to_le_bytes());
-    let audiences = req.spec.audiences.join(",");
-    let parts: [&[u8]; 4] = [account_uid.as_bytes(), &iat_bytes, &expiration_bytes, audiences.as_bytes()];
+    let joined = audiences.join(",");
+    let parts: [&[u8]; 4] = [account_uid.as_bytes(), &iat_bytes, &expiration_bytes, joined.as_bytes()];
     let seed = c.store().seed();
-    let jti = uuid::Builder::from_random_bytes(
-        [stable_hash(seed, &parts).to_le_bytes(), stable_hash(!seed, &parts).to_le_bytes()]
-            .concat()
-            .try_into()
-            .unwrap_or([0; 16]),
-    )
-    .into_uuid();
+    let mut random = [0u8; 16];
+    random[..8].copy_from_slice(&stable_hash(seed, &parts).to_le_bytes());
+    random[8..].copy_from_slice(&stable_hash(!seed, &parts).to_le_bytes());
+    let jti = uuid::Builder::from_random_bytes(random).into_uuid();
     // upstream: the private claims of serviceaccount.Claims.
     let payload = json!({
-        "aud": req.spec.audiences, "exp": exp, "iat": iat, "iss": ISSUER, "jti": jti.to_string(),
+        "aud": audiences, "exp": exp, "iat": iat, "iss": ISSUER, "jti": jti.to_string(),
         "kubernetes.io": claims_k8s, "nbf": iat,
         "sub": format!("system:serviceaccount:{namespace}:{name}"),
     });
     let header = json!({"alg": "none", "typ": "JWT"});
     let token =
         format!("{}.{}.", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload.to_string()));
-    req.status = Some(authn::TokenRequestStatus { token, expiration_timestamp: to_time(exp * 1000) });
-    let mut out = serde_json::to_value(&req).map_err(|e| Failure::internal(&e.to_string()))?;
-    out["apiVersion"] = json!("authentication.k8s.io/v1");
-    out["kind"] = json!("TokenRequest");
-    out["metadata"]["creationTimestamp"] = Value::Null;
-    // (Go omits the unset pointers of the spec.)
-    if let Some(spec) = out.get_mut("spec").and_then(Value::as_object_mut) {
-        spec.retain(|_, v| !v.is_null());
+    // upstream: the request, defaulted, with its status.
+    let mut metadata = Map::new();
+    for key in ["name", "namespace"] {
+        let v = d.string(d.object(body.get("metadata"), "metadata")?.and_then(|m| m.get(key)), key)?;
+        if !v.is_empty() {
+            metadata.insert(key.into(), json!(v));
+        }
     }
-    Ok((201, out))
+    metadata.insert("creationTimestamp".into(), Value::Null);
+    let mut spec_out = json!({"audiences": audiences, "expirationSeconds": expiration});
+    if let Some(r) = bound_ref {
+        spec_out["boundObjectRef"] = Value::Object(r);
+    }
+    let expires = serde_json::to_value(to_time(exp * 1000)).unwrap_or(Value::Null);
+    Ok((
+        201,
+        json!({"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1", "metadata": metadata,
+               "spec": spec_out, "status": {"token": token, "expirationTimestamp": expires}}),
+    ))
 }
 
 /// upstream: TokenREST's bound object — a Pod, Secret or Node that exists (with the uid given,
@@ -127,10 +116,11 @@ pub fn create(c: &Cluster, namespace: &str, name: &str, body: Value) -> Answer {
 fn bound_object(
     c: &Cluster,
     namespace: &str,
-    r: Option<&authn::BoundObjectReference>,
+    r: Option<&Map<String, Value>>,
 ) -> Result<Option<(String, String, String)>, Failure> {
     let Some(r) = r else { return Ok(None) };
-    let (api_version, kind_name) = (r.api_version.as_deref().unwrap_or(""), r.kind.as_deref().unwrap_or(""));
+    let get = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
+    let (api_version, kind_name) = (get("apiVersion"), get("kind"));
     let kind = match (api_version, kind_name) {
         ("v1", "Pod") => Kind::Pod,
         ("v1", "Secret") => Kind::Secret,
@@ -143,12 +133,12 @@ fn bound_object(
             )));
         }
     };
-    let name = r.name.as_deref().unwrap_or("");
+    let name = get("name");
     let ns = if kind.namespaced() { namespace } else { "" };
     let o = c.get(kind, ns, name).map_err(core)?;
     let uid = o.meta.uid.to_string();
-    if r.uid.as_deref().is_some_and(|want| !want.is_empty() && want != uid) {
-        let want = r.uid.as_deref().unwrap_or("");
+    let want = get("uid");
+    if !want.is_empty() && want != uid {
         return Err(Failure::new(
             409,
             "Conflict",
@@ -213,6 +203,7 @@ mod tests {
             (json!({"expirationSeconds": 4294967297_i64}), 422, "TokenRequest.authentication.k8s.io \"default\" is invalid: spec.expirationSeconds: Invalid value: 4294967297: may not specify a duration larger than 2^32 seconds"),
             (json!({"boundObjectRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "x"}}), 400, "cannot bind token to object of type apps/v1, Kind=Deployment"),
             (json!({"boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": "nope"}}), 404, "pods \"nope\" not found"),
+            (json!({"expirationSeconds": "1h"}), 400, "TokenRequest in version \"v1\" cannot be handled as a TokenRequest: json: cannot unmarshal string into Go struct field TokenRequest.spec.expirationSeconds of type int64"),
         ];
         for (spec, code, message) in cases {
             let f = create(&c, "default", "default", body(spec.clone())).unwrap_err();
