@@ -39,7 +39,11 @@ VERSION = tomllib.loads((ROOT / "Cargo.toml").read_text(encoding="utf-8"))["pack
 # path-tracking one kept to word type errors), the CronJob controller's typed Job builder and
 # the recorder's batched samples took it to 5.96 MiB; the one pass halves decoding's share of a
 # patch, and one decoder doing both jobs made a bigger wheel (6.08 MiB), not a smaller one.
-WHEEL_BUDGET_BYTES = 6.25 * 2**20
+# 6.25 MiB until the review APIs (kubectl auth can-i / whoami), the TokenRequest (kubectl create
+# token), field selectors in the core and the store's validation of controllers' creates took it
+# from 6.22 to 6.28 MiB: their code is about 100 KB, a third of it the two handlers' JSON
+# building. Reading their bodies through k8s-openapi's typed decoders instead was 6.29 MiB.
+WHEEL_BUDGET_BYTES = 6.5 * 2**20
 EXAMPLES = ["nginx-deployment.yaml", "redis-pod.yaml", "web-app/web-app.yaml"]
 
 
