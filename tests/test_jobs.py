@@ -722,7 +722,8 @@ def test_a_job_claims_pods_as_its_selector_says(c):
     ("selector", "error"),
     [
         # upstream ValidateJobSpec: required, but (unlike a Deployment's) an empty one is valid.
-        (None, "spec.selector: Required value"),
+        # (a missing selector selects nothing, so the template's labels do not match it either)
+        (None, "spec.selector: Required value\n* spec.template.metadata.labels: Invalid value: "),
         ({}, None),
         ({"matchLabels": {"app": "other"}}, "`selector` does not match template `labels`"),
         ({"matchLabels": {"app": "batch"}}, None),

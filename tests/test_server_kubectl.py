@@ -472,7 +472,7 @@ def test_create_token_issues_a_token_with_upstreams_claims(kubectl: Kubectl) -> 
     assert json.loads(base64.urlsafe_b64decode(header + "==")) == {"alg": "none", "typ": "JWT"} and signature == ""
     short = k("create", "token", "default", "--duration=5m", ok=False)
     assert short.stderr == (
-        'error: failed to create token: TokenRequest.authentication.k8s.io "default" is invalid: '
+        'error: failed to create token: TokenRequest.authentication.k8s.io "" is invalid: '
         "spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes\n"
     )
     missing = k("create", "token", "robot", ok=False)

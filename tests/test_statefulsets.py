@@ -317,3 +317,22 @@ def test_a_name_too_long_for_the_revision_label_gets_no_pods(length):
         f'create Pod {name}-0 in StatefulSet {name} failed error: Pod "{name}-0" is invalid: '
         f'metadata.labels: Invalid value: "{revision}": must be no more than 63 characters'
     )
+
+
+def test_a_claim_name_too_long_gets_upstreams_claim_event():
+    # upstream: the claim of ordinal 0 is "<template>-<set>-0", past 253 characters here; the
+    # StatefulSet controller records recordClaimEvent's words and makes no pod.
+    c = kubesim.Cluster(nodes=1, seed=0)
+    sts = statefulset(name="s" * 40, replicas=1)
+    template = "w" * 220
+    sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] = template
+    sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]["name"] = template
+    c.apply(sts)
+    c.advance("10s")
+    assert c.pods() == [] and c.pvcs() == []
+    claim, pod, set_name = f"{template}-{'s' * 40}-0", f"{'s' * 40}-0", "s" * 40
+    refusal = f'PersistentVolumeClaim "{claim}" is invalid: metadata.name: Invalid value: "{claim}": must be no more than 253 characters'
+    assert sorted(e.message for e in c.events() if e.reason == "FailedCreate") == [
+        f"create Claim {claim} for Pod {pod} in StatefulSet {set_name} failed error: {refusal}",
+        f"create Pod {pod} in StatefulSet {set_name} failed error: failed to create PVC {claim}: {refusal}",
+    ]

@@ -296,11 +296,15 @@ fn sync_pods(
             None => {
                 // Claims first, then the pod; with a current revision below the partition.
                 let rev = if rolling && ordinal < start + partition { current } else { update };
-                create_claims(s, ordinal, out);
+                // upstream: CreateStatefulPod makes the claims, and the pod only if they were
+                // made: a failed claim's batch (2k) stops its pod's (2k + 1) and later ones. (A
+                // pod beside it in the same slow-start batch, which upstream makes in parallel,
+                // is stopped too.)
+                create_claims(s, ordinal, 2 * batch, out);
                 let pod = new_pod(s, rev, ordinal);
                 let msg = format!("create Pod {name}-{ordinal} in StatefulSet {name} successful");
                 let ev = EventRecord::about(sts, COMPONENT, false, "SuccessfulCreate", msg);
-                out.writes.push(Write::Create { obj: Box::new(pod), batch, event: Some(Box::new(ev)) });
+                out.writes.push(Write::Create { obj: Box::new(pod), batch: 2 * batch + 1, event: Some(Box::new(ev)) });
                 if monotonic {
                     return counts;
                 }
@@ -414,7 +418,7 @@ fn new_pod(s: &Set, rev: &Object, ordinal: i64) -> Object {
 
 /// upstream: createPersistentVolumeClaims — the pod's missing claims, labelled with the
 /// template's and the selector's labels; owned by the set when whenDeleted is Delete.
-fn create_claims(s: &Set, ordinal: i64, out: &mut Reconciled) {
+fn create_claims(s: &Set, ordinal: i64, batch: u32, out: &mut Reconciled) {
     let sts = s.sts;
     let (when_deleted, _) = policy(s.spec);
     for t in s.spec.volume_claim_templates.iter().flatten() {
@@ -449,7 +453,7 @@ fn create_claims(s: &Set, ordinal: i64, out: &mut Reconciled) {
         let msg =
             format!("create Claim {cname} Pod {}-{ordinal} in StatefulSet {} success", sts.meta.name, sts.meta.name);
         let ev = EventRecord::about(sts, COMPONENT, false, "SuccessfulCreate", msg);
-        out.writes.push(Write::Create { obj: Box::new(obj), batch: 0, event: Some(Box::new(ev)) });
+        out.writes.push(Write::Create { obj: Box::new(obj), batch, event: Some(Box::new(ev)) });
     }
 }
 

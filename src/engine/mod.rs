@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::api::pod::ConditionType;
-use crate::api::{ApiError, Body, Kind, Object};
+use crate::api::{Body, Kind, Object};
 use crate::controllers::replicaset::node_of;
 use crate::controllers::{
     cronjob, daemonset, deployment, disruption, endpoints, endpointslice, gc, hpa, job, kubernetes_service, namespace,
@@ -46,6 +46,8 @@ const PARALLEL_THRESHOLD: usize = 64;
 /// How long a controller whose create was refused waits before it tries again (upstream's
 /// controllers requeue with a rate limiter; one second keeps a refused create from spinning).
 const CREATE_RETRY: Millis = 1_000;
+/// upstream: DefaultControllerRateLimiter's per-item cap.
+const MAX_RETRY: Millis = 1_000_000;
 const N: usize = ControllerId::ALL.len();
 /// upstream: DefaultPodInitialBackoffDuration (1 s) doubled per failed attempt up to
 /// DefaultPodMaxBackoffDuration (10 s) — calculateBackoffDuration.
@@ -151,6 +153,11 @@ pub struct Engine {
     job_backoff: job::backoff::Memory,
     /// DaemonSet controller memory: the failed-pod back-off per DaemonSet and node.
     daemon_backoff: crate::controllers::daemonset::backoff::Memory,
+    /// The work queue's failures in a row per reconcile (controller, key) whose writes were
+    /// refused, for its back-off (see [`Engine::retry_later`]); forgotten when one succeeds.
+    failures: FxHashMap<(ControllerId, ObjectKey), u32>,
+    /// Whether the reconcile being committed had a write refused (so it is not forgotten).
+    failed_now: bool,
     /// What one reconcile's updates changed (key, resourceVersion before, after), so its later
     /// writes to the same object build on them (a buffer kept between commits).
     rewritten: Vec<(ObjectKey, u64, u64)>,
@@ -295,6 +302,8 @@ impl Engine {
             endpoints_v1_memory: Default::default(),
             job_backoff: Default::default(),
             daemon_backoff: Default::default(),
+            failures: FxHashMap::default(),
+            failed_now: false,
             rewritten: Vec::new(),
             replaced: Vec::new(),
             freeing: Default::default(),
@@ -1170,6 +1179,7 @@ impl Engine {
         if let Some(t) = rec.requeue_at {
             self.schedule(c, key.clone(), t, now);
         }
+        self.failed_now = false;
         // Every pod the scheduler answers for was tried: placed, or not.
         let tried = c == ControllerId::Scheduler;
         let mut failed_batch: Option<u32> = None;
@@ -1181,15 +1191,17 @@ impl Engine {
             let origin = Some((c, key));
             match w {
                 Write::Create { obj, batch, event } if failed_batch.is_none_or(|b| batch <= b) => {
+                    let attempted = attempted(c, &obj);
                     let made = store.create(*obj, now);
-                    if !self.created(store, (c, key), made, event, now) {
+                    if !self.created(store, (c, key), made, event, now, attempted) {
                         failed_batch = Some(batch);
                     }
                 }
                 Write::PreparedCreate { create, batch, event } if failed_batch.is_none_or(|b| batch <= b) => {
                     self.prepared[2] += 1;
+                    let attempted = attempted(c, create.object());
                     let made = store.commit_create(*create);
-                    if !self.created(store, (c, key), made, event, now) {
+                    if !self.created(store, (c, key), made, event, now, attempted) {
                         failed_batch = Some(batch);
                     }
                 }
@@ -1273,6 +1285,10 @@ impl Engine {
             }
         }
         self.rewritten = rewritten;
+        // upstream: a sync that returns no error is forgotten by the rate limiter.
+        if !self.failed_now && !self.failures.is_empty() {
+            self.failures.remove(&(c, key.clone()));
+        }
         if tried && store.get_by_key(key).is_some_and(|p| replicaset::is_active(p) && node_of(p).is_none()) {
             self.scheduling_failed(key, now);
             let constrained = |p: &Object| match &p.body {
@@ -1297,6 +1313,7 @@ impl Engine {
         made: Result<Arc<Object>, StoreError>,
         event: Option<Box<crate::controllers::EventRecord>>,
         now: Millis,
+        attempted: Option<(Kind, Arc<str>)>,
     ) -> bool {
         match made {
             Ok(created) => {
@@ -1316,19 +1333,27 @@ impl Engine {
                         StoreError::Invalid(a) => a.server_message(),
                         other => other.to_string(),
                     };
-                    let message = match (c, &err) {
-                        // upstream: StatefulSetControl's recordPodEvent.
-                        (
-                            ControllerId::StatefulSet,
-                            StoreError::Invalid(ApiError::Invalid { kind: Kind::Pod, name, .. }),
-                        ) => {
-                            format!("create Pod {name} in StatefulSet {} failed error: {said}", owner.meta.name)
+                    let set = &owner.meta.name;
+                    let messages = match attempted {
+                        // upstream: StatefulSetControl's recordPodEvent, and for a claim its
+                        // recordClaimEvent, then CreateStatefulPod's event for the pod.
+                        Some((Kind::Pod, pod)) => {
+                            vec![format!("create Pod {pod} in StatefulSet {set} failed error: {said}")]
+                        }
+                        Some((Kind::PersistentVolumeClaim, claim)) => {
+                            let ordinal = claim.rsplit_once(&format!("-{set}-")).map_or("", |(_, o)| o);
+                            vec![
+                                format!("create Claim {claim} for Pod {set}-{ordinal} in StatefulSet {set} failed error: {said}"),
+                                format!("create Pod {set}-{ordinal} in StatefulSet {set} failed error: failed to create PVC {claim}: {said}"),
+                            ]
                         }
                         // upstream: the pod control's "Error creating: %v".
-                        _ => format!("Error creating: {said}"),
+                        _ => vec![format!("Error creating: {said}")],
                     };
-                    let e = crate::controllers::EventRecord::about(&owner, c.name(), true, "FailedCreate", message);
-                    self.events.record(store, e, now);
+                    for message in messages {
+                        let e = crate::controllers::EventRecord::about(&owner, c.name(), true, "FailedCreate", message);
+                        self.events.record(store, e, now);
+                    }
                 }
                 // A name clash is retried at once (the next draw is free); a refusal that only
                 // time can lift (a terminating namespace, an object budget) after a second, as
@@ -1336,7 +1361,7 @@ impl Engine {
                 if matches!(err, StoreError::AlreadyExists { .. } | StoreError::Conflict { .. }) {
                     self.mark(c, key.clone());
                 } else {
-                    self.schedule(c, key.clone(), now + CREATE_RETRY, now);
+                    self.retry_later(c, key, now);
                 }
                 false
             }
@@ -1420,8 +1445,20 @@ impl Engine {
         match err {
             StoreError::NotFound { .. } => {}
             StoreError::Conflict { .. } | StoreError::AlreadyExists { .. } => self.mark(c, key.clone()),
-            _ => self.schedule(c, key.clone(), now + CREATE_RETRY, now),
+            _ => self.retry_later(c, key, now),
         }
+    }
+
+    /// Reconcile `key` again after a refusal that time may lift, as upstream's work queue
+    /// (ItemExponentialFailureRateLimiter) would: after a delay that doubles with each failure
+    /// in a row, up to 1000 s. kubesim's first delay is a second (upstream's is 5 ms, which in
+    /// virtual time would be a burst of retries at nearly one instant).
+    fn retry_later(&mut self, c: ControllerId, key: &ObjectKey, now: Millis) {
+        self.failed_now = true;
+        let n = self.failures.entry((c, key.clone())).or_insert(0);
+        let delay = CREATE_RETRY.saturating_mul(1 << (*n).min(10)).min(MAX_RETRY);
+        *n = n.saturating_add(1);
+        self.schedule(c, key.clone(), now + delay, now);
     }
 
     /// Let go of a replaced version: at once with one thread, else on the pool with a batch of
@@ -1571,6 +1608,12 @@ fn reconcile(c: ControllerId, ctx: &Ctx, key: &ObjectKey) -> Reconciled {
         ControllerId::Endpoints => endpoints::reconcile(ctx, key),
         ControllerId::PodGarbageCollector => crate::controllers::podgc::reconcile(ctx, key),
     }
+}
+
+/// What a StatefulSet's failed create is worded by (its Events name the pod or claim); other
+/// controllers' Events do not, so nothing is kept for them.
+fn attempted(c: ControllerId, obj: &Object) -> Option<(Kind, Arc<str>)> {
+    (c == ControllerId::StatefulSet).then(|| (obj.kind(), obj.meta.name.clone()))
 }
 
 #[cfg(test)]
@@ -1727,7 +1770,7 @@ mod tests {
         }
         let mut stale = (*stored).clone();
         stale.meta.resource_version += 7;
-        for (obj, at_once) in [(invalid, false), (stale, true)] {
+        for (obj, at_once) in [(invalid.clone(), false), (stale, true)] {
             let mut e = Engine::new(1).unwrap();
             let rec = Reconciled { writes: vec![Write::Update(Box::new(obj))], requeue_at: None };
             e.commit(&mut store, ControllerId::ReplicaSet, &owner, rec, 5_000);
@@ -1735,6 +1778,25 @@ mod tests {
             assert_eq!(marked.contains(&owner), at_once, "{marked:?}");
             assert_eq!(e.next_timer(), if at_once { None } else { Some(6_000) });
         }
+        // Failures in a row back off: 1 s, 2 s, 4 s … up to 1000 s; a reconcile whose writes
+        // all land is forgotten, and the next failure waits a second again.
+        let mut e = Engine::new(1).unwrap();
+        let mut now = 0;
+        let mut waits = Vec::new();
+        for _ in 0..13 {
+            let rec = Reconciled { writes: vec![Write::Update(Box::new(invalid.clone()))], requeue_at: None };
+            e.commit(&mut store, ControllerId::ReplicaSet, &owner, rec, now);
+            let next = e.next_timer().unwrap();
+            waits.push((next - now) / 1000);
+            e.fire_due(next);
+            e.take_marked(ControllerId::ReplicaSet);
+            now = next;
+        }
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 1000, 1000]);
+        e.commit(&mut store, ControllerId::ReplicaSet, &owner, Reconciled::nothing(), now);
+        let rec = Reconciled { writes: vec![Write::Update(Box::new(invalid))], requeue_at: None };
+        e.commit(&mut store, ControllerId::ReplicaSet, &owner, rec, now);
+        assert_eq!(e.next_timer(), Some(now + 1000));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The engine in a snapshot: timers, queues (the scheduler's pods a round's cap left over
-//! among them), dirty keys, controller memory (the HPAs', the Job
+//! among them, and the work queue's failure counts behind its back-offs), dirty keys,
+//! controller memory (the HPAs', the Job
 //! controller's back-off records and the DaemonSet controller's failed-pod back-off, which the
 //! store cannot give back), node runtime, image registry, load model and event recorder. What
 //! is only a cache of the current round (key buffers, replaced versions waiting to be freed,
@@ -38,6 +39,7 @@ type Queues = (
     FxHashMap<ObjectKey, (u32, Millis)>,
     bool,
     BTreeSet<crate::controllers::scheduler::QueueKey>,
+    FxHashMap<(ControllerId, ObjectKey), u32>,
 );
 type Memory = (
     ImageRegistry,
@@ -77,6 +79,7 @@ impl Engine {
             Sorted(&self.attempts),
             self.retry_pending,
             &self.queued,
+            Sorted(&self.failures),
         ))?;
         t.serialize_element(&(
             &self.images,
@@ -112,6 +115,7 @@ impl Engine {
             e.attempts,
             e.retry_pending,
             e.queued,
+            e.failures,
         ) = queues;
         e.timers = super::timers::Timers::from_parts(timers, earliest);
         let latencies;

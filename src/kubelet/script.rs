@@ -63,13 +63,20 @@ pub fn of(c: &core::Container) -> Option<Script> {
 /// busybox, alpine, ubuntu, debian and fedora images), by repository name.
 pub const SHELL_IMAGES: [&str; 5] = ["busybox", "alpine", "ubuntu", "debian", "fedora"];
 
-/// Whether an image reference (`busybox`, `busybox:1.36`, `docker.io/library/alpine@sha256:…`)
-/// names one of [`SHELL_IMAGES`].
+/// Whether an image reference names one of [`SHELL_IMAGES`] on Docker Hub (`busybox`,
+/// `busybox:1.36`, `library/alpine`, `docker.io/library/alpine@sha256:…`): another registry's or
+/// owner's image of the same name may have an entrypoint.
 fn shell_image(image: &str) -> bool {
     let image = image.split('@').next().unwrap_or(image);
-    let name = image.rsplit('/').next().unwrap_or(image);
-    let repository = name.split(':').next().unwrap_or(name);
-    SHELL_IMAGES.contains(&repository)
+    let path = match image.rsplit_once(':') {
+        Some((p, tag)) if !tag.contains('/') => p,
+        _ => image,
+    };
+    let name = ["index.docker.io/library/", "docker.io/library/", "library/"]
+        .iter()
+        .find_map(|prefix| path.strip_prefix(prefix))
+        .unwrap_or(path);
+    SHELL_IMAGES.contains(&name)
 }
 
 fn base(program: &str) -> &str {
@@ -319,6 +326,8 @@ mod tests {
             // An image whose entrypoint kubesim does not know, or a shell image's own CMD.
             ("nginx", &[], &["echo", "hi"], None),
             ("example.com/busybox-tools:1", &[], &["echo", "hi"], None),
+            ("ghcr.io/acme/debian:12", &[], &["echo", "hi"], None),
+            ("library/busybox", &[], &["echo", "hi"], hi.clone()),
             ("busybox", &[], &[], None),
         ];
         for (image, command, args, want) in cases {

@@ -3,6 +3,7 @@
 //! as its registry's GetAttrs (ToSelectableFields) gives them. One implementation serves the API
 //! server and `c.kubectl()`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::api::{Body, Kind, Object};
@@ -26,8 +27,9 @@ pub enum FieldSelectorError {
     Parse { text: String, term: String },
     /// upstream: UnescapeValue's errors (the message as it is).
     Value(String),
-    /// upstream: the kind's field label conversion refuses a field it does not select on.
-    Unsupported { field: String },
+    /// upstream: the kind's field label conversion refuses a field it does not select on
+    /// (the message is the conversion's own).
+    Unsupported { field: String, message: String },
 }
 
 impl fmt::Display for FieldSelectorError {
@@ -37,7 +39,7 @@ impl fmt::Display for FieldSelectorError {
                 write!(f, "invalid selector: '{text}'; can't understand '{term}'")
             }
             FieldSelectorError::Value(message) => f.write_str(message),
-            FieldSelectorError::Unsupported { field } => write!(f, "field label not supported: {field}"),
+            FieldSelectorError::Unsupported { message, .. } => f.write_str(message),
         }
     }
 }
@@ -54,7 +56,11 @@ impl FieldSelector {
     /// trimmed.
     pub fn parse(text: &str) -> Result<FieldSelector, FieldSelectorError> {
         let mut terms = Vec::new();
-        for part in split_terms(text) {
+        let mut parts = split_terms(text);
+        // upstream: the terms are sorted before they are read (so the first error reported is
+        // the first in that order).
+        parts.sort_unstable();
+        for part in parts {
             if part.is_empty() {
                 continue;
             }
@@ -70,8 +76,8 @@ impl FieldSelector {
     pub fn for_kind(text: &str, kind: Kind) -> Result<FieldSelector, FieldSelectorError> {
         let s = FieldSelector::parse(text)?;
         for t in &s.0 {
-            if !supported(kind, &t.field) {
-                return Err(FieldSelectorError::Unsupported { field: t.field.clone() });
+            if let Err(message) = supported(kind, &t.field) {
+                return Err(FieldSelectorError::Unsupported { field: t.field.clone(), message });
             }
         }
         Ok(s)
@@ -95,7 +101,7 @@ impl FieldSelector {
     /// Whether `o` has every field as the terms say (fields compare as strings).
     pub fn matches(&self, o: &Object) -> bool {
         let mut json = None;
-        self.0.iter().all(|t| (value(o, &t.field, &mut json) == t.value) == t.equal)
+        self.0.iter().all(|t| (*value(o, &t.field, &mut json) == *t.value) == t.equal)
     }
 }
 
@@ -161,93 +167,107 @@ fn unescape_value(s: &str) -> Result<String, FieldSelectorError> {
     Ok(out)
 }
 
-/// upstream: each kind's field label conversion (what it accepts in a selector).
-fn supported(kind: Kind, field: &str) -> bool {
-    if field == "metadata.name" || (field == "metadata.namespace" && kind.namespaced()) {
-        return true;
-    }
-    match kind {
+/// upstream: each kind's field label conversion (what it accepts in a selector), or its
+/// refusal: core/v1's kinds with fields of their own, batch/v1's Job, and
+/// DefaultMetaV1FieldSelectorConversion for every other kind (apps/v1 registers none, so a
+/// ReplicaSet's `status.replicas`, which its registry would select on, is refused).
+fn supported(kind: Kind, field: &str) -> Result<(), String> {
+    let own: &[&str] = match kind {
         // (`spec.host` is the old name of `spec.nodeName`; `status.podIPs` is accepted but not
         // among the fields a pod selects on, so it compares as empty.)
-        Kind::Pod => matches!(
-            field,
-            "spec.nodeName"
-                | "spec.host"
-                | "spec.restartPolicy"
-                | "spec.schedulerName"
-                | "spec.serviceAccountName"
-                | "spec.hostNetwork"
-                | "status.phase"
-                | "status.podIP"
-                | "status.podIPs"
-                | "status.nominatedNodeName"
-        ),
-        Kind::Node => field == "spec.unschedulable",
-        Kind::Event => matches!(
-            field,
-            "involvedObject.kind"
-                | "involvedObject.namespace"
-                | "involvedObject.name"
-                | "involvedObject.uid"
-                | "involvedObject.apiVersion"
-                | "involvedObject.resourceVersion"
-                | "involvedObject.fieldPath"
-                | "reason"
-                | "reportingComponent"
-                | "source"
-                | "type"
-        ),
-        Kind::Namespace => field == "status.phase",
-        Kind::Secret => field == "type",
-        Kind::ReplicaSet => field == "status.replicas",
-        Kind::Job => field == "status.successful",
-        _ => false,
-    }
+        Kind::Pod => &[
+            "metadata.name",
+            "metadata.namespace",
+            "spec.nodeName",
+            "spec.host",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+        ],
+        Kind::Node => &["metadata.name", "spec.unschedulable"],
+        Kind::Event => &[
+            "metadata.name",
+            "metadata.namespace",
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ],
+        Kind::Namespace => &["metadata.name", "status.phase"],
+        Kind::Secret => &["metadata.name", "metadata.namespace", "type"],
+        // (since 1.31)
+        Kind::Service => &["metadata.name", "metadata.namespace", "spec.clusterIP", "spec.type"],
+        Kind::Job => {
+            return ["metadata.name", "metadata.namespace", "status.successful"]
+                .contains(&field)
+                .then_some(())
+                .ok_or_else(|| format!("field label {field:?} not supported for batchv1.Job"));
+        }
+        _ => {
+            return ["metadata.name", "metadata.namespace"].contains(&field).then_some(()).ok_or_else(|| {
+                format!("{field:?} is not a known field selector: only \"metadata.name\", \"metadata.namespace\"")
+            });
+        }
+    };
+    own.contains(&field).then_some(()).ok_or_else(|| format!("field label not supported: {field}"))
 }
 
 /// A field's value as the kind's ToSelectableFields writes it: a missing string is empty, a
 /// missing count `0`, a missing flag `false`. Pods (the kind selected on most, and in the
-/// largest numbers) are read in place; the others from their JSON value, made once per object.
-fn value(o: &Object, field: &str, json: &mut Option<serde_json::Value>) -> String {
+/// largest numbers) are read in place, without copying; the others from their JSON value, made
+/// once per object.
+fn value<'a>(o: &'a Object, field: &str, json: &'a mut Option<serde_json::Value>) -> Cow<'a, str> {
     match field {
-        "metadata.name" => return o.meta.name.to_string(),
-        "metadata.namespace" => return o.meta.namespace.to_string(),
+        "metadata.name" => return Cow::Borrowed(&o.meta.name),
+        "metadata.namespace" => return Cow::Borrowed(&o.meta.namespace),
         _ => {}
     }
     if let Body::Pod { spec, status } = &o.body {
-        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let text = |v: &'a Option<String>| Cow::Borrowed(v.as_deref().unwrap_or(""));
         return match field {
             // (A pod the scheduler bound shows its node in its spec.)
             "spec.nodeName" | "spec.host" => {
-                spec.node_name.clone().or_else(|| status.node_name.as_deref().map(str::to_string)).unwrap_or_default()
+                Cow::Borrowed(spec.node_name.as_deref().or(status.node_name.as_deref()).unwrap_or(""))
             }
             "spec.restartPolicy" => text(&spec.restart_policy),
             "spec.schedulerName" => text(&spec.scheduler_name),
             "spec.serviceAccountName" => text(&spec.service_account_name),
-            "spec.hostNetwork" => spec.host_network.unwrap_or(false).to_string(),
-            "status.phase" => status.phase.as_str().to_string(),
-            "status.podIP" => status.pod_ip.map(|ip| ip.to_string()).unwrap_or_default(),
-            _ => String::new(),
+            "spec.hostNetwork" => Cow::Borrowed(if spec.host_network == Some(true) { "true" } else { "false" }),
+            "status.phase" => Cow::Borrowed(status.phase.as_str()),
+            "status.podIP" => status.pod_ip.map_or(Cow::Borrowed(""), |ip| Cow::Owned(ip.to_string())),
+            _ => Cow::Borrowed(""),
         };
     }
-    let json = json.get_or_insert_with(|| o.to_json());
+    let json: &'a serde_json::Value = json.get_or_insert_with(|| o.to_json());
     let path = match field {
         "source" => "source.component",
         "status.successful" => "status.succeeded",
         other => other,
     };
-    let mut at = Some(&*json);
+    let mut at = Some(json);
     for part in path.split('.') {
         at = at.and_then(|v| v.get(part));
     }
     match at {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Null) | None => match field {
-            "status.replicas" | "status.successful" => "0".into(),
-            "spec.unschedulable" => "false".into(),
-            _ => String::new(),
-        },
-        Some(v) => v.to_string(),
+        Some(serde_json::Value::String(s)) => Cow::Borrowed(s),
+        Some(serde_json::Value::Null) | None => Cow::Borrowed(match field {
+            "status.successful" => "0",
+            "spec.unschedulable" => "false",
+            _ => "",
+        }),
+        Some(v) => Cow::Owned(v.to_string()),
     }
 }
 
@@ -296,28 +316,38 @@ mod tests {
 
     #[test]
     fn each_kind_selects_on_its_own_fields() {
-        // (kind, field, supported)
+        let core = |f: &str| Some(format!("field label not supported: {f}"));
+        let default = |f: &str| {
+            Some(format!("\"{f}\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""))
+        };
+        // (kind, field, refusal)
         let cases = [
-            (Kind::Pod, "status.phase", true),
-            (Kind::Pod, "spec.host", true),
-            (Kind::Pod, "metadata.namespace", true),
-            (Kind::Pod, "spec.containers", false),
-            (Kind::Node, "spec.unschedulable", true),
-            (Kind::Node, "metadata.namespace", false),
-            (Kind::Deployment, "metadata.name", true),
-            (Kind::Deployment, "status.replicas", false),
-            (Kind::ReplicaSet, "status.replicas", true),
-            (Kind::Job, "status.successful", true),
-            (Kind::Event, "involvedObject.uid", true),
-            (Kind::Secret, "type", true),
-            (Kind::ConfigMap, "type", false),
+            (Kind::Pod, "status.phase", None),
+            (Kind::Pod, "spec.host", None),
+            (Kind::Pod, "metadata.namespace", None),
+            (Kind::Pod, "spec.containers", core("spec.containers")),
+            (Kind::Node, "spec.unschedulable", None),
+            (Kind::Node, "metadata.namespace", core("metadata.namespace")),
+            (Kind::Service, "spec.type", None),
+            (Kind::Deployment, "metadata.name", None),
+            (Kind::Deployment, "spec.replicas", default("spec.replicas")),
+            (Kind::ReplicaSet, "status.replicas", default("status.replicas")),
+            (Kind::Job, "status.successful", None),
+            (
+                Kind::Job,
+                "status.succeeded",
+                Some("field label \"status.succeeded\" not supported for batchv1.Job".into()),
+            ),
+            (Kind::Event, "involvedObject.uid", None),
+            (Kind::Secret, "type", None),
+            (Kind::ConfigMap, "type", default("type")),
         ];
-        for (kind, field, ok) in cases {
-            let got = FieldSelector::for_kind(&format!("{field}=x"), kind);
-            assert_eq!(got.is_ok(), ok, "{kind} {field}");
-            if !ok {
-                assert_eq!(got.unwrap_err().to_string(), format!("field label not supported: {field}"));
-            }
+        for (kind, field, refusal) in cases {
+            let got = FieldSelector::for_kind(&format!("{field}=x"), kind).err().map(|e| e.to_string());
+            assert_eq!(got, refusal, "{kind} {field}");
         }
+        // The first refusal in sorted order is the one reported.
+        let got = FieldSelector::for_kind("z.b=1,a.b=2", Kind::Pod).unwrap_err();
+        assert_eq!(got.to_string(), "field label not supported: a.b");
     }
 }

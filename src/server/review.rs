@@ -124,13 +124,22 @@ impl User {
         let Some(name) = user.filter(|u| !u.is_empty()) else { return self };
         let mut groups = groups;
         if groups.is_empty() {
-            if let Some((namespace, _)) = name.strip_prefix(SERVICE_ACCOUNT_PREFIX).and_then(|r| r.split_once(':')) {
+            // upstream: serviceaccount.SplitUsername — exactly a namespace and a name.
+            let account = name.strip_prefix(SERVICE_ACCOUNT_PREFIX).and_then(|r| r.split_once(':'));
+            if let Some((namespace, _)) = account.filter(|(ns, n)| !ns.is_empty() && !n.is_empty() && !n.contains(':'))
+            {
                 groups = vec!["system:serviceaccounts".into(), format!("system:serviceaccounts:{namespace}")];
             }
         }
-        let chosen = groups.iter().any(|g| g == AUTHENTICATED || g == UNAUTHENTICATED);
-        if !chosen {
-            groups.push(if name == ANONYMOUS { UNAUTHENTICATED } else { AUTHENTICATED }.into());
+        // upstream: a user is given the authenticated group unless it asked for either; the
+        // anonymous user the unauthenticated group unless it asked for that one.
+        let (add, unless): (&str, &[&str]) = if name == ANONYMOUS {
+            (UNAUTHENTICATED, &[UNAUTHENTICATED])
+        } else {
+            (AUTHENTICATED, &[AUTHENTICATED, UNAUTHENTICATED])
+        };
+        if !groups.iter().any(|g| unless.contains(&g.as_str())) {
+            groups.push(add.into());
         }
         User { name: name.into(), uid: uid.unwrap_or_default().into(), groups }
     }
@@ -158,7 +167,28 @@ pub fn create(review: Review, namespace: Option<&str>, body: Value, user: &User,
     };
     check_type_meta(review, &mut body)?;
     let d = Decoder(review.kind());
-    let meta = d.object(body.get("metadata"), "metadata")?.cloned().unwrap_or_default();
+    let mut meta = d.object(body.get("metadata"), "metadata")?.cloned().unwrap_or_default();
+    // upstream: the create handler wipes the system fields, then puts the request's namespace
+    // in (a LocalSubjectAccessReview's: another is a 400) or clears it (the other reviews).
+    for system in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+        meta.remove(system);
+    }
+    match namespace {
+        Some(path_ns) => match d.string(meta.get("namespace"), "metadata.namespace")?.as_str() {
+            "" => {
+                meta.insert("namespace".into(), json!(path_ns));
+            }
+            given if given != path_ns => {
+                return Err(Failure::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ))
+            }
+            _ => {}
+        },
+        None => {
+            meta.remove("namespace");
+        }
+    }
     let spec_in = d.object(body.get("spec"), "spec")?.cloned().unwrap_or_default();
     let spec_path = Path::root("spec");
     let (spec, status) = match review {
@@ -209,18 +239,6 @@ pub fn create(review: Review, namespace: Option<&str>, body: Value, user: &User,
                 }
             }
             invalid(review, errors)?;
-            if local {
-                // upstream: the LocalSubjectAccessReview REST's checks against the path.
-                let path_ns = namespace.unwrap_or("");
-                if path_ns.is_empty() {
-                    return Err(Failure::bad_request(format!("namespace is required on this type: {path_ns}")));
-                }
-                if meta_ns != path_ns {
-                    return Err(Failure::bad_request(format!(
-                        "spec.resourceAttributes.namespace must match namespace: {path_ns}"
-                    )));
-                }
-            }
             put(&mut spec, "resourceAttributes", resource.map(Value::Object).unwrap_or(Value::Null));
             put(&mut spec, "nonResourceAttributes", non_resource.map(Value::Object).unwrap_or(Value::Null));
             // upstream: what the AlwaysAllow authorizer decides.
@@ -298,6 +316,8 @@ fn check_type_meta(review: Review, body: &mut Map<String, Value>) -> Result<(), 
 pub(super) struct Decoder<'k>(pub(super) &'k str);
 
 impl Decoder<'_> {
+    /// Go's UnmarshalTypeError: the innermost struct holding the field, the field's path
+    /// from the top, and the Go type it has (a struct's as `v1.Name`).
     fn refuse(&self, value: &Value, path: &str, go_type: &str) -> Failure {
         let json_type = match value {
             Value::Bool(_) => "bool",
@@ -308,9 +328,29 @@ impl Decoder<'_> {
             Value::Null => "null",
         };
         let kind = self.0;
+        let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
+        let owner = self.struct_at(parent);
+        let go_type = if go_type == "object" { format!("v1.{}", self.struct_at(path)) } else { go_type.to_string() };
         Failure::bad_request(format!(
-            "{kind} in version \"v1\" cannot be handled as a {kind}: json: cannot unmarshal {json_type} into Go struct field {kind}.{path} of type {go_type}"
+            "{kind} in version \"v1\" cannot be handled as a {kind}: json: cannot unmarshal {json_type} into Go struct field {owner}.{path} of type {go_type}"
         ))
+    }
+
+    /// The Go struct at a path of the kind's body.
+    fn struct_at(&self, path: &str) -> String {
+        match path {
+            "" => self.0.to_string(),
+            "metadata" => "ObjectMeta".into(),
+            "spec" if self.0 == "LocalSubjectAccessReview" => "SubjectAccessReviewSpec".into(),
+            "spec" => format!("{}Spec", self.0),
+            "spec.resourceAttributes" => "ResourceAttributes".into(),
+            "spec.nonResourceAttributes" => "NonResourceAttributes".into(),
+            "spec.boundObjectRef" => "BoundObjectReference".into(),
+            "spec.resourceAttributes.fieldSelector" => "FieldSelectorAttributes".into(),
+            "spec.resourceAttributes.labelSelector" => "LabelSelectorAttributes".into(),
+            "spec.extra" => "ExtraValue".into(),
+            other => other.rsplit('.').next().unwrap_or(other).to_string(),
+        }
     }
 
     pub(super) fn string(&self, v: Option<&Value>, path: &str) -> Result<String, Failure> {
@@ -536,24 +576,40 @@ mod tests {
             (400, "the kind in the data (Pod) does not match the expected kind (SelfSubjectAccessReview)")
         );
         let bad_type = json!({"spec": {"resourceAttributes": {"verb": 3}}});
-        assert_eq!(create(Review::SelfSubjectAccess, None, bad_type, &anon(), Value::Null).unwrap_err().code, 400);
+        let f = create(Review::SelfSubjectAccess, None, bad_type, &anon(), Value::Null).unwrap_err();
+        assert_eq!(
+            (f.code, f.body["message"].as_str().unwrap()),
+            (400, "SelfSubjectAccessReview in version \"v1\" cannot be handled as a SelfSubjectAccessReview: json: cannot unmarshal number into Go struct field ResourceAttributes.spec.resourceAttributes.verb of type string")
+        );
+        let f = create(Review::SelfSubjectAccess, None, json!({"spec": []}), &anon(), Value::Null).unwrap_err();
+        assert!(f.body["message"].as_str().unwrap().ends_with("cannot unmarshal array into Go struct field SelfSubjectAccessReview.spec of type v1.SelfSubjectAccessReviewSpec"), "{}", f.body);
     }
 
     #[test]
-    fn a_local_review_must_name_the_namespace_of_its_path() {
-        let body = |ns: &str, attr_ns: &str| json!({"metadata": {"namespace": ns}, "spec": {"user": "u", "resourceAttributes": {"namespace": attr_ns, "verb": "get"}}});
+    fn a_local_review_takes_the_namespace_of_its_path() {
+        let body = |ns: Option<&str>, attr_ns: &str| {
+            let meta = ns.map_or(json!({}), |ns| json!({"namespace": ns}));
+            json!({"metadata": meta, "spec": {"user": "u", "resourceAttributes": {"namespace": attr_ns, "verb": "get"}}})
+        };
         let r = |b: Value, path_ns: &str| create(Review::LocalSubjectAccess, Some(path_ns), b, &anon(), Value::Null);
-        assert_eq!(r(body("a", "a"), "a").unwrap()["status"]["allowed"], true);
-        let f = r(body("a", "b"), "a").unwrap_err();
+        assert_eq!(r(body(Some("a"), "a"), "a").unwrap()["status"]["allowed"], true);
+        // upstream: EnsureObjectNamespaceMatchesRequestNamespace fills it in, or refuses another.
+        let filled = r(body(None, "a"), "a").unwrap();
+        assert_eq!(filled["metadata"]["namespace"], "a");
+        let f = r(body(Some("a"), "b"), "a").unwrap_err();
         assert_eq!(
             f.body["message"],
             "LocalSubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.resourceAttributes.namespace: Invalid value: \"b\": must match metadata.namespace"
         );
-        let f = r(body("a", "a"), "b").unwrap_err();
+        let f = r(body(Some("a"), "a"), "b").unwrap_err();
         assert_eq!(
             (f.code, f.body["message"].as_str().unwrap()),
-            (400, "spec.resourceAttributes.namespace must match namespace: b")
+            (400, "the namespace of the provided object does not match the namespace sent on the request")
         );
+        // System fields are wiped before the review's metadata must be empty.
+        let wiped = json!({"metadata": {"uid": "x", "creationTimestamp": "2026-01-01T00:00:00Z", "namespace": "q"},
+                           "spec": {"resourceAttributes": {"verb": "get"}}});
+        assert!(create(Review::SelfSubjectAccess, None, wiped, &anon(), Value::Null).is_ok());
     }
 
     #[test]
@@ -608,6 +664,19 @@ mod tests {
                 vec![],
                 None,
                 json!({"username": "system:anonymous", "groups": ["system:unauthenticated"]}),
+            ),
+            (
+                Some("system:anonymous"),
+                vec!["system:authenticated".to_string()],
+                None,
+                json!({"username": "system:anonymous", "groups": ["system:authenticated", "system:unauthenticated"]}),
+            ),
+            // Not a service account's name (three parts): no service-account groups.
+            (
+                Some("system:serviceaccount:a:b:c"),
+                vec![],
+                None,
+                json!({"username": "system:serviceaccount:a:b:c", "groups": ["system:authenticated"]}),
             ),
             (None, vec![], None, json!({"username": "kubesim", "groups": ["system:masters", "system:authenticated"]})),
         ];

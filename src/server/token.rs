@@ -51,25 +51,33 @@ pub fn create(c: &Cluster, namespace: &str, name: &str, body: Value) -> Answer {
         None
     };
     if let Some(detail) = too {
-        let message = format!(
-            "TokenRequest.authentication.k8s.io \"{name}\" is invalid: spec.expirationSeconds: Invalid value: {expiration}: {detail}"
-        );
-        let cause = json!({"reason": "FieldValueInvalid", "field": "spec.expirationSeconds",
-                           "message": format!("Invalid value: {expiration}: {detail}")});
-        let details =
-            json!({"name": name, "group": "authentication.k8s.io", "kind": "TokenRequest", "causes": [cause]});
-        return Err(Failure::with_details(422, "Invalid", message, details));
+        return Err(invalid("spec.expirationSeconds", &expiration.to_string(), detail));
+    }
+    // upstream: TokenREST — the request names this account (or none).
+    let meta = d.object(body.get("metadata"), "metadata")?.cloned().unwrap_or_default();
+    for (field, want, detail) in [
+        ("name", name, "must match the service account name if specified"),
+        ("namespace", namespace, "must match the service account namespace if specified"),
+    ] {
+        let given = d.string(meta.get(field), &format!("metadata.{field}"))?;
+        if !given.is_empty() && given != want {
+            return Err(invalid(&format!("metadata.{field}"), &format!("{given:?}"), detail));
+        }
     }
     if audiences.is_empty() {
         audiences = vec![ISSUER.to_string()];
     }
-    let bound = bound_object(c, namespace, bound_ref.as_ref())?;
+    let bound = bound_object(c, namespace, name, bound_ref.as_ref())?;
     let now = c.now();
     let (iat, exp) = (now.div_euclid(1000), now.div_euclid(1000) + expiration);
     let account_uid = account.meta.uid.to_string();
     let mut claims_k8s = json!({"namespace": namespace, "serviceaccount": {"name": name, "uid": account_uid}});
-    if let Some((kind, bound_name, uid)) = &bound {
-        claims_k8s[kind.to_ascii_lowercase()] = json!({"name": bound_name, "uid": uid});
+    if let Some(b) = &bound {
+        claims_k8s[b.kind.to_ascii_lowercase()] = json!({"name": b.name, "uid": b.uid});
+        // upstream (ServiceAccountTokenPodNodeInfo, on in 1.32): a pod's token names its node.
+        if let Some((node, uid)) = &b.node {
+            claims_k8s["node"] = json!({"name": node, "uid": uid});
+        }
     }
     // A uuid drawn from what the token says (the same request at the same instant, the same
     // token: nothing is random across runs).
@@ -90,15 +98,8 @@ pub fn create(c: &Cluster, namespace: &str, name: &str, body: Value) -> Answer {
     let header = json!({"alg": "none", "typ": "JWT"});
     let token =
         format!("{}.{}.", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload.to_string()));
-    // upstream: the request, defaulted, with its status.
-    let mut metadata = Map::new();
-    for key in ["name", "namespace"] {
-        let v = d.string(d.object(body.get("metadata"), "metadata")?.and_then(|m| m.get(key)), key)?;
-        if !v.is_empty() {
-            metadata.insert(key.into(), json!(v));
-        }
-    }
-    metadata.insert("creationTimestamp".into(), Value::Null);
+    // upstream: the request, defaulted (the account's name and namespace), with its status.
+    let metadata = json!({"name": name, "namespace": namespace, "creationTimestamp": null});
     let mut spec_out = json!({"audiences": audiences, "expirationSeconds": expiration});
     if let Some(r) = bound_ref {
         spec_out["boundObjectRef"] = Value::Object(r);
@@ -111,22 +112,41 @@ pub fn create(c: &Cluster, namespace: &str, name: &str, body: Value) -> Answer {
     ))
 }
 
-/// upstream: TokenREST's bound object — a Pod, Secret or Node that exists (with the uid given,
-/// if one is): `(kind, name, uid)`.
+/// upstream: apierrors.NewInvalid(TokenRequest, "", …) with one field error.
+fn invalid(field: &str, value: &str, detail: &str) -> Failure {
+    let message =
+        format!("TokenRequest.authentication.k8s.io \"\" is invalid: {field}: Invalid value: {value}: {detail}");
+    let cause =
+        json!({"reason": "FieldValueInvalid", "field": field, "message": format!("Invalid value: {value}: {detail}")});
+    let details = json!({"name": "", "group": "authentication.k8s.io", "kind": "TokenRequest", "causes": [cause]});
+    Failure::with_details(422, "Invalid", message, details)
+}
+
+/// The object a token is bound to, and for a pod its node.
+struct Bound {
+    kind: String,
+    name: String,
+    uid: String,
+    node: Option<(String, String)>,
+}
+
+/// upstream: TokenREST's bound object — a Pod (running as this account), Secret or Node of the
+/// core group that exists, with the uid given if one is.
 fn bound_object(
     c: &Cluster,
     namespace: &str,
+    account: &str,
     r: Option<&Map<String, Value>>,
-) -> Result<Option<(String, String, String)>, Failure> {
+) -> Result<Option<Bound>, Failure> {
     let Some(r) = r else { return Ok(None) };
     let get = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
     let (api_version, kind_name) = (get("apiVersion"), get("kind"));
-    let kind = match (api_version, kind_name) {
-        ("v1", "Pod") => Kind::Pod,
-        ("v1", "Secret") => Kind::Secret,
-        ("v1", "Node") => Kind::Node,
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let kind = match (group, kind_name) {
+        ("", "Pod") => Kind::Pod,
+        ("", "Secret") => Kind::Secret,
+        ("", "Node") => Kind::Node,
         _ => {
-            let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
             let version = api_version.rsplit_once('/').map_or(api_version, |(_, v)| v);
             return Err(Failure::bad_request(format!(
                 "cannot bind token to object of type {group}/{version}, Kind={kind_name}"
@@ -143,11 +163,22 @@ fn bound_object(
             409,
             "Conflict",
             format!(
-                "the UID in the bound object reference ({want}) does not match the UID in record. The object might have been deleted and then recreated"
+                "Operation cannot be fulfilled on {kind_name} {name:?}: the UID in the bound object reference ({want}) does not match the UID in record. The object might have been deleted and then recreated"
             ),
         ));
     }
-    Ok(Some((kind_name.to_string(), name.to_string(), uid)))
+    let mut node = None;
+    if let crate::api::Body::Pod { spec, status } = &o.body {
+        if spec.service_account_name.as_deref().unwrap_or("default") != account {
+            return Err(Failure::bad_request(format!(
+                "cannot bind token for serviceaccount {account:?} to pod running with different serviceaccount name."
+            )));
+        }
+        let node_name = spec.node_name.as_deref().or(status.node_name.as_deref());
+        let found = node_name.and_then(|n| c.get(Kind::Node, "", n).ok());
+        node = found.map(|n| (n.meta.name.to_string(), n.meta.uid.to_string()));
+    }
+    Ok(Some(Bound { kind: kind_name.to_string(), name: name.to_string(), uid, node }))
 }
 
 #[cfg(test)]
@@ -199,16 +230,23 @@ mod tests {
             |spec: Value| json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec});
         // (spec, status code, message)
         let cases = [
-            (json!({"expirationSeconds": 599}), 422, "TokenRequest.authentication.k8s.io \"default\" is invalid: spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 10 minutes"),
-            (json!({"expirationSeconds": 4294967297_i64}), 422, "TokenRequest.authentication.k8s.io \"default\" is invalid: spec.expirationSeconds: Invalid value: 4294967297: may not specify a duration larger than 2^32 seconds"),
+            (json!({"expirationSeconds": 599}), 422, "TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 10 minutes"),
+            (json!({"expirationSeconds": 4294967297_i64}), 422, "TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: 4294967297: may not specify a duration larger than 2^32 seconds"),
             (json!({"boundObjectRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "x"}}), 400, "cannot bind token to object of type apps/v1, Kind=Deployment"),
             (json!({"boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": "nope"}}), 404, "pods \"nope\" not found"),
-            (json!({"expirationSeconds": "1h"}), 400, "TokenRequest in version \"v1\" cannot be handled as a TokenRequest: json: cannot unmarshal string into Go struct field TokenRequest.spec.expirationSeconds of type int64"),
+            (json!({"boundObjectRef": {"kind": "Secret", "name": "nope"}}), 404, "secrets \"nope\" not found"),
+            (json!({"expirationSeconds": "1h"}), 400, "TokenRequest in version \"v1\" cannot be handled as a TokenRequest: json: cannot unmarshal string into Go struct field TokenRequestSpec.spec.expirationSeconds of type int64"),
         ];
         for (spec, code, message) in cases {
             let f = create(&c, "default", "default", body(spec.clone())).unwrap_err();
             assert_eq!((f.code, f.body["message"].as_str().unwrap()), (code, message), "{spec}");
         }
+        let other = json!({"metadata": {"name": "other"}});
+        let f = create(&c, "default", "default", other).unwrap_err();
+        assert_eq!(
+            f.body["message"],
+            "TokenRequest.authentication.k8s.io \"\" is invalid: metadata.name: Invalid value: \"other\": must match the service account name if specified"
+        );
         let f = create(&c, "default", "robot", Value::Null).unwrap_err();
         assert_eq!((f.code, f.body["message"].as_str().unwrap()), (404, "serviceaccounts \"robot\" not found"));
         let node = c.get(Kind::Node, "", "node-1").unwrap().meta.uid.to_string();

@@ -18,7 +18,7 @@ use crate::error::KubesimError;
 /// The first bytes of every snapshot (and of every file `c.save` writes).
 pub const MAGIC: &[u8; 8] = b"\x93KUBESIM";
 /// Bumped whenever what a snapshot holds changes shape.
-pub const FORMAT: u16 = 5;
+pub const FORMAT: u16 = 6;
 /// This build's version: a snapshot continues exactly only in the build that wrote it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// zstd level 1: the fastest of the standard levels; the stored objects' repetitive fields

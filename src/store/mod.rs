@@ -274,6 +274,13 @@ pub struct PreparedCreate {
     took: Took,
 }
 
+impl PreparedCreate {
+    /// The object as it will be stored.
+    pub fn object(&self) -> &Object {
+        &self.obj
+    }
+}
+
 /// What a prepared create took from the store, for the commit to check.
 #[derive(Clone, Copy, Debug)]
 struct Took {
@@ -809,7 +816,12 @@ impl Store {
         }
         let errors = crate::api::validation::validate_created(kind, &obj.meta);
         if !errors.is_empty() {
-            return Err(StoreError::Invalid(ApiError::Invalid { kind, name: obj.meta.name.to_string(), errors }));
+            let name = obj.meta.name.to_string();
+            if generated.is_some() {
+                // (Refused as it came: a name drawn here is handed back undrawn.)
+                obj.meta.name = "".into();
+            }
+            return Err(StoreError::Invalid(ApiError::Invalid { kind, name, errors }));
         }
         let key = ObjectKey::of(obj);
         // (A generated name is free already.)

@@ -31,21 +31,26 @@ pub fn validate_job(j: &Job) -> ErrorList {
         // upstream: ValidateJobSpec — a selector is required, valid, and matches the template's
         // labels. Unlike a Deployment's, an empty one (`selector: {}`) is allowed: it matches
         // every pod of the namespace, and the Job adopts every orphan among them.
-        match spec.selector.as_ref() {
-            None => errs.push(FieldError::required(p.child("selector"), "")),
+        // (A missing selector converts to one that selects nothing: both errors.)
+        let selector = match spec.selector.as_ref() {
+            None => {
+                errs.push(FieldError::required(p.child("selector"), ""));
+                Some(WorkloadSelector::Nothing)
+            }
             Some(sel) => {
                 let sel_errs = validate_label_selector(sel, &p.child("selector"));
                 let convertible = sel_errs.is_empty();
                 errs.extend(sel_errs);
-                let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref());
-                if convertible && !WorkloadSelector::Match(sel).matches(labels) {
-                    errs.push(FieldError::invalid(
-                        p.child("template").child("metadata").child("labels"),
-                        Value::Raw(go_string_map(labels)),
-                        "`selector` does not match template `labels`",
-                    ));
-                }
+                convertible.then_some(WorkloadSelector::Match(sel))
             }
+        };
+        let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref());
+        if selector.is_some_and(|s| !s.matches(labels)) {
+            errs.push(FieldError::invalid(
+                p.child("template").child("metadata").child("labels"),
+                Value::Raw(go_string_map(labels)),
+                "`selector` does not match template `labels`",
+            ));
         }
     } else if let Some(sel) = spec.selector.as_ref().filter(|sel| !generated(j, sel)) {
         // upstream: ValidateGeneratedSelector — a selector the server did not generate.

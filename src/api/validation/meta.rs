@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::go_fmt::go_string_slice;
 use super::nonnegative;
 use crate::api::field::{ErrorList, FieldError, Path, Value};
-use crate::labels::validation::{is_dns1123_label, is_dns1123_subdomain, is_qualified_name};
+use crate::labels::validation::{is_dns1123_label, is_dns1123_subdomain, is_qualified_name, is_valid_label_value};
 
 /// Which DNS rule an object's name follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,12 +77,19 @@ fn api_version_has_version(api_version: &str) -> bool {
 /// (What a client sends was validated whole when it was decoded.)
 pub fn validate_created(kind: crate::api::Kind, meta: &crate::api::meta::Meta) -> ErrorList {
     use crate::api::Kind;
-    let path = Path::root("metadata");
     let rule = match kind {
         Kind::Namespace => NameRule::Label,
         Kind::Service => NameRule::Dns1035Label,
         _ => NameRule::Subdomain,
     };
+    // (Checked first without building the errors: this runs for every pod a controller makes.)
+    let name_ok = rule.check(&meta.name, false).is_empty();
+    let labels_ok =
+        meta.labels.iter().all(|(k, v)| is_qualified_name(k).is_empty() && is_valid_label_value(v).is_empty());
+    if name_ok && labels_ok {
+        return ErrorList::new();
+    }
+    let path = Path::root("metadata");
     let mut errs: ErrorList = rule
         .check(&meta.name, false)
         .into_iter()
