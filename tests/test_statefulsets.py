@@ -331,7 +331,10 @@ def test_a_claim_name_too_long_gets_upstreams_claim_event():
     c.advance("10s")
     assert c.pods() == [] and c.pvcs() == []
     claim, pod, set_name = f"{template}-{'s' * 40}-0", f"{'s' * 40}-0", "s" * 40
-    refusal = f'PersistentVolumeClaim "{claim}" is invalid: metadata.name: Invalid value: "{claim}": must be no more than 253 characters'
+    refusal = (
+        f'PersistentVolumeClaim "{claim}" is invalid: metadata.name: Invalid value: "{claim}": '
+        "must be no more than 253 characters"
+    )
     assert sorted(e.message for e in c.events() if e.reason == "FailedCreate") == [
         f"create Claim {claim} for Pod {pod} in StatefulSet {set_name} failed error: {refusal}",
         f"create Pod {pod} in StatefulSet {set_name} failed error: failed to create PVC {claim}: {refusal}",
