@@ -278,15 +278,20 @@ pub fn create(review: Review, namespace: Option<&str>, body: Value, user: &User,
 /// `value` under `key`, unless it is what Go's `omitempty` leaves out (an empty string, list
 /// or map, or null).
 fn put(m: &mut Map<String, Value>, key: &str, value: Value) {
-    let empty = match &value {
+    if !unset(&value) {
+        m.insert(key.into(), value);
+    }
+}
+
+/// Null, or an empty string, list or map: what Go's `omitempty` leaves out and
+/// Semantic.DeepEqual takes for unset.
+fn unset(v: &Value) -> bool {
+    match v {
         Value::Null => true,
         Value::String(s) => s.is_empty(),
         Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.is_empty(),
         _ => false,
-    };
-    if !empty {
-        m.insert(key.into(), value);
     }
 }
 
@@ -456,14 +461,7 @@ fn go_struct(n: &Map<String, Value>) -> field::Value {
 fn empty_metadata(meta: &Map<String, Value>, local: bool) -> Option<FieldError> {
     let set = meta.iter().any(|(k, v)| {
         let skipped = k == "managedFields" || (local && k == "namespace");
-        let empty = match v {
-            Value::Null => true,
-            Value::String(s) => s.is_empty(),
-            Value::Array(a) => a.is_empty(),
-            Value::Object(o) => o.is_empty(),
-            _ => false,
-        };
-        !skipped && !empty
+        !skipped && !unset(v)
     });
     if !set {
         return None;
